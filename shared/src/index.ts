@@ -1,0 +1,6 @@
+export * from './gases.js';
+export * from './ids.js';
+export * from './profiles.js';
+export * from './registers.js';
+export * from './schemas.js';
+export * from './topics.js';

@@ -1,0 +1,6 @@
+// Test harness: real peers on loopback and temp dirs. Used by tests and benchmarks only.
+export * from './influxd.js';
+export * from './mosquitto.js';
+export * from './ports.js';
+export * from './processes.js';
+export * from './socat.js';

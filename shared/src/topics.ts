@@ -1,0 +1,122 @@
+import type { z } from 'zod';
+import { ID_PATTERN } from './ids.js';
+import {
+  CommandResultSchema,
+  CommandSchema,
+  DeviceEventSchema,
+  DeviceStateSchema,
+  GatewayStatusSchema,
+  MAX_PAYLOAD_BYTES,
+  ReadingSchema,
+} from './schemas.js';
+
+export const TOPIC_ROOT = 'gaswatch/v1';
+
+/** Every topic kind, its schema and its MQTT delivery settings (SPEC §2). */
+export const TOPICS = {
+  status: { schema: GatewayStatusSchema, qos: 1, retain: true },
+  reading: { schema: ReadingSchema, qos: 1, retain: false },
+  state: { schema: DeviceStateSchema, qos: 1, retain: true },
+  event: { schema: DeviceEventSchema, qos: 1, retain: false },
+  cmd: { schema: CommandSchema, qos: 1, retain: false },
+  cmdResult: { schema: CommandResultSchema, qos: 1, retain: false },
+} as const;
+
+export type TopicKind = keyof typeof TOPICS;
+export type PayloadOf<K extends TopicKind> = z.infer<(typeof TOPICS)[K]['schema']>;
+
+/** Where a topic points: the gateway, and the device for per-device topics. */
+export type TopicAddress =
+  | { kind: 'status' | 'cmd' | 'cmdResult'; gw: string }
+  | { kind: 'reading' | 'state' | 'event'; gw: string; dev: string };
+
+export const topics = {
+  status: (gw: string) => `${TOPIC_ROOT}/${gw}/status`,
+  reading: (gw: string, dev: string) => `${TOPIC_ROOT}/${gw}/${dev}/reading`,
+  state: (gw: string, dev: string) => `${TOPIC_ROOT}/${gw}/${dev}/state`,
+  event: (gw: string, dev: string) => `${TOPIC_ROOT}/${gw}/${dev}/event`,
+  cmd: (gw: string) => `${TOPIC_ROOT}/${gw}/cmd`,
+  cmdResult: (gw: string) => `${TOPIC_ROOT}/${gw}/cmd/result`,
+} as const;
+
+/** Subscription filters. */
+export const FILTERS = {
+  /** Everything gateways publish (the server subscribes to this). */
+  fromGateways: [`${TOPIC_ROOT}/+/status`, `${TOPIC_ROOT}/+/+/reading`, `${TOPIC_ROOT}/+/+/state`, `${TOPIC_ROOT}/+/+/event`, `${TOPIC_ROOT}/+/cmd/result`],
+  cmd: (gw: string) => topics.cmd(gw),
+} as const;
+
+/** Builds the topic for an address. */
+export function topicFor(addr: TopicAddress): string {
+  switch (addr.kind) {
+    case 'status':
+    case 'cmd':
+    case 'cmdResult':
+      return topics[addr.kind](addr.gw);
+    case 'reading':
+    case 'state':
+    case 'event':
+      return topics[addr.kind](addr.gw, addr.dev);
+  }
+}
+
+/** Parses a topic into its address, or null when it is not a well-formed gaswatch topic. */
+export function parseTopic(topic: string): TopicAddress | null {
+  const parts = topic.split('/');
+  if (parts[0] !== 'gaswatch' || parts[1] !== 'v1') return null;
+  const gw = parts[2];
+  if (gw === undefined || !ID_PATTERN.test(gw)) return null;
+  if (parts.length === 4) {
+    if (parts[3] === 'status') return { kind: 'status', gw };
+    if (parts[3] === 'cmd') return { kind: 'cmd', gw };
+    return null;
+  }
+  if (parts.length === 5) {
+    const [, , , a, b] = parts;
+    if (a === 'cmd' && b === 'result') return { kind: 'cmdResult', gw };
+    if (a === undefined || !ID_PATTERN.test(a)) return null;
+    if (b === 'reading' || b === 'state' || b === 'event') return { kind: b, gw, dev: a };
+  }
+  return null;
+}
+
+export type DecodeResult<K extends TopicKind = TopicKind> =
+  | { ok: true; address: TopicAddress & { kind: K }; payload: PayloadOf<K> }
+  | { ok: false; reason: RejectReason; message: string };
+
+/** Why a message was rejected; every reason is a metrics label. */
+export type RejectReason = 'bad_topic' | 'too_large' | 'not_json' | 'bad_schema';
+
+/**
+ * Decodes and validates one MQTT message. Never throws: bad input is a value the caller logs and
+ * counts.
+ */
+export function decodeMessage(topic: string, payload: Uint8Array | string): DecodeResult {
+  const address = parseTopic(topic);
+  if (!address) return { ok: false, reason: 'bad_topic', message: `not a gaswatch topic: ${topic.slice(0, 200)}` };
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+  if (size > MAX_PAYLOAD_BYTES) {
+    return { ok: false, reason: 'too_large', message: `payload is ${size} bytes, limit ${MAX_PAYLOAD_BYTES}` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: 'not_json', message: (err as Error).message };
+  }
+  const parsed = TOPICS[address.kind].schema.safeParse(json);
+  if (!parsed.success) {
+    const message = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    return { ok: false, reason: 'bad_schema', message };
+  }
+  return { ok: true, address, payload: parsed.data } as DecodeResult;
+}
+
+/** Serialises a payload after checking it against its schema (publishers never send what receivers reject). */
+export function encodePayload<K extends TopicKind>(kind: K, payload: PayloadOf<K>): Buffer {
+  const checked = TOPICS[kind].schema.parse(payload);
+  return Buffer.from(JSON.stringify(checked));
+}
