@@ -83,6 +83,12 @@ export const DeviceStateSchema = z
     site: z.string().max(128).describe('Site the detector belongs to'),
     location: z.string().max(128).describe('Where on the site, e.g. bathroom'),
     lastError: z.string().max(512).nullable().describe('Why the last read failed, or null'),
+    pollIntervalS: z
+      .number()
+      .positive()
+      .max(86_400)
+      .optional()
+      .describe('How often the gateway polls this detector; the server derives the offline timeout from it'),
   })
   .strict();
 export type DeviceState = z.infer<typeof DeviceStateSchema>;

@@ -1,0 +1,79 @@
+import type { GasId, Reading } from '@gaswatch/shared';
+
+/**
+ * The storage contract. Two implementations pass the same contract suite: InfluxDB 1.x (when
+ * INFLUX_URL is set) and an embedded LevelDB store (classic-level) for the one-box shape.
+ */
+
+/** One reading as stored: the payload plus where it came from and how it arrived. */
+export interface StoredReading {
+  gw: string;
+  dev: string;
+  /** Sampling time, ms since epoch (the reading's own ts). */
+  ts: number;
+  seq: number;
+  values: Reading['values'];
+  status: Reading['status'];
+  /** When the server received it, ms since epoch. */
+  receivedAt: number;
+  /** True when it arrived well after it was sampled (replayed from an outbox). */
+  late: boolean;
+}
+
+export interface ReadingQuery {
+  dev: string;
+  gas?: GasId;
+  /** Inclusive, ms since epoch. */
+  from: number;
+  /** Exclusive, ms since epoch. */
+  to: number;
+  /** Aggregate into buckets of this many ms (mean, min, max); raw rows when absent. */
+  everyMs?: number;
+  limit?: number;
+}
+
+export interface ReadingRow {
+  ts: number;
+  seq?: number;
+  values: Partial<Record<GasId, number>>;
+  status?: Reading['status'];
+}
+
+export interface AggregateRow {
+  ts: number;
+  gas: GasId;
+  mean: number;
+  min: number;
+  max: number;
+  count: number;
+}
+
+/** One alarm lifecycle transition, append-only; alarm state is rebuilt from these on restart. */
+export interface AlarmEventRecord {
+  /** Unique per event (alarmId + sequence within the alarm). */
+  id: string;
+  alarmId: string;
+  /** ms since epoch. */
+  ts: number;
+  /** Arbitrary JSON the alarm engine owns (type, actor, note, severity, ...). */
+  data: Record<string, unknown>;
+}
+
+export interface Store {
+  readonly kind: 'embedded' | 'influx';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Cheap reachability check for /readyz. */
+  ping(): Promise<boolean>;
+  /**
+   * Writes a batch durably. Idempotent: a reading with the same (dev, ts) stored twice is one row.
+   * Rejects when the backend is unreachable; the caller keeps the batch and retries.
+   */
+  writeReadings(batch: readonly StoredReading[]): Promise<void>;
+  queryReadings(q: ReadingQuery): Promise<ReadingRow[] | AggregateRow[]>;
+  /** Rows stored for a device (for tests and reports). */
+  countReadings(dev: string): Promise<number>;
+  appendAlarmEvents(events: readonly AlarmEventRecord[]): Promise<void>;
+  /** Every alarm event in time order (used to rebuild state at start). */
+  listAlarmEvents(opts?: { alarmId?: string; since?: number }): Promise<AlarmEventRecord[]>;
+}
