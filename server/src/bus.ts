@@ -1,0 +1,55 @@
+import { EventEmitter } from 'node:events';
+import type { Command, CommandResult, DeviceEvent, DeviceState, GatewayStatus, Reading } from '@gaswatch/shared';
+
+/** What the server knows about a device, from its retained DeviceState and its readings. */
+export interface DeviceInfo {
+  gw: string;
+  dev: string;
+  /** Latest DeviceState, if one arrived. */
+  state: DeviceState | null;
+  /** Wall-clock ms of the last reading received. */
+  lastSeen: number | null;
+}
+
+/** A reading accepted by ingest (validated, deduplicated, durably buffered for the store). */
+export interface ReadingAccepted {
+  gw: string;
+  dev: string;
+  reading: Reading;
+  /** Sampling time, ms since epoch. */
+  ts: number;
+  /** Server wall clock at receipt, ms since epoch. */
+  receivedAt: number;
+  /** Arrived well after sampling (replayed from a gateway outbox). */
+  late: boolean;
+  /** Sampling time is more than 5 min from the server clock (SPEC §6). */
+  clockSuspect: boolean;
+  device: DeviceInfo;
+}
+
+/** An alarm lifecycle transition, as the alarm engine announces it (forwarded on /api/live). */
+export interface AlarmTransition {
+  alarmId: string;
+  dev: string;
+  gw: string;
+  /** The state the alarm is in after this transition. */
+  state: 'active' | 'acknowledged' | 'cleared' | 'cleared_unacked';
+  ts: number;
+  [key: string]: unknown;
+}
+
+/** In-process events between server plugins (zigbee2mqtt eventBus style). */
+export interface ServerEvents {
+  reading: [ReadingAccepted];
+  deviceState: [{ gw: string; dev: string; state: DeviceState; device: DeviceInfo }];
+  gatewayStatus: [{ gw: string; status: GatewayStatus }];
+  deviceEvent: [{ gw: string; dev: string; event: DeviceEvent }];
+  commandResult: [{ gw: string; result: CommandResult }];
+  alarm: [AlarmTransition];
+}
+
+export type ServerBus = EventEmitter<ServerEvents>;
+export const createBus = (): ServerBus => new EventEmitter<ServerEvents>();
+
+/** Sends a command to a gateway (QoS 1 on gaswatch/v1/{gw}/cmd). */
+export type SendCommand = (gw: string, cmd: Command) => Promise<void>;
