@@ -1,0 +1,187 @@
+import { IdSchema } from '@gaswatch/shared';
+import { z } from 'zod';
+
+/**
+ * The GASWATCH_CONFIG file (YAML or JSON): sites, contact tiers, escalation, notification
+ * channels, users and alarm-profile overrides. Every field has a default, so an absent file
+ * parses as `{}`. Core's config loader reads the file and validates it with this schema.
+ */
+
+export const AlarmProfileIdSchema = z
+  .enum(['ul2034', 'en50291', 'combustible', 'confined-space'])
+  .describe('Alarm profile of SPEC §6: ul2034 | en50291 (household CO), combustible, confined-space');
+export type AlarmProfileIdConfig = z.infer<typeof AlarmProfileIdSchema>;
+
+export const HouseholdStandardSchema = z
+  .enum(['ul2034', 'en50291'])
+  .describe('Which household CO standard a site follows (household-co detectors use it)');
+
+const Seconds = z
+  .number()
+  .finite()
+  .positive()
+  .max(7 * 86_400);
+
+export const AckTimeoutSchema = z
+  .object({
+    critical: Seconds.default(120).describe(
+      'Seconds an unacknowledged critical alarm waits before the next tier',
+    ),
+    warning: Seconds.default(600).describe('Seconds an unacknowledged warning waits before the next tier'),
+  })
+  .strict()
+  .describe('Escalation delay per severity, seconds (SPEC §6: 120 s critical, 600 s warning)');
+export type AckTimeout = z.infer<typeof AckTimeoutSchema>;
+
+/**
+ * Options handed to the shared rule set (`createRuleSet(profile, options)`): thresholds,
+ * hysteresis, on-delay, STEL/TWA limits, molar volume basis, max gap. Kept open here; the rule
+ * set validates what it understands and the engine rejects the whole config at start when a
+ * rule set cannot be built from it.
+ */
+export const RuleOptionsConfigSchema = z
+  .record(z.string(), z.unknown())
+  .describe('RuleOptions for createRuleSet: thresholds, hysteresis, onDelayS, stelTwa, molarVolume, maxGapS');
+
+export const AlarmOverrideSchema = z
+  .object({
+    profile: AlarmProfileIdSchema.optional().describe(
+      'Use this profile instead of the one the device kind implies',
+    ),
+    options: RuleOptionsConfigSchema.optional(),
+  })
+  .strict();
+export type AlarmOverride = z.infer<typeof AlarmOverrideSchema>;
+
+export const ContactSchema = z
+  .object({
+    name: z.string().min(1).max(128).describe('Who this is, as shown in notifications and the audit trail'),
+    channel: z.string().min(1).max(64).describe('Key of a notification channel under `channels`'),
+    to: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('Address on that channel (phone number, e-mail); a webhook channel may leave it out'),
+  })
+  .strict();
+export type Contact = z.infer<typeof ContactSchema>;
+
+export const TierSchema = z
+  .object({
+    name: z.string().max(128).optional().describe('Label of this tier, e.g. "residents" or "duty officer"'),
+    contacts: z
+      .array(ContactSchema)
+      .min(1)
+      .max(64)
+      .describe('Everyone notified when the alarm reaches this tier'),
+  })
+  .strict();
+export type Tier = z.infer<typeof TierSchema>;
+
+export const SiteSchema = z
+  .object({
+    name: z.string().max(256).optional().describe('Human name of the site'),
+    household: HouseholdStandardSchema.optional().describe(
+      'Household CO standard; defaults.household when absent',
+    ),
+    ackTimeout: AckTimeoutSchema.partial()
+      .optional()
+      .describe('Per-site escalation delays; missing severities use defaults.ackTimeout'),
+    tiers: z
+      .array(TierSchema)
+      .max(16)
+      .default([])
+      .describe('Contact tiers, notified in order: tier 1 at once, the next after each ackTimeout'),
+    alarms: z
+      .partialRecord(z.enum(['household-co', 'multigas', 'combustible']), AlarmOverrideSchema)
+      .default({})
+      .describe('Alarm profile overrides per device kind for this site'),
+  })
+  .strict();
+export type Site = z.infer<typeof SiteSchema>;
+
+export const WebhookChannelSchema = z
+  .object({
+    type: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/ }).describe('Where the JSON notification is POSTed'),
+    secret: z
+      .string()
+      .min(16)
+      .max(512)
+      .describe('HMAC-SHA256 key; the raw body is signed into X-Gaswatch-Signature: sha256=<hex>'),
+    timeoutMs: z.number().int().min(100).max(60_000).default(5_000).describe('Per-attempt HTTP timeout'),
+    retries: z.number().int().min(0).max(10).default(3).describe('Extra attempts after a failed POST'),
+    backoffMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(600_000)
+      .default(1_000)
+      .describe('Delay before the first retry; doubles on each further retry'),
+    headers: z.record(z.string(), z.string().max(1024)).default({}).describe('Extra HTTP headers'),
+  })
+  .strict();
+export type WebhookChannelConfig = z.infer<typeof WebhookChannelSchema>;
+
+/** One union member per channel type; SMS and e-mail join here. */
+export const ChannelConfigSchema = z.discriminatedUnion('type', [WebhookChannelSchema]);
+export type ChannelConfig = z.infer<typeof ChannelConfigSchema>;
+
+export const UserSchema = z
+  .object({
+    id: z.string().min(1).max(64).describe('Login / actor id recorded on acknowledgements'),
+    name: z.string().max(128).optional().describe('Display name'),
+    role: z.enum(['viewer', 'operator', 'admin']).default('operator').describe('What the user may do'),
+  })
+  .strict();
+export type User = z.infer<typeof UserSchema>;
+
+export const DeviceOverrideSchema = AlarmOverrideSchema.extend({
+  site: z.string().max(128).optional().describe('Site to use when the device does not report one'),
+}).strict();
+
+export const GaswatchConfigSchema = z
+  .object({
+    defaults: z
+      .object({
+        household: HouseholdStandardSchema.default('en50291'),
+        ackTimeout: AckTimeoutSchema.default({ critical: 120, warning: 600 }),
+        tiers: z
+          .array(TierSchema)
+          .max(16)
+          .default([])
+          .describe('Contact tiers for devices whose site is not configured or has no tiers'),
+      })
+      .strict()
+      .default({ household: 'en50291', ackTimeout: { critical: 120, warning: 600 }, tiers: [] })
+      .describe('Used where a site says nothing'),
+    sites: z
+      .record(z.string().min(1).max(128), SiteSchema)
+      .default({})
+      .describe('Sites by the id devices report in DeviceState.site'),
+    devices: z
+      .record(IdSchema, DeviceOverrideSchema)
+      .default({})
+      .describe('Alarm profile overrides per device id (win over site overrides)'),
+    channels: z
+      .record(z.string().min(1).max(64), ChannelConfigSchema)
+      .default({})
+      .describe('Notification channels by name; contacts refer to them'),
+    users: z.array(UserSchema).default([]).describe('People who may acknowledge alarms'),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const check = (tiers: Tier[], path: (string | number)[]) => {
+      for (const [i, t] of tiers.entries())
+        for (const [j, c] of t.contacts.entries())
+          if (!(c.channel in cfg.channels))
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, i, 'contacts', j, 'channel'],
+              message: `unknown channel "${c.channel}" (known: ${Object.keys(cfg.channels).join(', ') || 'none'})`,
+            });
+    };
+    check(cfg.defaults.tiers, ['defaults', 'tiers']);
+    for (const [id, site] of Object.entries(cfg.sites)) check(site.tiers, ['sites', id, 'tiers']);
+  });
+export type GaswatchConfig = z.infer<typeof GaswatchConfigSchema>;
