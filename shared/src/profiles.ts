@@ -19,10 +19,19 @@ export const ModbusChannelSchema = z
     fc: ReadFunction,
     address: Address,
     type: z.enum(REGISTER_TYPES).describe('Register encoding'),
-    wordOrder: z.enum(['be', 'le']).default('be').describe('32-bit types: be = high word first, le = low word first'),
+    wordOrder: z
+      .enum(['be', 'le'])
+      .default('be')
+      .describe('32-bit types: be = high word first, le = low word first'),
     scale: z.number().positive().optional().describe('value = raw × scale (e.g. 0.1 for tenths of a ppm)'),
-    decimalsRegister: Address.optional().describe('value = raw / 10^(this register), read with the same function'),
-    fullScale: z.number().positive().optional().describe('Top of the sensor range; a larger raw value is marked bad'),
+    decimalsRegister: Address.optional().describe(
+      'value = raw / 10^(this register), read with the same function',
+    ),
+    fullScale: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Top of the sensor range; a larger raw value is marked bad'),
   })
   .strict()
   .refine((c) => !(c.scale !== undefined && c.decimalsRegister !== undefined), {
@@ -30,7 +39,16 @@ export const ModbusChannelSchema = z
   });
 export type ModbusChannel = z.infer<typeof ModbusChannelSchema>;
 
-export const STATUS_FLAGS = ['alarm', 'lowAlarm', 'highAlarm', 'fault', 'warmup', 'bumpTest', 'calibrating', 'eol'] as const;
+export const STATUS_FLAGS = [
+  'alarm',
+  'lowAlarm',
+  'highAlarm',
+  'fault',
+  'warmup',
+  'bumpTest',
+  'calibrating',
+  'eol',
+] as const;
 export type StatusFlag = (typeof STATUS_FLAGS)[number];
 
 export const StatusWordSchema = z
@@ -65,7 +83,10 @@ export const OutputSchema = z
 export type Output = z.infer<typeof OutputSchema>;
 
 const CommonProfile = {
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/).describe('Profile id, referenced from the gateway config'),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)
+    .describe('Profile id, referenced from the gateway config'),
   description: z.string().describe('What detector model this is'),
   kind: DeviceKindSchema.describe('Device kind, which picks the alarm profile on the server'),
   warmupS: z.number().int().min(0).default(0).describe('Seconds after power-on before readings are valid'),
@@ -127,7 +148,8 @@ export function loadProfileFile(file: string): Profile {
     );
   }
   const expected = basename(file, extname(file));
-  if (parsed.data.id !== expected) throw new ProfileError(file, [`id "${parsed.data.id}" must match the file name "${expected}"`]);
+  if (parsed.data.id !== expected)
+    throw new ProfileError(file, [`id "${parsed.data.id}" must match the file name "${expected}"`]);
   return parsed.data;
 }
 

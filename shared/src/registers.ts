@@ -10,7 +10,11 @@ export function registerCount(type: RegisterType): 1 | 2 {
 }
 
 /** Decodes one value from its registers (each 0..65535). */
-export function decodeRegisters(regs: readonly number[], type: RegisterType, order: WordOrder = 'be'): number {
+export function decodeRegisters(
+  regs: readonly number[],
+  type: RegisterType,
+  order: WordOrder = 'be',
+): number {
   const n = registerCount(type);
   if (regs.length < n) throw new RangeError(`${type} needs ${n} registers, got ${regs.length}`);
   const buf = Buffer.alloc(4);

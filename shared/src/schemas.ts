@@ -26,7 +26,12 @@ export const ReadingSchema = z
   .object({
     v: z.literal(1).describe('Payload version'),
     ts: IsoTimestamp.describe('Sampling time at the gateway'),
-    seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Per device, +1 per reading, persisted'),
+    seq: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .describe('Per device, +1 per reading, persisted'),
     values: z
       .partialRecord(GasIdSchema, Concentration)
       .refine((v) => Object.keys(v).length > 0, 'at least one channel')
@@ -54,13 +59,21 @@ export const GatewayStatusSchema = z.union([
       version: z.string().max(64).describe('Gateway software version'),
       uptimeS: z.number().finite().min(0).describe('Seconds since the gateway process started'),
       outboxDepth: z.number().int().min(0).describe('Readings waiting in the on-disk outbox'),
-      outboxDropped: z.number().int().min(0).optional().describe('Readings dropped because the outbox was full'),
+      outboxDropped: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe('Readings dropped because the outbox was full'),
       clockSkewS: z
         .number()
         .finite()
         .optional()
         .describe('Gateway clock minus the broker/server view of time, seconds, when known'),
-      clockSuspect: z.boolean().optional().describe('True when the gateway clock is far from the broker time'),
+      clockSuspect: z
+        .boolean()
+        .optional()
+        .describe('True when the gateway clock is far from the broker time'),
     })
     .strict(),
   // The MQTT will message: the broker publishes it when the gateway vanishes.

@@ -42,7 +42,13 @@ export const topics = {
 /** Subscription filters. */
 export const FILTERS = {
   /** Everything gateways publish (the server subscribes to this). */
-  fromGateways: [`${TOPIC_ROOT}/+/status`, `${TOPIC_ROOT}/+/+/reading`, `${TOPIC_ROOT}/+/+/state`, `${TOPIC_ROOT}/+/+/event`, `${TOPIC_ROOT}/+/cmd/result`],
+  fromGateways: [
+    `${TOPIC_ROOT}/+/status`,
+    `${TOPIC_ROOT}/+/+/reading`,
+    `${TOPIC_ROOT}/+/+/state`,
+    `${TOPIC_ROOT}/+/+/event`,
+    `${TOPIC_ROOT}/+/cmd/result`,
+  ],
   cmd: (gw: string) => topics.cmd(gw),
 } as const;
 
@@ -93,10 +99,15 @@ export type RejectReason = 'bad_topic' | 'too_large' | 'not_json' | 'bad_schema'
  */
 export function decodeMessage(topic: string, payload: Uint8Array | string): DecodeResult {
   const address = parseTopic(topic);
-  if (!address) return { ok: false, reason: 'bad_topic', message: `not a gaswatch topic: ${topic.slice(0, 200)}` };
+  if (!address)
+    return { ok: false, reason: 'bad_topic', message: `not a gaswatch topic: ${topic.slice(0, 200)}` };
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) {
-    return { ok: false, reason: 'too_large', message: `payload is ${size} bytes, limit ${MAX_PAYLOAD_BYTES}` };
+    return {
+      ok: false,
+      reason: 'too_large',
+      message: `payload is ${size} bytes, limit ${MAX_PAYLOAD_BYTES}`,
+    };
   }
   let json: unknown;
   try {

@@ -1,6 +1,6 @@
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startInfluxd, startMosquitto, startPtyPair } from '../src/testing/index.js';
-import { openSync, closeSync, writeSync, readSync } from 'node:fs';
 
 describe('test harness', () => {
   const stops: Array<() => Promise<void>> = [];

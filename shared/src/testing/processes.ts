@@ -52,10 +52,16 @@ export function startProcess(
         const check = () => {
           const m = out.match(re);
           if (m) return done(() => resolve(m));
-          if (hasExited) return done(() => reject(new Error(`${command} exited before printing ${re}:\n${out.slice(-3000)}`)));
+          if (hasExited)
+            return done(() =>
+              reject(new Error(`${command} exited before printing ${re}:\n${out.slice(-3000)}`)),
+            );
         };
         const timer = setTimeout(
-          () => done(() => reject(new Error(`timed out waiting for ${re} from ${command}:\n${out.slice(-3000)}`))),
+          () =>
+            done(() =>
+              reject(new Error(`timed out waiting for ${re} from ${command}:\n${out.slice(-3000)}`)),
+            ),
           timeoutMs,
         );
         const done = (f: () => void) => {
