@@ -1,3 +1,4 @@
+export * from './alarms/index.js';
 export * from './gases.js';
 export * from './ids.js';
 export * from './profiles.js';

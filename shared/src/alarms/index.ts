@@ -1,0 +1,6 @@
+export * from './dose.js';
+export * from './errors.js';
+export * from './rules.js';
+export * from './threshold.js';
+export * from './types.js';
+export * from './window.js';
