@@ -8,19 +8,23 @@
  * `maxGapMs`) contributes nothing: the divisor is always W, as in the occupational definitions
  * (an 8-h TWA divides the day's exposure by 8 h, a STEL by 15 min).
  *
- * The state is a segment list shared between successive states (append-only, each state sees only
- * its own [head, len) range), so a step is amortised O(1) and never changes what an earlier state
- * holds. Stepping an old state again copies the list.
+ * The state keeps the held segments in small immutable chunks: a step copies at most the last
+ * chunk and the chunk list (not the whole history), so an 8-h window at 1-s sampling stays cheap
+ * and a step never changes anything an earlier state holds (states can be kept, compared, replayed).
  */
+
+/** Triples per chunk. */
+const CHUNK = 128;
+const CHUNK_LEN = CHUNK * 3;
 
 export interface WindowState {
   /** Window length, ms. */
   windowMs: number;
-  /** Flattened [start, end, c] triples; only [head, len) belongs to this state. */
-  segs: number[];
+  /** Held segments as flattened [start, end, c] triples, in time order, in chunks of ≤ 128. */
+  chunks: readonly (readonly number[])[];
+  /** Index of the first live number in chunks[0] (segments before it have left the window). */
   head: number;
-  len: number;
-  /** ∫ c dt over the segments in [head, len), ppm·ms (or the unit of c · ms). */
+  /** ∫ c dt over the live segments, unit of c × ms. */
   integral: number;
   /** Time and value of the last sample, held until the next one. */
   lastTs: number | null;
@@ -30,14 +34,15 @@ export interface WindowState {
 export function createWindow(windowMs: number): WindowState {
   if (!(windowMs > 0) || !Number.isFinite(windowMs))
     throw new RangeError(`window must be > 0 ms, got ${windowMs}`);
-  return { windowMs, segs: [], head: 0, len: 0, integral: 0, lastTs: null, lastC: null };
+  return { windowMs, chunks: [], head: 0, integral: 0, lastTs: null, lastC: null };
 }
 
-const COMPACT_MIN = 3 * 1024;
-
-function sumSegs(segs: number[], head: number, len: number): number {
+function sumLive(chunks: readonly (readonly number[])[], head: number): number {
   let s = 0;
-  for (let i = head; i < len; i += 3) s += (segs[i + 1]! - segs[i]!) * segs[i + 2]!;
+  for (let k = 0; k < chunks.length; k++) {
+    const ch = chunks[k]!;
+    for (let i = k === 0 ? head : 0; i < ch.length; i += 3) s += (ch[i + 1]! - ch[i]!) * ch[i + 2]!;
+  }
   return s;
 }
 
@@ -45,12 +50,12 @@ function sumSegs(segs: number[], head: number, len: number): number {
 export function windowMean(state: WindowState, ts: number): number {
   const start = ts - state.windowMs;
   let integral = state.integral;
-  const { segs } = state;
-  for (let i = state.head; i < state.len; i += 3) {
-    const s = segs[i]!;
-    const e = segs[i + 1]!;
-    if (s >= start) break;
-    integral -= (Math.min(e, start) - s) * segs[i + 2]!;
+  // Only the oldest live segment can straddle the window start.
+  const first = state.chunks[0];
+  if (first !== undefined && state.head < first.length) {
+    const s = first[state.head]!;
+    const e = first[state.head + 1]!;
+    if (s < start) integral -= (Math.min(e, start) - s) * first[state.head + 2]!;
   }
   // The held value of the last sample counts up to ts.
   if (state.lastTs !== null && state.lastC !== null && ts > state.lastTs) {
@@ -70,32 +75,36 @@ export function windowStep(
   c: number,
   maxGapMs = Number.POSITIVE_INFINITY,
 ): { state: WindowState; mean: number } {
-  let { segs, head, len, integral } = state;
+  let { chunks, head, integral } = state;
   const { lastTs, lastC, windowMs } = state;
   if (lastTs !== null && lastC !== null && ts > lastTs && ts - lastTs <= maxGapMs && lastC !== 0) {
-    if (segs.length !== len) {
-      // Someone already extended this list from the same state: branch off with a copy.
-      segs = segs.slice(head, len);
-      len -= head;
-      head = 0;
+    const last = chunks[chunks.length - 1];
+    if (last !== undefined && last.length < CHUNK_LEN) {
+      chunks = [...chunks.slice(0, -1), [...last, lastTs, ts, lastC]];
+    } else {
+      chunks = [...chunks, [lastTs, ts, lastC]];
     }
-    segs.push(lastTs, ts, lastC);
-    len += 3;
     integral += (ts - lastTs) * lastC;
   }
   const start = ts - windowMs;
-  while (head < len && segs[head + 1]! <= start) {
-    integral -= (segs[head + 1]! - segs[head]!) * segs[head + 2]!;
+  let dropped = false;
+  for (;;) {
+    const first = chunks[0];
+    if (first === undefined) break;
+    if (head >= first.length) {
+      chunks = chunks.slice(1);
+      head = 0;
+      dropped = true;
+      continue;
+    }
+    if (first[head + 1]! > start) break;
+    integral -= (first[head + 1]! - first[head]!) * first[head + 2]!;
     head += 3;
   }
-  if (head >= COMPACT_MIN && head * 2 >= len) {
-    segs = segs.slice(head, len);
-    len -= head;
-    head = 0;
-    integral = sumSegs(segs, head, len);
-  }
-  if (head === len) integral = 0;
-  const next: WindowState = { windowMs, segs, head, len, integral, lastTs: ts, lastC: c };
+  // Re-sum when a chunk leaves, so rounding from adding and removing never accumulates.
+  if (dropped) integral = sumLive(chunks, head);
+  if (chunks.length === 0) integral = 0;
+  const next: WindowState = { windowMs, chunks, head, integral, lastTs: ts, lastC: c };
   return { state: next, mean: windowMean(next, ts) };
 }
 
