@@ -1,4 +1,4 @@
-import { IdSchema } from '@gaswatch/shared';
+import { GasIdSchema, IdSchema } from '@gaswatch/shared';
 import { z } from 'zod';
 
 /**
@@ -33,15 +33,64 @@ export const AckTimeoutSchema = z
   .describe('Escalation delay per severity, seconds (SPEC §6: 120 s critical, 600 s warning)');
 export type AckTimeout = z.infer<typeof AckTimeoutSchema>;
 
-/**
- * Options handed to the shared rule set (`createRuleSet(profile, options)`): thresholds,
- * hysteresis, on-delay, STEL/TWA limits, molar volume basis, max gap. Kept open here; the rule
- * set validates what it understands and the engine rejects the whole config at start when a
- * rule set cannot be built from it.
- */
+const KeyedNumbers = (what: string) =>
+  z
+    .record(z.string().min(1).max(64), z.number().finite().min(0))
+    .describe(`${what} by condition key, e.g. { "LEL:low": 10 }`);
+
+/** Options handed to the shared rule set (`createRuleSet(profile, options)`), see shared/src/alarms/types.ts. */
 export const RuleOptionsConfigSchema = z
-  .record(z.string(), z.unknown())
-  .describe('RuleOptions for createRuleSet: thresholds, hysteresis, onDelayS, stelTwa, molarVolume, maxGapS');
+  .object({
+    thresholds: KeyedNumbers('Set points (unit of the condition)').optional(),
+    hysteresis: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('Fraction of the set point to fall below before clearing (default 0.1)'),
+    bands: KeyedNumbers('Absolute hysteresis bands').optional(),
+    onDelayS: z
+      .number()
+      .min(0)
+      .max(86_400)
+      .optional()
+      .describe('Seconds a plain threshold must hold before raising'),
+    onDelays: KeyedNumbers('On-delays in seconds').optional(),
+    stelTwa: z
+      .array(
+        z
+          .object({
+            gas: GasIdSchema,
+            stelMgM3: z.number().positive().optional().describe('PC-STEL, 15-min mean limit, mg/m³'),
+            twaMgM3: z.number().positive().optional().describe('PC-TWA, 8-h mean limit, mg/m³'),
+            macMgM3: z.number().positive().optional().describe('MAC ceiling, mg/m³'),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('Exposure limits (default GBZ 2.1: CO TWA 20 / STEL 30 mg/m³, H2S MAC 10 mg/m³)'),
+    molarVolume: z.enum(['25C', '0C']).optional().describe('ppm → mg/m³ basis: 24.45 L (25C) or 22.4 L (0C)'),
+    maxGapS: z
+      .number()
+      .positive()
+      .max(86_400)
+      .optional()
+      .describe('Samples further apart do not integrate across the gap'),
+    maxWarmupS: z.number().positive().max(86_400).optional().describe('A longer warm-up raises a fault'),
+    faultCodes: z
+      .array(z.string().max(64))
+      .max(64)
+      .optional()
+      .describe('Fault codes that raise the fault alarm'),
+    combustibleCo: z
+      .enum(['en50291', 'ul2034'])
+      .optional()
+      .describe('Rules for a CO channel on a combustible detector'),
+  })
+  .strict()
+  .describe(
+    'RuleOptions for createRuleSet: thresholds, hysteresis, on-delays, STEL/TWA limits, molar volume',
+  );
 
 export const AlarmOverrideSchema = z
   .object({
@@ -84,7 +133,12 @@ export const SiteSchema = z
     household: HouseholdStandardSchema.optional().describe(
       'Household CO standard; defaults.household when absent',
     ),
-    ackTimeout: AckTimeoutSchema.partial()
+    ackTimeout: z
+      .object({
+        critical: Seconds.optional().describe('Seconds before the next tier, critical alarms'),
+        warning: Seconds.optional().describe('Seconds before the next tier, warnings'),
+      })
+      .strict()
       .optional()
       .describe('Per-site escalation delays; missing severities use defaults.ackTimeout'),
     tiers: z

@@ -1,0 +1,790 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AlarmCondition,
+  type AlarmProfileId,
+  type AlarmSample,
+  type Command,
+  createRuleSet,
+  type DeviceKind,
+  type DeviceState,
+  type GasId,
+  offlineTimeoutMs,
+  type RuleSet,
+} from '@gaswatch/shared';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { DeviceInfo, ReadingAccepted, SendCommand, ServerBus } from '../bus.js';
+import { ConfigError } from '../errors.js';
+import type { Notification, NotificationChannel } from '../notify/channel.js';
+import { createChannels, createNotifier, type Notifier } from '../notify/notifier.js';
+import type { AlarmEventRecord, ReadingRow, Store } from '../store/types.js';
+import type { GaswatchConfig, Tier } from './config-schema.js';
+import { AlarmError } from './errors.js';
+import { createAlarmMetrics } from './metrics.js';
+import {
+  type Alarm,
+  type AlarmEventData,
+  type AlarmEventType,
+  type AlarmState,
+  alarmIdFor,
+  conditionOn,
+  isOpen,
+  rebuildAlarms,
+  unacked,
+} from './model.js';
+import { checkRuleConfig, inferKind, selectRules } from './select.js';
+import { realTimers, sleep, type Timers } from './timers.js';
+
+/** Condition key of the wall-clock offline alarm (the rule sets never use it). */
+export const OFFLINE_KEY = 'offline';
+
+/** How far back the rule state is rebuilt from stored readings: the 8-h TWA window plus margin. */
+export const DEFAULT_HISTORY_MS = 8 * 3_600_000 + 15 * 60_000;
+
+export interface AlarmEngineDeps {
+  store: Store;
+  bus: ServerBus;
+  sendCommand: SendCommand;
+  config: GaswatchConfig;
+  /** Wall clock, ms since epoch (offline detection, escalation, acknowledgement times). */
+  clock: () => number;
+  logger: Logger;
+  /** Notification channels by name; built from config.channels when absent. */
+  channels?: Map<string, NotificationChannel>;
+  /** prom-client registry for the engine's metrics (a private one when absent). */
+  metrics?: Registry;
+  /** Timers for escalation, offline sweeps and webhook backoff (real timers when absent). */
+  timers?: Timers;
+  /** Devices known at start (core's registry), so a device silent since a restart still goes offline. */
+  devices?: { list(): DeviceInfo[] };
+  /** Stored readings replayed into the rules on a device's first reading; default 8 h 15 min. */
+  historyMs?: number;
+  /** How often offline detection looks at every device; default 1 s. */
+  offlineSweepMs?: number;
+}
+
+export interface AckInput {
+  actor: string;
+  note: string;
+}
+
+export interface AckResult {
+  alarm: Alarm;
+  /** The acknowledgement reached the store before the answer (otherwise it is queued and retried). */
+  stored: boolean;
+  /** Whether the silence command was handed to the broker. */
+  silence: { id: string; sent: boolean; error?: string };
+}
+
+export interface AlarmHistoryEntry {
+  id: string;
+  ts: number;
+  type: AlarmEventType;
+  state: AlarmState;
+  actor?: string;
+  note?: string;
+  tier?: number;
+  contacts?: string[];
+  ok?: boolean;
+  late?: boolean;
+}
+
+export interface AlarmEngine {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Alarms, newest raise first. `open` = every state but cleared. */
+  list(filter?: { state?: AlarmState | 'open'; dev?: string; limit?: number }): Alarm[];
+  get(id: string): Alarm | undefined;
+  /** The alarm's stored events in order. */
+  history(id: string): Promise<AlarmHistoryEntry[]>;
+  acknowledge(id: string, input: AckInput): Promise<AckResult>;
+  /** Resolves when every reading handed over so far is processed and its events stored. */
+  idle(): Promise<void>;
+}
+
+interface DeviceRuntime {
+  gw: string;
+  dev: string;
+  kind: DeviceKind | null;
+  site: string | null;
+  pollIntervalS: number | undefined;
+  profile: AlarmProfileId | null;
+  rules: RuleSet<unknown> | null;
+  state: unknown;
+  /** Event time of the last sample fed to the rules. */
+  lastTs: number;
+  warmed: boolean;
+  /** Event time each currently raised condition was raised at (alarm ids derive from it). */
+  raisedAt: Map<string, number>;
+  queue: Promise<void>;
+  /** Wall clock of the last reading (offline detection). */
+  lastSeenWall: number;
+}
+
+const openKey = (dev: string, key: string) => `${dev}\u0000${key}`;
+
+function isRawRow(r: object): r is ReadingRow {
+  return 'values' in r;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * The server's alarm engine (SPEC §6). Rules run per device in event time on bus 'reading'
+ * events, using the shared rule sets; offline detection uses the wall clock. Every lifecycle
+ * transition is stored with store.appendAlarmEvents and announced on bus 'alarm'. At start the
+ * alarms are rebuilt from the stored events; each device's rule state (dose, STEL/TWA windows)
+ * is rebuilt from its stored readings of the last `historyMs` before its first reading is
+ * evaluated. One alarm per (device, condition key) at a time; alarm ids derive from the raise's
+ * event time, so a replayed episode finds the alarm it already raised.
+ */
+export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
+  const { store, bus, config, clock } = deps;
+  const log = deps.logger.child({ part: 'alarms' });
+  const timers = deps.timers ?? realTimers;
+  const historyMs = deps.historyMs ?? DEFAULT_HISTORY_MS;
+  const sweepMs = deps.offlineSweepMs ?? 1_000;
+
+  const alarms = new Map<string, Alarm>();
+  const openIndex = new Map<string, string>();
+  const devices = new Map<string, DeviceRuntime>();
+  const escalations = new Map<string, unknown>();
+  let running = false;
+  let sweepHandle: unknown = null;
+  let pendingWrites: AlarmEventRecord[] = [];
+  let flushing: Promise<void> | null = null;
+  let inQueue = 0;
+
+  const metrics = createAlarmMetrics(deps.metrics, () => alarms.values());
+  const hooks = {
+    sent: (c: string) => metrics.notificationsSent.inc({ channel: c }),
+    failed: (c: string) => metrics.notificationsFailed.inc({ channel: c }),
+    retried: (c: string) => metrics.notificationRetries.inc({ channel: c }),
+  };
+  const channels = deps.channels ?? createChannels(config.channels, { logger: log, timers, hooks });
+  const notifier: Notifier = createNotifier({ channels, logger: log, hooks });
+
+  // ---------------------------------------------------------------- storage
+
+  async function writeWithRetry(batch: AlarmEventRecord[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await store.appendAlarmEvents(batch);
+        return;
+      } catch (err) {
+        metrics.storeErrors.inc();
+        if (!running && attempt >= 2) {
+          log.error({ err, events: batch.length }, 'alarm events could not be stored before stop');
+          throw err;
+        }
+        log.error(
+          { err, events: batch.length, attempt: attempt + 1 },
+          'storing alarm events failed; retrying',
+        );
+        await sleep(realTimers, Math.min(100 * 2 ** attempt, 5_000));
+      }
+    }
+  }
+
+  /** Queues records for the store; resolves when the queue (including them) is written. */
+  function flush(): Promise<void> {
+    flushing ??= (async () => {
+      try {
+        while (pendingWrites.length > 0) {
+          const batch = pendingWrites;
+          pendingWrites = [];
+          await writeWithRetry(batch);
+        }
+      } finally {
+        flushing = null;
+      }
+    })();
+    return flushing;
+  }
+
+  // ---------------------------------------------------------------- transitions
+
+  function record(a: Alarm, type: AlarmEventType, ts: number, extra: Partial<AlarmEventData> = {}): void {
+    a.seq += 1;
+    const data: AlarmEventData = { ...extra, type, seq: a.seq, state: a.state, alarm: { ...a } };
+    pendingWrites.push({ id: `${a.id}#${a.seq}`, alarmId: a.id, ts, data });
+    flush().catch((err: unknown) => log.error({ err }, 'alarm event write failed'));
+    metrics.transitions.inc({ type });
+    try {
+      bus.emit('alarm', {
+        alarmId: a.id,
+        gw: a.gw,
+        dev: a.dev,
+        state: a.state,
+        ts,
+        type,
+        site: a.site,
+        key: a.key,
+        rule: a.rule,
+        gas: a.gas,
+        severity: a.severity,
+        message: a.message,
+        value: a.value,
+        threshold: a.threshold,
+        unit: a.unit,
+        raisedAt: a.raisedAt,
+        late: a.late,
+        ...(extra.actor === undefined ? {} : { actor: extra.actor, note: extra.note }),
+        ...(extra.tier === undefined ? {} : { tier: extra.tier }),
+      });
+    } catch (err) {
+      log.error({ err, alarmId: a.id }, 'a bus alarm listener threw');
+    }
+  }
+
+  function raise(rt: DeviceRuntime, c: AlarmCondition, raisedAt: number, late: boolean): Alarm {
+    const a: Alarm = {
+      id: alarmIdFor(rt.dev, c.key, raisedAt),
+      gw: rt.gw,
+      dev: rt.dev,
+      site: rt.site,
+      key: c.key,
+      rule: c.rule,
+      profile: c.key === OFFLINE_KEY ? 'offline' : (rt.profile ?? 'unknown'),
+      ...(c.gas === undefined ? {} : { gas: c.gas }),
+      severity: c.severity,
+      state: 'active',
+      message: c.message,
+      value: c.value,
+      threshold: c.threshold,
+      ...(c.unit === undefined ? {} : { unit: c.unit }),
+      raisedAt,
+      detectedAt: clock(),
+      late,
+      clearedAt: null,
+      ack: null,
+      tier: 0,
+      lastNotifiedAt: null,
+      seq: 0,
+    };
+    alarms.set(a.id, a);
+    openIndex.set(openKey(a.dev, a.key), a.id);
+    log.warn(
+      { alarmId: a.id, dev: a.dev, key: a.key, severity: a.severity, value: a.value, late },
+      `alarm raised: ${a.message}`,
+    );
+    record(a, 'raised', raisedAt, late ? { late } : {});
+    escalate(a);
+    return a;
+  }
+
+  function reraise(a: Alarm, ts: number, c: AlarmCondition | null, late: boolean): void {
+    a.state = 'active';
+    a.clearedAt = null;
+    if (c !== null) {
+      a.value = c.value;
+      a.message = c.message;
+    }
+    log.warn({ alarmId: a.id, dev: a.dev, key: a.key }, 'latched alarm raised again before acknowledgement');
+    record(a, 'reraised', ts, late ? { late } : {});
+    if (!escalations.has(a.id)) escalate(a);
+  }
+
+  function clear(a: Alarm, ts: number): void {
+    a.clearedAt = ts;
+    a.state = a.state === 'acknowledged' ? 'cleared' : 'cleared_unacked';
+    if (a.state === 'cleared') openIndex.delete(openKey(a.dev, a.key));
+    log.info({ alarmId: a.id, dev: a.dev, key: a.key, state: a.state }, 'alarm condition ended');
+    record(a, 'cleared', ts);
+  }
+
+  function openAlarm(dev: string, key: string): Alarm | undefined {
+    const id = openIndex.get(openKey(dev, key));
+    return id === undefined ? undefined : alarms.get(id);
+  }
+
+  function openAlarmsOf(dev: string): Alarm[] {
+    const out: Alarm[] = [];
+    for (const [k, id] of openIndex) {
+      if (!k.startsWith(`${dev}\u0000`)) continue;
+      const a = alarms.get(id);
+      if (a !== undefined) out.push(a);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- escalation
+
+  function tiersFor(site: string | null): Tier[] {
+    const s = site === null ? undefined : config.sites[site];
+    return s !== undefined && s.tiers.length > 0 ? s.tiers : config.defaults.tiers;
+  }
+
+  function ackTimeoutMs(site: string | null, severity: Alarm['severity']): number {
+    const s = site === null ? undefined : config.sites[site];
+    return (s?.ackTimeout?.[severity] ?? config.defaults.ackTimeout[severity]) * 1000;
+  }
+
+  function cancelEscalation(id: string): void {
+    const h = escalations.get(id);
+    if (h !== undefined) timers.clearTimeout(h);
+    escalations.delete(id);
+  }
+
+  function notifyTier(a: Alarm, tierNo: number): void {
+    const tier = tiersFor(a.site)[tierNo - 1];
+    if (tier === undefined) return;
+    const now = clock();
+    a.tier = tierNo;
+    a.lastNotifiedAt = now;
+    metrics.escalations.inc({ tier: String(tierNo), severity: a.severity });
+    for (const [i, contact] of tier.contacts.entries()) {
+      const n: Notification = {
+        id: `${a.id}.t${tierNo}.c${i}`,
+        reason: tierNo === 1 ? 'raised' : 'escalated',
+        alarmId: a.id,
+        tier: tierNo,
+        ...(tier.name === undefined ? {} : { tierName: tier.name }),
+        contact: { name: contact.name, ...(contact.to === undefined ? {} : { to: contact.to }) },
+        site: a.site,
+        gw: a.gw,
+        dev: a.dev,
+        state: a.state,
+        severity: a.severity,
+        rule: a.rule,
+        key: a.key,
+        ...(a.gas === undefined ? {} : { gas: a.gas }),
+        value: a.value,
+        threshold: a.threshold,
+        ...(a.unit === undefined ? {} : { unit: a.unit }),
+        message: a.message,
+        raisedAt: new Date(a.raisedAt).toISOString(),
+        late: a.late,
+        sentAt: new Date(now).toISOString(),
+      };
+      notifier.notify(contact.channel, n);
+    }
+    record(a, 'escalated', now, { tier: tierNo, contacts: tier.contacts.map((c) => c.name) });
+  }
+
+  /**
+   * Tier 1 at once, then the next tier after each ackTimeout, while the alarm is unacknowledged
+   * (active or latched). Resumes after a restart from the last tier notified and its time.
+   */
+  function escalate(a: Alarm): void {
+    cancelEscalation(a.id);
+    if (!running || !unacked(a)) return;
+    const tiers = tiersFor(a.site);
+    if (tiers.length === 0) {
+      if (a.tier === 0)
+        log.warn({ alarmId: a.id, site: a.site }, 'no contact tiers configured: nobody is notified');
+      return;
+    }
+    if (a.tier === 0) notifyTier(a, 1);
+    if (a.tier >= tiers.length) return;
+    const due = (a.lastNotifiedAt ?? clock()) + ackTimeoutMs(a.site, a.severity);
+    const handle = timers.setTimeout(
+      () => {
+        escalations.delete(a.id);
+        const cur = alarms.get(a.id);
+        if (!running || cur === undefined || !unacked(cur)) return;
+        log.warn({ alarmId: cur.id, tier: cur.tier + 1 }, 'alarm not acknowledged in time: escalating');
+        notifyTier(cur, cur.tier + 1);
+        escalate(cur);
+      },
+      Math.max(0, due - clock()),
+    );
+    escalations.set(a.id, handle);
+  }
+
+  // ---------------------------------------------------------------- devices and rules
+
+  function runtimeFor(gw: string, dev: string, state: DeviceState | null): DeviceRuntime {
+    let rt = devices.get(dev);
+    if (rt === undefined) {
+      rt = {
+        gw,
+        dev,
+        kind: null,
+        site: config.devices[dev]?.site ?? null,
+        pollIntervalS: undefined,
+        profile: null,
+        rules: null,
+        state: undefined,
+        lastTs: Number.NEGATIVE_INFINITY,
+        warmed: false,
+        raisedAt: new Map(),
+        queue: Promise.resolve(),
+        lastSeenWall: clock(),
+      };
+      devices.set(dev, rt);
+    }
+    rt.gw = gw;
+    if (state !== null) applyState(rt, state);
+    return rt;
+  }
+
+  function applyState(rt: DeviceRuntime, s: DeviceState): void {
+    rt.site = s.site || (config.devices[rt.dev]?.site ?? null);
+    rt.pollIntervalS = s.pollIntervalS;
+    if (rt.kind !== s.kind) {
+      rt.kind = s.kind;
+      if (rt.rules !== null && selectRules(config, rt.dev, s.kind, rt.site).profile !== rt.profile) {
+        // A different profile: rebuild its state from history on the next reading.
+        log.info({ dev: rt.dev, kind: s.kind }, 'device kind changed: alarm rules reselected');
+        rt.rules = null;
+        rt.warmed = false;
+        rt.lastTs = Number.NEGATIVE_INFINITY;
+        rt.raisedAt.clear();
+      }
+    }
+  }
+
+  function ensureRules(rt: DeviceRuntime, values: Partial<Record<GasId, number>>): RuleSet<unknown> {
+    if (rt.rules !== null) return rt.rules;
+    const kind = rt.kind ?? inferKind(values);
+    const sel = selectRules(config, rt.dev, kind, rt.site);
+    rt.rules = createRuleSet(sel.profile, sel.options) as RuleSet<unknown>;
+    rt.profile = sel.profile;
+    rt.state = rt.rules.initial();
+    log.debug({ dev: rt.dev, kind, profile: sel.profile }, 'alarm rules selected');
+    return rt.rules;
+  }
+
+  function noteEvents(
+    rt: DeviceRuntime,
+    events: { type: 'raised' | 'cleared'; ts: number; condition: AlarmCondition }[],
+  ) {
+    const cleared = new Map<string, number>();
+    for (const ev of events) {
+      if (ev.type === 'raised') rt.raisedAt.set(ev.condition.key, ev.ts);
+      else {
+        rt.raisedAt.delete(ev.condition.key);
+        cleared.set(ev.condition.key, ev.ts);
+      }
+    }
+    return cleared;
+  }
+
+  /** Replays the device's stored readings before `beforeTs` into fresh rule state, silently. */
+  async function warm(rt: DeviceRuntime, rules: RuleSet<unknown>, beforeTs: number): Promise<void> {
+    let rows: ReadingRow[] = [];
+    try {
+      const got = await store.queryReadings({ dev: rt.dev, from: beforeTs - historyMs, to: beforeTs });
+      rows = got.filter(isRawRow).sort((x, y) => x.ts - y.ts);
+    } catch (err) {
+      log.error({ err, dev: rt.dev }, 'could not load recent readings: rule state starts empty');
+    }
+    let state = rules.initial();
+    for (const row of rows) {
+      if (row.ts <= rt.lastTs) continue;
+      try {
+        const step = rules.step(state, { ts: row.ts, values: row.values, status: row.status ?? 'ok' });
+        state = step.state;
+        noteEvents(rt, step.events);
+        rt.lastTs = row.ts;
+      } catch (err) {
+        log.warn({ err, dev: rt.dev, ts: row.ts }, 'stored reading rejected by the rules during rebuild');
+      }
+    }
+    rt.state = state;
+    rt.warmed = true;
+    if (rows.length > 0)
+      log.info({ dev: rt.dev, readings: rows.length }, 'alarm rule state rebuilt from stored readings');
+  }
+
+  /** Makes the alarms match the conditions the rules hold after a sample. */
+  function reconcile(
+    rt: DeviceRuntime,
+    active: AlarmCondition[],
+    clearedAt: Map<string, number>,
+    ts: number,
+    late: boolean,
+  ): void {
+    const activeKeys = new Set<string>();
+    for (const c of active) {
+      activeKeys.add(c.key);
+      const open = openAlarm(rt.dev, c.key);
+      if (open !== undefined) {
+        if (open.state === 'cleared_unacked') reraise(open, rt.raisedAt.get(c.key) ?? ts, c, late);
+        continue;
+      }
+      const raisedAt = rt.raisedAt.get(c.key) ?? ts;
+      // The same episode was already raised (and closed): a replay, not a new alarm.
+      if (alarms.has(alarmIdFor(rt.dev, c.key, raisedAt))) continue;
+      raise(rt, c, raisedAt, late);
+    }
+    for (const a of openAlarmsOf(rt.dev)) {
+      if (a.key === OFFLINE_KEY || !conditionOn(a) || activeKeys.has(a.key)) continue;
+      clear(a, clearedAt.get(a.key) ?? ts);
+    }
+  }
+
+  async function processReading(r: ReadingAccepted): Promise<void> {
+    const rt = runtimeFor(r.gw, r.dev, r.device.state);
+    const rules = ensureRules(rt, r.reading.values);
+    if (!rt.warmed) await warm(rt, rules, r.ts);
+    if (rt.rules !== rules) return; // reselected while warming; the next reading uses the new rules
+    if (r.ts <= rt.lastTs) {
+      metrics.skipped.inc({ reason: 'out_of_order' });
+      log.debug(
+        { dev: r.dev, ts: r.ts, lastTs: rt.lastTs },
+        'reading older than the rule state: not evaluated',
+      );
+      return;
+    }
+    const sample: AlarmSample = {
+      ts: r.ts,
+      values: r.reading.values,
+      status: r.reading.status,
+      ...(r.reading.faults === undefined ? {} : { faults: r.reading.faults }),
+      ...(r.reading.quality === undefined ? {} : { quality: r.reading.quality }),
+    };
+    let step: ReturnType<RuleSet<unknown>['step']>;
+    try {
+      step = rules.step(rt.state, sample);
+    } catch (err) {
+      metrics.skipped.inc({ reason: 'rule_error' });
+      log.error({ err, dev: r.dev, ts: r.ts }, 'alarm rules rejected a reading');
+      return;
+    }
+    rt.state = step.state;
+    rt.lastTs = r.ts;
+    const cleared = noteEvents(rt, step.events);
+    reconcile(rt, step.active, cleared, r.ts, r.late);
+  }
+
+  // ---------------------------------------------------------------- offline
+
+  function raiseOffline(
+    rt: DeviceRuntime,
+    now: number,
+    message: string,
+    value: number,
+    threshold: number,
+  ): void {
+    const open = openAlarm(rt.dev, OFFLINE_KEY);
+    const c: AlarmCondition = {
+      key: OFFLINE_KEY,
+      rule: 'offline',
+      severity: 'warning',
+      value,
+      threshold,
+      unit: 's',
+      message,
+    };
+    if (open !== undefined) {
+      if (open.state === 'cleared_unacked') reraise(open, now, c, false);
+      return;
+    }
+    raise(rt, c, now, false);
+  }
+
+  function sweep(): void {
+    sweepHandle = null;
+    if (!running) return;
+    const now = clock();
+    for (const rt of devices.values()) {
+      const limit = offlineTimeoutMs(rt.pollIntervalS);
+      const silentMs = now - rt.lastSeenWall;
+      if (silentMs > limit) {
+        const open = openAlarm(rt.dev, OFFLINE_KEY);
+        if (open !== undefined && open.state !== 'cleared_unacked') continue;
+        raiseOffline(
+          rt,
+          now,
+          `${rt.dev}: no reading for ${Math.round(silentMs / 1000)} s (limit ${limit / 1000} s)`,
+          Math.round(silentMs / 1000),
+          limit / 1000,
+        );
+      }
+    }
+    sweepHandle = timers.setTimeout(sweep, sweepMs);
+  }
+
+  // ---------------------------------------------------------------- bus
+
+  const onReading = (r: ReadingAccepted): void => {
+    if (!running) return;
+    const rt = runtimeFor(r.gw, r.dev, r.device.state);
+    rt.lastSeenWall = Math.max(rt.lastSeenWall, r.receivedAt);
+    const off = openAlarm(r.dev, OFFLINE_KEY);
+    if (off !== undefined && conditionOn(off)) clear(off, r.receivedAt);
+    inQueue++;
+    rt.queue = rt.queue
+      .then(() => processReading(r))
+      .catch((err: unknown) => log.error({ err, dev: r.dev }, 'alarm evaluation failed'))
+      .finally(() => {
+        inQueue--;
+      });
+  };
+
+  const onDeviceState = (e: { gw: string; dev: string; state: DeviceState }): void => {
+    if (!running) return;
+    runtimeFor(e.gw, e.dev, e.state);
+  };
+
+  const onGatewayStatus = (e: { gw: string; status: { online: boolean } }): void => {
+    if (!running || e.status.online) return;
+    const now = clock();
+    for (const rt of devices.values()) {
+      if (rt.gw !== e.gw) continue;
+      raiseOffline(rt, now, `${rt.dev}: gateway ${e.gw} went offline`, 0, 0);
+    }
+  };
+
+  // ---------------------------------------------------------------- API
+
+  return {
+    async start() {
+      const issues = checkRuleConfig(config);
+      if (issues.length > 0) throw new ConfigError(issues);
+      const records = await store.listAlarmEvents();
+      const { alarms: rebuilt, skipped } = rebuildAlarms(records);
+      if (skipped > 0) log.warn({ skipped }, 'unreadable alarm events skipped during rebuild');
+      for (const a of rebuilt.values()) {
+        alarms.set(a.id, a);
+        if (isOpen(a)) openIndex.set(openKey(a.dev, a.key), a.id);
+      }
+      running = true;
+      for (const d of deps.devices?.list() ?? []) {
+        const rt = runtimeFor(d.gw, d.dev, d.state);
+        if (d.lastSeen !== null) rt.lastSeenWall = d.lastSeen;
+      }
+      for (const a of alarms.values()) {
+        if (!isOpen(a)) continue;
+        const rt = runtimeFor(a.gw, a.dev, null);
+        rt.site ??= a.site;
+      }
+      for (const a of alarms.values()) if (unacked(a)) escalate(a);
+      bus.on('reading', onReading);
+      bus.on('deviceState', onDeviceState);
+      bus.on('gatewayStatus', onGatewayStatus);
+      sweepHandle = timers.setTimeout(sweep, sweepMs);
+      log.info({ alarms: alarms.size, open: openIndex.size, events: records.length }, 'alarm engine started');
+    },
+
+    async stop() {
+      if (!running) return;
+      running = false;
+      bus.off('reading', onReading);
+      bus.off('deviceState', onDeviceState);
+      bus.off('gatewayStatus', onGatewayStatus);
+      if (sweepHandle !== null) timers.clearTimeout(sweepHandle);
+      for (const id of [...escalations.keys()]) cancelEscalation(id);
+      await Promise.allSettled([...devices.values()].map((d) => d.queue));
+      await flush().catch(() => undefined);
+      await notifier.stop();
+      metrics.dispose();
+    },
+
+    list(filter = {}) {
+      const out: Alarm[] = [];
+      for (const a of alarms.values()) {
+        if (filter.dev !== undefined && a.dev !== filter.dev) continue;
+        if (filter.state === 'open' ? !isOpen(a) : filter.state !== undefined && a.state !== filter.state)
+          continue;
+        out.push({ ...a });
+      }
+      out.sort((x, y) => y.raisedAt - x.raisedAt || (x.id < y.id ? -1 : 1));
+      return out.slice(0, filter.limit ?? 100);
+    },
+
+    get(id) {
+      const a = alarms.get(id);
+      return a === undefined ? undefined : { ...a };
+    },
+
+    async history(id) {
+      const records = await store.listAlarmEvents({ alarmId: id });
+      const queued = pendingWrites.filter((r) => r.alarmId === id);
+      const seen = new Set(records.map((r) => r.id));
+      const all = [...records, ...queued.filter((r) => !seen.has(r.id))];
+      const entries = all
+        .filter((r) => typeof r.data.type === 'string')
+        .map((r) => {
+          const d = r.data as AlarmEventData;
+          const e: AlarmHistoryEntry = { id: r.id, ts: r.ts, type: d.type, state: d.state };
+          if (d.actor !== undefined) e.actor = d.actor;
+          if (d.note !== undefined) e.note = d.note;
+          if (d.tier !== undefined) e.tier = d.tier;
+          if (d.contacts !== undefined) e.contacts = d.contacts;
+          if (d.ok !== undefined) e.ok = d.ok;
+          if (d.late === true) e.late = true;
+          return { e, seq: d.seq };
+        });
+      entries.sort((x, y) => x.seq - y.seq);
+      return entries.map((x) => x.e);
+    },
+
+    async acknowledge(id, input) {
+      const a = alarms.get(id);
+      if (a === undefined) throw new AlarmError('alarm_not_found', `no alarm with id ${id}`, 404, id);
+      if (config.users.length > 0 && !config.users.some((u) => u.id === input.actor && u.role !== 'viewer'))
+        throw new AlarmError(
+          'unknown_actor',
+          `"${input.actor}" is not a user allowed to acknowledge alarms`,
+          400,
+          id,
+        );
+      if (!unacked(a))
+        throw new AlarmError(
+          'alarm_already_acknowledged',
+          `alarm ${id} was already acknowledged by ${a.ack?.actor ?? 'someone'}`,
+          409,
+          id,
+        );
+      cancelEscalation(a.id);
+      const now = clock();
+      a.ack = { actor: input.actor, at: now, note: input.note };
+      a.state = a.state === 'active' ? 'acknowledged' : 'cleared';
+      if (a.state === 'cleared') openIndex.delete(openKey(a.dev, a.key));
+      log.info({ alarmId: a.id, actor: input.actor, state: a.state }, 'alarm acknowledged');
+      record(a, 'acknowledged', now, { actor: input.actor, note: input.note });
+      let stored = true;
+      try {
+        await withTimeout(flush(), 5_000, 'storing the acknowledgement');
+      } catch (err) {
+        stored = false;
+        log.error({ err, alarmId: a.id }, 'acknowledgement not yet stored; it stays queued');
+      }
+      const cmd: Command = {
+        v: 1,
+        id: `silence-${randomUUID()}`,
+        type: 'silence',
+        device: a.dev,
+        alarmId: a.id,
+      };
+      const silence: AckResult['silence'] = { id: cmd.id, sent: false };
+      try {
+        await withTimeout(deps.sendCommand(a.gw, cmd), 5_000, 'sending the silence command');
+        silence.sent = true;
+        metrics.silence.inc({ result: 'sent' });
+      } catch (err) {
+        silence.error = (err as Error).message;
+        metrics.silence.inc({ result: 'failed' });
+        log.error({ err, alarmId: a.id, gw: a.gw }, 'silence command could not be sent');
+      }
+      record(a, 'silence', clock(), { ok: silence.sent, command: cmd.id });
+      return { alarm: { ...a }, stored, silence };
+    },
+
+    async idle() {
+      for (let i = 0; i < 100; i++) {
+        await Promise.allSettled([...devices.values()].map((d) => d.queue));
+        await flush().catch(() => undefined);
+        await notifier.idle();
+        if (inQueue === 0 && pendingWrites.length === 0 && flushing === null) return;
+      }
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import { ALARM_STATES, type Alarm } from './model.js';
+
+function reuse<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+/** The alarm engine's Prometheus metrics, on core's registry (app.metrics) or a private one. */
+export function createAlarmMetrics(registry: Registry = new Registry(), alarms: () => Iterable<Alarm>) {
+  const registers = [registry];
+  const openName = 'gaswatch_alarms_open';
+  registry.removeSingleMetric(openName);
+  const open = new Gauge({
+    name: openName,
+    help: 'Alarms not yet closed, by severity and lifecycle state (active, acknowledged, cleared_unacked)',
+    labelNames: ['severity', 'state'] as const,
+    registers,
+    collect() {
+      const counts = new Map<string, number>();
+      for (const a of alarms()) {
+        if (a.state === 'cleared') continue;
+        const k = `${a.severity}|${a.state}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      for (const severity of ['warning', 'critical'])
+        for (const state of ALARM_STATES)
+          if (state !== 'cleared') this.set({ severity, state }, counts.get(`${severity}|${state}`) ?? 0);
+    },
+  });
+  return {
+    open,
+    transitions: reuse(
+      registry,
+      'gaswatch_alarm_transitions_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_alarm_transitions_total',
+          help: 'Alarm lifecycle events recorded, by type (raised, acknowledged, cleared, escalated, ...)',
+          labelNames: ['type'] as const,
+          registers,
+        }),
+    ),
+    escalations: reuse(
+      registry,
+      'gaswatch_alarm_escalations_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_alarm_escalations_total',
+          help: 'Contact tiers notified (tier 1 on raise, higher tiers after ackTimeout)',
+          labelNames: ['tier', 'severity'] as const,
+          registers,
+        }),
+    ),
+    notificationsSent: reuse(
+      registry,
+      'gaswatch_notifications_sent_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_notifications_sent_total',
+          help: 'Notifications delivered, by channel',
+          labelNames: ['channel'] as const,
+          registers,
+        }),
+    ),
+    notificationsFailed: reuse(
+      registry,
+      'gaswatch_notifications_failed_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_notifications_failed_total',
+          help: 'Notifications given up after every retry, by channel',
+          labelNames: ['channel'] as const,
+          registers,
+        }),
+    ),
+    notificationRetries: reuse(
+      registry,
+      'gaswatch_notification_retries_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_notification_retries_total',
+          help: 'Failed notification attempts that were retried, by channel',
+          labelNames: ['channel'] as const,
+          registers,
+        }),
+    ),
+    silence: reuse(
+      registry,
+      'gaswatch_silence_commands_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_silence_commands_total',
+          help: 'Silence commands sent to gateways on acknowledgement, by result',
+          labelNames: ['result'] as const,
+          registers,
+        }),
+    ),
+    skipped: reuse(
+      registry,
+      'gaswatch_alarm_readings_skipped_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_alarm_readings_skipped_total',
+          help: 'Readings the alarm rules did not evaluate, by reason (out_of_order, rule_error)',
+          labelNames: ['reason'] as const,
+          registers,
+        }),
+    ),
+    storeErrors: reuse(
+      registry,
+      'gaswatch_alarm_store_errors_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_alarm_store_errors_total',
+          help: 'Failed attempts to store alarm events (retried)',
+          registers,
+        }),
+    ),
+    dispose() {
+      registry.removeSingleMetric(openName);
+    },
+  };
+}

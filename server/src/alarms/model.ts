@@ -1,0 +1,110 @@
+import type { GasId } from '@gaswatch/shared';
+import type { AlarmEventRecord } from '../store/types.js';
+
+/** SPEC §6 lifecycle states. `cleared` is closed; the other three are open. */
+export const ALARM_STATES = ['active', 'acknowledged', 'cleared', 'cleared_unacked'] as const;
+export type AlarmState = (typeof ALARM_STATES)[number];
+
+export type AlarmEventType = 'raised' | 'reraised' | 'acknowledged' | 'cleared' | 'escalated' | 'silence';
+
+export interface AlarmAck {
+  actor: string;
+  /** Wall clock, ms since epoch. */
+  at: number;
+  note: string;
+}
+
+/** One alarm: one (device, condition key) episode from raise until acknowledged and cleared. */
+export interface Alarm {
+  id: string;
+  gw: string;
+  dev: string;
+  site: string | null;
+  /** Condition key, stable per device, e.g. 'CO:dose', 'offline'. */
+  key: string;
+  rule: string;
+  profile: string;
+  gas?: GasId;
+  severity: 'warning' | 'critical';
+  state: AlarmState;
+  message: string;
+  /** Value and set point when raised (unit `unit`). */
+  value: number;
+  threshold: number;
+  unit?: string;
+  /** Event time of the raise (the reading's ts; wall clock for offline alarms). */
+  raisedAt: number;
+  /** Wall clock when the engine raised it. */
+  detectedAt: number;
+  /** Raised from readings that arrived late (replayed from a gateway outbox). */
+  late: boolean;
+  /** Event time when the condition ended, or null while it holds. */
+  clearedAt: number | null;
+  ack: AlarmAck | null;
+  /** Highest contact tier notified (0: none yet). */
+  tier: number;
+  /** Wall clock of the last notification, or null. */
+  lastNotifiedAt: number | null;
+  /** Number of events stored for this alarm. */
+  seq: number;
+}
+
+/** What an alarm event record's `data` holds: the transition and the alarm right after it. */
+export interface AlarmEventData {
+  type: AlarmEventType;
+  seq: number;
+  state: AlarmState;
+  actor?: string;
+  note?: string;
+  tier?: number;
+  contacts?: string[];
+  ok?: boolean;
+  alarm: Alarm;
+  [key: string]: unknown;
+}
+
+export const isOpen = (a: Alarm): boolean => a.state !== 'cleared';
+/** The condition still holds (not yet cleared). */
+export const conditionOn = (a: Alarm): boolean => a.state === 'active' || a.state === 'acknowledged';
+export const unacked = (a: Alarm): boolean => a.state === 'active' || a.state === 'cleared_unacked';
+
+/** Deterministic: the same condition raised at the same event time is the same alarm. */
+export function alarmIdFor(dev: string, key: string, raisedAt: number): string {
+  return `${dev}.${key.replace(/[^A-Za-z0-9_-]/g, '-')}.${raisedAt.toString(36)}`;
+}
+
+function isEventData(d: Record<string, unknown>): d is AlarmEventData {
+  const a = d.alarm as Partial<Alarm> | undefined;
+  return (
+    typeof d.type === 'string' &&
+    typeof d.seq === 'number' &&
+    typeof a === 'object' &&
+    a !== null &&
+    typeof a.id === 'string' &&
+    typeof a.dev === 'string' &&
+    typeof a.key === 'string'
+  );
+}
+
+/**
+ * Folds stored events into alarm state: each event carries the alarm as it was right after the
+ * transition, so the event with the highest seq per alarm wins. Unreadable records are skipped
+ * and counted, never fatal.
+ */
+export function rebuildAlarms(records: readonly AlarmEventRecord[]): {
+  alarms: Map<string, Alarm>;
+  skipped: number;
+} {
+  const alarms = new Map<string, Alarm>();
+  let skipped = 0;
+  for (const r of records) {
+    if (!isEventData(r.data)) {
+      skipped++;
+      continue;
+    }
+    const prev = alarms.get(r.alarmId);
+    if (prev === undefined || r.data.seq >= prev.seq)
+      alarms.set(r.alarmId, { ...r.data.alarm, seq: r.data.seq });
+  }
+  return { alarms, skipped };
+}

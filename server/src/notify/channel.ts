@@ -1,0 +1,61 @@
+/**
+ * One interface for every way of reaching a person: webhook today, SMS and e-mail next. A
+ * channel delivers one notification or rejects with a NotifyError after its own retries; the
+ * engine never waits on it (the notifier dispatches in the background).
+ */
+
+export interface NotificationContact {
+  name: string;
+  /** Address on the channel (phone number, e-mail), when the channel needs one. */
+  to?: string;
+}
+
+/** What a contact is told about an alarm. */
+export interface Notification {
+  /** Unique per delivery: alarm id, tier and contact index. */
+  id: string;
+  /** 'raised' for a new alarm; 'escalated' when a later tier is reached. */
+  reason: 'raised' | 'escalated';
+  alarmId: string;
+  tier: number;
+  tierName?: string;
+  contact: NotificationContact;
+  site: string | null;
+  gw: string;
+  dev: string;
+  state: string;
+  severity: 'warning' | 'critical';
+  rule: string;
+  key: string;
+  gas?: string;
+  value: number;
+  threshold: number;
+  unit?: string;
+  message: string;
+  /** Event time of the raise, ISO 8601. */
+  raisedAt: string;
+  late: boolean;
+  /** Wall clock of this notification, ISO 8601. */
+  sentAt: string;
+}
+
+export interface NotificationChannel {
+  readonly name: string;
+  readonly type: string;
+  send(notification: Notification): Promise<void>;
+  /** Aborts pending retries. */
+  stop?(): Promise<void>;
+}
+
+export class NotifyError extends Error {
+  override readonly name = 'NotifyError';
+  constructor(
+    readonly code: 'webhook_failed' | 'channel_stopped' | 'unknown_channel',
+    message: string,
+    readonly attempts: number,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
