@@ -1,0 +1,207 @@
+/**
+ * Each detector model's own logic on top of the generic register image of device.ts. A profile
+ * without a model here (a user's own profile file) still works: channels, fault and warm-up bits.
+ */
+import type { GasId, StatusFlag } from '@gaswatch/shared';
+import type { ModelContext, SimFault } from '../device.js';
+import { ExceptionCode, ModbusException } from '../modbus/exceptions.js';
+import { hash32 } from '../random.js';
+import { CO_STANDARDS, type CoAlarmCurve, sharedCoAlarm } from './co-alarm.js';
+
+export interface DeviceModel {
+  /** One scenario-time step (≤ 1 s), after the core state moved on. */
+  step?(dtMs: number): void;
+  /** Status flags this model adds or overrides. */
+  flags(): Partial<Record<StatusFlag, boolean>>;
+  /** Bits ORed into the status word that have no named flag (e.g. Midas warning level). */
+  extraStatusBits?(): number;
+  /** Value of the profile's fault-code register. */
+  faultCode(): number;
+  /** Extra registers: [function, address, value]. */
+  registers?(): Array<[3 | 4, number, number]>;
+  /** Decimals register value for a channel that uses one (default 1). */
+  decimals?(gas: GasId): number;
+  /** A holding-register write (functions 6/16); throws ModbusException when not allowed. */
+  writeRegister?(address: number, value: number): void;
+  /** When true, reads answer exception 4 (slave device failure). */
+  failing?(): boolean;
+  /** Present on models with a bump test; called when one ends (passed = no fault). */
+  bumpTestDone?(passed: boolean): void;
+  powerOn?(): void;
+}
+
+function faultNumber(
+  map: Partial<Record<SimFault, number>>,
+  fault: SimFault | null,
+  fallback: number,
+): number {
+  if (fault === null) return 0;
+  return map[fault] ?? fallback;
+}
+
+const readOnly = (address: number): never => {
+  throw new ModbusException(ExceptionCode.IllegalDataAddress, `register ${address} is read-only`);
+};
+
+/** gaswatch-co: own EN 50291 / UL 2034 alarm, peak, sensor life, serial number. */
+function gaswatchCo(ctx: ModelContext): DeviceModel {
+  let standard = ctx.options.standard ?? 'en50291';
+  if (!CO_STANDARDS.includes(standard)) throw new RangeError(`${ctx.id}: unknown standard "${standard}"`);
+  const factory = ctx.options.coAlarm ?? sharedCoAlarm;
+  let curve: CoAlarmCurve = factory(standard);
+  let alarm = false;
+  let peak = 0;
+  // Sensor life: 10 years from manufacture, minus a per-device age, counted down in scenario time.
+  const lifeDays0 = 3650 - (hash32(ctx.id) % 400);
+  const serial = hash32(`serial:${ctx.id}`) % 100_000_000;
+  const lifeLeft = () => Math.max(0, Math.floor(lifeDays0 - ctx.now() / 86_400_000));
+  const eol = () => ctx.fault === 'sensor_eol' || lifeLeft() === 0;
+  return {
+    step() {
+      if (ctx.warmingUp()) return;
+      const co = ctx.reported('CO');
+      peak = Math.max(peak, co);
+      // A detector in fault does not trust its cell: no alarm from it (the fault bit says why).
+      if (ctx.fault !== null || eol()) {
+        alarm = false;
+        return;
+      }
+      alarm = curve.sample(co, ctx.now());
+    },
+    flags: () => ({ alarm, eol: eol(), fault: ctx.fault !== null || eol() }),
+    faultCode: () =>
+      eol() && ctx.fault === null
+        ? 2
+        : faultNumber({ sensor_open: 1, sensor_eol: 2, self_test: 3 }, ctx.fault, 3),
+    registers: () => [
+      [3, 3, standard === 'ul2034' ? 0 : 1],
+      [3, 4, Math.min(0xffff, Math.round(peak * 10))],
+      [3, 5, eol() ? 0 : lifeLeft()],
+      [3, 6, Math.floor(serial / 65536)],
+      [3, 7, serial % 65536],
+    ],
+    writeRegister(address, value) {
+      if (address !== 3) readOnly(address);
+      if (value !== 0 && value !== 1)
+        throw new ModbusException(
+          ExceptionCode.IllegalDataValue,
+          `standard must be 0 (UL 2034) or 1 (EN 50291), got ${value}`,
+        );
+      const next = value === 0 ? 'ul2034' : 'en50291';
+      if (next !== standard) {
+        standard = next;
+        curve = factory(standard);
+        alarm = false;
+      }
+    },
+    powerOn() {
+      curve = factory(standard);
+      alarm = false;
+      peak = 0;
+    },
+  };
+}
+
+/** SPEC §6 confined-space set points, as the 4-gas detector's own low/high alarms. */
+function fourGasAlarms(v: (gas: GasId) => number): { low: boolean; high: boolean } {
+  const o2 = v('O2');
+  const lel = v('LEL');
+  const co = v('CO');
+  const h2s = v('H2S');
+  const high = o2 < 18 || o2 > 23.5 || lel >= 20 || co >= 200 || h2s >= 15;
+  const low = high || o2 < 19.5 || lel >= 10 || co >= 35 || h2s >= 10;
+  return { low, high };
+}
+
+/** gaswatch-4gas: low/high alarms, bump test with its age, calibration age. */
+function gaswatch4gas(ctx: ModelContext): DeviceModel {
+  let lastBumpMs: number | null = null;
+  const calAgeDays0 = 30;
+  return {
+    flags: () => {
+      if (ctx.warmingUp() || ctx.fault !== null) return { lowAlarm: false, highAlarm: false };
+      const a = fourGasAlarms(ctx.reported);
+      return { lowAlarm: a.low, highAlarm: a.high };
+    },
+    faultCode: () =>
+      faultNumber(
+        { o2_cell: 1, lel_bead: 2, co_cell: 3, h2s_cell: 4, pump: 5, sensor_eol: 3, sensor_open: 3 },
+        ctx.fault,
+        5,
+      ),
+    registers: () => [
+      [4, 6, lastBumpMs === null ? 65535 : Math.min(65534, Math.floor((ctx.now() - lastBumpMs) / 3_600_000))],
+      [4, 7, Math.min(65535, Math.floor(calAgeDays0 + ctx.now() / 86_400_000))],
+    ],
+    decimals: () => 1,
+    bumpTestDone(passed) {
+      if (passed) lastBumpMs = ctx.now();
+    },
+  };
+}
+
+/** gaswatch-lel: first/second alarm at writable set points; relays are switched by the gateway. */
+function gaswatchLel(ctx: ModelContext): DeviceModel {
+  const sp = [25, 50];
+  return {
+    flags: () => {
+      if (ctx.warmingUp() || ctx.fault !== null) return { lowAlarm: false, highAlarm: false };
+      const lel = ctx.reported('LEL');
+      return { lowAlarm: lel >= sp[0]!, highAlarm: lel >= sp[1]! };
+    },
+    faultCode: () =>
+      faultNumber({ lel_bead: 1, sensor_open: 1, co_cell: 2, sensor_eol: 2, supply_low: 3 }, ctx.fault, 1),
+    registers: () => [
+      [3, 5, sp[0]!],
+      [3, 6, sp[1]!],
+    ],
+    writeRegister(address, value) {
+      if (address !== 5 && address !== 6) readOnly(address);
+      if (value < 1 || value > 100)
+        throw new ModbusException(
+          ExceptionCode.IllegalDataValue,
+          `set point must be 1..100 %LEL, got ${value}`,
+        );
+      sp[address - 5] = value;
+    },
+  };
+}
+
+/** Midas (CO cartridge): state field, fault level, low/high alarm at 35/200 ppm, unit ppm. */
+function midas(ctx: ModelContext): DeviceModel {
+  return {
+    flags: () => {
+      if (ctx.warmingUp() || ctx.fault !== null) return { lowAlarm: false, highAlarm: false };
+      const co = ctx.reported('CO');
+      return { lowAlarm: co >= 35, highAlarm: co >= 200 };
+    },
+    // Fault level in bits 4–5: a fault is level 2 (bit 5, the profile's fault bit).
+    faultCode: () => faultNumber({ sensor_open: 11, sensor_eol: 14, self_test: 21 }, ctx.fault, 1),
+    registers: () => [[3, 6, 0]],
+    bumpTestDone() {},
+  };
+}
+
+/** Winsen ZE07/ZE15: value only; the ZE15 fault flag comes from the generic fault bit. */
+function winsen(): DeviceModel {
+  return { flags: () => ({}), faultCode: () => 0 };
+}
+
+function generic(ctx: ModelContext): DeviceModel {
+  return { flags: () => ({}), faultCode: () => (ctx.fault === null ? 0 : 1) };
+}
+
+export function createModel(ctx: ModelContext): DeviceModel {
+  switch (ctx.profile.id) {
+    case 'gaswatch-co':
+      return gaswatchCo(ctx);
+    case 'gaswatch-4gas':
+      return gaswatch4gas(ctx);
+    case 'gaswatch-lel':
+      return gaswatchLel(ctx);
+    case 'midas':
+      return midas(ctx);
+    default:
+      return ctx.profile.transport === 'winsen' ? winsen() : generic(ctx);
+  }
+}

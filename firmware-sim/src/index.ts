@@ -1,0 +1,43 @@
+/** firmware-sim: simulated gas detectors speaking the real wire protocols (issue 4). */
+export {
+  type Corruption,
+  createDevice,
+  type DeviceOptions,
+  type DeviceSnapshot,
+  profileGases,
+  SIM_FAULTS,
+  type SimDevice,
+  type SimFault,
+} from './device.js';
+export {
+  CO_STANDARDS,
+  type CoAlarmCurve,
+  type CoAlarmFactory,
+  type CoStandard,
+  sharedCoAlarm,
+} from './devices/co-alarm.js';
+export { crc16, crcOk, withCrc } from './modbus/crc.js';
+export { ExceptionCode, ModbusException } from './modbus/exceptions.js';
+export * from './modbus/frame.js';
+export {
+  createModbusRtuSlave,
+  type ModbusRtuSlave,
+  type ModbusRtuSlaveOptions,
+  type ModbusRtuStats,
+} from './modbus/rtu-slave.js';
+export { serveRequest } from './modbus/serve.js';
+export {
+  createModbusTcpServer,
+  type ModbusTcpServer,
+  type ModbusTcpServerOptions,
+  type ModbusTcpStats,
+} from './modbus/tcp-server.js';
+export { bitsPerChar, charTimeMs, interFrameGapMs, type Parity } from './modbus/timing.js';
+export { createRng, type Rng } from './random.js';
+export * as winsenFrame from './winsen/frame.js';
+export {
+  createWinsenModule,
+  type WinsenModule,
+  type WinsenModuleOptions,
+  type WinsenStats,
+} from './winsen/module.js';
