@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { Command, CommandResult, DeviceEvent, DeviceState, GatewayStatus, Reading } from '@gaswatch/shared';
+import type {
+  Command,
+  CommandResult,
+  DeviceEvent,
+  DeviceState,
+  GatewayStatus,
+  Reading,
+} from '@gaswatch/shared';
 
 /** What the server knows about a device, from its retained DeviceState and its readings. */
 export interface DeviceInfo {

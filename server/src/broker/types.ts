@@ -1,0 +1,18 @@
+/**
+ * The server's side of MQTT: either the embedded aedes broker or a client of an external broker.
+ * Both deliver every message from gateways to `onMessage` and acknowledge it (PUBACK) only after
+ * `onMessage` returned; if it throws (ingest buffer full) the message is not acknowledged.
+ */
+export interface Broker {
+  readonly kind: 'embedded' | 'external';
+  /** URL gateways connect to (the real port when 0 was asked for). */
+  readonly url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** True while the broker listens / the client is connected. */
+  connected(): boolean;
+  publish(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+}
+
+/** Called for every message; returning means the message is handled durably. */
+export type OnMessage = (topic: string, payload: Buffer) => void;

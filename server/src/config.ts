@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { type GaswatchConfig, GaswatchConfigSchema } from './alarms/config-schema.js';
+import { ConfigError } from './errors.js';
+
+const Port = z.coerce.number().int().min(0).max(65_535);
+const PositiveInt = z.coerce.number().int().positive();
+
+/** The server's environment (SPEC §4), parsed once at start. */
+export const ServerEnvSchema = z.object({
+  PORT: Port.default(8080).describe('HTTP port; 0 picks a free one'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('Address HTTP and the embedded broker bind to'),
+  MQTT_URL: z
+    .url({ protocol: /^(mqtt|mqtts|ws|wss|tcp|ssl)$/ })
+    .optional()
+    .describe('External broker, e.g. mqtt://mosquitto:1883; unset runs the embedded aedes broker'),
+  MQTT_PORT: Port.default(1883).describe(
+    'Port of the embedded broker (when MQTT_URL is unset); 0 picks a free one',
+  ),
+  MQTT_CLIENT_ID: z
+    .string()
+    .min(1)
+    .max(64)
+    .default('gaswatch-server')
+    .describe(
+      'Client id of the persistent session at the external broker (fixed so messages queue while the server is down)',
+    ),
+  INFLUX_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('InfluxDB 1.x URL; unset uses the embedded store'),
+  INFLUX_DB: z.string().min(1).max(64).default('gaswatch').describe('InfluxDB database name'),
+  DATA_DIR: z.string().min(1).default('./data').describe('Embedded store and ingest journal live here'),
+  GASWATCH_CONFIG: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('YAML or JSON file: sites, contacts, escalation, users, profiles'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level'),
+  INGEST_BUFFER_MAX: PositiveInt.default(1_000_000).describe(
+    'Readings the on-disk ingest journal may hold while the store is unreachable; beyond it new readings are refused (the gateway keeps them)',
+  ),
+  STORE_BATCH_SIZE: PositiveInt.max(50_000).default(5_000).describe('Readings per store write'),
+  STORE_FLUSH_MS: PositiveInt.max(10_000)
+    .default(50)
+    .describe('Longest time a reading waits in the journal before a store write'),
+});
+export type ServerEnv = z.infer<typeof ServerEnvSchema>;
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  mqtt: { kind: 'embedded'; port: number } | { kind: 'external'; url: string; clientId: string };
+  store: { kind: 'embedded' } | { kind: 'influx'; url: string; database: string };
+  dataDir: string;
+  logLevel: ServerEnv['LOG_LEVEL'];
+  ingest: { bufferMax: number; batchSize: number; flushMs: number };
+  /** Path of the GASWATCH_CONFIG file, if any. */
+  configFile: string | null;
+  /** The GASWATCH_CONFIG file, validated (`{}` parsed when absent). */
+  gaswatch: GaswatchConfig;
+}
+
+function formatIssues(prefix: (path: string) => string, error: z.ZodError): string[] {
+  return error.issues.map((i) => `${prefix(i.path.join('.'))}: ${i.message}`);
+}
+
+function readGaswatchFile(file: string): { config?: GaswatchConfig; issues: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { issues: [`GASWATCH_CONFIG: cannot read ${file}: ${(err as Error).message}`] };
+  }
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    return {
+      issues: [
+        `GASWATCH_CONFIG: ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+      ],
+    };
+  }
+  const parsed = GaswatchConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success)
+    return { issues: formatIssues((p) => `GASWATCH_CONFIG ${file} ${p || '(root)'}`, parsed.error) };
+  return { config: parsed.data, issues: [] };
+}
+
+/**
+ * Parses the environment (and the GASWATCH_CONFIG file it names). Throws ConfigError listing every
+ * problem, each with its variable and reason. The only place that looks at the environment.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): ServerConfig {
+  // Empty variables count as unset, as in most shells' `VAR= cmd`.
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ServerEnvSchema.safeParse(clean);
+  const issues: string[] = parsed.success ? [] : formatIssues((p) => p, parsed.error);
+  let gaswatch: GaswatchConfig | undefined;
+  const file = typeof clean.GASWATCH_CONFIG === 'string' ? clean.GASWATCH_CONFIG : undefined;
+  if (file) {
+    const r = readGaswatchFile(file);
+    issues.push(...r.issues);
+    gaswatch = r.config;
+  } else {
+    gaswatch = GaswatchConfigSchema.parse({});
+  }
+  if (!parsed.success || issues.length > 0 || !gaswatch) throw new ConfigError(issues);
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    mqtt: e.MQTT_URL
+      ? { kind: 'external', url: e.MQTT_URL, clientId: e.MQTT_CLIENT_ID }
+      : { kind: 'embedded', port: e.MQTT_PORT },
+    store: e.INFLUX_URL ? { kind: 'influx', url: e.INFLUX_URL, database: e.INFLUX_DB } : { kind: 'embedded' },
+    dataDir: resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    ingest: { bufferMax: e.INGEST_BUFFER_MAX, batchSize: e.STORE_BATCH_SIZE, flushMs: e.STORE_FLUSH_MS },
+    configFile: file ? resolve(file) : null,
+    gaswatch,
+  };
+}

@@ -1,0 +1,123 @@
+import type { DeviceState, GatewayStatus, Reading } from '@gaswatch/shared';
+import type { DeviceInfo } from '../bus.js';
+
+/** Everything the server tracks per device (the registry behind /api/devices). */
+export interface DeviceRecord extends DeviceInfo {
+  /** Latest reading by sampling time. */
+  lastReading: (Reading & { receivedAt: number }) | null;
+  /** Readings accepted since the server started. */
+  readings: number;
+  /** Seqs skipped and not (yet) filled by a late replay, since the server started. */
+  seqGaps: number;
+  /** Times the seq went backwards to a value never seen (gateway lost its seq file). */
+  seqResets: number;
+  /** Latest reading was stamped > 5 min ahead of the server clock. */
+  clockSuspect: boolean;
+}
+
+/** Largest single gap whose seqs are tracked one by one (so a late replay can fill them). */
+const MAX_TRACKED_GAP = 10_000;
+/** Timestamps remembered per device for de-duplication of replays. */
+const DEDUP_WINDOW = 20_000;
+
+interface Tracking {
+  seen: Set<number>;
+  order: number[];
+  orderHead: number;
+  maxSeq: number | null;
+  missing: Set<number>;
+  untracked: number;
+}
+
+export interface DeviceRegistry {
+  get(dev: string): DeviceRecord | undefined;
+  list(): DeviceRecord[];
+  /** Records a reading; returns null for a duplicate (same device and ts seen before). */
+  observeReading(gw: string, dev: string, reading: Reading, ts: number, now: number): DeviceRecord | null;
+  observeState(gw: string, dev: string, state: DeviceState): DeviceRecord;
+  observeStatus(gw: string, status: GatewayStatus): void;
+  gateways(): Map<string, GatewayStatus>;
+}
+
+export function createDeviceRegistry(): DeviceRegistry {
+  const devices = new Map<string, DeviceRecord>();
+  const tracking = new Map<string, Tracking>();
+  const gateways = new Map<string, GatewayStatus>();
+
+  const ensure = (gw: string, dev: string): [DeviceRecord, Tracking] => {
+    let d = devices.get(dev);
+    let t = tracking.get(dev);
+    if (!d || !t) {
+      d = {
+        gw,
+        dev,
+        state: null,
+        lastSeen: null,
+        lastReading: null,
+        readings: 0,
+        seqGaps: 0,
+        seqResets: 0,
+        clockSuspect: false,
+      };
+      t = { seen: new Set(), order: [], orderHead: 0, maxSeq: null, missing: new Set(), untracked: 0 };
+      devices.set(dev, d);
+      tracking.set(dev, t);
+    }
+    d.gw = gw;
+    return [d, t];
+  };
+
+  const trackSeq = (d: DeviceRecord, t: Tracking, seq: number) => {
+    if (t.maxSeq === null || seq === t.maxSeq + 1) {
+      t.maxSeq = seq;
+    } else if (seq > t.maxSeq + 1) {
+      const gap = seq - t.maxSeq - 1;
+      if (gap <= MAX_TRACKED_GAP && t.missing.size + gap <= 10 * MAX_TRACKED_GAP) {
+        for (let s = t.maxSeq + 1; s < seq; s++) t.missing.add(s);
+      } else {
+        t.untracked += gap;
+      }
+      t.maxSeq = seq;
+    } else if (t.missing.delete(seq)) {
+      // a late replay filled a gap
+    } else if (seq < t.maxSeq) {
+      d.seqResets++;
+      t.maxSeq = seq;
+    }
+    d.seqGaps = t.missing.size + t.untracked;
+  };
+
+  return {
+    get: (dev) => devices.get(dev),
+    list: () => [...devices.values()].sort((a, b) => a.dev.localeCompare(b.dev)),
+    observeReading(gw, dev, reading, ts, now) {
+      const [d, t] = ensure(gw, dev);
+      if (t.seen.has(ts)) return null;
+      t.seen.add(ts);
+      t.order.push(ts);
+      if (t.order.length - t.orderHead > DEDUP_WINDOW) {
+        t.seen.delete(t.order[t.orderHead] as number);
+        t.orderHead++;
+        if (t.orderHead > DEDUP_WINDOW) {
+          t.order = t.order.slice(t.orderHead);
+          t.orderHead = 0;
+        }
+      }
+      trackSeq(d, t, reading.seq);
+      d.readings++;
+      d.lastSeen = now;
+      const lastTs = d.lastReading ? Date.parse(d.lastReading.ts) : Number.NEGATIVE_INFINITY;
+      if (ts >= lastTs) d.lastReading = { ...reading, receivedAt: now };
+      return d;
+    },
+    observeState(gw, dev, state) {
+      const [d] = ensure(gw, dev);
+      d.state = state;
+      return d;
+    },
+    observeStatus(gw, status) {
+      gateways.set(gw, status);
+    },
+    gateways: () => gateways,
+  };
+}

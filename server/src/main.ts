@@ -1,0 +1,38 @@
+import closeWithGrace from 'close-with-grace';
+import pino from 'pino';
+import { buildServer } from './app.js';
+import { loadConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+// Entry point of `gaswatch-server`: config, logger, app, graceful shutdown, listen.
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`gaswatch-server: ${err.message}\n`);
+  process.exit(2);
+}
+
+const logger = pino({
+  level: config.logLevel,
+  base: { svc: 'gaswatch-server' },
+  ...(process.stdout.isTTY
+    ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } }
+    : {}),
+});
+
+const app = await buildServer({ config, logger });
+closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
+  if (err) logger.error({ err }, 'shutting down after an error');
+  else logger.info({ signal }, 'shutting down');
+  await app.close();
+});
+await app.listen({ port: config.port, host: config.host });
+const addr = app.server.address();
+const port = addr && typeof addr === 'object' ? addr.port : config.port;
+const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+logger.info(
+  { url: `http://${host}:${port}`, mqtt: app.mqttUrl, store: app.store.kind, dataDir: config.dataDir },
+  'listening',
+);

@@ -1,0 +1,132 @@
+import { mkdirSync } from 'node:fs';
+import type { GasId } from '@gaswatch/shared';
+import { ClassicLevel } from 'classic-level';
+import type { Logger } from 'pino';
+import { StoreError } from '../errors.js';
+import { aggregate } from './aggregate.js';
+import type {
+  AggregateRow,
+  AlarmEventRecord,
+  ReadingQuery,
+  ReadingRow,
+  Store,
+  StoredReading,
+} from './types.js';
+
+/*
+ * Key layout (LevelDB sorts keys bytewise):
+ *   r!<dev>!<ts, 15 digits>      → reading (one row per (dev, ts): a replay overwrites itself)
+ *   a!<ts, 15 digits>!<eventId>  → alarm event, time ordered
+ * A device's readings in a time range are one contiguous range scan.
+ */
+const pad = (n: number): string => Math.max(0, Math.trunc(n)).toString().padStart(15, '0');
+const readingKey = (dev: string, ts: number): string => `r!${dev}!${pad(ts)}`;
+
+interface StoredValue {
+  gw: string;
+  seq: number;
+  values: StoredReading['values'];
+  status: StoredReading['status'];
+  receivedAt: number;
+  late: boolean;
+}
+
+export interface EmbeddedStoreOptions {
+  /** Directory of the LevelDB database (created if missing). */
+  dir: string;
+  logger: Logger;
+}
+
+/** The one-box store: LevelDB through classic-level, durable across kill -9 once a write resolves. */
+export function createEmbeddedStore(opts: EmbeddedStoreOptions): Store {
+  const log = opts.logger.child({ store: 'embedded' });
+  let db: ClassicLevel<string, string> | null = null;
+
+  const open = (): ClassicLevel<string, string> => {
+    if (!db || db.status !== 'open') throw new StoreError('embedded store is not open');
+    return db;
+  };
+
+  async function* scan(gte: string, lt: string, limit = -1): AsyncGenerator<[string, string]> {
+    for await (const entry of open().iterator({ gte, lt, limit })) yield entry;
+  }
+
+  return {
+    kind: 'embedded',
+    async start() {
+      mkdirSync(opts.dir, { recursive: true });
+      db = new ClassicLevel<string, string>(opts.dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      await db.open();
+      log.debug({ dir: opts.dir }, 'embedded store open');
+    },
+    async stop() {
+      if (db) await db.close();
+      db = null;
+    },
+    async ping() {
+      return db?.status === 'open';
+    },
+    async writeReadings(batch) {
+      if (batch.length === 0) return;
+      const ops = batch.map((r) => ({
+        type: 'put' as const,
+        key: readingKey(r.dev, r.ts),
+        value: JSON.stringify({
+          gw: r.gw,
+          seq: r.seq,
+          values: r.values,
+          status: r.status,
+          receivedAt: r.receivedAt,
+          late: r.late,
+        } satisfies StoredValue),
+      }));
+      try {
+        await open().batch(ops);
+      } catch (err) {
+        throw new StoreError(`embedded store write failed: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    async queryReadings(q: ReadingQuery): Promise<ReadingRow[] | AggregateRow[]> {
+      const rows: ReadingRow[] = [];
+      const rawLimit = q.everyMs ? -1 : (q.limit ?? -1);
+      for await (const [key, value] of scan(readingKey(q.dev, q.from), readingKey(q.dev, q.to))) {
+        const ts = Number(key.slice(key.lastIndexOf('!') + 1));
+        const v = JSON.parse(value) as StoredValue;
+        let values: Partial<Record<GasId, number>> = v.values;
+        if (q.gas) {
+          const x = v.values[q.gas];
+          if (x === undefined) continue;
+          values = { [q.gas]: x };
+        }
+        rows.push({ ts, seq: v.seq, values, status: v.status });
+        if (rawLimit > 0 && rows.length >= rawLimit) break;
+      }
+      if (!q.everyMs) return rows;
+      const agg = aggregate(rows, q.everyMs);
+      return q.limit ? agg.slice(0, q.limit) : agg;
+    },
+    async countReadings(dev) {
+      let n = 0;
+      for await (const _ of open().keys({ gte: `r!${dev}!`, lt: `r!${dev}!~` })) n++;
+      return n;
+    },
+    async appendAlarmEvents(events) {
+      if (events.length === 0) return;
+      await open().batch(
+        events.map((e) => ({
+          type: 'put' as const,
+          key: `a!${pad(e.ts)}!${e.id}`,
+          value: JSON.stringify(e),
+        })),
+      );
+    },
+    async listAlarmEvents(o = {}) {
+      const out: AlarmEventRecord[] = [];
+      for await (const [, value] of scan(`a!${pad(o.since ?? 0)}`, 'a!~')) {
+        const e = JSON.parse(value) as AlarmEventRecord;
+        if (o.alarmId === undefined || e.alarmId === o.alarmId) out.push(e);
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,207 @@
+import { GAS_IDS, type GasId } from '@gaswatch/shared';
+import { FieldType, InfluxDB, type IPoint, escape as influxEscape } from 'influx';
+import type { Logger } from 'pino';
+import { StoreError } from '../errors.js';
+import type {
+  AggregateRow,
+  AlarmEventRecord,
+  ReadingQuery,
+  ReadingRow,
+  Store,
+  StoredReading,
+} from './types.js';
+
+/*
+ * Layout in InfluxDB 1.x (precision ms):
+ *   reading      tags gw, dev; fields one float per gas, seq (int), status, late, receivedAt (int)
+ *   alarm_event  tags alarmId, eid (event id); fields data (JSON string)
+ * A replayed reading has the same series (gw, dev) and timestamp, so InfluxDB keeps one point.
+ */
+const READING = 'reading';
+const ALARM_EVENT = 'alarm_event';
+
+export interface InfluxStoreOptions {
+  /** e.g. http://127.0.0.1:8086 (credentials in the URL are used). */
+  url: string;
+  database: string;
+  logger: Logger;
+}
+
+const quoteIdent = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
+
+export function createInfluxStore(opts: InfluxStoreOptions): Store {
+  const log = opts.logger.child({ store: 'influx' });
+  const u = new URL(opts.url);
+  const influx = new InfluxDB({
+    hosts: [
+      {
+        host: u.hostname,
+        port: Number(u.port || (u.protocol === 'https:' ? 443 : 8086)),
+        protocol: u.protocol === 'https:' ? 'https' : 'http',
+      },
+    ],
+    database: opts.database,
+    username: decodeURIComponent(u.username) || 'root',
+    password: decodeURIComponent(u.password) || 'root',
+    schema: [
+      {
+        measurement: READING,
+        tags: ['gw', 'dev'],
+        fields: {
+          ...Object.fromEntries(GAS_IDS.map((g) => [g, FieldType.FLOAT])),
+          seq: FieldType.INTEGER,
+          status: FieldType.STRING,
+          late: FieldType.BOOLEAN,
+          receivedAt: FieldType.INTEGER,
+        },
+      },
+      { measurement: ALARM_EVENT, tags: ['alarmId', 'eid'], fields: { data: FieldType.STRING } },
+    ],
+  });
+  let dbReady = false;
+
+  const ensureDb = async () => {
+    if (dbReady) return;
+    await influx.createDatabase(opts.database);
+    dbReady = true;
+  };
+
+  const wrap = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+    try {
+      await ensureDb();
+      return await f();
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(`influx ${what} failed: ${(err as Error).message}`, { cause: err });
+    }
+  };
+
+  const timeRange = (from: number, to: number) =>
+    `time >= ${Math.trunc(from)}ms AND time < ${Math.trunc(to)}ms`;
+  const rowTs = (row: Record<string, unknown>): number => (row.time as Date).getTime();
+
+  return {
+    kind: 'influx',
+    async start() {
+      try {
+        await ensureDb();
+      } catch (err) {
+        // Not fatal: the journal holds readings until InfluxDB is reachable.
+        log.warn({ err: (err as Error).message, url: opts.url }, 'InfluxDB not reachable at start');
+      }
+    },
+    async stop() {},
+    async ping() {
+      try {
+        const hosts = await influx.ping(1_000);
+        return hosts.some((h) => h.online);
+      } catch {
+        return false;
+      }
+    },
+    async writeReadings(batch: readonly StoredReading[]) {
+      if (batch.length === 0) return;
+      const points: IPoint[] = batch.map((r) => ({
+        measurement: READING,
+        tags: { gw: r.gw, dev: r.dev },
+        fields: { ...r.values, seq: r.seq, status: r.status, late: r.late, receivedAt: r.receivedAt },
+        timestamp: r.ts,
+      }));
+      await wrap('write', () => influx.writePoints(points, { precision: 'ms' }));
+    },
+    async queryReadings(q: ReadingQuery): Promise<ReadingRow[] | AggregateRow[]> {
+      const where = `dev = ${influxEscape.stringLit(q.dev)} AND ${timeRange(q.from, q.to)}`;
+      const gases: readonly GasId[] = q.gas ? [q.gas] : GAS_IDS;
+      if (q.everyMs) {
+        const every = Math.trunc(q.everyMs);
+        const sel = gases
+          .flatMap((g) => [
+            `MEAN(${quoteIdent(g)}) AS "${g}_mean"`,
+            `MIN(${quoteIdent(g)}) AS "${g}_min"`,
+            `MAX(${quoteIdent(g)}) AS "${g}_max"`,
+            `COUNT(${quoteIdent(g)}) AS "${g}_count"`,
+          ])
+          .join(', ');
+        const rows = await wrap('query', () =>
+          influx.query<Record<string, unknown>>(
+            `SELECT ${sel} FROM ${READING} WHERE ${where} GROUP BY time(${every}ms) fill(none)`,
+            { precision: 'ms' },
+          ),
+        );
+        const out: AggregateRow[] = [];
+        for (const row of rows) {
+          const ts = rowTs(row);
+          for (const g of gases) {
+            const count = row[`${g}_count`];
+            if (typeof count !== 'number' || count === 0) continue;
+            out.push({
+              ts,
+              gas: g,
+              mean: row[`${g}_mean`] as number,
+              min: row[`${g}_min`] as number,
+              max: row[`${g}_max`] as number,
+              count,
+            });
+          }
+        }
+        out.sort((a, b) => a.ts - b.ts || a.gas.localeCompare(b.gas));
+        return q.limit ? out.slice(0, q.limit) : out;
+      }
+      const fields = [...gases.map(quoteIdent), 'seq', 'status'].join(', ');
+      const limit = q.limit ? ` LIMIT ${Math.trunc(q.limit)}` : '';
+      const gasFilter = q.gas ? ` AND ${quoteIdent(q.gas)} >= 0` : '';
+      const rows = await wrap('query', () =>
+        influx.query<Record<string, unknown>>(
+          `SELECT ${fields} FROM ${READING} WHERE ${where}${gasFilter} ORDER BY time ASC${limit}`,
+          { precision: 'ms' },
+        ),
+      );
+      return rows.map((row) => {
+        const values: Partial<Record<GasId, number>> = {};
+        for (const g of gases) {
+          const v = row[g];
+          if (typeof v === 'number') values[g] = v;
+        }
+        return { ts: rowTs(row), seq: row.seq as number, values, status: row.status as ReadingRow['status'] };
+      });
+    },
+    async countReadings(dev) {
+      const rows = await wrap('count', () =>
+        influx.query<{ count: number }>(
+          `SELECT COUNT(seq) AS count FROM ${READING} WHERE dev = ${influxEscape.stringLit(dev)}`,
+        ),
+      );
+      return rows[0]?.count ?? 0;
+    },
+    async appendAlarmEvents(events: readonly AlarmEventRecord[]) {
+      if (events.length === 0) return;
+      await wrap('write', () =>
+        influx.writePoints(
+          events.map((e) => ({
+            measurement: ALARM_EVENT,
+            tags: { alarmId: e.alarmId, eid: e.id },
+            fields: { data: JSON.stringify(e.data) },
+            timestamp: e.ts,
+          })),
+          { precision: 'ms' },
+        ),
+      );
+    },
+    async listAlarmEvents(o = {}) {
+      const conds = [`time >= ${Math.trunc(o.since ?? 0)}ms`];
+      if (o.alarmId !== undefined) conds.push(`alarmId = ${influxEscape.stringLit(o.alarmId)}`);
+      const rows = await wrap('query', () =>
+        influx.query<{ time: Date; alarmId: string; eid: string; data: string }>(
+          `SELECT data, alarmId, eid FROM ${ALARM_EVENT} WHERE ${conds.join(' AND ')} ORDER BY time ASC`,
+          { precision: 'ms' },
+        ),
+      );
+      return rows.map((r) => ({
+        id: r.eid,
+        alarmId: r.alarmId,
+        ts: r.time.getTime(),
+        data: JSON.parse(r.data) as Record<string, unknown>,
+      }));
+    },
+  };
+}
