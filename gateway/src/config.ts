@@ -1,0 +1,380 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { BUILTIN_PROFILE_DIR, IdSchema, loadProfiles, type Profile } from '@gaswatch/shared';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const PollInterval = z.number().positive().max(86_400).describe('Seconds between two polls of this detector');
+
+export const AlarmStandardSchema = z
+  .enum(['en50291', 'ul2034'])
+  .describe('Household CO alarm curve the local alarms use (SPEC §6)');
+
+export const DeviceConfigSchema = z
+  .object({
+    id: IdSchema.describe('Device id, unique on this gateway; part of every MQTT topic of the device'),
+    unit: z
+      .number()
+      .int()
+      .min(1)
+      .max(247)
+      .default(1)
+      .describe('Modbus unit (slave) address; ignored for Winsen modules'),
+    profile: z.string().min(1).describe('Detector profile id (shared/profiles or one of profileDirs)'),
+    pollIntervalS: PollInterval.default(5),
+    site: z.string().min(1).max(128).describe('Site the detector belongs to (e.g. liujiang-12-3-501)'),
+    location: z.string().min(1).max(128).describe('Where on the site (e.g. bathroom)'),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(60_000)
+      .optional()
+      .describe('Answer timeout; default: the bus timeoutMs'),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .optional()
+      .describe('Retries of a failed read; default: the bus retries'),
+    localAlarms: z
+      .boolean()
+      .default(true)
+      .describe('Evaluate the shared alarm math for this detector on the gateway'),
+    outputs: z
+      .boolean()
+      .default(true)
+      .describe("Switch the profile's relay coils (sounder, valve, fan) when a local alarm is active"),
+  })
+  .strict();
+export type DeviceConfig = z.infer<typeof DeviceConfigSchema>;
+
+const BusCommon = {
+  id: IdSchema.describe('Bus id, used in logs (e.g. rs485-0)'),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(60_000)
+    .default(300)
+    .describe('Default answer timeout per request'),
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .default(1)
+    .describe('Default retries of a failed read before it counts as failed'),
+  offlineAfter: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(3)
+    .describe('Consecutive failed polls after which a detector is marked offline'),
+  offlinePollS: z
+    .number()
+    .positive()
+    .max(3600)
+    .default(30)
+    .describe('While offline, a detector is polled only this often, so it costs the others nothing'),
+};
+
+export const ModbusRtuBusSchema = z
+  .object({
+    ...BusCommon,
+    type: z.literal('modbus-rtu'),
+    path: z.string().min(1).describe('Serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...'),
+    baudRate: z.number().int().positive().default(9600).describe('Baud rate'),
+    parity: z.enum(['none', 'even', 'odd']).default('even').describe('Parity (Modbus default: even)'),
+    dataBits: z
+      .union([z.literal(7), z.literal(8)])
+      .default(8)
+      .describe('Data bits'),
+    stopBits: z
+      .union([z.literal(1), z.literal(2)])
+      .default(1)
+      .describe('Stop bits'),
+    interFrameGapMs: z
+      .number()
+      .min(0)
+      .max(1000)
+      .optional()
+      .describe('Silence between frames; default 3.5 character times (1.75 ms above 19200 baud)'),
+    reopenMs: z
+      .number()
+      .int()
+      .positive()
+      .max(600_000)
+      .default(2000)
+      .describe('Retry interval when the port cannot be opened (unplugged adapter)'),
+    devices: z.array(DeviceConfigSchema).min(1).describe('Detectors on this line'),
+  })
+  .strict();
+
+export const ModbusTcpBusSchema = z
+  .object({
+    ...BusCommon,
+    type: z.literal('modbus-tcp'),
+    host: z.string().min(1).describe('Modbus TCP server or RTU-over-TCP gateway host'),
+    port: z.number().int().min(1).max(65535).default(502).describe('TCP port'),
+    reopenMs: z
+      .number()
+      .int()
+      .positive()
+      .max(600_000)
+      .default(2000)
+      .describe('Reconnect interval after a lost connection'),
+    devices: z.array(DeviceConfigSchema).min(1).describe('Detectors behind this connection'),
+  })
+  .strict();
+
+export const WinsenBusSchema = z
+  .object({
+    ...BusCommon,
+    timeoutMs: BusCommon.timeoutMs.default(1500),
+    type: z.literal('winsen'),
+    path: z.string().min(1).describe('Serial device of the UART module'),
+    mode: z
+      .enum(['active', 'qa'])
+      .default('qa')
+      .describe('qa: the gateway asks on every poll; active: the module uploads once a second'),
+    reopenMs: z
+      .number()
+      .int()
+      .positive()
+      .max(600_000)
+      .default(2000)
+      .describe('Retry interval when the port cannot be opened'),
+    devices: z
+      .array(DeviceConfigSchema)
+      .length(1)
+      .describe('Exactly one module: a UART line carries one detector'),
+  })
+  .strict();
+
+export const BusConfigSchema = z.discriminatedUnion('type', [
+  ModbusRtuBusSchema,
+  ModbusTcpBusSchema,
+  WinsenBusSchema,
+]);
+export type BusConfig = z.infer<typeof BusConfigSchema>;
+export type ModbusRtuBusConfig = z.infer<typeof ModbusRtuBusSchema>;
+export type ModbusTcpBusConfig = z.infer<typeof ModbusTcpBusSchema>;
+export type WinsenBusConfig = z.infer<typeof WinsenBusSchema>;
+
+export const GatewayConfigSchema = z
+  .object({
+    gatewayId: IdSchema.describe('Gateway id; the {gw} of every topic'),
+    uplink: z
+      .object({
+        url: z
+          .string()
+          .regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL')
+          .describe('MQTT broker URL'),
+        username: z.string().optional().describe('MQTT user name'),
+        password: z.string().optional().describe('MQTT password'),
+        ca: z.string().optional().describe('TLS: CA certificate file (PEM)'),
+        cert: z.string().optional().describe('TLS: client certificate file (PEM)'),
+        key: z.string().optional().describe('TLS: client key file (PEM)'),
+        clientId: z.string().max(128).optional().describe('MQTT client id; default gaswatch-gw-{gatewayId}'),
+        keepaliveS: z
+          .number()
+          .int()
+          .min(5)
+          .max(3600)
+          .default(30)
+          .describe('MQTT keepalive; the will fires after ~1.5 × this'),
+        reconnectMs: z
+          .number()
+          .int()
+          .positive()
+          .max(600_000)
+          .default(2000)
+          .describe('Pause between reconnect attempts'),
+        statusIntervalS: z
+          .number()
+          .positive()
+          .max(3600)
+          .default(30)
+          .describe('How often the retained status is refreshed'),
+      })
+      .strict()
+      .describe('Where the gateway publishes'),
+    outbox: z
+      .object({
+        dir: z
+          .string()
+          .min(1)
+          .describe('Directory of the on-disk outbox (LevelDB); relative to the config file'),
+        maxReadings: z
+          .number()
+          .int()
+          .min(10)
+          .max(50_000_000)
+          .default(1_000_000)
+          .describe(
+            'Bound of the outbox; when full the oldest readings are dropped, counted in status and logged',
+          ),
+        replayRatePerS: z
+          .number()
+          .positive()
+          .max(100_000)
+          .default(200)
+          .describe('Publish rate while replaying a backlog after an outage'),
+        maxInflight: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(20)
+          .describe('QoS 1 publishes awaiting PUBACK at once'),
+      })
+      .strict(),
+    clock: z
+      .object({
+        maxSkewS: z
+          .number()
+          .positive()
+          .default(120)
+          .describe('Skew beyond which the status says clockSuspect'),
+        referenceTopic: z
+          .string()
+          .optional()
+          .describe(
+            'MQTT topic carrying the reference time (ISO 8601 or epoch ms); e.g. a retained server time',
+          ),
+        referenceUrl: z
+          .string()
+          .url()
+          .optional()
+          .describe('HTTP URL whose Date header is the reference time'),
+      })
+      .strict()
+      .default({ maxSkewS: 120 })
+      .describe('Clock sanity check (a Raspberry Pi has no real-time clock)'),
+    alarms: z
+      .object({
+        householdStandard: AlarmStandardSchema.default('en50291'),
+        household: z
+          .boolean()
+          .default(false)
+          .describe('Combustible detectors in homes: first alarm at 10 %LEL (GB 15322)'),
+      })
+      .strict()
+      .default({ householdStandard: 'en50291', household: false })
+      .describe('Local alarm rules'),
+    profileDirs: z
+      .array(z.string())
+      .default([])
+      .describe('Extra folders of profile files; later ones override built-ins'),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+      .default('info')
+      .describe('Log level'),
+    buses: z.array(BusConfigSchema).min(1).describe('Serial lines and TCP connections with their detectors'),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const devIds = new Map<string, string>();
+    const busIds = new Set<string>();
+    cfg.buses.forEach((bus, b) => {
+      if (busIds.has(bus.id))
+        ctx.addIssue({ code: 'custom', path: ['buses', b, 'id'], message: `duplicate bus id "${bus.id}"` });
+      busIds.add(bus.id);
+      const units = new Set<number>();
+      bus.devices.forEach((d, i) => {
+        const prev = devIds.get(d.id);
+        if (prev)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['buses', b, 'devices', i, 'id'],
+            message: `duplicate device id "${d.id}" (also at ${prev})`,
+          });
+        devIds.set(d.id, `buses.${b}.devices.${i}`);
+        if (bus.type !== 'winsen') {
+          if (units.has(d.unit))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['buses', b, 'devices', i, 'unit'],
+              message: `unit ${d.unit} used twice on bus "${bus.id}"`,
+            });
+          units.add(d.unit);
+        }
+      });
+    });
+  });
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+
+function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+}
+
+/** Validates an already parsed config object; relative paths are resolved against `baseDir`. */
+export function parseConfig(doc: unknown, file = '(inline)', baseDir = process.cwd()): GatewayConfig {
+  const parsed = GatewayConfigSchema.safeParse(doc);
+  if (!parsed.success) throw new ConfigError(file, formatIssues(parsed.error));
+  const cfg = parsed.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  cfg.outbox.dir = abs(cfg.outbox.dir);
+  cfg.profileDirs = cfg.profileDirs.map(abs);
+  return cfg;
+}
+
+/**
+ * Reads and validates the gateway YAML config. Throws ConfigError listing every problem as
+ * `path: reason`. Profile references are checked by `resolveProfiles` (they need the profile dirs).
+ */
+export function loadConfig(file: string): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`(file): ${(err as Error).message}`]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    throw new ConfigError(file, [`(yaml): ${(err as Error).message}`]);
+  }
+  const cfg = parseConfig(doc, file, dirname(resolve(file)));
+  checkProfiles(cfg, file);
+  return cfg;
+}
+
+/** Loads the built-in profiles and the config's profileDirs. Throws ConfigError on a bad profile file. */
+export function loadConfigProfiles(cfg: GatewayConfig, file = '(inline)'): Map<string, Profile> {
+  try {
+    return loadProfiles([BUILTIN_PROFILE_DIR, ...cfg.profileDirs]);
+  } catch (err) {
+    throw new ConfigError(file, [`profileDirs: ${(err as Error).message}`]);
+  }
+}
+
+/** Checks that every device names a known profile whose transport fits its bus. */
+export function checkProfiles(
+  cfg: GatewayConfig,
+  file = '(inline)',
+  profiles = loadConfigProfiles(cfg, file),
+): Map<string, Profile> {
+  const issues: string[] = [];
+  cfg.buses.forEach((bus, b) => {
+    bus.devices.forEach((d, i) => {
+      const p = profiles.get(d.profile);
+      const path = `buses.${b}.devices.${i}.profile`;
+      if (!p)
+        issues.push(`${path}: unknown profile "${d.profile}" (known: ${[...profiles.keys()].join(', ')})`);
+      else if (bus.type === 'winsen' && p.transport !== 'winsen')
+        issues.push(
+          `${path}: profile "${d.profile}" is a ${p.transport} profile, bus "${bus.id}" is a winsen UART`,
+        );
+      else if (bus.type !== 'winsen' && p.transport !== 'modbus')
+        issues.push(`${path}: profile "${d.profile}" is a ${p.transport} profile, bus "${bus.id}" is Modbus`);
+    });
+  });
+  if (issues.length) throw new ConfigError(file, issues);
+  return profiles;
+}

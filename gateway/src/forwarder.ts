@@ -1,0 +1,111 @@
+/**
+ * Moves entries from the outbox to the broker: at most `maxInflight` awaiting PUBACK, paced at
+ * `ratePerS` so a backlog replays without flooding the broker; events first.
+ */
+import type { Logger } from 'pino';
+import type { Outbox } from './outbox.js';
+import type { Uplink } from './uplink.js';
+
+export interface Forwarder {
+  start(): void;
+  stop(): Promise<void>;
+  /** Something was appended: look again. */
+  kick(): void;
+  readonly inflight: number;
+}
+
+export function createForwarder(opts: {
+  outbox: Outbox;
+  uplink: Uplink;
+  logger: Logger;
+  ratePerS: number;
+  maxInflight: number;
+}): Forwarder {
+  const { outbox, uplink, logger: log } = opts;
+  const intervalMs = 1000 / opts.ratePerS;
+  let inflight = 0;
+  let running = false;
+  let pumping = false;
+  let nextSendAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Set<Promise<void>>();
+
+  let again = false;
+
+  async function pump(): Promise<void> {
+    if (!running) return;
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = true;
+    try {
+      again = true;
+      while (again) {
+        again = false;
+        await pumpOnce();
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+
+  async function pumpOnce(): Promise<void> {
+    while (running && uplink.connected && inflight < opts.maxInflight) {
+      const now = performance.now();
+      if (now < nextSendAt) {
+        timer ??= setTimeout(
+          () => {
+            timer = undefined;
+            void pump();
+          },
+          Math.ceil(nextSendAt - now),
+        );
+        return;
+      }
+      const entry = await outbox.take();
+      if (!entry) return;
+      nextSendAt = Math.max(now, nextSendAt) + intervalMs;
+      inflight++;
+      const p = uplink
+        .publishRaw(entry.topic, entry.payload, { qos: 1, retain: false })
+        .then(
+          () => outbox.ack(entry),
+          (err: Error) => {
+            log.debug({ err: err.message, key: entry.key }, 'publish not acknowledged; will resend');
+            outbox.release(entry);
+          },
+        )
+        .catch((err: Error) => log.error({ err }, 'outbox update failed'))
+        .finally(() => {
+          inflight--;
+          pending.delete(p);
+          void pump();
+        });
+      pending.add(p);
+    }
+  }
+
+  const onConnect = () => void pump();
+  return {
+    get inflight() {
+      return inflight;
+    },
+    start() {
+      running = true;
+      uplink.on('connect', onConnect);
+      void pump();
+    },
+    async stop() {
+      running = false;
+      uplink.off('connect', onConnect);
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      // Wait briefly for acks in flight so they are not resent after a clean restart.
+      await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 1000))]);
+    },
+    kick() {
+      void pump();
+    },
+  };
+}

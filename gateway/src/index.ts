@@ -1,0 +1,10 @@
+export * from './clock.js';
+export * from './config.js';
+export * from './drivers/index.js';
+export * from './errors.js';
+export * from './gateway.js';
+export * from './logger.js';
+export { decodeSample, planReads, type RegisterBlock } from './modbus/profile-reader.js';
+export * from './outbox.js';
+export type { Sample } from './sample.js';
+export { VERSION } from './version.js';

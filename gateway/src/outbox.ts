@@ -1,0 +1,219 @@
+/**
+ * The on-disk outbox: every reading and event is written here (LevelDB, synchronous write) before
+ * it is published, and deleted only when the broker's PUBACK arrives. Readings keep their order;
+ * events (local alarms) are always taken first. The per-device `seq` lives in the same store and is
+ * written in the same atomic batch as the reading that uses it, so a crash can neither lose a
+ * reading nor reuse a seq.
+ */
+import { mkdirSync } from 'node:fs';
+import { ClassicLevel } from 'classic-level';
+import type { Logger } from 'pino';
+
+export interface OutboxEntry {
+  key: string;
+  topic: string;
+  payload: string;
+  /** Events jump the queue ahead of readings. */
+  priority: boolean;
+}
+
+export interface OutboxOptions {
+  dir: string;
+  maxReadings: number;
+  logger: Logger;
+}
+
+export interface Outbox {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /**
+   * Stores one reading of `dev` with the next seq of that device. `build` makes the topic and
+   * payload for that seq (and may throw, which stores nothing). Resolves with the seq once on disk.
+   */
+  appendReading(dev: string, build: (seq: number) => { topic: string; payload: string }): Promise<number>;
+  appendEvent(topic: string, payload: string): Promise<void>;
+  /** The next entry not yet taken, events first; undefined when there is nothing to send. */
+  take(): Promise<OutboxEntry | undefined>;
+  /** The broker has it: forget it. */
+  ack(entry: OutboxEntry): Promise<void>;
+  /** Sending failed: it goes back to the front of its queue. */
+  release(entry: OutboxEntry): void;
+  /** Readings waiting (taken but unacknowledged ones included). */
+  readonly depth: number;
+  /** Readings dropped because the outbox was full, since it was created. */
+  readonly dropped: number;
+  /** The last seq given to a device (undefined before its first reading). */
+  lastSeq(dev: string): number | undefined;
+}
+
+const R = 'r!';
+const E = 'e!';
+const S = 's!';
+const DROPPED = 'm!dropped';
+const pad = (n: number) => n.toString().padStart(16, '0');
+
+export function createOutbox(opts: OutboxOptions): Outbox {
+  const log = opts.logger;
+  let db: ClassicLevel<string, string> | undefined;
+  let counter = 0;
+  let depth = 0;
+  let dropped = 0;
+  const seqs = new Map<string, number>();
+  /** Pending events, all in memory (they are few). */
+  const events: OutboxEntry[] = [];
+  /** Readings loaded from disk, in key order, not yet taken. */
+  let buffer: OutboxEntry[] = [];
+  /** Readings given back after a failed send; sent before `buffer`. */
+  const retry: OutboxEntry[] = [];
+  const taken = new Set<string>();
+  /** Highest reading key loaded into memory. */
+  let cursor = R;
+  /** Appends are chained so seq assignment and counter are race-free. */
+  let chain: Promise<unknown> = Promise.resolve();
+
+  const need = () => {
+    if (!db) throw new Error('outbox not started');
+    return db;
+  };
+
+  const parse = (key: string, value: string): OutboxEntry => {
+    const v = JSON.parse(value) as { t: string; p: string };
+    return { key, topic: v.t, payload: v.p, priority: key.startsWith(E) };
+  };
+
+  async function dropOldest(n: number): Promise<void> {
+    const d = need();
+    const victims: string[] = [];
+    for await (const key of d.keys({ gt: R, lt: 'r"' })) {
+      if (taken.has(key)) continue;
+      victims.push(key);
+      if (victims.length >= n) break;
+    }
+    if (!victims.length) return;
+    dropped += victims.length;
+    depth -= victims.length;
+    await d.batch(
+      [
+        ...victims.map((key) => ({ type: 'del' as const, key })),
+        { type: 'put' as const, key: DROPPED, value: String(dropped) },
+      ],
+      { sync: true },
+    );
+    const gone = new Set(victims);
+    buffer = buffer.filter((e) => !gone.has(e.key));
+    for (let i = retry.length - 1; i >= 0; i--) if (gone.has(retry[i]!.key)) retry.splice(i, 1);
+    log.warn(
+      {
+        dropped: victims.length,
+        totalDropped: dropped,
+        maxReadings: opts.maxReadings,
+        firstDropped: victims[0],
+      },
+      'outbox full: dropped the oldest readings',
+    );
+  }
+
+  return {
+    get depth() {
+      return depth;
+    },
+    get dropped() {
+      return dropped;
+    },
+    lastSeq: (dev) => seqs.get(dev),
+    async start() {
+      mkdirSync(opts.dir, { recursive: true });
+      db = new ClassicLevel<string, string>(opts.dir, { valueEncoding: 'utf8' });
+      await db.open();
+      for await (const [key, value] of db.iterator({ gt: S, lt: 's"' }))
+        seqs.set(key.slice(S.length), Number(value));
+      for await (const [key, value] of db.iterator({ gt: E, lt: 'e"' })) {
+        events.push(parse(key, value));
+        counter = Math.max(counter, Number(key.slice(2)) + 1);
+      }
+      let last = '';
+      for await (const key of db.keys({ gt: R, lt: 'r"' })) {
+        depth++;
+        last = key;
+      }
+      if (last) counter = Math.max(counter, Number(last.slice(2)) + 1);
+      dropped = Number((await db.get(DROPPED)) ?? 0);
+      log.info({ dir: opts.dir, depth, events: events.length, devices: seqs.size, dropped }, 'outbox open');
+    },
+    async stop() {
+      await chain.catch(() => {});
+      const d = db;
+      db = undefined;
+      await d?.close();
+    },
+    appendReading(dev, build) {
+      const run = async () => {
+        const d = need();
+        const seq = (seqs.get(dev) ?? -1) + 1;
+        const { topic, payload } = build(seq);
+        const key = R + pad(counter);
+        await d.batch(
+          [
+            { type: 'put', key, value: JSON.stringify({ t: topic, p: payload }) },
+            { type: 'put', key: S + dev, value: String(seq) },
+          ],
+          { sync: true },
+        );
+        counter++;
+        seqs.set(dev, seq);
+        depth++;
+        if (depth > opts.maxReadings) await dropOldest(depth - opts.maxReadings);
+        return seq;
+      };
+      const p = chain.then(run, run);
+      chain = p.catch(() => {});
+      return p;
+    },
+    appendEvent(topic, payload) {
+      const run = async () => {
+        const d = need();
+        const key = E + pad(counter);
+        await d.put(key, JSON.stringify({ t: topic, p: payload }), { sync: true });
+        counter++;
+        events.push({ key, topic, payload, priority: true });
+      };
+      const p = chain.then(run, run);
+      chain = p.catch(() => {});
+      return p;
+    },
+    async take() {
+      const ev = events.find((e) => !taken.has(e.key));
+      if (ev) {
+        taken.add(ev.key);
+        return ev;
+      }
+      let next = retry.shift();
+      if (!next) {
+        if (!buffer.length && db) {
+          const loaded: OutboxEntry[] = [];
+          for await (const [key, value] of db.iterator({ gt: cursor, lt: 'r"', limit: 256 }))
+            loaded.push(parse(key, value));
+          if (loaded.length) cursor = loaded[loaded.length - 1]!.key;
+          buffer = loaded;
+        }
+        next = buffer.shift();
+      }
+      if (next) taken.add(next.key);
+      return next;
+    },
+    async ack(entry) {
+      if (!taken.delete(entry.key)) return;
+      if (entry.priority) {
+        const i = events.findIndex((e) => e.key === entry.key);
+        if (i >= 0) events.splice(i, 1);
+      } else depth--;
+      await db?.del(entry.key);
+    },
+    release(entry) {
+      if (!taken.delete(entry.key)) return;
+      if (entry.priority) return; // still in `events`, found again by take()
+      retry.push(entry);
+      retry.sort((a, b) => (a.key < b.key ? -1 : 1));
+    },
+  };
+}

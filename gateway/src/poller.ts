@@ -1,0 +1,117 @@
+/**
+ * The poll scheduler of one bus: each detector on its own interval, one read at a time (the
+ * driver serialises anyway). A detector that keeps failing is marked offline and then polled only
+ * every `offlinePollS`, so its timeouts cost the others nothing.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { BusConfig } from './config.js';
+import type { Driver, DriverDevice } from './drivers/index.js';
+import type { Sample } from './sample.js';
+
+export interface PolledDevice extends DriverDevice {
+  /** Consecutive failed polls. */
+  failures: number;
+  /** Next poll time (clock ms). */
+  due: number;
+}
+
+export interface PollerHooks {
+  onSample(dev: PolledDevice, sample: Sample): void | Promise<void>;
+  onFailure(dev: PolledDevice, err: Error): void | Promise<void>;
+}
+
+export interface Poller {
+  start(): void;
+  stop(): Promise<void>;
+  /** Polls every detector as soon as possible (after a reopened port). */
+  pollAllNow(): void;
+}
+
+export function createPoller(opts: {
+  bus: BusConfig;
+  driver: Driver;
+  devices: PolledDevice[];
+  clock: Clock;
+  logger: Logger;
+  hooks: PollerHooks;
+  isOffline: (dev: PolledDevice) => boolean;
+}): Poller {
+  const { bus, driver, devices, clock, hooks } = opts;
+  let running = false;
+  let timer: unknown;
+  let wake: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+
+  function sleepUntil(t: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        timer = undefined;
+        wake = undefined;
+        resolve();
+      };
+      wake = done;
+      timer = clock.setTimeout(done, Math.max(0, t - clock.now()));
+    });
+  }
+
+  async function run(): Promise<void> {
+    const start = clock.now();
+    // Spread the first polls a little so detectors with the same interval don't bunch up forever.
+    devices.forEach((d, i) => {
+      d.due = start + i * 5;
+    });
+    while (running) {
+      let next: PolledDevice | undefined;
+      for (const d of devices) if (!next || d.due < next.due) next = d;
+      if (!next) return;
+      if (next.due > clock.now()) {
+        await sleepUntil(next.due);
+        continue;
+      }
+      const dev = next;
+      const scheduled = dev.due;
+      let sample: Sample | undefined;
+      let failure: Error | undefined;
+      try {
+        sample = await driver.read(dev);
+        dev.failures = 0;
+      } catch (err) {
+        dev.failures++;
+        failure = err as Error;
+      }
+      try {
+        if (sample) await hooks.onSample(dev, sample);
+        else await hooks.onFailure(dev, failure!);
+      } catch (err) {
+        dev.log.error({ err }, 'handling a poll result failed');
+      }
+      const now = clock.now();
+      if (opts.isOffline(dev)) dev.due = now + bus.offlinePollS * 1000;
+      else {
+        const interval = dev.config.pollIntervalS * 1000;
+        dev.due = scheduled + interval;
+        // Fell more than one interval behind (bus overloaded, clock jump): start afresh from now.
+        if (dev.due < now - interval || dev.due > now + interval) dev.due = now + interval;
+      }
+    }
+  }
+
+  return {
+    start() {
+      running = true;
+      loop = run().catch((err) => opts.logger.fatal({ err }, 'poll loop crashed'));
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+    pollAllNow() {
+      const now = clock.now();
+      for (const d of devices) d.due = Math.min(d.due, now);
+      wake?.();
+    },
+  };
+}
