@@ -81,6 +81,24 @@ describe.each([
   });
 });
 
+describe('closed-form alarm times at the standard points (hand-computed)', () => {
+  // t = τ·ln(C/(C − S)):
+  //   UL 2034 (τ 90, S 45):  70 → 90·ln(70/25) = 92.666;  150 → 90·ln(150/105) = 32.101;
+  //                          400 → 90·ln(400/355) = 10.741 min
+  //   EN 50291 (τ 45, S 40): 50 → 45·ln(50/10) = 72.425;  100 → 45·ln(100/60) = 22.987 min;
+  //                          300 → fast tier, 2 min held (the slow tier would take 45·ln(300/260) = 6.44)
+  it.each([
+    ['ul2034', 70, 92.666],
+    ['ul2034', 150, 32.101],
+    ['ul2034', 400, 10.741],
+    ['en50291', 50, 72.425],
+    ['en50291', 100, 22.987],
+    ['en50291', 300, 2],
+  ] as const)('%s at %i ppm: %f min', (profile, ppm, minutes) => {
+    expect(timeToAlarmAtConstant(profile, ppm) / MIN).toBeCloseTo(minutes, 3);
+  });
+});
+
 describe('no-alarm points', () => {
   it.each(SAMPLING_MS)('ul2034 never alarms at 30 ppm (8 h, sampled every %i ms)', (every) => {
     expect(timeToAlarmAtConstant('ul2034', 30)).toBe(Number.POSITIVE_INFINITY);
