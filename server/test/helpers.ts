@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodePayload, type Reading, topics } from '@gaswatch/shared';
+import { type Proc, startTsNode, waitFor } from '@gaswatch/shared/testing';
+import type { FastifyInstance } from 'fastify';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { buildServer } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+
+export const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
+
+export const quietLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export function tempDir(prefix = 'gaswatch-server-test-'): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface TestServer {
+  app: FastifyInstance;
+  url: string;
+  mqttUrl: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** buildServer in-process on free ports (PORT=0, MQTT_PORT=0), embedded store unless influxUrl. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  dataDir?: string,
+): Promise<TestServer> {
+  const tmp = dataDir ? null : tempDir();
+  const dir = dataDir ?? tmp?.dir ?? '';
+  const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dir, STORE_FLUSH_MS: '20', ...env });
+  const app = await buildServer({ config, logger: quietLogger() });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  const port = addr && typeof addr === 'object' ? addr.port : 0;
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    mqttUrl: app.mqttUrl,
+    dataDir: dir,
+    async close() {
+      await app.close();
+      tmp?.remove();
+    },
+  };
+}
+
+/** The server as its own process (for kill -9 tests); resolves once it logged "listening". */
+export async function startServerProcess(
+  env: Record<string, string>,
+): Promise<{ proc: Proc; url: string; mqttUrl: string }> {
+  const proc = startTsNode(SERVER_MAIN, [], {
+    env: { LOG_LEVEL: 'info', PORT: '0', MQTT_PORT: '0', ...env },
+  });
+  const m = await proc.waitForOutput(/"url":"([^"]+)","mqtt":"([^"]+)"[^\n]*"msg":"listening"/, 30_000);
+  return { proc, url: m[1] as string, mqttUrl: m[2] as string };
+}
+
+export async function connectClient(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { reconnectPeriod: 200, connectTimeout: 5_000, ...opts });
+}
+
+export function reading(
+  seq: number,
+  ts: number,
+  values: Reading['values'] = { CO: 10 + (seq % 50) },
+): Reading {
+  return { v: 1, ts: new Date(ts).toISOString(), seq, values, status: 'ok' };
+}
+
+export async function publishReading(c: MqttClient, gw: string, dev: string, r: Reading): Promise<void> {
+  await c.publishAsync(topics.reading(gw, dev), encodePayload('reading', r), { qos: 1 });
+}
+
+export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+/** Value of one Prometheus sample line, e.g. metric('gaswatch_ingest_rejects_total{reason="not_json"}'). */
+export async function metric(baseUrl: string, sample: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1));
+  }
+  return 0;
+}
+
+export async function waitForCount(
+  count: () => Promise<number>,
+  expected: number,
+  what: string,
+  timeoutMs = 20_000,
+) {
+  let last = -1;
+  await waitFor(
+    async () => {
+      last = await count();
+      return last >= expected;
+    },
+    `${what} (expected ${expected}, last ${last})`,
+    timeoutMs,
+    100,
+  );
+}

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AggregateRow, ReadingRow, Store, StoredReading } from '../src/store/types.js';
+
+const T0 = Date.parse('2026-11-23T18:00:00.000Z');
+
+function row(
+  dev: string,
+  i: number,
+  values: StoredReading['values'],
+  over: Partial<StoredReading> = {},
+): StoredReading {
+  return {
+    gw: 'gw-1',
+    dev,
+    ts: T0 + i * 1_000,
+    seq: i,
+    values,
+    status: 'ok',
+    receivedAt: T0 + i * 1_000 + 5,
+    late: false,
+    ...over,
+  };
+}
+
+/**
+ * One contract both stores pass (MQTT.js abstract_client style). `make` returns a started store
+ * over the same backing data each time it is called with the same `key` (to test persistence).
+ */
+export function storeContract(
+  name: string,
+  make: () => Promise<Store>,
+  reopen: (s: Store) => Promise<Store>,
+) {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = await make();
+    });
+    afterAll(async () => {
+      await store.stop();
+    });
+
+    it('answers ping while up', async () => {
+      expect(await store.ping()).toBe(true);
+    });
+
+    it('returns a device range in time order, from inclusive, to exclusive', async () => {
+      await store.writeReadings([5, 1, 3, 2, 4, 0].map((i) => row('range-1', i, { CO: i * 10 })));
+      const rows = (await store.queryReadings({
+        dev: 'range-1',
+        from: T0 + 1_000,
+        to: T0 + 5_000,
+      })) as ReadingRow[];
+      expect(rows.map((r) => r.ts - T0)).toEqual([1_000, 2_000, 3_000, 4_000]);
+      expect(rows[0]).toMatchObject({ seq: 1, values: { CO: 10 }, status: 'ok' });
+    });
+
+    it('stores a replayed (dev, ts) once', async () => {
+      const batch = [0, 1, 2].map((i) => row('dup-1', i, { CO: 5 }));
+      await store.writeReadings(batch);
+      await store.writeReadings(batch);
+      await store.writeReadings([batch[1] as StoredReading]);
+      expect(await store.countReadings('dup-1')).toBe(3);
+    });
+
+    it('keeps devices apart, even when one id is a prefix of another', async () => {
+      await store.writeReadings([
+        row('pre', 0, { CO: 1 }),
+        row('pre-x', 0, { CO: 2 }),
+        row('prex', 1, { CO: 3 }),
+      ]);
+      expect(await store.countReadings('pre')).toBe(1);
+      const rows = (await store.queryReadings({ dev: 'pre', from: T0 - 1, to: T0 + 10_000 })) as ReadingRow[];
+      expect(rows.map((r) => r.values.CO)).toEqual([1]);
+    });
+
+    it('filters by gas and honours the limit', async () => {
+      await store.writeReadings([
+        row('multi-1', 0, { O2: 20.9, CO: 3 }),
+        row('multi-1', 1, { O2: 20.8 }),
+        row('multi-1', 2, { O2: 20.7, CO: 4 }),
+      ]);
+      const co = (await store.queryReadings({
+        dev: 'multi-1',
+        gas: 'CO',
+        from: T0,
+        to: T0 + 60_000,
+      })) as ReadingRow[];
+      expect(co.map((r) => r.values)).toEqual([{ CO: 3 }, { CO: 4 }]);
+      const limited = (await store.queryReadings({
+        dev: 'multi-1',
+        from: T0,
+        to: T0 + 60_000,
+        limit: 2,
+      })) as ReadingRow[];
+      expect(limited).toHaveLength(2);
+      expect(limited[1]?.values).toEqual({ O2: 20.8 });
+    });
+
+    it('aggregates into buckets with mean, min, max and count per gas', async () => {
+      // 0..9 s: CO = i, CH4 only on even seconds
+      await store.writeReadings(
+        Array.from({ length: 10 }, (_, i) =>
+          row('agg-1', i, i % 2 === 0 ? { CO: i, CH4: i * 2 } : { CO: i }),
+        ),
+      );
+      const rows = (await store.queryReadings({
+        dev: 'agg-1',
+        from: T0,
+        to: T0 + 10_000,
+        everyMs: 5_000,
+      })) as AggregateRow[];
+      expect(rows).toEqual([
+        { ts: T0, gas: 'CH4', mean: 4, min: 0, max: 8, count: 3 },
+        { ts: T0, gas: 'CO', mean: 2, min: 0, max: 4, count: 5 },
+        { ts: T0 + 5_000, gas: 'CH4', mean: 14, min: 12, max: 16, count: 2 },
+        { ts: T0 + 5_000, gas: 'CO', mean: 7, min: 5, max: 9, count: 5 },
+      ]);
+      const coOnly = (await store.queryReadings({
+        dev: 'agg-1',
+        gas: 'CO',
+        from: T0,
+        to: T0 + 10_000,
+        everyMs: 10_000,
+      })) as AggregateRow[];
+      expect(coOnly).toEqual([{ ts: T0, gas: 'CO', mean: 4.5, min: 0, max: 9, count: 10 }]);
+    });
+
+    it('returns nothing for an unknown device', async () => {
+      expect(await store.queryReadings({ dev: 'nobody', from: 0, to: T0 * 2 })).toEqual([]);
+      expect(await store.countReadings('nobody')).toBe(0);
+    });
+
+    it('appends alarm events and lists them in time order, by alarm and since', async () => {
+      await store.appendAlarmEvents([
+        { id: 'a1-2', alarmId: 'a1', ts: T0 + 2_000, data: { type: 'ack', actor: 'lin', note: 'checked' } },
+        { id: 'a1-1', alarmId: 'a1', ts: T0 + 1_000, data: { type: 'raise', severity: 'critical' } },
+        { id: 'a2-1', alarmId: 'a2', ts: T0 + 1_000, data: { type: 'raise' } },
+      ]);
+      const all = await store.listAlarmEvents();
+      expect(all.map((e) => e.id)).toEqual(expect.arrayContaining(['a1-1', 'a1-2', 'a2-1']));
+      expect(all.map((e) => e.ts)).toEqual([...all.map((e) => e.ts)].sort((a, b) => a - b));
+      const a1 = await store.listAlarmEvents({ alarmId: 'a1' });
+      expect(a1).toEqual([
+        { id: 'a1-1', alarmId: 'a1', ts: T0 + 1_000, data: { type: 'raise', severity: 'critical' } },
+        { id: 'a1-2', alarmId: 'a1', ts: T0 + 2_000, data: { type: 'ack', actor: 'lin', note: 'checked' } },
+      ]);
+      expect((await store.listAlarmEvents({ since: T0 + 1_500 })).map((e) => e.id)).toEqual(['a1-2']);
+      // appending the same event again keeps one copy
+      await store.appendAlarmEvents([
+        { id: 'a1-2', alarmId: 'a1', ts: T0 + 2_000, data: { type: 'ack', actor: 'lin', note: 'checked' } },
+      ]);
+      expect(await store.listAlarmEvents({ alarmId: 'a1' })).toHaveLength(2);
+    });
+
+    it('keeps everything across a restart', async () => {
+      await store.writeReadings([row('persist-1', 0, { CO: 42 })]);
+      store = await reopen(store);
+      const rows = (await store.queryReadings({
+        dev: 'persist-1',
+        from: T0,
+        to: T0 + 1_000,
+      })) as ReadingRow[];
+      expect(rows.map((r) => r.values.CO)).toEqual([42]);
+      expect(await store.listAlarmEvents({ alarmId: 'a1' })).toHaveLength(2);
+    });
+  });
+}
