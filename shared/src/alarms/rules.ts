@@ -391,7 +391,12 @@ function validate(sample: AlarmSample, lastTs: number | null): void {
       status: sample.status,
     });
   }
-  for (const [gas, v] of Object.entries(sample.values ?? {})) {
+  if (typeof sample.values !== 'object' || sample.values === null || Array.isArray(sample.values)) {
+    throw new AlarmInputError('invalid_sample', 'sample values must be an object of gas → concentration', {
+      values: sample.values,
+    });
+  }
+  for (const [gas, v] of Object.entries(sample.values)) {
     if (!(gas in GASES))
       throw new AlarmInputError('invalid_sample', `unknown gas '${gas}' in sample`, { gas });
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {

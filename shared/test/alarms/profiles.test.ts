@@ -233,6 +233,7 @@ describe('bad input gets a clear error and loses nothing', () => {
       'invalid_sample',
       /ts must be/,
     ],
+    ['values missing', { ts: T0 + 1, status: 'ok' }, 'invalid_sample', /values must be an object/],
     ['older sample', { ts: T0 - 1, values: { CO: 1 }, status: 'ok' }, 'out_of_order', /older than the last/],
   ];
   it.each(cases)('%s → AlarmInputError', (_name, sample, code, message) => {
