@@ -166,6 +166,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   let running = false;
   let sweepHandle: unknown = null;
   let pendingWrites: AlarmEventRecord[] = [];
+  /** The batch being written right now (history shows it too). */
+  let writing: AlarmEventRecord[] = [];
   let flushing: Promise<void> | null = null;
   let inQueue = 0;
 
@@ -202,17 +204,25 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
 
   /** Queues records for the store; resolves when the queue (including them) is written. */
   function flush(): Promise<void> {
-    flushing ??= (async () => {
+    if (flushing !== null) return flushing;
+    if (pendingWrites.length === 0) return Promise.resolve();
+    const run = async () => {
+      // Yield first so `flushing` is assigned before the loop can finish.
+      await Promise.resolve();
       try {
         while (pendingWrites.length > 0) {
           const batch = pendingWrites;
           pendingWrites = [];
+          writing = batch;
           await writeWithRetry(batch);
+          writing = [];
         }
       } finally {
+        writing = [];
         flushing = null;
       }
-    })();
+    };
+    flushing = run();
     return flushing;
   }
 
@@ -706,7 +716,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
 
     async history(id) {
       const records = await store.listAlarmEvents({ alarmId: id });
-      const queued = pendingWrites.filter((r) => r.alarmId === id);
+      const queued = [...writing, ...pendingWrites].filter((r) => r.alarmId === id);
       const seen = new Set(records.map((r) => r.id));
       const all = [...records, ...queued.filter((r) => !seen.has(r.id))];
       const entries = all
@@ -750,13 +760,6 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       if (a.state === 'cleared') openIndex.delete(openKey(a.dev, a.key));
       log.info({ alarmId: a.id, actor: input.actor, state: a.state }, 'alarm acknowledged');
       record(a, 'acknowledged', now, { actor: input.actor, note: input.note });
-      let stored = true;
-      try {
-        await withTimeout(flush(), 5_000, 'storing the acknowledgement');
-      } catch (err) {
-        stored = false;
-        log.error({ err, alarmId: a.id }, 'acknowledgement not yet stored; it stays queued');
-      }
       const cmd: Command = {
         v: 1,
         id: `silence-${randomUUID()}`,
@@ -775,6 +778,13 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         log.error({ err, alarmId: a.id, gw: a.gw }, 'silence command could not be sent');
       }
       record(a, 'silence', clock(), { ok: silence.sent, command: cmd.id });
+      let stored = true;
+      try {
+        await withTimeout(flush(), 5_000, 'storing the acknowledgement');
+      } catch (err) {
+        stored = false;
+        log.error({ err, alarmId: a.id }, 'acknowledgement not yet stored; it stays queued and is retried');
+      }
       return { alarm: { ...a }, stored, silence };
     },
 

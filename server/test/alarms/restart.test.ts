@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers.js';
+
+const UL = { sites: { home: { household: 'ul2034' } } };
+const home = deviceState('household-co', 'home');
+
+describe('engine restarts over the same store', () => {
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  it('a restart mid-exposure keeps the dose: 150 ppm still alarms at ~32 min, not 32 min after the restart', async () => {
+    rig = await makeRig(UL);
+    await feed(rig.store, rig.bus, series('gw-1', 'co-1', home, T0, T0 + 20 * MIN, 10, { CO: 150 }));
+    await rig.engine.idle();
+    expect(rig.engine.list()).toEqual([]);
+
+    await rig.restart();
+    await feed(
+      rig.store,
+      rig.bus,
+      series('gw-1', 'co-1', home, T0 + 20 * MIN, T0 + 60 * MIN, 10, { CO: 150 }, 120),
+    );
+    await rig.engine.idle();
+    const [alarm] = rig.engine.list();
+    // From zero dose it would take until 20 + 32 = 52 min.
+    expect(((alarm?.raisedAt ?? 0) - T0) / MIN).toBeCloseTo(32.2, 0);
+  });
+
+  it('one alarm per condition across restarts: the open alarm is rebuilt from its events and continues', async () => {
+    rig = await makeRig(UL);
+    await feed(rig.store, rig.bus, series('gw-1', 'co-2', home, T0, T0 + 40 * MIN, 10, { CO: 150 }));
+    await rig.engine.idle();
+    const [first] = rig.engine.list();
+    expect(first?.state).toBe('active');
+
+    await rig.restart();
+    expect(rig.engine.get(first?.id ?? '')).toMatchObject({
+      state: 'active',
+      key: 'CO:dose',
+      raisedAt: first?.raisedAt,
+    });
+    await feed(
+      rig.store,
+      rig.bus,
+      series('gw-1', 'co-2', home, T0 + 40 * MIN, T0 + 60 * MIN, 10, { CO: 150 }, 240),
+    );
+    await rig.engine.idle();
+    expect(rig.engine.list()).toHaveLength(1);
+
+    // Acknowledged after the restart, then restarted again: the acknowledgement survives.
+    await rig.engine.acknowledge(first?.id ?? '', { actor: 'alice', note: 'on my way' });
+    await rig.restart();
+    expect(rig.engine.get(first?.id ?? '')).toMatchObject({ state: 'acknowledged', ack: { actor: 'alice' } });
+
+    // The condition ends after yet another restart: the same alarm closes.
+    await rig.restart();
+    await feed(
+      rig.store,
+      rig.bus,
+      series('gw-1', 'co-2', home, T0 + 60 * MIN, T0 + 360 * MIN, 10, { CO: 0 }, 360),
+    );
+    await rig.engine.idle();
+    expect(rig.engine.list()).toHaveLength(1);
+    expect(rig.engine.get(first?.id ?? '')?.state).toBe('cleared');
+    const raised = (await rig.store.listAlarmEvents()).filter((e) => e.data.type === 'raised');
+    expect(raised).toHaveLength(1);
+  });
+
+  it('after a restart, re-emitting an episode that already closed raises nothing new', async () => {
+    rig = await makeRig(UL);
+    const exposure = series('gw-1', 'co-3', home, T0, T0 + 40 * MIN, 10, { CO: 150 });
+    const clean = series('gw-1', 'co-3', home, T0 + 40 * MIN, T0 + 300 * MIN, 10, { CO: 0 }, 240);
+    await feed(rig.store, rig.bus, [...exposure, ...clean]);
+    await rig.engine.idle();
+    const [first] = rig.engine.list();
+    await rig.engine.acknowledge(first?.id ?? '', { actor: 'alice', note: '' });
+    expect(rig.engine.get(first?.id ?? '')?.state).toBe('cleared');
+
+    await rig.restart();
+    // A gateway replays its whole outbox after the restart (the server lost its in-memory dedup).
+    for (const r of [...exposure, ...clean]) rig.bus.emit('reading', { ...r, late: true });
+    await rig.engine.idle();
+    expect(rig.engine.list()).toHaveLength(1);
+    expect(rig.engine.list({ state: 'open' })).toEqual([]);
+  });
+});
