@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getJson, startTestServer, type TestServer } from './helpers.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('HTTP API parameter errors', () => {
+  const T = '2026-11-23T18:00:00Z';
+  const cases: [string, string, string][] = [
+    ['missing device', '', 'bad_request'],
+    ['bad device id', 'device=CO%201', 'bad_request'],
+    ['unknown gas', 'device=co-1&gas=XYZ', 'bad_request'],
+    ['bad ISO time', 'device=co-1&from=yesterday', 'bad_request'],
+    ['ISO time without zone', 'device=co-1&from=2026-11-23T18:00:00', 'bad_request'],
+    ['from after to', `device=co-1&from=2026-11-24T00:00:00Z&to=${T}`, 'bad_range'],
+    ['every too small', `device=co-1&to=${T}&every=500ms`, 'every_too_small'],
+    ['every not a duration', 'device=co-1&every=fast', 'bad_request'],
+    ['raw range too large', `device=co-1&from=2026-10-01T00:00:00Z&to=${T}`, 'range_too_large'],
+    ['too many buckets', `device=co-1&from=2026-10-01T00:00:00Z&to=${T}&every=1s`, 'range_too_large'],
+    ['limit out of range', 'device=co-1&limit=100000', 'bad_request'],
+    ['limit not a number', 'device=co-1&limit=ten', 'bad_request'],
+    ['unknown parameter', 'device=co-1&dev=co-1', 'bad_request'],
+  ];
+  for (const [what, qs, code] of cases) {
+    it(`/api/readings: ${what} → 400 ${code}`, async () => {
+      const { status, body } = await getJson<{ error: string; message: string }>(
+        `${server.url}/api/readings?${qs}`,
+      );
+      expect(status).toBe(400);
+      expect(body.error).toBe(code);
+      expect(body.message.length).toBeGreaterThan(5);
+      expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/); // never a stack
+    });
+  }
+
+  it('answers a valid aggregated query with an empty series for a device without data', async () => {
+    const { status, body } = await getJson<{ rows: unknown[]; every: string }>(
+      `${server.url}/api/readings?device=co-1&from=2026-11-23T00:00:00Z&to=${T}&every=1h`,
+    );
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ rows: [], every: '1h' });
+  });
+
+  it('/api/devices/:id: bad id → 400, unknown → 404, both JSON', async () => {
+    const bad = await getJson<{ error: string }>(`${server.url}/api/devices/Not%20An%20Id`);
+    expect(bad).toMatchObject({ status: 400, body: { error: 'bad_request' } });
+    const missing = await getJson<{ error: string; message: string }>(`${server.url}/api/devices/nobody`);
+    expect(missing).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no device nobody' } });
+  });
+
+  it('unknown routes and malformed JSON bodies get JSON errors', async () => {
+    expect(await getJson(`${server.url}/api/nothing`)).toMatchObject({
+      status: 404,
+      body: { error: 'not_found' },
+    });
+    const res = await fetch(`${server.url}/api/alarms/x/ack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"note":',
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(await res.json()).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+  });
+});
+
+describe('served documents', () => {
+  it('serves the OpenAPI document and the Swagger UI at /docs', async () => {
+    const { status, body } = await getJson<{ openapi: string; paths: Record<string, unknown> }>(
+      `${server.url}/docs/json`,
+    );
+    expect(status).toBe(200);
+    expect(body.openapi).toMatch(/^3\./);
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/devices',
+        '/api/devices/{id}',
+        '/api/readings',
+        '/healthz',
+        '/readyz',
+        '/metrics',
+      ]),
+    );
+    const ui = await fetch(`${server.url}/docs/`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('swagger');
+  });
+
+  it('serves the status page at /', async () => {
+    const res = await fetch(`${server.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await res.text();
+    expect(html).toContain('/api/devices');
+    expect(html).toContain('/ack');
+  });
+
+  it('is ready with the embedded broker and store, and exposes Prometheus text', async () => {
+    expect(await getJson(`${server.url}/readyz`)).toMatchObject({
+      status: 200,
+      body: { ready: true, reasons: [] },
+    });
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toContain('# TYPE gaswatch_store_write_seconds histogram');
+    expect(text).toContain('# TYPE gaswatch_ingest_buffered_readings gauge');
+  });
+});

@@ -1,0 +1,65 @@
+import { type Influxd, startInfluxd, waitFor } from '@gaswatch/shared/testing';
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadingRow } from '../src/store/types.js';
+import {
+  connectClient,
+  getJson,
+  publishReading,
+  reading,
+  startTestServer,
+  type TestServer,
+  waitForCount,
+} from './helpers.js';
+
+let influxd: Influxd;
+let server: TestServer;
+let gw: MqttClient;
+beforeAll(async () => {
+  influxd = await startInfluxd();
+  server = await startTestServer({ INFLUX_URL: influxd.url, INFLUX_DB: 'outage' });
+  gw = await connectClient(server.mqttUrl, { clientId: 'gw-outage' });
+});
+afterAll(async () => {
+  await gw?.endAsync();
+  await server?.close();
+  await influxd?.stop();
+});
+
+describe('InfluxDB down for a while', () => {
+  it('acknowledges readings into the journal, reports why it is not ready, then drains every reading once', async () => {
+    const t0 = Date.now() - 60_000;
+    const count = () => server.app.store.countReadings('co-out');
+    for (let i = 0; i < 50; i++) await publishReading(gw, 'gw-1', 'co-out', reading(i, t0 + i * 100));
+    await waitForCount(count, 50, 'first 50 in influx');
+
+    await influxd.pause();
+    // Every one of these is PUBACKed by the broker (publishAsync resolves) while InfluxDB is down.
+    for (let i = 50; i < 250; i++) await publishReading(gw, 'gw-1', 'co-out', reading(i, t0 + i * 100));
+    let ready: { status: number; body: { ready: boolean; reasons: string[]; buffered: number } } | undefined;
+    await waitFor(async () => {
+      ready = await getJson(`${server.url}/readyz`);
+      return ready.status === 503 && ready.body.buffered === 200;
+    }, '/readyz 503 with 200 buffered');
+    expect(ready?.body.ready).toBe(false);
+    expect(ready?.body.reasons.join()).toMatch(/store unreachable, 200 readings buffered/);
+    // A replay of already-buffered readings during the outage is still stored once.
+    for (let i = 240; i < 250; i++) await publishReading(gw, 'gw-1', 'co-out', reading(i, t0 + i * 100));
+
+    await influxd.start();
+    await waitForCount(count, 250, 'all 250 in influx after it came back', 30_000);
+    await waitFor(
+      async () => (await getJson(`${server.url}/readyz`)).status === 200,
+      '/readyz 200 again',
+      15_000,
+    );
+    expect(await count()).toBe(250);
+    const rows = (await server.app.store.queryReadings({
+      dev: 'co-out',
+      from: t0,
+      to: t0 + 60_000,
+      limit: 1_000,
+    })) as ReadingRow[];
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+  });
+});
