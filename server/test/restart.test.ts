@@ -71,7 +71,10 @@ describe('server restart (kill -9) loses nothing it acknowledged', () => {
     expect(acked.size).toBe(N);
     let seqs: number[] = [];
     await waitFor(
-      async () => (seqs = await storedSeqs(server.url, 'co-m', t0)).length >= N,
+      async () => {
+        seqs = await storedSeqs(server.url, 'co-m', t0);
+        return seqs.length >= N;
+      },
       'all readings stored',
       30_000,
     );
@@ -107,7 +110,10 @@ describe('server restart (kill -9) loses nothing it acknowledged', () => {
     expect(ackedAtKill.size).toBeGreaterThan(100);
     let seqs: number[] = [];
     await waitFor(
-      async () => (seqs = await storedSeqs(server.url, 'co-a', t0)).length >= N,
+      async () => {
+        seqs = await storedSeqs(server.url, 'co-a', t0);
+        return seqs.length >= N;
+      },
       'all readings stored',
       30_000,
     );
