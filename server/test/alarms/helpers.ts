@@ -196,3 +196,49 @@ export async function makeRig(
   };
   return rig;
 }
+
+export interface Received {
+  headers: import('node:http').IncomingHttpHeaders;
+  raw: string;
+  body: Record<string, unknown>;
+}
+
+/** A real HTTP server on 127.0.0.1 that records webhook POSTs; `respond` picks the status per request. */
+export async function startReceiver(respond: (n: number) => number | 'hang' = () => 200) {
+  const { createServer } = await import('node:http');
+  const received: Received[] = [];
+  let count = 0;
+  const hanging = new Set<import('node:http').ServerResponse>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        // recorded as is
+      }
+      received.push({ headers: req.headers, raw, body });
+      const status = respond(count++);
+      if (status === 'hang') {
+        hanging.add(res);
+        return;
+      }
+      res.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    async close() {
+      for (const r of hanging) r.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import { createHmac } from 'node:crypto';
+import { waitFor } from '@gaswatch/shared/testing';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GaswatchConfigSchema } from '../../src/alarms/config-schema.js';
+import { realTimers } from '../../src/alarms/timers.js';
+import { NotifyError } from '../../src/notify/channel.js';
+import { createWebhookChannel, signBody } from '../../src/notify/webhook.js';
+import {
+  deviceState,
+  feed,
+  MIN,
+  makeRig,
+  manualTime,
+  type Received,
+  type Rig,
+  series,
+  startReceiver,
+  T0,
+} from './helpers.js';
+
+const SECRET = 'a-long-shared-webhook-secret';
+const quiet = pino({ level: 'silent' });
+
+function verify(r: Received): boolean {
+  const expected = `sha256=${createHmac('sha256', SECRET).update(r.raw).digest('hex')}`;
+  return r.headers['x-gaswatch-signature'] === expected;
+}
+
+function escalationConfig(url: string) {
+  return {
+    channels: { ops: { type: 'webhook', url, secret: SECRET, retries: 2, backoffMs: 1000 } },
+    sites: {
+      home: {
+        household: 'en50291',
+        tiers: [
+          { name: 'residents', contacts: [{ name: 'resident', channel: 'ops', to: '+8613800000000' }] },
+          { name: 'duty', contacts: [{ name: 'duty officer', channel: 'ops' }] },
+          { name: 'manager', contacts: [{ name: 'property manager', channel: 'ops' }] },
+        ],
+      },
+    },
+  };
+}
+
+describe('escalation up the contact tiers', () => {
+  let rig: Rig | undefined;
+  let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    await receiver?.close();
+    rig = undefined;
+    receiver = undefined;
+  });
+
+  it('tier 1 at once; nobody acks → tier 2 exactly after ackTimeout (120 s critical); ack stops it and silences the gateway', async () => {
+    receiver = await startReceiver();
+    const time = manualTime(T0);
+    rig = await makeRig(escalationConfig(receiver.url), { clock: time.clock, timers: time.timers });
+    // Poll interval 1 h: no offline alarm while simulated minutes pass.
+    const state = deviceState('household-co', 'home', 3600);
+    await feed(rig.store, rig.bus, series('gw-1', 'co-1', state, T0 - 3 * MIN, T0, 10, { CO: 400 }));
+    await rig.engine.idle();
+
+    const [alarm] = rig.engine.list();
+    expect(alarm).toMatchObject({ key: 'CO:fast', severity: 'critical', tier: 1 });
+    expect(receiver.received).toHaveLength(1);
+    const first = receiver.received[0] as Received;
+    expect(verify(first)).toBe(true);
+    expect(first.headers['content-type']).toBe('application/json');
+    expect(first.body).toMatchObject({
+      v: 1,
+      reason: 'raised',
+      alarmId: alarm?.id,
+      tier: 1,
+      tierName: 'residents',
+      contact: { name: 'resident', to: '+8613800000000' },
+      dev: 'co-1',
+      site: 'home',
+      severity: 'critical',
+    });
+
+    time.advance(119_000);
+    await rig.engine.idle();
+    expect(receiver.received).toHaveLength(1);
+
+    time.advance(1_000);
+    await rig.engine.idle();
+    expect(receiver.received).toHaveLength(2);
+    const second = receiver.received[1] as Received;
+    expect(verify(second)).toBe(true);
+    expect(second.body).toMatchObject({ reason: 'escalated', tier: 2, contact: { name: 'duty officer' } });
+    expect(rig.engine.get(alarm?.id ?? '')?.tier).toBe(2);
+
+    const ack = await rig.engine.acknowledge(alarm?.id ?? '', {
+      actor: 'duty officer',
+      note: 'on site in 5 min',
+    });
+    expect(ack.silence.sent).toBe(true);
+    expect(rig.commands.map((c) => c.cmd)).toEqual([
+      { v: 1, id: ack.silence.id, type: 'silence', device: 'co-1', alarmId: alarm?.id },
+    ]);
+    time.advance(3_600_000);
+    await rig.engine.idle();
+    expect(receiver.received).toHaveLength(2);
+    expect(time.pendingCount()).toBeLessThanOrEqual(1); // only the offline sweep stays scheduled
+
+    const text = await rig.registry.metrics();
+    expect(text).toMatch(/gaswatch_alarm_escalations_total\{tier="1",severity="critical"\} 1/);
+    expect(text).toMatch(/gaswatch_alarm_escalations_total\{tier="2",severity="critical"\} 1/);
+    expect(text).toMatch(/gaswatch_notifications_sent_total\{channel="ops"\} 2/);
+    expect(text).toMatch(/gaswatch_alarms_open\{severity="critical",state="acknowledged"\} 1/);
+    expect(text).toMatch(/gaswatch_silence_commands_total\{result="sent"\} 1/);
+  });
+
+  it('a restart resumes escalation from the last tier notified instead of starting over', async () => {
+    receiver = await startReceiver();
+    const time = manualTime(T0);
+    const state = deviceState('household-co', 'home', 3600);
+    // Core's device registry tells the restarted engine the poll interval (no false offline alarm).
+    const devices = { list: () => [{ gw: 'gw-1', dev: 'co-2', state, lastSeen: T0 }] };
+    rig = await makeRig(escalationConfig(receiver.url), { clock: time.clock, timers: time.timers, devices });
+    await feed(rig.store, rig.bus, series('gw-1', 'co-2', state, T0 - 3 * MIN, T0, 10, { CO: 400 }));
+    await rig.engine.idle();
+    time.advance(60_000);
+    await rig.restart();
+    await rig.engine.idle();
+    expect(receiver.received.map((r) => r.body.tier)).toEqual([1]);
+    time.advance(59_000);
+    await rig.engine.idle();
+    expect(receiver.received.map((r) => r.body.tier)).toEqual([1]);
+    time.advance(1_000);
+    await rig.engine.idle();
+    expect(receiver.received.map((r) => r.body.tier)).toEqual([1, 2]);
+    time.advance(120_000);
+    await rig.engine.idle();
+    expect(receiver.received.map((r) => r.body.tier)).toEqual([1, 2, 3]);
+    // Top of the chain reached: no further notifications.
+    time.advance(3_600_000);
+    await rig.engine.idle();
+    expect(receiver.received).toHaveLength(3);
+  });
+
+  it('a webhook that never answers does not hold up the engine; the failure is counted', async () => {
+    receiver = await startReceiver(() => 'hang');
+    const config = escalationConfig(receiver.url);
+    Object.assign(config.channels.ops, { timeoutMs: 200, retries: 1, backoffMs: 10 });
+    rig = await makeRig(config, { clock: Date.now, timers: realTimers });
+    const state = deviceState('household-co', 'home', 3600);
+    const now = Date.now();
+    await feed(rig.store, rig.bus, series('gw-1', 'co-3', state, now - 3 * MIN, now, 10, { CO: 400 }));
+    // The alarm is raised and acknowledged while the webhook still hangs.
+    await waitFor(() => rig?.engine.list().length === 1, 'alarm raised');
+    const [alarm] = rig.engine.list();
+    const ack = await rig.engine.acknowledge(alarm?.id ?? '', { actor: 'api', note: '' });
+    expect(ack.alarm.state).toBe('acknowledged');
+    await waitFor(
+      async () => /notifications_failed_total\{channel="ops"\} 1/.test(await rig!.registry.metrics()),
+      'failure counted',
+    );
+    expect(receiver.received.length).toBe(2);
+    expect(await rig.registry.metrics()).toMatch(/gaswatch_notification_retries_total\{channel="ops"\} 1/);
+  });
+});
+
+describe('webhook channel', () => {
+  let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
+  afterEach(async () => {
+    await receiver?.close();
+    receiver = undefined;
+  });
+  const notification = {
+    id: 'a1.t1.c0',
+    reason: 'raised' as const,
+    alarmId: 'a1',
+    tier: 1,
+    contact: { name: 'x' },
+    site: 'home',
+    gw: 'gw-1',
+    dev: 'co-1',
+    state: 'active',
+    severity: 'critical' as const,
+    rule: 'en50291-fast',
+    key: 'CO:fast',
+    value: 400,
+    threshold: 300,
+    message: 'CO 400 ppm',
+    raisedAt: new Date(T0).toISOString(),
+    late: false,
+    sentAt: new Date(T0).toISOString(),
+  };
+  const channel = (url: string, extra: Record<string, unknown> = {}) =>
+    createWebhookChannel({
+      name: 'ops',
+      config: GaswatchConfigSchema.parse({
+        channels: { ops: { type: 'webhook', url, secret: SECRET, backoffMs: 10, ...extra } },
+      }).channels.ops as never,
+      logger: quiet,
+      timers: realTimers,
+    });
+
+  it('retries 5xx with backoff and delivers the same signed body each time', async () => {
+    receiver = await startReceiver((n) => (n < 2 ? 503 : 200));
+    await channel(receiver.url, { retries: 3 }).send(notification);
+    expect(receiver.received).toHaveLength(3);
+    expect(new Set(receiver.received.map((r) => r.raw)).size).toBe(1);
+    expect(receiver.received.every(verify)).toBe(true);
+    expect(receiver.received[0]?.headers['x-gaswatch-delivery']).toBe('a1.t1.c0');
+    expect(signBody(SECRET, receiver.received[0]?.raw ?? '')).toBe(
+      receiver.received[0]?.headers['x-gaswatch-signature'],
+    );
+  });
+
+  it('gives up after the configured retries with a NotifyError', async () => {
+    receiver = await startReceiver(() => 500);
+    const err = await channel(receiver.url, { retries: 2 })
+      .send(notification)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotifyError);
+    expect(err).toMatchObject({ code: 'webhook_failed', attempts: 3, status: 500 });
+    expect(receiver.received).toHaveLength(3);
+  });
+
+  it('does not retry a 4xx refusal (other than 408/429)', async () => {
+    receiver = await startReceiver(() => 401);
+    await expect(channel(receiver.url, { retries: 3 }).send(notification)).rejects.toMatchObject({
+      status: 401,
+    });
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('times out a receiver that never answers', async () => {
+    receiver = await startReceiver(() => 'hang');
+    await expect(
+      channel(receiver.url, { retries: 0, timeoutMs: 150 }).send(notification),
+    ).rejects.toMatchObject({
+      code: 'webhook_failed',
+    });
+    expect(receiver.received).toHaveLength(1);
+  });
+});
