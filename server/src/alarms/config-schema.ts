@@ -45,7 +45,7 @@ export const RuleOptionsConfigSchema = z
     hysteresis: z
       .number()
       .min(0)
-      .max(1)
+      .lt(1)
       .optional()
       .describe('Fraction of the set point to fall below before clearing (default 0.1)'),
     bands: KeyedNumbers('Absolute hysteresis bands').optional(),

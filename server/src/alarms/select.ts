@@ -53,7 +53,14 @@ export function checkRuleConfig(config: GaswatchConfig): string[] {
   const kinds: DeviceKind[] = ['household-co', 'multigas', 'combustible'];
   const tryBuild = (where: string, profile: AlarmProfileId, options: RuleOptions) => {
     try {
-      createRuleSet(profile, options);
+      const known = new Set(createRuleSet(profile, options).conditions.map((c) => c.key));
+      // A mistyped key would be ignored silently by the rules: a set point nobody applies.
+      for (const field of ['thresholds', 'bands', 'onDelays'] as const)
+        for (const key of Object.keys(options[field] ?? {}))
+          if (!known.has(key))
+            issues.push(
+              `GASWATCH_CONFIG ${where}.options.${field}: "${key}" is not a condition of profile ${profile} (known: ${[...known].join(', ')})`,
+            );
     } catch (err) {
       issues.push(`GASWATCH_CONFIG ${where}: ${(err as Error).message}`);
     }

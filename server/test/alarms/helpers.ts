@@ -172,7 +172,13 @@ export async function makeRig(
     return { engine, registry };
   };
   const first = make();
-  await first.engine.start();
+  try {
+    await first.engine.start();
+  } catch (err) {
+    await store.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const rig: Rig = {
     dir,
     store,

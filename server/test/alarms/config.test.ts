@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { createRuleSet } from '@gaswatch/shared';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { GaswatchConfigSchema } from '../../src/alarms/config-schema.js';
+import { checkRuleConfig, selectRules } from '../../src/alarms/select.js';
+import { ConfigError } from '../../src/errors.js';
+import { makeRig } from './helpers.js';
+
+const example = parse(readFileSync(new URL('../../gaswatch.example.yaml', import.meta.url), 'utf8'));
+
+describe('GASWATCH_CONFIG', () => {
+  it('an absent file parses to the SPEC defaults', () => {
+    const cfg = GaswatchConfigSchema.parse({});
+    expect(cfg.defaults).toEqual({
+      household: 'en50291',
+      ackTimeout: { critical: 120, warning: 600 },
+      tiers: [],
+    });
+    expect(selectRules(cfg, 'd', 'household-co', null).profile).toBe('en50291');
+    expect(selectRules(cfg, 'd', 'multigas', null).profile).toBe('confined-space');
+    expect(selectRules(cfg, 'd', 'combustible', null).profile).toBe('combustible');
+  });
+
+  it('the shipped example parses and every rule set it names builds', () => {
+    const cfg = GaswatchConfigSchema.parse(example);
+    expect(checkRuleConfig(cfg)).toEqual([]);
+    expect(selectRules(cfg, 'x', 'household-co', 'liujiang-12-3-501').profile).toBe('ul2034');
+    expect(selectRules(cfg, 'boiler-room-co', 'household-co', 'liujiang-12-3-501').profile).toBe('en50291');
+    const canteen = selectRules(cfg, 'x', 'combustible', 'canteen');
+    expect(
+      createRuleSet(canteen.profile, canteen.options).conditions.find((c) => c.key === 'LEL:low')?.setPoint,
+    ).toBe(10);
+  });
+
+  it('lists every problem with its path', () => {
+    const r = GaswatchConfigSchema.safeParse({
+      defaults: { household: 'bs-en-9999' },
+      channels: { hook: { type: 'webhook', url: 'ftp://x', secret: 'short' } },
+      sites: { a: { tiers: [{ contacts: [{ name: 'x', channel: 'nope' }] }], ackTimeout: { critical: -1 } } },
+    });
+    expect(r.success).toBe(false);
+    const paths = r.error?.issues.map((i) => i.path.join('.')) ?? [];
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'defaults.household',
+        'channels.hook.url',
+        'channels.hook.secret',
+        'sites.a.ackTimeout.critical',
+      ]),
+    );
+  });
+
+  it('rule options the shared rule sets reject stop the engine at start with every error listed', async () => {
+    const err = await makeRig({
+      devices: { a: { options: { stelTwa: [{ gas: 'O2', twaMgM3: 5 }] } } },
+      sites: {
+        s: { alarms: { multigas: { options: { stelTwa: [{ gas: 'LEL', stelMgM3: 1 }] } } } },
+        t: { alarms: { combustible: { options: { thresholds: { 'LEL:lo': 10 } } } } },
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    const issues = (err as ConfigError).issues;
+    expect(issues).toHaveLength(3);
+    expect(issues.join('\n')).toMatch(/devices\.a: .*O2/);
+    expect(issues.join('\n')).toMatch(/sites\.s\.alarms\.multigas: .*LEL/);
+    expect(issues.join('\n')).toMatch(
+      /sites\.t\.alarms\.combustible\.options\.thresholds: "LEL:lo" is not a condition/,
+    );
+  });
+});
