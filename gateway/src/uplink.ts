@@ -75,10 +75,9 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
       );
     });
 
+  // A getter does not survive Object.assign (it copies the value), so define it on the emitter.
+  Object.defineProperty(emitter, 'connected', { get: () => client?.connected === true, enumerable: true });
   const uplink = Object.assign(emitter, {
-    get connected() {
-      return client?.connected === true;
-    },
     start() {
       client = mqtt.connect(u.url, options);
       client.on('connect', () => {
