@@ -87,8 +87,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     bufferMax: config.ingest.bufferMax,
     batchSize: config.ingest.batchSize,
   });
-  const onMessage = (topic: string, payload: Buffer) => {
-    ingest.handle(topic, payload);
+  const onMessage = (topic: string, payload: Buffer, done: (err: Error | null) => void) => {
+    ingest.handle(topic, payload, (err) => done(err));
   };
   const broker: Broker =
     config.mqtt.kind === 'external'

@@ -32,7 +32,9 @@ await app.listen({ port: config.port, host: config.host });
 const addr = app.server.address();
 const port = addr && typeof addr === 'object' ? addr.port : config.port;
 const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-logger.info(
+// The launcher and e2e tests parse this line, so it is printed at any level but silent.
+const announce = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
+announce.info(
   { url: `http://${host}:${port}`, mqtt: app.mqttUrl, store: app.store.kind, dataDir: config.dataDir },
   'listening',
 );

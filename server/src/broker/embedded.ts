@@ -31,13 +31,10 @@ export function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Broker {
     async start() {
       aedes = await Aedes.createBroker({
         authorizePublish: (client, packet, done) => {
-          try {
-            opts.onMessage(packet.topic, packet.payload as Buffer);
-            done(null);
-          } catch (err) {
-            log.warn({ err, client: client?.id, topic: packet.topic }, 'publish refused');
-            done(err as Error);
-          }
+          opts.onMessage(packet.topic, packet.payload as Buffer, (err) => {
+            if (err) log.warn({ err, client: client?.id, topic: packet.topic }, 'publish refused');
+            done(err);
+          });
         },
       });
       aedes.on('clientError', (client, err) =>

@@ -25,17 +25,17 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
 
   const deliver = (topic: string, payload: Buffer, callback: (err?: Error) => void) => {
     if (stopping) return; // not acknowledged: the broker redelivers to the next session
-    try {
-      opts.onMessage(topic, payload);
-      callback();
-    } catch (err) {
+    opts.onMessage(topic, payload, (err) => {
+      if (!err) return callback();
       if (err instanceof BufferFullError) {
+        // Back-pressure: hold this message (and so the session) until the store drains the journal.
         setTimeout(() => deliver(topic, payload, callback), 250);
         return;
       }
-      log.error({ err, topic }, 'message handler failed');
-      callback();
-    }
+      // The journal could not be written: not acknowledged; retry in a moment.
+      log.error({ err, topic }, 'message not durable; retrying');
+      setTimeout(() => deliver(topic, payload, callback), 1_000);
+    });
   };
 
   return {

@@ -1,7 +1,7 @@
 /**
  * The server's side of MQTT: either the embedded aedes broker or a client of an external broker.
  * Both deliver every message from gateways to `onMessage` and acknowledge it (PUBACK) only after
- * `onMessage` returned; if it throws (ingest buffer full) the message is not acknowledged.
+ * `onMessage` called back without error; on an error (ingest buffer full) it is not acknowledged.
  */
 export interface Broker {
   readonly kind: 'embedded' | 'external';
@@ -14,5 +14,5 @@ export interface Broker {
   publish(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
 }
 
-/** Called for every message; returning means the message is handled durably. */
-export type OnMessage = (topic: string, payload: Buffer) => void;
+/** Called for every message; `done(null)` means it is handled durably and may be acknowledged. */
+export type OnMessage = (topic: string, payload: Buffer, done: (err: Error | null) => void) => void;

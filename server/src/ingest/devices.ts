@@ -5,6 +5,8 @@ import type { DeviceInfo } from '../bus.js';
 export interface DeviceRecord extends DeviceInfo {
   /** Latest reading by sampling time. */
   lastReading: (Reading & { receivedAt: number }) | null;
+  /** Sampling time of lastReading, ms. */
+  lastTs: number | null;
   /** Readings accepted since the server started. */
   readings: number;
   /** Seqs skipped and not (yet) filled by a late replay, since the server started. */
@@ -18,7 +20,7 @@ export interface DeviceRecord extends DeviceInfo {
 /** Largest single gap whose seqs are tracked one by one (so a late replay can fill them). */
 const MAX_TRACKED_GAP = 10_000;
 /** Timestamps remembered per device for de-duplication of replays. */
-const DEDUP_WINDOW = 20_000;
+const DEDUP_WINDOW = 8_192;
 
 interface Tracking {
   seen: Set<number>;
@@ -54,6 +56,7 @@ export function createDeviceRegistry(): DeviceRegistry {
         state: null,
         lastSeen: null,
         lastReading: null,
+        lastTs: null,
         readings: 0,
         seqGaps: 0,
         seqResets: 0,
@@ -106,8 +109,10 @@ export function createDeviceRegistry(): DeviceRegistry {
       trackSeq(d, t, reading.seq);
       d.readings++;
       d.lastSeen = now;
-      const lastTs = d.lastReading ? Date.parse(d.lastReading.ts) : Number.NEGATIVE_INFINITY;
-      if (ts >= lastTs) d.lastReading = { ...reading, receivedAt: now };
+      if (d.lastTs === null || ts >= d.lastTs) {
+        d.lastReading = { ...reading, receivedAt: now };
+        d.lastTs = ts;
+      }
       return d;
     },
     observeState(gw, dev, state) {

@@ -1,6 +1,6 @@
 import { type DecodeResult, decodeMessage, type PayloadOf } from '@gaswatch/shared';
 import type { Logger } from 'pino';
-import type { ServerBus, ServerEvents } from '../bus.js';
+import type { ReadingAccepted, ServerBus, ServerEvents } from '../bus.js';
 import { BufferFullError } from '../errors.js';
 import type { CoreMetrics } from '../metrics.js';
 import type { StoredReading } from '../store/types.js';
@@ -16,6 +16,8 @@ export const CLOCK_SUSPECT_MS = 5 * 60_000;
 const REJECT_LOG_INTERVAL_MS = 60_000;
 
 export type IngestOutcome = 'accepted' | 'duplicate' | 'rejected' | 'ignored';
+/** Called once the message is handled: for a reading, once it is durable in the journal. */
+export type IngestDone = (err: Error | null, outcome?: IngestOutcome) => void;
 
 export interface IngestOptions {
   journal: Journal;
@@ -31,14 +33,21 @@ export interface IngestOptions {
 
 /**
  * The ingest path: validates every message (decodeMessage), de-duplicates readings by (device,
- * ts), appends them to the journal and announces them on the bus. `handle` is synchronous: when it
- * returns, the reading is durable and the broker may acknowledge it. It never throws for bad
- * input; it throws BufferFullError when the journal is full (the broker must not acknowledge).
+ * ts), appends them to the journal and announces them on the bus. Readings arriving in the same
+ * tick are group-committed: one write(2) for all of them, then every `done` is called (the broker
+ * sends the PUBACKs) and the readings are emitted in arrival order. Bad input never throws: it is
+ * logged (rate-limited) and counted, and `done(null, 'rejected')` lets the broker acknowledge it.
+ * A full journal answers `done(BufferFullError)`: the broker must not acknowledge.
  */
 export function createIngest(opts: IngestOptions) {
   const { journal, devices, bus, metrics, clock } = opts;
   const log = opts.logger.child({ part: 'ingest' });
   const rejectLog = new Map<string, { at: number; suppressed: number }>();
+  let pendingAcks: IngestDone[] = [];
+  let pendingEvents: ReadingAccepted[] = [];
+  let flushScheduled = false;
+  const gapsReported = new Map<string, number>();
+  const messagesByKind = new Map<string, ReturnType<CoreMetrics['messages']['labels']>>();
 
   const emit = <K extends keyof ServerEvents>(event: K, ...args: ServerEvents[K]) => {
     try {
@@ -48,12 +57,7 @@ export function createIngest(opts: IngestOptions) {
     }
   };
 
-  const reject = (reason: string, topic: string, message: string) => {
-    metrics.rejects.inc({ reason });
-    warnRateLimited(reason, topic, message, 'rejected message');
-  };
-
-  const warnRateLimited = (reason: string, topic: string, message: string, msg: string) => {
+  const warnRateLimited = (reason: string, topic: string, detail: string, msg: string) => {
     const key = `${reason}|${topic.slice(0, 256)}`;
     const now = clock();
     const prev = rejectLog.get(key);
@@ -67,24 +71,53 @@ export function createIngest(opts: IngestOptions) {
       {
         reason,
         topic: topic.slice(0, 256),
-        detail: message.slice(0, 500),
+        detail: detail.slice(0, 500),
         suppressedSinceLast: prev?.suppressed ?? 0,
       },
       msg,
     );
   };
 
-  const onReading = (gw: string, dev: string, reading: PayloadOf<'reading'>): IngestOutcome => {
+  const reject = (reason: string, topic: string, detail: string) => {
+    metrics.rejects.inc({ reason });
+    warnRateLimited(reason, topic, detail, 'rejected message');
+  };
+
+  /** Group commit: one journal write for everything queued in this tick, then acks, then events. */
+  const flush = () => {
+    flushScheduled = false;
+    const acks = pendingAcks;
+    const events = pendingEvents;
+    pendingAcks = [];
+    pendingEvents = [];
+    try {
+      journal.flush();
+    } catch (err) {
+      // The disk refused: nothing of this batch is acknowledged, the publishers resend it.
+      log.error({ err }, 'journal write failed');
+      for (const done of acks) done(err as Error);
+      return;
+    }
+    metrics.readings.inc(events.length);
+    metrics.buffered.set(journal.buffered);
+    for (const done of acks) done(null, 'accepted');
+    for (const e of events) emit('reading', e);
+    if (journal.pending >= opts.batchSize) opts.drainer.kick();
+  };
+
+  const onReading = (gw: string, dev: string, reading: PayloadOf<'reading'>, done: IngestDone) => {
     const now = clock();
     const ts = Date.parse(reading.ts);
     if (journal.buffered >= opts.bufferMax) {
       metrics.rejects.inc({ reason: 'buffer_full' });
-      throw new BufferFullError(journal.buffered);
+      done(new BufferFullError(journal.buffered));
+      return;
     }
     const device = devices.observeReading(gw, dev, reading, ts, now);
     if (!device) {
       metrics.duplicates.inc();
-      return 'duplicate';
+      done(null, 'duplicate');
+      return;
     }
     const late = now - ts > LATE_AFTER_MS;
     const clockSuspect = ts - now > CLOCK_SUSPECT_MS;
@@ -100,64 +133,78 @@ export function createIngest(opts: IngestOptions) {
       late,
     };
     journal.append(stored);
-    metrics.readings.inc();
-    metrics.buffered.set(journal.buffered);
     if (late) metrics.late.inc();
     if (clockSuspect) {
       metrics.clockSuspect.inc();
       const ahead = `ts ${reading.ts} is ${Math.round((ts - now) / 1000)} s ahead of the server clock`;
       warnRateLimited('clock_suspect', `${gw}/${dev}`, ahead, 'reading flagged clockSuspect (stored)');
     }
-    metrics.seqGaps.set({ gw, dev }, device.seqGaps);
-    if (journal.pending >= opts.batchSize) opts.drainer.kick();
-    emit('reading', { gw, dev, reading, ts, receivedAt: now, late, clockSuspect, device });
-    return 'accepted';
+    if (device.seqGaps !== gapsReported.get(dev)) {
+      gapsReported.set(dev, device.seqGaps);
+      metrics.seqGaps.set({ gw, dev }, device.seqGaps);
+    }
+    pendingAcks.push(done);
+    pendingEvents.push({ gw, dev, reading, ts, receivedAt: now, late, clockSuspect, device });
+    if (!flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flush);
+    }
   };
 
   return {
-    /** Handles one MQTT message. Synchronous; durable on return. Throws only BufferFullError. */
-    handle(topic: string, payload: Uint8Array | string): IngestOutcome {
+    /** Handles one MQTT message; `done` is called when the broker may acknowledge it. */
+    handle(topic: string, payload: Uint8Array | string, done: IngestDone): void {
       let decoded: DecodeResult;
       try {
         decoded = decodeMessage(topic, payload);
       } catch (err) {
         // decodeMessage promises not to throw; if it ever does, the message is still just rejected.
         reject('decode_error', topic, (err as Error).message);
-        return 'rejected';
+        done(null, 'rejected');
+        return;
       }
       if (!decoded.ok) {
         reject(decoded.reason, topic, decoded.message);
-        return 'rejected';
+        done(null, 'rejected');
+        return;
       }
       const a = decoded.address;
-      metrics.messages.inc({ kind: a.kind });
+      let counter = messagesByKind.get(a.kind);
+      if (!counter) {
+        counter = metrics.messages.labels(a.kind);
+        messagesByKind.set(a.kind, counter);
+      }
+      counter.inc();
       switch (a.kind) {
         case 'reading':
-          return onReading(a.gw, a.dev, decoded.payload as PayloadOf<'reading'>);
+          onReading(a.gw, a.dev, decoded.payload as PayloadOf<'reading'>, done);
+          return;
         case 'state': {
           const state = decoded.payload as PayloadOf<'state'>;
           const device = devices.observeState(a.gw, a.dev, state);
           emit('deviceState', { gw: a.gw, dev: a.dev, state, device });
-          return 'accepted';
+          break;
         }
         case 'event':
           emit('deviceEvent', { gw: a.gw, dev: a.dev, event: decoded.payload as PayloadOf<'event'> });
-          return 'accepted';
+          break;
         case 'status': {
           const status = decoded.payload as PayloadOf<'status'>;
           devices.observeStatus(a.gw, status);
           metrics.gatewaysOnline.set({ gw: a.gw }, status.online ? 1 : 0);
           if (status.online) metrics.outboxDepth.set({ gw: a.gw }, status.outboxDepth);
           emit('gatewayStatus', { gw: a.gw, status });
-          return 'accepted';
+          break;
         }
         case 'cmdResult':
           emit('commandResult', { gw: a.gw, result: decoded.payload as PayloadOf<'cmdResult'> });
-          return 'accepted';
+          break;
         case 'cmd':
           // Our own commands (or another server's) to gateways: nothing to ingest.
-          return 'ignored';
+          done(null, 'ignored');
+          return;
       }
+      done(null, 'accepted');
     },
   };
 }

@@ -40,7 +40,10 @@ export interface JournalOptions {
 export interface Journal {
   open(): void;
   close(): void;
+  /** Queues a record; it is durable after the next `flush()`. */
   append(rec: StoredReading): void;
+  /** Writes every queued record with one write(2) (group commit). */
+  flush(): void;
   /** Seals the current segment (if it has records) so the drainer can take it. */
   seal(): void;
   /** The oldest sealed segment, loading its records from disk if needed. */
@@ -61,6 +64,7 @@ export function createJournal(opts: JournalOptions): Journal {
   const memoryCap = opts.memoryCap ?? 200_000;
   const sealed: Segment[] = [];
   let current: (Segment & { fd: number; records: StoredReading[] }) | null = null;
+  let lines: string[] = [];
   let nextN = 1;
   let buffered = 0;
   let inMemory = 0;
@@ -69,6 +73,14 @@ export function createJournal(opts: JournalOptions): Journal {
     const n = nextN++;
     const path = join(opts.dir, `seg-${String(n).padStart(12, '0')}.jsonl`);
     current = { n, path, count: 0, records: [], fd: openSync(path, 'a') };
+  };
+
+  const flush = () => {
+    if (!current || lines.length === 0) return;
+    const text = `${lines.join('\n')}\n`;
+    lines = [];
+    writeSync(current.fd, text);
+    if (opts.fsync) fsyncSync(current.fd);
   };
 
   const parseFile = (path: string): StoredReading[] => {
@@ -117,20 +129,22 @@ export function createJournal(opts: JournalOptions): Journal {
       startSegment();
     },
     close() {
+      flush();
       if (current) closeSync(current.fd);
       current = null;
     },
     append(rec) {
       if (!current) throw new Error('journal not open');
-      writeSync(current.fd, `${JSON.stringify(rec)}\n`);
-      if (opts.fsync) fsyncSync(current.fd);
+      lines.push(JSON.stringify(rec));
       current.records.push(rec);
       current.count++;
       buffered++;
       inMemory++;
     },
+    flush,
     seal() {
       if (!current || current.count === 0) return;
+      flush();
       closeSync(current.fd);
       const { fd: _fd, ...seg } = current;
       sealed.push(seg);

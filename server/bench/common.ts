@@ -1,0 +1,104 @@
+import { encodePayload, topics } from '@gaswatch/shared';
+import mqtt, { type MqttClient } from 'mqtt';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Precomputed reading payloads: `devices` devices, consecutive seq per device, ts 10 ms apart ending near now. */
+export function makeMessages(
+  total: number,
+  devices: number,
+  runId: string,
+): { topic: string; payload: Buffer }[] {
+  const t0 = Date.now() - 30_000;
+  const out: { topic: string; payload: Buffer }[] = [];
+  for (let i = 0; i < total; i++) {
+    const d = i % devices;
+    const seq = Math.floor(i / devices);
+    out.push({
+      topic: topics.reading(`gw-${runId}`, `dev-${runId}-${d}`),
+      payload: encodePayload('reading', {
+        v: 1,
+        ts: new Date(t0 + seq * 10).toISOString(),
+        seq,
+        values: { CO: (seq % 400) + 0.5 },
+        status: 'ok',
+      }),
+    });
+  }
+  return out;
+}
+
+/** Publishes all messages at QoS 1 from `clients` connections, each with at most `window` in flight. */
+export async function publishAll(
+  url: string,
+  messages: readonly { topic: string; payload: Buffer }[],
+  clients: number,
+  window: number,
+  runId: string,
+): Promise<{ start: number; ackedAt: number }> {
+  const cs: MqttClient[] = [];
+  for (let i = 0; i < clients; i++)
+    cs.push(await mqtt.connectAsync(url, { clientId: `pub-${runId}-${i}`, reconnectPeriod: 200 }));
+  const start = performance.now();
+  await Promise.all(
+    cs.map(
+      (c, ci) =>
+        new Promise<void>((resolve, reject) => {
+          const mine = messages.filter((_, i) => i % clients === ci);
+          let next = 0;
+          let done = 0;
+          const pump = () => {
+            while (next < mine.length && next - done < window) {
+              const m = mine[next++] as { topic: string; payload: Buffer };
+              c.publish(m.topic, m.payload, { qos: 1 }, (err) => {
+                if (err) return reject(err);
+                done++;
+                if (done === mine.length) resolve();
+                else pump();
+              });
+            }
+          };
+          if (mine.length === 0) resolve();
+          else pump();
+        }),
+    ),
+  );
+  const ackedAt = performance.now();
+  await Promise.all(cs.map((c) => c.endAsync()));
+  return { start, ackedAt };
+}
+
+/** A subscriber that does nothing with what it receives; resolves when `expected` arrived. */
+export async function nullSubscriber(url: string, expected: number, runId: string) {
+  const c = await mqtt.connectAsync(url, { clientId: `sink-${runId}`, clean: false, reconnectPeriod: 200 });
+  await c.subscribeAsync('gaswatch/v1/+/+/reading', { qos: 1 });
+  let n = 0;
+  let resolveDone: (t: number) => void = () => {};
+  const done = new Promise<number>((r) => {
+    resolveDone = r;
+  });
+  c.on('message', () => {
+    n++;
+    if (n === expected) resolveDone(performance.now());
+  });
+  return { done, close: () => c.endAsync() };
+}
+
+export async function metricValue(baseUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+export function table(title: string, header: string[], rows: (string | number)[][]): string {
+  const fmt = (v: string | number) =>
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : v;
+  return [
+    `### ${title}`,
+    '',
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`),
+    '',
+  ].join('\n');
+}
