@@ -38,6 +38,9 @@ import { realTimers, sleep, type Timers } from './timers.js';
 /** Condition key of the wall-clock offline alarm (the rule sets never use it). */
 export const OFFLINE_KEY = 'offline';
 
+/** Rule state this far ahead of the server clock, when a live reading arrives, is a clock error. */
+const CLOCK_JUMP_MS = 60_000;
+
 /** How far back the rule state is rebuilt from stored readings: the 8-h TWA window plus margin. */
 export const DEFAULT_HISTORY_MS = 8 * 3_600_000 + 15 * 60_000;
 
@@ -544,6 +547,19 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     const rules = ensureRules(rt, r.reading.values);
     if (!rt.warmed) await warm(rt, rules, r.ts);
     if (rt.rules !== rules) return; // reselected while warming; the next reading uses the new rules
+    if (r.ts <= rt.lastTs && !r.late && !r.clockSuspect && rt.lastTs > r.receivedAt + CLOCK_JUMP_MS) {
+      // The rules ran ahead on readings stamped in the future (a gateway clock that was wrong and
+      // got corrected): skipping every live reading until real time catches up would mute the
+      // device for that long. Start its rules afresh from this reading.
+      metrics.skipped.inc({ reason: 'clock_jump_reset' });
+      log.warn(
+        { dev: r.dev, ts: r.ts, aheadMs: rt.lastTs - r.receivedAt },
+        'device clock went back to real time: alarm rule state restarted',
+      );
+      rt.state = rules.initial();
+      rt.lastTs = Number.NEGATIVE_INFINITY;
+      rt.raisedAt.clear();
+    }
     if (r.ts <= rt.lastTs) {
       metrics.skipped.inc({ reason: 'out_of_order' });
       log.debug(

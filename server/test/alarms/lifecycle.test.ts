@@ -205,3 +205,28 @@ describe('offline alarms on the wall clock', () => {
     expect(open[0]?.message).toMatch(/gateway gw-9 went offline/);
   });
 });
+
+describe('gateway clock errors', () => {
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  it('readings stamped a day ahead do not mute the device once its clock is corrected', async () => {
+    const time = manualTime(T0);
+    rig = await makeRig({}, { clock: time.clock, timers: time.timers });
+    const state = deviceState('household-co', 'flat', 3600);
+    const ahead = series('gw-1', 'co-10', state, T0 + 24 * 60 * MIN, T0 + 24 * 60 * MIN + 5 * MIN, 10, {
+      CO: 0,
+    }).map((r) => ({ ...r, receivedAt: T0, clockSuspect: true }));
+    await feed(rig.store, rig.bus, ahead);
+    // NTP fixed the clock: live readings at real time, 400 ppm.
+    await feed(rig.store, rig.bus, series('gw-1', 'co-10', state, T0, T0 + 3 * MIN, 10, { CO: 400 }, 30));
+    await rig.engine.idle();
+    expect(rig.engine.list({ dev: 'co-10' }).map((a) => a.key)).toEqual(['CO:fast']);
+    expect(await rig.registry.getSingleMetricAsString('gaswatch_alarm_readings_skipped_total')).toMatch(
+      /reason="clock_jump_reset"} 1/,
+    );
+  });
+});
