@@ -447,18 +447,18 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   }
 
   function applyState(rt: DeviceRuntime, s: DeviceState): void {
-    rt.site = s.site || (config.devices[rt.dev]?.site ?? null);
+    const site = s.site || (config.devices[rt.dev]?.site ?? null);
     rt.pollIntervalS = s.pollIntervalS;
-    if (rt.kind !== s.kind) {
-      rt.kind = s.kind;
-      if (rt.rules !== null && selectRules(config, rt.dev, s.kind, rt.site).profile !== rt.profile) {
-        // A different profile: rebuild its state from history on the next reading.
-        log.info({ dev: rt.dev, kind: s.kind }, 'device kind changed: alarm rules reselected');
-        rt.rules = null;
-        rt.warmed = false;
-        rt.lastTs = Number.NEGATIVE_INFINITY;
-        rt.raisedAt.clear();
-      }
+    if (rt.kind === s.kind && rt.site === site) return;
+    rt.kind = s.kind;
+    rt.site = site;
+    if (rt.rules !== null && selectRules(config, rt.dev, s.kind, site).profile !== rt.profile) {
+      // Kind or site now implies another profile: rebuild its state from history on the next reading.
+      log.info({ dev: rt.dev, kind: s.kind, site }, 'device kind or site changed: alarm rules reselected');
+      rt.rules = null;
+      rt.warmed = false;
+      rt.lastTs = Number.NEGATIVE_INFINITY;
+      rt.raisedAt.clear();
     }
   }
 
@@ -542,11 +542,16 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     }
   }
 
-  async function processReading(r: ReadingAccepted): Promise<void> {
+  async function processReading(r: ReadingAccepted, attempt = 0): Promise<void> {
     const rt = runtimeFor(r.gw, r.dev, r.device.state);
     const rules = ensureRules(rt, r.reading.values);
     if (!rt.warmed) await warm(rt, rules, r.ts);
-    if (rt.rules !== rules) return; // reselected while warming; the next reading uses the new rules
+    if (rt.rules !== rules) {
+      // Reselected while warming (a new DeviceState): evaluate with the new rules.
+      if (attempt < 2) return processReading(r, attempt + 1);
+      log.warn({ dev: r.dev, ts: r.ts }, 'alarm rules keep changing: reading not evaluated');
+      return;
+    }
     if (r.ts <= rt.lastTs && !r.late && !r.clockSuspect && rt.lastTs > r.receivedAt + CLOCK_JUMP_MS) {
       // The rules ran ahead on readings stamped in the future (a gateway clock that was wrong and
       // got corrected): skipping every live reading until real time catches up would mute the

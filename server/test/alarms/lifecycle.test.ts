@@ -230,3 +230,33 @@ describe('gateway clock errors', () => {
     );
   });
 });
+
+describe('rule selection follows the device state', () => {
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  it("readings before the DeviceState use inferred rules; the state's site switches to its standard, dose kept", async () => {
+    rig = await makeRig(UL);
+    await feed(rig.store, rig.bus, series('gw-1', 'co-11', null, T0, T0 + 10 * MIN, 10, { CO: 150 }));
+    await rig.engine.idle();
+    rig.bus.emit('deviceState', {
+      gw: 'gw-1',
+      dev: 'co-11',
+      state: home,
+      device: { gw: 'gw-1', dev: 'co-11', state: home, lastSeen: T0 },
+    });
+    await feed(
+      rig.store,
+      rig.bus,
+      series('gw-1', 'co-11', home, T0 + 10 * MIN, T0 + 40 * MIN, 10, { CO: 150 }, 60),
+    );
+    await rig.engine.idle();
+    const alarms = rig.engine.list({ dev: 'co-11' });
+    expect(alarms.map((a) => [a.key, a.profile])).toEqual([['CO:dose', 'ul2034']]);
+    // UL 2034 from the first reading (rebuilt from the store), not from the switch at 10 min.
+    expect(((alarms[0]?.raisedAt ?? 0) - T0) / MIN).toBeCloseTo(32.2, 0);
+  });
+});
