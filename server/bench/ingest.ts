@@ -50,46 +50,71 @@ async function throughServer(env: Record<string, string>, brokerUrl: string | nu
   }
 }
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const rows: (string | number)[][] = [];
 
+// Rounds alternate baseline and server so both see the same background load (a shared machine).
 {
-  const port = await freePort();
-  const r = startTsNode(RELAY, [String(port)]);
-  await r.waitForOutput(/listening/);
-  const base = await relay(`mqtt://127.0.0.1:${port}`, 'ra');
-  await r.stop();
-  const s = await throughServer({}, null, 'sa');
+  const base: number[] = [];
+  const acked: number[] = [];
+  const stored: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const port = await freePort();
+    const r = startTsNode(RELAY, [String(port)]);
+    await r.waitForOutput(/listening/);
+    base.push(await relay(`mqtt://127.0.0.1:${port}`, `ra${round}`));
+    await r.stop();
+    const s = await throughServer({}, null, `sa${round}`);
+    acked.push(s.acked);
+    stored.push(s.stored);
+  }
+  const ratio = stored.map((s, i) => s / (base[i] as number));
   rows.push([
     'aedes (embedded)',
-    Math.round(base),
-    Math.round(s.acked),
-    Math.round(s.stored),
-    `${((100 * s.stored) / base).toFixed(0)} %`,
+    Math.round(median(base)),
+    Math.round(median(acked)),
+    Math.round(median(stored)),
+    `${(100 * median(ratio)).toFixed(0)} % (${ratio.map((x) => (100 * x).toFixed(0)).join(', ')})`,
   ]);
 }
 {
-  const mosq = await startMosquitto();
-  const base = await relay(mosq.url, 'rm');
-  const s = await throughServer({ MQTT_URL: mosq.url, MQTT_CLIENT_ID: 'bench-server' }, mosq.url, 'sm');
-  await mosq.stop();
+  const base: number[] = [];
+  const acked: number[] = [];
+  const stored: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const mosq = await startMosquitto();
+    base.push(await relay(mosq.url, `rm${round}`));
+    await mosq.stop();
+    const mosq2 = await startMosquitto();
+    const s = await throughServer(
+      { MQTT_URL: mosq2.url, MQTT_CLIENT_ID: `bench-server-${round}` },
+      mosq2.url,
+      `sm${round}`,
+    );
+    await mosq2.stop();
+    acked.push(s.acked);
+    stored.push(s.stored);
+  }
+  const ratio = stored.map((s, i) => s / (base[i] as number));
   rows.push([
     'Mosquitto (external)',
-    Math.round(base),
-    Math.round(s.acked),
-    Math.round(s.stored),
-    `${((100 * s.stored) / base).toFixed(0)} %`,
+    Math.round(median(base)),
+    Math.round(median(acked)),
+    Math.round(median(stored)),
+    `${(100 * median(ratio)).toFixed(0)} % (${ratio.map((x) => (100 * x).toFixed(0)).join(', ')})`,
   ]);
 }
 
 process.stdout.write(
   `${table(
-    `Ingest: ${TOTAL} QoS 1 readings, ${CLIENTS} publishers × ${WINDOW} in flight, ${DEVICES} devices, embedded store (\`npm run bench -w @gaswatch/server\`)`,
+    `Ingest: ${TOTAL} QoS 1 readings, ${CLIENTS} publishers × ${WINDOW} in flight, ${DEVICES} devices, embedded store; median of ${ROUNDS} alternating rounds (\`npm run bench -w @gaswatch/server\`)`,
     [
       'broker',
       'relay to null subscriber msg/s',
       'server PUBACK msg/s',
       'whole path to store msg/s',
-      'whole path / relay',
+      'whole path / relay (per round)',
     ],
     rows,
   )}\n`,
