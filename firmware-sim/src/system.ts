@@ -1,0 +1,163 @@
+/**
+ * Starts the whole system as separate processes, as in production: the server, a firmware-sim
+ * scenario and a gateway polling it over Modbus TCP. Used by `npm start` (one-box.ts) and the
+ * end-to-end tests.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Proc, startTsNode } from '@gaswatch/shared/testing';
+import { stringify } from 'yaml';
+import { type LoadedScenario, resolveScenario } from './scenario/load.js';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface SystemOptions {
+  /** Built-in scenario name or scenario file. */
+  scenario: string;
+  /** Holds the server's data, the gateway outbox and config, and the logs. */
+  dataDir: string;
+  /** Extra environment of the server (PORT, MQTT_PORT, MQTT_URL, INFLUX_URL, GASWATCH_CONFIG...). */
+  serverEnv?: NodeJS.ProcessEnv;
+  /** Scenario time per wall second. */
+  speed?: number;
+  gatewayId?: string;
+  pollIntervalS?: number;
+  site?: string;
+  /** Called when a process exits while the system is not stopping. */
+  onUnexpectedExit?: (name: string, code: number | null, output: string) => void;
+}
+
+export interface RunningSystem {
+  /** HTTP base URL of the server, without a trailing slash. */
+  url: string;
+  mqttUrl: string;
+  scenario: LoadedScenario;
+  /** The gateway config that was written. */
+  gatewayConfigFile: string;
+  procs: { server: Proc; sim: Proc; gateway: Proc };
+  /** Detector ids with their profiles. */
+  devices: Array<{ id: string; profile: string }>;
+  stop(): Promise<void>;
+}
+
+/** pino JSON lines of a child's output. */
+export function logLines(text: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a partial line
+    }
+  }
+  return out;
+}
+
+export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
+  const scenario = resolveScenario(opts.scenario);
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  const started: Array<{ name: string; proc: Proc }> = [];
+  let stopping = false;
+
+  const stop = async () => {
+    stopping = true;
+    for (const { proc } of [...started].reverse()) await proc.stop('SIGTERM', 8_000);
+  };
+  const start = (name: string, entry: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const proc = startTsNode(join(REPO_ROOT, entry), args, {
+      cwd: REPO_ROOT,
+      env: { LOG_LEVEL: 'info', ...env },
+    });
+    started.push({ name, proc });
+    void proc.exited.then((code) => {
+      writeFileSync(join(dataDir, 'logs', `${name}.log`), proc.output());
+      if (!stopping) opts.onUnexpectedExit?.(name, code, proc.output());
+    });
+    return proc;
+  };
+
+  try {
+    const server = start('server', 'server/src/main.ts', [], {
+      PORT: '0',
+      MQTT_PORT: '0',
+      DATA_DIR: join(dataDir, 'server'),
+      ...opts.serverEnv,
+    });
+    await server.waitForOutput(/"msg":"listening"/, 60_000);
+    const listening = logLines(server.output()).find((l) => l.msg === 'listening');
+    const url = String(listening?.url);
+    const mqttUrl = String(listening?.mqtt);
+
+    const sim = start('sim', 'firmware-sim/src/main.ts', [
+      '--scenario',
+      scenario.file,
+      '--tcp-port',
+      '0',
+      '--speed',
+      String(opts.speed ?? 1),
+    ]);
+    const wanted = scenario.scenario.transports.filter((t) => t.type === 'modbus-tcp').length;
+    const listeners = () =>
+      logLines(sim.output()).filter((l) => l.msg === 'listening' && l.transport === 'modbus-tcp');
+    for (let i = 0; listeners().length < wanted; i++) {
+      if (i > 600)
+        throw new Error(
+          `the simulator did not start its Modbus TCP listeners:\n${sim.output().slice(-2000)}`,
+        );
+      if (sim.child.exitCode !== null) throw new Error(`the simulator exited:\n${sim.output().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const byId = new Map(scenario.scenario.devices.map((d) => [d.id, d]));
+    const buses = listeners().map((l, i) => ({
+      id: `sim-tcp-${i}`,
+      type: 'modbus-tcp',
+      host: String(l.host),
+      port: Number(l.port),
+      timeoutMs: 1000,
+      devices: (l.devices as string[]).map((id) => {
+        const d = byId.get(id);
+        if (!d) throw new Error(`the simulator reported an unknown device ${id}`);
+        const profile = scenario.profiles.get(id);
+        return {
+          id,
+          unit: d.unit,
+          profile: d.profile,
+          pollIntervalS: opts.pollIntervalS ?? 2,
+          site: opts.site ?? 'demo-home',
+          location: d.zone ?? id,
+          localAlarms: true,
+          outputs: profile?.transport === 'modbus' && profile.outputs.length > 0,
+        };
+      }),
+    }));
+    const gatewayConfigFile = join(dataDir, 'gateway.yaml');
+    writeFileSync(
+      gatewayConfigFile,
+      `# Written for scenario ${scenario.scenario.name}.\n${stringify({
+        gatewayId: opts.gatewayId ?? 'one-box',
+        uplink: { url: mqttUrl },
+        outbox: { dir: join(dataDir, 'gateway-outbox') },
+        buses,
+      })}`,
+    );
+    const gateway = start('gateway', 'gateway/src/main.ts', ['--config', gatewayConfigFile]);
+    await gateway.waitForOutput(/"msg":"started"/, 60_000);
+
+    return {
+      url,
+      mqttUrl,
+      scenario,
+      gatewayConfigFile,
+      procs: { server, sim, gateway },
+      devices: buses.flatMap((b) => b.devices.map((d) => ({ id: d.id, profile: d.profile }))),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
