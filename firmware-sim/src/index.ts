@@ -34,6 +34,23 @@ export {
 } from './modbus/tcp-server.js';
 export { bitsPerChar, charTimeMs, interFrameGapMs, type Parity } from './modbus/timing.js';
 export { createRng, type Rng } from './random.js';
+export {
+  BUILTIN_SCENARIO_DIR,
+  type LoadedScenario,
+  listBuiltinScenarios,
+  loadScenarioFile,
+  parseScenario,
+  resolveScenario,
+  ScenarioError,
+} from './scenario/load.js';
+export { roomStep, sourceTermPerHour, unitPerFraction } from './scenario/room.js';
+export {
+  createScenarioRunner,
+  type ListenerInfo,
+  type ScenarioRunner,
+  type ScenarioRunnerOptions,
+} from './scenario/runner.js';
+export { type Scenario, type ScenarioEvent, type ScenarioInput, ScenarioSchema } from './scenario/schema.js';
 export * as winsenFrame from './winsen/frame.js';
 export {
   createWinsenModule,
