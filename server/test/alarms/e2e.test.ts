@@ -5,6 +5,7 @@ import { type Command, CommandSchema, encodePayload, topics } from '@gaswatch/sh
 import { waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { stringify } from 'yaml';
 import type { Alarm } from '../../src/alarms/model.js';
 import {
@@ -34,6 +35,8 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const tmp = tempDir('gw-alarms-e2e-');
   const commands: Command[] = [];
+  let live: WebSocket;
+  const liveAlarms: { alarmId: string; type: string; state: string }[] = [];
 
   beforeAll(async () => {
     receiver = await startReceiver();
@@ -63,9 +66,22 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
       if (parsed.success) commands.push(parsed.data);
     });
     await gateway.subscribeAsync(topics.cmd(GW), { qos: 1 });
+    live = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`);
+    live.on('message', (m) => {
+      const msg = JSON.parse(m.toString()) as {
+        type: string;
+        data: { alarmId: string; type: string; state: string };
+      };
+      if (msg.type === 'alarm') liveAlarms.push(msg.data);
+    });
+    await new Promise((resolve, reject) => {
+      live.once('open', resolve);
+      live.once('error', reject);
+    });
   });
 
   afterAll(async () => {
+    live?.close();
     await gateway?.endAsync();
     await server?.close();
     await receiver?.close();
@@ -122,6 +138,11 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
       contact: { name: 'duty officer' },
     });
     expect(commands).toEqual([]);
+    // The duty room's screen hears about it on /api/live.
+    await waitFor(
+      () => liveAlarms.some((t) => t.alarmId === alarm.id && t.type === 'raised'),
+      'live alarm event',
+    );
   });
 
   it('rejects bad acknowledgements with clear 4xx JSON', async () => {
@@ -170,6 +191,13 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
     expect(body.silence.sent).toBe(true);
 
     await waitFor(() => commands.length >= 1, 'silence command at the gateway');
+    await waitFor(
+      () =>
+        liveAlarms.some(
+          (t) => t.alarmId === alarm.id && t.type === 'acknowledged' && t.state === 'acknowledged',
+        ),
+      'live acknowledgement event',
+    );
     expect(commands[0]).toEqual({
       v: 1,
       id: body.silence.id,
