@@ -1,0 +1,93 @@
+/**
+ * docker-compose.yml is the production shape of SPEC §1. No Docker engine runs here, so this test
+ * parses it and checks what would break a site: the services, broker persistence, the files it
+ * mounts, and that the server and gateway would accept the configuration it gives them.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@gaswatch/firmware-sim/system';
+import { loadConfig as loadGatewayConfig } from '@gaswatch/gateway';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig as loadServerConfig } from '../../src/config.js';
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  environment?: Record<string, string>;
+  volumes?: string[];
+  devices?: string[];
+  command?: string[];
+  depends_on?: string[];
+}
+const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
+const svc = (name: string): Service => {
+  const s = compose.services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service ${name}`);
+  return s;
+};
+/** Host side of a bind mount ("./x:/y:ro"), or null for a named volume. */
+const bindSource = (v: string) => (v.startsWith('./') ? v.split(':')[0]! : null);
+const mountFor = (s: Service, target: string) => s.volumes?.find((v) => v.split(':')[1] === target);
+
+describe('docker-compose.yml (production shape)', () => {
+  it('runs Mosquitto, InfluxDB 1.8, the server and a gateway', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'influxdb', 'mosquitto', 'server']);
+    expect(svc('influxdb').image).toBe('influxdb:1.8');
+    expect(svc('mosquitto').image).toMatch(/^eclipse-mosquitto:2/);
+  });
+
+  it('gives Mosquitto persistence on a named volume, so queued readings survive a broker restart', () => {
+    const conf = readFileSync(join(REPO_ROOT, 'docs/deploy/mosquitto.conf'), 'utf8');
+    expect(conf).toMatch(/^persistence true$/m);
+    const location = conf.match(/^persistence_location (\S+)$/m)?.[1];
+    const volume = svc('mosquitto').volumes?.find((v) => location?.startsWith(`${v.split(':')[1]}/`));
+    expect(volume?.split(':')[0]).toBeDefined();
+    expect(compose.volumes).toHaveProperty(volume!.split(':')[0]!);
+  });
+
+  it('mounts only files that exist and builds from Dockerfiles that exist', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const v of s.volumes ?? []) {
+        const src = bindSource(v);
+        if (src) expect(existsSync(join(REPO_ROOT, src)), `${name}: ${src}`).toBe(true);
+        else expect(compose.volumes, `${name}: named volume ${v}`).toHaveProperty(v.split(':')[0]!);
+      }
+      if (s.build) {
+        const dockerfile = readFileSync(join(REPO_ROOT, s.build.context, s.build.dockerfile), 'utf8');
+        const entry = dockerfile.match(/ENTRYPOINT \["node", "([^"]+)"\]/)?.[1];
+        expect(entry && existsSync(join(REPO_ROOT, entry)), `${name}: entry point ${entry}`).toBe(true);
+      }
+    }
+  });
+
+  it('gives the server an environment it accepts: the compose broker and InfluxDB', () => {
+    const s = svc('server');
+    const configFile = mountFor(s, s.environment?.GASWATCH_CONFIG ?? '');
+    expect(configFile).toBeDefined();
+    const config = loadServerConfig({
+      ...s.environment,
+      GASWATCH_CONFIG: join(REPO_ROOT, bindSource(configFile!)!),
+    });
+    expect(config.mqtt).toMatchObject({ kind: 'external', url: 'mqtt://mosquitto:1883' });
+    expect(config.store).toMatchObject({ kind: 'influx', url: 'http://influxdb:8086' });
+    expect(config.host).toBe('0.0.0.0');
+    expect(s.depends_on).toEqual(expect.arrayContaining(['mosquitto', 'influxdb']));
+  });
+
+  it('gives the gateway its serial adapter, a valid config and a persistent outbox', () => {
+    const g = svc('gateway');
+    const configPath = g.command?.[g.command.indexOf('--config') + 1];
+    const mount = mountFor(g, configPath ?? '');
+    expect(mount).toBeDefined();
+    const config = loadGatewayConfig(join(REPO_ROOT, bindSource(mount!)!));
+    expect(config.uplink.url).toBe('mqtt://mosquitto:1883');
+    const serialPaths = config.buses.flatMap((b) => (b.type === 'modbus-tcp' ? [] : [b.path]));
+    for (const p of serialPaths) expect(g.devices?.map((d) => d.split(':')[1])).toContain(p);
+    const outboxVolume = g.volumes?.find((v) => config.outbox.dir.startsWith(`${v.split(':')[1]}/`));
+    expect(outboxVolume && compose.volumes).toHaveProperty(outboxVolume!.split(':')[0]!);
+  });
+});
