@@ -5,6 +5,7 @@
  * timing (what a pty alone allows) and over Modbus TCP, for scale.
  *   npm run bench -w @gaswatch/firmware-sim
  */
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startPtyPair } from '@gaswatch/shared/testing';
 import {
@@ -26,7 +27,11 @@ interface Row {
   polls: number;
   perS: number;
   limit: number | null;
+  /** Median time of one poll cycle, ms (robust to a loaded machine's hiccups). */
+  medianMs: number;
 }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function rtu(baud: number, parity: Parity, wireTiming: boolean, units: number): Promise<Row> {
   const pty = await startPtyPair();
@@ -38,12 +43,17 @@ async function rtu(baud: number, parity: Parity, wireTiming: boolean, units: num
   const master = await openRtuMaster(pty.b);
   let polls = 0;
   let bad = 0;
+  const cycles: number[] = [];
   const t0 = performance.now();
   const end = t0 + SECONDS * 1000;
+  let last = t0;
   for (let i = 0; performance.now() < end && i < 1_000_000; i++) {
     const f = await master.request((i % units) + 1, REQ, 1000);
     if (f && crcOk(f)) polls++;
     else bad++;
+    const now = performance.now();
+    cycles.push(now - last);
+    last = now;
   }
   const secs = (performance.now() - t0) / 1000;
   await master.close();
@@ -58,6 +68,7 @@ async function rtu(baud: number, parity: Parity, wireTiming: boolean, units: num
     polls,
     perS: polls / secs,
     limit: wireTiming ? 1000 / cycle : null,
+    medianMs: median(cycles.slice(1)),
   };
 }
 
@@ -66,13 +77,26 @@ async function tcp(): Promise<Row> {
   const server = createModbusTcpServer({ devices: [dev] });
   const { port } = await server.start();
   let polls = 0;
+  const cycles: number[] = [];
   const t0 = performance.now();
   const end = t0 + SECONDS * 1000;
+  let last = t0;
   // New connection per request: the slow path on purpose (a master that reconnects each poll).
-  for (let i = 0; performance.now() < end && i < 1_000_000; i++) if (await tcpRequest(port, 1, REQ)) polls++;
+  for (let i = 0; performance.now() < end && i < 1_000_000; i++) {
+    if (await tcpRequest(port, 1, REQ)) polls++;
+    const now = performance.now();
+    cycles.push(now - last);
+    last = now;
+  }
   const secs = (performance.now() - t0) / 1000;
   await server.stop();
-  return { setup: 'Modbus TCP, connect per poll', polls, perS: polls / secs, limit: null };
+  return {
+    setup: 'Modbus TCP, connect per poll',
+    polls,
+    perS: polls / secs,
+    limit: null,
+    medianMs: median(cycles),
+  };
 }
 
 const rows = [
@@ -86,9 +110,17 @@ const rows = [
 console.log(
   `\n### firmware-sim wire timing (${SECONDS} s per row; \`npm run bench -w @gaswatch/firmware-sim\`)\n`,
 );
-console.log('| setup | polls | polls/s | wire limit polls/s | measured / limit |');
-console.log('|---|---:|---:|---:|---:|');
+console.log(
+  `load average at the end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} (${cpus().length} cores)\n`,
+);
+console.log(
+  '| setup | polls | polls/s | wire limit polls/s | measured / limit | median cycle ms | wire cycle ms |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+const pct = (r: Row) => (r.limit === null ? '—' : `${((100 * r.perS) / r.limit).toFixed(1)} %`);
 for (const r of rows)
   console.log(
-    `| ${r.setup} | ${r.polls} | ${r.perS.toFixed(2)} | ${r.limit === null ? '—' : r.limit.toFixed(2)} | ${r.limit === null ? '—' : `${((100 * r.perS) / r.limit).toFixed(1)} %`} |`,
+    `| ${r.setup} | ${r.polls} | ${r.perS.toFixed(2)} | ${r.limit === null ? '—' : r.limit.toFixed(2)} | ${pct(r)} | ${r.medianMs.toFixed(2)} | ${r.limit === null ? '—' : (1000 / r.limit).toFixed(2)} |`,
   );

@@ -60,8 +60,17 @@ export interface ModbusRtuSlave {
 }
 
 interface Pending {
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | null;
   sendAt: number;
+  cancelled: boolean;
+}
+
+/** Timers fire up to a millisecond or two late; the last stretch before `at` is spun on setImmediate. */
+const SPIN_MS = 2;
+
+function cancel(p: Pending): void {
+  p.cancelled = true;
+  if (p.timer) clearTimeout(p.timer);
 }
 
 export function createModbusRtuSlave(opts: ModbusRtuSlaveOptions): ModbusRtuSlave {
@@ -101,7 +110,7 @@ export function createModbusRtuSlave(opts: ModbusRtuSlaveOptions): ModbusRtuSlav
     stats.frames++;
     // The master only speaks again when it has given up on a late answer: that answer is lost.
     if (pending && performance.now() < pending.sendAt) {
-      clearTimeout(pending.timer);
+      cancel(pending);
       pending = null;
       stats.dropped++;
     }
@@ -155,8 +164,18 @@ export function createModbusRtuSlave(opts: ModbusRtuSlaveOptions): ModbusRtuSlav
       port.write(out);
     };
     const wait = sendAt - performance.now();
-    if (wait <= 0.5) send();
-    else pending = { timer: setTimeout(send, wait), sendAt };
+    if (wait <= 0) return send();
+    const p: Pending = { timer: null, sendAt, cancelled: false };
+    // Wire timing needs sub-millisecond accuracy (a 9600-baud poll is 41 ms): sleep, then spin.
+    const spin = () => {
+      if (p.cancelled) return;
+      if (!opts.wireTiming || performance.now() >= sendAt) send();
+      else setImmediate(spin);
+    };
+    p.timer =
+      opts.wireTiming && wait <= SPIN_MS ? null : setTimeout(spin, opts.wireTiming ? wait - SPIN_MS : wait);
+    if (!p.timer) setImmediate(spin);
+    pending = p;
   };
 
   /** Takes every complete request off the buffer; returns when the rest needs more bytes or the gap. */
@@ -208,7 +227,7 @@ export function createModbusRtuSlave(opts: ModbusRtuSlaveOptions): ModbusRtuSlav
     async stop() {
       if (gapTimer) clearTimeout(gapTimer);
       gapTimer = null;
-      if (pending) clearTimeout(pending.timer);
+      if (pending) cancel(pending);
       pending = null;
       const p = port;
       port = null;
