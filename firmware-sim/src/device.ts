@@ -103,6 +103,8 @@ export interface SimDevice {
   setResponseDelayMs(ms: number): void;
   readonly responseDelayMs: number;
   setCorruption(c: Corruption | null): void;
+  /** An internal failure: every Modbus request answers exception 4 (slave device failure). */
+  setSlaveFailure(on: boolean): void;
   /** Transports ask this once per response: true means damage this frame. */
   shouldCorrupt(): Corruption['mode'] | null;
   /** Restart as after a power cycle: warm-up again, peak and alarm reset. */
@@ -161,6 +163,11 @@ export function createDevice(opts: DeviceOptions): SimDevice {
   let responding = true;
   let responseDelayMs = 0;
   let corruption: Corruption | null = null;
+  let slaveFailure = false;
+  const failIfBroken = () => {
+    if (slaveFailure)
+      throw new ModbusException(ExceptionCode.SlaveDeviceFailure, `${opts.id} internal failure`);
+  };
   const coilState = new Map<number, boolean>();
   if (profile.transport === 'modbus') for (const o of profile.outputs) coilState.set(o.coil, false);
   let lastClock = opts.clock?.();
@@ -360,6 +367,9 @@ export function createDevice(opts: DeviceOptions): SimDevice {
         throw new RangeError(`${opts.id}: corruption needs mode crc|garble and probability 0..1`);
       corruption = c;
     },
+    setSlaveFailure(on) {
+      slaveFailure = on;
+    },
     shouldCorrupt() {
       if (!corruption || corruption.probability === 0) return null;
       return rng.next() < corruption.probability ? corruption.mode : null;
@@ -389,8 +399,7 @@ export function createDevice(opts: DeviceOptions): SimDevice {
           ExceptionCode.IllegalDataValue,
           `count ${count} outside 1..${MAX_READ_REGISTERS}`,
         );
-      if (model.failing?.())
-        throw new ModbusException(ExceptionCode.SlaveDeviceFailure, `${opts.id} internal failure`);
+      failIfBroken();
       const regs = image(fc);
       if (regs.size === 0)
         throw new ModbusException(
@@ -412,6 +421,7 @@ export function createDevice(opts: DeviceOptions): SimDevice {
     writeRegisters(address, values) {
       sync();
       modbus();
+      failIfBroken();
       values.forEach((v, i) => {
         if (!model.writeRegister)
           throw new ModbusException(
@@ -424,6 +434,7 @@ export function createDevice(opts: DeviceOptions): SimDevice {
     readCoils(address, count) {
       sync();
       coilRange(address, count);
+      failIfBroken();
       return Array.from({ length: count }, (_, i) => coilState.get(address + i) ?? false);
     },
     writeCoil(address, value) {
@@ -432,6 +443,7 @@ export function createDevice(opts: DeviceOptions): SimDevice {
     writeCoils(address, values) {
       sync();
       coilRange(address, values.length);
+      failIfBroken();
       values.forEach((_, i) => {
         if (!coilState.has(address + i))
           throw new ModbusException(ExceptionCode.IllegalDataAddress, `coil ${address + i} is not an output`);

@@ -77,7 +77,12 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const log = pino({ name: 'gaswatch-sim', level: v['log-level'] ?? 'info' });
+  // JSON lines for machines (the one-box launcher parses "listening"); pretty only on a terminal.
+  const log = pino({
+    name: 'gaswatch-sim',
+    level: v['log-level'] ?? 'info',
+    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty' } } : {}),
+  });
   const runner = createScenarioRunner({
     loaded,
     ...(speed !== undefined ? { speed } : {}),

@@ -73,8 +73,9 @@ describe('one RS-485 line, three units', () => {
     expect(registersOf(pduOf(await m.request(1, read(0, 1))))).toEqual([123]);
   });
 
-  it('exceptions carry their codes: 1 unknown function, 2 bad address, 3 bad value', async () => {
-    const m = await line(devs());
+  it('exceptions carry their codes: 1 unknown function, 2 bad address, 3 bad value, 4 device failure', async () => {
+    const d = devs();
+    const m = await line(d);
     const ex = async (unit: number, pdu: Buffer) => {
       const f = await m.request(unit, pdu);
       expect(f && crcOk(f)).toBe(true);
@@ -87,6 +88,11 @@ describe('one RS-485 line, three units', () => {
     expect(await ex(1, read(0, 1, 4))).toEqual([0x84, 2]); // gaswatch-co has no input registers
     expect(await ex(1, encodeRequestPdu({ fc: 5, address: 0, value: true }))).toEqual([0x85, 1]); // no coils
     expect(await ex(17, encodeRequestPdu({ fc: 5, address: 7, value: true }))).toEqual([0x85, 2]);
+    d[1]!.setSlaveFailure(true);
+    expect(await ex(2, read(0, 1))).toEqual([0x83, 4]);
+    expect(await ex(1, read(0, 1))).not.toEqual([0x83, 4]); // only that unit
+    d[1]!.setSlaveFailure(false);
+    expect(registersOf(pduOf(await m.request(2, read(0, 1))))).toEqual([0]);
   });
 
   it('writes: function 6/16 registers and 5/15 coils; a broadcast (unit 0) is executed and not answered', async () => {

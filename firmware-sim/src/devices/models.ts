@@ -23,8 +23,6 @@ export interface DeviceModel {
   decimals?(gas: GasId): number;
   /** A holding-register write (functions 6/16); throws ModbusException when not allowed. */
   writeRegister?(address: number, value: number): void;
-  /** When true, reads answer exception 4 (slave device failure). */
-  failing?(): boolean;
   /** Present on models with a bump test; called when one ends (passed = no fault). */
   bumpTestDone?(passed: boolean): void;
   powerOn?(): void;

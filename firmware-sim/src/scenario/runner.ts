@@ -131,6 +131,7 @@ export function createScenarioRunner(opts: ScenarioRunnerOptions): ScenarioRunne
       if (e.responding !== undefined) dev.setResponding(e.responding);
       if (e.responseDelayMs !== undefined) dev.setResponseDelayMs(e.responseDelayMs);
       if (e.corrupt !== undefined) dev.setCorruption(e.corrupt);
+      if (e.slaveFailure !== undefined) dev.setSlaveFailure(e.slaveFailure);
       if (e.zone !== undefined) deviceZone.set(dev.id, e.zone);
       if (e.set) for (const [gas, v] of Object.entries(e.set)) dev.setConcentration(gas as GasId, v);
       if (e.bumpTestS !== undefined) dev.startBumpTest(e.bumpTestS * 1000);
@@ -229,6 +230,7 @@ export function createScenarioRunner(opts: ScenarioRunnerOptions): ScenarioRunne
       device: devices.get(t.device)!,
       mode: t.mode,
       intervalMs: t.intervalMs,
+      ...(t.variant ? { variant: t.variant } : {}),
       ...(log ? { logger: log.child({ transport: 'winsen', path }) } : {}),
     });
     return { kind: 'winsen', module, path, ids: [t.device] };

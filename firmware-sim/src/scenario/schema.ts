@@ -114,6 +114,10 @@ export const TransportSchema = z.discriminatedUnion('type', [
       path: z.string().min(1).describe('Serial device or pty; --serial overrides'),
       device: IdSchema,
       mode: z.enum(['active', 'qa']).default('active'),
+      variant: z
+        .enum(['ze07', 'ze15'])
+        .optional()
+        .describe('Default: the profile variant; ze15 flags faults in bit 7'),
       intervalMs: z.number().int().min(10).default(1000).describe('Active upload period, wall-clock ms'),
     })
     .strict(),
@@ -139,6 +143,10 @@ export const EventSchema = z
       .nullable()
       .optional()
       .describe('Damage answers: wrong CRC/checksum or garbled bytes (null: stop)'),
+    slaveFailure: z
+      .boolean()
+      .optional()
+      .describe('true: every Modbus request answers exception 4 (slave device failure)'),
     zone: IdSchema.optional().describe('Move the device to another zone (e.g. lowered into a sewer)'),
     set: Concentrations.optional().describe('Set a constant device concentrations'),
     bumpTestS: z.number().positive().optional().describe('Run a bump test lasting this long'),
@@ -228,6 +236,7 @@ export const ScenarioSchema = z
       if (e.device !== undefined && !devices.has(e.device))
         ctx.addIssue({ code: 'custom', path: ['events', i, 'device'], message: `no device "${e.device}"` });
       const needsDevice = [
+        'slaveFailure',
         'fault',
         'drift',
         'stuck',
