@@ -81,6 +81,7 @@ export interface AckResult {
 
 export interface AlarmHistoryEntry {
   id: string;
+  seq: number;
   ts: number;
   type: AlarmEventType;
   state: AlarmState;
@@ -98,8 +99,10 @@ export interface AlarmEngine {
   /** Alarms, newest raise first. `open` = every state but cleared. */
   list(filter?: { state?: AlarmState | 'open'; dev?: string; limit?: number }): Alarm[];
   get(id: string): Alarm | undefined;
-  /** The alarm's stored events in order. */
+  /** The alarm's events in order (kept in memory; rebuilt from the store at start). */
   history(id: string): Promise<AlarmHistoryEntry[]>;
+  /** False until the alarm state has been rebuilt from the store (it retries while the store is down). */
+  ready(): boolean;
   acknowledge(id: string, input: AckInput): Promise<AckResult>;
   /** Resolves when every reading handed over so far is processed and its events stored. */
   idle(): Promise<void>;
@@ -167,10 +170,13 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   const devices = new Map<string, DeviceRuntime>();
   const escalations = new Map<string, unknown>();
   let running = false;
+  /** Alarm state has been rebuilt from the store (until then readings wait in their queues). */
+  let loaded = false;
+  let whenLoaded: Promise<void> = Promise.resolve();
   let sweepHandle: unknown = null;
+  /** Each alarm's events, kept in memory so history does not depend on the store being up. */
+  const historyById = new Map<string, AlarmHistoryEntry[]>();
   let pendingWrites: AlarmEventRecord[] = [];
-  /** The batch being written right now (history shows it too). */
-  let writing: AlarmEventRecord[] = [];
   let flushing: Promise<void> | null = null;
   let inQueue = 0;
 
@@ -216,12 +222,9 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         while (pendingWrites.length > 0) {
           const batch = pendingWrites;
           pendingWrites = [];
-          writing = batch;
           await writeWithRetry(batch);
-          writing = [];
         }
       } finally {
-        writing = [];
         flushing = null;
       }
     };
@@ -231,10 +234,32 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
 
   // ---------------------------------------------------------------- transitions
 
+  function addHistory(r: AlarmEventRecord): void {
+    const d = r.data as AlarmEventData;
+    if (typeof d.type !== 'string' || typeof d.seq !== 'number') return;
+    const e: AlarmHistoryEntry = { id: r.id, seq: d.seq, ts: r.ts, type: d.type, state: d.state };
+    if (d.actor !== undefined) e.actor = d.actor;
+    if (d.note !== undefined) e.note = d.note;
+    if (d.tier !== undefined) e.tier = d.tier;
+    if (d.contacts !== undefined) e.contacts = d.contacts;
+    if (d.ok !== undefined) e.ok = d.ok;
+    if (d.late === true) e.late = true;
+    let list = historyById.get(r.alarmId);
+    if (list === undefined) {
+      list = [];
+      historyById.set(r.alarmId, list);
+    }
+    if (list.some((x) => x.seq === e.seq)) return;
+    list.push(e);
+    if (list.length > 1 && (list.at(-2)?.seq ?? 0) > e.seq) list.sort((x, y) => x.seq - y.seq);
+  }
+
   function record(a: Alarm, type: AlarmEventType, ts: number, extra: Partial<AlarmEventData> = {}): void {
     a.seq += 1;
     const data: AlarmEventData = { ...extra, type, seq: a.seq, state: a.state, alarm: { ...a } };
-    pendingWrites.push({ id: `${a.id}#${a.seq}`, alarmId: a.id, ts, data });
+    const rec: AlarmEventRecord = { id: `${a.id}#${a.seq}`, alarmId: a.id, ts, data };
+    pendingWrites.push(rec);
+    addHistory(rec);
     flush().catch((err: unknown) => log.error({ err }, 'alarm event write failed'));
     metrics.transitions.inc({ type });
     try {
@@ -648,11 +673,14 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     if (!running) return;
     const rt = runtimeFor(r.gw, r.dev, r.device.state);
     rt.lastSeenWall = Math.max(rt.lastSeenWall, r.receivedAt);
-    const off = openAlarm(r.dev, OFFLINE_KEY);
-    if (off !== undefined && conditionOn(off)) clear(off, r.receivedAt);
     inQueue++;
     rt.queue = rt.queue
-      .then(() => processReading(r))
+      .then(() => whenLoaded)
+      .then(() => {
+        const off = openAlarm(r.dev, OFFLINE_KEY);
+        if (off !== undefined && conditionOn(off)) clear(off, r.receivedAt);
+        return processReading(r);
+      })
       .catch((err: unknown) => log.error({ err, dev: r.dev }, 'alarm evaluation failed'))
       .finally(() => {
         inQueue--;
@@ -666,6 +694,10 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
 
   const onGatewayStatus = (e: { gw: string; status: { online: boolean } }): void => {
     if (!running || e.status.online) return;
+    if (!loaded) {
+      void whenLoaded.then(() => onGatewayStatus(e));
+      return;
+    }
     const now = clock();
     for (const rt of devices.values()) {
       if (rt.gw !== e.gw) continue;
@@ -673,35 +705,63 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     }
   };
 
+  function load(records: AlarmEventRecord[]): void {
+    const { alarms: rebuilt, skipped } = rebuildAlarms(records);
+    if (skipped > 0) log.warn({ skipped }, 'unreadable alarm events skipped during rebuild');
+    for (const r of records) addHistory(r);
+    for (const a of rebuilt.values()) {
+      alarms.set(a.id, a);
+      if (isOpen(a)) openIndex.set(openKey(a.dev, a.key), a.id);
+    }
+    for (const d of deps.devices?.list() ?? []) {
+      const rt = runtimeFor(d.gw, d.dev, d.state);
+      if (d.lastSeen !== null) rt.lastSeenWall = Math.max(rt.lastSeenWall, d.lastSeen);
+    }
+    for (const a of alarms.values()) {
+      if (!isOpen(a)) continue;
+      const rt = runtimeFor(a.gw, a.dev, null);
+      rt.site ??= a.site;
+    }
+    loaded = true;
+    for (const a of alarms.values()) if (unacked(a)) escalate(a);
+    sweepHandle = timers.setTimeout(sweep, sweepMs);
+    log.info({ alarms: alarms.size, open: openIndex.size, events: records.length }, 'alarm engine started');
+  }
+
   // ---------------------------------------------------------------- API
 
   return {
     async start() {
       const issues = checkRuleConfig(config);
       if (issues.length > 0) throw new ConfigError(issues);
-      const records = await store.listAlarmEvents();
-      const { alarms: rebuilt, skipped } = rebuildAlarms(records);
-      if (skipped > 0) log.warn({ skipped }, 'unreadable alarm events skipped during rebuild');
-      for (const a of rebuilt.values()) {
-        alarms.set(a.id, a);
-        if (isOpen(a)) openIndex.set(openKey(a.dev, a.key), a.id);
-      }
       running = true;
-      for (const d of deps.devices?.list() ?? []) {
-        const rt = runtimeFor(d.gw, d.dev, d.state);
-        if (d.lastSeen !== null) rt.lastSeenWall = d.lastSeen;
-      }
-      for (const a of alarms.values()) {
-        if (!isOpen(a)) continue;
-        const rt = runtimeFor(a.gw, a.dev, null);
-        rt.site ??= a.site;
-      }
-      for (const a of alarms.values()) if (unacked(a)) escalate(a);
       bus.on('reading', onReading);
       bus.on('deviceState', onDeviceState);
       bus.on('gatewayStatus', onGatewayStatus);
-      sweepHandle = timers.setTimeout(sweep, sweepMs);
-      log.info({ alarms: alarms.size, open: openIndex.size, events: records.length }, 'alarm engine started');
+      // The store may be down at start (InfluxDB outage): the server still starts, readings wait
+      // in their device queues, and the rebuild is retried until it succeeds.
+      let first = true;
+      let startedWaiting: (() => void) | undefined;
+      whenLoaded = (async () => {
+        for (let attempt = 0; running; attempt++) {
+          try {
+            load(await store.listAlarmEvents());
+            return;
+          } catch (err) {
+            metrics.storeErrors.inc();
+            log.error(
+              { err, attempt: attempt + 1 },
+              'cannot load alarm events: alarm state not rebuilt yet, retrying',
+            );
+            if (first) {
+              first = false;
+              startedWaiting?.();
+            }
+            await sleep(realTimers, Math.min(200 * 2 ** attempt, 5_000));
+          }
+        }
+      })();
+      await Promise.race([whenLoaded, new Promise<void>((resolve) => (startedWaiting = resolve))]);
     },
 
     async stop() {
@@ -710,6 +770,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       bus.off('reading', onReading);
       bus.off('deviceState', onDeviceState);
       bus.off('gatewayStatus', onGatewayStatus);
+      await whenLoaded.catch(() => undefined);
       if (sweepHandle !== null) timers.clearTimeout(sweepHandle);
       for (const id of [...escalations.keys()]) cancelEscalation(id);
       await Promise.allSettled([...devices.values()].map((d) => d.queue));
@@ -736,28 +797,19 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     },
 
     async history(id) {
-      const records = await store.listAlarmEvents({ alarmId: id });
-      const queued = [...writing, ...pendingWrites].filter((r) => r.alarmId === id);
-      const seen = new Set(records.map((r) => r.id));
-      const all = [...records, ...queued.filter((r) => !seen.has(r.id))];
-      const entries = all
-        .filter((r) => typeof r.data.type === 'string')
-        .map((r) => {
-          const d = r.data as AlarmEventData;
-          const e: AlarmHistoryEntry = { id: r.id, ts: r.ts, type: d.type, state: d.state };
-          if (d.actor !== undefined) e.actor = d.actor;
-          if (d.note !== undefined) e.note = d.note;
-          if (d.tier !== undefined) e.tier = d.tier;
-          if (d.contacts !== undefined) e.contacts = d.contacts;
-          if (d.ok !== undefined) e.ok = d.ok;
-          if (d.late === true) e.late = true;
-          return { e, seq: d.seq };
-        });
-      entries.sort((x, y) => x.seq - y.seq);
-      return entries.map((x) => x.e);
+      return (historyById.get(id) ?? []).map((e) => ({ ...e }));
     },
 
+    ready: () => loaded,
+
     async acknowledge(id, input) {
+      if (!loaded)
+        throw new AlarmError(
+          'alarms_loading',
+          'alarm state is still being loaded from the store; try again',
+          503,
+          id,
+        );
       const a = alarms.get(id);
       if (a === undefined) throw new AlarmError('alarm_not_found', `no alarm with id ${id}`, 404, id);
       if (config.users.length > 0 && !config.users.some((u) => u.id === input.actor && u.role !== 'viewer'))

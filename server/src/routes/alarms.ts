@@ -58,6 +58,15 @@ export default async function alarmRoutes(
 ): Promise<void> {
   const { engine } = opts;
 
+  // Until the alarm state is rebuilt from the store, an empty list would read as "no alarms".
+  app.addHook('preHandler', async (req, reply) => {
+    if (!req.url.startsWith('/api/alarms') || engine.ready()) return;
+    return reply.code(503).send({
+      error: 'alarms_loading',
+      message: 'alarm state is still being loaded from the store (is it reachable?); try again shortly',
+    });
+  });
+
   app.get(
     '/api/alarms',
     {
