@@ -7,6 +7,7 @@ import {
   createDevice,
   createModbusRtuSlave,
   encodeRequestPdu,
+  encodeRtuFrame,
   type ModbusRtuSlave,
   type SimDevice,
   withCrc,
@@ -71,6 +72,18 @@ describe('one RS-485 line, three units', () => {
     expect(slave!.stats()).toMatchObject({ responses: 3, otherUnits: 1, crcErrors: 1 });
     // The line still works after the noise.
     expect(registersOf(pduOf(await m.request(1, read(0, 1))))).toEqual([123]);
+  });
+
+  it('frames end at the 3.5-character gap: noise before a pause is dropped, noise glued to a request spoils it', async () => {
+    const [a] = devs();
+    a!.setConcentration('CO', 1);
+    const m = await line([a!]);
+    const request = encodeRtuFrame(1, read(0, 1));
+    expect(await m.send(Buffer.from([0x01, 0x99, 0x42]), 100)).toBeNull(); // a partial frame, then silence
+    expect(registersOf(pduOf(await m.send(request)))).toEqual([10]);
+    expect(await m.send(Buffer.concat([Buffer.from([0x07, 0x07]), request]), 200)).toBeNull();
+    expect(slave!.stats().crcErrors).toBe(2);
+    expect(registersOf(pduOf(await m.send(request)))).toEqual([10]);
   });
 
   it('exceptions carry their codes: 1 unknown function, 2 bad address, 3 bad value, 4 device failure', async () => {
