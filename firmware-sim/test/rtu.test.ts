@@ -127,6 +127,25 @@ describe('one RS-485 line, three units', () => {
   });
 });
 
+describe('wire timing', () => {
+  it('answers every poll correctly with baud-accurate delays (figures: npm run bench)', async () => {
+    const devices = [1, 2, 3].map((unit) => createDevice({ id: `w${unit}`, profile: 'gaswatch-co', unit }));
+    devices.forEach((d, i) => {
+      d.setConcentration('CO', 10 * (i + 1));
+    });
+    slave = createModbusRtuSlave({ path: pty.a, devices, parity: 'even', wireTiming: true, turnaroundMs: 2 });
+    await slave.start();
+    master = await openRtuMaster(pty.b);
+    for (let i = 0; i < 12; i++) {
+      const unit = (i % 3) + 1;
+      const f = await master.request(unit, read(0, 8), 1000);
+      expect(f && crcOk(f) && f[0]).toBe(unit);
+      expect(registersOf(pduOf(f))[0]).toBe(100 * unit);
+    }
+    expect(slave.stats()).toMatchObject({ responses: 12, dropped: 0, crcErrors: 0 });
+  });
+});
+
 describe('fault scripts on the line', () => {
   it('CRC errors only on the corrupted device, the others stay correct; garbled frames are counted', async () => {
     const good = createDevice({ id: 'good', profile: 'gaswatch-co', unit: 1, seed: 1 });

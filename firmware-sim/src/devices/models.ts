@@ -73,7 +73,7 @@ function gaswatchCo(ctx: ModelContext): DeviceModel {
         : faultNumber({ sensor_open: 1, sensor_eol: 2, self_test: 3 }, ctx.fault, 3),
     registers: () => [
       [3, 3, standard === 'ul2034' ? 0 : 1],
-      [3, 4, Math.min(0xffff, Math.round(peak * 10))],
+      [3, 4, Math.min(0xffff, Math.round(Math.max(peak, ctx.warmingUp() ? 0 : ctx.reported('CO')) * 10))],
       [3, 5, eol() ? 0 : lifeLeft()],
       [3, 6, Math.floor(serial / 65536)],
       [3, 7, serial % 65536],
