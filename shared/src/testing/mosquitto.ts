@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,9 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 /** Starts a private Mosquitto with persistence on a free loopback port (Debian package `mosquitto`). */
 export async function startMosquitto(opts: { extraConfig?: string } = {}): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'gaswatch-mosquitto-'));
+  // Started as root, mosquitto drops to user `mosquitto`, which must be able to write its
+  // persistence file here; otherwise every save fails and a restart loses all sessions.
+  chmodSync(dir, 0o777);
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
