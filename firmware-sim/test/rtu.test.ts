@@ -183,13 +183,13 @@ describe('fault scripts on the line', () => {
   it('a slow slave answers late; its late answer is dropped once the master has moved on', async () => {
     const slow = createDevice({ id: 'slow', profile: 'gaswatch-co', unit: 1 });
     const other = createDevice({ id: 'other', profile: 'gaswatch-co', unit: 2 });
-    slow.setResponseDelayMs(300);
+    slow.setResponseDelayMs(1000);
     const m = await line([slow, other]);
-    expect(await m.request(1, read(0, 1), 100)).toBeNull(); // master times out
+    expect(await m.request(1, read(0, 1), 100)).toBeNull(); // master times out long before the answer
     const o = await m.request(2, read(0, 1));
     expect(o && crcOk(o) && o[0]).toBe(2);
     expect(slave!.stats().dropped).toBe(1);
-    const late = await m.request(1, read(0, 1), 2000);
+    const late = await m.request(1, read(0, 1), 3000);
     expect(late && crcOk(late) && late[0]).toBe(1);
   });
 
