@@ -1,6 +1,7 @@
 // gaswatch-sim as a user runs it: listing, a tiny constant scenario on a TCP port, the "listening"
 // lines other tools parse, clean stop on SIGTERM, and clear errors for bad scenario files.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -185,6 +186,20 @@ transports:
     const d = run(['--scenario', 'demo', '--speed', 'fast']);
     expect(await d.exited).toBe(2);
     expect(d.output()).toMatch(/--speed: invalid\n {2}- must be a number ≥ 0, got "fast"/);
+  });
+
+  it('a TCP port already in use fails at start with exit code 1 and says which', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const p = run(['--scenario', 'demo', '--tcp-port', String(port)]);
+      expect(await p.exited).toBe(1);
+      expect(p.output()).toMatch(/could not start the scenario/);
+      expect(p.output()).toMatch(/EADDRINUSE/);
+    } finally {
+      await new Promise<void>((r) => blocker.close(() => r()));
+    }
   });
 
   it('a serial path that does not exist fails at start with exit code 1', async () => {
