@@ -86,4 +86,17 @@ describe('engine restarts over the same store', () => {
     expect(rig.engine.list()).toHaveLength(1);
     expect(rig.engine.list({ state: 'open' })).toEqual([]);
   });
+
+  it('unreadable stored alarm events are skipped at rebuild, never fatal', async () => {
+    rig = await makeRig(UL);
+    await feed(rig.store, rig.bus, series('gw-1', 'co-4', home, T0, T0 + 40 * MIN, 10, { CO: 150 }));
+    await rig.engine.idle();
+    await rig.store.appendAlarmEvents([
+      { id: 'junk#1', alarmId: 'junk', ts: T0, data: { hello: 'world' } },
+      { id: 'junk#2', alarmId: 'junk', ts: T0, data: { type: 'raised', seq: 1, alarm: { id: 42 } } },
+    ]);
+    await rig.restart();
+    expect(rig.engine.ready()).toBe(true);
+    expect(rig.engine.list().map((a) => a.dev)).toEqual(['co-4']);
+  });
 });
