@@ -20,8 +20,11 @@ export function createForwarder(opts: {
   logger: Logger;
   ratePerS: number;
   maxInflight: number;
+  /** Resend an entry whose PUBACK has not come after this long (default 60 s). */
+  ackTimeoutMs?: number;
 }): Forwarder {
   const { outbox, uplink, logger: log } = opts;
+  const ackTimeoutMs = opts.ackTimeoutMs ?? 60_000;
   const intervalMs = 1000 / opts.ratePerS;
   let inflight = 0;
   let running = false;
@@ -67,19 +70,33 @@ export function createForwarder(opts: {
       if (!entry) return;
       nextSendAt = Math.max(now, nextSendAt) + intervalMs;
       inflight++;
+      let settled = false;
+      // A PUBACK that never comes (a lost packet id across reconnects) must not strand a reading:
+      // after ackTimeoutMs the entry goes back to the queue and is sent again (a duplicate at worst).
+      const watchdog = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        log.warn({ key: entry.key, ackTimeoutMs }, 'no PUBACK in time; will resend');
+        outbox.release(entry);
+        inflight--;
+        void pump();
+      }, ackTimeoutMs);
       const p = uplink
         .publishRaw(entry.topic, entry.payload, { qos: 1, retain: false })
         .then(
           () => outbox.ack(entry),
           (err: Error) => {
             log.debug({ err: err.message, key: entry.key }, 'publish not acknowledged; will resend');
-            outbox.release(entry);
+            if (!settled) outbox.release(entry);
           },
         )
         .catch((err: Error) => log.error({ err }, 'outbox update failed'))
         .finally(() => {
-          inflight--;
+          clearTimeout(watchdog);
           pending.delete(p);
+          if (settled) return;
+          settled = true;
+          inflight--;
           void pump();
         });
       pending.add(p);

@@ -123,7 +123,12 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     lastSeq: (dev) => seqs.get(dev),
     async start() {
       mkdirSync(opts.dir, { recursive: true });
-      db = new ClassicLevel<string, string>(opts.dir, { valueEncoding: 'utf8' });
+      // Small caches: the outbox is written once and read once; a Pi has little memory to spare.
+      db = new ClassicLevel<string, string>(opts.dir, {
+        valueEncoding: 'utf8',
+        cacheSize: 1 << 20,
+        writeBufferSize: 1 << 20,
+      });
       await db.open();
       for await (const [key, value] of db.iterator({ gt: S, lt: 's"' }))
         seqs.set(key.slice(S.length), Number(value));

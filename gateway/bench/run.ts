@@ -1,0 +1,152 @@
+/**
+ * Gateway benchmarks (SPEC §8): `npm run bench -w @gaswatch/gateway`.
+ *  1. RSS of the gateway process polling 32 simulated detectors at 1 s (simulator in another process).
+ *  2. Modbus RTU polls/s against a firmware-sim slave that enforces 9600-baud 8E1 wire timing, 8
+ *     registers per poll, as a fraction of the wire limit computed from the frame sizes.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startMosquitto, startPtyPair, startTsNode, waitFor } from '@gaswatch/shared/testing';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { systemClock } from '../src/clock.js';
+import { ModbusRtuBusSchema } from '../src/config.js';
+import { createRtu } from '../src/drivers/modbus-rtu/driver.js';
+import { bitsPerChar, interFrameGapMs } from '../src/drivers/modbus-rtu/frame.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const SIM = join(here, 'sim-process.ts');
+const MAIN = join(here, '..', 'src', 'main.ts');
+const quick = process.argv.includes('--quick');
+
+function rssMb(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+async function benchRss(): Promise<{
+  devices: number;
+  maxMb: number;
+  lastMb: number;
+  readings: number;
+  seconds: number;
+}> {
+  const tmp = join('/tmp', `gw-bench-${process.pid}`);
+  const broker = await startMosquitto();
+  const sim = startTsNode(SIM, ['tcp', '32', String(await freePort())]);
+  const m = (await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1];
+  const port = Number(m);
+  const cfg = {
+    gatewayId: 'gw-bench',
+    uplink: { url: broker.url },
+    outbox: { dir: join(tmp, 'outbox') },
+    logLevel: 'warn',
+    buses: [0, 1, 2, 3].map((b) => ({
+      id: `tcp-${b}`,
+      type: 'modbus-tcp',
+      host: '127.0.0.1',
+      port,
+      devices: Array.from({ length: 8 }, (_, i) => ({
+        id: `co${b * 8 + i + 1}`,
+        unit: b * 8 + i + 1,
+        profile: 'gaswatch-co',
+        pollIntervalS: 1,
+        site: 'bench',
+        location: `room-${b * 8 + i + 1}`,
+      })),
+    })),
+  };
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, 'gw.yaml'), stringify(cfg));
+  const gw = startTsNode(MAIN, ['--config', join(tmp, 'gw.yaml')]);
+  await gw.waitForOutput(/"msg":"started"/, 30_000).catch(() => {});
+  const seconds = quick ? 15 : 60;
+  let maxMb = 0;
+  let lastMb = 0;
+  const t0 = Date.now();
+  await waitFor(
+    () => {
+      lastMb = rssMb(gw.pid);
+      maxMb = Math.max(maxMb, lastMb);
+      return Date.now() - t0 >= seconds * 1000;
+    },
+    'rss sampling',
+    seconds * 1000 + 5000,
+    500,
+  );
+  // Readings that went through: seq of the last reading per device, from the outbox's seq records.
+  await gw.stop();
+  const { ClassicLevel } = await import('classic-level');
+  const db = new ClassicLevel<string, string>(join(tmp, 'outbox'), { valueEncoding: 'utf8' });
+  let readings = 0;
+  for await (const [, v] of db.iterator({ gt: 's!', lt: 's"' })) readings += Number(v) + 1;
+  await db.close();
+  await sim.stop();
+  await broker.stop();
+  const { rmSync } = await import('node:fs');
+  rmSync(tmp, { recursive: true, force: true });
+  return { devices: 32, maxMb, lastMb, readings, seconds };
+}
+
+async function benchRtu(): Promise<{
+  polls: number;
+  seconds: number;
+  rate: number;
+  limit: number;
+  errors: number;
+}> {
+  const pty = await startPtyPair();
+  const sim = startTsNode(SIM, ['rtu', pty.a, 'wire']);
+  await sim.waitForOutput(/"ready":true/);
+  const bus = ModbusRtuBusSchema.parse({
+    id: 'bench',
+    type: 'modbus-rtu',
+    path: pty.b,
+    baudRate: 9600,
+    parity: 'even',
+    timeoutMs: 500,
+    devices: [{ id: 'x', unit: 1, profile: 'gaswatch-co', site: 's', location: 'l' }],
+  });
+  const driver = createRtu(bus, { logger: pino({ level: 'silent' }), clock: systemClock });
+  await driver.start();
+  // Warm up (JIT, pty buffers).
+  for (let i = 0; i < 5; i++) await driver.readRegisters(1, 3, 0, 8);
+  const seconds = quick ? 5 : 15;
+  let polls = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    try {
+      const regs = await driver.readRegisters(1, 3, 0, 8);
+      if (regs.length === 8) polls++;
+    } catch {
+      errors++;
+    }
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  await driver.stop();
+  await sim.stop();
+  await pty.stop();
+  const charBits = bitsPerChar(8, 'even', 1);
+  const charMs = (charBits * 1000) / 9600;
+  const gap = interFrameGapMs(9600, charBits);
+  const perPollMs = 8 * charMs + gap + (5 + 2 * 8) * charMs + gap;
+  return { polls, seconds: elapsed, rate: polls / elapsed, limit: 1000 / perPollMs, errors };
+}
+
+const rtu = await benchRtu();
+const rss = await benchRss();
+const f = (n: number, d = 1) => n.toFixed(d);
+console.log(`
+## gateway (\`npm run bench -w @gaswatch/gateway\`${quick ? ' -- --quick' : ''})
+
+| benchmark | figure | target |
+|---|---|---|
+| RTU polls/s, 9600 8E1, 8 registers, firmware-sim with wire timing | ${f(rtu.rate, 2)} polls/s = **${f((100 * rtu.rate) / rtu.limit)} %** of the wire limit ${f(rtu.limit, 2)} polls/s (${rtu.polls} polls in ${f(rtu.seconds)} s, ${rtu.errors} errors) | ≥ 90 % |
+| gateway RSS, ${rss.devices} detectors polled at 1 s over Modbus TCP, sim in another process | max **${f(rss.maxMb)} MB**, last ${f(rss.lastMb)} MB over ${rss.seconds} s (${rss.readings} readings stored) | ≤ 60 MB |
+
+Wire limit per poll: request 8 bytes + 3.5-char gap + response 21 bytes + 3.5-char gap at 11 bits/char.
+RSS is the whole node process running the TypeScript sources through tsx (the transpiler is included).
+`);
