@@ -65,6 +65,11 @@ export interface DeviceOptions {
   standard?: CoStandard;
   /** Standard deviation of sensor noise in the gas's canonical unit (default 0: exact values). */
   noise?: number;
+  /**
+   * Sensor response time T90 in seconds: the reading follows a step change as a first-order lag,
+   * reaching 90 % of it after T90 (electrochemical CO cells ~30–60 s). Default 0: instant.
+   */
+  t90S?: number;
   /** The CO alarm curve implementation (default: the shared SPEC §6 rule set). */
   coAlarm?: CoAlarmFactory;
 }
@@ -171,6 +176,11 @@ export function createDevice(opts: DeviceOptions): SimDevice {
   const coilState = new Map<number, boolean>();
   if (profile.transport === 'modbus') for (const o of profile.outputs) coilState.set(o.coil, false);
   let lastClock = opts.clock?.();
+  const t90S = opts.t90S ?? 0;
+  if (!Number.isFinite(t90S) || t90S < 0) throw new RangeError(`${opts.id}: t90S must be ≥ 0, got ${t90S}`);
+  // 1 − e^(−T90/τ) = 0.9  ⇒  τ = T90 / ln 10
+  const tauMs = (t90S * 1000) / Math.LN10;
+  const sensed = new Map<GasId, number>(ambient);
 
   const sync = () => {
     if (!opts.clock) return;
@@ -185,7 +195,8 @@ export function createDevice(opts: DeviceOptions): SimDevice {
   const rawReported = (gas: GasId): number => {
     if (now < warmupUntil) return 0;
     if (stuck?.has(gas)) return stuck.get(gas)!;
-    const v = (ambient.get(gas) ?? 0) + (drift.get(gas)?.offset ?? 0) + (noise.get(gas) ?? 0);
+    const seen = tauMs > 0 ? (sensed.get(gas) ?? 0) : (ambient.get(gas) ?? 0);
+    const v = seen + (drift.get(gas)?.offset ?? 0) + (noise.get(gas) ?? 0);
     const fs = fullScale(gas);
     return Math.max(0, fs === undefined ? v : Math.min(fs, v));
   };
@@ -214,6 +225,10 @@ export function createDevice(opts: DeviceOptions): SimDevice {
       left -= dt;
       now += dt;
       for (const d of drift.values()) d.offset += (d.perHour * dt) / 3_600_000;
+      if (tauMs > 0) {
+        const k = Math.exp(-dt / tauMs);
+        for (const [gas, c] of ambient) sensed.set(gas, c + ((sensed.get(gas) ?? c) - c) * k);
+      }
       if (opts.noise) for (const gas of ambient.keys()) noise.set(gas, rng.normal() * opts.noise);
       if (bumpUntil >= 0 && now >= bumpUntil) {
         bumpUntil = -1;

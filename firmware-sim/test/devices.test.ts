@@ -75,6 +75,17 @@ describe('common behaviour', () => {
     expect(d.readRegisters(3, 0, 1)).toEqual([10000]);
   });
 
+  it('with a response time, a step change reaches 90 % after T90 (first-order lag)', () => {
+    const d = createDevice({ id: 'c', profile: 'gaswatch-co', t90S: 30 });
+    d.setConcentration('CO', 100);
+    expect(d.reported('CO')).toBe(0);
+    d.advance(30_000);
+    expect(d.reported('CO')).toBeCloseTo(90, 6);
+    d.advance(30_000);
+    expect(d.reported('CO')).toBeCloseTo(99, 6);
+    expect(d.readRegisters(3, 0, 1)).toEqual([990]);
+  });
+
   it('with a clock, scenario time follows it', () => {
     let t = 1_000_000;
     const d = createDevice({ id: 'c', profile: 'gaswatch-co', clock: () => t, warmup: true });

@@ -84,6 +84,7 @@ export function createScenarioRunner(opts: ScenarioRunnerOptions): ScenarioRunne
       seed: (seed ^ hash32(d.id)) >>> 0,
       warmup: d.warmup,
       noise: d.noise,
+      t90S: d.t90S,
       ...(d.standard ? { standard: d.standard } : {}),
     });
     for (const [gas, v] of Object.entries(d.constant ?? {})) dev.setConcentration(gas as GasId, v);

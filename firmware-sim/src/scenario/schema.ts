@@ -78,6 +78,7 @@ export const ScenarioDeviceSchema = z
     standard: z.enum(['ul2034', 'en50291']).optional().describe('gaswatch-co: its own alarm curve'),
     warmup: z.boolean().default(false).describe('Start in warm-up, as after power-on'),
     noise: z.number().min(0).default(0).describe('Sensor noise, standard deviation in canonical units'),
+    t90S: z.number().min(0).max(600).default(0).describe('Sensor response time T90, s (0: instant)'),
   })
   .strict()
   .refine((d) => !(d.zone !== undefined && d.constant !== undefined), {
