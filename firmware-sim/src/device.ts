@@ -437,14 +437,17 @@ export function createDevice(opts: DeviceOptions): SimDevice {
       sync();
       modbus();
       failIfBroken();
-      values.forEach((v, i) => {
-        if (!model.writeRegister)
-          throw new ModbusException(
-            ExceptionCode.IllegalDataAddress,
-            `${profile.id} has no writable registers`,
-          );
-        model.writeRegister(address + i, v & 0xffff);
-      });
+      const write = model.writeRegister;
+      if (!write)
+        throw new ModbusException(
+          ExceptionCode.IllegalDataAddress,
+          `${profile.id} has no writable registers`,
+        );
+      // All or nothing: check every register before changing any.
+      for (const apply of [false, true])
+        values.forEach((v, i) => {
+          write(address + i, v & 0xffff, apply);
+        });
     },
     readCoils(address, count) {
       sync();

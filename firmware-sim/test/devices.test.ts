@@ -45,6 +45,9 @@ describe('gaswatch-lel', () => {
     expect(exceptionOf(() => d.writeRegister(6, 500))).toBe(3);
     expect(exceptionOf(() => d.writeRegister(0, 1))).toBe(2);
     expect(d.readRegisters(3, 5, 2)).toEqual([10, 50]);
+    // A multi-register write with one bad value changes nothing.
+    expect(exceptionOf(() => d.writeRegisters(5, [20, 0]))).toBe(3);
+    expect(d.readRegisters(3, 5, 2)).toEqual([10, 50]);
     expect(decodeRegisters(d.readRegisters(3, 0, 2), 'float32', 'be')).toBe(12);
   });
 });

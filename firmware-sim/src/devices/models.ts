@@ -21,8 +21,11 @@ export interface DeviceModel {
   registers?(): Array<[3 | 4, number, number]>;
   /** Decimals register value for a channel that uses one (default 1). */
   decimals?(gas: GasId): number;
-  /** A holding-register write (functions 6/16); throws ModbusException when not allowed. */
-  writeRegister?(address: number, value: number): void;
+  /**
+   * A holding-register write (functions 6/16). Throws ModbusException when not allowed; with
+   * `apply` false it only checks, so a multi-register write is all or nothing.
+   */
+  writeRegister?(address: number, value: number, apply: boolean): void;
   /** Present on models with a bump test; called when one ends (passed = no fault). */
   bumpTestDone?(passed: boolean): void;
   powerOn?(): void;
@@ -78,13 +81,14 @@ function gaswatchCo(ctx: ModelContext): DeviceModel {
       [3, 6, Math.floor(serial / 65536)],
       [3, 7, serial % 65536],
     ],
-    writeRegister(address, value) {
+    writeRegister(address, value, apply) {
       if (address !== 3) readOnly(address);
       if (value !== 0 && value !== 1)
         throw new ModbusException(
           ExceptionCode.IllegalDataValue,
           `standard must be 0 (UL 2034) or 1 (EN 50291), got ${value}`,
         );
+      if (!apply) return;
       const next = value === 0 ? 'ul2034' : 'en50291';
       if (next !== standard) {
         standard = next;
@@ -153,14 +157,14 @@ function gaswatchLel(ctx: ModelContext): DeviceModel {
       [3, 5, sp[0]!],
       [3, 6, sp[1]!],
     ],
-    writeRegister(address, value) {
+    writeRegister(address, value, apply) {
       if (address !== 5 && address !== 6) readOnly(address);
       if (value < 1 || value > 100)
         throw new ModbusException(
           ExceptionCode.IllegalDataValue,
           `set point must be 1..100 %LEL, got ${value}`,
         );
-      sp[address - 5] = value;
+      if (apply) sp[address - 5] = value;
     },
   };
 }
