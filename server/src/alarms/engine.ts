@@ -675,8 +675,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     rt.lastSeenWall = Math.max(rt.lastSeenWall, r.receivedAt);
     inQueue++;
     rt.queue = rt.queue
-      .then(() => whenLoaded)
-      .then(() => {
+      .then(async () => {
+        if (!loaded) await whenLoaded;
         const off = openAlarm(r.dev, OFFLINE_KEY);
         if (off !== undefined && conditionOn(off)) clear(off, r.receivedAt);
         return processReading(r);
