@@ -86,6 +86,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     clock,
     bufferMax: config.ingest.bufferMax,
     batchSize: config.ingest.batchSize,
+    store,
   });
   const onMessage = (topic: string, payload: Buffer, done: (err: Error | null) => void) => {
     ingest.handle(topic, payload, (err) => done(err));
@@ -102,6 +103,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await store.start();
   journal.open();
   metrics.buffered.set(journal.buffered);
+  if (journal.buffered > 0) ingest.seedFromJournal();
   drainer.start();
 
   app.decorate('config', config);

@@ -39,6 +39,11 @@ export interface DeviceRegistry {
   observeState(gw: string, dev: string, state: DeviceState): DeviceRecord;
   observeStatus(gw: string, status: GatewayStatus): void;
   gateways(): Map<string, GatewayStatus>;
+  /**
+   * Remembers timestamps already stored for a device (from the journal or the store after a
+   * restart), so a replay of them is recognised as a duplicate. Does not touch seq tracking.
+   */
+  seed(gw: string, dev: string, timestamps: Iterable<number>): void;
 }
 
 export function createDeviceRegistry(): DeviceRegistry {
@@ -70,6 +75,20 @@ export function createDeviceRegistry(): DeviceRegistry {
     return [d, t];
   };
 
+  const remember = (t: Tracking, ts: number) => {
+    if (t.seen.has(ts)) return;
+    t.seen.add(ts);
+    t.order.push(ts);
+    if (t.order.length - t.orderHead > DEDUP_WINDOW) {
+      t.seen.delete(t.order[t.orderHead] as number);
+      t.orderHead++;
+      if (t.orderHead > DEDUP_WINDOW) {
+        t.order = t.order.slice(t.orderHead);
+        t.orderHead = 0;
+      }
+    }
+  };
+
   const trackSeq = (d: DeviceRecord, t: Tracking, seq: number) => {
     if (t.maxSeq === null || seq === t.maxSeq + 1) {
       t.maxSeq = seq;
@@ -96,16 +115,7 @@ export function createDeviceRegistry(): DeviceRegistry {
     observeReading(gw, dev, reading, ts, now) {
       const [d, t] = ensure(gw, dev);
       if (t.seen.has(ts)) return null;
-      t.seen.add(ts);
-      t.order.push(ts);
-      if (t.order.length - t.orderHead > DEDUP_WINDOW) {
-        t.seen.delete(t.order[t.orderHead] as number);
-        t.orderHead++;
-        if (t.orderHead > DEDUP_WINDOW) {
-          t.order = t.order.slice(t.orderHead);
-          t.orderHead = 0;
-        }
-      }
+      remember(t, ts);
       trackSeq(d, t, reading.seq);
       d.readings++;
       d.lastSeen = now;
@@ -114,6 +124,10 @@ export function createDeviceRegistry(): DeviceRegistry {
         d.lastTs = ts;
       }
       return d;
+    },
+    seed(gw, dev, timestamps) {
+      const [, t] = ensure(gw, dev);
+      for (const ts of timestamps) remember(t, ts);
     },
     observeState(gw, dev, state) {
       const [d] = ensure(gw, dev);

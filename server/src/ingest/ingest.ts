@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ReadingAccepted, ServerBus, ServerEvents } from '../bus.js';
 import { BufferFullError } from '../errors.js';
 import type { CoreMetrics } from '../metrics.js';
-import type { StoredReading } from '../store/types.js';
+import type { ReadingRow, Store, StoredReading } from '../store/types.js';
 import type { DeviceRegistry } from './devices.js';
 import type { Drainer } from './drainer.js';
 import type { Journal } from './journal.js';
@@ -29,7 +29,13 @@ export interface IngestOptions {
   clock: () => number;
   bufferMax: number;
   batchSize: number;
+  /** Where to look up what a device already stored, the first time it is seen after a start. */
+  store?: Store;
 }
+
+/** How far back the first reading of a device after a start looks for already-stored timestamps. */
+export const SEED_LOOKBACK_MS = 2 * 3_600_000;
+const SEED_TIMEOUT_MS = 3_000;
 
 /**
  * The ingest path: validates every message (decodeMessage), de-duplicates readings by (device,
@@ -105,7 +111,64 @@ export function createIngest(opts: IngestOptions) {
     if (journal.pending >= opts.batchSize) opts.drainer.kick();
   };
 
+  // De-duplication survives restarts: the first reading of a device after a start waits (with the
+  // device's later readings queued behind it, so order holds) until the timestamps the store
+  // already has for it are known. A store that does not answer in time only weakens the
+  // de-duplication of bus events; storage stays idempotent either way.
+  const seeded = new Set<string>();
+  const seeding = new Map<string, (() => void)[]>();
+  const seed = (gw: string, dev: string) => {
+    const store = opts.store;
+    const now = clock();
+    // While the store is known to be down, do not hold readings up waiting for it.
+    const query =
+      store && opts.drainer.status().storeHealthy
+        ? store.queryReadings({
+            dev,
+            from: now - SEED_LOOKBACK_MS,
+            to: now + CLOCK_SUSPECT_MS * 2,
+            limit: 50_000,
+          })
+        : Promise.resolve([]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('store did not answer in time')), SEED_TIMEOUT_MS);
+    });
+    Promise.race([query, timeout])
+      .then(
+        (rows) =>
+          devices.seed(
+            gw,
+            dev,
+            (rows as ReadingRow[]).map((r) => r.ts),
+          ),
+        (err: Error) =>
+          log.warn({ dev, err: err.message }, 'could not load stored timestamps for de-duplication'),
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        seeded.add(dev);
+        const queued = seeding.get(dev) ?? [];
+        seeding.delete(dev);
+        for (const run of queued) run();
+      });
+  };
+
   const onReading = (gw: string, dev: string, reading: PayloadOf<'reading'>, done: IngestDone) => {
+    if (!seeded.has(dev)) {
+      let queue = seeding.get(dev);
+      if (!queue) {
+        queue = [];
+        seeding.set(dev, queue);
+        seed(gw, dev);
+      }
+      queue.push(() => onSeededReading(gw, dev, reading, done));
+      return;
+    }
+    onSeededReading(gw, dev, reading, done);
+  };
+
+  const onSeededReading = (gw: string, dev: string, reading: PayloadOf<'reading'>, done: IngestDone) => {
     const now = clock();
     const ts = Date.parse(reading.ts);
     if (journal.buffered >= opts.bufferMax) {
@@ -152,6 +215,15 @@ export function createIngest(opts: IngestOptions) {
   };
 
   return {
+    /** Remembers what the journal still holds (after a restart), so replays of it are duplicates. */
+    seedFromJournal(): number {
+      let n = 0;
+      for (const r of journal.buffer()) {
+        devices.seed(r.gw, r.dev, [r.ts]);
+        n++;
+      }
+      return n;
+    },
     /** Handles one MQTT message; `done` is called when the broker may acknowledge it. */
     handle(topic: string, payload: Uint8Array | string, done: IngestDone): void {
       let decoded: DecodeResult;

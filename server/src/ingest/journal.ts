@@ -49,6 +49,8 @@ export interface Journal {
   /** The oldest sealed segment, loading its records from disk if needed. */
   peek(): Segment | undefined;
   load(seg: Segment): StoredReading[];
+  /** Every record waiting for the store, oldest first (reads sealed segments from disk). */
+  buffer(): Iterable<StoredReading>;
   /** Drops the oldest sealed segment after the store has it. */
   commit(seg: Segment): void;
   /** Readings in the journal not yet confirmed by the store. */
@@ -168,6 +170,10 @@ export function createJournal(opts: JournalOptions): Journal {
       seg.records = records;
       inMemory += records.length;
       return records;
+    },
+    *buffer() {
+      for (const seg of sealed) yield* seg.records ?? parseFile(seg.path);
+      if (current) yield* current.records;
     },
     commit(seg) {
       if (sealed[0] !== seg) throw new Error('journal commit out of order');
