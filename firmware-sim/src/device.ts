@@ -129,7 +129,7 @@ export interface SimDevice {
   /** Scenario time since creation, ms. */
   now(): number;
   snapshot(): DeviceSnapshot;
-  /** Reseeds the device's generator (scenarios derive one seed per device). */
+  /** The device's seeded generator for fault probabilities; transports draw from it. */
   readonly rng: Rng;
 }
 
@@ -155,7 +155,10 @@ export function createDevice(opts: DeviceOptions): SimDevice {
   const unit = opts.unit ?? 1;
   if (!Number.isInteger(unit) || unit < 1 || unit > 247)
     throw new RangeError(`${opts.id}: unit ${unit} outside 1..247`);
-  const rng = createRng(opts.seed ?? hash32(opts.id));
+  const seed = opts.seed ?? hash32(opts.id);
+  const rng = createRng(seed);
+  // Noise has its own stream, so how often a master polls (fault draws) cannot change the noise.
+  const noiseRng = createRng(hash32(`noise:${seed}`));
   const ambient = new Map<GasId, number>();
   for (const gas of profileGases(profile)) ambient.set(gas, gas === 'O2' ? 20.9 : 0);
   const drift = new Map<GasId, { perHour: number; offset: number }>();
@@ -229,7 +232,7 @@ export function createDevice(opts: DeviceOptions): SimDevice {
         const k = Math.exp(-dt / tauMs);
         for (const [gas, c] of ambient) sensed.set(gas, c + ((sensed.get(gas) ?? c) - c) * k);
       }
-      if (opts.noise) for (const gas of ambient.keys()) noise.set(gas, rng.normal() * opts.noise);
+      if (opts.noise) for (const gas of ambient.keys()) noise.set(gas, noiseRng.normal() * opts.noise);
       if (bumpUntil >= 0 && now >= bumpUntil) {
         bumpUntil = -1;
         model.bumpTestDone?.(fault === null);
