@@ -3,7 +3,7 @@ import { decodeRegisters } from '@gaswatch/shared';
 import { freePort } from '@gaswatch/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRequestPdu } from '../src/index.js';
-import { listBuiltinScenarios, resolveScenario } from '../src/scenario/load.js';
+import { listBuiltinScenarios, parseScenario, resolveScenario } from '../src/scenario/load.js';
 import { createScenarioRunner, type ScenarioRunner } from '../src/scenario/runner.js';
 import { registersOf, tcpRequest } from './helpers.js';
 
@@ -148,6 +148,31 @@ describe('demo', () => {
     };
     expect(run()).toEqual(run());
   });
+});
+
+it('sensor noise depends on the seed only, not on how often the master polls', () => {
+  const doc = {
+    name: 'noisy',
+    description: 'a noisy detector',
+    devices: [{ id: 'n', profile: 'gaswatch-co', constant: { CO: 50 }, noise: 2 }],
+    transports: [{ type: 'modbus-tcp', port: 0, devices: ['n'] }],
+  };
+  const run = (seed: number, pollsPerStep: number) => {
+    const rr = createScenarioRunner({ loaded: parseScenario(doc, 'inline'), speed: 0, seed });
+    const dev = rr.devices.get('n')!;
+    dev.setCorruption({ mode: 'crc', probability: 0.5 });
+    const out: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      rr.advance(1000);
+      for (let k = 0; k < pollsPerStep; k++) dev.shouldCorrupt();
+      out.push(dev.reported('CO'));
+    }
+    return out;
+  };
+  const a = run(1, 1);
+  expect(run(1, 7)).toEqual(a);
+  expect(new Set(a).size).toBeGreaterThan(10); // it is noisy
+  expect(run(2, 1)).not.toEqual(a);
 });
 
 it('every built-in scenario validates, and has a one-line description', () => {
