@@ -237,4 +237,14 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
       (await getJson<{ alarms: Alarm[] }>(`${server.url}/api/alarms?state=acknowledged`)).body.alarms,
     ).toHaveLength(1);
   });
+
+  it('documents the alarm routes in the OpenAPI description', async () => {
+    const { body } = await getJson<{ paths: Record<string, Record<string, unknown>> }>(
+      `${server.url}/docs/json`,
+    );
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining(['/api/alarms', '/api/alarms/{id}', '/api/alarms/{id}/ack']),
+    );
+    expect(Object.keys(body.paths['/api/alarms/{id}/ack'] ?? {})).toContain('post');
+  });
 });
