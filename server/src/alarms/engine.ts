@@ -553,6 +553,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       activeKeys.add(c.key);
       const open = openAlarm(rt.dev, c.key);
       if (open !== undefined) {
+        // Kept in memory, stored with the next transition: no event per reading.
+        if (c.value > (open.peak ?? open.value)) open.peak = c.value;
         if (open.state === 'cleared_unacked') reraise(open, rt.raisedAt.get(c.key) ?? ts, c, late);
         continue;
       }

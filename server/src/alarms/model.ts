@@ -30,6 +30,8 @@ export interface Alarm {
   message: string;
   /** Value and set point when raised (unit `unit`). */
   value: number;
+  /** Highest value seen while the condition held (for O2-low, where low is bad, it is not meaningful). */
+  peak?: number;
   threshold: number;
   unit?: string;
   /** Event time of the raise (the reading's ts; wall clock for offline alarms). */

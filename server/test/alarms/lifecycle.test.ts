@@ -43,6 +43,8 @@ describe('alarm lifecycle (SPEC §6)', () => {
     await rig.engine.idle();
     const after = rig.engine.get(id);
     expect(after?.state).toBe('cleared');
+    // The dose kept rising after the raise at 45 ppm: 150·(1 − e^(−40/90)) = 53.9 ppm at 40 min.
+    expect(after?.peak).toBeCloseTo(53.9, 0);
     expect(after?.clearedAt).toBeGreaterThan(T0 + 40 * MIN);
     expect(rig.engine.list({ state: 'open' })).toEqual([]);
 
