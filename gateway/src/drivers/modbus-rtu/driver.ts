@@ -86,11 +86,11 @@ export function createRtu(bus: ModbusRtuBusConfig, deps: DriverDeps): ModbusRtuD
 
   async function waitGap(): Promise<void> {
     // Silence since the last byte either way, so every slave sees the end of the previous frame.
-    for (let i = 0; i < 100; i++) {
-      const wait = lastActivity + gapMs - performance.now();
-      if (wait <= 0) return;
-      await new Promise((r) => setTimeout(r, Math.ceil(wait)));
-    }
+    // Timers are coarse (≥ 1 ms, late under load): sleep most of the gap, then yield until it is over.
+    const until = lastActivity + gapMs;
+    const coarse = until - performance.now() - 1;
+    if (coarse >= 1) await new Promise((r) => setTimeout(r, Math.floor(coarse)));
+    for (let i = 0; i < 10_000 && performance.now() < until; i++) await new Promise((r) => setImmediate(r));
   }
 
   function transactOnce(req: RtuRequest, timeoutMs: number): Promise<Buffer> {
