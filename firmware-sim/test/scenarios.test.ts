@@ -150,6 +150,39 @@ describe('demo', () => {
   });
 });
 
+it('repeating sources and events follow the closed form cycle after cycle', () => {
+  // V = 10 m³, ACH 1, 1 L/min of CO for 10 min every hour: S' = 6000 ppm/h, C_ss = 6000 ppm.
+  const doc = {
+    name: 'cycles',
+    description: 'a periodic source',
+    zones: [
+      {
+        id: 'room',
+        volumeM3: 10,
+        ach: 1,
+        sources: [{ gas: 'CO', lpm: 1, fromS: 0, toS: 600, everyS: 3600 }],
+      },
+    ],
+    devices: [{ id: 'd', profile: 'gaswatch-co', zone: 'room' }],
+    transports: [{ type: 'modbus-tcp', port: 0, devices: ['d'] }],
+    events: [{ atS: 1800, everyS: 3600, ach: { zone: 'room', ach: 3 } }],
+  };
+  const rr = createScenarioRunner({ loaded: parseScenario(doc, 'inline'), speed: 0 });
+  const css = 6000;
+  const h = (s: number) => s / 3600;
+  const c600 = css * (1 - Math.exp(-h(600)));
+  const c1800 = c600 * Math.exp(-h(1200));
+  const c3600 = c1800 * Math.exp(-3 * h(1800)); // the event raised ACH to 3 at 1800 s
+  const c3900 = (css / 3) * 1 + (c3600 - css / 3) * Math.exp(-3 * h(300)); // second cycle, C_ss = S'/3
+  rr.advance(3900 * 1000);
+  expect(rr.zoneConcentration('room', 'CO')).toBeCloseTo(c3900, 6);
+  rr.advance(300 * 1000); // 4200 s: second burst over (10 min)
+  const c4200 = css / 3 + (c3900 - css / 3) * Math.exp(-3 * h(300));
+  expect(rr.zoneConcentration('room', 'CO')).toBeCloseTo(c4200, 6);
+  rr.advance(60 * 1000); // off now: pure decay
+  expect(rr.zoneConcentration('room', 'CO')).toBeCloseTo(c4200 * Math.exp(-3 * h(60)), 6);
+});
+
 it('sensor noise depends on the seed only, not on how often the master polls', () => {
   const doc = {
     name: 'noisy',

@@ -99,16 +99,9 @@ export function createScenarioRunner(opts: ScenarioRunnerOptions): ScenarioRunne
     zones.set(z.id, { def: z, c, ach: z.ach, lpm: z.sources.map((s) => s.lpm) });
   }
 
-  const events = scenario.events.map((e, i) => ({ e, i })).sort((a, b) => a.e.atS - b.e.atS || a.i - b.i);
-  let nextEvent = 0;
-  const breakpoints = [
-    ...scenario.events.map((e) => e.atS * 1000),
-    ...scenario.zones.flatMap((z) =>
-      z.sources.flatMap((s) => [s.fromS * 1000, ...(s.toS !== undefined ? [s.toS * 1000] : [])]),
-    ),
-  ]
-    .filter((t) => t > 0)
-    .sort((a, b) => a - b);
+  // Each event's next occurrence (repeating events move on by everyS; one-shot ones go to Infinity).
+  const events = scenario.events.map((e, i) => ({ e, i, next: e.atS * 1000 }));
+  const sources = scenario.zones.flatMap((z) => z.sources);
   let now = 0;
 
   const coilOn = (deviceId: string, coil: string) => devices.get(deviceId)?.coils()[coil] === true;
@@ -143,8 +136,21 @@ export function createScenarioRunner(opts: ScenarioRunnerOptions): ScenarioRunne
   };
 
   const fireEvents = () => {
-    while (nextEvent < events.length && events[nextEvent]!.e.atS * 1000 <= now)
-      applyEvent(events[nextEvent++]!.e);
+    for (let n = 0; n < 100_000; n++) {
+      let due: (typeof events)[number] | undefined;
+      for (const ev of events) if (ev.next <= now && (!due || ev.next < due.next)) due = ev;
+      if (!due) return;
+      due.next = due.e.everyS !== undefined ? due.next + due.e.everyS * 1000 : Number.POSITIVE_INFINITY;
+      applyEvent(due.e);
+    }
+  };
+
+  /** The next time after `now` at which a source switches or an event fires: steps end there. */
+  const nextBreakpoint = (): number => {
+    let t = Number.POSITIVE_INFINITY;
+    for (const ev of events) if (ev.next > now) t = Math.min(t, ev.next);
+    for (const src of sources) t = Math.min(t, nextSourceEdge(src, now));
+    return t;
   };
 
   const stepZones = (dtMs: number) => {
@@ -161,8 +167,7 @@ export function createScenarioRunner(opts: ScenarioRunnerOptions): ScenarioRunne
       const s = new Map<GasId, number>();
       if (!sourcesOff) {
         z.def.sources.forEach((src, i) => {
-          const on = now >= src.fromS * 1000 && (src.toS === undefined || now < src.toS * 1000);
-          if (on)
+          if (sourceOn(src, now))
             s.set(src.gas, (s.get(src.gas) ?? 0) + sourceTermPerHour(src.gas, z.lpm[i]!, z.def.volumeM3!));
         });
       }
@@ -176,10 +181,8 @@ export function createScenarioRunner(opts: ScenarioRunnerOptions): ScenarioRunne
   const advance = (ms: number) => {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advance(${ms})`);
     const target = now + ms;
-    let bp = 0;
     while (now < target) {
-      while (bp < breakpoints.length && breakpoints[bp]! <= now) bp++;
-      const end = Math.min(target, now + STEP_MS, breakpoints[bp] ?? Number.POSITIVE_INFINITY);
+      const end = Math.min(target, now + STEP_MS, nextBreakpoint());
       const dt = end - now;
       stepZones(dt);
       now = end;
@@ -309,6 +312,30 @@ export function createScenarioRunner(opts: ScenarioRunnerOptions): ScenarioRunne
               : b.module.stats(),
       })),
   };
+}
+
+type Source = Zone['sources'][number];
+
+/** Whether a source emits at `t` ms: from fromS to toS, or in each everyS period for toS − fromS. */
+export function sourceOn(src: Source, t: number): boolean {
+  const from = src.fromS * 1000;
+  if (t < from) return false;
+  if (src.toS === undefined) return true;
+  const dur = src.toS * 1000 - from;
+  if (src.everyS === undefined) return t < from + dur;
+  return (t - from) % (src.everyS * 1000) < dur;
+}
+
+/** The first time after `t` at which the source switches on or off (Infinity if never). */
+export function nextSourceEdge(src: Source, t: number): number {
+  const from = src.fromS * 1000;
+  if (t < from) return from;
+  if (src.toS === undefined) return Number.POSITIVE_INFINITY;
+  const dur = src.toS * 1000 - from;
+  if (src.everyS === undefined) return t < from + dur ? from + dur : Number.POSITIVE_INFINITY;
+  const period = src.everyS * 1000;
+  const start = from + Math.floor((t - from) / period) * period;
+  return t < start + dur ? start + dur : start + period;
 }
 
 function outdoorOf(z: Zone, gas: GasId): number {

@@ -18,8 +18,21 @@ export const SourceSchema = z
       .describe('Litres per minute of pure gas released (negative: consumed, e.g. O2 burnt by a flame)'),
     fromS: Seconds.default(0).describe('When the source starts'),
     toS: Seconds.optional().describe('When it stops (default: never)'),
+    everyS: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Repeat: on for toS − fromS at the start of every period of this many seconds'),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.toS === undefined || s.toS > s.fromS, {
+    message: 'toS must be after fromS',
+    path: ['toS'],
+  })
+  .refine((s) => s.everyS === undefined || (s.toS !== undefined && s.everyS > s.toS - s.fromS), {
+    message: 'everyS needs toS and must be longer than toS − fromS',
+    path: ['everyS'],
+  });
 
 export const InterlockSchema = z
   .object({
@@ -128,6 +141,7 @@ export type Transport = z.infer<typeof TransportSchema>;
 export const EventSchema = z
   .object({
     atS: Seconds,
+    everyS: z.number().min(1).optional().describe('Repeat the event every this many seconds after atS'),
     device: IdSchema.optional().describe('The device this event acts on'),
     fault: z.enum(SIM_FAULTS).nullable().optional().describe('Put the device into a fault (null: clear it)'),
     drift: z
@@ -164,7 +178,7 @@ export const EventSchema = z
       .describe('A window opened or closed'),
   })
   .strict()
-  .refine((e) => Object.keys(e).some((k) => k !== 'atS' && k !== 'device'), {
+  .refine((e) => Object.keys(e).some((k) => !['atS', 'everyS', 'device'].includes(k)), {
     message: 'event does nothing',
   });
 export type ScenarioEvent = z.infer<typeof EventSchema>;
