@@ -1,6 +1,6 @@
 /**
  * gaswatch-sim: runs a scenario's detectors on Modbus TCP ports, RTU serial lines and Winsen UARTs.
- *   gaswatch-sim --scenario NAME|FILE [--speed N] [--seed N] [--tcp-port N] [--serial PATH]...
+ *   gaswatch-sim --scenario NAME|FILE [--speed N] [--seed N] [--tcp-port N] [--serial PATH]... [--status-every S]
  *   gaswatch-sim --list
  */
 import { parseArgs } from 'node:util';
@@ -16,6 +16,7 @@ const USAGE = `usage: gaswatch-sim --scenario NAME|FILE [--speed N] [--seed N] [
   --seed      overrides the scenario's seed (noise, fault probabilities)
   --tcp-port  port of the first Modbus TCP transport, the next ones +1, +2… (0: free ports)
   --serial    path for the serial transports, in file order (repeat for several)
+  --status-every  log every device's reading and status each N wall seconds (default 0: off)
   --log-level pino level (default info)`;
 
 function fail(lines: string[], code = 2): void {
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
         'tcp-port': { type: 'string' },
         serial: { type: 'string', multiple: true },
         'log-level': { type: 'string' },
+        'status-every': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -64,7 +66,9 @@ async function main(): Promise<void> {
   let speed: number | undefined;
   let seed: number | undefined;
   let tcpPort: number | undefined;
+  let statusEvery: number | undefined;
   try {
+    statusEvery = number('status-every', v['status-every'], 0);
     speed = number('speed', v.speed, 0);
     seed = number('seed', v.seed, 0);
     tcpPort = number('tcp-port', v['tcp-port'], 0);
@@ -92,9 +96,11 @@ async function main(): Promise<void> {
     logger: log,
   });
   log.info({ scenario: loaded.scenario.name, file: loaded.file, speed: speed ?? 1 }, 'starting');
+  let statusTimer: NodeJS.Timeout | null = null;
   const grace = closeWithGrace({ delay: 5000 }, async ({ err, signal }) => {
     if (err) log.error({ err }, 'stopping after an error');
     else log.info({ signal }, 'stopping');
+    if (statusTimer) clearInterval(statusTimer);
     await runner.stop();
   });
   try {
@@ -104,6 +110,20 @@ async function main(): Promise<void> {
     grace.uninstall();
     process.exitCode = 1;
     return;
+  }
+  if (statusEvery) {
+    statusTimer = setInterval(() => {
+      for (const d of runner.devices.values()) {
+        const s = d.snapshot();
+        const flags = Object.entries(s.flags)
+          .filter(([, on]) => on)
+          .map(([f]) => f);
+        log.info(
+          { device: s.id, atS: Math.round(s.timeMs / 1000), status: s.status, values: s.values, flags },
+          'device',
+        );
+      }
+    }, statusEvery * 1000);
   }
 }
 

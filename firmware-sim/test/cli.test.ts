@@ -55,8 +55,9 @@ transports:
   - { type: modbus-tcp, port: ${port}, devices: [co] }
 `,
     );
-    const p = run(['--scenario', file, '--speed', '60']);
+    const p = run(['--scenario', file, '--speed', '60', '--status-every', '0.2']);
     await p.waitForOutput(/"msg":"listening"/);
+    await p.waitForOutput(/"device":"co".*"values":\{"CO":400\}.*"msg":"device"/);
     expect(listening(p)).toEqual([
       expect.objectContaining({
         transport: 'modbus-tcp',
