@@ -20,6 +20,7 @@ describe('one RTU bus, 8 detectors, one dead', () => {
   );
   const counts = new Map<string, number>();
   const values: number[] = [];
+  let deadPolls = 0;
 
   beforeAll(async () => {
     tmp = tempDir();
@@ -57,6 +58,9 @@ describe('one RTU bus, 8 detectors, one dead', () => {
       counts.set(d.config.id, (counts.get(d.config.id) ?? 0) + 1);
       if (d.config.id === 'co8') values.push(s.values.CO ?? -1);
     });
+    gateway.on('failure', (d) => {
+      if (d.config.id === 'co8') deadPolls++;
+    });
     await gateway.start();
   });
   afterAll(async () => {
@@ -83,6 +87,9 @@ describe('one RTU bus, 8 detectors, one dead', () => {
       expect(n).toBeLessThanOrEqual(9);
     }
     expect(counts.get('co8') ?? 0).toBe(0);
+    // Three failed polls make it offline; then it is polled only every offlinePollS (30 s).
+    expect(deadPolls).toBeGreaterThanOrEqual(3);
+    expect(deadPolls).toBeLessThanOrEqual(4);
     expect(values).toEqual([]);
     const dead = gateway.devices.get('co8')!;
     expect(dead.online).toBe(false);
