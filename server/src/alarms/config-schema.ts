@@ -44,10 +44,13 @@ export const RuleOptionsConfigSchema = z
     thresholds: KeyedNumbers('Set points (unit of the condition)').optional(),
     hysteresis: z
       .number()
-      .min(0)
-      .lt(1)
+      .min(0, 'hysteresis is a fraction of the set point: it must be ≥ 0')
+      .lt(
+        1,
+        'hysteresis is a fraction of the set point and must be below 1 (1 would clear only at 0; the rule sets refuse it); use `bands` for an absolute band',
+      )
       .optional()
-      .describe('Fraction of the set point to fall below before clearing (default 0.1)'),
+      .describe('Fraction of the set point to fall below before clearing, 0 ≤ h < 1 (default 0.1)'),
     bands: KeyedNumbers('Absolute hysteresis bands').optional(),
     onDelayS: z
       .number()

@@ -51,6 +51,25 @@ describe('GASWATCH_CONFIG', () => {
     );
   });
 
+  it('hysteresis of 1 or more is refused by the schema with a clear message and its path', () => {
+    for (const h of [1, 1.5]) {
+      const r = GaswatchConfigSchema.safeParse({
+        sites: { s: { alarms: { combustible: { options: { hysteresis: h } } } } },
+        devices: { d: { options: { hysteresis: h } } },
+      });
+      expect(r.success).toBe(false);
+      const issues = r.error?.issues ?? [];
+      expect(issues.map((i) => i.path.join('.'))).toEqual([
+        'sites.s.alarms.combustible.options.hysteresis',
+        'devices.d.options.hysteresis',
+      ]);
+      for (const i of issues) expect(i.message).toMatch(/hysteresis .*must be below 1/);
+    }
+    expect(
+      GaswatchConfigSchema.safeParse({ devices: { d: { options: { hysteresis: 0.99 } } } }).success,
+    ).toBe(true);
+  });
+
   it('rule options the shared rule sets reject stop the engine at start with every error listed', async () => {
     const err = await makeRig({
       devices: { a: { options: { stelTwa: [{ gas: 'O2', twaMgM3: 5 }] } } },
