@@ -32,7 +32,7 @@ import {
   rebuildAlarms,
   unacked,
 } from './model.js';
-import { checkRuleConfig, inferKind, selectRules } from './select.js';
+import { checkRuleConfig, inferKind, own, selectRules } from './select.js';
 import { realTimers, sleep, type Timers } from './timers.js';
 
 /** Condition key of the wall-clock offline alarm (the rule sets never use it). */
@@ -363,12 +363,12 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   // ---------------------------------------------------------------- escalation
 
   function tiersFor(site: string | null): Tier[] {
-    const s = site === null ? undefined : config.sites[site];
+    const s = own(config.sites, site);
     return s !== undefined && s.tiers.length > 0 ? s.tiers : config.defaults.tiers;
   }
 
   function ackTimeoutMs(site: string | null, severity: Alarm['severity']): number {
-    const s = site === null ? undefined : config.sites[site];
+    const s = own(config.sites, site);
     return (s?.ackTimeout?.[severity] ?? config.defaults.ackTimeout[severity]) * 1000;
   }
 
@@ -436,8 +436,13 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         const cur = alarms.get(a.id);
         if (!running || cur === undefined || !unacked(cur)) return;
         log.warn({ alarmId: cur.id, tier: cur.tier + 1 }, 'alarm not acknowledged in time: escalating');
-        notifyTier(cur, cur.tier + 1);
-        escalate(cur);
+        try {
+          notifyTier(cur, cur.tier + 1);
+          escalate(cur);
+        } catch (err) {
+          // From a timer: never an uncaught exception.
+          log.error({ err, alarmId: cur.id }, 'escalation failed');
+        }
       },
       Math.max(0, due - clock()),
     );
@@ -453,7 +458,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         gw,
         dev,
         kind: null,
-        site: config.devices[dev]?.site ?? null,
+        site: own(config.devices, dev)?.site ?? null,
         pollIntervalS: undefined,
         profile: null,
         rules: null,
@@ -472,7 +477,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   }
 
   function applyState(rt: DeviceRuntime, s: DeviceState): void {
-    const site = s.site || (config.devices[rt.dev]?.site ?? null);
+    const site = s.site || (own(config.devices, rt.dev)?.site ?? null);
     rt.pollIntervalS = s.pollIntervalS;
     if (rt.kind === s.kind && rt.site === site) return;
     rt.kind = s.kind;
@@ -651,19 +656,25 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     sweepHandle = null;
     if (!running) return;
     const now = clock();
+    // Runs from a timer: a throw would be an uncaught exception. One device's failure is logged
+    // and the others are still checked; the sweep always reschedules.
     for (const rt of devices.values()) {
-      const limit = offlineTimeoutMs(rt.pollIntervalS);
-      const silentMs = now - rt.lastSeenWall;
-      if (silentMs > limit) {
-        const open = openAlarm(rt.dev, OFFLINE_KEY);
-        if (open !== undefined && open.state !== 'cleared_unacked') continue;
-        raiseOffline(
-          rt,
-          now,
-          `${rt.dev}: no reading for ${Math.round(silentMs / 1000)} s (limit ${limit / 1000} s)`,
-          Math.round(silentMs / 1000),
-          limit / 1000,
-        );
+      try {
+        const limit = offlineTimeoutMs(rt.pollIntervalS);
+        const silentMs = now - rt.lastSeenWall;
+        if (silentMs > limit) {
+          const open = openAlarm(rt.dev, OFFLINE_KEY);
+          if (open !== undefined && open.state !== 'cleared_unacked') continue;
+          raiseOffline(
+            rt,
+            now,
+            `${rt.dev}: no reading for ${Math.round(silentMs / 1000)} s (limit ${limit / 1000} s)`,
+            Math.round(silentMs / 1000),
+            limit / 1000,
+          );
+        }
+      } catch (err) {
+        log.error({ err, dev: rt.dev }, 'offline check failed for a device');
       }
     }
     sweepHandle = timers.setTimeout(sweep, sweepMs);
@@ -671,7 +682,22 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
 
   // ---------------------------------------------------------------- bus
 
-  const onReading = (r: ReadingAccepted): void => {
+  /**
+   * Core's ingest emits synchronously: a throw here would skip every listener registered after
+   * the engine (the live WebSocket) for that event. The listeners never throw; they log and count.
+   */
+  function guarded<A extends unknown[]>(what: string, fn: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      try {
+        fn(...args);
+      } catch (err) {
+        metrics.skipped.inc({ reason: 'listener_error' });
+        log.error({ err, event: what }, 'alarm engine failed to handle a bus event');
+      }
+    };
+  }
+
+  const onReading = guarded('reading', (r: ReadingAccepted): void => {
     if (!running) return;
     const rt = runtimeFor(r.gw, r.dev, r.device.state);
     rt.lastSeenWall = Math.max(rt.lastSeenWall, r.receivedAt);
@@ -687,14 +713,14 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       .finally(() => {
         inQueue--;
       });
-  };
+  });
 
-  const onDeviceState = (e: { gw: string; dev: string; state: DeviceState }): void => {
+  const onDeviceState = guarded('deviceState', (e: { gw: string; dev: string; state: DeviceState }) => {
     if (!running) return;
     runtimeFor(e.gw, e.dev, e.state);
-  };
+  });
 
-  const onGatewayStatus = (e: { gw: string; status: { online: boolean } }): void => {
+  const onGatewayStatus = guarded('gatewayStatus', (e: { gw: string; status: { online: boolean } }) => {
     if (!running || e.status.online) return;
     if (!loaded) {
       void whenLoaded.then(() => onGatewayStatus(e));
@@ -705,7 +731,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       if (rt.gw !== e.gw) continue;
       raiseOffline(rt, now, `${rt.dev}: gateway ${e.gw} went offline`, 0, 0);
     }
-  };
+  });
 
   function load(records: AlarmEventRecord[]): void {
     const { alarms: rebuilt, skipped } = rebuildAlarms(records);

@@ -19,6 +19,14 @@ export function inferKind(values: Partial<Record<GasId, number>>): DeviceKind {
   return 'household-co';
 }
 
+/**
+ * `record[key]` for an own property only. Site ids are free text from gateways (DeviceState.site):
+ * 'constructor' or '__proto__' must read as an unknown site, not as a member of Object.prototype.
+ */
+export function own<T>(record: Record<string, T>, key: string | null | undefined): T | undefined {
+  return key !== null && key !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 export interface RuleSelection {
   profile: AlarmProfileId;
   options: RuleOptions;
@@ -35,10 +43,10 @@ export function selectRules(
   kind: DeviceKind,
   site: string | null,
 ): RuleSelection {
-  const siteCfg = site === null ? undefined : config.sites[site];
+  const siteCfg = own(config.sites, site);
   const household = siteCfg?.household ?? config.defaults.household;
   const siteOverride = siteCfg?.alarms[kind];
-  const devOverride = config.devices[dev];
+  const devOverride = own(config.devices, dev);
   const profile = devOverride?.profile ?? siteOverride?.profile ?? profileForKind(kind, household);
   const options = {
     ...(siteOverride?.options ?? {}),
