@@ -50,7 +50,7 @@ async function throughServer(env: Record<string, string>, brokerUrl: string | nu
   }
 }
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const rows: (string | number)[][] = [];
 

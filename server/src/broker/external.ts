@@ -23,18 +23,42 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
   let client: MqttClient | null = null;
   let stopping = false;
 
-  const deliver = (topic: string, payload: Buffer, callback: (err?: Error) => void) => {
-    if (stopping) return; // not acknowledged: the broker redelivers to the next session
+  // Pipelining. mqtt.js handles received packets one at a time and sends a QoS 1 PUBACK once
+  // handleMessage calls back. Calling back only after the journal write would make every message
+  // wait for its own write(2). Instead handleMessage calls back at once, and the PUBACK that
+  // mqtt.js then sends is held here (by messageId) until ingest reports the reading durable; all
+  // messages of one socket read share one journal write. The broker never has more unacknowledged
+  // messages in flight to us than its inflight window, so the held set is bounded.
+  interface Held {
+    durable: boolean;
+    puback: Packet | null;
+    generation: number;
+  }
+  type Packet = { cmd: string; messageId?: number };
+  type SendPacket = (packet: Packet, cb?: () => void, ...rest: unknown[]) => void;
+  const held = new Map<number, Held>();
+  let generation = 0;
+  let rawSend: SendPacket | null = null;
+
+  const releaseWhenDurable = (id: number, entry: Held) => {
+    entry.durable = true;
+    if (!entry.puback) return; // mqtt.js has not asked to send it yet; it will pass straight through
+    if (held.get(id) === entry) held.delete(id);
+    if (entry.generation === generation && client?.connected) rawSend?.(entry.puback);
+  };
+
+  const deliver = (topic: string, payload: Buffer, onDurable: () => void) => {
+    if (stopping) return; // never acknowledged: the broker redelivers to the next session
     opts.onMessage(topic, payload, (err) => {
-      if (!err) return callback();
+      if (!err) return onDurable();
       if (err instanceof BufferFullError) {
-        // Back-pressure: hold this message (and so the session) until the store drains the journal.
-        setTimeout(() => deliver(topic, payload, callback), 250);
+        // Back-pressure: the PUBACK stays held; the broker stops sending once its window is full.
+        setTimeout(() => deliver(topic, payload, onDurable), 250);
         return;
       }
       // The journal could not be written: not acknowledged; retry in a moment.
       log.error({ err, topic }, 'message not durable; retrying');
-      setTimeout(() => deliver(topic, payload, callback), 1_000);
+      setTimeout(() => deliver(topic, payload, onDurable), 1_000);
     });
   };
 
@@ -52,11 +76,43 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
         resubscribe: true,
       });
       client = c;
+      const internals = c as unknown as { _sendPacket?: SendPacket };
+      const original = internals._sendPacket;
+      if (typeof original === 'function') {
+        const send = original.bind(c) as SendPacket;
+        rawSend = send;
+        internals._sendPacket = (packet, cb, ...rest) => {
+          if (packet.cmd === 'puback' && packet.messageId !== undefined) {
+            const entry = held.get(packet.messageId);
+            if (entry && !entry.durable) {
+              entry.puback = packet;
+              cb?.(); // let mqtt.js go on with the next packet; the PUBACK waits for the journal
+              return;
+            }
+            held.delete(packet.messageId);
+          }
+          send(packet, cb, ...rest);
+        };
+      }
       c.handleMessage = (packet, callback) => {
         if (packet.cmd !== 'publish') return callback();
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        deliver(packet.topic, payload, callback);
+        const id = packet.messageId;
+        if (!rawSend || packet.qos !== 1 || id === undefined) {
+          // Serial fallback: call back (and so PUBACK) only once durable.
+          deliver(packet.topic, payload, () => callback());
+          return;
+        }
+        const entry: Held = { durable: false, puback: null, generation };
+        held.set(id, entry);
+        deliver(packet.topic, payload, () => releaseWhenDurable(id, entry));
+        callback();
       };
+      c.on('close', () => {
+        // PUBACKs held for a closed connection are void: the broker redelivers those messages.
+        generation++;
+        held.clear();
+      });
       c.on('connect', (connack) => {
         log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
         c.subscribe([...FILTERS.fromGateways], { qos: 1 }, (err) => {
