@@ -67,7 +67,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     (config.store.kind === 'influx'
       ? createInfluxStore({ url: config.store.url, database: config.store.database, logger: log })
       : createEmbeddedStore({ dir: join(config.dataDir, 'store'), logger: log }));
-  const journal = createJournal({ dir: join(config.dataDir, 'journal'), logger: log });
+  const journal = createJournal({
+    dir: join(config.dataDir, 'journal'),
+    logger: log,
+    fsync: config.ingest.fsync,
+  });
   const drainer = createDrainer({
     journal,
     store,

@@ -45,6 +45,13 @@ export const ServerEnvSchema = z.object({
   INGEST_BUFFER_MAX: PositiveInt.default(1_000_000).describe(
     'Readings the on-disk ingest journal may hold while the store is unreachable; beyond it new readings are refused (the gateway keeps them)',
   ),
+  INGEST_FSYNC: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .describe(
+      'fdatasync the journal on every group commit: survives power loss, costs a disk flush per commit',
+    ),
   STORE_BATCH_SIZE: PositiveInt.max(50_000).default(5_000).describe('Readings per store write'),
   STORE_FLUSH_MS: PositiveInt.max(10_000)
     .default(50)
@@ -59,7 +66,7 @@ export interface ServerConfig {
   store: { kind: 'embedded' } | { kind: 'influx'; url: string; database: string };
   dataDir: string;
   logLevel: ServerEnv['LOG_LEVEL'];
-  ingest: { bufferMax: number; batchSize: number; flushMs: number };
+  ingest: { bufferMax: number; batchSize: number; flushMs: number; fsync: boolean };
   /** Path of the GASWATCH_CONFIG file, if any. */
   configFile: string | null;
   /** The GASWATCH_CONFIG file, validated (`{}` parsed when absent). */
@@ -122,7 +129,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     store: e.INFLUX_URL ? { kind: 'influx', url: e.INFLUX_URL, database: e.INFLUX_DB } : { kind: 'embedded' },
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
-    ingest: { bufferMax: e.INGEST_BUFFER_MAX, batchSize: e.STORE_BATCH_SIZE, flushMs: e.STORE_FLUSH_MS },
+    ingest: {
+      bufferMax: e.INGEST_BUFFER_MAX,
+      batchSize: e.STORE_BATCH_SIZE,
+      flushMs: e.STORE_FLUSH_MS,
+      fsync: e.INGEST_FSYNC,
+    },
     configFile: file ? resolve(file) : null,
     gaswatch,
   };

@@ -19,7 +19,9 @@ describe('loadConfig', () => {
       store: { kind: 'embedded' },
       logLevel: 'info',
       configFile: null,
+      ingest: { bufferMax: 1_000_000, batchSize: 5_000, flushMs: 50, fsync: false },
     });
+    expect(loadConfig({ INGEST_FSYNC: 'true' }).ingest.fsync).toBe(true);
     expect(c.dataDir).toMatch(/data$/);
   });
 

@@ -48,6 +48,21 @@ export default async function devicesRoutes(app: FastifyInstance): Promise<void>
   );
 
   app.get(
+    '/api/gateways',
+    {
+      schema: {
+        description: 'Every gateway seen since start: its last status (online, version, outbox depth)',
+        tags: ['devices'],
+      },
+    },
+    async () => ({
+      gateways: [...app.devices.gateways()]
+        .map(([id, status]) => ({ id, ...status }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    }),
+  );
+
+  app.get(
     '/api/devices/:id',
     {
       schema: {
