@@ -64,7 +64,8 @@ type Measure =
   | { kind: 'dose'; gas: GasId; tauMin: number }
   | { kind: 'window'; gas: GasId; windowMs: number; factor: number }
   | { kind: 'fault' }
-  | { kind: 'warmup' };
+  | { kind: 'warmup' }
+  | { kind: 'detector' };
 
 interface ConditionDef {
   key: string;
@@ -108,6 +109,8 @@ function conditionOf(def: ConditionDef, value: number, cleared: boolean): AlarmC
   let message: string;
   if (def.measure.kind === 'fault') {
     message = cleared ? 'detector fault cleared' : 'detector fault';
+  } else if (def.measure.kind === 'detector') {
+    message = cleared ? "detector's own alarm output off, cleared" : "detector's own alarm output on";
   } else if (def.measure.kind === 'warmup') {
     message = cleared
       ? 'warm-up ended'
@@ -322,6 +325,23 @@ class Builder {
       timed: false,
     });
   }
+
+  /** The detector's own alarm output (Reading.alarm), in every profile: it knows its sensor best. */
+  detector(): void {
+    this.add({
+      key: 'detector',
+      rule: 'detector',
+      severity: 'critical',
+      unit: '',
+      label: 'detector alarm',
+      source: 'detector',
+      measure: { kind: 'detector' },
+      setPoint: 1,
+      op: '>=',
+      onDelayS: 0,
+      timed: false,
+    });
+  }
 }
 
 function buildDefs(profile: AlarmProfileId, options: RuleOptions): ConditionDef[] {
@@ -364,6 +384,7 @@ function buildDefs(profile: AlarmProfileId, options: RuleOptions): ConditionDef[
   }
   // stelTwa given explicitly also applies outside confined-space (e.g. a CO channel in a workshop).
   if (profile !== 'confined-space') for (const l of options.stelTwa ?? []) b.exposure(l);
+  b.detector();
   b.faults();
   return b.defs;
 }
@@ -395,6 +416,15 @@ function validate(sample: AlarmSample, lastTs: number | null): void {
     throw new AlarmInputError('invalid_sample', 'sample values must be an object of gas → concentration', {
       values: sample.values,
     });
+  }
+  if (sample.alarm !== undefined && typeof sample.alarm !== 'boolean') {
+    throw new AlarmInputError(
+      'invalid_sample',
+      `sample alarm must be true or false, got ${String(sample.alarm)}`,
+      {
+        alarm: sample.alarm,
+      },
+    );
   }
   for (const [gas, v] of Object.entries(sample.values)) {
     if (!(gas in GASES))
@@ -468,6 +498,13 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
         case 'fault':
           value =
             sample.status === 'fault' || (sample.faults ?? []).some((f) => faultCodes.includes(f)) ? 1 : 0;
+          break;
+        case 'detector':
+          // Not reported, or a bump test / calibration (test gas is applied on purpose, the output is
+          // expected to fire): the condition keeps its state (an active alarm stays active).
+          if (sample.alarm === undefined || sample.status === 'bump_test' || sample.status === 'calibrating')
+            continue;
+          value = sample.alarm ? 1 : 0;
           break;
         case 'warmup':
           // Leaving warm-up (any other status) reads 0 and clears the condition.
@@ -595,7 +632,7 @@ export function timeToAlarmAtConstant(
   let best = Number.POSITIVE_INFINITY;
   for (const def of buildDefs(profile, options)) {
     const m = def.measure;
-    if (m.kind === 'fault' || m.kind === 'warmup' || m.gas !== 'CO') continue;
+    if (m.kind === 'fault' || m.kind === 'warmup' || m.kind === 'detector' || m.gas !== 'CO') continue;
     let t = Number.POSITIVE_INFINITY;
     const sp = def.spec.setPoint;
     if (m.kind === 'dose') t = doseTimeToReach(sp, ppm, m.tauMin);

@@ -25,13 +25,18 @@ export interface AlarmSample {
   faults?: string[];
   /** Per-channel quality; a channel marked 'bad' is treated as missing for this sample. */
   quality?: Partial<Record<GasId, 'good' | 'bad' | 'uncertain'>>;
+  /**
+   * The detector's own alarm output at sampling time (Reading.alarm). true raises the 'detector'
+   * condition, false clears it; absent means "not reported" and leaves it as it was.
+   */
+  alarm?: boolean;
 }
 
 /** A condition the rules watch; `key` is stable per device (one alarm per condition). */
 export interface AlarmCondition {
-  /** e.g. 'CO:dose', 'CO:fast', 'LEL:low', 'LEL:high', 'O2:low', 'O2:high', 'H2S:stel', 'CO:twa', 'fault' */
+  /** e.g. 'CO:dose', 'CO:fast', 'LEL:low', 'LEL:high', 'O2:low', 'O2:high', 'H2S:stel', 'CO:twa', 'fault', 'detector' */
   key: string;
-  /** e.g. 'ul2034', 'en50291-slow', 'en50291-fast', 'combustible', 'confined-space', 'stel', 'twa', 'mac', 'fault' */
+  /** e.g. 'ul2034', 'en50291-slow', 'en50291-fast', 'combustible', 'confined-space', 'stel', 'twa', 'mac', 'fault', 'detector' */
   rule: string;
   gas?: GasId;
   severity: Severity;

@@ -162,7 +162,13 @@ describe('MAC (ceiling) and the molar-volume basis', () => {
 
   it('configured limits replace the defaults and also work outside confined-space', () => {
     const rs = createRuleSet('ul2034', { stelTwa: [{ gas: 'CO', twaMgM3: 10 }] });
-    expect(rs.conditions.map((c) => c.key)).toEqual(['CO:dose', 'CO:twa', 'fault', 'fault:warmup']);
+    expect(rs.conditions.map((c) => c.key)).toEqual([
+      'CO:dose',
+      'CO:twa',
+      'detector',
+      'fault',
+      'fault:warmup',
+    ]);
     const cs = createRuleSet('confined-space', { stelTwa: [{ gas: 'H2S', stelMgM3: 15 }] });
     expect(cs.conditions.filter((c) => ['stel', 'twa', 'mac'].includes(c.rule)).map((c) => c.key)).toEqual([
       'H2S:stel',
