@@ -611,6 +611,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       status: r.reading.status,
       ...(r.reading.faults === undefined ? {} : { faults: r.reading.faults }),
       ...(r.reading.quality === undefined ? {} : { quality: r.reading.quality }),
+      ...(r.reading.alarm === undefined ? {} : { alarm: r.reading.alarm }),
     };
     let step: ReturnType<RuleSet<unknown>['step']>;
     try {

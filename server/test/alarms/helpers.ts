@@ -76,7 +76,14 @@ export function accepted(
   ts: number,
   seq: number,
   values: Partial<Record<GasId, number>>,
-  opts: { status?: Reading['status']; receivedAt?: number; late?: boolean; faults?: string[] } = {},
+  opts: {
+    status?: Reading['status'];
+    receivedAt?: number;
+    late?: boolean;
+    faults?: string[];
+    alarm?: boolean;
+    clockSuspect?: boolean;
+  } = {},
 ): ReadingAccepted {
   const reading: Reading = {
     v: 1,
@@ -85,6 +92,7 @@ export function accepted(
     values,
     status: opts.status ?? 'ok',
     ...(opts.faults ? { faults: opts.faults } : {}),
+    ...(opts.alarm === undefined ? {} : { alarm: opts.alarm }),
   };
   return {
     gw,
@@ -93,7 +101,7 @@ export function accepted(
     ts,
     receivedAt: opts.receivedAt ?? ts,
     late: opts.late ?? false,
-    clockSuspect: false,
+    clockSuspect: opts.clockSuspect ?? false,
     device: { gw, dev, state, lastSeen: opts.receivedAt ?? ts },
   };
 }
