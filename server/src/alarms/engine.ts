@@ -587,15 +587,22 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     if (r.ts <= rt.lastTs && !r.late && !r.clockSuspect && rt.lastTs > r.receivedAt + CLOCK_JUMP_MS) {
       // The rules ran ahead on readings stamped in the future (a gateway clock that was wrong and
       // got corrected): skipping every live reading until real time catches up would mute the
-      // device for that long. Start its rules afresh from this reading.
+      // device for that long. Rebuild its rule state from the stored readings before this one
+      // (the future-stamped ones are after it and left out), as after a restart: starting from
+      // empty state would forget the exposure so far and clear an open dose alarm that still holds.
       metrics.skipped.inc({ reason: 'clock_jump_reset' });
       log.warn(
         { dev: r.dev, ts: r.ts, aheadMs: rt.lastTs - r.receivedAt },
-        'device clock went back to real time: alarm rule state restarted',
+        'device clock went back to real time: alarm rule state rebuilt from stored readings',
       );
       rt.state = rules.initial();
       rt.lastTs = Number.NEGATIVE_INFINITY;
       rt.raisedAt.clear();
+      await warm(rt, rules, r.ts);
+      if (rt.rules !== rules) {
+        if (attempt < 2) return processReading(r, attempt + 1);
+        return;
+      }
     }
     if (r.ts <= rt.lastTs) {
       metrics.skipped.inc({ reason: 'out_of_order' });

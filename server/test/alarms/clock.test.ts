@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AlarmTransition } from '../../src/bus.js';
+import { accepted, deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers.js';
+
+const home = deviceState('household-co', 'home');
+const DAY = 24 * 60 * MIN;
+
+/**
+ * A Raspberry Pi has no real-time clock: a gateway may stamp readings a day ahead for a while and
+ * then get corrected. The rules must neither mute the device nor forget the exposure so far.
+ */
+describe('alarm engine: gateway clock errors', () => {
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  it('a reading stamped a day ahead, then the clock corrected: the open CO alarm stays open (no false clear, no second alarm)', async () => {
+    rig = await makeRig({});
+    const seen: AlarmTransition[] = [];
+    rig.bus.on('alarm', (t) => seen.push(t));
+    // 150 ppm for 30 min: EN 50291 slow tier raises at 45·ln(150/110) = 13.96 min.
+    await feed(rig.store, rig.bus, series('gw-c', 'co-c', home, T0, T0 + 30 * MIN, 10, { CO: 150 }));
+    await rig.engine.idle();
+    const [alarm] = rig.engine.list({ state: 'open', dev: 'co-c' });
+    expect(alarm).toMatchObject({ key: 'CO:dose', state: 'active' });
+
+    // One reading from a clock a day ahead (ingest flags it clockSuspect), then real time again.
+    await feed(rig.store, rig.bus, [
+      accepted(
+        'gw-c',
+        'co-c',
+        home,
+        T0 + 30 * MIN + DAY,
+        180,
+        { CO: 150 },
+        {
+          receivedAt: T0 + 30 * MIN,
+          clockSuspect: true,
+        },
+      ),
+    ]);
+    await feed(
+      rig.store,
+      rig.bus,
+      series('gw-c', 'co-c', home, T0 + 30 * MIN + 10_000, T0 + 40 * MIN, 10, { CO: 150 }, 181),
+    );
+    await rig.engine.idle();
+    expect(rig.engine.get(alarm?.id ?? '')?.state).toBe('active');
+    expect(seen.filter((t) => t.type === 'cleared')).toEqual([]);
+    expect(rig.engine.list({ dev: 'co-c' })).toHaveLength(1);
+    expect(await rig.registry.getSingleMetricAsString('gaswatch_alarm_readings_skipped_total')).toMatch(
+      /reason="clock_jump_reset"} 1/,
+    );
+  });
+});
