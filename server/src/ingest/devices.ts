@@ -4,7 +4,7 @@ import type { DeviceInfo } from '../bus.js';
 /** Everything the server tracks per device (the registry behind /api/devices). */
 export interface DeviceRecord extends DeviceInfo {
   /** Latest reading by sampling time. */
-  lastReading: (Reading & { receivedAt: number }) | null;
+  lastReading: Reading | null;
   /** Sampling time of lastReading, ms. */
   lastTs: number | null;
   /** Readings accepted since the server started. */
@@ -120,7 +120,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       d.readings++;
       d.lastSeen = now;
       if (d.lastTs === null || ts >= d.lastTs) {
-        d.lastReading = { ...reading, receivedAt: now };
+        d.lastReading = reading;
         d.lastTs = ts;
       }
       return d;
