@@ -65,11 +65,13 @@ function buildBundle(): string {
     '--bundle',
     '--platform=node',
     '--format=esm',
-    `--outfile=${join(out, 'src', 'main.mjs')}`,
+    // Separate chunks keep the drivers' dynamic imports lazy (serialport is loaded only with a serial bus).
+    '--splitting',
+    `--outdir=${join(out, 'src')}`,
     '--log-level=warning',
     ...external.map((e) => `--external:${e}`),
   ]);
-  return join(out, 'src', 'main.mjs');
+  return join(out, 'src', 'main.js');
 }
 
 async function benchRss(mode: string, command: string[]): Promise<RssResult> {
@@ -194,7 +196,8 @@ const rssRuns = [
     bundle,
   ]),
 ];
-rmSync(join(here, '..', '.bench-build'), { recursive: true, force: true });
+if (!process.argv.includes('--keep-build'))
+  rmSync(join(here, '..', '.bench-build'), { recursive: true, force: true });
 const f = (n: number, d = 1) => n.toFixed(d);
 console.log(`
 ## gateway (\`npm run bench -w @gaswatch/gateway\`${quick ? ' -- --quick' : ''})

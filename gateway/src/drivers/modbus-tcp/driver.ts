@@ -1,12 +1,13 @@
 /**
- * Modbus TCP master (modbus-serial) on one connection. modbus-serial does not serialise requests,
- * so every transaction goes through this bus's queue; a lost connection is re-established every
+ * Modbus TCP master on one connection: MBAP framing of our own over node:net (see docs/gateway.md
+ * for why not modbus-serial), one transaction at a time, answers matched by transaction id so a
+ * late answer can never answer a later request, and a lost connection re-established every
  * `reopenMs`.
  */
+import { connect, type Socket } from 'node:net';
 import type { ModbusProfile } from '@gaswatch/shared';
-import mb from 'modbus-serial';
 import type { ModbusTcpBusConfig } from '../../config.js';
-import { DriverError, ModbusExceptionError, PortError, TimeoutError } from '../../errors.js';
+import { DriverError, FrameError, ModbusExceptionError, PortError, TimeoutError } from '../../errors.js';
 import {
   decodeSample,
   planReads,
@@ -14,93 +15,133 @@ import {
   type RegisterImage,
   storeBlock,
 } from '../../modbus/profile-reader.js';
-import type { Driver, DriverDevice, DriverFactory } from '../driver.js';
+import type { DriverDevice, DriverFactory } from '../driver.js';
+import { coilsOf, registersOf } from '../modbus-rtu/frame.js';
 import { createSerialQueue } from '../serial-queue.js';
-
-const ModbusRTU = mb.default;
-type Client = InstanceType<typeof ModbusRTU>;
-
-/** Maps modbus-serial's errors onto ours, keeping the exception code. */
-function mapError(err: unknown, fc: number, what: string): DriverError {
-  if (err instanceof DriverError) return err;
-  const e = err as { modbusCode?: number; name?: string; message?: string; errno?: string };
-  if (typeof e.modbusCode === 'number') return new ModbusExceptionError(e.modbusCode, fc);
-  if (e.name === 'TransactionTimedOutError' || e.errno === 'ETIMEDOUT')
-    return new TimeoutError(`${what} timed out`);
-  if (e.name === 'PortNotOpenError' || /not open/i.test(e.message ?? ''))
-    return new PortError(`${what}: connection not open`);
-  if (/crc/i.test(e.message ?? '')) return new DriverError('ECRC', `${what}: ${e.message}`);
-  return new DriverError('EMODBUS', `${what}: ${e.message ?? String(err)}`);
-}
+import { encodeAdu, takeAdus } from './mbap.js';
 
 export const createModbusTcpDriver: DriverFactory<ModbusTcpBusConfig> = (bus, deps) => {
   const log = deps.logger;
   const queue = createSerialQueue();
   const plans = new WeakMap<ModbusProfile, RegisterBlock[]>();
-  let client: Client | undefined;
+  let socket: Socket | undefined;
+  let connected = false;
   let stopped = true;
   let timer: unknown;
   let everOpen = false;
   let lastError = '';
+  let rx: Buffer = Buffer.alloc(0);
+  let tid = 0;
+  let pending:
+    | { tid: number; unit: number; fc: number; resolve: (pdu: Buffer) => void; reject: (e: Error) => void }
+    | undefined;
 
   const scheduleReconnect = () => {
     if (stopped || timer !== undefined) return;
     timer = deps.clock.setTimeout(() => {
       timer = undefined;
-      void connect();
+      void connectOnce();
     }, bus.reopenMs);
   };
 
-  async function connect(): Promise<void> {
-    if (stopped) return;
-    const c = new ModbusRTU();
-    c.on('error', (err) => log.debug({ err }, 'modbus tcp socket error'));
+  function onData(chunk: Buffer): void {
+    rx = rx.length ? Buffer.concat([rx, chunk]) : chunk;
+    let adus: ReturnType<typeof takeAdus>['adus'];
     try {
-      await c.connectTCP(bus.host, { port: bus.port });
+      ({ adus, rest: rx } = takeAdus(rx));
     } catch (err) {
-      const msg = (err as Error).message;
-      if (msg !== lastError)
-        log.error({ err: msg, host: bus.host, port: bus.port }, 'cannot connect; retrying');
-      lastError = msg;
-      scheduleReconnect();
+      log.warn({ err: (err as Error).message }, 'garbage from the server; reconnecting');
+      rx = Buffer.alloc(0);
+      pending?.reject(new FrameError((err as Error).message));
+      socket?.destroy();
       return;
     }
-    if (stopped) {
-      c.close(() => {});
-      return;
+    for (const adu of adus) {
+      const p = pending;
+      if (!p || adu.transactionId !== p.tid) {
+        log.debug({ transactionId: adu.transactionId }, 'late or unexpected answer ignored');
+        continue;
+      }
+      pending = undefined;
+      if (adu.unit !== p.unit)
+        p.reject(new FrameError(`answer from unit ${adu.unit}, asked unit ${p.unit}`, adu.pdu));
+      else if (adu.pdu[0] === (p.fc | 0x80)) p.reject(new ModbusExceptionError(adu.pdu[1] ?? 0, p.fc));
+      else if (adu.pdu[0] !== p.fc)
+        p.reject(new FrameError(`answer to function ${adu.pdu[0]}, asked ${p.fc}`, adu.pdu));
+      else p.resolve(adu.pdu);
     }
-    lastError = '';
-    client = c;
-    c.on('close', () => {
-      if (client !== c) return;
-      client = undefined;
-      if (stopped) return;
-      log.error({ host: bus.host, port: bus.port }, 'connection lost; reconnecting');
-      scheduleReconnect();
-    });
-    log.info({ host: bus.host, port: bus.port }, everOpen ? 'reconnected' : 'connected');
-    if (everOpen) deps.onReopen?.();
-    everOpen = true;
   }
 
-  function run<T>(
-    unit: number,
-    timeoutMs: number,
-    fc: number,
-    what: string,
-    fn: (c: Client) => Promise<T>,
-  ): Promise<T> {
-    return queue.run(async () => {
-      const c = client;
-      if (!c?.isOpen) throw new PortError(`${bus.host}:${bus.port} is not connected`);
-      c.setID(unit);
-      c.setTimeout(timeoutMs);
-      try {
-        return await fn(c);
-      } catch (err) {
-        throw mapError(err, fc, `unit ${unit} ${what}`);
-      }
+  function connectOnce(): Promise<void> {
+    if (stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const s = connect({ host: bus.host, port: bus.port });
+      s.setNoDelay(true);
+      let up = false;
+      s.once('connect', () => {
+        up = true;
+        if (stopped) {
+          s.destroy();
+          return resolve();
+        }
+        socket = s;
+        connected = true;
+        lastError = '';
+        rx = Buffer.alloc(0);
+        log.info({ host: bus.host, port: bus.port }, everOpen ? 'reconnected' : 'connected');
+        if (everOpen) deps.onReopen?.();
+        everOpen = true;
+        resolve();
+      });
+      s.on('data', onData);
+      s.on('error', (err) => {
+        if (!up) {
+          if (err.message !== lastError)
+            log.error({ err: err.message, host: bus.host, port: bus.port }, 'cannot connect; retrying');
+          lastError = err.message;
+        } else log.warn({ err: err.message }, 'connection error');
+      });
+      s.on('close', () => {
+        if (socket === s) {
+          socket = undefined;
+          connected = false;
+          pending?.reject(new PortError(`connection to ${bus.host}:${bus.port} closed`));
+          pending = undefined;
+          if (!stopped) log.error({ host: bus.host, port: bus.port }, 'connection lost; reconnecting');
+        }
+        if (!up) resolve();
+        scheduleReconnect();
+      });
     });
+  }
+
+  function transact(unit: number, pdu: Buffer, timeoutMs: number): Promise<Buffer> {
+    return queue.run(
+      () =>
+        new Promise<Buffer>((resolve, reject) => {
+          const s = socket;
+          if (!s || !connected) return reject(new PortError(`${bus.host}:${bus.port} is not connected`));
+          tid = (tid + 1) & 0xffff;
+          const t = setTimeout(() => {
+            pending = undefined;
+            reject(new TimeoutError(`unit ${unit} did not answer within ${timeoutMs} ms`));
+          }, timeoutMs);
+          pending = {
+            tid,
+            unit,
+            fc: pdu[0]!,
+            resolve: (p) => {
+              clearTimeout(t);
+              resolve(p);
+            },
+            reject: (e) => {
+              clearTimeout(t);
+              reject(e);
+            },
+          };
+          s.write(encodeAdu(tid, unit, pdu));
+        }),
+    );
   }
 
   async function withRetries<T>(device: DriverDevice, f: () => Promise<T>): Promise<T> {
@@ -109,29 +150,33 @@ export const createModbusTcpDriver: DriverFactory<ModbusTcpBusConfig> = (bus, de
       try {
         return await f();
       } catch (err) {
-        const retryable = err instanceof TimeoutError || (err as DriverError).code === 'ECRC';
+        const retryable = err instanceof TimeoutError || err instanceof FrameError;
         if (!retryable || attempt >= retries) throw err;
       }
     }
   }
 
   const timeoutOf = (d: DriverDevice) => d.config.timeoutMs ?? bus.timeoutMs;
+  const readPdu = (fc: 1 | 3 | 4, address: number, count: number) =>
+    Buffer.from([fc, address >> 8, address & 0xff, count >> 8, count & 0xff]);
 
-  const driver: Driver = {
+  return {
     get open() {
-      return client?.isOpen === true;
+      return connected;
     },
     async start() {
       stopped = false;
-      await connect();
+      await connectOnce();
     },
     async stop() {
       stopped = true;
       if (timer !== undefined) deps.clock.clearTimeout(timer);
       timer = undefined;
-      const c = client;
-      client = undefined;
-      if (c) await new Promise<void>((resolve) => c.close(() => resolve()));
+      const s = socket;
+      socket = undefined;
+      connected = false;
+      if (s) await new Promise<void>((resolve) => s.end(() => resolve()));
+      s?.destroy();
     },
     async read(device) {
       const profile = device.profile;
@@ -144,36 +189,29 @@ export const createModbusTcpDriver: DriverFactory<ModbusTcpBusConfig> = (bus, de
       }
       const image: RegisterImage = new Map();
       for (const block of plan) {
-        const regs = await withRetries(device, () =>
-          run(
-            device.config.unit,
-            timeoutOf(device),
-            block.fc,
-            `read ${block.fc}:${block.address}+${block.count}`,
-            async (c) =>
-              block.fc === 3
-                ? (await c.readHoldingRegisters(block.address, block.count)).data
-                : (await c.readInputRegisters(block.address, block.count)).data,
-          ),
+        const pdu = await withRetries(device, () =>
+          transact(device.config.unit, readPdu(block.fc, block.address, block.count), timeoutOf(device)),
         );
-        storeBlock(image, block, regs);
+        if (pdu[1] !== block.count * 2)
+          throw new FrameError(`byte count ${pdu[1]} for ${block.count} registers`, pdu);
+        storeBlock(image, block, registersOf(pdu));
       }
       return decodeSample(profile, image, deps.clock.now());
     },
     async writeCoil(device, coil, value) {
       await withRetries(device, () =>
-        run(device.config.unit, timeoutOf(device), 5, `write coil ${coil}`, async (c) => {
-          await c.writeCoil(coil, value);
-        }),
-      );
-    },
-    async readCoils(device, coil, count) {
-      return withRetries(device, () =>
-        run(device.config.unit, timeoutOf(device), 1, `read coils ${coil}+${count}`, async (c) =>
-          (await c.readCoils(coil, count)).data.slice(0, count),
+        transact(
+          device.config.unit,
+          Buffer.from([5, coil >> 8, coil & 0xff, value ? 0xff : 0, 0]),
+          timeoutOf(device),
         ),
       );
     },
+    async readCoils(device, coil, count) {
+      const pdu = await withRetries(device, () =>
+        transact(device.config.unit, readPdu(1, coil, count), timeoutOf(device)),
+      );
+      return coilsOf(pdu, count);
+    },
   };
-  return driver;
 };
