@@ -41,6 +41,14 @@ export const OFFLINE_KEY = 'offline';
 /** Rule state this far ahead of the server clock, when a live reading arrives, is a clock error. */
 const CLOCK_JUMP_MS = 60_000;
 
+/**
+ * A reading older than the device's last one (a gateway resend after a lost PUBACK) is evaluated by
+ * replaying the device's recent samples with it in place: they are kept this long (event time) ...
+ */
+export const REPLAY_WINDOW_MS = 15 * 60_000;
+/** ... and at most this many per device (memory bound: about 200 bytes each). */
+export const REPLAY_MAX_SAMPLES = 1_000;
+
 /** How far back the rule state is rebuilt from stored readings: the 8-h TWA window plus margin. */
 export const DEFAULT_HISTORY_MS = 8 * 3_600_000 + 15 * 60_000;
 
@@ -108,6 +116,8 @@ export interface AlarmEngine {
   idle(): Promise<void>;
 }
 
+type RuleStepOf = ReturnType<RuleSet<unknown>['step']>;
+
 interface DeviceRuntime {
   gw: string;
   dev: string;
@@ -122,6 +132,14 @@ interface DeviceRuntime {
   warmed: boolean;
   /** Event time each currently raised condition was raised at (alarm ids derive from it). */
   raisedAt: Map<string, number>;
+  /**
+   * Out-of-order replay: the rule state before the oldest kept sample, its time, the raise times
+   * at that point, and the samples since (in time order, each accepted by the rules).
+   */
+  replayBase: unknown;
+  replayBaseTs: number;
+  replayRaisedAt: Map<string, number>;
+  replay: AlarmSample[];
   queue: Promise<void>;
   /** Wall clock of the last reading (offline detection). */
   lastSeenWall: number;
@@ -466,6 +484,10 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         lastTs: Number.NEGATIVE_INFINITY,
         warmed: false,
         raisedAt: new Map(),
+        replayBase: undefined,
+        replayBaseTs: Number.POSITIVE_INFINITY,
+        replayRaisedAt: new Map(),
+        replay: [],
         queue: Promise.resolve(),
         lastSeenWall: clock(),
       };
@@ -541,8 +563,150 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     }
     rt.state = state;
     rt.warmed = true;
+    resetReplay(rt);
     if (rows.length > 0)
       log.info({ dev: rt.dev, readings: rows.length }, 'alarm rule state rebuilt from stored readings');
+  }
+
+  /** The replay buffer starts at the current rule state (after a rebuild). */
+  function resetReplay(rt: DeviceRuntime): void {
+    rt.replayBase = rt.state;
+    rt.replayBaseTs = rt.lastTs;
+    rt.replayRaisedAt = new Map(rt.raisedAt);
+    rt.replay = [];
+  }
+
+  function noteRaised(raisedAt: Map<string, number>, events: RuleStepOf['events']): void {
+    for (const ev of events) {
+      if (ev.type === 'raised') raisedAt.set(ev.condition.key, ev.ts);
+      else raisedAt.delete(ev.condition.key);
+    }
+  }
+
+  /** Keeps an in-order sample for out-of-order replay; drops (folds into the base) what is too old. */
+  function remember(rt: DeviceRuntime, rules: RuleSet<unknown>, sample: AlarmSample): void {
+    rt.replay.push(sample);
+    for (let i = 0; i < 10_000; i++) {
+      const first = rt.replay[0];
+      if (
+        first === undefined ||
+        (rt.replay.length <= REPLAY_MAX_SAMPLES && first.ts >= sample.ts - REPLAY_WINDOW_MS)
+      )
+        break;
+      rt.replay.shift();
+      try {
+        const st = rules.step(rt.replayBase, first);
+        rt.replayBase = st.state;
+        rt.replayBaseTs = first.ts;
+        noteRaised(rt.replayRaisedAt, st.events);
+      } catch {
+        // Cannot happen (the sample was accepted before); start the buffer afresh if it does.
+        resetReplay(rt);
+        return;
+      }
+    }
+  }
+
+  /**
+   * A reading older than the last one the rules saw, inside the replay window: the kept samples
+   * are replayed with it in place. Episodes the replay finds that no alarm covers are raised
+   * (marked late) — and, if the replay also ends them, cleared, so they stay latched until
+   * acknowledged; then the alarms are reconciled with the replayed final state. Episodes already
+   * known (same condition, same raise time) and alarms already open are left alone, so a resent
+   * reading that changes nothing adds no transition. False when the reading is too old to replay.
+   */
+  function replayLate(rt: DeviceRuntime, rules: RuleSet<unknown>, sample: AlarmSample): boolean {
+    const buf = rt.replay;
+    if (!(sample.ts > rt.replayBaseTs)) return false;
+    if (buf.some((x) => x.ts === sample.ts)) {
+      metrics.skipped.inc({ reason: 'duplicate_ts' });
+      return true;
+    }
+    let at = buf.findIndex((x) => x.ts > sample.ts);
+    if (at < 0) at = buf.length;
+    const samples = [...buf.slice(0, at), sample, ...buf.slice(at)];
+    let state = rt.replayBase;
+    const raisedAt = new Map(rt.replayRaisedAt);
+    const steps: { ts: number; step: RuleStepOf }[] = [];
+    try {
+      for (const [k, x] of samples.entries()) {
+        const step = rules.step(state, x);
+        state = step.state;
+        if (k < at) noteRaised(raisedAt, step.events);
+        else steps.push({ ts: x.ts, step });
+      }
+    } catch (err) {
+      metrics.skipped.inc({ reason: 'rule_error' });
+      log.error({ err, dev: rt.dev, ts: sample.ts }, 'alarm rules rejected a late reading');
+      return true;
+    }
+    // Commit: the kept samples now include the late one.
+    rt.replay = samples;
+    rt.state = state;
+    rt.raisedAt = raisedAt;
+    const pending = new Map<string, { ts: number; condition: AlarmCondition }>();
+    const clearedAt = new Map<string, number>();
+    for (const { step } of steps) {
+      for (const ev of step.events) {
+        const key = ev.condition.key;
+        if (ev.type === 'raised') {
+          raisedAt.set(key, ev.ts);
+          pending.set(key, { ts: ev.ts, condition: ev.condition });
+          clearedAt.delete(key);
+          continue;
+        }
+        raisedAt.delete(key);
+        clearedAt.set(key, ev.ts);
+        const ep = pending.get(key);
+        pending.delete(key);
+        // An episode that began and ended inside the replay: raise it (late) and latch it.
+        if (ep === undefined || openAlarm(rt.dev, key) !== undefined) continue;
+        if (coveredEpisode(rt.dev, key, ep.ts, ev.ts)) continue;
+        const a = raise(rt, ep.condition, ep.ts, true);
+        clear(a, ev.ts);
+      }
+    }
+    const last = steps.at(-1);
+    if (last !== undefined) {
+      log.info(
+        { dev: rt.dev, ts: sample.ts, replayed: steps.length },
+        'late reading evaluated by replaying the samples after it',
+      );
+      // Alarms raised after the last replayed clear keep their time; an open alarm whose condition
+      // is no longer active after the replay is cleared at the replay's clear time.
+      reconcileReplayed(rt, last.step.active, clearedAt, last.ts);
+    }
+    return true;
+  }
+
+  /** Some alarm of this condition already spans part of [from, to] (the same episode, seen before). */
+  function coveredEpisode(dev: string, key: string, from: number, to: number): boolean {
+    for (const a of alarms.values())
+      if (a.dev === dev && a.key === key && a.raisedAt <= to && (a.clearedAt === null || a.clearedAt >= from))
+        return true;
+    return false;
+  }
+
+  function reconcileReplayed(
+    rt: DeviceRuntime,
+    active: AlarmCondition[],
+    clearedAt: Map<string, number>,
+    ts: number,
+  ): void {
+    const activeKeys = new Set(active.map((c) => c.key));
+    for (const c of active) {
+      if (openAlarm(rt.dev, c.key) !== undefined) continue;
+      const raisedAt = rt.raisedAt.get(c.key) ?? ts;
+      if (alarms.has(alarmIdFor(rt.dev, c.key, raisedAt))) continue;
+      raise(rt, c, raisedAt, true);
+    }
+    for (const a of openAlarmsOf(rt.dev)) {
+      if (a.key === OFFLINE_KEY || !conditionOn(a) || activeKeys.has(a.key)) continue;
+      const at = clearedAt.get(a.key);
+      // Only an end the replay saw after the alarm's raise ends it.
+      if (at === undefined || at < a.raisedAt) continue;
+      clear(a, at);
+    }
   }
 
   /** Makes the alarms match the conditions the rules hold after a sample. */
@@ -604,14 +768,6 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         return;
       }
     }
-    if (r.ts <= rt.lastTs) {
-      metrics.skipped.inc({ reason: 'out_of_order' });
-      log.debug(
-        { dev: r.dev, ts: r.ts, lastTs: rt.lastTs },
-        'reading older than the rule state: not evaluated',
-      );
-      return;
-    }
     const sample: AlarmSample = {
       ts: r.ts,
       values: r.reading.values,
@@ -620,6 +776,15 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       ...(r.reading.quality === undefined ? {} : { quality: r.reading.quality }),
       ...(r.reading.alarm === undefined ? {} : { alarm: r.reading.alarm }),
     };
+    if (r.ts <= rt.lastTs) {
+      if (replayLate(rt, rules, sample)) return;
+      metrics.skipped.inc({ reason: 'out_of_order' });
+      log.warn(
+        { dev: r.dev, ts: r.ts, lastTs: rt.lastTs, replayFrom: rt.replayBaseTs },
+        'reading older than the replay window of the rule state: stored, not evaluated',
+      );
+      return;
+    }
     let step: ReturnType<RuleSet<unknown>['step']>;
     try {
       step = rules.step(rt.state, sample);
@@ -630,6 +795,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     }
     rt.state = step.state;
     rt.lastTs = r.ts;
+    remember(rt, rules, sample);
     const cleared = noteEvents(rt, step.events);
     reconcile(rt, step.active, cleared, r.ts, r.late);
   }

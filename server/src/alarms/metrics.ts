@@ -101,7 +101,7 @@ export function createAlarmMetrics(registry: Registry = new Registry(), alarms: 
       () =>
         new Counter({
           name: 'gaswatch_alarm_readings_skipped_total',
-          help: 'Readings the alarm rules did not evaluate, by reason (out_of_order, rule_error)',
+          help: 'Readings the alarm rules did not evaluate, by reason (out_of_order: older than the replay window; duplicate_ts; rule_error; clock_jump_reset; listener_error)',
           labelNames: ['reason'] as const,
           registers,
         }),
