@@ -660,7 +660,16 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         const ep = pending.get(key);
         pending.delete(key);
         // An episode that began and ended inside the replay: raise it (late) and latch it.
-        if (ep === undefined || openAlarm(rt.dev, key) !== undefined) continue;
+        if (ep === undefined) continue;
+        const open = openAlarm(rt.dev, key);
+        if (open !== undefined) {
+          // A latched alarm of an earlier episode: the condition came back, as live it is re-raised.
+          if (open.state === 'cleared_unacked' && open.clearedAt !== null && open.clearedAt < ep.ts) {
+            reraise(open, ep.ts, ep.condition, true);
+            clear(open, ev.ts);
+          }
+          continue;
+        }
         if (coveredEpisode(rt.dev, key, ep.ts, ev.ts)) continue;
         const a = raise(rt, ep.condition, ep.ts, true);
         clear(a, ev.ts);

@@ -129,4 +129,28 @@ describe('alarm engine: a reading that arrives after later ones', () => {
     await rig.engine.idle();
     expect(rig.engine.list({ dev: 'lel-o' }).map((x) => [x.id, x.state])).toEqual([[a?.id, 'cleared']]);
   });
+
+  it('a late spike after a latched episode of the same condition re-raises that alarm (as live would)', async () => {
+    rig = await makeRig({});
+    const rows = [];
+    for (let s = 0; s <= 600; s += 10) rows.push(reading(s, s === 100 ? 30 : 0));
+    await feed(
+      rig.store,
+      rig.bus,
+      rows.filter((r) => r.ts !== T0 + 400 * S),
+    );
+    await rig.engine.idle();
+    const [a] = rig.engine.list({ dev: 'lel-o' });
+    expect(a).toMatchObject({ key: 'LEL:low', state: 'cleared_unacked', clearedAt: T0 + 110 * S });
+    await feed(rig.store, rig.bus, [reading(400, 30, true)]);
+    await rig.engine.idle();
+    expect(rig.engine.list({ dev: 'lel-o' }).map((x) => x.id)).toEqual([a?.id]);
+    expect((await rig.engine.history(a?.id ?? '')).map((e) => `${e.type}${e.late ? ' late' : ''}`)).toEqual([
+      'raised',
+      'cleared',
+      'reraised late',
+      'cleared',
+    ]);
+    expect(rig.engine.get(a?.id ?? '')).toMatchObject({ state: 'cleared_unacked', clearedAt: T0 + 410 * S });
+  });
 });
