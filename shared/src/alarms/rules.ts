@@ -4,6 +4,7 @@ import { doseStep, doseTimeToReach } from './dose.js';
 import { AlarmInputError } from './errors.js';
 import {
   clearLevel,
+  compare,
   THRESHOLD_IDLE,
   type ThresholdSpec,
   type ThresholdState,
@@ -489,6 +490,8 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
     const lastGasTs = { ...state.lastGasTs };
     const warmupSince = sample.status === 'warmup' ? (state.warmupSince ?? ts) : null;
     const events: RuleEvent[] = [];
+    /** Gases whose 'bad' value some condition took in (fail safe): their value counts as known. */
+    const takenBad = new Set<GasId>();
 
     for (const def of defs) {
       const m = def.measure;
@@ -511,10 +514,18 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
           value = warmupSince === null ? 0 : (ts - warmupSince) / 1000;
           break;
         default: {
-          // Gas conditions only see status 'ok' samples with a usable value; otherwise they keep
-          // their state (an active alarm stays active, nothing integrates).
-          const c = gasOk ? usable(sample, m.gas) : undefined;
+          // Gas conditions only see status 'ok' samples with a value; otherwise they keep their
+          // state (an active alarm stays active, nothing integrates). A value marked 'bad' (the
+          // gateway marks over-range values so: the gas is at least that much) is fail-safe: taken
+          // in when it is on the alarm side of this condition's set point, ignored otherwise, so
+          // it can raise or hold an alarm but never clear one or lower a dose.
+          const c = gasOk ? sample.values[m.gas] : undefined;
           if (c === undefined) continue;
+          if (sample.quality?.[m.gas] === 'bad') {
+            const f = m.kind === 'dose' ? 1 : m.factor;
+            if (!compare(def.spec.op, c * f, def.spec.setPoint)) continue;
+            takenBad.add(m.gas);
+          }
           const prevTs = state.lastGasTs[m.gas];
           restart = prevTs === undefined || ts - prevTs > maxGapMs;
           if (m.kind === 'instant') {
@@ -549,7 +560,7 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
     }
     if (gasOk) {
       for (const g of Object.keys(sample.values) as GasId[])
-        if (usable(sample, g) !== undefined) lastGasTs[g] = ts;
+        if (usable(sample, g) !== undefined || takenBad.has(g)) lastGasTs[g] = ts;
     }
 
     const next: AlarmState = { lastTs: ts, lastGasTs, warmupSince, measures, thresholds, active };

@@ -23,7 +23,11 @@ export interface AlarmSample {
   status: ReadingStatus;
   /** Fault codes the detector reported, e.g. 'sensor_eol'. */
   faults?: string[];
-  /** Per-channel quality; a channel marked 'bad' is treated as missing for this sample. */
+  /**
+   * Per-channel quality. A 'bad' value (e.g. over range) is fail-safe: a condition takes it in only
+   * when it is on the alarm side of its set point (it may raise or hold, never clear or lower a
+   * dose); otherwise it is treated as missing.
+   */
   quality?: Partial<Record<GasId, 'good' | 'bad' | 'uncertain'>>;
   /**
    * The detector's own alarm output at sampling time (Reading.alarm). true raises the 'detector'
