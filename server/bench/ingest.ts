@@ -2,7 +2,7 @@
 // relaying the same QoS 1 messages to a subscriber that does nothing (SPEC §8: ≥ 80 %).
 
 import { makeMessages, metricValue, nullSubscriber, publishAll, sleep, table } from './common.js';
-import { freePort, startMosquitto, startTsNode, tempDir } from './harness.js';
+import { freePort, startInfluxd, startMosquitto, startTsNode, tempDir } from './harness.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 60_000);
 const CLIENTS = 4;
@@ -54,51 +54,33 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const rows: (string | number)[][] = [];
 
-// Rounds alternate baseline and server so both see the same background load (a shared machine).
-{
+/**
+ * Rounds alternate baseline and server so both see the same background load (a shared machine).
+ * `baseline` returns the relay URL and a stop; `server` the env and the broker URL publishers use.
+ */
+async function compare(
+  label: string,
+  baseline: () => Promise<{ url: string; stop(): Promise<void> }>,
+  server: (
+    round: number,
+  ) => Promise<{ env: Record<string, string>; url: string | null; stop(): Promise<void> }>,
+) {
   const base: number[] = [];
   const acked: number[] = [];
   const stored: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const port = await freePort();
-    const r = startTsNode(RELAY, [String(port)]);
-    await r.waitForOutput(/listening/);
-    base.push(await relay(`mqtt://127.0.0.1:${port}`, `ra${round}`));
-    await r.stop();
-    const s = await throughServer({}, null, `sa${round}`);
+    const b = await baseline();
+    base.push(await relay(b.url, `r${rows.length}-${round}`));
+    await b.stop();
+    const sv = await server(round);
+    const s = await throughServer(sv.env, sv.url, `s${rows.length}-${round}`);
+    await sv.stop();
     acked.push(s.acked);
     stored.push(s.stored);
   }
   const ratio = stored.map((s, i) => s / (base[i] as number));
   rows.push([
-    'aedes (embedded)',
-    Math.round(median(base)),
-    Math.round(median(acked)),
-    Math.round(median(stored)),
-    `${(100 * median(ratio)).toFixed(0)} % (${ratio.map((x) => (100 * x).toFixed(0)).join(', ')})`,
-  ]);
-}
-{
-  const base: number[] = [];
-  const acked: number[] = [];
-  const stored: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const mosq = await startMosquitto();
-    base.push(await relay(mosq.url, `rm${round}`));
-    await mosq.stop();
-    const mosq2 = await startMosquitto();
-    const s = await throughServer(
-      { MQTT_URL: mosq2.url, MQTT_CLIENT_ID: `bench-server-${round}` },
-      mosq2.url,
-      `sm${round}`,
-    );
-    await mosq2.stop();
-    acked.push(s.acked);
-    stored.push(s.stored);
-  }
-  const ratio = stored.map((s, i) => s / (base[i] as number));
-  rows.push([
-    'Mosquitto (external)',
+    label,
     Math.round(median(base)),
     Math.round(median(acked)),
     Math.round(median(stored)),
@@ -106,13 +88,52 @@ const rows: (string | number)[][] = [];
   ]);
 }
 
+await compare(
+  'aedes (embedded), embedded store',
+  async () => {
+    const port = await freePort();
+    const r = startTsNode(RELAY, [String(port)]);
+    await r.waitForOutput(/listening/);
+    return { url: `mqtt://127.0.0.1:${port}`, stop: () => r.stop() };
+  },
+  async () => ({ env: {}, url: null, stop: async () => {} }),
+);
+const mosquittoBaseline = async () => {
+  const m = await startMosquitto();
+  return { url: m.url, stop: () => m.stop() };
+};
+await compare('Mosquitto (external), embedded store', mosquittoBaseline, async (round) => {
+  const m = await startMosquitto();
+  return {
+    env: { MQTT_URL: m.url, MQTT_CLIENT_ID: `bench-server-${round}` },
+    url: m.url,
+    stop: () => m.stop(),
+  };
+});
+// The production shape: Mosquitto and InfluxDB.
+const influxd = await startInfluxd();
+await compare('Mosquitto (external), InfluxDB store', mosquittoBaseline, async (round) => {
+  const m = await startMosquitto();
+  return {
+    env: {
+      MQTT_URL: m.url,
+      MQTT_CLIENT_ID: `bench-server-i${round}`,
+      INFLUX_URL: influxd.url,
+      INFLUX_DB: `bench${round}`,
+    },
+    url: m.url,
+    stop: () => m.stop(),
+  };
+});
+await influxd.stop();
+
 process.stdout.write(
   `${table(
-    `Ingest: ${TOTAL} QoS 1 readings, ${CLIENTS} publishers × ${WINDOW} in flight, ${DEVICES} devices, embedded store; median of ${ROUNDS} alternating rounds (\`npm run bench -w @gaswatch/server\`)`,
+    `Ingest: ${TOTAL} QoS 1 readings, ${CLIENTS} publishers × ${WINDOW} in flight, ${DEVICES} devices; median of ${ROUNDS} alternating rounds (\`npm run bench -w @gaswatch/server\`)`,
     [
-      'broker',
+      'broker, store',
       'relay to null subscriber msg/s',
-      'server PUBACK msg/s',
+      'broker PUBACK to publishers msg/s',
       'whole path to store msg/s',
       'whole path / relay (per round)',
     ],

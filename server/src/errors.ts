@@ -24,6 +24,13 @@ export class StoreError extends ServerError {
   }
 }
 
+/** The store refused data it will never accept (e.g. an InfluxDB field type conflict); retrying is useless. */
+export class StoreRejectedError extends ServerError {
+  constructor(message: string) {
+    super('E_STORE_REJECTED', message);
+  }
+}
+
 /** The on-disk ingest buffer is full: readings are refused until the store drains it. */
 export class BufferFullError extends ServerError {
   constructor(buffered: number) {

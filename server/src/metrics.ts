@@ -52,6 +52,11 @@ export function createCoreMetrics(registry: Registry) {
       help: 'Failed store writes (the batch stays in the journal and is retried)',
       registers,
     }),
+    storeRejected: new Counter({
+      name: 'gaswatch_store_rejected_batches_total',
+      help: 'Batches the store refused in part and will never accept (logged with the first reading)',
+      registers,
+    }),
     buffered: new Gauge({
       name: 'gaswatch_ingest_buffered_readings',
       help: 'Readings in the on-disk journal not yet confirmed by the store',

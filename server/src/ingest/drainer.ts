@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { StoreRejectedError } from '../errors.js';
 import type { CoreMetrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 import type { Journal } from './journal.js';
@@ -56,7 +57,15 @@ export function createDrainer(opts: DrainerOptions) {
     for (let i = 0; i < records.length; i += opts.batchSize) {
       const chunk = records.slice(i, i + opts.batchSize);
       const end = metrics.storeWrite.startTimer();
-      await store.writeReadings(chunk);
+      try {
+        await store.writeReadings(chunk);
+      } catch (err) {
+        if (!(err instanceof StoreRejectedError)) throw err;
+        // The store kept what it could and will never take the rest: log it loudly, count it,
+        // and move on instead of blocking every later reading behind it.
+        metrics.storeRejected.inc();
+        log.error({ err, first: chunk[0], size: chunk.length }, 'store refused part of a batch');
+      }
       end();
       metrics.storeWritten.inc(chunk.length);
     }
