@@ -2,9 +2,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { freePort } from '@gaswatch/shared/testing';
 import { Aedes } from 'aedes';
 
-/** An in-process aedes broker on a free loopback port. */
-export async function startAedes() {
-  const port = await freePort();
+/** An in-process aedes broker on a free loopback port (or the given one, to bring a broker back). */
+export async function startAedes(atPort?: number) {
+  const port = atPort ?? (await freePort());
   const broker = await Aedes.createBroker();
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
