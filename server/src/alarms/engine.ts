@@ -586,11 +586,15 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   /** Keeps an in-order sample for out-of-order replay; drops (folds into the base) what is too old. */
   function remember(rt: DeviceRuntime, rules: RuleSet<unknown>, sample: AlarmSample): void {
     rt.replay.push(sample);
+    trimReplay(rt, rules, sample.ts);
+  }
+
+  function trimReplay(rt: DeviceRuntime, rules: RuleSet<unknown>, newestTs: number): void {
     for (let i = 0; i < 10_000; i++) {
       const first = rt.replay[0];
       if (
         first === undefined ||
-        (rt.replay.length <= REPLAY_MAX_SAMPLES && first.ts >= sample.ts - REPLAY_WINDOW_MS)
+        (rt.replay.length <= REPLAY_MAX_SAMPLES && first.ts >= newestTs - REPLAY_WINDOW_MS)
       )
         break;
       rt.replay.shift();
@@ -644,6 +648,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     rt.replay = samples;
     rt.state = state;
     rt.raisedAt = raisedAt;
+    trimReplay(rt, rules, rt.lastTs);
     const pending = new Map<string, { ts: number; condition: AlarmCondition }>();
     const clearedAt = new Map<string, number>();
     for (const { step } of steps) {
@@ -757,7 +762,14 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       log.warn({ dev: r.dev, ts: r.ts }, 'alarm rules keep changing: reading not evaluated');
       return;
     }
-    if (r.ts <= rt.lastTs && !r.late && !r.clockSuspect && rt.lastTs > r.receivedAt + CLOCK_JUMP_MS) {
+    if (
+      r.ts <= rt.lastTs &&
+      !r.late &&
+      !r.clockSuspect &&
+      rt.lastTs > r.receivedAt + CLOCK_JUMP_MS &&
+      // This reading is on real time (a resend from a clock that is still ahead is not a correction).
+      r.ts <= r.receivedAt + CLOCK_JUMP_MS
+    ) {
       // The rules ran ahead on readings stamped in the future (a gateway clock that was wrong and
       // got corrected): skipping every live reading until real time catches up would mute the
       // device for that long. Rebuild its rule state from the stored readings before this one

@@ -54,4 +54,45 @@ describe('alarm engine: gateway clock errors', () => {
       /reason="clock_jump_reset"} 1/,
     );
   });
+
+  it('a resend from a gateway whose clock runs 2 min ahead is a late reading, not a clock correction', async () => {
+    rig = await makeRig({});
+    const lel = deviceState('combustible', 'plant');
+    const AHEAD = 2 * MIN;
+    const rows = [];
+    for (let i = 0; i <= 60; i++)
+      rows.push(
+        accepted(
+          'gw-c',
+          'lel-c',
+          lel,
+          T0 + AHEAD + i * 10_000,
+          i,
+          { LEL: i === 30 ? 60 : 0 },
+          {
+            receivedAt: T0 + i * 10_000,
+          },
+        ),
+      );
+    const resent = rows[30];
+    await feed(rig.store, rig.bus, rows.slice(0, 30).concat(rows.slice(31, 34)));
+    await rig.engine.idle();
+    expect(rig.engine.list({ dev: 'lel-c' })).toEqual([]);
+    // The stranded reading is resent 40 s later, after three successors (not late by ingest's 60 s).
+    if (resent) await feed(rig.store, rig.bus, [{ ...resent, receivedAt: T0 + 340_000 }]);
+    await feed(rig.store, rig.bus, rows.slice(34));
+    await rig.engine.idle();
+    expect(
+      rig.engine
+        .list({ dev: 'lel-c' })
+        .map((a) => [a.key, a.raisedAt, a.late])
+        .sort(),
+    ).toEqual([
+      ['LEL:high', T0 + AHEAD + 300_000, true],
+      ['LEL:low', T0 + AHEAD + 300_000, true],
+    ]);
+    expect(await rig.registry.getSingleMetricAsString('gaswatch_alarm_readings_skipped_total')).not.toMatch(
+      /reason="clock_jump_reset"/,
+    );
+  });
 });
