@@ -10,12 +10,14 @@ import type { GaswatchConfig } from './config-schema.js';
 
 /**
  * A device's kind from its channels, for a device whose DeviceState has not arrived yet:
- * O2 or H2S → multigas; only combustible channels → combustible; otherwise household CO.
+ * O2 or H2S → multigas; any combustible channel → combustible (its profile also runs the CO
+ * rules, so a combustible detector with a CO channel loses nothing; household CO rules would
+ * ignore its LEL); otherwise household CO.
  */
 export function inferKind(values: Partial<Record<GasId, number>>): DeviceKind {
   const has = (g: GasId) => values[g] !== undefined;
   if (has('O2') || has('H2S')) return 'multigas';
-  if ((has('LEL') || has('CH4') || has('C3H8')) && !has('CO')) return 'combustible';
+  if (has('LEL') || has('CH4') || has('C3H8')) return 'combustible';
   return 'household-co';
 }
 

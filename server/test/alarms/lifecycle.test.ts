@@ -266,4 +266,20 @@ describe('rule selection follows the device state', () => {
     // UL 2034 from the first reading (rebuilt from the store), not from the switch at 10 min.
     expect(((alarms[0]?.raisedAt ?? 0) - T0) / MIN).toBeCloseTo(32.2, 0);
   });
+
+  it('a combustible detector with a CO channel, before its DeviceState, still alarms on LEL', async () => {
+    rig = await makeRig(UL);
+    // gaswatch-lel reports LEL and CO; its retained DeviceState has not arrived (or was lost).
+    await feed(rig.store, rig.bus, [
+      accepted('gw-1', 'lel-12', null, T0, 0, { LEL: 0, CO: 0 }),
+      accepted('gw-1', 'lel-12', null, T0 + 10_000, 1, { LEL: 60, CO: 0 }),
+    ]);
+    await rig.engine.idle();
+    expect(
+      rig.engine
+        .list({ dev: 'lel-12' })
+        .map((a) => a.key)
+        .sort(),
+    ).toEqual(['LEL:high', 'LEL:low']);
+  });
 });
