@@ -3,13 +3,13 @@ import mqtt, { type MqttClient } from 'mqtt';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Precomputed reading payloads: `devices` devices, consecutive seq per device, ts 10 ms apart ending near now. */
+/** Precomputed reading payloads: `devices` devices, consecutive seq per device, ts 1 ms apart from now on (so they arrive as live readings, not replays). */
 export function makeMessages(
   total: number,
   devices: number,
   runId: string,
 ): { topic: string; payload: Buffer }[] {
-  const t0 = Date.now() - 30_000;
+  const t0 = Date.now();
   const out: { topic: string; payload: Buffer }[] = [];
   for (let i = 0; i < total; i++) {
     const d = i % devices;
@@ -18,7 +18,7 @@ export function makeMessages(
       topic: topics.reading(`gw-${runId}`, `dev-${runId}-${d}`),
       payload: encodePayload('reading', {
         v: 1,
-        ts: new Date(t0 + seq * 10).toISOString(),
+        ts: new Date(t0 + seq).toISOString(),
         seq,
         values: { CO: (seq % 400) + 0.5 },
         status: 'ok',
