@@ -17,7 +17,7 @@ import { createExternalBroker } from './broker/external.js';
 import type { Broker } from './broker/types.js';
 import { createBus, type SendCommand } from './bus.js';
 import type { ServerConfig } from './config.js';
-import { HttpError } from './errors.js';
+import { HttpError, StoreError } from './errors.js';
 import { createDeviceRegistry } from './ingest/devices.js';
 import { createDrainer } from './ingest/drainer.js';
 import { createIngest } from './ingest/ingest.js';
@@ -136,6 +136,12 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     if (err instanceof HttpError)
       return reply.code(err.statusCode).send({ error: err.code, message: err.message });
     if (err.validation) return reply.code(400).send({ error: 'bad_request', message: err.message });
+    if (err instanceof StoreError) {
+      request.log.warn({ err: err.message, url: request.url }, 'store unavailable for a request');
+      return reply
+        .code(503)
+        .send({ error: 'store_unavailable', message: 'the store is unreachable; try again shortly' });
+    }
     const status = err.statusCode ?? 500;
     if (status < 500) {
       return reply
