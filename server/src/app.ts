@@ -22,6 +22,7 @@ import { createDeviceRegistry } from './ingest/devices.js';
 import { createDrainer } from './ingest/drainer.js';
 import { createIngest } from './ingest/ingest.js';
 import { createJournal } from './ingest/journal.js';
+import { createRegistryFile } from './ingest/registry-file.js';
 import { createCoreMetrics } from './metrics.js';
 import devicesRoutes from './routes/devices.js';
 import healthRoutes from './routes/health.js';
@@ -104,8 +105,16 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     await broker.publish(topics.cmd(gw), encodePayload('cmd', cmd), { qos: 1, retain: false });
   };
 
+  const registryFile = createRegistryFile({
+    path: join(config.dataDir, 'devices.json'),
+    devices,
+    logger: log,
+  });
+
   await store.start();
   journal.open();
+  registryFile.load();
+  registryFile.start();
   metrics.buffered.set(journal.buffered);
   if (journal.buffered > 0) ingest.seedFromJournal();
   drainer.start();
@@ -127,6 +136,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     await broker.stop();
   });
   app.addHook('onClose', async () => {
+    registryFile.stop();
     await drainer.stop();
     journal.close();
     await store.stop();

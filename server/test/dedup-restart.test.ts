@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   connectClient,
+  getJson,
   metric,
   publishReading,
   reading,
@@ -35,6 +36,12 @@ describe('de-duplication across a server restart', () => {
     await server.close();
 
     server = await startTestServer({}, data.dir);
+    // The registry came back from DATA_DIR before the device spoke again.
+    const { status, body } = await getJson<{ lastReading: { seq: number } }>(
+      `${server.url}/api/devices/co-d`,
+    );
+    expect(status).toBe(200);
+    expect(body.lastReading.seq).toBe(19);
     const announced: number[] = [];
     server.app.bus.on('reading', (e) => {
       if (e.dev === 'co-d') announced.push(e.reading.seq);

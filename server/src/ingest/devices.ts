@@ -44,6 +44,15 @@ export interface DeviceRegistry {
    * restart), so a replay of them is recognised as a duplicate. Does not touch seq tracking.
    */
   seed(gw: string, dev: string, timestamps: Iterable<number>): void;
+  /** What survives a restart: each device's state, last reading and last-seen time, and gateway statuses. */
+  snapshot(): RegistrySnapshot;
+  restore(snapshot: RegistrySnapshot): void;
+}
+
+export interface RegistrySnapshot {
+  v: 1;
+  devices: Pick<DeviceRecord, 'gw' | 'dev' | 'state' | 'lastSeen' | 'lastReading' | 'lastTs'>[];
+  gateways: [string, GatewayStatus][];
 }
 
 export function createDeviceRegistry(): DeviceRegistry {
@@ -110,6 +119,28 @@ export function createDeviceRegistry(): DeviceRegistry {
   };
 
   return {
+    snapshot: () => ({
+      v: 1,
+      devices: [...devices.values()].map(({ gw, dev, state, lastSeen, lastReading, lastTs }) => ({
+        gw,
+        dev,
+        state,
+        lastSeen,
+        lastReading,
+        lastTs,
+      })),
+      gateways: [...gateways],
+    }),
+    restore(snap) {
+      for (const x of snap.devices) {
+        const [d] = ensure(x.gw, x.dev);
+        d.state = x.state;
+        d.lastSeen = x.lastSeen;
+        d.lastReading = x.lastReading;
+        d.lastTs = x.lastTs;
+      }
+      for (const [gw, status] of snap.gateways) gateways.set(gw, status);
+    },
     get: (dev) => devices.get(dev),
     list: () => [...devices.values()].sort((a, b) => a.dev.localeCompare(b.dev)),
     observeReading(gw, dev, reading, ts, now) {
