@@ -46,8 +46,8 @@ const CLOCK_JUMP_MS = 60_000;
  * replaying the device's recent samples with it in place: they are kept this long (event time) ...
  */
 export const REPLAY_WINDOW_MS = 15 * 60_000;
-/** ... and at most this many per device (memory bound: about 200 bytes each). */
-export const REPLAY_MAX_SAMPLES = 1_000;
+/** ... and at most this many per device (bounds memory, ~200 bytes each, and the cost of one replay: 300 steps). */
+export const REPLAY_MAX_SAMPLES = 300;
 
 /** How far back the rule state is rebuilt from stored readings: the 8-h TWA window plus margin. */
 export const DEFAULT_HISTORY_MS = 8 * 3_600_000 + 15 * 60_000;
