@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ALARM_PROFILE_IDS,
   type AlarmCondition,
   type AlarmProfileId,
   type AlarmSample,
@@ -48,6 +49,13 @@ const CLOCK_JUMP_MS = 60_000;
 export const REPLAY_WINDOW_MS = 15 * 60_000;
 /** ... and at most this many per device (bounds memory, ~200 bytes each, and the cost of one replay: 300 steps). */
 export const REPLAY_MAX_SAMPLES = 300;
+
+/** Gases some alarm profile has a rule for (a channel of one of them that a device's profile ignores is reported). */
+const ALARM_GASES: ReadonlySet<GasId> = new Set(
+  ALARM_PROFILE_IDS.flatMap((p) =>
+    createRuleSet(p).conditions.flatMap((c) => (c.gas === undefined ? [] : [c.gas])),
+  ),
+);
 
 /** How far back the rule state is rebuilt from stored readings: the 8-h TWA window plus margin. */
 export const DEFAULT_HISTORY_MS = 8 * 3_600_000 + 15 * 60_000;
@@ -125,6 +133,9 @@ interface DeviceRuntime {
   site: string | null;
   pollIntervalS: number | undefined;
   profile: AlarmProfileId | null;
+  /** Gases the device's rules watch, and channels already reported as not watched (once each). */
+  watched: Set<GasId>;
+  unwatchedWarned: Set<GasId>;
   rules: RuleSet<unknown> | null;
   state: unknown;
   /** Event time of the last sample fed to the rules. */
@@ -484,6 +495,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         lastTs: Number.NEGATIVE_INFINITY,
         warmed: false,
         raisedAt: new Map(),
+        watched: new Set(),
+        unwatchedWarned: new Set(),
         replayBase: undefined,
         replayBaseTs: Number.POSITIVE_INFINITY,
         replayRaisedAt: new Map(),
@@ -518,8 +531,11 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     if (rt.rules !== null) return rt.rules;
     const kind = rt.kind ?? inferKind(values);
     const sel = selectRules(config, rt.dev, kind, rt.site);
-    rt.rules = createRuleSet(sel.profile, sel.options) as RuleSet<unknown>;
+    const rules = createRuleSet(sel.profile, sel.options);
+    rt.rules = rules as RuleSet<unknown>;
     rt.profile = sel.profile;
+    rt.watched = new Set(rules.conditions.flatMap((c) => (c.gas === undefined ? [] : [c.gas])));
+    rt.unwatchedWarned.clear();
     rt.state = rt.rules.initial();
     log.debug({ dev: rt.dev, kind, profile: sel.profile }, 'alarm rules selected');
     return rt.rules;
@@ -566,6 +582,21 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     resetReplay(rt);
     if (rows.length > 0)
       log.info({ dev: rt.dev, readings: rows.length }, 'alarm rule state rebuilt from stored readings');
+  }
+
+  /**
+   * A gas channel the device's rules do not watch (a combustible channel on a device run as
+   * household CO, say) would be silently ignored: say so once per device and gas.
+   */
+  function warnUnwatched(rt: DeviceRuntime, values: Partial<Record<GasId, number>>): void {
+    for (const gas of Object.keys(values) as GasId[]) {
+      if (rt.watched.has(gas) || rt.unwatchedWarned.has(gas) || !ALARM_GASES.has(gas)) continue;
+      rt.unwatchedWarned.add(gas);
+      log.warn(
+        { dev: rt.dev, gas, profile: rt.profile, kind: rt.kind },
+        `${rt.dev} reports ${gas} but its alarm profile ${rt.profile} has no rule for it: ${gas} raises no alarm on the server (check the device kind or its profile override)`,
+      );
+    }
   }
 
   /** The replay buffer starts at the current rule state (after a rebuild). */
@@ -789,6 +820,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         return;
       }
     }
+    warnUnwatched(rt, r.reading.values);
     const sample: AlarmSample = {
       ts: r.ts,
       values: r.reading.values,

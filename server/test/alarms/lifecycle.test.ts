@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmError } from '../../src/alarms/errors.js';
 import type { AlarmTransition } from '../../src/bus.js';
@@ -281,5 +282,23 @@ describe('rule selection follows the device state', () => {
         .map((a) => a.key)
         .sort(),
     ).toEqual(['LEL:high', 'LEL:low']);
+  });
+
+  it('a gas channel the profile has no rule for is reported once (never silently ignored)', async () => {
+    const lines: { msg: string; gas?: string; dev?: string }[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      { write: (l: string) => lines.push(JSON.parse(l) as { msg: string; gas?: string }) },
+    );
+    rig = await makeRig(UL, { logger });
+    // A combustible detector run as household CO (wrong kind): its LEL has no rule there.
+    await feed(rig.store, rig.bus, [
+      accepted('gw-1', 'co-13', home, T0, 0, { CO: 0, LEL: 30, CO2: 400 }),
+      accepted('gw-1', 'co-13', home, T0 + 10_000, 1, { CO: 0, LEL: 30 }),
+    ]);
+    await rig.engine.idle();
+    const unwatched = lines.filter((l) => l.msg.includes('has no rule for it'));
+    expect(unwatched.map((l) => [l.dev, l.gas])).toEqual([['co-13', 'LEL']]);
+    expect(unwatched[0]?.msg).toMatch(/co-13 reports LEL but its alarm profile ul2034 has no rule for it/);
   });
 });
