@@ -11,6 +11,30 @@ export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/** At most this much of a receiver's answer is read (and thrown away). */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * Reads the answer so the connection can be reused, but never more than MAX_ANSWER_BYTES: a
+ * receiver gone wrong that streams a huge body is cut off rather than buffered in memory.
+ */
+async function drain(res: Response): Promise<void> {
+  const reader = res.body?.getReader();
+  if (reader === undefined) return;
+  let read = 0;
+  try {
+    for (let i = 0; i < 100_000; i++) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+      if (read > MAX_ANSWER_BYTES) break;
+    }
+    await reader.cancel();
+  } catch {
+    // The answer's status is what counts; a broken body changes nothing.
+  }
+}
+
 export interface WebhookChannelOptions {
   name: string;
   config: WebhookChannelConfig;
@@ -57,8 +81,7 @@ export function createWebhookChannel(opts: WebhookChannelOptions): NotificationC
       body,
       signal: AbortSignal.timeout(config.timeoutMs),
     });
-    // Drain so the connection is reused.
-    await res.arrayBuffer().catch(() => undefined);
+    await drain(res);
     if (!res.ok) throw new NotifyError('webhook_failed', `HTTP ${res.status}`, 0, res.status);
   }
 

@@ -238,4 +238,40 @@ describe('webhook channel', () => {
     });
     expect(receiver.received).toHaveLength(1);
   });
+
+  it('does not buffer a huge answer: the body is read up to 64 KiB, then the connection is dropped', async () => {
+    const { createServer } = await import('node:http');
+    let finished = false;
+    let closed = false;
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.on('finish', () => (finished = true));
+        res.on('close', () => (closed = true));
+        // 256 MiB, written as fast as the client takes it: a receiver gone wrong.
+        let left = 4096;
+        const pump = () => {
+          while (left > 0 && !res.destroyed) {
+            left--;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          if (left === 0) res.end();
+        };
+        pump();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    try {
+      await channel(`http://127.0.0.1:${port}/hook`, { retries: 0, timeoutMs: 60_000 }).send(notification);
+      await waitFor(() => closed, 'the receiver sees the connection dropped', 20_000);
+      expect(finished).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
