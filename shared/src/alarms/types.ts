@@ -25,8 +25,8 @@ export interface AlarmSample {
   faults?: string[];
   /**
    * Per-channel quality. A 'bad' value (e.g. over range) is fail-safe: a condition takes it in only
-   * when it is on the alarm side of its set point (it may raise or hold, never clear or lower a
-   * dose); otherwise it is treated as missing.
+   * when it is on the alarm side of its set point (it may raise or hold, never clear, never pull
+   * a dose below its set point); otherwise it is treated as missing.
    */
   quality?: Partial<Record<GasId, 'good' | 'bad' | 'uncertain'>>;
   /**
