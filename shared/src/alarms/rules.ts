@@ -497,6 +497,7 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
       const m = def.measure;
       let value: number | undefined;
       let restart = false;
+      let badNow = false;
       switch (m.kind) {
         case 'fault':
           value =
@@ -525,6 +526,7 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
             const f = m.kind === 'dose' ? 1 : m.factor;
             if (!compare(def.spec.op, c * f, def.spec.setPoint)) continue;
             takenBad.add(m.gas);
+            badNow = true;
           }
           const prevTs = state.lastGasTs[m.gas];
           restart = prevTs === undefined || ts - prevTs > maxGapMs;
@@ -545,6 +547,9 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
         }
       }
       const ths = thresholds[def.key] ?? THRESHOLD_IDLE;
+      // A dose or window mean can fall at a sample whose own (bad, high) value has not counted
+      // yet (it is held from its time on): a doubtful over-range sample never clears an alarm.
+      if (ths.active && badNow) continue;
       const r = thresholdStep(ths, value, ts, def.spec, restart);
       if (r.state !== ths) thresholds[def.key] = r.state;
       if (r.change === 'raised') {

@@ -67,4 +67,53 @@ describe("a channel marked 'bad' (over range): fail safe", () => {
       '30 cleared LEL:high',
     ]);
   });
+
+  it('a window mean that falls at the very sample that reads over range does not clear (CO STEL)', () => {
+    // CO 60 ppm (68.7 mg/m³) for 10 min, then clean air: the 15-min mean falls below the clear
+    // level (27 mg/m³) between 19 and 20 min. At 20 min the detector reads over range (bad).
+    const rows: AlarmSample[] = [];
+    for (let m = 0; m <= 25; m++) {
+      const s = m * 60;
+      rows.push(m === 20 ? bad(s, 'CO', 1000) : good(s, 'CO', m < 10 ? 60 : 0));
+    }
+    const { events } = feed(createRuleSet('confined-space'), rows);
+    const stel = brief(events).filter((e) => e.endsWith('CO:stel'));
+    // Raised at 7 min (mean 68.7·7/15 = 32.1 mg/m³ ≥ 30); never cleared: the held 1000 ppm keeps it up.
+    expect(stel).toEqual(['420 raised CO:stel']);
+  });
+
+  it.each(['ul2034', 'en50291', 'combustible', 'confined-space'] as const)(
+    '%s: over 5 000 seeded random samples, no gas alarm ever clears on a sample whose value for that gas is bad',
+    (profile) => {
+      let seed = 12345;
+      const rnd = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
+      const rs = createRuleSet(profile);
+      let state = rs.initial();
+      const gases: GasId[] = ['CO', 'O2', 'LEL', 'H2S'];
+      const scale: Record<string, number> = { CO: 200, O2: 30, LEL: 100, H2S: 40 };
+      let clears = 0;
+      for (let i = 0; i < 5_000; i++) {
+        const values: Partial<Record<GasId, number>> = {};
+        const quality: Partial<Record<GasId, 'bad'>> = {};
+        // Alternating stretches of high and low levels, so alarms rise and end.
+        const level = Math.floor(i / 1000) % 2 === 0 ? 1 : 0.05;
+        for (const g of gases) {
+          values[g] = Math.round(rnd() * (scale[g] ?? 1) * (g === 'O2' ? 1 : level) * 10) / 10;
+          if (rnd() < 0.3) quality[g] = 'bad';
+        }
+        const step = rs.step(state, { ts: T0 + i * 10_000, values, quality, status: 'ok' });
+        for (const e of step.events) {
+          const gas = e.condition.gas;
+          if (e.type !== 'cleared' || gas === undefined) continue;
+          clears++;
+          expect(quality[gas]).toBeUndefined();
+        }
+        state = step.state;
+      }
+      expect(clears).toBeGreaterThan(0);
+    },
+  );
 });
