@@ -93,9 +93,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     batchSize: config.ingest.batchSize,
     store,
   });
-  const onMessage = (topic: string, payload: Buffer, done: (err: Error | null) => void) => {
+  const onMessage = (topic: string, payload: Buffer, done: (err: Error | null) => void) =>
     ingest.handle(topic, payload, (err) => done(err));
-  };
   const broker: Broker =
     config.mqtt.kind === 'external'
       ? createExternalBroker({ url: config.mqtt.url, clientId: config.mqtt.clientId, logger: log, onMessage })

@@ -31,7 +31,7 @@ export function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Broker {
     async start() {
       aedes = await Aedes.createBroker({
         authorizePublish: (client, packet, done) => {
-          opts.onMessage(packet.topic, packet.payload as Buffer, (err) => {
+          void opts.onMessage(packet.topic, packet.payload as Buffer, (err) => {
             if (err) log.warn({ err, client: client?.id, topic: packet.topic }, 'publish refused');
             done(err);
           });

@@ -47,9 +47,10 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
     if (entry.generation === generation && client?.connected) rawSend?.(entry.puback);
   };
 
-  const deliver = (topic: string, payload: Buffer, onDurable: () => void) => {
-    if (stopping) return; // never acknowledged: the broker redelivers to the next session
-    opts.onMessage(topic, payload, (err) => {
+  /** Returns true when the outcome comes later than this tick (see OnMessage). */
+  const deliver = (topic: string, payload: Buffer, onDurable: () => void): boolean => {
+    if (stopping) return true; // never acknowledged: the broker redelivers to the next session
+    return opts.onMessage(topic, payload, (err) => {
       if (!err) return onDurable();
       if (err instanceof BufferFullError) {
         // Back-pressure: the PUBACK stays held; the broker stops sending once its window is full.
@@ -105,8 +106,23 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
         }
         const entry: Held = { durable: false, puback: null, generation };
         held.set(id, entry);
-        deliver(packet.topic, payload, () => releaseWhenDurable(id, entry));
-        callback();
+        let later = false;
+        let continued = false;
+        const onDurable = () => {
+          releaseWhenDurable(id, entry);
+          if (later && !continued) {
+            continued = true;
+            callback();
+          }
+        };
+        later = deliver(packet.topic, payload, onDurable);
+        // Normally go on at once (the PUBACK waits in `held`). When this reading waits for a
+        // store lookup, stop the pipeline until it is done: a long pause with many held PUBACKs
+        // made Mosquitto deliver some messages out of order (seen in test/order… with InfluxDB).
+        if (!later || entry.durable) {
+          continued = true;
+          callback();
+        }
       };
       c.on('close', () => {
         // PUBACKs held for a closed connection are void: the broker redelivers those messages.

@@ -14,5 +14,8 @@ export interface Broker {
   publish(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
 }
 
-/** Called for every message; `done(null)` means it is handled durably and may be acknowledged. */
-export type OnMessage = (topic: string, payload: Buffer, done: (err: Error | null) => void) => void;
+/**
+ * Called for every message; `done(null)` means it is handled durably and may be acknowledged.
+ * Returns true when `done` will come later than the current tick (a store lookup is pending).
+ */
+export type OnMessage = (topic: string, payload: Buffer, done: (err: Error | null) => void) => boolean;

@@ -154,7 +154,8 @@ export function createIngest(opts: IngestOptions) {
       });
   };
 
-  const onReading = (gw: string, dev: string, reading: PayloadOf<'reading'>, done: IngestDone) => {
+  /** Returns true when the reading waits for a store lookup (done comes later than this tick). */
+  const onReading = (gw: string, dev: string, reading: PayloadOf<'reading'>, done: IngestDone): boolean => {
     if (!seeded.has(dev)) {
       let queue = seeding.get(dev);
       if (!queue) {
@@ -163,9 +164,10 @@ export function createIngest(opts: IngestOptions) {
         seed(gw, dev);
       }
       queue.push(() => onSeededReading(gw, dev, reading, done));
-      return;
+      return true;
     }
     onSeededReading(gw, dev, reading, done);
+    return false;
   };
 
   const onSeededReading = (gw: string, dev: string, reading: PayloadOf<'reading'>, done: IngestDone) => {
@@ -224,8 +226,12 @@ export function createIngest(opts: IngestOptions) {
       }
       return n;
     },
-    /** Handles one MQTT message; `done` is called when the broker may acknowledge it. */
-    handle(topic: string, payload: Uint8Array | string, done: IngestDone): void {
+    /**
+     * Handles one MQTT message; `done` is called when the broker may acknowledge it: within this
+     * tick (after the group commit), or later when this returns true (the device's first reading
+     * after a start waits for the store lookup) — a pipelining caller should then wait for it.
+     */
+    handle(topic: string, payload: Uint8Array | string, done: IngestDone): boolean {
       let decoded: DecodeResult;
       try {
         decoded = decodeMessage(topic, payload);
@@ -233,12 +239,12 @@ export function createIngest(opts: IngestOptions) {
         // decodeMessage promises not to throw; if it ever does, the message is still just rejected.
         reject('decode_error', topic, (err as Error).message);
         done(null, 'rejected');
-        return;
+        return false;
       }
       if (!decoded.ok) {
         reject(decoded.reason, topic, decoded.message);
         done(null, 'rejected');
-        return;
+        return false;
       }
       const a = decoded.address;
       let counter = messagesByKind.get(a.kind);
@@ -249,8 +255,7 @@ export function createIngest(opts: IngestOptions) {
       counter.inc();
       switch (a.kind) {
         case 'reading':
-          onReading(a.gw, a.dev, decoded.payload as PayloadOf<'reading'>, done);
-          return;
+          return onReading(a.gw, a.dev, decoded.payload as PayloadOf<'reading'>, done);
         case 'state': {
           const state = decoded.payload as PayloadOf<'state'>;
           const device = devices.observeState(a.gw, a.dev, state);
@@ -274,9 +279,10 @@ export function createIngest(opts: IngestOptions) {
         case 'cmd':
           // Our own commands (or another server's) to gateways: nothing to ingest.
           done(null, 'ignored');
-          return;
+          return false;
       }
       done(null, 'accepted');
+      return false;
     },
   };
 }
