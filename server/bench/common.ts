@@ -81,7 +81,7 @@ export async function nullSubscriber(url: string, expected: number, runId: strin
     n++;
     if (n === expected) resolveDone(performance.now());
   });
-  return { done, close: () => c.endAsync() };
+  return { done, count: () => n, close: () => c.endAsync() };
 }
 
 export async function metricValue(baseUrl: string, name: string): Promise<number> {

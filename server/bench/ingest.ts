@@ -11,10 +11,30 @@ const DEVICES = 32;
 const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 const RELAY = new URL('./aedes-relay.ts', import.meta.url).pathname;
 
+/**
+ * Warm-up, not timed, the same on both sides: each device's first reading (the server looks up
+ * what the store already holds for a device it has not seen since its start, and the alarm engine
+ * rebuilds its rule state; a one-off per device, not the sustained rate SPEC §8 is about).
+ */
+function split(runId: string) {
+  const all = makeMessages(DEVICES + TOTAL, DEVICES, runId);
+  return { warm: all.slice(0, DEVICES), timed: all.slice(DEVICES) };
+}
+
+async function waitUntil(what: string, ok: () => Promise<boolean> | boolean) {
+  for (let i = 0; i < 600; i++) {
+    if (await ok()) return;
+    await sleep(50);
+  }
+  throw new Error(`warm-up: ${what} not reached within 30 s`);
+}
+
 async function relay(url: string, runId: string) {
-  const messages = makeMessages(TOTAL, DEVICES, runId);
-  const sink = await nullSubscriber(url, TOTAL, runId);
-  const { start } = await publishAll(url, messages, CLIENTS, WINDOW, runId);
+  const { warm, timed } = split(runId);
+  const sink = await nullSubscriber(url, DEVICES + TOTAL, runId);
+  await publishAll(url, warm, CLIENTS, WINDOW, `${runId}w`);
+  await waitUntil('warm-up readings relayed', () => sink.count() >= DEVICES);
+  const { start } = await publishAll(url, timed, CLIENTS, WINDOW, runId);
   const end = await sink.done;
   await sink.close();
   return TOTAL / ((end - start) / 1000);
@@ -30,9 +50,14 @@ async function throughServer(env: Record<string, string>, brokerUrl: string | nu
     const url = m[1] as string;
     const mqttUrl = brokerUrl ?? (m[2] as string);
     await sleep(500);
-    const messages = makeMessages(TOTAL, DEVICES, runId);
+    const { warm, timed } = split(runId);
+    await publishAll(mqttUrl, warm, CLIENTS, WINDOW, `${runId}w`);
+    await waitUntil(
+      'warm-up readings stored',
+      async () => (await metricValue(url, 'gaswatch_store_readings_written_total')) >= DEVICES,
+    );
     const before = await metricValue(url, 'gaswatch_store_readings_written_total');
-    const { start, ackedAt } = await publishAll(mqttUrl, messages, CLIENTS, WINDOW, runId);
+    const { start, ackedAt } = await publishAll(mqttUrl, timed, CLIENTS, WINDOW, runId);
     const deadline = Date.now() + 120_000;
     let storedAt = 0;
     while (Date.now() < deadline) {
@@ -40,7 +65,7 @@ async function throughServer(env: Record<string, string>, brokerUrl: string | nu
         storedAt = performance.now();
         break;
       }
-      await sleep(100);
+      await sleep(20); // polled only after the publishers are done: no load while they publish
     }
     if (!storedAt) throw new Error('not all readings reached the store within 120 s');
     return { stored: TOTAL / ((storedAt - start) / 1000), acked: TOTAL / ((ackedAt - start) / 1000) };
@@ -129,7 +154,7 @@ await influxd.stop();
 
 process.stdout.write(
   `${table(
-    `Ingest: ${TOTAL} QoS 1 readings, ${CLIENTS} publishers × ${WINDOW} in flight, ${DEVICES} devices; median of ${ROUNDS} alternating rounds (\`npm run bench -w @gaswatch/server\`)`,
+    `Ingest: ${TOTAL} QoS 1 readings (after an untimed warm-up of one per device), ${CLIENTS} publishers × ${WINDOW} in flight, ${DEVICES} devices; median of ${ROUNDS} alternating rounds (\`npm run bench -w @gaswatch/server\`)`,
     [
       'broker, store',
       'relay to null subscriber msg/s',
