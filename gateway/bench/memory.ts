@@ -1,0 +1,118 @@
+/**
+ * Where the gateway's memory goes: `node --import tsx bench/memory.ts [seconds]`.
+ * Runs the bundle (scripts/build.mjs) polling 32 simulated Modbus TCP detectors at 1 s under
+ * several node flag sets and prints, per variant, max VmRSS and the last process.memoryUsage()
+ * breakdown (V8 heap used/total, external, array buffers) plus the anonymous vs file-backed RSS
+ * from /proc/PID/status.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startMosquitto, startProcess, startTsNode, waitFor } from '@gaswatch/shared/testing';
+import { stringify } from 'yaml';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const seconds = Number(process.argv[2] ?? 20);
+const out = join(here, '..', '.bench-build');
+execFileSync(process.execPath, [join(here, '..', 'scripts', 'build.mjs'), out], { stdio: 'ignore' });
+const bundle = join(out, 'src', 'main.js');
+
+function status(pid: number): Record<string, number> {
+  const r: Record<string, number> = {};
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const m = line.match(/^(VmRSS|RssAnon|RssFile|Threads):\s+(\d+)/);
+    if (m) r[m[1]!] = Number(m[2]);
+  }
+  return r;
+}
+
+const variants: [string, string[], Record<string, string>][] = [
+  ['node', [], {}],
+  ['semi=1', ['--max-semi-space-size=1'], {}],
+  ['semi=1 lite', ['--max-semi-space-size=1', '--lite-mode'], {}],
+  ['semi=1 lite arenas=2', ['--max-semi-space-size=1', '--lite-mode'], { MALLOC_ARENA_MAX: '2' }],
+  [
+    'semi=1 lite arenas=2 uvpool=2',
+    ['--max-semi-space-size=1', '--lite-mode'],
+    { MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '2' },
+  ],
+  [
+    'semi=1 arenas=2 uvpool=2 old=32',
+    ['--max-semi-space-size=1', '--max-old-space-size=32'],
+    { MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '2' },
+  ],
+];
+if (process.argv.includes('--idle')) variants.length = 0;
+
+const broker = await startMosquitto();
+const sim = startTsNode(join(here, 'sim-process.ts'), ['tcp', '32', String(await freePort())]);
+const port = Number((await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1]);
+const rows: string[] = [];
+for (const [name, flags, env] of variants) {
+  const tmp = join('/tmp', `gw-mem-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const cfg = {
+    gatewayId: 'gw-mem',
+    uplink: { url: broker.url },
+    outbox: { dir: join(tmp, 'outbox') },
+    logLevel: 'warn',
+    buses: [0, 1, 2, 3].map((b) => ({
+      id: `tcp-${b}`,
+      type: 'modbus-tcp',
+      host: '127.0.0.1',
+      port,
+      devices: Array.from({ length: 8 }, (_, i) => ({
+        id: `co${b * 8 + i + 1}`,
+        unit: b * 8 + i + 1,
+        profile: 'gaswatch-co',
+        pollIntervalS: 1,
+        site: 'bench',
+        location: `room-${b * 8 + i + 1}`,
+      })),
+    })),
+  };
+  writeFileSync(join(tmp, 'gw.yaml'), stringify(cfg));
+  const gw = startProcess(
+    process.execPath,
+    [...flags, '--import', join(here, 'mem-probe.mjs'), bundle, '--config', join(tmp, 'gw.yaml')],
+    { env: { ...process.env, ...env } },
+  );
+  let last: Record<string, number> = {};
+  let maxRss = 0;
+  let probe: Record<string, number> = {};
+  const t0 = Date.now();
+  await waitFor(
+    () => {
+      if (Date.now() - t0 >= seconds * 1000) return true;
+      last = status(gw.pid);
+      maxRss = Math.max(maxRss, last.VmRSS ?? 0);
+      const lines: string[] = gw.output().split('\n').filter((l) => l.includes('memProbe'));
+      const l = lines.at(-1);
+      if (l) probe = JSON.parse(l).memProbe;
+      return false;
+    },
+    'sampling',
+    seconds * 1000 + 5000,
+    250,
+  );
+  if (!probe.rss) console.error(gw.output().slice(-3000));
+  await gw.stop();
+  rmSync(tmp, { recursive: true, force: true });
+  const mb = (n: number | undefined) => ((n ?? 0) / 1024 / 1024).toFixed(1);
+  const kb = (n: number | undefined) => ((n ?? 0) / 1024).toFixed(1);
+  rows.push(
+    `| ${name} ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} | ${kb(maxRss)} | ${kb(last.RssAnon)} | ${kb(last.RssFile)} | ${mb(probe.heapUsed)} / ${mb(probe.heapTotal)} | ${mb(probe.external)} | ${mb(probe.arrayBuffers)} | ${last.Threads} |`,
+  );
+  console.error(rows.at(-1));
+}
+await sim.stop();
+await broker.stop();
+console.log(`
+## gateway memory breakdown (\`node --import tsx bench/memory.ts ${seconds}\`), bundle, 32 TCP detectors at 1 s, ${seconds} s each
+
+| variant | max RSS MB | last anon RSS MB | last file RSS MB | V8 heap used / total MB | external MB | array buffers MB | threads |
+|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+`);
