@@ -152,6 +152,8 @@ interface DeviceRuntime {
   replayRaisedAt: Map<string, number>;
   replay: AlarmSample[];
   queue: Promise<void>;
+  /** Readings of this device waiting in `queue` (0: the next one may take the synchronous path). */
+  queued: number;
   /** Wall clock of the last reading (offline detection). */
   lastSeenWall: number;
 }
@@ -502,6 +504,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         replayRaisedAt: new Map(),
         replay: [],
         queue: Promise.resolve(),
+        queued: 0,
         lastSeenWall: clock(),
       };
       devices.set(dev, rt);
@@ -793,14 +796,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       log.warn({ dev: r.dev, ts: r.ts }, 'alarm rules keep changing: reading not evaluated');
       return;
     }
-    if (
-      r.ts <= rt.lastTs &&
-      !r.late &&
-      !r.clockSuspect &&
-      rt.lastTs > r.receivedAt + CLOCK_JUMP_MS &&
-      // This reading is on real time (a resend from a clock that is still ahead is not a correction).
-      r.ts <= r.receivedAt + CLOCK_JUMP_MS
-    ) {
+    if (clockJumped(rt, r)) {
       // The rules ran ahead on readings stamped in the future (a gateway clock that was wrong and
       // got corrected): skipping every live reading until real time catches up would mute the
       // device for that long. Rebuild its rule state from the stored readings before this one
@@ -820,6 +816,26 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         return;
       }
     }
+    evaluate(rt, rules, r);
+  }
+
+  /**
+   * The rules ran ahead on readings stamped in the future (a gateway clock that was wrong and got
+   * corrected) and this reading is back on real time.
+   */
+  function clockJumped(rt: DeviceRuntime, r: ReadingAccepted): boolean {
+    return (
+      r.ts <= rt.lastTs &&
+      !r.late &&
+      !r.clockSuspect &&
+      rt.lastTs > r.receivedAt + CLOCK_JUMP_MS &&
+      // This reading is on real time (a resend from a clock that is still ahead is not a correction).
+      r.ts <= r.receivedAt + CLOCK_JUMP_MS
+    );
+  }
+
+  /** Feeds one reading to the device's (warmed, current) rules and reconciles its alarms. */
+  function evaluate(rt: DeviceRuntime, rules: RuleSet<unknown>, r: ReadingAccepted): void {
     warnUnwatched(rt, r.reading.values);
     const sample: AlarmSample = {
       ts: r.ts,
@@ -929,18 +945,64 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     const rt = runtimeFor(r.gw, r.dev, r.device.state);
     rt.lastSeenWall = Math.max(rt.lastSeenWall, r.receivedAt);
     inQueue++;
+    if (loaded && rt.queued === 0 && rt.warmed && rt.rules !== null) {
+      // The common case (rules loaded and warmed, nothing of this device waiting): evaluated in one
+      // microtask per ingest batch, in arrival order, without a promise chain per reading.
+      fast.push(r);
+      if (fast.length === 1) queueMicrotask(runFast);
+      return;
+    }
+    // Readings already waiting for the synchronous path go first (order per device holds).
+    if (fast.length > 0) runFast();
+    enqueue(rt, r);
+  });
+
+  /** Readings taking the synchronous path, evaluated after the current tick's bus events. */
+  let fast: ReadingAccepted[] = [];
+  function runFast(): void {
+    const batch = fast;
+    fast = [];
+    for (const r of batch) {
+      const rt = devices.get(r.dev);
+      const rules = rt?.rules ?? null;
+      // Something changed since (new rules, a reading of this device went the slow way, a clock jump
+      // that needs a rebuild from the store): keep the order through the device's queue.
+      if (rt === undefined || rules === null || !rt.warmed || rt.queued > 0 || clockJumped(rt, r)) {
+        if (rt === undefined) inQueue--;
+        else enqueue(rt, r);
+        continue;
+      }
+      try {
+        clearOffline(r);
+        evaluate(rt, rules, r);
+      } catch (err) {
+        log.error({ err, dev: r.dev }, 'alarm evaluation failed');
+      } finally {
+        inQueue--;
+      }
+    }
+  }
+
+  function clearOffline(r: ReadingAccepted): void {
+    const off = openAlarm(r.dev, OFFLINE_KEY);
+    if (off !== undefined && conditionOn(off)) clear(off, r.receivedAt);
+  }
+
+  /** The general path: the device's readings in order, after the alarm state is loaded and warmed. */
+  function enqueue(rt: DeviceRuntime, r: ReadingAccepted): void {
+    rt.queued++;
     rt.queue = rt.queue
       .then(async () => {
         if (!loaded) await whenLoaded;
-        const off = openAlarm(r.dev, OFFLINE_KEY);
-        if (off !== undefined && conditionOn(off)) clear(off, r.receivedAt);
+        clearOffline(r);
         return processReading(r);
       })
       .catch((err: unknown) => log.error({ err, dev: r.dev }, 'alarm evaluation failed'))
       .finally(() => {
+        rt.queued--;
         inQueue--;
       });
-  });
+  }
 
   const onDeviceState = guarded('deviceState', (e: { gw: string; dev: string; state: DeviceState }) => {
     if (!running) return;
