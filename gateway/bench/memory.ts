@@ -31,17 +31,9 @@ const variants: [string, string[], Record<string, string>][] = [
   ['node', [], {}],
   ['semi=1', ['--max-semi-space-size=1'], {}],
   ['semi=1 lite', ['--max-semi-space-size=1', '--lite-mode'], {}],
+  ['semi=1 jitless', ['--max-semi-space-size=1', '--jitless'], {}],
+  ['semi=1 lite old=16', ['--max-semi-space-size=1', '--lite-mode', '--max-old-space-size=16'], {}],
   ['semi=1 lite arenas=2', ['--max-semi-space-size=1', '--lite-mode'], { MALLOC_ARENA_MAX: '2' }],
-  [
-    'semi=1 lite arenas=2 uvpool=2',
-    ['--max-semi-space-size=1', '--lite-mode'],
-    { MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '2' },
-  ],
-  [
-    'semi=1 arenas=2 uvpool=2 old=32',
-    ['--max-semi-space-size=1', '--max-old-space-size=32'],
-    { MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '2' },
-  ],
 ];
 if (process.argv.includes('--idle')) variants.length = 0;
 
@@ -88,7 +80,10 @@ for (const [name, flags, env] of variants) {
       if (Date.now() - t0 >= seconds * 1000) return true;
       last = status(gw.pid);
       maxRss = Math.max(maxRss, last.VmRSS ?? 0);
-      const lines: string[] = gw.output().split('\n').filter((l) => l.includes('memProbe'));
+      const lines: string[] = gw
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('memProbe'));
       const l = lines.at(-1);
       if (l) probe = JSON.parse(l).memProbe;
       return false;
@@ -103,7 +98,11 @@ for (const [name, flags, env] of variants) {
   const mb = (n: number | undefined) => ((n ?? 0) / 1024 / 1024).toFixed(1);
   const kb = (n: number | undefined) => ((n ?? 0) / 1024).toFixed(1);
   rows.push(
-    `| ${name} ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} | ${kb(maxRss)} | ${kb(last.RssAnon)} | ${kb(last.RssFile)} | ${mb(probe.heapUsed)} / ${mb(probe.heapTotal)} | ${mb(probe.external)} | ${mb(probe.arrayBuffers)} | ${last.Threads} |`,
+    `| ${name} ${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(
+        ' ',
+      )} | ${kb(maxRss)} | ${kb(last.RssAnon)} | ${kb(last.RssFile)} | ${mb(probe.heapUsed)} / ${mb(probe.heapTotal)} | ${mb(probe.external)} | ${mb(probe.arrayBuffers)} | ${last.Threads} |`,
   );
   console.error(rows.at(-1));
 }

@@ -52,6 +52,9 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
     clean: true,
     keepalive: u.keepaliveS,
     reconnectPeriod: u.reconnectMs,
+    // mqtt-packet's number cache pre-builds 65 536 two-byte Buffers on the first publish: 6.3 MB
+    // of V8 heap (a third of the gateway's) to save one 2-byte allocation per packet id.
+    writeCache: false,
     connectTimeout: 10_000,
     queueQoSZero: false,
     will: {
