@@ -5,7 +5,7 @@
  *     registers per poll, as a fraction of the wire limit computed from the frame sizes.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -41,37 +41,21 @@ interface RssResult {
   seconds: number;
 }
 
-/** Bundles the gateway with esbuild (already installed with tsx) so it runs on plain node. */
+/** Builds the production bundle exactly as `npm run build` does, into .bench-build/. */
 function buildBundle(): string {
   const out = join(here, '..', '.bench-build');
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(join(out, 'src'), { recursive: true });
-  // The bundle finds the built-in profiles and package.json where the sources would.
-  symlinkSync(join(here, '..', '..', 'shared', 'profiles'), join(out, 'profiles'));
-  copyFileSync(join(here, '..', 'package.json'), join(out, 'package.json'));
-  const external = [
-    'classic-level',
-    'serialport',
-    'modbus-serial',
-    'mqtt',
-    'pino',
-    'pino-pretty',
-    'close-with-grace',
-    'yaml',
-    'zod',
-  ];
-  execFileSync(join(here, '..', '..', 'node_modules', '.bin', 'esbuild'), [
-    join(here, '..', 'src', 'main.ts'),
-    '--bundle',
-    '--platform=node',
-    '--format=esm',
-    // Separate chunks keep the drivers' dynamic imports lazy (serialport is loaded only with a serial bus).
-    '--splitting',
-    `--outdir=${join(out, 'src')}`,
-    '--log-level=warning',
-    ...external.map((e) => `--external:${e}`),
-  ]);
+  execFileSync(process.execPath, [join(here, '..', 'scripts', 'build.mjs'), out], { stdio: 'ignore' });
   return join(out, 'src', 'main.js');
+}
+
+/** The node flags the systemd unit (and the Dockerfile, checked by test/bundle.test.ts) ships with. */
+function shippedFlags(): string[] {
+  const unit = readFileSync(join(here, '..', '..', 'docs', 'deploy', 'gaswatch-gateway.service'), 'utf8');
+  const exec = unit.match(/^ExecStart=(.*)$/m)?.[1]?.split(/\s+/) ?? [];
+  return exec.slice(
+    1,
+    exec.findIndex((a) => a.endsWith('dist/src/main.js')),
+  );
 }
 
 async function benchRss(mode: string, command: string[]): Promise<RssResult> {
@@ -187,14 +171,13 @@ if (process.argv.includes('--rtu-only')) {
   process.exit(0);
 }
 const bundle = buildBundle();
+const flags = shippedFlags();
 const rssRuns = [
-  await benchRss('as shipped: bin through tsx', [join(here, '..', 'bin', 'gaswatch-gateway.js')]),
-  await benchRss('esbuild bundle, plain node', [bundle]),
-  await benchRss('esbuild bundle, node --max-semi-space-size=1 --lite-mode', [
-    '--max-semi-space-size=1',
-    '--lite-mode',
-    bundle,
+  await benchRss(`as shipped: bundle, node ${flags.join(' ')}`, [...flags, bundle]),
+  await benchRss('development: bin through tsx from source', [
+    join(here, '..', 'bin', 'gaswatch-gateway.js'),
   ]),
+  await benchRss('bundle, node without flags', [bundle]),
 ];
 if (!process.argv.includes('--keep-build'))
   rmSync(join(here, '..', '.bench-build'), { recursive: true, force: true });
