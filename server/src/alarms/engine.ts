@@ -49,6 +49,11 @@ const CLOCK_JUMP_MS = 60_000;
 export const REPLAY_WINDOW_MS = 15 * 60_000;
 /** ... and at most this many per device (bounds memory, ~200 bytes each, and the cost of one replay: 300 steps). */
 export const REPLAY_MAX_SAMPLES = 300;
+/**
+ * The rule state after every this-many kept samples is kept too, so samples leaving the replay
+ * buffer are folded into its base without being stepped through the rules a second time.
+ */
+const REPLAY_CHECKPOINT_EVERY = 32;
 
 /** Gases some alarm profile has a rule for (a channel of one of them that a device's profile ignores is reported). */
 const ALARM_GASES: ReadonlySet<GasId> = new Set(
@@ -151,6 +156,14 @@ interface DeviceRuntime {
   replayBaseTs: number;
   replayRaisedAt: Map<string, number>;
   replay: AlarmSample[];
+  /** Per kept sample: the events its step reported, and at checkpoints the rule state after it. */
+  replayMeta: { events: RuleStepOf['events']; state?: unknown }[];
+  /**
+   * How many samples at the front of `replay` are already out of the replay window (kept only until
+   * a checkpoint lets them be folded into the base without stepping); samples remembered so far.
+   */
+  replayHead: number;
+  replayCount: number;
   queue: Promise<void>;
   /** Readings of this device waiting in `queue` (0: the next one may take the synchronous path). */
   queued: number;
@@ -503,6 +516,9 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         replayBaseTs: Number.POSITIVE_INFINITY,
         replayRaisedAt: new Map(),
         replay: [],
+        replayMeta: [],
+        replayHead: 0,
+        replayCount: 0,
         queue: Promise.resolve(),
         queued: 0,
         lastSeenWall: clock(),
@@ -608,6 +624,13 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     rt.replayBaseTs = rt.lastTs;
     rt.replayRaisedAt = new Map(rt.raisedAt);
     rt.replay = [];
+    rt.replayMeta = [];
+    rt.replayHead = 0;
+  }
+
+  /** The time of the rule state the replay starts from (samples at or before it cannot be replayed). */
+  function replayFromTs(rt: DeviceRuntime): number {
+    return rt.replayHead > 0 ? (rt.replay[rt.replayHead - 1]?.ts ?? rt.replayBaseTs) : rt.replayBaseTs;
   }
 
   function noteRaised(raisedAt: Map<string, number>, events: RuleStepOf['events']): void {
@@ -618,25 +641,54 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   }
 
   /** Keeps an in-order sample for out-of-order replay; drops (folds into the base) what is too old. */
-  function remember(rt: DeviceRuntime, rules: RuleSet<unknown>, sample: AlarmSample): void {
+  function remember(rt: DeviceRuntime, rules: RuleSet<unknown>, sample: AlarmSample, step: RuleStepOf): void {
     rt.replay.push(sample);
+    const checkpoint = rt.replayCount++ % REPLAY_CHECKPOINT_EVERY === REPLAY_CHECKPOINT_EVERY - 1;
+    rt.replayMeta.push(checkpoint ? { events: step.events, state: step.state } : { events: step.events });
     trimReplay(rt, rules, sample.ts);
   }
 
+  /**
+   * Moves the replay window: samples too old (event time) or too many leave it. They are folded
+   * into the base at the latest checkpoint among them (no rule steps); until one comes they stay
+   * behind `replayHead`, outside the window.
+   */
   function trimReplay(rt: DeviceRuntime, rules: RuleSet<unknown>, newestTs: number): void {
-    for (let i = 0; i < 10_000; i++) {
-      const first = rt.replay[0];
-      if (
-        first === undefined ||
-        (rt.replay.length <= REPLAY_MAX_SAMPLES && first.ts >= newestTs - REPLAY_WINDOW_MS)
-      )
-        break;
-      rt.replay.shift();
+    const buf = rt.replay;
+    for (let i = 0; i < 10_000 && rt.replayHead < buf.length; i++) {
+      const first = buf[rt.replayHead] as AlarmSample;
+      if (buf.length - rt.replayHead <= REPLAY_MAX_SAMPLES && first.ts >= newestTs - REPLAY_WINDOW_MS) break;
+      rt.replayHead++;
+    }
+    let j = rt.replayHead - 1;
+    while (j >= 0 && rt.replayMeta[j]?.state === undefined) j--;
+    if (j >= 0) foldInto(rt, j + 1, (rt.replayMeta[j] as { state: unknown }).state);
+    // Without a checkpoint (right after a replay): step them in, so the buffer stays bounded.
+    if (rt.replayHead > 2 * REPLAY_CHECKPOINT_EVERY) foldHead(rt, rules);
+  }
+
+  /** Drops the first `n` kept samples, whose state after them is `state`, into the base. */
+  function foldInto(rt: DeviceRuntime, n: number, state: unknown): void {
+    for (let i = 0; i < n; i++) noteRaised(rt.replayRaisedAt, rt.replayMeta[i]?.events ?? []);
+    rt.replayBase = state;
+    rt.replayBaseTs = (rt.replay[n - 1] as AlarmSample).ts;
+    rt.replay.splice(0, n);
+    rt.replayMeta.splice(0, n);
+    rt.replayHead -= n;
+  }
+
+  /** Folds every sample outside the window into the base (stepping those after the last checkpoint). */
+  function foldHead(rt: DeviceRuntime, rules: RuleSet<unknown>): void {
+    while (rt.replayHead > 0) {
+      const first = rt.replay[0] as AlarmSample;
+      const meta = rt.replayMeta[0];
+      if (meta?.state !== undefined) {
+        foldInto(rt, 1, meta.state);
+        continue;
+      }
       try {
         const st = rules.step(rt.replayBase, first);
-        rt.replayBase = st.state;
-        rt.replayBaseTs = first.ts;
-        noteRaised(rt.replayRaisedAt, st.events);
+        foldInto(rt, 1, st.state);
       } catch {
         // Cannot happen (the sample was accepted before); start the buffer afresh if it does.
         resetReplay(rt);
@@ -654,8 +706,9 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
    * reading that changes nothing adds no transition. False when the reading is too old to replay.
    */
   function replayLate(rt: DeviceRuntime, rules: RuleSet<unknown>, sample: AlarmSample): boolean {
+    if (!(sample.ts > replayFromTs(rt))) return false;
+    foldHead(rt, rules);
     const buf = rt.replay;
-    if (!(sample.ts > rt.replayBaseTs)) return false;
     if (buf.some((x) => x.ts === sample.ts)) {
       metrics.skipped.inc({ reason: 'duplicate_ts' });
       return true;
@@ -666,12 +719,20 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     let state = rt.replayBase;
     const raisedAt = new Map(rt.replayRaisedAt);
     const steps: { ts: number; step: RuleStepOf }[] = [];
+    const meta = rt.replayMeta.slice(0, at);
     try {
       for (const [k, x] of samples.entries()) {
         const step = rules.step(state, x);
         state = step.state;
         if (k < at) noteRaised(raisedAt, step.events);
-        else steps.push({ ts: x.ts, step });
+        else {
+          steps.push({ ts: x.ts, step });
+          meta.push(
+            k % REPLAY_CHECKPOINT_EVERY === 0
+              ? { events: step.events, state: step.state }
+              : { events: step.events },
+          );
+        }
       }
     } catch (err) {
       metrics.skipped.inc({ reason: 'rule_error' });
@@ -680,6 +741,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     }
     // Commit: the kept samples now include the late one.
     rt.replay = samples;
+    rt.replayMeta = meta;
     rt.state = state;
     rt.raisedAt = raisedAt;
     trimReplay(rt, rules, rt.lastTs);
@@ -849,7 +911,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       if (replayLate(rt, rules, sample)) return;
       metrics.skipped.inc({ reason: 'out_of_order' });
       log.warn(
-        { dev: r.dev, ts: r.ts, lastTs: rt.lastTs, replayFrom: rt.replayBaseTs },
+        { dev: r.dev, ts: r.ts, lastTs: rt.lastTs, replayFrom: replayFromTs(rt) },
         'reading older than the replay window of the rule state: stored, not evaluated',
       );
       return;
@@ -864,7 +926,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     }
     rt.state = step.state;
     rt.lastTs = r.ts;
-    remember(rt, rules, sample);
+    remember(rt, rules, sample, step);
     const cleared = noteEvents(rt, step.events);
     reconcile(rt, step.active, cleared, r.ts, r.late);
   }
