@@ -58,8 +58,21 @@ describe('docker-compose.yml (production shape)', () => {
       }
       if (s.build) {
         const dockerfile = readFileSync(join(REPO_ROOT, s.build.context, s.build.dockerfile), 'utf8');
-        const entry = dockerfile.match(/ENTRYPOINT \["node", "([^"]+)"\]/)?.[1];
-        expect(entry && existsSync(join(REPO_ROOT, entry)), `${name}: entry point ${entry}`).toBe(true);
+        // ENTRYPOINT ["node", ...flags, "<script>"]: the script is a file of the repository, or the
+        // output of a build stage (COPY --from=<stage> /app/<dir> <dir>) whose package has that build.
+        const argv = JSON.parse(dockerfile.match(/^ENTRYPOINT (\[.*\])$/m)?.[1] ?? '[]') as string[];
+        expect(argv[0], `${name}: ENTRYPOINT runs node`).toBe('node');
+        const entry = argv.at(-1) ?? '';
+        const built = [...dockerfile.matchAll(/^COPY --from=\S+ \/app\/(\S+) (\S+)$/gm)].find((m) =>
+          entry.startsWith(`${m[2]}/`),
+        );
+        if (built) {
+          const pkg = JSON.parse(
+            readFileSync(join(REPO_ROOT, (built[2] as string).split('/')[0]!, 'package.json'), 'utf8'),
+          );
+          expect(pkg.scripts?.build, `${name}: ${entry} comes from a build stage`).toBeDefined();
+          expect(dockerfile, `${name}: the build stage runs the build`).toMatch(/^RUN npm run build -w /m);
+        } else expect(existsSync(join(REPO_ROOT, entry)), `${name}: entry point ${entry}`).toBe(true);
       }
     }
   });
