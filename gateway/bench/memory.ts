@@ -27,14 +27,15 @@ function status(pid: number): Record<string, number> {
   return r;
 }
 
+const LITE = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
 const variants: [string, string[], Record<string, string>][] = [
   ['node', [], {}],
   ['semi=1', ['--max-semi-space-size=1'], {}],
-  ['semi=1 lite', ['--max-semi-space-size=1', '--lite-mode'], {}],
-  ['semi=1 jitless', ['--max-semi-space-size=1', '--jitless'], {}],
-  ['semi=1 lite old=16', ['--max-semi-space-size=1', '--lite-mode', '--max-old-space-size=16'], {}],
-  ['semi=1 lite arenas=2', ['--max-semi-space-size=1', '--lite-mode'], { MALLOC_ARENA_MAX: '2' }],
+  ['semi=1 lite (shipped)', LITE, {}],
+  ['semi=1 lite optimize-for-size', [...LITE, '--optimize-for-size'], {}],
+  ['semi=1 lite old=24', [...LITE, '--max-old-space-size=24'], {}],
 ];
+if (process.argv.includes('--quick')) variants.splice(0, 2);
 if (process.argv.includes('--idle')) variants.length = 0;
 
 const broker = await startMosquitto();
