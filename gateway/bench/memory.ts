@@ -109,6 +109,7 @@ for (const [name, flags, env] of variants) {
 }
 await sim.stop();
 await broker.stop();
+rmSync(out, { recursive: true, force: true });
 console.log(`
 ## gateway memory breakdown (\`node --import tsx bench/memory.ts ${seconds}\`), bundle, 32 TCP detectors at 1 s, ${seconds} s each
 
