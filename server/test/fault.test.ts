@@ -16,10 +16,10 @@ import { getJson, startServerProcess, tempDir } from './helpers.js';
  * Issue 5's fault test: several gateways stream readings through Mosquitto while the server is
  * killed with SIGKILL and restarted, Mosquitto is restarted and InfluxDB is stopped for a while.
  * At the end every (device, seq) is stored exactly once and each alarm condition made one alarm.
- * The outage lasts FAULT_OUTAGE_S seconds (15 by default to keep the suite fast; the issue's full
- * minute: FAULT_OUTAGE_S=60).
+ * InfluxDB stays down for the issue's full minute (FAULT_OUTAGE_S overrides it, e.g. 15 while
+ * iterating on this file).
  */
-const OUTAGE_MS = Number(process.env.FAULT_OUTAGE_S ?? 15) * 1000;
+const OUTAGE_MS = Number(process.env.FAULT_OUTAGE_S ?? 60) * 1000;
 const GATEWAYS = 3;
 const DEVICES_PER_GW = 3;
 const PERIOD_MS = 50;
@@ -204,5 +204,5 @@ describe('fault test: kill -9, broker restart, InfluxDB outage', () => {
       expect(body.alarms, `${dev}: ${summary}`).toHaveLength(2);
       expect(new Set(body.alarms.map((a) => a.id)).size).toBe(2);
     }
-  }, 150_000);
+  }, 240_000);
 });
