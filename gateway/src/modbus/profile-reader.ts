@@ -6,6 +6,7 @@ import {
   decodeRegisters,
   type GasId,
   type ModbusProfile,
+  type Profile,
   type ReadingStatus,
   registerCount,
 } from '@gaswatch/shared';
@@ -149,4 +150,32 @@ export function decodeSample(profile: ModbusProfile, image: RegisterImage, ts: n
   }
   if (faults.length) sample.faults = faults;
   return sample;
+}
+
+/** Fetches the registers of one planned block from the detector (one Modbus transaction). */
+export type BlockReader = (block: RegisterBlock) => Promise<readonly number[]>;
+
+/**
+ * Reads one detector by its profile: the planned blocks (planned once per profile), then the
+ * decoded Sample stamped with `now()` after the last block. The transport only supplies
+ * `readBlock`.
+ */
+export function createProfileReader(): (
+  profile: Profile,
+  readBlock: BlockReader,
+  now: () => number,
+) => Promise<Sample> {
+  const plans = new WeakMap<ModbusProfile, RegisterBlock[]>();
+  return async (profile, readBlock, now) => {
+    if (profile.transport !== 'modbus')
+      throw new DriverError('EPROFILE', `profile ${profile.id} is not a Modbus profile`);
+    let plan = plans.get(profile);
+    if (!plan) {
+      plan = planReads(profile);
+      plans.set(profile, plan);
+    }
+    const image: RegisterImage = new Map();
+    for (const block of plan) storeBlock(image, block, await readBlock(block));
+    return decodeSample(profile, image, now());
+  };
 }

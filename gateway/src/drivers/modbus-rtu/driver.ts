@@ -5,16 +5,9 @@
  * reported as such, and reopening an unplugged adapter.
  */
 import { performance } from 'node:perf_hooks';
-import type { ModbusProfile } from '@gaswatch/shared';
 import type { ModbusRtuBusConfig } from '../../config.js';
 import { DriverError, FrameError, ModbusExceptionError, PortError, TimeoutError } from '../../errors.js';
-import {
-  decodeSample,
-  planReads,
-  type RegisterBlock,
-  type RegisterImage,
-  storeBlock,
-} from '../../modbus/profile-reader.js';
+import { createProfileReader } from '../../modbus/profile-reader.js';
 import type { Driver, DriverDeps, DriverDevice, DriverFactory } from '../driver.js';
 import { createSerialLine } from '../serial-line.js';
 import { createSerialQueue } from '../serial-queue.js';
@@ -58,7 +51,7 @@ export function createRtu(bus: ModbusRtuBusConfig, deps: DriverDeps): ModbusRtuD
     bus.interFrameGapMs ?? interFrameGapMs(bus.baudRate, bitsPerChar(bus.dataBits, bus.parity, bus.stopBits));
   const queue = createSerialQueue();
   const stats: RtuStats = { requests: 0, timeouts: 0, crcErrors: 0, exceptions: 0, noiseBytes: 0 };
-  const plans = new WeakMap<ModbusProfile, RegisterBlock[]>();
+  const readProfile = createProfileReader();
 
   let rx: Buffer = Buffer.alloc(0);
   let lastActivity = 0;
@@ -181,27 +174,20 @@ export function createRtu(bus: ModbusRtuBusConfig, deps: DriverDeps): ModbusRtuD
     stats: () => ({ ...stats }),
     start: () => line.start(),
     stop: () => line.stop(),
-    async read(device) {
-      const profile = device.profile;
-      if (profile.transport !== 'modbus')
-        throw new DriverError('EPROFILE', `profile ${profile.id} is not a Modbus profile`);
-      let plan = plans.get(profile);
-      if (!plan) {
-        plan = planReads(profile);
-        plans.set(profile, plan);
-      }
-      const image: RegisterImage = new Map();
-      for (const block of plan) {
-        const pdu = await transact(
-          readRequest(device.config.unit, block.fc, block.address, block.count),
-          timeoutOf(device),
-          retriesOf(device),
-          device.log,
-        );
-        storeBlock(image, block, registersOf(pdu));
-      }
-      return decodeSample(profile, image, deps.clock.now());
-    },
+    read: (device) =>
+      readProfile(
+        device.profile,
+        async (block) =>
+          registersOf(
+            await transact(
+              readRequest(device.config.unit, block.fc, block.address, block.count),
+              timeoutOf(device),
+              retriesOf(device),
+              device.log,
+            ),
+          ),
+        () => deps.clock.now(),
+      ),
     async readRegisters(unit, fc, address, count, timeoutMs = bus.timeoutMs) {
       return registersOf(await transact(readRequest(unit, fc, address, count), timeoutMs, 0));
     },

@@ -5,16 +5,9 @@
  * `reopenMs`.
  */
 import { connect, type Socket } from 'node:net';
-import type { ModbusProfile } from '@gaswatch/shared';
 import type { ModbusTcpBusConfig } from '../../config.js';
-import { DriverError, FrameError, ModbusExceptionError, PortError, TimeoutError } from '../../errors.js';
-import {
-  decodeSample,
-  planReads,
-  type RegisterBlock,
-  type RegisterImage,
-  storeBlock,
-} from '../../modbus/profile-reader.js';
+import { FrameError, ModbusExceptionError, PortError, TimeoutError } from '../../errors.js';
+import { createProfileReader } from '../../modbus/profile-reader.js';
 import type { DriverDevice, DriverFactory } from '../driver.js';
 import { coilsOf, registersOf } from '../modbus-rtu/frame.js';
 import { createSerialQueue } from '../serial-queue.js';
@@ -23,7 +16,7 @@ import { encodeAdu, takeAdus } from './mbap.js';
 export const createModbusTcpDriver: DriverFactory<ModbusTcpBusConfig> = (bus, deps) => {
   const log = deps.logger;
   const queue = createSerialQueue();
-  const plans = new WeakMap<ModbusProfile, RegisterBlock[]>();
+  const readProfile = createProfileReader();
   let socket: Socket | undefined;
   let connected = false;
   let stopped = true;
@@ -178,26 +171,19 @@ export const createModbusTcpDriver: DriverFactory<ModbusTcpBusConfig> = (bus, de
       if (s) await new Promise<void>((resolve) => s.end(() => resolve()));
       s?.destroy();
     },
-    async read(device) {
-      const profile = device.profile;
-      if (profile.transport !== 'modbus')
-        throw new DriverError('EPROFILE', `profile ${profile.id} is not a Modbus profile`);
-      let plan = plans.get(profile);
-      if (!plan) {
-        plan = planReads(profile);
-        plans.set(profile, plan);
-      }
-      const image: RegisterImage = new Map();
-      for (const block of plan) {
-        const pdu = await withRetries(device, () =>
-          transact(device.config.unit, readPdu(block.fc, block.address, block.count), timeoutOf(device)),
-        );
-        if (pdu[1] !== block.count * 2)
-          throw new FrameError(`byte count ${pdu[1]} for ${block.count} registers`, pdu);
-        storeBlock(image, block, registersOf(pdu));
-      }
-      return decodeSample(profile, image, deps.clock.now());
-    },
+    read: (device) =>
+      readProfile(
+        device.profile,
+        async (block) => {
+          const pdu = await withRetries(device, () =>
+            transact(device.config.unit, readPdu(block.fc, block.address, block.count), timeoutOf(device)),
+          );
+          if (pdu[1] !== block.count * 2)
+            throw new FrameError(`byte count ${pdu[1]} for ${block.count} registers`, pdu);
+          return registersOf(pdu);
+        },
+        () => deps.clock.now(),
+      ),
     async writeCoil(device, coil, value) {
       await withRetries(device, () =>
         transact(
