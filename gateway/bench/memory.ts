@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startMosquitto, startProcess, startTsNode, waitFor } from '@gaswatch/shared/testing';
 import { stringify } from 'yaml';
+import { rssBenchConfig } from './rss-config.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const seconds = Number(process.argv[2] ?? 20);
@@ -46,26 +47,12 @@ for (const [name, flags, env] of variants) {
   const tmp = join('/tmp', `gw-mem-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const cfg = {
+  const cfg = rssBenchConfig({
     gatewayId: 'gw-mem',
-    uplink: { url: broker.url },
-    outbox: { dir: join(tmp, 'outbox') },
-    logLevel: 'warn',
-    buses: [0, 1, 2, 3].map((b) => ({
-      id: `tcp-${b}`,
-      type: 'modbus-tcp',
-      host: '127.0.0.1',
-      port,
-      devices: Array.from({ length: 8 }, (_, i) => ({
-        id: `co${b * 8 + i + 1}`,
-        unit: b * 8 + i + 1,
-        profile: 'gaswatch-co',
-        pollIntervalS: 1,
-        site: 'bench',
-        location: `room-${b * 8 + i + 1}`,
-      })),
-    })),
-  };
+    brokerUrl: broker.url,
+    simPort: port,
+    outboxDir: join(tmp, 'outbox'),
+  });
   writeFileSync(join(tmp, 'gw.yaml'), stringify(cfg));
   const gw = startProcess(
     process.execPath,

@@ -23,6 +23,7 @@ import { systemClock } from '../src/clock.js';
 import { ModbusRtuBusSchema } from '../src/config.js';
 import { createRtu } from '../src/drivers/modbus-rtu/driver.js';
 import { bitsPerChar, interFrameGapMs } from '../src/drivers/modbus-rtu/frame.js';
+import { rssBenchConfig } from './rss-config.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SIM = join(here, 'sim-process.ts');
@@ -64,26 +65,12 @@ async function benchRss(mode: string, command: string[]): Promise<RssResult> {
   const broker = await startMosquitto();
   const sim = startTsNode(SIM, ['tcp', '32', String(await freePort())]);
   const port = Number((await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1]);
-  const cfg = {
+  const cfg = rssBenchConfig({
     gatewayId: 'gw-bench',
-    uplink: { url: broker.url },
-    outbox: { dir: join(tmp, 'outbox') },
-    logLevel: 'warn',
-    buses: [0, 1, 2, 3].map((b) => ({
-      id: `tcp-${b}`,
-      type: 'modbus-tcp',
-      host: '127.0.0.1',
-      port,
-      devices: Array.from({ length: 8 }, (_, i) => ({
-        id: `co${b * 8 + i + 1}`,
-        unit: b * 8 + i + 1,
-        profile: 'gaswatch-co',
-        pollIntervalS: 1,
-        site: 'bench',
-        location: `room-${b * 8 + i + 1}`,
-      })),
-    })),
-  };
+    brokerUrl: broker.url,
+    simPort: port,
+    outboxDir: join(tmp, 'outbox'),
+  });
   writeFileSync(join(tmp, 'gw.yaml'), stringify(cfg));
   let readings = 0;
   const sub = mqtt.connect(broker.url);
