@@ -67,6 +67,34 @@ export function ingestContract(
       ]);
     });
 
+    it('stores what the detector said beside its values: fault codes, channel quality, its own alarm', async () => {
+      const r = {
+        ...reading(3, now, { CO: 1000 }),
+        status: 'fault' as const,
+        faults: ['sensor_eol'],
+        quality: { CO: 'bad' as const },
+        alarm: true,
+      };
+      await publishReading(gw, 'gw-a', 'co-extras', r);
+      await waitForCount(count('co-extras'), 1, 'co-extras stored');
+      const from = new Date(now - 1_000).toISOString();
+      const to = new Date(now + 1_000).toISOString();
+      const { body } = await getJson<{ rows: ReadingRow[] }>(
+        `${server.url}/api/readings?device=co-extras&from=${from}&to=${to}`,
+      );
+      expect(body.rows).toEqual([
+        {
+          ts: new Date(now).toISOString(),
+          seq: 3,
+          values: { CO: 1000 },
+          status: 'fault',
+          faults: ['sensor_eol'],
+          quality: { CO: 'bad' },
+          alarm: true,
+        },
+      ]);
+    });
+
     it('rejects malformed messages by reason, and stores the valid reading right after them', async () => {
       const t = topics.reading('gw-a', 'bad-1');
       const before = {

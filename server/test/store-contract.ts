@@ -55,6 +55,37 @@ export function storeContract(
       expect(rows[0]).toMatchObject({ seq: 1, values: { CO: 10 }, status: 'ok' });
     });
 
+    it('keeps what the detector said about a reading: fault codes, channel quality, its own alarm output', async () => {
+      await store.writeReadings([
+        row(
+          'extras-1',
+          0,
+          { CO: 1000, O2: 20.9 },
+          {
+            status: 'fault',
+            faults: ['sensor_eol', 'quote " and \\ backslash', 'line\nbreak'],
+            quality: { CO: 'bad', O2: 'uncertain' },
+            alarm: true,
+          },
+        ),
+        row('extras-1', 1, { CO: 0 }, { alarm: false }),
+        row('extras-1', 2, { CO: 0 }),
+      ]);
+      const rows = (await store.queryReadings({ dev: 'extras-1', from: T0, to: T0 + 3_000 })) as ReadingRow[];
+      expect(rows).toHaveLength(3);
+      expect(rows[0]).toMatchObject({
+        status: 'fault',
+        faults: ['sensor_eol', 'quote " and \\ backslash', 'line\nbreak'],
+        quality: { CO: 'bad', O2: 'uncertain' },
+        alarm: true,
+      });
+      expect(rows[1]?.alarm).toBe(false);
+      // Absent stays absent: no invented "no faults" or "quality good".
+      expect(rows[2]).not.toHaveProperty('faults');
+      expect(rows[2]).not.toHaveProperty('quality');
+      expect(rows[2]).not.toHaveProperty('alarm');
+    });
+
     it('stores a replayed (dev, ts) once', async () => {
       const batch = [0, 1, 2].map((i) => row('dup-1', i, { CO: 5 }));
       await store.writeReadings(batch);

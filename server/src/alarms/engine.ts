@@ -18,6 +18,7 @@ import type { DeviceInfo, ReadingAccepted, SendCommand, ServerBus } from '../bus
 import { ConfigError } from '../errors.js';
 import type { Notification, NotificationChannel } from '../notify/channel.js';
 import { createChannels, createNotifier, type Notifier } from '../notify/notifier.js';
+import { readingExtras } from '../store/reading-extras.js';
 import type { AlarmEventRecord, ReadingRow, Store } from '../store/types.js';
 import type { GaswatchConfig, Tier } from './config-schema.js';
 import { AlarmError } from './errors.js';
@@ -588,7 +589,12 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     for (const row of rows) {
       if (row.ts <= rt.lastTs) continue;
       try {
-        const step = rules.step(state, { ts: row.ts, values: row.values, status: row.status ?? 'ok' });
+        const step = rules.step(state, {
+          ts: row.ts,
+          values: row.values,
+          status: row.status ?? 'ok',
+          ...readingExtras(row),
+        });
         state = step.state;
         noteEvents(rt, step.events);
         rt.lastTs = row.ts;
@@ -903,9 +909,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       ts: r.ts,
       values: r.reading.values,
       status: r.reading.status,
-      ...(r.reading.faults === undefined ? {} : { faults: r.reading.faults }),
-      ...(r.reading.quality === undefined ? {} : { quality: r.reading.quality }),
-      ...(r.reading.alarm === undefined ? {} : { alarm: r.reading.alarm }),
+      ...readingExtras(r.reading),
     };
     if (r.ts <= rt.lastTs) {
       if (replayLate(rt, rules, sample)) return;

@@ -194,6 +194,9 @@ export function createIngest(opts: IngestOptions) {
       seq: reading.seq,
       values: reading.values,
       status: reading.status,
+      faults: reading.faults,
+      quality: reading.quality,
+      alarm: reading.alarm,
       receivedAt: now,
       late,
     };

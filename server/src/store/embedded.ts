@@ -4,6 +4,7 @@ import { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
 import { StoreError } from '../errors.js';
 import { aggregate } from './aggregate.js';
+import { readingExtras } from './reading-extras.js';
 import type {
   AggregateRow,
   AlarmEventRecord,
@@ -27,6 +28,9 @@ interface StoredValue {
   seq: number;
   values: StoredReading['values'];
   status: StoredReading['status'];
+  faults?: StoredReading['faults'];
+  quality?: StoredReading['quality'];
+  alarm?: StoredReading['alarm'];
   receivedAt: number;
   late: boolean;
 }
@@ -76,6 +80,10 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): Store {
           seq: r.seq,
           values: r.values,
           status: r.status,
+          // JSON.stringify leaves out the ones that are undefined.
+          faults: r.faults,
+          quality: r.quality,
+          alarm: r.alarm,
           receivedAt: r.receivedAt,
           late: r.late,
         } satisfies StoredValue),
@@ -98,7 +106,7 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): Store {
           if (x === undefined) continue;
           values = { [q.gas]: x };
         }
-        rows.push({ ts, seq: v.seq, values, status: v.status });
+        rows.push({ ts, seq: v.seq, values, status: v.status, ...readingExtras(v) });
         if (rawLimit > 0 && rows.length >= rawLimit) break;
       }
       if (!q.everyMs) return rows;

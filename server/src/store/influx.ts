@@ -13,7 +13,8 @@ import type {
 
 /*
  * Layout in InfluxDB 1.x (precision ms):
- *   reading      tags gw, dev; fields one float per gas, seq (int), status, late, receivedAt (int)
+ *   reading      tags gw, dev; fields one float per gas, seq (int), status, late, receivedAt (int),
+ *                and where the detector said so: faults (JSON array), quality (JSON object), alarm (bool)
  *   alarm_event  tags alarmId, eid (event id); fields data (JSON string)
  * A replayed reading has the same series (gw, dev) and timestamp, so InfluxDB keeps one point.
  */
@@ -37,6 +38,9 @@ function readingLine(r: StoredReading): string {
     const v = r.values[g];
     if (v !== undefined) fields += `${g}=${v},`;
   }
+  if (r.faults !== undefined) fields += `faults="${escStr(JSON.stringify(r.faults))}",`;
+  if (r.quality !== undefined) fields += `quality="${escStr(JSON.stringify(r.quality))}",`;
+  if (r.alarm !== undefined) fields += `alarm=${r.alarm},`;
   return `${READING},dev=${escTag(r.dev)},gw=${escTag(r.gw)} ${fields}seq=${r.seq}i,status="${escStr(r.status)}",late=${r.late},receivedAt=${Math.trunc(r.receivedAt)}i ${Math.trunc(r.ts)}`;
 }
 
@@ -66,6 +70,9 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
           status: FieldType.STRING,
           late: FieldType.BOOLEAN,
           receivedAt: FieldType.INTEGER,
+          faults: FieldType.STRING,
+          quality: FieldType.STRING,
+          alarm: FieldType.BOOLEAN,
         },
       },
       { measurement: ALARM_EVENT, tags: ['alarmId', 'eid'], fields: { data: FieldType.STRING } },
@@ -177,7 +184,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
         out.sort((a, b) => a.ts - b.ts || a.gas.localeCompare(b.gas));
         return q.limit ? out.slice(0, q.limit) : out;
       }
-      const fields = [...gases.map(quoteIdent), 'seq', 'status'].join(', ');
+      const fields = [...gases.map(quoteIdent), 'seq', 'status', 'faults', 'quality', 'alarm'].join(', ');
       const limit = q.limit ? ` LIMIT ${Math.trunc(q.limit)}` : '';
       const gasFilter = q.gas ? ` AND ${quoteIdent(q.gas)} >= 0` : '';
       const rows = await wrap('query', () =>
@@ -192,7 +199,17 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
           const v = row[g];
           if (typeof v === 'number') values[g] = v;
         }
-        return { ts: rowTs(row), seq: row.seq as number, values, status: row.status as ReadingRow['status'] };
+        const out: ReadingRow = {
+          ts: rowTs(row),
+          seq: row.seq as number,
+          values,
+          status: row.status as ReadingRow['status'],
+        };
+        // Written by this store from validated readings, so the JSON parses back to the same shape.
+        if (typeof row.faults === 'string') out.faults = JSON.parse(row.faults) as ReadingRow['faults'];
+        if (typeof row.quality === 'string') out.quality = JSON.parse(row.quality) as ReadingRow['quality'];
+        if (typeof row.alarm === 'boolean') out.alarm = row.alarm;
+        return out;
       });
     },
     async countReadings(dev) {

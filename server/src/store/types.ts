@@ -14,6 +14,12 @@ export interface StoredReading {
   seq: number;
   values: Reading['values'];
   status: Reading['status'];
+  /** Fault codes the detector reported (kept: the fault rules see them again on a rebuild). */
+  faults?: Reading['faults'];
+  /** Per-channel quality (kept: a 'bad' channel never clears an alarm, on a rebuild either). */
+  quality?: Reading['quality'];
+  /** The detector's own alarm output at sampling time, where the profile exposes it. */
+  alarm?: Reading['alarm'];
   /** When the server received it, ms since epoch. */
   receivedAt: number;
   /** True when it arrived well after it was sampled (replayed from an outbox). */
@@ -37,6 +43,9 @@ export interface ReadingRow {
   seq?: number;
   values: Partial<Record<GasId, number>>;
   status?: Reading['status'];
+  faults?: Reading['faults'];
+  quality?: Reading['quality'];
+  alarm?: Reading['alarm'];
 }
 
 export interface AggregateRow {
