@@ -3,4 +3,5 @@ export * from './influxd.js';
 export * from './mosquitto.js';
 export * from './ports.js';
 export * from './processes.js';
+export * from './random.js';
 export * from './socat.js';
