@@ -274,6 +274,14 @@ export const GatewayConfigSchema = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
       .default('info')
       .describe('Log level'),
+    bumpTestS: z
+      .number()
+      .positive()
+      .max(3600)
+      .default(120)
+      .describe(
+        'Bump-test window started by the bump_test command: readings carry status bump_test, pass when the alarm level is reached',
+      ),
     buses: z.array(BusConfigSchema).min(1).describe('Serial lines and TCP connections with their detectors'),
   })
   .strict()
@@ -323,6 +331,10 @@ export function parseConfig(doc: unknown, file = '(inline)', baseDir = process.c
   return cfg;
 }
 
+/** The file each config returned by `loadConfig` came from (reload_config re-reads it). */
+const sources = new WeakMap<GatewayConfig, string>();
+export const configFileOf = (cfg: GatewayConfig): string | undefined => sources.get(cfg);
+
 /**
  * Reads and validates the gateway YAML config. Throws ConfigError listing every problem as
  * `path: reason`. Profile references are checked by `resolveProfiles` (they need the profile dirs).
@@ -342,6 +354,7 @@ export function loadConfig(file: string): GatewayConfig {
   }
   const cfg = parseConfig(doc, file, dirname(resolve(file)));
   checkProfiles(cfg, file);
+  sources.set(cfg, resolve(file));
   return cfg;
 }
 

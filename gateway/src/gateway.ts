@@ -14,8 +14,19 @@ import {
 } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
-import { type BusConfig, checkProfiles, type GatewayConfig } from './config.js';
+import { type BumpTest, bumpLevels, createBumpTest } from './commands/bump-test.js';
+import { deviceChange, planBuses, restartOnlyChanges, summarise } from './commands/reload-config.js';
+import {
+  type BusConfig,
+  checkProfiles,
+  configFileOf,
+  type DeviceConfig,
+  type GatewayConfig,
+  loadConfig,
+  loadConfigProfiles,
+} from './config.js';
 import { createDriver, type Driver } from './drivers/index.js';
+import { ConfigError, DriverError } from './errors.js';
 import { createForwarder, type Forwarder } from './forwarder.js';
 import { createLocalAlarm, type LocalAlarm } from './local-alarms.js';
 import { createOutbox, type Outbox } from './outbox.js';
@@ -41,6 +52,17 @@ export interface DeviceRuntime extends PolledDevice {
   lastSample: Sample | undefined;
   readings: number;
   alarm: LocalAlarm | undefined;
+  /** The bump-test window running for this device, if any (see commands/bump-test.ts). */
+  bumpTest: BumpTest | undefined;
+}
+
+interface BusSlot {
+  bus: BusConfig;
+  driver: Driver;
+  poller: Poller;
+  /** The poller's own device list: edited in place by reload_config. */
+  devices: DeviceRuntime[];
+  log: Logger;
 }
 
 export interface GatewayEvents {
@@ -62,11 +84,13 @@ export interface Gateway extends EventEmitter<GatewayEvents> {
 }
 
 export function createGateway(opts: GatewayOptions): Gateway {
-  const { config } = opts;
+  // reload_config swaps these for the re-read file (restart-only keys never differ).
+  let config = opts.config;
+  let profiles = opts.profiles ?? checkProfiles(config);
+  const configFile = configFileOf(opts.config);
   const clock = opts.clock ?? systemClock;
   const log = opts.logger;
   const gw = config.gatewayId;
-  const profiles = opts.profiles ?? checkProfiles(config);
   const emitter = new EventEmitter<GatewayEvents>();
   const startedAt = clock.now();
   const iso = (ms = clock.now()) => new Date(ms).toISOString();
@@ -86,7 +110,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
 
   const devices = new Map<string, DeviceRuntime>();
-  const buses: { bus: BusConfig; driver: Driver; poller: Poller }[] = [];
+  const slots = new Map<string, BusSlot>();
+  let running = false;
+  /** reload_config runs one at a time. */
+  let reloadChain: Promise<unknown> = Promise.resolve();
   let clockSkewS: number | undefined;
   let statusTimer: NodeJS.Timeout | undefined;
   let skewTimer: NodeJS.Timeout | undefined;
@@ -197,7 +224,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       d.lastError = null;
       publishState(d);
     }
-    // Local safety first: it needs neither disk nor network.
+    // Local safety first: it needs neither disk nor network, and a bump test never mutes it.
     if (d.alarm) {
       try {
         await d.alarm.onSample(sample);
@@ -205,6 +232,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         d.log.error({ err }, 'local alarm evaluation failed');
       }
     }
+    const status = d.bumpTest ? d.bumpTest.onSample(sample) : sample.status;
     const seq = await outbox.appendReading(d.config.id, (seq) => ({
       topic: topics.reading(gw, d.config.id),
       payload: encodePayload('reading', {
@@ -212,7 +240,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         ts: iso(sample.ts),
         seq,
         values: sample.values,
-        status: sample.status,
+        status,
         ...(sample.faults ? { faults: sample.faults.map((f) => f.slice(0, 64)).slice(0, 32) } : {}),
         ...(sample.quality ? { quality: sample.quality } : {}),
         ...(sample.alarm !== undefined ? { alarm: sample.alarm } : {}),
@@ -244,29 +272,72 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }
   }
 
-  // Build (no I/O yet).
-  for (const bus of config.buses) {
+  /**
+   * The driver a local alarm writes coils through: whatever driver the device's bus has now, so a
+   * bus reopened by reload_config keeps the device's alarm state and outputs working.
+   */
+  function busDriver(busId: string): Driver {
+    const current = () => {
+      const slot = slots.get(busId);
+      if (!slot) throw new DriverError('ENOTSTARTED', `bus ${busId} is not running`);
+      return slot.driver;
+    };
+    return {
+      get open() {
+        return slots.get(busId)?.driver.open ?? false;
+      },
+      start: () => current().start(),
+      stop: () => current().stop(),
+      read: (device) => current().read(device),
+      writeCoil: (device, coil, value) => current().writeCoil(device, coil, value),
+      readCoils: (device, coil, count) => current().readCoils(device, coil, count),
+    };
+  }
+
+  const deviceLog = (busLog: Logger, bus: BusConfig, dc: DeviceConfig) =>
+    busLog.child(bus.type === 'winsen' ? { device: dc.id } : { unit: dc.unit, device: dc.id });
+
+  function newRuntime(dc: DeviceConfig, bus: BusConfig, busLog: Logger): DeviceRuntime {
+    const profile = profiles.get(dc.profile);
+    if (!profile) throw new Error(`unknown profile ${dc.profile}`);
+    const d: DeviceRuntime = {
+      config: dc,
+      profile,
+      log: deviceLog(busLog, bus, dc),
+      failures: 0,
+      due: clock.now(),
+      bus,
+      online: undefined,
+      lastError: null,
+      lastSample: undefined,
+      readings: 0,
+      alarm: undefined,
+      bumpTest: undefined,
+    };
+    if (dc.localAlarms)
+      d.alarm = createLocalAlarm({
+        config,
+        driver: busDriver(bus.id),
+        device: d,
+        emit: (e) => emitEvent(d, e),
+      });
+    return d;
+  }
+
+  /** A bus with its driver and poller (no I/O); `reuse` may hand back a running device to keep. */
+  function buildSlot(bus: BusConfig, reuse: (dc: DeviceConfig) => DeviceRuntime | undefined): BusSlot {
     const busLog = log.child({ bus: bus.id });
     let poller: Poller | undefined;
     const driver = createDriver(bus, { logger: busLog, clock, onReopen: () => poller?.pollAllNow() });
-    const polled: DeviceRuntime[] = bus.devices.map((dc) => {
-      const profile = profiles.get(dc.profile);
-      if (!profile) throw new Error(`unknown profile ${dc.profile}`);
-      const d: DeviceRuntime = {
-        config: dc,
-        profile,
-        log: busLog.child(bus.type === 'winsen' ? { device: dc.id } : { unit: dc.unit, device: dc.id }),
-        failures: 0,
-        due: 0,
-        bus,
-        online: undefined,
-        lastError: null,
-        lastSample: undefined,
-        readings: 0,
-        alarm: undefined,
-      };
-      if (dc.localAlarms)
-        d.alarm = createLocalAlarm({ config, driver, device: d, emit: (e) => emitEvent(d, e) });
+    const polled = bus.devices.map((dc) => {
+      const kept = reuse(dc);
+      const d = kept ?? newRuntime(dc, bus, busLog);
+      if (kept) {
+        kept.config = dc;
+        kept.bus = bus;
+        kept.failures = 0;
+        kept.log = deviceLog(busLog, bus, dc);
+      }
       devices.set(dc.id, d);
       return d;
     });
@@ -279,10 +350,231 @@ export function createGateway(opts: GatewayOptions): Gateway {
       isOffline: (d) => (d as DeviceRuntime).online === false,
       hooks: {
         onSample: (d, s) => onSample(d as DeviceRuntime, s),
-        onFailure: (d, e) => onFailure(d as DeviceRuntime, e, bus),
+        onFailure: (d, e) => onFailure(d as DeviceRuntime, e, (d as DeviceRuntime).bus),
       },
     });
-    buses.push({ bus, driver, poller });
+    return { bus, driver, poller, devices: polled, log: busLog };
+  }
+
+  async function startSlot(slot: BusSlot): Promise<void> {
+    await slot.driver.start();
+    slot.poller.start();
+  }
+
+  async function stopSlot(slot: BusSlot): Promise<void> {
+    await slot.poller.stop();
+    await slot.driver.stop();
+  }
+
+  /** A device that left the configuration: no more readings; the server learns why. */
+  function retire(d: DeviceRuntime, removed: boolean): void {
+    d.bumpTest?.cancel(removed ? 'device removed from the configuration' : 'device replaced');
+    d.bumpTest = undefined;
+    if (devices.get(d.config.id) === d) devices.delete(d.config.id);
+    if (!removed) return;
+    d.online = false;
+    d.lastError = 'removed from the gateway configuration';
+    publishState(d);
+  }
+
+  // Build (no I/O yet).
+  for (const bus of config.buses)
+    slots.set(
+      bus.id,
+      buildSlot(bus, () => undefined),
+    );
+
+  /**
+   * reload_config: re-reads the --config file. Invalid → nothing changes. Restart-only keys changed
+   * → nothing changes. Otherwise buses and devices are added, removed, reopened or edited; buses
+   * that did not change keep polling undisturbed.
+   */
+  async function reloadConfig(): Promise<{ ok: boolean; message: string }> {
+    if (!configFile)
+      return { ok: false, message: 'this gateway was not started from a config file; nothing to reload' };
+    let next: GatewayConfig;
+    let nextProfiles: Map<string, Profile>;
+    try {
+      next = loadConfig(configFile);
+      nextProfiles = loadConfigProfiles(next, configFile);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      log.warn(
+        { file: configFile, issues: err.issues },
+        'reload_config: invalid config; running config kept',
+      );
+      return { ok: false, message: `invalid config ${configFile}: ${err.issues.join('; ')}` };
+    }
+    const restart = restartOnlyChanges(config, next);
+    if (restart.length) {
+      log.warn(
+        { file: configFile, keys: restart },
+        'reload_config: changes need a restart; running config kept',
+      );
+      return {
+        ok: false,
+        message: `not applied, these keys need a restart of the gateway: ${restart.join(', ')}; nothing changed`,
+      };
+    }
+
+    const plan = planBuses(config.buses, next.buses);
+    const oldIds = new Set(devices.keys());
+    const nextIds = new Set(next.buses.flatMap((b) => b.devices.map((d) => d.id)));
+    let changed = 0;
+    const prevProfiles = profiles;
+    profiles = nextProfiles;
+    config = next;
+
+    // Phase 1: close what goes away or is reopened, take departing devices off edited buses.
+    for (const id of plan.removed) {
+      const slot = slots.get(id);
+      if (!slot) continue;
+      if (running) await stopSlot(slot);
+      slots.delete(id);
+      for (const d of slot.devices) retire(d, !nextIds.has(d.config.id));
+    }
+    const reopenedOld = new Map<string, BusSlot>();
+    for (const b of plan.reopened) {
+      const slot = slots.get(b.id);
+      if (!slot) continue;
+      if (running) await stopSlot(slot);
+      slots.delete(b.id);
+      reopenedOld.set(b.id, slot);
+    }
+    for (const b of plan.edited) {
+      const slot = slots.get(b.id);
+      if (!slot) continue;
+      const ids = new Set(b.devices.map((d) => d.id));
+      for (const d of slot.devices) if (!ids.has(d.config.id)) retire(d, !nextIds.has(d.config.id));
+    }
+
+    // Phase 2: reopened and added buses, then device edits on buses that keep running.
+    const toStart: BusSlot[] = [];
+    for (const b of plan.reopened) {
+      const old = reopenedOld.get(b.id);
+      const slot = buildSlot(b, (dc) => {
+        const o = old?.devices.find((x) => x.config.id === dc.id);
+        if (!o) return undefined;
+        const c = deviceChange(
+          o.config,
+          dc,
+          prevProfiles.get(o.config.profile),
+          nextProfiles.get(dc.profile),
+        );
+        if (c !== 'same') changed++;
+        if (c !== 'replace') return o;
+        retire(o, false);
+        return undefined;
+      });
+      for (const o of old?.devices ?? [])
+        if (!b.devices.some((dc) => dc.id === o.config.id)) retire(o, !nextIds.has(o.config.id));
+      slots.set(b.id, slot);
+      toStart.push(slot);
+    }
+    for (const b of plan.added) {
+      const slot = buildSlot(b, () => undefined);
+      slots.set(b.id, slot);
+      toStart.push(slot);
+    }
+    for (const b of plan.edited) {
+      const slot = slots.get(b.id);
+      if (!slot) continue;
+      const list: DeviceRuntime[] = [];
+      for (const dc of b.devices) {
+        const o = slot.devices.find((x) => x.config.id === dc.id);
+        const c = o
+          ? deviceChange(o.config, dc, prevProfiles.get(o.config.profile), nextProfiles.get(dc.profile))
+          : 'replace';
+        if (o && c !== 'replace') {
+          if (c === 'settings') {
+            o.config = dc;
+            o.log = deviceLog(slot.log, b, dc);
+            changed++;
+          }
+          list.push(o);
+          continue;
+        }
+        if (o) {
+          retire(o, false);
+          changed++;
+        }
+        // Polled when the poller next wakes (within one poll interval of the bus's devices).
+        const d = newRuntime(dc, b, slot.log);
+        devices.set(dc.id, d);
+        list.push(d);
+      }
+      slot.devices.splice(0, slot.devices.length, ...list);
+      slot.bus = b;
+    }
+    if (running) await Promise.all(toStart.map((s) => startSlot(s)));
+
+    // Devices that moved from one bus to another count as changed, not added and removed.
+    const added = [...nextIds].filter((id) => !oldIds.has(id)).length;
+    const removed = [...oldIds].filter((id) => !nextIds.has(id)).length;
+    const moved = [...nextIds].filter((id) => {
+      if (!oldIds.has(id)) return false;
+      const before = prevBusOf.get(id);
+      return before !== undefined && before !== devices.get(id)?.bus.id;
+    }).length;
+    const summary = summarise({
+      added,
+      removed,
+      changed: changed + moved,
+      busesAdded: plan.added.map((b) => b.id),
+      busesRemoved: plan.removed,
+      busesReopened: plan.reopened.map((b) => b.id),
+    });
+    refreshBusIndex();
+    log.info({ file: configFile, summary, devices: devices.size, buses: slots.size }, 'config reloaded');
+    return { ok: true, message: summary };
+  }
+
+  /** Which bus each device was on at the last (re)load, to tell a move from an edit. */
+  const prevBusOf = new Map<string, string>();
+  function refreshBusIndex(): void {
+    prevBusOf.clear();
+    for (const d of devices.values()) prevBusOf.set(d.config.id, d.bus.id);
+  }
+  refreshBusIndex();
+
+  function startBumpTest(id: string): { ok: boolean; message: string } {
+    const d = devices.get(id);
+    if (!d)
+      return {
+        ok: false,
+        message: `no device "${id}" on this gateway (devices: ${[...devices.keys()].join(', ') || 'none'})`,
+      };
+    if (d.bumpTest)
+      return {
+        ok: false,
+        message: `a bump test of ${id} is already running until ${iso(d.bumpTest.endsAt)}`,
+      };
+    if (d.online === false)
+      return {
+        ok: false,
+        message: `${id} is not answering (${d.lastError ?? 'offline'}); a bump test needs a detector that answers`,
+      };
+    const levels = bumpLevels(d.profile, config);
+    if (!levels.length)
+      return { ok: false, message: `profile ${d.profile.id} has no alarm level to bump-test against` };
+    const windowS = config.bumpTestS;
+    const bt: BumpTest = createBumpTest({
+      deviceId: id,
+      levels,
+      windowMs: windowS * 1000,
+      clock,
+      logger: d.log,
+      emit: (e) => emitEvent(d, e),
+      onEnd: () => {
+        if (d.bumpTest === bt) d.bumpTest = undefined;
+      },
+    });
+    d.bumpTest = bt;
+    const pass = levels.map((l) => `${l.gas} ${l.op === '<' ? '<' : '≥'} ${l.level} ${l.unit}`).join(', ');
+    return {
+      ok: true,
+      message: `bump test of ${id} started: ${windowS} s window, readings carry status bump_test, passes at ${pass}; local alarms stay armed`,
+    };
   }
 
   async function handleCommand(cmd: Command): Promise<{ ok: boolean; message?: string }> {
@@ -306,10 +598,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
           ? { ok: false, message: `could not switch the sounder of ${failed.join(', ')}; retrying` }
           : { ok: true, message: `silenced ${withSounder.map((d) => d.config.id).join(', ')}` };
       }
-      case 'reload_config':
-        return { ok: false, message: 'reload_config is not supported by this gateway; restart the service' };
+      case 'reload_config': {
+        const run = reloadChain.then(reloadConfig, reloadConfig);
+        reloadChain = run.catch(() => undefined);
+        return run;
+      }
       case 'bump_test':
-        return { ok: false, message: 'bump_test is not supported by this gateway yet' };
+        return startBumpTest(cmd.device);
     }
   }
 
@@ -323,7 +618,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           id: cmd.id,
           ok: r.ok,
           ts: iso(),
-          ...(r.message ? { message: r.message.slice(0, 500) } : {}),
+          ...(r.message ? { message: r.message.slice(0, 512) } : {}),
         }),
       )
       .catch((err: Error) => log.warn({ err: err.message, id: cmd.id }, 'command result not published'));
@@ -353,8 +648,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (config.clock.referenceTopic) uplink.subscribe(config.clock.referenceTopic);
       uplink.start();
       forwarder.start();
-      await Promise.all(buses.map((b) => b.driver.start()));
-      for (const b of buses) b.poller.start();
+      running = true;
+      await Promise.all([...slots.values()].map((b) => b.driver.start()));
+      for (const b of slots.values()) b.poller.start();
       statusTimer = setInterval(publishStatus, config.uplink.statusIntervalS * 1000);
       if (config.clock.referenceUrl) {
         void checkReferenceUrl();
@@ -365,7 +661,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         {
           gatewayId: gw,
           version: VERSION,
-          buses: buses.map((b) => ({ id: b.bus.id, type: b.bus.type, open: b.driver.open })),
+          buses: [...slots.values()].map((b) => ({ id: b.bus.id, type: b.bus.type, open: b.driver.open })),
           devices: devices.size,
           uplink: up,
           outboxDepth: outbox.depth,
@@ -376,8 +672,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     async stop() {
       if (statusTimer) clearInterval(statusTimer);
       if (skewTimer) clearInterval(skewTimer);
-      for (const b of buses) await b.poller.stop();
-      await Promise.all(buses.map((b) => b.driver.stop()));
+      running = false;
+      await reloadChain;
+      for (const d of devices.values()) d.bumpTest?.cancel('gateway stopping');
+      for (const b of slots.values()) await b.poller.stop();
+      await Promise.all([...slots.values()].map((b) => b.driver.stop()));
       await forwarder.stop();
       await uplink.stop();
       uplink.off('command', onCommand);

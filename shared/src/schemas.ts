@@ -111,8 +111,12 @@ export const DeviceEventSchema = z
     v: z.literal(1),
     ts: IsoTimestamp,
     type: z
-      .enum(['alarm_raised', 'alarm_cleared', 'interlock', 'fault', 'silenced'])
+      .enum(['alarm_raised', 'alarm_cleared', 'interlock', 'fault', 'silenced', 'bump_test'])
       .describe('What happened at the gateway'),
+    result: z
+      .enum(['started', 'pass', 'fail'])
+      .optional()
+      .describe('bump_test events: the window started, or the detector passed/failed it'),
     severity: z.enum(['info', 'warning', 'critical']).optional(),
     gas: GasIdSchema.optional(),
     rule: z.string().max(64).optional().describe('The alarm rule that fired, e.g. ul2034'),

@@ -1,0 +1,269 @@
+/**
+ * The reload_config and bump_test commands, sent over a real broker (aedes) to the gateway
+ * (in-process factory, loaded from a real config file) polling firmware-sim detectors over Modbus
+ * TCP; results and events are read back as the server would (decodeMessage).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDevice, createModbusTcpServer } from '@gaswatch/firmware-sim';
+import {
+  type CommandResult,
+  type DeviceEvent,
+  type DeviceState,
+  decodeMessage,
+  type Reading,
+} from '@gaswatch/shared';
+import { freePort, waitFor } from '@gaswatch/shared/testing';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createGateway, type Gateway } from '../src/gateway.js';
+import { startAedes } from './helpers/broker.js';
+import { type TestDir, tempDir, writeConfig } from './helpers/config.js';
+import { testLogger } from './helpers/log.js';
+
+const GW = 'gw-cmd';
+
+interface Msg {
+  topic: string;
+  kind: string;
+  dev?: string;
+  payload: unknown;
+}
+
+describe('reload_config and bump_test commands', () => {
+  let broker: Awaited<ReturnType<typeof startAedes>>;
+  let sim: ReturnType<typeof createModbusTcpServer>;
+  let simPort = 0;
+  let gateway: Gateway;
+  let tmp: TestDir;
+  let file = '';
+  let client: MqttClient;
+  const got: Msg[] = [];
+  const invalid: string[] = [];
+  let cmdN = 0;
+  const co1 = createDevice({ id: 'co1', profile: 'gaswatch-co', unit: 1 });
+  const co2 = createDevice({ id: 'co2', profile: 'gaswatch-co', unit: 2 });
+  const lel1 = createDevice({ id: 'lel1', profile: 'gaswatch-lel', unit: 3 });
+
+  const dev = (id: string, unit: number, profile = 'gaswatch-co') => ({
+    id,
+    unit,
+    profile,
+    pollIntervalS: 0.2,
+    site: 'plant',
+    location: id,
+  });
+  const write = (devices: unknown[], extra: Record<string, unknown> = {}, url = broker.url) =>
+    writeConfig(file, {
+      gatewayId: GW,
+      url,
+      outboxDir: join(tmp.dir, 'outbox'),
+      buses: [{ id: 'tcp-0', type: 'modbus-tcp', host: '127.0.0.1', port: simPort, devices }],
+      extra,
+    });
+
+  const readings = (d: string) =>
+    got.filter((m) => m.kind === 'reading' && m.dev === d).map((m) => m.payload as Reading);
+  const events = (d: string) =>
+    got.filter((m) => m.kind === 'event' && m.dev === d).map((m) => m.payload as DeviceEvent);
+
+  /** Sends a command over MQTT and waits for its result on cmd/result. */
+  async function command(body: Record<string, unknown>): Promise<CommandResult> {
+    const id = `c${++cmdN}`;
+    await client.publishAsync(`gaswatch/v1/${GW}/cmd`, JSON.stringify({ v: 1, id, ...body }), { qos: 1 });
+    let result: CommandResult | undefined;
+    await waitFor(
+      () => {
+        result = got.find((m) => m.kind === 'cmdResult' && (m.payload as CommandResult).id === id)?.payload as
+          | CommandResult
+          | undefined;
+        return result !== undefined;
+      },
+      `result of ${body.type}`,
+      15_000,
+    );
+    return result!;
+  }
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    file = join(tmp.dir, 'gw.yaml');
+    broker = await startAedes();
+    simPort = await freePort();
+    sim = createModbusTcpServer({ devices: [co1, co2, lel1], port: simPort });
+    await sim.start();
+    client = mqtt.connect(broker.url, { reconnectPeriod: 200 });
+    client.on('message', (topic, payload) => {
+      const r = decodeMessage(topic, payload);
+      if (!r.ok) {
+        invalid.push(`${topic}: ${r.message}`);
+        return;
+      }
+      const a = r.address as { kind: string; dev?: string };
+      got.push({ topic, kind: a.kind, ...(a.dev ? { dev: a.dev } : {}), payload: r.payload });
+    });
+    await new Promise<void>((res) => client.once('connect', () => res()));
+    await client.subscribeAsync(`gaswatch/v1/${GW}/#`, { qos: 1 });
+    write([dev('co1', 1), dev('lel1', 3, 'gaswatch-lel')], { bumpTestS: 30 });
+    gateway = createGateway({ config: loadConfig(file), logger: testLogger() });
+    await gateway.start();
+    await waitFor(
+      () => readings('co1').length >= 2 && readings('lel1').length >= 2,
+      'first readings',
+      15_000,
+    );
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await client?.endAsync(true);
+    await sim?.stop();
+    await broker?.stop();
+    tmp?.remove();
+  });
+
+  it('reload_config adds a device, which gets polled; the others keep running undisturbed', async () => {
+    const co1Runtime = gateway.devices.get('co1');
+    write([dev('co1', 1), dev('lel1', 3, 'gaswatch-lel'), dev('co2', 2)], { bumpTestS: 30 });
+    co2.setConcentration('CO', 12.5);
+    const r = await command({ type: 'reload_config' });
+    expect(r).toMatchObject({ ok: true, message: '1 device added' });
+    await waitFor(() => readings('co2').some((x) => x.values.CO === 12.5), 'co2 polled', 15_000);
+    expect(readings('co2')[0]!.seq).toBe(0);
+    // The unchanged device is the same running device (its alarm state, seq and schedule kept).
+    expect(gateway.devices.get('co1')).toBe(co1Runtime);
+    const n = readings('co1').length;
+    await waitFor(() => readings('co1').length >= n + 3, 'co1 still polled', 10_000);
+    const seqs = readings('co1').map((x) => x.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+  });
+
+  it('reload_config removes a device: no more readings, its state says why', async () => {
+    write([dev('co1', 1), dev('lel1', 3, 'gaswatch-lel')], { bumpTestS: 30 });
+    const r = await command({ type: 'reload_config' });
+    expect(r).toMatchObject({ ok: true, message: '1 device removed' });
+    expect(gateway.devices.has('co2')).toBe(false);
+    await waitFor(
+      () =>
+        got.some(
+          (m) =>
+            m.kind === 'state' &&
+            m.dev === 'co2' &&
+            (m.payload as DeviceState).online === false &&
+            /removed/.test((m.payload as DeviceState).lastError ?? ''),
+        ),
+      'co2 state: removed',
+      10_000,
+    );
+    const after = readings('co2').length;
+    const n = readings('co1').length;
+    await waitFor(() => readings('co1').length >= n + 5, 'co1 polled on', 10_000);
+    // At most the read already in flight when it was removed.
+    expect(readings('co2').length).toBeLessThanOrEqual(after + 1);
+  });
+
+  it('an invalid file is answered ok:false with path and reason, and polling goes on unchanged', async () => {
+    writeFileSync(
+      file,
+      `gatewayId: ${GW}\nuplink: { url: ${broker.url} }\noutbox: { dir: ${join(tmp.dir, 'outbox')} }\nbuses:\n  - { id: tcp-0, type: modbus-tcp, host: 127.0.0.1, port: ${simPort}, devices: [ { id: co1, unit: 1, profile: gaswatch-co, pollIntervalS: -1, site: plant, location: x } ] }\n`,
+    );
+    const r = await command({ type: 'reload_config' });
+    expect(r.ok).toBe(false);
+    expect(r.message).toContain(file);
+    expect(r.message).toMatch(/buses\.0\.devices\.0\.pollIntervalS: /);
+    expect(r.message!.length).toBeLessThanOrEqual(512);
+    expect([...gateway.devices.keys()].sort()).toEqual(['co1', 'lel1']);
+    const n = readings('lel1').length;
+    await waitFor(() => readings('lel1').length >= n + 3, 'lel1 still polled', 10_000);
+
+    writeFileSync(file, 'gatewayId: [unclosed\n');
+    const y = await command({ type: 'reload_config' });
+    expect(y.ok).toBe(false);
+    expect(y.message).toMatch(/\(yaml\)/);
+  });
+
+  it('changes that need a restart are refused by name and nothing changes', async () => {
+    write(
+      [dev('co1', 1), dev('lel1', 3, 'gaswatch-lel'), dev('co2', 2)],
+      { bumpTestS: 30 },
+      'mqtt://127.0.0.1:1',
+    );
+    const r = await command({ type: 'reload_config' });
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/uplink\.url/);
+    expect(r.message).toMatch(/restart/);
+    // The device that came with it was not added either.
+    expect(gateway.devices.has('co2')).toBe(false);
+  });
+
+  it('bump_test of an unknown device is refused with a clear message', async () => {
+    const r = await command({ type: 'bump_test', device: 'nope' });
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/no device "nope"/);
+  });
+
+  it('bump test passes when the test gas reaches the alarm level; local alarms and outputs still act', async () => {
+    write([dev('co1', 1), dev('lel1', 3, 'gaswatch-lel')], { bumpTestS: 30 });
+    expect((await command({ type: 'reload_config' })).ok).toBe(true);
+    lel1.setConcentration('LEL', 0);
+    lel1.setConcentration('CO', 0);
+    const r = await command({ type: 'bump_test', device: 'lel1' });
+    expect(r.ok).toBe(true);
+    expect(r.message).toMatch(/LEL ≥ 25/);
+    const again = await command({ type: 'bump_test', device: 'lel1' });
+    expect(again).toMatchObject({ ok: false });
+    expect(again.message).toMatch(/already running/);
+    await waitFor(
+      () => events('lel1').some((e) => e.type === 'bump_test' && e.result === 'started'),
+      'started',
+    );
+    const n = readings('lel1').length;
+    await waitFor(() => readings('lel1').length >= n + 2, 'readings in the window', 10_000);
+    expect(readings('lel1').at(-1)!.status).toBe('bump_test');
+
+    // The test gas: above the first alarm level of LEL and the CO alarm level.
+    lel1.setConcentration('LEL', 40);
+    lel1.setConcentration('CO', 80);
+    await waitFor(
+      () => events('lel1').some((e) => e.type === 'bump_test' && e.result === 'pass'),
+      'pass',
+      15_000,
+    );
+    const pass = events('lel1').find((e) => e.result === 'pass')!;
+    expect(pass.severity).toBe('info');
+    expect(pass.message).toMatch(/LEL peak 40/);
+    // Gas in a test window may be real gas: the local alarm fired and the valve was closed.
+    await waitFor(() => events('lel1').some((e) => e.type === 'alarm_raised'), 'local alarm', 10_000);
+    await waitFor(() => lel1.coils().valve === true, 'valve closed', 10_000);
+    expect(
+      readings('lel1')
+        .filter((x) => x.values.LEL === 40)
+        .every((x) => x.status === 'bump_test'),
+    ).toBe(true);
+    lel1.setConcentration('LEL', 0);
+    lel1.setConcentration('CO', 0);
+  });
+
+  it('bump test fails when the gas never reaches the alarm level within the window', async () => {
+    write([dev('co1', 1), dev('lel1', 3, 'gaswatch-lel')], { bumpTestS: 1.5 });
+    expect((await command({ type: 'reload_config' })).ok).toBe(true);
+    co1.setConcentration('CO', 10);
+    const r = await command({ type: 'bump_test', device: 'co1' });
+    expect(r.ok).toBe(true);
+    await waitFor(
+      () => events('co1').some((e) => e.type === 'bump_test' && e.result === 'fail'),
+      'fail',
+      15_000,
+    );
+    const fail = events('co1').find((e) => e.result === 'fail')!;
+    expect(fail).toMatchObject({ severity: 'warning', gas: 'CO', value: 10 });
+    expect(fail.message).toMatch(/CO peak 10 ppm, needs CO ≥ 40 ppm/);
+    expect(readings('co1').some((x) => x.status === 'bump_test')).toBe(true);
+    // After the window the readings are ordinary again.
+    const n = readings('co1').length;
+    await waitFor(() => readings('co1').length >= n + 2, 'readings after the window', 10_000);
+    expect(readings('co1').at(-1)!.status).toBe('ok');
+    expect(invalid).toEqual([]);
+  });
+});
