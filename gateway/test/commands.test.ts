@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createDevice, createModbusTcpServer } from '@gaswatch/firmware-sim';
 import {
   type CommandResult,
@@ -13,7 +14,7 @@ import {
   decodeMessage,
   type Reading,
 } from '@gaswatch/shared';
-import { freePort, waitFor } from '@gaswatch/shared/testing';
+import { freePort, type Proc, startTsNode, waitFor } from '@gaswatch/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -23,6 +24,7 @@ import { type TestDir, tempDir, writeConfig } from './helpers/config.js';
 import { testLogger } from './helpers/log.js';
 
 const GW = 'gw-cmd';
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 interface Msg {
   topic: string;
@@ -69,9 +71,9 @@ describe('reload_config and bump_test commands', () => {
     got.filter((m) => m.kind === 'event' && m.dev === d).map((m) => m.payload as DeviceEvent);
 
   /** Sends a command over MQTT and waits for its result on cmd/result. */
-  async function command(body: Record<string, unknown>): Promise<CommandResult> {
+  async function command(body: Record<string, unknown>, gw = GW): Promise<CommandResult> {
     const id = `c${++cmdN}`;
-    await client.publishAsync(`gaswatch/v1/${GW}/cmd`, JSON.stringify({ v: 1, id, ...body }), { qos: 1 });
+    await client.publishAsync(`gaswatch/v1/${gw}/cmd`, JSON.stringify({ v: 1, id, ...body }), { qos: 1 });
     let result: CommandResult | undefined;
     await waitFor(
       () => {
@@ -104,7 +106,7 @@ describe('reload_config and bump_test commands', () => {
       got.push({ topic, kind: a.kind, ...(a.dev ? { dev: a.dev } : {}), payload: r.payload });
     });
     await new Promise<void>((res) => client.once('connect', () => res()));
-    await client.subscribeAsync(`gaswatch/v1/${GW}/#`, { qos: 1 });
+    await client.subscribeAsync([`gaswatch/v1/${GW}/#`, 'gaswatch/v1/gw-cmd-proc/#'], { qos: 1 });
     write([dev('co1', 1), dev('lel1', 3, 'gaswatch-lel')], { bumpTestS: 30 });
     gateway = createGateway({ config: loadConfig(file), logger: testLogger() });
     await gateway.start();
@@ -115,7 +117,9 @@ describe('reload_config and bump_test commands', () => {
     );
   });
 
+  let proc: Proc | undefined;
   afterAll(async () => {
+    await proc?.stop('SIGKILL');
     await gateway?.stop();
     await client?.endAsync(true);
     await sim?.stop();
@@ -197,6 +201,63 @@ describe('reload_config and bump_test commands', () => {
     expect(gateway.devices.has('co2')).toBe(false);
   });
 
+  it('reload_config opens a new bus and reopens a changed one, keeping its devices running', async () => {
+    const co3 = createDevice({ id: 'co3', profile: 'gaswatch-co', unit: 1 });
+    co3.setConcentration('CO', 7.5);
+    const sim2 = createModbusTcpServer({ devices: [co3], port: await freePort() });
+    const { port: port2 } = await sim2.start();
+    try {
+      const co1Runtime = gateway.devices.get('co1');
+      const lelRuntime = gateway.devices.get('lel1');
+      writeConfig(file, {
+        gatewayId: GW,
+        url: broker.url,
+        outboxDir: join(tmp.dir, 'outbox'),
+        extra: { bumpTestS: 30 },
+        buses: [
+          // timeoutMs changed: the connection is reopened.
+          {
+            id: 'tcp-0',
+            type: 'modbus-tcp',
+            host: '127.0.0.1',
+            port: simPort,
+            timeoutMs: 400,
+            devices: [{ ...dev('co1', 1), pollIntervalS: 0.3 }, dev('lel1', 3, 'gaswatch-lel')],
+          },
+          { id: 'tcp-1', type: 'modbus-tcp', host: '127.0.0.1', port: port2, devices: [dev('co3', 1)] },
+        ],
+      });
+      const r = await command({ type: 'reload_config' });
+      expect(r).toMatchObject({
+        ok: true,
+        message: '1 device added, 1 device changed; bus tcp-1 added, bus tcp-0 reopened',
+      });
+      await waitFor(
+        () => readings('co3').some((x) => x.values.CO === 7.5),
+        'co3 polled on the new bus',
+        15_000,
+      );
+      // Same running devices (local alarm state, seq) on the reopened bus, new settings applied.
+      expect(gateway.devices.get('co1')).toBe(co1Runtime);
+      expect(gateway.devices.get('lel1')).toBe(lelRuntime);
+      expect(gateway.devices.get('co1')!.config.pollIntervalS).toBe(0.3);
+      const n = readings('co1').length;
+      await waitFor(() => readings('co1').length >= n + 3, 'co1 polled after the reopen', 10_000);
+      const seqs = readings('co1').map((x) => x.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i));
+      // Back to one bus: tcp-1 closes, its device is removed.
+      write([dev('co1', 1), dev('lel1', 3, 'gaswatch-lel')], { bumpTestS: 30 });
+      const back = await command({ type: 'reload_config' });
+      expect(back).toMatchObject({
+        ok: true,
+        message: '1 device removed, 1 device changed; bus tcp-1 removed, bus tcp-0 reopened',
+      });
+      expect([...gateway.devices.keys()].sort()).toEqual(['co1', 'lel1']);
+    } finally {
+      await sim2.stop();
+    }
+  });
+
   it('bump_test of an unknown device is refused with a clear message', async () => {
     const r = await command({ type: 'bump_test', device: 'nope' });
     expect(r.ok).toBe(false);
@@ -265,5 +326,27 @@ describe('reload_config and bump_test commands', () => {
     await waitFor(() => readings('co1').length >= n + 2, 'readings after the window', 10_000);
     expect(readings('co1').at(-1)!.status).toBe('ok');
     expect(invalid).toEqual([]);
+  });
+
+  it('the gateway process re-reads the file it was started with (--config)', async () => {
+    const procFile = join(tmp.dir, 'proc.yaml');
+    const doc = (devices: unknown[]) => ({
+      gatewayId: 'gw-cmd-proc',
+      url: broker.url,
+      outboxDir: join(tmp.dir, 'outbox-proc'),
+      buses: [{ id: 'tcp-0', type: 'modbus-tcp', host: '127.0.0.1', port: simPort, devices }],
+    });
+    writeConfig(procFile, doc([dev('co1', 1)]));
+    proc = startTsNode(MAIN, ['--config', procFile]);
+    await proc.waitForOutput(/"msg":"started"/, 30_000);
+    writeConfig(procFile, doc([dev('co1', 1), dev('co2', 2)]));
+    const r = await command({ type: 'reload_config' }, 'gw-cmd-proc');
+    expect(r).toMatchObject({ ok: true, message: '1 device added' });
+    await waitFor(
+      () => got.some((m) => m.kind === 'reading' && m.topic === 'gaswatch/v1/gw-cmd-proc/co2/reading'),
+      'co2 polled by the process',
+      15_000,
+    );
+    expect(proc.output()).toMatch(/"summary":"1 device added"[^\n]*"msg":"config reloaded"/);
   });
 });
