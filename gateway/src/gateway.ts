@@ -83,6 +83,9 @@ export interface Gateway extends EventEmitter<GatewayEvents> {
   handleCommand(cmd: Command): Promise<{ ok: boolean; message?: string }>;
 }
 
+/** CommandResult.message holds at most 512 characters; a longer one is cut with an ellipsis. */
+const fitMessage = (m: string) => (m.length <= 512 ? m : `${m.slice(0, 511)}…`);
+
 export function createGateway(opts: GatewayOptions): Gateway {
   // reload_config swaps these for the re-read file (restart-only keys never differ).
   let config = opts.config;
@@ -618,7 +621,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           id: cmd.id,
           ok: r.ok,
           ts: iso(),
-          ...(r.message ? { message: r.message.slice(0, 512) } : {}),
+          ...(r.message ? { message: fitMessage(r.message) } : {}),
         }),
       )
       .catch((err: Error) => log.warn({ err: err.message, id: cmd.id }, 'command result not published'));

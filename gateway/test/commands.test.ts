@@ -185,6 +185,15 @@ describe('reload_config and bump_test commands', () => {
     const y = await command({ type: 'reload_config' });
     expect(y.ok).toBe(false);
     expect(y.message).toMatch(/\(yaml\)/);
+
+    // Forty broken devices: the answer is cut to the 512-character limit, not dropped.
+    write(Array.from({ length: 40 }, (_, i) => ({ ...dev(`bad${i}`, i + 1), pollIntervalS: -1 })));
+    const long = await command({ type: 'reload_config' });
+    expect(long.ok).toBe(false);
+    expect(long.message).toHaveLength(512);
+    expect(long.message!.endsWith('…')).toBe(true);
+    expect(long.message).toMatch(/^invalid config .*buses\.0\.devices\.0\.pollIntervalS: /);
+    expect([...gateway.devices.keys()].sort()).toEqual(['co1', 'lel1']);
   });
 
   it('changes that need a restart are refused by name and nothing changes', async () => {
