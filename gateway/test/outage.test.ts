@@ -202,6 +202,8 @@ describe('uplink outage with a kill -9 in the middle, verified in the server sto
       },
     );
 
+    const replayedS = (Date.now() - outageEnd) / 1000;
+
     // Freeze the run: with the detectors gone no new reading is taken (a failed read is never a
     // reading), so the last seq the gateway gave out is final and must reach the server.
     await sim.stop();
@@ -277,7 +279,7 @@ describe('uplink outage with a kill -9 in the middle, verified in the server sto
     );
     // Figures for the report: MQTT-level duplicates are allowed; the server dropped them.
     console.log(
-      `outage ${outageS.toFixed(1)} s (kill at +${((killedAt - outageStart) / 1000).toFixed(1)} s, restarted +${((restartedAt - outageStart) / 1000).toFixed(1)} s): ${total} readings over ${DEVICES.length} devices stored once, 0 missing; ${dup} duplicates dropped by the server`,
+      `outage ${outageS.toFixed(1)} s (kill at +${((killedAt - outageStart) / 1000).toFixed(1)} s, restarted +${((restartedAt - outageStart) / 1000).toFixed(1)} s), backlog at the server ${replayedS.toFixed(1)} s after the broker came back: ${total} readings over ${DEVICES.length} devices stored once, 0 missing; ${dup} duplicates dropped by the server`,
     );
   }, 240_000);
 });
