@@ -1,11 +1,17 @@
 /**
  * A set point with hysteresis and on-delay, evaluated on event time.
  *
- * - Raise when the value compares true against the set point (`op`) on every sample for at least
- *   `onDelayMs` (measured from the first sample that exceeded; 0 raises on that sample).
- * - Clear when the same comparison fails against the set point shifted by the band towards safety:
- *   for '≥'/'>' set points, clear below `setPoint − band`; for '<'/'≤' (O2 deficiency), clear above
- *   `setPoint + band`. A value inside the band keeps an active alarm active and does not start a new one.
+ * - An on-delay starts at the first sample that compares true against the set point (`op`). While
+ *   it runs it keeps running as long as every sample stays on the alarm side of the clear level
+ *   (the set point shifted by the band towards safety); a sample that crosses the clear level
+ *   cancels it, and the next exceedance starts it afresh. Noise around the set point therefore
+ *   does not restart it (EN 50291: 300 ppm with ±1 % noise alarms like a steady 300 ppm).
+ * - Raise at the first sample at or after the end of the on-delay while the run lasts (0: raise on
+ *   the first exceeding sample); that sample may be inside the band, as an active alarm would stay
+ *   active there. A sample inside the band with no run going starts nothing.
+ * - Clear when the same comparison fails against the clear level: for '≥'/'>' set points, clear
+ *   below `setPoint − band`; for '<'/'≤' (O2 deficiency), clear above `setPoint + band`. A value
+ *   inside the band keeps an active alarm active and does not start a new one.
  */
 
 export type ThresholdOp = '>=' | '>' | '<' | '<=';
@@ -24,7 +30,10 @@ export interface ThresholdSpec {
 export interface ThresholdState {
   /** True while the alarm is raised. */
   active: boolean;
-  /** Event time of the first sample of the current exceedance run while waiting for the on-delay. */
+  /**
+   * Event time of the first exceeding sample of the current run while waiting for the on-delay; the
+   * run lasts until a sample crosses the clear level (or a data gap).
+   */
   pendingSince: number | null;
 }
 
@@ -70,7 +79,14 @@ export function thresholdStep(
     return { state: THRESHOLD_IDLE, change: 'cleared' };
   }
   if (!compare(spec.op, value, spec.setPoint)) {
-    return { state: state.pendingSince === null ? state : THRESHOLD_IDLE, change: null };
+    // Inside the band an on-delay that is running keeps running (noise around the set point must
+    // not restart it) and raises once it has run; crossing the clear level, or a gap, cancels it.
+    // Nothing new starts inside the band.
+    if (state.pendingSince === null) return { state, change: null };
+    if (restart || !compare(spec.op, value, clearLevel(spec))) return { state: THRESHOLD_IDLE, change: null };
+    if (ts - state.pendingSince >= spec.onDelayMs)
+      return { state: { active: true, pendingSince: null }, change: 'raised' };
+    return { state, change: null };
   }
   const since = state.pendingSince === null || restart ? ts : state.pendingSince;
   if (ts - since >= spec.onDelayMs) return { state: { active: true, pendingSince: null }, change: 'raised' };

@@ -1,3 +1,4 @@
+import { prng } from '@gaswatch/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { createRuleSet, doseStep, doseTimeToReach, timeToAlarmAtConstant } from '../../src/index.js';
 import { feed, firstRaise, HOUR, MIN, SAMPLING_MS, T0 } from './helpers.js';
@@ -137,6 +138,46 @@ describe('en50291 tiers', () => {
     }
     const { events } = feed(rs, samples);
     expect(events.filter((e) => e.condition.key === 'CO:fast')).toEqual([]);
+  });
+
+  /** First CO:fast raise (ms after T0) for a CO series sampled every `everyMs`, or null. */
+  const firstFast = (everyMs: number, f: (i: number) => number, durationMs = 10 * MIN): number | null => {
+    const rs = createRuleSet('en50291');
+    let s = rs.initial();
+    for (let i = 0; i * everyMs <= durationMs; i++) {
+      const r = rs.step(s, { ts: T0 + i * everyMs, values: { CO: f(i) }, status: 'ok' });
+      s = r.state;
+      if (r.events.some((e) => e.type === 'raised' && e.condition.key === 'CO:fast')) return i * everyMs;
+    }
+    return null;
+  };
+
+  it('300 ppm with noise around the set point raises the fast tier within 3 min, like steady 300 ppm', () => {
+    for (const every of [1_000, 10_000]) {
+      // Alternating 298/302: every other sample is below the set point but above the clear level (270).
+      const alt = firstFast(every, (i) => (i % 2 ? 302 : 298));
+      expect(alt, `alternating 298/302 at ${every / 1000} s`).not.toBeNull();
+      expect(alt!).toBeGreaterThanOrEqual(2 * MIN);
+      expect(alt!).toBeLessThan(3 * MIN);
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const rand = prng(seed);
+        const t = firstFast(every, () => 300 * (1 + (rand() - 0.5) * 0.02)); // ±1 %
+        expect(t, `±1 % noise, seed ${seed}, ${every / 1000} s`).not.toBeNull();
+        expect(t!).toBeGreaterThanOrEqual(2 * MIN);
+        expect(t!).toBeLessThan(3 * MIN);
+      }
+    }
+  });
+
+  it('the fast-tier on-delay restarts only when the level crosses the clear level (270 ppm)', () => {
+    // 300 ppm, one sample at 260 ppm (below 270) at 90 s: the hold starts again at 100 s → 220 s.
+    expect(firstFast(10_000, (i) => (i === 9 ? 260 : 300))).toBe(220_000);
+    // The same dip to 271 ppm (inside the band) does not restart it: raised at 120 s.
+    expect(firstFast(10_000, (i) => (i === 9 ? 271 : 300))).toBe(120_000);
+    // Spikes to 310 every 100 s with 265 ppm (below the clear level) in between never hold 2 min.
+    expect(firstFast(10_000, (i) => (i % 10 === 0 ? 310 : 265), 30 * MIN)).toBeNull();
+    // 280 ppm alone (inside the band, never at the set point) starts nothing.
+    expect(firstFast(10_000, () => 280, 30 * MIN)).toBeNull();
   });
 
   it('both tiers are critical and clear after the CO is gone, once each', () => {

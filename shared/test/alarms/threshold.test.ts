@@ -67,6 +67,47 @@ describe('thresholdStep', () => {
     ]);
   });
 
+  it('a running on-delay survives samples inside the band and restarts only across the clear level', () => {
+    const spec = { ...high, onDelayMs: 30_000 }; // set point 25, clear level 22.5
+    expect(
+      run(spec, [
+        [0, 26], // pending since 0
+        [10, 24], // inside the band: still pending since 0
+        [20, 22.5], // at the clear level (not below): still pending
+        [25, 24.9],
+        [30, 23], // 30 s held on the alarm side of the clear level: raised
+      ]),
+    ).toEqual([[30, 'raised']]);
+    expect(
+      run(spec, [
+        [0, 26],
+        [10, 22.4], // below the clear level: the on-delay is cancelled
+        [15, 24], // inside the band starts nothing
+        [20, 26], // pending since 20
+        [45, 26],
+        [50, 25], // 30 s: raised
+      ]),
+    ).toEqual([[50, 'raised']]);
+  });
+
+  it('a gap cancels a running on-delay even when the value after it is inside the band', () => {
+    const spec = { ...high, onDelayMs: 30_000 };
+    expect(
+      run(
+        spec,
+        [
+          [0, 30],
+          [20, 30],
+          [40, 24], // after a gap, inside the band: cancelled
+          [50, 30], // pending since 50
+          [70, 30],
+          [80, 30],
+        ],
+        [40],
+      ),
+    ).toEqual([[80, 'raised']]);
+  });
+
   it('on-delay restarts after a data gap (nobody saw the level hold)', () => {
     const spec = { ...high, onDelayMs: 30_000 };
     expect(
