@@ -68,22 +68,6 @@ export async function publishAll(
   return { start, ackedAt };
 }
 
-/** A subscriber that does nothing with what it receives; resolves when `expected` arrived. */
-export async function nullSubscriber(url: string, expected: number, runId: string) {
-  const c = await mqtt.connectAsync(url, { clientId: `sink-${runId}`, clean: false, reconnectPeriod: 200 });
-  await c.subscribeAsync('gaswatch/v1/+/+/reading', { qos: 1 });
-  let n = 0;
-  let resolveDone: (t: number) => void = () => {};
-  const done = new Promise<number>((r) => {
-    resolveDone = r;
-  });
-  c.on('message', () => {
-    n++;
-    if (n === expected) resolveDone(performance.now());
-  });
-  return { done, count: () => n, close: () => c.endAsync() };
-}
-
 export async function metricValue(baseUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));

@@ -1,15 +1,20 @@
 // Ingest throughput: the whole path (publishers → broker → server → store) vs the same broker
 // relaying the same QoS 1 messages to a subscriber that does nothing (SPEC §8: ≥ 80 %).
 
-import { makeMessages, metricValue, nullSubscriber, publishAll, sleep, table } from './common.js';
+import { makeMessages, metricValue, publishAll, sleep, table } from './common.js';
 import { freePort, startInfluxd, startMosquitto, startTsNode, tempDir } from './harness.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 60_000);
+/** Extra mosquitto.conf lines for experiments, e.g. `autosave_interval 1800` (\n separates lines). */
+const MOSQUITTO_EXTRA = (process.env.BENCH_MOSQUITTO_CONF ?? '').replaceAll('\\n', '\n');
 const CLIENTS = 4;
 const WINDOW = 100;
 const DEVICES = 32;
 const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 const RELAY = new URL('./aedes-relay.ts', import.meta.url).pathname;
+const SINK = new URL('./null-subscriber.ts', import.meta.url).pathname;
+/** Which comparisons to run (comma-separated): aedes, mosquitto, influx. */
+const CASES = new Set((process.env.BENCH_CASES ?? 'aedes,mosquitto,influx').split(','));
 
 /**
  * Warm-up, not timed, the same on both sides: each device's first reading (the server looks up
@@ -29,15 +34,26 @@ async function waitUntil(what: string, ok: () => Promise<boolean> | boolean) {
   throw new Error(`warm-up: ${what} not reached within 30 s`);
 }
 
+/**
+ * The baseline: the same messages relayed by the same broker to a subscriber that does nothing.
+ * The subscriber runs in its own process, as the server does; in the bench process it would share
+ * one event loop with the publishers and slow the baseline down (it did until 23 Nov: see
+ * docs/server.md).
+ */
 async function relay(url: string, runId: string) {
   const { warm, timed } = split(runId);
-  const sink = await nullSubscriber(url, DEVICES + TOTAL, runId);
-  await publishAll(url, warm, CLIENTS, WINDOW, `${runId}w`);
-  await waitUntil('warm-up readings relayed', () => sink.count() >= DEVICES);
-  const { start } = await publishAll(url, timed, CLIENTS, WINDOW, runId);
-  const end = await sink.done;
-  await sink.close();
-  return TOTAL / ((end - start) / 1000);
+  const sink = startTsNode(SINK, [url, String(DEVICES), String(TOTAL), runId]);
+  try {
+    await sink.waitForOutput(/^ready$/m, 30_000);
+    await publishAll(url, warm, CLIENTS, WINDOW, `${runId}w`);
+    await sink.waitForOutput(/^warm$/m, 30_000);
+    const { start } = await publishAll(url, timed, CLIENTS, WINDOW, runId);
+    const m = await sink.waitForOutput(/^done ([\d.]+)$/m, 120_000);
+    const end = Number(m[1]) - performance.timeOrigin;
+    return TOTAL / ((end - start) / 1000);
+  } finally {
+    await sink.stop();
+  }
 }
 
 async function throughServer(env: Record<string, string>, brokerUrl: string | null, runId: string) {
@@ -113,44 +129,48 @@ async function compare(
   ]);
 }
 
-await compare(
-  'aedes (embedded), embedded store',
-  async () => {
-    const port = await freePort();
-    const r = startTsNode(RELAY, [String(port)]);
-    await r.waitForOutput(/listening/);
-    return { url: `mqtt://127.0.0.1:${port}`, stop: () => r.stop() };
-  },
-  async () => ({ env: {}, url: null, stop: async () => {} }),
-);
+if (CASES.has('aedes'))
+  await compare(
+    'aedes (embedded), embedded store',
+    async () => {
+      const port = await freePort();
+      const r = startTsNode(RELAY, [String(port)]);
+      await r.waitForOutput(/listening/);
+      return { url: `mqtt://127.0.0.1:${port}`, stop: () => r.stop() };
+    },
+    async () => ({ env: {}, url: null, stop: async () => {} }),
+  );
 const mosquittoBaseline = async () => {
-  const m = await startMosquitto();
+  const m = await startMosquitto({ extraConfig: MOSQUITTO_EXTRA });
   return { url: m.url, stop: () => m.stop() };
 };
-await compare('Mosquitto (external), embedded store', mosquittoBaseline, async (round) => {
-  const m = await startMosquitto();
-  return {
-    env: { MQTT_URL: m.url, MQTT_CLIENT_ID: `bench-server-${round}` },
-    url: m.url,
-    stop: () => m.stop(),
-  };
-});
+if (CASES.has('mosquitto'))
+  await compare('Mosquitto (external), embedded store', mosquittoBaseline, async (round) => {
+    const m = await startMosquitto({ extraConfig: MOSQUITTO_EXTRA });
+    return {
+      env: { MQTT_URL: m.url, MQTT_CLIENT_ID: `bench-server-${round}` },
+      url: m.url,
+      stop: () => m.stop(),
+    };
+  });
 // The production shape: Mosquitto and InfluxDB.
-const influxd = await startInfluxd();
-await compare('Mosquitto (external), InfluxDB store', mosquittoBaseline, async (round) => {
-  const m = await startMosquitto();
-  return {
-    env: {
-      MQTT_URL: m.url,
-      MQTT_CLIENT_ID: `bench-server-i${round}`,
-      INFLUX_URL: influxd.url,
-      INFLUX_DB: `bench${round}`,
-    },
-    url: m.url,
-    stop: () => m.stop(),
-  };
-});
-await influxd.stop();
+if (CASES.has('influx')) {
+  const influxd = await startInfluxd();
+  await compare('Mosquitto (external), InfluxDB store', mosquittoBaseline, async (round) => {
+    const m = await startMosquitto({ extraConfig: MOSQUITTO_EXTRA });
+    return {
+      env: {
+        MQTT_URL: m.url,
+        MQTT_CLIENT_ID: `bench-server-i${round}`,
+        INFLUX_URL: influxd.url,
+        INFLUX_DB: `bench${round}`,
+      },
+      url: m.url,
+      stop: () => m.stop(),
+    };
+  });
+  await influxd.stop();
+}
 
 process.stdout.write(
   `${table(

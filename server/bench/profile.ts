@@ -6,11 +6,13 @@ import { makeMessages, metricValue, publishAll, sleep } from './common.js';
 import { startInfluxd, startMosquitto, tempDir } from './harness.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 60_000);
+/** Extra mosquitto.conf lines for experiments, e.g. `autosave_interval 1800` (\n separates lines). */
+const MOSQUITTO_EXTRA = (process.env.BENCH_MOSQUITTO_CONF ?? '').replaceAll('\\n', '\n');
 const useInflux = process.argv[2] === 'influx';
 const outDir = process.argv[3] ?? '/tmp';
 const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
-const m = await startMosquitto();
+const m = await startMosquitto({ extraConfig: MOSQUITTO_EXTRA });
 const influxd = useInflux ? await startInfluxd() : null;
 const data = tempDir();
 const proc = startProcess(

@@ -94,7 +94,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     store,
   });
   const onMessage = (topic: string, payload: Buffer, done: (err: Error | null) => void) =>
-    ingest.handle(topic, payload, (err) => done(err));
+    ingest.handle(topic, payload, done);
   const broker: Broker =
     config.mqtt.kind === 'external'
       ? createExternalBroker({ url: config.mqtt.url, clientId: config.mqtt.clientId, logger: log, onMessage })

@@ -5,8 +5,16 @@
 
 import { prng } from '@gaswatch/shared/testing';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, GAS_IDS, ReadingSchema, topics } from '../src/index.js';
-import { validateReading } from '../src/validate-reading.js';
+import {
+  decodeMessage,
+  GAS_IDS,
+  ID_PATTERN,
+  parseTopic,
+  ReadingSchema,
+  type TopicAddress,
+  topics,
+} from '../src/index.js';
+import { validateReading, validateReadingJson } from '../src/validate-reading.js';
 
 const SEED = 20261123;
 const rand = prng(SEED);
@@ -217,6 +225,8 @@ function mutateText(text: string): string {
 function agree(input: unknown, json = true) {
   const zod = ReadingSchema.safeParse(input);
   const mine = validateReading(input);
+  // decodeMessage's variant (no symbol-key check) must agree on anything JSON can carry.
+  if (json) expect(validateReadingJson(input)).toStrictEqual(mine);
   if (mine.ok !== zod.success) {
     // A readable failure: the payload and both verdicts.
     expect({
@@ -389,4 +399,81 @@ describe('decodeMessage on the reading topic', () => {
   function base() {
     return { v: 1, ts: '2026-11-23T18:00:00.000Z', seq: 1, values: { CO: 35.2 }, status: 'ok' };
   }
+});
+
+/** parseTopic as it was (split and a regular expression per id): the oracle for the fast one. */
+function referenceParseTopic(topic: string): TopicAddress | null {
+  const parts = topic.split('/');
+  if (parts[0] !== 'gaswatch' || parts[1] !== 'v1') return null;
+  const gw = parts[2];
+  if (gw === undefined || !ID_PATTERN.test(gw)) return null;
+  if (parts.length === 4) {
+    if (parts[3] === 'status') return { kind: 'status', gw };
+    if (parts[3] === 'cmd') return { kind: 'cmd', gw };
+    return null;
+  }
+  if (parts.length === 5) {
+    const [, , , a, b] = parts;
+    if (a === 'cmd' && b === 'result') return { kind: 'cmdResult', gw };
+    if (a === undefined || !ID_PATTERN.test(a)) return null;
+    if (b === 'reading' || b === 'state' || b === 'event') return { kind: b, gw, dev: a };
+  }
+  return null;
+}
+
+describe('parseTopic agrees with the split-and-regex reference', () => {
+  it('on seeded random topics built from good and bad segments', () => {
+    const segments = [
+      'gaswatch',
+      'v1',
+      'v2',
+      'gw-1',
+      'a',
+      '0',
+      '_a',
+      '-a',
+      'a_',
+      'a-',
+      'A',
+      'gW',
+      'é',
+      'a b',
+      '',
+      'x'.repeat(63),
+      'x'.repeat(64),
+      'x'.repeat(65),
+      'status',
+      'cmd',
+      'result',
+      'reading',
+      'state',
+      'event',
+      'readings',
+      '+',
+      '#',
+      'cmdx',
+      'cmd-1',
+      '$SYS',
+      'dev\n',
+    ];
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const n = pick([1, 2, 3, 4, 4, 4, 5, 5, 5, 5, 6, 7]);
+      const parts: string[] = [];
+      for (let k = 0; k < n; k++) {
+        // mostly well-formed prefixes, so the deeper branches are reached
+        if (k === 0 && chance(0.85)) parts.push('gaswatch');
+        else if (k === 1 && chance(0.85)) parts.push('v1');
+        else if (k === n - 1 && chance(0.7))
+          parts.push(pick(['status', 'cmd', 'result', 'reading', 'state', 'event']));
+        else if (chance(0.5)) parts.push(pick(['gw-1', 'a', '0', 'cmd', 'x'.repeat(64)]));
+        else parts.push(pick(segments));
+      }
+      const topic = chance(0.05) ? `/${parts.join('/')}` : parts.join('/');
+      const expected = referenceParseTopic(topic);
+      expect(parseTopic(topic), topic).toStrictEqual(expected);
+      if (expected) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(1_000);
+  });
 });

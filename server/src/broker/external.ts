@@ -1,3 +1,4 @@
+import { format } from 'node:util';
 import { FILTERS } from '@gaswatch/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -18,6 +19,8 @@ export interface ExternalBrokerOptions {
  * after ingest has the reading in the journal. While the journal is full we hold the callback
  * (back-pressure: the broker keeps the rest queued).
  */
+const noop = () => {};
+
 export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
   const log = opts.logger.child({ part: 'broker', broker: 'external', url: opts.url });
   let client: MqttClient | null = null;
@@ -29,38 +32,60 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
   // mqtt.js then sends is held here (by messageId) until ingest reports the reading durable; all
   // messages of one socket read share one journal write. The broker never has more unacknowledged
   // messages in flight to us than its inflight window, so the held set is bounded.
-  interface Held {
-    durable: boolean;
-    puback: Packet | null;
-    generation: number;
-  }
   type Packet = { cmd: string; messageId?: number };
   type SendPacket = (packet: Packet, cb?: () => void, ...rest: unknown[]) => void;
-  const held = new Map<number, Held>();
+  /**
+   * One received message on its way to the journal. A plain object, not closures: this runs for
+   * every message (named closures also cost a `__name` call each under tsx).
+   */
+  interface Delivery {
+    topic: string;
+    payload: Buffer;
+    /** The message id whose PUBACK is held; undefined on the serial fallback. */
+    id: number | undefined;
+    durable: boolean;
+    /** The PUBACK mqtt.js asked to send while the reading was not durable yet. */
+    puback: Packet | null;
+    generation: number;
+    /** Ingest answers later than the tick it got the message (the device's store lookup). */
+    later: boolean;
+    /** mqtt.js has been told to go on with the next packet. */
+    continued: boolean;
+    callback: () => void;
+  }
+  const held = new Map<number, Delivery>();
   let generation = 0;
   let rawSend: SendPacket | null = null;
 
-  const releaseWhenDurable = (id: number, entry: Held) => {
-    entry.durable = true;
-    if (!entry.puback) return; // mqtt.js has not asked to send it yet; it will pass straight through
-    if (held.get(id) === entry) held.delete(id);
-    if (entry.generation === generation && client?.connected) rawSend?.(entry.puback);
+  const onDurable = (d: Delivery) => {
+    if (d.id === undefined) return d.callback(); // serial fallback: mqtt.js sends the PUBACK now
+    d.durable = true;
+    if (d.puback) {
+      if (held.get(d.id) === d) held.delete(d.id);
+      if (d.generation === generation && client?.connected) rawSend?.(d.puback);
+    } // else mqtt.js has not asked to send it yet; it will pass straight through
+    if (d.later && !d.continued) {
+      d.continued = true;
+      d.callback();
+    }
+  };
+
+  const settle = (d: Delivery, err: Error | null) => {
+    if (!err) return onDurable(d);
+    if (err instanceof BufferFullError) {
+      // Back-pressure: the PUBACK stays held; the broker stops sending once its window is full.
+      setTimeout(() => deliver(d), 250);
+      return;
+    }
+    // The journal could not be written: not acknowledged; retry in a moment.
+    log.error({ err, topic: d.topic }, 'message not durable; retrying');
+    setTimeout(() => deliver(d), 1_000);
   };
 
   /** Returns true when the outcome comes later than this tick (see OnMessage). */
-  const deliver = (topic: string, payload: Buffer, onDurable: () => void): boolean => {
+  const deliver = (d: Delivery): boolean => {
     if (stopping) return true; // never acknowledged: the broker redelivers to the next session
-    return opts.onMessage(topic, payload, (err) => {
-      if (!err) return onDurable();
-      if (err instanceof BufferFullError) {
-        // Back-pressure: the PUBACK stays held; the broker stops sending once its window is full.
-        setTimeout(() => deliver(topic, payload, onDurable), 250);
-        return;
-      }
-      // The journal could not be written: not acknowledged; retry in a moment.
-      log.error({ err, topic }, 'message not durable; retrying');
-      setTimeout(() => deliver(topic, payload, onDurable), 1_000);
-    });
+    return opts.onMessage(d.topic, d.payload, (err) => settle(d, err));
   };
 
   return {
@@ -75,6 +100,11 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
         reconnectPeriod: 1_000,
         connectTimeout: 10_000,
         resubscribe: true,
+        // mqtt.js logs ~15 debug lines per message through the `debug` package; even disabled,
+        // that cost ~4 % of the server's CPU under load. Its lines go to pino at trace level.
+        log: log.isLevelEnabled('trace')
+          ? (...args: unknown[]) => log.trace({ mqttjs: true }, format(...args))
+          : noop,
       });
       client = c;
       const internals = c as unknown as { _sendPacket?: SendPacket };
@@ -98,29 +128,27 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
       c.handleMessage = (packet, callback) => {
         if (packet.cmd !== 'publish') return callback();
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        const id = packet.messageId;
-        if (!rawSend || packet.qos !== 1 || id === undefined) {
-          // Serial fallback: call back (and so PUBACK) only once durable.
-          deliver(packet.topic, payload, () => callback());
-          return;
-        }
-        const entry: Held = { durable: false, puback: null, generation };
-        held.set(id, entry);
-        let later = false;
-        let continued = false;
-        const onDurable = () => {
-          releaseWhenDurable(id, entry);
-          if (later && !continued) {
-            continued = true;
-            callback();
-          }
+        const pipelined = rawSend !== null && packet.qos === 1 && packet.messageId !== undefined;
+        const d: Delivery = {
+          topic: packet.topic,
+          payload,
+          id: pipelined ? packet.messageId : undefined,
+          durable: false,
+          puback: null,
+          generation,
+          later: false,
+          continued: false,
+          callback,
         };
-        later = deliver(packet.topic, payload, onDurable);
+        // Serial fallback: call back (and so PUBACK) only once durable.
+        if (d.id === undefined) return void deliver(d);
+        held.set(d.id, d);
+        d.later = deliver(d);
         // Normally go on at once (the PUBACK waits in `held`). When this reading waits for a
         // store lookup, stop the pipeline until it is done: a long pause with many held PUBACKs
         // made Mosquitto deliver some messages out of order (seen in test/order… with InfluxDB).
-        if (!later || entry.durable) {
-          continued = true;
+        if (!d.later || d.durable) {
+          d.continued = true;
           callback();
         }
       };
