@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AggregateRow, ReadingRow, Store, StoredReading } from '../src/store/types.js';
+import { commandResultRecord, deviceEventRecord } from '../src/store/device-events.js';
+import type {
+  AggregateRow,
+  DeviceEventRecord,
+  ReadingRow,
+  Store,
+  StoredReading,
+} from '../src/store/types.js';
 
 const T0 = Date.parse('2026-11-23T18:00:00.000Z');
 
@@ -157,6 +164,29 @@ export function storeContract(
       expect(coOnly).toEqual([{ ts: T0, gas: 'CO', mean: 4.5, min: 0, max: 9, count: 10 }]);
     });
 
+    it('starts buckets at `from`, so a bucket as long as the range is stamped at from, not before it', async () => {
+      await store.writeReadings(Array.from({ length: 10 }, (_, i) => row('agg-2', i, { CO: i })));
+      // from = T0 + 2.5 s is not a multiple of the bucket length: buckets [2.5 s, 5.5 s), [5.5 s, 8.5 s), …
+      const rows = (await store.queryReadings({
+        dev: 'agg-2',
+        from: T0 + 2_500,
+        to: T0 + 10_000,
+        everyMs: 3_000,
+      })) as AggregateRow[];
+      expect(rows).toEqual([
+        { ts: T0 + 2_500, gas: 'CO', mean: 4, min: 3, max: 5, count: 3 },
+        { ts: T0 + 5_500, gas: 'CO', mean: 7, min: 6, max: 8, count: 3 },
+        { ts: T0 + 8_500, gas: 'CO', mean: 9, min: 9, max: 9, count: 1 },
+      ]);
+      const whole = (await store.queryReadings({
+        dev: 'agg-2',
+        from: T0 + 2_500,
+        to: T0 + 10_000,
+        everyMs: 7_500,
+      })) as AggregateRow[];
+      expect(whole).toEqual([{ ts: T0 + 2_500, gas: 'CO', mean: 6, min: 3, max: 9, count: 7 }]);
+    });
+
     it('returns nothing for an unknown device', async () => {
       expect(await store.queryReadings({ dev: 'nobody', from: 0, to: T0 * 2 })).toEqual([]);
       expect(await store.countReadings('nobody')).toBe(0);
@@ -184,6 +214,67 @@ export function storeContract(
       expect(await store.listAlarmEvents({ alarmId: 'a1' })).toHaveLength(2);
     });
 
+    const ev = (gw: string, dev: string, sec: number, over: Partial<DeviceEventRecord['data']> = {}) =>
+      deviceEventRecord(
+        gw,
+        dev,
+        {
+          v: 1,
+          ts: new Date(T0 + sec * 1_000).toISOString(),
+          type: 'interlock',
+          outputs: { valve: false },
+          message: 'gas valve closed',
+          ...over,
+        } as Extract<DeviceEventRecord, { kind: 'event' }>['data'],
+        T0 + sec * 1_000 + 7,
+      );
+
+    it('appends device events and command results append-only; lists them newest first by device, gateway, time and limit', async () => {
+      const kitchen1 = ev('gw-ev', 'kitchen', 1);
+      const kitchenFan = ev('gw-ev', 'kitchen', 1, { outputs: { fan: true }, message: 'fan on' });
+      const hall = ev('gw-ev', 'hall', 2, { type: 'fault', severity: 'warning', message: 'sensor_eol' });
+      const kitchen3 = ev('gw-ev', 'kitchen', 3, {
+        type: 'bump_test',
+        result: 'pass',
+        gas: 'CO',
+        value: 212.5,
+        message: 'quote " and \\ backslash',
+      });
+      const other = ev('gw-other', 'kitchen-2', 4, { type: 'silenced' });
+      const result = commandResultRecord(
+        'gw-ev',
+        { v: 1, id: 'cmd-1', ok: false, ts: new Date(T0 + 5_000).toISOString(), message: 'no such device' },
+        T0 + 5_010,
+      );
+      await store.appendDeviceEvents([kitchen3, hall, kitchen1]);
+      await store.appendDeviceEvents([kitchenFan, other, result]);
+      // the same messages again (QoS 1 redelivery): kept once
+      await store.appendDeviceEvents([kitchen1, result]);
+
+      const all = await store.listDeviceEvents({ from: T0, to: T0 + 60_000 });
+      expect(all.map((e) => e.id)).toHaveLength(6);
+      expect(new Set(all.map((e) => e.id)).size).toBe(6);
+      expect(all.map((e) => e.ts - T0)).toEqual([5_000, 4_000, 3_000, 2_000, 1_000, 1_000]);
+      expect(all[0]).toEqual(result);
+      expect(all.find((e) => e.id === kitchen3.id)).toEqual(kitchen3);
+
+      const kitchen = await store.listDeviceEvents({ dev: 'kitchen' });
+      expect(kitchen.map((e) => e.data.message)).toEqual([
+        'quote " and \\ backslash',
+        ...[kitchen1, kitchenFan].sort((a, b) => (a.id < b.id ? 1 : -1)).map((e) => e.data.message),
+      ]);
+      // a device whose id is a prefix of another's keeps to itself
+      expect((await store.listDeviceEvents({ dev: 'kitchen-2' })).map((e) => e.gw)).toEqual(['gw-other']);
+      expect((await store.listDeviceEvents({ gw: 'gw-ev', limit: 2 })).map((e) => e.kind)).toEqual([
+        'command_result',
+        'event',
+      ]);
+      expect(
+        (await store.listDeviceEvents({ from: T0 + 2_000, to: T0 + 4_000 })).map((e) => e.ts - T0),
+      ).toEqual([3_000, 2_000]);
+      expect(await store.listDeviceEvents({ dev: 'nobody' })).toEqual([]);
+    });
+
     it('keeps everything across a restart', async () => {
       await store.writeReadings([row('persist-1', 0, { CO: 42 })]);
       store = await reopen(store);
@@ -194,6 +285,11 @@ export function storeContract(
       })) as ReadingRow[];
       expect(rows.map((r) => r.values.CO)).toEqual([42]);
       expect(await store.listAlarmEvents({ alarmId: 'a1' })).toHaveLength(2);
+      expect(await store.listDeviceEvents({ dev: 'kitchen' })).toHaveLength(3);
+      expect((await store.listDeviceEvents({ gw: 'gw-ev', limit: 1 }))[0]?.data).toMatchObject({
+        id: 'cmd-1',
+        ok: false,
+      });
     });
   });
 }

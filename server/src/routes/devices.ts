@@ -1,27 +1,47 @@
-import { IdSchema } from '@gaswatch/shared';
+import { IdSchema, offlineTimeoutMs } from '@gaswatch/shared';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import type { DeviceRecord } from '../ingest/devices.js';
+import deviceEventsRoutes from './events.js';
 import { ErrorBody, parseOr400 } from './validate.js';
 
-/** How long after the last reading a device still counts as online if its state does not say otherwise. */
-const OFFLINE_AFTER_MS = 60_000;
+/**
+ * How long after the last reading a device still counts as online: the same limit the offline
+ * alarm uses (max(3 × poll interval, 30 s)), so the list never says "online" while an offline
+ * alarm is up.
+ */
+export function onlineWindowMs(pollIntervalS: number | undefined): number {
+  try {
+    return offlineTimeoutMs(pollIntervalS);
+  } catch {
+    return offlineTimeoutMs(undefined);
+  }
+}
 
 export function deviceView(d: DeviceRecord, now: number) {
-  const pollMs = (d.state?.pollIntervalS ?? 10) * 1000;
-  const fresh = d.lastSeen !== null && now - d.lastSeen <= Math.max(3 * pollMs, OFFLINE_AFTER_MS);
+  const windowMs = onlineWindowMs(d.state?.pollIntervalS);
+  const fresh = d.lastSeen !== null && now - d.lastSeen <= windowMs;
+  const r = d.lastReading;
   return {
     id: d.dev,
     gw: d.gw,
     online: (d.state?.online ?? true) && fresh,
+    /** The limit `online` was judged by, ms. */
+    offlineAfterMs: windowMs,
     lastSeen: d.lastSeen === null ? null : new Date(d.lastSeen).toISOString(),
-    lastReading: d.lastReading
+    // Everything the detector said about its value: an over-range or clamped value is only right
+    // together with its quality and fault codes.
+    lastReading: r
       ? {
-          ts: d.lastReading.ts,
-          seq: d.lastReading.seq,
-          values: d.lastReading.values,
-          status: d.lastReading.status,
+          ts: r.ts,
+          seq: r.seq,
+          values: r.values,
+          status: r.status,
+          ...(r.quality === undefined ? {} : { quality: r.quality }),
+          ...(r.faults === undefined ? {} : { faults: r.faults }),
+          ...(r.alarm === undefined ? {} : { alarm: r.alarm }),
+          clockSuspect: d.clockSuspect,
         }
       : null,
     state: d.state,
@@ -33,6 +53,9 @@ export function deviceView(d: DeviceRecord, now: number) {
 }
 
 export default async function devicesRoutes(app: FastifyInstance): Promise<void> {
+  // Gateway events and command results (/api/events) live next to the devices they concern.
+  await app.register(deviceEventsRoutes);
+
   app.get(
     '/api/devices',
     {

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerEvents } from '../bus.js';
 import type { DeviceRecord } from '../ingest/devices.js';
+import { commandResultRecord, deviceEventRecord } from '../store/device-events.js';
 import { deviceView } from './devices.js';
+import { deviceEventView } from './events.js';
 
 /** A client that does not read its socket is dropped once this much is queued for it. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -12,7 +14,8 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
     {
       websocket: true,
       schema: {
-        description: 'WebSocket: JSON messages {type: "reading"|"deviceState"|"alarm", data} as they happen',
+        description:
+          'WebSocket: JSON messages {type: "reading"|"deviceState"|"alarm"|"deviceEvent"|"commandResult", data} as they happen',
         tags: ['live'],
       },
     },
@@ -33,6 +36,8 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
           seq: e.reading.seq,
           values: e.reading.values,
           status: e.reading.status,
+          ...(e.reading.quality === undefined ? {} : { quality: e.reading.quality }),
+          ...(e.reading.faults === undefined ? {} : { faults: e.reading.faults }),
           late: e.late,
           clockSuspect: e.clockSuspect,
         });
@@ -44,13 +49,22 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
           device: deviceView(e.device as DeviceRecord, app.clock()),
         });
       const onAlarm = (e: ServerEvents['alarm'][0]) => send('alarm', e);
+      // Same shape as a row of /api/events.
+      const onDeviceEvent = (e: ServerEvents['deviceEvent'][0]) =>
+        send('deviceEvent', deviceEventView(deviceEventRecord(e.gw, e.dev, e.event, app.clock())));
+      const onCommandResult = (e: ServerEvents['commandResult'][0]) =>
+        send('commandResult', deviceEventView(commandResultRecord(e.gw, e.result, app.clock())));
       app.bus.on('reading', onReading);
       app.bus.on('deviceState', onState);
       app.bus.on('alarm', onAlarm);
+      app.bus.on('deviceEvent', onDeviceEvent);
+      app.bus.on('commandResult', onCommandResult);
       const off = () => {
         app.bus.off('reading', onReading);
         app.bus.off('deviceState', onState);
         app.bus.off('alarm', onAlarm);
+        app.bus.off('deviceEvent', onDeviceEvent);
+        app.bus.off('commandResult', onCommandResult);
       };
       socket.on('close', off);
       socket.on('error', off);

@@ -70,7 +70,8 @@ export default async function readingsRoutes(app: FastifyInstance): Promise<void
           'bad_range',
           `from (${new Date(from).toISOString()}) is after to (${new Date(to).toISOString()})`,
         );
-      const everyMs = q.every ? parseEvery(q.every) : undefined;
+      // A bucket longer than the range is the range: one bucket starting at `from`.
+      const everyMs = q.every ? Math.min(parseEvery(q.every), Math.max(to - from, MIN_EVERY_MS)) : undefined;
       if (everyMs !== undefined) {
         if (everyMs < MIN_EVERY_MS)
           throw new HttpError(400, 'every_too_small', `every must be at least 1s, got ${q.every}`);
@@ -104,6 +105,8 @@ export default async function readingsRoutes(app: FastifyInstance): Promise<void
         from: iso(from),
         to: iso(to),
         every: q.every ?? null,
+        /** The bucket length used, ms (every, capped at the range). */
+        everyMs: everyMs ?? null,
         rows: everyMs
           ? (rows as AggregateRow[]).map((r) => ({ ...r, ts: iso(r.ts) }))
           : (rows as ReadingRow[]).map((r) => ({ ...r, ts: iso(r.ts) })),

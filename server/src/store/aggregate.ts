@@ -1,11 +1,14 @@
 import type { GasId } from '@gaswatch/shared';
 import type { AggregateRow, ReadingRow } from './types.js';
 
-/** Buckets raw rows (ascending ts) into `everyMs` windows: mean, min, max, count per gas. */
-export function aggregate(rows: readonly ReadingRow[], everyMs: number): AggregateRow[] {
+/**
+ * Buckets raw rows (ascending ts) into `everyMs` windows starting at `origin` (the query's `from`):
+ * mean, min, max, count per gas.
+ */
+export function aggregate(rows: readonly ReadingRow[], everyMs: number, origin = 0): AggregateRow[] {
   const buckets = new Map<string, AggregateRow & { sum: number }>();
   for (const row of rows) {
-    const ts = Math.floor(row.ts / everyMs) * everyMs;
+    const ts = origin + Math.floor((row.ts - origin) / everyMs) * everyMs;
     for (const [gas, value] of Object.entries(row.values) as [GasId, number][]) {
       const key = `${ts}|${gas}`;
       const b = buckets.get(key);

@@ -8,6 +8,7 @@ import { readingExtras } from './reading-extras.js';
 import type {
   AggregateRow,
   AlarmEventRecord,
+  DeviceEventRecord,
   ReadingQuery,
   ReadingRow,
   Store,
@@ -18,10 +19,14 @@ import type {
  * Key layout (LevelDB sorts keys bytewise):
  *   r!<dev>!<ts, 15 digits>      → reading (one row per (dev, ts): a replay overwrites itself)
  *   a!<ts, 15 digits>!<eventId>  → alarm event, time ordered
+ *   e!<ts, 15 digits>!<id>       → device event / command result, time ordered
+ *   f!<dev>!<ts, 15 digits>!<id> → the same device event, by device (command results have none)
  * A device's readings in a time range are one contiguous range scan.
  */
 const pad = (n: number): string => Math.max(0, Math.trunc(n)).toString().padStart(15, '0');
 const readingKey = (dev: string, ts: number): string => `r!${dev}!${pad(ts)}`;
+/** Upper bound of a time key range when `to` is open. */
+const END = '~';
 
 interface StoredValue {
   gw: string;
@@ -51,8 +56,13 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): Store {
     return db;
   };
 
-  async function* scan(gte: string, lt: string, limit = -1): AsyncGenerator<[string, string]> {
-    for await (const entry of open().iterator({ gte, lt, limit })) yield entry;
+  async function* scan(
+    gte: string,
+    lt: string,
+    limit = -1,
+    reverse = false,
+  ): AsyncGenerator<[string, string]> {
+    for await (const entry of open().iterator({ gte, lt, limit, reverse })) yield entry;
   }
 
   return {
@@ -110,7 +120,7 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): Store {
         if (rawLimit > 0 && rows.length >= rawLimit) break;
       }
       if (!q.everyMs) return rows;
-      const agg = aggregate(rows, q.everyMs);
+      const agg = aggregate(rows, q.everyMs, q.from);
       return q.limit ? agg.slice(0, q.limit) : agg;
     },
     async countReadings(dev) {
@@ -133,6 +143,34 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): Store {
       for await (const [, value] of scan(`a!${pad(o.since ?? 0)}`, 'a!~')) {
         const e = JSON.parse(value) as AlarmEventRecord;
         if (o.alarmId === undefined || e.alarmId === o.alarmId) out.push(e);
+      }
+      return out;
+    },
+    async appendDeviceEvents(events) {
+      if (events.length === 0) return;
+      const ops: { type: 'put'; key: string; value: string }[] = [];
+      for (const e of events) {
+        const value = JSON.stringify(e);
+        ops.push({ type: 'put', key: `e!${pad(e.ts)}!${e.id}`, value });
+        if (e.dev !== null) ops.push({ type: 'put', key: `f!${e.dev}!${pad(e.ts)}!${e.id}`, value });
+      }
+      try {
+        await open().batch(ops);
+      } catch (err) {
+        if (err instanceof StoreError) throw err;
+        throw new StoreError(`embedded store write failed: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    async listDeviceEvents(q = {}) {
+      const out: DeviceEventRecord[] = [];
+      const prefix = q.dev !== undefined ? `f!${q.dev}!` : 'e!';
+      const gte = `${prefix}${pad(q.from ?? 0)}`;
+      const lt = q.to !== undefined ? `${prefix}${pad(q.to)}` : `${prefix}${END}`;
+      for await (const [, value] of scan(gte, lt, -1, true)) {
+        const e = JSON.parse(value) as DeviceEventRecord;
+        if (q.gw !== undefined && e.gw !== q.gw) continue;
+        out.push(e);
+        if (q.limit !== undefined && out.length >= q.limit) break;
       }
       return out;
     },

@@ -2,9 +2,11 @@ import { GAS_IDS, type GasId } from '@gaswatch/shared';
 import { FieldType, InfluxDB, escape as influxEscape } from 'influx';
 import type { Logger } from 'pino';
 import { StoreError, StoreRejectedError } from '../errors.js';
+import { newestFirst } from './device-events.js';
 import type {
   AggregateRow,
   AlarmEventRecord,
+  DeviceEventRecord,
   ReadingQuery,
   ReadingRow,
   Store,
@@ -16,10 +18,13 @@ import type {
  *   reading      tags gw, dev; fields one float per gas, seq (int), status, late, receivedAt (int),
  *                and where the detector said so: faults (JSON array), quality (JSON object), alarm (bool)
  *   alarm_event  tags alarmId, eid (event id); fields data (JSON string)
+ *   device_event tags kind (event | command_result), gw, dev (events only), eid; fields data (JSON
+ *                string), receivedAt (int). Timestamp = the event's own ts; same id → same point.
  * A replayed reading has the same series (gw, dev) and timestamp, so InfluxDB keeps one point.
  */
 const READING = 'reading';
 const ALARM_EVENT = 'alarm_event';
+const DEVICE_EVENT = 'device_event';
 
 export interface InfluxStoreOptions {
   /** e.g. http://127.0.0.1:8086 (credentials in the URL are used). */
@@ -76,6 +81,11 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
         },
       },
       { measurement: ALARM_EVENT, tags: ['alarmId', 'eid'], fields: { data: FieldType.STRING } },
+      {
+        measurement: DEVICE_EVENT,
+        tags: ['kind', 'gw', 'dev', 'eid'],
+        fields: { data: FieldType.STRING, receivedAt: FieldType.INTEGER },
+      },
     ],
   });
   let dbReady = false;
@@ -151,6 +161,8 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
       const gases: readonly GasId[] = q.gas ? [q.gas] : GAS_IDS;
       if (q.everyMs) {
         const every = Math.trunc(q.everyMs);
+        // Buckets start at `from`, as the embedded store's do (InfluxDB aligns to the epoch otherwise).
+        const offset = ((Math.trunc(q.from) % every) + every) % every;
         const sel = gases
           .flatMap((g) => [
             `MEAN(${quoteIdent(g)}) AS "${g}_mean"`,
@@ -161,7 +173,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
           .join(', ');
         const rows = await wrap('query', () =>
           influx.query<Record<string, unknown>>(
-            `SELECT ${sel} FROM ${READING} WHERE ${where} GROUP BY time(${every}ms) fill(none)`,
+            `SELECT ${sel} FROM ${READING} WHERE ${where} GROUP BY time(${every}ms, ${offset}ms) fill(none)`,
             { precision: 'ms' },
           ),
         );
@@ -249,6 +261,53 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
         ts: r.time.getTime(),
         data: JSON.parse(r.data) as Record<string, unknown>,
       }));
+    },
+    async appendDeviceEvents(events: readonly DeviceEventRecord[]) {
+      if (events.length === 0) return;
+      await wrap('write', () =>
+        influx.writePoints(
+          events.map((e) => {
+            const tags: Record<string, string> = { kind: e.kind, gw: e.gw, eid: e.id };
+            if (e.dev !== null) tags.dev = e.dev;
+            return {
+              measurement: DEVICE_EVENT,
+              tags,
+              fields: { data: JSON.stringify(e.data), receivedAt: Math.trunc(e.receivedAt) },
+              timestamp: Math.trunc(e.ts),
+            };
+          }),
+          { precision: 'ms' },
+        ),
+      );
+    },
+    async listDeviceEvents(q = {}) {
+      const conds = [timeRange(q.from ?? 0, q.to ?? 8.64e15)];
+      if (q.dev !== undefined) conds.push(`dev = ${influxEscape.stringLit(q.dev)}`);
+      if (q.gw !== undefined) conds.push(`gw = ${influxEscape.stringLit(q.gw)}`);
+      const limit = q.limit !== undefined ? ` LIMIT ${Math.trunc(q.limit)}` : '';
+      const rows = await wrap('query', () =>
+        influx.query<{
+          time: Date;
+          kind: string;
+          gw: string;
+          dev: string | null;
+          eid: string;
+          data: string;
+          receivedAt: number;
+        }>(
+          `SELECT data, receivedAt, kind, gw, dev, eid FROM ${DEVICE_EVENT} WHERE ${conds.join(' AND ')} ORDER BY time DESC${limit}`,
+          { precision: 'ms' },
+        ),
+      );
+      return rows
+        .map((r) => {
+          const base = { id: r.eid, gw: r.gw, ts: r.time.getTime(), receivedAt: r.receivedAt };
+          // Written by this store from validated messages, so the JSON parses back to the same shape.
+          return r.kind === 'command_result'
+            ? ({ ...base, kind: 'command_result', dev: null, data: JSON.parse(r.data) } as DeviceEventRecord)
+            : ({ ...base, kind: 'event', dev: r.dev ?? '', data: JSON.parse(r.data) } as DeviceEventRecord);
+        })
+        .sort(newestFirst);
     },
   };
 }

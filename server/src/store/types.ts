@@ -1,4 +1,4 @@
-import type { GasId, Reading } from '@gaswatch/shared';
+import type { CommandResult, DeviceEvent, GasId, Reading } from '@gaswatch/shared';
 
 /**
  * The storage contract. Two implementations pass the same contract suite: InfluxDB 1.x (when
@@ -33,7 +33,10 @@ export interface ReadingQuery {
   from: number;
   /** Exclusive, ms since epoch. */
   to: number;
-  /** Aggregate into buckets of this many ms (mean, min, max); raw rows when absent. */
+  /**
+   * Aggregate into buckets of this many ms (mean, min, max); raw rows when absent. Buckets start at
+   * `from` (from, from + everyMs, …), so no bucket is stamped before the range asked for.
+   */
   everyMs?: number;
   limit?: number;
 }
@@ -68,6 +71,41 @@ export interface AlarmEventRecord {
   data: Record<string, unknown>;
 }
 
+/**
+ * What a gateway reported besides readings, append-only: a DeviceEvent (interlock switched a
+ * valve or fan, fault, bump test result, silenced, local alarm raised/cleared) or the result of a
+ * command the server sent it.
+ */
+export type DeviceEventRecord =
+  | (DeviceEventRecordBase & { kind: 'event'; dev: string; data: DeviceEvent })
+  | (DeviceEventRecordBase & { kind: 'command_result'; dev: null; data: CommandResult });
+
+interface DeviceEventRecordBase {
+  /**
+   * Unique per event, derived from its content (see deviceEventId): the same message delivered
+   * twice (QoS 1 redelivery, a gateway outbox replay) is stored once.
+   */
+  id: string;
+  gw: string;
+  /** The event's own time (its `ts`), ms since epoch. */
+  ts: number;
+  /** When the server received it, ms since epoch. */
+  receivedAt: number;
+}
+
+export interface DeviceEventQuery {
+  /** Only this device (command results belong to a gateway and have no device). */
+  dev?: string;
+  /** Only this gateway. */
+  gw?: string;
+  /** Inclusive, ms since epoch. */
+  from?: number;
+  /** Exclusive, ms since epoch. */
+  to?: number;
+  /** Most records returned (the newest ones). */
+  limit?: number;
+}
+
 export interface Store {
   readonly kind: 'embedded' | 'influx';
   start(): Promise<void>;
@@ -85,4 +123,8 @@ export interface Store {
   appendAlarmEvents(events: readonly AlarmEventRecord[]): Promise<void>;
   /** Every alarm event in time order (used to rebuild state at start). */
   listAlarmEvents(opts?: { alarmId?: string; since?: number }): Promise<AlarmEventRecord[]>;
+  /** Appends gateway events and command results; a record with an id already stored is kept once. */
+  appendDeviceEvents(events: readonly DeviceEventRecord[]): Promise<void>;
+  /** Device events and command results, newest first (by their own ts, then id). */
+  listDeviceEvents(q?: DeviceEventQuery): Promise<DeviceEventRecord[]>;
 }
