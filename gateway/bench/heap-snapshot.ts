@@ -28,7 +28,7 @@ const flags =
         exec.findIndex((a) => a.endsWith('dist/src/main.js')),
       );
 
-const out = join(here, '..', '.bench-build');
+const out = join(here, '..', '.bench-build', String(process.pid));
 execFileSync(process.execPath, [join(here, '..', 'scripts', 'build.mjs'), out], { stdio: 'ignore' });
 const tmp = join('/tmp', `gw-snap-${process.pid}`);
 mkdirSync(tmp, { recursive: true });
@@ -129,7 +129,7 @@ for (let i = 0; i < n; i++) {
   if (script < 0) continue;
   let sname = nameOf(script);
   for (const e of edges(script)) if (e.name === 'name') sname = nameOf(e.to);
-  sname = sname.replace(/^.*\.bench-build\//, 'bundle:');
+  sname = sname.replace(/^.*\.bench-build\/\d+\//, 'bundle:');
   perScript[sname] = (perScript[sname] ?? 0) + owned;
 }
 const top = (o: Record<string, number>, k: number) =>

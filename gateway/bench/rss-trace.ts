@@ -4,7 +4,8 @@
  *
  *   node --import tsx bench/rss-trace.ts <seconds> [--every 1] -- <name>=<node flags…> [<name>=…]
  *
- * e.g. `bench/rss-trace.ts 60 -- 'shipped=--max-semi-space-size=1 --lite-mode --no-expose-wasm'`.
+ * e.g. `bench/rss-trace.ts 60 -- 'shipped=--max-semi-space-size=1 --lite-mode --no-expose-wasm'`;
+ * leading `NAME=value` words of a variant are set in its environment (`'arena1=MALLOC_ARENA_MAX=1 --lite-mode'`).
  * Each variant runs the bundle (scripts/build.mjs) with a preloaded probe (mem-probe.mjs) against
  * the same simulator and Mosquitto; /proc/PID/status is read every 100 ms. `--log DIR` writes each
  * variant's output (e.g. of --trace-gc) to DIR/<name>.log. Prints one markdown
@@ -31,16 +32,19 @@ const variants = (
   sep < 0 ? ['shipped=--max-semi-space-size=1 --lite-mode --no-expose-wasm'] : argv.slice(sep + 1)
 ).map((v) => {
   const i = v.indexOf('=');
-  return {
-    name: v.slice(0, i),
-    flags: v
-      .slice(i + 1)
-      .split(/\s+/)
-      .filter(Boolean),
-  };
+  const words = v
+    .slice(i + 1)
+    .split(/\s+/)
+    .filter(Boolean);
+  // NAME=value words are environment variables of the variant (e.g. MALLOC_ARENA_MAX=2).
+  const isEnv = (w: string) => /^[A-Z_]+=/.test(w);
+  const env = Object.fromEntries(
+    words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+  );
+  return { name: v.slice(0, i), flags: words.filter((w) => !isEnv(w)), env };
 });
 
-const out = join(here, '..', '.bench-build');
+const out = join(here, '..', '.bench-build', String(process.pid));
 execFileSync(process.execPath, [join(here, '..', 'scripts', 'build.mjs'), out], { stdio: 'ignore' });
 const bundle = join(out, 'src', 'main.js');
 
@@ -66,71 +70,76 @@ sub.on('message', () => {
 await sub.subscribeAsync('gaswatch/v1/gw-trace/+/reading', { qos: 1 });
 const mb = (kb: number | undefined) => ((kb ?? 0) / 1024).toFixed(1);
 const bmb = (b: number | undefined) => ((b ?? 0) / 1024 / 1024).toFixed(1);
-for (const v of variants) {
-  const tmp = join('/tmp', `gw-trace-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const cfg = rssBenchConfig({
-    gatewayId: 'gw-trace',
-    brokerUrl: broker.url,
-    simPort: port,
-    outboxDir: join(tmp, 'outbox'),
-  });
-  writeFileSync(join(tmp, 'gw.yaml'), stringify(cfg));
-  readings = 0;
-  const gw = startProcess(
-    process.execPath,
-    [...v.flags, '--import', join(here, 'mem-probe.mjs'), bundle, '--config', join(tmp, 'gw.yaml')],
-    { env: { GW_MEM_PROBE_MS: '500' } },
-  );
-  const rows: string[] = [];
-  let slice = { max: 0, last: {} as Record<string, number> };
-  let max = 0;
-  let maxAt = 0;
-  let startedAt = Number.NaN;
-  const t0 = Date.now();
-  let nextRow = every * 1000;
-  await waitFor(
-    () => {
-      const t = Date.now() - t0;
-      const s = status(gw.pid);
-      if (Number.isNaN(startedAt) && /"msg":"started"/.test(gw.output())) startedAt = t;
-      if (s.VmRSS) {
-        slice.max = Math.max(slice.max, s.VmRSS);
-        slice.last = s;
-        if (s.VmRSS > max) {
-          max = s.VmRSS;
-          maxAt = t;
-        }
-      }
-      if (t >= nextRow) {
-        const probes = gw.output().match(/\{"memProbe":[^\n]*\}/g) ?? [];
-        const p = probes.length ? JSON.parse(probes.at(-1)!).memProbe : {};
-        rows.push(
-          `| ${(t / 1000).toFixed(0)} | ${mb(slice.max)} | ${mb(slice.last.RssAnon)} | ${mb(slice.last.RssFile)} | ${bmb(p.heapUsed)} / ${bmb(p.heapTotal)} | ${bmb(p.external)} | ${readings} |`,
-        );
-        slice = { max: 0, last: {} };
-        nextRow += every * 1000;
-      }
-      return t >= seconds * 1000;
-    },
-    'trace',
-    seconds * 1000 + 10_000,
-    100,
-  );
-  await gw.stop();
-  rmSync(tmp, { recursive: true, force: true });
-  if (logDir)
-    writeFileSync(
-      join(logDir, `${v.name}.log`),
-      gw
-        .output()
-        .split('\n')
-        .filter((l) => !l.includes('memProbe'))
-        .join('\n'),
+try {
+  for (const v of variants) {
+    const tmp = join('/tmp', `gw-trace-${process.pid}`);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const cfg = rssBenchConfig({
+      gatewayId: 'gw-trace',
+      brokerUrl: broker.url,
+      simPort: port,
+      outboxDir: join(tmp, 'outbox'),
+    });
+    writeFileSync(join(tmp, 'gw.yaml'), stringify(cfg));
+    readings = 0;
+    const gw = startProcess(
+      process.execPath,
+      [...v.flags, '--import', join(here, 'mem-probe.mjs'), bundle, '--config', join(tmp, 'gw.yaml')],
+      { env: { ...v.env, GW_MEM_PROBE_MS: '500' } },
     );
-  console.log(`
-### ${v.name}: node ${v.flags.join(' ')} (bundle + probe), 32 TCP detectors at 1 s, ${seconds} s; "started" at ${(startedAt / 1000).toFixed(1)} s
+    const rows: string[] = [];
+    let slice = { max: 0, last: {} as Record<string, number> };
+    let max = 0;
+    let maxAt = 0;
+    let startedAt = Number.NaN;
+    const t0 = Date.now();
+    let nextRow = every * 1000;
+    await waitFor(
+      () => {
+        const t = Date.now() - t0;
+        const s = status(gw.pid);
+        if (Number.isNaN(startedAt) && /"msg":"started"/.test(gw.output())) startedAt = t;
+        if (s.VmRSS) {
+          slice.max = Math.max(slice.max, s.VmRSS);
+          slice.last = s;
+          if (s.VmRSS > max) {
+            max = s.VmRSS;
+            maxAt = t;
+          }
+        }
+        if (t >= nextRow) {
+          const probes = gw.output().match(/\{"memProbe":[^\n]*\}/g) ?? [];
+          const p = probes.length ? JSON.parse(probes.at(-1)!).memProbe : {};
+          rows.push(
+            `| ${(t / 1000).toFixed(0)} | ${mb(slice.max)} | ${mb(slice.last.RssAnon)} | ${mb(slice.last.RssFile)} | ${bmb(p.heapUsed)} / ${bmb(p.heapTotal)} | ${bmb(p.external)} | ${readings} |`,
+          );
+          slice = { max: 0, last: {} };
+          nextRow += every * 1000;
+        }
+        return t >= seconds * 1000;
+      },
+      'trace',
+      seconds * 1000 + 10_000,
+      100,
+    );
+    await gw.stop();
+    rmSync(tmp, { recursive: true, force: true });
+    if (logDir)
+      writeFileSync(
+        join(logDir, `${v.name}.log`),
+        gw
+          .output()
+          .split('\n')
+          .filter((l) => !l.includes('memProbe'))
+          .join('\n'),
+      );
+    console.log(`
+### ${v.name}: ${Object.entries(v.env)
+      .map(([k, x]) => `${k}=${x} `)
+      .join(
+        '',
+      )}node ${v.flags.join(' ')} (bundle + probe), 32 TCP detectors at 1 s, ${seconds} s; "started" at ${(startedAt / 1000).toFixed(1)} s
 
 | t s | max VmRSS MB | RssAnon MB | RssFile MB | heap used / total MB | external MB | readings |
 |---|---|---|---|---|---|---|
@@ -138,8 +147,10 @@ ${rows.join('\n')}
 
 max VmRSS **${mb(max)} MB** at ${(maxAt / 1000).toFixed(1)} s; ${readings} readings (${(readings / seconds).toFixed(1)}/s)
 `);
+  }
+} finally {
+  await sub.endAsync();
+  await sim.stop();
+  await broker.stop();
+  rmSync(out, { recursive: true, force: true });
 }
-await sub.endAsync();
-await sim.stop();
-await broker.stop();
-rmSync(out, { recursive: true, force: true });

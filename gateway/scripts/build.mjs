@@ -18,7 +18,41 @@ import { build } from 'esbuild';
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = process.argv[2] ? resolve(process.argv[2]) : join(pkgDir, 'dist');
 
-export const EXTERNAL = ['classic-level', 'serialport', '@serialport/*', 'pino', 'pino-pretty'];
+// ws (mqtt.js' WebSocket transport) and socks (its SOCKS proxy client) stay external too: they are
+// loaded from node_modules only when a ws(s):// or TLS uplink needs them (src/uplink.ts connects
+// plain mqtt:// itself), so a plain-MQTT gateway never compiles them and their source text is not
+// kept in the heap.
+export const EXTERNAL = ['classic-level', 'serialport', '@serialport/*', 'pino', 'pino-pretty', 'ws', 'socks'];
+
+/**
+ * Leaves out of the bundle what the gateway can never run (V8 keeps every bundled script's source
+ * text in the heap, so unused code costs memory even if it never executes; see docs/gateway.md
+ * "Memory"):
+ *  - zod's 40+ translations of its error messages (`z.locales`, ~290 KB): the gateway reports
+ *    config and command errors in English, which zod configures at load (`locales/en.js`);
+ *  - `worker-timers` (~45 KB with its helpers): mqtt.js' keepalive timers for browsers.
+ * The stand-in throws if it is ever called, so a future use fails loudly instead of silently.
+ */
+export const slimPlugin = {
+  name: 'gateway-slim',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer)
+        ? { path: resolve(args.resolveDir, args.path), namespace: 'zod-en-only' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-en-only' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+      resolveDir: dirname(args.path),
+    }));
+    b.onResolve({ filter: /^worker-timers$/ }, (args) => ({ path: args.path, namespace: 'not-bundled' }));
+    b.onLoad({ filter: /.*/, namespace: 'not-bundled' }, (args) => ({
+      contents: `const no = () => { throw new Error(${JSON.stringify(`${args.path} is not part of the gaswatch gateway bundle (scripts/build.mjs)`)}); };
+module.exports = { setInterval: no, clearInterval: no, setTimeout: no, clearTimeout: no };`,
+      loader: 'js',
+    }));
+  },
+};
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, 'src'), { recursive: true });
@@ -31,6 +65,7 @@ await build({
   splitting: true,
   outdir: join(out, 'src'),
   external: EXTERNAL,
+  plugins: [slimPlugin],
   // Bundled CommonJS dependencies (mqtt's) call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __gwCreateRequire } from 'node:module'; const require = __gwCreateRequire(import.meta.url);",

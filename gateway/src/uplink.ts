@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import {
   type Command,
   CommandSchema,
@@ -12,7 +13,7 @@ import {
   type TopicKind,
   topics,
 } from '@gaswatch/shared';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors.js';
@@ -36,6 +37,33 @@ export interface Uplink extends EventEmitter<UplinkEvents> {
   publishRaw(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
   subscribe(topic: string): void;
   waitConnected(timeoutMs: number): Promise<boolean>;
+}
+
+/**
+ * mqtt.connect() loads the stream builders of every transport on the first connect: `tls`, and `ws`
+ * with `http`, `https`, `zlib` and `crypto`, about 2 MB of RSS the gateway does not need with a plain
+ * `mqtt://` broker (SPEC §8). For `mqtt://`/`tcp://` (and no client certificate, which mqtt.js
+ * would turn into `mqtts`) the client gets a TCP stream builder here, doing what mqtt.js' own `tcp`
+ * builder does (URL host and port, default 1883; user and password from the URL win, as in
+ * mqtt.connect); every other URL goes through mqtt.connect unchanged.
+ */
+function connectMqtt(url: string, options: IClientOptions): MqttClient {
+  const parsed = new URL(url);
+  if ((parsed.protocol !== 'mqtt:' && parsed.protocol !== 'tcp:') || (options.cert && options.key))
+    return mqtt.connect(url, options);
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
+  const port = parsed.port ? Number(parsed.port) : 1883;
+  const client = new MqttClient(() => createConnection({ host, port }), {
+    ...options,
+    protocol: 'mqtt',
+    host,
+    hostname: host,
+    port,
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+  });
+  client.on('error', () => {}); // as mqtt.connect: errors are also reported through 'error' listeners below
+  return client;
 }
 
 export function createUplink(opts: { config: GatewayConfig; logger: Logger }): Uplink {
@@ -82,7 +110,7 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
   Object.defineProperty(emitter, 'connected', { get: () => client?.connected === true, enumerable: true });
   const uplink = Object.assign(emitter, {
     start() {
-      client = mqtt.connect(u.url, options);
+      client = connectMqtt(u.url, options);
       client.on('connect', () => {
         log.info({ url: u.url, reconnect: wasConnected }, 'uplink connected');
         wasConnected = true;
