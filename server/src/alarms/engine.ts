@@ -5,6 +5,7 @@ import {
   type AlarmProfileId,
   type AlarmSample,
   type Command,
+  type CommandResult,
   createRuleSet,
   type DeviceKind,
   type DeviceState,
@@ -16,6 +17,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DeviceInfo, ReadingAccepted, SendCommand, ServerBus } from '../bus.js';
 import { ConfigError } from '../errors.js';
+import { LATE_AFTER_MS } from '../ingest/ingest.js';
 import type { Notification, NotificationChannel } from '../notify/channel.js';
 import { createChannels, createNotifier, type Notifier } from '../notify/notifier.js';
 import { readingExtras } from '../store/reading-extras.js';
@@ -34,7 +36,7 @@ import {
   rebuildAlarms,
   unacked,
 } from './model.js';
-import { checkRuleConfig, inferKind, own, selectRules } from './select.js';
+import { checkRuleConfig, inferKind, own, selectRules, unappliedKeys } from './select.js';
 import { realTimers, sleep, type Timers } from './timers.js';
 
 /** Condition key of the wall-clock offline alarm (the rule sets never use it). */
@@ -97,8 +99,12 @@ export interface AckResult {
   alarm: Alarm;
   /** The acknowledgement reached the store before the answer (otherwise it is queued and retried). */
   stored: boolean;
-  /** Whether the silence command was handed to the broker. */
-  silence: { id: string; sent: boolean; error?: string };
+  /**
+   * The sounder silence: the command id and whether it was handed to the broker; or, while other
+   * alarms of the device are still active and unacknowledged, `held` (no command, id null) with
+   * their ids — the last acknowledgement sends it.
+   */
+  silence: { id: string | null; sent: boolean; error?: string; held?: boolean; heldBy?: string[] };
 }
 
 export interface AlarmHistoryEntry {
@@ -113,6 +119,10 @@ export interface AlarmHistoryEntry {
   contacts?: string[];
   ok?: boolean;
   late?: boolean;
+  /** Silence events: command id, message (why held, why it failed, the gateway's answer), what held it. */
+  command?: string;
+  message?: string;
+  heldBy?: string[];
 }
 
 export interface AlarmEngine {
@@ -146,6 +156,14 @@ interface DeviceRuntime {
   state: unknown;
   /** Event time of the last sample fed to the rules. */
   lastTs: number;
+  /**
+   * Highest reading seq the rules have seen (-1: none). The gateway's seq is per device and
+   * persisted: a reading stamped before `lastTs` whose seq is beyond this one is not a resend
+   * but a gateway clock that went back.
+   */
+  maxSeq: number;
+  /** How far the gateway clock was behind when it was last found reset backwards (ms; 0: not). */
+  clockBehindMs: number;
   warmed: boolean;
   /** Event time each currently raised condition was raised at (alarm ids derive from it). */
   raisedAt: Map<string, number>;
@@ -289,6 +307,9 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     if (d.contacts !== undefined) e.contacts = d.contacts;
     if (d.ok !== undefined) e.ok = d.ok;
     if (d.late === true) e.late = true;
+    if (typeof d.command === 'string') e.command = d.command;
+    if (typeof d.message === 'string') e.message = d.message;
+    if (Array.isArray(d.heldBy)) e.heldBy = d.heldBy;
     let list = historyById.get(r.alarmId);
     if (list === undefined) {
       list = [];
@@ -326,8 +347,12 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         unit: a.unit,
         raisedAt: a.raisedAt,
         late: a.late,
+        episode: a.episode ?? 1,
         ...(extra.actor === undefined ? {} : { actor: extra.actor, note: extra.note }),
         ...(extra.tier === undefined ? {} : { tier: extra.tier }),
+        ...(a.silence === undefined || (type !== 'silence' && type !== 'silence_result')
+          ? {}
+          : { silence: { ...a.silence } }),
       });
     } catch (err) {
       log.error({ err, alarmId: a.id }, 'a bus alarm listener threw');
@@ -358,6 +383,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       tier: 0,
       lastNotifiedAt: null,
       seq: 0,
+      episode: 1,
     };
     alarms.set(a.id, a);
     openIndex.set(openKey(a.dev, a.key), a.id);
@@ -370,16 +396,28 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     return a;
   }
 
+  /**
+   * A latched (cleared_unacked) alarm whose condition came back: a new episode. While escalation
+   * is still climbing the chain it carries on (the next tier hears of the new episode on time);
+   * once it has stopped at the top, the chain starts again at tier 1 — at once, or, if the last
+   * notification is less than an ackTimeout old (a flapping condition), when it is one old.
+   */
   function reraise(a: Alarm, ts: number, c: AlarmCondition | null, late: boolean): void {
     a.state = 'active';
     a.clearedAt = null;
+    a.episode = (a.episode ?? 1) + 1;
     if (c !== null) {
       a.value = c.value;
       a.message = c.message;
     }
-    log.warn({ alarmId: a.id, dev: a.dev, key: a.key }, 'latched alarm raised again before acknowledgement');
+    const climbing = escalations.has(a.id);
+    if (!climbing) a.tier = 0;
+    log.warn(
+      { alarmId: a.id, dev: a.dev, key: a.key, episode: a.episode },
+      'latched alarm raised again before acknowledgement',
+    );
     record(a, 'reraised', ts, late ? { late } : {});
-    if (!escalations.has(a.id)) escalate(a);
+    if (!climbing) escalate(a);
   }
 
   function clear(a: Alarm, ts: number): void {
@@ -430,11 +468,15 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     a.tier = tierNo;
     a.lastNotifiedAt = now;
     metrics.escalations.inc({ tier: String(tierNo), severity: a.severity });
+    const episode = a.episode ?? 1;
+    // Receivers de-duplicate by delivery id: a new episode must not look like a retry of the last.
+    const ep = episode > 1 ? `.e${episode}` : '';
     for (const [i, contact] of tier.contacts.entries()) {
       const n: Notification = {
-        id: `${a.id}.t${tierNo}.c${i}`,
-        reason: tierNo === 1 ? 'raised' : 'escalated',
+        id: `${a.id}${ep}.t${tierNo}.c${i}`,
+        reason: tierNo > 1 ? 'escalated' : episode > 1 ? 'reraised' : 'raised',
         alarmId: a.id,
+        episode,
         tier: tierNo,
         ...(tier.name === undefined ? {} : { tierName: tier.name }),
         contact: { name: contact.name, ...(contact.to === undefined ? {} : { to: contact.to }) },
@@ -472,9 +514,14 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         log.warn({ alarmId: a.id, site: a.site }, 'no contact tiers configured: nobody is notified');
       return;
     }
-    if (a.tier === 0) notifyTier(a, 1);
+    const timeout = ackTimeoutMs(a.site, a.severity);
+    if (a.tier === 0) {
+      // A new alarm (never notified) goes to tier 1 at once; a re-raised one (tier reset to 0) at
+      // most once per ackTimeout, so a flapping condition cannot flood the first tier.
+      if (a.lastNotifiedAt === null || a.lastNotifiedAt + timeout <= clock()) notifyTier(a, 1);
+    }
     if (a.tier >= tiers.length) return;
-    const due = (a.lastNotifiedAt ?? clock()) + ackTimeoutMs(a.site, a.severity);
+    const due = (a.lastNotifiedAt ?? clock()) + timeout;
     const handle = timers.setTimeout(
       () => {
         escalations.delete(a.id);
@@ -509,6 +556,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         rules: null,
         state: undefined,
         lastTs: Number.NEGATIVE_INFINITY,
+        maxSeq: -1,
+        clockBehindMs: 0,
         warmed: false,
         raisedAt: new Map(),
         watched: new Set(),
@@ -551,7 +600,24 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     if (rt.rules !== null) return rt.rules;
     const kind = rt.kind ?? inferKind(values);
     const sel = selectRules(config, rt.dev, kind, rt.site);
-    const rules = createRuleSet(sel.profile, sel.options);
+    let rules: ReturnType<typeof createRuleSet>;
+    try {
+      rules = createRuleSet(sel.profile, sel.options);
+    } catch (err) {
+      // Options checked at start build under every profile; should a combination still fail,
+      // the device runs its profile's defaults rather than no rules at all.
+      log.error(
+        { err, dev: rt.dev, kind, profile: sel.profile },
+        `alarm options of ${rt.dev} refused by profile ${sel.profile}: running its default set points`,
+      );
+      rules = createRuleSet(sel.profile);
+    }
+    const unapplied = unappliedKeys(sel.options, new Set(rules.conditions.map((c) => c.key)));
+    if (unapplied.length > 0)
+      log.warn(
+        { dev: rt.dev, kind, profile: sel.profile, unapplied },
+        `${rt.dev} runs alarm profile ${sel.profile} (kind ${kind}), which has no condition for ${unapplied.join(', ')}: not applied (give the device a profile in GASWATCH_CONFIG devices.${rt.dev}.profile, or check its kind)`,
+      );
     rt.rules = rules as RuleSet<unknown>;
     rt.profile = sel.profile;
     rt.watched = new Set(rules.conditions.flatMap((c) => (c.gas === undefined ? [] : [c.gas])));
@@ -598,6 +664,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         state = step.state;
         noteEvents(rt, step.events);
         rt.lastTs = row.ts;
+        if (row.seq !== undefined && row.seq > rt.maxSeq) rt.maxSeq = row.seq;
       } catch (err) {
         log.warn({ err, dev: rt.dev, ts: row.ts }, 'stored reading rejected by the rules during rebuild');
       }
@@ -864,17 +931,38 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       log.warn({ dev: r.dev, ts: r.ts }, 'alarm rules keep changing: reading not evaluated');
       return;
     }
-    if (clockJumped(rt, r)) {
-      // The rules ran ahead on readings stamped in the future (a gateway clock that was wrong and
-      // got corrected): skipping every live reading until real time catches up would mute the
-      // device for that long. Rebuild its rule state from the stored readings before this one
-      // (the future-stamped ones are after it and left out), as after a restart: starting from
-      // empty state would forget the exposure so far and clear an open dose alarm that still holds.
-      metrics.skipped.inc({ reason: 'clock_jump_reset' });
-      log.warn(
-        { dev: r.dev, ts: r.ts, aheadMs: rt.lastTs - r.receivedAt },
-        'device clock went back to real time: alarm rule state rebuilt from stored readings',
-      );
+    const jumped = clockJumped(rt, r);
+    if (jumped || clockReset(rt, r)) {
+      // Either the rules ran ahead on readings stamped in the future (a gateway clock that was
+      // wrong and got corrected), or the gateway clock was set back (a Pi without a real-time
+      // clock rebooted with an older saved time and no NTP). Skipping readings until their time
+      // passes the last one would mute the device for that long. Rebuild its rule state from the
+      // stored readings before this one (those stamped after it under the old clock are left
+      // out), as after a restart: starting from empty state would forget the exposure so far and
+      // clear an open dose alarm that still holds.
+      if (jumped) {
+        metrics.skipped.inc({ reason: 'clock_jump_reset' });
+        metrics.rebuilds.inc({ reason: 'clock_jump' });
+        log.warn(
+          { dev: r.dev, ts: r.ts, aheadMs: rt.lastTs - r.receivedAt },
+          'device clock went back to real time: alarm rule state rebuilt from stored readings',
+        );
+      } else {
+        metrics.rebuilds.inc({ reason: 'clock_reset' });
+        rt.clockBehindMs = Math.max(0, r.receivedAt - r.ts);
+        log.warn(
+          {
+            dev: r.dev,
+            gw: r.gw,
+            ts: new Date(r.ts).toISOString(),
+            lastTs: new Date(rt.lastTs).toISOString(),
+            backMs: rt.lastTs - r.ts,
+            seq: r.reading.seq,
+            lastSeq: rt.maxSeq,
+          },
+          `gateway ${r.gw} clock went back ${Math.round((rt.lastTs - r.ts) / 1000)} s (seq ${r.reading.seq} follows ${rt.maxSeq} but is stamped before the last reading): alarm rule state of ${r.dev} rebuilt from stored readings before it; fix the gateway's time (NTP)`,
+        );
+      }
       rt.state = rules.initial();
       rt.lastTs = Number.NEGATIVE_INFINITY;
       rt.raisedAt.clear();
@@ -885,6 +973,16 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       }
     }
     evaluate(rt, rules, r);
+  }
+
+  /**
+   * The gateway clock went back: this reading is stamped before the last one the rules saw, yet
+   * its seq (per device, +1 per reading, persisted by the gateway) comes after every seq seen. A
+   * resend (lost PUBACK, outbox replay) always carries an older seq, so this is a new reading
+   * under a clock that was set back, wherever its time falls (inside or beyond the replay window).
+   */
+  function clockReset(rt: DeviceRuntime, r: ReadingAccepted): boolean {
+    return r.ts <= rt.lastTs && rt.maxSeq >= 0 && r.reading.seq > rt.maxSeq;
   }
 
   /**
@@ -911,6 +1009,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       status: r.reading.status,
       ...readingExtras(r.reading),
     };
+    if (r.reading.seq > rt.maxSeq) rt.maxSeq = r.reading.seq;
     if (r.ts <= rt.lastTs) {
       if (replayLate(rt, rules, sample)) return;
       metrics.skipped.inc({ reason: 'out_of_order' });
@@ -932,7 +1031,140 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     rt.lastTs = r.ts;
     remember(rt, rules, sample, step);
     const cleared = noteEvents(rt, step.events);
-    reconcile(rt, step.active, cleared, r.ts, r.late);
+    reconcile(rt, step.active, cleared, r.ts, isLate(rt, r));
+  }
+
+  /**
+   * Ingest marks a reading late by its age at arrival; a gateway whose clock was set back stamps
+   * its live readings that much in the past. Those are not outbox replays: only age beyond the
+   * clock error found at the reset counts, until the device sends a reading that is not late.
+   */
+  function isLate(rt: DeviceRuntime, r: ReadingAccepted): boolean {
+    if (!r.late) {
+      rt.clockBehindMs = 0;
+      return false;
+    }
+    return rt.clockBehindMs === 0 || r.receivedAt - r.ts - rt.clockBehindMs > LATE_AFTER_MS;
+  }
+
+  // ---------------------------------------------------------------- sounder silence
+
+  /**
+   * Silence commands whose answer is awaited: the alarms each one silences (the acknowledged one,
+   * and the earlier acknowledged alarms of the device it had been held for), whether it is still
+   * being handed to the broker, and an answer that came back before that finished.
+   */
+  const silenceCommands = new Map<
+    string,
+    { alarmIds: string[]; sending: boolean; early?: { gw: string; result: CommandResult } }
+  >();
+  /** Answers are kept for at most this many outstanding commands (a gateway that never answers). */
+  const MAX_SILENCE_AWAITED = 10_000;
+
+  function awaitSilenceResult(command: string, alarmIds: string[], sending: boolean): void {
+    silenceCommands.set(command, { alarmIds, sending });
+    if (silenceCommands.size > MAX_SILENCE_AWAITED) {
+      const oldest = silenceCommands.keys().next().value;
+      if (oldest !== undefined) silenceCommands.delete(oldest);
+    }
+  }
+
+  /**
+   * After an acknowledgement: the device's sounder is silenced only when no other alarm of the
+   * device is still active and unacknowledged (the gateway silences the whole device, so a
+   * warning's acknowledgement must not mute a critical alarm nobody has seen). Then the command
+   * also covers the alarms acknowledged earlier whose silence was held.
+   */
+  async function silenceAfterAck(a: Alarm): Promise<AckResult['silence']> {
+    const now = clock();
+    const blockers = openAlarmsOf(a.dev).filter((x) => x.id !== a.id && x.state === 'active');
+    if (blockers.length > 0) {
+      const heldBy = blockers.map((x) => x.id);
+      const message = `sounder not silenced: ${blockers.length === 1 ? 'another alarm' : `${blockers.length} other alarms`} of ${a.dev} still active and unacknowledged (${blockers.map((x) => `${x.key} ${x.severity}`).join(', ')}); it is silenced when the last of them is acknowledged`;
+      a.silence = { status: 'held', command: null, at: now, message, heldBy };
+      metrics.silence.inc({ result: 'held' });
+      log.warn({ alarmId: a.id, dev: a.dev, heldBy }, message);
+      record(a, 'silence', now, { ok: false, message, heldBy });
+      return { id: null, sent: false, held: true, heldBy };
+    }
+    const held: Alarm[] = [];
+    for (const x of alarms.values())
+      if (x.dev === a.dev && x.id !== a.id && x.silence?.status === 'held') held.push(x);
+    const cmd: Command = {
+      v: 1,
+      id: `silence-${randomUUID()}`,
+      type: 'silence',
+      device: a.dev,
+      alarmId: a.id,
+    };
+    const targets = [a, ...held];
+    // Registered before sending: the gateway may answer before the broker's PUBACK is back.
+    awaitSilenceResult(
+      cmd.id,
+      targets.map((x) => x.id),
+      true,
+    );
+    const out: AckResult['silence'] = { id: cmd.id, sent: false };
+    try {
+      await withTimeout(deps.sendCommand(a.gw, cmd), 5_000, 'sending the silence command');
+      out.sent = true;
+      metrics.silence.inc({ result: 'sent' });
+    } catch (err) {
+      out.error = (err as Error).message;
+      metrics.silence.inc({ result: 'failed' });
+      log.error({ err, alarmId: a.id, gw: a.gw }, 'silence command could not be sent');
+    }
+    const at = clock();
+    for (const x of targets) {
+      x.silence = out.sent
+        ? { status: 'sent', command: cmd.id, at }
+        : { status: 'send_failed', command: cmd.id, at, message: out.error ?? 'not sent' };
+      record(x, 'silence', at, {
+        ok: out.sent,
+        command: cmd.id,
+        ...(x === a ? {} : { message: `sent on the acknowledgement of ${a.id}` }),
+        ...(out.error === undefined ? {} : { message: out.error }),
+      });
+    }
+    const waiting = silenceCommands.get(cmd.id);
+    if (waiting !== undefined) {
+      waiting.sending = false;
+      if (waiting.early !== undefined) applySilenceResult(waiting.early.gw, waiting.early.result);
+      else if (!out.sent) silenceCommands.delete(cmd.id);
+    }
+    return out;
+  }
+
+  /** The gateway's answer to a silence command, recorded on the alarms it silenced. */
+  function applySilenceResult(gw: string, result: CommandResult): void {
+    const waiting = silenceCommands.get(result.id);
+    if (waiting === undefined) return;
+    if (waiting.sending) {
+      waiting.early = { gw, result };
+      return;
+    }
+    silenceCommands.delete(result.id);
+    const now = clock();
+    const message = result.message ?? (result.ok ? 'silenced' : 'the gateway could not silence the sounder');
+    metrics.silence.inc({ result: result.ok ? 'confirmed' : 'refused' });
+    for (const id of waiting.alarmIds) {
+      const a = alarms.get(id);
+      if (a === undefined) continue;
+      a.silence = { status: result.ok ? 'confirmed' : 'refused', command: result.id, at: now, message };
+      if (result.ok)
+        log.info({ alarmId: a.id, gw, command: result.id, message }, 'gateway silenced the sounder');
+      else
+        log.error(
+          { alarmId: a.id, gw, command: result.id, message },
+          'gateway could not silence the sounder: it may still be sounding',
+        );
+      record(a, 'silence_result', now, {
+        ok: result.ok,
+        command: result.id,
+        message,
+        gatewayTs: result.ts,
+      });
+    }
   }
 
   // ---------------------------------------------------------------- offline
@@ -1033,7 +1265,14 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       const rules = rt?.rules ?? null;
       // Something changed since (new rules, a reading of this device went the slow way, a clock jump
       // that needs a rebuild from the store): keep the order through the device's queue.
-      if (rt === undefined || rules === null || !rt.warmed || rt.queued > 0 || clockJumped(rt, r)) {
+      if (
+        rt === undefined ||
+        rules === null ||
+        !rt.warmed ||
+        rt.queued > 0 ||
+        clockJumped(rt, r) ||
+        clockReset(rt, r)
+      ) {
         if (rt === undefined) inQueue--;
         else enqueue(rt, r);
         continue;
@@ -1075,6 +1314,15 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     runtimeFor(e.gw, e.dev, e.state);
   });
 
+  const onCommandResult = guarded('commandResult', (e: { gw: string; result: CommandResult }): void => {
+    if (!running) return;
+    if (!loaded) {
+      void whenLoaded.then(() => onCommandResult(e));
+      return;
+    }
+    applySilenceResult(e.gw, e.result);
+  });
+
   const onGatewayStatus = guarded('gatewayStatus', (e: { gw: string; status: { online: boolean } }) => {
     if (!running || e.status.online) return;
     if (!loaded) {
@@ -1092,10 +1340,15 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     const { alarms: rebuilt, skipped } = rebuildAlarms(records);
     if (skipped > 0) log.warn({ skipped }, 'unreadable alarm events skipped during rebuild');
     for (const r of records) addHistory(r);
+    const awaited = new Map<string, string[]>();
     for (const a of rebuilt.values()) {
       alarms.set(a.id, a);
       if (isOpen(a)) openIndex.set(openKey(a.dev, a.key), a.id);
+      // A silence sent before the restart whose answer had not come: the answer still finds it.
+      const cmd = a.silence?.status === 'sent' ? a.silence.command : null;
+      if (cmd !== null && cmd !== undefined) awaited.set(cmd, [...(awaited.get(cmd) ?? []), a.id]);
     }
+    for (const [cmd, ids] of awaited) awaitSilenceResult(cmd, ids, false);
     for (const d of deps.devices?.list() ?? []) {
       const rt = runtimeFor(d.gw, d.dev, d.state);
       if (d.lastSeen !== null) rt.lastSeenWall = Math.max(rt.lastSeenWall, d.lastSeen);
@@ -1121,6 +1374,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       bus.on('reading', onReading);
       bus.on('deviceState', onDeviceState);
       bus.on('gatewayStatus', onGatewayStatus);
+      bus.on('commandResult', onCommandResult);
       // The store may be down at start (InfluxDB outage): the server still starts, readings wait
       // in their device queues, and the rebuild is retried until it succeeds.
       let first = true;
@@ -1153,6 +1407,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       bus.off('reading', onReading);
       bus.off('deviceState', onDeviceState);
       bus.off('gatewayStatus', onGatewayStatus);
+      bus.off('commandResult', onCommandResult);
       await whenLoaded.catch(() => undefined);
       if (sweepHandle !== null) timers.clearTimeout(sweepHandle);
       for (const id of [...escalations.keys()]) cancelEscalation(id);
@@ -1216,24 +1471,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       if (a.state === 'cleared') openIndex.delete(openKey(a.dev, a.key));
       log.info({ alarmId: a.id, actor: input.actor, state: a.state }, 'alarm acknowledged');
       record(a, 'acknowledged', now, { actor: input.actor, note: input.note });
-      const cmd: Command = {
-        v: 1,
-        id: `silence-${randomUUID()}`,
-        type: 'silence',
-        device: a.dev,
-        alarmId: a.id,
-      };
-      const silence: AckResult['silence'] = { id: cmd.id, sent: false };
-      try {
-        await withTimeout(deps.sendCommand(a.gw, cmd), 5_000, 'sending the silence command');
-        silence.sent = true;
-        metrics.silence.inc({ result: 'sent' });
-      } catch (err) {
-        silence.error = (err as Error).message;
-        metrics.silence.inc({ result: 'failed' });
-        log.error({ err, alarmId: a.id, gw: a.gw }, 'silence command could not be sent');
-      }
-      record(a, 'silence', clock(), { ok: silence.sent, command: cmd.id });
+      const silence = await silenceAfterAck(a);
       let stored = true;
       try {
         await withTimeout(flush(), 5_000, 'storing the acknowledgement');

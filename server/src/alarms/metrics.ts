@@ -90,7 +90,7 @@ export function createAlarmMetrics(registry: Registry = new Registry(), alarms: 
       () =>
         new Counter({
           name: 'gaswatch_silence_commands_total',
-          help: 'Silence commands sent to gateways on acknowledgement, by result',
+          help: 'Sounder silence on acknowledgement, by result (sent, failed: not taken by the broker, held: other alarms of the device still active and unacknowledged; confirmed / refused: the gateway answered ok true / false)',
           labelNames: ['result'] as const,
           registers,
         }),
@@ -102,6 +102,17 @@ export function createAlarmMetrics(registry: Registry = new Registry(), alarms: 
         new Counter({
           name: 'gaswatch_alarm_readings_skipped_total',
           help: 'Readings the alarm rules did not evaluate, by reason (out_of_order: older than the replay window; duplicate_ts; rule_error; clock_jump_reset; listener_error)',
+          labelNames: ['reason'] as const,
+          registers,
+        }),
+    ),
+    rebuilds: reuse(
+      registry,
+      'gaswatch_alarm_rule_rebuilds_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_alarm_rule_rebuilds_total',
+          help: 'Device rule states rebuilt from stored readings because the gateway clock moved, by reason (clock_reset: set back, seq still moving forward; clock_jump: stamped in the future, then corrected)',
           labelNames: ['reason'] as const,
           registers,
         }),

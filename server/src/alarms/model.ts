@@ -5,7 +5,33 @@ import type { AlarmEventRecord } from '../store/types.js';
 export const ALARM_STATES = ['active', 'acknowledged', 'cleared', 'cleared_unacked'] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];
 
-export type AlarmEventType = 'raised' | 'reraised' | 'acknowledged' | 'cleared' | 'escalated' | 'silence';
+export type AlarmEventType =
+  | 'raised'
+  | 'reraised'
+  | 'acknowledged'
+  | 'cleared'
+  | 'escalated'
+  | 'silence'
+  | 'silence_result';
+
+/**
+ * What became of silencing the device's sounder after this alarm was acknowledged:
+ * `held` — not sent, other alarms of the device are still active and unacknowledged (the last
+ * acknowledgement sends it); `sent` — handed to the broker, no answer from the gateway yet;
+ * `send_failed` — the broker did not take it; `confirmed` / `refused` — the gateway answered
+ * ok:true / ok:false (its message says why).
+ */
+export interface AlarmSilence {
+  status: 'held' | 'sent' | 'send_failed' | 'confirmed' | 'refused';
+  /** Silence command id (null while held). */
+  command: string | null;
+  /** Wall clock of the last change, ms since epoch. */
+  at: number;
+  /** Why it was held, why sending failed, or the gateway's answer. */
+  message?: string;
+  /** Ids of the alarms that held it back. */
+  heldBy?: string[];
+}
 
 export interface AlarmAck {
   actor: string;
@@ -49,6 +75,10 @@ export interface Alarm {
   lastNotifiedAt: number | null;
   /** Number of events stored for this alarm. */
   seq: number;
+  /** Episodes of the condition: 1 at the raise, +1 per re-raise of the latched alarm (absent: 1). */
+  episode?: number;
+  /** The sounder silence after acknowledgement, once there is one. */
+  silence?: AlarmSilence;
 }
 
 /** What an alarm event record's `data` holds: the transition and the alarm right after it. */
@@ -61,6 +91,10 @@ export interface AlarmEventData {
   tier?: number;
   contacts?: string[];
   ok?: boolean;
+  /** Silence events: the command id, the gateway's or the engine's message, what held it back. */
+  command?: string;
+  message?: string;
+  heldBy?: string[];
   alarm: Alarm;
   [key: string]: unknown;
 }

@@ -1,4 +1,5 @@
 import {
+  ALARM_PROFILE_IDS,
   type AlarmProfileId,
   createRuleSet,
   type DeviceKind,
@@ -57,36 +58,74 @@ export function selectRules(
   return { profile, options };
 }
 
-/** Every problem in the alarm overrides: each rule set they name is built once to check its options. */
+/** Condition keys named in an override's `thresholds`, `bands` and `onDelays`, with the field. */
+function namedKeys(options: RuleOptions): { field: 'thresholds' | 'bands' | 'onDelays'; key: string }[] {
+  const out: { field: 'thresholds' | 'bands' | 'onDelays'; key: string }[] = [];
+  for (const field of ['thresholds', 'bands', 'onDelays'] as const)
+    for (const key of Object.keys(options[field] ?? {})) out.push({ field, key });
+  return out;
+}
+
+/**
+ * Keys of a device's options that are not a condition of the profile it runs (nothing applies
+ * them), as `options.<field>: "<key>"`. Site options name conditions of the profile they were
+ * checked against; device options without a `profile` may name conditions of another profile
+ * (the device's kind is only known from its DeviceState), so the engine reports these at run time.
+ */
+export function unappliedKeys(options: RuleOptions, conditionKeys: ReadonlySet<string>): string[] {
+  return namedKeys(options)
+    .filter(({ key }) => !conditionKeys.has(key))
+    .map(({ field, key }) => `options.${field}: "${key}"`);
+}
+
+/**
+ * Every problem in the alarm overrides: each rule set they name is built once to check its options.
+ * A site override is checked against the profile it applies to. A device override that names its
+ * `profile` is checked against it; one that does not cannot know the device's kind (it comes from
+ * the gateway's DeviceState), so it is checked against every profile: its options must build in
+ * each, and every condition key it names must belong to at least one.
+ */
 export function checkRuleConfig(config: GaswatchConfig): string[] {
   const issues: string[] = [];
   const kinds: DeviceKind[] = ['household-co', 'multigas', 'combustible'];
-  const tryBuild = (where: string, profile: AlarmProfileId, options: RuleOptions) => {
-    try {
-      const known = new Set(createRuleSet(profile, options).conditions.map((c) => c.key));
-      // A mistyped key would be ignored silently by the rules: a set point nobody applies.
-      for (const field of ['thresholds', 'bands', 'onDelays'] as const)
-        for (const key of Object.keys(options[field] ?? {}))
-          if (!known.has(key))
-            issues.push(
-              `GASWATCH_CONFIG ${where}.options.${field}: "${key}" is not a condition of profile ${profile} (known: ${[...known].join(', ')})`,
-            );
-    } catch (err) {
-      issues.push(`GASWATCH_CONFIG ${where}: ${(err as Error).message}`);
+  /** Builds `options` under each profile; reports build errors, and keys no profile knows. */
+  const check = (where: string, profiles: readonly AlarmProfileId[], options: RuleOptions) => {
+    const known = new Set<string>();
+    const errors = new Set<string>();
+    for (const profile of profiles) {
+      try {
+        for (const c of createRuleSet(profile, options).conditions) known.add(c.key);
+      } catch (err) {
+        errors.add((err as Error).message);
+      }
     }
+    for (const message of errors) issues.push(`GASWATCH_CONFIG ${where}: ${message}`);
+    if (errors.size > 0) return;
+    const which =
+      profiles.length === 1 ? `profile ${profiles[0]}` : `any alarm profile (${profiles.join(', ')})`;
+    // A mistyped key would be ignored silently by the rules: a set point nobody applies.
+    for (const { field, key } of namedKeys(options))
+      if (!known.has(key))
+        issues.push(
+          `GASWATCH_CONFIG ${where}.options.${field}: "${key}" is not a condition of ${which} (known: ${[...known].sort().join(', ')})`,
+        );
   };
   for (const [id, site] of Object.entries(config.sites))
     for (const kind of kinds) {
       const o = site.alarms[kind];
       if (o === undefined) continue;
-      tryBuild(
+      check(
         `sites.${id}.alarms.${kind}`,
-        o.profile ?? profileForKind(kind, site.household ?? config.defaults.household),
+        [o.profile ?? profileForKind(kind, site.household ?? config.defaults.household)],
         (o.options ?? {}) as RuleOptions,
       );
     }
   for (const [id, d] of Object.entries(config.devices))
     if (d.options !== undefined || d.profile !== undefined)
-      tryBuild(`devices.${id}`, d.profile ?? 'en50291', (d.options ?? {}) as RuleOptions);
+      check(
+        `devices.${id}`,
+        d.profile === undefined ? ALARM_PROFILE_IDS : [d.profile],
+        (d.options ?? {}) as RuleOptions,
+      );
   return issues;
 }

@@ -12,11 +12,19 @@ export interface NotificationContact {
 
 /** What a contact is told about an alarm. */
 export interface Notification {
-  /** Unique per delivery: alarm id, tier and contact index. */
+  /**
+   * Unique per delivery (stable across retries): alarm id, episode (from the second one on),
+   * tier and contact index — `<alarm>.t1.c0`, then `<alarm>.e2.t1.c0` after a re-raise.
+   */
   id: string;
-  /** 'raised' for a new alarm; 'escalated' when a later tier is reached. */
-  reason: 'raised' | 'escalated';
+  /**
+   * 'raised' for a new alarm; 'reraised' when a latched, unacknowledged alarm's condition came
+   * back (tier 1 again); 'escalated' when a later tier is reached.
+   */
+  reason: 'raised' | 'reraised' | 'escalated';
   alarmId: string;
+  /** Episode of the alarm's condition: 1 at the raise, +1 per re-raise. */
+  episode: number;
   tier: number;
   tierName?: string;
   contact: NotificationContact;

@@ -46,8 +46,9 @@ export interface WebhookChannelOptions {
 
 /**
  * POSTs the notification as JSON, signed with HMAC-SHA256 of the raw body. Each attempt has a
- * timeout; failures (network, timeout, non-2xx) are retried `retries` times with doubling
- * backoff. A 4xx other than 408/429 is the receiver refusing the message: not retried.
+ * timeout; failures (network, timeout, non-2xx, including a 3xx: redirects are not followed)
+ * are retried `retries` times with doubling backoff. A 4xx other than 408/429 is the receiver
+ * refusing the message: not retried.
  */
 export function createWebhookChannel(opts: WebhookChannelOptions): NotificationChannel {
   const { name, config } = opts;
@@ -79,9 +80,21 @@ export function createWebhookChannel(opts: WebhookChannelOptions): NotificationC
         'x-gaswatch-delivery': deliveryId,
       },
       body,
+      // A redirect is never followed: fetch would turn the POST into an empty GET on a 301/302
+      // and its 200 would count as delivered although the receiver never got the alarm.
+      redirect: 'manual',
       signal: AbortSignal.timeout(config.timeoutMs),
     });
     await drain(res);
+    if (res.status >= 300 && res.status < 400) {
+      const to = res.headers.get('location');
+      throw new NotifyError(
+        'webhook_failed',
+        `HTTP ${res.status} redirect${to === null ? '' : ` to ${to.slice(0, 200)}`} not followed (configure the final URL)`,
+        0,
+        res.status,
+      );
+    }
     if (!res.ok) throw new NotifyError('webhook_failed', `HTTP ${res.status}`, 0, res.status);
   }
 

@@ -173,6 +173,7 @@ describe('webhook channel', () => {
     id: 'a1.t1.c0',
     reason: 'raised' as const,
     alarmId: 'a1',
+    episode: 1,
     tier: 1,
     contact: { name: 'x' },
     site: 'home',
