@@ -95,4 +95,63 @@ describe('alarm engine: gateway clock errors', () => {
       /reason="clock_jump_reset"/,
     );
   });
+
+  /**
+   * A Pi without a real-time clock loses power for 3 h and reboots with the time it saved 40 min
+   * before its last reading (fake-hwclock, no NTP): its new readings are stamped before what the
+   * server already saw, arrive "late" by 3 h 40 min, yet carry the next seqs.
+   */
+  for (const offsetMs of [0, 3_000])
+    it(`a gateway clock set back 40 min (seq moving on${offsetMs === 0 ? '' : ', timestamps between the old ones'}): 400 ppm still raises CO:fast 2 min in, in the gateway's time`, async () => {
+      rig = await makeRig({});
+      const seen: AlarmTransition[] = [];
+      rig.bus.on('alarm', (t) => seen.push(t));
+      let seq = 0;
+      const before = [];
+      for (let t = T0; t < T0 + 60 * MIN; t += 10_000)
+        before.push(accepted('gw-c', 'co-r', home, t, seq++, { CO: 0 }, { receivedAt: t }));
+      await feed(rig.store, rig.bus, before);
+      await rig.engine.idle();
+      const after = [];
+      const from = T0 + 20 * MIN + offsetMs;
+      for (let i = 0; i < 180; i++) {
+        const ts = from + i * 10_000;
+        const wall = T0 + 240 * MIN + i * 10_000;
+        after.push(accepted('gw-c', 'co-r', home, ts, seq++, { CO: 400 }, { receivedAt: wall, late: true }));
+      }
+      await feed(rig.store, rig.bus, after);
+      await rig.engine.idle();
+      const fast = rig.engine.list({ dev: 'co-r' }).find((a) => a.key === 'CO:fast');
+      expect(fast).toMatchObject({ state: 'active', raisedAt: from + 2 * MIN, late: false });
+      expect(seen.find((t) => t.type === 'raised' && t.key === 'CO:fast')).toBeDefined();
+      const metrics = await rig.registry.metrics();
+      expect(metrics).toMatch(/gaswatch_alarm_rule_rebuilds_total\{reason="clock_reset"\} 1/);
+      expect(metrics).not.toMatch(/reason="out_of_order"/);
+    });
+
+  it('a genuine late resend (older timestamp and older seq, beyond the replay window) is still stored, not evaluated, and rebuilds nothing', async () => {
+    rig = await makeRig({});
+    const rows = series('gw-c', 'co-l', home, T0, T0 + 60 * MIN, 10, { CO: 0 });
+    await feed(rig.store, rig.bus, rows);
+    await rig.engine.idle();
+    // Seq 10 again (ts 100 s), resent from the outbox 1 h later, now with a value that would alarm.
+    const resend = accepted(
+      'gw-c',
+      'co-l',
+      home,
+      T0 + 100_000,
+      10,
+      { CO: 999 },
+      {
+        receivedAt: T0 + 60 * MIN,
+        late: true,
+      },
+    );
+    await feed(rig.store, rig.bus, [resend]);
+    await rig.engine.idle();
+    expect(rig.engine.list({ dev: 'co-l' })).toEqual([]);
+    const metrics = await rig.registry.metrics();
+    expect(metrics).toMatch(/gaswatch_alarm_readings_skipped_total\{reason="out_of_order"\} 1/);
+    expect(metrics).not.toMatch(/gaswatch_alarm_rule_rebuilds_total\{/);
+  });
 });

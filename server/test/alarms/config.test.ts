@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createRuleSet } from '@gaswatch/shared';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GaswatchConfigSchema } from '../../src/alarms/config-schema.js';
 import { checkRuleConfig, selectRules } from '../../src/alarms/select.js';
 import { ConfigError } from '../../src/errors.js';
-import { makeRig } from './helpers.js';
+import { deviceState, feed, MIN, makeRig, series, T0 } from './helpers.js';
 
 const example = parse(readFileSync(new URL('../../gaswatch.example.yaml', import.meta.url), 'utf8'));
 
@@ -86,5 +87,59 @@ describe('GASWATCH_CONFIG', () => {
     expect(issues.join('\n')).toMatch(
       /sites\.t\.alarms\.combustible\.options\.thresholds: "LEL:lo" is not a condition/,
     );
+  });
+
+  it('a device override without `profile` is checked against every profile its kind could select, and applies where it fits', async () => {
+    const raw = {
+      devices: {
+        'pit-4gas': { options: { thresholds: { 'H2S:low': 5 } } },
+        'kitchen-lel': { options: { thresholds: { 'LEL:low': 10 } } },
+      },
+    };
+    expect(checkRuleConfig(GaswatchConfigSchema.parse(raw))).toEqual([]);
+    // A key no profile has is still refused, naming what is known.
+    const typo = checkRuleConfig(
+      GaswatchConfigSchema.parse({ devices: { 'pit-4gas': { options: { thresholds: { 'H2S:lo': 5 } } } } }),
+    );
+    expect(typo).toHaveLength(1);
+    expect(typo[0]).toMatch(
+      /devices\.pit-4gas\.options\.thresholds: "H2S:lo" is not a condition of any alarm profile .*H2S:low/,
+    );
+    // A device that names its profile is held to it.
+    expect(
+      checkRuleConfig(
+        GaswatchConfigSchema.parse({
+          devices: { x: { profile: 'en50291', options: { thresholds: { 'H2S:low': 5 } } } },
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /devices\.x\.options\.thresholds: "H2S:low" is not a condition of profile en50291/,
+      ),
+    ]);
+
+    // The server starts with it; the 4-gas detector's H2S low alarm is at 5 ppm instead of 10.
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+    const rig = await makeRig(raw, { logger });
+    try {
+      const pit = deviceState('multigas', 'pit');
+      await feed(
+        rig.store,
+        rig.bus,
+        series('gw', 'pit-4gas', pit, T0, T0 + MIN, 10, { O2: 20.9, LEL: 0, CO: 0, H2S: 6 }),
+      );
+      // The same override on a device that turns out to run household CO rules is reported, not silently dropped.
+      const co = deviceState('household-co', 'home');
+      await feed(rig.store, rig.bus, series('gw', 'kitchen-lel', co, T0, T0 + MIN, 10, { CO: 0 }));
+      await rig.engine.idle();
+      expect(rig.engine.list({ dev: 'pit-4gas' }).map((a) => [a.key, a.threshold])).toEqual([['H2S:low', 5]]);
+      expect(rig.engine.list({ dev: 'kitchen-lel' })).toEqual([]);
+      expect(lines.join('\n')).toMatch(
+        /kitchen-lel runs alarm profile en50291 .*options\.thresholds: \\"LEL:low\\".*not applied/,
+      );
+    } finally {
+      await rig.close();
+    }
   });
 });

@@ -228,6 +228,36 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
       actor: 'duty-officer',
       note: 'resident reached, windows open',
     });
+    expect(detail.body.alarm.silence).toMatchObject({ status: 'sent', command: body.silence.id });
+
+    // The gateway answers on its cmd/result topic: the alarm shows whether the sounder went quiet.
+    await gateway.publishAsync(
+      topics.cmdResult(GW),
+      encodePayload('cmdResult', {
+        v: 1,
+        id: body.silence.id,
+        ok: true,
+        ts: new Date().toISOString(),
+        message: `silenced ${DEV}`,
+      }),
+      { qos: 1 },
+    );
+    const url = `${server.url}/api/alarms/${encodeURIComponent(alarm.id)}`;
+    let confirmed: { alarm: Alarm; events: { type: string; ok?: boolean; message?: string }[] } | undefined;
+    await waitFor(async () => {
+      const r = await getJson<NonNullable<typeof confirmed>>(url);
+      confirmed = r.body;
+      return r.body.alarm.silence?.status === 'confirmed';
+    }, 'silence confirmed by the gateway');
+    expect(confirmed?.events.at(-1)).toMatchObject({
+      type: 'silence_result',
+      ok: true,
+      message: `silenced ${DEV}`,
+    });
+    await waitFor(
+      () => liveAlarms.some((t) => t.alarmId === alarm.id && t.type === 'silence_result'),
+      'live silence result',
+    );
 
     expect(await metric(server.url, 'gaswatch_notifications_sent_total{channel="ops"}')).toBe(2);
     expect(await metric(server.url, 'gaswatch_alarms_open{severity="critical",state="acknowledged"}')).toBe(

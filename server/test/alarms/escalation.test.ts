@@ -7,6 +7,7 @@ import { realTimers } from '../../src/alarms/timers.js';
 import { NotifyError } from '../../src/notify/channel.js';
 import { createWebhookChannel, signBody } from '../../src/notify/webhook.js';
 import {
+  accepted,
   deviceState,
   feed,
   MIN,
@@ -163,6 +164,99 @@ describe('escalation up the contact tiers', () => {
   });
 });
 
+describe('a latched alarm whose condition comes back (new episode)', () => {
+  let rig: Rig | undefined;
+  let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    await receiver?.close();
+    rig = undefined;
+    receiver = undefined;
+  });
+
+  it('is notified again from tier 1 with a new delivery id, escalates again, and a flapping condition cannot flood tier 1', async () => {
+    receiver = await startReceiver();
+    const time = manualTime(T0);
+    const config = {
+      channels: { ops: { type: 'webhook', url: receiver.url, secret: SECRET } },
+      defaults: {
+        tiers: [
+          { name: 'residents', contacts: [{ name: 'resident', channel: 'ops' }] },
+          { name: 'duty', contacts: [{ name: 'duty officer', channel: 'ops' }] },
+        ],
+      },
+    };
+    rig = await makeRig(config, { clock: time.clock, timers: time.timers });
+    const r = rig;
+    const st = deviceState('household-co', 'home', 3600);
+    let seq = 0;
+    /** The detector's own alarm output at event time `ts` (critical `detector` condition). */
+    const output = async (on: boolean) => {
+      const now = time.clock();
+      await feed(r.store, r.bus, [accepted('gw-1', 'co-9', st, now, seq++, { CO: 0 }, { alarm: on })]);
+      await r.engine.idle();
+    };
+    const advance = async (ms: number) => {
+      time.advance(ms);
+      await r.engine.idle();
+    };
+    const sent = () =>
+      (receiver?.received ?? [])
+        .filter((x) => x.body.key === 'detector')
+        .map((x) => `${x.body.reason}:t${x.body.tier}:${x.headers['x-gaswatch-delivery']}`);
+
+    // Episode 1: on for a minute; nobody answers, both tiers are told; then it latches.
+    await output(true);
+    const [alarm] = rig.engine.list();
+    const id = alarm?.id ?? '';
+    await advance(MIN);
+    await output(false);
+    await advance(9 * MIN);
+    expect(rig.engine.get(id)?.state).toBe('cleared_unacked');
+    expect(sent()).toEqual([`raised:t1:${id}.t1.c0`, `escalated:t2:${id}.t2.c0`]);
+
+    // Five hours later, still latched and unacknowledged: the detector alarms again.
+    await advance(5 * 60 * MIN);
+    await output(true);
+    expect(rig.engine.get(id)).toMatchObject({ state: 'active', episode: 2, tier: 1 });
+    expect(sent().slice(2)).toEqual([`reraised:t1:${id}.e2.t1.c0`]);
+    await advance(120_000);
+    expect(sent().slice(2)).toEqual([`reraised:t1:${id}.e2.t1.c0`, `escalated:t2:${id}.e2.t2.c0`]);
+    expect(
+      receiver.received.find((x) => x.headers['x-gaswatch-delivery'] === `${id}.e2.t1.c0`)?.body,
+    ).toMatchObject({ episode: 2, state: 'active', alarmId: id });
+
+    // Flapping right after the top tier was told: tier 1 again only once an ackTimeout has passed.
+    await advance(10_000);
+    await output(false);
+    await advance(10_000);
+    await output(true);
+    expect(sent()).toHaveLength(4);
+    await advance(100_000 - 1);
+    expect(sent()).toHaveLength(4);
+    await advance(1);
+    expect(sent().slice(4)).toEqual([`reraised:t1:${id}.e3.t1.c0`]);
+
+    // Flapping while escalation climbs: it carries on to tier 2 on time, no extra tier-1 message.
+    await advance(30_000);
+    await output(false);
+    await advance(10_000);
+    await output(true);
+    expect(sent()).toHaveLength(5);
+    await advance(80_000);
+    expect(sent().slice(5)).toEqual([`escalated:t2:${id}.e4.t2.c0`]);
+
+    // Acknowledged: nothing more, whatever the detector does.
+    await rig.engine.acknowledge(id, { actor: 'duty', note: '' });
+    await output(false);
+    await advance(60 * MIN);
+    expect(sent()).toHaveLength(6);
+    expect(new Set(receiver.received.map((x) => x.headers['x-gaswatch-delivery'])).size).toBe(
+      receiver.received.length,
+    );
+  });
+});
+
 describe('webhook channel', () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
   afterEach(async () => {
@@ -220,6 +314,34 @@ describe('webhook channel', () => {
     expect(err).toBeInstanceOf(NotifyError);
     expect(err).toMatchObject({ code: 'webhook_failed', attempts: 3, status: 500 });
     expect(receiver.received).toHaveLength(3);
+  });
+
+  it('does not follow a redirect: a 301 is a failed attempt, retried, then given up (never a delivery)', async () => {
+    const { createServer } = await import('node:http');
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.url}`);
+        if (req.url === '/hook') res.writeHead(301, { location: '/hook/' }).end();
+        else res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    try {
+      const err = await channel(`http://127.0.0.1:${port}/hook`, { retries: 2 })
+        .send(notification)
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotifyError);
+      expect(err).toMatchObject({ code: 'webhook_failed', attempts: 3, status: 301 });
+      expect((err as Error).message).toMatch(/301 redirect to \/hook\/ not followed/);
+      expect(seen).toEqual(['POST /hook', 'POST /hook', 'POST /hook']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('does not retry a 4xx refusal (other than 408/429)', async () => {

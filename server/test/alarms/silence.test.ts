@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AlarmTransition } from '../../src/bus.js';
+import { accepted, deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers.js';
+
+const home = deviceState('household-co', 'home', 3600);
+
+/**
+ * 400 ppm CO for 3 min (EN 50291 fast tier: critical `CO:fast` after 2 min; the slow dose tier
+ * needs 4.7 min) and, on the last reading, the detector's end-of-life fault code (`fault`,
+ * warning): two alarms of one device, both active and unacknowledged.
+ */
+async function twoAlarms(rig: Rig) {
+  const rs = series('gw-1', 'co-1', home, T0, T0 + 3 * MIN, 10, { CO: 400 });
+  rs.push(accepted('gw-1', 'co-1', home, T0 + 3 * MIN, rs.length, { CO: 400 }, { faults: ['sensor_eol'] }));
+  await feed(rig.store, rig.bus, rs);
+  await rig.engine.idle();
+  const open = rig.engine.list({ state: 'open' });
+  expect(open.map((a) => `${a.key}/${a.severity}/${a.state}`).sort()).toEqual([
+    'CO:fast/critical/active',
+    'fault/warning/active',
+  ]);
+  const critical = open.find((a) => a.key === 'CO:fast');
+  const warning = open.find((a) => a.key === 'fault');
+  if (critical === undefined || warning === undefined) throw new Error('alarms missing');
+  return { critical, warning };
+}
+
+describe('sounder silence on acknowledgement', () => {
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  it('acking a warning while a critical alarm of the device is unacknowledged sends no silence; acking the critical one does', async () => {
+    rig = await makeRig({});
+    const { critical, warning } = await twoAlarms(rig);
+
+    const first = await rig.engine.acknowledge(warning.id, { actor: 'duty', note: 'sensor ordered' });
+    expect(first.alarm.state).toBe('acknowledged');
+    expect(first.silence).toMatchObject({ id: null, sent: false, held: true, heldBy: [critical.id] });
+    expect(rig.commands).toEqual([]);
+    expect(rig.engine.get(warning.id)?.silence).toMatchObject({ status: 'held', heldBy: [critical.id] });
+    const held = (await rig.engine.history(warning.id)).at(-1);
+    expect(held).toMatchObject({ type: 'silence', ok: false, heldBy: [critical.id] });
+    expect(held?.message).toMatch(/CO:fast critical/);
+
+    const second = await rig.engine.acknowledge(critical.id, { actor: 'duty', note: 'windows open' });
+    expect(second.silence.sent).toBe(true);
+    expect(rig.commands.map((c) => c.cmd)).toEqual([
+      { v: 1, id: second.silence.id, type: 'silence', device: 'co-1', alarmId: critical.id },
+    ]);
+    // The warning whose silence was held is silenced by the same command, and says so.
+    for (const id of [critical.id, warning.id])
+      expect(rig.engine.get(id)?.silence).toMatchObject({ status: 'sent', command: second.silence.id });
+    expect((await rig.engine.history(warning.id)).at(-1)).toMatchObject({
+      type: 'silence',
+      ok: true,
+      command: second.silence.id,
+    });
+    const text = await rig.registry.metrics();
+    expect(text).toMatch(/gaswatch_silence_commands_total\{result="held"\} 1/);
+    expect(text).toMatch(/gaswatch_silence_commands_total\{result="sent"\} 1/);
+  });
+
+  it("the gateway's answer is recorded on the alarm (silence_result), announced, and survives a restart", async () => {
+    rig = await makeRig({});
+    const seen: AlarmTransition[] = [];
+    rig.bus.on('alarm', (t) => seen.push(t));
+    await feed(rig.store, rig.bus, series('gw-1', 'co-1', home, T0, T0 + 3 * MIN, 10, { CO: 400 }));
+    await rig.engine.idle();
+    const [alarm] = rig.engine.list({ state: 'open' });
+    if (alarm === undefined) throw new Error('no alarm');
+    const ack = await rig.engine.acknowledge(alarm.id, { actor: 'duty', note: '' });
+    expect(rig.engine.get(alarm.id)?.silence?.status).toBe('sent');
+
+    // An answer to some other command changes nothing.
+    rig.bus.emit('commandResult', {
+      gw: 'gw-1',
+      result: { v: 1, id: 'reload-1', ok: true, ts: new Date(T0).toISOString() },
+    });
+    rig.bus.emit('commandResult', {
+      gw: 'gw-1',
+      result: {
+        v: 1,
+        id: ack.silence.id ?? '',
+        ok: false,
+        ts: new Date(T0 + 4 * MIN).toISOString(),
+        message: 'could not switch the sounder of co-1; retrying',
+      },
+    });
+    await rig.engine.idle();
+    const expected = {
+      status: 'refused',
+      command: ack.silence.id,
+      message: 'could not switch the sounder of co-1; retrying',
+    };
+    expect(rig.engine.get(alarm.id)?.silence).toMatchObject(expected);
+    expect((await rig.engine.history(alarm.id)).map((e) => e.type)).toEqual([
+      'raised',
+      'acknowledged',
+      'silence',
+      'silence_result',
+    ]);
+    expect((await rig.engine.history(alarm.id)).at(-1)).toMatchObject({
+      type: 'silence_result',
+      ok: false,
+      command: ack.silence.id,
+      message: expected.message,
+    });
+    expect(seen.at(-1)).toMatchObject({ type: 'silence_result', alarmId: alarm.id, silence: expected });
+    expect(await rig.registry.metrics()).toMatch(/gaswatch_silence_commands_total\{result="refused"\} 1/);
+
+    await rig.restart();
+    await rig.engine.idle();
+    expect(rig.engine.get(alarm.id)?.silence).toMatchObject(expected);
+    expect((await rig.engine.history(alarm.id)).at(-1)).toMatchObject({ type: 'silence_result', ok: false });
+  });
+
+  it('an answer that arrives after a server restart, or before the broker confirmed the send, still lands in order', async () => {
+    let answerEarly = false;
+    rig = await makeRig(
+      {},
+      {
+        sendCommand: async (gw, cmd) => {
+          rig?.commands.push({ gw, cmd });
+          // A fast gateway: its answer is on the bus before the broker's PUBACK is back.
+          if (answerEarly)
+            rig?.bus.emit('commandResult', {
+              gw,
+              result: { v: 1, id: cmd.id, ok: true, ts: new Date(T0).toISOString(), message: 'silenced' },
+            });
+        },
+      },
+    );
+    await feed(rig.store, rig.bus, series('gw-1', 'co-1', home, T0, T0 + 3 * MIN, 10, { CO: 400 }));
+    await feed(rig.store, rig.bus, series('gw-1', 'co-2', home, T0, T0 + 3 * MIN, 10, { CO: 400 }));
+    await rig.engine.idle();
+    const one = rig.engine.list({ dev: 'co-1' })[0];
+    const two = rig.engine.list({ dev: 'co-2' })[0];
+    if (one === undefined || two === undefined) throw new Error('alarms missing');
+
+    const ack1 = await rig.engine.acknowledge(one.id, { actor: 'duty', note: '' });
+    await rig.restart();
+    rig.bus.emit('commandResult', {
+      gw: 'gw-1',
+      result: {
+        v: 1,
+        id: ack1.silence.id ?? '',
+        ok: true,
+        ts: new Date(T0).toISOString(),
+        message: 'silenced co-1',
+      },
+    });
+    await rig.engine.idle();
+    expect(rig.engine.get(one.id)?.silence).toMatchObject({ status: 'confirmed', message: 'silenced co-1' });
+
+    answerEarly = true;
+    await rig.engine.acknowledge(two.id, { actor: 'duty', note: '' });
+    await rig.engine.idle();
+    expect(rig.engine.get(two.id)?.silence).toMatchObject({ status: 'confirmed', message: 'silenced' });
+    expect((await rig.engine.history(two.id)).map((e) => e.type)).toEqual([
+      'raised',
+      'acknowledged',
+      'silence',
+      'silence_result',
+    ]);
+  });
+});
