@@ -29,6 +29,7 @@ import healthRoutes from './routes/health.js';
 import liveRoutes from './routes/live.js';
 import pageRoutes from './routes/page.js';
 import readingsRoutes from './routes/readings.js';
+import { frameworkErrors } from './routes/validate.js';
 import { createEmbeddedStore } from './store/embedded.js';
 import { createInfluxStore } from './store/influx.js';
 import type { Store } from './store/types.js';
@@ -54,6 +55,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors,
   });
   const log = opts.logger;
 

@@ -1,4 +1,4 @@
-import { IdSchema, offlineTimeoutMs } from '@gaswatch/shared';
+import { type GasId, IdSchema, loadProfiles, offlineTimeoutMs } from '@gaswatch/shared';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
@@ -19,10 +19,51 @@ export function onlineWindowMs(pollIntervalS: number | undefined): number {
   }
 }
 
+let fullScales: Map<string, Partial<Record<GasId, number>>> | null = null;
+
+/** Full scale per gas of a built-in detector profile (empty for an unknown model). */
+export function profileFullScale(model: string | undefined): Partial<Record<GasId, number>> {
+  if (fullScales === null) {
+    fullScales = new Map();
+    try {
+      for (const [id, p] of loadProfiles()) {
+        const fs: Partial<Record<GasId, number>> = {};
+        if (p.transport === 'modbus')
+          for (const c of p.channels) if (c.fullScale !== undefined) fs[c.gas] = c.fullScale;
+        fullScales.set(id, fs);
+      }
+    } catch {
+      // The built-in profiles ship with the server; without them values are shown as reported.
+    }
+  }
+  return (model === undefined ? undefined : fullScales.get(model)) ?? {};
+}
+
+/**
+ * Gases whose value is at or above the detector's full scale: the true concentration is unknown
+ * and at least that (a detector pinned at exactly full scale is over range too).
+ */
+function overRange(
+  values: Partial<Record<GasId, number>>,
+  fullScale: Partial<Record<GasId, number>>,
+): Partial<Record<GasId, number>> | undefined {
+  const out: Partial<Record<GasId, number>> = {};
+  let any = false;
+  for (const [gas, v] of Object.entries(values) as [GasId, number][]) {
+    const fs = fullScale[gas];
+    if (fs !== undefined && v >= fs) {
+      out[gas] = fs;
+      any = true;
+    }
+  }
+  return any ? out : undefined;
+}
+
 export function deviceView(d: DeviceRecord, now: number) {
   const windowMs = onlineWindowMs(d.state?.pollIntervalS);
   const fresh = d.lastSeen !== null && now - d.lastSeen <= windowMs;
   const r = d.lastReading;
+  const over = r ? overRange(r.values, profileFullScale(d.state?.model)) : undefined;
   return {
     id: d.dev,
     gw: d.gw,
@@ -41,6 +82,8 @@ export function deviceView(d: DeviceRecord, now: number) {
           ...(r.quality === undefined ? {} : { quality: r.quality }),
           ...(r.faults === undefined ? {} : { faults: r.faults }),
           ...(r.alarm === undefined ? {} : { alarm: r.alarm }),
+          // gas → full scale, where the value is at or above it ("≥ 1000 ppm, over range")
+          ...(over === undefined ? {} : { overRange: over }),
           clockSuspect: d.clockSuspect,
         }
       : null,

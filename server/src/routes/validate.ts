@@ -1,3 +1,4 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { HttpError } from '../errors.js';
 
@@ -15,3 +16,11 @@ export const ErrorBody = {
   properties: { error: { type: 'string' }, message: { type: 'string' } },
   required: ['error', 'message'],
 } as const;
+
+/**
+ * Errors Fastify raises before routing (an id longer than maxParamLength, a malformed URL): the
+ * same `{error, message}` 400 as every other bad request, not Fastify's own shape and 414.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).send({ error: 'bad_request', message: err.message });
+}
