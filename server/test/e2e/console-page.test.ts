@@ -1,14 +1,17 @@
 /**
  * What a person sees after `npm start`: the page at the console URL, in a real headless Chromium,
  * shows the simulated detector's reading within seconds, shows its alarm, and acknowledges it
- * with a note through the Acknowledge button.
+ * with a note through the Acknowledge button — as an operator the server knows (`users` is
+ * configured, as in the shipped example): the page asks for the operator id once, remembers it,
+ * and shows the server's reason when it refuses one.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningSystem, startSystem } from '@gaswatch/firmware-sim/system';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser, Dialog } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.js';
 
 const DEV = 'flat-7-kitchen';
 // 400 ppm; the device is put on the confined-space profile (immediate CO ≥ 200 ppm critical) so
@@ -29,26 +32,17 @@ describe('the console page in Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gaswatch-page-'));
     writeFileSync(join(dir, 'scenario.yaml'), SCENARIO);
-    writeFileSync(join(dir, 'gaswatch.yaml'), `devices:\n  ${DEV}: { profile: confined-space }\n`);
+    writeFileSync(
+      join(dir, 'gaswatch.yaml'),
+      `devices:\n  ${DEV}: { profile: confined-space }\nusers:\n  - { id: lin, name: Lin (duty room) }\n`,
+    );
     system = await startSystem({
       scenario: join(dir, 'scenario.yaml'),
       dataDir: join(dir, 'system'),
       pollIntervalS: 1,
       serverEnv: { GASWATCH_CONFIG: join(dir, 'gaswatch.yaml') },
     });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
@@ -73,12 +67,46 @@ describe('the console page in Chromium', () => {
     await alarmRow.first().waitFor({ timeout: 30_000 });
     await expect.poll(() => alarmRow.first().locator('td').first().textContent()).toBe('active');
 
-    page.once('dialog', (dialog) => void dialog.accept('fan on, family moved to the balcony'));
-    await alarmRow.first().getByRole('button', { name: 'Acknowledge' }).click();
+    // Dialogs in order: prompts get the next answer, alerts are read and closed.
+    const answers: string[] = [];
+    const alerts: string[] = [];
+    const prompts: string[] = [];
+    page.on('dialog', (d: Dialog) => {
+      if (d.type() === 'alert') {
+        alerts.push(d.message());
+        void d.accept();
+        return;
+      }
+      prompts.push(d.message());
+      const answer = answers.shift();
+      void (answer === undefined ? d.dismiss() : d.accept(answer));
+    });
+    const ackButton = () => alarmRow.first().getByRole('button', { name: 'Acknowledge' });
+
+    // An operator id the server does not know: refused, with the server's reason on screen.
+    answers.push('nobody', 'checked the kitchen');
+    await ackButton().click();
+    await expect.poll(() => alerts.length, { timeout: 15_000 }).toBe(1);
+    expect(prompts[0]).toMatch(/operator id/);
+    expect(alerts[0]).toMatch(
+      /refused \(HTTP 400 unknown_actor\): "nobody" is not a user allowed to acknowledge/,
+    );
+    expect(await alarmRow.first().locator('td').first().textContent()).toBe('active');
+    expect(await page.locator('#operator').textContent()).toBe('not set');
+
+    // Asked again (the refused id was forgotten); a known operator acknowledges.
+    answers.push('lin', 'fan on, family moved to the balcony');
+    await ackButton().click();
     await expect
       .poll(() => alarmRow.first().textContent(), { timeout: 15_000 })
-      .toMatch(/acknowledged[\s\S]*console[\s\S]*fan on, family moved to the balcony/);
-    await expect.poll(() => alarmRow.first().getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
+      .toMatch(/acknowledged[\s\S]*lin[\s\S]*fan on, family moved to the balcony/);
+    await expect.poll(() => ackButton().count()).toBe(0);
+    expect(prompts.filter((p) => /operator id/.test(p))).toHaveLength(2);
+    expect(alerts).toHaveLength(1);
+
+    // Remembered: after a reload the page knows the operator without asking.
+    await page.reload();
+    await expect.poll(() => page.locator('#operator').textContent()).toBe('lin');
     await page.screenshot({ path: join(dir, 'console.png') });
   });
 });
