@@ -196,6 +196,39 @@ function isRawRow(r: object): r is ReadingRow {
   return 'values' in r;
 }
 
+/**
+ * Stored readings in time order as the rules should see them. After a gateway clock was set back
+ * the store holds two timelines over the same span: the one from before the reset (its tail
+ * stamped after the reset's first reading) and the one after. Walking the rows in seq order, a
+ * reading stamped before its predecessor but after the earliest earlier-seq row marks such a reset
+ * (the timelines overlap), and the earlier-seq rows stamped at or after it are left out, as the
+ * live engine left them out when it rebuilt at that reading. Rows without a seq, and an earlier-seq
+ * run lying wholly after a later-seq one (a gateway whose seq store was wiped starts again at 0),
+ * are kept and ordered by time as before.
+ */
+export function currentTimeline(rows: readonly ReadingRow[]): ReadingRow[] {
+  const bySeq = [...rows].sort((x, y) => (x.seq ?? -1) - (y.seq ?? -1) || x.ts - y.ts);
+  let kept: ReadingRow[] = [];
+  let minTs = Number.POSITIVE_INFINITY;
+  let prev: ReadingRow | undefined;
+  for (const row of bySeq) {
+    if (
+      prev?.seq !== undefined &&
+      row.seq !== undefined &&
+      row.seq > prev.seq &&
+      row.ts < prev.ts &&
+      minTs <= row.ts
+    ) {
+      const at = row.ts;
+      kept = kept.filter((r) => r.ts < at);
+    }
+    kept.push(row);
+    if (row.ts < minTs) minTs = row.ts;
+    prev = row;
+  }
+  return kept.sort((x, y) => x.ts - y.ts);
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
@@ -647,7 +680,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     let rows: ReadingRow[] = [];
     try {
       const got = await store.queryReadings({ dev: rt.dev, from: beforeTs - historyMs, to: beforeTs });
-      rows = got.filter(isRawRow).sort((x, y) => x.ts - y.ts);
+      rows = currentTimeline(got.filter(isRawRow));
     } catch (err) {
       log.error({ err, dev: rt.dev }, 'could not load recent readings: rule state starts empty');
     }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { currentTimeline } from '../../src/alarms/engine.js';
 import type { AlarmTransition } from '../../src/bus.js';
 import { accepted, deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers.js';
 
@@ -153,5 +154,59 @@ describe('alarm engine: gateway clock errors', () => {
     const metrics = await rig.registry.metrics();
     expect(metrics).toMatch(/gaswatch_alarm_readings_skipped_total\{reason="out_of_order"\} 1/);
     expect(metrics).not.toMatch(/gaswatch_alarm_rule_rebuilds_total\{/);
+  });
+
+  it('a server restart during the episode after a clock reset rebuilds the new timeline, not a mix of both: the alarm stays open', async () => {
+    const devices = { list: () => [{ gw: 'gw-c', dev: 'co-m', state: home, lastSeen: T0 }] };
+    rig = await makeRig({}, { devices });
+    const seen: AlarmTransition[] = [];
+    let seq = 0;
+    const before = [];
+    for (let t = T0; t < T0 + 60 * MIN; t += 10_000)
+      before.push(accepted('gw-c', 'co-m', home, t, seq++, { CO: 0 }, { receivedAt: t }));
+    await feed(rig.store, rig.bus, before);
+    const after = [];
+    const from = T0 + 20 * MIN + 3_000;
+    for (let i = 0; i < 180; i++)
+      after.push(
+        accepted(
+          'gw-c',
+          'co-m',
+          home,
+          from + i * 10_000,
+          seq++,
+          { CO: 400 },
+          {
+            receivedAt: T0 + 240 * MIN + i * 10_000,
+            late: true,
+          },
+        ),
+      );
+    await feed(rig.store, rig.bus, after.slice(0, 60));
+    await rig.engine.idle();
+    const [fast] = rig.engine.list({ dev: 'co-m' }).filter((a) => a.key === 'CO:fast');
+    expect(fast).toMatchObject({ state: 'active', raisedAt: from + 2 * MIN });
+
+    await rig.restart();
+    rig.bus.on('alarm', (t) => seen.push(t));
+    await feed(rig.store, rig.bus, after.slice(60));
+    await rig.engine.idle();
+    // Stored rows interleave the old timeline (0 ppm) with the new one (400 ppm); replaying both
+    // would restart the 2-min on-delay every other sample and clear the alarm.
+    expect(seen.filter((t) => t.type === 'cleared')).toEqual([]);
+    expect(rig.engine.get(fast?.id ?? '')?.state).toBe('active');
+    expect(rig.engine.list({ dev: 'co-m' }).filter((a) => a.key === 'CO:fast')).toHaveLength(1);
+  });
+
+  it('the rebuild keeps a gateway whose seq store was wiped (seq restarts at 0, time moves on) whole', () => {
+    const row = (ts: number, seq: number) => ({ ts, seq, values: { CO: 0 } });
+    const old = [0, 1, 2, 3].map((i) => row(T0 + i * 10_000, 5_000 + i));
+    const fresh = [0, 1, 2].map((i) => row(T0 + MIN + i * 10_000, i));
+    expect(currentTimeline([...fresh, ...old]).map((r) => r.seq)).toEqual([
+      5_000, 5_001, 5_002, 5_003, 0, 1, 2,
+    ]);
+    // Set back instead: seq moves on, time goes back into the earlier rows, whose tail is left out.
+    const back = [0, 1].map((i) => row(T0 + 15_000 + i * 10_000, 5_004 + i));
+    expect(currentTimeline([...old, ...back]).map((r) => r.seq)).toEqual([5_000, 5_001, 5_004, 5_005]);
   });
 });
