@@ -110,6 +110,12 @@ export interface SimDevice {
   setCorruption(c: Corruption | null): void;
   /** An internal failure: every Modbus request answers exception 4 (slave device failure). */
   setSlaveFailure(on: boolean): void;
+  /**
+   * A stuck relay driver: the next `count` writes to `coil` (default: every write until called
+   * again with 0) answer exception 4 and leave the coil as it was. Throws RangeError for a coil that
+   * is not an output or a negative count.
+   */
+  setCoilWriteFailures(coil: number, count?: number): void;
   /** Transports ask this once per response: true means damage this frame. */
   shouldCorrupt(): Corruption['mode'] | null;
   /** Restart as after a power cycle: warm-up again, peak and alarm reset. */
@@ -177,6 +183,8 @@ export function createDevice(opts: DeviceOptions): SimDevice {
       throw new ModbusException(ExceptionCode.SlaveDeviceFailure, `${opts.id} internal failure`);
   };
   const coilState = new Map<number, boolean>();
+  /** Coil → writes still to refuse. */
+  const coilWriteFailures = new Map<number, number>();
   if (profile.transport === 'modbus') for (const o of profile.outputs) coilState.set(o.coil, false);
   let lastClock = opts.clock?.();
   const t90S = opts.t90S ?? 0;
@@ -388,6 +396,13 @@ export function createDevice(opts: DeviceOptions): SimDevice {
     setSlaveFailure(on) {
       slaveFailure = on;
     },
+    setCoilWriteFailures(coil, count = Number.POSITIVE_INFINITY) {
+      if (!coilState.has(coil)) throw new RangeError(`${opts.id}: coil ${coil} is not an output`);
+      if (!(count >= 0))
+        throw new RangeError(`${opts.id}: coil write failure count must be ≥ 0, got ${count}`);
+      if (count === 0) coilWriteFailures.delete(coil);
+      else coilWriteFailures.set(coil, count);
+    },
     shouldCorrupt() {
       if (!corruption || corruption.probability === 0) return null;
       return rng.next() < corruption.probability ? corruption.mode : null;
@@ -469,6 +484,17 @@ export function createDevice(opts: DeviceOptions): SimDevice {
         if (!coilState.has(address + i))
           throw new ModbusException(ExceptionCode.IllegalDataAddress, `coil ${address + i} is not an output`);
       });
+      // All or nothing: a failing relay driver refuses the whole write.
+      for (let i = 0; i < values.length; i++) {
+        const left = coilWriteFailures.get(address + i) ?? 0;
+        if (left > 0) {
+          coilWriteFailures.set(address + i, left - 1);
+          throw new ModbusException(
+            ExceptionCode.SlaveDeviceFailure,
+            `${opts.id} coil ${address + i} driver failure`,
+          );
+        }
+      }
       values.forEach((v, i) => {
         coilState.set(address + i, v);
       });

@@ -2,7 +2,15 @@
  * Local safety on the Pi: the shared alarm math evaluates every sample of a detector; while a gas
  * alarm (or the detector's own alarm output) is active, the profile's relay coils are driven to
  * their `onAlarm` values. When the alarm clears only the sounder is released: a closed gas valve
- * is never reopened by software, and the fan keeps running until someone resets it at the site.
+ * is never reopened by software, and the fan keeps running until someone resets it at the site; a
+ * valve-close or fan-on write that failed is retried on every sample until it succeeds, also after
+ * the alarm has cleared.
+ *
+ * The rules run on a monotonic time base, not on the wall clock: a Pi's clock can step (no RTC, NTP
+ * arriving late, an operator fixing the date). Rule time starts at the first sample's wall time and
+ * then advances by what really elapsed: `clock.monotonic()` when the clock has it; otherwise the
+ * step between consecutive sample times, with a backwards step counted as one poll interval.
+ * Events keep the sample's wall time.
  */
 import {
   type AlarmCondition,
@@ -13,6 +21,7 @@ import {
   profileForKind,
   type RuleEvent,
 } from '@gaswatch/shared';
+import type { Clock } from './clock.js';
 import type { GatewayConfig } from './config.js';
 import type { Driver, DriverDevice } from './drivers/index.js';
 import type { Sample } from './sample.js';
@@ -23,6 +32,12 @@ export interface LocalAlarmDeps {
   device: DriverDevice;
   /** Publishes a DeviceEvent (through the outbox, ahead of readings). */
   emit(event: Omit<DeviceEvent, 'v'>): void;
+  /**
+   * The gateway's clock. Its `monotonic()` (when present) is the local rules' time base, so wall
+   * clock steps neither stop nor fast-forward dose and on-delays. Without it the rules derive
+   * elapsed time from the sample times (see `createRuleTime`).
+   */
+  clock?: Clock;
 }
 
 export interface LocalAlarm {
@@ -36,6 +51,45 @@ export interface LocalAlarm {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The configured poll interval in ms (5 s, the config default, when a caller left it out). */
+const pollMs = (s: number | undefined) => (s !== undefined && Number.isFinite(s) && s > 0 ? s * 1000 : 5000);
+
+/**
+ * Maps sample wall times to strictly increasing rule times that advance by real elapsed time.
+ * With `monotonic`: first wall time + monotonic time since the first sample (a wall clock step in
+ * either direction changes nothing). Without: + the step between consecutive wall times, and a
+ * backwards step counts as `backStepMs` (one poll interval: the best guess of what elapsed).
+ */
+export function createRuleTime(
+  monotonic: (() => number) | undefined,
+  backStepMs: number,
+): (wallTs: number) => number {
+  let start: { wall: number; mono: number | undefined } | undefined;
+  let lastWall = 0;
+  let derived = 0;
+  let last = Number.NEGATIVE_INFINITY;
+  return (wallTs) => {
+    const mono = monotonic?.();
+    let t: number;
+    if (!start) {
+      start = { wall: wallTs, mono };
+      derived = wallTs;
+      t = wallTs;
+    } else if (mono !== undefined && start.mono !== undefined) {
+      t = start.wall + (mono - start.mono);
+    } else {
+      const step = wallTs - lastWall;
+      derived += step >= 0 ? step : backStepMs;
+      t = derived;
+    }
+    lastWall = wallTs;
+    // The rules want strictly increasing times; whole ms keep the numbers readable in logs.
+    t = Math.max(Math.round(t), last + 1);
+    last = t;
+    return t;
+  };
+}
+
 export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
   const { device, driver } = deps;
   const log = device.log;
@@ -45,7 +99,11 @@ export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
     deps.config.alarms.household ? { thresholds: { 'LEL:low': 10 } } : {},
   );
   let state: AlarmState = rules.initial();
-  let lastTs = -Infinity;
+  const monotonic = deps.clock?.monotonic;
+  const ruleTime = createRuleTime(
+    monotonic ? () => monotonic.call(deps.clock) : undefined,
+    pollMs(device.config.pollIntervalS),
+  );
   let active: AlarmCondition[] = [];
   let interlocked = false;
   /** Outputs that still need to be written (a failed coil write is retried on the next sample). */
@@ -80,10 +138,11 @@ export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
     }
   }
 
-  function toEvent(e: RuleEvent): Omit<DeviceEvent, 'v'> {
+  /** `wallTs`: the sample's own (wall clock) time; rule events carry rule time. */
+  function toEvent(e: RuleEvent, wallTs: number): Omit<DeviceEvent, 'v'> {
     const c = e.condition;
     return {
-      ts: iso(e.ts),
+      ts: iso(wallTs),
       type: e.type === 'raised' ? 'alarm_raised' : 'alarm_cleared',
       severity: c.severity,
       ...(c.gas ? { gas: c.gas } : {}),
@@ -101,11 +160,11 @@ export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
       return interlocked;
     },
     async onSample(sample) {
-      // The math wants increasing event time; a clock stepped back must not stop local safety.
-      const ts = Math.max(sample.ts, lastTs + 1);
-      lastTs = ts;
+      // Rule time is monotonic: a wall clock stepped back (or forward) neither stops nor
+      // fast-forwards dose and on-delays. Events and outputs keep the sample's wall time.
+      const ts = sample.ts;
       const step = rules.step(state, {
-        ts,
+        ts: ruleTime(sample.ts),
         values: sample.values,
         status: sample.status,
         ...(sample.faults ? { faults: sample.faults } : {}),
@@ -117,7 +176,7 @@ export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
           { event: e.type, condition: e.condition.key, value: e.condition.value },
           `local alarm ${e.type}: ${e.condition.message}`,
         );
-        deps.emit(toEvent(e));
+        deps.emit(toEvent(e, ts));
       }
       active = step.active.filter((c) => c.gas !== undefined);
       const raisedNow = step.events.some((e) => e.type === 'raised' && e.condition.gas !== undefined);
@@ -137,13 +196,20 @@ export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
         pendingOutputs = new Map(outputs.map((o) => [o, o.onAlarm]));
       } else if (!want && interlocked) {
         interlocked = false;
-        // Release the sounder only; valve and fan stay as they are until reset on site.
-        pendingOutputs = new Map(outputs.filter((o) => o.name === 'sounder').map((o) => [o, !o.onAlarm]));
+        // Release the sounder only; valve and fan stay as they are until reset on site, and a
+        // valve-close or fan-on write that has not gone through yet stays pending until it does.
+        for (const o of outputs) if (o.name === 'sounder') pendingOutputs.set(o, !o.onAlarm);
       }
       if (pendingOutputs.size) {
-        const reason = interlocked
-          ? `local alarm: ${active.map((c) => c.message).join('; ') || 'detector alarm output'}`
-          : 'local alarm cleared: sounder off (valve and fan stay until reset on site)';
+        let reason: string;
+        if (interlocked)
+          reason = `local alarm: ${active.map((c) => c.message).join('; ') || 'detector alarm output'}`;
+        else {
+          const kept = [...pendingOutputs.keys()].filter((o) => o.name !== 'sounder').map((o) => o.name);
+          reason = kept.length
+            ? `local alarm cleared; still switching ${kept.join(', ')} as the alarm required (valve and fan stay until reset on site)`
+            : 'local alarm cleared: sounder off (valve and fan stay until reset on site)';
+        }
         await applyOutputs(ts, reason);
       }
     },

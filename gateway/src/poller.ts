@@ -63,6 +63,13 @@ export function createPoller(opts: {
       d.due = start + i * 5;
     });
     while (running) {
+      // A clock stepped backwards leaves due times far in the future: polling (and local safety)
+      // would stop for as long as the step. Nothing is ever due later than its longest wait.
+      const nowMs = clock.now();
+      for (const d of devices) {
+        const longest = Math.max(d.config.pollIntervalS, bus.offlinePollS) * 1000;
+        if (d.due > nowMs + longest) d.due = nowMs + d.config.pollIntervalS * 1000;
+      }
       let next: PolledDevice | undefined;
       for (const d of devices) if (!next || d.due < next.due) next = d;
       if (!next) return;

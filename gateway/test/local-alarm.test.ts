@@ -67,7 +67,8 @@ describe('local alarm on a gaswatch-lel detector, uplink down', () => {
 
   it('400 ppm CO raises the local alarm and closes the valve with no uplink', async () => {
     sim.setConcentration('CO', 400);
-    await waitFor(() => sim.coils().valve === true, 'valve closed', 20_000);
+    // The interlock event follows the last coil write (sounder, valve, fan).
+    await waitFor(() => events.some((e) => e.type === 'interlock'), 'outputs switched', 20_000);
     expect(sim.coils()).toEqual({ sounder: true, valve: true, fan: true });
     expect(gateway.uplink.connected).toBe(false);
     const raised = events.find((e) => e.type === 'alarm_raised');
