@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { BUILTIN_PROFILE_DIR, IdSchema, loadProfiles, type Profile } from '@gaswatch/shared';
+import { BUILTIN_PROFILE_DIR, IdSchema, loadProfiles, type Profile, topics } from '@gaswatch/shared';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
@@ -242,9 +242,10 @@ export const GatewayConfigSchema = z
           .describe('Skew beyond which the status says clockSuspect'),
         referenceTopic: z
           .string()
-          .optional()
+          .min(1)
+          .default(topics.time())
           .describe(
-            'MQTT topic carrying the reference time (ISO 8601 or epoch ms); e.g. a retained server time',
+            'MQTT topic carrying the reference time (ISO 8601 or epoch ms); the gaswatch server publishes its time on gaswatch/v1/time',
           ),
         referenceUrl: z
           .string()
@@ -253,7 +254,7 @@ export const GatewayConfigSchema = z
           .describe('HTTP URL whose Date header is the reference time'),
       })
       .strict()
-      .default({ maxSkewS: 120 })
+      .default({ maxSkewS: 120, referenceTopic: topics.time() })
       .describe('Clock sanity check (a Raspberry Pi has no real-time clock)'),
     alarms: z
       .object({

@@ -33,6 +33,7 @@ import { frameworkErrors } from './routes/validate.js';
 import { createEmbeddedStore } from './store/embedded.js';
 import { createInfluxStore } from './store/influx.js';
 import type { Store } from './store/types.js';
+import { createTimeBeacon } from './time-beacon.js';
 import './types.js';
 
 export interface BuildServerOptions {
@@ -130,10 +131,14 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   app.decorate('mqttUrl', { getter: () => broker.url });
   app.decorate('ingestStatus', () => ({ ...drainer.status(), brokerConnected: broker.connected() }));
 
+  const timeBeacon = createTimeBeacon({ broker, bus, clock, logger: log });
+
   app.addHook('onReady', async () => {
     await broker.start();
+    timeBeacon.start();
   });
   app.addHook('preClose', async () => {
+    timeBeacon.stop();
     await broker.stop();
   });
   app.addHook('onClose', async () => {

@@ -37,6 +37,8 @@ export const topics = {
   event: (gw: string, dev: string) => `${TOPIC_ROOT}/${gw}/${dev}/event`,
   cmd: (gw: string) => `${TOPIC_ROOT}/${gw}/cmd`,
   cmdResult: (gw: string) => `${TOPIC_ROOT}/${gw}/cmd/result`,
+  /** Server → gateways: the server's time as a JSON string, QoS 0, not retained (clock check). */
+  time: () => `${TOPIC_ROOT}/time`,
 } as const;
 
 /** Subscription filters. */
