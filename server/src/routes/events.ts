@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ServerEvents } from '../bus.js';
 import { HttpError } from '../errors.js';
 import { createDeviceEventWriter } from '../store/device-event-writer.js';
-import { commandResultRecord, deviceEventRecord, newestFirst } from '../store/device-events.js';
+import { busEventRecord, newestFirst } from '../store/device-events.js';
 import type { DeviceEventRecord } from '../store/types.js';
 import { ErrorBody, parseOr400 } from './validate.js';
 
@@ -71,10 +71,8 @@ export default async function deviceEventsRoutes(app: FastifyInstance): Promise<
     logger: app.log as unknown as Logger,
     metrics,
   });
-  const onEvent = (e: ServerEvents['deviceEvent'][0]) =>
-    writer.add(deviceEventRecord(e.gw, e.dev, e.event, app.clock()));
-  const onResult = (e: ServerEvents['commandResult'][0]) =>
-    writer.add(commandResultRecord(e.gw, e.result, app.clock()));
+  const onEvent = (e: ServerEvents['deviceEvent'][0]) => writer.add(busEventRecord(e, app.clock));
+  const onResult = (e: ServerEvents['commandResult'][0]) => writer.add(busEventRecord(e, app.clock));
   app.bus.on('deviceEvent', onEvent);
   app.bus.on('commandResult', onResult);
   writer.start();

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerEvents } from '../bus.js';
 import type { DeviceRecord } from '../ingest/devices.js';
-import { commandResultRecord, deviceEventRecord } from '../store/device-events.js';
+import { busEventRecord } from '../store/device-events.js';
 import { deviceView } from './devices.js';
 import { deviceEventView } from './events.js';
 
@@ -51,9 +51,9 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
       const onAlarm = (e: ServerEvents['alarm'][0]) => send('alarm', e);
       // Same shape as a row of /api/events.
       const onDeviceEvent = (e: ServerEvents['deviceEvent'][0]) =>
-        send('deviceEvent', deviceEventView(deviceEventRecord(e.gw, e.dev, e.event, app.clock())));
+        send('deviceEvent', deviceEventView(busEventRecord(e, app.clock)));
       const onCommandResult = (e: ServerEvents['commandResult'][0]) =>
-        send('commandResult', deviceEventView(commandResultRecord(e.gw, e.result, app.clock())));
+        send('commandResult', deviceEventView(busEventRecord(e, app.clock)));
       app.bus.on('reading', onReading);
       app.bus.on('deviceState', onState);
       app.bus.on('alarm', onAlarm);

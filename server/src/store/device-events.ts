@@ -66,3 +66,24 @@ export function matchesDeviceEventQuery(r: DeviceEventRecord, q: DeviceEventQuer
 /** Newest first: by ts, then by id (the order every store answers in). */
 export const newestFirst = (a: DeviceEventRecord, b: DeviceEventRecord): number =>
   b.ts - a.ts || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+const recordOfBus = new WeakMap<object, DeviceEventRecord>();
+
+/**
+ * The record of one bus 'deviceEvent' / 'commandResult' emission, built once: every listener
+ * (the store writer, each /api/live socket) gets the same id and receivedAt.
+ */
+export function busEventRecord(
+  e: { gw: string; dev: string; event: DeviceEvent } | { gw: string; result: CommandResult },
+  now: () => number,
+): DeviceEventRecord {
+  let r = recordOfBus.get(e);
+  if (r === undefined) {
+    r =
+      'event' in e
+        ? deviceEventRecord(e.gw, e.dev, e.event, now())
+        : commandResultRecord(e.gw, e.result, now());
+    recordOfBus.set(e, r);
+  }
+  return r;
+}

@@ -27,11 +27,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const bannerText = (page: Page) =>
-  page.evaluate(() => {
-    const b = document.getElementById('banner');
-    return b && !b.hidden ? (b.textContent ?? '') : '';
-  });
+/** The banner's text while it is shown, '' while it is hidden. */
+const bannerText = async (page: Page): Promise<string> => {
+  const banner = page.locator('#banner');
+  return (await banner.isVisible()) ? ((await banner.textContent()) ?? '') : '';
+};
 
 describe('the alarm list cannot be loaded', () => {
   let influxd: Influxd | undefined;
@@ -103,11 +103,9 @@ describe('the server stops answering', () => {
     await expect
       .poll(() => bannerText(page), { timeout: 10_000 })
       .toMatch(/alarm list unavailable: no answer within 5 s/);
-    expect(
-      await page.evaluate(
-        () => getComputedStyle(document.getElementById('status') as Element).backgroundColor,
-      ),
-    ).toBe('rgb(187, 0, 0)');
+    expect(await page.evaluate('getComputedStyle(document.getElementById("status")).backgroundColor')).toBe(
+      'rgb(187, 0, 0)',
+    );
 
     process.kill(proc.pid, 'SIGCONT');
     stopped = false;
