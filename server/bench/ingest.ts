@@ -13,6 +13,11 @@ const DEVICES = 32;
 const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 const RELAY = new URL('./aedes-relay.ts', import.meta.url).pathname;
 const SINK = new URL('./null-subscriber.ts', import.meta.url).pathname;
+/**
+ * Another server build to measure in the same rounds (before/after a change), e.g. the
+ * `server/src/main.ts` of an older commit unpacked elsewhere with its own node_modules/@gaswatch.
+ */
+const OTHER_MAIN = process.env.BENCH_OTHER_SERVER_MAIN;
 /** Which comparisons to run (comma-separated): aedes, mosquitto, influx. */
 const CASES = new Set((process.env.BENCH_CASES ?? 'aedes,mosquitto,influx').split(','));
 
@@ -56,9 +61,14 @@ async function relay(url: string, runId: string) {
   }
 }
 
-async function throughServer(env: Record<string, string>, brokerUrl: string | null, runId: string) {
+async function throughServer(
+  env: Record<string, string>,
+  brokerUrl: string | null,
+  runId: string,
+  main = SERVER_MAIN,
+) {
   const data = tempDir();
-  const proc = startTsNode(SERVER_MAIN, [], {
+  const proc = startTsNode(main, [], {
     env: { LOG_LEVEL: 'warn', PORT: '0', MQTT_PORT: '0', DATA_DIR: data.dir, ...env },
   });
   try {
@@ -109,24 +119,45 @@ async function compare(
   const base: number[] = [];
   const acked: number[] = [];
   const stored: number[] = [];
+  const other: number[] = [];
+  const runServer = async (round: number, main: string, tag: string) => {
+    const sv = await server(round);
+    try {
+      return await throughServer(sv.env, sv.url, `${tag}${rows.length}-${round}`, main);
+    } finally {
+      await sv.stop();
+    }
+  };
   for (let round = 0; round < ROUNDS; round++) {
     const b = await baseline();
     base.push(await relay(b.url, `r${rows.length}-${round}`));
     await b.stop();
-    const sv = await server(round);
-    const s = await throughServer(sv.env, sv.url, `s${rows.length}-${round}`);
-    await sv.stop();
+    // With another build to compare, the two take turns going first.
+    if (OTHER_MAIN && round % 2 === 1) other.push((await runServer(round + 100, OTHER_MAIN, 'o')).stored);
+    const s = await runServer(round, SERVER_MAIN, 's');
     acked.push(s.acked);
     stored.push(s.stored);
+    if (OTHER_MAIN && round % 2 === 0) other.push((await runServer(round + 100, OTHER_MAIN, 'o')).stored);
   }
-  const ratio = stored.map((s, i) => s / (base[i] as number));
+  const perRound = (xs: number[]) => {
+    const ratio = xs.map((s, i) => s / (base[i] as number));
+    return `${(100 * median(ratio)).toFixed(0)} % (${ratio.map((x) => (100 * x).toFixed(0)).join(', ')})`;
+  };
   rows.push([
     label,
     Math.round(median(base)),
     Math.round(median(acked)),
     Math.round(median(stored)),
-    `${(100 * median(ratio)).toFixed(0)} % (${ratio.map((x) => (100 * x).toFixed(0)).join(', ')})`,
+    perRound(stored),
   ]);
+  if (OTHER_MAIN)
+    rows.push([
+      `${label}: ${OTHER_MAIN}`,
+      Math.round(median(base)),
+      '',
+      Math.round(median(other)),
+      perRound(other),
+    ]);
 }
 
 if (CASES.has('aedes'))

@@ -1,5 +1,6 @@
 // CPU profile of the server process under the ingest benchmark's load (Mosquitto, optional InfluxDB).
-// `node --import tsx server/bench/profile.ts [influx] [outDir]` → a .cpuprofile per run in outDir.
+// `node --import tsx server/bench/profile.ts [influx] [outDir]` → a .cpuprofile per run in outDir
+// (BENCH_PROFILE=heap: a .heapprofile of allocations instead).
 
 import { startProcess } from '@gaswatch/shared/testing';
 import { makeMessages, metricValue, publishAll, sleep } from './common.js';
@@ -17,7 +18,15 @@ const influxd = useInflux ? await startInfluxd() : null;
 const data = tempDir();
 const proc = startProcess(
   process.execPath,
-  ['--cpu-prof', `--cpu-prof-dir=${outDir}`, '--import', 'tsx', SERVER_MAIN],
+  [
+    // BENCH_PROFILE=heap: a sampling heap profile (what allocates) instead of the CPU profile.
+    ...(process.env.BENCH_PROFILE === 'heap'
+      ? ['--heap-prof', `--heap-prof-dir=${outDir}`, '--heap-prof-interval=16384']
+      : ['--cpu-prof', `--cpu-prof-dir=${outDir}`]),
+    '--import',
+    'tsx',
+    SERVER_MAIN,
+  ],
   {
     env: {
       LOG_LEVEL: 'warn',

@@ -54,6 +54,21 @@ export function createIngest(opts: IngestOptions) {
   let flushScheduled = false;
   const gapsReported = new Map<string, number>();
   const messagesByKind = new Map<string, ReturnType<CoreMetrics['messages']['labels']>>();
+  const counterFor = (kind: string) => {
+    let counter = messagesByKind.get(kind);
+    if (!counter) {
+      counter = metrics.messages.labels(kind);
+      messagesByKind.set(kind, counter);
+    }
+    return counter;
+  };
+  // Reading messages are added to their counter once per tick: a labelled inc() hashes the labels
+  // on every call, which showed in the profile at ~1 % of the server's CPU.
+  let uncountedReadings = 0;
+  const countReadings = () => {
+    counterFor('reading').inc(uncountedReadings);
+    uncountedReadings = 0;
+  };
 
   const emit = <K extends keyof ServerEvents>(event: K, ...args: ServerEvents[K]) => {
     try {
@@ -250,12 +265,9 @@ export function createIngest(opts: IngestOptions) {
         return false;
       }
       const a = decoded.address;
-      let counter = messagesByKind.get(a.kind);
-      if (!counter) {
-        counter = metrics.messages.labels(a.kind);
-        messagesByKind.set(a.kind, counter);
-      }
-      counter.inc();
+      if (a.kind === 'reading') {
+        if (uncountedReadings++ === 0) queueMicrotask(countReadings);
+      } else counterFor(a.kind).inc();
       switch (a.kind) {
         case 'reading':
           return onReading(a.gw, a.dev, decoded.payload as PayloadOf<'reading'>, done);
