@@ -1,4 +1,7 @@
+import { offlineTimeoutMs } from '@gaswatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceRecord } from '../src/ingest/devices.js';
+import { deviceView } from '../src/routes/devices.js';
 import { getJson, startTestServer, type TestServer } from './helpers.js';
 
 let server: TestServer;
@@ -69,6 +72,109 @@ describe('HTTP API parameter errors', () => {
   });
 });
 
+describe('ids longer than the router allows, and buckets longer than the range', () => {
+  const long = 'a'.repeat(150);
+  it('an id over 100 characters on a path gets the same JSON 400 as any bad id', async () => {
+    for (const url of [`/api/devices/${long}`, `/api/alarms/${long}`]) {
+      const { status, body } = await getJson<{ error: string; message: string }>(`${server.url}${url}`);
+      expect({ url, status, error: body.error }).toEqual({ url, status: 400, error: 'bad_request' });
+      expect(Object.keys(body).sort()).toEqual(['error', 'message']);
+      expect(body.message).toMatch(/max param length/);
+    }
+    const res = await fetch(`${server.url}/api/alarms/${long}/ack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'bad_request', message: expect.any(String) });
+  });
+
+  it('every= longer than the range answers one bucket stamped at from', async () => {
+    const from = Date.parse('2026-11-23T18:00:30Z');
+    await server.app.store.writeReadings(
+      [0, 1, 2].map((i) => ({
+        gw: 'gw-1',
+        dev: 'bucket-1',
+        ts: from + i * 10_000,
+        seq: i,
+        values: { CO: 10 * (i + 1) },
+        status: 'ok' as const,
+        receivedAt: from + i * 10_000,
+        late: false,
+      })),
+    );
+    const { status, body } = await getJson<{ rows: unknown[]; everyMs: number }>(
+      `${server.url}/api/readings?device=bucket-1&from=2026-11-23T18:00:30Z&to=2026-11-23T18:01:30Z&every=999999999d`,
+    );
+    expect(status).toBe(200);
+    expect(body.everyMs).toBe(60_000);
+    expect(body.rows).toEqual([
+      { ts: '2026-11-23T18:00:30.000Z', gas: 'CO', mean: 20, min: 10, max: 30, count: 3 },
+    ]);
+  });
+});
+
+describe('/api/devices', () => {
+  const now = Date.parse('2026-11-23T18:00:00Z');
+  const record = (pollIntervalS: number | undefined, silentMs: number): DeviceRecord => ({
+    gw: 'gw-1',
+    dev: 'co-1',
+    state: {
+      v: 1,
+      ts: new Date(now).toISOString(),
+      online: true,
+      model: 'gaswatch-co',
+      kind: 'household-co',
+      site: 'home',
+      location: 'kitchen',
+      lastError: null,
+      ...(pollIntervalS === undefined ? {} : { pollIntervalS }),
+    },
+    lastSeen: now - silentMs,
+    lastReading: {
+      v: 1,
+      ts: new Date(now - silentMs).toISOString(),
+      seq: 7,
+      values: { CO: 1000, O2: 0 },
+      status: 'fault',
+      faults: ['sensor_eol'],
+      quality: { CO: 'bad', O2: 'uncertain' },
+    },
+    lastTs: now - silentMs,
+    readings: 8,
+    seqGaps: 0,
+    seqResets: 0,
+    clockSuspect: true,
+  });
+
+  it('judges "online" by the offline alarm timeout, max(3 × poll interval, 30 s)', () => {
+    for (const [poll, limitMs] of [
+      [1, 30_000],
+      [20, 60_000],
+      [undefined, 30_000],
+    ] as const) {
+      expect(offlineTimeoutMs(poll)).toBe(limitMs);
+      expect(deviceView(record(poll, limitMs - 1_000), now).online).toBe(true);
+      // The old rule (60 s at least) still said online here while the offline alarm was up.
+      expect(deviceView(record(poll, limitMs + 1_000), now).online).toBe(false);
+    }
+  });
+
+  it('keeps what the detector said about the last reading: quality, faults, over range, clock suspect', () => {
+    expect(deviceView(record(1, 0), now).lastReading).toEqual({
+      ts: new Date(now).toISOString(),
+      seq: 7,
+      values: { CO: 1000, O2: 0 },
+      status: 'fault',
+      faults: ['sensor_eol'],
+      quality: { CO: 'bad', O2: 'uncertain' },
+      overRange: { CO: 1000 },
+      clockSuspect: true,
+    });
+  });
+});
+
 describe('served documents', () => {
   it('serves the OpenAPI document and the Swagger UI at /docs', async () => {
     const { status, body } = await getJson<{ openapi: string; paths: Record<string, unknown> }>(
@@ -81,6 +187,7 @@ describe('served documents', () => {
         '/api/devices',
         '/api/devices/{id}',
         '/api/readings',
+        '/api/events',
         '/healthz',
         '/readyz',
         '/metrics',
