@@ -4,7 +4,9 @@
  */
 import {
   decodeRegisters,
+  GASES,
   type GasId,
+  type GasUnit,
   type ModbusProfile,
   type Profile,
   type ReadingStatus,
@@ -25,6 +27,21 @@ export type RegisterImage = Map<3 | 4, Map<number, number>>;
 
 /** Modbus allows at most 125 registers per read. */
 const MAX_REGS = 125;
+
+/** Negative drift down to this fraction of the channel's full scale reads as 0 (quality uncertain). */
+export const NEGATIVE_DRIFT_FRACTION = 0.02;
+/**
+ * The drift floor for a channel without a full scale, by canonical unit (about 2 % of a typical
+ * range: CO 0–500 ppm, O2 0–25 %vol, 0–100 %LEL).
+ */
+export const NEGATIVE_DRIFT_FLOOR: Readonly<Record<GasUnit, number>> = { ppm: -10, '%vol': -0.5, '%LEL': -2 };
+
+/** The lowest value of a channel still taken as drift around zero. */
+export function negativeDriftFloor(gas: GasId, fullScale: number | undefined): number {
+  return fullScale !== undefined && fullScale > 0
+    ? -NEGATIVE_DRIFT_FRACTION * fullScale
+    : NEGATIVE_DRIFT_FLOOR[GASES[gas].unit];
+}
 
 /**
  * Plans the reads for one profile: every register the profile needs, merged into blocks when the
@@ -78,10 +95,19 @@ function reg(image: RegisterImage, fc: 3 | 4, address: number): number {
   return v;
 }
 
-/** Turns one poll's registers into a Sample. Throws DriverError when no channel has a usable value. */
+/**
+ * Turns one poll's registers into a Sample. Throws DriverError when no channel has a usable value.
+ *
+ * Per channel: a NaN/Inf value, a bad decimals register, or a value below the negative drift floor
+ * (`negativeDriftFloor`: −2 % of full scale) is no concentration: the channel is left out, its
+ * quality is 'bad' and the fault `negative_<GAS>` names a broken sensor (never a clean 0). Drift
+ * between the floor and 0 reads 0 with quality 'uncertain'. A value at or above full scale is over
+ * range: kept (the gas is at least that much) with quality 'bad'.
+ */
 export function decodeSample(profile: ModbusProfile, image: RegisterImage, ts: number): Sample {
   const values: Partial<Record<GasId, number>> = {};
   const quality: Partial<Record<GasId, 'good' | 'bad' | 'uncertain'>> = {};
+  const faults: string[] = [];
   for (const c of profile.channels) {
     const n = registerCount(c.type);
     const regs: number[] = [];
@@ -104,19 +130,26 @@ export function decodeSample(profile: ModbusProfile, image: RegisterImage, ts: n
     }
     v = Math.round(v * 1e6) / 1e6;
     if (v < 0) {
+      if (v < negativeDriftFloor(c.gas, c.fullScale)) {
+        // Far below zero (e.g. −3276.8 from a broken cell): no concentration, and not clean air.
+        quality[c.gas] = 'bad';
+        faults.push(`negative_${c.gas}`);
+        continue;
+      }
       // Small negative drift around zero; the payload contract has no negative concentrations.
       quality[c.gas] = 'uncertain';
       v = 0;
     }
-    if (c.fullScale !== undefined && v > c.fullScale) quality[c.gas] = 'bad';
+    // At full scale the sensor is pinned: the gas is at least that much (over range).
+    if (c.fullScale !== undefined && v >= c.fullScale) quality[c.gas] = 'bad';
     values[c.gas] = Math.min(v, 1_000_000);
   }
   if (Object.keys(values).length === 0) {
-    throw new DriverError('EVALUE', `no usable channel value (${Object.keys(quality).join(', ')} bad)`);
+    const why = faults.length ? `; ${faults.join(', ')}` : '';
+    throw new DriverError('EVALUE', `no usable channel value (${Object.keys(quality).join(', ')} bad${why})`);
   }
   const sample: Sample = { ts, values, status: 'ok' };
   if (Object.keys(quality).length) sample.quality = quality;
-  const faults: string[] = [];
   if (profile.status) {
     const word = reg(image, profile.status.fc, profile.status.address);
     const bit = (b: number | undefined) => b !== undefined && ((word >> b) & 1) === 1;
