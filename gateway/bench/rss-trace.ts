@@ -59,6 +59,17 @@ function status(pid: number): Record<string, number> {
   return r;
 }
 
+/** Rss of the main malloc arena (the `[heap]` mapping) in kB. */
+function brkHeap(pid: number): number {
+  try {
+    const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+    const i = smaps.indexOf(' [heap]\n');
+    return i < 0 ? 0 : Number(smaps.slice(i).match(/\nRss:\s+(\d+)/)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 const broker = await startMosquitto();
 const sim = startTsNode(join(here, 'sim-process.ts'), ['tcp', '32', String(await freePort())]);
 const port = Number((await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1]);
@@ -112,7 +123,7 @@ try {
           const probes = gw.output().match(/\{"memProbe":[^\n]*\}/g) ?? [];
           const p = probes.length ? JSON.parse(probes.at(-1)!).memProbe : {};
           rows.push(
-            `| ${(t / 1000).toFixed(0)} | ${mb(slice.max)} | ${mb(slice.last.RssAnon)} | ${mb(slice.last.RssFile)} | ${bmb(p.heapUsed)} / ${bmb(p.heapTotal)} | ${bmb(p.external)} | ${readings} |`,
+            `| ${(t / 1000).toFixed(0)} | ${mb(slice.max)} | ${mb(slice.last.RssAnon)} | ${mb(slice.last.RssFile)} | ${bmb(p.heapUsed)} / ${bmb(p.heapTotal)} | ${bmb(p.external)} | ${mb(brkHeap(gw.pid))} | ${readings} |`,
           );
           slice = { max: 0, last: {} };
           nextRow += every * 1000;
@@ -141,8 +152,8 @@ try {
         '',
       )}node ${v.flags.join(' ')} (bundle + probe), 32 TCP detectors at 1 s, ${seconds} s; "started" at ${(startedAt / 1000).toFixed(1)} s
 
-| t s | max VmRSS MB | RssAnon MB | RssFile MB | heap used / total MB | external MB | readings |
-|---|---|---|---|---|---|---|
+| t s | max VmRSS MB | RssAnon MB | RssFile MB | heap used / total MB | external MB | malloc [heap] MB | readings |
+|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 max VmRSS **${mb(max)} MB** at ${(maxAt / 1000).toFixed(1)} s; ${readings} readings (${(readings / seconds).toFixed(1)}/s)
