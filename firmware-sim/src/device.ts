@@ -18,6 +18,7 @@ import { createModel, type DeviceModel } from './devices/models.js';
 import { ExceptionCode, ModbusException } from './modbus/exceptions.js';
 import { MAX_READ_COILS, MAX_READ_REGISTERS } from './modbus/frame.js';
 import { createRng, hash32, type Rng } from './random.js';
+import { OUTDOOR_AIR } from './scenario/room.js';
 
 /**
  * Faults a device can be put into. `fault` is a generic internal fault; the others map to the
@@ -166,7 +167,7 @@ export function createDevice(opts: DeviceOptions): SimDevice {
   // Noise has its own stream, so how often a master polls (fault draws) cannot change the noise.
   const noiseRng = createRng(hash32(`noise:${seed}`));
   const ambient = new Map<GasId, number>();
-  for (const gas of profileGases(profile)) ambient.set(gas, gas === 'O2' ? 20.9 : 0);
+  for (const gas of profileGases(profile)) ambient.set(gas, OUTDOOR_AIR[gas] ?? 0);
   const drift = new Map<GasId, { perHour: number; offset: number }>();
   const noise = new Map<GasId, number>();
   let stuck: Map<GasId, number> | null = null;

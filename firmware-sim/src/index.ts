@@ -43,7 +43,15 @@ export {
   resolveScenario,
   ScenarioError,
 } from './scenario/load.js';
-export { roomStep, sourceTermPerHour, unitPerFraction } from './scenario/room.js';
+export {
+  combustion,
+  FUELS,
+  type Fuel,
+  OUTDOOR_AIR,
+  roomStep,
+  sourceTermPerHour,
+  unitPerFraction,
+} from './scenario/room.js';
 export {
   createScenarioRunner,
   type ListenerInfo,

@@ -142,14 +142,36 @@ function gaswatch4gas(ctx: ModelContext): DeviceModel {
   };
 }
 
-/** gaswatch-lel: first/second alarm at writable set points; relays are switched by the gateway. */
+/** Hysteresis of the gaswatch-lel's own alarms: each clears below its set point minus this fraction. */
+export const LEL_ALARM_HYSTERESIS = 0.1;
+
+/**
+ * gaswatch-lel: first/second alarm at writable set points, each with hysteresis (raised at ≥ set
+ * point, cleared below set point − 10 %, as GB 15322 detectors do, so a level at the set point does
+ * not chatter); relays are switched by the gateway.
+ */
 function gaswatchLel(ctx: ModelContext): DeviceModel {
   const sp = [25, 50];
+  const on = [false, false];
+  const update = () => {
+    if (ctx.warmingUp() || ctx.fault !== null) {
+      on[0] = on[1] = false;
+      return;
+    }
+    const lel = ctx.reported('LEL');
+    for (const i of [0, 1]) {
+      if (lel >= sp[i]!) on[i] = true;
+      else if (lel < sp[i]! * (1 - LEL_ALARM_HYSTERESIS)) on[i] = false;
+    }
+  };
   return {
+    step: update,
     flags: () => {
-      if (ctx.warmingUp() || ctx.fault !== null) return { lowAlarm: false, highAlarm: false };
-      const lel = ctx.reported('LEL');
-      return { lowAlarm: lel >= sp[0]!, highAlarm: lel >= sp[1]! };
+      update();
+      return { lowAlarm: on[0]!, highAlarm: on[1]! };
+    },
+    powerOn() {
+      on[0] = on[1] = false;
     },
     faultCode: () =>
       faultNumber({ lel_bead: 1, sensor_open: 1, co_cell: 2, sensor_eol: 2, supply_low: 3 }, ctx.fault, 1),

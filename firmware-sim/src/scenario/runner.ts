@@ -12,7 +12,7 @@ import { createModbusTcpServer, type ModbusTcpServer } from '../modbus/tcp-serve
 import { hash32 } from '../random.js';
 import { createWinsenModule, type WinsenModule } from '../winsen/module.js';
 import type { LoadedScenario } from './load.js';
-import { roomStep, sourceTermPerHour } from './room.js';
+import { OUTDOOR_AIR, roomStep, sourceTermPerHour } from './room.js';
 import type { Scenario, ScenarioEvent, Zone } from './schema.js';
 
 export interface ScenarioRunnerOptions {
@@ -339,5 +339,5 @@ export function nextSourceEdge(src: Source, t: number): number {
 }
 
 function outdoorOf(z: Zone, gas: GasId): number {
-  return z.outdoor[gas] ?? (gas === 'O2' ? 20.9 : 0);
+  return z.outdoor[gas] ?? OUTDOOR_AIR[gas] ?? 0;
 }

@@ -63,7 +63,9 @@ export const ZoneSchema = z
       .min(0)
       .default(0.5)
       .describe('Air changes per hour with windows and doors as they are'),
-    outdoor: Concentrations.default({}).describe('Make-up air concentrations (O2 defaults to 20.9 %vol)'),
+    outdoor: Concentrations.default({}).describe(
+      'Make-up air concentrations (O2 defaults to 20.9 %vol, CO2 to 420 ppm, others to 0)',
+    ),
     initial: Concentrations.optional().describe('Concentrations at time 0 (default: outdoor)'),
     sources: z.array(SourceSchema).default([]),
     interlocks: z.array(InterlockSchema).default([]),
