@@ -99,6 +99,7 @@ describe('the server stops answering', () => {
     stopped = true;
     await expect.poll(() => page.locator('#status').getAttribute('class'), { timeout: 20_000 }).toBe('stale');
     expect(await page.locator('#status').textContent()).toMatch(/^STALE — .*last good refresh .* s ago/);
+    expect(await page.title()).toMatch(/^STALE — /);
     await expect.poll(() => online.textContent(), { timeout: 5_000 }).toBe('unknown (page stale)');
     await expect
       .poll(() => bannerText(page), { timeout: 10_000 })
@@ -182,6 +183,7 @@ describe('an active alarm followed by more than 100 closed ones', () => {
     await expect.poll(() => first.textContent(), { timeout: 15_000 }).toMatch(/^\s*active\s*\S+\s*boiler-co/);
     expect(await page.locator('#alarms tbody tr[data-alarm]').count()).toBe(1);
     expect(await page.locator('#open-count').textContent()).toBe('(1)');
+    expect(await page.title()).toBe('(1) gaswatch');
     await expect.poll(() => page.locator('#closed tbody tr[data-alarm]').count()).toBeGreaterThan(10);
     expect(await page.locator('#closed tbody').textContent()).toMatch(/cleared[\s\S]*flap-co[\s\S]*tester/);
     expect(await bannerText(page)).toBe('');
