@@ -273,6 +273,11 @@ export function storeContract(
         (await store.listDeviceEvents({ from: T0 + 2_000, to: T0 + 4_000 })).map((e) => e.ts - T0),
       ).toEqual([3_000, 2_000]);
       expect(await store.listDeviceEvents({ dev: 'nobody' })).toEqual([]);
+      // Stamped years ahead (a gateway clock gone wrong): still listed when no `to` is given.
+      const future = ev('gw-future', 'future-1', 5 * 365 * 86_400);
+      await store.appendDeviceEvents([future]);
+      expect(await store.listDeviceEvents({ dev: 'future-1' })).toEqual([future]);
+      expect(await store.listDeviceEvents({ dev: 'future-1', to: T0 + 86_400_000 })).toEqual([]);
     });
 
     it('keeps everything across a restart', async () => {

@@ -281,7 +281,9 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
       );
     },
     async listDeviceEvents(q = {}) {
-      const conds = [timeRange(q.from ?? 0, q.to ?? 8.64e15)];
+      // No upper bound unless asked: events stamped ahead of the server clock are listed too.
+      const conds = [`time >= ${Math.trunc(q.from ?? 0)}ms`];
+      if (q.to !== undefined) conds.push(`time < ${Math.trunc(q.to)}ms`);
       if (q.dev !== undefined) conds.push(`dev = ${influxEscape.stringLit(q.dev)}`);
       if (q.gw !== undefined) conds.push(`gw = ${influxEscape.stringLit(q.gw)}`);
       const limit = q.limit !== undefined ? ` LIMIT ${Math.trunc(q.limit)}` : '';
