@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { encodePayload, topics } from '@gaswatch/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 
@@ -86,3 +87,20 @@ export function table(title: string, header: string[], rows: (string | number)[]
     '',
   ].join('\n');
 }
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux; NaN elsewhere).
+ * CPU per message does not depend on how busy the rest of the machine is, unlike msg/s.
+ */
+export function cpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: utime is the 14th field, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** USER_HZ: 100 on Linux for every architecture Node runs on. */
+const CLOCK_TICKS = 100;

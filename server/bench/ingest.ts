@@ -1,7 +1,7 @@
 // Ingest throughput: the whole path (publishers → broker → server → store) vs the same broker
 // relaying the same QoS 1 messages to a subscriber that does nothing (SPEC §8: ≥ 80 %).
 
-import { makeMessages, metricValue, publishAll, sleep, table } from './common.js';
+import { cpuMs, makeMessages, metricValue, publishAll, sleep, table } from './common.js';
 import { freePort, startInfluxd, startMosquitto, startTsNode, tempDir } from './harness.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 60_000);
@@ -52,10 +52,11 @@ async function relay(url: string, runId: string) {
     await sink.waitForOutput(/^ready$/m, 30_000);
     await publishAll(url, warm, CLIENTS, WINDOW, `${runId}w`);
     await sink.waitForOutput(/^warm$/m, 30_000);
+    const cpu0 = cpuMs(sink.pid);
     const { start } = await publishAll(url, timed, CLIENTS, WINDOW, runId);
     const m = await sink.waitForOutput(/^done ([\d.]+)$/m, 120_000);
     const end = Number(m[1]) - performance.timeOrigin;
-    return TOTAL / ((end - start) / 1000);
+    return { rate: TOTAL / ((end - start) / 1000), cpuUs: ((cpuMs(sink.pid) - cpu0) * 1000) / TOTAL };
   } finally {
     await sink.stop();
   }
@@ -83,6 +84,7 @@ async function throughServer(
       async () => (await metricValue(url, 'gaswatch_store_readings_written_total')) >= DEVICES,
     );
     const before = await metricValue(url, 'gaswatch_store_readings_written_total');
+    const cpu0 = cpuMs(proc.pid);
     const { start, ackedAt } = await publishAll(mqttUrl, timed, CLIENTS, WINDOW, runId);
     const deadline = Date.now() + 120_000;
     let storedAt = 0;
@@ -94,7 +96,11 @@ async function throughServer(
       await sleep(20); // polled only after the publishers are done: no load while they publish
     }
     if (!storedAt) throw new Error('not all readings reached the store within 120 s');
-    return { stored: TOTAL / ((storedAt - start) / 1000), acked: TOTAL / ((ackedAt - start) / 1000) };
+    return {
+      stored: TOTAL / ((storedAt - start) / 1000),
+      acked: TOTAL / ((ackedAt - start) / 1000),
+      cpuUs: ((cpuMs(proc.pid) - cpu0) * 1000) / TOTAL,
+    };
   } finally {
     await proc.stop();
     data.remove();
@@ -104,6 +110,8 @@ async function throughServer(
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const rows: (string | number)[][] = [];
+/** msg/s of every round, for the record. */
+const roundRows: (string | number)[][] = [];
 
 /**
  * Rounds alternate baseline and server so both see the same background load (a shared machine).
@@ -117,9 +125,12 @@ async function compare(
   ) => Promise<{ env: Record<string, string>; url: string | null; stop(): Promise<void> }>,
 ) {
   const base: number[] = [];
+  const sinkCpu: number[] = [];
   const acked: number[] = [];
   const stored: number[] = [];
+  const cpu: number[] = [];
   const other: number[] = [];
+  const otherCpu: number[] = [];
   const runServer = async (round: number, main: string, tag: string) => {
     const sv = await server(round);
     try {
@@ -128,16 +139,36 @@ async function compare(
       await sv.stop();
     }
   };
+  const runOther = async (round: number) => {
+    if (!OTHER_MAIN) return;
+    const o = await runServer(round + 100, OTHER_MAIN, 'o');
+    other.push(o.stored);
+    otherCpu.push(o.cpuUs);
+  };
   for (let round = 0; round < ROUNDS; round++) {
     const b = await baseline();
-    base.push(await relay(b.url, `r${rows.length}-${round}`));
+    const r = await relay(b.url, `r${rows.length}-${round}`);
+    base.push(r.rate);
+    sinkCpu.push(r.cpuUs);
     await b.stop();
     // With another build to compare, the two take turns going first.
-    if (OTHER_MAIN && round % 2 === 1) other.push((await runServer(round + 100, OTHER_MAIN, 'o')).stored);
+    if (round % 2 === 1) await runOther(round);
     const s = await runServer(round, SERVER_MAIN, 's');
     acked.push(s.acked);
     stored.push(s.stored);
-    if (OTHER_MAIN && round % 2 === 0) other.push((await runServer(round + 100, OTHER_MAIN, 'o')).stored);
+    cpu.push(s.cpuUs);
+    if (round % 2 === 0) await runOther(round);
+    roundRows.push([
+      label,
+      round + 1,
+      Math.round(r.rate),
+      Number(r.cpuUs.toFixed(1)),
+      Math.round(s.stored),
+      Number(s.cpuUs.toFixed(1)),
+      ...(OTHER_MAIN
+        ? [Math.round(other.at(-1) as number), Number((otherCpu.at(-1) as number).toFixed(1))]
+        : []),
+    ]);
   }
   const perRound = (xs: number[]) => {
     const ratio = xs.map((s, i) => s / (base[i] as number));
@@ -149,14 +180,16 @@ async function compare(
     Math.round(median(acked)),
     Math.round(median(stored)),
     perRound(stored),
+    Number(median(cpu).toFixed(1)),
   ]);
   if (OTHER_MAIN)
     rows.push([
-      `${label}: ${OTHER_MAIN}`,
+      `${label}, other build`,
       Math.round(median(base)),
       '',
       Math.round(median(other)),
       perRound(other),
+      Number(median(otherCpu).toFixed(1)),
     ]);
 }
 
@@ -212,7 +245,23 @@ process.stdout.write(
       'broker PUBACK to publishers msg/s',
       'whole path to store msg/s',
       'whole path / relay (per round)',
+      'server CPU µs per reading',
     ],
     rows,
+  )}\n`,
+);
+process.stdout.write(
+  `${table(
+    `Per round${OTHER_MAIN ? ` (other build: ${OTHER_MAIN})` : ''}`,
+    [
+      'broker, store',
+      'round',
+      'relay msg/s',
+      'null subscriber CPU µs/msg',
+      'whole path msg/s',
+      'server CPU µs/reading',
+      ...(OTHER_MAIN ? ['other build msg/s', 'other build CPU µs/reading'] : []),
+    ],
+    roundRows,
   )}\n`,
 );
