@@ -15,7 +15,7 @@ import { rssBenchConfig } from './rss-config.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const seconds = Number(process.argv[2] ?? 20);
-const out = join(here, '..', '.bench-build');
+const out = join(here, '..', '.bench-build', String(process.pid));
 execFileSync(process.execPath, [join(here, '..', 'scripts', 'build.mjs'), out], { stdio: 'ignore' });
 const bundle = join(out, 'src', 'main.js');
 
@@ -56,7 +56,7 @@ for (const [name, flags, env] of variants) {
   writeFileSync(join(tmp, 'gw.yaml'), stringify(cfg));
   const gw = startProcess(
     process.execPath,
-    [...flags, '--import', join(here, 'mem-probe.mjs'), bundle, '--config', join(tmp, 'gw.yaml')],
+    [...flags, '--require', join(here, 'mem-probe.cjs'), bundle, '--config', join(tmp, 'gw.yaml')],
     { env: { ...process.env, ...env } },
   );
   let last: Record<string, number> = {};

@@ -6,7 +6,7 @@
  *
  * e.g. `bench/rss-trace.ts 60 -- 'shipped=--max-semi-space-size=1 --lite-mode --no-expose-wasm'`;
  * leading `NAME=value` words of a variant are set in its environment (`'arena1=MALLOC_ARENA_MAX=1 --lite-mode'`).
- * Each variant runs the bundle (scripts/build.mjs) with a preloaded probe (mem-probe.mjs) against
+ * Each variant runs the bundle (scripts/build.mjs) with a preloaded probe (mem-probe.cjs) against
  * the same simulator and Mosquitto; /proc/PID/status is read every 100 ms. `--log DIR` writes each
  * variant's output (e.g. of --trace-gc) to DIR/<name>.log. Prints one markdown
  * table row per `--every` seconds: VmRSS max in that slice, RssAnon, RssFile, V8 heap used/total,
@@ -44,9 +44,12 @@ const variants = (
   return { name: v.slice(0, i), flags: words.filter((w) => !isEnv(w)), env };
 });
 
+// `--bundle FILE` runs a bundle built elsewhere (e.g. by an older build script) instead.
+const prebuilt = opts.includes('--bundle') ? opts[opts.indexOf('--bundle') + 1] : undefined;
 const out = join(here, '..', '.bench-build', String(process.pid));
-execFileSync(process.execPath, [join(here, '..', 'scripts', 'build.mjs'), out], { stdio: 'ignore' });
-const bundle = join(out, 'src', 'main.js');
+if (!prebuilt)
+  execFileSync(process.execPath, [join(here, '..', 'scripts', 'build.mjs'), out], { stdio: 'ignore' });
+const bundle = prebuilt ?? join(out, 'src', 'main.js');
 
 function status(pid: number): Record<string, number> {
   const r: Record<string, number> = {};
@@ -96,7 +99,7 @@ try {
     readings = 0;
     const gw = startProcess(
       process.execPath,
-      [...v.flags, '--import', join(here, 'mem-probe.mjs'), bundle, '--config', join(tmp, 'gw.yaml')],
+      [...v.flags, '--require', join(here, 'mem-probe.cjs'), bundle, '--config', join(tmp, 'gw.yaml')],
       { env: { ...v.env, GW_MEM_PROBE_MS: '500' } },
     );
     const rows: string[] = [];

@@ -23,6 +23,7 @@ import { systemClock } from '../src/clock.js';
 import { ModbusRtuBusSchema } from '../src/config.js';
 import { createRtu } from '../src/drivers/modbus-rtu/driver.js';
 import { bitsPerChar, interFrameGapMs } from '../src/drivers/modbus-rtu/frame.js';
+import { benchOutageRss } from './outage-rss.js';
 import { rssBenchConfig } from './rss-config.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -241,6 +242,7 @@ const rssRuns = [
   ),
   await benchRss('bundle, node without flags', [bundle], quick ? 15 : 60),
 ];
+const outage = await benchOutageRss([...flags, bundle], env, quick ? 20 : 60);
 if (!process.argv.includes('--keep-build'))
   rmSync(dirname(dirname(bundle)), { recursive: true, force: true });
 const f = (n: number, d = 1) => n.toFixed(d);
@@ -251,6 +253,7 @@ console.log(`
 |---|---|---|
 | RTU polls/s, 9600 8E1, 8 registers, firmware-sim with wire timing | ${f(rtu.rate, 2)} polls/s = **${f((100 * rtu.rate) / rtu.limit)} %** of the wire limit ${f(rtu.limit, 2)} polls/s (${rtu.polls} polls in ${f(rtu.seconds)} s, ${rtu.errors} errors) | ≥ 90 % |
 ${rssRuns.map((r) => `| gateway RSS, 32 detectors at 1 s over Modbus TCP (sim in another process), ${r.mode} | max **${f(r.maxMb)} MB**, last ${f(r.lastMb)} MB over ${r.seconds} s (start: max ${f(r.startMaxMb)} MB); ${f(r.readingsPerS)} readings/s delivered; CPU ${f(r.cpuPct)} % of a core | ≤ 60 MB |`).join('\n')}
+| gateway RSS through an uplink outage, as shipped: Mosquitto stopped ${outage.outageS} s, then restarted | max **${f(outage.beforeMb)} MB** before, **${f(outage.outageMb)} MB** during the outage, **${f(outage.replayMb)} MB** while replaying; ${outage.backlog} readings backlog replayed without a hole in ${f(outage.replayS)} s | ≤ 60 MB |
 
 Wire limit per poll: request 8 bytes + 3.5-char gap + response 21 bytes + 3.5-char gap at 11 bits/char.
 RSS is VmRSS of the gateway process, sampled every 100 ms from its spawn. "start" is the maximum until every
