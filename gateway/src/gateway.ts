@@ -320,6 +320,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (dc.localAlarms)
       d.alarm = createLocalAlarm({
         config,
+        clock,
         driver: busDriver(bus.id),
         device: d,
         emit: (e) => emitEvent(d, e),
