@@ -8,10 +8,13 @@ import mqtt from 'mqtt';
 const [url, warmArg, totalArg, id] = process.argv.slice(2);
 const warm = Number(warmArg);
 const expected = warm + Number(totalArg);
+// mqtt.js debug logging off, as the server has it: the baseline's client must not pay a cost the
+// server's does not.
 const c = await mqtt.connectAsync(url as string, {
   clientId: `sink-${id}`,
   clean: false,
   reconnectPeriod: 200,
+  log: () => {},
 });
 await c.subscribeAsync('gaswatch/v1/+/+/reading', { qos: 1 });
 let n = 0;
