@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export { freePort, startInfluxd, startMosquitto, startTsNode } from '@gaswatch/shared/testing';
+export { freePort, startInfluxd, startMosquitto, startProcess, startTsNode } from '@gaswatch/shared/testing';
 
 export function tempDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'gaswatch-bench-'));

@@ -2,7 +2,7 @@
 // relaying the same QoS 1 messages to a subscriber that does nothing (SPEC §8: ≥ 80 %).
 
 import { cpuMs, makeMessages, metricValue, publishAll, sleep, table } from './common.js';
-import { freePort, startInfluxd, startMosquitto, startTsNode, tempDir } from './harness.js';
+import { freePort, startInfluxd, startMosquitto, startProcess, startTsNode, tempDir } from './harness.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 60_000);
 /** Extra mosquitto.conf lines for experiments, e.g. `autosave_interval 1800` (\n separates lines). */
@@ -18,6 +18,9 @@ const SINK = new URL('./null-subscriber.ts', import.meta.url).pathname;
  * `server/src/main.ts` of an older commit unpacked elsewhere with its own node_modules/@gaswatch.
  */
 const OTHER_MAIN = process.env.BENCH_OTHER_SERVER_MAIN;
+/** Node flags for the server process (and for the other build), e.g. `--max-semi-space-size=32`. */
+const SERVER_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const OTHER_FLAGS = (process.env.BENCH_OTHER_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /** Which comparisons to run (comma-separated): aedes, mosquitto, influx. */
 const CASES = new Set((process.env.BENCH_CASES ?? 'aedes,mosquitto,influx').split(','));
 
@@ -67,9 +70,10 @@ async function throughServer(
   brokerUrl: string | null,
   runId: string,
   main = SERVER_MAIN,
+  flags = SERVER_FLAGS,
 ) {
   const data = tempDir();
-  const proc = startTsNode(main, [], {
+  const proc = startProcess(process.execPath, [...flags, '--import', 'tsx', main], {
     env: { LOG_LEVEL: 'warn', PORT: '0', MQTT_PORT: '0', DATA_DIR: data.dir, ...env },
   });
   try {
@@ -131,17 +135,17 @@ async function compare(
   const cpu: number[] = [];
   const other: number[] = [];
   const otherCpu: number[] = [];
-  const runServer = async (round: number, main: string, tag: string) => {
+  const runServer = async (round: number, main: string, flags: string[], tag: string) => {
     const sv = await server(round);
     try {
-      return await throughServer(sv.env, sv.url, `${tag}${rows.length}-${round}`, main);
+      return await throughServer(sv.env, sv.url, `${tag}${rows.length}-${round}`, main, flags);
     } finally {
       await sv.stop();
     }
   };
   const runOther = async (round: number) => {
     if (!OTHER_MAIN) return;
-    const o = await runServer(round + 100, OTHER_MAIN, 'o');
+    const o = await runServer(round + 100, OTHER_MAIN, OTHER_FLAGS, 'o');
     other.push(o.stored);
     otherCpu.push(o.cpuUs);
   };
@@ -153,7 +157,7 @@ async function compare(
     await b.stop();
     // With another build to compare, the two take turns going first.
     if (round % 2 === 1) await runOther(round);
-    const s = await runServer(round, SERVER_MAIN, 's');
+    const s = await runServer(round, SERVER_MAIN, SERVER_FLAGS, 's');
     acked.push(s.acked);
     stored.push(s.stored);
     cpu.push(s.cpuUs);
