@@ -122,7 +122,7 @@ for (let i = 0; i < n; i++) {
   let script = -1;
   let owned = self(i);
   for (const e of edges(i)) {
-    if (e.name === 'script') script = e.to;
+    if (e.name === 'script' || e.name === 'script_or_debug_info') script = e.to;
     else if (['function_data', 'bytecode', 'scope_info', 'feedback_metadata'].includes(e.name))
       owned += self(e.to);
   }

@@ -241,6 +241,13 @@ const rssRuns = [
     quick ? 15 : 60,
   ),
   await benchRss('bundle, node without flags', [bundle], quick ? 15 : 60),
+  // What the heap trim buys and costs, in the same run: the shipped setup without --expose-gc.
+  await benchRss(
+    `as shipped without --expose-gc (heap trim off): ${envText}node ${flags.filter((x) => x !== '--expose-gc').join(' ')}`,
+    [...flags.filter((x) => x !== '--expose-gc'), bundle],
+    quick ? 20 : 120,
+    env,
+  ),
 ];
 const outage = await benchOutageRss([...flags, bundle], env, quick ? 20 : 60);
 if (!process.argv.includes('--keep-build'))
