@@ -2,6 +2,9 @@
  * Gateway events and command results through the real path: MQTT (embedded aedes) → ingest → bus
  * → store (embedded, and InfluxDB going away and coming back) → GET /api/events and /api/live.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type CommandResult, type DeviceEvent, encodePayload, topics } from '@gaswatch/shared';
 import { type Influxd, startInfluxd, waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
@@ -195,5 +198,60 @@ describe('device events while InfluxDB is down', () => {
       5_000,
     );
     expect(await metric(server.url, 'gaswatch_device_events_dropped_total')).toBe(0);
+  });
+});
+
+describe('device events across a restart while InfluxDB is down', () => {
+  let influxd: Influxd | undefined;
+  let server: TestServer | undefined;
+  let client: MqttClient | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'gw-events-restart-'));
+  afterAll(async () => {
+    await client?.endAsync();
+    await server?.close();
+    await influxd?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('an acknowledged event waits on disk and is stored once by the next run', {
+    timeout: 60_000,
+  }, async () => {
+    influxd = await startInfluxd();
+    const env = { INFLUX_URL: influxd.url, INFLUX_DB: 'device_events_restart' };
+    server = await startTestServer(env, dataDir);
+    client = await connectClient(server.mqttUrl);
+    await influxd.pause();
+    await publishEvent(client, 'boiler', {
+      v: 1,
+      ts: at(7),
+      type: 'interlock',
+      outputs: { valve: false },
+      message: 'valve closed while the store was down',
+    });
+    await waitFor(
+      async () => (await metric(server?.url ?? '', 'gaswatch_device_events_pending')) === 1,
+      'event waiting for the store',
+      10_000,
+    );
+    await client.endAsync();
+    client = undefined;
+    await server.close(); // the store is still unreachable: the event must not be lost
+    server = undefined;
+
+    server = await startTestServer(env, dataDir);
+    expect(await metric(server.url, 'gaswatch_device_events_pending')).toBe(1);
+    await influxd.start();
+    await waitFor(
+      async () => (await server?.app.store.listDeviceEvents({ dev: 'boiler' }).catch(() => []))?.length === 1,
+      'event from the previous run stored after InfluxDB came back',
+      30_000,
+    );
+    await waitFor(
+      async () => (await metric(server?.url ?? '', 'gaswatch_device_events_pending')) === 0,
+      'nothing pending',
+      5_000,
+    );
+    const { body } = await getJson<{ events: EventView[] }>(`${server.url}/api/events?device=boiler`);
+    expect(body.events.map((e) => e.data.message)).toEqual(['valve closed while the store was down']);
   });
 });

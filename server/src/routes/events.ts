@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { IdSchema } from '@gaswatch/shared';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -70,6 +71,8 @@ export default async function deviceEventsRoutes(app: FastifyInstance): Promise<
     // buildServer hands Fastify a pino logger (loggerInstance), so its children are pino loggers.
     logger: app.log as unknown as Logger,
     metrics,
+    pendingFile: join(app.config.dataDir, 'device-events-pending.jsonl'),
+    fsync: app.config.ingest.fsync,
   });
   const onEvent = (e: ServerEvents['deviceEvent'][0]) => writer.add(busEventRecord(e, app.clock));
   const onResult = (e: ServerEvents['commandResult'][0]) => writer.add(busEventRecord(e, app.clock));

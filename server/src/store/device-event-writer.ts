@@ -1,3 +1,14 @@
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import type { Logger } from 'pino';
 import type { Counter, Gauge } from 'prom-client';
 import { matchesDeviceEventQuery, newestFirst } from './device-events.js';
@@ -14,12 +25,21 @@ export interface DeviceEventWriterOptions {
   retryMs?: number;
   maxRetryMs?: number;
   metrics?: { pending: Gauge; dropped: Counter; written: Counter };
+  /**
+   * File that holds the records not stored yet (JSON lines), written before `add` returns, i.e.
+   * before ingest lets the broker acknowledge the message: a crash while the store is down loses
+   * nothing; the next start stores them. Memory only when absent (tests of the writer alone).
+   */
+  pendingFile?: string;
+  /** fdatasync the pending file on every add (INGEST_FSYNC; default: write(2) only, like the journal). */
+  fsync?: boolean;
 }
 
 /**
- * Appends gateway events and command results to the store in the background. MQTT already
- * acknowledged them when they reach the bus, so a store outage must not lose them: they wait in
- * memory (bounded) and are retried with backoff; queries see them meanwhile (`pendingMatching`).
+ * Appends gateway events and command results to the store in the background. MQTT acknowledges
+ * them right after they reach the bus, so a store outage must not lose them: they wait in memory
+ * and in `pendingFile` (bounded), are retried with backoff, and survive a crash or restart;
+ * queries see them meanwhile (`pendingMatching`).
  */
 export function createDeviceEventWriter(opts: DeviceEventWriterOptions) {
   const log = opts.logger.child({ component: 'device-events' });
@@ -33,8 +53,51 @@ export function createDeviceEventWriter(opts: DeviceEventWriterOptions) {
   let delay = retryMs;
   let running = false;
   let failingSince: number | null = null;
+  let fd: number | null = null;
 
   const setGauge = () => opts.metrics?.pending.set(pending.length);
+
+  /** Loads what an earlier run left unstored; an unreadable line is logged and skipped. */
+  function loadPendingFile(file: string): void {
+    if (!existsSync(file)) return;
+    const seen = new Set(pending.map((r) => r.id));
+    let bad = 0;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        const r = JSON.parse(line) as DeviceEventRecord;
+        if (typeof r.id !== 'string' || (r.kind !== 'event' && r.kind !== 'command_result'))
+          throw new Error('not a record');
+        if (!seen.has(r.id)) pending.push(r);
+        seen.add(r.id);
+      } catch {
+        bad++;
+      }
+    }
+    if (bad > 0) log.error({ file, bad }, 'unreadable lines in the pending device-events file skipped');
+    if (pending.length > 0)
+      log.info({ file, pending: pending.length }, 'device events from the last run to store');
+  }
+
+  /** The file holds exactly `pending` again (after a store write or a drop). */
+  function rewritePendingFile(): void {
+    const file = opts.pendingFile;
+    if (file === undefined || fd === null) return;
+    if (pending.length === 0) {
+      ftruncateSync(fd, 0);
+      return;
+    }
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, pending.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    if (opts.fsync) {
+      const t = openSync(tmp, 'r');
+      fdatasyncSync(t);
+      closeSync(t);
+    }
+    closeSync(fd);
+    renameSync(tmp, file);
+    fd = openSync(file, 'a');
+  }
 
   async function writeOnce(): Promise<boolean> {
     while (pending.length > 0) {
@@ -54,6 +117,7 @@ export function createDeviceEventWriter(opts: DeviceEventWriterOptions) {
       // Records may have been appended (or, on overflow, dropped) meanwhile: remove exactly these.
       const written = new Set(batch);
       pending = pending.filter((r) => !written.has(r));
+      rewritePendingFile();
       opts.metrics?.written.inc(batch.length);
       setGauge();
       if (failingSince !== null) {
@@ -84,6 +148,11 @@ export function createDeviceEventWriter(opts: DeviceEventWriterOptions) {
 
   return {
     start(): void {
+      if (opts.pendingFile !== undefined && fd === null) {
+        loadPendingFile(opts.pendingFile);
+        fd = openSync(opts.pendingFile, 'a');
+        setGauge();
+      }
       running = true;
       kick();
     },
@@ -94,14 +163,27 @@ export function createDeviceEventWriter(opts: DeviceEventWriterOptions) {
       timer = null;
       if (writing) await writing;
       if (pending.length > 0 && !(await writeOnce())) {
-        log.error({ pending: pending.length }, 'device events lost at shutdown: the store was unreachable');
+        if (fd !== null)
+          log.warn(
+            { pending: pending.length, file: opts.pendingFile },
+            'device events kept on disk for the next start: the store was unreachable',
+          );
+        else
+          log.error({ pending: pending.length }, 'device events lost at shutdown: the store was unreachable');
       }
+      if (fd !== null) closeSync(fd);
+      fd = null;
     },
     add(record: DeviceEventRecord): void {
       pending.push(record);
+      if (fd !== null) {
+        writeSync(fd, `${JSON.stringify(record)}\n`);
+        if (opts.fsync) fdatasyncSync(fd);
+      }
       if (pending.length > maxPending) {
         const dropped = pending.length - maxPending;
         pending = pending.slice(dropped);
+        rewritePendingFile();
         opts.metrics?.dropped.inc(dropped);
         log.error({ dropped, maxPending }, 'device events dropped: the store has been unreachable too long');
       }
