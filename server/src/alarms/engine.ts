@@ -20,7 +20,7 @@ import { ConfigError } from '../errors.js';
 import { LATE_AFTER_MS } from '../ingest/ingest.js';
 import type { Notification, NotificationChannel } from '../notify/channel.js';
 import { createChannels, createNotifier, type Notifier } from '../notify/notifier.js';
-import { readingExtras } from '../store/reading-extras.js';
+import { withReadingExtras } from '../store/reading-extras.js';
 import type { AlarmEventRecord, ReadingRow, Store } from '../store/types.js';
 import type { GaswatchConfig, Tier } from './config-schema.js';
 import { AlarmError } from './errors.js';
@@ -688,12 +688,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     for (const row of rows) {
       if (row.ts <= rt.lastTs) continue;
       try {
-        const step = rules.step(state, {
-          ts: row.ts,
-          values: row.values,
-          status: row.status ?? 'ok',
-          ...readingExtras(row),
-        });
+        const sample: AlarmSample = { ts: row.ts, values: row.values, status: row.status ?? 'ok' };
+        const step = rules.step(state, withReadingExtras(sample, row));
         state = step.state;
         noteEvents(rt, step.events);
         rt.lastTs = row.ts;
@@ -1036,12 +1032,10 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   /** Feeds one reading to the device's (warmed, current) rules and reconciles its alarms. */
   function evaluate(rt: DeviceRuntime, rules: RuleSet<unknown>, r: ReadingAccepted): void {
     warnUnwatched(rt, r.reading.values);
-    const sample: AlarmSample = {
-      ts: r.ts,
-      values: r.reading.values,
-      status: r.reading.status,
-      ...readingExtras(r.reading),
-    };
+    const sample = withReadingExtras<AlarmSample>(
+      { ts: r.ts, values: r.reading.values, status: r.reading.status },
+      r.reading,
+    );
     if (r.reading.seq > rt.maxSeq) rt.maxSeq = r.reading.seq;
     if (r.ts <= rt.lastTs) {
       if (replayLate(rt, rules, sample)) return;

@@ -4,7 +4,7 @@ import { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
 import { StoreError } from '../errors.js';
 import { aggregate } from './aggregate.js';
-import { readingExtras } from './reading-extras.js';
+import { withReadingExtras } from './reading-extras.js';
 import type {
   AggregateRow,
   AlarmEventRecord,
@@ -116,7 +116,7 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): Store {
           if (x === undefined) continue;
           values = { [q.gas]: x };
         }
-        rows.push({ ts, seq: v.seq, values, status: v.status, ...readingExtras(v) });
+        rows.push(withReadingExtras<ReadingRow>({ ts, seq: v.seq, values, status: v.status }, v));
         if (rawLimit > 0 && rows.length >= rawLimit) break;
       }
       if (!q.everyMs) return rows;

@@ -4,14 +4,14 @@ import type { Reading } from '@gaswatch/shared';
 export type ReadingExtras = Pick<Reading, 'faults' | 'quality' | 'alarm'>;
 
 /**
- * The optional detector-reported fields that are present, and only those: stored rows and rule
- * samples carry them so a fault code, a 'bad' channel or the detector's own alarm output means the
- * same thing when the alarm rules see the reading again on a rebuild.
+ * Copies the optional detector-reported fields that are present, and only those, onto `to`:
+ * stored rows and rule samples carry them so a fault code, a 'bad' channel or the detector's own
+ * alarm output means the same thing when the alarm rules see the reading again on a rebuild.
+ * Assigns in place (no intermediate object: this runs for every reading the engine evaluates).
  */
-export function readingExtras(r: ReadingExtras): ReadingExtras {
-  const out: ReadingExtras = {};
-  if (r.faults !== undefined) out.faults = r.faults;
-  if (r.quality !== undefined) out.quality = r.quality;
-  if (r.alarm !== undefined) out.alarm = r.alarm;
-  return out;
+export function withReadingExtras<T extends ReadingExtras>(to: T, from: ReadingExtras): T {
+  if (from.faults !== undefined) to.faults = from.faults;
+  if (from.quality !== undefined) to.quality = from.quality;
+  if (from.alarm !== undefined) to.alarm = from.alarm;
+  return to;
 }
