@@ -28,13 +28,23 @@ function status(pid: number): Record<string, number> {
   return r;
 }
 
-const LITE = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
+// The shipped flags and environment come from the systemd unit (as in bench/run.ts).
+const unit = readFileSync(join(here, '..', '..', 'docs', 'deploy', 'gaswatch-gateway.service'), 'utf8');
+const exec = unit.match(/^ExecStart=(.*)$/m)?.[1]?.split(/\s+/) ?? [];
+const SHIPPED = exec.slice(
+  1,
+  exec.findIndex((a) => a.endsWith('dist/src/main.js')),
+);
+const ENV = Object.fromEntries(
+  [...unit.matchAll(/^Environment=([^=\s]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!] as [string, string]),
+);
 const variants: [string, string[], Record<string, string>][] = [
   ['node', [], {}],
   ['semi=1', ['--max-semi-space-size=1'], {}],
-  ['semi=1 lite (shipped)', LITE, {}],
-  ['semi=1 lite optimize-for-size', [...LITE, '--optimize-for-size'], {}],
-  ['semi=1 lite old=24', [...LITE, '--max-old-space-size=24'], {}],
+  ['shipped', SHIPPED, ENV],
+  ['shipped, heap trim off', SHIPPED.filter((f) => f !== '--expose-gc'), ENV],
+  ['shipped, default malloc', SHIPPED, {}],
+  ['shipped + optimize-for-size', [...SHIPPED, '--optimize-for-size'], ENV],
 ];
 if (process.argv.includes('--quick')) variants.splice(0, 2);
 if (process.argv.includes('--idle')) variants.length = 0;
