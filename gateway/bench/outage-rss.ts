@@ -59,7 +59,10 @@ export async function benchOutageRss(
     const dev = topic.split('/')[3] ?? '';
     const seq = (JSON.parse(payload.toString()) as { seq: number }).seq;
     let s = seqs.get(dev);
-    if (!s) seqs.set(dev, (s = new Set()));
+    if (!s) {
+      s = new Set();
+      seqs.set(dev, s);
+    }
     s.add(seq);
   });
   await sub.subscribeAsync('gaswatch/v1/gw-outage/+/reading', { qos: 1 });

@@ -22,7 +22,15 @@ const out = process.argv[2] ? resolve(process.argv[2]) : join(pkgDir, 'dist');
 // loaded from node_modules only when a ws(s):// or TLS uplink needs them (src/uplink.ts connects
 // plain mqtt:// itself), so a plain-MQTT gateway never compiles them and their source text is not
 // kept in the heap.
-export const EXTERNAL = ['classic-level', 'serialport', '@serialport/*', 'pino', 'pino-pretty', 'ws', 'socks'];
+export const EXTERNAL = [
+  'classic-level',
+  'serialport',
+  '@serialport/*',
+  'pino',
+  'pino-pretty',
+  'ws',
+  'socks',
+];
 
 /**
  * Leaves out of the bundle what the gateway can never run (V8 keeps every bundled script's source

@@ -52,7 +52,7 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): Store {
   let db: ClassicLevel<string, string> | null = null;
 
   const open = (): ClassicLevel<string, string> => {
-    if (!db || db.status !== 'open') throw new StoreError('embedded store is not open');
+    if (db?.status !== 'open') throw new StoreError('embedded store is not open');
     return db;
   };
 
