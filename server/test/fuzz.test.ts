@@ -1,5 +1,5 @@
 import { decodeMessage, topics } from '@gaswatch/shared';
-import { waitFor } from '@gaswatch/shared/testing';
+import { prng, waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,18 +11,6 @@ import {
   startTestServer,
   type TestServer,
 } from './helpers.js';
-
-/** mulberry32: a small seeded PRNG so every run sends the same messages. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 20261123;
 const COUNT = 3_000;
