@@ -471,6 +471,20 @@ export type AlarmRuleSet = RuleSet<AlarmState> & {
   }[];
 };
 
+/**
+ * A channel the detector has but could not measure: quality 'bad' and no value (the gateway leaves
+ * out a NaN, a bad decimals register or a value far below zero from a broken cell). That gas is
+ * then not watched at all, so it is a fault, not a quiet gap. An over-range channel is 'bad' WITH
+ * a value (the gas is at least that much) and is not a fault.
+ */
+function hasUnreadableChannel(sample: AlarmSample): boolean {
+  const q = sample.quality;
+  if (q === undefined) return false;
+  for (const gas of Object.keys(q) as GasId[])
+    if (q[gas] === 'bad' && sample.values[gas] === undefined) return true;
+  return false;
+}
+
 export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}): AlarmRuleSet {
   const defs = buildDefs(profile, options);
   const maxGapMs = nonNegative('maxGapS', options.maxGapS, DEFAULTS.maxGapS) * 1000;
@@ -501,7 +515,11 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
       switch (m.kind) {
         case 'fault':
           value =
-            sample.status === 'fault' || (sample.faults ?? []).some((f) => faultCodes.includes(f)) ? 1 : 0;
+            sample.status === 'fault' ||
+            (sample.faults ?? []).some((f) => faultCodes.includes(f)) ||
+            hasUnreadableChannel(sample)
+              ? 1
+              : 0;
           break;
         case 'detector':
           // Not reported, or a bump test / calibration (test gas is applied on purpose, the output is

@@ -117,3 +117,27 @@ describe("a channel marked 'bad' (over range): fail safe", () => {
     },
   );
 });
+
+describe("a channel marked 'bad' with no value (unreadable: broken cell, NaN)", () => {
+  it('raises the fault condition, so a 4-gas detector with a dead H2S cell is never quietly unwatched', () => {
+    const dead = (s: number): AlarmSample => ({
+      ts: T0 + s * 1000,
+      values: { O2: 20.9, LEL: 0, CO: 0 },
+      quality: { H2S: 'bad' },
+      faults: ['negative_H2S'],
+      status: 'ok',
+    });
+    const fixed = (s: number): AlarmSample => ({
+      ts: T0 + s * 1000,
+      values: { O2: 20.9, LEL: 0, CO: 0, H2S: 0 },
+      status: 'ok',
+    });
+    const { events } = feed(createRuleSet('confined-space'), [fixed(0), dead(10), dead(20), fixed(30)]);
+    expect(brief(events)).toEqual(['10 raised fault', '30 cleared fault']);
+  });
+
+  it('an over-range channel (bad, with its value) is a gas reading, not a fault', () => {
+    const { events } = feed(createRuleSet('combustible'), [good(0, 'LEL', 0), bad(10, 'LEL', 100)]);
+    expect(brief(events).some((e) => e.endsWith(' fault'))).toBe(false);
+  });
+});
