@@ -79,6 +79,22 @@ export function createDeviceEventWriter(opts: DeviceEventWriterOptions) {
       log.info({ file, pending: pending.length }, 'device events from the last run to store');
   }
 
+  /**
+   * Disk trouble with the pending file (full, I/O error) must neither stop the writer nor reach
+   * ingest: the records stay in memory and in the store path; a stale file only makes the next
+   * start store some records again, which lands once (the id is the content hash).
+   */
+  function diskSafely(what: string, f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      log.error(
+        { err, file: opts.pendingFile },
+        `device-events pending file: ${what} failed; records kept in memory`,
+      );
+    }
+  }
+
   /** The file holds exactly `pending` again (after a store write or a drop). */
   function rewritePendingFile(): void {
     const file = opts.pendingFile;
@@ -94,9 +110,11 @@ export function createDeviceEventWriter(opts: DeviceEventWriterOptions) {
       fdatasyncSync(t);
       closeSync(t);
     }
-    closeSync(fd);
     renameSync(tmp, file);
+    // Only now swap descriptors: if anything above failed, the old one still appends to the file.
+    const old = fd;
     fd = openSync(file, 'a');
+    closeSync(old);
   }
 
   async function writeOnce(): Promise<boolean> {
@@ -117,7 +135,7 @@ export function createDeviceEventWriter(opts: DeviceEventWriterOptions) {
       // Records may have been appended (or, on overflow, dropped) meanwhile: remove exactly these.
       const written = new Set(batch);
       pending = pending.filter((r) => !written.has(r));
-      rewritePendingFile();
+      diskSafely('rewrite', rewritePendingFile);
       opts.metrics?.written.inc(batch.length);
       setGauge();
       if (failingSince !== null) {
@@ -130,20 +148,25 @@ export function createDeviceEventWriter(opts: DeviceEventWriterOptions) {
 
   function kick(): void {
     if (writing || timer || !running) return;
-    writing = writeOnce().then((ok) => {
-      writing = null;
-      if (ok) {
-        delay = retryMs;
-        if (pending.length > 0) kick();
-        return;
-      }
-      if (!running) return;
-      timer = setTimeout(() => {
-        timer = null;
-        kick();
-      }, delay);
-      delay = Math.min(delay * 2, maxRetryMs);
-    });
+    writing = writeOnce()
+      .catch((err: unknown) => {
+        log.error({ err }, 'device events: write attempt failed unexpectedly; retrying');
+        return false;
+      })
+      .then((ok) => {
+        writing = null;
+        if (ok) {
+          delay = retryMs;
+          if (pending.length > 0) kick();
+          return;
+        }
+        if (!running) return;
+        timer = setTimeout(() => {
+          timer = null;
+          kick();
+        }, delay);
+        delay = Math.min(delay * 2, maxRetryMs);
+      });
   }
 
   return {
@@ -177,13 +200,17 @@ export function createDeviceEventWriter(opts: DeviceEventWriterOptions) {
     add(record: DeviceEventRecord): void {
       pending.push(record);
       if (fd !== null) {
-        writeSync(fd, `${JSON.stringify(record)}\n`);
-        if (opts.fsync) fdatasyncSync(fd);
+        const line = `${JSON.stringify(record)}\n`;
+        const at = fd;
+        diskSafely('append', () => {
+          writeSync(at, line);
+          if (opts.fsync) fdatasyncSync(at);
+        });
       }
       if (pending.length > maxPending) {
         const dropped = pending.length - maxPending;
         pending = pending.slice(dropped);
-        rewritePendingFile();
+        diskSafely('rewrite', rewritePendingFile);
         opts.metrics?.dropped.inc(dropped);
         log.error({ dropped, maxPending }, 'device events dropped: the store has been unreachable too long');
       }
