@@ -393,6 +393,24 @@ export function createGateway(opts: GatewayOptions): Gateway {
    * → nothing changes. Otherwise buses and devices are added, removed, reopened or edited; buses
    * that did not change keep polling undisturbed.
    */
+
+  /** Ids of devices whose local alarm is busy and that `next` would not keep as they are. */
+  function busyDevicesRetiredBy(next: GatewayConfig, nextProfiles: Map<string, Profile>): string[] {
+    const out: string[] = [];
+    for (const d of devices.values()) {
+      if (!d.alarm?.busy) continue;
+      const nextBus = next.buses.find((b) => b.devices.some((x) => x.id === d.config.id));
+      const dc = nextBus?.devices.find((x) => x.id === d.config.id);
+      const kept =
+        nextBus !== undefined &&
+        dc !== undefined &&
+        nextBus.id === d.bus.id &&
+        deviceChange(d.config, dc, profiles.get(d.config.profile), nextProfiles.get(dc.profile)) !==
+          'replace';
+      if (!kept) out.push(d.config.id);
+    }
+    return out;
+  }
   async function reloadConfig(): Promise<{ ok: boolean; message: string }> {
     if (!configFile)
       return { ok: false, message: 'this gateway was not started from a config file; nothing to reload' };
@@ -418,6 +436,21 @@ export function createGateway(opts: GatewayOptions): Gateway {
       return {
         ok: false,
         message: `not applied, these keys need a restart of the gateway: ${restart.join(', ')}; nothing changed`,
+      };
+    }
+
+    // A device the reload would retire (removed, moved or replaced: new profile, unit, outputs or
+    // local alarm settings) loses its local alarm state, including valve/fan writes still being
+    // retried. Never while its local safety is acting: the duty officer reloads once it settled.
+    const busy = busyDevicesRetiredBy(next, nextProfiles);
+    if (busy.length) {
+      log.warn(
+        { file: configFile, devices: busy },
+        'reload_config: devices in local alarm would be replaced; running config kept',
+      );
+      return {
+        ok: false,
+        message: `not applied: ${busy.join(', ')} in local alarm or still switching outputs would be removed or replaced; reload once it has cleared; nothing changed`,
       };
     }
 

@@ -18,6 +18,7 @@ import {
   createRuleSet,
   type DeviceEvent,
   type Output,
+  type Profile,
   profileForKind,
   type RuleEvent,
 } from '@gaswatch/shared';
@@ -40,6 +41,18 @@ export interface LocalAlarmDeps {
   clock?: Clock;
 }
 
+/**
+ * The rules a detector of this kind runs on the gateway (and what a bump test judges against):
+ * the shared rule set of its alarm profile, with the household first combustible alarm at
+ * 10 %LEL when `alarms.household` is set.
+ */
+export function localRuleSet(kind: Profile['kind'], config: GatewayConfig) {
+  return createRuleSet(
+    profileForKind(kind, config.alarms.householdStandard),
+    config.alarms.household ? { thresholds: { 'LEL:low': 10 } } : {},
+  );
+}
+
 export interface LocalAlarm {
   onSample(sample: Sample): Promise<void>;
   /** Turns the sounder off until the next alarm is raised. Never touches the valve. */
@@ -47,6 +60,8 @@ export interface LocalAlarm {
   /** Gas conditions active now, for status and tests. */
   readonly active: readonly AlarmCondition[];
   readonly interlocked: boolean;
+  /** In alarm, or an output write (valve, fan, sounder) has not gone through yet. */
+  readonly busy: boolean;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -93,11 +108,7 @@ export function createRuleTime(
 export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
   const { device, driver } = deps;
   const log = device.log;
-  const household = deps.config.alarms.householdStandard;
-  const rules = createRuleSet(
-    profileForKind(device.profile.kind, household),
-    deps.config.alarms.household ? { thresholds: { 'LEL:low': 10 } } : {},
-  );
+  const rules = localRuleSet(device.profile.kind, deps.config);
   let state: AlarmState = rules.initial();
   const monotonic = deps.clock?.monotonic;
   const ruleTime = createRuleTime(
@@ -158,6 +169,9 @@ export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
     },
     get interlocked() {
       return interlocked;
+    },
+    get busy() {
+      return interlocked || active.length > 0 || pendingOutputs.size > 0;
     },
     async onSample(sample) {
       // Rule time is monotonic: a wall clock stepped back (or forward) neither stops nor

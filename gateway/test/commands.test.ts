@@ -337,6 +337,29 @@ describe('reload_config and bump_test commands', () => {
     expect(invalid).toEqual([]);
   });
 
+  it('a reload that would replace a device in local alarm is refused; once it has cleared it applies', async () => {
+    write([dev('co1', 1), dev('lel1', 3, 'gaswatch-lel')], { bumpTestS: 30 });
+    expect((await command({ type: 'reload_config' })).ok).toBe(true);
+    const before = gateway.devices.get('lel1');
+    lel1.setConcentration('LEL', 40);
+    await waitFor(() => before?.alarm?.interlocked === true, 'lel1 in local alarm', 15_000);
+    // outputs: false replaces the device (fresh local alarm: its pending valve/fan writes would go).
+    const withoutOutputs = [dev('co1', 1), { ...dev('lel1', 3, 'gaswatch-lel'), outputs: false }];
+    write(withoutOutputs, { bumpTestS: 30 });
+    const refused = await command({ type: 'reload_config' });
+    expect(refused.ok).toBe(false);
+    expect(refused.message).toMatch(/lel1 in local alarm .* nothing changed/);
+    expect(gateway.devices.get('lel1')).toBe(before);
+    expect(before?.alarm?.interlocked).toBe(true);
+
+    lel1.setConcentration('LEL', 0);
+    await waitFor(() => before?.alarm?.busy === false, 'lel1 settled', 15_000);
+    expect((await command({ type: 'reload_config' })).ok).toBe(true);
+    expect(gateway.devices.get('lel1')).not.toBe(before);
+    write([dev('co1', 1), dev('lel1', 3, 'gaswatch-lel')], { bumpTestS: 30 });
+    expect((await command({ type: 'reload_config' })).ok).toBe(true);
+  });
+
   it('the gateway process re-reads the file it was started with (--config)', async () => {
     const procFile = join(tmp.dir, 'proc.yaml');
     const doc = (devices: unknown[]) => ({

@@ -7,17 +7,11 @@
  * ends first. No shipped profile has a register or coil that starts the detector's own bump test,
  * so the window is opened by the gateway alone; the person at the detector applies the test gas.
  */
-import {
-  createRuleSet,
-  type DeviceEvent,
-  type GasId,
-  type Profile,
-  profileForKind,
-  type ReadingStatus,
-} from '@gaswatch/shared';
+import type { DeviceEvent, GasId, Profile, ReadingStatus } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { GatewayConfig } from '../config.js';
+import { localRuleSet } from '../local-alarms.js';
 import type { Sample } from '../sample.js';
 
 /** The level one channel must reach in a bump test. */
@@ -36,10 +30,7 @@ export interface BumpLevel {
  * short test gas can be judged by and are left out.
  */
 export function bumpLevels(profile: Profile, config: GatewayConfig): BumpLevel[] {
-  const rules = createRuleSet(
-    profileForKind(profile.kind, config.alarms.householdStandard),
-    config.alarms.household ? { thresholds: { 'LEL:low': 10 } } : {},
-  );
+  const rules = localRuleSet(profile.kind, config);
   const levels: BumpLevel[] = [];
   const gases = profile.transport === 'modbus' ? profile.channels.map((c) => c.gas) : [profile.gas];
   for (const gas of gases) {
