@@ -102,8 +102,9 @@ describe('profile reader', () => {
       const T = Date.UTC(2026, 10, 23);
       st = rs.step(st, { ...decodeSample(lel, lelImage(30, 0), T), ts: T }).state; // LEL:low raised
       const r = rs.step(st, { ...decodeSample(lel, lelImage(-3276.8, 0), T + 5000), ts: T + 5000 });
-      expect(r.events).toEqual([]);
-      expect(r.active.map((c) => c.key)).toEqual(['LEL:low']);
+      // The gas alarm holds, and the unreadable channel is a fault of its own (never a quiet gap).
+      expect(r.events.map((e) => `${e.type} ${e.condition.key}`)).toEqual(['raised fault']);
+      expect(r.active.map((c) => c.key).sort()).toEqual(['LEL:low', 'fault']);
       // Whereas a genuine 0 (the gas is gone) clears it.
       expect(
         rs.step(st, { ...decodeSample(lel, lelImage(0, 0), T + 5000), ts: T + 5000 }).events,
