@@ -28,6 +28,7 @@ const PERIOD_MS = 50;
 class FakeGateway {
   readonly outbox = new Map<string, { topic: string; payload: Buffer; sentAt: number }>();
   readonly published = new Map<string, number>(); // dev → next seq
+  readonly sampledAt = new Map<string, string>(); // dev/seq → ts (for failure messages)
   private client: MqttClient | null = null;
   private retry: NodeJS.Timeout | null = null;
   constructor(
@@ -61,6 +62,7 @@ class FakeGateway {
     const seq = this.published.get(dev) ?? 0;
     this.published.set(dev, seq + 1);
     const r: Reading = { v: 1, ts: new Date(Date.now()).toISOString(), seq, values, status: 'ok' };
+    this.sampledAt.set(`${dev}/${seq}`, r.ts);
     this.send(`${dev}/${seq}`, topics.reading(this.gw, dev), encodePayload('reading', r));
   }
 
@@ -185,7 +187,11 @@ describe('fault test: kill -9, broker restart, InfluxDB outage', () => {
         const seqs = rows.map((r) => r.seq).sort((a, b) => a - b);
         const n = g.published.get(dev) ?? 0;
         expect(n).toBeGreaterThan(500);
-        expect(seqs.length, `${dev}: rows`).toBe(n);
+        // Name what is missing or doubled, with the sampling time of each, so a failure can be traced.
+        const have = new Set(seqs);
+        const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !have.has(i));
+        const detail = missing.map((i) => `${i}@${g.sampledAt.get(`${dev}/${i}`) ?? '?'}`).join(', ');
+        expect(seqs.length, `${dev}: rows (missing ${detail || 'none'})`).toBe(n);
         expect(seqs, `${dev}: every seq once`).toEqual(Array.from({ length: n }, (_, i) => i));
       }
     }
