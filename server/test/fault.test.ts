@@ -10,7 +10,7 @@ import {
 import { InfluxDB } from 'influx';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getJson, startServerProcess, tempDir } from './helpers.js';
+import { getJson, metric, startServerProcess, tempDir } from './helpers.js';
 
 /**
  * Issue 5's fault test: several gateways stream readings through Mosquitto while the server is
@@ -191,7 +191,13 @@ describe('fault test: kill -9, broker restart, InfluxDB outage', () => {
         const have = new Set(seqs);
         const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !have.has(i));
         const detail = missing.map((i) => `${i}@${g.sampledAt.get(`${dev}/${i}`) ?? '?'}`).join(', ');
-        expect(seqs.length, `${dev}: rows (missing ${detail || 'none'})`).toBe(n);
+        const refused = missing.length
+          ? await metric(server.url, 'gaswatch_store_rejected_batches_total')
+          : 0;
+        expect(
+          seqs.length,
+          `${dev}: rows (missing ${detail || 'none'}; batches InfluxDB refused: ${refused})`,
+        ).toBe(n);
         expect(seqs, `${dev}: every seq once`).toEqual(Array.from({ length: n }, (_, i) => i));
       }
     }
