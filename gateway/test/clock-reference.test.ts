@@ -15,7 +15,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { scaledClock } from './helpers/clock.js';
-import { makeConfig } from './helpers/config.js';
+import { makeConfig, oneTcpBus } from './helpers/config.js';
 import { testLogger } from './helpers/log.js';
 
 const HOUR_MS = 3_600_000;
@@ -34,17 +34,7 @@ for (const brokerKind of ['embedded', 'mosquitto'] as const) {
         gatewayId: id,
         url: brokerUrl,
         outboxDir: join(dir, `outbox-${id}`),
-        buses: [
-          {
-            id: 'tcp-0',
-            type: 'modbus-tcp',
-            host: '127.0.0.1',
-            port,
-            devices: [
-              { id: `${id}-co`, unit: 1, profile: 'gaswatch-co', pollIntervalS: 1, site: 's', location: 'l' },
-            ],
-          },
-        ],
+        buses: [oneTcpBus(port, { id: `${id}-co`, unit: 1, profile: 'gaswatch-co', pollIntervalS: 1 })],
       });
       // No `clock` section: the default reference is the server's time topic.
       const gw = createGateway({ config, logger: testLogger(), clock: scaledClock(1, offsetMs) });

@@ -10,7 +10,7 @@ import { freePort, waitFor } from '@gaswatch/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { scaledClock } from './helpers/clock.js';
-import { makeConfig, type TestDir, tempDir } from './helpers/config.js';
+import { makeConfig, oneTcpBus, type TestDir, tempDir } from './helpers/config.js';
 import { testLogger } from './helpers/log.js';
 
 describe('local alarm on a gaswatch-lel detector, uplink down', () => {
@@ -28,22 +28,11 @@ describe('local alarm on a gaswatch-lel detector, uplink down', () => {
       url: `mqtt://127.0.0.1:${await freePort()}`,
       outboxDir: `${tmp.dir}/outbox`,
       buses: [
-        {
-          id: 'kitchen-tcp',
-          type: 'modbus-tcp',
-          host: '127.0.0.1',
+        oneTcpBus(
           port,
-          devices: [
-            {
-              id: 'lel1',
-              unit: 3,
-              profile: 'gaswatch-lel',
-              pollIntervalS: 5,
-              site: 'flat-501',
-              location: 'kitchen',
-            },
-          ],
-        },
+          { id: 'lel1', unit: 3, profile: 'gaswatch-lel', pollIntervalS: 5, location: 'kitchen' },
+          'kitchen-tcp',
+        ),
       ],
     });
     gateway = createGateway({ config, logger: testLogger(), clock: scaledClock(60), uplinkWaitMs: 100 });

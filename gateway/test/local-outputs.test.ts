@@ -10,7 +10,7 @@ import { freePort, waitFor } from '@gaswatch/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { scaledClock } from './helpers/clock.js';
-import { makeConfig, type TestDir, tempDir } from './helpers/config.js';
+import { makeConfig, oneTcpBus, type TestDir, tempDir } from './helpers/config.js';
 import { testLogger } from './helpers/log.js';
 
 const profile = builtinProfile('gaswatch-lel');
@@ -37,22 +37,13 @@ describe('local outputs: a failed valve or fan write survives the alarm clearing
       url: `mqtt://127.0.0.1:${await freePort()}`,
       outboxDir: `${tmp.dir}/outbox`,
       buses: [
-        {
-          id: 'tcp',
-          type: 'modbus-tcp',
-          host: '127.0.0.1',
-          port,
-          devices: [
-            {
-              id: 'lel-o',
-              unit: 5,
-              profile: 'gaswatch-lel',
-              pollIntervalS: 1,
-              site: 's',
-              location: 'kitchen',
-            },
-          ],
-        },
+        oneTcpBus(port, {
+          id: 'lel-o',
+          unit: 5,
+          profile: 'gaswatch-lel',
+          pollIntervalS: 1,
+          location: 'kitchen',
+        }),
       ],
     });
     gateway = createGateway({ config, logger: testLogger(), clock: scaledClock(10), uplinkWaitMs: 100 });

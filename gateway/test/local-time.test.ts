@@ -15,7 +15,7 @@ import type { Driver, DriverDevice } from '../src/drivers/index.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { createLocalAlarm, createRuleTime } from '../src/local-alarms.js';
 import type { Sample } from '../src/sample.js';
-import { makeConfig, type TestDir, tempDir } from './helpers/config.js';
+import { makeConfig, oneTcpBus, type TestDir, tempDir } from './helpers/config.js';
 import { testLogger } from './helpers/log.js';
 
 const T = Date.parse('2026-11-23T12:00:00Z');
@@ -169,22 +169,13 @@ describe('gateway polling a gaswatch-lel whose clock steps back 60 min', () => {
       url: `mqtt://127.0.0.1:${await freePort()}`,
       outboxDir: `${tmp.dir}/outbox`,
       buses: [
-        {
-          id: 'tcp',
-          type: 'modbus-tcp',
-          host: '127.0.0.1',
-          port,
-          devices: [
-            {
-              id: 'lel-t',
-              unit: 4,
-              profile: 'gaswatch-lel',
-              pollIntervalS: 5,
-              site: 's',
-              location: 'kitchen',
-            },
-          ],
-        },
+        oneTcpBus(port, {
+          id: 'lel-t',
+          unit: 4,
+          profile: 'gaswatch-lel',
+          pollIntervalS: 5,
+          location: 'kitchen',
+        }),
       ],
     });
     gateway = createGateway({ config, logger: testLogger(), clock, uplinkWaitMs: 100 });

@@ -38,3 +38,18 @@ export function writeConfig(file: string, opts: Parameters<typeof configDoc>[0])
   writeFileSync(file, stringify(configDoc(opts)));
   return file;
 }
+
+/** One Modbus TCP bus (to a firmware-sim server on `port`) with one detector, as the YAML has it. */
+export function oneTcpBus(
+  port: number,
+  device: { id: string; unit: number; profile: string; pollIntervalS: number; location?: string },
+  busId = 'tcp',
+) {
+  return {
+    id: busId,
+    type: 'modbus-tcp',
+    host: '127.0.0.1',
+    port,
+    devices: [{ site: 's', location: device.id, ...device }],
+  };
+}
