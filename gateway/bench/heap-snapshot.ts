@@ -7,12 +7,11 @@
  * scope info) per script (bundle chunk or node-internal module).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startMosquitto, startProcess, startTsNode, waitFor } from '@gaswatch/shared/testing';
-import { stringify } from 'yaml';
-import { rssBenchConfig } from './rss-config.js';
+import { startProcess, waitFor } from '@gaswatch/shared/testing';
+import { startRssRig } from './rss-config.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const argv = process.argv.slice(2);
@@ -31,21 +30,8 @@ const flags =
 const out = join(here, '..', '.bench-build', String(process.pid));
 execFileSync(process.execPath, [join(here, '..', 'scripts', 'build.mjs'), out], { stdio: 'ignore' });
 const tmp = join('/tmp', `gw-snap-${process.pid}`);
-mkdirSync(tmp, { recursive: true });
-const broker = await startMosquitto();
-const sim = startTsNode(join(here, 'sim-process.ts'), ['tcp', '32', String(await freePort())]);
-const port = Number((await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1]);
-writeFileSync(
-  join(tmp, 'gw.yaml'),
-  stringify(
-    rssBenchConfig({
-      gatewayId: 'gw-snap',
-      brokerUrl: broker.url,
-      simPort: port,
-      outboxDir: join(tmp, 'outbox'),
-    }),
-  ),
-);
+const rig = await startRssRig();
+rig.writeConfig('gw-snap', tmp);
 const gw = startProcess(
   process.execPath,
   [...flags, '--heapsnapshot-signal=SIGUSR2', join(out, 'src', 'main.js'), '--config', join(tmp, 'gw.yaml')],
@@ -67,8 +53,7 @@ await waitFor(
   500,
 );
 await gw.stop();
-await sim.stop();
-await broker.stop();
+await rig.stop();
 
 interface Snapshot {
   snapshot: {

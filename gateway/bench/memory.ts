@@ -6,12 +6,11 @@
  * from /proc/PID/status.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startMosquitto, startProcess, startTsNode, waitFor } from '@gaswatch/shared/testing';
-import { stringify } from 'yaml';
-import { rssBenchConfig } from './rss-config.js';
+import { startProcess, waitFor } from '@gaswatch/shared/testing';
+import { startRssRig } from './rss-config.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const seconds = Number(process.argv[2] ?? 20);
@@ -49,21 +48,12 @@ const variants: [string, string[], Record<string, string>][] = [
 if (process.argv.includes('--quick')) variants.splice(0, 2);
 if (process.argv.includes('--idle')) variants.length = 0;
 
-const broker = await startMosquitto();
-const sim = startTsNode(join(here, 'sim-process.ts'), ['tcp', '32', String(await freePort())]);
-const port = Number((await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1]);
+const rig = await startRssRig();
 const rows: string[] = [];
 for (const [name, flags, env] of variants) {
   const tmp = join('/tmp', `gw-mem-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const cfg = rssBenchConfig({
-    gatewayId: 'gw-mem',
-    brokerUrl: broker.url,
-    simPort: port,
-    outboxDir: join(tmp, 'outbox'),
-  });
-  writeFileSync(join(tmp, 'gw.yaml'), stringify(cfg));
+  rig.writeConfig('gw-mem', tmp);
   const gw = startProcess(
     process.execPath,
     [...flags, '--require', join(here, 'mem-probe.cjs'), bundle, '--config', join(tmp, 'gw.yaml')],
@@ -104,8 +94,7 @@ for (const [name, flags, env] of variants) {
   );
   console.error(rows.at(-1));
 }
-await sim.stop();
-await broker.stop();
+await rig.stop();
 rmSync(out, { recursive: true, force: true });
 console.log(`
 ## gateway memory breakdown (\`node --import tsx bench/memory.ts ${seconds}\`), bundle, 32 TCP detectors at 1 s, ${seconds} s each

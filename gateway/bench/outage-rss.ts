@@ -4,15 +4,11 @@
  * `outageS` seconds, then started again on the same port. The backlog lives in the on-disk outbox;
  * this measures that the process does not grow with it. Used by bench/run.ts.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, startMosquitto, startProcess, startTsNode, waitFor } from '@gaswatch/shared/testing';
+import { startProcess, waitFor } from '@gaswatch/shared/testing';
 import mqtt from 'mqtt';
-import { stringify } from 'yaml';
-import { rssBenchConfig } from './rss-config.js';
-
-const here = fileURLToPath(new URL('.', import.meta.url));
+import { startRssRig } from './rss-config.js';
 
 export interface OutageRssResult {
   outageS: number;
@@ -37,21 +33,9 @@ export async function benchOutageRss(
   outageS: number,
 ): Promise<OutageRssResult> {
   const tmp = join('/tmp', `gw-bench-outage-${process.pid}`);
-  mkdirSync(tmp, { recursive: true });
-  const broker = await startMosquitto();
-  const sim = startTsNode(join(here, 'sim-process.ts'), ['tcp', '32', String(await freePort())]);
-  const port = Number((await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1]);
-  writeFileSync(
-    join(tmp, 'gw.yaml'),
-    stringify(
-      rssBenchConfig({
-        gatewayId: 'gw-outage',
-        brokerUrl: broker.url,
-        simPort: port,
-        outboxDir: join(tmp, 'outbox'),
-      }),
-    ),
-  );
+  const rig = await startRssRig();
+  const { broker } = rig;
+  rig.writeConfig('gw-outage', tmp);
   // A persistent subscriber session: the broker keeps its subscription across its own restart.
   const seqs = new Map<string, Set<number>>();
   const sub = mqtt.connect(broker.url, { clientId: 'bench-outage-sub', clean: false, reconnectPeriod: 200 });
@@ -115,8 +99,7 @@ export async function benchOutageRss(
   } finally {
     await gw.stop();
     await sub.endAsync();
-    await sim.stop();
-    await broker.stop();
+    await rig.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

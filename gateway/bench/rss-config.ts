@@ -1,3 +1,11 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, type Mosquitto, startMosquitto, startTsNode } from '@gaswatch/shared/testing';
+import { stringify } from 'yaml';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
 // The gateway config of the RSS benchmarks: 32 gaswatch-co detectors at 1 s, on 4 Modbus TCP
 // connections to the simulator process (bench/sim-process.ts tcp 32 <port>).
 export function rssBenchConfig(opts: {
@@ -25,5 +33,38 @@ export function rssBenchConfig(opts: {
         location: `room-${b * 8 + i + 1}`,
       })),
     })),
+  };
+}
+
+/** What every RSS benchmark runs against: Mosquitto and the 32-detector simulator process. */
+export interface RssRig {
+  broker: Mosquitto;
+  /** Writes the 32-detector config for `gatewayId` into `dir` (its outbox inside); returns the file. */
+  writeConfig(gatewayId: string, dir: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startRssRig(): Promise<RssRig> {
+  const broker = await startMosquitto();
+  const sim = startTsNode(join(here, 'sim-process.ts'), ['tcp', '32', String(await freePort())]);
+  const simPort = Number((await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1]);
+  return {
+    broker,
+    writeConfig(gatewayId, dir) {
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'gw.yaml');
+      const cfg = rssBenchConfig({
+        gatewayId,
+        brokerUrl: broker.url,
+        simPort,
+        outboxDir: join(dir, 'outbox'),
+      });
+      writeFileSync(file, stringify(cfg));
+      return file;
+    },
+    async stop() {
+      await sim.stop();
+      await broker.stop();
+    },
   };
 }

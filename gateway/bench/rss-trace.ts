@@ -13,13 +13,12 @@
  * external, readings delivered so far; then the maximum and when it happened.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startMosquitto, startProcess, startTsNode, waitFor } from '@gaswatch/shared/testing';
+import { startProcess, waitFor } from '@gaswatch/shared/testing';
 import mqtt from 'mqtt';
-import { stringify } from 'yaml';
-import { rssBenchConfig } from './rss-config.js';
+import { startRssRig } from './rss-config.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const argv = process.argv.slice(2);
@@ -73,10 +72,8 @@ function brkHeap(pid: number): number {
   }
 }
 
-const broker = await startMosquitto();
-const sim = startTsNode(join(here, 'sim-process.ts'), ['tcp', '32', String(await freePort())]);
-const port = Number((await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1]);
-const sub = mqtt.connect(broker.url);
+const rig = await startRssRig();
+const sub = mqtt.connect(rig.broker.url);
 let readings = 0;
 sub.on('message', () => {
   readings++;
@@ -88,14 +85,7 @@ try {
   for (const v of variants) {
     const tmp = join('/tmp', `gw-trace-${process.pid}`);
     rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    const cfg = rssBenchConfig({
-      gatewayId: 'gw-trace',
-      brokerUrl: broker.url,
-      simPort: port,
-      outboxDir: join(tmp, 'outbox'),
-    });
-    writeFileSync(join(tmp, 'gw.yaml'), stringify(cfg));
+    rig.writeConfig('gw-trace', tmp);
     readings = 0;
     const gw = startProcess(
       process.execPath,
@@ -164,7 +154,6 @@ max VmRSS **${mb(max)} MB** at ${(maxAt / 1000).toFixed(1)} s; ${readings} readi
   }
 } finally {
   await sub.endAsync();
-  await sim.stop();
-  await broker.stop();
+  await rig.stop();
   rmSync(out, { recursive: true, force: true });
 }

@@ -5,26 +5,18 @@
  *     registers per poll, as a fraction of the wire limit computed from the frame sizes.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  freePort,
-  startMosquitto,
-  startProcess,
-  startPtyPair,
-  startTsNode,
-  waitFor,
-} from '@gaswatch/shared/testing';
+import { startProcess, startPtyPair, startTsNode, waitFor } from '@gaswatch/shared/testing';
 import mqtt from 'mqtt';
 import pino from 'pino';
-import { stringify } from 'yaml';
 import { systemClock } from '../src/clock.js';
 import { ModbusRtuBusSchema } from '../src/config.js';
 import { createRtu } from '../src/drivers/modbus-rtu/driver.js';
 import { bitsPerChar, interFrameGapMs } from '../src/drivers/modbus-rtu/frame.js';
 import { benchOutageRss } from './outage-rss.js';
-import { rssBenchConfig } from './rss-config.js';
+import { startRssRig } from './rss-config.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SIM = join(here, 'sim-process.ts');
@@ -97,17 +89,9 @@ async function benchRss(
   env: Record<string, string> = {},
 ): Promise<RssResult> {
   const tmp = join('/tmp', `gw-bench-${process.pid}-${mode.replace(/\W+/g, '-')}`);
-  mkdirSync(tmp, { recursive: true });
-  const broker = await startMosquitto();
-  const sim = startTsNode(SIM, ['tcp', '32', String(await freePort())]);
-  const port = Number((await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1]);
-  const cfg = rssBenchConfig({
-    gatewayId: 'gw-bench',
-    brokerUrl: broker.url,
-    simPort: port,
-    outboxDir: join(tmp, 'outbox'),
-  });
-  writeFileSync(join(tmp, 'gw.yaml'), stringify(cfg));
+  const rig = await startRssRig();
+  const { broker } = rig;
+  rig.writeConfig('gw-bench', tmp);
   let readings = 0;
   const seen = new Set<string>();
   const sub = mqtt.connect(broker.url);
@@ -164,8 +148,7 @@ async function benchRss(
   } finally {
     await gw.stop();
     await sub.endAsync();
-    await sim.stop();
-    await broker.stop();
+    await rig.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
