@@ -178,6 +178,23 @@ export function ingestContract(
       expect((await getJson<{ seqGaps: number }>(`${server.url}/api/devices/gap-1`)).body.seqGaps).toBe(1);
     });
 
+    it('a replay of readings older than the first one seen opens no gap; a gateway counting again from 0 is a reset', async () => {
+      // What a server sees after its own restart: the live reading first, then the outbox replay.
+      await publishReading(gw, 'gw-a', 'replay-1', reading(20, now + 20_000));
+      for (const seq of [17, 18, 19])
+        await publishReading(gw, 'gw-a', 'replay-1', reading(seq, now + seq * 1_000));
+      await publishReading(gw, 'gw-a', 'replay-1', reading(21, now + 21_000));
+      await waitForCount(count('replay-1'), 5, 'replay-1 stored');
+      const d = await getJson<{ seqGaps: number; seqResets: number }>(`${server.url}/api/devices/replay-1`);
+      expect(d.body).toMatchObject({ seqGaps: 0, seqResets: 0 });
+      // The gateway lost its seq file: a newer sample with seq 0.
+      await publishReading(gw, 'gw-a', 'replay-1', reading(0, now + 30_000));
+      await publishReading(gw, 'gw-a', 'replay-1', reading(1, now + 31_000));
+      await waitForCount(count('replay-1'), 7, 'replay-1 after reset stored');
+      const r = await getJson<{ seqGaps: number; seqResets: number }>(`${server.url}/api/devices/replay-1`);
+      expect(r.body).toMatchObject({ seqGaps: 0, seqResets: 1 });
+    });
+
     it('stores a reading stamped far in the future, flagged clockSuspect; an old one is marked late', async () => {
       const events: { late: boolean; clockSuspect: boolean; seq: number }[] = [];
       const on = (e: { dev: string; late: boolean; clockSuspect: boolean; reading: { seq: number } }) => {

@@ -98,7 +98,8 @@ export function createDeviceRegistry(): DeviceRegistry {
     }
   };
 
-  const trackSeq = (d: DeviceRecord, t: Tracking, seq: number) => {
+  /** `ts` is the reading's sampling time; `d.lastTs` is still the newest before it. */
+  const trackSeq = (d: DeviceRecord, t: Tracking, seq: number, ts: number) => {
     if (t.maxSeq === null || seq === t.maxSeq + 1) {
       t.maxSeq = seq;
     } else if (seq > t.maxSeq + 1) {
@@ -111,10 +112,13 @@ export function createDeviceRegistry(): DeviceRegistry {
       t.maxSeq = seq;
     } else if (t.missing.delete(seq)) {
       // a late replay filled a gap
-    } else if (seq < t.maxSeq) {
+    } else if (seq < t.maxSeq && (d.lastTs === null || ts > d.lastTs)) {
+      // A newer sample with a lower seq: the gateway started counting again (lost its seq file).
       d.seqResets++;
       t.maxSeq = seq;
     }
+    // Else an older sample with an older seq we never tracked: a replay of what was sampled before
+    // this server started watching. Not a reset: it must not open a phantom gap up to maxSeq.
     d.seqGaps = t.missing.size + t.untracked;
   };
 
@@ -147,7 +151,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       const [d, t] = ensure(gw, dev);
       if (t.seen.has(ts)) return null;
       remember(t, ts);
-      trackSeq(d, t, reading.seq);
+      trackSeq(d, t, reading.seq, ts);
       d.readings++;
       d.lastSeen = now;
       if (d.lastTs === null || ts >= d.lastTs) {
