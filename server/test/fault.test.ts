@@ -168,8 +168,27 @@ describe('fault test: kill -9, broker restart, InfluxDB outage', () => {
     await at(endTick);
     clearInterval(timer);
 
-    // Everything acknowledged: gateway outboxes empty (with resends), then the journal drained.
+    // Everything acknowledged: gateway outboxes empty (with resends). Mosquitto acknowledges a
+    // publish on receipt, so the server may still be catching up: wait until it has every
+    // device's last seq with no gap open, and only then for the journal to drain to InfluxDB.
     await waitFor(() => gateways.every((g) => g.outbox.size === 0), 'gateway outboxes empty', 30_000, 100);
+    await waitFor(
+      async () => {
+        const { body } = await getJson<{
+          devices: { id: string; seqGaps: number; lastReading: { seq: number } | null }[];
+        }>(`${server.url}/api/devices`);
+        const seen = new Map(body.devices.map((d) => [d.id, d]));
+        return gateways.every((g) =>
+          g.devices.every((dev) => {
+            const d = seen.get(dev);
+            return d?.seqGaps === 0 && d.lastReading?.seq === (g.published.get(dev) ?? 0) - 1;
+          }),
+        );
+      },
+      "server has every device's last seq, no gaps",
+      30_000,
+      100,
+    );
     await waitFor(
       async () => {
         const r = await getJson<{ ready: boolean; buffered: number }>(`${server.url}/readyz`);
