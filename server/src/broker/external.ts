@@ -44,8 +44,8 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
     /** The message id whose PUBACK is held; undefined on the serial fallback. */
     id: number | undefined;
     durable: boolean;
-    /** The PUBACK mqtt.js asked to send while the reading was not durable yet. */
-    puback: Packet | null;
+    /** mqtt.js asked to send the PUBACK while the reading was not durable yet (we send it later). */
+    pubackAsked: boolean;
     generation: number;
     /** Ingest answers later than the tick it got the message (the device's store lookup). */
     later: boolean;
@@ -55,14 +55,44 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
   }
   const held = new Map<number, Delivery>();
   let generation = 0;
-  let rawSend: SendPacket | null = null;
+  /** mqtt.js's PUBACKs pass through our hook (its internals are as expected): pipelining is on. */
+  let intercepting = false;
+
+  // The PUBACKs a group commit releases are written as one buffer at the end of the microtask
+  // checkpoint. Through mqtt-packet every PUBACK was two tiny chunks of one big writev, which cost
+  // 11 % of the server's CPU under load. MQTT 3.1.1 (protocolVersion 4 below): 0x40, length 2,
+  // message id big-endian.
+  let releasedIds: number[] = [];
+  let releaseQueued = false;
+  const writeReleased = () => {
+    releaseQueued = false;
+    const ids = releasedIds;
+    releasedIds = [];
+    const stream = client?.connected ? client.stream : null;
+    if (!stream || ids.length === 0) return;
+    const buf = Buffer.allocUnsafe(ids.length * 4);
+    for (let i = 0, o = 0; i < ids.length; i++, o += 4) {
+      const id = ids[i] as number;
+      buf[o] = 0x40;
+      buf[o + 1] = 2;
+      buf[o + 2] = id >> 8;
+      buf[o + 3] = id & 0xff;
+    }
+    stream.write(buf);
+  };
 
   const onDurable = (d: Delivery) => {
     if (d.id === undefined) return d.callback(); // serial fallback: mqtt.js sends the PUBACK now
     d.durable = true;
-    if (d.puback) {
+    if (d.pubackAsked) {
       if (held.get(d.id) === d) held.delete(d.id);
-      if (d.generation === generation && client?.connected) rawSend?.(d.puback);
+      if (d.generation === generation && client?.connected) {
+        releasedIds.push(d.id);
+        if (!releaseQueued) {
+          releaseQueued = true;
+          queueMicrotask(writeReleased);
+        }
+      }
     } // else mqtt.js has not asked to send it yet; it will pass straight through
     if (d.later && !d.continued) {
       d.continued = true;
@@ -111,12 +141,12 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
       const original = internals._sendPacket;
       if (typeof original === 'function') {
         const send = original.bind(c) as SendPacket;
-        rawSend = send;
+        intercepting = true;
         internals._sendPacket = (packet, cb, ...rest) => {
           if (packet.cmd === 'puback' && packet.messageId !== undefined) {
             const entry = held.get(packet.messageId);
             if (entry && !entry.durable) {
-              entry.puback = packet;
+              entry.pubackAsked = true;
               cb?.(); // let mqtt.js go on with the next packet; the PUBACK waits for the journal
               return;
             }
@@ -128,13 +158,13 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
       c.handleMessage = (packet, callback) => {
         if (packet.cmd !== 'publish') return callback();
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        const pipelined = rawSend !== null && packet.qos === 1 && packet.messageId !== undefined;
+        const pipelined = intercepting && packet.qos === 1 && packet.messageId !== undefined;
         const d: Delivery = {
           topic: packet.topic,
           payload,
           id: pipelined ? packet.messageId : undefined,
           durable: false,
-          puback: null,
+          pubackAsked: false,
           generation,
           later: false,
           continued: false,
@@ -156,6 +186,7 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
         // PUBACKs held for a closed connection are void: the broker redelivers those messages.
         generation++;
         held.clear();
+        releasedIds = [];
       });
       c.on('connect', (connack) => {
         log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
