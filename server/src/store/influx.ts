@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { GAS_IDS, type GasId } from '@gaswatch/shared';
 import { FieldType, InfluxDB, escape as influxEscape } from 'influx';
 import type { Logger } from 'pino';
@@ -112,10 +114,39 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
   if (u.username) writeUrl.searchParams.set('u', decodeURIComponent(u.username));
   if (u.password) writeUrl.searchParams.set('p', decodeURIComponent(u.password));
 
-  const postLines = async (body: string): Promise<void> => {
-    const res = await fetch(writeUrl, { method: 'POST', body, signal: AbortSignal.timeout(30_000) });
+  // node:http with a keep-alive agent and the body as one Buffer: fetch (undici) spent about three
+  // times the CPU per batch (a stream per body, and the body written in many chunks).
+  const client = u.protocol === 'https:' ? https : http;
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 4 });
+  const post = (body: Buffer) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = client.request(
+        writeUrl,
+        {
+          method: 'POST',
+          agent,
+          timeout: 30_000,
+          headers: { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            if (text.length < 500) text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: text.slice(0, 500) }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  const postLines = async (lines: string): Promise<void> => {
+    const res = await post(Buffer.from(lines));
     if (res.status === 204 || res.status === 200) return;
-    const text = (await res.text()).slice(0, 500);
+    const text = res.text;
     if (res.status === 404) dbReady = false; // database dropped: created again on the next attempt
     if (res.status >= 400 && res.status < 500 && res.status !== 404) {
       // InfluxDB refused points (e.g. a field type conflict); it stored the others. Retrying can
@@ -139,7 +170,9 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
         log.warn({ err: (err as Error).message, url: opts.url }, 'InfluxDB not reachable at start');
       }
     },
-    async stop() {},
+    async stop() {
+      agent.destroy();
+    },
     async ping() {
       try {
         const hosts = await influx.ping(1_000);
