@@ -57,6 +57,8 @@ export const REPLAY_MAX_SAMPLES = 300;
  * buffer are folded into its base without being stepped through the rules a second time.
  */
 const REPLAY_CHECKPOINT_EVERY = 32;
+/** How long the gateway has to answer a silence command before the alarm says `unanswered`. */
+export const SILENCE_ANSWER_MS = 30_000;
 
 /** Gases some alarm profile has a rule for (a channel of one of them that a device's profile ignores is reported). */
 const ALARM_GASES: ReadonlySet<GasId> = new Set(
@@ -1083,13 +1085,27 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
    */
   const silenceCommands = new Map<
     string,
-    { alarmIds: string[]; sending: boolean; early?: { gw: string; result: CommandResult } }
+    {
+      alarmIds: string[];
+      sending: boolean;
+      early?: { gw: string; result: CommandResult };
+      /** Wall clock the command was handed to the broker (the answer deadline counts from it). */
+      sentAt: number;
+      /** The deadline passed and the alarms say `unanswered`; a late answer still lands. */
+      overdue: boolean;
+    }
   >();
   /** Answers are kept for at most this many outstanding commands (a gateway that never answers). */
   const MAX_SILENCE_AWAITED = 10_000;
 
-  function awaitSilenceResult(command: string, alarmIds: string[], sending: boolean): void {
-    silenceCommands.set(command, { alarmIds, sending });
+  function awaitSilenceResult(
+    command: string,
+    alarmIds: string[],
+    sending: boolean,
+    sentAt: number,
+    overdue = false,
+  ): void {
+    silenceCommands.set(command, { alarmIds, sending, sentAt, overdue });
     if (silenceCommands.size > MAX_SILENCE_AWAITED) {
       const oldest = silenceCommands.keys().next().value;
       if (oldest !== undefined) silenceCommands.delete(oldest);
@@ -1130,6 +1146,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       cmd.id,
       targets.map((x) => x.id),
       true,
+      now,
     );
     const out: AckResult['silence'] = { id: cmd.id, sent: false };
     try {
@@ -1156,6 +1173,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     const waiting = silenceCommands.get(cmd.id);
     if (waiting !== undefined) {
       waiting.sending = false;
+      waiting.sentAt = at;
       if (waiting.early !== undefined) applySilenceResult(waiting.early.gw, waiting.early.result);
       else if (!out.sent) silenceCommands.delete(cmd.id);
     }
@@ -1194,6 +1212,27 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     }
   }
 
+  /**
+   * A silence command the gateway has not answered within SILENCE_ANSWER_MS: the alarms it was
+   * meant to silence say `unanswered` (the sounder may still be sounding) in a `silence_result`
+   * event with ok:false. The command stays awaited, so a late answer still lands.
+   */
+  function checkSilenceAnswers(now: number): void {
+    for (const [command, waiting] of silenceCommands) {
+      if (waiting.sending || waiting.overdue || now - waiting.sentAt < SILENCE_ANSWER_MS) continue;
+      waiting.overdue = true;
+      metrics.silence.inc({ result: 'unanswered' });
+      for (const id of waiting.alarmIds) {
+        const a = alarms.get(id);
+        if (a?.silence?.command !== command || a.silence.status !== 'sent') continue;
+        const message = `no answer from gateway ${a.gw} within ${SILENCE_ANSWER_MS / 1000} s: the sounder of ${a.dev} may still be sounding`;
+        a.silence = { status: 'unanswered', command, at: now, message };
+        log.error({ alarmId: a.id, gw: a.gw, command }, message);
+        record(a, 'silence_result', now, { ok: false, command, message });
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- offline
 
   function raiseOffline(
@@ -1224,6 +1263,11 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     sweepHandle = null;
     if (!running) return;
     const now = clock();
+    try {
+      checkSilenceAnswers(now);
+    } catch (err) {
+      log.error({ err }, 'silence answer check failed');
+    }
     // Runs from a timer: a throw would be an uncaught exception. One device's failure is logged
     // and the others are still checked; the sweep always reschedules.
     for (const rt of devices.values()) {
@@ -1367,15 +1411,19 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     const { alarms: rebuilt, skipped } = rebuildAlarms(records);
     if (skipped > 0) log.warn({ skipped }, 'unreadable alarm events skipped during rebuild');
     for (const r of records) addHistory(r);
-    const awaited = new Map<string, string[]>();
+    const awaited = new Map<string, { ids: string[]; at: number; overdue: boolean }>();
     for (const a of rebuilt.values()) {
       alarms.set(a.id, a);
       if (isOpen(a)) openIndex.set(openKey(a.dev, a.key), a.id);
-      // A silence sent before the restart whose answer had not come: the answer still finds it.
-      const cmd = a.silence?.status === 'sent' ? a.silence.command : null;
-      if (cmd !== null && cmd !== undefined) awaited.set(cmd, [...(awaited.get(cmd) ?? []), a.id]);
+      // A silence sent before the restart whose answer had not come: the answer still finds it,
+      // and the answer deadline still counts from the send.
+      const s = a.silence;
+      if ((s?.status !== 'sent' && s?.status !== 'unanswered') || !s.command) continue;
+      const entry = awaited.get(s.command) ?? { ids: [], at: s.at, overdue: s.status === 'unanswered' };
+      entry.ids.push(a.id);
+      awaited.set(s.command, entry);
     }
-    for (const [cmd, ids] of awaited) awaitSilenceResult(cmd, ids, false);
+    for (const [cmd, e] of awaited) awaitSilenceResult(cmd, e.ids, false, e.at, e.overdue);
     for (const d of deps.devices?.list() ?? []) {
       const rt = runtimeFor(d.gw, d.dev, d.state);
       if (d.lastSeen !== null) rt.lastSeenWall = Math.max(rt.lastSeenWall, d.lastSeen);

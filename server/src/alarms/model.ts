@@ -19,10 +19,11 @@ export type AlarmEventType =
  * `held` — not sent, other alarms of the device are still active and unacknowledged (the last
  * acknowledgement sends it); `sent` — handed to the broker, no answer from the gateway yet;
  * `send_failed` — the broker did not take it; `confirmed` / `refused` — the gateway answered
- * ok:true / ok:false (its message says why).
+ * ok:true / ok:false (its message says why); `unanswered` — no answer within 30 s (the sounder
+ * may still be sounding; a late answer still turns it into confirmed / refused).
  */
 export interface AlarmSilence {
-  status: 'held' | 'sent' | 'send_failed' | 'confirmed' | 'refused';
+  status: 'held' | 'sent' | 'send_failed' | 'confirmed' | 'refused' | 'unanswered';
   /** Silence command id (null while held). */
   command: string | null;
   /** Wall clock of the last change, ms since epoch. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { SILENCE_ANSWER_MS } from '../../src/alarms/engine.js';
 import type { AlarmTransition } from '../../src/bus.js';
-import { accepted, deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers.js';
+import { accepted, deviceState, feed, MIN, makeRig, manualTime, type Rig, series, T0 } from './helpers.js';
 
 const home = deviceState('household-co', 'home', 3600);
 
@@ -115,6 +116,73 @@ describe('sounder silence on acknowledgement', () => {
     await rig.engine.idle();
     expect(rig.engine.get(alarm.id)?.silence).toMatchObject(expected);
     expect((await rig.engine.history(alarm.id)).at(-1)).toMatchObject({ type: 'silence_result', ok: false });
+  });
+
+  it('a silence the gateway does not answer within 30 s says so (the sounder may still be sounding); a late answer still lands', async () => {
+    const time = manualTime(T0);
+    rig = await makeRig({}, { clock: time.clock, timers: time.timers });
+    const seen: AlarmTransition[] = [];
+    rig.bus.on('alarm', (t) => seen.push(t));
+    await feed(rig.store, rig.bus, series('gw-1', 'co-1', home, T0, T0 + 3 * MIN, 10, { CO: 400 }));
+    await rig.engine.idle();
+    const [alarm] = rig.engine.list({ state: 'open' });
+    if (alarm === undefined) throw new Error('no alarm');
+    const ack = await rig.engine.acknowledge(alarm.id, { actor: 'duty', note: '' });
+    expect(ack.silence.sent).toBe(true);
+
+    time.advance(SILENCE_ANSWER_MS - 2_000);
+    expect(rig.engine.get(alarm.id)?.silence?.status).toBe('sent');
+    time.advance(3_000);
+    const unanswered = {
+      status: 'unanswered',
+      command: ack.silence.id,
+      message: 'no answer from gateway gw-1 within 30 s: the sounder of co-1 may still be sounding',
+    };
+    expect(rig.engine.get(alarm.id)?.silence).toMatchObject(unanswered);
+    expect((await rig.engine.history(alarm.id)).at(-1)).toMatchObject({
+      type: 'silence_result',
+      ok: false,
+      command: ack.silence.id,
+      message: unanswered.message,
+    });
+    expect(seen.at(-1)).toMatchObject({ type: 'silence_result', alarmId: alarm.id, silence: unanswered });
+    expect(await rig.registry.metrics()).toMatch(/gaswatch_silence_commands_total\{result="unanswered"\} 1/);
+    // Said once, not on every sweep.
+    time.advance(5 * MIN);
+    expect((await rig.engine.history(alarm.id)).filter((e) => e.type === 'silence_result')).toHaveLength(1);
+
+    // Still `unanswered` after a restart, and the gateway's late answer still lands.
+    await rig.restart();
+    await rig.engine.idle();
+    expect(rig.engine.get(alarm.id)?.silence).toMatchObject(unanswered);
+    rig.bus.emit('commandResult', {
+      gw: 'gw-1',
+      result: {
+        v: 1,
+        id: ack.silence.id ?? '',
+        ok: true,
+        ts: new Date(time.clock()).toISOString(),
+        message: 'silenced',
+      },
+    });
+    await rig.engine.idle();
+    expect(rig.engine.get(alarm.id)?.silence).toMatchObject({ status: 'confirmed', message: 'silenced' });
+  });
+
+  it('a silence sent before a restart still gets its answer deadline after it', async () => {
+    const time = manualTime(T0);
+    rig = await makeRig({}, { clock: time.clock, timers: time.timers });
+    await feed(rig.store, rig.bus, series('gw-1', 'co-1', home, T0, T0 + 3 * MIN, 10, { CO: 400 }));
+    await rig.engine.idle();
+    const [alarm] = rig.engine.list({ state: 'open' });
+    if (alarm === undefined) throw new Error('no alarm');
+    await rig.engine.acknowledge(alarm.id, { actor: 'duty', note: '' });
+    time.advance(10_000);
+    await rig.restart();
+    await rig.engine.idle();
+    expect(rig.engine.get(alarm.id)?.silence?.status).toBe('sent');
+    time.advance(SILENCE_ANSWER_MS - 10_000 + 2_000);
+    expect(rig.engine.get(alarm.id)?.silence?.status).toBe('unanswered');
   });
 
   it('an answer that arrives after a server restart, or before the broker confirmed the send, still lands in order', async () => {

@@ -3,7 +3,8 @@
  * shows the simulated detector's reading within seconds, shows its alarm, and acknowledges it
  * with a note through the Acknowledge button — as an operator the server knows (`users` is
  * configured, as in the shipped example): the page asks for the operator id once, remembers it,
- * and shows the server's reason when it refuses one.
+ * and shows the server's reason when it refuses one. After the acknowledgement the row says
+ * whether the gateway silenced the detector's sounder.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,6 +102,30 @@ describe('the console page in Chromium', () => {
       .poll(() => alarmRow.first().textContent(), { timeout: 15_000 })
       .toMatch(/acknowledged[\s\S]*lin[\s\S]*fan on, family moved to the balcony/);
     await expect.poll(() => ackButton().count()).toBe(0);
+    // 400 ppm also raised the CO warning, still unacknowledged: the sounder stays on, and the row
+    // says why.
+    await expect
+      .poll(() => alarmRow.first().locator('.sounder').textContent(), { timeout: 15_000 })
+      .toMatch(/sounder not silenced: .*still active and unacknowledged/);
+    // Acknowledging the device's other alarms sends the silence; the gateway answers, and every
+    // row of the device shows its answer: this gateway drives no sounder for the detector (local
+    // alarm outputs are off here), so its own buzzer must be silenced on site.
+    const deviceAlarms = page.locator('#alarms tr[data-alarm]').filter({ hasText: DEV });
+    const pending = deviceAlarms.filter({ has: page.getByRole('button', { name: 'Acknowledge' }) });
+    for (let i = 0; i < 5 && (await pending.count()) > 0; i++) {
+      const before = await pending.count();
+      answers.push('all alarms seen');
+      await pending.first().getByRole('button', { name: 'Acknowledge' }).click();
+      await expect.poll(() => pending.count(), { timeout: 15_000 }).toBeLessThan(before);
+    }
+    expect(await pending.count()).toBe(0);
+    await expect
+      .poll(async () => [...new Set(await deviceAlarms.locator('.sounder').allTextContents())], {
+        timeout: 15_000,
+      })
+      .toEqual([
+        `sounder NOT silenced: ${DEV} has no sounder this gateway switches (the profile has no sounder output, or local alarms are off): a detector's own buzzer can only be silenced on site`,
+      ]);
     expect(prompts.filter((p) => /operator id/.test(p))).toHaveLength(2);
     expect(alerts).toHaveLength(1);
 
