@@ -129,7 +129,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   app.decorate('devices', devices);
   app.decorate('metrics', registry);
   app.decorate('mqttUrl', { getter: () => broker.url });
-  app.decorate('ingestStatus', () => ({ ...drainer.status(), brokerConnected: broker.connected() }));
+  app.decorate('ingestStatus', () => ({
+    ...drainer.status(),
+    brokerConnected: broker.connected(),
+    journalError: journal.writeError,
+  }));
 
   const timeBeacon = createTimeBeacon({ broker, bus, clock, logger: log });
 

@@ -57,6 +57,11 @@ export function createCoreMetrics(registry: Registry) {
       help: 'Batches the store refused in part and will never accept (logged with the first reading)',
       registers,
     }),
+    journalErrors: new Counter({
+      name: 'gaswatch_ingest_journal_errors_total',
+      help: 'Journal writes that failed (disk full or broken): their readings were not acknowledged, the gateways resend them',
+      registers,
+    }),
     buffered: new Gauge({
       name: 'gaswatch_ingest_buffered_readings',
       help: 'Readings in the on-disk journal not yet confirmed by the store',

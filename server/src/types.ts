@@ -22,6 +22,6 @@ declare module 'fastify' {
     /** URL gateways connect to (the embedded broker's real port, or MQTT_URL). Known after ready(). */
     readonly mqttUrl: string;
     /** Journal backlog and store health (for /readyz and tests). */
-    ingestStatus(): DrainerStatus & { brokerConnected: boolean };
+    ingestStatus(): DrainerStatus & { brokerConnected: boolean; journalError: string | null };
   }
 }

@@ -44,6 +44,11 @@ export interface DeviceRegistry {
    * restart), so a replay of them is recognised as a duplicate. Does not touch seq tracking.
    */
   seed(gw: string, dev: string, timestamps: Iterable<number>): void;
+  /**
+   * Forgets that a reading was seen: it was not made durable (a journal write failed) and was not
+   * acknowledged, so its resend must be taken, not dropped as a duplicate.
+   */
+  forget(dev: string, ts: number): void;
   /** What survives a restart: each device's state, last reading and last-seen time, and gateway statuses. */
   snapshot(): RegistrySnapshot;
   restore(snapshot: RegistrySnapshot): void;
@@ -163,6 +168,10 @@ export function createDeviceRegistry(): DeviceRegistry {
     seed(gw, dev, timestamps) {
       const [, t] = ensure(gw, dev);
       for (const ts of timestamps) remember(t, ts);
+    },
+    forget(dev, ts) {
+      // Its entry in `order` stays; when it reaches the end of the window it just ends early.
+      tracking.get(dev)?.seen.delete(ts);
     },
     observeState(gw, dev, state) {
       const [d] = ensure(gw, dev);

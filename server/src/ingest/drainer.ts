@@ -50,7 +50,15 @@ export function createDrainer(opts: DrainerOptions) {
 
   /** Writes the oldest sealed segment; false when there was nothing to write. */
   async function drainOne(): Promise<boolean> {
-    if (!journal.peek() && journal.pending > 0) journal.seal();
+    if (!journal.peek() && journal.pending > 0) {
+      try {
+        journal.seal();
+      } catch {
+        // The journal's disk refused the write, not the store: ingest reports it (not acknowledged,
+        // /readyz names it); nothing was sealed, so try again after flushMs.
+        return false;
+      }
+    }
     const seg = journal.peek();
     if (!seg) return false;
     const records = journal.load(seg);

@@ -114,8 +114,11 @@ export function createIngest(opts: IngestOptions) {
     try {
       journal.flush();
     } catch (err) {
-      // The disk refused: nothing of this batch is acknowledged, the publishers resend it.
-      log.error({ err }, 'journal write failed');
+      // The disk refused: nothing of this batch is acknowledged, the publishers resend it, and the
+      // resend must not be taken for a duplicate of what never became durable.
+      log.error({ err, readings: events.length }, 'journal write failed; readings not acknowledged');
+      metrics.journalErrors.inc();
+      for (const e of events) devices.forget(e.dev, e.ts);
       for (const done of acks) done(err as Error);
       return;
     }

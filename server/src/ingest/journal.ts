@@ -42,7 +42,11 @@ export interface Journal {
   close(): void;
   /** Queues a record; it is durable after the next `flush()`. */
   append(rec: StoredReading): void;
-  /** Writes every queued record with one write(2) (group commit). */
+  /**
+   * Writes every queued record with one write(2) (group commit). Throws when they could not all be
+   * written (also when `seal()` tried it first): the records appended since the last `flush()` are
+   * then dropped from the journal, and must not be acknowledged.
+   */
   flush(): void;
   /** Seals the current segment (if it has records) so the drainer can take it. */
   seal(): void;
@@ -57,6 +61,8 @@ export interface Journal {
   readonly buffered: number;
   /** Readings in the current (unsealed) segment. */
   readonly pending: number;
+  /** Why the last write failed, until a write succeeds again (null: writing works). */
+  readonly writeError: string | null;
 }
 
 const SEGMENT_RE = /^seg-(\d+)\.jsonl$/;
@@ -70,19 +76,80 @@ export function createJournal(opts: JournalOptions): Journal {
   let nextN = 1;
   let buffered = 0;
   let inMemory = 0;
+  /** The last write failed: its file may end in a torn line, so the next write goes to a new file. */
+  let broken = false;
+  /** `seal()` failed to write records whose `flush()` has not come yet: that flush must throw it. */
+  let groupError: Error | null = null;
+  let writeError: string | null = null;
 
-  const startSegment = () => {
+  const openSegment = () => {
     const n = nextN++;
     const path = join(opts.dir, `seg-${String(n).padStart(12, '0')}.jsonl`);
-    current = { n, path, count: 0, records: [], fd: openSync(path, 'a') };
+    return { n, path, count: 0, records: [] as StoredReading[], fd: openSync(path, 'a') };
+  };
+  const startSegment = () => {
+    current = openSegment();
+  };
+
+  /**
+   * After a failed write: the last `pending` records (not written yet) move to a new file; the old
+   * one is sealed with what it durably holds (its torn last line is skipped when it is re-read), or
+   * deleted when that is nothing. Throws, changing nothing, when no new file can be opened.
+   */
+  const rotate = (old: NonNullable<typeof current>, pending: number) => {
+    const fresh = openSegment();
+    fresh.records = old.records.splice(old.records.length - pending);
+    fresh.count = pending;
+    old.count -= pending;
+    try {
+      closeSync(old.fd);
+    } catch {}
+    if (old.count > 0) sealed.push({ n: old.n, path: old.path, count: old.count, records: old.records });
+    else
+      try {
+        unlinkSync(old.path);
+      } catch {}
+    current = fresh;
+  };
+
+  /** Writes the queued lines; on failure drops their records (not durable) and throws. */
+  const write = () => {
+    if (!current || lines.length === 0) return;
+    const n = lines.length;
+    const buf = Buffer.from(`${lines.join('\n')}\n`);
+    lines = [];
+    try {
+      if (broken) rotate(current, n);
+      // write(2) may write less than asked (a nearly full disk); the rest is retried, and the
+      // error that follows is thrown. A short write ignored here would acknowledge lost readings.
+      for (let off = 0, calls = 0; off < buf.length; calls++) {
+        if (calls === 1_000) throw new Error('journal write made no progress');
+        off += writeSync(current.fd, buf, off, buf.length - off);
+      }
+      if (opts.fsync) fsyncSync(current.fd);
+      broken = false;
+      writeError = null;
+    } catch (err) {
+      // Not durable: the records leave the journal (the caller must not acknowledge them).
+      writeError = (err as Error).message;
+      current.records.length -= n;
+      current.count -= n;
+      buffered -= n;
+      inMemory -= n;
+      broken = true;
+      throw err;
+    }
   };
 
   const flush = () => {
-    if (!current || lines.length === 0) return;
-    const text = `${lines.join('\n')}\n`;
-    lines = [];
-    writeSync(current.fd, text);
-    if (opts.fsync) fsyncSync(current.fd);
+    try {
+      write();
+    } finally {
+      // Either way what seal() could not write is settled by this flush (its error or this one).
+      const failedEarlier = groupError;
+      groupError = null;
+      if (failedEarlier) throw failedEarlier;
+    }
   };
 
   const parseFile = (path: string): StoredReading[] => {
@@ -103,7 +170,8 @@ export function createJournal(opts: JournalOptions): Journal {
         bad++;
       }
     }
-    // Only a torn last line (a crash in the middle of write(2)) can be bad; its reading was never acked.
+    // Only a torn line (a crash, or a disk error, in the middle of write(2)) can be bad: its
+    // reading was never acknowledged.
     if (bad > 0) log.warn({ path, bad }, 'skipped torn journal lines');
     return out;
   };
@@ -146,7 +214,12 @@ export function createJournal(opts: JournalOptions): Journal {
     flush,
     seal() {
       if (!current || current.count === 0) return;
-      flush();
+      try {
+        write();
+      } catch (err) {
+        groupError = err as Error; // the ingest's flush() of these records reports it
+        throw err;
+      }
       closeSync(current.fd);
       const { fd: _fd, ...seg } = current;
       sealed.push(seg);
@@ -192,6 +265,9 @@ export function createJournal(opts: JournalOptions): Journal {
     },
     get pending() {
       return current?.count ?? 0;
+    },
+    get writeError() {
+      return writeError;
     },
   };
 }

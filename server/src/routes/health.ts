@@ -9,7 +9,8 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
     '/readyz',
     {
       schema: {
-        description: 'Broker and store reachable, ingest buffer not full (503 with reasons otherwise)',
+        description:
+          'Broker and store reachable, journal writable, ingest buffer not full (503 with reasons otherwise)',
         tags: ['health'],
       },
     },
@@ -22,6 +23,8 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
         reasons.push(
           `store unreachable, ${s.buffered} readings buffered${s.lastError ? ` (${s.lastError})` : ''}`,
         );
+      if (s.journalError !== null)
+        reasons.push(`journal write failing, readings not acknowledged (${s.journalError})`);
       if (s.buffered >= app.config.ingest.bufferMax)
         reasons.push(`ingest buffer full (${s.buffered} readings)`);
       const body = { ready: reasons.length === 0, reasons, buffered: s.buffered, store: app.store.kind };
