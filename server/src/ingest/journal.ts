@@ -142,14 +142,11 @@ export function createJournal(opts: JournalOptions): Journal {
   };
 
   const flush = () => {
-    try {
-      write();
-    } finally {
-      // Either way what seal() could not write is settled by this flush (its error or this one).
-      const failedEarlier = groupError;
-      groupError = null;
-      if (failedEarlier) throw failedEarlier;
-    }
+    // What seal() could not write is settled by this flush, with its error or with this one's.
+    const failedEarlier = groupError;
+    groupError = null;
+    write();
+    if (failedEarlier) throw failedEarlier;
   };
 
   const parseFile = (path: string): StoredReading[] => {
