@@ -4,7 +4,7 @@
  * durable holds it. The disk error is real: the journal's next segment file is a symlink to
  * /dev/full, whose every write(2) fails with ENOSPC.
  */
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePayload, topics } from '@gaswatch/shared';
@@ -101,8 +101,18 @@ describe('journal write failures', () => {
     expect(await pending).toBeInstanceOf(Error);
     expect(await send(2)).toBe('accepted');
 
+    // A seal that cannot open the next file (a directory in its way) changes nothing: the
+    // current file keeps taking readings, and the next seal works once the way is clear.
+    const blocked = segment(join(dir, 'journal'), 6);
+    mkdirSync(blocked);
+    expect(() => journal.seal()).toThrow(/EISDIR/);
+    expect(await send(3)).toBe('accepted');
+    rmdirSync(blocked);
+    journal.seal();
+    expect(await send(4)).toBe('accepted');
+
     // What a restart after kill -9 would replay: every acknowledged reading, once.
-    expect(seqsOnDisk(dir)).toEqual([0, 1, 2]);
+    expect(seqsOnDisk(dir)).toEqual([0, 1, 2, 3, 4]);
     journal.close();
   });
 });

@@ -33,6 +33,7 @@ export function createDrainer(opts: DrainerOptions) {
   let healthy = true;
   let lastError: string | null = null;
   let failures = 0;
+  let sealFailures = 0;
   let wake: (() => void) | null = null;
   let timer: NodeJS.Timeout | null = null;
   let loop: Promise<void> | null = null;
@@ -53,9 +54,12 @@ export function createDrainer(opts: DrainerOptions) {
     if (!journal.peek() && journal.pending > 0) {
       try {
         journal.seal();
-      } catch {
-        // The journal's disk refused the write, not the store: ingest reports it (not acknowledged,
-        // /readyz names it); nothing was sealed, so try again after flushMs.
+        sealFailures = 0;
+      } catch (err) {
+        // The journal's disk refused, not the store: nothing was sealed (readings whose write
+        // failed are not acknowledged, /readyz names it); try again after flushMs.
+        if (sealFailures++ % 600 === 0)
+          log.error({ err, buffered: journal.buffered }, 'could not seal the journal segment; retrying');
         return false;
       }
     }

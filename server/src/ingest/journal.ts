@@ -44,8 +44,10 @@ export interface Journal {
   append(rec: StoredReading): void;
   /**
    * Writes every queued record with one write(2) (group commit). Throws when they could not all be
-   * written (also when `seal()` tried it first): the records appended since the last `flush()` are
-   * then dropped from the journal, and must not be acknowledged.
+   * written (also when `seal()` tried it first): those records are then dropped from the journal
+   * and none appended since the last `flush()` may be acknowledged. (Lines of them already in a
+   * file — a short write, or a seal that wrote the first part of the group — are replayed after a
+   * crash; the store keeps one copy by (dev, ts).)
    */
   flush(): void;
   /** Seals the current segment (if it has records) so the drainer can take it. */
@@ -217,10 +219,16 @@ export function createJournal(opts: JournalOptions): Journal {
         groupError = err as Error; // the ingest's flush() of these records reports it
         throw err;
       }
-      closeSync(current.fd);
+      // The next file first: if it cannot be opened, nothing has changed (the current one stays).
+      const next = openSegment();
+      try {
+        closeSync(current.fd);
+      } catch (err) {
+        log.warn({ err, path: current.path }, 'closing a sealed journal segment failed');
+      }
       const { fd: _fd, ...seg } = current;
       sealed.push(seg);
-      startSegment();
+      current = next;
       // Keep memory bounded while the store is away: newest sealed segments drop their copies first
       // (the oldest is the next to drain, so it keeps its records).
       for (let i = sealed.length - 1; i > 0 && inMemory > memoryCap; i--) {
