@@ -80,9 +80,12 @@ describe('journal write failures', () => {
     // The disk fills up under the next segment.
     symlinkSync('/dev/full', segment(join(dir, 'journal'), 2));
     journal.seal();
-    const failed = await send(1);
+    // The reading and a resend of it in the same tick (a stalled uplink delivering both): the
+    // resend is no duplicate of something durable, so neither is acknowledged.
+    const [failed, resentSameTick] = await Promise.all([send(1), send(1)]);
     expect(failed).toBeInstanceOf(Error);
     expect((failed as Error).message).toMatch(/ENOSPC/);
+    expect(resentSameTick).toBeInstanceOf(Error);
     expect(journal.writeError).toMatch(/ENOSPC/);
     expect(await registry.getSingleMetricAsString('gaswatch_ingest_journal_errors_total')).toMatch(/ 1$/m);
 

@@ -199,7 +199,12 @@ export function createIngest(opts: IngestOptions) {
     const device = devices.observeReading(gw, dev, reading, ts, now);
     if (!device) {
       metrics.duplicates.inc();
-      done(null, 'duplicate');
+      // A resend of a reading whose group commit is still to come is a duplicate only once that
+      // write succeeded (if it fails, both are refused and the next resend is taken). Duplicates
+      // are rare, so the group is searched here rather than indexed for every reading.
+      if (pendingEvents.some((e) => e.ts === ts && e.dev === dev))
+        pendingAcks.push((err) => (err ? done(err) : done(null, 'duplicate')));
+      else done(null, 'duplicate');
       return;
     }
     const late = now - ts > LATE_AFTER_MS;
