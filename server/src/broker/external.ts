@@ -44,7 +44,7 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
     /** The message id whose PUBACK is held; undefined on the serial fallback. */
     id: number | undefined;
     durable: boolean;
-    /** mqtt.js asked to send the PUBACK while the reading was not durable yet (we send it later). */
+    /** mqtt.js asked to send the PUBACK (we write it once this and the earlier ones are durable). */
     pubackAsked: boolean;
     generation: number;
     /** Ingest answers later than the tick it got the message (the device's store lookup). */
@@ -58,10 +58,15 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
   /** mqtt.js's PUBACKs pass through our hook (its internals are as expected): pipelining is on. */
   let intercepting = false;
 
-  // The PUBACKs a group commit releases are written as one buffer at the end of the microtask
-  // checkpoint. Through mqtt-packet every PUBACK was two tiny chunks of one big writev, which cost
-  // 11 % of the server's CPU under load. MQTT 3.1.1 (protocolVersion 4 below): 0x40, length 2,
-  // message id big-endian.
+  /** Pipelined deliveries of this connection in receive order, until their PUBACK is released. */
+  let inOrder: Delivery[] = [];
+  let orderHead = 0;
+
+  // PUBACKs go out in the order the PUBLISHes came (MQTT-4.6.0-2): the head of `inOrder` is
+  // released while it is durable and mqtt.js has asked for its PUBACK. What a group commit
+  // releases is written by hand as one buffer at the end of the microtask checkpoint: through
+  // mqtt.js each PUBACK cost a `_sendPacket`, a `packetsend` event, mqtt-packet's `debug` calls
+  // and two stream writes. MQTT 3.1.1 (protocolVersion 4 below): 0x40, length 2, id big-endian.
   let releasedIds: number[] = [];
   let releaseQueued = false;
   const writeReleased = () => {
@@ -81,19 +86,30 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
     stream.write(buf);
   };
 
+  const release = () => {
+    const before = releasedIds.length;
+    while (orderHead < inOrder.length) {
+      const d = inOrder[orderHead] as Delivery;
+      if (!d.durable || !d.pubackAsked) break;
+      orderHead++;
+      held.delete(d.id as number);
+      releasedIds.push(d.id as number);
+    }
+    if (orderHead > 1_024 && orderHead * 2 > inOrder.length) {
+      inOrder = inOrder.slice(orderHead);
+      orderHead = 0;
+    }
+    if (releasedIds.length > before && !releaseQueued) {
+      releaseQueued = true;
+      queueMicrotask(writeReleased);
+    }
+  };
+
   const onDurable = (d: Delivery) => {
     if (d.id === undefined) return d.callback(); // serial fallback: mqtt.js sends the PUBACK now
     d.durable = true;
-    if (d.pubackAsked) {
-      if (held.get(d.id) === d) held.delete(d.id);
-      if (d.generation === generation && client?.connected) {
-        releasedIds.push(d.id);
-        if (!releaseQueued) {
-          releaseQueued = true;
-          queueMicrotask(writeReleased);
-        }
-      }
-    } // else mqtt.js has not asked to send it yet; it will pass straight through
+    // A delivery of a closed connection has no PUBACK to send: the broker redelivers it.
+    if (d.generation === generation) release();
     if (d.later && !d.continued) {
       d.continued = true;
       d.callback();
@@ -145,12 +161,12 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
         internals._sendPacket = (packet, cb, ...rest) => {
           if (packet.cmd === 'puback' && packet.messageId !== undefined) {
             const entry = held.get(packet.messageId);
-            if (entry && !entry.durable) {
+            if (entry) {
               entry.pubackAsked = true;
               cb?.(); // let mqtt.js go on with the next packet; the PUBACK waits for the journal
+              release();
               return;
             }
-            held.delete(packet.messageId);
           }
           send(packet, cb, ...rest);
         };
@@ -173,6 +189,7 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
         // Serial fallback: call back (and so PUBACK) only once durable.
         if (d.id === undefined) return void deliver(d);
         held.set(d.id, d);
+        inOrder.push(d);
         d.later = deliver(d);
         // Normally go on at once (the PUBACK waits in `held`). When this reading waits for a
         // store lookup, stop the pipeline until it is done: a long pause with many held PUBACKs
@@ -187,6 +204,8 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
         generation++;
         held.clear();
         releasedIds = [];
+        inOrder = [];
+        orderHead = 0;
       });
       c.on('connect', (connack) => {
         log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
