@@ -27,6 +27,9 @@ interface Tracking {
   order: number[];
   orderHead: number;
   maxSeq: number | null;
+  /** The first reading this server saw of the device since it started: seq and sampling time. */
+  firstSeq: number | null;
+  firstTs: number;
   missing: Set<number>;
   untracked: number;
 }
@@ -81,7 +84,16 @@ export function createDeviceRegistry(): DeviceRegistry {
         seqResets: 0,
         clockSuspect: false,
       };
-      t = { seen: new Set(), order: [], orderHead: 0, maxSeq: null, missing: new Set(), untracked: 0 };
+      t = {
+        seen: new Set(),
+        order: [],
+        orderHead: 0,
+        maxSeq: null,
+        firstSeq: null,
+        firstTs: 0,
+        missing: new Set(),
+        untracked: 0,
+      };
       devices.set(dev, d);
       tracking.set(dev, t);
     }
@@ -103,8 +115,12 @@ export function createDeviceRegistry(): DeviceRegistry {
     }
   };
 
-  /** `ts` is the reading's sampling time; `d.lastTs` is still the newest before it. */
+  /** `ts` is the reading's sampling time. */
   const trackSeq = (d: DeviceRecord, t: Tracking, seq: number, ts: number) => {
+    if (t.firstSeq === null) {
+      t.firstSeq = seq;
+      t.firstTs = ts;
+    }
     if (t.maxSeq === null || seq === t.maxSeq + 1) {
       t.maxSeq = seq;
     } else if (seq > t.maxSeq + 1) {
@@ -117,13 +133,15 @@ export function createDeviceRegistry(): DeviceRegistry {
       t.maxSeq = seq;
     } else if (t.missing.delete(seq)) {
       // a late replay filled a gap
-    } else if (seq < t.maxSeq && (d.lastTs === null || ts > d.lastTs)) {
-      // A newer sample with a lower seq: the gateway started counting again (lost its seq file).
+    } else if (seq < t.maxSeq && !(seq < t.firstSeq && ts < t.firstTs)) {
+      // The seq went back to a value never seen: the gateway started counting again (lost its
+      // seq file).
       d.seqResets++;
       t.maxSeq = seq;
     }
-    // Else an older sample with an older seq we never tracked: a replay of what was sampled before
-    // this server started watching. Not a reset: it must not open a phantom gap up to maxSeq.
+    // Else a sample older, in seq and in time, than the first one this server saw: a replay of
+    // what was sampled before it started watching (e.g. an outbox drained after the live
+    // readings). Not a reset: it must not open a phantom gap up to maxSeq.
     d.seqGaps = t.missing.size + t.untracked;
   };
 
