@@ -631,7 +631,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         if (!withSounder.length)
           return {
             ok: false,
-            message: `${cmd.device ?? 'no device'} has no sounder this gateway switches (the profile has no sounder output, or local alarms are off): a detector's own buzzer can only be silenced on site`,
+            message: `${cmd.device ?? 'no device on this gateway'} has no sounder this gateway switches (the profile has no sounder output, or local alarms are off): a detector's own buzzer can only be silenced on site`,
           };
         const results = await Promise.all(withSounder.map((d) => d.alarm!.silence(clock.now())));
         const failed = withSounder.filter((_, i) => !results[i]).map((d) => d.config.id);

@@ -1220,8 +1220,6 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   function checkSilenceAnswers(now: number): void {
     for (const [command, waiting] of silenceCommands) {
       if (waiting.sending || waiting.overdue || now - waiting.sentAt < SILENCE_ANSWER_MS) continue;
-      waiting.overdue = true;
-      metrics.silence.inc({ result: 'unanswered' });
       for (const id of waiting.alarmIds) {
         const a = alarms.get(id);
         if (a?.silence?.command !== command || a.silence.status !== 'sent') continue;
@@ -1230,6 +1228,9 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         log.error({ alarmId: a.id, gw: a.gw, command }, message);
         record(a, 'silence_result', now, { ok: false, command, message });
       }
+      // Marked once every alarm says so (a throw above leaves it for the next sweep).
+      waiting.overdue = true;
+      metrics.silence.inc({ result: 'unanswered' });
     }
   }
 

@@ -90,7 +90,7 @@ export function createAlarmMetrics(registry: Registry = new Registry(), alarms: 
       () =>
         new Counter({
           name: 'gaswatch_silence_commands_total',
-          help: 'Sounder silence on acknowledgement, by result (sent, failed: not taken by the broker, held: other alarms of the device still active and unacknowledged; confirmed / refused: the gateway answered ok true / false)',
+          help: 'Sounder silence on acknowledgement, by result (sent, failed: not taken by the broker, held: other alarms of the device still active and unacknowledged; confirmed / refused: the gateway answered ok true / false; unanswered: no answer within 30 s)',
           labelNames: ['result'] as const,
           registers,
         }),
