@@ -50,3 +50,35 @@ describe('InfluxDB store: points InfluxDB will never accept', () => {
     await store.stop();
   });
 });
+
+describe('InfluxDB store: what a reading point holds', () => {
+  it('says status only when not ok and late only when true, and reads an ok reading back as ok', async () => {
+    const store = createInfluxStore({ url: influxd.url, database: 'layout', logger: quietLogger() });
+    await store.start();
+    const base = { gw: 'g', dev: 'lay-1', values: { CO: 12 }, late: false };
+    await store.writeReadings([
+      { ...base, ts: 1_000, seq: 1, status: 'ok', receivedAt: 1_010 },
+      { ...base, ts: 2_000, seq: 2, status: 'warmup', receivedAt: 2_010 },
+      { ...base, ts: 3_000, seq: 3, status: 'ok', receivedAt: 3_600_000, late: true },
+    ]);
+    const q = encodeURIComponent('SELECT seq, status, late, receivedAt FROM reading ORDER BY time');
+    const res = await fetch(`${influxd.url}/query?db=layout&q=${q}`);
+    const body = (await res.json()) as {
+      results: { series: { columns: string[]; values: unknown[][] }[] }[];
+    };
+    const series = body.results[0]?.series[0];
+    expect(series?.columns).toEqual(['time', 'seq', 'status', 'late', 'receivedAt']);
+    expect(series?.values.map((v) => v.slice(1))).toEqual([
+      [1, null, null, 1_010],
+      [2, 'warmup', null, 2_010],
+      [3, null, true, 3_600_000],
+    ]);
+    const rows = (await store.queryReadings({ dev: 'lay-1', from: 0, to: 10_000 })) as ReadingRow[];
+    expect(rows.map((r) => [r.seq, r.status])).toEqual([
+      [1, 'ok'],
+      [2, 'warmup'],
+      [3, 'ok'],
+    ]);
+    await store.stop();
+  });
+});
