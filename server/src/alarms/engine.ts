@@ -192,7 +192,7 @@ interface DeviceRuntime {
   lastSeenWall: number;
 }
 
-const openKey = (dev: string, key: string) => `${dev}\u0000${key}`;
+const NONE_CLEARED: ReadonlyMap<string, number> = new Map();
 
 function isRawRow(r: object): r is ReadingRow {
   return 'values' in r;
@@ -264,7 +264,25 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   const sweepMs = deps.offlineSweepMs ?? 1_000;
 
   const alarms = new Map<string, Alarm>();
-  const openIndex = new Map<string, string>();
+  /**
+   * Open alarms: device → condition key → alarm id. Per device, because every reading looks up
+   * its device's open alarms (a scan of all open alarms there grew with the whole estate).
+   */
+  const openIndex = new Map<string, Map<string, string>>();
+  const setOpen = (a: Alarm) => {
+    let byKey = openIndex.get(a.dev);
+    if (byKey === undefined) {
+      byKey = new Map();
+      openIndex.set(a.dev, byKey);
+    }
+    byKey.set(a.key, a.id);
+  };
+  const deleteOpen = (a: Alarm) => {
+    const byKey = openIndex.get(a.dev);
+    if (byKey === undefined) return;
+    byKey.delete(a.key);
+    if (byKey.size === 0) openIndex.delete(a.dev);
+  };
   const devices = new Map<string, DeviceRuntime>();
   const escalations = new Map<string, unknown>();
   let running = false;
@@ -421,7 +439,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       episode: 1,
     };
     alarms.set(a.id, a);
-    openIndex.set(openKey(a.dev, a.key), a.id);
+    setOpen(a);
     log.warn(
       { alarmId: a.id, dev: a.dev, key: a.key, severity: a.severity, value: a.value, late },
       `alarm raised: ${a.message}`,
@@ -458,20 +476,21 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   function clear(a: Alarm, ts: number): void {
     a.clearedAt = ts;
     a.state = a.state === 'acknowledged' ? 'cleared' : 'cleared_unacked';
-    if (a.state === 'cleared') openIndex.delete(openKey(a.dev, a.key));
+    if (a.state === 'cleared') deleteOpen(a);
     log.info({ alarmId: a.id, dev: a.dev, key: a.key, state: a.state }, 'alarm condition ended');
     record(a, 'cleared', ts);
   }
 
   function openAlarm(dev: string, key: string): Alarm | undefined {
-    const id = openIndex.get(openKey(dev, key));
+    const id = openIndex.get(dev)?.get(key);
     return id === undefined ? undefined : alarms.get(id);
   }
 
   function openAlarmsOf(dev: string): Alarm[] {
     const out: Alarm[] = [];
-    for (const [k, id] of openIndex) {
-      if (!k.startsWith(`${dev}\u0000`)) continue;
+    const byKey = openIndex.get(dev);
+    if (byKey === undefined) return out;
+    for (const id of byKey.values()) {
       const a = alarms.get(id);
       if (a !== undefined) out.push(a);
     }
@@ -662,19 +681,21 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     return rt.rules;
   }
 
+  /** Notes raise/clear times; returns when each condition cleared (shared empty map: none did). */
   function noteEvents(
     rt: DeviceRuntime,
     events: { type: 'raised' | 'cleared'; ts: number; condition: AlarmCondition }[],
-  ) {
-    const cleared = new Map<string, number>();
+  ): ReadonlyMap<string, number> {
+    let cleared: Map<string, number> | undefined;
     for (const ev of events) {
       if (ev.type === 'raised') rt.raisedAt.set(ev.condition.key, ev.ts);
       else {
         rt.raisedAt.delete(ev.condition.key);
+        cleared ??= new Map();
         cleared.set(ev.condition.key, ev.ts);
       }
     }
-    return cleared;
+    return cleared ?? NONE_CLEARED;
   }
 
   /** Replays the device's stored readings before `beforeTs` into fresh rule state, silently. */
@@ -927,7 +948,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   function reconcile(
     rt: DeviceRuntime,
     active: AlarmCondition[],
-    clearedAt: Map<string, number>,
+    clearedAt: ReadonlyMap<string, number>,
     ts: number,
     late: boolean,
   ): void {
@@ -1415,7 +1436,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     const awaited = new Map<string, { ids: string[]; at: number; overdue: boolean }>();
     for (const a of rebuilt.values()) {
       alarms.set(a.id, a);
-      if (isOpen(a)) openIndex.set(openKey(a.dev, a.key), a.id);
+      if (isOpen(a)) setOpen(a);
       // A silence sent before the restart whose answer had not come: the answer still finds it,
       // and the answer deadline still counts from the send.
       const s = a.silence;
@@ -1437,7 +1458,9 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     loaded = true;
     for (const a of alarms.values()) if (unacked(a)) escalate(a);
     sweepHandle = timers.setTimeout(sweep, sweepMs);
-    log.info({ alarms: alarms.size, open: openIndex.size, events: records.length }, 'alarm engine started');
+    let open = 0;
+    for (const byKey of openIndex.values()) open += byKey.size;
+    log.info({ alarms: alarms.size, open, events: records.length }, 'alarm engine started');
   }
 
   // ---------------------------------------------------------------- API
@@ -1544,7 +1567,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       const now = clock();
       a.ack = { actor: input.actor, at: now, note: input.note };
       a.state = a.state === 'active' ? 'acknowledged' : 'cleared';
-      if (a.state === 'cleared') openIndex.delete(openKey(a.dev, a.key));
+      if (a.state === 'cleared') deleteOpen(a);
       log.info({ alarmId: a.id, actor: input.actor, state: a.state }, 'alarm acknowledged');
       record(a, 'acknowledged', now, { actor: input.actor, note: input.note });
       const silence = await silenceAfterAck(a);
