@@ -26,6 +26,51 @@ async function twoAlarms(rig: Rig) {
   return { critical, warning };
 }
 
+/** 400 ppm CO for 3 min on co-1 (the fast tier's critical alarm), acknowledged: the silence is sent. */
+async function oneAcknowledgedAlarm(rig: Rig) {
+  await feed(rig.store, rig.bus, series('gw-1', 'co-1', home, T0, T0 + 3 * MIN, 10, { CO: 400 }));
+  await rig.engine.idle();
+  const [alarm] = rig.engine.list({ state: 'open' });
+  if (alarm === undefined) throw new Error('no alarm');
+  const ack = await rig.engine.acknowledge(alarm.id, { actor: 'duty', note: '' });
+  return { alarm, ack };
+}
+
+/** The silence's outcome is on the alarm, last in its history, announced and counted. */
+async function expectSilenceOutcome(
+  rig: Rig,
+  alarmId: string,
+  command: string | null,
+  expected: { status: string; message: string },
+  seen: AlarmTransition[],
+) {
+  expect(rig.engine.get(alarmId)?.silence).toMatchObject({ ...expected, command });
+  expect((await rig.engine.history(alarmId)).at(-1)).toMatchObject({
+    type: 'silence_result',
+    ok: false,
+    command,
+    message: expected.message,
+  });
+  expect(seen.at(-1)).toMatchObject({ type: 'silence_result', alarmId, silence: expected });
+  expect(await rig.registry.metrics()).toMatch(
+    new RegExp(`gaswatch_silence_commands_total\\{result="${expected.status}"\\} 1`),
+  );
+}
+
+/** The gateway's answer to a command, as ingest puts it on the bus. */
+function answer(rig: Rig, id: string | null, ok: boolean, at: number, message?: string) {
+  rig.bus.emit('commandResult', {
+    gw: 'gw-1',
+    result: {
+      v: 1,
+      id: id ?? '',
+      ok,
+      ts: new Date(at).toISOString(),
+      ...(message === undefined ? {} : { message }),
+    },
+  });
+}
+
 describe('sounder silence on acknowledgement', () => {
   let rig: Rig | undefined;
   afterEach(async () => {
@@ -68,49 +113,25 @@ describe('sounder silence on acknowledgement', () => {
     rig = await makeRig({});
     const seen: AlarmTransition[] = [];
     rig.bus.on('alarm', (t) => seen.push(t));
-    await feed(rig.store, rig.bus, series('gw-1', 'co-1', home, T0, T0 + 3 * MIN, 10, { CO: 400 }));
-    await rig.engine.idle();
-    const [alarm] = rig.engine.list({ state: 'open' });
-    if (alarm === undefined) throw new Error('no alarm');
-    const ack = await rig.engine.acknowledge(alarm.id, { actor: 'duty', note: '' });
+    const { alarm, ack } = await oneAcknowledgedAlarm(rig);
     expect(rig.engine.get(alarm.id)?.silence?.status).toBe('sent');
 
     // An answer to some other command changes nothing.
-    rig.bus.emit('commandResult', {
-      gw: 'gw-1',
-      result: { v: 1, id: 'reload-1', ok: true, ts: new Date(T0).toISOString() },
-    });
-    rig.bus.emit('commandResult', {
-      gw: 'gw-1',
-      result: {
-        v: 1,
-        id: ack.silence.id ?? '',
-        ok: false,
-        ts: new Date(T0 + 4 * MIN).toISOString(),
-        message: 'could not switch the sounder of co-1; retrying',
-      },
-    });
+    answer(rig, 'reload-1', true, T0);
+    answer(rig, ack.silence.id, false, T0 + 4 * MIN, 'could not switch the sounder of co-1; retrying');
     await rig.engine.idle();
     const expected = {
       status: 'refused',
       command: ack.silence.id,
       message: 'could not switch the sounder of co-1; retrying',
     };
-    expect(rig.engine.get(alarm.id)?.silence).toMatchObject(expected);
+    await expectSilenceOutcome(rig, alarm.id, ack.silence.id, expected, seen);
     expect((await rig.engine.history(alarm.id)).map((e) => e.type)).toEqual([
       'raised',
       'acknowledged',
       'silence',
       'silence_result',
     ]);
-    expect((await rig.engine.history(alarm.id)).at(-1)).toMatchObject({
-      type: 'silence_result',
-      ok: false,
-      command: ack.silence.id,
-      message: expected.message,
-    });
-    expect(seen.at(-1)).toMatchObject({ type: 'silence_result', alarmId: alarm.id, silence: expected });
-    expect(await rig.registry.metrics()).toMatch(/gaswatch_silence_commands_total\{result="refused"\} 1/);
 
     await rig.restart();
     await rig.engine.idle();
@@ -123,11 +144,7 @@ describe('sounder silence on acknowledgement', () => {
     rig = await makeRig({}, { clock: time.clock, timers: time.timers });
     const seen: AlarmTransition[] = [];
     rig.bus.on('alarm', (t) => seen.push(t));
-    await feed(rig.store, rig.bus, series('gw-1', 'co-1', home, T0, T0 + 3 * MIN, 10, { CO: 400 }));
-    await rig.engine.idle();
-    const [alarm] = rig.engine.list({ state: 'open' });
-    if (alarm === undefined) throw new Error('no alarm');
-    const ack = await rig.engine.acknowledge(alarm.id, { actor: 'duty', note: '' });
+    const { alarm, ack } = await oneAcknowledgedAlarm(rig);
     expect(ack.silence.sent).toBe(true);
 
     time.advance(SILENCE_ANSWER_MS - 2_000);
@@ -138,15 +155,7 @@ describe('sounder silence on acknowledgement', () => {
       command: ack.silence.id,
       message: 'no answer from gateway gw-1 within 30 s: the sounder of co-1 may still be sounding',
     };
-    expect(rig.engine.get(alarm.id)?.silence).toMatchObject(unanswered);
-    expect((await rig.engine.history(alarm.id)).at(-1)).toMatchObject({
-      type: 'silence_result',
-      ok: false,
-      command: ack.silence.id,
-      message: unanswered.message,
-    });
-    expect(seen.at(-1)).toMatchObject({ type: 'silence_result', alarmId: alarm.id, silence: unanswered });
-    expect(await rig.registry.metrics()).toMatch(/gaswatch_silence_commands_total\{result="unanswered"\} 1/);
+    await expectSilenceOutcome(rig, alarm.id, ack.silence.id, unanswered, seen);
     // Said once, not on every sweep.
     time.advance(5 * MIN);
     expect((await rig.engine.history(alarm.id)).filter((e) => e.type === 'silence_result')).toHaveLength(1);
@@ -155,16 +164,7 @@ describe('sounder silence on acknowledgement', () => {
     await rig.restart();
     await rig.engine.idle();
     expect(rig.engine.get(alarm.id)?.silence).toMatchObject(unanswered);
-    rig.bus.emit('commandResult', {
-      gw: 'gw-1',
-      result: {
-        v: 1,
-        id: ack.silence.id ?? '',
-        ok: true,
-        ts: new Date(time.clock()).toISOString(),
-        message: 'silenced',
-      },
-    });
+    answer(rig, ack.silence.id, true, time.clock(), 'silenced');
     await rig.engine.idle();
     expect(rig.engine.get(alarm.id)?.silence).toMatchObject({ status: 'confirmed', message: 'silenced' });
   });
@@ -172,11 +172,7 @@ describe('sounder silence on acknowledgement', () => {
   it('a silence sent before a restart still gets its answer deadline after it', async () => {
     const time = manualTime(T0);
     rig = await makeRig({}, { clock: time.clock, timers: time.timers });
-    await feed(rig.store, rig.bus, series('gw-1', 'co-1', home, T0, T0 + 3 * MIN, 10, { CO: 400 }));
-    await rig.engine.idle();
-    const [alarm] = rig.engine.list({ state: 'open' });
-    if (alarm === undefined) throw new Error('no alarm');
-    await rig.engine.acknowledge(alarm.id, { actor: 'duty', note: '' });
+    const { alarm } = await oneAcknowledgedAlarm(rig);
     time.advance(10_000);
     await rig.restart();
     await rig.engine.idle();
@@ -193,11 +189,7 @@ describe('sounder silence on acknowledgement', () => {
         sendCommand: async (gw, cmd) => {
           rig?.commands.push({ gw, cmd });
           // A fast gateway: its answer is on the bus before the broker's PUBACK is back.
-          if (answerEarly)
-            rig?.bus.emit('commandResult', {
-              gw,
-              result: { v: 1, id: cmd.id, ok: true, ts: new Date(T0).toISOString(), message: 'silenced' },
-            });
+          if (answerEarly && rig) answer(rig, cmd.id, true, T0, 'silenced');
         },
       },
     );
@@ -210,16 +202,7 @@ describe('sounder silence on acknowledgement', () => {
 
     const ack1 = await rig.engine.acknowledge(one.id, { actor: 'duty', note: '' });
     await rig.restart();
-    rig.bus.emit('commandResult', {
-      gw: 'gw-1',
-      result: {
-        v: 1,
-        id: ack1.silence.id ?? '',
-        ok: true,
-        ts: new Date(T0).toISOString(),
-        message: 'silenced co-1',
-      },
-    });
+    answer(rig, ack1.silence.id, true, T0, 'silenced co-1');
     await rig.engine.idle();
     expect(rig.engine.get(one.id)?.silence).toMatchObject({ status: 'confirmed', message: 'silenced co-1' });
 
