@@ -178,7 +178,7 @@ export function ingestContract(
       expect((await getJson<{ seqGaps: number }>(`${server.url}/api/devices/gap-1`)).body.seqGaps).toBe(1);
     });
 
-    it('a replay of readings older than the first one seen opens no gap; a gateway counting again from 0 is a reset', async () => {
+    it('a replay of older readings (before the first one seen, or into a gap too long to track) opens no gap; a gateway counting again from 0 is a reset', async () => {
       // What a server sees after its own restart: the live reading first, then the outbox replay.
       await publishReading(gw, 'gw-a', 'replay-1', reading(20, now + 20_000));
       for (const seq of [17, 18, 19])
@@ -193,6 +193,15 @@ export function ingestContract(
       await waitForCount(count('replay-1'), 7, 'replay-1 after reset stored');
       const r = await getJson<{ seqGaps: number; seqResets: number }>(`${server.url}/api/devices/replay-1`);
       expect(r.body).toMatchObject({ seqGaps: 0, seqResets: 1 });
+
+      // A gap too long to track seq by seq (an outage of more than 10 000 readings), then the
+      // outbox drains into it while live readings go on: counted once, and no reset.
+      // (Sampled every 0.5 s over the last 3 h: none of it stamped ahead of the server clock.)
+      for (const seq of [1, 2, 3, 20_000, 4, 5, 20_001])
+        await publishReading(gw, 'gw-a', 'replay-2', reading(seq, now - 3 * 3_600_000 + seq * 500));
+      await waitForCount(count('replay-2'), 7, 'replay-2 stored');
+      const big = await getJson<{ seqGaps: number; seqResets: number }>(`${server.url}/api/devices/replay-2`);
+      expect(big.body).toMatchObject({ seqGaps: 19_996, seqResets: 0 });
     });
 
     it('stores a reading stamped far in the future, flagged clockSuspect; an old one is marked late', async () => {

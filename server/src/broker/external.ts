@@ -92,7 +92,7 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
       const d = inOrder[orderHead] as Delivery;
       if (!d.durable || !d.pubackAsked) break;
       orderHead++;
-      held.delete(d.id as number);
+      if (held.get(d.id as number) === d) held.delete(d.id as number);
       releasedIds.push(d.id as number);
     }
     if (orderHead > 1_024 && orderHead * 2 > inOrder.length) {

@@ -1,5 +1,6 @@
 import type { DeviceState, GatewayStatus, Reading } from '@gaswatch/shared';
 import type { DeviceInfo } from '../bus.js';
+import { CLOCK_SUSPECT_MS } from './ingest.js';
 
 /** Everything the server tracks per device (the registry behind /api/devices). */
 export interface DeviceRecord extends DeviceInfo {
@@ -27,6 +28,8 @@ interface Tracking {
   order: number[];
   orderHead: number;
   maxSeq: number | null;
+  /** Sampling time of the reading that set maxSeq (not taken from a clock-suspect one). */
+  maxSeqTs: number;
   /** The first reading this server saw of the device since it started: seq and sampling time. */
   firstSeq: number | null;
   firstTs: number;
@@ -89,6 +92,7 @@ export function createDeviceRegistry(): DeviceRegistry {
         order: [],
         orderHead: 0,
         maxSeq: null,
+        maxSeqTs: Number.NEGATIVE_INFINITY,
         firstSeq: null,
         firstTs: 0,
         missing: new Set(),
@@ -115,14 +119,17 @@ export function createDeviceRegistry(): DeviceRegistry {
     }
   };
 
-  /** `ts` is the reading's sampling time. */
-  const trackSeq = (d: DeviceRecord, t: Tracking, seq: number, ts: number) => {
+  /** `ts` is the reading's sampling time, `now` the server's clock. */
+  const trackSeq = (d: DeviceRecord, t: Tracking, seq: number, ts: number, now: number) => {
     if (t.firstSeq === null) {
       t.firstSeq = seq;
       t.firstTs = ts;
     }
+    // A reading stamped far ahead (a wrong gateway clock) must not make every later one look old.
+    const maxTs = ts - now <= CLOCK_SUSPECT_MS ? ts : t.maxSeqTs;
     if (t.maxSeq === null || seq === t.maxSeq + 1) {
       t.maxSeq = seq;
+      t.maxSeqTs = maxTs;
     } else if (seq > t.maxSeq + 1) {
       const gap = seq - t.maxSeq - 1;
       if (gap <= MAX_TRACKED_GAP && t.missing.size + gap <= 10 * MAX_TRACKED_GAP) {
@@ -131,17 +138,19 @@ export function createDeviceRegistry(): DeviceRegistry {
         t.untracked += gap;
       }
       t.maxSeq = seq;
+      t.maxSeqTs = maxTs;
     } else if (t.missing.delete(seq)) {
       // a late replay filled a gap
-    } else if (seq < t.maxSeq && !(seq < t.firstSeq && ts < t.firstTs)) {
-      // The seq went back to a value never seen: the gateway started counting again (lost its
-      // seq file).
+    } else if (seq < t.maxSeq && ts > t.maxSeqTs && !(seq < t.firstSeq && ts < t.firstTs)) {
+      // A newer sample whose seq went back to a value never seen: the gateway started counting
+      // again (lost its seq file).
       d.seqResets++;
       t.maxSeq = seq;
+      t.maxSeqTs = maxTs;
     }
-    // Else a sample older, in seq and in time, than the first one this server saw: a replay of
-    // what was sampled before it started watching (e.g. an outbox drained after the live
-    // readings). Not a reset: it must not open a phantom gap up to maxSeq.
+    // Else an older sample with a lower seq that fills no tracked gap: a resend, an outbox replay
+    // into a gap too large to track, or what was sampled before this server started watching.
+    // Not a reset: it must not open a phantom gap up to maxSeq.
     d.seqGaps = t.missing.size + t.untracked;
   };
 
@@ -174,7 +183,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       const [d, t] = ensure(gw, dev);
       if (t.seen.has(ts)) return null;
       remember(t, ts);
-      trackSeq(d, t, reading.seq, ts);
+      trackSeq(d, t, reading.seq, ts, now);
       d.readings++;
       d.lastSeen = now;
       if (d.lastTs === null || ts >= d.lastTs) {
