@@ -4,45 +4,32 @@
  * the alarm clears the valve stays closed. Runs on scenario time (60× the wall clock) because the
  * EN 50291 fast tier needs 300 ppm for 2 minutes.
  */
-import { createDevice, createModbusTcpServer } from '@gaswatch/firmware-sim';
+import { createDevice } from '@gaswatch/firmware-sim';
 import type { DeviceEvent } from '@gaswatch/shared';
-import { freePort, waitFor } from '@gaswatch/shared/testing';
+import { waitFor } from '@gaswatch/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway, type Gateway } from '../src/gateway.js';
+import type { Gateway } from '../src/gateway.js';
 import { scaledClock } from './helpers/clock.js';
-import { makeConfig, oneTcpBus, type TestDir, tempDir } from './helpers/config.js';
-import { testLogger } from './helpers/log.js';
+import { startOfflineGateway } from './helpers/offline-gateway.js';
 
 describe('local alarm on a gaswatch-lel detector, uplink down', () => {
   const sim = createDevice({ id: 'lel1', profile: 'gaswatch-lel', unit: 3 });
-  let server: ReturnType<typeof createModbusTcpServer>;
+  let rig: Awaited<ReturnType<typeof startOfflineGateway>> | undefined;
   let gateway: Gateway;
-  let tmp: TestDir;
   const events: DeviceEvent[] = [];
 
   beforeAll(async () => {
-    tmp = tempDir();
-    server = createModbusTcpServer({ devices: [sim], port: await freePort() });
-    const { port } = await server.start();
-    const config = makeConfig({
-      url: `mqtt://127.0.0.1:${await freePort()}`,
-      outboxDir: `${tmp.dir}/outbox`,
-      buses: [
-        oneTcpBus(
-          port,
-          { id: 'lel1', unit: 3, profile: 'gaswatch-lel', pollIntervalS: 5, location: 'kitchen' },
-          'kitchen-tcp',
-        ),
-      ],
+    rig = await startOfflineGateway({
+      sim,
+      device: { id: 'lel1', unit: 3, profile: 'gaswatch-lel', pollIntervalS: 5, location: 'kitchen' },
+      busId: 'kitchen-tcp',
+      clock: scaledClock(60),
+      wire: (g) => g.on('event', (_d, e) => events.push(e)),
     });
-    gateway = createGateway({ config, logger: testLogger(), clock: scaledClock(60), uplinkWaitMs: 100 });
-    gateway.on('event', (_d, e) => events.push(e));
-    await gateway.start();
+    gateway = rig.gateway;
   });
   afterAll(async () => {
-    await gateway?.stop();
-    await server?.stop();
-    tmp?.remove();
+    await rig?.stop();
   });
 
   it('clean air: no alarm, all outputs off', async () => {

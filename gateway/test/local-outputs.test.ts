@@ -4,14 +4,12 @@
  * gaswatch-lel over Modbus TCP whose valve coil refuses writes (exception 4, a stuck relay driver),
  * uplink down.
  */
-import { createDevice, createModbusTcpServer } from '@gaswatch/firmware-sim';
+import { createDevice } from '@gaswatch/firmware-sim';
 import { builtinProfile, type DeviceEvent } from '@gaswatch/shared';
-import { freePort, waitFor } from '@gaswatch/shared/testing';
+import { waitFor } from '@gaswatch/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway, type Gateway } from '../src/gateway.js';
 import { scaledClock } from './helpers/clock.js';
-import { makeConfig, oneTcpBus, type TestDir, tempDir } from './helpers/config.js';
-import { testLogger } from './helpers/log.js';
+import { startOfflineGateway } from './helpers/offline-gateway.js';
 
 const profile = builtinProfile('gaswatch-lel');
 const coilOf = (name: string) => {
@@ -23,43 +21,28 @@ const coilOf = (name: string) => {
 
 describe('local outputs: a failed valve or fan write survives the alarm clearing', () => {
   const sim = createDevice({ id: 'lel-o', profile: 'gaswatch-lel', unit: 5 });
-  let server: ReturnType<typeof createModbusTcpServer>;
-  let gateway: Gateway;
-  let tmp: TestDir;
+  let rig: Awaited<ReturnType<typeof startOfflineGateway>> | undefined;
   const events: DeviceEvent[] = [];
   let readings = 0;
 
   beforeAll(async () => {
-    tmp = tempDir();
-    server = createModbusTcpServer({ devices: [sim], port: await freePort() });
-    const { port } = await server.start();
-    const config = makeConfig({
-      url: `mqtt://127.0.0.1:${await freePort()}`,
-      outboxDir: `${tmp.dir}/outbox`,
-      buses: [
-        oneTcpBus(port, {
-          id: 'lel-o',
-          unit: 5,
-          profile: 'gaswatch-lel',
-          pollIntervalS: 1,
-          location: 'kitchen',
-        }),
-      ],
-    });
-    gateway = createGateway({ config, logger: testLogger(), clock: scaledClock(10), uplinkWaitMs: 100 });
-    gateway.on('event', (_d, e) => events.push(e));
-    gateway.on('reading', () => {
-      readings++;
-    });
     sim.setConcentration('LEL', 0);
     sim.setConcentration('CO', 0);
-    await gateway.start();
+    rig = await startOfflineGateway({
+      sim,
+      device: { id: 'lel-o', unit: 5, profile: 'gaswatch-lel', pollIntervalS: 1, location: 'kitchen' },
+      clock: scaledClock(10),
+      wire: (g) => {
+        g.on('event', (_d, e) => events.push(e));
+        g.on('reading', () => {
+          readings++;
+        });
+      },
+    });
     await waitFor(() => readings >= 2, 'clean-air readings', 10_000);
   });
   afterAll(async () => {
-    await gateway?.stop();
-    await server?.stop();
-    tmp?.remove();
+    await rig?.stop();
   });
 
   it('LEL 30 % with the valve coil failing: sounder and fan on, valve still open, retried after the clear', async () => {

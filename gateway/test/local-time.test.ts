@@ -5,18 +5,17 @@
  * and end to end through a gateway polling a firmware-sim gaswatch-lel whose clock is stepped back
  * an hour mid-run.
  */
-import { createDevice, createModbusTcpServer } from '@gaswatch/firmware-sim';
+import { createDevice } from '@gaswatch/firmware-sim';
 import { builtinProfile, type DeviceEvent } from '@gaswatch/shared';
-import { freePort, waitFor } from '@gaswatch/shared/testing';
+import { waitFor } from '@gaswatch/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../src/clock.js';
 import type { GatewayConfig } from '../src/config.js';
 import type { Driver, DriverDevice } from '../src/drivers/index.js';
-import { createGateway, type Gateway } from '../src/gateway.js';
 import { createLocalAlarm, createRuleTime } from '../src/local-alarms.js';
 import type { Sample } from '../src/sample.js';
-import { makeConfig, oneTcpBus, type TestDir, tempDir } from './helpers/config.js';
 import { testLogger } from './helpers/log.js';
+import { startOfflineGateway } from './helpers/offline-gateway.js';
 
 const T = Date.parse('2026-11-23T12:00:00Z');
 const MIN = 60_000;
@@ -147,9 +146,7 @@ describe('local alarm time base', () => {
 
 describe('gateway polling a gaswatch-lel whose clock steps back 60 min', () => {
   const sim = createDevice({ id: 'lel-t', profile: 'gaswatch-lel', unit: 4 });
-  let server: ReturnType<typeof createModbusTcpServer>;
-  let gateway: Gateway;
-  let tmp: TestDir;
+  let rig: Awaited<ReturnType<typeof startOfflineGateway>> | undefined;
   const events: DeviceEvent[] = [];
   const samples: Sample[] = [];
   // Scenario time 60× the wall clock; `offset` is where the operator set the clock.
@@ -162,31 +159,18 @@ describe('gateway polling a gaswatch-lel whose clock steps back 60 min', () => {
   };
 
   beforeAll(async () => {
-    tmp = tempDir();
-    server = createModbusTcpServer({ devices: [sim], port: await freePort() });
-    const { port } = await server.start();
-    const config = makeConfig({
-      url: `mqtt://127.0.0.1:${await freePort()}`,
-      outboxDir: `${tmp.dir}/outbox`,
-      buses: [
-        oneTcpBus(port, {
-          id: 'lel-t',
-          unit: 4,
-          profile: 'gaswatch-lel',
-          pollIntervalS: 5,
-          location: 'kitchen',
-        }),
-      ],
+    rig = await startOfflineGateway({
+      sim,
+      device: { id: 'lel-t', unit: 4, profile: 'gaswatch-lel', pollIntervalS: 5, location: 'kitchen' },
+      clock,
+      wire: (g) => {
+        g.on('event', (_d, e) => events.push(e));
+        g.on('reading', (_d, s) => samples.push(s));
+      },
     });
-    gateway = createGateway({ config, logger: testLogger(), clock, uplinkWaitMs: 100 });
-    gateway.on('event', (_d, e) => events.push(e));
-    gateway.on('reading', (_d, s) => samples.push(s));
-    await gateway.start();
   });
   afterAll(async () => {
-    await gateway?.stop();
-    await server?.stop();
-    tmp?.remove();
+    await rig?.stop();
   });
 
   it('400 ppm CO after the step raises the fast tier 2 min (scenario time) later and closes the valve', async () => {
