@@ -51,6 +51,7 @@ const E = 'e!';
 const S = 's!';
 const DROPPED = 'm!dropped';
 const pad = (n: number) => n.toString().padStart(16, '0');
+const byKey = (a: OutboxEntry, b: OutboxEntry) => (a.key < b.key ? -1 : 1);
 
 export function createOutbox(opts: OutboxOptions): Outbox {
   const log = opts.logger;
@@ -66,8 +67,12 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   /** Readings given back after a failed send; sent before `buffer`. */
   const retry: OutboxEntry[] = [];
   const taken = new Set<string>();
+  /** Acknowledged by the broker, their delete not yet on disk. */
+  const delivered = new Set<string>();
   /** Highest reading key loaded into memory. */
   let cursor = R;
+  /** The delete of readings dropped because the outbox is full, while it is being written. */
+  let dropping: Promise<void> = Promise.resolve();
   /** Appends are chained so seq assignment and counter are race-free. */
   let chain: Promise<unknown> = Promise.resolve();
 
@@ -81,33 +86,53 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     return { key, topic: v.t, payload: v.p, priority: key.startsWith(E) };
   };
 
+  /**
+   * Drops the `n` oldest readings that are waiting (not being sent, not already delivered). take()
+   * may hand some of them out while their keys are read, so only those still waiting are dropped;
+   * and take() does not read the disk while their delete is being written.
+   */
   async function dropOldest(n: number): Promise<void> {
     const d = need();
     const victims: string[] = [];
     for await (const key of d.keys({ gt: R, lt: 'r"' })) {
-      if (taken.has(key)) continue;
+      if (taken.has(key) || delivered.has(key)) continue;
       victims.push(key);
       if (victims.length >= n) break;
     }
-    if (!victims.length) return;
-    dropped += victims.length;
-    depth -= victims.length;
-    await d.batch(
+    const waiting = new Set([...buffer, ...retry].map((e) => e.key));
+    const gone = new Set(victims.filter((key) => key > cursor || waiting.has(key)));
+    if (!gone.size) return;
+    const held = [...buffer, ...retry].filter((e) => gone.has(e.key));
+    buffer = buffer.filter((e) => !gone.has(e.key));
+    for (let i = retry.length - 1; i >= 0; i--) if (gone.has(retry[i]!.key)) retry.splice(i, 1);
+    const write = d.batch(
       [
-        ...victims.map((key) => ({ type: 'del' as const, key })),
-        { type: 'put' as const, key: DROPPED, value: String(dropped) },
+        ...[...gone].map((key) => ({ type: 'del' as const, key })),
+        { type: 'put' as const, key: DROPPED, value: String(dropped + gone.size) },
       ],
       { sync: true },
     );
-    const gone = new Set(victims);
-    buffer = buffer.filter((e) => !gone.has(e.key));
-    for (let i = retry.length - 1; i >= 0; i--) if (gone.has(retry[i]!.key)) retry.splice(i, 1);
+    dropping = write.catch(() => {});
+    try {
+      await write;
+    } catch (err) {
+      // Still on disk: they are sent as usual, and the next append tries again.
+      retry.push(...held);
+      retry.sort(byKey);
+      log.error(
+        { err, maxReadings: opts.maxReadings },
+        'outbox full, and its oldest readings could not be dropped',
+      );
+      return;
+    }
+    dropped += gone.size;
+    depth -= gone.size;
     log.warn(
       {
-        dropped: victims.length,
+        dropped: gone.size,
         totalDropped: dropped,
         maxReadings: opts.maxReadings,
-        firstDropped: victims[0],
+        firstDropped: [...gone][0],
       },
       'outbox full: dropped the oldest readings',
     );
@@ -160,16 +185,23 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         const seq = (seqs.get(dev) ?? -1) + 1;
         const { topic, payload } = build(seq);
         const key = R + pad(counter);
-        await d.batch(
-          [
-            { type: 'put', key, value: JSON.stringify({ t: topic, p: payload }) },
-            { type: 'put', key: S + dev, value: String(seq) },
-          ],
-          { sync: true },
-        );
+        // Counted before the write: the put is visible to take() (another LevelDB thread) before
+        // this batch's completion reaches JS, so its PUBACK, and the decrement, could come first.
+        depth++;
+        try {
+          await d.batch(
+            [
+              { type: 'put', key, value: JSON.stringify({ t: topic, p: payload }) },
+              { type: 'put', key: S + dev, value: String(seq) },
+            ],
+            { sync: true },
+          );
+        } catch (err) {
+          depth--;
+          throw err;
+        }
         counter++;
         seqs.set(dev, seq);
-        depth++;
         if (depth > opts.maxReadings) await dropOldest(depth - opts.maxReadings);
         return seq;
       };
@@ -197,9 +229,12 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       }
       let next = retry.shift();
       if (!next) {
-        if (!buffer.length && db) {
+        if (!buffer.length) {
+          await dropping;
+          const d = db;
+          if (!d) return undefined;
           const loaded: OutboxEntry[] = [];
-          for await (const [key, value] of db.iterator({ gt: cursor, lt: 'r"', limit: 256 }))
+          for await (const [key, value] of d.iterator({ gt: cursor, lt: 'r"', limit: 256 }))
             loaded.push(parse(key, value));
           if (loaded.length) cursor = loaded[loaded.length - 1]!.key;
           buffer = loaded;
@@ -215,13 +250,16 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         const i = events.findIndex((e) => e.key === entry.key);
         if (i >= 0) events.splice(i, 1);
       } else depth--;
+      // Until the delete lands the reading is still on disk; dropOldest must not count it again.
+      delivered.add(entry.key);
       await db?.del(entry.key);
+      delivered.delete(entry.key); // kept when the delete fails: on disk, resent after a restart
     },
     release(entry) {
       if (!taken.delete(entry.key)) return;
       if (entry.priority) return; // still in `events`, found again by take()
       retry.push(entry);
-      retry.sort((a, b) => (a.key < b.key ? -1 : 1));
+      retry.sort(byKey);
     },
   };
 }

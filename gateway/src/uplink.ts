@@ -15,6 +15,7 @@ import {
 } from '@gaswatch/shared';
 import mqtt, { type IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { ZodError } from 'zod';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors.js';
 
@@ -178,10 +179,23 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
       client = undefined;
     },
     publish<K extends TopicKind>(kind: K, topic: string, payload: PayloadOf<K>) {
-      return publishRaw(topic, encodePayload(kind, payload), {
-        qos: 1,
-        retain: kind === 'status' || kind === 'state',
-      });
+      // Called from timers and event handlers: a payload that fails its schema (a bug) is logged
+      // and rejected, never thrown, so it cannot take the gateway and its local alarms down.
+      let encoded: Buffer;
+      try {
+        encoded = encodePayload(kind, payload);
+      } catch (err) {
+        const issues =
+          err instanceof ZodError
+            ? err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+            : [];
+        log.error({ kind, topic, issues, err }, 'payload fails its schema; not published');
+        const why = issues.join('; ') || String(err);
+        return Promise.reject(
+          new GatewayError('EPAYLOAD', `${kind} payload fails its schema: ${why}`, { cause: err }),
+        );
+      }
+      return publishRaw(topic, encoded, { qos: 1, retain: kind === 'status' || kind === 'state' });
     },
     publishRaw,
     subscribe(topic: string) {

@@ -1,13 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutbox, type Outbox } from '../src/outbox.js';
 import { testLogger } from './helpers/log.js';
 
 const dirs: string[] = [];
 const open: Outbox[] = [];
+const restore: (() => void)[] = [];
 afterEach(async () => {
+  for (const r of restore.splice(0)) r();
   for (const o of open.splice(0)) await o.stop().catch(() => {});
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -23,6 +26,41 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A disk whose answers reach JS late, as on a busy Pi: LevelDB applies a write on a worker thread,
+ * where other reads see it, before its completion is delivered. `after` delays the answer of an
+ * applied write; `before` delays the write itself.
+ */
+function slowWrites(method: 'batch' | 'del', when: 'before' | 'after', ms: number): void {
+  const proto = ClassicLevel.prototype as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const own = Object.getOwnPropertyDescriptor(proto, method);
+  const original = proto[method]!;
+  proto[method] = function (this: unknown, ...args: unknown[]) {
+    if (!Array.isArray(args[0]) && method === 'batch') return original.apply(this, args); // chained form
+    if (when === 'before') return sleep(ms).then(() => original.apply(this, args));
+    return original.apply(this, args).then(async (v) => {
+      await sleep(ms);
+      return v;
+    });
+  };
+  restore.push(() => {
+    if (own) Object.defineProperty(proto, method, own);
+    else delete proto[method];
+  });
+}
+
+/** The first entry take() hands out within `ms`. */
+async function takeWithin(o: Outbox, ms: number) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const e = await o.take();
+    if (e || Date.now() > until) return e;
+    await sleep(2);
+  }
+}
+
 const reading = (dev: string) => (seq: number) => ({
   topic: `t/${dev}`,
   payload: JSON.stringify({ dev, seq }),
@@ -99,5 +137,39 @@ describe('outbox', () => {
     ).rejects.toThrow('schema says no');
     expect(o.depth).toBe(0);
     expect(await o.appendReading('d', reading('d'))).toBe(0);
+  });
+
+  it('a reading sent and acknowledged before its own write returned is not counted below zero', async () => {
+    // The CI failure this reproduces: depth went to -1, the status failed its schema and the
+    // gateway shut down.
+    const o = await make(tmp());
+    slowWrites('batch', 'after', 100);
+    const appended = o.appendReading('d', reading('d'));
+    const e = await takeWithin(o, 2_000);
+    expect(e, 'the write is visible before it returns').toBeDefined();
+    await o.ack(e!);
+    expect(o.depth).toBe(0);
+    expect(await appended).toBe(0);
+    expect(o.depth).toBe(0);
+  });
+
+  it('a full outbox drops the oldest waiting reading, not one delivered whose delete is still being written', async () => {
+    const dir = tmp();
+    const o = await make(dir, 10);
+    for (let i = 0; i < 10; i++) await o.appendReading('d', reading('d'));
+    const first = (await o.take())!;
+    slowWrites('del', 'before', 200);
+    const acked = o.ack(first); // the broker has seq 0; its delete is not on disk yet
+    await o.appendReading('d', reading('d'));
+    await o.appendReading('d', reading('d')); // 11 waiting: the oldest waiting one goes
+    await acked;
+    expect(o.dropped).toBe(1);
+    expect(o.depth).toBe(10);
+    expect(JSON.parse((await o.take())!.payload).seq, 'seq 1 was dropped, seq 0 was delivered').toBe(2);
+    await o.stop();
+    open.pop();
+    const again = await make(dir, 10);
+    expect(again.depth, 'what was counted is what is on disk').toBe(10);
+    expect(again.dropped).toBe(1);
   });
 });

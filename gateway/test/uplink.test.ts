@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDevice, createModbusTcpServer } from '@gaswatch/firmware-sim';
-import { decodeMessage, type GatewayStatus, type Reading } from '@gaswatch/shared';
+import { decodeMessage, type GatewayStatus, type Reading, topics } from '@gaswatch/shared';
 import { freePort, type Proc, startTsNode, waitFor } from '@gaswatch/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +177,17 @@ describe('gateway on an aedes broker', () => {
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(/type/);
     await sub.client.publishAsync('gaswatch/v1/gw-test/cmd', 'not json', { qos: 1 });
+    const n = of('co1/reading').length;
+    await waitFor(() => of('co1/reading').length > n + 2, 'readings go on', 5_000);
+  });
+
+  it('refuses a status that fails its schema with the field named, and keeps publishing readings', async () => {
+    const bad = { ...gateway.status(), outboxDepth: -1 };
+    let sent: Promise<void> | undefined;
+    expect(() => {
+      sent = gateway.uplink.publish('status', topics.status('gw-test'), bad);
+    }).not.toThrow();
+    await expect(sent).rejects.toThrow(/status payload fails its schema: outboxDepth/);
     const n = of('co1/reading').length;
     await waitFor(() => of('co1/reading').length > n + 2, 'readings go on', 5_000);
   });
