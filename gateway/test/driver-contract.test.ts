@@ -315,6 +315,21 @@ for (const mode of ['qa', 'active'] as const) {
       expect(s.values.CO).toBe(7);
     });
 
+    it('a module pinned at its full range reads as over range: the value kept, quality bad', async () => {
+      // ZE07 range 0–500 ppm: at 2 000 ppm the cell sends 500.0; that is "at least 500", not 500.
+      sim.setConcentration('CO', 2000);
+      let s = await driver.read(dev);
+      if (s.values.CO !== 500) s = await driver.read(dev);
+      expect(s.values.CO).toBe(500);
+      expect(s.quality).toEqual({ CO: 'bad' });
+      expect(s.status).toBe('ok');
+      sim.setConcentration('CO', 499.9);
+      s = await driver.read(dev);
+      if (s.values.CO !== 499.9) s = await driver.read(dev);
+      expect(s.values.CO).toBe(499.9);
+      expect(s.quality).toBeUndefined();
+    });
+
     it('a silent module is a timeout, never a 0 reading', async () => {
       sim.setResponding(false);
       const err = await expectNoSample(driver.read(dev));

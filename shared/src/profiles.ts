@@ -111,6 +111,13 @@ export const WinsenProfileSchema = z
     variant: z.enum(['ze07', 'ze15']).describe('ze15: bit 7 of the high byte is the fault flag'),
     gas: GasIdSchema,
     baud: z.number().int().default(9600),
+    fullScale: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        'Top of the module range (ppm) for question-and-answer replies, which do not carry it; active uploads send their own',
+      ),
   })
   .strict();
 export type WinsenProfile = z.infer<typeof WinsenProfileSchema>;

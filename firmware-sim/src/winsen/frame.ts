@@ -23,10 +23,12 @@ function finish(bytes: number[]): Buffer {
   return b;
 }
 
-/** High and low concentration bytes for `ppm`; ZE15 sets bit 7 of the high byte on a fault. */
+/**
+ * High and low concentration bytes for `ppm`, pinned at the full range as the cell is; ZE15 sets
+ * bit 7 of the high byte on a fault.
+ */
 export function concentrationBytes(ppm: number, variant: 'ze07' | 'ze15', fault: boolean): [number, number] {
-  const max = variant === 'ze15' ? 0x1fff : 0xffff;
-  const v = Math.min(max, Math.max(0, Math.round(ppm * 10)));
+  const v = Math.min(FULL_RANGE, Math.max(0, Math.round(ppm * 10)));
   let hi = v >> 8;
   if (variant === 'ze15' && fault) hi |= 0x80;
   return [hi, v & 0xff];

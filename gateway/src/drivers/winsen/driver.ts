@@ -3,6 +3,7 @@
  * active upload (the module sends once a second; a poll takes the freshest upload). One module per
  * line. Checksums are checked; bad frames and noise are reported, never turned into values.
  */
+import type { WinsenProfile } from '@gaswatch/shared';
 import type { WinsenBusConfig } from '../../config.js';
 import { CrcError, DriverError, FrameError, PortError, TimeoutError } from '../../errors.js';
 import type { Sample } from '../../sample.js';
@@ -86,13 +87,17 @@ export const createWinsenDriver: DriverFactory<WinsenBusConfig> = (bus, deps) =>
     });
   }
 
-  function toSample(v: WinsenValue): Sample {
-    const s: Sample = { ts: deps.clock.now(), values: { CO: v.ppm }, status: v.fault ? 'fault' : 'ok' };
+  function toSample(v: WinsenValue, profile: WinsenProfile): Sample {
+    const gas = profile.gas;
+    const s: Sample = { ts: deps.clock.now(), values: { [gas]: v.ppm }, status: v.fault ? 'fault' : 'ok' };
     if (v.fault) s.faults = ['fault'];
+    // At full range the cell is pinned: the gas is at least that much (over range), as for Modbus.
+    const fullScale = v.fullScale ?? profile.fullScale;
+    if (fullScale !== undefined && v.ppm >= fullScale) s.quality = { [gas]: 'bad' };
     return s;
   }
 
-  const readOnce = (timeoutMs: number) =>
+  const readOnce = (timeoutMs: number, profile: WinsenProfile) =>
     queue.run(async () => {
       if (!line.open) throw new PortError(`serial port ${bus.path} is not open`);
       noiseSinceRequest = 0;
@@ -100,14 +105,14 @@ export const createWinsenDriver: DriverFactory<WinsenBusConfig> = (bus, deps) =>
         const l = latest;
         if (l && !l.used && deps.clock.now() - l.at <= MAX_UPLOAD_AGE_MS) {
           l.used = true;
-          return toSample(l.value);
+          return toSample(l.value, profile);
         }
-        return toSample(await waitValue(timeoutMs));
+        return toSample(await waitValue(timeoutMs), profile);
       }
       const p = waitValue(timeoutMs);
       p.catch(() => {});
       await line.write(QUERY);
-      return toSample(await p);
+      return toSample(await p, profile);
     });
 
   return {
@@ -124,7 +129,7 @@ export const createWinsenDriver: DriverFactory<WinsenBusConfig> = (bus, deps) =>
       const timeoutMs = dev.config.timeoutMs ?? bus.timeoutMs;
       for (let attempt = 0; ; attempt++) {
         try {
-          return await readOnce(timeoutMs);
+          return await readOnce(timeoutMs, dev.profile);
         } catch (err) {
           if (err instanceof PortError || attempt >= retries) throw err;
         }

@@ -15,7 +15,11 @@ export interface WinsenValue {
   kind: 'upload' | 'answer';
   ppm: number;
   fault: boolean;
+  /** The module's full range (ppm), sent in every active upload; a Q&A answer does not carry it. */
+  fullScale?: number;
 }
+
+const tenths = (hi: number, lo: number) => Math.round((hi * 256 + lo) * 10) / 100;
 
 /** Decodes a frame whose checksum is already checked; null when it is neither an upload nor an answer. */
 export function decodeFrame(frame: Uint8Array, variant: 'ze07' | 'ze15'): WinsenValue | null {
@@ -33,7 +37,10 @@ export function decodeFrame(frame: Uint8Array, variant: 'ze07' | 'ze15'): Winsen
   } else return null;
   const fault = variant === 'ze15' && (hi & 0x80) !== 0;
   const h = variant === 'ze15' ? hi & 0x1f : hi;
-  return { kind, ppm: Math.round((h * 256 + lo) * 10) / 100, fault };
+  const value: WinsenValue = { kind, ppm: tenths(h, lo), fault };
+  const range = kind === 'upload' ? tenths(frame[6]!, frame[7]!) : 0;
+  if (range > 0) value.fullScale = range;
+  return value;
 }
 
 export type ScanEvent =
