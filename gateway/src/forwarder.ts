@@ -34,22 +34,42 @@ export function createForwarder(opts: {
   const pending = new Set<Promise<void>>();
 
   let again = false;
+  /** The running pump, awaited by stop() so the outbox is not closed under a read. */
+  let current: Promise<void> = Promise.resolve();
+  let failures = 0;
 
-  async function pump(): Promise<void> {
-    if (!running) return;
+  /** Never rejects: it runs from timers and events, where a throw would stop the gateway. */
+  function pump(): Promise<void> {
+    if (!running) return current;
     if (pumping) {
       again = true;
-      return;
+      return current;
     }
     pumping = true;
+    current = drain().finally(() => {
+      pumping = false;
+    });
+    return current;
+  }
+
+  async function drain(): Promise<void> {
     try {
       again = true;
       while (again) {
         again = false;
         await pumpOnce();
       }
-    } finally {
-      pumping = false;
+      failures = 0;
+    } catch (err) {
+      // The outbox could not be read (a disk error): nothing is lost, it is read again later.
+      failures++;
+      const retryInMs = Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5));
+      log.error({ err, retryInMs }, 'could not read the outbox; trying again');
+      if (running)
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          void pump();
+        }, retryInMs);
     }
   }
 
@@ -118,6 +138,7 @@ export function createForwarder(opts: {
       uplink.off('connect', onConnect);
       if (timer) clearTimeout(timer);
       timer = undefined;
+      await current;
       // Wait briefly for acks in flight so they are not resent after a clean restart.
       await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 1000))]);
     },

@@ -42,6 +42,8 @@ export interface Outbox {
   readonly depth: number;
   /** Readings dropped because the outbox was full, since it was created. */
   readonly dropped: number;
+  /** Unreadable records moved aside (`x!<key>`), since it was created. */
+  readonly quarantined: number;
   /** The last seq given to a device (undefined before its first reading). */
   lastSeq(dev: string): number | undefined;
 }
@@ -49,8 +51,11 @@ export interface Outbox {
 const R = 'r!';
 const E = 'e!';
 const S = 's!';
+const X = 'x!';
 const DROPPED = 'm!dropped';
 const pad = (n: number) => n.toString().padStart(16, '0');
+/** The counter in a key (`r!0000000000000042` → 42); -1 for a key not of that form. */
+const keyNumber = (key: string) => (/^[er]!\d{16}$/.test(key) ? Number(key.slice(2)) : -1);
 const byKey = (a: OutboxEntry, b: OutboxEntry) => (a.key < b.key ? -1 : 1);
 
 export function createOutbox(opts: OutboxOptions): Outbox {
@@ -59,6 +64,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   let counter = 0;
   let depth = 0;
   let dropped = 0;
+  let quarantined = 0;
   const seqs = new Map<string, number>();
   /** Pending events, all in memory (they are few). */
   const events: OutboxEntry[] = [];
@@ -81,10 +87,38 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     return db;
   };
 
-  const parse = (key: string, value: string): OutboxEntry => {
-    const v = JSON.parse(value) as { t: string; p: string };
-    return { key, topic: v.t, payload: v.p, priority: key.startsWith(E) };
+  /** An entry from its stored record; undefined when the record is unreadable. */
+  const parse = (key: string, value: string): OutboxEntry | undefined => {
+    let v: unknown;
+    try {
+      v = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+    const { t, p } = (v ?? {}) as { t?: unknown; p?: unknown };
+    if (typeof t !== 'string' || typeof p !== 'string') return undefined;
+    return { key, topic: t, payload: p, priority: key.startsWith(E) };
   };
+
+  /**
+   * Records that cannot be read (a damaged SD card, a bad write) are moved aside to `x!<key>`,
+   * kept for inspection and logged, so one of them cannot stop everything queued behind it.
+   */
+  async function quarantine(bad: [key: string, value: string][]): Promise<void> {
+    await need().batch(
+      bad.flatMap(([key, value]) => [
+        { type: 'put' as const, key: X + key, value },
+        { type: 'del' as const, key },
+      ]),
+      { sync: true },
+    );
+    quarantined += bad.length;
+    depth -= bad.filter(([key]) => key.startsWith(R)).length;
+    log.error(
+      { keys: bad.map(([key]) => key), first: bad[0]![1].slice(0, 200), quarantined },
+      'outbox records unreadable; moved aside to x!<key>, not sent',
+    );
+  }
 
   /**
    * Drops the `n` oldest readings that are waiting (not being sent, not already delivered). take()
@@ -145,6 +179,9 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     get dropped() {
       return dropped;
     },
+    get quarantined() {
+      return quarantined;
+    },
     lastSeq: (dev) => seqs.get(dev),
     async start() {
       mkdirSync(opts.dir, { recursive: true });
@@ -158,20 +195,32 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         writeBufferSize: 256 << 10,
       });
       await db.open();
-      for await (const [key, value] of db.iterator({ gt: S, lt: 's"' }))
-        seqs.set(key.slice(S.length), Number(value));
+      for await (const [key, value] of db.iterator({ gt: S, lt: 's"' })) {
+        const seq = Number(value);
+        if (Number.isSafeInteger(seq) && seq >= 0) seqs.set(key.slice(S.length), seq);
+        // The device starts again at seq 0, which the server counts as a seq reset.
+        else log.error({ key, value: value.slice(0, 40) }, 'stored seq unreadable; the device starts at 0');
+      }
+      const bad: [string, string][] = [];
       for await (const [key, value] of db.iterator({ gt: E, lt: 'e"' })) {
-        events.push(parse(key, value));
-        counter = Math.max(counter, Number(key.slice(2)) + 1);
+        const e = parse(key, value);
+        if (e) events.push(e);
+        else bad.push([key, value]);
+        counter = Math.max(counter, keyNumber(key) + 1);
       }
       let last = '';
       for await (const key of db.keys({ gt: R, lt: 'r"' })) {
         depth++;
         last = key;
       }
-      if (last) counter = Math.max(counter, Number(last.slice(2)) + 1);
-      dropped = Number((await db.get(DROPPED)) ?? 0);
-      log.info({ dir: opts.dir, depth, events: events.length, devices: seqs.size, dropped }, 'outbox open');
+      if (last) counter = Math.max(counter, keyNumber(last) + 1);
+      dropped = Number((await db.get(DROPPED)) ?? 0) || 0;
+      for await (const _ of db.keys({ gt: X, lt: 'x"' })) quarantined++;
+      if (bad.length) await quarantine(bad);
+      log.info(
+        { dir: opts.dir, depth, events: events.length, devices: seqs.size, dropped, quarantined },
+        'outbox open',
+      );
     },
     async stop() {
       await chain.catch(() => {});
@@ -229,15 +278,23 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       }
       let next = retry.shift();
       if (!next) {
-        if (!buffer.length) {
-          await dropping;
+        await dropping;
+        while (!buffer.length) {
           const d = db;
           if (!d) return undefined;
           const loaded: OutboxEntry[] = [];
-          for await (const [key, value] of d.iterator({ gt: cursor, lt: 'r"', limit: 256 }))
-            loaded.push(parse(key, value));
-          if (loaded.length) cursor = loaded[loaded.length - 1]!.key;
+          const bad: [string, string][] = [];
+          let last: string | undefined;
+          for await (const [key, value] of d.iterator({ gt: cursor, lt: 'r"', limit: 256 })) {
+            last = key;
+            const e = parse(key, value);
+            if (e) loaded.push(e);
+            else bad.push([key, value]);
+          }
+          if (last === undefined) break;
+          cursor = last;
           buffer = loaded;
+          if (bad.length) await quarantine(bad);
         }
         next = buffer.shift();
       }

@@ -46,6 +46,7 @@ describe('gateway config', () => {
     doc.buses[1].devices[0].pollIntervalS = -1;
     delete doc.buses[2].devices[0].site;
     doc.uplink.url = 'http://x';
+    doc.clock = { referenceTopic: 'site/#/time' };
     doc.extra = 1;
     const issues = issuesOf(write('bad.yaml', JSON.stringify(doc)));
     const text = issues.join('\n');
@@ -55,8 +56,9 @@ describe('gateway config', () => {
     expect(text).toMatch(/^buses\.1\.devices\.0\.pollIntervalS: .*>0/m);
     expect(text).toMatch(/^buses\.2\.devices\.0\.site: /m);
     expect(text).toMatch(/^uplink\.url: must be an mqtt/m);
+    expect(text).toMatch(/^clock\.referenceTopic: not an MQTT topic filter/m);
     expect(text).toMatch(/extra/);
-    expect(issues.length).toBeGreaterThanOrEqual(7);
+    expect(issues.length).toBeGreaterThanOrEqual(8);
   });
 
   it('names duplicate ids and units, unknown profiles and a profile on the wrong bus', () => {

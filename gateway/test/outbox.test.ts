@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutbox, type Outbox } from '../src/outbox.js';
+import { slowWrites } from './helpers/level-faults.js';
 import { testLogger } from './helpers/log.js';
 
 const dirs: string[] = [];
@@ -27,29 +27,6 @@ const tmp = () => {
   return d;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A disk whose answers reach JS late, as on a busy Pi: LevelDB applies a write on a worker thread,
- * where other reads see it, before its completion is delivered. `after` delays the answer of an
- * applied write; `before` delays the write itself.
- */
-function slowWrites(method: 'batch' | 'del', when: 'before' | 'after', ms: number): void {
-  const proto = ClassicLevel.prototype as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  const own = Object.getOwnPropertyDescriptor(proto, method);
-  const original = proto[method]!;
-  proto[method] = function (this: unknown, ...args: unknown[]) {
-    if (!Array.isArray(args[0]) && method === 'batch') return original.apply(this, args); // chained form
-    if (when === 'before') return sleep(ms).then(() => original.apply(this, args));
-    return original.apply(this, args).then(async (v) => {
-      await sleep(ms);
-      return v;
-    });
-  };
-  restore.push(() => {
-    if (own) Object.defineProperty(proto, method, own);
-    else delete proto[method];
-  });
-}
 
 /** The first entry take() hands out within `ms`. */
 async function takeWithin(o: Outbox, ms: number) {
@@ -143,7 +120,7 @@ describe('outbox', () => {
     // The CI failure this reproduces: depth went to -1, the status failed its schema and the
     // gateway shut down.
     const o = await make(tmp());
-    slowWrites('batch', 'after', 100);
+    restore.push(slowWrites('batch', 'after', 100));
     const appended = o.appendReading('d', reading('d'));
     const e = await takeWithin(o, 2_000);
     expect(e, 'the write is visible before it returns').toBeDefined();
@@ -158,7 +135,7 @@ describe('outbox', () => {
     const o = await make(dir, 10);
     for (let i = 0; i < 10; i++) await o.appendReading('d', reading('d'));
     const first = (await o.take())!;
-    slowWrites('del', 'before', 200);
+    restore.push(slowWrites('del', 'before', 200));
     const acked = o.ack(first); // the broker has seq 0; its delete is not on disk yet
     await o.appendReading('d', reading('d'));
     await o.appendReading('d', reading('d')); // 11 waiting: the oldest waiting one goes

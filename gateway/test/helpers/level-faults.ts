@@ -1,0 +1,65 @@
+/**
+ * Faults of the disk under the outbox, injected into classic-level (the real LevelDB) for one test:
+ * late answers, as on a busy Pi, and read errors, as on a failing SD card. Each returns its undo.
+ */
+import { ClassicLevel } from 'classic-level';
+
+type Method = (...args: unknown[]) => unknown;
+const proto = ClassicLevel.prototype as unknown as Record<string, Method>;
+
+function patch(method: string, wrap: (original: Method) => Method): () => void {
+  const own = Object.getOwnPropertyDescriptor(proto, method);
+  const original = proto[method]!;
+  proto[method] = wrap(original);
+  return () => {
+    if (own) Object.defineProperty(proto, method, own);
+    else delete proto[method];
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * LevelDB applies a write on a worker thread, where other reads already see it, before its
+ * completion reaches JS. `after` delays the answer of an applied write; `before` delays the write.
+ */
+export function slowWrites(method: 'batch' | 'del', when: 'before' | 'after', ms: number): () => void {
+  return patch(
+    method,
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        if (method === 'batch' && !Array.isArray(args[0])) return original.apply(this, args); // chained form
+        if (when === 'before') return sleep(ms).then(() => original.apply(this, args));
+        return (original.apply(this, args) as Promise<unknown>).then(async (v) => {
+          await sleep(ms);
+          return v;
+        });
+      },
+  );
+}
+
+/** The next `n` iterators fail on their first read, as a read error of the medium does. */
+export function failingReads(n: number, message = 'IO error: read failed (injected)'): () => void {
+  let left = n;
+  return patch(
+    'iterator',
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const it = original.apply(this, args) as AsyncIterable<unknown> & Record<string, Method>;
+        if (left <= 0) return it;
+        left--;
+        const fail = async () => {
+          await it.close?.();
+          throw new Error(message);
+        };
+        return Object.assign(Object.create(it), {
+          next: fail,
+          nextv: fail,
+          all: fail,
+          [Symbol.asyncIterator]() {
+            return { next: fail, return: async () => ({ done: true, value: undefined }) };
+          },
+        });
+      },
+  );
+}
