@@ -66,3 +66,28 @@ describe('InfluxDB down for a while', () => {
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 250 }, (_, i) => i));
   });
 });
+
+describe('server started while InfluxDB is down', () => {
+  it('is not ready while its alarm state is not rebuilt (no alarm evaluated), then is', async () => {
+    const down = await startInfluxd();
+    await down.pause();
+    const late = await startTestServer({ INFLUX_URL: down.url, INFLUX_DB: 'late' });
+    try {
+      const r = await getJson<{ reasons: string[] }>(`${late.url}/readyz`);
+      expect(r.status).toBe(503);
+      expect(r.body.reasons).toContain(
+        'alarm state not rebuilt from the store yet: readings are not evaluated for alarms',
+      );
+      await down.start();
+      await waitFor(
+        async () => (await getJson(`${late.url}/readyz`)).status === 200,
+        '/readyz 200 once the alarm state is loaded',
+        30_000,
+      );
+      expect(late.app.alarms.ready()).toBe(true);
+    } finally {
+      await late.close();
+      await down.stop();
+    }
+  });
+});

@@ -82,3 +82,25 @@ describe('InfluxDB store: what a reading point holds', () => {
     await store.stop();
   });
 });
+
+describe('InfluxDB store: a damaged alarm event', () => {
+  it('is listed with empty data (the rebuild skips it) instead of failing the whole list', async () => {
+    const store = createInfluxStore({ url: influxd.url, database: 'damaged', logger: quietLogger() });
+    await store.start();
+    await store.appendAlarmEvents([
+      { id: 'a-1#1', alarmId: 'a-1', ts: 1_000, data: { type: 'raised', seq: 1 } },
+    ]);
+    const res = await fetch(`${influxd.url}/write?db=damaged&precision=ms`, {
+      method: 'POST',
+      body: 'alarm_event,alarmId=a-2,eid=a-2#1 data="{\\"type\\":\\"rai" 2000\nalarm_event,alarmId=a-3,eid=a-3#1 data="null" 3000',
+    });
+    expect(res.status).toBe(204);
+    const events = await store.listAlarmEvents();
+    expect(events.map((e) => [e.alarmId, e.data])).toEqual([
+      ['a-1', { type: 'raised', seq: 1 }],
+      ['a-2', {}],
+      ['a-3', {}],
+    ]);
+    await store.stop();
+  });
+});

@@ -110,7 +110,8 @@ export function alarmIdFor(dev: string, key: string, raisedAt: number): string {
   return `${dev}.${key.replace(/[^A-Za-z0-9_-]/g, '-')}.${raisedAt.toString(36)}`;
 }
 
-function isEventData(d: Record<string, unknown>): d is AlarmEventData {
+function isEventData(d: Record<string, unknown> | null): d is AlarmEventData {
+  if (typeof d !== 'object' || d === null) return false;
   const a = d.alarm as Partial<Alarm> | undefined;
   return (
     typeof d.type === 'string' &&

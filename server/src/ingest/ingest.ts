@@ -168,7 +168,15 @@ export function createIngest(opts: IngestOptions) {
         seeded.add(dev);
         const queued = seeding.get(dev) ?? [];
         seeding.delete(dev);
-        for (const run of queued) run();
+        for (const run of queued) {
+          // A promise callback: a throw (the journal closed by a shutdown meanwhile) would be an
+          // unhandled rejection. The reading is then not acknowledged, and the publisher resends it.
+          try {
+            run();
+          } catch (err) {
+            log.error({ err, dev }, 'reading not taken after the store lookup; not acknowledged');
+          }
+        }
       });
   };
 

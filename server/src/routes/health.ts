@@ -10,7 +10,7 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
     {
       schema: {
         description:
-          'Broker and store reachable, journal writable, ingest buffer not full (503 with reasons otherwise)',
+          'Broker and store reachable, journal writable, ingest buffer not full, alarm state loaded (503 with reasons otherwise)',
         tags: ['health'],
       },
     },
@@ -25,6 +25,8 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
         );
       if (s.journalError !== null)
         reasons.push(`journal write failing, readings not acknowledged (${s.journalError})`);
+      if (app.hasDecorator('alarms') && !app.alarms.ready())
+        reasons.push('alarm state not rebuilt from the store yet: readings are not evaluated for alarms');
       if (s.buffered >= app.config.ingest.bufferMax)
         reasons.push(`ingest buffer full (${s.buffered} readings)`);
       const body = { ready: reasons.length === 0, reasons, buffered: s.buffered, store: app.store.kind };

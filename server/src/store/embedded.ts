@@ -14,6 +14,7 @@ import type {
   Store,
   StoredReading,
 } from './types.js';
+import { alarmEventData } from './types.js';
 
 /*
  * Key layout (LevelDB sorts keys bytewise):
@@ -27,6 +28,24 @@ const pad = (n: number): string => Math.max(0, Math.trunc(n)).toString().padStar
 const readingKey = (dev: string, ts: number): string => `r!${dev}!${pad(ts)}`;
 /** Upper bound of a time key range when `to` is open. */
 const END = '~';
+
+/**
+ * An alarm event from its `a!` record. A damaged record keeps the id and time of its key and gets
+ * no alarm id and empty data: the rebuild skips and counts it instead of failing on it.
+ */
+function alarmEventRecord(key: string, value: string): AlarmEventRecord {
+  const e = alarmEventData(value);
+  const data = e.data;
+  if (typeof e.id === 'string' && typeof e.alarmId === 'string' && typeof e.ts === 'number')
+    return {
+      id: e.id,
+      alarmId: e.alarmId,
+      ts: e.ts,
+      data: typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {},
+    };
+  const [, ts = '0', id = key] = key.split('!');
+  return { id, alarmId: '', ts: Number(ts), data: {} };
+}
 
 interface StoredValue {
   gw: string;
@@ -140,8 +159,8 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): Store {
     },
     async listAlarmEvents(o = {}) {
       const out: AlarmEventRecord[] = [];
-      for await (const [, value] of scan(`a!${pad(o.since ?? 0)}`, 'a!~')) {
-        const e = JSON.parse(value) as AlarmEventRecord;
+      for await (const [key, value] of scan(`a!${pad(o.since ?? 0)}`, 'a!~')) {
+        const e = alarmEventRecord(key, value);
         if (o.alarmId === undefined || e.alarmId === o.alarmId) out.push(e);
       }
       return out;

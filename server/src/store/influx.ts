@@ -14,6 +14,7 @@ import type {
   Store,
   StoredReading,
 } from './types.js';
+import { alarmEventData } from './types.js';
 
 /*
  * Layout in InfluxDB 1.x (precision ms):
@@ -297,7 +298,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
         id: r.eid,
         alarmId: r.alarmId,
         ts: r.time.getTime(),
-        data: JSON.parse(r.data) as Record<string, unknown>,
+        data: alarmEventData(r.data),
       }));
     },
     async appendDeviceEvents(events: readonly DeviceEventRecord[]) {

@@ -72,6 +72,20 @@ export interface AlarmEventRecord {
 }
 
 /**
+ * The `data` of a stored alarm event. A record that does not parse to an object (a damaged file,
+ * a hand edit) becomes `{}`, which the rebuild skips and counts: one bad record must not keep the
+ * alarm engine from loading every other alarm.
+ */
+export function alarmEventData(raw: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(raw);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
  * What a gateway reported besides readings, append-only: a DeviceEvent (interlock switched a
  * valve or fan, fault, bump test result, silenced, local alarm raised/cleared) or the result of a
  * command the server sent it.

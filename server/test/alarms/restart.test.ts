@@ -1,3 +1,4 @@
+import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers.js';
 
@@ -95,8 +96,25 @@ describe('engine restarts over the same store', () => {
       { id: 'junk#1', alarmId: 'junk', ts: T0, data: { hello: 'world' } },
       { id: 'junk#2', alarmId: 'junk', ts: T0, data: { type: 'raised', seq: 1, alarm: { id: 42 } } },
     ]);
+    // What a damaged disk leaves in the embedded store: a record that is not JSON, one whose data
+    // is null. Before, either made every load fail: no alarm state, retried for ever.
+    await rig.store.stop();
+    const raw = new ClassicLevel<string, string>(rig.dir, { valueEncoding: 'utf8' });
+    const at = String(T0 + 1).padStart(15, '0');
+    await raw.batch([
+      { type: 'put', key: `a!${at}!torn#1`, value: '{"id":"torn#1","alarmId":"torn","ts":' },
+      {
+        type: 'put',
+        key: `a!${at}!null#1`,
+        value: JSON.stringify({ id: 'null#1', alarmId: 'null', ts: T0, data: null }),
+      },
+    ]);
+    await raw.close();
+    await rig.store.start();
     await rig.restart();
     expect(rig.engine.ready()).toBe(true);
     expect(rig.engine.list().map((a) => a.dev)).toEqual(['co-4']);
+    const [alarm] = rig.engine.list();
+    expect((await rig.engine.history(alarm!.id)).map((h) => h.type)).toContain('raised');
   });
 });
