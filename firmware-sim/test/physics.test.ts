@@ -1,5 +1,5 @@
 // Physical plausibility of the simulator: flames burn oxygen in step with the CO and CO2 they make,
-// outdoor air carries ~420 ppm CO2, and the gaswatch-lel's own alarm has hysteresis (no chatter).
+// outdoor air carries ~420 ppm CO2, and the detectors' own alarms have hysteresis (no chatter).
 import { freePort } from '@gaswatch/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { combustion, createDevice, FUELS, OUTDOOR_AIR } from '../src/index.js';
@@ -81,6 +81,61 @@ describe('bathroom-heater air: O2 falls and CO2 rises as the room model says', (
     expect(o2).toBeLessThan(19);
     expect(Math.abs(runner.zoneConcentration('bathroom', 'O2') - o2) / o2).toBeLessThan(0.01);
     expect(Math.abs(runner.zoneConcentration('bathroom', 'CO2') - co2) / co2).toBeLessThan(0.01);
+  });
+});
+
+describe('gaswatch-4gas and midas own alarms have hysteresis', () => {
+  /** Low alarm 0b01, high 0b10. */
+  const fourGas = (d: ReturnType<typeof createDevice>) => d.readRegisters(4, 4, 1)[0]! & 0b11;
+  const midas = (d: ReturnType<typeof createDevice>) => (d.readRegisters(3, 0, 1)[0]! >> 6) & 0b11;
+  const walk = (
+    d: ReturnType<typeof createDevice>,
+    gas: 'O2' | 'H2S' | 'CO',
+    status: (d: ReturnType<typeof createDevice>) => number,
+    seq: Array<[number, number]>,
+  ) => {
+    for (const [v, want] of seq) {
+      d.setConcentration(gas, v);
+      expect(status(d), `${gas} ${v}`).toBe(want);
+    }
+  };
+
+  it('4-gas: H2S held down to set point − 10 %, O2 deficiency held until 0.2 %vol above it', () => {
+    const d = createDevice({ id: 'g-h', profile: 'gaswatch-4gas' });
+    walk(d, 'H2S', fourGas, [
+      [9.9, 0b00],
+      [15, 0b11],
+      [13.6, 0b11], // high held down to 13.5
+      [13.4, 0b01], // high cleared, low held down to 9
+      [9.5, 0b01],
+      [8.9, 0b00],
+    ]);
+    walk(d, 'O2', fourGas, [
+      [19.4, 0b01],
+      [19.6, 0b01], // back above 19.5 but inside the band
+      [19.7, 0b00],
+      [17.9, 0b11],
+      [18.1, 0b11],
+      [18.2, 0b01],
+      [20.9, 0b00],
+      [23.6, 0b11], // enrichment
+      [23.4, 0b11],
+      [23.3, 0b00],
+    ]);
+  });
+
+  it('midas: CO low and high held down to set point − 10 %', () => {
+    const d = createDevice({ id: 'm-h', profile: 'midas' });
+    walk(d, 'CO', midas, [
+      [34.9, 0b00],
+      [35, 0b01],
+      [31.5, 0b01],
+      [31.4, 0b00],
+      [200, 0b11],
+      [180, 0b11],
+      [179.9, 0b01],
+      [0, 0b00],
+    ]);
   });
 });
 

@@ -104,27 +104,81 @@ function gaswatchCo(ctx: ModelContext): DeviceModel {
   };
 }
 
-/** SPEC §6 confined-space set points, as the 4-gas detector's own low/high alarms. */
-function fourGasAlarms(v: (gas: GasId) => number): { low: boolean; high: boolean } {
-  const o2 = v('O2');
-  const lel = v('LEL');
-  const co = v('CO');
-  const h2s = v('H2S');
-  const high = o2 < 18 || o2 > 23.5 || lel >= 20 || co >= 200 || h2s >= 15;
-  const low = high || o2 < 19.5 || lel >= 10 || co >= 35 || h2s >= 10;
-  return { low, high };
+/**
+ * One of a detector's own alarm levels, with hysteresis as real detectors have (GB 15322, EN 60079-29-1):
+ * raised when the value reaches the set point, held until it is back past the set point by a band,
+ * so a level sitting at the set point (with sensor noise) does not chatter.
+ */
+interface Trip {
+  gas: GasId;
+  level: 'low' | 'high';
+  raised(v: number): boolean;
+  cleared(v: number): boolean;
 }
+
+/** Hysteresis of the detectors' own alarms on a rising gas: cleared below set point − 10 %. */
+export const ALARM_HYSTERESIS = 0.1;
+/** Oxygen's band, in %vol (10 % of 19.5 would be above normal air). */
+const O2_BAND = 0.2;
+
+/** An alarm at ≥ set point (a toxic or flammable gas); the set point may change (writable). */
+const rising = (gas: GasId, level: Trip['level'], setPoint: () => number): Trip => ({
+  gas,
+  level,
+  raised: (v) => v >= setPoint(),
+  cleared: (v) => v < setPoint() * (1 - ALARM_HYSTERESIS),
+});
+const at = (n: number) => () => n;
+
+/** The latched state of a detector's trips; cleared by a fault, warm-up or power cycle. */
+function alarmLatch(ctx: ModelContext, trips: readonly Trip[]) {
+  const on = trips.map(() => false);
+  const any = (level: Trip['level']) => trips.some((t, i) => on[i] && t.level === level);
+  return {
+    /** Moves the latches on to the current values; a high alarm implies the low one. */
+    update(): { low: boolean; high: boolean } {
+      if (ctx.warmingUp() || ctx.fault !== null) on.fill(false);
+      else
+        trips.forEach((t, i) => {
+          const v = ctx.reported(t.gas);
+          if (t.raised(v)) on[i] = true;
+          else if (t.cleared(v)) on[i] = false;
+        });
+      const high = any('high');
+      return { low: high || any('low'), high };
+    },
+    reset() {
+      on.fill(false);
+    },
+  };
+}
+
+/** SPEC §6 confined-space set points, as the 4-gas detector's own low/high alarms. */
+const FOUR_GAS_TRIPS: readonly Trip[] = [
+  // O2 deficiency below 19.5 (low) and 18 %vol (high); enrichment above 23.5 is high.
+  { gas: 'O2', level: 'low', raised: (v) => v < 19.5, cleared: (v) => v >= 19.5 + O2_BAND },
+  { gas: 'O2', level: 'high', raised: (v) => v < 18, cleared: (v) => v >= 18 + O2_BAND },
+  { gas: 'O2', level: 'high', raised: (v) => v > 23.5, cleared: (v) => v <= 23.5 - O2_BAND },
+  rising('LEL', 'low', at(10)),
+  rising('LEL', 'high', at(20)),
+  rising('CO', 'low', at(35)),
+  rising('CO', 'high', at(200)),
+  rising('H2S', 'low', at(10)),
+  rising('H2S', 'high', at(15)),
+];
 
 /** gaswatch-4gas: low/high alarms, bump test with its age, calibration age. */
 function gaswatch4gas(ctx: ModelContext): DeviceModel {
   let lastBumpMs: number | null = null;
   const calAgeDays0 = 30;
+  const latch = alarmLatch(ctx, FOUR_GAS_TRIPS);
   return {
+    step: () => void latch.update(),
     flags: () => {
-      if (ctx.warmingUp() || ctx.fault !== null) return { lowAlarm: false, highAlarm: false };
-      const a = fourGasAlarms(ctx.reported);
+      const a = latch.update();
       return { lowAlarm: a.low, highAlarm: a.high };
     },
+    powerOn: () => latch.reset(),
     faultCode: () =>
       faultNumber(
         { o2_cell: 1, lel_bead: 2, co_cell: 3, h2s_cell: 4, pump: 5, sensor_eol: 3, sensor_open: 3 },
@@ -142,9 +196,6 @@ function gaswatch4gas(ctx: ModelContext): DeviceModel {
   };
 }
 
-/** Hysteresis of the gaswatch-lel's own alarms: each clears below its set point minus this fraction. */
-export const LEL_ALARM_HYSTERESIS = 0.1;
-
 /**
  * gaswatch-lel: first/second alarm at writable set points, each with hysteresis (raised at ≥ set
  * point, cleared below set point − 10 %, as GB 15322 detectors do, so a level at the set point does
@@ -152,27 +203,14 @@ export const LEL_ALARM_HYSTERESIS = 0.1;
  */
 function gaswatchLel(ctx: ModelContext): DeviceModel {
   const sp = [25, 50];
-  const on = [false, false];
-  const update = () => {
-    if (ctx.warmingUp() || ctx.fault !== null) {
-      on[0] = on[1] = false;
-      return;
-    }
-    const lel = ctx.reported('LEL');
-    for (const i of [0, 1]) {
-      if (lel >= sp[i]!) on[i] = true;
-      else if (lel < sp[i]! * (1 - LEL_ALARM_HYSTERESIS)) on[i] = false;
-    }
-  };
+  const latch = alarmLatch(ctx, [rising('LEL', 'low', () => sp[0]!), rising('LEL', 'high', () => sp[1]!)]);
   return {
-    step: update,
+    step: () => void latch.update(),
     flags: () => {
-      update();
-      return { lowAlarm: on[0]!, highAlarm: on[1]! };
+      const a = latch.update();
+      return { lowAlarm: a.low, highAlarm: a.high };
     },
-    powerOn() {
-      on[0] = on[1] = false;
-    },
+    powerOn: () => latch.reset(),
     faultCode: () =>
       faultNumber({ lel_bead: 1, sensor_open: 1, co_cell: 2, sensor_eol: 2, supply_low: 3 }, ctx.fault, 1),
     registers: () => [
@@ -193,12 +231,14 @@ function gaswatchLel(ctx: ModelContext): DeviceModel {
 
 /** Midas (CO cartridge): state field, fault level, low/high alarm at 35/200 ppm, unit ppm. */
 function midas(ctx: ModelContext): DeviceModel {
+  const latch = alarmLatch(ctx, [rising('CO', 'low', at(35)), rising('CO', 'high', at(200))]);
   return {
+    step: () => void latch.update(),
     flags: () => {
-      if (ctx.warmingUp() || ctx.fault !== null) return { lowAlarm: false, highAlarm: false };
-      const co = ctx.reported('CO');
-      return { lowAlarm: co >= 35, highAlarm: co >= 200 };
+      const a = latch.update();
+      return { lowAlarm: a.low, highAlarm: a.high };
     },
+    powerOn: () => latch.reset(),
     // Fault level in bits 4–5: a fault is level 2 (bit 5, the profile's fault bit).
     faultCode: () => faultNumber({ sensor_open: 11, sensor_eol: 14, self_test: 21 }, ctx.fault, 1),
     registers: () => [[3, 6, 0]],
