@@ -73,6 +73,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   /** Readings given back after a failed send; sent before `buffer`. */
   const retry: OutboxEntry[] = [];
   const taken = new Set<string>();
+  /** The reading whose write is under way (appends are chained: one at a time). */
+  let writing: { key: string; acked: boolean } | undefined;
   /** Acknowledged by the broker, their delete not yet on disk. */
   const delivered = new Set<string>();
   /** Highest reading key loaded into memory. */
@@ -234,9 +236,11 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         const seq = (seqs.get(dev) ?? -1) + 1;
         const { topic, payload } = build(seq);
         const key = R + pad(counter);
-        // Counted before the write: the put is visible to take() (another LevelDB thread) before
-        // this batch's completion reaches JS, so its PUBACK, and the decrement, could come first.
-        depth++;
+        // The put is visible to take() (another LevelDB thread) before this batch's completion
+        // reaches JS, so its PUBACK can come first: ack() then leaves the count alone, and the
+        // reading is not counted here.
+        const w = { key, acked: false };
+        writing = w;
         try {
           await d.batch(
             [
@@ -245,10 +249,10 @@ export function createOutbox(opts: OutboxOptions): Outbox {
             ],
             { sync: true },
           );
-        } catch (err) {
-          depth--;
-          throw err;
+        } finally {
+          writing = undefined;
         }
+        if (!w.acked) depth++;
         counter++;
         seqs.set(dev, seq);
         if (depth > opts.maxReadings) await dropOldest(depth - opts.maxReadings);
@@ -306,7 +310,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       if (entry.priority) {
         const i = events.findIndex((e) => e.key === entry.key);
         if (i >= 0) events.splice(i, 1);
-      } else depth--;
+      } else if (writing?.key === entry.key) writing.acked = true;
+      else depth--;
       // Until the delete lands the reading is still on disk; dropOldest must not count it again.
       delivered.add(entry.key);
       await db?.del(entry.key);
