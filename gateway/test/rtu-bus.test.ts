@@ -81,9 +81,10 @@ describe('one RTU bus, 8 detectors, one dead', () => {
     const t0 = Date.now();
     await waitFor(() => Date.now() - t0 >= windowMs, 'counting window', windowMs + 2_000, 100);
     const per = sims.slice(0, 7).map((s) => (counts.get(s.id) ?? 0) - (before.get(s.id) ?? 0));
-    // 1 s interval over 8 s: 8 polls each, allowing one either side for where the window cuts.
+    // 1 s interval over 8 s: 8 polls each, allowing one either side for where the window cuts,
+    // and one more below for a loaded machine (a poll more than an interval late is skipped).
     for (const n of per) {
-      expect(n).toBeGreaterThanOrEqual(7);
+      expect(n).toBeGreaterThanOrEqual(6);
       expect(n).toBeLessThanOrEqual(9);
     }
     expect(counts.get('co8') ?? 0).toBe(0);

@@ -141,10 +141,13 @@ export default async function deviceEventsRoutes(app: FastifyInstance): Promise<
       if (from !== undefined && to !== undefined && from > to)
         throw new HttpError(400, 'bad_range', `from (${q.from}) is after to (${q.to})`);
       const query = { dev: q.device, gw: q.gateway, from, to, limit: q.limit };
+      // Received but not yet written (store slow or down): shown too, never twice. Taken before
+      // the store is read: an event whose write lands in between is then in the store's answer,
+      // where the other order would find it in neither.
+      const pending = writer.pendingMatching(query);
       const stored = await app.store.listDeviceEvents(query);
-      // Received but not yet written (store slow or down): shown too, never twice.
       const seen = new Set(stored.map((r) => r.id));
-      const merged = [...writer.pendingMatching(query).filter((r) => !seen.has(r.id)), ...stored]
+      const merged = [...pending.filter((r) => !seen.has(r.id)), ...stored]
         .sort(newestFirst)
         .slice(0, q.limit);
       return { events: merged.map(deviceEventView) };

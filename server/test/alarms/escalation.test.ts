@@ -145,7 +145,8 @@ describe('escalation up the contact tiers', () => {
   it('a webhook that never answers does not hold up the engine; the failure is counted', async () => {
     receiver = await startReceiver(() => 'hang');
     const config = escalationConfig(receiver.url);
-    Object.assign(config.channels.ops, { timeoutMs: 200, retries: 1, backoffMs: 10 });
+    // Long enough that each attempt reaches the receiver on a loaded machine before it times out.
+    Object.assign(config.channels.ops, { timeoutMs: 1_000, retries: 1, backoffMs: 10 });
     rig = await makeRig(config, { clock: Date.now, timers: realTimers });
     const state = deviceState('household-co', 'home', 3600);
     const now = Date.now();
@@ -355,7 +356,7 @@ describe('webhook channel', () => {
   it('times out a receiver that never answers', async () => {
     receiver = await startReceiver(() => 'hang');
     await expect(
-      channel(receiver.url, { retries: 0, timeoutMs: 150 }).send(notification),
+      channel(receiver.url, { retries: 0, timeoutMs: 1_000 }).send(notification),
     ).rejects.toMatchObject({
       code: 'webhook_failed',
     });
