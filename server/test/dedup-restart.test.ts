@@ -58,4 +58,36 @@ describe('de-duplication across a server restart', () => {
     expect(await metric(server.url, 'gaswatch_ingest_duplicates_total')).toBe(10);
     expect(await server.app.store.countReadings('co-d')).toBe(25);
   });
+
+  it('a reading the broker redelivers late after the restart opens no gap over seqs stored before it', async () => {
+    const t0 = Date.now() - 300_000;
+    const dir = tempDir();
+    let s = await startTestServer({}, dir.dir);
+    let c = await connectClient(s.mqttUrl, { clientId: 'gw-late-1' });
+    try {
+      // Seq 6 is still at the broker when the server dies (Mosquitto can hand over messages out
+      // of order); 0..5 and 7..9 are stored.
+      for (const i of [0, 1, 2, 3, 4, 5, 7, 8, 9])
+        await publishReading(c, 'gw-l', 'co-late', reading(i, t0 + i * 1_000));
+      await waitForCount(() => s.app.store.countReadings('co-late'), 9, '9 stored');
+      await c.endAsync();
+      await s.close();
+
+      s = await startTestServer({}, dir.dir);
+      c = await connectClient(s.mqttUrl, { clientId: 'gw-late-2' });
+      // The first reading this server sees is 6, then 8 is redelivered (a duplicate), then 10.
+      for (const i of [6, 8, 10]) await publishReading(c, 'gw-l', 'co-late', reading(i, t0 + i * 1_000));
+      await waitForCount(() => s.app.store.countReadings('co-late'), 11, 'all 11 stored');
+      const { body } = await getJson<{ seqGaps: number; seqResets: number }>(`${s.url}/api/devices/co-late`);
+      expect(body).toMatchObject({ seqGaps: 0, seqResets: 0 });
+      // A real gap after that is still counted.
+      await publishReading(c, 'gw-l', 'co-late', reading(13, t0 + 13 * 1_000));
+      await waitForCount(() => s.app.store.countReadings('co-late'), 12, '12 stored');
+      expect((await getJson<{ seqGaps: number }>(`${s.url}/api/devices/co-late`)).body.seqGaps).toBe(2);
+    } finally {
+      await c.endAsync(true);
+      await s.close();
+      dir.remove();
+    }
+  });
 });

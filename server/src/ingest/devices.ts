@@ -35,6 +35,14 @@ interface Tracking {
   firstTs: number;
   missing: Set<number>;
   untracked: number;
+  /**
+   * Seqs already stored before this server started (from the journal and the store lookup), so a
+   * gap that opens over them is not counted: after a restart the first reading may be one the
+   * broker redelivers late, below seqs stored before the crash. Sorted on first use; dropped once
+   * maxSeq has passed them all (no gap can open below maxSeq).
+   */
+  stored: number[] | null;
+  storedSorted: boolean;
 }
 
 export interface DeviceRegistry {
@@ -46,10 +54,10 @@ export interface DeviceRegistry {
   observeStatus(gw: string, status: GatewayStatus): void;
   gateways(): Map<string, GatewayStatus>;
   /**
-   * Remembers timestamps already stored for a device (from the journal or the store after a
-   * restart), so a replay of them is recognised as a duplicate. Does not touch seq tracking.
+   * Remembers readings already stored for a device (from the journal or the store after a
+   * restart): a replay of one is a duplicate, and a seq gap does not open over their seqs.
    */
-  seed(gw: string, dev: string, timestamps: Iterable<number>): void;
+  seed(gw: string, dev: string, stored: Iterable<{ ts: number; seq?: number | undefined }>): void;
   /**
    * Forgets that a reading was seen: it was not made durable (a journal write failed) and was not
    * acknowledged, so its resend must be taken, not dropped as a duplicate.
@@ -97,6 +105,8 @@ export function createDeviceRegistry(): DeviceRegistry {
         firstTs: 0,
         missing: new Set(),
         untracked: 0,
+        stored: null,
+        storedSorted: true,
       };
       devices.set(dev, d);
       tracking.set(dev, t);
@@ -131,9 +141,14 @@ export function createDeviceRegistry(): DeviceRegistry {
       t.maxSeq = seq;
       t.maxSeqTs = maxTs;
     } else if (seq > t.maxSeq + 1) {
-      const gap = seq - t.maxSeq - 1;
+      const stored = storedIn(t, t.maxSeq + 1, seq);
+      const gap = seq - t.maxSeq - 1 - stored.length;
       if (gap <= MAX_TRACKED_GAP && t.missing.size + gap <= 10 * MAX_TRACKED_GAP) {
-        for (let s = t.maxSeq + 1; s < seq; s++) t.missing.add(s);
+        let next = 0;
+        for (let s = t.maxSeq + 1; s < seq; s++) {
+          if (stored[next] === s) next++;
+          else t.missing.add(s);
+        }
       } else {
         t.untracked += gap;
       }
@@ -147,11 +162,39 @@ export function createDeviceRegistry(): DeviceRegistry {
       d.seqResets++;
       t.maxSeq = seq;
       t.maxSeqTs = maxTs;
+      t.stored = null; // seqs of the old count
     }
     // Else an older sample with a lower seq that fills no tracked gap: a resend, an outbox replay
     // into a gap too large to track, or what was sampled before this server started watching.
     // Not a reset: it must not open a phantom gap up to maxSeq.
+    if (t.stored && t.maxSeq !== null && t.maxSeq >= (sorted(t).at(-1) ?? 0)) t.stored = null;
     d.seqGaps = t.missing.size + t.untracked;
+  };
+
+  const sorted = (t: Tracking): number[] => {
+    const stored = t.stored ?? [];
+    if (!t.storedSorted) {
+      stored.sort((a, b) => a - b);
+      t.storedSorted = true;
+    }
+    return stored;
+  };
+
+  /** The stored seqs in [from, to), ascending. */
+  const storedIn = (t: Tracking, from: number, to: number): number[] => {
+    if (!t.stored) return [];
+    const all = sorted(t);
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((all[mid] as number) < from) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: number[] = [];
+    for (let i = lo; i < all.length && (all[i] as number) < to; i++)
+      if (all[i] !== out.at(-1)) out.push(all[i] as number);
+    return out;
   };
 
   return {
@@ -181,7 +224,11 @@ export function createDeviceRegistry(): DeviceRegistry {
     list: () => [...devices.values()].sort((a, b) => a.dev.localeCompare(b.dev)),
     observeReading(gw, dev, reading, ts, now) {
       const [d, t] = ensure(gw, dev);
-      if (t.seen.has(ts)) return null;
+      if (t.seen.has(ts)) {
+        // A duplicate still proves its seq is stored: a gap it sits in is filled.
+        if (t.missing.delete(reading.seq)) d.seqGaps = t.missing.size + t.untracked;
+        return null;
+      }
       remember(t, ts);
       trackSeq(d, t, reading.seq, ts, now);
       d.readings++;
@@ -192,9 +239,16 @@ export function createDeviceRegistry(): DeviceRegistry {
       }
       return d;
     },
-    seed(gw, dev, timestamps) {
+    seed(gw, dev, stored) {
       const [, t] = ensure(gw, dev);
-      for (const ts of timestamps) remember(t, ts);
+      for (const r of stored) {
+        remember(t, r.ts);
+        // Only seqs above what this server already tracks can fall into a gap later.
+        if (r.seq === undefined || (t.maxSeq !== null && r.seq <= t.maxSeq)) continue;
+        t.stored ??= [];
+        t.stored.push(r.seq);
+        t.storedSorted = false;
+      }
     },
     forget(dev, ts) {
       // Its entry in `order` stays; when it reaches the end of the window it just ends early.

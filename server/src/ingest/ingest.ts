@@ -155,11 +155,7 @@ export function createIngest(opts: IngestOptions) {
     Promise.race([query, timeout])
       .then(
         (rows) =>
-          devices.seed(
-            gw,
-            dev,
-            (rows as ReadingRow[]).map((r) => r.ts),
-          ),
+          devices.seed(gw, dev, rows as ReadingRow[]),
         (err: Error) =>
           log.warn({ dev, err: err.message }, 'could not load stored timestamps for de-duplication'),
       )
@@ -255,7 +251,7 @@ export function createIngest(opts: IngestOptions) {
     seedFromJournal(): number {
       let n = 0;
       for (const r of journal.buffer()) {
-        devices.seed(r.gw, r.dev, [r.ts]);
+        devices.seed(r.gw, r.dev, [r]);
         n++;
       }
       return n;
