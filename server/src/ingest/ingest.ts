@@ -154,8 +154,7 @@ export function createIngest(opts: IngestOptions) {
     });
     Promise.race([query, timeout])
       .then(
-        (rows) =>
-          devices.seed(gw, dev, rows as ReadingRow[]),
+        (rows) => devices.seed(gw, dev, rows as ReadingRow[]),
         (err: Error) =>
           log.warn({ dev, err: err.message }, 'could not load stored timestamps for de-duplication'),
       )
