@@ -37,10 +37,12 @@ export function createForwarder(opts: {
   /** The running pump, awaited by stop() so the outbox is not closed under a read. */
   let current: Promise<void> = Promise.resolve();
   let failures = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
 
   /** Never rejects: it runs from timers and events, where a throw would stop the gateway. */
   function pump(): Promise<void> {
-    if (!running) return current;
+    // Backing off after a read error: only the retry timer pumps, not every kick and ack.
+    if (!running || retryTimer) return current;
     if (pumping) {
       again = true;
       return current;
@@ -66,8 +68,8 @@ export function createForwarder(opts: {
       const retryInMs = Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5));
       log.error({ err, retryInMs }, 'could not read the outbox; trying again');
       if (running)
-        timer ??= setTimeout(() => {
-          timer = undefined;
+        retryTimer = setTimeout(() => {
+          retryTimer = undefined;
           void pump();
         }, retryInMs);
     }
@@ -137,7 +139,8 @@ export function createForwarder(opts: {
       running = false;
       uplink.off('connect', onConnect);
       if (timer) clearTimeout(timer);
-      timer = undefined;
+      if (retryTimer) clearTimeout(retryTimer);
+      timer = retryTimer = undefined;
       await current;
       // Wait briefly for acks in flight so they are not resent after a clean restart.
       await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 1000))]);

@@ -81,6 +81,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   let cursor = R;
   /** The delete of readings dropped because the outbox is full, while it is being written. */
   let dropping: Promise<void> = Promise.resolve();
+  /** take()'s read of the disk, while it runs (dropOldest waits for it). */
+  let loading: Promise<void> | undefined;
   /** Appends are chained so seq assignment and counter are race-free. */
   let chain: Promise<unknown> = Promise.resolve();
 
@@ -129,14 +131,23 @@ export function createOutbox(opts: OutboxOptions): Outbox {
    */
   async function dropOldest(n: number): Promise<void> {
     const d = need();
+    /** Not handed out, not delivered, not left behind (a failed quarantine): still to be sent. */
+    const waitingNow = () => {
+      const inMemory = new Set([...buffer, ...retry].map((e) => e.key));
+      return (key: string) => !taken.has(key) && !delivered.has(key) && (key > cursor || inMemory.has(key));
+    };
+    const before = waitingNow();
     const victims: string[] = [];
     for await (const key of d.keys({ gt: R, lt: 'r"' })) {
-      if (taken.has(key) || delivered.has(key)) continue;
+      if (!before(key)) continue;
       victims.push(key);
       if (victims.length >= n) break;
     }
-    const waiting = new Set([...buffer, ...retry].map((e) => e.key));
-    const gone = new Set(victims.filter((key) => key > cursor || waiting.has(key)));
+    // A read of take() under way may already hold these keys: let it finish, then decide with no
+    // await until `dropping` is set (take() waits for that before it reads again).
+    while (loading) await loading;
+    const waiting = waitingNow();
+    const gone = new Set(victims.filter(waiting));
     if (!gone.size) return;
     const held = [...buffer, ...retry].filter((e) => gone.has(e.key));
     buffer = buffer.filter((e) => !gone.has(e.key));
@@ -172,6 +183,37 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       },
       'outbox full: dropped the oldest readings',
     );
+  }
+
+  /** Reads the next readings from disk into `buffer`; never while a drop is being written. */
+  async function fill(): Promise<void> {
+    if (loading) return loading;
+    await dropping;
+    const read = async () => {
+      while (!buffer.length) {
+        const d = db;
+        if (!d) return;
+        const loaded: OutboxEntry[] = [];
+        const bad: [string, string][] = [];
+        let last: string | undefined;
+        for await (const [key, value] of d.iterator({ gt: cursor, lt: 'r"', limit: 256 })) {
+          last = key;
+          const e = parse(key, value);
+          if (e) loaded.push(e);
+          else bad.push([key, value]);
+        }
+        if (last === undefined) return;
+        cursor = last;
+        buffer = loaded;
+        if (bad.length) await quarantine(bad);
+      }
+    };
+    loading = read();
+    try {
+      await loading;
+    } finally {
+      loading = undefined;
+    }
   }
 
   return {
@@ -280,28 +322,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         taken.add(ev.key);
         return ev;
       }
-      let next = retry.shift();
-      if (!next) {
-        await dropping;
-        while (!buffer.length) {
-          const d = db;
-          if (!d) return undefined;
-          const loaded: OutboxEntry[] = [];
-          const bad: [string, string][] = [];
-          let last: string | undefined;
-          for await (const [key, value] of d.iterator({ gt: cursor, lt: 'r"', limit: 256 })) {
-            last = key;
-            const e = parse(key, value);
-            if (e) loaded.push(e);
-            else bad.push([key, value]);
-          }
-          if (last === undefined) break;
-          cursor = last;
-          buffer = loaded;
-          if (bad.length) await quarantine(bad);
-        }
-        next = buffer.shift();
-      }
+      if (!retry.length && !buffer.length) await fill();
+      const next = retry.shift() ?? buffer.shift();
       if (next) taken.add(next.key);
       return next;
     },

@@ -124,10 +124,17 @@ describe('outbox damaged on disk', () => {
 
     cleanup.push(failingReads(2));
     const forwarder = createForwarder({ outbox, uplink, logger, ratePerS: 1000, maxInflight: 10 });
+    const startedAt = Date.now();
     forwarder.start();
     cleanup.push(() => forwarder.stop());
+    // New readings kick the forwarder; while it backs off they must not make it read again.
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      forwarder.kick();
+    }
 
     await waitFor(() => got.length >= 5, 'every reading sent after the read errors', 15_000);
+    expect(Date.now() - startedAt, 'after the 1 s and 2 s back-off').toBeGreaterThanOrEqual(2_900);
     expect(got).toEqual(['0', '1', '2', '3', '4']);
     const errors = lines.filter((l) => l.msg === 'could not read the outbox; trying again');
     expect(errors.map((l) => l.retryInMs)).toEqual([1000, 2000]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutbox, type Outbox } from '../src/outbox.js';
-import { slowWrites } from './helpers/level-faults.js';
+import { slowReads, slowWrites } from './helpers/level-faults.js';
 import { testLogger } from './helpers/log.js';
 
 const dirs: string[] = [];
@@ -148,5 +148,31 @@ describe('outbox', () => {
     const again = await make(dir, 10);
     expect(again.depth, 'what was counted is what is on disk').toBe(10);
     expect(again.dropped).toBe(1);
+  });
+
+  it('a full outbox never drops a reading that take() is reading from disk at that moment', async () => {
+    const dir = tmp();
+    const o = await make(dir, 10);
+    for (let i = 0; i < 10; i++) await o.appendReading('d', reading('d'));
+    restore.push(slowReads(100));
+    const taking = o.take(); // reads seq 0..9 from disk, slowly
+    await sleep(20);
+    await o.appendReading('d', reading('d')); // 11 waiting: the oldest is dropped meanwhile
+    const first = (await taking)!;
+    restore.pop()?.();
+    expect(o.dropped).toBe(1);
+    const sent = [JSON.parse(first.payload).seq];
+    await o.ack(first);
+    for (let e = await o.take(); e; e = await o.take()) {
+      sent.push(JSON.parse(e.payload).seq);
+      await o.ack(e);
+    }
+    // Each reading either dropped or sent, never both: 11 in all, 10 sent, depth back to 0.
+    expect(sent).toHaveLength(10);
+    expect(new Set(sent).size).toBe(10);
+    expect(o.depth).toBe(0);
+    await o.stop();
+    open.pop();
+    expect((await make(dir, 10)).depth).toBe(0);
   });
 });

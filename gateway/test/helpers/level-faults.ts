@@ -38,28 +38,41 @@ export function slowWrites(method: 'batch' | 'del', when: 'before' | 'after', ms
   );
 }
 
-/** The next `n` iterators fail on their first read, as a read error of the medium does. */
+/** The next `n` reads by `for await` over an iterator fail, as a read error of the medium does. */
 export function failingReads(n: number, message = 'IO error: read failed (injected)'): () => void {
   let left = n;
   return patch(
     'iterator',
     (original) =>
       function (this: unknown, ...args: unknown[]) {
-        const it = original.apply(this, args) as AsyncIterable<unknown> & Record<string, Method>;
+        const it = original.apply(this, args) as AsyncIterable<unknown> & { close(): Promise<void> };
         if (left <= 0) return it;
         left--;
-        const fail = async () => {
-          await it.close?.();
+        // On the instance itself: a wrapper object would lose the iterator's private fields.
+        it[Symbol.asyncIterator] = async function* () {
+          await it.close();
+          yield* [];
           throw new Error(message);
         };
-        return Object.assign(Object.create(it), {
-          next: fail,
-          nextv: fail,
-          all: fail,
-          [Symbol.asyncIterator]() {
-            return { next: fail, return: async () => ({ done: true, value: undefined }) };
-          },
-        });
+        return it;
+      },
+  );
+}
+
+/** `for await` over an iterator gets its first entry `ms` late (the snapshot is taken at once). */
+export function slowReads(ms: number): () => void {
+  return patch(
+    'iterator',
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const it = original.apply(this, args) as AsyncIterable<unknown>;
+        const iterate = it[Symbol.asyncIterator].bind(it);
+        // On the instance itself: a wrapper object would lose the iterator's private fields.
+        it[Symbol.asyncIterator] = async function* () {
+          await sleep(ms);
+          yield* { [Symbol.asyncIterator]: iterate };
+        };
+        return it;
       },
   );
 }
