@@ -20,6 +20,7 @@ export interface DeviceRecord extends DeviceInfo {
 
 /** Largest single gap whose seqs are tracked one by one (so a late replay can fill them). */
 const MAX_TRACKED_GAP = 10_000;
+type Stored = { seq: number; ts: number };
 /** Timestamps remembered per device for de-duplication of replays. */
 const DEDUP_WINDOW = 8_192;
 
@@ -41,7 +42,7 @@ interface Tracking {
    * broker redelivers late, below seqs stored before the crash. Sorted on first use; dropped once
    * maxSeq has passed them all (no gap can open below maxSeq).
    */
-  stored: number[] | null;
+  stored: Stored[] | null;
   storedSorted: boolean;
 }
 
@@ -141,7 +142,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       t.maxSeq = seq;
       t.maxSeqTs = maxTs;
     } else if (seq > t.maxSeq + 1) {
-      const stored = storedIn(t, t.maxSeq + 1, seq);
+      const stored = storedIn(t, t.maxSeq + 1, seq, t.maxSeqTs, ts);
       const gap = seq - t.maxSeq - 1 - stored.length;
       if (gap <= MAX_TRACKED_GAP && t.missing.size + gap <= 10 * MAX_TRACKED_GAP) {
         let next = 0;
@@ -167,33 +168,45 @@ export function createDeviceRegistry(): DeviceRegistry {
     // Else an older sample with a lower seq that fills no tracked gap: a resend, an outbox replay
     // into a gap too large to track, or what was sampled before this server started watching.
     // Not a reset: it must not open a phantom gap up to maxSeq.
-    if (t.stored && t.maxSeq !== null && t.maxSeq >= (sorted(t).at(-1) ?? 0)) t.stored = null;
+    if (t.stored && t.maxSeq !== null && t.maxSeq >= (sorted(t).at(-1)?.seq ?? 0)) t.stored = null;
     d.seqGaps = t.missing.size + t.untracked;
   };
 
-  const sorted = (t: Tracking): number[] => {
-    const stored = t.stored ?? [];
+  /**
+   * The stored readings of the gateway's current numbering (those after its last seq reset, in
+   * sampling order), ascending by seq.
+   */
+  const sorted = (t: Tracking): Stored[] => {
+    if (!t.stored) return [];
     if (!t.storedSorted) {
-      stored.sort((a, b) => a - b);
+      const byTs = t.stored.sort((a, b) => a.ts - b.ts);
+      let from = 0;
+      for (let i = 1; i < byTs.length; i++)
+        if ((byTs[i] as Stored).seq < (byTs[i - 1] as Stored).seq) from = i;
+      t.stored = byTs.slice(from).sort((a, b) => a.seq - b.seq);
       t.storedSorted = true;
     }
-    return stored;
+    return t.stored;
   };
 
-  /** The stored seqs in [from, to), ascending. */
-  const storedIn = (t: Tracking, from: number, to: number): number[] => {
-    if (!t.stored) return [];
+  /**
+   * The stored seqs in [from, to), ascending, sampled between `afterTs` and `beforeTs` (the
+   * readings on both sides of the gap): a stored reading outside that time is of another count.
+   */
+  const storedIn = (t: Tracking, from: number, to: number, afterTs: number, beforeTs: number): number[] => {
     const all = sorted(t);
     let lo = 0;
     let hi = all.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if ((all[mid] as number) < from) lo = mid + 1;
+      if ((all[mid] as Stored).seq < from) lo = mid + 1;
       else hi = mid;
     }
     const out: number[] = [];
-    for (let i = lo; i < all.length && (all[i] as number) < to; i++)
-      if (all[i] !== out.at(-1)) out.push(all[i] as number);
+    for (let i = lo; i < all.length && (all[i] as Stored).seq < to; i++) {
+      const r = all[i] as Stored;
+      if (r.ts > afterTs && r.ts < beforeTs && r.seq !== out.at(-1)) out.push(r.seq);
+    }
     return out;
   };
 
@@ -246,7 +259,7 @@ export function createDeviceRegistry(): DeviceRegistry {
         // Only seqs above what this server already tracks can fall into a gap later.
         if (r.seq === undefined || (t.maxSeq !== null && r.seq <= t.maxSeq)) continue;
         t.stored ??= [];
-        t.stored.push(r.seq);
+        t.stored.push({ seq: r.seq, ts: r.ts });
         t.storedSorted = false;
       }
     },

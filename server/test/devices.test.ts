@@ -1,0 +1,49 @@
+/**
+ * The device registry's seq tracking across a server restart: the readings the journal and the
+ * store already hold are seeded, so a gap never opens over them, but only over the gateway's
+ * current count.
+ */
+import type { Reading } from '@gaswatch/shared';
+import { describe, expect, it } from 'vitest';
+import { createDeviceRegistry } from '../src/ingest/devices.js';
+
+const NOW = Date.parse('2026-11-24T03:00:00Z');
+const at = (s: number) => NOW - 3_600_000 + s * 1_000;
+const reading = (seq: number, ts: number): Reading => ({
+  v: 1,
+  ts: new Date(ts).toISOString(),
+  seq,
+  values: { CO: 1 },
+  status: 'ok',
+});
+
+function restarted(stored: { seq: number; ts: number }[]) {
+  const devices = createDeviceRegistry();
+  devices.seed('gw', 'co', stored);
+  const see = (seq: number, ts: number) => devices.observeReading('gw', 'co', reading(seq, ts), ts, NOW);
+  return { see, gaps: () => devices.get('co')?.seqGaps };
+}
+
+describe('seq gaps after a restart', () => {
+  it('no gap over seqs stored before it, when a late redelivery comes first', () => {
+    // 0..5 and 7..9 stored; 6 was still at the broker.
+    const r = restarted([0, 1, 2, 3, 4, 5, 7, 8, 9].map((seq) => ({ seq, ts: at(seq) })));
+    r.see(6, at(6));
+    expect(r.see(8, at(8)), 'a redelivery of a stored reading is a duplicate').toBeNull();
+    r.see(10, at(10));
+    expect(r.gaps()).toBe(0);
+    r.see(13, at(13));
+    expect(r.gaps(), 'a real gap is still counted').toBe(2);
+  });
+
+  it('seqs of an earlier count (the gateway lost its seq file) do not hide a real gap', () => {
+    // Old count 0..2999 an hour ago, then the gateway restarted its count: 0..199 stored.
+    const old = Array.from({ length: 3000 }, (_, seq) => ({ seq, ts: at(seq / 10) }));
+    const now = Array.from({ length: 200 }, (_, seq) => ({ seq, ts: at(400 + seq) }));
+    const r = restarted([...old, ...now]);
+    r.see(200, at(600));
+    // 201..299 are lost (the gateway's outbox overflowed); the old 201..299 are no excuse.
+    r.see(300, at(700));
+    expect(r.gaps()).toBe(99);
+  });
+});
