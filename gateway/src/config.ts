@@ -8,19 +8,14 @@ import { ConfigError } from './errors.js';
 const PollInterval = z.number().positive().max(86_400).describe('Seconds between two polls of this detector');
 
 /**
- * An MQTT topic filter (MQTT 3.1.1 §4.7): the broker refuses any other, and refuses the whole
- * subscribe with it, commands included.
+ * A topic name to subscribe to (MQTT 3.1.1 §4.7): no wildcard, since the gateway takes the time
+ * only from a message on exactly this topic, and no NUL, which the broker refuses, refusing the
+ * whole subscribe with it, commands included.
  */
-function isTopicFilter(filter: string): boolean {
-  if (filter.includes('\u0000')) return false;
-  const levels = filter.split('/');
-  return levels.every(
-    (level, i) =>
-      (level === '#' && i === levels.length - 1) ||
-      level === '+' ||
-      (!level.includes('#') && !level.includes('+')),
-  );
+function isTopicName(topic: string): boolean {
+  return !/[+#\u0000]/.test(topic);
 }
+
 export const AlarmStandardSchema = z
   .enum(['en50291', 'ul2034'])
   .describe('Household CO alarm curve the local alarms use (SPEC §6)');
@@ -258,10 +253,7 @@ export const GatewayConfigSchema = z
           .string()
           .min(1)
           .max(1024)
-          .refine(isTopicFilter, {
-            message:
-              'not an MQTT topic filter: "#" only as the last level, "+" only as a whole level, no NUL',
-          })
+          .refine(isTopicName, { message: 'must be an MQTT topic name: no "+" or "#" wildcard, no NUL' })
           .default(topics.time())
           .describe(
             'MQTT topic carrying the reference time (ISO 8601 or epoch ms); the gaswatch server publishes its time on gaswatch/v1/time',

@@ -1,7 +1,7 @@
 import { offlineTimeoutMs } from '@gaswatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceRecord } from '../src/ingest/devices.js';
-import { deviceView } from '../src/routes/devices.js';
+import { deviceView, profileFullScale } from '../src/routes/devices.js';
 import { getJson, startTestServer, type TestServer } from './helpers.js';
 
 let server: TestServer;
@@ -172,6 +172,10 @@ describe('/api/devices', () => {
       overRange: { CO: 1000 },
       clockSuspect: true,
     });
+  });
+
+  it('a Winsen module at its full range is over range too (the profile gives 500 ppm)', () => {
+    expect(profileFullScale('winsen-ze07')).toEqual({ CO: 500 });
   });
 });
 

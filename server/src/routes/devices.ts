@@ -28,8 +28,9 @@ export function profileFullScale(model: string | undefined): Partial<Record<GasI
     try {
       for (const [id, p] of loadProfiles()) {
         const fs: Partial<Record<GasId, number>> = {};
-        if (p.transport === 'modbus')
+        if (p.transport === 'modbus') {
           for (const c of p.channels) if (c.fullScale !== undefined) fs[c.gas] = c.fullScale;
+        } else if (p.fullScale !== undefined) fs[p.gas] = p.fullScale; // a Winsen module
         fullScales.set(id, fs);
       }
     } catch {
