@@ -3,7 +3,7 @@
  * `ratePerS` so a backlog replays without flooding the broker; events first.
  */
 import type { Logger } from 'pino';
-import type { Outbox } from './outbox.js';
+import type { Outbox, OutboxEntry } from './outbox.js';
 import type { Uplink } from './uplink.js';
 
 export interface Forwarder {
@@ -41,8 +41,7 @@ export function createForwarder(opts: {
 
   /** Never rejects: it runs from timers and events, where a throw would stop the gateway. */
   function pump(): Promise<void> {
-    // Backing off after a read error: only the retry timer pumps, not every kick and ack.
-    if (!running || retryTimer) return current;
+    if (!running) return current;
     if (pumping) {
       again = true;
       return current;
@@ -61,14 +60,13 @@ export function createForwarder(opts: {
         again = false;
         await pumpOnce();
       }
-      failures = 0;
     } catch (err) {
       // The outbox could not be read (a disk error): nothing is lost, it is read again later.
       failures++;
       const retryInMs = Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5));
       log.error({ err, retryInMs }, 'could not read the outbox; trying again');
       if (running)
-        retryTimer = setTimeout(() => {
+        retryTimer ??= setTimeout(() => {
           retryTimer = undefined;
           void pump();
         }, retryInMs);
@@ -88,7 +86,14 @@ export function createForwarder(opts: {
         );
         return;
       }
-      const entry = await outbox.take();
+      // Backing off after a read error: events (held in memory) still go out at once, readings
+      // wait for the retry timer instead of every kick and ack reading the failing disk again.
+      let entry: OutboxEntry | undefined;
+      if (retryTimer) entry = outbox.takeEvent();
+      else {
+        entry = await outbox.take();
+        failures = 0;
+      }
       if (!entry) return;
       nextSendAt = Math.max(now, nextSendAt) + intervalMs;
       inflight++;

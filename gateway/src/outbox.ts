@@ -34,6 +34,8 @@ export interface Outbox {
   appendEvent(topic: string, payload: string): Promise<void>;
   /** The next entry not yet taken, events first; undefined when there is nothing to send. */
   take(): Promise<OutboxEntry | undefined>;
+  /** The next event not yet taken (they are held in memory: no disk read). */
+  takeEvent(): OutboxEntry | undefined;
   /** The broker has it: forget it. */
   ack(entry: OutboxEntry): Promise<void>;
   /** Sending failed: it goes back to the front of its queue. */
@@ -136,16 +138,28 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       const inMemory = new Set([...buffer, ...retry].map((e) => e.key));
       return (key: string) => !taken.has(key) && !delivered.has(key) && (key > cursor || inMemory.has(key));
     };
-    const before = waitingNow();
+    let before = waitingNow();
+    let seenCursor = cursor;
     const victims: string[] = [];
     for await (const key of d.keys({ gt: R, lt: 'r"' })) {
+      if (cursor !== seenCursor) {
+        // take() loaded more meanwhile: what is waiting in memory changed with it.
+        before = waitingNow();
+        seenCursor = cursor;
+      }
       if (!before(key)) continue;
       victims.push(key);
       if (victims.length >= n) break;
     }
     // A read of take() under way may already hold these keys: let it finish, then decide with no
     // await until `dropping` is set (take() waits for that before it reads again).
-    while (loading) await loading;
+    while (loading) {
+      try {
+        await loading;
+      } catch {
+        // a failed read is take()'s to report
+      }
+    }
     const waiting = waitingNow();
     const gone = new Set(victims.filter(waiting));
     if (!gone.size) return;
@@ -188,8 +202,9 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   /** Reads the next readings from disk into `buffer`; never while a drop is being written. */
   async function fill(): Promise<void> {
     if (loading) return loading;
-    await dropping;
+    // `loading` is set before any await: a drop deciding in between would miss this read.
     const read = async () => {
+      await dropping;
       while (!buffer.length) {
         const d = db;
         if (!d) return;
@@ -316,12 +331,14 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       chain = p.catch(() => {});
       return p;
     },
-    async take() {
+    takeEvent() {
       const ev = events.find((e) => !taken.has(e.key));
-      if (ev) {
-        taken.add(ev.key);
-        return ev;
-      }
+      if (ev) taken.add(ev.key);
+      return ev;
+    },
+    async take() {
+      const ev = this.takeEvent();
+      if (ev) return ev;
       if (!retry.length && !buffer.length) await fill();
       const next = retry.shift() ?? buffer.shift();
       if (next) taken.add(next.key);

@@ -122,7 +122,7 @@ describe('outbox damaged on disk', () => {
     cleanup.push(() => uplink.stop());
     expect(await uplink.waitConnected(5_000)).toBe(true);
 
-    cleanup.push(failingReads(2));
+    cleanup.push(failingReads(3));
     const forwarder = createForwarder({ outbox, uplink, logger, ratePerS: 1000, maxInflight: 10 });
     const startedAt = Date.now();
     forwarder.start();
@@ -132,12 +132,19 @@ describe('outbox damaged on disk', () => {
       await new Promise((r) => setTimeout(r, 100));
       forwarder.kick();
     }
+    const errors = () => lines.filter((l) => l.msg === 'could not read the outbox; trying again');
+    await waitFor(() => errors().length === 2, 'the second read error', 5_000, 20);
+    // A local alarm meanwhile: events are held in memory and go out at once, not after the back-off.
+    const alarmAt = Date.now();
+    await outbox.appendEvent('gaswatch-test/event', 'alarm');
+    forwarder.kick();
+    await waitFor(() => got.includes('alarm'), 'the alarm event', 10_000, 10);
+    expect(Date.now() - alarmAt, 'the event did not wait for the 2 s retry').toBeLessThan(1_000);
 
-    await waitFor(() => got.length >= 5, 'every reading sent after the read errors', 15_000);
-    expect(Date.now() - startedAt, 'after the 1 s and 2 s back-off').toBeGreaterThanOrEqual(2_900);
-    expect(got).toEqual(['0', '1', '2', '3', '4']);
-    const errors = lines.filter((l) => l.msg === 'could not read the outbox; trying again');
-    expect(errors.map((l) => l.retryInMs)).toEqual([1000, 2000]);
+    await waitFor(() => got.length >= 6, 'every reading sent after the read errors', 15_000);
+    expect(got).toEqual(['alarm', '0', '1', '2', '3', '4']);
+    expect(Date.now() - startedAt, 'after the 1, 2 and 4 s back-off').toBeGreaterThanOrEqual(6_900);
+    expect(errors().map((l) => l.retryInMs)).toEqual([1000, 2000, 4000]);
     await waitFor(() => outbox.depth === 0, 'outbox empty', 5_000);
   });
 });

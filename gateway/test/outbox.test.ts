@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutbox, type Outbox } from '../src/outbox.js';
-import { slowReads, slowWrites } from './helpers/level-faults.js';
+import { failingReads, slowReads, slowWrites } from './helpers/level-faults.js';
 import { testLogger } from './helpers/log.js';
 
 const dirs: string[] = [];
@@ -174,5 +174,20 @@ describe('outbox', () => {
     await o.stop();
     open.pop();
     expect((await make(dir, 10)).depth).toBe(0);
+  });
+
+  it('a full outbox still takes a reading while take() fails to read the disk', async () => {
+    const o = await make(tmp(), 10);
+    for (let i = 0; i < 10; i++) await o.appendReading('d', reading('d'));
+    restore.push(failingReads(1));
+    restore.push(slowReads(100)); // the read fails, 100 ms late
+    const taking = o.take().catch((err: Error) => err);
+    await sleep(20);
+    // The drop waits for that read; its failure is take()'s to report, not this append's.
+    expect(await o.appendReading('d', reading('d'))).toBe(10);
+    expect(await taking).toBeInstanceOf(Error);
+    for (const r of restore.splice(0).reverse()) r();
+    expect(o.dropped).toBe(1);
+    expect(o.depth).toBe(10);
   });
 });
