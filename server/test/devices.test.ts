@@ -46,4 +46,26 @@ describe('seq gaps after a restart', () => {
     r.see(300, at(700));
     expect(r.gaps()).toBe(99);
   });
+
+  it('old-count seqs do not hide a gap when the gateway clock is far ahead either', () => {
+    // Only the old count is stored; the gateway lost its seq file and its clock is 10 min ahead.
+    const r = restarted(Array.from({ length: 3000 }, (_, seq) => ({ seq, ts: at(seq / 10) })));
+    const ahead = NOW + 600_000;
+    r.see(0, ahead);
+    r.see(5, ahead + 5_000);
+    expect(r.gaps()).toBe(4);
+  });
+
+  it('a gateway clock set back (NTP) between stored readings counts no gap', () => {
+    // Seqs 0..100 stamped 3 min fast, then the clock was set back; 0..300 stored except 150.
+    const ts = (seq: number) => at(seq) + (seq <= 100 ? 180_000 : 0);
+    const r = restarted(
+      Array.from({ length: 301 }, (_, seq) => seq)
+        .filter((seq) => seq !== 150)
+        .map((seq) => ({ seq, ts: ts(seq) })),
+    );
+    r.see(150, ts(150));
+    r.see(301, ts(301));
+    expect(r.gaps()).toBe(0);
+  });
 });

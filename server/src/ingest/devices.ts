@@ -31,6 +31,11 @@ interface Tracking {
   maxSeq: number | null;
   /** Sampling time of the reading that set maxSeq (not taken from a clock-suspect one). */
   maxSeqTs: number;
+  /**
+   * Sampling time of the reading that set maxSeq as stamped (even far ahead): the stored readings
+   * inside a gap are of the same gateway clock, so they are compared with this one.
+   */
+  maxSeqRawTs: number;
   /** The first reading this server saw of the device since it started: seq and sampling time. */
   firstSeq: number | null;
   firstTs: number;
@@ -102,6 +107,7 @@ export function createDeviceRegistry(): DeviceRegistry {
         orderHead: 0,
         maxSeq: null,
         maxSeqTs: Number.NEGATIVE_INFINITY,
+        maxSeqRawTs: Number.NEGATIVE_INFINITY,
         firstSeq: null,
         firstTs: 0,
         missing: new Set(),
@@ -141,8 +147,9 @@ export function createDeviceRegistry(): DeviceRegistry {
     if (t.maxSeq === null || seq === t.maxSeq + 1) {
       t.maxSeq = seq;
       t.maxSeqTs = maxTs;
+      t.maxSeqRawTs = ts;
     } else if (seq > t.maxSeq + 1) {
-      const stored = storedIn(t, t.maxSeq + 1, seq, t.maxSeqTs, ts);
+      const stored = storedIn(t, t.maxSeq + 1, seq, t.maxSeqRawTs, ts);
       const gap = seq - t.maxSeq - 1 - stored.length;
       if (gap <= MAX_TRACKED_GAP && t.missing.size + gap <= 10 * MAX_TRACKED_GAP) {
         let next = 0;
@@ -155,6 +162,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       }
       t.maxSeq = seq;
       t.maxSeqTs = maxTs;
+      t.maxSeqRawTs = ts;
     } else if (t.missing.delete(seq)) {
       // a late replay filled a gap
     } else if (seq < t.maxSeq && ts > t.maxSeqTs && !(seq < t.firstSeq && ts < t.firstTs)) {
@@ -163,6 +171,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       d.seqResets++;
       t.maxSeq = seq;
       t.maxSeqTs = maxTs;
+      t.maxSeqRawTs = ts;
       t.stored = null; // seqs of the old count
     }
     // Else an older sample with a lower seq that fills no tracked gap: a resend, an outbox replay
@@ -172,18 +181,11 @@ export function createDeviceRegistry(): DeviceRegistry {
     d.seqGaps = t.missing.size + t.untracked;
   };
 
-  /**
-   * The stored readings of the gateway's current numbering (those after its last seq reset, in
-   * sampling order), ascending by seq.
-   */
+  /** The stored readings, ascending by seq. */
   const sorted = (t: Tracking): Stored[] => {
     if (!t.stored) return [];
     if (!t.storedSorted) {
-      const byTs = t.stored.sort((a, b) => a.ts - b.ts);
-      let from = 0;
-      for (let i = 1; i < byTs.length; i++)
-        if ((byTs[i] as Stored).seq < (byTs[i - 1] as Stored).seq) from = i;
-      t.stored = byTs.slice(from).sort((a, b) => a.seq - b.seq);
+      t.stored.sort((a, b) => a.seq - b.seq);
       t.storedSorted = true;
     }
     return t.stored;
@@ -191,7 +193,8 @@ export function createDeviceRegistry(): DeviceRegistry {
 
   /**
    * The stored seqs in [from, to), ascending, sampled between `afterTs` and `beforeTs` (the
-   * readings on both sides of the gap): a stored reading outside that time is of another count.
+   * readings on both sides of the gap): a stored reading outside that time is of another count
+   * (before the gateway lost its seq file).
    */
   const storedIn = (t: Tracking, from: number, to: number, afterTs: number, beforeTs: number): number[] => {
     const all = sorted(t);
