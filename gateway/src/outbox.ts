@@ -111,19 +111,25 @@ export function createOutbox(opts: OutboxOptions): Outbox {
    * kept for inspection and logged, so one of them cannot stop everything queued behind it.
    */
   async function quarantine(bad: [key: string, value: string][]): Promise<void> {
-    await need().batch(
-      bad.flatMap(([key, value]) => [
-        { type: 'put' as const, key: X + key, value },
-        { type: 'del' as const, key },
-      ]),
-      { sync: true },
-    );
+    const keys = bad.map(([key]) => key);
+    const first = bad[0]![1].slice(0, 200);
+    // Unreadable either way: never sent, so no longer counted as waiting.
+    depth -= keys.filter((key) => key.startsWith(R)).length;
+    try {
+      await need().batch(
+        bad.flatMap(([key, value]) => [
+          { type: 'put' as const, key: X + key, value },
+          { type: 'del' as const, key },
+        ]),
+        { sync: true },
+      );
+    } catch (err) {
+      // Left where they are: not sent now, moved aside at the next start or read.
+      log.error({ err, keys, first }, 'outbox records unreadable, and moving them aside failed; not sent');
+      return;
+    }
     quarantined += bad.length;
-    depth -= bad.filter(([key]) => key.startsWith(R)).length;
-    log.error(
-      { keys: bad.map(([key]) => key), first: bad[0]![1].slice(0, 200), quarantined },
-      'outbox records unreadable; moved aside to x!<key>, not sent',
-    );
+    log.error({ keys, first, quarantined }, 'outbox records unreadable; moved aside to x!<key>, not sent');
   }
 
   /**

@@ -13,7 +13,7 @@ import { createOutbox, type Outbox } from '../src/outbox.js';
 import { createUplink } from '../src/uplink.js';
 import { startAedes } from './helpers/broker.js';
 import { makeConfig, type TestDir, tempDir } from './helpers/config.js';
-import { failingReads } from './helpers/level-faults.js';
+import { failingBatches, failingReads } from './helpers/level-faults.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -88,6 +88,32 @@ describe('outbox damaged on disk', () => {
     const check = new ClassicLevel<string, string>(dir, { valueEncoding: 'utf8' });
     expect(await check.get('x!r!0000000000000000')).toContain('"p":"{\\"v\\":1,');
     await check.close();
+  });
+
+  it('records that cannot be moved aside either are skipped, not sent, and not counted as waiting', async () => {
+    const { dir } = tmp();
+    const raw = new ClassicLevel<string, string>(dir, { valueEncoding: 'utf8' });
+    await raw.batch([
+      { type: 'put', key: 'r!0000000000000000', value: '{"t":"t/co1","p":' },
+      { type: 'put', key: 'r!0000000000000001', value: JSON.stringify({ t: 't/co1', p: 'ok' }) },
+      { type: 'put', key: 'e!0000000000000002', value: 'garbage' },
+    ]);
+    await raw.close();
+    cleanup.push(failingBatches((ops) => ops.some((o) => o.key.startsWith('x!'))));
+    const { logger, lines } = capturingLogger();
+    const o = await openOutbox(dir, logger); // starts although the bad event cannot be moved aside
+    expect(o.depth).toBe(2);
+    const e = await o.take();
+    expect(e?.payload).toBe('ok');
+    expect(o.depth, 'only the good reading is waiting').toBe(1);
+    await o.ack(e!);
+    expect(await o.take()).toBeUndefined();
+    expect(o.depth).toBe(0);
+    expect(o.quarantined).toBe(0);
+    expect(lines.filter((l) => l.msg.includes('moving them aside failed')).map((l) => l.keys)).toEqual([
+      ['e!0000000000000002'],
+      ['r!0000000000000000'],
+    ]);
   });
 
   it('a read error does not stop the gateway: the forwarder logs it, reads again and sends everything', async () => {

@@ -76,3 +76,17 @@ export function slowReads(ms: number): () => void {
       },
   );
 }
+
+/** Batches that `match` fail, as a write error of the medium does; the others are written. */
+export function failingBatches(match: (ops: { type: string; key: string }[]) => boolean): () => void {
+  return patch(
+    'batch',
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const ops = args[0];
+        if (Array.isArray(ops) && match(ops))
+          return Promise.reject(new Error('IO error: write failed (injected)'));
+        return original.apply(this, args);
+      },
+  );
+}
