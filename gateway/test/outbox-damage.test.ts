@@ -39,6 +39,13 @@ async function openOutbox(dir: string, logger = pino({ level: 'silent' })): Prom
   return o;
 }
 
+/** Writes records straight into the outbox's LevelDB, as a damaged card leaves them. */
+async function writeRaw(dir: string, records: Record<string, string>): Promise<void> {
+  const raw = new ClassicLevel<string, string>(dir, { valueEncoding: 'utf8' });
+  await raw.batch(Object.entries(records).map(([key, value]) => ({ type: 'put' as const, key, value })));
+  await raw.close();
+}
+
 function tmp(): TestDir {
   const t = tempDir('gw-outbox-damage-');
   cleanup.push(() => t.remove());
@@ -49,15 +56,13 @@ describe('outbox damaged on disk', () => {
   it('moves unreadable records aside and logs them; what is queued behind them is still sent', async () => {
     const { dir } = tmp();
     // What a damaged card leaves: a truncated reading, an event that is not JSON, a seq of garbage.
-    const raw = new ClassicLevel<string, string>(dir, { valueEncoding: 'utf8' });
-    await raw.batch([
-      { type: 'put', key: 'r!0000000000000000', value: '{"t":"gaswatch/v1/gw/co1/reading","p":"{\\"v\\":1,' },
-      { type: 'put', key: 'r!0000000000000001', value: JSON.stringify({ t: 't/co1', p: '{"seq":41}' }) },
-      { type: 'put', key: 'e!0000000000000002', value: '\u0000\u0013garbage' },
-      { type: 'put', key: 's!co1', value: '41' },
-      { type: 'put', key: 's!co2', value: 'not a number' },
-    ]);
-    await raw.close();
+    await writeRaw(dir, {
+      'r!0000000000000000': '{"t":"gaswatch/v1/gw/co1/reading","p":"{\\"v\\":1,',
+      'r!0000000000000001': JSON.stringify({ t: 't/co1', p: '{"seq":41}' }),
+      'e!0000000000000002': '\u0000\u0013garbage',
+      's!co1': '41',
+      's!co2': 'not a number',
+    });
 
     const { logger, lines } = capturingLogger();
     const o = await openOutbox(dir, logger);
@@ -92,13 +97,11 @@ describe('outbox damaged on disk', () => {
 
   it('records that cannot be moved aside either are skipped, not sent, and not counted as waiting', async () => {
     const { dir } = tmp();
-    const raw = new ClassicLevel<string, string>(dir, { valueEncoding: 'utf8' });
-    await raw.batch([
-      { type: 'put', key: 'r!0000000000000000', value: '{"t":"t/co1","p":' },
-      { type: 'put', key: 'r!0000000000000001', value: JSON.stringify({ t: 't/co1', p: 'ok' }) },
-      { type: 'put', key: 'e!0000000000000002', value: 'garbage' },
-    ]);
-    await raw.close();
+    await writeRaw(dir, {
+      'r!0000000000000000': '{"t":"t/co1","p":',
+      'r!0000000000000001': JSON.stringify({ t: 't/co1', p: 'ok' }),
+      'e!0000000000000002': 'garbage',
+    });
     cleanup.push(failingBatches((ops) => ops.some((o) => o.key.startsWith('x!'))));
     const { logger, lines } = capturingLogger();
     const o = await openOutbox(dir, logger); // starts although the bad event cannot be moved aside

@@ -117,7 +117,7 @@ interface Trip {
 }
 
 /** Hysteresis of the detectors' own alarms on a rising gas: cleared below set point − 10 %. */
-export const ALARM_HYSTERESIS = 0.1;
+const ALARM_HYSTERESIS = 0.1;
 /** Oxygen's band, in %vol (10 % of 19.5 would be above normal air). */
 const O2_BAND = 0.2;
 

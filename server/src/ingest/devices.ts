@@ -20,9 +20,11 @@ export interface DeviceRecord extends DeviceInfo {
 
 /** Largest single gap whose seqs are tracked one by one (so a late replay can fill them). */
 const MAX_TRACKED_GAP = 10_000;
-type Stored = { seq: number; ts: number };
 /** Timestamps remembered per device for de-duplication of replays. */
 const DEDUP_WINDOW = 8_192;
+
+/** A reading stored before this server started: its seq and sampling time. */
+type Stored = { seq: number; ts: number };
 
 interface Tracking {
   seen: Set<number>;

@@ -5,16 +5,17 @@ import type { Logger } from 'pino';
 import { StoreError } from '../errors.js';
 import { aggregate } from './aggregate.js';
 import { withReadingExtras } from './reading-extras.js';
-import type {
-  AggregateRow,
-  AlarmEventRecord,
-  DeviceEventRecord,
-  ReadingQuery,
-  ReadingRow,
-  Store,
-  StoredReading,
+import {
+  type AggregateRow,
+  type AlarmEventRecord,
+  alarmEventData,
+  asObject,
+  type DeviceEventRecord,
+  type ReadingQuery,
+  type ReadingRow,
+  type Store,
+  type StoredReading,
 } from './types.js';
-import { alarmEventData } from './types.js';
 
 /*
  * Key layout (LevelDB sorts keys bytewise):
@@ -35,14 +36,8 @@ const END = '~';
  */
 function alarmEventRecord(key: string, value: string): AlarmEventRecord {
   const e = alarmEventData(value);
-  const data = e.data;
   if (typeof e.id === 'string' && typeof e.alarmId === 'string' && typeof e.ts === 'number')
-    return {
-      id: e.id,
-      alarmId: e.alarmId,
-      ts: e.ts,
-      data: typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {},
-    };
+    return { id: e.id, alarmId: e.alarmId, ts: e.ts, data: asObject(e.data) };
   const [, ts = '0', id = key] = key.split('!');
   return { id, alarmId: '', ts: Number(ts), data: {} };
 }

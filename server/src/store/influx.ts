@@ -5,16 +5,16 @@ import { FieldType, InfluxDB, escape as influxEscape } from 'influx';
 import type { Logger } from 'pino';
 import { StoreError, StoreRejectedError } from '../errors.js';
 import { newestFirst } from './device-events.js';
-import type {
-  AggregateRow,
-  AlarmEventRecord,
-  DeviceEventRecord,
-  ReadingQuery,
-  ReadingRow,
-  Store,
-  StoredReading,
+import {
+  type AggregateRow,
+  type AlarmEventRecord,
+  alarmEventData,
+  type DeviceEventRecord,
+  type ReadingQuery,
+  type ReadingRow,
+  type Store,
+  type StoredReading,
 } from './types.js';
-import { alarmEventData } from './types.js';
 
 /*
  * Layout in InfluxDB 1.x (precision ms):

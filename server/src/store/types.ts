@@ -78,11 +78,15 @@ export interface AlarmEventRecord {
  */
 export function alarmEventData(raw: string): Record<string, unknown> {
   try {
-    const v: unknown = JSON.parse(raw);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    return asObject(JSON.parse(raw));
   } catch {
     return {};
   }
+}
+
+/** A JSON object as it is; anything else (null, an array, a number) as `{}`. */
+export function asObject(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /**
