@@ -50,7 +50,7 @@ for (const brokerKind of ['embedded', 'mosquitto'] as const) {
       if (mosquitto) env.MQTT_URL = mosquitto.url;
       server = await buildServer({ config: loadConfig(env), logger: pino({ level: 'silent' }) });
       await server.listen({ port: 0, host: '127.0.0.1' });
-      await waitFor(() => server.ingestStatus().brokerConnected, 'server connected to its broker');
+      await waitFor(() => server.broker.connected(), 'server connected to its broker');
       sim = createModbusTcpServer({
         devices: [createDevice({ id: 'co', profile: 'gaswatch-co', unit: 1 })],
         port: 0,

@@ -1,10 +1,17 @@
-/** Base of every error the server raises on purpose: a stable `code` for logs, metrics and API answers. */
+/**
+ * Base of every error the server raises on purpose: a stable snake_case `code` for logs, metrics
+ * and API answers (the same style as the gateway's, shared's and the API's error codes), and the
+ * HTTP status it maps to when a request meets it (the one error handler, plugins/http.ts).
+ */
 export class ServerError extends Error {
   readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** HTTP status of a request that fails with this error; 500 (and a hidden message) when absent. */
+  readonly statusCode: number | undefined;
+  constructor(code: string, message: string, options?: { cause?: unknown; statusCode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    this.statusCode = options?.statusCode;
   }
 }
 
@@ -12,7 +19,7 @@ export class ServerError extends Error {
 export class ConfigError extends ServerError {
   readonly issues: string[];
   constructor(issues: string[]) {
-    super('E_CONFIG', `invalid configuration:\n  ${issues.join('\n  ')}`);
+    super('config_invalid', `invalid configuration:\n  ${issues.join('\n  ')}`);
     this.issues = issues;
   }
 }
@@ -20,29 +27,28 @@ export class ConfigError extends ServerError {
 /** The storage backend could not be reached or refused a write. */
 export class StoreError extends ServerError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('E_STORE', message, options);
+    super('store_unavailable', message, { ...options, statusCode: 503 });
   }
 }
 
 /** The store refused data it will never accept (e.g. an InfluxDB field type conflict); retrying is useless. */
 export class StoreRejectedError extends ServerError {
   constructor(message: string) {
-    super('E_STORE_REJECTED', message);
+    super('store_rejected', message);
   }
 }
 
 /** The on-disk ingest buffer is full: readings are refused until the store drains it. */
 export class BufferFullError extends ServerError {
   constructor(buffered: number) {
-    super('E_BUFFER_FULL', `ingest buffer full (${buffered} readings waiting for the store)`);
+    super('buffer_full', `ingest buffer full (${buffered} readings waiting for the store)`);
   }
 }
 
 /** An HTTP caller's mistake: answered as 4xx `{"error": code, "message": text}`. */
 export class HttpError extends ServerError {
-  readonly statusCode: number;
+  declare readonly statusCode: number;
   constructor(statusCode: number, code: string, message: string) {
-    super(code, message);
-    this.statusCode = statusCode;
+    super(code, message, { statusCode });
   }
 }

@@ -6,5 +6,3 @@ export type { DeviceRecord, DeviceRegistry } from './ingest/devices.js';
 export { createEmbeddedStore } from './store/embedded.js';
 export { createInfluxStore } from './store/influx.js';
 export type * from './store/types.js';
-
-import './types.js';

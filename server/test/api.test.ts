@@ -1,7 +1,7 @@
 import { offlineTimeoutMs } from '@gaswatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deviceView, profileFullScale } from '../src/ingest/device-view.js';
 import type { DeviceRecord } from '../src/ingest/devices.js';
-import { deviceView, profileFullScale } from '../src/routes/devices.js';
 import { getJson, startTestServer, type TestServer } from './helpers.js';
 
 let server: TestServer;

@@ -35,7 +35,7 @@ export function ingestContract(
       const s = await setup();
       teardown = s.teardown;
       server = await startTestServer(s.env);
-      await waitFor(() => server.app.ingestStatus().brokerConnected, 'server connected to its broker');
+      await waitFor(() => server.app.broker.connected(), 'server connected to its broker');
       brokerUrl = s.brokerUrl ?? server.mqttUrl;
       gw = await connectClient(brokerUrl, { clientId: `gw-test-${name}` });
     });

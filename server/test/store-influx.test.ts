@@ -44,7 +44,7 @@ describe('InfluxDB store: points InfluxDB will never accept', () => {
       ])
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreRejectedError);
-    expect((err as StoreRejectedError).code).toBe('E_STORE_REJECTED');
+    expect((err as StoreRejectedError).code).toBe('store_rejected');
     const rows = (await store.queryReadings({ dev: 'x-1', gas: 'O2', from: 0, to: 10_000 })) as ReadingRow[];
     expect(rows.map((r) => r.values)).toEqual([{ O2: 20.9 }]);
     await store.stop();

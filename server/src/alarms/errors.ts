@@ -1,12 +1,19 @@
+import { ServerError } from '../errors.js';
+
 /** Errors the alarm engine reports to callers; `statusCode` maps onto the HTTP answer. */
-export class AlarmError extends Error {
-  override readonly name = 'AlarmError';
+export class AlarmError extends ServerError {
+  declare readonly code:
+    | 'alarm_not_found'
+    | 'alarm_already_acknowledged'
+    | 'unknown_actor'
+    | 'alarms_loading';
+  declare readonly statusCode: 400 | 404 | 409 | 503;
   constructor(
-    readonly code: 'alarm_not_found' | 'alarm_already_acknowledged' | 'unknown_actor' | 'alarms_loading',
+    code: AlarmError['code'],
     message: string,
-    readonly statusCode: 400 | 404 | 409 | 503,
+    statusCode: AlarmError['statusCode'],
     readonly alarmId?: string,
   ) {
-    super(message);
+    super(code, message, { statusCode });
   }
 }

@@ -1,28 +1,17 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { GasIdSchema, IdSchema } from '@gaswatch/shared';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AlarmEngine } from '../alarms/engine.js';
-import { AlarmError } from '../alarms/errors.js';
 import { ALARM_STATES } from '../alarms/model.js';
-
-const StateFilter = z
-  .enum([...ALARM_STATES, 'open'])
-  .describe('active | acknowledged | cleared | cleared_unacked | open (every state but cleared)');
+import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
   .object({
-    state: StateFilter.optional(),
-    device: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'not a device id')
+    state: z
+      .enum([...ALARM_STATES, 'open'])
       .optional()
-      .describe('Only this device'),
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .default(100)
-      .describe('Most alarms returned, newest first'),
+      .describe('active | acknowledged | cleared | cleared_unacked | open (every state but cleared)'),
+    device: IdSchema.optional().describe('Only this device'),
+    limit: limitSchema(1000, 100, 'alarms, newest first'),
   })
   .strict();
 
@@ -33,34 +22,86 @@ const AckBody = z
     note: z.string().max(2000).default('').describe('What was done or found'),
     actor: z.string().min(1).max(64).optional().describe('Who acknowledges; "api" when absent'),
   })
-  .strict();
+  .strict()
+  .nullish()
+  .describe('Optional: a POST without a body acknowledges with an empty note');
 
-function badRequest(reply: FastifyReply, err: z.ZodError) {
-  const message = err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-  return reply.code(400).send({ error: 'bad_request', message });
-}
+const SilenceSchema = z
+  .object({
+    status: z.enum(['held', 'sent', 'send_failed', 'confirmed', 'refused', 'unanswered']),
+    command: z.string().nullable().describe('Silence command id (null while held)'),
+    at: z.number().describe('Wall clock of the last change, ms since epoch'),
+    message: z.string().optional().describe("Why it was held, why sending failed, or the gateway's answer"),
+    heldBy: z.array(z.string()).optional().describe('Ids of the alarms that held it back'),
+  })
+  .describe('What became of silencing the sounder after acknowledgement');
 
-function alarmError(reply: FastifyReply, err: unknown) {
-  if (err instanceof AlarmError)
-    return reply.code(err.statusCode).send({ error: err.code, message: err.message });
-  throw err;
-}
+const AlarmSchema = z
+  .object({
+    id: z.string(),
+    gw: IdSchema,
+    dev: IdSchema,
+    site: z.string().nullable(),
+    key: z.string().describe("Condition key, stable per device, e.g. 'CO:dose', 'offline'"),
+    rule: z.string(),
+    profile: z.string().describe('Alarm profile of SPEC §6 the rule belongs to'),
+    gas: GasIdSchema.optional(),
+    severity: z.enum(['warning', 'critical']),
+    state: z.enum(ALARM_STATES),
+    message: z.string(),
+    value: z.number().describe('Value when raised (unit `unit`)'),
+    peak: z.number().optional().describe('Highest value seen while the condition held'),
+    threshold: z.number(),
+    unit: z.string().optional(),
+    raisedAt: z.number().describe("Event time of the raise (the reading's ts), ms since epoch"),
+    detectedAt: z.number().describe('Wall clock when the engine raised it'),
+    late: z.boolean().describe('Raised from readings replayed from a gateway outbox'),
+    clearedAt: z.number().nullable(),
+    ack: z.object({ actor: z.string(), at: z.number(), note: z.string() }).nullable(),
+    tier: z.number().int().describe('Highest contact tier notified (0: none yet)'),
+    lastNotifiedAt: z.number().nullable(),
+    seq: z.number().int().describe('Events stored for this alarm'),
+    episode: z.number().int().optional().describe('Episodes of the condition: +1 per re-raise'),
+    silence: SilenceSchema.optional(),
+  })
+  .describe('Alarm');
 
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-} as const;
+const HistoryEntrySchema = z.object({
+  id: z.string(),
+  seq: z.number().int(),
+  ts: z.number(),
+  type: z.enum(['raised', 'reraised', 'acknowledged', 'cleared', 'escalated', 'silence', 'silence_result']),
+  state: z.enum(ALARM_STATES),
+  actor: z.string().optional(),
+  note: z.string().optional(),
+  tier: z.number().int().optional(),
+  contacts: z.array(z.string()).optional(),
+  ok: z.boolean().optional(),
+  late: z.boolean().optional(),
+  command: z.string().optional(),
+  message: z.string().optional(),
+  heldBy: z.array(z.string()).optional(),
+});
 
-/** SPEC §5 alarm routes. Validation is zod (answers `{"error","message"}` 400). */
-export default async function alarmRoutes(
-  app: FastifyInstance,
-  opts: { engine: AlarmEngine },
-): Promise<void> {
-  const { engine } = opts;
+const AckAnswerSchema = z.object({
+  alarm: AlarmSchema,
+  stored: z.boolean().describe('The acknowledgement reached the store before the answer'),
+  silence: z.object({
+    id: z.string().nullable(),
+    sent: z.boolean(),
+    error: z.string().optional(),
+    held: z.boolean().optional(),
+    heldBy: z.array(z.string()).optional(),
+  }),
+});
+
+/** SPEC §5 alarm routes over the alarm engine (plugins/alarms.ts). */
+const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
+  const engine = app.alarms;
 
   // Until the alarm state is rebuilt from the store, an empty list would read as "no alarms".
-  app.addHook('preHandler', async (req, reply) => {
-    if (!req.url.startsWith('/api/alarms') || engine.ready()) return;
+  app.addHook('preHandler', async (_request, reply) => {
+    if (engine.ready()) return;
     return reply.code(503).send({
       error: 'alarms_loading',
       message: 'alarm state is still being loaded from the store (is it reachable?); try again shortly',
@@ -73,23 +114,13 @@ export default async function alarmRoutes(
       schema: {
         tags: ['alarms'],
         summary: 'Alarms, newest first, optionally by lifecycle state and device',
-        querystring: {
-          type: 'object',
-          properties: {
-            state: { type: 'string', enum: [...ALARM_STATES, 'open'] },
-            device: { type: 'string' },
-            limit: { type: 'integer', minimum: 1, maximum: 1000 },
-          },
-        },
-        response: { 400: errorSchema },
+        querystring: ListQuery,
+        response: { 200: z.object({ alarms: z.array(AlarmSchema) }), 400: ErrorSchema, 503: ErrorSchema },
       },
-      // zod does the validation so every error has the same shape.
-      validatorCompiler: () => () => true,
     },
-    async (req, reply) => {
-      const q = ListQuery.safeParse(req.query);
-      if (!q.success) return badRequest(reply, q.error);
-      return { alarms: engine.list({ state: q.data.state, dev: q.data.device, limit: q.data.limit }) };
+    async (request) => {
+      const q = request.query;
+      return { alarms: engine.list({ state: q.state, dev: q.device, limit: q.limit }) };
     },
   );
 
@@ -99,18 +130,20 @@ export default async function alarmRoutes(
       schema: {
         tags: ['alarms'],
         summary: 'One alarm and its whole event history',
-        params: { type: 'object', properties: { id: { type: 'string' } } },
-        response: { 404: errorSchema },
+        params: IdParams,
+        response: {
+          200: z.object({ alarm: AlarmSchema, events: z.array(HistoryEntrySchema) }),
+          404: ErrorSchema,
+          503: ErrorSchema,
+        },
       },
-      validatorCompiler: () => () => true,
     },
-    async (req, reply) => {
-      const p = IdParams.safeParse(req.params);
-      if (!p.success) return badRequest(reply, p.error);
-      const alarm = engine.get(p.data.id);
+    async (request, reply) => {
+      const { id } = request.params;
+      const alarm = engine.get(id);
       if (alarm === undefined)
-        return reply.code(404).send({ error: 'alarm_not_found', message: `no alarm with id ${p.data.id}` });
-      return { alarm, events: await engine.history(p.data.id) };
+        return reply.code(404).send({ error: 'alarm_not_found', message: `no alarm with id ${id}` });
+      return { alarm, events: await engine.history(id) };
     },
   );
 
@@ -120,25 +153,23 @@ export default async function alarmRoutes(
       schema: {
         tags: ['alarms'],
         summary: 'Acknowledge an alarm: stops escalation and silences the sounder at the gateway',
-        params: { type: 'object', properties: { id: { type: 'string' } } },
-        body: {
-          type: 'object',
-          properties: { note: { type: 'string', maxLength: 2000 }, actor: { type: 'string', maxLength: 64 } },
+        params: IdParams,
+        body: AckBody,
+        response: {
+          200: AckAnswerSchema,
+          400: ErrorSchema,
+          404: ErrorSchema,
+          409: ErrorSchema,
+          503: ErrorSchema,
         },
-        response: { 400: errorSchema, 404: errorSchema, 409: errorSchema },
       },
-      validatorCompiler: () => () => true,
     },
-    async (req, reply) => {
-      const p = IdParams.safeParse(req.params);
-      if (!p.success) return badRequest(reply, p.error);
-      const b = AckBody.safeParse(req.body ?? {});
-      if (!b.success) return badRequest(reply, b.error);
-      try {
-        return await engine.acknowledge(p.data.id, { actor: b.data.actor ?? 'api', note: b.data.note });
-      } catch (err) {
-        return alarmError(reply, err);
-      }
-    },
+    async (request) =>
+      engine.acknowledge(request.params.id, {
+        actor: request.body?.actor ?? 'api',
+        note: request.body?.note ?? '',
+      }),
   );
-}
+};
+
+export default alarmRoutes;

@@ -1,111 +1,51 @@
-import { type GasId, IdSchema, loadProfiles, offlineTimeoutMs } from '@gaswatch/shared';
-import type { FastifyInstance } from 'fastify';
+import { GasIdSchema, IdSchema, ReadingStatusSchema } from '@gaswatch/shared';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import type { DeviceRecord } from '../ingest/devices.js';
-import deviceEventsRoutes from './events.js';
-import { ErrorBody, parseOr400 } from './validate.js';
+import { deviceView } from '../ingest/device-view.js';
+import { ErrorSchema } from './schemas.js';
 
-/**
- * How long after the last reading a device still counts as online: the same limit the offline
- * alarm uses (max(3 × poll interval, 30 s)), so the list never says "online" while an offline
- * alarm is up.
- */
-export function onlineWindowMs(pollIntervalS: number | undefined): number {
-  try {
-    return offlineTimeoutMs(pollIntervalS);
-  } catch {
-    return offlineTimeoutMs(undefined);
-  }
-}
+const GasValues = z.partialRecord(GasIdSchema, z.number());
 
-let fullScales: Map<string, Partial<Record<GasId, number>>> | null = null;
+export const DeviceSchema = z
+  .looseObject({
+    id: IdSchema,
+    gw: IdSchema,
+    online: z.boolean().describe('Reported online and heard from within offlineAfterMs'),
+    offlineAfterMs: z
+      .number()
+      .describe('The limit `online` was judged by, ms (the offline alarm uses it too)'),
+    lastSeen: z.string().nullable().describe('Server time of the last reading, ISO 8601'),
+    lastReading: z
+      .looseObject({
+        ts: z.string(),
+        seq: z.number(),
+        values: GasValues,
+        status: ReadingStatusSchema,
+        overRange: GasValues.optional().describe('gas → full scale, where the value is at or above it'),
+        clockSuspect: z.boolean(),
+      })
+      .nullable(),
+    state: z.looseObject({}).nullable().describe('The latest DeviceState the gateway published'),
+    readings: z.number().int().describe('Readings accepted since the server started'),
+    seqGaps: z
+      .number()
+      .int()
+      .describe('Seqs skipped and not filled by a late replay, since the server started'),
+    seqResets: z.number().int(),
+    clockSuspect: z.boolean(),
+  })
+  .describe('Device');
 
-/** Full scale per gas of a built-in detector profile (empty for an unknown model). */
-export function profileFullScale(model: string | undefined): Partial<Record<GasId, number>> {
-  if (fullScales === null) {
-    fullScales = new Map();
-    try {
-      for (const [id, p] of loadProfiles()) {
-        const fs: Partial<Record<GasId, number>> = {};
-        if (p.transport === 'modbus') {
-          for (const c of p.channels) if (c.fullScale !== undefined) fs[c.gas] = c.fullScale;
-        } else if (p.fullScale !== undefined) fs[p.gas] = p.fullScale; // a Winsen module
-        fullScales.set(id, fs);
-      }
-    } catch {
-      // The built-in profiles ship with the server; without them values are shown as reported.
-    }
-  }
-  return (model === undefined ? undefined : fullScales.get(model)) ?? {};
-}
-
-/**
- * Gases whose value is at or above the detector's full scale: the true concentration is unknown
- * and at least that (a detector pinned at exactly full scale is over range too).
- */
-function overRange(
-  values: Partial<Record<GasId, number>>,
-  fullScale: Partial<Record<GasId, number>>,
-): Partial<Record<GasId, number>> | undefined {
-  const out: Partial<Record<GasId, number>> = {};
-  let any = false;
-  for (const [gas, v] of Object.entries(values) as [GasId, number][]) {
-    const fs = fullScale[gas];
-    if (fs !== undefined && v >= fs) {
-      out[gas] = fs;
-      any = true;
-    }
-  }
-  return any ? out : undefined;
-}
-
-export function deviceView(d: DeviceRecord, now: number) {
-  const windowMs = onlineWindowMs(d.state?.pollIntervalS);
-  const fresh = d.lastSeen !== null && now - d.lastSeen <= windowMs;
-  const r = d.lastReading;
-  const over = r ? overRange(r.values, profileFullScale(d.state?.model)) : undefined;
-  return {
-    id: d.dev,
-    gw: d.gw,
-    online: (d.state?.online ?? true) && fresh,
-    /** The limit `online` was judged by, ms. */
-    offlineAfterMs: windowMs,
-    lastSeen: d.lastSeen === null ? null : new Date(d.lastSeen).toISOString(),
-    // Everything the detector said about its value: an over-range or clamped value is only right
-    // together with its quality and fault codes.
-    lastReading: r
-      ? {
-          ts: r.ts,
-          seq: r.seq,
-          values: r.values,
-          status: r.status,
-          ...(r.quality === undefined ? {} : { quality: r.quality }),
-          ...(r.faults === undefined ? {} : { faults: r.faults }),
-          ...(r.alarm === undefined ? {} : { alarm: r.alarm }),
-          // gas → full scale, where the value is at or above it ("≥ 1000 ppm, over range")
-          ...(over === undefined ? {} : { overRange: over }),
-          clockSuspect: d.clockSuspect,
-        }
-      : null,
-    state: d.state,
-    readings: d.readings,
-    seqGaps: d.seqGaps,
-    seqResets: d.seqResets,
-    clockSuspect: d.clockSuspect,
-  };
-}
-
-export default async function devicesRoutes(app: FastifyInstance): Promise<void> {
-  // Gateway events and command results (/api/events) live next to the devices they concern.
-  await app.register(deviceEventsRoutes);
-
+/** /api/devices, /api/devices/:id and /api/gateways: the device registry as the console shows it. */
+const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/devices',
     {
       schema: {
         description: 'Every device seen since start: state, last reading, seq gaps',
         tags: ['devices'],
+        response: { 200: z.object({ devices: z.array(DeviceSchema) }) },
       },
     },
     async () => {
@@ -120,6 +60,9 @@ export default async function devicesRoutes(app: FastifyInstance): Promise<void>
       schema: {
         description: 'Every gateway seen since start: its last status (online, version, outbox depth)',
         tags: ['devices'],
+        response: {
+          200: z.object({ gateways: z.array(z.looseObject({ id: IdSchema, online: z.boolean() })) }),
+        },
       },
     },
     async () => ({
@@ -135,15 +78,17 @@ export default async function devicesRoutes(app: FastifyInstance): Promise<void>
       schema: {
         description: 'One device: last reading, last seen, online, seq gaps counted',
         tags: ['devices'],
-        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-        response: { 400: ErrorBody, 404: ErrorBody },
+        params: z.object({ id: IdSchema }),
+        response: { 200: DeviceSchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (request) => {
-      const { id } = parseOr400(z.object({ id: IdSchema }), request.params);
+      const { id } = request.params;
       const d = app.devices.get(id);
       if (!d) throw new HttpError(404, 'not_found', `no device ${id}`);
       return deviceView(d, app.clock());
     },
   );
-}
+};
+
+export default devicesRoutes;

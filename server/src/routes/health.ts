@@ -1,9 +1,26 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 
-export default async function healthRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/healthz', { schema: { description: 'The process is up', tags: ['health'] } }, async () => ({
-    ok: true,
-  }));
+const ReadySchema = z.object({
+  ready: z.boolean(),
+  reasons: z.array(z.string()).describe('Why not ready, one line each; empty when ready'),
+  buffered: z.number().int().describe('Readings in the ingest journal waiting for the store'),
+  store: z.enum(['influx', 'embedded']),
+});
+
+/** /healthz, /readyz and /metrics: what a load balancer, systemd or Prometheus asks. */
+const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        description: 'The process is up',
+        tags: ['health'],
+        response: { 200: z.object({ ok: z.literal(true) }) },
+      },
+    },
+    async () => ({ ok: true as const }),
+  );
 
   app.get(
     '/readyz',
@@ -12,12 +29,13 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
         description:
           'Broker and store reachable, journal writable, ingest buffer not full, alarm state loaded (503 with reasons otherwise)',
         tags: ['health'],
+        response: { 200: ReadySchema, 503: ReadySchema },
       },
     },
     async (_request, reply) => {
-      const s = app.ingestStatus();
+      const s = app.ingest.status();
       const reasons: string[] = [];
-      if (!s.brokerConnected) reasons.push(`broker unreachable (${app.mqttUrl || 'not started'})`);
+      if (!app.broker.connected()) reasons.push(`broker unreachable (${app.mqttUrl || 'not started'})`);
       const storeUp = s.storeHealthy && (await app.store.ping());
       if (!storeUp)
         reasons.push(
@@ -25,7 +43,7 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
         );
       if (s.journalError !== null)
         reasons.push(`journal write failing, readings not acknowledged (${s.journalError})`);
-      if (app.hasDecorator('alarms') && !app.alarms.ready())
+      if (!app.alarms.ready())
         reasons.push('alarm state not rebuilt from the store yet: readings are not evaluated for alarms');
       if (s.buffered >= app.config.ingest.bufferMax)
         reasons.push(`ingest buffer full (${s.buffered} readings)`);
@@ -42,4 +60,6 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       return reply.type(app.metrics.contentType).send(text);
     },
   );
-}
+};
+
+export default healthRoutes;

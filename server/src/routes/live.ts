@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerEvents } from '../bus.js';
+import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord } from '../ingest/devices.js';
-import { busEventRecord } from '../store/device-events.js';
-import { deviceView } from './devices.js';
-import { deviceEventView } from './events.js';
+import { busEventRecord, deviceEventView } from '../store/device-events.js';
 
 /** A client that does not read its socket is dropped once this much is queued for it. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;

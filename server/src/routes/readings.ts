@@ -1,9 +1,9 @@
 import { GasIdSchema, IdSchema } from '@gaswatch/shared';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import type { AggregateRow, ReadingRow } from '../store/types.js';
-import { ErrorBody, parseOr400 } from './validate.js';
+import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 /** Smallest aggregation bucket. */
@@ -14,20 +14,18 @@ export const MAX_RAW_RANGE_MS = 7 * 86_400_000;
 export const MAX_BUCKETS = 10_000;
 export const MAX_LIMIT = 10_000;
 
-const IsoTime = z.iso.datetime({ offset: true }).describe('ISO 8601 time, e.g. 2026-11-23T18:00:00Z');
-
 export const ReadingsQuerySchema = z
   .object({
     device: IdSchema.describe('Device id'),
     gas: GasIdSchema.optional().describe('Only this gas'),
-    from: IsoTime.optional().describe('Start, inclusive (default: one hour before `to`)'),
-    to: IsoTime.optional().describe('End, exclusive (default: now)'),
+    from: IsoTimeSchema.optional().describe('Start, inclusive (default: one hour before `to`)'),
+    to: IsoTimeSchema.optional().describe('End, exclusive (default: now)'),
     every: z
       .string()
       .regex(/^\d{1,9}(ms|s|m|h|d)$/, 'a duration like 10s, 1m, 1h')
       .optional()
       .describe('Aggregate into buckets of this length (mean, min, max, count); raw rows when absent'),
-    limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(1_000).describe('Most rows returned'),
+    limit: limitSchema(MAX_LIMIT, 1_000, 'rows'),
   })
   .strict();
 
@@ -36,32 +34,32 @@ function parseEvery(s: string): number {
   return Number(m?.[1]) * UNIT_MS[(m?.[2] ?? 'ms') as keyof typeof UNIT_MS];
 }
 
-export default async function readingsRoutes(app: FastifyInstance): Promise<void> {
+const ReadingsAnswerSchema = z.object({
+  device: IdSchema,
+  gas: GasIdSchema.nullable(),
+  from: z.string(),
+  to: z.string(),
+  every: z.string().nullable(),
+  everyMs: z.number().nullable().describe('The bucket length used, ms (every, capped at the range)'),
+  rows: z
+    .array(z.looseObject({ ts: z.string() }))
+    .describe('Raw: {ts, seq, values, status, ...}; aggregated: {ts, gas, mean, min, max, count}'),
+});
+
+/** /api/readings: one device's readings from the store, raw or aggregated. */
+const readingsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/readings',
     {
       schema: {
         description: `Readings of one device, raw or aggregated. Raw ranges up to 7 days; at most ${MAX_BUCKETS} buckets; every ≥ 1s.`,
         tags: ['readings'],
-        querystring: {
-          type: 'object',
-          properties: {
-            device: { type: 'string' },
-            gas: { type: 'string' },
-            from: { type: 'string', format: 'date-time' },
-            to: { type: 'string', format: 'date-time' },
-            every: { type: 'string', description: 'e.g. 10s, 1m, 1h' },
-            limit: { type: 'integer' },
-          },
-          required: ['device'],
-        },
-        response: { 400: ErrorBody },
+        querystring: ReadingsQuerySchema,
+        response: { 200: ReadingsAnswerSchema, 400: ErrorSchema, 503: ErrorSchema },
       },
-      // Validation is zod's (one set of messages); the JSON schema above documents the route.
-      validatorCompiler: () => (data) => ({ value: data }),
     },
     async (request) => {
-      const q = parseOr400(ReadingsQuerySchema, request.query);
+      const q = request.query;
       const to = q.to ? Date.parse(q.to) : app.clock();
       const from = q.from ? Date.parse(q.from) : to - 3_600_000;
       if (from > to)
@@ -113,4 +111,6 @@ export default async function readingsRoutes(app: FastifyInstance): Promise<void
       };
     },
   );
-}
+};
+
+export default readingsRoutes;

@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
+import { type AlarmEngine, createAlarmEngine } from '../alarms/engine.js';
+import type { Timers } from '../alarms/timers.js';
 import type { NotificationChannel } from '../notify/channel.js';
-import alarmRoutes from '../routes/alarms.js';
-import '../types.js';
-import { type AlarmEngine, createAlarmEngine } from './engine.js';
-import type { Timers } from './timers.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,9 +22,9 @@ export interface AlarmsPluginOptions {
 }
 
 /**
- * The alarm engine as a Fastify plugin: built from core's decorators (config.gaswatch, clock,
- * bus, store, sendCommand, devices, metrics), started at registration (the store is already
- * started), stopped in preClose while the store is still open, and its routes registered.
+ * The alarm engine (docs/alarm-engine.md): built from the other plugins' decorators, started at
+ * registration (the store is open; the broker starts only once everything is ready), stopped in
+ * preClose after the broker, while the store is still open.
  */
 async function alarmsPlugin(app: FastifyInstance, opts: AlarmsPluginOptions): Promise<void> {
   const engine = createAlarmEngine({
@@ -48,11 +46,10 @@ async function alarmsPlugin(app: FastifyInstance, opts: AlarmsPluginOptions): Pr
   app.addHook('preClose', async () => {
     await engine.stop();
   });
-  await app.register(alarmRoutes, { engine });
 }
 
 export default fp(alarmsPlugin, {
   name: 'alarms',
   fastify: '5.x',
-  decorators: { fastify: ['config', 'clock', 'bus', 'store', 'sendCommand', 'devices', 'metrics'] },
+  dependencies: ['core', 'store', 'ingest', 'broker'],
 });

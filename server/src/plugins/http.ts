@@ -1,0 +1,85 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { ServerError } from '../errors.js';
+
+/** `limit: Too big: expected number to be <=1000; (root): Unrecognized key: "dev"` */
+function describeIssues(issues: readonly { instancePath: string; message?: string }[]): string {
+  return issues
+    .map(
+      (i) =>
+        `${i.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)'}: ${i.message ?? 'invalid'}`,
+    )
+    .join('; ');
+}
+
+/**
+ * The one error handler: every failed request answers `{"error": code, "message": text}`.
+ * Request validation (the routes' zod schemas) → 400 `bad_request` listing every problem with its
+ * path; a ServerError → its statusCode and code (HttpError, AlarmError, StoreError → 503
+ * `store_unavailable`); Fastify's own 4xx (bad JSON, wrong content type) → its status, code in
+ * lower case; anything else → 500 `internal`, logged, its message hidden.
+ */
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (hasZodFastifySchemaValidationErrors(err))
+    return reply.code(400).send({ error: 'bad_request', message: describeIssues(err.validation) });
+  if (err.validation) return reply.code(400).send({ error: 'bad_request', message: err.message });
+  if (err instanceof ServerError && err.statusCode !== undefined) {
+    if (err.statusCode >= 500)
+      request.log.warn({ err: err.message, code: err.code, url: request.url }, 'request failed');
+    return reply.code(err.statusCode).send({ error: err.code, message: err.message });
+  }
+  const status = err.statusCode ?? 500;
+  if (status < 500)
+    return reply
+      .code(status)
+      .send({ error: (err.code ?? 'bad_request').toLowerCase(), message: err.message });
+  request.log.error({ err, url: request.url }, 'request failed');
+  return reply.code(500).send({ error: 'internal', message: 'internal server error' });
+}
+
+/**
+ * Errors Fastify raises before routing (an id longer than maxParamLength, a malformed URL): the
+ * same `{error, message}` 400 as every other bad request, not Fastify's own shape and 414.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).send({ error: 'bad_request', message: err.message });
+}
+
+/**
+ * HTTP conventions shared by every route: zod schemas validate requests, serialise responses and
+ * produce the OpenAPI document at /docs (one source, fastify-type-provider-zod); one error
+ * handler; one 404 shape.
+ */
+async function httpPlugin(app: FastifyInstance): Promise<void> {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'gaswatch server',
+        description: 'Devices, readings, alarms and live events of gaswatch (SPEC §5)',
+        version: '0.1.0',
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+}
+
+export default fp(httpPlugin, { name: 'http', fastify: '5.x' });

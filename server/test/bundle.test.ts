@@ -1,0 +1,82 @@
+// The production build (scripts/build.mjs) runs on plain node, as the bin, the Dockerfile and the
+// systemd unit run it: a dependency that does not survive bundling, a lost profile or a page the
+// bundle cannot find fails here, not on a customer's host.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Proc, startProcess, waitFor } from '@gaswatch/shared/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient, getJson, publishReading, reading, tempDir } from './helpers.js';
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(pkg, '..');
+// Inside the package, so the external modules (classic-level, pino, swagger-ui) resolve from node_modules.
+const out = join(pkg, `.test-build-${process.pid}`);
+const main = join(out, 'src', 'main.js');
+const tmp = tempDir('gaswatch-bundle-');
+const procs: Proc[] = [];
+
+function runBundle(env: Record<string, string>): Proc {
+  const p = startProcess(process.execPath, [main], {
+    name: 'server-bundle',
+    env: { LOG_LEVEL: 'info', PORT: '0', MQTT_PORT: '0', ...env },
+  });
+  procs.push(p);
+  return p;
+}
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(pkg, 'scripts', 'build.mjs'), out], { stdio: 'pipe' });
+});
+afterAll(async () => {
+  for (const p of procs) await p.stop();
+  rmSync(out, { recursive: true, force: true });
+  tmp.remove();
+});
+
+describe('server production bundle', () => {
+  it('is what the Dockerfile, the systemd unit and the bin run', () => {
+    const docker = readFileSync(join(pkg, 'Dockerfile'), 'utf8').match(/^ENTRYPOINT (.*)$/m)?.[1];
+    expect(JSON.parse(docker ?? '[]')).toEqual(['node', 'server/dist/src/main.js']);
+    const unit = readFileSync(join(root, 'docs', 'deploy', 'gaswatch-server.service'), 'utf8');
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/gaswatch\/server\/dist\/src\/main\.js$/m);
+    expect(readFileSync(join(pkg, 'bin', 'gaswatch-server.js'), 'utf8')).toContain("'../dist/src/main.js'");
+  });
+
+  it('rejects a bad configuration with every problem listed and exit status 2', async () => {
+    const bad = join(tmp.dir, 'bad.yaml');
+    writeFileSync(bad, 'sites: everywhere\n');
+    const p = runBundle({ PORT: '-1', GASWATCH_CONFIG: bad, DATA_DIR: join(tmp.dir, 'bad') });
+    expect(await p.exited).toBe(2);
+    expect(p.output()).toMatch(/PORT:/);
+    expect(p.output()).toMatch(/GASWATCH_CONFIG .*bad\.yaml sites/);
+    expect(p.output()).not.toMatch(/ERR_MODULE_NOT_FOUND|Dynamic require/);
+  });
+
+  it('ingests a reading and serves the API, the OpenAPI document and the console page', async () => {
+    const p = runBundle({ DATA_DIR: join(tmp.dir, 'data') });
+    const m = await p.waitForOutput(/"url":"([^"]+)","mqtt":"([^"]+)"[^\n]*"msg":"listening"/, 30_000);
+    const [url, mqttUrl] = [m[1] as string, m[2] as string];
+    const gw = await connectClient(mqttUrl, { clientId: 'gw-bundle' });
+    try {
+      await publishReading(gw, 'gw-bundle', 'co-1', reading(1, Date.now(), { CO: 42 }));
+      await waitFor(
+        async () =>
+          (await getJson<{ devices: { id: string }[] }>(`${url}/api/devices`)).body.devices.length === 1,
+        'the reading in /api/devices',
+      );
+      const device = await getJson<{ lastReading: { values: { CO: number } } }>(`${url}/api/devices/co-1`);
+      expect(device.body.lastReading.values).toEqual({ CO: 42 });
+      expect((await getJson(`${url}/readyz`)).status).toBe(200);
+      const doc = await getJson<{ paths: Record<string, unknown> }>(`${url}/docs/json`);
+      expect(Object.keys(doc.body.paths)).toContain('/api/alarms/{id}/ack');
+      expect((await fetch(`${url}/docs/static/index.html`)).status).toBe(200);
+      const page = await fetch(`${url}/`);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await page.text()).toContain('gaswatch');
+    } finally {
+      await gw.endAsync();
+    }
+  });
+});
