@@ -64,7 +64,11 @@ try {
   console.log('| run | start → listening | RSS at listening | RSS after 5 s idle |');
   console.log('|---|---|---|---|');
   for (const kind of ['bundle', 'tsx'] as Kind[]) {
-    const col = (f: (x: { startMs: number; rss: number; rssIdle: number }) => number, unit: string, d = 0) => {
+    const col = (
+      f: (x: { startMs: number; rss: number; rssIdle: number }) => number,
+      unit: string,
+      d = 0,
+    ) => {
       const xs = results[kind].map(f);
       return `${median(xs).toFixed(d)} ${unit} [${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}]`;
     };

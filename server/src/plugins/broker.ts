@@ -4,9 +4,9 @@ import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { createEmbeddedBroker } from '../broker/embedded.js';
 import { createExternalBroker } from '../broker/external.js';
+import { createTimeBeacon } from '../broker/time-beacon.js';
 import type { Broker, OnMessage } from '../broker/types.js';
 import type { SendCommand } from '../bus.js';
-import { createTimeBeacon } from '../time-beacon.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

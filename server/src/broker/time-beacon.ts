@@ -1,7 +1,7 @@
 import { topics } from '@gaswatch/shared';
 import type { Logger } from 'pino';
-import type { Broker } from './broker/types.js';
-import type { ServerBus } from './bus.js';
+import type { ServerBus } from '../bus.js';
+import type { Broker } from './types.js';
 
 export interface TimeBeaconOptions {
   broker: Pick<Broker, 'publish' | 'connected'>;
