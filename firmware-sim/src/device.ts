@@ -1,42 +1,25 @@
 /**
- * A simulated detector: what its sensor sees, its own logic (warm-up, alarms, faults, bump test) and
- * the Modbus register image built from the same profile file the gateway decodes (SPEC §3).
+ * A simulated detector, composed of three parts: the sensing element (sensor.ts: exposure, response
+ * lag, drift, noise, full scale), the firmware (firmware.ts: warm-up, faults, bump test, alarm
+ * latches through the model, relay coils) and the Modbus register image built from the same profile
+ * file the gateway decodes (register-image.ts, SPEC §3). This file wires them to one clock and adds
+ * what happens on the line: a dead, slow, failing or garbling slave.
  */
 import {
   builtinProfile,
-  encodeRegisters,
   GASES,
   type GasId,
-  type ModbusProfile,
   type Profile,
   type ReadingStatus,
-  STATUS_FLAGS,
   type StatusFlag,
 } from '@gaswatch/shared';
-import type { CoAlarmFactory, CoStandard } from './devices/co-alarm.js';
-import { createModel, type DeviceModel } from './devices/models.js';
+import type { ModelOptions } from './devices/models.js';
+import { SIM_FAULTS, type SimFault } from './faults.js';
+import { createFirmware } from './firmware.js';
 import { ExceptionCode, ModbusException } from './modbus/exceptions.js';
-import { MAX_READ_COILS, MAX_READ_REGISTERS } from './modbus/frame.js';
 import { createRng, hash32, type Rng } from './random.js';
-import { OUTDOOR_AIR } from './scenario/room.js';
-
-/**
- * Faults a device can be put into. `fault` is a generic internal fault; the others map to the
- * profile's fault-code register (see docs/firmware-sim.md for each model's numbers).
- */
-export const SIM_FAULTS = [
-  'fault',
-  'sensor_eol',
-  'sensor_open',
-  'self_test',
-  'o2_cell',
-  'lel_bead',
-  'co_cell',
-  'h2s_cell',
-  'pump',
-  'supply_low',
-] as const;
-export type SimFault = (typeof SIM_FAULTS)[number];
+import { createRegisterImage } from './register-image.js';
+import { createSensor, profileGases } from './sensor.js';
 
 /** Deliberate damage to the frames a transport sends for this device (fault scripts). */
 export interface Corruption {
@@ -46,7 +29,7 @@ export interface Corruption {
   probability: number;
 }
 
-export interface DeviceOptions {
+export interface DeviceOptions extends ModelOptions {
   /** Device id (log lines, scenario files). */
   id: string;
   /** A profile id from shared/profiles or a loaded profile. */
@@ -62,8 +45,6 @@ export interface DeviceOptions {
   clock?: () => number;
   /** Start in warm-up, as after power-on (default false: the device is ready at once). */
   warmup?: boolean;
-  /** gaswatch-co: which standard its own alarm follows (default en50291). */
-  standard?: CoStandard;
   /** Standard deviation of sensor noise in the gas's canonical unit (default 0: exact values). */
   noise?: number;
   /**
@@ -71,8 +52,6 @@ export interface DeviceOptions {
    * reaching 90 % of it after T90 (electrochemical CO cells ~30–60 s). Default 0: instant.
    */
   t90S?: number;
-  /** The CO alarm curve implementation (default: the shared SPEC §6 rule set). */
-  coAlarm?: CoAlarmFactory;
 }
 
 /** What the device says about itself right now (its status register, decoded). */
@@ -140,19 +119,6 @@ export interface SimDevice {
   readonly rng: Rng;
 }
 
-/** Context a device model sees: the core state it may read and a few levers. */
-export interface ModelContext {
-  readonly id: string;
-  readonly profile: Profile;
-  readonly options: DeviceOptions;
-  now(): number;
-  reported(gas: GasId): number;
-  readonly fault: SimFault | null;
-  warmingUp(): boolean;
-  bumpTesting(): boolean;
-  readonly rng: Rng;
-}
-
 const STEP_MS = 1000;
 /** Largest single advance() (about 10 years), so a typo cannot spin for hours. */
 const MAX_ADVANCE_MS = 10 * 365 * 86_400_000;
@@ -164,17 +130,25 @@ export function createDevice(opts: DeviceOptions): SimDevice {
     throw new RangeError(`${opts.id}: unit ${unit} outside 1..247`);
   const seed = opts.seed ?? hash32(opts.id);
   const rng = createRng(seed);
-  // Noise has its own stream, so how often a master polls (fault draws) cannot change the noise.
-  const noiseRng = createRng(hash32(`noise:${seed}`));
-  const ambient = new Map<GasId, number>();
-  for (const gas of profileGases(profile)) ambient.set(gas, OUTDOOR_AIR[gas] ?? 0);
-  const drift = new Map<GasId, { perHour: number; offset: number }>();
-  const noise = new Map<GasId, number>();
-  let stuck: Map<GasId, number> | null = null;
-  let fault: SimFault | null = null;
-  let now = 0;
-  let warmupUntil = opts.warmup ? profile.warmupS * 1000 : 0;
-  let bumpUntil = -1;
+  const t90S = opts.t90S ?? 0;
+  if (!Number.isFinite(t90S) || t90S < 0) throw new RangeError(`${opts.id}: t90S must be ≥ 0, got ${t90S}`);
+  const sensor = createSensor({
+    profile,
+    noise: opts.noise ?? 0,
+    t90S,
+    // Noise has its own stream, so how often a master polls (fault draws) cannot change the noise.
+    noiseRng: createRng(hash32(`noise:${seed}`)),
+  });
+  const fw = createFirmware({
+    id: opts.id,
+    profile,
+    model: opts,
+    warmup: opts.warmup ?? false,
+    sense: (gas) => sensor.output(gas),
+    rng,
+  });
+  const image = createRegisterImage(profile, fw);
+
   let responding = true;
   let responseDelayMs = 0;
   let corruption: Corruption | null = null;
@@ -183,50 +157,14 @@ export function createDevice(opts: DeviceOptions): SimDevice {
     if (slaveFailure)
       throw new ModbusException(ExceptionCode.SlaveDeviceFailure, `${opts.id} internal failure`);
   };
-  const coilState = new Map<number, boolean>();
-  /** Coil → writes still to refuse. */
-  const coilWriteFailures = new Map<number, number>();
-  if (profile.transport === 'modbus') for (const o of profile.outputs) coilState.set(o.coil, false);
-  let lastClock = opts.clock?.();
-  const t90S = opts.t90S ?? 0;
-  if (!Number.isFinite(t90S) || t90S < 0) throw new RangeError(`${opts.id}: t90S must be ≥ 0, got ${t90S}`);
-  // 1 − e^(−T90/τ) = 0.9  ⇒  τ = T90 / ln 10
-  const tauMs = (t90S * 1000) / Math.LN10;
-  const sensed = new Map<GasId, number>(ambient);
 
+  let lastClock = opts.clock?.();
   const sync = () => {
     if (!opts.clock) return;
     const t = opts.clock();
     if (lastClock !== undefined && t > lastClock) advance(t - lastClock);
     lastClock = t;
   };
-
-  const fullScale = (gas: GasId): number | undefined =>
-    profile.transport === 'modbus' ? profile.channels.find((c) => c.gas === gas)?.fullScale : undefined;
-
-  const rawReported = (gas: GasId): number => {
-    if (now < warmupUntil) return 0;
-    if (stuck?.has(gas)) return stuck.get(gas)!;
-    const seen = tauMs > 0 ? (sensed.get(gas) ?? 0) : (ambient.get(gas) ?? 0);
-    const v = seen + (drift.get(gas)?.offset ?? 0) + (noise.get(gas) ?? 0);
-    const fs = fullScale(gas);
-    return Math.max(0, fs === undefined ? v : Math.min(fs, v));
-  };
-
-  const ctx: ModelContext = {
-    id: opts.id,
-    profile,
-    options: opts,
-    now: () => now,
-    reported: rawReported,
-    get fault() {
-      return fault;
-    },
-    warmingUp: () => now < warmupUntil,
-    bumpTesting: () => now < bumpUntil,
-    rng,
-  };
-  const model: DeviceModel = createModel(ctx);
 
   function advance(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0 || ms > MAX_ADVANCE_MS)
@@ -235,99 +173,13 @@ export function createDevice(opts: DeviceOptions): SimDevice {
     while (left > 0) {
       const dt = Math.min(STEP_MS, left);
       left -= dt;
-      now += dt;
-      for (const d of drift.values()) d.offset += (d.perHour * dt) / 3_600_000;
-      if (tauMs > 0) {
-        const k = Math.exp(-dt / tauMs);
-        for (const [gas, c] of ambient) sensed.set(gas, c + ((sensed.get(gas) ?? c) - c) * k);
-      }
-      if (opts.noise) for (const gas of ambient.keys()) noise.set(gas, noiseRng.normal() * opts.noise);
-      if (bumpUntil >= 0 && now >= bumpUntil) {
-        bumpUntil = -1;
-        model.bumpTestDone?.(fault === null);
-      }
-      model.step?.(dt);
+      sensor.step(dt);
+      fw.step(dt);
     }
   }
 
   const checkGas = (gas: GasId) => {
     if (!(gas in GASES)) throw new RangeError(`${opts.id}: unknown gas "${gas}"`);
-  };
-
-  const modbus = (): ModbusProfile => {
-    if (profile.transport !== 'modbus')
-      throw new ModbusException(ExceptionCode.IllegalFunction, `${profile.id} does not speak Modbus`);
-    return profile;
-  };
-
-  const flags = (): Partial<Record<StatusFlag, boolean>> => {
-    const f: Partial<Record<StatusFlag, boolean>> = {
-      warmup: now < warmupUntil,
-      fault: fault !== null,
-      eol: fault === 'sensor_eol',
-      bumpTest: now < bumpUntil,
-      ...model.flags(),
-    };
-    return f;
-  };
-
-  const status = (f: Partial<Record<StatusFlag, boolean>>): ReadingStatus => {
-    if (f.fault || f.eol) return 'fault';
-    if (f.warmup) return 'warmup';
-    if (f.calibrating) return 'calibrating';
-    if (f.bumpTest) return 'bump_test';
-    return 'ok';
-  };
-
-  /** The whole register table of one function, address → value. */
-  const image = (fc: 3 | 4): Map<number, number> => {
-    const p = modbus();
-    const regs = new Map<number, number>();
-    const f = flags();
-    for (const ch of p.channels) {
-      if (ch.fc !== fc) continue;
-      let raw = rawReported(ch.gas);
-      if (ch.decimalsRegister !== undefined) {
-        const decimals = model.decimals?.(ch.gas) ?? 1;
-        regs.set(ch.decimalsRegister, decimals);
-        raw *= 10 ** decimals;
-      } else if (ch.scale !== undefined) raw /= ch.scale;
-      encodeRegisters(raw, ch.type, ch.wordOrder).forEach((v, i) => {
-        regs.set(ch.address + i, v);
-      });
-    }
-    if (p.status && p.status.fc === fc) {
-      let word = 0;
-      for (const flag of STATUS_FLAGS) {
-        const bit = p.status.bits[flag];
-        if (bit !== undefined && f[flag]) word |= 1 << bit;
-      }
-      if (p.status.state) {
-        const s = status(f);
-        const entry = Object.entries(p.status.state.values).find(([, v]) => v === s);
-        if (entry) word |= (Number(entry[0]) & ((1 << p.status.state.width) - 1)) << p.status.state.shift;
-      }
-      word |= model.extraStatusBits?.() ?? 0;
-      regs.set(p.status.address, word & 0xffff);
-    }
-    if (p.faultCode && p.faultCode.fc === fc) regs.set(p.faultCode.address, model.faultCode());
-    for (const [rfc, address, value] of model.registers?.() ?? [])
-      if (rfc === fc) regs.set(address, value & 0xffff);
-    return regs;
-  };
-
-  const coilRange = (address: number, count: number) => {
-    const p = modbus();
-    if (p.outputs.length === 0)
-      throw new ModbusException(ExceptionCode.IllegalFunction, `${p.id} has no coils`);
-    const max = Math.max(...p.outputs.map((o) => o.coil));
-    if (count < 1 || count > MAX_READ_COILS)
-      throw new ModbusException(ExceptionCode.IllegalDataValue, `count ${count}`);
-    if (address + count - 1 > max)
-      throw new ModbusException(
-        ExceptionCode.IllegalDataAddress,
-        `coils ${address}..${address + count - 1} beyond ${max}`,
-      );
   };
 
   const device: SimDevice = {
@@ -340,40 +192,39 @@ export function createDevice(opts: DeviceOptions): SimDevice {
       if (!Number.isFinite(value) || value < 0)
         throw new RangeError(`${opts.id}: ${gas} concentration must be a finite number ≥ 0, got ${value}`);
       sync();
-      ambient.set(gas, value);
+      sensor.expose(gas, value);
     },
     getConcentration(gas) {
       checkGas(gas);
-      return ambient.get(gas) ?? 0;
+      return sensor.exposure(gas);
     },
     reported(gas) {
       checkGas(gas);
       sync();
-      return rawReported(gas);
+      return fw.reported(gas);
     },
     setFault(f) {
       if (f !== null && !SIM_FAULTS.includes(f)) throw new RangeError(`${opts.id}: unknown fault "${f}"`);
       sync();
-      fault = f;
+      fw.setFault(f);
     },
     get fault() {
-      return fault;
+      return fw.fault;
     },
     setDrift(gas, perHour) {
       checkGas(gas);
       if (!Number.isFinite(perHour)) throw new RangeError(`${opts.id}: drift must be finite`);
       sync();
-      const d = drift.get(gas);
-      if (d) d.perHour = perHour;
-      else drift.set(gas, { perHour, offset: 0 });
+      sensor.setDrift(gas, perHour);
     },
     setStuck(on) {
       sync();
-      if (!on) stuck = null;
-      else {
-        stuck = new Map();
-        for (const gas of ambient.keys()) stuck.set(gas, rawReported(gas));
-      }
+      sensor.freeze(null);
+      if (!on) return;
+      // What the device reports now, so a sensor stuck during warm-up stays at 0.
+      const values = new Map<GasId, number>();
+      for (const gas of sensor.gases()) values.set(gas, fw.reported(gas));
+      sensor.freeze(values);
     },
     setResponding(on) {
       responding = on;
@@ -398,11 +249,7 @@ export function createDevice(opts: DeviceOptions): SimDevice {
       slaveFailure = on;
     },
     setCoilWriteFailures(coil, count = Number.POSITIVE_INFINITY) {
-      if (!coilState.has(coil)) throw new RangeError(`${opts.id}: coil ${coil} is not an output`);
-      if (!(count >= 0))
-        throw new RangeError(`${opts.id}: coil write failure count must be ≥ 0, got ${count}`);
-      if (count === 0) coilWriteFailures.delete(coil);
-      else coilWriteFailures.set(coil, count);
+      fw.setCoilWriteFailures(coil, count);
     },
     shouldCorrupt() {
       if (!corruption || corruption.probability === 0) return null;
@@ -410,124 +257,70 @@ export function createDevice(opts: DeviceOptions): SimDevice {
     },
     powerOn() {
       sync();
-      warmupUntil = now + profile.warmupS * 1000;
-      bumpUntil = -1;
-      model.powerOn?.();
+      fw.powerOn();
     },
     startBumpTest(durationMs = 30_000) {
       sync();
-      if (!model.bumpTestDone) throw new Error(`${profile.id} has no bump test`);
-      bumpUntil = now + durationMs;
+      fw.startBumpTest(durationMs);
     },
     coils() {
-      const out: Record<string, boolean> = {};
-      if (profile.transport === 'modbus')
-        for (const o of profile.outputs) out[o.name] = coilState.get(o.coil) ?? false;
-      return out;
+      return fw.coils();
     },
     readRegisters(fc, address, count) {
       sync();
-      if (fc !== 3 && fc !== 4) throw new ModbusException(ExceptionCode.IllegalFunction, `function ${fc}`);
-      if (!Number.isInteger(count) || count < 1 || count > MAX_READ_REGISTERS)
-        throw new ModbusException(
-          ExceptionCode.IllegalDataValue,
-          `count ${count} outside 1..${MAX_READ_REGISTERS}`,
-        );
+      image.checkRead(fc, count);
       failIfBroken();
-      const regs = image(fc);
-      if (regs.size === 0)
-        throw new ModbusException(
-          ExceptionCode.IllegalDataAddress,
-          `${profile.id} has no registers for function ${fc}`,
-        );
-      const max = Math.max(...regs.keys());
-      if (address < 0 || address + count - 1 > max)
-        throw new ModbusException(
-          ExceptionCode.IllegalDataAddress,
-          `registers ${address}..${address + count - 1} outside 0..${max} (function ${fc})`,
-        );
-      // Gaps inside the table (e.g. Midas 40002) read 0, as on the real devices.
-      return Array.from({ length: count }, (_, i) => regs.get(address + i) ?? 0);
+      return image.read(fc, address, count);
     },
     writeRegister(address, value) {
       device.writeRegisters(address, [value]);
     },
     writeRegisters(address, values) {
       sync();
-      modbus();
+      image.modbus();
       failIfBroken();
-      const write = model.writeRegister;
-      if (!write)
-        throw new ModbusException(
-          ExceptionCode.IllegalDataAddress,
-          `${profile.id} has no writable registers`,
-        );
-      // All or nothing: check every register before changing any.
-      for (const apply of [false, true])
-        values.forEach((v, i) => {
-          write(address + i, v & 0xffff, apply);
-        });
+      image.write(address, values);
     },
     readCoils(address, count) {
       sync();
-      coilRange(address, count);
+      image.checkCoils(address, count);
       failIfBroken();
-      return Array.from({ length: count }, (_, i) => coilState.get(address + i) ?? false);
+      return Array.from({ length: count }, (_, i) => fw.coil(address + i));
     },
     writeCoil(address, value) {
       device.writeCoils(address, [value]);
     },
     writeCoils(address, values) {
       sync();
-      coilRange(address, values.length);
+      image.checkCoils(address, values.length);
       failIfBroken();
-      values.forEach((_, i) => {
-        if (!coilState.has(address + i))
-          throw new ModbusException(ExceptionCode.IllegalDataAddress, `coil ${address + i} is not an output`);
-      });
+      image.checkOutputs(address, values.length);
       // All or nothing: a failing relay driver refuses the whole write.
-      for (let i = 0; i < values.length; i++) {
-        const left = coilWriteFailures.get(address + i) ?? 0;
-        if (left > 0) {
-          coilWriteFailures.set(address + i, left - 1);
-          throw new ModbusException(
-            ExceptionCode.SlaveDeviceFailure,
-            `${opts.id} coil ${address + i} driver failure`,
-          );
-        }
-      }
-      values.forEach((v, i) => {
-        coilState.set(address + i, v);
-      });
+      fw.switchCoils(address, values);
     },
     advance(ms) {
       advance(ms);
     },
     now() {
       sync();
-      return now;
+      return fw.now();
     },
     snapshot() {
       sync();
-      const f = flags();
+      const f = fw.flags();
       const values: Partial<Record<GasId, number>> = {};
-      for (const gas of profileGases(profile)) values[gas] = rawReported(gas);
+      for (const gas of profileGases(profile)) values[gas] = fw.reported(gas);
       return {
         id: opts.id,
         unit,
-        timeMs: now,
-        status: status(f),
+        timeMs: fw.now(),
+        status: fw.status(f),
         flags: f,
-        faultCode: model.faultCode(),
-        fault,
+        faultCode: fw.model.faultCode(),
+        fault: fw.fault,
         values,
       };
     },
   };
   return device;
-}
-
-/** The gases a profile measures. */
-export function profileGases(profile: Profile): GasId[] {
-  return profile.transport === 'modbus' ? profile.channels.map((c) => c.gas) : [profile.gas];
 }

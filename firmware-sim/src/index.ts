@@ -4,10 +4,7 @@ export {
   createDevice,
   type DeviceOptions,
   type DeviceSnapshot,
-  profileGases,
-  SIM_FAULTS,
   type SimDevice,
-  type SimFault,
 } from './device.js';
 export {
   CO_STANDARDS,
@@ -16,6 +13,7 @@ export {
   type CoStandard,
   sharedCoAlarm,
 } from './devices/co-alarm.js';
+export { SIM_FAULTS, type SimFault } from './faults.js';
 export { crc16, crcOk, withCrc } from './modbus/crc.js';
 export { ExceptionCode, ModbusException } from './modbus/exceptions.js';
 export * from './modbus/frame.js';
@@ -59,6 +57,7 @@ export {
   type ScenarioRunnerOptions,
 } from './scenario/runner.js';
 export { type Scenario, type ScenarioEvent, type ScenarioInput, ScenarioSchema } from './scenario/schema.js';
+export { profileGases } from './sensor.js';
 export * as winsenFrame from './winsen/frame.js';
 export {
   createWinsenModule,

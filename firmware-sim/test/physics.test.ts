@@ -36,6 +36,7 @@ describe('combustion stoichiometry', () => {
     ['bathroom-heater', 'bathroom', 'CH4'],
     ['demo', 'bathroom', 'CH4'],
     ['demo', 'kitchen', 'CH4'],
+    ['demo', 'basement', 'CH4'],
     ['bedroom-brazier', 'bedroom', 'C'],
   ];
   for (const [name, zoneId, fuel] of flames) {

@@ -1,12 +1,41 @@
 /**
- * Each detector model's own logic on top of the generic register image of device.ts. A profile
- * without a model here (a user's own profile file) still works: channels, fault and warm-up bits.
+ * Each detector model's own logic, run by the firmware (firmware.ts) and laid out by the generic
+ * register image (register-image.ts). A profile without a model here (a user's own profile file)
+ * still works: channels, fault and warm-up bits.
  */
-import type { GasId, StatusFlag } from '@gaswatch/shared';
-import type { ModelContext, SimFault } from '../device.js';
+import type { GasId, Profile, StatusFlag } from '@gaswatch/shared';
+import type { SimFault } from '../faults.js';
 import { ExceptionCode, ModbusException } from '../modbus/exceptions.js';
-import { hash32 } from '../random.js';
-import { CO_STANDARDS, type CoAlarmCurve, sharedCoAlarm } from './co-alarm.js';
+import { hash32, type Rng } from '../random.js';
+import {
+  CO_STANDARDS,
+  type CoAlarmCurve,
+  type CoAlarmFactory,
+  type CoStandard,
+  sharedCoAlarm,
+} from './co-alarm.js';
+
+/** Device options a model reads. */
+export interface ModelOptions {
+  /** gaswatch-co: which standard its own alarm follows (default en50291). */
+  standard?: CoStandard;
+  /** The CO alarm curve implementation (default: the shared SPEC §6 rule set). */
+  coAlarm?: CoAlarmFactory;
+}
+
+/** What a device model sees of the firmware: the state it may read and a few levers. */
+export interface ModelContext {
+  readonly id: string;
+  readonly profile: Profile;
+  readonly options: ModelOptions;
+  now(): number;
+  /** What the device reports for a gas (0 during warm-up). */
+  reported(gas: GasId): number;
+  readonly fault: SimFault | null;
+  warmingUp(): boolean;
+  bumpTesting(): boolean;
+  readonly rng: Rng;
+}
 
 export interface DeviceModel {
   /** One scenario-time step (≤ 1 s), after the core state moved on. */

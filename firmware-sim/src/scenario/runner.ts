@@ -6,10 +6,11 @@
 import { performance } from 'node:perf_hooks';
 import { GAS_IDS, type GasId } from '@gaswatch/shared';
 import type { Logger } from 'pino';
-import { createDevice, profileGases, type SimDevice } from '../device.js';
+import { createDevice, type SimDevice } from '../device.js';
 import { createModbusRtuSlave, type ModbusRtuSlave } from '../modbus/rtu-slave.js';
 import { createModbusTcpServer, type ModbusTcpServer } from '../modbus/tcp-server.js';
 import { hash32 } from '../random.js';
+import { profileGases } from '../sensor.js';
 import { createWinsenModule, type WinsenModule } from '../winsen/module.js';
 import type { LoadedScenario } from './load.js';
 import { OUTDOOR_AIR, roomStep, sourceTermPerHour } from './room.js';

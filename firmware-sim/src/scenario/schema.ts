@@ -1,7 +1,7 @@
 /** Scenario files: rooms with a physical model, detectors in them, transports, and a fault script. */
 import { GasIdSchema, IdSchema } from '@gaswatch/shared';
 import { z } from 'zod';
-import { SIM_FAULTS } from '../device.js';
+import { SIM_FAULTS } from '../faults.js';
 
 const Seconds = z.number().finite().min(0).describe('Scenario time in seconds from the start');
 const Concentrations = z
