@@ -5,9 +5,9 @@
 import { EventEmitter } from 'node:events';
 import {
   type Command,
+  CommandSchema,
   type DeviceEvent,
   type DeviceState,
-  encodePayload,
   type GatewayStatus,
   type Profile,
   topics,
@@ -32,7 +32,7 @@ import { createLocalAlarm, type LocalAlarm } from './local-alarms.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import { createPoller, type PolledDevice, type Poller } from './poller.js';
 import type { Sample } from './sample.js';
-import { createUplink, type Uplink } from './uplink.js';
+import { createUplink, type QueuedMessage, type Uplink } from './uplink.js';
 import { VERSION } from './version.js';
 
 export interface GatewayOptions {
@@ -139,22 +139,22 @@ export function createGateway(opts: GatewayOptions): Gateway {
   function publishState(d: DeviceRuntime): void {
     if (!uplink.connected) return; // republished on connect
     uplink
-      .publish('state', topics.state(gw, d.config.id), deviceState(d))
+      .publish('state', deviceState(d), { dev: d.config.id })
       .catch((err: Error) => d.log.debug({ err: err.message }, 'state publish failed'));
   }
 
   function emitEvent(d: DeviceRuntime, e: Omit<DeviceEvent, 'v'>): void {
     const event: DeviceEvent = { v: 1, ...e };
-    let payload: string;
+    let message: QueuedMessage;
     try {
-      payload = encodePayload('event', event).toString('utf8');
+      message = uplink.encode('event', event, { dev: d.config.id });
     } catch (err) {
       d.log.error({ err, event }, 'event does not match the DeviceEvent schema; not published');
       return;
     }
     emitter.emit('event', d, event);
     outbox
-      .appendEvent(topics.event(gw, d.config.id), payload)
+      .appendEvent(message.topic, message.payload)
       .then(() => forwarder.kick())
       .catch((err: Error) => d.log.error({ err }, 'could not store event in the outbox'));
   }
@@ -183,7 +183,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }
     if (!uplink.connected) return;
     uplink
-      .publish('status', topics.status(gw), status())
+      .publish('status', status())
       .catch((err: Error) => log.debug({ err: err.message }, 'status publish failed'));
   }
 
@@ -236,19 +236,22 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
     }
     const status = d.bumpTest ? d.bumpTest.onSample(sample) : sample.status;
-    const seq = await outbox.appendReading(d.config.id, (seq) => ({
-      topic: topics.reading(gw, d.config.id),
-      payload: encodePayload('reading', {
-        v: 1,
-        ts: iso(sample.ts),
-        seq,
-        values: sample.values,
-        status,
-        ...(sample.faults ? { faults: sample.faults.map((f) => f.slice(0, 64)).slice(0, 32) } : {}),
-        ...(sample.quality ? { quality: sample.quality } : {}),
-        ...(sample.alarm !== undefined ? { alarm: sample.alarm } : {}),
-      }).toString('utf8'),
-    }));
+    const seq = await outbox.appendReading(d.config.id, (seq) =>
+      uplink.encode(
+        'reading',
+        {
+          v: 1,
+          ts: iso(sample.ts),
+          seq,
+          values: sample.values,
+          status,
+          ...(sample.faults ? { faults: sample.faults.map((f) => f.slice(0, 64)).slice(0, 32) } : {}),
+          ...(sample.quality ? { quality: sample.quality } : {}),
+          ...(sample.alarm !== undefined ? { alarm: sample.alarm } : {}),
+        },
+        { dev: d.config.id },
+      ),
+    );
     d.readings++;
     forwarder.kick();
     emitter.emit('reading', d, sample, seq);
@@ -649,12 +652,33 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }
   }
 
-  const onCommand = (cmd: Command) => {
+  const onCommand = (raw: Buffer) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      log.warn({ topic: topics.cmd(gw) }, 'command is not JSON; ignored');
+      return;
+    }
+    const parsed = CommandSchema.safeParse(json);
+    if (!parsed.success) {
+      const message = parsed.error.issues
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
+      log.warn({ topic: topics.cmd(gw), message }, 'invalid command');
+      const id = (json as { id?: unknown })?.id;
+      if (typeof id === 'string' && id.length > 0 && id.length <= 64)
+        uplink
+          .publish('cmdResult', { v: 1, id, ok: false, ts: iso(), message: message.slice(0, 500) })
+          .catch(() => {});
+      return;
+    }
+    const cmd = parsed.data;
     log.info({ cmd }, 'command received');
     void handleCommand(cmd)
       .catch((err: Error) => ({ ok: false, message: err.message }))
       .then((r) =>
-        uplink.publish('cmdResult', topics.cmdResult(gw), {
+        uplink.publish('cmdResult', {
           v: 1,
           id: cmd.id,
           ok: r.ok,
