@@ -54,7 +54,7 @@ export function createCommands(ctx: {
   const silence = createSilence(ctx);
   const bumpTest = createBumpTestCommand(ctx);
   const reload = createReloadConfig(ctx);
-  /** The reload under way (each reload plans against what the previous one applied). */
+  /** The last reload; never rejects (each reload plans against what the previous one applied). */
   let reloads: Promise<unknown> = Promise.resolve();
 
   async function run(cmd: Command): Promise<CommandOutcome> {
@@ -64,10 +64,7 @@ export function createCommands(ctx: {
       case 'bump_test':
         return execute(bumpTest, cmd);
       case 'reload_config': {
-        const next = reloads.then(
-          () => execute(reload, cmd),
-          () => execute(reload, cmd),
-        );
+        const next = reloads.then(() => execute(reload, cmd));
         reloads = next.catch(() => undefined);
         return next;
       }
