@@ -109,7 +109,7 @@ export function createForwarder(opts: {
         void pump();
       }, ackTimeoutMs);
       const p = uplink
-        .publishRaw(entry.topic, entry.payload, { qos: 1, retain: false })
+        .send(entry)
         .then(
           () => outbox.ack(entry),
           (err: Error) => {

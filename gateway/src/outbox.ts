@@ -14,7 +14,7 @@ export interface OutboxEntry {
   topic: string;
   payload: string;
   /** Events jump the queue ahead of readings. */
-  priority: boolean;
+  kind: 'reading' | 'event';
 }
 
 export interface OutboxOptions {
@@ -103,7 +103,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     }
     const { t, p } = (v ?? {}) as { t?: unknown; p?: unknown };
     if (typeof t !== 'string' || typeof p !== 'string') return undefined;
-    return { key, topic: t, payload: p, priority: key.startsWith(E) };
+    return { key, topic: t, payload: p, kind: key.startsWith(E) ? 'event' : 'reading' };
   };
 
   /**
@@ -331,7 +331,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         const key = E + pad(counter);
         await d.put(key, JSON.stringify({ t: topic, p: payload }), { sync: true });
         counter++;
-        events.push({ key, topic, payload, priority: true });
+        events.push({ key, topic, payload, kind: 'event' });
       };
       const p = chain.then(run, run);
       chain = p.catch(() => {});
@@ -352,7 +352,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     },
     async ack(entry) {
       if (!taken.delete(entry.key)) return;
-      if (entry.priority) {
+      if (entry.kind === 'event') {
         const i = events.findIndex((e) => e.key === entry.key);
         if (i >= 0) events.splice(i, 1);
       } else if (writing?.key === entry.key) writing.acked = true;
@@ -364,7 +364,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     },
     release(entry) {
       if (!taken.delete(entry.key)) return;
-      if (entry.priority) return; // still in `events`, found again by take()
+      if (entry.kind === 'event') return; // still in `events`, found again by take()
       retry.push(entry);
       retry.sort(byKey);
     },

@@ -1,16 +1,21 @@
 /**
  * The MQTT connection (mqtt.js 5): retained will `{"v":1,"online":false}`, typed publishing through
- * the shared topic map and `encodePayload`, and the command subscription.
+ * the shared topic map, and the subscriptions (commands, the clock reference).
+ *
+ * Callers name a kind and a payload (and the device, for per-device kinds); the topic, QoS and
+ * retain flag come from `TOPICS` and this gateway's id, so no caller can publish a retained reading
+ * or a state to the wrong gateway's topic.
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import {
-  type Command,
-  CommandSchema,
   encodePayload,
   type PayloadOf,
+  TOPICS,
+  type TopicAddress,
   type TopicKind,
+  topicFor,
   topics,
 } from '@gaswatch/shared';
 import mqtt, { type IClientOptions, MqttClient } from 'mqtt';
@@ -19,11 +24,29 @@ import { ZodError } from 'zod';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors.js';
 
+/** What the gateway publishes (commands come the other way). */
+export type OutgoingKind = Exclude<TopicKind, 'cmd'>;
+
+/** Kinds whose topic names a device. */
+export type DeviceKind = Extract<TopicAddress, { dev: string }>['kind'];
+
+/** The device a per-device kind is about; gateway-wide kinds (status, cmdResult) take none. */
+export type AddressArgs<K extends OutgoingKind> = K extends DeviceKind ? [to: { dev: string }] : [];
+
+/** A message encoded now and sent later through the outbox (readings and events). */
+export interface QueuedMessage {
+  kind: 'reading' | 'event';
+  topic: string;
+  /** JSON that passed the kind's schema when it was encoded. */
+  payload: string;
+}
+
 export interface UplinkEvents {
   connect: [];
   offline: [];
-  command: [Command];
-  /** A message on a subscribed topic that is not a command (e.g. the clock reference). */
+  /** A message on the command topic, not parsed yet (commands/index.ts parses and answers it). */
+  command: [Buffer];
+  /** A message on another subscribed topic (e.g. the clock reference). */
   message: [string, Buffer];
 }
 
@@ -32,10 +55,21 @@ export interface Uplink extends EventEmitter<UplinkEvents> {
   /** Publishes a retained offline status when connected, then disconnects. */
   stop(): Promise<void>;
   readonly connected: boolean;
-  /** Publishes a checked payload; resolves on PUBACK (QoS 1). */
-  publish<K extends TopicKind>(kind: K, topic: string, payload: PayloadOf<K>): Promise<void>;
-  /** Publishes an already encoded payload (from the outbox); resolves on PUBACK. */
-  publishRaw(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  /**
+   * Publishes a payload checked against its kind's schema; resolves on PUBACK (QoS 1). A payload
+   * that fails its schema is logged with the fields named and rejected, never thrown.
+   */
+  publish<K extends OutgoingKind>(kind: K, payload: PayloadOf<K>, ...to: AddressArgs<K>): Promise<void>;
+  /**
+   * Encodes a reading or event for the outbox, which stores it and hands it to `send` later.
+   * Throws when the payload fails its schema (the caller stores nothing).
+   */
+  encode<K extends QueuedMessage['kind']>(kind: K, payload: PayloadOf<K>, to: { dev: string }): QueuedMessage;
+  /**
+   * Sends what the outbox stored (see `encode`), with its kind's QoS and retain flag, to the topic
+   * it was encoded for; resolves on PUBACK.
+   */
+  send(message: QueuedMessage): Promise<void>;
   subscribe(topic: string): void;
   waitConnected(timeoutMs: number): Promise<boolean>;
 }
@@ -89,8 +123,8 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
     will: {
       topic: topics.status(gw),
       payload: encodePayload('status', { v: 1, online: false }),
-      qos: 1,
-      retain: true,
+      qos: TOPICS.status.qos,
+      retain: TOPICS.status.retain,
     },
     ...(u.username !== undefined ? { username: u.username } : {}),
     ...(u.password !== undefined ? { password: u.password } : {}),
@@ -99,13 +133,41 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
     ...(u.key ? { key: readFileSync(u.key) } : {}),
   };
 
-  const publishRaw: Uplink['publishRaw'] = (topic, payload, o) =>
-    new Promise((resolve, reject) => {
+  function addressOf(kind: OutgoingKind, to: { dev: string } | undefined): TopicAddress {
+    if (kind === 'reading' || kind === 'state' || kind === 'event') {
+      if (!to) throw new GatewayError('ETOPIC', `a ${kind} needs the device it is about`);
+      return { kind, gw, dev: to.dev };
+    }
+    return { kind, gw };
+  }
+
+  function deliver(kind: OutgoingKind, topic: string, payload: string | Buffer): Promise<void> {
+    const { qos, retain } = TOPICS[kind];
+    return new Promise((resolve, reject) => {
       if (!client) return reject(new GatewayError('EUPLINK', 'uplink not started'));
-      client.publish(topic, payload, { qos: o.qos, retain: o.retain }, (err) =>
-        err ? reject(err) : resolve(),
-      );
+      client.publish(topic, payload, { qos, retain }, (err) => (err ? reject(err) : resolve()));
     });
+  }
+
+  function publish<K extends OutgoingKind>(kind: K, payload: PayloadOf<K>, ...to: AddressArgs<K>) {
+    // Called from timers and event handlers: a payload that fails its schema (a bug) is logged
+    // and rejected, never thrown, so it cannot take the gateway and its local alarms down.
+    let topic: string | undefined;
+    let encoded: Buffer;
+    try {
+      topic = topicFor(addressOf(kind, to[0]));
+      encoded = encodePayload(kind, payload);
+    } catch (err) {
+      const issues =
+        err instanceof ZodError ? err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) : [];
+      log.error({ kind, topic, issues, err }, 'payload fails its schema; not published');
+      const why = issues.join('; ') || String(err);
+      return Promise.reject(
+        new GatewayError('EPAYLOAD', `${kind} payload fails its schema: ${why}`, { cause: err }),
+      );
+    }
+    return deliver(kind, topic, encoded);
+  }
 
   // A getter does not survive Object.assign (it copies the value), so define it on the emitter.
   Object.defineProperty(emitter, 'connected', { get: () => client?.connected === true, enumerable: true });
@@ -126,40 +188,8 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
       });
       client.on('error', (err) => log.warn({ err: err.message }, 'uplink error'));
       client.on('message', (topic, payload) => {
-        if (topic !== topics.cmd(gw)) {
-          emitter.emit('message', topic, payload);
-          return;
-        }
-        let json: unknown;
-        try {
-          json = JSON.parse(payload.toString('utf8'));
-        } catch {
-          log.warn({ topic }, 'command is not JSON; ignored');
-          return;
-        }
-        const parsed = CommandSchema.safeParse(json);
-        if (!parsed.success) {
-          const message = parsed.error.issues
-            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-            .join('; ');
-          log.warn({ topic, message }, 'invalid command');
-          const id = (json as { id?: unknown })?.id;
-          if (typeof id === 'string' && id.length > 0 && id.length <= 64) {
-            void publishRaw(
-              topics.cmdResult(gw),
-              encodePayload('cmdResult', {
-                v: 1,
-                id,
-                ok: false,
-                ts: new Date().toISOString(),
-                message: message.slice(0, 500),
-              }),
-              { qos: 1, retain: false },
-            ).catch(() => {});
-          }
-          return;
-        }
-        emitter.emit('command', parsed.data);
+        if (topic === topics.cmd(gw)) emitter.emit('command', payload);
+        else emitter.emit('message', topic, payload);
       });
     },
     async stop() {
@@ -167,37 +197,28 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
       if (!c) return;
       if (c.connected) {
         await Promise.race([
-          publishRaw(
-            topics.status(gw),
-            encodePayload('status', { v: 1, online: false, ts: new Date().toISOString() }),
-            { qos: 1, retain: true },
-          ).catch(() => {}),
+          publish('status', { v: 1, online: false, ts: new Date().toISOString() }).catch(() => {}),
           new Promise((r) => setTimeout(r, 2000)),
         ]);
       }
       await new Promise<void>((resolve) => c.end(true, {}, () => resolve()));
       client = undefined;
     },
-    publish<K extends TopicKind>(kind: K, topic: string, payload: PayloadOf<K>) {
-      // Called from timers and event handlers: a payload that fails its schema (a bug) is logged
-      // and rejected, never thrown, so it cannot take the gateway and its local alarms down.
-      let encoded: Buffer;
-      try {
-        encoded = encodePayload(kind, payload);
-      } catch (err) {
-        const issues =
-          err instanceof ZodError
-            ? err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-            : [];
-        log.error({ kind, topic, issues, err }, 'payload fails its schema; not published');
-        const why = issues.join('; ') || String(err);
-        return Promise.reject(
-          new GatewayError('EPAYLOAD', `${kind} payload fails its schema: ${why}`, { cause: err }),
-        );
-      }
-      return publishRaw(topic, encoded, { qos: 1, retain: kind === 'status' || kind === 'state' });
+    publish,
+    encode<K extends QueuedMessage['kind']>(
+      kind: K,
+      payload: PayloadOf<K>,
+      to: { dev: string },
+    ): QueuedMessage {
+      return {
+        kind,
+        topic: topicFor({ kind, gw, dev: to.dev }),
+        payload: encodePayload(kind, payload).toString('utf8'),
+      };
     },
-    publishRaw,
+    send(message: QueuedMessage) {
+      return deliver(message.kind, message.topic, message.payload);
+    },
     subscribe(topic: string) {
       extraTopics.add(topic);
       if (client?.connected) client.subscribe(topic, { qos: 1 });

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDevice, createModbusTcpServer } from '@gaswatch/firmware-sim';
-import { decodeMessage, type GatewayStatus, type Reading, topics } from '@gaswatch/shared';
+import { decodeMessage, type GatewayStatus, type Reading } from '@gaswatch/shared';
 import { freePort, type Proc, startTsNode, waitFor } from '@gaswatch/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,7 +185,7 @@ describe('gateway on an aedes broker', () => {
     const bad = { ...gateway.status(), outboxDepth: -1 };
     let sent: Promise<void> | undefined;
     expect(() => {
-      sent = gateway.uplink.publish('status', topics.status('gw-test'), bad);
+      sent = gateway.uplink.publish('status', bad);
     }).not.toThrow();
     await expect(sent).rejects.toThrow(/status payload fails its schema: outboxDepth/);
     const n = of('co1/reading').length;

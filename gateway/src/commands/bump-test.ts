@@ -1,27 +1,17 @@
 /**
- * The gateway-side bump-test window (the `bump_test` command). For `windowMs` the device's
- * readings carry `status: "bump_test"` (a detector-reported fault still wins), so the server does
- * not escalate test gas as an emergency. Local alarms and outputs are never touched: gas during a
- * test window may be real gas. The test passes as soon as every channel with an alarm level has
- * reached it (O2: fallen below its low set point) inside the window, and fails when the window
- * ends first. No shipped profile has a register or coil that starts the detector's own bump test,
- * so the window is opened by the gateway alone; the person at the detector applies the test gas.
+ * `bump_test`: opens a bump-test window (bump-test-window.ts) of `bumpTestS` seconds for one
+ * detector that answers, judged against the alarm level of each of its channels. Refused for an
+ * unknown device, one already in a window, one not answering, or a profile without an alarm level.
  */
-import type { DeviceEvent, GasId, Profile, ReadingStatus } from '@gaswatch/shared';
-import type { Logger } from 'pino';
+import type { Profile } from '@gaswatch/shared';
+import { type BumpLevel, type BumpTest, createBumpTest } from '../bump-test-window.js';
+import type { Buses } from '../buses.js';
 import type { Clock } from '../clock.js';
 import type { GatewayConfig } from '../config.js';
+import type { DeviceReports } from '../device-reports.js';
 import { localRuleSet } from '../local-alarms.js';
-import type { Sample } from '../sample.js';
-
-/** The level one channel must reach in a bump test. */
-export interface BumpLevel {
-  gas: GasId;
-  /** `>=`: the reading must rise to `level`; `<`: fall below it (oxygen depletion). */
-  op: '>=' | '<';
-  level: number;
-  unit: string;
-}
+import type { DeviceRuntime, LiveConfig } from '../runtime.js';
+import type { CommandHandler, CommandOf } from './command.js';
 
 /**
  * The alarm level of each channel of a profile: the lowest instantaneous set point of the local
@@ -48,117 +38,67 @@ export function bumpLevels(profile: Profile, config: GatewayConfig): BumpLevel[]
   return levels;
 }
 
-export interface BumpTestOptions {
-  deviceId: string;
+/** Ends every open window without a verdict (the gateway is stopping). */
+export function cancelBumpTests(devices: Iterable<DeviceRuntime>, reason: string): void {
+  for (const d of devices) d.bumpTest?.cancel(reason);
+}
+
+interface BumpTestPlan {
+  d: DeviceRuntime;
   levels: BumpLevel[];
-  windowMs: number;
+  windowS: number;
+}
+
+export function createBumpTestCommand(ctx: {
+  live: LiveConfig;
+  buses: Pick<Buses, 'devices'>;
+  reports: Pick<DeviceReports, 'event'>;
   clock: Clock;
-  logger: Logger;
-  /** Publishes a DeviceEvent (through the outbox). */
-  emit(event: Omit<DeviceEvent, 'v'>): void;
-  /** Called once when the window is over (or cancelled). */
-  onEnd(): void;
-}
-
-export interface BumpTest {
-  readonly startedAt: number;
-  readonly endsAt: number;
-  /** Looks at one sample of the device; returns the status its reading must carry. */
-  onSample(sample: Sample): ReadingStatus;
-  /** Ends the window without a verdict (device removed, gateway stopping). */
-  cancel(reason: string): void;
-}
-
-const fmt = (n: number) => String(Math.round(n * 100) / 100);
-
-export function createBumpTest(opts: BumpTestOptions): BumpTest {
-  const { clock, levels, logger: log } = opts;
-  const startedAt = clock.now();
-  const endsAt = startedAt + opts.windowMs;
+}): CommandHandler<CommandOf<'bump_test'>, BumpTestPlan> {
+  const { devices } = ctx.buses;
   const iso = (ms: number) => new Date(ms).toISOString();
-  /** Per gas: the most extreme value seen in the window in the test's direction. */
-  const peak = new Map<GasId, number>();
-  const reached = new Set<GasId>();
-  let verdict: 'pass' | 'fail' | 'cancelled' | undefined;
-
-  const describeLevel = (l: BumpLevel) => `${l.gas} ${l.op === '<' ? '<' : '≥'} ${fmt(l.level)} ${l.unit}`;
-  const describePeak = (l: BumpLevel) => {
-    const p = peak.get(l.gas);
-    return `${l.gas} ${l.op === '<' ? 'lowest' : 'peak'} ${p === undefined ? 'no reading' : `${fmt(p)} ${l.unit}`}`;
-  };
-
-  opts.emit({
-    ts: iso(startedAt),
-    type: 'bump_test',
-    result: 'started',
-    severity: 'info',
-    message: `bump test window open for ${fmt(opts.windowMs / 1000)} s; pass at ${levels.map(describeLevel).join(', ')}`,
-  });
-  log.info({ windowS: opts.windowMs / 1000, levels }, 'bump test started');
-
-  const timer = clock.setTimeout(() => {
-    if (verdict === 'cancelled') return;
-    if (verdict === 'pass') {
-      log.info('bump test window closed');
-      opts.onEnd();
-      return;
-    }
-    const missing = levels.filter((l) => !reached.has(l.gas));
-    verdict = 'fail';
-    const first = missing[0];
-    const message = `bump test failed: ${missing.map((l) => `${describePeak(l)}, needs ${describeLevel(l)}`).join('; ')} within ${fmt(opts.windowMs / 1000)} s`;
-    log.warn({ missing: missing.map((l) => l.gas), peak: Object.fromEntries(peak) }, message);
-    opts.emit({
-      ts: iso(clock.now()),
-      type: 'bump_test',
-      result: 'fail',
-      severity: 'warning',
-      ...(first ? { gas: first.gas } : {}),
-      ...(first && peak.has(first.gas) ? { value: peak.get(first.gas) } : {}),
-      message: message.slice(0, 512),
-    });
-    opts.onEnd();
-  }, opts.windowMs);
-
   return {
-    startedAt,
-    endsAt,
-    onSample(sample) {
-      if (sample.ts < startedAt || sample.ts > endsAt || verdict === 'cancelled') return sample.status;
-      if (!verdict) {
-        for (const l of levels) {
-          const v = sample.values[l.gas];
-          if (v === undefined || sample.quality?.[l.gas] === 'bad') continue;
-          const p = peak.get(l.gas);
-          if (p === undefined || (l.op === '<' ? v < p : v > p)) peak.set(l.gas, v);
-          if (l.op === '<' ? v < l.level : v >= l.level) reached.add(l.gas);
-        }
-        if (levels.every((l) => reached.has(l.gas))) {
-          verdict = 'pass';
-          const first = levels[0];
-          const message = `bump test passed after ${fmt((sample.ts - startedAt) / 1000)} s: ${levels.map(describePeak).join(', ')}`;
-          log.info({ peak: Object.fromEntries(peak) }, message);
-          opts.emit({
-            ts: iso(sample.ts),
-            type: 'bump_test',
-            result: 'pass',
-            severity: 'info',
-            ...(first ? { gas: first.gas, value: peak.get(first.gas) } : {}),
-            message: message.slice(0, 512),
-          });
-          // The window stays open to its end: the test gas takes a while to clear.
-        }
-      }
-      // A fault the detector reports is never hidden behind the test window.
-      return sample.status === 'fault' ? 'fault' : 'bump_test';
+    plan({ device: id }) {
+      const d = devices.get(id);
+      if (!d)
+        return {
+          ok: false,
+          message: `no device "${id}" on this gateway (devices: ${[...devices.keys()].join(', ') || 'none'})`,
+        };
+      if (d.bumpTest)
+        return {
+          ok: false,
+          message: `a bump test of ${id} is already running until ${iso(d.bumpTest.endsAt)}`,
+        };
+      if (d.online === false)
+        return {
+          ok: false,
+          message: `${id} is not answering (${d.lastError ?? 'offline'}); a bump test needs a detector that answers`,
+        };
+      const levels = bumpLevels(d.profile, ctx.live.config);
+      if (!levels.length)
+        return { ok: false, message: `profile ${d.profile.id} has no alarm level to bump-test against` };
+      return { ok: true, plan: { d, levels, windowS: ctx.live.config.bumpTestS } };
     },
-    cancel(reason) {
-      if (verdict === 'cancelled') return;
-      const hadVerdict = verdict !== undefined;
-      verdict = 'cancelled';
-      clock.clearTimeout(timer);
-      if (!hadVerdict) log.info({ reason }, 'bump test cancelled');
-      opts.onEnd();
+    apply({ d, levels, windowS }) {
+      const id = d.config.id;
+      const bt: BumpTest = createBumpTest({
+        deviceId: id,
+        levels,
+        windowMs: windowS * 1000,
+        clock: ctx.clock,
+        logger: d.log,
+        emit: (e) => ctx.reports.event(d, e),
+        onEnd: () => {
+          if (d.bumpTest === bt) d.bumpTest = undefined;
+        },
+      });
+      d.bumpTest = bt;
+      const pass = levels.map((l) => `${l.gas} ${l.op === '<' ? '<' : '≥'} ${l.level} ${l.unit}`).join(', ');
+      return {
+        ok: true,
+        message: `bump test of ${id} started: ${windowS} s window, readings carry status bump_test, passes at ${pass}; local alarms stay armed`,
+      };
     },
   };
 }
