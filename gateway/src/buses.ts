@@ -68,7 +68,7 @@ export function createBuses(opts: {
   function currentDriver(busId: string): Driver {
     const current = () => {
       const slot = slots.get(busId);
-      if (!slot) throw new DriverError('ENOTSTARTED', `bus ${busId} is not running`);
+      if (!slot) throw new DriverError('bus_not_started', `bus ${busId} is not running`);
       return slot.driver;
     };
     return {

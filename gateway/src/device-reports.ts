@@ -93,7 +93,7 @@ export function createDeviceReports(opts: {
 
   function failure(d: DeviceRuntime, err: Error): void {
     const { bus } = d;
-    const code = (err as { code?: string }).code ?? 'ERROR';
+    const code = (err as { code?: string }).code ?? 'error';
     const msg = `${code}: ${err.message}`;
     d.lastError = msg;
     emitter.emit('failure', d, err);

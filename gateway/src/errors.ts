@@ -16,7 +16,7 @@ export class ConfigError extends GatewayError {
     readonly file: string,
     readonly issues: string[],
   ) {
-    super('ECONFIG', `invalid gateway config ${file}:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    super('config_invalid', `invalid gateway config ${file}:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
 }
 
@@ -26,7 +26,7 @@ export class DriverError extends GatewayError {}
 /** The device did not answer within its timeout. */
 export class TimeoutError extends DriverError {
   constructor(message: string) {
-    super('ETIMEOUT', message);
+    super('timeout', message);
   }
 }
 
@@ -36,7 +36,7 @@ export class CrcError extends DriverError {
     message: string,
     readonly frame: Buffer,
   ) {
-    super('ECRC', message);
+    super('bad_crc', message);
   }
 }
 
@@ -46,7 +46,7 @@ export class FrameError extends DriverError {
     message: string,
     readonly frame?: Buffer,
   ) {
-    super('EFRAME', message);
+    super('bad_frame', message);
   }
 }
 
@@ -57,7 +57,7 @@ export class ModbusExceptionError extends DriverError {
     readonly functionCode: number,
   ) {
     super(
-      'EMODBUS_EXCEPTION',
+      'modbus_exception',
       `Modbus exception ${exceptionCode} (${EXCEPTION_NAMES[exceptionCode] ?? 'unknown'}) on function ${functionCode}`,
     );
   }
@@ -66,7 +66,7 @@ export class ModbusExceptionError extends DriverError {
 /** The port or connection is not open (unplugged adapter, refused connection). */
 export class PortError extends DriverError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EPORT', message, options);
+    super('port_unavailable', message, options);
   }
 }
 

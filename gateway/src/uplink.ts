@@ -135,7 +135,7 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
 
   function addressOf(kind: OutgoingKind, to: { dev: string } | undefined): TopicAddress {
     if (kind === 'reading' || kind === 'state' || kind === 'event') {
-      if (!to) throw new GatewayError('ETOPIC', `a ${kind} needs the device it is about`);
+      if (!to) throw new GatewayError('no_device_for_topic', `a ${kind} needs the device it is about`);
       return { kind, gw, dev: to.dev };
     }
     return { kind, gw };
@@ -144,7 +144,7 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
   function deliver(kind: OutgoingKind, topic: string, payload: string | Buffer): Promise<void> {
     const { qos, retain } = TOPICS[kind];
     return new Promise((resolve, reject) => {
-      if (!client) return reject(new GatewayError('EUPLINK', 'uplink not started'));
+      if (!client) return reject(new GatewayError('uplink_not_started', 'uplink not started'));
       client.publish(topic, payload, { qos, retain }, (err) => (err ? reject(err) : resolve()));
     });
   }
@@ -163,7 +163,7 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
       log.error({ kind, topic, issues, err }, 'payload fails its schema; not published');
       const why = issues.join('; ') || String(err);
       return Promise.reject(
-        new GatewayError('EPAYLOAD', `${kind} payload fails its schema: ${why}`, { cause: err }),
+        new GatewayError('bad_payload', `${kind} payload fails its schema: ${why}`, { cause: err }),
       );
     }
     return deliver(kind, topic, encoded);

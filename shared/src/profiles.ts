@@ -129,7 +129,7 @@ export type Profile = z.infer<typeof ProfileSchema>;
 export const BUILTIN_PROFILE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'profiles');
 
 export class ProfileError extends Error {
-  readonly code = 'EPROFILE';
+  readonly code = 'bad_profile';
   constructor(
     readonly file: string,
     readonly issues: string[],

@@ -11,7 +11,7 @@ export type ExceptionCode = (typeof ExceptionCode)[keyof typeof ExceptionCode];
 
 /** A Modbus exception a simulated device raises; the transport answers it as `fc | 0x80, exceptionCode`. */
 export class ModbusException extends Error {
-  readonly code = 'EMODBUS_EXCEPTION';
+  readonly code = 'modbus_exception';
   constructor(
     readonly exceptionCode: ExceptionCode,
     message: string,

@@ -195,7 +195,7 @@ export interface TcpAdu {
 }
 
 export class MbapError extends Error {
-  readonly code = 'EMBAP';
+  readonly code = 'bad_mbap';
 }
 
 /**

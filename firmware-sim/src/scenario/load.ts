@@ -10,7 +10,7 @@ import { type Scenario, ScenarioSchema } from './schema.js';
 export const BUILTIN_SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
 
 export class ScenarioError extends Error {
-  readonly code = 'ESCENARIO';
+  readonly code = 'bad_scenario';
   constructor(
     readonly file: string,
     readonly issues: string[],

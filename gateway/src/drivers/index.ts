@@ -23,7 +23,7 @@ export const DRIVERS: { [T in BusConfig['type']]: Loader<T> } = {
 export function createDriver(bus: BusConfig, deps: DriverDeps): Driver {
   let inner: Driver | undefined;
   const need = (): Driver => {
-    if (!inner) throw new DriverError('ENOTSTARTED', `bus ${bus.id} is not started`);
+    if (!inner) throw new DriverError('bus_not_started', `bus ${bus.id} is not started`);
     return inner;
   };
   return {

@@ -80,7 +80,7 @@ export function planReads(profile: ModbusProfile, maxGap = 4): RegisterBlock[] {
 /** Puts the answer to one block into the image. */
 export function storeBlock(image: RegisterImage, block: RegisterBlock, regs: readonly number[]): void {
   if (regs.length < block.count)
-    throw new DriverError('EFRAME', `asked ${block.count} registers, got ${regs.length}`);
+    throw new DriverError('bad_frame', `asked ${block.count} registers, got ${regs.length}`);
   let m = image.get(block.fc);
   if (!m) {
     m = new Map();
@@ -91,7 +91,7 @@ export function storeBlock(image: RegisterImage, block: RegisterBlock, regs: rea
 
 function reg(image: RegisterImage, fc: 3 | 4, address: number): number {
   const v = image.get(fc)?.get(address);
-  if (v === undefined) throw new DriverError('EPLAN', `register ${fc}:${address} was not read`);
+  if (v === undefined) throw new DriverError('register_not_read', `register ${fc}:${address} was not read`);
   return v;
 }
 
@@ -146,7 +146,7 @@ export function decodeSample(profile: ModbusProfile, image: RegisterImage, ts: n
   }
   if (Object.keys(values).length === 0) {
     const why = faults.length ? `; ${faults.join(', ')}` : '';
-    throw new DriverError('EVALUE', `no usable channel value (${Object.keys(quality).join(', ')} bad${why})`);
+    throw new DriverError('no_usable_value', `no usable channel value (${Object.keys(quality).join(', ')} bad${why})`);
   }
   const sample: Sample = { ts, values, status: 'ok' };
   if (Object.keys(quality).length) sample.quality = quality;
@@ -201,7 +201,7 @@ export function createProfileReader(): (
   const plans = new WeakMap<ModbusProfile, RegisterBlock[]>();
   return async (profile, readBlock, now) => {
     if (profile.transport !== 'modbus')
-      throw new DriverError('EPROFILE', `profile ${profile.id} is not a Modbus profile`);
+      throw new DriverError('bad_profile', `profile ${profile.id} is not a Modbus profile`);
     let plan = plans.get(profile);
     if (!plan) {
       plan = planReads(profile);

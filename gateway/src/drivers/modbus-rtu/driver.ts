@@ -126,7 +126,7 @@ export function createRtu(bus: ModbusRtuBusConfig, deps: DriverDeps): ModbusRtuD
           rx = Buffer.alloc(0);
           if (m.kind === 'error') {
             if (m.error instanceof ModbusExceptionError) stats.exceptions++;
-            else if ((m.error as DriverError).code === 'ECRC') stats.crcErrors++;
+            else if ((m.error as DriverError).code === 'bad_crc') stats.crcErrors++;
             reject(m.error);
             return;
           }

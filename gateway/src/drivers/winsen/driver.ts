@@ -123,7 +123,7 @@ export const createWinsenDriver: DriverFactory<WinsenBusConfig> = (bus, deps) =>
     stop: () => line.stop(),
     async read(dev) {
       if (dev.profile.transport !== 'winsen')
-        throw new DriverError('EPROFILE', `profile ${dev.profile.id} is not a Winsen profile`);
+        throw new DriverError('bad_profile', `profile ${dev.profile.id} is not a Winsen profile`);
       variant = dev.profile.variant;
       const retries = dev.config.retries ?? bus.retries;
       const timeoutMs = dev.config.timeoutMs ?? bus.timeoutMs;
@@ -136,10 +136,10 @@ export const createWinsenDriver: DriverFactory<WinsenBusConfig> = (bus, deps) =>
       }
     },
     async writeCoil() {
-      throw new DriverError('EUNSUPPORTED', `Winsen module ${device.id} has no outputs`);
+      throw new DriverError('unsupported', `Winsen module ${device.id} has no outputs`);
     },
     async readCoils() {
-      throw new DriverError('EUNSUPPORTED', `Winsen module ${device.id} has no outputs`);
+      throw new DriverError('unsupported', `Winsen module ${device.id} has no outputs`);
     },
   };
 };
