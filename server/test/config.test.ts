@@ -70,6 +70,15 @@ describe('loadConfig', () => {
       expect(issues.some((i) => i.startsWith(`${v}:`))).toBe(true);
   });
 
+  it('refuses one port for HTTP and the embedded broker (it would fail at listen, after opening the store)', () => {
+    expect(() => loadConfig({ PORT: '8080', MQTT_PORT: '8080' })).toThrow(
+      /MQTT_PORT: the embedded broker and HTTP cannot share port 8080/,
+    );
+    // An external broker leaves MQTT_PORT unused; 0 picks two different free ports.
+    expect(loadConfig({ PORT: '8080', MQTT_PORT: '8080', MQTT_URL: 'mqtt://broker:1883' }).port).toBe(8080);
+    expect(loadConfig({ PORT: '0', MQTT_PORT: '0' }).port).toBe(0);
+  });
+
   it('reads and validates the GASWATCH_CONFIG file (YAML), reporting its path and problem', () => {
     const good = join(tmp.dir, 'good.yaml');
     writeFileSync(good, '{}\n');
