@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_SITE, writeDemoServerConfig } from '@gaswatch/firmware-sim/system';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { accepted, deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers.js';
 
 /**
@@ -90,5 +95,25 @@ describe('alarm engine: combustible detectors on household and workplace sites',
     await feed(rig.store, rig.bus, series('gw', 'new-lel', home, T0 + MIN, T0 + 2 * MIN, 10, { LEL: 12 }, 6));
     await rig.engine.idle();
     expect(rig.engine.list({ dev: 'new-lel' }).map((a) => [a.key, a.threshold])).toEqual([['LEL:low', 10]]);
+  });
+
+  it("the one-box demo's site is a household: its kitchen detector alarms at 12 %LEL", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-demo-config-'));
+    try {
+      const { gaswatch } = loadConfig({ GASWATCH_CONFIG: writeDemoServerConfig(dir) });
+      rig = await makeRig(gaswatch);
+      const kitchen = deviceState('combustible', DEMO_SITE);
+      await feed(
+        rig.store,
+        rig.bus,
+        series('one-box', 'kitchen-lel', kitchen, T0, T0 + MIN, 10, { LEL: 12 }),
+      );
+      await rig.engine.idle();
+      expect(rig.engine.list({ dev: 'kitchen-lel' }).map((a) => [a.key, a.threshold])).toEqual([
+        ['LEL:low', 10],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
