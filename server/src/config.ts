@@ -9,64 +9,54 @@ const Port = z.coerce.number().int().min(0).max(65_535);
 const PositiveInt = z.coerce.number().int().positive();
 
 /** The server's environment (SPEC §4), parsed once at start. */
-export const ServerEnvSchema = z
-  .object({
-    PORT: Port.default(8080).describe('HTTP port; 0 picks a free one'),
-    HOST: z.string().min(1).default('127.0.0.1').describe('Address HTTP and the embedded broker bind to'),
-    MQTT_URL: z
-      .url({ protocol: /^(mqtt|mqtts|ws|wss|tcp|ssl)$/ })
-      .optional()
-      .describe('External broker, e.g. mqtt://mosquitto:1883; unset runs the embedded aedes broker'),
-    MQTT_PORT: Port.default(1883).describe(
-      'Port of the embedded broker (when MQTT_URL is unset); 0 picks a free one',
+export const ServerEnvSchema = z.object({
+  PORT: Port.default(8080).describe('HTTP port; 0 picks a free one'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('Address HTTP and the embedded broker bind to'),
+  MQTT_URL: z
+    .url({ protocol: /^(mqtt|mqtts|ws|wss|tcp|ssl)$/ })
+    .optional()
+    .describe('External broker, e.g. mqtt://mosquitto:1883; unset runs the embedded aedes broker'),
+  MQTT_PORT: Port.default(1883).describe(
+    'Port of the embedded broker (when MQTT_URL is unset); 0 picks a free one',
+  ),
+  MQTT_CLIENT_ID: z
+    .string()
+    .min(1)
+    .max(64)
+    .default('gaswatch-server')
+    .describe(
+      'Client id of the persistent session at the external broker (fixed so messages queue while the server is down)',
     ),
-    MQTT_CLIENT_ID: z
-      .string()
-      .min(1)
-      .max(64)
-      .default('gaswatch-server')
-      .describe(
-        'Client id of the persistent session at the external broker (fixed so messages queue while the server is down)',
-      ),
-    INFLUX_URL: z
-      .url({ protocol: /^https?$/ })
-      .optional()
-      .describe('InfluxDB 1.x URL; unset uses the embedded store'),
-    INFLUX_DB: z.string().min(1).max(64).default('gaswatch').describe('InfluxDB database name'),
-    DATA_DIR: z.string().min(1).default('./data').describe('Embedded store and ingest journal live here'),
-    GASWATCH_CONFIG: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('YAML or JSON file: sites, contacts, escalation, users, profiles'),
-    LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-      .default('info')
-      .describe('pino log level'),
-    INGEST_BUFFER_MAX: PositiveInt.default(1_000_000).describe(
-      'Readings the on-disk ingest journal may hold while the store is unreachable; beyond it new readings are refused (the gateway keeps them)',
+  INFLUX_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('InfluxDB 1.x URL; unset uses the embedded store'),
+  INFLUX_DB: z.string().min(1).max(64).default('gaswatch').describe('InfluxDB database name'),
+  DATA_DIR: z.string().min(1).default('./data').describe('Embedded store and ingest journal live here'),
+  GASWATCH_CONFIG: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('YAML or JSON file: sites, contacts, escalation, users, profiles'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level'),
+  INGEST_BUFFER_MAX: PositiveInt.default(1_000_000).describe(
+    'Readings the on-disk ingest journal may hold while the store is unreachable; beyond it new readings are refused (the gateway keeps them)',
+  ),
+  INGEST_FSYNC: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .describe(
+      'fdatasync the journal on every group commit: survives power loss, costs a disk flush per commit',
     ),
-    INGEST_FSYNC: z
-      .enum(['true', 'false', '1', '0'])
-      .default('false')
-      .transform((v) => v === 'true' || v === '1')
-      .describe(
-        'fdatasync the journal on every group commit: survives power loss, costs a disk flush per commit',
-      ),
-    STORE_BATCH_SIZE: PositiveInt.max(50_000).default(5_000).describe('Readings per store write'),
-    STORE_FLUSH_MS: PositiveInt.max(10_000)
-      .default(50)
-      .describe('Longest time a reading waits in the journal before a store write'),
-  })
-  .superRefine((env, ctx) => {
-    // Found here rather than as EADDRINUSE at listen, after the store and journal were opened.
-    if (env.MQTT_URL === undefined && env.PORT !== 0 && env.PORT === env.MQTT_PORT)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['MQTT_PORT'],
-        message: `the embedded broker and HTTP cannot share port ${env.PORT} (PORT is ${env.PORT} too)`,
-      });
-  });
+  STORE_BATCH_SIZE: PositiveInt.max(50_000).default(5_000).describe('Readings per store write'),
+  STORE_FLUSH_MS: PositiveInt.max(10_000)
+    .default(50)
+    .describe('Longest time a reading waits in the journal before a store write'),
+});
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 
 export interface ServerConfig {
@@ -119,6 +109,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = ServerEnvSchema.safeParse(clean);
   const issues: string[] = parsed.success ? [] : formatIssues((p) => p, parsed.error);
+  // Found here rather than as EADDRINUSE at listen, after the store and journal were opened.
+  const e = parsed.data;
+  if (e && e.MQTT_URL === undefined && e.PORT !== 0 && e.PORT === e.MQTT_PORT)
+    issues.push(
+      `MQTT_PORT: the embedded broker and HTTP cannot share port ${e.PORT} (PORT is ${e.PORT} too)`,
+    );
   let gaswatch: GaswatchConfig | undefined;
   const file = typeof clean.GASWATCH_CONFIG === 'string' ? clean.GASWATCH_CONFIG : undefined;
   if (file) {
@@ -128,8 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   } else {
     gaswatch = GaswatchConfigSchema.parse({});
   }
-  if (!parsed.success || issues.length > 0 || !gaswatch) throw new ConfigError(issues);
-  const e = parsed.data;
+  if (!e || issues.length > 0 || !gaswatch) throw new ConfigError(issues);
   return {
     port: e.PORT,
     host: e.HOST,
