@@ -12,12 +12,34 @@ import { type LoadedScenario, resolveScenario } from './scenario/load.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** Site the simulated detectors report unless `site` says otherwise. */
+export const DEMO_SITE = 'demo-home';
+
+/**
+ * Writes the server's GASWATCH_CONFIG for a system started without one: its site is a home (the
+ * one-box demo is a household pilot, SPEC §1), so combustible detectors first alarm at 10 %LEL
+ * (GB 15322), not the workplace 25 %LEL. Returns the file.
+ */
+export function writeDemoServerConfig(dir: string, site: string = DEMO_SITE): string {
+  const file = join(dir, 'gaswatch.yaml');
+  writeFileSync(
+    file,
+    `# Written for the demo; pass GASWATCH_CONFIG to the server to use your own.\n${stringify({
+      sites: { [site]: { name: 'demo household', type: 'household' } },
+    })}`,
+  );
+  return file;
+}
+
 export interface SystemOptions {
   /** Built-in scenario name or scenario file. */
   scenario: string;
   /** Holds the server's data, the gateway outbox and config, and the logs. */
   dataDir: string;
-  /** Extra environment of the server (PORT, MQTT_PORT, MQTT_URL, INFLUX_URL, GASWATCH_CONFIG...). */
+  /**
+   * Extra environment of the server (PORT, MQTT_PORT, MQTT_URL, INFLUX_URL, GASWATCH_CONFIG...).
+   * Without GASWATCH_CONFIG the site is configured as a household (writeDemoServerConfig).
+   */
   serverEnv?: NodeJS.ProcessEnv;
   /** Scenario time per wall second. */
   speed?: number;
@@ -85,6 +107,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       MQTT_PORT: '0',
       DATA_DIR: join(dataDir, 'server'),
       ...opts.serverEnv,
+      GASWATCH_CONFIG: opts.serverEnv?.GASWATCH_CONFIG ?? writeDemoServerConfig(dataDir, opts.site),
     });
     await server.waitForOutput(/"msg":"listening"/, 60_000);
     const listening = logLines(server.output()).find((l) => l.msg === 'listening');
@@ -127,7 +150,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
           unit: d.unit,
           profile: d.profile,
           pollIntervalS: opts.pollIntervalS ?? 2,
-          site: opts.site ?? 'demo-home',
+          site: opts.site ?? DEMO_SITE,
           location: d.zone ?? id,
           localAlarms: true,
           outputs: profile?.transport === 'modbus' && profile.outputs.length > 0,

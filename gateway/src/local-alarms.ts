@@ -43,14 +43,13 @@ export interface LocalAlarmDeps {
 
 /**
  * The rules a detector of this kind runs on the gateway (and what a bump test judges against):
- * the shared rule set of its alarm profile, with the household first combustible alarm at
- * 10 %LEL when `alarms.household` is set.
+ * the shared rule set of its alarm profile, a home's (first combustible alarm at 10 %LEL on every
+ * combustible channel, GB 15322) when `alarms.household` is set.
  */
 export function localRuleSet(kind: Profile['kind'], config: GatewayConfig) {
-  return createRuleSet(
-    profileForKind(kind, config.alarms.householdStandard),
-    config.alarms.household ? { thresholds: { 'LEL:low': 10 } } : {},
-  );
+  return createRuleSet(profileForKind(kind, config.alarms.householdStandard), {
+    siteType: config.alarms.household ? 'household' : 'workplace',
+  });
 }
 
 export interface LocalAlarm {

@@ -109,6 +109,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = ServerEnvSchema.safeParse(clean);
   const issues: string[] = parsed.success ? [] : formatIssues((p) => p, parsed.error);
+  // Found here rather than as EADDRINUSE at listen, after the store and journal were opened.
+  const e = parsed.data;
+  if (e && e.MQTT_URL === undefined && e.PORT !== 0 && e.PORT === e.MQTT_PORT)
+    issues.push(
+      `MQTT_PORT: the embedded broker and HTTP cannot share port ${e.PORT} (PORT is ${e.PORT} too)`,
+    );
   let gaswatch: GaswatchConfig | undefined;
   const file = typeof clean.GASWATCH_CONFIG === 'string' ? clean.GASWATCH_CONFIG : undefined;
   if (file) {
@@ -118,8 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   } else {
     gaswatch = GaswatchConfigSchema.parse({});
   }
-  if (!parsed.success || issues.length > 0 || !gaswatch) throw new ConfigError(issues);
-  const e = parsed.data;
+  if (!e || issues.length > 0 || !gaswatch) throw new ConfigError(issues);
   return {
     port: e.PORT,
     host: e.HOST,

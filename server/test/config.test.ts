@@ -1,4 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTsNode } from '@gaswatch/shared/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +10,25 @@ import { SERVER_MAIN, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
+
+const SERVER_BIN = new URL('../bin/gaswatch-server.js', import.meta.url).pathname;
+
+/** Runs the real `gaswatch-server` bin to its exit; its exit code and what it wrote to stderr. */
+async function runServerBin(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [SERVER_BIN], {
+    env: { ...process.env, PORT: '0', MQTT_PORT: '0', LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  // A server that did start (the bug) would run until killed: stop it so the test fails, not hangs.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  return { code: code as number | null, stderr };
+}
 
 describe('loadConfig', () => {
   it('applies the SPEC defaults', () => {
@@ -49,6 +70,15 @@ describe('loadConfig', () => {
       expect(issues.some((i) => i.startsWith(`${v}:`))).toBe(true);
   });
 
+  it('refuses one port for HTTP and the embedded broker (it would fail at listen, after opening the store)', () => {
+    expect(() => loadConfig({ PORT: '8080', MQTT_PORT: '8080' })).toThrow(
+      /MQTT_PORT: the embedded broker and HTTP cannot share port 8080/,
+    );
+    // An external broker leaves MQTT_PORT unused; 0 picks two different free ports.
+    expect(loadConfig({ PORT: '8080', MQTT_PORT: '8080', MQTT_URL: 'mqtt://broker:1883' }).port).toBe(8080);
+    expect(loadConfig({ PORT: '0', MQTT_PORT: '0' }).port).toBe(0);
+  });
+
   it('reads and validates the GASWATCH_CONFIG file (YAML), reporting its path and problem', () => {
     const good = join(tmp.dir, 'good.yaml');
     writeFileSync(good, '{}\n');
@@ -62,6 +92,38 @@ describe('loadConfig', () => {
     writeFileSync(wrong, JSON.stringify({ sites: 'everywhere' }));
     expect(() => loadConfig({ GASWATCH_CONFIG: wrong })).toThrow(/GASWATCH_CONFIG .*wrong\.json sites/);
   });
+
+  it('a rule option the alarm rules refuse stops the server with exit 2, listed with its path, before anything opens', async () => {
+    const dir = join(tmp.dir, 'bad-rule-option');
+    mkdirSync(dir);
+    const file = join(dir, 'gaswatch.yaml');
+    writeFileSync(
+      file,
+      [
+        'sites:',
+        '  x:',
+        '    alarms:',
+        '      combustible:',
+        '        options:',
+        '          thresholds: { "LEL:lo": 10 }',
+        'devices:',
+        '  pit-4gas:',
+        '    options:',
+        '      stelTwa: [{ gas: O2, twaMgM3: 5 }]',
+        '',
+      ].join('\n'),
+    );
+    const dataDir = join(dir, 'data');
+    const { code, stderr } = await runServerBin({ GASWATCH_CONFIG: file, DATA_DIR: dataDir });
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `GASWATCH_CONFIG ${file} sites.x.alarms.combustible.options.thresholds: "LEL:lo" is not a condition of profile combustible`,
+    );
+    expect(stderr).toMatch(new RegExp(`GASWATCH_CONFIG ${file} devices\\.pit-4gas\\.options: .*O2`));
+    expect(stderr).not.toMatch(/Unhandled|at .*\.ts:\d+/);
+    // Neither the store nor the ingest journal was opened.
+    expect(existsSync(dataDir) ? readdirSync(dataDir) : []).toEqual([]);
+  }, 30_000);
 
   it('the server process exits non-zero on a bad config, listing every error', async () => {
     const proc = startTsNode(SERVER_MAIN, [], {

@@ -1,5 +1,6 @@
 import { GasIdSchema, IdSchema } from '@gaswatch/shared';
 import { z } from 'zod';
+import { ruleConfigIssues } from './select.js';
 
 /**
  * The GASWATCH_CONFIG file (YAML or JSON): sites, contact tiers, escalation, notification
@@ -12,9 +13,31 @@ export const AlarmProfileIdSchema = z
   .describe('Alarm profile of SPEC §6: ul2034 | en50291 (household CO), combustible, confined-space');
 export type AlarmProfileIdConfig = z.infer<typeof AlarmProfileIdSchema>;
 
-export const HouseholdStandardSchema = z
+export const CoStandardSchema = z
   .enum(['ul2034', 'en50291'])
-  .describe('Which household CO standard a site follows (household-co detectors use it)');
+  .describe('Which CO alarm standard the household-co detectors of a site follow: en50291 | ul2034');
+
+export const SiteTypeSchema = z
+  .enum(['household', 'workplace'])
+  .describe(
+    'household: a home, combustible first alarm at 10 %LEL (GB 15322); workplace: 25 %LEL (GB/T 50493-2019)',
+  );
+
+/**
+ * The key `household` of configs before `coStandard` and `type`: it named the CO standard only and
+ * never marked a site as a home. Read today it would look like a household marking that does
+ * nothing to the combustible alarm, so it is refused with what to write instead.
+ */
+const RemovedHousehold = (markHome: string) =>
+  z
+    .never({
+      error: (iss) => {
+        const standard = iss.input === 'ul2034' || iss.input === 'en50291' ? iss.input : 'en50291 or ul2034';
+        return `"household" is no longer read (it named the CO standard and never marked a home): write "coStandard: ${standard}" instead, and ${markHome} (combustible first alarm at 10 %LEL, GB 15322)`;
+      },
+    })
+    .optional()
+    .describe('Removed: write coStandard, and type (site) or siteType (defaults): household for homes');
 
 const Seconds = z
   .number()
@@ -133,9 +156,13 @@ export type Tier = z.infer<typeof TierSchema>;
 export const SiteSchema = z
   .object({
     name: z.string().max(256).optional().describe('Human name of the site'),
-    household: HouseholdStandardSchema.optional().describe(
-      'Household CO standard; defaults.household when absent',
+    type: SiteTypeSchema.optional().describe(
+      'household (a home: combustible first alarm 10 %LEL) or workplace; defaults.siteType when absent',
     ),
+    coStandard: CoStandardSchema.optional().describe(
+      'CO standard of household-co detectors here; defaults.coStandard when absent',
+    ),
+    household: RemovedHousehold('"type: household" if the site is a home'),
     ackTimeout: z
       .object({
         critical: Seconds.optional().describe('Seconds before the next tier, critical alarms'),
@@ -201,7 +228,11 @@ export const GaswatchConfigSchema = z
   .object({
     defaults: z
       .object({
-        household: HouseholdStandardSchema.default('en50291'),
+        coStandard: CoStandardSchema.default('en50291').describe(
+          'CO standard of household-co detectors where a site names none',
+        ),
+        siteType: SiteTypeSchema.default('workplace').describe('Type of a site that names none'),
+        household: RemovedHousehold('"siteType: household" if most sites are homes'),
         ackTimeout: AckTimeoutSchema.default({ critical: 120, warning: 600 }),
         tiers: z
           .array(TierSchema)
@@ -210,7 +241,12 @@ export const GaswatchConfigSchema = z
           .describe('Contact tiers for devices whose site is not configured or has no tiers'),
       })
       .strict()
-      .default({ household: 'en50291', ackTimeout: { critical: 120, warning: 600 }, tiers: [] })
+      .default({
+        coStandard: 'en50291',
+        siteType: 'workplace',
+        ackTimeout: { critical: 120, warning: 600 },
+        tiers: [],
+      })
       .describe('Used where a site says nothing'),
     sites: z
       .record(z.string().min(1).max(128), SiteSchema)
@@ -240,5 +276,13 @@ export const GaswatchConfigSchema = z
     };
     check(cfg.defaults.tiers, ['defaults', 'tiers']);
     for (const [id, site] of Object.entries(cfg.sites)) check(site.tiers, ['sites', id, 'tiers']);
+    // Rule options the shared rule sets refuse: found here, at start, before anything opens. Options
+    // the fields above already refused (hysteresis ≥ 1, say) are not reported a second time.
+    const reported = ctx.issues.map((i) => (i.path ?? []).join('.'));
+    for (const issue of ruleConfigIssues(cfg)) {
+      const at = issue.path.join('.');
+      if (!reported.some((p) => p === at || p.startsWith(`${at}.`)))
+        ctx.addIssue({ code: 'custom', ...issue });
+    }
   });
 export type GaswatchConfig = z.infer<typeof GaswatchConfigSchema>;

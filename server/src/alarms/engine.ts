@@ -36,7 +36,7 @@ import {
   rebuildAlarms,
   unacked,
 } from './model.js';
-import { checkRuleConfig, inferKind, own, selectRules, unappliedKeys } from './select.js';
+import { checkRuleConfig, inferKind, own, selectionKey, selectRules, unappliedKeys } from './select.js';
 import { realTimers, sleep, type Timers } from './timers.js';
 
 /** Condition key of the wall-clock offline alarm (the rule sets never use it). */
@@ -151,6 +151,8 @@ interface DeviceRuntime {
   site: string | null;
   pollIntervalS: number | undefined;
   profile: AlarmProfileId | null;
+  /** selectionKey of the profile and options `rules` were built from. */
+  selection: string | null;
   /** Gases the device's rules watch, and channels already reported as not watched (once each). */
   watched: Set<GasId>;
   unwatchedWarned: Set<GasId>;
@@ -607,6 +609,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
         site: own(config.devices, dev)?.site ?? null,
         pollIntervalS: undefined,
         profile: null,
+        selection: null,
         rules: null,
         state: undefined,
         lastTs: Number.NEGATIVE_INFINITY,
@@ -640,8 +643,9 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     if (rt.kind === s.kind && rt.site === site) return;
     rt.kind = s.kind;
     rt.site = site;
-    if (rt.rules !== null && selectRules(config, rt.dev, s.kind, site).profile !== rt.profile) {
-      // Kind or site now implies another profile: rebuild its state from history on the next reading.
+    if (rt.rules !== null && selectionKey(selectRules(config, rt.dev, s.kind, site)) !== rt.selection) {
+      // Kind or site now implies another profile or other options (a household site's first
+      // combustible alarm, say): rebuild its state from history on the next reading.
       log.info({ dev: rt.dev, kind: s.kind, site }, 'device kind or site changed: alarm rules reselected');
       rt.rules = null;
       rt.warmed = false;
@@ -674,6 +678,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       );
     rt.rules = rules as RuleSet<unknown>;
     rt.profile = sel.profile;
+    rt.selection = selectionKey(sel);
     rt.watched = new Set(rules.conditions.flatMap((c) => (c.gas === undefined ? [] : [c.gas])));
     rt.unwatchedWarned.clear();
     rt.state = rt.rules.initial();

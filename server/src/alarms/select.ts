@@ -36,9 +36,10 @@ export interface RuleSelection {
 }
 
 /**
- * SPEC §6: household-co → the site's household standard (en50291 | ul2034), multigas →
+ * SPEC §6: household-co → the site's CO standard (en50291 | ul2034), multigas →
  * confined-space, combustible → combustible; a site override per kind, then a device override,
- * wins. Options merge in the same order (device over site).
+ * wins. Options merge in the same order (device over site), over the site's type (a household
+ * site's combustible first alarm is 10 %LEL unless an override names its threshold).
  */
 export function selectRules(
   config: GaswatchConfig,
@@ -47,15 +48,21 @@ export function selectRules(
   site: string | null,
 ): RuleSelection {
   const siteCfg = own(config.sites, site);
-  const household = siteCfg?.household ?? config.defaults.household;
+  const coStandard = siteCfg?.coStandard ?? config.defaults.coStandard;
   const siteOverride = siteCfg?.alarms[kind];
   const devOverride = own(config.devices, dev);
-  const profile = devOverride?.profile ?? siteOverride?.profile ?? profileForKind(kind, household);
-  const options = {
-    ...(siteOverride?.options ?? {}),
-    ...(devOverride?.options ?? {}),
-  } as RuleOptions;
+  const profile = devOverride?.profile ?? siteOverride?.profile ?? profileForKind(kind, coStandard);
+  const options: RuleOptions = {
+    siteType: siteCfg?.type ?? config.defaults.siteType,
+    ...((siteOverride?.options ?? {}) as RuleOptions),
+    ...((devOverride?.options ?? {}) as RuleOptions),
+  };
   return { profile, options };
+}
+
+/** Equal for two selections that build the same rules (options come in config order). */
+export function selectionKey(sel: RuleSelection): string {
+  return JSON.stringify(sel);
 }
 
 /** Condition keys named in an override's `thresholds`, `bands` and `onDelays`, with the field. */
@@ -78,18 +85,25 @@ export function unappliedKeys(options: RuleOptions, conditionKeys: ReadonlySet<s
     .map(({ field, key }) => `options.${field}: "${key}"`);
 }
 
+/** A problem in GASWATCH_CONFIG: where in the file, and what is wrong. */
+export interface ConfigIssue {
+  path: (string | number)[];
+  message: string;
+}
+
 /**
  * Every problem in the alarm overrides: each rule set they name is built once to check its options.
  * A site override is checked against the profile it applies to. A device override that names its
  * `profile` is checked against it; one that does not cannot know the device's kind (it comes from
  * the gateway's DeviceState), so it is checked against every profile: its options must build in
- * each, and every condition key it names must belong to at least one.
+ * each, and every condition key it names must belong to at least one. GaswatchConfigSchema runs
+ * this, so a config that parsed has none of these problems.
  */
-export function checkRuleConfig(config: GaswatchConfig): string[] {
-  const issues: string[] = [];
+export function ruleConfigIssues(config: GaswatchConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
   const kinds: DeviceKind[] = ['household-co', 'multigas', 'combustible'];
   /** Builds `options` under each profile; reports build errors, and keys no profile knows. */
-  const check = (where: string, profiles: readonly AlarmProfileId[], options: RuleOptions) => {
+  const check = (where: (string | number)[], profiles: readonly AlarmProfileId[], options: RuleOptions) => {
     const known = new Set<string>();
     const errors = new Set<string>();
     for (const profile of profiles) {
@@ -99,33 +113,39 @@ export function checkRuleConfig(config: GaswatchConfig): string[] {
         errors.add((err as Error).message);
       }
     }
-    for (const message of errors) issues.push(`GASWATCH_CONFIG ${where}: ${message}`);
+    for (const message of errors) issues.push({ path: [...where, 'options'], message });
     if (errors.size > 0) return;
     const which =
       profiles.length === 1 ? `profile ${profiles[0]}` : `any alarm profile (${profiles.join(', ')})`;
     // A mistyped key would be ignored silently by the rules: a set point nobody applies.
     for (const { field, key } of namedKeys(options))
       if (!known.has(key))
-        issues.push(
-          `GASWATCH_CONFIG ${where}.options.${field}: "${key}" is not a condition of ${which} (known: ${[...known].sort().join(', ')})`,
-        );
+        issues.push({
+          path: [...where, 'options', field],
+          message: `"${key}" is not a condition of ${which} (known: ${[...known].sort().join(', ')})`,
+        });
   };
   for (const [id, site] of Object.entries(config.sites))
     for (const kind of kinds) {
       const o = site.alarms[kind];
       if (o === undefined) continue;
       check(
-        `sites.${id}.alarms.${kind}`,
-        [o.profile ?? profileForKind(kind, site.household ?? config.defaults.household)],
+        ['sites', id, 'alarms', kind],
+        [o.profile ?? profileForKind(kind, site.coStandard ?? config.defaults.coStandard)],
         (o.options ?? {}) as RuleOptions,
       );
     }
   for (const [id, d] of Object.entries(config.devices))
     if (d.options !== undefined || d.profile !== undefined)
       check(
-        `devices.${id}`,
+        ['devices', id],
         d.profile === undefined ? ALARM_PROFILE_IDS : [d.profile],
         (d.options ?? {}) as RuleOptions,
       );
   return issues;
+}
+
+/** ruleConfigIssues as `GASWATCH_CONFIG <path>: <message>` lines. */
+export function checkRuleConfig(config: GaswatchConfig): string[] {
+  return ruleConfigIssues(config).map((i) => `GASWATCH_CONFIG ${i.path.join('.')}: ${i.message}`);
 }

@@ -4,9 +4,14 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GaswatchConfigSchema } from '../../src/alarms/config-schema.js';
-import { checkRuleConfig, selectRules } from '../../src/alarms/select.js';
-import { ConfigError } from '../../src/errors.js';
+import { selectRules } from '../../src/alarms/select.js';
 import { deviceState, feed, MIN, makeRig, series, T0 } from './helpers.js';
+
+/** Every problem GaswatchConfigSchema finds in `raw`, as `path: message`. */
+function problems(raw: unknown): string[] {
+  const r = GaswatchConfigSchema.safeParse(raw);
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+}
 
 const example = parse(readFileSync(new URL('../../gaswatch.example.yaml', import.meta.url), 'utf8'));
 
@@ -14,20 +19,27 @@ describe('GASWATCH_CONFIG', () => {
   it('an absent file parses to the SPEC defaults', () => {
     const cfg = GaswatchConfigSchema.parse({});
     expect(cfg.defaults).toEqual({
-      household: 'en50291',
+      coStandard: 'en50291',
+      siteType: 'workplace',
       ackTimeout: { critical: 120, warning: 600 },
       tiers: [],
     });
     expect(selectRules(cfg, 'd', 'household-co', null).profile).toBe('en50291');
     expect(selectRules(cfg, 'd', 'multigas', null).profile).toBe('confined-space');
-    expect(selectRules(cfg, 'd', 'combustible', null).profile).toBe('combustible');
+    expect(selectRules(cfg, 'd', 'combustible', null)).toEqual({
+      profile: 'combustible',
+      options: { siteType: 'workplace' },
+    });
   });
 
   it('the shipped example parses and every rule set it names builds', () => {
     const cfg = GaswatchConfigSchema.parse(example);
-    expect(checkRuleConfig(cfg)).toEqual([]);
     expect(selectRules(cfg, 'x', 'household-co', 'liujiang-12-3-501').profile).toBe('ul2034');
     expect(selectRules(cfg, 'boiler-room-co', 'household-co', 'liujiang-12-3-501').profile).toBe('en50291');
+    const flat = selectRules(cfg, 'x', 'combustible', 'liujiang-12-3-501');
+    expect(
+      createRuleSet(flat.profile, flat.options).conditions.find((c) => c.key === 'LEL:low')?.setPoint,
+    ).toBe(10);
     const canteen = selectRules(cfg, 'x', 'combustible', 'canteen');
     expect(
       createRuleSet(canteen.profile, canteen.options).conditions.find((c) => c.key === 'LEL:low')?.setPoint,
@@ -36,7 +48,7 @@ describe('GASWATCH_CONFIG', () => {
 
   it('lists every problem with its path', () => {
     const r = GaswatchConfigSchema.safeParse({
-      defaults: { household: 'bs-en-9999' },
+      defaults: { coStandard: 'bs-en-9999' },
       channels: { hook: { type: 'webhook', url: 'ftp://x', secret: 'short' } },
       sites: { a: { tiers: [{ contacts: [{ name: 'x', channel: 'nope' }] }], ackTimeout: { critical: -1 } } },
     });
@@ -44,7 +56,7 @@ describe('GASWATCH_CONFIG', () => {
     const paths = r.error?.issues.map((i) => i.path.join('.')) ?? [];
     expect(paths).toEqual(
       expect.arrayContaining([
-        'defaults.household',
+        'defaults.coStandard',
         'channels.hook.url',
         'channels.hook.secret',
         'sites.a.ackTimeout.critical',
@@ -71,22 +83,59 @@ describe('GASWATCH_CONFIG', () => {
     ).toBe(true);
   });
 
-  it('rule options the shared rule sets reject stop the engine at start with every error listed', async () => {
-    const err = await makeRig({
+  it('rule options the shared rule sets reject are refused by the schema, each with its path', () => {
+    const raw = {
       devices: { a: { options: { stelTwa: [{ gas: 'O2', twaMgM3: 5 }] } } },
       sites: {
         s: { alarms: { multigas: { options: { stelTwa: [{ gas: 'LEL', stelMgM3: 1 }] } } } },
         t: { alarms: { combustible: { options: { thresholds: { 'LEL:lo': 10 } } } } },
       },
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConfigError);
-    const issues = (err as ConfigError).issues;
-    expect(issues).toHaveLength(3);
-    expect(issues.join('\n')).toMatch(/devices\.a: .*O2/);
-    expect(issues.join('\n')).toMatch(/sites\.s\.alarms\.multigas: .*LEL/);
-    expect(issues.join('\n')).toMatch(
-      /sites\.t\.alarms\.combustible\.options\.thresholds: "LEL:lo" is not a condition/,
-    );
+    };
+    expect(problems(raw)).toEqual([
+      expect.stringMatching(/^sites\.s\.alarms\.multigas\.options: .*LEL/),
+      expect.stringMatching(
+        /^sites\.t\.alarms\.combustible\.options\.thresholds: "LEL:lo" is not a condition of profile combustible/,
+      ),
+      expect.stringMatching(/^devices\.a\.options: .*O2/),
+    ]);
+  });
+
+  it('the old `household` key is refused with what to write instead, not read as marking a home', () => {
+    const r = GaswatchConfigSchema.safeParse({
+      defaults: { household: 'en50291' },
+      sites: { 'flat-7': { household: 'ul2034' } },
+    });
+    expect(r.success).toBe(false);
+    const issues = r.error?.issues ?? [];
+    expect(issues.map((i) => i.path.join('.'))).toEqual(['defaults.household', 'sites.flat-7.household']);
+    expect(issues[0]?.message).toMatch(/write "coStandard: en50291" instead, and "siteType: household"/);
+    expect(issues[1]?.message).toMatch(/write "coStandard: ul2034" instead, and "type: household"/);
+  });
+
+  it('a site marked household runs the combustible first alarm at 10 %LEL unless an override names it', () => {
+    const cfg = GaswatchConfigSchema.parse({
+      defaults: { siteType: 'household' },
+      sites: {
+        flat: { type: 'household' },
+        shop: { type: 'workplace' },
+        'flat-15': {
+          type: 'household',
+          alarms: { combustible: { options: { thresholds: { 'LEL:low': 15 } } } },
+        },
+      },
+      devices: { 'flat-lel-2': { options: { thresholds: { 'LEL:low': 20 } } } },
+    });
+    const lowAt = (dev: string, site: string | null) => {
+      const sel = selectRules(cfg, dev, 'combustible', site);
+      return createRuleSet(sel.profile, sel.options).conditions.find((c) => c.key === 'LEL:low')?.setPoint;
+    };
+    expect(lowAt('a', 'flat')).toBe(10);
+    expect(lowAt('a', 'shop')).toBe(25);
+    expect(lowAt('a', 'flat-15')).toBe(15);
+    expect(lowAt('flat-lel-2', 'flat')).toBe(20);
+    // A site not configured, or no site at all, takes defaults.siteType.
+    expect(lowAt('a', 'elsewhere')).toBe(10);
+    expect(lowAt('a', null)).toBe(10);
   });
 
   it('a device override without `profile` is checked against every profile its kind could select, and applies where it fits', async () => {
@@ -96,22 +145,16 @@ describe('GASWATCH_CONFIG', () => {
         'kitchen-lel': { options: { thresholds: { 'LEL:low': 10 } } },
       },
     };
-    expect(checkRuleConfig(GaswatchConfigSchema.parse(raw))).toEqual([]);
+    expect(problems(raw)).toEqual([]);
     // A key no profile has is still refused, naming what is known.
-    const typo = checkRuleConfig(
-      GaswatchConfigSchema.parse({ devices: { 'pit-4gas': { options: { thresholds: { 'H2S:lo': 5 } } } } }),
-    );
+    const typo = problems({ devices: { 'pit-4gas': { options: { thresholds: { 'H2S:lo': 5 } } } } });
     expect(typo).toHaveLength(1);
     expect(typo[0]).toMatch(
       /devices\.pit-4gas\.options\.thresholds: "H2S:lo" is not a condition of any alarm profile .*H2S:low/,
     );
     // A device that names its profile is held to it.
     expect(
-      checkRuleConfig(
-        GaswatchConfigSchema.parse({
-          devices: { x: { profile: 'en50291', options: { thresholds: { 'H2S:low': 5 } } } },
-        }),
-      ),
+      problems({ devices: { x: { profile: 'en50291', options: { thresholds: { 'H2S:low': 5 } } } } }),
     ).toEqual([
       expect.stringMatching(
         /devices\.x\.options\.thresholds: "H2S:low" is not a condition of profile en50291/,

@@ -47,7 +47,7 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
         channels: { ops: { type: 'webhook', url: receiver.url, secret: SECRET, retries: 1, backoffMs: 50 } },
         sites: {
           'flat-501': {
-            household: 'en50291',
+            coStandard: 'en50291',
             ackTimeout: { critical: 0.5, warning: 0.5 },
             tiers: [
               { name: 'residents', contacts: [{ name: 'resident', channel: 'ops', to: '+8613800000000' }] },

@@ -33,7 +33,7 @@ function escalationConfig(url: string) {
     channels: { ops: { type: 'webhook', url, secret: SECRET, retries: 2, backoffMs: 1000 } },
     sites: {
       home: {
-        household: 'en50291',
+        coStandard: 'en50291',
         tiers: [
           { name: 'residents', contacts: [{ name: 'resident', channel: 'ops', to: '+8613800000000' }] },
           { name: 'duty', contacts: [{ name: 'duty officer', channel: 'ops' }] },

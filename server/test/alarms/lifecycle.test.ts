@@ -4,7 +4,7 @@ import { AlarmError } from '../../src/alarms/errors.js';
 import type { AlarmTransition } from '../../src/bus.js';
 import { accepted, deviceState, feed, MIN, makeRig, manualTime, type Rig, series, T0 } from './helpers.js';
 
-const UL = { sites: { home: { household: 'ul2034' } } };
+const UL = { sites: { home: { coStandard: 'ul2034' } } };
 const home = deviceState('household-co', 'home');
 
 describe('alarm lifecycle (SPEC §6)', () => {

@@ -11,7 +11,7 @@ describe("alarm engine: an over-range channel (quality 'bad')", () => {
   });
 
   it('a household CO detector over range (1000 ppm, bad) alarms under UL 2034 and survives a restart', async () => {
-    rig = await makeRig({ sites: { home: { household: 'ul2034' } } });
+    rig = await makeRig({ sites: { home: { coStandard: 'ul2034' } } });
     const over = (from: number, to: number, seq0: number) =>
       series('gw-q', 'co-q', home, T0 + from * 1000, T0 + to * 1000, 10, { CO: 1000 }, seq0).map((r) => ({
         ...r,
@@ -37,7 +37,7 @@ describe('alarm engine rebuild: stored readings keep their quality', () => {
   });
 
   it("a channel gone 'bad' (reads 0) cannot clear a CO dose alarm, before or after a restart", async () => {
-    rig = await makeRig({ sites: { home: { household: 'ul2034' } } });
+    rig = await makeRig({ sites: { home: { coStandard: 'ul2034' } } });
     // 40 min at 150 ppm: the UL 2034 dose alarm rises at ~32 min.
     await feed(rig.store, rig.bus, series('gw-q', 'co-b', home, T0, T0 + 40 * 60_000, 10, { CO: 150 }));
     // Then the sensor fails low: 30 min of 0 ppm marked 'bad'. Taken at face value the dose would

@@ -2,7 +2,7 @@ import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers.js';
 
-const UL = { sites: { home: { household: 'ul2034' } } };
+const UL = { sites: { home: { coStandard: 'ul2034' } } };
 const home = deviceState('household-co', 'home');
 
 describe('engine restarts over the same store', () => {

@@ -49,7 +49,7 @@ describe('server restarts mid-exposure (buildServer over the same DATA_DIR)', ()
 
   it('keeps the dose across the restart and raises exactly one alarm, which survives the next restart', async () => {
     const file = join(tmp.dir, 'gaswatch.json');
-    writeFileSync(file, JSON.stringify({ sites: { 'flat-7': { household: 'ul2034' } } }));
+    writeFileSync(file, JSON.stringify({ sites: { 'flat-7': { coStandard: 'ul2034' } } }));
     const env = { GASWATCH_CONFIG: file };
     const dataDir = join(tmp.dir, 'data');
     // 150 ppm sampled every 10 s over the last hour (replayed from an outbox: late, event time).

@@ -10,7 +10,7 @@ import type { Store } from '../../src/store/types.js';
 import { deviceState, feed, MIN, quiet, series, T0 } from './helpers.js';
 
 const home = deviceState('household-co', 'home', 3600);
-const config = GaswatchConfigSchema.parse({ sites: { home: { household: 'ul2034' } } });
+const config = GaswatchConfigSchema.parse({ sites: { home: { coStandard: 'ul2034' } } });
 
 /** Against a real influxd that goes away and comes back (InfluxDB store, SPEC §1 production shape). */
 describe('alarm engine while InfluxDB is down', () => {

@@ -22,7 +22,7 @@ describe('household CO windows through the alarm engine (event time)', () => {
   let rig: Rig;
   beforeAll(async () => {
     rig = await makeRig({
-      sites: { 'home-ul': { household: 'ul2034' }, 'home-en': { household: 'en50291' } },
+      sites: { 'home-ul': { coStandard: 'ul2034' }, 'home-en': { coStandard: 'en50291' } },
     });
     for (const c of cases) {
       const state = deviceState('household-co', c.site);

@@ -21,6 +21,7 @@ import {
   type RuleSet,
   type RuleStep,
   type Severity,
+  SITE_TYPES,
 } from './types.js';
 import { createWindow, type WindowState, windowStep } from './window.js';
 
@@ -31,8 +32,11 @@ import { createWindow, type WindowState, windowStep } from './window.js';
 export const UL2034 = { tauMin: 90, setPointPpm: 45 } as const;
 /** EN 50291 slow tier τ = 45 min, D ≥ 40 ppm; fast tier ≥ 300 ppm held 2 min. */
 export const EN50291 = { tauMin: 45, setPointPpm: 40, fastPpm: 300, fastHoldS: 120 } as const;
-/** GB/T 50493-2019 first/second alarm, %LEL (household first alarm 10 %LEL: override 'LEL:low'). */
-export const COMBUSTIBLE = { lowLel: 25, highLel: 50 } as const;
+/**
+ * Combustible first/second alarm, %LEL: GB/T 50493-2019 25 / 50; in a home (siteType 'household')
+ * the first alarm is 10 %LEL (GB 15322), the second stays at 50.
+ */
+export const COMBUSTIBLE = { lowLel: 25, householdLowLel: 10, highLel: 50 } as const;
 /** Confined-space 4-gas set points. */
 export const CONFINED_SPACE = {
   o2LowPct: 19.5,
@@ -156,6 +160,13 @@ class Builder {
       throw new AlarmInputError(
         'invalid_option',
         `hysteresis is a fraction of the set point (< 1), got ${this.hysteresis}`,
+      );
+    }
+    if (options.siteType !== undefined && !SITE_TYPES.includes(options.siteType)) {
+      throw new AlarmInputError(
+        'invalid_option',
+        `siteType must be one of ${SITE_TYPES.join(', ')}, got ${String(options.siteType)}`,
+        { siteType: options.siteType },
       );
     }
     for (const [k, v] of Object.entries(options.thresholds ?? {})) nonNegative(`thresholds.${k}`, v, 0);
@@ -356,8 +367,12 @@ function buildDefs(profile: AlarmProfileId, options: RuleOptions): ConditionDef[
       break;
     case 'combustible': {
       const src = 'GB/T 50493-2019';
+      const first =
+        options.siteType === 'household'
+          ? { lel: COMBUSTIBLE.householdLowLel, source: 'GB 15322 household first alarm' }
+          : { lel: COMBUSTIBLE.lowLel, source: `${src} first alarm` };
       for (const g of COMBUSTIBLE_GASES) {
-        b.level(g, 'low', COMBUSTIBLE.lowLel, 'combustible', `${src} first alarm`);
+        b.level(g, 'low', first.lel, 'combustible', first.source);
         b.level(g, 'high', COMBUSTIBLE.highLel, 'combustible', `${src} second alarm`);
       }
       if ((options.combustibleCo ?? 'en50291') === 'ul2034') b.ul2034();
@@ -617,16 +632,16 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
 // Helpers the gateway and the server share
 
 /**
- * SPEC §6: household-co → en50291 or ul2034 by site setting (default 'en50291'),
+ * SPEC §6: household-co → the site's CO standard, en50291 or ul2034 (default 'en50291'),
  * multigas → confined-space, combustible → combustible.
  */
 export function profileForKind(
   kind: DeviceKind,
-  household: 'ul2034' | 'en50291' = 'en50291',
+  coStandard: 'ul2034' | 'en50291' = 'en50291',
 ): AlarmProfileId {
   switch (kind) {
     case 'household-co':
-      return household;
+      return coStandard;
     case 'multigas':
       return 'confined-space';
     case 'combustible':

@@ -10,6 +10,13 @@ export const ALARM_PROFILE_IDS: readonly AlarmProfileId[] = [
   'confined-space',
 ];
 
+/**
+ * Where a detector is installed, as far as the alarm numbers care (SPEC §6): a home, where the
+ * combustible first alarm is 10 %LEL (GB 15322), or anywhere else, 25 %LEL (GB/T 50493-2019).
+ */
+export type SiteType = 'household' | 'workplace';
+export const SITE_TYPES: readonly SiteType[] = ['household', 'workplace'];
+
 /** warning: act soon (first stage, exposure average, device trouble); critical: act now. */
 export type Severity = 'warning' | 'critical';
 
@@ -112,4 +119,9 @@ export interface RuleOptions {
   faultCodes?: string[];
   /** Rules for a CO channel on a combustible detector, default 'en50291'. */
   combustibleCo?: 'en50291' | 'ul2034';
+  /**
+   * Where the detector is installed, default 'workplace'. 'household' moves the combustible first
+   * alarm to 10 %LEL (GB 15322) on every combustible channel; a threshold by key still wins.
+   */
+  siteType?: SiteType;
 }

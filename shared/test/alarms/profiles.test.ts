@@ -126,18 +126,45 @@ describe('combustible (GB/T 50493-2019)', () => {
     expect(events[1]!.condition.message).toBe('LEL 55 %LEL ≥ 50 %LEL (GB/T 50493-2019 second alarm)');
   });
 
-  it('household first alarm at 10 %LEL by threshold override, on CH4 and C3H8 channels too', () => {
-    const rs = createRuleSet('combustible', { thresholds: { 'LEL:low': 10, 'CH4:low': 10, 'C3H8:low': 10 } });
+  it('in a household (GB 15322) the first alarm is 10 %LEL on every combustible channel, the second stays 50', () => {
+    const rs = createRuleSet('combustible', { siteType: 'household' });
     const { events } = feed(
       rs,
       samples([
         [0, { LEL: 9, CH4: 9, C3H8: 9 }],
         [1, { LEL: 12, CH4: 12, C3H8: 12 }],
+        [2, { LEL: 49, CH4: 12, C3H8: 12 }],
+        [3, { LEL: 50, CH4: 12, C3H8: 12 }],
       ]),
     );
-    expect(brief(events)).toEqual(['1 raised LEL:low', '1 raised CH4:low', '1 raised C3H8:low']);
-    // Without the override 12 %LEL is quiet.
-    expect(feed(createRuleSet('combustible'), samples([[0, { LEL: 12 }]])).events).toEqual([]);
+    expect(brief(events)).toEqual([
+      '1 raised LEL:low',
+      '1 raised CH4:low',
+      '1 raised C3H8:low',
+      '3 raised LEL:high',
+    ]);
+    expect(events[0]!.condition.message).toBe('LEL 12 %LEL ≥ 10 %LEL (GB 15322 household first alarm)');
+    // A workplace (the default) stays quiet at 12 %LEL.
+    for (const options of [{}, { siteType: 'workplace' as const }])
+      expect(feed(createRuleSet('combustible', options), samples([[0, { LEL: 12 }]])).events).toEqual([]);
+  });
+
+  it('a threshold by key wins over the household first alarm', () => {
+    const rs = createRuleSet('combustible', { siteType: 'household', thresholds: { 'LEL:low': 15 } });
+    expect(rs.conditions.filter((c) => c.rule === 'combustible').map((c) => [c.key, c.setPoint])).toEqual([
+      ['LEL:low', 15],
+      ['LEL:high', 50],
+      ['CH4:low', 10],
+      ['CH4:high', 50],
+      ['C3H8:low', 10],
+      ['C3H8:high', 50],
+    ]);
+  });
+
+  it('an unknown siteType is refused, not read as a workplace', () => {
+    expect(() => createRuleSet('combustible', { siteType: 'home' as never })).toThrow(
+      /siteType must be one of household, workplace, got home/,
+    );
   });
 
   it('a CO channel on a combustible detector uses the EN 50291 tiers (or UL 2034 when configured)', () => {
