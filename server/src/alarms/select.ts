@@ -6,8 +6,32 @@ import {
   type GasId,
   profileForKind,
   type RuleOptions,
+  type SiteType,
 } from '@gaswatch/shared';
-import type { GaswatchConfig } from './config-schema.js';
+
+type CoStandard = 'ul2034' | 'en50291';
+interface OverrideLike {
+  profile?: AlarmProfileId | undefined;
+  options?: unknown;
+}
+
+/**
+ * The parts of GASWATCH_CONFIG that rule selection reads. Structural (GaswatchConfig fits it), so
+ * config-schema.ts can run ruleConfigIssues in its refinement without the two files importing
+ * each other.
+ */
+export interface RuleConfig {
+  defaults: { coStandard: CoStandard; siteType: SiteType };
+  sites: Record<
+    string,
+    {
+      coStandard?: CoStandard | undefined;
+      type?: SiteType | undefined;
+      alarms: Partial<Record<DeviceKind, OverrideLike>>;
+    }
+  >;
+  devices: Record<string, OverrideLike>;
+}
 
 /**
  * A device's kind from its channels, for a device whose DeviceState has not arrived yet:
@@ -42,7 +66,7 @@ export interface RuleSelection {
  * site's combustible first alarm is 10 %LEL unless an override names its threshold).
  */
 export function selectRules(
-  config: GaswatchConfig,
+  config: RuleConfig,
   dev: string,
   kind: DeviceKind,
   site: string | null,
@@ -99,7 +123,7 @@ export interface ConfigIssue {
  * each, and every condition key it names must belong to at least one. GaswatchConfigSchema runs
  * this, so a config that parsed has none of these problems.
  */
-export function ruleConfigIssues(config: GaswatchConfig): ConfigIssue[] {
+export function ruleConfigIssues(config: RuleConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const kinds: DeviceKind[] = ['household-co', 'multigas', 'combustible'];
   /** Builds `options` under each profile; reports build errors, and keys no profile knows. */
@@ -146,6 +170,6 @@ export function ruleConfigIssues(config: GaswatchConfig): ConfigIssue[] {
 }
 
 /** ruleConfigIssues as `GASWATCH_CONFIG <path>: <message>` lines. */
-export function checkRuleConfig(config: GaswatchConfig): string[] {
+export function checkRuleConfig(config: RuleConfig): string[] {
   return ruleConfigIssues(config).map((i) => `GASWATCH_CONFIG ${i.path.join('.')}: ${i.message}`);
 }
