@@ -11,11 +11,12 @@ import { SERVER_MAIN, tempDir } from './helpers.js';
 const tmp = tempDir();
 afterAll(() => tmp.remove());
 
-const SERVER_BIN = new URL('../bin/gaswatch-server.js', import.meta.url).pathname;
-
-/** Runs the real `gaswatch-server` bin to its exit; its exit code and what it wrote to stderr. */
-async function runServerBin(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [SERVER_BIN], {
+/**
+ * Runs the server process from its sources to its exit (the bin would run a build in server/dist,
+ * which may be older than the sources); its exit code and what it wrote to stderr.
+ */
+async function runServer(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_MAIN], {
     env: { ...process.env, PORT: '0', MQTT_PORT: '0', LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -114,7 +115,7 @@ describe('loadConfig', () => {
       ].join('\n'),
     );
     const dataDir = join(dir, 'data');
-    const { code, stderr } = await runServerBin({ GASWATCH_CONFIG: file, DATA_DIR: dataDir });
+    const { code, stderr } = await runServer({ GASWATCH_CONFIG: file, DATA_DIR: dataDir });
     expect(code).toBe(2);
     expect(stderr).toContain(
       `GASWATCH_CONFIG ${file} sites.x.alarms.combustible.options.thresholds: "LEL:lo" is not a condition of profile combustible`,
