@@ -17,11 +17,12 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DeviceInfo, ReadingAccepted, SendCommand, ServerBus } from '../bus.js';
 import { ConfigError } from '../errors.js';
-import { LATE_AFTER_MS } from '../ingest/ingest.js';
+import { LATE_AFTER_MS } from '../ingest/clock-limits.js';
 import type { Notification, NotificationChannel } from '../notify/channel.js';
 import { createChannels, createNotifier, type Notifier } from '../notify/notifier.js';
 import { withReadingExtras } from '../store/reading-extras.js';
 import type { AlarmEventRecord, ReadingRow, Store } from '../store/types.js';
+import { realTimers, sleep, type Timers } from '../timers.js';
 import type { GaswatchConfig, Tier } from './config-schema.js';
 import { AlarmError } from './errors.js';
 import { createAlarmMetrics } from './metrics.js';
@@ -37,7 +38,6 @@ import {
   unacked,
 } from './model.js';
 import { checkRuleConfig, inferKind, own, selectRules, unappliedKeys } from './select.js';
-import { realTimers, sleep, type Timers } from './timers.js';
 
 /** Condition key of the wall-clock offline alarm (the rule sets never use it). */
 export const OFFLINE_KEY = 'offline';

@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import type { NotificationChannel } from '../notify/channel.js';
 import alarmRoutes from '../routes/alarms.js';
 import '../types.js';
+import type { Timers } from '../timers.js';
 import { type AlarmEngine, createAlarmEngine } from './engine.js';
-import type { Timers } from './timers.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

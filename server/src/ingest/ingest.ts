@@ -4,14 +4,11 @@ import type { ReadingAccepted, ServerBus, ServerEvents } from '../bus.js';
 import { BufferFullError } from '../errors.js';
 import type { CoreMetrics } from '../metrics.js';
 import type { ReadingRow, Store, StoredReading } from '../store/types.js';
+import { CLOCK_SUSPECT_MS, LATE_AFTER_MS } from './clock-limits.js';
 import type { DeviceRegistry } from './devices.js';
 import type { Drainer } from './drainer.js';
 import type { Journal } from './journal.js';
 
-/** A reading sampled more than this long before it arrived is marked late (an outbox replay). */
-export const LATE_AFTER_MS = 60_000;
-/** A reading stamped more than this far ahead of the server clock is flagged clockSuspect (SPEC §6). */
-export const CLOCK_SUSPECT_MS = 5 * 60_000;
 /** A reject of the same reason on the same topic is logged at most once per this interval. */
 const REJECT_LOG_INTERVAL_MS = 60_000;
 
