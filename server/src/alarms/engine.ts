@@ -30,7 +30,7 @@ import {
   type Alarm,
   type AlarmEventData,
   type AlarmEventType,
-  type AlarmState,
+  type AlarmLifecycleState,
   alarmIdFor,
   conditionOn,
   isOpen,
@@ -114,7 +114,7 @@ export interface AlarmHistoryEntry {
   seq: number;
   ts: number;
   type: AlarmEventType;
-  state: AlarmState;
+  state: AlarmLifecycleState;
   actor?: string;
   note?: string;
   tier?: number;
@@ -131,7 +131,7 @@ export interface AlarmEngine {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Alarms, newest raise first. `open` = every state but cleared. */
-  list(filter?: { state?: AlarmState | 'open'; dev?: string; limit?: number }): Alarm[];
+  list(filter?: { state?: AlarmLifecycleState | 'open'; dev?: string; limit?: number }): Alarm[];
   get(id: string): Alarm | undefined;
   /** The alarm's events in order (kept in memory; rebuilt from the store at start). */
   history(id: string): Promise<AlarmHistoryEntry[]>;

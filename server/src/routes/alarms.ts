@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AlarmEngine } from '../alarms/engine.js';
 import { AlarmError } from '../alarms/errors.js';
-import { ALARM_STATES } from '../alarms/model.js';
+import { LIFECYCLE_STATES } from '../alarms/model.js';
 
 const StateFilter = z
-  .enum([...ALARM_STATES, 'open'])
+  .enum([...LIFECYCLE_STATES, 'open'])
   .describe('active | acknowledged | cleared | cleared_unacked | open (every state but cleared)');
 
 const ListQuery = z
@@ -76,7 +76,7 @@ export default async function alarmRoutes(
         querystring: {
           type: 'object',
           properties: {
-            state: { type: 'string', enum: [...ALARM_STATES, 'open'] },
+            state: { type: 'string', enum: [...LIFECYCLE_STATES, 'open'] },
             device: { type: 'string' },
             limit: { type: 'integer', minimum: 1, maximum: 1000 },
           },
