@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { LIFECYCLE_STATES, type Alarm } from './model.js';
+import { type Alarm, LIFECYCLE_STATES } from './model.js';
 
 function reuse<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -132,3 +132,4 @@ export function createAlarmMetrics(registry: Registry = new Registry(), alarms: 
     },
   };
 }
+export type AlarmMetrics = ReturnType<typeof createAlarmMetrics>;

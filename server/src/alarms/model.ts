@@ -8,6 +8,9 @@ import type { AlarmEventRecord } from '../store/types.js';
 export const LIFECYCLE_STATES = ['active', 'acknowledged', 'cleared', 'cleared_unacked'] as const;
 export type AlarmLifecycleState = (typeof LIFECYCLE_STATES)[number];
 
+/** Condition key of the wall-clock offline alarm (the rule sets never use it). */
+export const OFFLINE_KEY = 'offline';
+
 export type AlarmEventType =
   | 'raised'
   | 'reraised'
