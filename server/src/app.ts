@@ -12,6 +12,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import alarms from './alarms/plugin.js';
+import { DEFAULT_HISTORY_MS } from './alarms/rule-history.js';
 import { createEmbeddedBroker } from './broker/embedded.js';
 import { createExternalBroker } from './broker/external.js';
 import type { Broker } from './broker/types.js';
@@ -95,6 +96,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     bufferMax: config.ingest.bufferMax,
     batchSize: config.ingest.batchSize,
     store,
+    // The alarm engine rebuilds rule state from this much history: read it in the same lookup.
+    historyMs: DEFAULT_HISTORY_MS,
   });
   const onMessage = (topic: string, payload: Buffer, done: (err: Error | null) => void) =>
     ingest.handle(topic, payload, done);

@@ -10,7 +10,7 @@ import {
   type RuleSet,
 } from '@gaswatch/shared';
 import type { Logger } from 'pino';
-import type { ReadingAccepted } from '../bus.js';
+import type { ReadingAccepted, StoredLookup } from '../bus.js';
 import { LATE_AFTER_MS } from '../ingest/clock-limits.js';
 import { withReadingExtras } from '../store/reading-extras.js';
 import type { AlarmSource } from './alarm-book.js';
@@ -193,9 +193,17 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     return cleared ?? NONE_CLEARED;
   }
 
-  /** Replays the device's stored readings before `beforeTs` into fresh rule state, silently. */
-  async function warm(rt: DeviceRules, rules: RuleSet<unknown>, beforeTs: number): Promise<void> {
-    const rows = await history.before(rt.dev, beforeTs);
+  /**
+   * Replays the device's stored readings before `beforeTs` into fresh rule state, silently (from
+   * ingest's lookup when the reading carries one).
+   */
+  async function warm(
+    rt: DeviceRules,
+    rules: RuleSet<unknown>,
+    beforeTs: number,
+    lookup?: StoredLookup,
+  ): Promise<void> {
+    const rows = await history.before(rt.dev, beforeTs, lookup);
     let state = rules.initial();
     for (const row of rows) {
       if (row.ts <= rt.lastTs) continue;
@@ -331,7 +339,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
   async function process(r: ReadingAccepted, attempt = 0): Promise<void> {
     const rt = track(r.gw, r.dev, r.device.state);
     const rules = ensureRules(rt, r.reading.values);
-    if (!rt.warmed) await warm(rt, rules, r.ts);
+    if (!rt.warmed) await warm(rt, rules, r.ts, r.stored);
     if (rt.rules !== rules) {
       // Reselected while warming (a new DeviceState): evaluate with the new rules.
       if (attempt < 2) return process(r, attempt + 1);

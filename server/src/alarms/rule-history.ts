@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { StoredLookup } from '../bus.js';
 import type { ReadingRow, Store } from '../store/types.js';
 
 /** How far back the rule state is rebuilt from stored readings: the 8-h TWA window plus margin. */
@@ -46,8 +47,10 @@ export interface RuleHistory {
   /**
    * The device's stored readings of the `historyMs` before `beforeTs`, as the rules should see
    * them (currentTimeline); none when the store cannot answer (logged: the rule state starts empty).
+   * Taken from `lookup` (what ingest read for the device's first reading) when it spans that
+   * window, so the store is not asked twice.
    */
-  before(dev: string, beforeTs: number): Promise<ReadingRow[]>;
+  before(dev: string, beforeTs: number, lookup?: StoredLookup): Promise<ReadingRow[]>;
 }
 
 export function createRuleHistory(deps: {
@@ -57,9 +60,12 @@ export function createRuleHistory(deps: {
 }): RuleHistory {
   const { store, historyMs, logger: log } = deps;
   return {
-    async before(dev, beforeTs) {
+    async before(dev, beforeTs, lookup) {
+      const from = beforeTs - historyMs;
+      if (lookup !== undefined && lookup.from <= from && beforeTs <= lookup.to)
+        return currentTimeline(lookup.rows.filter((r) => isRawRow(r) && r.ts >= from && r.ts < beforeTs));
       try {
-        const got = await store.queryReadings({ dev, from: beforeTs - historyMs, to: beforeTs });
+        const got = await store.queryReadings({ dev, from, to: beforeTs });
         return currentTimeline(got.filter(isRawRow));
       } catch (err) {
         log.error({ err, dev }, 'could not load recent readings: rule state starts empty');
