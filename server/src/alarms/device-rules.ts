@@ -15,14 +15,12 @@ import { LATE_AFTER_MS } from '../ingest/clock-limits.js';
 import { withReadingExtras } from '../store/reading-extras.js';
 import type { AlarmSource } from './alarm-book.js';
 import type { GaswatchConfig } from './config-schema.js';
+import { clockJumped, clockReset } from './gateway-clock.js';
 import type { AlarmMetrics } from './metrics.js';
 import type { Reconciler } from './reconcile.js';
 import { createReplayBuffer, type ReplayBuffer, type RuleStep } from './replay-buffer.js';
 import type { RuleHistory } from './rule-history.js';
 import { inferKind, own, selectRules, unappliedKeys } from './select.js';
-
-/** Rule state this far ahead of the server clock, when a live reading arrives, is a clock error. */
-const CLOCK_JUMP_MS = 60_000;
 
 /** Gases some alarm profile has a rule for (a channel of one of them that a device's profile ignores is reported). */
 const ALARM_GASES: ReadonlySet<GasId> = new Set(
@@ -241,31 +239,6 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
   }
 
   /**
-   * The gateway clock went back: this reading is stamped before the last one the rules saw, yet
-   * its seq (per device, +1 per reading, persisted by the gateway) comes after every seq seen. A
-   * resend (lost PUBACK, outbox replay) always carries an older seq, so this is a new reading
-   * under a clock that was set back, wherever its time falls (inside or beyond the replay window).
-   */
-  function clockReset(rt: DeviceRules, r: ReadingAccepted): boolean {
-    return r.ts <= rt.lastTs && rt.maxSeq >= 0 && r.reading.seq > rt.maxSeq;
-  }
-
-  /**
-   * The rules ran ahead on readings stamped in the future (a gateway clock that was wrong and got
-   * corrected) and this reading is back on real time.
-   */
-  function clockJumped(rt: DeviceRules, r: ReadingAccepted): boolean {
-    return (
-      r.ts <= rt.lastTs &&
-      !r.late &&
-      !r.clockSuspect &&
-      rt.lastTs > r.receivedAt + CLOCK_JUMP_MS &&
-      // This reading is on real time (a resend from a clock that is still ahead is not a correction).
-      r.ts <= r.receivedAt + CLOCK_JUMP_MS
-    );
-  }
-
-  /**
    * Ingest marks a reading late by its age at arrival; a gateway whose clock was set back stamps
    * its live readings that much in the past. Those are not outbox replays: only age beyond the
    * clock error found at the reset counts, until the device sends a reading that is not late.
@@ -346,7 +319,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
       log.warn({ dev: r.dev, ts: r.ts }, 'alarm rules keep changing: reading not evaluated');
       return;
     }
-    const jumped = clockJumped(rt, r);
+    const jumped = clockJumped(rt.lastTs, r);
     if (jumped || clockReset(rt, r)) {
       // Either the rules ran ahead on readings stamped in the future (a gateway clock that was
       // wrong and got corrected), or the gateway clock was set back (a Pi without a real-time
@@ -405,7 +378,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     },
     clockMoved(r) {
       const rt = devices.get(r.dev);
-      return rt !== undefined && (clockJumped(rt, r) || clockReset(rt, r));
+      return rt !== undefined && (clockJumped(rt.lastTs, r) || clockReset(rt, r));
     },
     evaluate(r) {
       const rt = devices.get(r.dev);
