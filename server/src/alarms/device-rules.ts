@@ -264,6 +264,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     });
     switch (out.kind) {
       case 'replayed':
+        for (const { step } of out.steps) noteEvents(rt, step.events);
         reconciler.afterReplay(rt, rt.raisedAt, out.steps, sample.ts);
         return;
       case 'duplicate':

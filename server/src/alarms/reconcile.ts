@@ -21,11 +21,11 @@ export interface Reconciler {
   ): void;
   /**
    * After a replay of kept samples with a late one (at `lateTs`) in place: `raisedAt` holds the
-   * raise times before the replayed steps and is brought up to date with their events.
+   * raise times after the replayed steps.
    */
   afterReplay(
     src: AlarmSource,
-    raisedAt: Map<string, number>,
+    raisedAt: ReadonlyMap<string, number>,
     steps: { ts: number; step: RuleStep }[],
     lateTs: number,
   ): void;
@@ -93,12 +93,10 @@ export function createReconciler(deps: {
         for (const ev of step.events) {
           const key = ev.condition.key;
           if (ev.type === 'raised') {
-            raisedAt.set(key, ev.ts);
             pending.set(key, { ts: ev.ts, condition: ev.condition });
             clearedAt.delete(key);
             continue;
           }
-          raisedAt.delete(key);
           clearedAt.set(key, ev.ts);
           const ep = pending.get(key);
           pending.delete(key);
