@@ -7,6 +7,7 @@ import type {
   GatewayStatus,
   Reading,
 } from '@gaswatch/shared';
+import type { ReadingRow } from './store/types.js';
 
 /** What the server knows about a device, from its retained DeviceState and its readings. */
 export interface DeviceInfo {
@@ -16,6 +17,17 @@ export interface DeviceInfo {
   state: DeviceState | null;
   /** Wall-clock ms of the last reading received. */
   lastSeen: number | null;
+}
+
+/**
+ * What ingest's store lookup found for a device when its first reading after a start came in
+ * (every stored row of the device with from <= ts < to), handed on with that reading so the alarm
+ * engine rebuilds the device's rule state without asking the store again.
+ */
+export interface StoredLookup {
+  from: number;
+  to: number;
+  rows: readonly ReadingRow[];
 }
 
 /** A reading accepted by ingest (validated, deduplicated, durably buffered for the store). */
@@ -32,6 +44,8 @@ export interface ReadingAccepted {
   /** Sampling time is more than 5 min from the server clock (SPEC §6). */
   clockSuspect: boolean;
   device: DeviceInfo;
+  /** On the device's first reading after a start: what the store held for it (see StoredLookup). */
+  stored?: StoredLookup;
 }
 
 /** An alarm lifecycle transition, as the alarm engine announces it (forwarded on /api/live). */

@@ -1,10 +1,18 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Alarm } from '../src/alarms/model.js';
+import { buildServer } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createEmbeddedStore } from '../src/store/embedded.js';
+import type { ReadingQuery, Store } from '../src/store/types.js';
 import {
   connectClient,
   getJson,
   metric,
   publishReading,
+  quietLogger,
   reading,
   startTestServer,
   type TestServer,
@@ -87,6 +95,74 @@ describe('de-duplication across a server restart', () => {
     } finally {
       await c.endAsync(true);
       await s.close();
+      dir.remove();
+    }
+  });
+
+  it("reads a device's stored readings once after a restart: de-duplication and the alarm rules share the lookup", async () => {
+    const MIN = 60_000;
+    const dir = tempDir();
+    const file = join(dir.dir, 'gaswatch.json');
+    writeFileSync(file, JSON.stringify({ defaults: { coStandard: 'ul2034' } }));
+    const env = { GASWATCH_CONFIG: file };
+    const dataDir = join(dir.dir, 'data');
+    // 150 ppm CO every 10 s from an hour ago (an outbox replay): 20 min before the restart, 40 after.
+    const base = Date.now() - 60 * MIN;
+    let first: TestServer | undefined = await startTestServer(env, dataDir);
+    let c = await connectClient(first.mqttUrl, { clientId: 'gw-once-1' });
+    let app: Awaited<ReturnType<typeof buildServer>> | undefined;
+    try {
+      for (let i = 0; i < 120; i++)
+        await publishReading(c, 'gw-o', 'co-once', reading(i, base + i * 10_000, { CO: 150 }));
+      await waitForCount(
+        () => first?.app.store.countReadings('co-once') ?? Promise.resolve(0),
+        120,
+        '120 stored',
+      );
+      await c.endAsync();
+      await first.close();
+      first = undefined;
+
+      // The same store, counting the lookups it is asked for.
+      const store = createEmbeddedStore({ dir: join(dataDir, 'store'), logger: quietLogger() });
+      const lookups: ReadingQuery[] = [];
+      const counting = new Proxy(store, {
+        get(target, key) {
+          if (key === 'queryReadings')
+            return (q: ReadingQuery) => {
+              lookups.push(q);
+              return target.queryReadings(q);
+            };
+          const v = Reflect.get(target, key) as unknown;
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      }) as Store;
+      const config = loadConfig({
+        PORT: '0',
+        MQTT_PORT: '0',
+        DATA_DIR: dataDir,
+        STORE_FLUSH_MS: '20',
+        ...env,
+      });
+      app = await buildServer({ config, logger: quietLogger(), store: counting });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      c = await connectClient(app.mqttUrl, { clientId: 'gw-once-2' });
+      for (let i = 120; i < 360; i++)
+        await publishReading(c, 'gw-o', 'co-once', reading(i, base + i * 10_000, { CO: 150 }));
+      const s = app;
+      await waitForCount(() => s.store.countReadings('co-once'), 360, 'all 360 stored');
+      await app.alarms.idle();
+
+      expect(lookups.filter((q) => q.dev === 'co-once')).toHaveLength(1);
+      // The rules still started from the 20 min stored before the restart: UL 2034 at 150 ppm
+      // raises at 90·ln(150/105) = 32.1 min from a clean start, not 20 + 32 min.
+      const alarms = app.alarms.list({ dev: 'co-once' });
+      expect(alarms.map((a: Alarm) => a.key)).toEqual(['CO:dose']);
+      expect(((alarms[0] as Alarm).raisedAt - base) / MIN).toBeCloseTo(32.2, 0);
+    } finally {
+      await c.endAsync(true);
+      await first?.close();
+      await app?.close();
       dir.remove();
     }
   });

@@ -1,5 +1,6 @@
 import { GasIdSchema, IdSchema } from '@gaswatch/shared';
 import { z } from 'zod';
+import { ChannelConfigSchema } from '../notify/channel-config.js';
 import { ruleConfigIssues } from './select.js';
 
 /**
@@ -183,33 +184,6 @@ export const SiteSchema = z
   })
   .strict();
 export type Site = z.infer<typeof SiteSchema>;
-
-export const WebhookChannelSchema = z
-  .object({
-    type: z.literal('webhook'),
-    url: z.url({ protocol: /^https?$/ }).describe('Where the JSON notification is POSTed'),
-    secret: z
-      .string()
-      .min(16)
-      .max(512)
-      .describe('HMAC-SHA256 key; the raw body is signed into X-Gaswatch-Signature: sha256=<hex>'),
-    timeoutMs: z.number().int().min(100).max(60_000).default(5_000).describe('Per-attempt HTTP timeout'),
-    retries: z.number().int().min(0).max(10).default(3).describe('Extra attempts after a failed POST'),
-    backoffMs: z
-      .number()
-      .int()
-      .min(10)
-      .max(600_000)
-      .default(1_000)
-      .describe('Delay before the first retry; doubles on each further retry'),
-    headers: z.record(z.string(), z.string().max(1024)).default({}).describe('Extra HTTP headers'),
-  })
-  .strict();
-export type WebhookChannelConfig = z.infer<typeof WebhookChannelSchema>;
-
-/** One union member per channel type; SMS and e-mail join here. */
-export const ChannelConfigSchema = z.discriminatedUnion('type', [WebhookChannelSchema]);
-export type ChannelConfig = z.infer<typeof ChannelConfigSchema>;
 
 export const UserSchema = z
   .object({

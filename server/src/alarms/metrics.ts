@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ALARM_STATES, type Alarm } from './model.js';
+import { type Alarm, LIFECYCLE_STATES } from './model.js';
 
 function reuse<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -23,7 +23,7 @@ export function createAlarmMetrics(registry: Registry = new Registry(), alarms: 
         counts.set(k, (counts.get(k) ?? 0) + 1);
       }
       for (const severity of ['warning', 'critical'])
-        for (const state of ALARM_STATES)
+        for (const state of LIFECYCLE_STATES)
           if (state !== 'cleared') this.set({ severity, state }, counts.get(`${severity}|${state}`) ?? 0);
     },
   });
@@ -132,3 +132,4 @@ export function createAlarmMetrics(registry: Registry = new Registry(), alarms: 
     },
   };
 }
+export type AlarmMetrics = ReturnType<typeof createAlarmMetrics>;

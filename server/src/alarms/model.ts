@@ -1,9 +1,15 @@
 import type { GasId } from '@gaswatch/shared';
 import type { AlarmEventRecord } from '../store/types.js';
 
-/** SPEC §6 lifecycle states. `cleared` is closed; the other three are open. */
-export const ALARM_STATES = ['active', 'acknowledged', 'cleared', 'cleared_unacked'] as const;
-export type AlarmState = (typeof ALARM_STATES)[number];
+/**
+ * SPEC §6 lifecycle states of an alarm. `cleared` is closed; the other three are open. (The rule
+ * sets' own state, dose and windows, is `AlarmState` in shared/.)
+ */
+export const LIFECYCLE_STATES = ['active', 'acknowledged', 'cleared', 'cleared_unacked'] as const;
+export type AlarmLifecycleState = (typeof LIFECYCLE_STATES)[number];
+
+/** Condition key of the wall-clock offline alarm (the rule sets never use it). */
+export const OFFLINE_KEY = 'offline';
 
 export type AlarmEventType =
   | 'raised'
@@ -53,7 +59,7 @@ export interface Alarm {
   profile: string;
   gas?: GasId;
   severity: 'warning' | 'critical';
-  state: AlarmState;
+  state: AlarmLifecycleState;
   message: string;
   /** Value and set point when raised (unit `unit`). */
   value: number;
@@ -86,7 +92,7 @@ export interface Alarm {
 export interface AlarmEventData {
   type: AlarmEventType;
   seq: number;
-  state: AlarmState;
+  state: AlarmLifecycleState;
   actor?: string;
   note?: string;
   tier?: number;

@@ -1,6 +1,6 @@
 import type { DeviceState, GatewayStatus, Reading } from '@gaswatch/shared';
 import type { DeviceInfo } from '../bus.js';
-import { CLOCK_SUSPECT_MS } from './ingest.js';
+import { CLOCK_SUSPECT_MS } from './clock-limits.js';
 
 /** Everything the server tracks per device (the registry behind /api/devices). */
 export interface DeviceRecord extends DeviceInfo {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { ChannelConfig } from '../alarms/config-schema.js';
-import type { Timers } from '../alarms/timers.js';
+import type { Timers } from '../timers.js';
 import type { Notification, NotificationChannel } from './channel.js';
+import type { ChannelConfig } from './channel-config.js';
 import { createWebhookChannel } from './webhook.js';
 
 export interface NotifierHooks {

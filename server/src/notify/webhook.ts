@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { WebhookChannelConfig } from '../alarms/config-schema.js';
-import { realTimers, type Timers } from '../alarms/timers.js';
+import { realTimers, type Timers } from '../timers.js';
 import { type Notification, type NotificationChannel, NotifyError } from './channel.js';
+import type { WebhookChannelConfig } from './channel-config.js';
 
 export const SIGNATURE_HEADER = 'x-gaswatch-signature';
 

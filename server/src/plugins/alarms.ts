@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { type AlarmEngine, createAlarmEngine } from '../alarms/engine.js';
-import type { Timers } from '../alarms/timers.js';
 import type { NotificationChannel } from '../notify/channel.js';
+import type { Timers } from '../timers.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
+import { DEFAULT_HISTORY_MS } from '../alarms/rule-history.js';
 import type { OnMessage } from '../broker/types.js';
 import { createDeviceRegistry, type DeviceRegistry } from '../ingest/devices.js';
 import { createDrainer, type DrainerStatus } from '../ingest/drainer.js';
@@ -58,6 +59,8 @@ async function ingestPlugin(app: FastifyInstance): Promise<void> {
     bufferMax: config.ingest.bufferMax,
     batchSize: config.ingest.batchSize,
     store,
+    // The alarm engine rebuilds rule state from this much history: read it in the same lookup.
+    historyMs: DEFAULT_HISTORY_MS,
   });
   const registryFile = createRegistryFile({ path: join(config.dataDir, 'devices.json'), devices, logger });
 

@@ -1,13 +1,13 @@
 import { GasIdSchema, IdSchema } from '@gaswatch/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ALARM_STATES } from '../alarms/model.js';
+import { LIFECYCLE_STATES } from '../alarms/model.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
   .object({
     state: z
-      .enum([...ALARM_STATES, 'open'])
+      .enum([...LIFECYCLE_STATES, 'open'])
       .optional()
       .describe('active | acknowledged | cleared | cleared_unacked | open (every state but cleared)'),
     device: IdSchema.optional().describe('Only this device'),
@@ -47,7 +47,7 @@ const AlarmSchema = z
     profile: z.string().describe('Alarm profile of SPEC §6 the rule belongs to'),
     gas: GasIdSchema.optional(),
     severity: z.enum(['warning', 'critical']),
-    state: z.enum(ALARM_STATES),
+    state: z.enum(LIFECYCLE_STATES),
     message: z.string(),
     value: z.number().describe('Value when raised (unit `unit`)'),
     peak: z.number().optional().describe('Highest value seen while the condition held'),
@@ -71,7 +71,7 @@ const HistoryEntrySchema = z.object({
   seq: z.number().int(),
   ts: z.number(),
   type: z.enum(['raised', 'reraised', 'acknowledged', 'cleared', 'escalated', 'silence', 'silence_result']),
-  state: z.enum(ALARM_STATES),
+  state: z.enum(LIFECYCLE_STATES),
   actor: z.string().optional(),
   note: z.string().optional(),
   tier: z.number().int().optional(),

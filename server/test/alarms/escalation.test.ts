@@ -3,9 +3,9 @@ import { waitFor } from '@gaswatch/shared/testing';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GaswatchConfigSchema } from '../../src/alarms/config-schema.js';
-import { realTimers } from '../../src/alarms/timers.js';
 import { NotifyError } from '../../src/notify/channel.js';
 import { createWebhookChannel, signBody } from '../../src/notify/webhook.js';
+import { realTimers } from '../../src/timers.js';
 import {
   accepted,
   deviceState,

@@ -6,10 +6,10 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { type GaswatchConfig, GaswatchConfigSchema } from '../../src/alarms/config-schema.js';
 import { type AlarmEngine, type AlarmEngineDeps, createAlarmEngine } from '../../src/alarms/engine.js';
-import type { Timers } from '../../src/alarms/timers.js';
 import { createBus, type ReadingAccepted, type ServerBus } from '../../src/bus.js';
 import { createEmbeddedStore } from '../../src/store/embedded.js';
 import type { Store } from '../../src/store/types.js';
+import type { Timers } from '../../src/timers.js';
 
 export const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 export const MIN = 60_000;

@@ -3,10 +3,10 @@ import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GaswatchConfigSchema } from '../../src/alarms/config-schema.js';
 import { type AlarmEngine, createAlarmEngine } from '../../src/alarms/engine.js';
-import { realTimers } from '../../src/alarms/timers.js';
 import { createBus } from '../../src/bus.js';
 import { createInfluxStore } from '../../src/store/influx.js';
 import type { Store } from '../../src/store/types.js';
+import { realTimers } from '../../src/timers.js';
 import { deviceState, feed, MIN, quiet, series, T0 } from './helpers.js';
 
 const home = deviceState('household-co', 'home', 3600);

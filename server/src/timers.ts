@@ -19,3 +19,20 @@ export function sleep(timers: Timers, ms: number): Promise<void> {
     timers.setTimeout(resolve, ms);
   });
 }
+
+/** Settles as `p` does, or rejects naming `what` when it has not settled within `ms` (real time). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,341 @@
+import type { AlarmCondition } from '@gaswatch/shared';
+import type { Logger } from 'pino';
+import type { ServerBus } from '../bus.js';
+import type { AlarmEventRecord } from '../store/types.js';
+import type { EventLog } from './event-log.js';
+import {
+  type Alarm,
+  type AlarmEventData,
+  type AlarmEventType,
+  type AlarmLifecycleState,
+  alarmIdFor,
+  isOpen,
+  OFFLINE_KEY,
+  rebuildAlarms,
+} from './model.js';
+
+/** One entry of an alarm's history as the API shows it. */
+export interface AlarmHistoryEntry {
+  id: string;
+  seq: number;
+  ts: number;
+  type: AlarmEventType;
+  state: AlarmLifecycleState;
+  actor?: string;
+  note?: string;
+  tier?: number;
+  contacts?: string[];
+  ok?: boolean;
+  late?: boolean;
+  /** Silence events: command id, message (why held, why it failed, the gateway's answer), what held it. */
+  command?: string;
+  message?: string;
+  heldBy?: string[];
+}
+
+export interface AlarmFilter {
+  /** `open` = every state but cleared. */
+  state?: AlarmLifecycleState | 'open';
+  dev?: string;
+  limit?: number;
+}
+
+/** The device an alarm is raised for, as its rules see it. */
+export interface AlarmSource {
+  gw: string;
+  dev: string;
+  site: string | null;
+  /** The alarm profile its rules run (null before any was selected). */
+  profile: string | null;
+}
+
+/** What the book needs from escalation: start (or resume) the chain, and whether it is climbing. */
+export interface Escalator {
+  escalate(a: Alarm): void;
+  climbing(alarmId: string): boolean;
+}
+
+/** Records one transition: stored, kept in the history, counted and announced on the bus. */
+export type RecordTransition = (
+  a: Alarm,
+  type: AlarmEventType,
+  ts: number,
+  extra?: Partial<AlarmEventData>,
+) => void;
+
+export interface AlarmBook {
+  get(id: string): Alarm | undefined;
+  has(id: string): boolean;
+  all(): IterableIterator<Alarm>;
+  readonly size: number;
+  /** Copies of the alarms matching the filter, newest raise first. */
+  list(filter: AlarmFilter): Alarm[];
+  /** Copies of the alarm's events in order. */
+  history(id: string): AlarmHistoryEntry[];
+  /** The open alarm of a device's condition, if any. */
+  openAlarm(dev: string, key: string): Alarm | undefined;
+  openAlarmsOf(dev: string): Alarm[];
+  openCount(): number;
+  /** Some alarm of this condition already spans part of [from, to] (the same episode, seen before). */
+  coveredEpisode(dev: string, key: string, from: number, to: number): boolean;
+  raise(src: AlarmSource, c: AlarmCondition, raisedAt: number, late: boolean): Alarm;
+  reraise(a: Alarm, ts: number, c: AlarmCondition | null, late: boolean): void;
+  clear(a: Alarm, ts: number): void;
+  /** The acknowledgement itself (escalation and silence are the caller's). */
+  acknowledge(a: Alarm, actor: string, note: string, now: number): void;
+  record: RecordTransition;
+  /** Rebuilds the alarms and their histories from the stored events (once, at start). */
+  load(records: readonly AlarmEventRecord[]): void;
+}
+
+export interface AlarmBookDeps {
+  clock: () => number;
+  logger: Logger;
+  bus: ServerBus;
+  events: EventLog;
+  escalation: Escalator;
+  /** Counts a transition by type. */
+  onTransition(type: AlarmEventType): void;
+}
+
+/**
+ * The alarm book: every alarm (closed ones too), the open one per (device, condition key), and
+ * each alarm's history. All lifecycle transitions go through here (raise, re-raise, clear,
+ * acknowledge, and what escalation and silence record), so each is stored, kept in the history
+ * and announced in one place.
+ */
+export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
+  const { clock, bus, events, escalation, logger: log } = deps;
+  const alarms = new Map<string, Alarm>();
+  /**
+   * Open alarms: device → condition key → alarm id. Per device, because every reading looks up
+   * its device's open alarms (a scan of all open alarms there grew with the whole estate).
+   */
+  const openIndex = new Map<string, Map<string, string>>();
+  /** Each alarm's events, kept in memory so history does not depend on the store being up. */
+  const historyById = new Map<string, AlarmHistoryEntry[]>();
+
+  const setOpen = (a: Alarm) => {
+    let byKey = openIndex.get(a.dev);
+    if (byKey === undefined) {
+      byKey = new Map();
+      openIndex.set(a.dev, byKey);
+    }
+    byKey.set(a.key, a.id);
+  };
+  const deleteOpen = (a: Alarm) => {
+    const byKey = openIndex.get(a.dev);
+    if (byKey === undefined) return;
+    byKey.delete(a.key);
+    if (byKey.size === 0) openIndex.delete(a.dev);
+  };
+
+  function addHistory(r: AlarmEventRecord): void {
+    const d = r.data as AlarmEventData;
+    if (typeof d.type !== 'string' || typeof d.seq !== 'number') return;
+    const e: AlarmHistoryEntry = { id: r.id, seq: d.seq, ts: r.ts, type: d.type, state: d.state };
+    if (d.actor !== undefined) e.actor = d.actor;
+    if (d.note !== undefined) e.note = d.note;
+    if (d.tier !== undefined) e.tier = d.tier;
+    if (d.contacts !== undefined) e.contacts = d.contacts;
+    if (d.ok !== undefined) e.ok = d.ok;
+    if (d.late === true) e.late = true;
+    if (typeof d.command === 'string') e.command = d.command;
+    if (typeof d.message === 'string') e.message = d.message;
+    if (Array.isArray(d.heldBy)) e.heldBy = d.heldBy;
+    let list = historyById.get(r.alarmId);
+    if (list === undefined) {
+      list = [];
+      historyById.set(r.alarmId, list);
+    }
+    if (list.some((x) => x.seq === e.seq)) return;
+    list.push(e);
+    if (list.length > 1 && (list.at(-2)?.seq ?? 0) > e.seq) list.sort((x, y) => x.seq - y.seq);
+  }
+
+  const record: RecordTransition = (a, type, ts, extra = {}) => {
+    a.seq += 1;
+    const data: AlarmEventData = { ...extra, type, seq: a.seq, state: a.state, alarm: { ...a } };
+    const rec: AlarmEventRecord = { id: `${a.id}#${a.seq}`, alarmId: a.id, ts, data };
+    events.append(rec);
+    addHistory(rec);
+    deps.onTransition(type);
+    try {
+      bus.emit('alarm', {
+        alarmId: a.id,
+        gw: a.gw,
+        dev: a.dev,
+        state: a.state,
+        ts,
+        type,
+        site: a.site,
+        key: a.key,
+        rule: a.rule,
+        gas: a.gas,
+        severity: a.severity,
+        message: a.message,
+        value: a.value,
+        threshold: a.threshold,
+        unit: a.unit,
+        raisedAt: a.raisedAt,
+        late: a.late,
+        episode: a.episode ?? 1,
+        ...(extra.actor === undefined ? {} : { actor: extra.actor, note: extra.note }),
+        ...(extra.tier === undefined ? {} : { tier: extra.tier }),
+        ...(a.silence === undefined || (type !== 'silence' && type !== 'silence_result')
+          ? {}
+          : { silence: { ...a.silence } }),
+      });
+    } catch (err) {
+      log.error({ err, alarmId: a.id }, 'a bus alarm listener threw');
+    }
+  };
+
+  function openAlarm(dev: string, key: string): Alarm | undefined {
+    const id = openIndex.get(dev)?.get(key);
+    return id === undefined ? undefined : alarms.get(id);
+  }
+
+  return {
+    get: (id) => alarms.get(id),
+    has: (id) => alarms.has(id),
+    all: () => alarms.values(),
+    get size() {
+      return alarms.size;
+    },
+
+    list(filter) {
+      const out: Alarm[] = [];
+      for (const a of alarms.values()) {
+        if (filter.dev !== undefined && a.dev !== filter.dev) continue;
+        if (filter.state === 'open' ? !isOpen(a) : filter.state !== undefined && a.state !== filter.state)
+          continue;
+        out.push({ ...a });
+      }
+      out.sort((x, y) => y.raisedAt - x.raisedAt || (x.id < y.id ? -1 : 1));
+      return out.slice(0, filter.limit ?? 100);
+    },
+
+    history: (id) => (historyById.get(id) ?? []).map((e) => ({ ...e })),
+
+    openAlarm,
+
+    openAlarmsOf(dev) {
+      const out: Alarm[] = [];
+      const byKey = openIndex.get(dev);
+      if (byKey === undefined) return out;
+      for (const id of byKey.values()) {
+        const a = alarms.get(id);
+        if (a !== undefined) out.push(a);
+      }
+      return out;
+    },
+
+    openCount() {
+      let open = 0;
+      for (const byKey of openIndex.values()) open += byKey.size;
+      return open;
+    },
+
+    coveredEpisode(dev, key, from, to) {
+      for (const a of alarms.values())
+        if (
+          a.dev === dev &&
+          a.key === key &&
+          a.raisedAt <= to &&
+          (a.clearedAt === null || a.clearedAt >= from)
+        )
+          return true;
+      return false;
+    },
+
+    raise(src, c, raisedAt, late) {
+      const a: Alarm = {
+        id: alarmIdFor(src.dev, c.key, raisedAt),
+        gw: src.gw,
+        dev: src.dev,
+        site: src.site,
+        key: c.key,
+        rule: c.rule,
+        profile: c.key === OFFLINE_KEY ? 'offline' : (src.profile ?? 'unknown'),
+        ...(c.gas === undefined ? {} : { gas: c.gas }),
+        severity: c.severity,
+        state: 'active',
+        message: c.message,
+        value: c.value,
+        threshold: c.threshold,
+        ...(c.unit === undefined ? {} : { unit: c.unit }),
+        raisedAt,
+        detectedAt: clock(),
+        late,
+        clearedAt: null,
+        ack: null,
+        tier: 0,
+        lastNotifiedAt: null,
+        seq: 0,
+        episode: 1,
+      };
+      alarms.set(a.id, a);
+      setOpen(a);
+      log.warn(
+        { alarmId: a.id, dev: a.dev, key: a.key, severity: a.severity, value: a.value, late },
+        `alarm raised: ${a.message}`,
+      );
+      record(a, 'raised', raisedAt, late ? { late } : {});
+      escalation.escalate(a);
+      return a;
+    },
+
+    /**
+     * A latched (cleared_unacked) alarm whose condition came back: a new episode. While escalation
+     * is still climbing the chain it carries on (the next tier hears of the new episode on time);
+     * once it has stopped at the top, the chain starts again at tier 1 — at once, or, if the last
+     * notification is less than an ackTimeout old (a flapping condition), when it is one old.
+     */
+    reraise(a, ts, c, late) {
+      a.state = 'active';
+      a.clearedAt = null;
+      a.episode = (a.episode ?? 1) + 1;
+      if (c !== null) {
+        a.value = c.value;
+        a.message = c.message;
+      }
+      const climbing = escalation.climbing(a.id);
+      if (!climbing) a.tier = 0;
+      log.warn(
+        { alarmId: a.id, dev: a.dev, key: a.key, episode: a.episode },
+        'latched alarm raised again before acknowledgement',
+      );
+      record(a, 'reraised', ts, late ? { late } : {});
+      if (!climbing) escalation.escalate(a);
+    },
+
+    clear(a, ts) {
+      a.clearedAt = ts;
+      a.state = a.state === 'acknowledged' ? 'cleared' : 'cleared_unacked';
+      if (a.state === 'cleared') deleteOpen(a);
+      log.info({ alarmId: a.id, dev: a.dev, key: a.key, state: a.state }, 'alarm condition ended');
+      record(a, 'cleared', ts);
+    },
+
+    acknowledge(a, actor, note, now) {
+      a.ack = { actor, at: now, note };
+      a.state = a.state === 'active' ? 'acknowledged' : 'cleared';
+      if (a.state === 'cleared') deleteOpen(a);
+      log.info({ alarmId: a.id, actor, state: a.state }, 'alarm acknowledged');
+      record(a, 'acknowledged', now, { actor, note });
+    },
+
+    record,
+
+    load(records) {
+      const { alarms: rebuilt, skipped } = rebuildAlarms(records);
+      if (skipped > 0) log.warn({ skipped }, 'unreadable alarm events skipped during rebuild');
+      for (const r of records) addHistory(r);
+      for (const a of rebuilt.values()) {
+        alarms.set(a.id, a);
+        if (isOpen(a)) setOpen(a);
+      }
+    },
+  };
+}

@@ -1,0 +1,396 @@
+import {
+  ALARM_PROFILE_IDS,
+  type AlarmCondition,
+  type AlarmProfileId,
+  type AlarmSample,
+  createRuleSet,
+  type DeviceKind,
+  type DeviceState,
+  type GasId,
+  type RuleSet,
+} from '@gaswatch/shared';
+import type { Logger } from 'pino';
+import type { ReadingAccepted, StoredLookup } from '../bus.js';
+import { LATE_AFTER_MS } from '../ingest/clock-limits.js';
+import { withReadingExtras } from '../store/reading-extras.js';
+import type { AlarmSource } from './alarm-book.js';
+import type { GaswatchConfig } from './config-schema.js';
+import { clockJumped, clockReset } from './gateway-clock.js';
+import type { AlarmMetrics } from './metrics.js';
+import type { Reconciler } from './reconcile.js';
+import { createReplayBuffer, type ReplayBuffer, type RuleStep } from './replay-buffer.js';
+import type { RuleHistory } from './rule-history.js';
+import { inferKind, own, selectionKey, selectRules, unappliedKeys } from './select.js';
+
+/** Gases some alarm profile has a rule for (a channel of one of them that a device's profile ignores is reported). */
+const ALARM_GASES: ReadonlySet<GasId> = new Set(
+  ALARM_PROFILE_IDS.flatMap((p) =>
+    createRuleSet(p).conditions.flatMap((c) => (c.gas === undefined ? [] : [c.gas])),
+  ),
+);
+
+const NONE_CLEARED: ReadonlyMap<string, number> = new Map();
+
+/** One device as its alarm rules see it: which rules it runs and where they stand. */
+interface DeviceRules extends AlarmSource {
+  kind: DeviceKind | null;
+  profile: AlarmProfileId | null;
+  /** selectionKey of the profile and options `rules` were built from. */
+  selection: string | null;
+  /** Gases the device's rules watch, and channels already reported as not watched (once each). */
+  watched: Set<GasId>;
+  unwatchedWarned: Set<GasId>;
+  rules: RuleSet<unknown> | null;
+  state: unknown;
+  /** Event time of the last sample fed to the rules. */
+  lastTs: number;
+  /**
+   * Highest reading seq the rules have seen (-1: none). The gateway's seq is per device and
+   * persisted: a reading stamped before `lastTs` whose seq is beyond this one is not a resend
+   * but a gateway clock that went back.
+   */
+  maxSeq: number;
+  /** How far the gateway clock was behind when it was last found reset backwards (ms; 0: not). */
+  clockBehindMs: number;
+  warmed: boolean;
+  /** Event time each currently raised condition was raised at (alarm ids derive from it). */
+  raisedAt: Map<string, number>;
+  replay: ReplayBuffer;
+}
+
+/** The rules of every device the engine knows, selected, warmed and fed in event time. */
+export interface DeviceRuleBook {
+  /** Knows the device (on its gateway); a DeviceState may change its kind or site and so its rules. */
+  track(gw: string, dev: string, state: DeviceState | null): void;
+  /** A site for a device that has none yet (from its open alarms, at start). */
+  adoptSite(dev: string, site: string | null): void;
+  siteOf(dev: string): string | null;
+  /** The device's rules are selected and rebuilt from stored readings: a reading can go in at once. */
+  ready(dev: string): boolean;
+  /** The gateway clock moved (set back, or corrected after running ahead): the rules need a rebuild first. */
+  clockMoved(r: ReadingAccepted): boolean;
+  /** Evaluates a reading of a ready device whose clock did not move. */
+  evaluate(r: ReadingAccepted): void;
+  /** Evaluates any reading: selects and rebuilds the rules first where needed. */
+  process(r: ReadingAccepted): Promise<void>;
+}
+
+export interface DeviceRuleBookDeps {
+  config: GaswatchConfig;
+  logger: Logger;
+  metrics: AlarmMetrics;
+  history: RuleHistory;
+  reconciler: Reconciler;
+}
+
+/**
+ * Per-device rule state: selects each device's rules (from its kind, site and overrides), rebuilds
+ * their state from stored readings before its first reading is evaluated, feeds readings in event
+ * time (out-of-order ones through the replay buffer), and rebuilds again when the gateway clock
+ * jumps. What the rules report goes to the reconciler, which turns it into alarms.
+ */
+export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
+  const { config, metrics, history, reconciler, logger: log } = deps;
+  const devices = new Map<string, DeviceRules>();
+
+  function deviceFor(gw: string, dev: string): DeviceRules {
+    let rt = devices.get(dev);
+    if (rt === undefined) {
+      const created: DeviceRules = {
+        gw,
+        dev,
+        kind: null,
+        site: own(config.devices, dev)?.site ?? null,
+        profile: null,
+        selection: null,
+        rules: null,
+        state: undefined,
+        lastTs: Number.NEGATIVE_INFINITY,
+        maxSeq: -1,
+        clockBehindMs: 0,
+        warmed: false,
+        raisedAt: new Map(),
+        watched: new Set(),
+        unwatchedWarned: new Set(),
+        replay: createReplayBuffer(() => ({
+          state: created.state,
+          ts: created.lastTs,
+          raisedAt: created.raisedAt,
+        })),
+      };
+      rt = created;
+      devices.set(dev, rt);
+    }
+    rt.gw = gw;
+    return rt;
+  }
+
+  function applyState(rt: DeviceRules, s: DeviceState): void {
+    const site = s.site || (own(config.devices, rt.dev)?.site ?? null);
+    if (rt.kind === s.kind && rt.site === site) return;
+    rt.kind = s.kind;
+    rt.site = site;
+    if (rt.rules !== null && selectionKey(selectRules(config, rt.dev, s.kind, site)) !== rt.selection) {
+      // Kind or site now implies another profile or other options (a household site's first
+      // combustible alarm, say): rebuild its state from history on the next reading.
+      log.info({ dev: rt.dev, kind: s.kind, site }, 'device kind or site changed: alarm rules reselected');
+      rt.rules = null;
+      rt.warmed = false;
+      rt.lastTs = Number.NEGATIVE_INFINITY;
+      rt.raisedAt.clear();
+    }
+  }
+
+  function track(gw: string, dev: string, state: DeviceState | null): DeviceRules {
+    const rt = deviceFor(gw, dev);
+    if (state !== null) applyState(rt, state);
+    return rt;
+  }
+
+  function ensureRules(rt: DeviceRules, values: Partial<Record<GasId, number>>): RuleSet<unknown> {
+    if (rt.rules !== null) return rt.rules;
+    const kind = rt.kind ?? inferKind(values);
+    const sel = selectRules(config, rt.dev, kind, rt.site);
+    let rules: ReturnType<typeof createRuleSet>;
+    try {
+      rules = createRuleSet(sel.profile, sel.options);
+    } catch (err) {
+      // Options checked at start build under every profile; should a combination still fail,
+      // the device runs its profile's defaults rather than no rules at all.
+      log.error(
+        { err, dev: rt.dev, kind, profile: sel.profile },
+        `alarm options of ${rt.dev} refused by profile ${sel.profile}: running its default set points`,
+      );
+      rules = createRuleSet(sel.profile);
+    }
+    const unapplied = unappliedKeys(sel.options, new Set(rules.conditions.map((c) => c.key)));
+    if (unapplied.length > 0)
+      log.warn(
+        { dev: rt.dev, kind, profile: sel.profile, unapplied },
+        `${rt.dev} runs alarm profile ${sel.profile} (kind ${kind}), which has no condition for ${unapplied.join(', ')}: not applied (give the device a profile in GASWATCH_CONFIG devices.${rt.dev}.profile, or check its kind)`,
+      );
+    rt.rules = rules as RuleSet<unknown>;
+    rt.profile = sel.profile;
+    rt.selection = selectionKey(sel);
+    rt.watched = new Set(rules.conditions.flatMap((c) => (c.gas === undefined ? [] : [c.gas])));
+    rt.unwatchedWarned.clear();
+    rt.state = rt.rules.initial();
+    log.debug({ dev: rt.dev, kind, profile: sel.profile }, 'alarm rules selected');
+    return rt.rules;
+  }
+
+  /** Notes raise/clear times; returns when each condition cleared (shared empty map: none did). */
+  function noteEvents(
+    rt: DeviceRules,
+    events: { type: 'raised' | 'cleared'; ts: number; condition: AlarmCondition }[],
+  ): ReadonlyMap<string, number> {
+    let cleared: Map<string, number> | undefined;
+    for (const ev of events) {
+      if (ev.type === 'raised') rt.raisedAt.set(ev.condition.key, ev.ts);
+      else {
+        rt.raisedAt.delete(ev.condition.key);
+        cleared ??= new Map();
+        cleared.set(ev.condition.key, ev.ts);
+      }
+    }
+    return cleared ?? NONE_CLEARED;
+  }
+
+  /**
+   * Replays the device's stored readings before `beforeTs` into fresh rule state, silently (from
+   * ingest's lookup when the reading carries one).
+   */
+  async function warm(
+    rt: DeviceRules,
+    rules: RuleSet<unknown>,
+    beforeTs: number,
+    lookup?: StoredLookup,
+  ): Promise<void> {
+    const rows = await history.before(rt.dev, beforeTs, lookup);
+    let state = rules.initial();
+    for (const row of rows) {
+      if (row.ts <= rt.lastTs) continue;
+      try {
+        const sample: AlarmSample = { ts: row.ts, values: row.values, status: row.status ?? 'ok' };
+        const step = rules.step(state, withReadingExtras(sample, row));
+        state = step.state;
+        noteEvents(rt, step.events);
+        rt.lastTs = row.ts;
+        if (row.seq !== undefined && row.seq > rt.maxSeq) rt.maxSeq = row.seq;
+      } catch (err) {
+        log.warn({ err, dev: rt.dev, ts: row.ts }, 'stored reading rejected by the rules during rebuild');
+      }
+    }
+    rt.state = state;
+    rt.warmed = true;
+    rt.replay.reset();
+    if (rows.length > 0)
+      log.info({ dev: rt.dev, readings: rows.length }, 'alarm rule state rebuilt from stored readings');
+  }
+
+  /**
+   * A gas channel the device's rules do not watch (a combustible channel on a device run as
+   * household CO, say) would be silently ignored: say so once per device and gas.
+   */
+  function warnUnwatched(rt: DeviceRules, values: Partial<Record<GasId, number>>): void {
+    for (const gas of Object.keys(values) as GasId[]) {
+      if (rt.watched.has(gas) || rt.unwatchedWarned.has(gas) || !ALARM_GASES.has(gas)) continue;
+      rt.unwatchedWarned.add(gas);
+      log.warn(
+        { dev: rt.dev, gas, profile: rt.profile, kind: rt.kind },
+        `${rt.dev} reports ${gas} but its alarm profile ${rt.profile} has no rule for it: ${gas} raises no alarm on the server (check the device kind or its profile override)`,
+      );
+    }
+  }
+
+  /**
+   * Ingest marks a reading late by its age at arrival; a gateway whose clock was set back stamps
+   * its live readings that much in the past. Those are not outbox replays: only age beyond the
+   * clock error found at the reset counts, until the device sends a reading that is not late.
+   */
+  function isLate(rt: DeviceRules, r: ReadingAccepted): boolean {
+    if (!r.late) {
+      rt.clockBehindMs = 0;
+      return false;
+    }
+    return rt.clockBehindMs === 0 || r.receivedAt - r.ts - rt.clockBehindMs > LATE_AFTER_MS;
+  }
+
+  /** A reading older than the last one the rules saw: replayed in place, or skipped when too old. */
+  function evaluateLate(
+    rt: DeviceRules,
+    rules: RuleSet<unknown>,
+    r: ReadingAccepted,
+    sample: AlarmSample,
+  ): void {
+    const out = rt.replay.replay(rules, sample, (state, raisedAt) => {
+      rt.state = state;
+      rt.raisedAt = raisedAt;
+    });
+    switch (out.kind) {
+      case 'replayed':
+        for (const { step } of out.steps) noteEvents(rt, step.events);
+        reconciler.afterReplay(rt, rt.raisedAt, out.steps, sample.ts);
+        return;
+      case 'duplicate':
+        metrics.skipped.inc({ reason: 'duplicate_ts' });
+        return;
+      case 'rule_error':
+        metrics.skipped.inc({ reason: 'rule_error' });
+        log.error({ err: out.err, dev: rt.dev, ts: sample.ts }, 'alarm rules rejected a late reading');
+        return;
+      case 'too_old':
+        metrics.skipped.inc({ reason: 'out_of_order' });
+        log.warn(
+          { dev: r.dev, ts: r.ts, lastTs: rt.lastTs, replayFrom: rt.replay.fromTs() },
+          'reading older than the replay window of the rule state: stored, not evaluated',
+        );
+    }
+  }
+
+  /** Feeds one reading to the device's (warmed, current) rules and reconciles its alarms. */
+  function evaluate(rt: DeviceRules, rules: RuleSet<unknown>, r: ReadingAccepted): void {
+    warnUnwatched(rt, r.reading.values);
+    const sample = withReadingExtras<AlarmSample>(
+      { ts: r.ts, values: r.reading.values, status: r.reading.status },
+      r.reading,
+    );
+    if (r.reading.seq > rt.maxSeq) rt.maxSeq = r.reading.seq;
+    if (r.ts <= rt.lastTs) {
+      evaluateLate(rt, rules, r, sample);
+      return;
+    }
+    let step: RuleStep;
+    try {
+      step = rules.step(rt.state, sample);
+    } catch (err) {
+      metrics.skipped.inc({ reason: 'rule_error' });
+      log.error({ err, dev: r.dev, ts: r.ts }, 'alarm rules rejected a reading');
+      return;
+    }
+    rt.state = step.state;
+    rt.lastTs = r.ts;
+    rt.replay.remember(rules, sample, step);
+    const cleared = noteEvents(rt, step.events);
+    reconciler.afterStep(rt, rt.raisedAt, step.active, cleared, r.ts, isLate(rt, r));
+  }
+
+  async function process(r: ReadingAccepted, attempt = 0): Promise<void> {
+    const rt = track(r.gw, r.dev, r.device.state);
+    const rules = ensureRules(rt, r.reading.values);
+    if (!rt.warmed) await warm(rt, rules, r.ts, r.stored);
+    if (rt.rules !== rules) {
+      // Reselected while warming (a new DeviceState): evaluate with the new rules.
+      if (attempt < 2) return process(r, attempt + 1);
+      log.warn({ dev: r.dev, ts: r.ts }, 'alarm rules keep changing: reading not evaluated');
+      return;
+    }
+    const jumped = clockJumped(rt.lastTs, r);
+    if (jumped || clockReset(rt, r)) {
+      // Either the rules ran ahead on readings stamped in the future (a gateway clock that was
+      // wrong and got corrected), or the gateway clock was set back (a Pi without a real-time
+      // clock rebooted with an older saved time and no NTP). Skipping readings until their time
+      // passes the last one would mute the device for that long. Rebuild its rule state from the
+      // stored readings before this one (those stamped after it under the old clock are left
+      // out), as after a restart: starting from empty state would forget the exposure so far and
+      // clear an open dose alarm that still holds.
+      if (jumped) {
+        metrics.skipped.inc({ reason: 'clock_jump_reset' });
+        metrics.rebuilds.inc({ reason: 'clock_jump' });
+        log.warn(
+          { dev: r.dev, ts: r.ts, aheadMs: rt.lastTs - r.receivedAt },
+          'device clock went back to real time: alarm rule state rebuilt from stored readings',
+        );
+      } else {
+        metrics.rebuilds.inc({ reason: 'clock_reset' });
+        rt.clockBehindMs = Math.max(0, r.receivedAt - r.ts);
+        log.warn(
+          {
+            dev: r.dev,
+            gw: r.gw,
+            ts: new Date(r.ts).toISOString(),
+            lastTs: new Date(rt.lastTs).toISOString(),
+            backMs: rt.lastTs - r.ts,
+            seq: r.reading.seq,
+            lastSeq: rt.maxSeq,
+          },
+          `gateway ${r.gw} clock went back ${Math.round((rt.lastTs - r.ts) / 1000)} s (seq ${r.reading.seq} follows ${rt.maxSeq} but is stamped before the last reading): alarm rule state of ${r.dev} rebuilt from stored readings before it; fix the gateway's time (NTP)`,
+        );
+      }
+      rt.state = rules.initial();
+      rt.lastTs = Number.NEGATIVE_INFINITY;
+      rt.raisedAt.clear();
+      await warm(rt, rules, r.ts);
+      if (rt.rules !== rules) {
+        if (attempt < 2) return process(r, attempt + 1);
+        return;
+      }
+    }
+    evaluate(rt, rules, r);
+  }
+
+  return {
+    track(gw, dev, state) {
+      track(gw, dev, state);
+    },
+    adoptSite(dev, site) {
+      const rt = devices.get(dev);
+      if (rt !== undefined) rt.site ??= site;
+    },
+    siteOf: (dev) => devices.get(dev)?.site ?? null,
+    ready(dev) {
+      const rt = devices.get(dev);
+      return rt?.warmed === true && rt.rules !== null;
+    },
+    clockMoved(r) {
+      const rt = devices.get(r.dev);
+      return rt !== undefined && (clockJumped(rt.lastTs, r) || clockReset(rt, r));
+    },
+    evaluate(r) {
+      const rt = devices.get(r.dev);
+      if (rt === undefined || rt.rules === null) throw new Error(`alarm rules of ${r.dev} are not ready`);
+      evaluate(rt, rt.rules, r);
+    },
+    process: (r) => process(r),
+  };
+}

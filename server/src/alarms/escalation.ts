@@ -1,0 +1,154 @@
+import type { Logger } from 'pino';
+import type { Notification, NotificationChannel } from '../notify/channel.js';
+import { createChannels, createNotifier } from '../notify/notifier.js';
+import type { Timers } from '../timers.js';
+import type { Escalator, RecordTransition } from './alarm-book.js';
+import type { GaswatchConfig, Tier } from './config-schema.js';
+import type { AlarmMetrics } from './metrics.js';
+import { type Alarm, unacked } from './model.js';
+import { own } from './select.js';
+
+export interface Escalation extends Escalator {
+  /** Stops the chain of one alarm (it was acknowledged). */
+  cancel(alarmId: string): void;
+  /** Stops every chain (the engine is stopping). */
+  cancelAll(): void;
+  /** Stops the notification channels (after the last transitions were recorded). */
+  stop(): Promise<void>;
+  /** Resolves when every notification handed over so far is delivered or given up. */
+  idle(): Promise<void>;
+}
+
+export interface EscalationDeps {
+  config: GaswatchConfig;
+  /** Wall clock: escalation runs in wall time, not event time. */
+  clock: () => number;
+  timers: Timers;
+  logger: Logger;
+  metrics: AlarmMetrics;
+  /** Notification channels by name; built from config.channels when absent. */
+  channels?: Map<string, NotificationChannel> | undefined;
+  /** The alarm as it is now (a timer fires long after it was set), and how to record a tier. */
+  alarms: { get(id: string): Alarm | undefined; record: RecordTransition };
+  running(): boolean;
+}
+
+/**
+ * Escalation: tier 1 of the alarm's site at once, then the next tier after each ackTimeout, while
+ * the alarm is unacknowledged (active or latched); resumed after a restart from the last tier
+ * notified and its time. Owns the timers of every climbing chain and the notification channels.
+ */
+export function createEscalation(deps: EscalationDeps): Escalation {
+  const { config, clock, timers, metrics, alarms, logger: log } = deps;
+  const escalations = new Map<string, unknown>();
+  const hooks = {
+    sent: (c: string) => metrics.notificationsSent.inc({ channel: c }),
+    failed: (c: string) => metrics.notificationsFailed.inc({ channel: c }),
+    retried: (c: string) => metrics.notificationRetries.inc({ channel: c }),
+  };
+  const channels = deps.channels ?? createChannels(config.channels, { logger: log, timers, hooks });
+  const notifier = createNotifier({ channels, logger: log, hooks });
+
+  function tiersFor(site: string | null): Tier[] {
+    const s = own(config.sites, site);
+    return s !== undefined && s.tiers.length > 0 ? s.tiers : config.defaults.tiers;
+  }
+
+  function ackTimeoutMs(site: string | null, severity: Alarm['severity']): number {
+    const s = own(config.sites, site);
+    return (s?.ackTimeout?.[severity] ?? config.defaults.ackTimeout[severity]) * 1000;
+  }
+
+  function cancel(id: string): void {
+    const h = escalations.get(id);
+    if (h !== undefined) timers.clearTimeout(h);
+    escalations.delete(id);
+  }
+
+  function notifyTier(a: Alarm, tierNo: number): void {
+    const tier = tiersFor(a.site)[tierNo - 1];
+    if (tier === undefined) return;
+    const now = clock();
+    a.tier = tierNo;
+    a.lastNotifiedAt = now;
+    metrics.escalations.inc({ tier: String(tierNo), severity: a.severity });
+    const episode = a.episode ?? 1;
+    // Receivers de-duplicate by delivery id: a new episode must not look like a retry of the last.
+    const ep = episode > 1 ? `.e${episode}` : '';
+    for (const [i, contact] of tier.contacts.entries()) {
+      const n: Notification = {
+        id: `${a.id}${ep}.t${tierNo}.c${i}`,
+        reason: tierNo > 1 ? 'escalated' : episode > 1 ? 'reraised' : 'raised',
+        alarmId: a.id,
+        episode,
+        tier: tierNo,
+        ...(tier.name === undefined ? {} : { tierName: tier.name }),
+        contact: { name: contact.name, ...(contact.to === undefined ? {} : { to: contact.to }) },
+        site: a.site,
+        gw: a.gw,
+        dev: a.dev,
+        state: a.state,
+        severity: a.severity,
+        rule: a.rule,
+        key: a.key,
+        ...(a.gas === undefined ? {} : { gas: a.gas }),
+        value: a.value,
+        threshold: a.threshold,
+        ...(a.unit === undefined ? {} : { unit: a.unit }),
+        message: a.message,
+        raisedAt: new Date(a.raisedAt).toISOString(),
+        late: a.late,
+        sentAt: new Date(now).toISOString(),
+      };
+      notifier.notify(contact.channel, n);
+    }
+    alarms.record(a, 'escalated', now, { tier: tierNo, contacts: tier.contacts.map((c) => c.name) });
+  }
+
+  function escalate(a: Alarm): void {
+    cancel(a.id);
+    if (!deps.running() || !unacked(a)) return;
+    const tiers = tiersFor(a.site);
+    if (tiers.length === 0) {
+      if (a.tier === 0)
+        log.warn({ alarmId: a.id, site: a.site }, 'no contact tiers configured: nobody is notified');
+      return;
+    }
+    const timeout = ackTimeoutMs(a.site, a.severity);
+    if (a.tier === 0) {
+      // A new alarm (never notified) goes to tier 1 at once; a re-raised one (tier reset to 0) at
+      // most once per ackTimeout, so a flapping condition cannot flood the first tier.
+      if (a.lastNotifiedAt === null || a.lastNotifiedAt + timeout <= clock()) notifyTier(a, 1);
+    }
+    if (a.tier >= tiers.length) return;
+    const due = (a.lastNotifiedAt ?? clock()) + timeout;
+    const handle = timers.setTimeout(
+      () => {
+        escalations.delete(a.id);
+        const cur = alarms.get(a.id);
+        if (!deps.running() || cur === undefined || !unacked(cur)) return;
+        log.warn({ alarmId: cur.id, tier: cur.tier + 1 }, 'alarm not acknowledged in time: escalating');
+        try {
+          notifyTier(cur, cur.tier + 1);
+          escalate(cur);
+        } catch (err) {
+          // From a timer: never an uncaught exception.
+          log.error({ err, alarmId: cur.id }, 'escalation failed');
+        }
+      },
+      Math.max(0, due - clock()),
+    );
+    escalations.set(a.id, handle);
+  }
+
+  return {
+    escalate,
+    climbing: (id) => escalations.has(id),
+    cancel,
+    cancelAll() {
+      for (const id of [...escalations.keys()]) cancel(id);
+    },
+    stop: () => notifier.stop(),
+    idle: () => notifier.idle(),
+  };
+}
