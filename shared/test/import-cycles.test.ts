@@ -103,4 +103,22 @@ describe('import cycles', () => {
     expect([...graph.values()].flat().length).toBeGreaterThan(100);
     expect(cycles(graph).map((scc) => scc.map((f) => relative(ROOT, f)))).toEqual([]);
   });
+
+  it("none between the server's feature folders (alarms, notify, ingest, store, broker, plugins, routes)", () => {
+    const src = join(ROOT, 'server', 'src');
+    const folderOf = (file: string) => relative(src, file).split('/').slice(0, -1)[0];
+    const folders = new Map<string, Set<string>>();
+    for (const [file, targets] of importGraph(sourceFiles(src))) {
+      const from = folderOf(file);
+      if (from === undefined) continue; // app.ts, config.ts, bus.ts, errors.ts: the root composes
+      const edges = folders.get(from) ?? new Set<string>();
+      folders.set(from, edges);
+      for (const t of targets) {
+        const to = folderOf(t);
+        if (to !== undefined && to !== from) edges.add(to);
+      }
+    }
+    expect(folders.get('alarms')?.size).toBeGreaterThan(0);
+    expect(cycles(new Map([...folders].map(([k, v]) => [k, [...v]])))).toEqual([]);
+  });
 });

@@ -146,7 +146,10 @@ export function decodeSample(profile: ModbusProfile, image: RegisterImage, ts: n
   }
   if (Object.keys(values).length === 0) {
     const why = faults.length ? `; ${faults.join(', ')}` : '';
-    throw new DriverError('no_usable_value', `no usable channel value (${Object.keys(quality).join(', ')} bad${why})`);
+    throw new DriverError(
+      'no_usable_value',
+      `no usable channel value (${Object.keys(quality).join(', ')} bad${why})`,
+    );
   }
   const sample: Sample = { ts, values, status: 'ok' };
   if (Object.keys(quality).length) sample.quality = quality;
