@@ -24,6 +24,7 @@ import { createIngest } from './ingest/ingest.js';
 import { createJournal } from './ingest/journal.js';
 import { createRegistryFile } from './ingest/registry-file.js';
 import { createCoreMetrics } from './metrics.js';
+import liveHub from './plugins/live-hub.js';
 import devicesRoutes from './routes/devices.js';
 import healthRoutes from './routes/health.js';
 import liveRoutes from './routes/live.js';
@@ -64,7 +65,6 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   collectDefaultMetrics({ register: registry, prefix: 'gaswatch_process_' });
   const metrics = createCoreMetrics(registry);
   const bus = createBus();
-  bus.setMaxListeners(1_000);
   const devices = createDeviceRegistry();
   const store =
     opts.store ??
@@ -191,6 +191,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(healthRoutes);
   await app.register(devicesRoutes);
   await app.register(readingsRoutes);
+  await app.register(liveHub);
   await app.register(liveRoutes);
   await app.register(pageRoutes);
   await app.register(alarms);

@@ -6,6 +6,7 @@ import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
 import type { ServerEvents } from '../bus.js';
 import { HttpError } from '../errors.js';
+import { createEventOutputs, type OutputMeaning } from '../live/outputs.js';
 import { createDeviceEventWriter } from '../store/device-event-writer.js';
 import { busEventRecord, newestFirst } from '../store/device-events.js';
 import type { DeviceEventRecord } from '../store/types.js';
@@ -31,8 +32,11 @@ export const EventsQuerySchema = z
   })
   .strict();
 
-/** A stored record as the API and /api/live show it: times as ISO strings. */
-export function deviceEventView(r: DeviceEventRecord) {
+/**
+ * A stored record as the API and /api/live show it: times as ISO strings, and with `outputs` what
+ * the switched outputs mean for the device's model (valve closed, fan on).
+ */
+export function deviceEventView(r: DeviceEventRecord, outputs?: OutputMeaning[]) {
   return {
     id: r.id,
     kind: r.kind,
@@ -41,6 +45,7 @@ export function deviceEventView(r: DeviceEventRecord) {
     ts: new Date(r.ts).toISOString(),
     receivedAt: new Date(r.receivedAt).toISOString(),
     data: r.data,
+    ...(outputs === undefined ? {} : { outputs }),
   };
 }
 
@@ -85,6 +90,8 @@ export default async function deviceEventsRoutes(app: FastifyInstance): Promise<
     await writer.stop();
   });
 
+  const outputsOf = createEventOutputs(app.devices);
+
   app.get(
     '/api/events',
     {
@@ -122,6 +129,27 @@ export default async function deviceEventsRoutes(app: FastifyInstance): Promise<
                       additionalProperties: true,
                       description: 'The DeviceEvent or CommandResult as the gateway sent it',
                     },
+                    outputs: {
+                      type: 'array',
+                      description:
+                        "Interlock events: each output switched, read through the device model's profile",
+                      items: {
+                        type: 'object',
+                        properties: {
+                          name: { type: 'string', description: 'sounder, valve or fan' },
+                          value: { type: 'boolean', description: 'The coil value the gateway wrote' },
+                          position: {
+                            type: ['string', 'null'],
+                            enum: ['closed', 'open', 'on', 'off', null],
+                            description: 'What that value does on this model; null when unknown',
+                          },
+                          alarmPosition: {
+                            type: ['boolean', 'null'],
+                            description: 'Where a local alarm drives it (valve closed, fan on)',
+                          },
+                        },
+                      },
+                    },
                   },
                 },
               },
@@ -150,7 +178,7 @@ export default async function deviceEventsRoutes(app: FastifyInstance): Promise<
       const merged = [...pending.filter((r) => !seen.has(r.id)), ...stored]
         .sort(newestFirst)
         .slice(0, q.limit);
-      return { events: merged.map(deviceEventView) };
+      return { events: merged.map((r) => deviceEventView(r, outputsOf(r))) };
     },
   );
 }
