@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import '../plugins/live-hub.js';
+import type {} from '../plugins/live-hub.js';
 
 export default async function liveRoutes(app: FastifyInstance): Promise<void> {
   app.get(
