@@ -79,7 +79,9 @@ describe('the live hub', () => {
   });
 
   /** A hub behind a real WebSocket server; `serialised` counts the frames it built. */
-  async function startHub(opts: { maxBufferedBytes?: number; heartbeatMs?: number } = {}) {
+  async function startHub(
+    opts: { maxBufferedBytes?: number; heartbeatMs?: number; alarmRow?: (id: string) => unknown } = {},
+  ) {
     const bus = createBus();
     const counter = { serialised: 0 };
     hub = createLiveHub({
@@ -163,6 +165,41 @@ describe('the live hub', () => {
     await waitFor(async () => reader.frames.length === sent, 'every frame on the reading socket', 20_000);
     (stalled.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     expect(await closed).toBe(1013);
+  });
+
+  it('never keeps an event from the listeners after it (the alarm engine) when a message fails', async () => {
+    const { bus, hub, url } = await startHub({
+      heartbeatMs: 60_000,
+      alarmRow: () => {
+        throw new Error('alarm engine lookup failed');
+      },
+    });
+    const c = await openLive(url);
+    clients.push(c.ws);
+    await waitFor(async () => hub.size === 1, 'the socket in the hub', 5_000, 10);
+    const after: AlarmTransition[] = [];
+    bus.on('alarm', (t) => after.push(t));
+
+    expect(() => bus.emit('alarm', transition())).not.toThrow();
+    expect(after).toHaveLength(1);
+    // The socket stays served.
+    bus.emit('deviceState', {
+      gw: 'gw-1',
+      dev: 'kitchen-co',
+      state: {
+        v: 1,
+        ts: new Date().toISOString(),
+        online: true,
+        model: 'gaswatch-co',
+        kind: 'household-co',
+        site: 'home',
+        location: 'kitchen',
+        lastError: null,
+      },
+      device: { gw: 'gw-1', dev: 'kitchen-co', state: null, lastSeen: null },
+    });
+    await waitFor(async () => c.frames.length === 1, 'the next message on the socket');
+    expect(JSON.parse(c.frames[0] ?? '{}').type).toBe('deviceState');
   });
 
   it('stop() removes its bus listeners and closes every socket (1001)', async () => {

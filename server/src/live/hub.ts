@@ -6,6 +6,7 @@
  * the server's time: the console judges from it that its socket still delivers (a hung server
  * keeps the TCP connection open but says nothing) and how old a device's last reading is.
  */
+import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { ServerBus, ServerEvents } from '../bus.js';
 import type { DeviceRecord, DeviceRegistry } from '../ingest/devices.js';
@@ -23,7 +24,7 @@ export interface LiveMessage {
 /** The part of a `ws` socket the hub uses. */
 export type LiveSocket = Pick<
   WebSocket,
-  'readyState' | 'OPEN' | 'bufferedAmount' | 'send' | 'close' | 'on' | 'off'
+  'readyState' | 'OPEN' | 'bufferedAmount' | 'send' | 'close' | 'terminate' | 'on' | 'off'
 >;
 
 export interface LiveHubOptions {
@@ -40,6 +41,8 @@ export interface LiveHubOptions {
   maxBufferedBytes?: number;
   /** Turns a message into its frame (default JSON.stringify; tests count the calls). */
   serialize?: (message: LiveMessage) => string;
+  /** Where a message that could not be built or sent is reported. */
+  logger?: Pick<Logger, 'error'>;
 }
 
 export interface LiveHub {
@@ -71,9 +74,17 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     }
   }
 
-  function broadcast(message: LiveMessage): void {
+  function broadcast(message: () => LiveMessage): void {
     if (sockets.size === 0) return;
-    const frame = serialize(message);
+    // The hub listens on the same bus as the alarm engine: a throw here would keep the event
+    // from the listeners after it, so nothing leaves this function.
+    let frame: string;
+    try {
+      frame = serialize(message());
+    } catch (err) {
+      opts.logger?.error({ err }, 'could not build a live message; not sent');
+      return;
+    }
     for (const socket of sockets) {
       if (socket.readyState !== socket.OPEN) continue;
       if (socket.bufferedAmount > maxBuffered) {
@@ -81,13 +92,19 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         socket.close(1013, 'too slow');
         continue;
       }
-      socket.send(frame);
+      try {
+        socket.send(frame);
+      } catch (err) {
+        opts.logger?.error({ err }, 'could not send a live message; socket dropped');
+        drop(socket);
+        socket.terminate();
+      }
     }
   }
 
   const listeners = {
     reading: (e: ServerEvents['reading'][0]) =>
-      broadcast({
+      broadcast(() => ({
         type: 'reading',
         data: {
           gw: e.gw,
@@ -103,21 +120,22 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
           // The device's /api/devices row after this reading: the console replaces its row.
           device: deviceView(e.device as DeviceRecord, clock()),
         },
-      }),
+      })),
     deviceState: (e: ServerEvents['deviceState'][0]) =>
-      broadcast({
+      broadcast(() => ({
         type: 'deviceState',
         data: { gw: e.gw, dev: e.dev, state: e.state, device: deviceView(e.device as DeviceRecord, clock()) },
-      }),
+      })),
     alarm: (e: ServerEvents['alarm'][0]) =>
-      broadcast({ type: 'alarm', data: { ...e, alarm: opts.alarmRow?.(e.alarmId) ?? null } }),
+      broadcast(() => ({ type: 'alarm', data: { ...e, alarm: opts.alarmRow?.(e.alarmId) ?? null } })),
     // Same shape as a row of /api/events.
-    deviceEvent: (e: ServerEvents['deviceEvent'][0]) => {
-      const r = busEventRecord(e, clock);
-      broadcast({ type: 'deviceEvent', data: deviceEventView(r, outputsOf(r)) });
-    },
+    deviceEvent: (e: ServerEvents['deviceEvent'][0]) =>
+      broadcast(() => {
+        const r = busEventRecord(e, clock);
+        return { type: 'deviceEvent', data: deviceEventView(r, outputsOf(r)) };
+      }),
     commandResult: (e: ServerEvents['commandResult'][0]) =>
-      broadcast({ type: 'commandResult', data: deviceEventView(busEventRecord(e, clock)) }),
+      broadcast(() => ({ type: 'commandResult', data: deviceEventView(busEventRecord(e, clock)) })),
   };
   bus.on('reading', listeners.reading);
   bus.on('deviceState', listeners.deviceState);
@@ -136,7 +154,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       socket.on('close', off);
       socket.on('error', off);
       heartbeat ??= setInterval(
-        () => broadcast({ type: 'heartbeat', data: { now: new Date(clock()).toISOString() } }),
+        () => broadcast(() => ({ type: 'heartbeat', data: { now: new Date(clock()).toISOString() } })),
         heartbeatMs,
       );
     },

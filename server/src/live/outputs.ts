@@ -35,11 +35,20 @@ export type DescribeOutputs = (
   outputs: Readonly<Record<string, boolean>>,
 ) => OutputMeaning[];
 
+function safeLoadProfiles(): ReadonlyMap<string, Profile> {
+  try {
+    return loadProfiles();
+  } catch {
+    return new Map();
+  }
+}
+
 /** `profiles`: the detector profiles by id (default: the built-in ones, loaded on first use). */
 export function createOutputMeanings(profiles?: ReadonlyMap<string, Profile>): DescribeOutputs {
   let known = profiles;
   return (model, outputs) => {
-    known ??= loadProfiles();
+    // Without the built-in profiles nothing is known: every position is reported unknown.
+    known ??= safeLoadProfiles();
     const profile = model === undefined ? undefined : known.get(model);
     const defined = profile?.transport === 'modbus' ? profile.outputs : [];
     return Object.entries(outputs).map(([name, value]) => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Logger } from 'pino';
 import type {} from '../alarms/plugin.js';
 import { createLiveHub, type LiveHub, type LiveHubOptions } from '../live/hub.js';
 import '../types.js';
@@ -24,6 +25,8 @@ async function liveHubPlugin(app: FastifyInstance, opts: LiveHubPluginOptions): 
     clock: app.clock,
     devices: app.devices,
     alarmRow: (id) => (app.hasDecorator('alarms') ? app.alarms.get(id) : undefined),
+    // buildServer hands Fastify a pino logger (loggerInstance), so its children are pino loggers.
+    logger: app.log.child({ plugin: 'live-hub' }) as unknown as Logger,
     ...opts,
   });
   app.decorate('liveHub', hub);
