@@ -53,8 +53,10 @@ describe('/api/live on the real server', () => {
     await waitFor(async () => consoles.every((c) => readingFrame(c.frames)), 'the reading on every socket');
     const first = readingFrame(consoles[0]?.frames ?? []);
     for (const c of consoles) expect(readingFrame(c.frames)).toBe(first);
-    // Every socket was being served, and the bus still has the listeners it had without them.
-    expect(Object.fromEntries(KINDS.map((k) => [k, app.bus.listenerCount(k)]))).toEqual(before);
+    // Every socket was being served, and the bus has one more listener per kind than without them.
+    expect(Object.fromEntries(KINDS.map((k) => [k, app.bus.listenerCount(k)]))).toEqual(
+      Object.fromEntries(KINDS.map((k) => [k, (before[k] ?? 0) + 1])),
+    );
     expect(app.liveHub.size).toBe(25);
     // The device's /api/devices row rides along, so a console updates it without asking.
     expect(JSON.parse(first ?? '{}').data.device).toMatchObject({ id: 'hall-co', online: true });
@@ -202,12 +204,24 @@ describe('the live hub', () => {
     expect(JSON.parse(c.frames[0] ?? '{}').type).toBe('deviceState');
   });
 
-  it('stop() removes its bus listeners and closes every socket (1001)', async () => {
+  it('listens only while a socket is open', async () => {
     const { bus, hub, url } = await startHub();
-    expect(KINDS.map((k) => bus.listenerCount(k))).toEqual([1, 1, 1, 1, 1]);
+    expect(KINDS.map((k) => bus.listenerCount(k))).toEqual([0, 0, 0, 0, 0]);
     const c = await openLive(url);
     clients.push(c.ws);
     await waitFor(async () => hub.size === 1, 'the socket in the hub', 5_000, 10);
+    expect(KINDS.map((k) => bus.listenerCount(k))).toEqual([1, 1, 1, 1, 1]);
+    c.ws.close();
+    await waitFor(async () => hub.size === 0, 'the socket gone', 5_000, 10);
+    expect(KINDS.map((k) => bus.listenerCount(k))).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('stop() removes its bus listeners and closes every socket (1001)', async () => {
+    const { bus, hub, url } = await startHub();
+    const c = await openLive(url);
+    clients.push(c.ws);
+    await waitFor(async () => hub.size === 1, 'the socket in the hub', 5_000, 10);
+    expect(KINDS.map((k) => bus.listenerCount(k))).toEqual([1, 1, 1, 1, 1]);
     const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
     hub.stop();
     expect(await closed).toBe(1001);

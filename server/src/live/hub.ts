@@ -2,7 +2,9 @@
  * One hub behind every /api/live socket: one bus listener per event kind for the whole server,
  * each event turned into its message and serialised once, and the same string sent to every open
  * socket. A socket that does not read (more than `maxBufferedBytes` queued) is closed with 1013, so
- * one stalled browser never holds memory for the rest. While sockets are open a heartbeat carries
+ * one stalled browser never holds memory for the rest. The hub listens only while a socket is open:
+ * no work without a console, and its listeners come after the alarm engine's (which subscribes at
+ * start), so serialising for the consoles never delays an alarm. While sockets are open a heartbeat carries
  * the server's time: the console judges from it that its socket still delivers (a hung server
  * keeps the TCP connection open but says nothing) and how old a device's last reading is.
  */
@@ -68,10 +70,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
 
   function drop(socket: LiveSocket): void {
     if (!sockets.delete(socket)) return;
-    if (sockets.size === 0 && heartbeat !== null) {
-      clearInterval(heartbeat);
-      heartbeat = null;
-    }
+    if (sockets.size === 0) quiet();
   }
 
   function broadcast(message: () => LiveMessage): void {
@@ -137,11 +136,30 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     commandResult: (e: ServerEvents['commandResult'][0]) =>
       broadcast(() => ({ type: 'commandResult', data: deviceEventView(busEventRecord(e, clock)) })),
   };
-  bus.on('reading', listeners.reading);
-  bus.on('deviceState', listeners.deviceState);
-  bus.on('alarm', listeners.alarm);
-  bus.on('deviceEvent', listeners.deviceEvent);
-  bus.on('commandResult', listeners.commandResult);
+
+  /** The first socket: one listener per event kind, and the heartbeat. */
+  function listen(): void {
+    bus.on('reading', listeners.reading);
+    bus.on('deviceState', listeners.deviceState);
+    bus.on('alarm', listeners.alarm);
+    bus.on('deviceEvent', listeners.deviceEvent);
+    bus.on('commandResult', listeners.commandResult);
+    heartbeat = setInterval(
+      () => broadcast(() => ({ type: 'heartbeat', data: { now: new Date(clock()).toISOString() } })),
+      heartbeatMs,
+    );
+  }
+
+  /** The last socket gone (or stop): no listener, no timer. */
+  function quiet(): void {
+    bus.off('reading', listeners.reading);
+    bus.off('deviceState', listeners.deviceState);
+    bus.off('alarm', listeners.alarm);
+    bus.off('deviceEvent', listeners.deviceEvent);
+    bus.off('commandResult', listeners.commandResult);
+    if (heartbeat !== null) clearInterval(heartbeat);
+    heartbeat = null;
+  }
 
   return {
     add(socket) {
@@ -149,23 +167,18 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         socket.close(1001, 'server shutting down');
         return;
       }
+      // Already closing: its 'close' may have fired, and nothing would remove it again.
+      if (socket.readyState > socket.OPEN || sockets.has(socket)) return;
+      if (sockets.size === 0) listen();
       sockets.add(socket);
       const off = () => drop(socket);
       socket.on('close', off);
       socket.on('error', off);
-      heartbeat ??= setInterval(
-        () => broadcast(() => ({ type: 'heartbeat', data: { now: new Date(clock()).toISOString() } })),
-        heartbeatMs,
-      );
     },
     stop() {
       if (stopped) return;
       stopped = true;
-      bus.off('reading', listeners.reading);
-      bus.off('deviceState', listeners.deviceState);
-      bus.off('alarm', listeners.alarm);
-      bus.off('deviceEvent', listeners.deviceEvent);
-      bus.off('commandResult', listeners.commandResult);
+      quiet();
       for (const socket of [...sockets]) {
         drop(socket);
         socket.close(1001, 'server shutting down');
