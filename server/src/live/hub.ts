@@ -2,11 +2,13 @@
  * One hub behind every /api/live socket: one bus listener per event kind for the whole server,
  * each event turned into its message and serialised once, and the same string sent to every open
  * socket. A socket that does not read (more than `maxBufferedBytes` queued) is closed with 1013, so
- * one stalled browser never holds memory for the rest. The hub listens only while a socket is open:
- * no work without a console, and its listeners come after the alarm engine's (which subscribes at
- * start), so serialising for the consoles never delays an alarm. While sockets are open a heartbeat carries
- * the server's time: the console judges from it that its socket still delivers (a hung server
- * keeps the TCP connection open but says nothing) and how old a device's last reading is.
+ * one stalled browser never holds memory for the rest.
+ *
+ * The hub listens only while a socket is open: no work without a console, and its listeners come
+ * after the alarm engine's (which subscribes at start), so serialising for the consoles never
+ * delays an alarm. While sockets are open a heartbeat carries the server's time: the console
+ * judges from it that its socket still delivers (a hung server keeps the TCP connection open but
+ * says nothing) and how old a device's last reading is.
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
