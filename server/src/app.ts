@@ -7,6 +7,7 @@ import core from './plugins/core.js';
 import deviceEvents from './plugins/device-events.js';
 import http, { frameworkErrors } from './plugins/http.js';
 import ingest from './plugins/ingest.js';
+import liveHub from './plugins/live-hub.js';
 import store from './plugins/store.js';
 import alarmRoutes from './routes/alarms.js';
 import devicesRoutes from './routes/devices.js';
@@ -48,6 +49,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(broker);
   await app.register(deviceEvents);
   await app.register(alarms, opts.alarms ?? {});
+  await app.register(liveHub);
 
   await app.register(healthRoutes);
   await app.register(devicesRoutes);

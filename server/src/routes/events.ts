@@ -2,7 +2,8 @@ import { IdSchema } from '@gaswatch/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import { deviceEventView } from '../store/device-events.js';
+import { createEventOutputs } from '../live/outputs.js';
+import { deviceEventView } from '../live/views.js';
 import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';
 
 export const MAX_EVENTS_LIMIT = 1_000;
@@ -25,10 +26,29 @@ const DeviceEventSchema = z.object({
   ts: z.string().describe('Event time at the gateway, ISO 8601'),
   receivedAt: z.string().describe('Server time of receipt, ISO 8601'),
   data: z.looseObject({}).describe('The DeviceEvent or CommandResult as the gateway sent it'),
+  outputs: z
+    .array(
+      z.object({
+        name: z.string().describe('sounder, valve or fan'),
+        value: z.boolean().describe('The coil value the gateway wrote'),
+        position: z
+          .enum(['closed', 'open', 'on', 'off'])
+          .nullable()
+          .describe('What that value does on this model; null when unknown'),
+        alarmPosition: z
+          .boolean()
+          .nullable()
+          .describe('Where a local alarm drives it (valve closed, fan on)'),
+      }),
+    )
+    .optional()
+    .describe("Interlock events: each output switched, read through the device model's profile"),
 });
 
 /** /api/events: gateway events and command results (plugins/device-events.ts keeps them). */
 const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
+  const outputsOf = createEventOutputs(app.devices);
+
   app.get(
     '/api/events',
     {
@@ -51,7 +71,7 @@ const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
       if (from !== undefined && to !== undefined && from > to)
         throw new HttpError(400, 'bad_range', `from (${q.from}) is after to (${q.to})`);
       const records = await app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to, limit: q.limit });
-      return { events: records.map(deviceEventView) };
+      return { events: records.map((r) => deviceEventView(r, outputsOf(r))) };
     },
   );
 };

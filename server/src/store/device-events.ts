@@ -87,16 +87,3 @@ export function busEventRecord(
   }
   return r;
 }
-
-/** A stored record as the API and /api/live show it: times as ISO strings. */
-export function deviceEventView(r: DeviceEventRecord) {
-  return {
-    id: r.id,
-    kind: r.kind,
-    gw: r.gw,
-    dev: r.dev,
-    ts: new Date(r.ts).toISOString(),
-    receivedAt: new Date(r.receivedAt).toISOString(),
-    data: r.data,
-  };
-}

@@ -28,7 +28,7 @@ describe('gateway events and doubtful values on the console page', () => {
 
   it('renders over range as "≥ full scale (over range)" and bad / uncertain channels visibly', async () => {
     const now = Date.now();
-    await publishState(client, GW, 'kitchen', deviceState({ model: 'gaswatch-co' }));
+    await publishState(client, GW, 'kitchen', deviceState({ model: 'gaswatch-lel', kind: 'combustible' }));
     await publishState(client, GW, 'pinned', deviceState({ model: 'gaswatch-co' }));
     await publishState(client, GW, 'hall', deviceState({ model: 'gaswatch-4gas', kind: 'multigas' }));
     await publish(client, GW, 'kitchen', { ...reading(0, now, { CO: 1000.4 }), quality: { CO: 'bad' } });
@@ -68,8 +68,16 @@ describe('gateway events and doubtful values on the console page', () => {
       ts: at.toISOString(),
       type: 'interlock',
       severity: 'critical',
-      outputs: { valve: false, fan: true },
+      // gaswatch-lel: a set valve coil means the valve is closed.
+      outputs: { valve: true, fan: true },
       message: 'CO 400 ppm ≥ 300',
+    });
+    // gaswatch-co has no outputs: what a coil value means there is not known, and not guessed.
+    await publishEvent(client, GW, 'pinned', {
+      v: 1,
+      ts: new Date(at.getTime() + 30_000).toISOString(),
+      type: 'interlock',
+      outputs: { valve: true },
     });
     await publishEvent(client, GW, 'hall', {
       v: 1,
@@ -92,7 +100,7 @@ describe('gateway events and doubtful values on the console page', () => {
     );
 
     const rows = page.locator('#events tbody tr[data-event]');
-    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(3);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(4);
     // Newest first.
     expect(await rows.nth(0).locator('td').nth(2).textContent()).toMatch(
       /^gateway gw-flat: command cmd-silence-1 FAILED at .* — no such device$/,
@@ -100,10 +108,13 @@ describe('gateway events and doubtful values on the console page', () => {
     expect(await rows.nth(1).locator('td').nth(2).textContent()).toMatch(
       /^hall: bump test FAILED \(H2S 2 ppm\) at /,
     );
-    expect(await rows.nth(2).locator('td').nth(2).textContent()).toBe(
+    expect(await rows.nth(2).locator('td').nth(2).textContent()).toMatch(
+      /^pinned: valve output set to true \(meaning unknown for this detector model\) at [^—]*$/,
+    );
+    expect(await rows.nth(3).locator('td').nth(2).textContent()).toBe(
       `kitchen: gas valve closed, fan on at ${hhmm} — CO 400 ppm ≥ 300 — reset on site`,
     );
-    expect(await rows.nth(2).getAttribute('class')).toBe('critical');
+    expect(await rows.nth(3).getAttribute('class')).toBe('critical');
     await page.screenshot({ path: `${server.dataDir}/events.png`, fullPage: true });
     await page.close();
   });
