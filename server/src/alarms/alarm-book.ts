@@ -6,6 +6,7 @@ import type { EventLog } from './event-log.js';
 import {
   type Alarm,
   type AlarmEventData,
+  type AlarmEventFields,
   type AlarmEventType,
   type AlarmLifecycleState,
   alarmIdFor,
@@ -15,22 +16,12 @@ import {
 } from './model.js';
 
 /** One entry of an alarm's history as the API shows it. */
-export interface AlarmHistoryEntry {
+export interface AlarmHistoryEntry extends AlarmEventFields {
+  /** The event's id in the store. */
   id: string;
-  seq: number;
+  /** Event time, ms since epoch. */
   ts: number;
-  type: AlarmEventType;
-  state: AlarmLifecycleState;
-  actor?: string;
-  note?: string;
-  tier?: number;
-  contacts?: string[];
-  ok?: boolean;
   late?: boolean;
-  /** Silence events: command id, message (why held, why it failed, the gateway's answer), what held it. */
-  command?: string;
-  message?: string;
-  heldBy?: string[];
 }
 
 export interface AlarmFilter {

@@ -88,10 +88,12 @@ export interface Alarm {
   silence?: AlarmSilence;
 }
 
-/** What an alarm event record's `data` holds: the transition and the alarm right after it. */
-export interface AlarmEventData {
+/** What an alarm event says of its transition: kept in the stored event's data, shown in its history. */
+export interface AlarmEventFields {
   type: AlarmEventType;
+  /** The alarm's event number: 1 at the raise, +1 per event. */
   seq: number;
+  /** The lifecycle state after the transition. */
   state: AlarmLifecycleState;
   actor?: string;
   note?: string;
@@ -102,6 +104,10 @@ export interface AlarmEventData {
   command?: string;
   message?: string;
   heldBy?: string[];
+}
+
+/** What an alarm event record's `data` holds: the transition and the alarm right after it. */
+export interface AlarmEventData extends AlarmEventFields {
   alarm: Alarm;
   [key: string]: unknown;
 }
