@@ -164,6 +164,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         gatewayId: opts.gatewayId ?? 'one-box',
         uplink: { url: mqttUrl },
         outbox: { dir: join(dataDir, 'gateway-outbox') },
+        // The gateway's local rules match the server's site: a home without a config of its own.
+        alarms: { siteType: opts.serverEnv?.GASWATCH_CONFIG === undefined ? 'household' : 'workplace' },
         buses,
       })}`,
     );

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { BUILTIN_PROFILE_DIR, IdSchema, loadProfiles, type Profile, topics } from '@gaswatch/shared';
+import {
+  BUILTIN_PROFILE_DIR,
+  IdSchema,
+  loadProfiles,
+  type Profile,
+  SITE_TYPES,
+  topics,
+} from '@gaswatch/shared';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
@@ -15,6 +22,16 @@ const PollInterval = z.number().positive().max(86_400).describe('Seconds between
 function isTopicName(topic: string): boolean {
   return !topic.includes('+') && !topic.includes('#') && !topic.includes('\u0000');
 }
+
+/**
+ * A key of older gateway configs (before the server and the gateway said coStandard and
+ * siteType alike): refused with what to write instead, never silently ignored.
+ */
+const renamed = (key: string, instead: (value: unknown) => string) =>
+  z
+    .never({ error: (iss) => `"${key}" was renamed: write ${instead(iss.input)} instead` })
+    .optional()
+    .describe(`Renamed; see the error`);
 
 export const AlarmStandardSchema = z
   .enum(['en50291', 'ul2034'])
@@ -269,14 +286,22 @@ export const GatewayConfigSchema = z
       .describe('Clock sanity check (a Raspberry Pi has no real-time clock)'),
     alarms: z
       .object({
-        householdStandard: AlarmStandardSchema.default('en50291'),
-        household: z
-          .boolean()
-          .default(false)
-          .describe('Combustible detectors in homes: first alarm at 10 %LEL (GB 15322)'),
+        coStandard: AlarmStandardSchema.default('en50291').describe(
+          'CO alarm standard of household-co detectors: en50291 | ul2034 (the server calls it coStandard too)',
+        ),
+        siteType: z
+          .enum(SITE_TYPES)
+          .default('workplace')
+          .describe(
+            'household: a home, combustible first alarm at 10 %LEL (GB 15322); workplace: 25 %LEL (GB/T 50493-2019)',
+          ),
+        householdStandard: renamed('householdStandard', (v) => `"coStandard: ${String(v)}"`),
+        household: renamed('household', (v) =>
+          v === true ? '"siteType: household"' : '"siteType: workplace"',
+        ),
       })
       .strict()
-      .default({ householdStandard: 'en50291', household: false })
+      .default({ coStandard: 'en50291', siteType: 'workplace' })
       .describe('Local alarm rules'),
     profileDirs: z
       .array(z.string())

@@ -44,11 +44,11 @@ export interface LocalAlarmDeps {
 /**
  * The rules a detector of this kind runs on the gateway (and what a bump test judges against):
  * the shared rule set of its alarm profile, a home's (first combustible alarm at 10 %LEL on every
- * combustible channel, GB 15322) when `alarms.household` is set.
+ * combustible channel, GB 15322) when `alarms.siteType` is household.
  */
 export function localRuleSet(kind: Profile['kind'], config: GatewayConfig) {
-  return createRuleSet(profileForKind(kind, config.alarms.householdStandard), {
-    siteType: config.alarms.household ? 'household' : 'workplace',
+  return createRuleSet(profileForKind(kind, config.alarms.coStandard), {
+    siteType: config.alarms.siteType,
   });
 }
 

@@ -28,10 +28,10 @@ import { GatewayError } from './errors.js';
 export type OutgoingKind = Exclude<TopicKind, 'cmd'>;
 
 /** Kinds whose topic names a device. */
-export type DeviceKind = Extract<TopicAddress, { dev: string }>['kind'];
+export type DeviceTopicKind = Extract<TopicAddress, { dev: string }>['kind'];
 
 /** The device a per-device kind is about; gateway-wide kinds (status, cmdResult) take none. */
-export type AddressArgs<K extends OutgoingKind> = K extends DeviceKind ? [to: { dev: string }] : [];
+export type AddressArgs<K extends OutgoingKind> = K extends DeviceTopicKind ? [to: { dev: string }] : [];
 
 /** A message encoded now and sent later through the outbox (readings and events). */
 export interface QueuedMessage {

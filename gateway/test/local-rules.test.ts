@@ -1,19 +1,20 @@
 /**
  * Which set points the gateway's local rules use (and bump tests judge against): the shared rule
- * set of the detector's profile; `alarms.household` makes it a home's (GB 15322).
+ * set of the detector's profile; `alarms.siteType: household` makes it a home's (GB 15322).
  */
 import { describe, expect, it } from 'vitest';
 import { localRuleSet } from '../src/local-alarms.js';
 import { makeConfig, oneTcpBus } from './helpers/config.js';
 
 const lel = { id: 'kitchen-lel', unit: 1, profile: 'gaswatch-lel', pollIntervalS: 5 };
-const config = (household: boolean) =>
+const configWith = (alarms: Record<string, unknown>) =>
   makeConfig({
     url: 'mqtt://127.0.0.1:1',
     outboxDir: '/nonexistent',
     buses: [oneTcpBus(1502, lel)],
-    extra: { alarms: { household } },
+    extra: { alarms },
   });
+const config = (household: boolean) => configWith({ siteType: household ? 'household' : 'workplace' });
 
 /** Keys raised by one clean-status sample of `values`. */
 function raisedBy(household: boolean, values: Record<string, number>): string[] {
@@ -33,5 +34,14 @@ describe('local combustible rules', () => {
     expect(raisedBy(false, { LEL: 12, CH4: 12 })).toEqual([]);
     expect(raisedBy(false, { CH4: 26 })).toEqual(['CH4:low 25']);
     expect(raisedBy(true, { LEL: 50 })).toEqual(['LEL:low 10', 'LEL:high 50']);
+  });
+
+  it('refuses the keys of older configs and says what to write instead', () => {
+    expect(() => configWith({ household: true })).toThrow(
+      /alarms\.household: "household" was renamed: write "siteType: household" instead/,
+    );
+    expect(() => configWith({ householdStandard: 'ul2034' })).toThrow(
+      /alarms\.householdStandard: "householdStandard" was renamed: write "coStandard: ul2034" instead/,
+    );
   });
 });

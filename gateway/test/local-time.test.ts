@@ -56,7 +56,7 @@ function coAlarm(clock?: Clock) {
     log: silentLog,
   } as unknown as DriverDevice;
   const driver = { writeCoil: async () => {} } as unknown as Driver;
-  const config = { alarms: { householdStandard: 'en50291', household: false } } as GatewayConfig;
+  const config = { alarms: { coStandard: 'en50291', siteType: 'workplace' } } as GatewayConfig;
   const alarm = createLocalAlarm({
     config,
     driver,

@@ -5,9 +5,11 @@
 // in server/public (../../public from dist/src). Native addons (classic-level), pino (its
 // transports run in worker threads that load modules by name) and @fastify/swagger-ui (serves its
 // static files from its package folder) stay external and come from node_modules.
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle } from '@gaswatch/shared/bundle';
+import { sourceDigest } from './source-digest.mjs';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = process.argv[2] ? resolve(process.argv[2]) : join(pkgDir, 'dist');
@@ -23,4 +25,6 @@ export const EXTERNAL = [
 ];
 
 const main = await bundle({ pkgDir, out, external: EXTERNAL });
+// What the bin compares with the sources beside it (scripts/source-digest.mjs).
+writeFileSync(join(out, 'build.json'), `${JSON.stringify({ sources: sourceDigest() })}\n`);
 console.log(`built ${main}`);

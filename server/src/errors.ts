@@ -7,11 +7,21 @@ export class ServerError extends Error {
   readonly code: string;
   /** HTTP status of a request that fails with this error; 500 (and a hidden message) when absent. */
   readonly statusCode: number | undefined;
-  constructor(code: string, message: string, options?: { cause?: unknown; statusCode?: number }) {
+  /**
+   * What a caller is told on a 5xx: the message itself may carry internals (a store's host and
+   * port, its response), which are logged, never answered.
+   */
+  readonly publicMessage: string | undefined;
+  constructor(
+    code: string,
+    message: string,
+    options?: { cause?: unknown; statusCode?: number; publicMessage?: string },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.statusCode = options?.statusCode;
+    this.publicMessage = options?.publicMessage;
   }
 }
 
@@ -27,7 +37,11 @@ export class ConfigError extends ServerError {
 /** The storage backend could not be reached or refused a write. */
 export class StoreError extends ServerError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('store_unavailable', message, { ...options, statusCode: 503 });
+    super('store_unavailable', message, {
+      ...options,
+      statusCode: 503,
+      publicMessage: 'the store is unreachable; try again shortly',
+    });
   }
 }
 

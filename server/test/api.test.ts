@@ -66,9 +66,27 @@ describe('HTTP API parameter errors', () => {
       headers: { 'content-type': 'application/json' },
       body: '{"note":',
     });
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(res.status).toBeLessThan(500);
-    expect(await res.json()).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'bad_request', message: expect.any(String) });
+    // Fastify's own refusals answer in the project's codes, not as FST_ERR_… names.
+    const xml = await fetch(`${server.url}/api/alarms/x/ack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml' },
+      body: '<note/>',
+    });
+    expect({ status: xml.status, body: await xml.json() }).toMatchObject({
+      status: 415,
+      body: { error: 'unsupported_media_type' },
+    });
+    const huge = await fetch(`${server.url}/api/alarms/x/ack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ note: 'x'.repeat(70 * 1024) }),
+    });
+    expect({ status: huge.status, body: await huge.json() }).toMatchObject({
+      status: 413,
+      body: { error: 'payload_too_large' },
+    });
   });
 });
 

@@ -1,10 +1,10 @@
 // The production build (scripts/build.mjs) runs on plain node, as the bin, the Dockerfile and the
 // systemd unit run it: a dependency that does not survive bundling, a lost profile or a page the
 // bundle cannot find fails here, not on a customer's host.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Proc, startProcess, waitFor } from '@gaswatch/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, getJson, publishReading, reading, tempDir } from './helpers.js';
@@ -78,5 +78,50 @@ describe('server production bundle', () => {
     } finally {
       await gw.endAsync();
     }
+  });
+});
+
+describe('gaswatch-server (the bin)', () => {
+  // A copy of the bin and its digest script in a tree of stub sources inside the repository (so
+  // tsx resolves from node_modules): which of the two does it run?
+  const tree = join(pkg, `.test-bin-${process.pid}`);
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(tree, path)), { recursive: true });
+    writeFileSync(join(tree, path), text);
+  };
+  const run = () =>
+    spawnSync(process.execPath, [join(tree, 'server', 'bin', 'gaswatch-server.js')], { encoding: 'utf8' });
+
+  beforeAll(() => {
+    write('server/bin/gaswatch-server.js', readFileSync(join(pkg, 'bin', 'gaswatch-server.js'), 'utf8'));
+    write(
+      'server/scripts/source-digest.mjs',
+      readFileSync(join(pkg, 'scripts', 'source-digest.mjs'), 'utf8'),
+    );
+    write('server/src/main.ts', "const from: string = 'sources';\nconsole.log(from);\n");
+    write('shared/src/index.ts', 'export {};\n');
+    write('shared/profiles/x.yaml', 'id: x\n');
+    write('server/dist/src/main.js', "console.log('build');\n");
+  });
+  afterAll(() => rmSync(tree, { recursive: true, force: true }));
+
+  it('runs the build made from the sources beside it, and the sources when they changed since', async () => {
+    const { sourceDigest } = (await import(
+      pathToFileURL(join(tree, 'server/scripts/source-digest.mjs')).href
+    )) as {
+      sourceDigest(): string;
+    };
+    write('server/dist/build.json', JSON.stringify({ sources: sourceDigest() }));
+    expect(run().stdout.trim()).toBe('build');
+
+    write('server/src/main.ts', "const from: string = 'newer sources';\nconsole.log(from);\n");
+    const stale = run();
+    expect(stale.stdout.trim()).toBe('newer sources');
+    expect(stale.stderr).toMatch(
+      /the build was made from other sources than those in server\/src: running the sources/,
+    );
+
+    rmSync(join(tree, 'server/dist'), { recursive: true });
+    expect(run().stderr).toMatch(/no build in server\/dist/);
   });
 });

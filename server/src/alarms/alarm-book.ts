@@ -6,23 +6,14 @@ import type { EventLog } from './event-log.js';
 import {
   type Alarm,
   type AlarmEventData,
-  type AlarmEventFields,
   type AlarmEventType,
+  type AlarmHistoryEntry,
   type AlarmLifecycleState,
   alarmIdFor,
   isOpen,
   OFFLINE_KEY,
   rebuildAlarms,
 } from './model.js';
-
-/** One entry of an alarm's history as the API shows it. */
-export interface AlarmHistoryEntry extends AlarmEventFields {
-  /** The event's id in the store. */
-  id: string;
-  /** Event time, ms since epoch. */
-  ts: number;
-  late?: boolean;
-}
 
 export interface AlarmFilter {
   /** `open` = every state but cleared. */

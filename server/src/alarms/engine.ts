@@ -6,14 +6,14 @@ import { ConfigError } from '../errors.js';
 import type { NotificationChannel } from '../notify/channel.js';
 import type { AlarmEventRecord, Store } from '../store/types.js';
 import { realTimers, sleep, type Timers, withTimeout } from '../timers.js';
-import { type AlarmBook, type AlarmFilter, type AlarmHistoryEntry, createAlarmBook } from './alarm-book.js';
+import { type AlarmBook, type AlarmFilter, createAlarmBook } from './alarm-book.js';
 import type { GaswatchConfig } from './config-schema.js';
 import { createDeviceRuleBook } from './device-rules.js';
 import { AlarmError } from './errors.js';
 import { createEscalation } from './escalation.js';
 import { createEventLog } from './event-log.js';
 import { createAlarmMetrics } from './metrics.js';
-import { type Alarm, isOpen, unacked } from './model.js';
+import { type Alarm, type AlarmHistoryEntry, isOpen, unacked } from './model.js';
 import { createOfflineSweep } from './offline-sweep.js';
 import { createReadingQueue } from './reading-queue.js';
 import { createReconciler } from './reconcile.js';
@@ -21,7 +21,7 @@ import { createRuleHistory, DEFAULT_HISTORY_MS } from './rule-history.js';
 import { checkRuleConfig } from './select.js';
 import { createSilence, type SilenceOutcome } from './silence.js';
 
-export type { AlarmHistoryEntry } from './alarm-book.js';
+export type { AlarmHistoryEntry } from './model.js';
 export { OFFLINE_KEY } from './model.js';
 export { REPLAY_MAX_SAMPLES, REPLAY_WINDOW_MS } from './replay-buffer.js';
 export { currentTimeline, DEFAULT_HISTORY_MS } from './rule-history.js';
@@ -243,6 +243,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
 
   return {
     async start() {
+      // loadConfig's schema already refused these; this guards engines built in code (tests,
+      // benches) from a config that never went through it.
       const issues = checkRuleConfig(config);
       if (issues.length > 0) throw new ConfigError(issues);
       running = true;

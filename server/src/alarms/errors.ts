@@ -14,6 +14,7 @@ export class AlarmError extends ServerError {
     statusCode: AlarmError['statusCode'],
     readonly alarmId?: string,
   ) {
-    super(code, message, { statusCode });
+    // Every message here is the engine's own words, fit to answer as they are.
+    super(code, message, { statusCode, publicMessage: message });
   }
 }

@@ -1,4 +1,5 @@
-import type { GasId } from '@gaswatch/shared';
+import { GasIdSchema } from '@gaswatch/shared';
+import { z } from 'zod';
 import type { AlarmEventRecord } from '../store/types.js';
 
 /**
@@ -11,14 +12,16 @@ export type AlarmLifecycleState = (typeof LIFECYCLE_STATES)[number];
 /** Condition key of the wall-clock offline alarm (the rule sets never use it). */
 export const OFFLINE_KEY = 'offline';
 
-export type AlarmEventType =
-  | 'raised'
-  | 'reraised'
-  | 'acknowledged'
-  | 'cleared'
-  | 'escalated'
-  | 'silence'
-  | 'silence_result';
+export const ALARM_EVENT_TYPES = [
+  'raised',
+  'reraised',
+  'acknowledged',
+  'cleared',
+  'escalated',
+  'silence',
+  'silence_result',
+] as const;
+export type AlarmEventType = (typeof ALARM_EVENT_TYPES)[number];
 
 /**
  * What became of silencing the device's sounder after this alarm was acknowledged:
@@ -28,83 +31,96 @@ export type AlarmEventType =
  * ok:true / ok:false (its message says why); `unanswered` — no answer within 30 s (the sounder
  * may still be sounding; a late answer still turns it into confirmed / refused).
  */
-export interface AlarmSilence {
-  status: 'held' | 'sent' | 'send_failed' | 'confirmed' | 'refused' | 'unanswered';
-  /** Silence command id (null while held). */
-  command: string | null;
-  /** Wall clock of the last change, ms since epoch. */
-  at: number;
-  /** Why it was held, why sending failed, or the gateway's answer. */
-  message?: string;
-  /** Ids of the alarms that held it back. */
-  heldBy?: string[];
-}
+export const AlarmSilenceSchema = z
+  .object({
+    status: z.enum(['held', 'sent', 'send_failed', 'confirmed', 'refused', 'unanswered']),
+    command: z.string().nullable().describe('Silence command id (null while held)'),
+    at: z.number().describe('Wall clock of the last change, ms since epoch'),
+    message: z.string().optional().describe("Why it was held, why sending failed, or the gateway's answer"),
+    heldBy: z.array(z.string()).optional().describe('Ids of the alarms that held it back'),
+  })
+  .describe('What became of silencing the sounder after acknowledgement');
+export type AlarmSilence = z.infer<typeof AlarmSilenceSchema>;
 
-export interface AlarmAck {
-  actor: string;
-  /** Wall clock, ms since epoch. */
-  at: number;
-  note: string;
-}
+export const AlarmAckSchema = z.object({
+  actor: z.string(),
+  at: z.number().describe('Wall clock, ms since epoch'),
+  note: z.string(),
+});
+export type AlarmAck = z.infer<typeof AlarmAckSchema>;
 
-/** One alarm: one (device, condition key) episode from raise until acknowledged and cleared. */
-export interface Alarm {
-  id: string;
-  gw: string;
-  dev: string;
-  site: string | null;
-  /** Condition key, stable per device, e.g. 'CO:dose', 'offline'. */
-  key: string;
-  rule: string;
-  profile: string;
-  gas?: GasId;
-  severity: 'warning' | 'critical';
-  state: AlarmLifecycleState;
-  message: string;
-  /** Value and set point when raised (unit `unit`). */
-  value: number;
-  /** Highest value seen while the condition held (for O2-low, where low is bad, it is not meaningful). */
-  peak?: number;
-  threshold: number;
-  unit?: string;
-  /** Event time of the raise (the reading's ts; wall clock for offline alarms). */
-  raisedAt: number;
-  /** Wall clock when the engine raised it. */
-  detectedAt: number;
-  /** Raised from readings that arrived late (replayed from a gateway outbox). */
-  late: boolean;
-  /** Event time when the condition ended, or null while it holds. */
-  clearedAt: number | null;
-  ack: AlarmAck | null;
-  /** Highest contact tier notified (0: none yet). */
-  tier: number;
-  /** Wall clock of the last notification, or null. */
-  lastNotifiedAt: number | null;
-  /** Number of events stored for this alarm. */
-  seq: number;
-  /** Episodes of the condition: 1 at the raise, +1 per re-raise of the latched alarm (absent: 1). */
-  episode?: number;
-  /** The sounder silence after acknowledgement, once there is one. */
-  silence?: AlarmSilence;
-}
+/**
+ * One alarm: one (device, condition key) episode from raise until acknowledged and cleared. The
+ * schema is also the API's (/api/alarms answers through it, so a field missing here would be
+ * dropped from the answer) and checks alarms rebuilt from stored events.
+ */
+export const AlarmSchema = z
+  .object({
+    id: z.string(),
+    gw: z.string(),
+    dev: z.string(),
+    site: z.string().nullable(),
+    key: z.string().describe("Condition key, stable per device, e.g. 'CO:dose', 'offline'"),
+    rule: z.string(),
+    profile: z.string().describe('Alarm profile of SPEC §6 the rule belongs to'),
+    gas: GasIdSchema.optional(),
+    severity: z.enum(['warning', 'critical']),
+    state: z.enum(LIFECYCLE_STATES),
+    message: z.string(),
+    value: z.number().describe('Value and set point when raised (unit `unit`)'),
+    peak: z
+      .number()
+      .optional()
+      .describe('Highest value seen while the condition held (for O2-low, where low is bad, not meaningful)'),
+    threshold: z.number(),
+    unit: z.string().optional(),
+    raisedAt: z
+      .number()
+      .describe("Event time of the raise (the reading's ts; wall clock for offline alarms)"),
+    detectedAt: z.number().describe('Wall clock when the engine raised it'),
+    late: z.boolean().describe('Raised from readings that arrived late (replayed from a gateway outbox)'),
+    clearedAt: z.number().nullable().describe('Event time when the condition ended, or null while it holds'),
+    ack: AlarmAckSchema.nullable(),
+    tier: z.number().int().describe('Highest contact tier notified (0: none yet)'),
+    lastNotifiedAt: z.number().nullable().describe('Wall clock of the last notification, or null'),
+    seq: z.number().int().describe('Number of events stored for this alarm'),
+    episode: z
+      .number()
+      .int()
+      .optional()
+      .describe(
+        'Episodes of the condition: 1 at the raise, +1 per re-raise of the latched alarm (absent: 1)',
+      ),
+    silence: AlarmSilenceSchema.optional().describe(
+      'The sounder silence after acknowledgement, once there is one',
+    ),
+  })
+  .describe('Alarm');
+export type Alarm = z.infer<typeof AlarmSchema>;
 
 /** What an alarm event says of its transition: kept in the stored event's data, shown in its history. */
-export interface AlarmEventFields {
-  type: AlarmEventType;
-  /** The alarm's event number: 1 at the raise, +1 per event. */
-  seq: number;
-  /** The lifecycle state after the transition. */
-  state: AlarmLifecycleState;
-  actor?: string;
-  note?: string;
-  tier?: number;
-  contacts?: string[];
-  ok?: boolean;
-  /** Silence events: the command id, the gateway's or the engine's message, what held it back. */
-  command?: string;
-  message?: string;
-  heldBy?: string[];
-}
+export const AlarmEventFieldsSchema = z.object({
+  type: z.enum(ALARM_EVENT_TYPES),
+  seq: z.number().int().describe("The alarm's event number: 1 at the raise, +1 per event"),
+  state: z.enum(LIFECYCLE_STATES).describe('The lifecycle state after the transition'),
+  actor: z.string().optional(),
+  note: z.string().optional(),
+  tier: z.number().int().optional(),
+  contacts: z.array(z.string()).optional(),
+  ok: z.boolean().optional(),
+  command: z.string().optional().describe('Silence events: the command id'),
+  message: z.string().optional().describe("Silence events: the gateway's or the engine's message"),
+  heldBy: z.array(z.string()).optional().describe('Silence events: what held it back'),
+});
+export type AlarmEventFields = z.infer<typeof AlarmEventFieldsSchema>;
+
+/** One entry of an alarm's history as the API shows it. */
+export const AlarmHistoryEntrySchema = AlarmEventFieldsSchema.extend({
+  id: z.string().describe("The event's id in the store"),
+  ts: z.number().describe('Event time, ms since epoch'),
+  late: z.boolean().optional(),
+});
+export type AlarmHistoryEntry = z.infer<typeof AlarmHistoryEntrySchema>;
 
 /** What an alarm event record's `data` holds: the transition and the alarm right after it. */
 export interface AlarmEventData extends AlarmEventFields {

@@ -5,10 +5,13 @@
  * one stalled browser never holds memory for the rest.
  *
  * The hub listens only while a socket is open: no work without a console, and its listeners come
- * after the alarm engine's (which subscribes at start), so serialising for the consoles never
- * delays an alarm. While sockets are open a heartbeat carries the server's time: the console
- * judges from it that its socket still delivers (a hung server keeps the TCP connection open but
- * says nothing) and how old a device's last reading is.
+ * after the alarm engine's (which subscribes at start). The engine queues a batch's readings and
+ * evaluates them in a microtask, so a batch's live messages are built before its alarms are
+ * evaluated: one serialisation per event, whatever the number of sockets.
+ *
+ * While sockets are open a heartbeat carries the server's time: the console judges from it that its
+ * socket still delivers (a hung server keeps the TCP connection open but says nothing) and how old
+ * a device's last reading is.
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';

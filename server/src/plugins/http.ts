@@ -21,27 +21,37 @@ function describeIssues(issues: readonly { instancePath: string; message?: strin
     .join('; ');
 }
 
+/** Fastify's own 4xx (FST_ERR_CTP_…) in the project's codes, by status. */
+const FRAMEWORK_CODES: Record<number, string> = {
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
 /**
  * The one error handler: every failed request answers `{"error": code, "message": text}`.
  * Request validation (the routes' zod schemas) → 400 `bad_request` listing every problem with its
  * path; a ServerError → its statusCode and code (HttpError, AlarmError, StoreError → 503
- * `store_unavailable`); Fastify's own 4xx (bad JSON, wrong content type) → its status, code in
- * lower case; anything else → 500 `internal`, logged, its message hidden.
+ * `store_unavailable`), on a 5xx with its public message only (the detail is logged); Fastify's
+ * own 4xx (bad JSON, wrong content type, body too large) → its status and our code for it;
+ * anything else → 500 `internal`, logged, its message hidden.
  */
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (hasZodFastifySchemaValidationErrors(err))
     return reply.code(400).send({ error: 'bad_request', message: describeIssues(err.validation) });
   if (err.validation) return reply.code(400).send({ error: 'bad_request', message: err.message });
   if (err instanceof ServerError && err.statusCode !== undefined) {
-    if (err.statusCode >= 500)
-      request.log.warn({ err: err.message, code: err.code, url: request.url }, 'request failed');
-    return reply.code(err.statusCode).send({ error: err.code, message: err.message });
+    if (err.statusCode < 500)
+      return reply.code(err.statusCode).send({ error: err.code, message: err.message });
+    request.log.warn({ err: err.message, code: err.code, url: request.url }, 'request failed');
+    return reply
+      .code(err.statusCode)
+      .send({ error: err.code, message: err.publicMessage ?? 'internal server error' });
   }
   const status = err.statusCode ?? 500;
   if (status < 500)
-    return reply
-      .code(status)
-      .send({ error: (err.code ?? 'bad_request').toLowerCase(), message: err.message });
+    return reply.code(status).send({ error: FRAMEWORK_CODES[status] ?? 'bad_request', message: err.message });
   request.log.error({ err, url: request.url }, 'request failed');
   return reply.code(500).send({ error: 'internal', message: 'internal server error' });
 }

@@ -1,7 +1,7 @@
-import { GasIdSchema, IdSchema } from '@gaswatch/shared';
+import { IdSchema } from '@gaswatch/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { LIFECYCLE_STATES } from '../alarms/model.js';
+import { AlarmHistoryEntrySchema, AlarmSchema, LIFECYCLE_STATES } from '../alarms/model.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
@@ -25,63 +25,6 @@ const AckBody = z
   .strict()
   .nullish()
   .describe('Optional: a POST without a body acknowledges with an empty note');
-
-const SilenceSchema = z
-  .object({
-    status: z.enum(['held', 'sent', 'send_failed', 'confirmed', 'refused', 'unanswered']),
-    command: z.string().nullable().describe('Silence command id (null while held)'),
-    at: z.number().describe('Wall clock of the last change, ms since epoch'),
-    message: z.string().optional().describe("Why it was held, why sending failed, or the gateway's answer"),
-    heldBy: z.array(z.string()).optional().describe('Ids of the alarms that held it back'),
-  })
-  .describe('What became of silencing the sounder after acknowledgement');
-
-const AlarmSchema = z
-  .object({
-    id: z.string(),
-    gw: IdSchema,
-    dev: IdSchema,
-    site: z.string().nullable(),
-    key: z.string().describe("Condition key, stable per device, e.g. 'CO:dose', 'offline'"),
-    rule: z.string(),
-    profile: z.string().describe('Alarm profile of SPEC §6 the rule belongs to'),
-    gas: GasIdSchema.optional(),
-    severity: z.enum(['warning', 'critical']),
-    state: z.enum(LIFECYCLE_STATES),
-    message: z.string(),
-    value: z.number().describe('Value when raised (unit `unit`)'),
-    peak: z.number().optional().describe('Highest value seen while the condition held'),
-    threshold: z.number(),
-    unit: z.string().optional(),
-    raisedAt: z.number().describe("Event time of the raise (the reading's ts), ms since epoch"),
-    detectedAt: z.number().describe('Wall clock when the engine raised it'),
-    late: z.boolean().describe('Raised from readings replayed from a gateway outbox'),
-    clearedAt: z.number().nullable(),
-    ack: z.object({ actor: z.string(), at: z.number(), note: z.string() }).nullable(),
-    tier: z.number().int().describe('Highest contact tier notified (0: none yet)'),
-    lastNotifiedAt: z.number().nullable(),
-    seq: z.number().int().describe('Events stored for this alarm'),
-    episode: z.number().int().optional().describe('Episodes of the condition: +1 per re-raise'),
-    silence: SilenceSchema.optional(),
-  })
-  .describe('Alarm');
-
-const HistoryEntrySchema = z.object({
-  id: z.string(),
-  seq: z.number().int(),
-  ts: z.number(),
-  type: z.enum(['raised', 'reraised', 'acknowledged', 'cleared', 'escalated', 'silence', 'silence_result']),
-  state: z.enum(LIFECYCLE_STATES),
-  actor: z.string().optional(),
-  note: z.string().optional(),
-  tier: z.number().int().optional(),
-  contacts: z.array(z.string()).optional(),
-  ok: z.boolean().optional(),
-  late: z.boolean().optional(),
-  command: z.string().optional(),
-  message: z.string().optional(),
-  heldBy: z.array(z.string()).optional(),
-});
 
 const AckAnswerSchema = z.object({
   alarm: AlarmSchema,
@@ -132,7 +75,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'One alarm and its whole event history',
         params: IdParams,
         response: {
-          200: z.object({ alarm: AlarmSchema, events: z.array(HistoryEntrySchema) }),
+          200: z.object({ alarm: AlarmSchema, events: z.array(AlarmHistoryEntrySchema) }),
           404: ErrorSchema,
           503: ErrorSchema,
         },
