@@ -124,7 +124,9 @@ export const DeviceEventSchema = z
     outputs: z
       .record(z.string().max(32), z.boolean())
       .optional()
-      .describe('Local outputs switched, e.g. {"valve": false, "fan": true}'),
+      .describe(
+        'Local outputs switched: output name → the coil value written, e.g. {"valve": true, "fan": true}; what a value does (valve closed or open) is the device profile\'s `outputs` meaning',
+      ),
     message: z.string().max(512).optional(),
   })
   .strict();
