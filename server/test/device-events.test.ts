@@ -9,8 +9,16 @@ import { type CommandResult, type DeviceEvent, encodePayload, topics } from '@ga
 import { type Influxd, startInfluxd, waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { connectClient, getJson, metric, startTestServer, type TestServer } from './helpers.js';
+import type WebSocket from 'ws';
+import {
+  connectClient,
+  getJson,
+  liveUrl,
+  metric,
+  openLive,
+  startTestServer,
+  type TestServer,
+} from './helpers.js';
 
 const GW = 'gw-events';
 const T0 = Date.parse('2026-11-23T18:00:00.000Z');
@@ -35,14 +43,12 @@ describe('GET /api/events and /api/live (embedded store)', () => {
   let server: TestServer;
   let client: MqttClient;
   let ws: WebSocket;
-  const live: { type: string; data: EventView }[] = [];
+  let live: { type: string; data: EventView }[] = [];
 
   beforeAll(async () => {
     server = await startTestServer();
     client = await connectClient(server.mqttUrl);
-    ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`);
-    ws.on('message', (m) => live.push(JSON.parse(String(m))));
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ({ ws, messages: live } = await openLive<{ type: string; data: EventView }>(liveUrl(server.url)));
   });
   afterAll(async () => {
     ws?.close();

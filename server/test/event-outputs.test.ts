@@ -7,9 +7,9 @@ import { type DeviceEvent, encodePayload, topics } from '@gaswatch/shared';
 import { waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { deviceState, publishState } from './e2e/browser.js';
-import { connectClient, getJson, startTestServer, type TestServer } from './helpers.js';
+import { connectClient, getJson, liveUrl, openLive, startTestServer, type TestServer } from './helpers.js';
 
 const GW = 'gw-outputs';
 
@@ -23,13 +23,11 @@ describe('interlock outputs', () => {
   let server: TestServer;
   let client: MqttClient;
   let ws: WebSocket;
-  const live: { type: string; data: Row }[] = [];
+  let live: { type: string; data: Row }[] = [];
   beforeAll(async () => {
     server = await startTestServer();
     client = await connectClient(server.mqttUrl);
-    ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`);
-    ws.on('message', (m) => live.push(JSON.parse(String(m))));
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ({ ws, messages: live } = await openLive<{ type: string; data: Row }>(liveUrl(server.url)));
   });
   afterAll(async () => {
     ws?.close();

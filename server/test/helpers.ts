@@ -6,6 +6,7 @@ import { type Proc, startTsNode, waitFor } from '@gaswatch/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
+import WebSocket from 'ws';
 import { buildServer } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 
@@ -107,4 +108,25 @@ export async function waitForCount(
     timeoutMs,
     100,
   );
+}
+
+/** The /api/live WebSocket URL of a server at `baseUrl` (http://host:port). */
+export const liveUrl = (baseUrl: string): string => `${baseUrl.replace(/^http/, 'ws')}/api/live`;
+
+/**
+ * Opens a /api/live socket (`url` as liveUrl gives it) and collects what it receives: the frames
+ * as sent and, parsed, the messages, as they arrive.
+ */
+export async function openLive<M = { type: string; data: unknown }>(
+  url: string,
+): Promise<{ ws: WebSocket; frames: string[]; messages: M[] }> {
+  const ws = new WebSocket(url);
+  const frames: string[] = [];
+  const messages: M[] = [];
+  ws.on('message', (m) => {
+    frames.push(String(m));
+    messages.push(JSON.parse(String(m)) as M);
+  });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  return { ws, frames, messages };
 }

@@ -9,22 +9,23 @@ import type { AddressInfo } from 'node:net';
 import { waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
 import { type AlarmTransition, createBus, type ServerEvents } from '../src/bus.js';
 import { createDeviceRegistry } from '../src/ingest/devices.js';
 import { createLiveHub, type LiveHub, type LiveMessage } from '../src/live/hub.js';
-import { connectClient, publishReading, reading, startTestServer, type TestServer } from './helpers.js';
+import { deviceState } from './e2e/browser.js';
+import {
+  connectClient,
+  liveUrl,
+  openLive,
+  publishReading,
+  reading,
+  startTestServer,
+  type TestServer,
+} from './helpers.js';
 
 const KINDS: (keyof ServerEvents)[] = ['reading', 'deviceState', 'alarm', 'deviceEvent', 'commandResult'];
-
-/** Opens a /api/live socket and collects its frames as received (strings, unparsed). */
-async function openLive(url: string): Promise<{ ws: WebSocket; frames: string[] }> {
-  const ws = new WebSocket(url);
-  const frames: string[] = [];
-  ws.on('message', (m) => frames.push(String(m)));
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  return { ws, frames };
-}
 
 describe('/api/live on the real server', () => {
   let server: TestServer | undefined;
@@ -43,7 +44,7 @@ describe('/api/live on the real server', () => {
     const { app } = server;
     const before = Object.fromEntries(KINDS.map((k) => [k, app.bus.listenerCount(k)]));
     const consoles = await Promise.all(
-      Array.from({ length: 25 }, () => openLive(`${server?.url.replace('http', 'ws')}/api/live`)),
+      Array.from({ length: 25 }, () => openLive(liveUrl(server?.url ?? ''))),
     );
     sockets.push(...consoles.map((c) => c.ws));
 
@@ -188,16 +189,7 @@ describe('the live hub', () => {
     bus.emit('deviceState', {
       gw: 'gw-1',
       dev: 'kitchen-co',
-      state: {
-        v: 1,
-        ts: new Date().toISOString(),
-        online: true,
-        model: 'gaswatch-co',
-        kind: 'household-co',
-        site: 'home',
-        location: 'kitchen',
-        lastError: null,
-      },
+      state: deviceState(),
       device: { gw: 'gw-1', dev: 'kitchen-co', state: null, lastSeen: null },
     });
     await waitFor(async () => c.frames.length === 1, 'the next message on the socket');
