@@ -311,8 +311,10 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
     record,
 
     load(records) {
-      const { alarms: rebuilt, skipped } = rebuildAlarms(records);
+      const { alarms: rebuilt, skipped, repaired } = rebuildAlarms(records);
       if (skipped > 0) log.warn({ skipped }, 'unreadable alarm events skipped during rebuild');
+      if (repaired.length > 0)
+        log.error({ repaired }, 'alarms with damaged fields restored with defaults: check them on site');
       for (const r of records) addHistory(r);
       for (const a of rebuilt.values()) {
         alarms.set(a.id, a);

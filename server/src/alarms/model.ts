@@ -153,24 +153,83 @@ function isEventData(d: Record<string, unknown> | null): d is AlarmEventData {
 }
 
 /**
+ * What a rebuilt alarm gets for a field its stored record lacks or has garbled (a damaged disk, a
+ * record of an older version): shown, open and loud rather than dropped, since an alarm that
+ * vanishes at restart is worse than one that says less than it should.
+ */
+function repairDefaults(a: Partial<Alarm>, at: number): Record<string, unknown> {
+  return {
+    site: null,
+    rule: 'unknown',
+    profile: 'unknown',
+    severity: 'critical',
+    state: 'active',
+    message: `alarm ${String(a.id)} restored from a damaged record`,
+    value: 0,
+    threshold: 0,
+    raisedAt: at,
+    detectedAt: at,
+    late: false,
+    clearedAt: null,
+    ack: null,
+    tier: 0,
+    lastNotifiedAt: null,
+    seq: 0,
+  };
+}
+
+/**
+ * An alarm as the API and the engine need it (AlarmSchema): fields the record lacks or garbled
+ * take repairDefaults; `repaired` says it happened; null when even that does not make it one.
+ */
+function soundAlarm(a: Alarm, at: number): { alarm: Alarm; repaired: boolean } | null {
+  const first = AlarmSchema.safeParse(a);
+  if (first.success) return { alarm: a, repaired: false };
+  const defaults = repairDefaults(a, at);
+  const fixed: Record<string, unknown> = { ...a };
+  for (const issue of first.error.issues) {
+    const key = issue.path[0];
+    if (typeof key === 'string') {
+      if (key in defaults) fixed[key] = defaults[key];
+      else delete fixed[key]; // an optional field (gas, peak, silence...) that is garbled
+    }
+  }
+  const second = AlarmSchema.safeParse(fixed);
+  return second.success ? { alarm: second.data, repaired: true } : null;
+}
+
+/**
  * Folds stored events into alarm state: each event carries the alarm as it was right after the
  * transition, so the event with the highest seq per alarm wins. Unreadable records are skipped
- * and counted, never fatal.
+ * and counted, never fatal; an alarm whose fields are damaged is repaired (repairDefaults) and
+ * counted, so it stays listed and /api/alarms can still answer.
  */
 export function rebuildAlarms(records: readonly AlarmEventRecord[]): {
   alarms: Map<string, Alarm>;
   skipped: number;
+  repaired: string[];
 } {
-  const alarms = new Map<string, Alarm>();
+  const latest = new Map<string, { alarm: Alarm; ts: number }>();
   let skipped = 0;
   for (const r of records) {
     if (!isEventData(r.data)) {
       skipped++;
       continue;
     }
-    const prev = alarms.get(r.alarmId);
-    if (prev === undefined || r.data.seq >= prev.seq)
-      alarms.set(r.alarmId, { ...r.data.alarm, seq: r.data.seq });
+    const prev = latest.get(r.alarmId);
+    if (prev === undefined || r.data.seq >= prev.alarm.seq)
+      latest.set(r.alarmId, { alarm: { ...r.data.alarm, seq: r.data.seq }, ts: r.ts });
   }
-  return { alarms, skipped };
+  const alarms = new Map<string, Alarm>();
+  const repaired: string[] = [];
+  for (const [id, { alarm, ts }] of latest) {
+    const sound = soundAlarm(alarm, ts);
+    if (sound === null) {
+      skipped++;
+      continue;
+    }
+    if (sound.repaired) repaired.push(id);
+    alarms.set(id, sound.alarm);
+  }
+  return { alarms, skipped, repaired };
 }

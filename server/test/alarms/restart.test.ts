@@ -1,5 +1,6 @@
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AlarmSchema } from '../../src/alarms/model.js';
 import { deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers.js';
 
 const UL = { sites: { home: { coStandard: 'ul2034' } } };
@@ -116,5 +117,29 @@ describe('engine restarts over the same store', () => {
     expect(rig.engine.list().map((a) => a.dev)).toEqual(['co-4']);
     const [alarm] = rig.engine.list();
     expect((await rig.engine.history(alarm!.id)).map((h) => h.type)).toContain('raised');
+  });
+
+  it('an alarm whose stored fields are damaged stays listed, open and loud, and the API can answer it', async () => {
+    rig = await makeRig(UL);
+    await feed(rig.store, rig.bus, series('gw-1', 'co-5', home, T0, T0 + 40 * MIN, 10, { CO: 150 }));
+    await rig.engine.idle();
+    const [good] = rig.engine.list();
+    // The newest event of a second alarm: its severity lost, its value garbled, its gas unknown.
+    const { severity: _lost, ...damaged } = { ...good!, id: 'co-5.damaged', key: 'CO:damaged' };
+    await rig.store.appendAlarmEvents([
+      {
+        id: 'co-5.damaged#1',
+        alarmId: 'co-5.damaged',
+        ts: T0 + 5 * MIN,
+        data: { type: 'raised', seq: 1, state: 'active', alarm: { ...damaged, value: 'high', gas: 'XO' } },
+      },
+    ]);
+    await rig.restart();
+    const restored = rig.engine.get('co-5.damaged');
+    expect(restored).toMatchObject({ severity: 'critical', state: 'active', value: 0, dev: 'co-5' });
+    expect(restored?.gas).toBeUndefined();
+    // What /api/alarms serialises through: every listed alarm passes it.
+    for (const a of rig.engine.list()) expect(AlarmSchema.safeParse(a).success).toBe(true);
+    expect(rig.engine.list({ state: 'open' }).map((a) => a.id)).toContain('co-5.damaged');
   });
 });
