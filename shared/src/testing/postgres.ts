@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -47,14 +47,12 @@ export async function startPostgres(): Promise<Postgres> {
       });
     }
   };
-  if (asRoot) {
-    await run('chown', ['-R', 'postgres', dir]);
-    // mkdtemp makes it 0700; the postgres user owns it now, so that is what it needs.
-    chmodSync(dir, 0o700);
-  }
+  // Also the socket dir (-k): the server, as the postgres user, must write its lock file there.
+  if (asRoot) await run('chown', ['-R', 'postgres', dir]);
   const port = await freePort();
   const data = join(dir, 'db');
   const stopServer = () => exec(pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);
+  // No fsync in either: a test cluster's data is thrown away, and syncing costs seconds.
   try {
     await exec(initdb, ['-D', data, '-A', 'trust', '-U', 'gaswatch', '--no-sync']);
     await exec(pgCtl, [
