@@ -1,3 +1,5 @@
+import { encodePayload, topics } from '@gaswatch/shared';
+import { waitFor } from '@gaswatch/shared/testing';
 import { sql } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Alarm, rebuildAlarms } from '../src/alarms/model.js';
@@ -6,7 +8,7 @@ import { createDatabase, type DatabaseConfig, type Db, migrateToLatest } from '.
 import { AlarmRecordError, MigrationError } from '../src/db/errors.js';
 import { MIGRATIONS } from '../src/db/migrations/index.js';
 import type { AlarmEventRecord } from '../src/store/types.js';
-import { getJson, quietLogger, startTestServer } from './helpers.js';
+import { connectClient, getJson, publishReading, quietLogger, reading, startTestServer } from './helpers.js';
 
 /** A database for the suite to use; each `fresh()` is a new, empty one. */
 export interface DbTarget {
@@ -244,6 +246,67 @@ export function dbContract(name: string, target: () => DbTarget): void {
       const stops: Array<() => Promise<void>> = [];
       afterAll(async () => {
         for (const s of stops.splice(0).reverse()) await s();
+      });
+
+      it('takes the records the alarm engine writes today, and rebuilds the same alarm from them', async () => {
+        const { env, dataDir } = await target().fresh();
+        const server = await startTestServer(env, dataDir);
+        stops.push(() => server.close());
+        const gw = await connectClient(server.mqttUrl, { clientId: 'gw-sql' });
+        stops.push(() => gw.endAsync());
+        await gw.publishAsync(
+          topics.state('gw-sql', 'kitchen-co'),
+          encodePayload('state', {
+            v: 1,
+            ts: new Date().toISOString(),
+            online: true,
+            model: 'gaswatch-co',
+            kind: 'household-co',
+            site: '幸福里-3-501',
+            location: '厨房',
+            lastError: null,
+            pollIntervalS: 10,
+          }),
+          { qos: 1 },
+        );
+        // 400 ppm CO over 3 minutes: raised by the real engine, then acknowledged over HTTP.
+        const start = Date.now() - 180_000;
+        for (let i = 0; i <= 18; i++)
+          await publishReading(gw, 'gw-sql', 'kitchen-co', reading(i, start + i * 10_000, { CO: 400 }));
+        let alarmId = '';
+        await waitFor(async () => {
+          const r = await getJson<{ alarms: Alarm[] }>(`${server.url}/api/alarms?state=open`);
+          alarmId = r.body.alarms[0]?.id ?? '';
+          return alarmId !== '';
+        }, 'alarm raised');
+        const ack = await fetch(`${server.url}/api/alarms/${encodeURIComponent(alarmId)}/ack`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ actor: '王小明', note: '已开窗通风' }),
+        });
+        expect(ack.status).toBe(200);
+
+        // What the engine stored in the time-series store, appended to SQL as the next step will.
+        const records = await server.app.store.listAlarmEvents({ alarmId });
+        expect(records.map((r) => r.data.type)).toEqual(expect.arrayContaining(['raised', 'acknowledged']));
+        await appendAlarmEvents(server.app.db, records);
+        const back = await listAlarmEvents(server.app.db, { alarmId });
+        expect(back).toEqual(records);
+        const rebuilt = rebuildAlarms(records).alarms.get(alarmId);
+        expect(rebuildAlarms(back).alarms.get(alarmId)).toEqual(rebuilt);
+        expect(await getAlarm(server.app.db, alarmId)).toEqual(rebuilt);
+        expect(rebuilt).toMatchObject({
+          state: 'acknowledged',
+          site: '幸福里-3-501',
+          ack: { actor: '王小明', note: '已开窗通风' },
+        });
+        const [row] = await server.app.db
+          .selectFrom('alarm_events')
+          .select(['type', 'actor'])
+          .where('alarm_id', '=', alarmId)
+          .where('type', '=', 'acknowledged')
+          .execute();
+        expect(row).toEqual({ type: 'acknowledged', actor: '王小明' });
       });
 
       it('migrates at start, answers /readyz, and keeps its records across a restart', async () => {
