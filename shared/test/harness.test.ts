@@ -45,6 +45,12 @@ describe('test harness', () => {
     expect(await portOpen(pg.port)).toBe(false);
   });
 
+  it('says which package to install when PostgreSQL is missing', async () => {
+    await expect(startPostgres({ bin: '/nonexistent/postgresql/bin' })).rejects.toThrow(
+      'PostgreSQL 15 not found (/nonexistent/postgresql/bin/initdb): install the Debian package `postgresql`',
+    );
+  });
+
   it('links two ptys', async () => {
     const pair = await startPtyPair();
     stops.push(() => pair.stop());

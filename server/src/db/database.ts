@@ -64,7 +64,7 @@ export function createDatabase(config: DatabaseConfig, logger: Logger): Db {
         database: async () => {
           mkdirSync(dirname(file), { recursive: true });
           const db = new SQLite(file, { timeout: WAIT_MS });
-          // WAL: readers never wait for the writer, a crash never leaves a half-written page.
+          // WAL: the console's reads never wait for the engine's writes, nor they for the reads.
           db.pragma('journal_mode = WAL');
           // Off by default in SQLite, per connection: without it `references` is decoration.
           db.pragma('foreign_keys = ON');

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,11 @@ const run = promisify(execFile);
 
 /** Where Debian's `postgresql` 15 package puts initdb and pg_ctl (they are not on PATH). */
 export const POSTGRES_BIN = '/usr/lib/postgresql/15/bin';
+
+export interface StartPostgresOptions {
+  /** Directory of initdb and pg_ctl; POSTGRES_BIN when absent. */
+  bin?: string;
+}
 
 export interface Postgres {
   /** `postgres://gaswatch@127.0.0.1:PORT/postgres`: trust authentication, no password. */
@@ -23,9 +28,10 @@ export interface Postgres {
  * port, never the Debian `main` cluster. initdb refuses to run as root, so under root (CI) the
  * dir is handed to the `postgres` user and initdb and pg_ctl run as that user.
  */
-export async function startPostgres(): Promise<Postgres> {
-  const initdb = join(POSTGRES_BIN, 'initdb');
-  const pgCtl = join(POSTGRES_BIN, 'pg_ctl');
+export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Postgres> {
+  const bin = opts.bin ?? POSTGRES_BIN;
+  const initdb = join(bin, 'initdb');
+  const pgCtl = join(bin, 'pg_ctl');
   try {
     accessSync(initdb, constants.X_OK);
     accessSync(pgCtl, constants.X_OK);
@@ -47,7 +53,7 @@ export async function startPostgres(): Promise<Postgres> {
       });
     }
   };
-  // Also the socket dir (-k): the server, as the postgres user, must write its lock file there.
+  // initdb and the server then run as postgres: the data, the log and the socket (-k) are theirs.
   if (asRoot) await run('chown', ['-R', 'postgres', dir]);
   const port = await freePort();
   const data = join(dir, 'db');
@@ -67,8 +73,16 @@ export async function startPostgres(): Promise<Postgres> {
     ]);
   } catch (err) {
     await stopServer().catch(() => {});
+    // The server's own words (a port taken meanwhile, shared memory) are in its log, not pg_ctl's.
+    let log = '';
+    try {
+      log = readFileSync(join(dir, 'log'), 'utf8').slice(-3_000);
+    } catch {
+      // initdb failed: there is no log yet, its output is in the error
+    }
     rmSync(dir, { recursive: true, force: true });
-    throw err;
+    if (log === '') throw err;
+    throw new Error(`${(err as Error).message}\nserver log:\n${log}`, { cause: err });
   }
   let stopped = false;
   return {
