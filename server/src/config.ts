@@ -42,7 +42,7 @@ export const ServerEnvSchema = z.object({
     .url({ protocol: /^postgres(ql)?$/ })
     .optional()
     .describe(
-      'PostgreSQL for alarms and other records people act on, e.g. postgres://gaswatch:secret@db:5432/gaswatch; unset uses SQLite in DATA_DIR/gaswatch.db',
+      'PostgreSQL for the records people create or act on (alarms first), e.g. postgres://gaswatch:secret@db:5432/gaswatch; unset uses SQLite in DATA_DIR/gaswatch.db',
     ),
   GASWATCH_CONFIG: z
     .string()
