@@ -2,9 +2,10 @@
 // Production build of the server: `npm run build -w @gaswatch/server` → server/dist/ (the layout:
 // shared/scripts/bundle.mjs). bin/gaswatch-server.js, the Dockerfile and the systemd unit run
 // dist/src/main.js on plain node: no tsx, no TypeScript compile at start. The console page stays
-// in server/public (../../public from dist/src). Native addons (classic-level), pino (its
-// transports run in worker threads that load modules by name) and @fastify/swagger-ui (serves its
-// static files from its package folder) stay external and come from node_modules.
+// in server/public (../../public from dist/src). Native addons (classic-level, better-sqlite3), pg
+// (it requires the optional pg-native and pg-cloudflare by name), pino (its transports run in
+// worker threads that load modules by name) and @fastify/swagger-ui (serves its static files from
+// its package folder) stay external and come from node_modules.
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,8 @@ const out = process.argv[2] ? resolve(process.argv[2]) : join(pkgDir, 'dist');
 
 export const EXTERNAL = [
   'classic-level',
+  'better-sqlite3',
+  'pg',
   'pino',
   'pino-pretty',
   '@fastify/swagger-ui',

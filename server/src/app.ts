@@ -4,6 +4,7 @@ import type { ServerConfig } from './config.js';
 import alarms, { type AlarmsPluginOptions } from './plugins/alarms.js';
 import broker from './plugins/broker.js';
 import core from './plugins/core.js';
+import db from './plugins/db.js';
 import deviceEvents from './plugins/device-events.js';
 import http, { frameworkErrors } from './plugins/http.js';
 import ingest from './plugins/ingest.js';
@@ -30,9 +31,10 @@ export interface BuildServerOptions {
 
 /**
  * Builds the server: the feature plugins in dependency order, then the routes. docs/server.md
- * draws the picture. Registration opens the store and the ingest journal and rebuilds the alarm
- * state; `ready()` starts the broker; `close()` stops the broker first (nothing new is
- * acknowledged), then the alarm engine, then the drainer's last write, then the store.
+ * draws the picture. Registration opens the store, opens and migrates the SQL database, opens the
+ * ingest journal and rebuilds the alarm state; `ready()` starts the broker; `close()` stops the
+ * broker first (nothing new is acknowledged), then the alarm engine, then the drainer's last
+ * write, then the database, then the store.
  */
 export async function buildServer(opts: BuildServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -45,6 +47,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(core, { config: opts.config, clock: opts.clock ?? Date.now });
   await app.register(http);
   await app.register(store, opts.store === undefined ? {} : { store: opts.store });
+  await app.register(db);
   await app.register(ingest);
   await app.register(broker);
   await app.register(deviceEvents);

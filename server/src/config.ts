@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type GaswatchConfig, GaswatchConfigSchema } from './alarms/config-schema.js';
+import type { DatabaseConfig } from './db/database.js';
 import { ConfigError } from './errors.js';
 
 const Port = z.coerce.number().int().min(0).max(65_535);
@@ -32,7 +33,17 @@ export const ServerEnvSchema = z.object({
     .optional()
     .describe('InfluxDB 1.x URL; unset uses the embedded store'),
   INFLUX_DB: z.string().min(1).max(64).default('gaswatch').describe('InfluxDB database name'),
-  DATA_DIR: z.string().min(1).default('./data').describe('Embedded store and ingest journal live here'),
+  DATA_DIR: z
+    .string()
+    .min(1)
+    .default('./data')
+    .describe('Embedded store, ingest journal and the SQLite database (gaswatch.db) live here'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .optional()
+    .describe(
+      'PostgreSQL for the records people create or act on (alarms first), e.g. postgres://gaswatch:secret@db:5432/gaswatch; unset uses SQLite in DATA_DIR/gaswatch.db',
+    ),
   GASWATCH_CONFIG: z
     .string()
     .min(1)
@@ -64,6 +75,8 @@ export interface ServerConfig {
   host: string;
   mqtt: { kind: 'embedded'; port: number } | { kind: 'external'; url: string; clientId: string };
   store: { kind: 'embedded' } | { kind: 'influx'; url: string; database: string };
+  /** The relational store: records people create or act on (SPEC §9). */
+  database: DatabaseConfig;
   dataDir: string;
   logLevel: ServerEnv['LOG_LEVEL'];
   ingest: { bufferMax: number; batchSize: number; flushMs: number; fsync: boolean };
@@ -132,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       ? { kind: 'external', url: e.MQTT_URL, clientId: e.MQTT_CLIENT_ID }
       : { kind: 'embedded', port: e.MQTT_PORT },
     store: e.INFLUX_URL ? { kind: 'influx', url: e.INFLUX_URL, database: e.INFLUX_DB } : { kind: 'embedded' },
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL }
+      : { kind: 'sqlite', file: join(resolve(e.DATA_DIR), 'gaswatch.db') },
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     ingest: {

@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { buildServer } from './app.js';
 import { loadConfig } from './config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, ServerError } from './errors.js';
 
 // Entry point of `gaswatch-server`: config, logger, app, graceful shutdown, listen.
 let config: ReturnType<typeof loadConfig>;
@@ -22,7 +22,18 @@ const logger = pino({
     : {}),
 });
 
-const app = await buildServer({ config, logger });
+let app: Awaited<ReturnType<typeof buildServer>>;
+try {
+  app = await buildServer({ config, logger });
+} catch (err) {
+  // A start that fails on purpose (database unreachable, a migration rolled back) says why in one
+  // line, even with LOG_LEVEL=silent; anything else is a bug and keeps its stack.
+  logger.fatal({ err }, 'could not start');
+  process.stderr.write(
+    `gaswatch-server: could not start: ${err instanceof ServerError ? err.message : (err as Error).stack}\n`,
+  );
+  process.exit(1);
+}
 closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
   if (err) logger.error({ err }, 'shutting down after an error');
   else logger.info({ signal }, 'shutting down');

@@ -71,6 +71,28 @@ describe('loadConfig', () => {
       expect(issues.some((i) => i.startsWith(`${v}:`))).toBe(true);
   });
 
+  it('keeps records in DATA_DIR/gaswatch.db unless DATABASE_URL names PostgreSQL; a bad one is listed', () => {
+    expect(loadConfig({ DATA_DIR: tmp.dir }).database).toEqual({
+      kind: 'sqlite',
+      file: join(tmp.dir, 'gaswatch.db'),
+    });
+    for (const url of ['postgres://gw:pw@db:5432/gaswatch', 'postgresql://db/gaswatch'])
+      expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url });
+    for (const bad of ['mysql://db/gaswatch', 'db:5432/gaswatch', 'not a url']) {
+      let err: unknown;
+      try {
+        loadConfig({ DATABASE_URL: bad, PORT: 'eighty' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).issues).toEqual([
+        expect.stringMatching(/^PORT: /),
+        expect.stringMatching(/^DATABASE_URL: .+/),
+      ]);
+    }
+  });
+
   it('refuses one port for HTTP and the embedded broker (it would fail at listen, after opening the store)', () => {
     expect(() => loadConfig({ PORT: '8080', MQTT_PORT: '8080' })).toThrow(
       /MQTT_PORT: the embedded broker and HTTP cannot share port 8080/,

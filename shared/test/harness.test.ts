@@ -1,6 +1,16 @@
+import { execFile } from 'node:child_process';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startInfluxd, startMosquitto, startPtyPair } from '../src/testing/index.js';
+import {
+  POSTGRES_BIN,
+  portOpen,
+  startInfluxd,
+  startMosquitto,
+  startPostgres,
+  startPtyPair,
+} from '../src/testing/index.js';
 
 describe('test harness', () => {
   const stops: Array<() => Promise<void>> = [];
@@ -20,6 +30,25 @@ describe('test harness', () => {
     const m = await startMosquitto();
     stops.push(() => m.stop());
     expect(m.url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('starts a private PostgreSQL that answers queries and is gone after stop', async () => {
+    const pg = await startPostgres();
+    stops.push(() => pg.stop());
+    const { stdout } = await promisify(execFile)(join(POSTGRES_BIN, 'psql'), [
+      pg.url,
+      '-tAc',
+      'select current_user, version()',
+    ]);
+    expect(stdout).toMatch(/^gaswatch\|PostgreSQL 15\./);
+    await pg.stop();
+    expect(await portOpen(pg.port)).toBe(false);
+  });
+
+  it('says which package to install when PostgreSQL is missing', async () => {
+    await expect(startPostgres({ bin: '/nonexistent/postgresql/bin' })).rejects.toThrow(
+      'PostgreSQL 15 not found (/nonexistent/postgresql/bin/initdb): install the Debian package `postgresql`',
+    );
   });
 
   it('links two ptys', async () => {

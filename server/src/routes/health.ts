@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { pingDatabase } from '../db/database.js';
 
 const ReadySchema = z.object({
   ready: z.boolean(),
@@ -27,7 +28,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         description:
-          'Broker and store reachable, journal writable, ingest buffer not full, alarm state loaded (503 with reasons otherwise)',
+          'Broker, store and database reachable, journal writable, ingest buffer not full, alarm state loaded (503 with reasons otherwise)',
         tags: ['health'],
         response: { 200: ReadySchema, 503: ReadySchema },
       },
@@ -41,6 +42,8 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
         reasons.push(
           `store unreachable, ${s.buffered} readings buffered${s.lastError ? ` (${s.lastError})` : ''}`,
         );
+      const dbError = await pingDatabase(app.db);
+      if (dbError !== null) reasons.push(`database unreachable (${dbError})`);
       if (s.journalError !== null)
         reasons.push(`journal write failing, readings not acknowledged (${s.journalError})`);
       if (!app.alarms.ready())

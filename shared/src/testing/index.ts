@@ -2,6 +2,7 @@
 export * from './influxd.js';
 export * from './mosquitto.js';
 export * from './ports.js';
+export * from './postgres.js';
 export * from './processes.js';
 export * from './random.js';
 export * from './socat.js';

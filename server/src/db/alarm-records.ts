@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { type Alarm, AlarmSchema } from '../alarms/model.js';
+import { type AlarmEventRecord, alarmEventData } from '../store/types.js';
+import type { Db } from './database.js';
+import { AlarmRecordError } from './errors.js';
+import type { AlarmEventsTable, AlarmsTable } from './schema.js';
+
+/**
+ * Alarms and their events in SQL, with the contract the time-series store's alarm-event methods
+ * have (server/src/store/types.ts): append idempotently, list in time order. Each appended event
+ * also upserts its alarm's row, so the current state of every alarm is one read away. Not yet
+ * what the alarm engine writes to: the next step of issue 11 switches it over.
+ */
+
+/** What a row needs from a record's data; the data itself is kept whole, as JSON. */
+const RecordFieldsSchema = z.object({
+  type: z.string().min(1),
+  seq: z.number().int().positive(),
+  actor: z.string().optional(),
+  alarm: AlarmSchema.pick({
+    id: true,
+    gw: true,
+    dev: true,
+    site: true,
+    key: true,
+    rule: true,
+    severity: true,
+    state: true,
+    raisedAt: true,
+    clearedAt: true,
+  }),
+});
+
+/** Rows per INSERT: far below SQLite's 32 766 and PostgreSQL's 65 535 bound parameters. */
+const CHUNK = 500;
+
+function toRows(r: AlarmEventRecord): { alarm: AlarmsTable; event: AlarmEventsTable } {
+  const parsed = RecordFieldsSchema.safeParse(r.data);
+  if (!parsed.success)
+    throw new AlarmRecordError(
+      `alarm event ${r.id} cannot be stored: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ')}`,
+    );
+  const { type, seq, actor, alarm: a } = parsed.data;
+  if (a.id !== r.alarmId)
+    throw new AlarmRecordError(`alarm event ${r.id} is of alarm ${r.alarmId} but carries alarm ${a.id}`);
+  return {
+    alarm: {
+      id: a.id,
+      gw: a.gw,
+      dev: a.dev,
+      site: a.site,
+      key: a.key,
+      rule: a.rule,
+      severity: a.severity,
+      state: a.state,
+      raised_at: a.raisedAt,
+      cleared_at: a.clearedAt,
+      seq,
+      updated_at: r.ts,
+      alarm: JSON.stringify({ ...(r.data.alarm as object), seq }),
+    },
+    event: {
+      id: r.id,
+      alarm_id: r.alarmId,
+      seq,
+      ts: r.ts,
+      type,
+      actor: actor ?? null,
+      data: JSON.stringify(r.data),
+    },
+  };
+}
+
+function chunks<T>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
+  return out;
+}
+
+/**
+ * Stores alarm events in one transaction. Idempotent by (alarm id, seq): an event already stored
+ * is kept as it was. An alarm's row takes the alarm of its highest-seq event, whatever order
+ * events arrive in. Throws AlarmRecordError, storing nothing, when a record lacks what a row
+ * needs (its seq, type, or the alarm of its id).
+ */
+export async function appendAlarmEvents(db: Db, records: readonly AlarmEventRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const rows = records.map(toRows);
+  // One row per alarm (PostgreSQL refuses an upsert that touches a row twice), and rows in one
+  // order, so two concurrent appends lock alarms in the same order and cannot deadlock.
+  const latest = new Map<string, AlarmsTable>();
+  for (const { alarm } of rows) {
+    const prev = latest.get(alarm.id);
+    if (prev === undefined || alarm.seq > prev.seq) latest.set(alarm.id, alarm);
+  }
+  const alarms = [...latest.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const events = rows
+    .map((r) => r.event)
+    .sort((x, y) => (x.alarm_id < y.alarm_id ? -1 : x.alarm_id > y.alarm_id ? 1 : x.seq - y.seq));
+  await db.transaction().execute(async (trx) => {
+    for (const part of chunks(alarms))
+      await trx
+        .insertInto('alarms')
+        .values(part)
+        .onConflict((oc) =>
+          oc
+            .column('id')
+            .doUpdateSet((eb) => ({
+              gw: eb.ref('excluded.gw'),
+              dev: eb.ref('excluded.dev'),
+              site: eb.ref('excluded.site'),
+              key: eb.ref('excluded.key'),
+              rule: eb.ref('excluded.rule'),
+              severity: eb.ref('excluded.severity'),
+              state: eb.ref('excluded.state'),
+              raised_at: eb.ref('excluded.raised_at'),
+              cleared_at: eb.ref('excluded.cleared_at'),
+              seq: eb.ref('excluded.seq'),
+              updated_at: eb.ref('excluded.updated_at'),
+              alarm: eb.ref('excluded.alarm'),
+            }))
+            .where((eb) => eb('alarms.seq', '<', eb.ref('excluded.seq'))),
+        )
+        .execute();
+    for (const part of chunks(events))
+      await trx
+        .insertInto('alarm_events')
+        .values(part)
+        .onConflict((oc) => oc.columns(['alarm_id', 'seq']).doNothing())
+        .execute();
+  });
+}
+
+/** Alarm events in time order (ties by alarm, then seq); `since` is inclusive, ms since epoch. */
+export async function listAlarmEvents(
+  db: Db,
+  opts: { alarmId?: string; since?: number } = {},
+): Promise<AlarmEventRecord[]> {
+  let q = db.selectFrom('alarm_events').select(['id', 'alarm_id', 'ts', 'data']);
+  if (opts.alarmId !== undefined) q = q.where('alarm_id', '=', opts.alarmId);
+  if (opts.since !== undefined) q = q.where('ts', '>=', opts.since);
+  const rows = await q.orderBy('ts').orderBy('alarm_id').orderBy('seq').execute();
+  // A record that does not parse (a hand edit) comes back with `{}`: the rebuild skips and counts it.
+  return rows.map((r) => ({ id: r.id, alarmId: r.alarm_id, ts: r.ts, data: alarmEventData(r.data) }));
+}
+
+/** An alarm as of its latest stored event, or undefined for an id never stored. */
+export async function getAlarm(db: Db, id: string): Promise<Alarm | undefined> {
+  const row = await db.selectFrom('alarms').select('alarm').where('id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : (JSON.parse(row.alarm) as Alarm);
+}

@@ -1,0 +1,17 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as alarms0001 from './0001-alarms.js';
+
+/**
+ * Every migration, by name, in the order they apply (Kysely sorts the names). Listed here rather
+ * than found by scanning a directory: the production bundle is one file with no directory to scan.
+ * Forward-only: a change to a released table is a new migration, never an edit of an old one.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-alarms': alarms0001,
+};
+
+export const migrationProvider = (
+  migrations: Readonly<Record<string, Migration>> = MIGRATIONS,
+): MigrationProvider => ({
+  getMigrations: async () => ({ ...migrations }),
+});
