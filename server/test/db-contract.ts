@@ -1,4 +1,3 @@
-import { encodePayload, topics } from '@gaswatch/shared';
 import { waitFor } from '@gaswatch/shared/testing';
 import { sql } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { createDatabase, type DatabaseConfig, type Db, migrateToLatest } from '.
 import { AlarmRecordError, MigrationError } from '../src/db/errors.js';
 import { MIGRATIONS } from '../src/db/migrations/index.js';
 import type { AlarmEventRecord } from '../src/store/types.js';
+import { deviceState, publishState } from './e2e/browser.js';
 import { connectClient, getJson, publishReading, quietLogger, reading, startTestServer } from './helpers.js';
 
 /** A database for the suite to use; each `fresh()` is a new, empty one. */
@@ -254,20 +254,11 @@ export function dbContract(name: string, target: () => DbTarget): void {
         stops.push(() => server.close());
         const gw = await connectClient(server.mqttUrl, { clientId: 'gw-sql' });
         stops.push(() => gw.endAsync());
-        await gw.publishAsync(
-          topics.state('gw-sql', 'kitchen-co'),
-          encodePayload('state', {
-            v: 1,
-            ts: new Date().toISOString(),
-            online: true,
-            model: 'gaswatch-co',
-            kind: 'household-co',
-            site: '幸福里-3-501',
-            location: '厨房',
-            lastError: null,
-            pollIntervalS: 10,
-          }),
-          { qos: 1 },
+        await publishState(
+          gw,
+          'gw-sql',
+          'kitchen-co',
+          deviceState({ site: '幸福里-3-501', location: '厨房', pollIntervalS: 10 }),
         );
         // 400 ppm CO over 3 minutes: raised by the real engine, then acknowledged over HTTP.
         const start = Date.now() - 180_000;
