@@ -1,4 +1,5 @@
-import { type GasId, loadProfiles, offlineTimeoutMs } from '@gaswatch/shared';
+import { type GasId, offlineTimeoutMs } from '@gaswatch/shared';
+import { builtinProfiles } from '../profiles.js';
 import type { DeviceRecord } from './devices.js';
 
 // How /api/devices and /api/live show a device: online judged by the offline alarm's limit, a
@@ -23,16 +24,12 @@ let fullScales: Map<string, Partial<Record<GasId, number>>> | null = null;
 export function profileFullScale(model: string | undefined): Partial<Record<GasId, number>> {
   if (fullScales === null) {
     fullScales = new Map();
-    try {
-      for (const [id, p] of loadProfiles()) {
-        const fs: Partial<Record<GasId, number>> = {};
-        if (p.transport === 'modbus') {
-          for (const c of p.channels) if (c.fullScale !== undefined) fs[c.gas] = c.fullScale;
-        } else if (p.fullScale !== undefined) fs[p.gas] = p.fullScale; // a Winsen module
-        fullScales.set(id, fs);
-      }
-    } catch {
-      // The built-in profiles ship with the server; without them values are shown as reported.
+    for (const [id, p] of builtinProfiles()) {
+      const fs: Partial<Record<GasId, number>> = {};
+      if (p.transport === 'modbus') {
+        for (const c of p.channels) if (c.fullScale !== undefined) fs[c.gas] = c.fullScale;
+      } else if (p.fullScale !== undefined) fs[p.gas] = p.fullScale; // a Winsen module
+      fullScales.set(id, fs);
     }
   }
   return (model === undefined ? undefined : fullScales.get(model)) ?? {};

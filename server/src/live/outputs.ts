@@ -5,8 +5,9 @@
  * once: `onAlarm` is the value the gateway writes to put an output in its alarm position (valve
  * closed, fan running, sounder sounding), so a value equal to `onAlarm` is that position.
  */
-import { loadProfiles, type Output, type Profile } from '@gaswatch/shared';
+import type { Output, Profile } from '@gaswatch/shared';
 import type { DeviceRegistry } from '../ingest/devices.js';
+import { builtinProfiles } from '../profiles.js';
 import type { DeviceEventRecord } from '../store/types.js';
 
 /** The position an output is in, in words a person reads on the console. */
@@ -35,20 +36,12 @@ export type DescribeOutputs = (
   outputs: Readonly<Record<string, boolean>>,
 ) => OutputMeaning[];
 
-function safeLoadProfiles(): ReadonlyMap<string, Profile> {
-  try {
-    return loadProfiles();
-  } catch {
-    return new Map();
-  }
-}
-
 /** `profiles`: the detector profiles by id (default: the built-in ones, loaded on first use). */
 export function createOutputMeanings(profiles?: ReadonlyMap<string, Profile>): DescribeOutputs {
   let known = profiles;
   return (model, outputs) => {
     // Without the built-in profiles nothing is known: every position is reported unknown.
-    known ??= safeLoadProfiles();
+    known ??= builtinProfiles();
     const profile = model === undefined ? undefined : known.get(model);
     const defined = profile?.transport === 'modbus' ? profile.outputs : [];
     return Object.entries(outputs).map(([name, value]) => {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { createEmbeddedBroker } from '../broker/embedded.js';
 import { createExternalBroker } from '../broker/external.js';
 import { createTimeBeacon } from '../broker/time-beacon.js';
-import type { Broker, OnMessage } from '../broker/types.js';
+import type { Broker } from '../broker/types.js';
 import type { SendCommand } from '../bus.js';
 
 declare module 'fastify' {
@@ -29,11 +29,15 @@ async function brokerPlugin(app: FastifyInstance): Promise<void> {
   const { config, ingest } = app;
   // buildServer hands Fastify a pino logger (loggerInstance), so its children are pino loggers.
   const logger = app.log as unknown as Logger;
-  const onMessage: OnMessage = (topic, payload, done) => ingest.handle(topic, payload, done);
   const broker: Broker =
     config.mqtt.kind === 'external'
-      ? createExternalBroker({ url: config.mqtt.url, clientId: config.mqtt.clientId, logger, onMessage })
-      : createEmbeddedBroker({ host: config.host, port: config.mqtt.port, logger, onMessage });
+      ? createExternalBroker({
+          url: config.mqtt.url,
+          clientId: config.mqtt.clientId,
+          logger,
+          onMessage: ingest.handle,
+        })
+      : createEmbeddedBroker({ host: config.host, port: config.mqtt.port, logger, onMessage: ingest.handle });
   const sendCommand: SendCommand = async (gw, cmd) => {
     await broker.publish(topics.cmd(gw), encodePayload('cmd', cmd), { qos: 1, retain: false });
   };

@@ -73,7 +73,7 @@ async function ingestPlugin(app: FastifyInstance): Promise<void> {
 
   app.decorate('devices', devices);
   app.decorate('ingest', {
-    handle: (topic, payload, done) => ingest.handle(topic, payload, done),
+    handle: ingest.handle, // uses no `this`: passed on to the broker as it is
     status: () => ({ ...drainer.status(), journalError: journal.writeError }),
   } satisfies IngestService);
   app.addHook('onClose', async () => {
