@@ -2,7 +2,8 @@
 // Production build of the server: `npm run build -w @gaswatch/server` → server/dist/ (the layout:
 // shared/scripts/bundle.mjs). bin/gaswatch-server.js, the Dockerfile and the systemd unit run
 // dist/src/main.js on plain node: no tsx, no TypeScript compile at start. The console page stays
-// in server/public (../../public from dist/src). Native addons (classic-level, better-sqlite3), pg
+// in server/public (../../public from dist/src). Native addons (classic-level, better-sqlite3,
+// @node-rs/argon2, which picks its prebuilt binary by platform at run time), pg
 // (it requires the optional pg-native and pg-cloudflare by name), pino (its transports run in
 // worker threads that load modules by name) and @fastify/swagger-ui (serves its static files from
 // its package folder) stay external and come from node_modules.
@@ -18,6 +19,7 @@ const out = process.argv[2] ? resolve(process.argv[2]) : join(pkgDir, 'dist');
 export const EXTERNAL = [
   'classic-level',
   'better-sqlite3',
+  '@node-rs/argon2',
   'pg',
   'pino',
   'pino-pretty',

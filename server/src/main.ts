@@ -14,6 +14,25 @@ try {
   process.exit(2);
 }
 
+// `gaswatch-server <command> …`: an administrative command (cli/index.ts) instead of the server.
+const commandArgs = process.argv.slice(2);
+if (commandArgs.length > 0) {
+  const { runCommand } = await import('./cli/index.js');
+  // Its log goes to stderr, so stdout carries only what the command prints (a password, paths).
+  const cliLogger = pino(
+    { level: config.logLevel === 'info' ? 'warn' : config.logLevel },
+    pino.destination(2),
+  );
+  try {
+    process.exit(await runCommand(commandArgs, config, cliLogger));
+  } catch (err) {
+    process.stderr.write(
+      `gaswatch-server ${commandArgs.join(' ')}: failed: ${err instanceof ServerError ? err.message : (err as Error).stack}\n`,
+    );
+    process.exit(1);
+  }
+}
+
 const logger = pino({
   level: config.logLevel,
   base: { svc: 'gaswatch-server' },

@@ -1,3 +1,4 @@
+export * from './access.js';
 export * from './alarms/index.js';
 export * from './gases.js';
 export * from './ids.js';

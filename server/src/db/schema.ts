@@ -1,3 +1,4 @@
+import type { AreaKind, Role } from '@gaswatch/shared';
 import type { AlarmLifecycleState } from '../alarms/model.js';
 
 /**
@@ -9,6 +10,12 @@ import type { AlarmLifecycleState } from '../alarms/model.js';
 export interface Database {
   alarms: AlarmsTable;
   alarm_events: AlarmEventsTable;
+  areas: AreasTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  gateways: GatewaysTable;
+  audit_log: AuditLogTable;
 }
 
 /** One row per alarm: its current state as columns (for lists and filters) plus the whole alarm. */
@@ -47,4 +54,87 @@ export interface AlarmEventsTable {
   actor: string | null;
   /** The record's whole `data` as JSON: the transition and the alarm right after it. */
   data: string;
+}
+
+/** The area tree (migrations/0002-access.ts): county → township → village/community. */
+export interface AreasTable {
+  id: string;
+  parent: string | null;
+  name: string;
+  kind: AreaKind;
+  created_at: number;
+}
+
+export interface UsersTable {
+  username: string;
+  display_name: string;
+  role: Role;
+  /** The area subtree the user sees and acts in; null for every area. */
+  area: string | null;
+  /** argon2id, PHC string. */
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+  /** Set when an admin disables the account: no login, every session refused. */
+  disabled_at: number | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 (hex) of the cookie's secret. */
+  id: string;
+  username: string;
+  /** The token a cookie-authenticated change must echo in X-CSRF-Token. */
+  csrf: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+  revoked_at: number | null;
+  address: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokensTable {
+  /** Public id (`tok_…`), the first part of the secret. */
+  id: string;
+  name: string;
+  /** SHA-256 (hex) of the whole secret. */
+  secret_hash: string;
+  role: Role;
+  area: string | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface GatewaysTable {
+  id: string;
+  /** The area its devices belong to when their site names none; null for none. */
+  area: string | null;
+  /** MQTT password in Mosquitto's password_file form (`$7$`: PBKDF2-SHA512). */
+  password_hash: string;
+  created_by: string;
+  created_at: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
+}
+
+/** One change, append-only. */
+export interface AuditLogTable {
+  /** Sorts by time: the list's cursor. */
+  id: string;
+  ts: number;
+  /** Username, token id, or `cli` / `system`. */
+  actor: string;
+  actor_kind: 'user' | 'token' | 'cli' | 'system';
+  /** e.g. `alarm.acknowledge`, `user.create`, `gateway.revoke`. */
+  action: string;
+  target_kind: string;
+  target_id: string;
+  /** JSON of the target before and after the change (secrets never included). */
+  before: string | null;
+  after: string | null;
+  /** Client address of the request. */
+  address: string | null;
 }

@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { type Algorithm, hash, verify } from '@node-rs/argon2';
+
+/**
+ * Account passwords: argon2id with OWASP's minimum (Password Storage Cheat Sheet: m = 19 MiB,
+ * t = 2, p = 1). Each hash carries its parameters (PHC string), so raising them later re-hashes
+ * nobody's password by force: old hashes keep verifying.
+ */
+export const ARGON2_OPTIONS = {
+  // Algorithm.Argon2id: a const enum, which isolated modules cannot read.
+  algorithm: 2 as Algorithm,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, ARGON2_OPTIONS);
+}
+
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, password);
+  } catch {
+    // A damaged hash in the table matches no password.
+    return false;
+  }
+}
+
+/**
+ * A hash of a password nobody has: verified against when the account does not exist, so a login
+ * for a missing user costs what one for a real user does and the answer time tells nothing.
+ */
+let decoy: Promise<string> | undefined;
+export function decoyHash(): Promise<string> {
+  decoy ??= hashPassword(randomBytes(16).toString('hex'));
+  return decoy;
+}
+
+/** A generated password: 120 random bits, letters and digits only (no look-alikes to misread). */
+export function generatePassword(): string {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  const bytes = randomBytes(32);
+  let out = '';
+  // 56 symbols: rejection sampling keeps each equally likely (bytes ≥ 224 are skipped).
+  for (const b of bytes) {
+    if (b >= 224) continue;
+    out += alphabet[b % 56];
+    if (out.length === 21) break;
+  }
+  return out.length === 21 ? out : generatePassword();
+}
+
+/** Shortest password a person may set (NIST SP 800-63B: at least 8). */
+export const MIN_PASSWORD_LENGTH = 10;

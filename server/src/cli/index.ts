@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config.js';
+import type { Db } from '../db/database.js';
+import { openDatabase } from '../db/database.js';
+
+/**
+ * `gaswatch-server <command> …`: the administrative commands (SPEC §9). Each runs with the same
+ * environment as the server, opens (and migrates) the database it names, does one thing, prints
+ * the result on stdout and exits: 0 done, 2 wrong usage, 1 failed.
+ */
+export interface CommandContext {
+  config: ServerConfig;
+  db: Db;
+  logger: Logger;
+  out(line: string): void;
+}
+
+export interface Command {
+  /** e.g. `admin create NAME [--role ROLE] [--area AREA]`. */
+  usage: string;
+  summary: string;
+  /** Words after the command's own name. Throws UsageError for wrong usage. */
+  run(args: string[], ctx: CommandContext): Promise<void>;
+}
+
+/** Wrong usage: printed with the command's usage line, exit 2. */
+export class UsageError extends Error {}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  'admin create': async () => (await import('./admin.js')).adminCreate,
+  'admin password': async () => (await import('./admin.js')).adminPassword,
+};
+
+function usage(): string {
+  return [
+    'usage: gaswatch-server                 run the server',
+    ...Object.keys(COMMANDS).map((name) => `       gaswatch-server ${name} …`),
+    '(each command takes the environment the server does: DATA_DIR or DATABASE_URL)',
+  ].join('\n');
+}
+
+/** Runs `argv` (the words after `gaswatch-server`); resolves to the exit code. */
+export async function runCommand(argv: string[], config: ServerConfig, logger: Logger): Promise<number> {
+  const name = Object.keys(COMMANDS).find((n) => n.split(' ').every((w, i) => argv[i] === w));
+  if (name === undefined) {
+    process.stderr.write(`gaswatch-server: unknown command "${argv.join(' ')}"\n${usage()}\n`);
+    return 2;
+  }
+  const load = COMMANDS[name];
+  if (load === undefined) return 2;
+  const command = await load();
+  const args = argv.slice(name.split(' ').length);
+  const { db } = await openDatabase(config.database, logger);
+  try {
+    await command.run(args, { config, db, logger, out: (line) => process.stdout.write(`${line}\n`) });
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(
+        `gaswatch-server ${name}: ${err.message}\nusage: gaswatch-server ${command.usage}\n`,
+      );
+      return 2;
+    }
+    throw err;
+  } finally {
+    await db.destroy();
+  }
+}
