@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import alarms, { type AlarmsPluginOptions } from './plugins/alarms.js';
+import auth from './plugins/auth.js';
 import broker from './plugins/broker.js';
 import core from './plugins/core.js';
 import db from './plugins/db.js';
@@ -11,12 +12,17 @@ import ingest from './plugins/ingest.js';
 import liveHub from './plugins/live-hub.js';
 import store from './plugins/store.js';
 import alarmRoutes from './routes/alarms.js';
+import areaRoutes from './routes/areas.js';
+import auditRoutes from './routes/audit.js';
 import devicesRoutes from './routes/devices.js';
 import eventsRoutes from './routes/events.js';
 import healthRoutes from './routes/health.js';
 import liveRoutes from './routes/live.js';
 import pageRoutes from './routes/page.js';
 import readingsRoutes from './routes/readings.js';
+import sessionRoutes from './routes/session.js';
+import tokenRoutes from './routes/tokens.js';
+import userRoutes from './routes/users.js';
 import type { Store } from './store/types.js';
 
 export interface BuildServerOptions {
@@ -42,12 +48,14 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     bodyLimit: 64 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors,
+    trustProxy: opts.config.trustProxy,
   });
 
   await app.register(core, { config: opts.config, clock: opts.clock ?? Date.now });
   await app.register(http);
   await app.register(store, opts.store === undefined ? {} : { store: opts.store });
   await app.register(db);
+  await app.register(auth);
   await app.register(ingest);
   await app.register(broker);
   await app.register(deviceEvents);
@@ -55,6 +63,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(liveHub);
 
   await app.register(healthRoutes);
+  await app.register(sessionRoutes);
+  await app.register(userRoutes);
+  await app.register(tokenRoutes);
+  await app.register(areaRoutes);
+  await app.register(auditRoutes);
   await app.register(devicesRoutes);
   await app.register(eventsRoutes);
   await app.register(readingsRoutes);

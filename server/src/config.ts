@@ -48,7 +48,18 @@ export const ServerEnvSchema = z.object({
     .string()
     .min(1)
     .optional()
-    .describe('YAML or JSON file: sites, contacts, escalation, users, profiles'),
+    .describe('YAML or JSON file: sites and their areas, contacts, escalation, profiles'),
+  SESSION_HOURS: PositiveInt.max(24 * 30)
+    .default(12)
+    .describe(
+      'How long a console login lasts (12 h: a night shift); logging out or a password change ends it sooner',
+    ),
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .describe(
+      'Behind a reverse proxy: the proxy addresses or CIDRs (comma-separated) whose X-Forwarded-For/-Proto to trust, e.g. 127.0.0.1; unset trusts none',
+    ),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -79,6 +90,9 @@ export interface ServerConfig {
   database: DatabaseConfig;
   dataDir: string;
   logLevel: ServerEnv['LOG_LEVEL'];
+  auth: { sessionTtlMs: number };
+  /** Fastify's trustProxy: which proxies' X-Forwarded-* headers name the client. */
+  trustProxy: string | false;
   ingest: { bufferMax: number; batchSize: number; flushMs: number; fsync: boolean };
   /** Path of the GASWATCH_CONFIG file, if any. */
   configFile: string | null;
@@ -150,6 +164,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       : { kind: 'sqlite', file: join(resolve(e.DATA_DIR), 'gaswatch.db') },
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    auth: { sessionTtlMs: e.SESSION_HOURS * 3_600_000 },
+    trustProxy: e.TRUST_PROXY ?? false,
     ingest: {
       bufferMax: e.INGEST_BUFFER_MAX,
       batchSize: e.STORE_BATCH_SIZE,

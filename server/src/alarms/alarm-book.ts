@@ -19,6 +19,8 @@ export interface AlarmFilter {
   /** `open` = every state but cleared. */
   state?: AlarmLifecycleState | 'open';
   dev?: string;
+  /** Only alarms it accepts (the caller's area, SPEC §9); applied before `limit`. */
+  visible?: (a: Alarm) => boolean;
   limit?: number;
 }
 
@@ -190,6 +192,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
       const out: Alarm[] = [];
       for (const a of alarms.values()) {
         if (filter.dev !== undefined && a.dev !== filter.dev) continue;
+        if (filter.visible !== undefined && !filter.visible(a)) continue;
         if (filter.state === 'open' ? !isOpen(a) : filter.state !== undefined && a.state !== filter.state)
           continue;
         out.push({ ...a });

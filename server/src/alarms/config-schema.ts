@@ -1,11 +1,11 @@
-import { GasIdSchema, IdSchema } from '@gaswatch/shared';
+import { AreaIdSchema, GasIdSchema, IdSchema } from '@gaswatch/shared';
 import { z } from 'zod';
 import { ChannelConfigSchema } from '../notify/channel-config.js';
 import { ruleConfigIssues } from './select.js';
 
 /**
  * The GASWATCH_CONFIG file (YAML or JSON): sites, contact tiers, escalation, notification
- * channels, users and alarm-profile overrides. Every field has a default, so an absent file
+ * channels and alarm-profile overrides. Every field has a default, so an absent file
  * parses as `{}`. Core's config loader reads the file and validates it with this schema.
  */
 
@@ -164,6 +164,9 @@ export const SiteSchema = z
       'CO standard of household-co detectors here; defaults.coStandard when absent',
     ),
     household: RemovedHousehold('"type: household" if the site is a home'),
+    area: AreaIdSchema.optional().describe(
+      'Area (village, community, township…) the site lies in: who may see its devices and alarms (SPEC §9)',
+    ),
     ackTimeout: z
       .object({
         critical: Seconds.optional().describe('Seconds before the next tier, critical alarms'),
@@ -184,15 +187,6 @@ export const SiteSchema = z
   })
   .strict();
 export type Site = z.infer<typeof SiteSchema>;
-
-export const UserSchema = z
-  .object({
-    id: z.string().min(1).max(64).describe('Login / actor id recorded on acknowledgements'),
-    name: z.string().max(128).optional().describe('Display name'),
-    role: z.enum(['viewer', 'operator', 'admin']).default('operator').describe('What the user may do'),
-  })
-  .strict();
-export type User = z.infer<typeof UserSchema>;
 
 export const DeviceOverrideSchema = AlarmOverrideSchema.extend({
   site: z.string().max(128).optional().describe('Site to use when the device does not report one'),
@@ -234,7 +228,12 @@ export const GaswatchConfigSchema = z
       .record(z.string().min(1).max(64), ChannelConfigSchema)
       .default({})
       .describe('Notification channels by name; contacts refer to them'),
-    users: z.array(UserSchema).default([]).describe('People who may acknowledge alarms'),
+    users: z
+      .never({
+        error:
+          '"users" is no longer read: accounts live in the database now, with a password and a role. Create the first admin with "gaswatch-server admin create NAME", the others in the console or with POST /api/users (docs/security.md)',
+      })
+      .optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -5,7 +5,6 @@ export class AlarmError extends ServerError {
   declare readonly code:
     | 'alarm_not_found'
     | 'alarm_already_acknowledged'
-    | 'unknown_actor'
     | 'alarms_loading';
   declare readonly statusCode: 400 | 404 | 409 | 503;
   constructor(

@@ -73,6 +73,18 @@ async function httpPlugin(app: FastifyInstance): Promise<void> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
+  // Every route says who may call it (SPEC §9, plugins/auth.ts); one that does not fails the
+  // start, so a new route cannot ship unguarded. /docs (the API's description) is public.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) {
+      route.config = { ...route.config, access: 'public' };
+      return;
+    }
+    if (route.config?.access === undefined)
+      throw new Error(
+        `route ${String(route.method)} ${route.url} declares no config.access (public or a role)`,
+      );
+  });
   app.setNotFoundHandler((request, reply) =>
     reply
       .code(404)

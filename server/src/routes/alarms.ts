@@ -1,7 +1,11 @@
 import { IdSchema } from '@gaswatch/shared';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AlarmHistoryEntrySchema, AlarmSchema, LIFECYCLE_STATES } from '../alarms/model.js';
+import { AlarmError } from '../alarms/errors.js';
+import { type Alarm, AlarmHistoryEntrySchema, AlarmSchema, LIFECYCLE_STATES } from '../alarms/model.js';
+import { auditActor, principalOf } from '../auth/principal.js';
+import { appendAudit } from '../db/audit.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
@@ -20,11 +24,12 @@ const IdParams = z.object({ id: z.string().min(1).max(200).describe('Alarm id') 
 const AckBody = z
   .object({
     note: z.string().max(2000).default('').describe('What was done or found'),
-    actor: z.string().min(1).max(64).optional().describe('Who acknowledges; "api" when absent'),
   })
   .strict()
   .nullish()
-  .describe('Optional: a POST without a body acknowledges with an empty note');
+  .describe(
+    'Optional: a POST without a body acknowledges with an empty note. Who acknowledges is the logged-in user (or the token), never a name in the body',
+  );
 
 const AckAnswerSchema = z.object({
   alarm: AlarmSchema,
@@ -41,6 +46,21 @@ const AckAnswerSchema = z.object({
 /** SPEC §5 alarm routes over the alarm engine (plugins/alarms.ts). */
 const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
   const engine = app.alarms;
+  const { auth } = app;
+
+  /** The caller's area filter (SPEC §9): an alarm's area is its device's. */
+  const visibleTo = (request: FastifyRequest) => {
+    const p = principalOf(request);
+    return (a: Alarm) => auth.canSee(p, auth.areaOfDevice(a.gw, a.site));
+  };
+
+  /** The alarm, or 404 when there is none or it lies outside the caller's area (the same answer). */
+  function visibleAlarm(request: FastifyRequest, id: string): Alarm {
+    const alarm = engine.get(id);
+    if (alarm === undefined || !visibleTo(request)(alarm))
+      throw new AlarmError('alarm_not_found', `no alarm with id ${id}`, 404, id);
+    return alarm;
+  }
 
   // Until the alarm state is rebuilt from the store, an empty list would read as "no alarms".
   app.addHook('preHandler', async (_request, reply) => {
@@ -54,6 +74,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/alarms',
     {
+      config: { access: 'viewer' },
       schema: {
         tags: ['alarms'],
         summary: 'Alarms, newest first, optionally by lifecycle state and device',
@@ -63,13 +84,16 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const q = request.query;
-      return { alarms: engine.list({ state: q.state, dev: q.device, limit: q.limit }) };
+      return {
+        alarms: engine.list({ state: q.state, dev: q.device, visible: visibleTo(request), limit: q.limit }),
+      };
     },
   );
 
   app.get(
     '/api/alarms/:id',
     {
+      config: { access: 'viewer' },
       schema: {
         tags: ['alarms'],
         summary: 'One alarm and its whole event history',
@@ -81,18 +105,16 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const alarm = engine.get(id);
-      if (alarm === undefined)
-        return reply.code(404).send({ error: 'alarm_not_found', message: `no alarm with id ${id}` });
-      return { alarm, events: await engine.history(id) };
+    async (request) => {
+      const alarm = visibleAlarm(request, request.params.id);
+      return { alarm, events: await engine.history(alarm.id) };
     },
   );
 
   app.post(
     '/api/alarms/:id/ack',
     {
+      config: { access: 'operator' },
       schema: {
         tags: ['alarms'],
         summary: 'Acknowledge an alarm: stops escalation and silences the sounder at the gateway',
@@ -107,11 +129,20 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request) =>
-      engine.acknowledge(request.params.id, {
-        actor: request.body?.actor ?? 'api',
-        note: request.body?.note ?? '',
-      }),
+    async (request) => {
+      const before = visibleAlarm(request, request.params.id);
+      const by = auditActor(request);
+      const answer = await engine.acknowledge(before.id, { actor: by.actor, note: request.body?.note ?? '' });
+      await appendAudit(app.db, {
+        ts: app.clock(),
+        ...by,
+        action: 'alarm.acknowledge',
+        target: { kind: 'alarm', id: before.id },
+        before: { state: before.state },
+        after: { state: answer.alarm.state, note: answer.alarm.ack?.note ?? '' },
+      });
+      return answer;
+    },
   );
 };
 

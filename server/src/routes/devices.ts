@@ -42,6 +42,7 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/devices',
     {
+      config: { access: 'viewer' },
       schema: {
         description: 'Every device seen since start: state, last reading, seq gaps',
         tags: ['devices'],
@@ -57,6 +58,7 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/gateways',
     {
+      config: { access: 'viewer' },
       schema: {
         description: 'Every gateway seen since start: its last status (online, version, outbox depth)',
         tags: ['devices'],
@@ -75,6 +77,7 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/devices/:id',
     {
+      config: { access: 'viewer' },
       schema: {
         description: 'One device: last reading, last seen, online, seq gaps counted',
         tags: ['devices'],

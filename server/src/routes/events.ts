@@ -52,6 +52,7 @@ const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/events',
     {
+      config: { access: 'viewer' },
       schema: {
         description:
           'Gateway events (interlock: valve closed / fan on, fault, bump test result, silenced, local alarm raised/cleared) and command results, newest first',

@@ -14,6 +14,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/healthz',
     {
+      config: { access: 'public' },
       schema: {
         description: 'The process is up',
         tags: ['health'],
@@ -26,6 +27,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/readyz',
     {
+      config: { access: 'public' },
       schema: {
         description:
           'Broker, store and database reachable, journal writable, ingest buffer not full, alarm state loaded (503 with reasons otherwise)',
@@ -57,7 +59,9 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/metrics',
-    { schema: { description: 'Prometheus text exposition', tags: ['health'] } },
+    // Read by Prometheus with an API token (bearer_token in its scrape config): counts of alarms,
+    // refused logins and traffic are not for anyone who can reach the port.
+    { config: { access: 'viewer' }, schema: { description: 'Prometheus text exposition', tags: ['health'] } },
     async (_request, reply) => {
       const text = await app.metrics.metrics();
       return reply.type(app.metrics.contentType).send(text);

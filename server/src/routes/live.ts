@@ -5,6 +5,7 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/api/live',
     {
+      config: { access: 'viewer' },
       websocket: true,
       schema: {
         description:

@@ -55,7 +55,7 @@ export default async function pageRoutes(app: FastifyInstance): Promise<void> {
   if (!template.includes(SLOT)) throw new Error(`${PAGE.pathname} has no ${SLOT} slot for the catalogue`);
   // Inside a <script> element: no "</script>" may appear, so every "<" is escaped.
   const html = template.replace(SLOT, JSON.stringify(consoleCatalogue()).replaceAll('<', '\\u003c'));
-  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(html),
   );
 }

@@ -51,6 +51,7 @@ const readingsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/readings',
     {
+      config: { access: 'viewer' },
       schema: {
         description: `Readings of one device, raw or aggregated. Raw ranges up to 7 days; at most ${MAX_BUCKETS} buckets; every ≥ 1s.`,
         tags: ['readings'],

@@ -1,0 +1,41 @@
+import type { Db } from '../db/database.js';
+
+/**
+ * The area tree in memory (areas are few: a county has tens of townships, hundreds of villages),
+ * for the scope check every list, read, change and live event makes. Reloaded after each change
+ * made through this server, and every `refreshMs` for changes made through another instance.
+ */
+export class AreaTree {
+  private parents = new Map<string, string | null>();
+
+  constructor(private readonly db: Db) {}
+
+  async reload(): Promise<void> {
+    const rows = await this.db.selectFrom('areas').select(['id', 'parent']).execute();
+    this.parents = new Map(rows.map((r) => [r.id, r.parent]));
+  }
+
+  has(id: string): boolean {
+    return this.parents.has(id);
+  }
+
+  /**
+   * True when `area` lies in the subtree of `scope` (itself included). A null scope is every
+   * area; a null or unknown area is in no scope but that one — what is not placed is seen only by
+   * those who see everything.
+   */
+  within(area: string | null, scope: string | null): boolean {
+    if (scope === null) return true;
+    // Bounded by the tree's size, so a cycle (parents are foreign keys, not checked acyclic) ends.
+    for (let a = area, steps = 0; a != null && steps <= this.parents.size; steps++) {
+      if (a === scope) return true;
+      a = this.parents.get(a) ?? null;
+    }
+    return false;
+  }
+
+  /** Ids of `scope`'s subtree (every id for a null scope). */
+  subtree(scope: string | null): string[] {
+    return [...this.parents.keys()].filter((id) => this.within(id, scope));
+  }
+}

@@ -1,0 +1,210 @@
+import { timingSafeEqual } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import { roleAtLeast } from '@gaswatch/shared';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter } from 'prom-client';
+import { AreaTree } from '../auth/areas.js';
+import type { Principal } from '../auth/principal.js';
+import { LoginThrottle } from '../auth/throttle.js';
+import { findLiveSession, type LiveSession, touchSession } from '../db/sessions.js';
+import { findLiveToken, touchToken } from '../db/tokens.js';
+
+/** The session cookie's name. */
+export const SESSION_COOKIE = 'gaswatch_session';
+/** The header a cookie-authenticated change carries the session's CSRF token in. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** last_seen_at / last_used_at are written at most this often per session or token. */
+const TOUCH_EVERY_MS = 60_000;
+/** Areas and gateways' areas changed through another server instance are seen within this. */
+const AREA_REFRESH_MS = 30_000;
+
+export interface Auth {
+  throttle: LoginThrottle;
+  areas: AreaTree;
+  /** The area of a device: its site's (GASWATCH_CONFIG), else its gateway's; null when neither says. */
+  areaOfDevice(gw: string, site: string | null | undefined): string | null;
+  /** True when the caller may see what lies in `area`. */
+  canSee(principal: Principal | null, area: string | null): boolean;
+  /** Re-reads the area tree and the gateways' areas (after a change). */
+  reload(): Promise<void>;
+  sessionTtlMs: number;
+  /** Cookies get `Secure` when the request came over HTTPS (directly or per a trusted proxy). */
+  failures: Counter<'reason'>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auth: Auth;
+  }
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Who may do what, for every route (SPEC §9): each route's `config.access` names the weakest
+ * role that may call it, or `public`. Callers prove who they are with the session cookie
+ * (`POST /api/session`) or an API token (`Authorization: Bearer`). Anonymous → 401, too low a
+ * role → 403, a cookie-authenticated change without the session's CSRF token, or from another
+ * origin → 403. What lies outside the caller's area is the routes' business (`auth.canSee`):
+ * they answer 404 for it, as for what does not exist.
+ */
+async function authPlugin(app: FastifyInstance): Promise<void> {
+  const { db, clock, config } = app;
+  await app.register(cookie);
+  app.decorateRequest('principal', null);
+
+  const areas = new AreaTree(db);
+  let gatewayAreas = new Map<string, string | null>();
+  const reload = async () => {
+    await areas.reload();
+    const rows = await db
+      .selectFrom('gateways')
+      .select(['id', 'area'])
+      .where('revoked_at', 'is', null)
+      .execute();
+    gatewayAreas = new Map(rows.map((r) => [r.id, r.area]));
+  };
+  await reload();
+  const refresh = setInterval(() => {
+    reload().catch((err: unknown) => app.log.warn({ err }, 'reloading areas failed; keeping the last ones'));
+  }, AREA_REFRESH_MS);
+  refresh.unref();
+  app.addHook('onClose', async () => clearInterval(refresh));
+
+  const failures = new Counter({
+    name: 'gaswatch_auth_failures_total',
+    help: 'Refused logins and requests, by reason (bad_credentials, throttled, unauthenticated, forbidden, csrf)',
+    labelNames: ['reason'] as const,
+    registers: [app.metrics],
+  });
+
+  const auth: Auth = {
+    throttle: new LoginThrottle(),
+    areas,
+    areaOfDevice(gw, site) {
+      const siteArea = site == null ? undefined : config.gaswatch.sites[site]?.area;
+      return siteArea ?? gatewayAreas.get(gw) ?? null;
+    },
+    canSee(principal, area) {
+      return principal !== null && areas.within(area, principal.area);
+    },
+    reload,
+    sessionTtlMs: config.auth.sessionTtlMs,
+    failures,
+  };
+  app.decorate('auth', auth);
+
+  const touched = new Map<string, number>();
+  function shouldTouch(id: string, now: number): boolean {
+    const last = touched.get(id) ?? 0;
+    if (now - last < TOUCH_EVERY_MS) return false;
+    if (touched.size > 10_000) touched.clear();
+    touched.set(id, now);
+    return true;
+  }
+
+  async function authenticate(
+    request: FastifyRequest,
+  ): Promise<{ principal: Principal; session: LiveSession | null } | null> {
+    const now = clock();
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      const token = m?.[1] === undefined ? undefined : await findLiveToken(db, m[1], now);
+      if (token === undefined) return null;
+      if (shouldTouch(token.id, now)) await touchToken(db, token.id, now);
+      return {
+        principal: {
+          kind: 'token',
+          id: token.id,
+          name: token.name,
+          role: token.role,
+          area: token.area,
+          sessionId: null,
+        },
+        session: null,
+      };
+    }
+    const secret = request.cookies[SESSION_COOKIE];
+    if (secret === undefined) return null;
+    const session = await findLiveSession(db, secret, now);
+    if (session === undefined) return null;
+    if (shouldTouch(session.id, now)) await touchSession(db, session.id, now);
+    return {
+      principal: {
+        kind: 'user',
+        id: session.username,
+        name: session.displayName,
+        role: session.role,
+        area: session.area,
+        sessionId: session.id,
+      },
+      session,
+    };
+  }
+
+  /** A browser's request from another site's page: its Origin names another host. */
+  function crossOrigin(request: FastifyRequest): boolean {
+    const origin = request.headers.origin;
+    if (origin === undefined) return false;
+    try {
+      return new URL(origin).host !== request.host;
+    } catch {
+      return true;
+    }
+  }
+
+  function refuse(reply: FastifyReply, status: 401 | 403, reason: string, error: string, message: string) {
+    failures.inc({ reason });
+    return reply.code(status).send({ error, message });
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    const access = request.routeOptions.config.access;
+    // No route (the 404 handler) or a public one: nothing to check.
+    if (access === undefined || access === 'public') return;
+    const who = await authenticate(request);
+    if (who === null)
+      return refuse(
+        reply,
+        401,
+        'unauthenticated',
+        'unauthenticated',
+        'log in first (POST /api/session), or send an API token as "Authorization: Bearer …"',
+      );
+    const { principal, session } = who;
+    if (session !== null) {
+      const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
+      if ((UNSAFE.has(request.method) || upgrade) && crossOrigin(request))
+        return refuse(reply, 403, 'csrf', 'forbidden', 'a request from another site’s page is refused');
+      const token = request.headers[CSRF_HEADER];
+      if (UNSAFE.has(request.method) && (typeof token !== 'string' || !sameText(token, session.csrf)))
+        return refuse(
+          reply,
+          403,
+          'csrf',
+          'forbidden',
+          `a change made with the session cookie must carry the session's CSRF token in ${CSRF_HEADER} (GET /api/session gives it)`,
+        );
+    }
+    if (!roleAtLeast(principal.role, access))
+      return refuse(
+        reply,
+        403,
+        'forbidden',
+        'forbidden',
+        `this needs the ${access} role or above; you have ${principal.role}`,
+      );
+    request.principal = principal;
+  });
+}
+
+export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['core', 'db'] });
