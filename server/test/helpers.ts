@@ -7,8 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import WebSocket from 'ws';
+import type { Role } from '@gaswatch/shared';
 import { buildServer } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
+import { insertToken } from '../src/db/tokens.js';
 
 export const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
@@ -27,6 +30,38 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * API tokens of the servers the tests started, by origin: getJson, apiFetch, metric and openLive
+ * send the server's admin token, so a test reads and acts as an admin unless it says otherwise.
+ * Tests of who may do what make their own callers (mintToken, a login).
+ */
+const bearers = new Map<string, string>();
+const originOf = (url: string): string => new URL(url.replace(/^ws/, 'http')).origin;
+
+/** Authorization header of the test admin of the server at `url`; none for another server. */
+export function authHeaders(url: string): Record<string, string> {
+  const secret = bearers.get(originOf(url));
+  return secret === undefined ? {} : { authorization: `Bearer ${secret}` };
+}
+
+/** fetch as the test admin of the server at `url` (headers in `init` win). */
+export function apiFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...authHeaders(url), ...(init.headers as Record<string, string>) } });
+}
+
+/** An API token with `role` over `area` (null: every area), straight into the database. */
+export async function mintToken(db: Db, role: Role = 'admin', area: string | null = null): Promise<string> {
+  const { secret } = await insertToken(db, {
+    name: `test ${role}`,
+    role,
+    area,
+    createdBy: 'test',
+    now: Date.now(),
+    expiresAt: null,
+  });
+  return secret;
+}
+
 /** buildServer in-process on free ports (PORT=0, MQTT_PORT=0), embedded store unless influxUrl. */
 export async function startTestServer(
   env: Record<string, string> = {},
@@ -39,9 +74,11 @@ export async function startTestServer(
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = addr && typeof addr === 'object' ? addr.port : 0;
+  const url = `http://127.0.0.1:${port}`;
+  bearers.set(url, await mintToken(app.db));
   return {
     app,
-    url: `http://127.0.0.1:${port}`,
+    url,
     mqttUrl: app.mqttUrl,
     dataDir: dir,
     async close() {
@@ -55,11 +92,22 @@ export async function startTestServer(
 export async function startServerProcess(
   env: Record<string, string>,
 ): Promise<{ proc: Proc; url: string; mqttUrl: string }> {
+  // The token goes into the database the process will open, before it starts.
+  const db = createDatabase(loadConfig(env).database, quietLogger());
+  let secret: string;
+  try {
+    await migrateToLatest(db);
+    secret = await mintToken(db);
+  } finally {
+    await db.destroy();
+  }
   const proc = startTsNode(SERVER_MAIN, [], {
     env: { LOG_LEVEL: 'info', PORT: '0', MQTT_PORT: '0', ...env },
   });
   const m = await proc.waitForOutput(/"url":"([^"]+)","mqtt":"([^"]+)"[^\n]*"msg":"listening"/, 30_000);
-  return { proc, url: m[1] as string, mqttUrl: m[2] as string };
+  const url = m[1] as string;
+  bearers.set(url, secret);
+  return { proc, url, mqttUrl: m[2] as string };
 }
 
 export async function connectClient(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
@@ -79,13 +127,13 @@ export async function publishReading(c: MqttClient, gw: string, dev: string, r: 
 }
 
 export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(url);
+  const res = await apiFetch(url);
   return { status: res.status, body: (await res.json()) as T };
 }
 
 /** Value of one Prometheus sample line, e.g. metric('gaswatch_ingest_rejects_total{reason="not_json"}'). */
 export async function metric(baseUrl: string, sample: string): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const text = await (await apiFetch(`${baseUrl}/metrics`)).text();
   for (const line of text.split('\n')) {
     if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1));
   }
@@ -120,7 +168,7 @@ export const liveUrl = (baseUrl: string): string => `${baseUrl.replace(/^http/, 
 export async function openLive<M = { type: string; data: unknown }>(
   url: string,
 ): Promise<{ ws: WebSocket; frames: string[]; messages: M[] }> {
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(url, { headers: authHeaders(url) });
   const frames: string[] = [];
   const messages: M[] = [];
   ws.on('message', (m) => {
