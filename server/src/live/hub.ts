@@ -12,12 +12,16 @@
  * While sockets are open a heartbeat carries the server's time: the console judges from it that its
  * socket still delivers (a hung server keeps the TCP connection open but says nothing) and how old
  * a device's last reading is.
+ *
+ * A socket added with an area filter (the caller's area, SPEC §9) receives only the events of
+ * devices in it: each event's area is found once, each socket's filter is one tree walk.
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { ServerBus, ServerEvents } from '../bus.js';
 import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord, DeviceRegistry } from '../ingest/devices.js';
+import type { AreaSubject } from '../plugins/auth.js';
 import { busEventRecord } from '../store/device-events.js';
 import { createEventOutputs } from './outputs.js';
 import { deviceEventView } from './views.js';
@@ -42,6 +46,8 @@ export interface LiveHubOptions {
   devices: DeviceRegistry;
   /** The alarm's current /api/alarms row, sent with each of its transitions (null when unknown). */
   alarmRow?: (alarmId: string) => unknown;
+  /** The area an event belongs to (auth.areaOf); without it every socket receives everything. */
+  areaOf?: (subject: AreaSubject) => string | null;
   /** Heartbeat period while sockets are open, ms (default 2000). */
   heartbeatMs?: number;
   /** A socket with more than this queued is closed as too slow (default 4 MiB). */
@@ -53,8 +59,11 @@ export interface LiveHubOptions {
 }
 
 export interface LiveHub {
-  /** Sends every later message to this socket until it closes. */
-  add(socket: LiveSocket): void;
+  /**
+   * Sends every later message to this socket until it closes; with `sees`, only the events whose
+   * area it accepts (heartbeats always).
+   */
+  add(socket: LiveSocket, sees?: (area: string | null) => boolean): void;
   /** Removes the bus listeners and the heartbeat and closes every socket (1001). */
   stop(): void;
   /** Open sockets. */
@@ -69,7 +78,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const heartbeatMs = opts.heartbeatMs ?? 2000;
   const serialize = opts.serialize ?? ((m: LiveMessage) => JSON.stringify(m));
   const outputsOf = createEventOutputs(devices);
-  const sockets = new Set<LiveSocket>();
+  /** Open sockets and their area filters (undefined: everything). */
+  const sockets = new Map<LiveSocket, ((area: string | null) => boolean) | undefined>();
   let heartbeat: NodeJS.Timeout | null = null;
   let stopped = false;
 
@@ -78,7 +88,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     if (sockets.size === 0) quiet();
   }
 
-  function broadcast(message: () => LiveMessage): void {
+  /** Sends a message to every socket that sees `subject` (null: every socket). */
+  function broadcast(subject: AreaSubject | null, message: () => LiveMessage): void {
     if (sockets.size === 0) return;
     // The hub listens on the same bus as the alarm engine: a throw here would keep the event
     // from the listeners after it, so nothing leaves this function.
@@ -89,8 +100,13 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       opts.logger?.error({ err }, 'could not build a live message; not sent');
       return;
     }
-    for (const socket of sockets) {
+    let area: string | null | undefined;
+    for (const [socket, sees] of sockets) {
       if (socket.readyState !== socket.OPEN) continue;
+      if (subject !== null && sees !== undefined) {
+        if (area === undefined) area = opts.areaOf?.(subject) ?? null;
+        if (!sees(area)) continue;
+      }
       if (socket.bufferedAmount > maxBuffered) {
         drop(socket);
         socket.close(1013, 'too slow');
@@ -108,7 +124,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
 
   const listeners = {
     reading: (e: ServerEvents['reading'][0]) =>
-      broadcast(() => ({
+      broadcast({ gw: e.gw, dev: e.dev, site: e.device.state?.site }, () => ({
         type: 'reading',
         data: {
           gw: e.gw,
@@ -126,20 +142,26 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         },
       })),
     deviceState: (e: ServerEvents['deviceState'][0]) =>
-      broadcast(() => ({
+      broadcast({ gw: e.gw, dev: e.dev, site: e.state.site }, () => ({
         type: 'deviceState',
         data: { gw: e.gw, dev: e.dev, state: e.state, device: deviceView(e.device as DeviceRecord, clock()) },
       })),
-    alarm: (e: ServerEvents['alarm'][0]) =>
-      broadcast(() => ({ type: 'alarm', data: { ...e, alarm: opts.alarmRow?.(e.alarmId) ?? null } })),
+    alarm: (e: ServerEvents['alarm'][0]) => {
+      const row = opts.alarmRow?.(e.alarmId) ?? null;
+      const site = (row as { site?: string | null } | null)?.site;
+      broadcast({ gw: e.gw, dev: e.dev, site }, () => ({ type: 'alarm', data: { ...e, alarm: row } }));
+    },
     // Same shape as a row of /api/events.
     deviceEvent: (e: ServerEvents['deviceEvent'][0]) =>
-      broadcast(() => {
+      broadcast({ gw: e.gw, dev: e.dev }, () => {
         const r = busEventRecord(e, clock);
         return { type: 'deviceEvent', data: deviceEventView(r, outputsOf(r)) };
       }),
     commandResult: (e: ServerEvents['commandResult'][0]) =>
-      broadcast(() => ({ type: 'commandResult', data: deviceEventView(busEventRecord(e, clock)) })),
+      broadcast({ gw: e.gw, dev: null }, () => ({
+        type: 'commandResult',
+        data: deviceEventView(busEventRecord(e, clock)),
+      })),
   };
 
   /** The first socket: one listener per event kind, and the heartbeat. */
@@ -150,7 +172,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.on('deviceEvent', listeners.deviceEvent);
     bus.on('commandResult', listeners.commandResult);
     heartbeat = setInterval(
-      () => broadcast(() => ({ type: 'heartbeat', data: { now: new Date(clock()).toISOString() } })),
+      () => broadcast(null, () => ({ type: 'heartbeat', data: { now: new Date(clock()).toISOString() } })),
       heartbeatMs,
     );
   }
@@ -167,7 +189,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   }
 
   return {
-    add(socket) {
+    add(socket, sees) {
       if (stopped) {
         socket.close(1001, 'server shutting down');
         return;
@@ -175,7 +197,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       // Already closing: its 'close' may have fired, and nothing would remove it again.
       if (socket.readyState > socket.OPEN || sockets.has(socket)) return;
       if (sockets.size === 0) listen();
-      sockets.add(socket);
+      sockets.set(socket, sees);
       const off = () => drop(socket);
       socket.on('close', off);
       socket.on('error', off);
@@ -184,7 +206,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       if (stopped) return;
       stopped = true;
       quiet();
-      for (const socket of [...sockets]) {
+      for (const socket of [...sockets.keys()]) {
         drop(socket);
         socket.close(1001, 'server shutting down');
       }

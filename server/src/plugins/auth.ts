@@ -23,8 +23,12 @@ const AREA_REFRESH_MS = 30_000;
 export interface Auth {
   throttle: LoginThrottle;
   areas: AreaTree;
-  /** The area of a device: its site's (GASWATCH_CONFIG), else its gateway's; null when neither says. */
-  areaOfDevice(gw: string, site: string | null | undefined): string | null;
+  /**
+   * The area of what a device did: its site's area (GASWATCH_CONFIG `sites`), else its gateway's
+   * (set when the gateway was provisioned); null when neither says. The site is the one given,
+   * else the device's reported one, else the one the config gives the device.
+   */
+  areaOf(subject: AreaSubject): string | null;
   /** True when the caller may see what lies in `area`. */
   canSee(principal: Principal | null, area: string | null): boolean;
   /** Re-reads the area tree and the gateways' areas (after a change). */
@@ -32,6 +36,13 @@ export interface Auth {
   sessionTtlMs: number;
   /** Cookies get `Secure` when the request came over HTTPS (directly or per a trusted proxy). */
   failures: Counter<'reason'>;
+}
+
+/** What a scope check is about: a device (or, with dev null, a gateway's command result). */
+export interface AreaSubject {
+  gw: string;
+  dev: string | null;
+  site?: string | null | undefined;
 }
 
 declare module 'fastify' {
@@ -79,6 +90,14 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
   refresh.unref();
   app.addHook('onClose', async () => clearInterval(refresh));
 
+  // Read when asked, not at registration: the device registry (plugins/ingest.ts) comes later.
+  const siteOfDevice = (dev: string): string | null => {
+    const devices = config.gaswatch.devices;
+    return (
+      app.devices.get(dev)?.state?.site || (Object.hasOwn(devices, dev) ? devices[dev]?.site : null) || null
+    );
+  };
+
   const failures = new Counter({
     name: 'gaswatch_auth_failures_total',
     help: 'Refused logins and requests, by reason (bad_credentials, throttled, unauthenticated, forbidden, csrf)',
@@ -89,8 +108,10 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
   const auth: Auth = {
     throttle: new LoginThrottle(),
     areas,
-    areaOfDevice(gw, site) {
-      const siteArea = site == null ? undefined : config.gaswatch.sites[site]?.area;
+    areaOf({ gw, dev, site }) {
+      const s = site || (dev === null ? null : siteOfDevice(dev));
+      const sites = config.gaswatch.sites;
+      const siteArea = s && Object.hasOwn(sites, s) ? sites[s]?.area : undefined;
       return siteArea ?? gatewayAreas.get(gw) ?? null;
     },
     canSee(principal, area) {

@@ -9,6 +9,7 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import type { Access } from '../auth/principal.js';
 import { ServerError } from '../errors.js';
 
 /** `limit: Too big: expected number to be <=1000; (root): Unrecognized key: "dev"` */
@@ -64,6 +65,13 @@ export function frameworkErrors(err: FastifyError, _request: FastifyRequest, rep
   void reply.code(400).send({ error: 'bad_request', message: err.message });
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Who may call each route, by `METHOD /url` as registered (the access matrix test reads it). */
+    routeAccess: ReadonlyMap<string, Access>;
+  }
+}
+
 /**
  * HTTP conventions shared by every route: zod schemas validate requests, serialise responses and
  * produce the OpenAPI document at /docs (one source, fastify-type-provider-zod); one error
@@ -75,15 +83,16 @@ async function httpPlugin(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(errorHandler);
   // Every route says who may call it (SPEC §9, plugins/auth.ts); one that does not fails the
   // start, so a new route cannot ship unguarded. /docs (the API's description) is public.
+  const routeAccess = new Map<string, Access>();
+  app.decorate('routeAccess', routeAccess);
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) {
-      route.config = { ...route.config, access: 'public' };
-      return;
-    }
-    if (route.config?.access === undefined)
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, access: 'public' };
+    const access = route.config?.access;
+    if (access === undefined)
       throw new Error(
         `route ${String(route.method)} ${route.url} declares no config.access (public or a role)`,
       );
+    for (const method of [route.method].flat()) routeAccess.set(`${method} ${route.url}`, access);
   });
   app.setNotFoundHandler((request, reply) =>
     reply

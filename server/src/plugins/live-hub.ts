@@ -23,6 +23,7 @@ async function liveHubPlugin(app: FastifyInstance, opts: LiveHubPluginOptions): 
     clock: app.clock,
     devices: app.devices,
     alarmRow: (id) => app.alarms.get(id),
+    areaOf: (subject) => app.auth.areaOf(subject),
     // buildServer hands Fastify a pino logger (loggerInstance), so its children are pino loggers.
     logger: app.log.child({ plugin: 'live-hub' }) as unknown as Logger,
     ...opts,
@@ -34,5 +35,5 @@ async function liveHubPlugin(app: FastifyInstance, opts: LiveHubPluginOptions): 
 export default fp(liveHubPlugin, {
   name: 'live-hub',
   fastify: '5.x',
-  dependencies: ['core', 'ingest', 'alarms'],
+  dependencies: ['core', 'auth', 'ingest', 'alarms'],
 });

@@ -51,7 +51,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
   /** The caller's area filter (SPEC §9): an alarm's area is its device's. */
   const visibleTo = (request: FastifyRequest) => {
     const p = principalOf(request);
-    return (a: Alarm) => auth.canSee(p, auth.areaOfDevice(a.gw, a.site));
+    return (a: Alarm) => auth.canSee(p, auth.areaOf(a));
   };
 
   /** The alarm, or 404 when there is none or it lies outside the caller's area (the same answer). */

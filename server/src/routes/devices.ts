@@ -1,6 +1,9 @@
 import { GasIdSchema, IdSchema, ReadingStatusSchema } from '@gaswatch/shared';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { principalOf } from '../auth/principal.js';
+import type { DeviceInfo } from '../bus.js';
 import { HttpError } from '../errors.js';
 import { deviceView } from '../ingest/device-view.js';
 import { ErrorSchema } from './schemas.js';
@@ -39,6 +42,12 @@ export const DeviceSchema = z
 
 /** /api/devices, /api/devices/:id and /api/gateways: the device registry as the console shows it. */
 const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { auth } = app;
+  const seesDevice = (request: FastifyRequest) => {
+    const p = principalOf(request);
+    return (d: DeviceInfo) => auth.canSee(p, auth.areaOf({ gw: d.gw, dev: d.dev, site: d.state?.site }));
+  };
+
   app.get(
     '/api/devices',
     {
@@ -49,9 +58,15 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.object({ devices: z.array(DeviceSchema) }) },
       },
     },
-    async () => {
+    async (request) => {
       const now = app.clock();
-      return { devices: app.devices.list().map((d) => deviceView(d, now)) };
+      const sees = seesDevice(request);
+      return {
+        devices: app.devices
+          .list()
+          .filter(sees)
+          .map((d) => deviceView(d, now)),
+      };
     },
   );
 
@@ -67,11 +82,20 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async () => ({
-      gateways: [...app.devices.gateways()]
-        .map(([id, status]) => ({ id, ...status }))
-        .sort((a, b) => a.id.localeCompare(b.id)),
-    }),
+    async (request) => {
+      // A gateway is seen by whoever sees its own area or one of its devices.
+      const p = principalOf(request);
+      const sees = seesDevice(request);
+      const visible = (gw: string) =>
+        auth.canSee(p, auth.areaOf({ gw, dev: null })) ||
+        app.devices.list().some((d) => d.gw === gw && sees(d));
+      return {
+        gateways: [...app.devices.gateways()]
+          .filter(([id]) => visible(id))
+          .map(([id, status]) => ({ id, ...status }))
+          .sort((a, b) => a.id.localeCompare(b.id)),
+      };
+    },
   );
 
   app.get(
@@ -88,7 +112,8 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { id } = request.params;
       const d = app.devices.get(id);
-      if (!d) throw new HttpError(404, 'not_found', `no device ${id}`);
+      // Outside the caller's area reads as absent (SPEC §9).
+      if (!d || !seesDevice(request)(d)) throw new HttpError(404, 'not_found', `no device ${id}`);
       return deviceView(d, app.clock());
     },
   );

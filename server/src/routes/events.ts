@@ -1,6 +1,7 @@
 import { IdSchema } from '@gaswatch/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { principalOf } from '../auth/principal.js';
 import { HttpError } from '../errors.js';
 import { createEventOutputs } from '../live/outputs.js';
 import { deviceEventView } from '../live/views.js';
@@ -71,8 +72,14 @@ const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
       const to = q.to === undefined ? undefined : Date.parse(q.to);
       if (from !== undefined && to !== undefined && from > to)
         throw new HttpError(400, 'bad_range', `from (${q.from}) is after to (${q.to})`);
-      const records = await app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to, limit: q.limit });
-      return { events: records.map((r) => deviceEventView(r, outputsOf(r))) };
+      const p = principalOf(request);
+      const sees = (r: { gw: string; dev: string | null }) => app.auth.canSee(p, app.auth.areaOf(r));
+      // An area-scoped caller gets the newest `limit` of its own among the newest MAX_EVENTS_LIMIT:
+      // a page can come short when other areas were far busier (the list says nothing of theirs).
+      const limit = p.area === null ? q.limit : MAX_EVENTS_LIMIT;
+      const records = await app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to, limit });
+      const shown = p.area === null ? records : records.filter(sees).slice(0, q.limit);
+      return { events: shown.map((r) => deviceEventView(r, outputsOf(r))) };
     },
   );
 };

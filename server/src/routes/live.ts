@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { principalOf } from '../auth/principal.js';
 
 /** /api/live: the WebSocket of live events; the hub (plugins/live-hub.ts) does the work. */
 export default async function liveRoutes(app: FastifyInstance): Promise<void> {
@@ -13,8 +14,10 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
         tags: ['live'],
       },
     },
-    (socket) => {
-      app.liveHub.add(socket);
+    (socket, request) => {
+      // An area-scoped caller receives its area's events only (SPEC §9).
+      const p = principalOf(request);
+      app.liveHub.add(socket, p.area === null ? undefined : (area) => app.auth.canSee(p, area));
       // Clients only listen; anything they send is ignored.
       socket.on('message', () => {});
     },

@@ -1,6 +1,7 @@
 import { GasIdSchema, IdSchema } from '@gaswatch/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { principalOf } from '../auth/principal.js';
 import { HttpError } from '../errors.js';
 import type { AggregateRow, ReadingRow } from '../store/types.js';
 import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';
@@ -61,6 +62,11 @@ const readingsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const q = request.query;
+      // A device outside the caller's area reads as one without readings: 404, as for no device.
+      const d = app.devices.get(q.device);
+      const area = app.auth.areaOf({ gw: d?.gw ?? '', dev: q.device, site: d?.state?.site });
+      if (!app.auth.canSee(principalOf(request), area))
+        throw new HttpError(404, 'not_found', `no device ${q.device}`);
       const to = q.to ? Date.parse(q.to) : app.clock();
       const from = q.from ? Date.parse(q.from) : to - 3_600_000;
       if (from > to)
