@@ -29,6 +29,7 @@ export class UsageError extends Error {}
 const COMMANDS: Record<string, () => Promise<Command>> = {
   'admin create': async () => (await import('./admin.js')).adminCreate,
   'admin password': async () => (await import('./admin.js')).adminPassword,
+  'token create': async () => (await import('./token.js')).tokenCreate,
 };
 
 function usage(): string {
