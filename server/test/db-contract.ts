@@ -100,7 +100,16 @@ export function dbContract(name: string, target: () => DbTarget): void {
     it('migrations apply on an empty database and are a no-op the second time', async () => {
       const db = await fresh();
       expect(await migrateToLatest(db)).toEqual(Object.keys(MIGRATIONS));
-      expect((await tables(db)).sort()).toEqual(['alarm_events', 'alarms']);
+      expect((await tables(db)).sort()).toEqual([
+        'alarm_events',
+        'alarms',
+        'api_tokens',
+        'areas',
+        'audit_log',
+        'gateways',
+        'sessions',
+        'users',
+      ]);
       await appendAlarmEvents(db, lifeOf('kitchen.CO-dose.1', T0));
       expect(await migrateToLatest(db)).toEqual([]);
       expect(await listAlarmEvents(db)).toHaveLength(3);

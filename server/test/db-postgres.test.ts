@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, openDatabase } from '../src/db/database.js';
 import { DatabaseUnavailableError } from '../src/db/errors.js';
-import { dbContract } from './db-contract.js';
+import { accessContract } from './db-access-contract.js';
+import { type DbTarget, dbContract } from './db-contract.js';
 import { getJson, quietLogger, SERVER_MAIN, startTestServer, tempDir } from './helpers.js';
 
 let pg: Postgres;
@@ -32,14 +33,16 @@ async function freshDatabase(): Promise<string> {
   return u.toString();
 }
 
-dbContract('PostgreSQL', () => ({
+const postgresTarget = (): DbTarget => ({
   async fresh() {
     const url = await freshDatabase();
     const d = tempDir('gaswatch-db-pg-');
     dirs.push(d);
     return { config: { kind: 'postgres', url }, env: { DATABASE_URL: url }, dataDir: d.dir };
   },
-}));
+});
+dbContract('PostgreSQL', postgresTarget);
+accessContract('PostgreSQL', postgresTarget);
 
 describe('PostgreSQL unreachable', () => {
   it('at start is a clear error naming where, never the password', async () => {

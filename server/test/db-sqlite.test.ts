@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { startTsNode } from '@gaswatch/shared/testing';
 import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dbContract } from './db-contract.js';
+import { accessContract } from './db-access-contract.js';
+import { type DbTarget, dbContract } from './db-contract.js';
 import { SERVER_MAIN, startTestServer, tempDir } from './helpers.js';
 
 const dirs: Array<{ remove(): void }> = [];
@@ -16,12 +17,14 @@ function freshDir(): string {
   return d.dir;
 }
 
-dbContract('SQLite', () => ({
+const sqliteTarget = (): DbTarget => ({
   async fresh() {
     const dataDir = freshDir();
     return { config: { kind: 'sqlite', file: join(dataDir, 'gaswatch.db') }, env: {}, dataDir };
   },
-}));
+});
+dbContract('SQLite', sqliteTarget);
+accessContract('SQLite', sqliteTarget);
 
 describe('SQLite file', () => {
   it('lives in DATA_DIR/gaswatch.db, in WAL mode with foreign keys enforced', async () => {

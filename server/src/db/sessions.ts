@@ -92,3 +92,16 @@ export async function revokeSession(db: Db, id: string, now: number): Promise<vo
     .where('revoked_at', 'is', null)
     .execute();
 }
+
+/**
+ * Deletes sessions that ended (expired or revoked) more than `keepMs` ago: the table would
+ * otherwise grow by a row per login forever. Kept a while so an investigation can still see them.
+ */
+export async function pruneSessions(db: Db, now: number, keepMs: number): Promise<number> {
+  const cutoff = now - keepMs;
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -7,7 +7,7 @@ import { Counter } from 'prom-client';
 import { AreaTree } from '../auth/areas.js';
 import type { Principal } from '../auth/principal.js';
 import { LoginThrottle } from '../auth/throttle.js';
-import { findLiveSession, type LiveSession, touchSession } from '../db/sessions.js';
+import { findLiveSession, type LiveSession, pruneSessions, touchSession } from '../db/sessions.js';
 import { findLiveToken, touchToken } from '../db/tokens.js';
 
 /** The session cookie's name. */
@@ -17,6 +17,8 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 /** last_seen_at / last_used_at are written at most this often per session or token. */
 const TOUCH_EVERY_MS = 60_000;
+/** Ended sessions are deleted this long after they ended. */
+const SESSION_KEEP_MS = 30 * 86_400_000;
 /** Areas and gateways' areas changed through another server instance are seen within this. */
 const AREA_REFRESH_MS = 30_000;
 
@@ -88,7 +90,17 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
     reload().catch((err: unknown) => app.log.warn({ err }, 'reloading areas failed; keeping the last ones'));
   }, AREA_REFRESH_MS);
   refresh.unref();
-  app.addHook('onClose', async () => clearInterval(refresh));
+  const prune = () =>
+    pruneSessions(db, clock(), SESSION_KEEP_MS).catch((err: unknown) =>
+      app.log.warn({ err }, 'deleting old sessions failed; trying again in an hour'),
+    );
+  await prune();
+  const pruning = setInterval(prune, 3_600_000);
+  pruning.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(refresh);
+    clearInterval(pruning);
+  });
 
   // Read when asked, not at registration: the device registry (plugins/ingest.ts) comes later.
   const siteOfDevice = (dev: string): string | null => {
