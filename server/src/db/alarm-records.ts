@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Alarm, AlarmSchema } from '../alarms/model.js';
+import type { AlarmRecords } from '../alarms/records.js';
 import { type AlarmEventRecord, alarmEventData } from '../store/types.js';
 import type { Db } from './database.js';
 import { AlarmRecordError } from './errors.js';
@@ -8,8 +9,8 @@ import type { AlarmEventsTable, AlarmsTable } from './schema.js';
 /**
  * Alarms and their events in SQL, with the contract the time-series store's alarm-event methods
  * have (server/src/store/types.ts): append idempotently, list in time order. Each appended event
- * also upserts its alarm's row, so the current state of every alarm is one read away. Not yet
- * what the alarm engine writes to: the next step of issue 11 switches it over.
+ * also upserts its alarm's row, so the current state of every alarm is one read away. The alarm
+ * engine writes here and rebuilds from here (sqlAlarmRecords).
  */
 
 /** What a row needs from a record's data; the data itself is kept whole, as JSON. */
@@ -34,15 +35,30 @@ const RecordFieldsSchema = z.object({
 /** Rows per INSERT: far below SQLite's 32 766 and PostgreSQL's 65 535 bound parameters. */
 const CHUNK = 500;
 
-function toRows(r: AlarmEventRecord): { alarm: AlarmsTable; event: AlarmEventsTable } {
+type RecordFields = z.infer<typeof RecordFieldsSchema>;
+
+function parseRecord(r: AlarmEventRecord): { fields: RecordFields } | { problem: string } {
   const parsed = RecordFieldsSchema.safeParse(r.data);
   if (!parsed.success)
-    throw new AlarmRecordError(
-      `alarm event ${r.id} cannot be stored: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ')}`,
-    );
-  const { type, seq, actor, alarm: a } = parsed.data;
-  if (a.id !== r.alarmId)
-    throw new AlarmRecordError(`alarm event ${r.id} is of alarm ${r.alarmId} but carries alarm ${a.id}`);
+    return {
+      problem: parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; '),
+    };
+  const { id } = parsed.data.alarm;
+  if (id !== r.alarmId) return { problem: `it is of alarm ${r.alarmId} but carries alarm ${id}` };
+  return { fields: parsed.data };
+}
+
+/** Why a record cannot be stored as a row (appendAlarmEvents would refuse it), or null when it can. */
+export function alarmRecordProblem(r: AlarmEventRecord): string | null {
+  const parsed = parseRecord(r);
+  return 'problem' in parsed ? parsed.problem : null;
+}
+
+function toRows(r: AlarmEventRecord): { alarm: AlarmsTable; event: AlarmEventsTable } {
+  const parsed = parseRecord(r);
+  if ('problem' in parsed)
+    throw new AlarmRecordError(r.id, `alarm event ${r.id} cannot be stored: ${parsed.problem}`);
+  const { type, seq, actor, alarm: a } = parsed.fields;
   return {
     alarm: {
       id: a.id,
@@ -148,4 +164,12 @@ export async function listAlarmEvents(
 export async function getAlarm(db: Db, id: string): Promise<Alarm | undefined> {
   const row = await db.selectFrom('alarms').select('alarm').where('id', '=', id).executeTakeFirst();
   return row === undefined ? undefined : (JSON.parse(row.alarm) as Alarm);
+}
+
+/** The alarm engine's records (AlarmRecords) in this database. */
+export function sqlAlarmRecords(db: Db): AlarmRecords {
+  return {
+    appendAlarmEvents: (records) => appendAlarmEvents(db, records),
+    listAlarmEvents: () => listAlarmEvents(db),
+  };
 }

@@ -29,6 +29,7 @@ export interface AlarmsPluginOptions {
 async function alarmsPlugin(app: FastifyInstance, opts: AlarmsPluginOptions): Promise<void> {
   const engine = createAlarmEngine({
     store: app.store,
+    records: app.store,
     bus: app.bus,
     sendCommand: app.sendCommand,
     config: app.config.gaswatch,

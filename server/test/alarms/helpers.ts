@@ -170,6 +170,7 @@ export async function makeRig(
     const registry = new Registry();
     const engine = createAlarmEngine({
       store,
+      records: store,
       bus,
       config,
       clock: extra.clock ?? (() => T0),
