@@ -221,6 +221,37 @@ export function dbContract(name: string, target: () => DbTarget): void {
       expect(await listAlarmEvents(db)).toEqual([]);
     });
 
+    it('keeps a NUL in the JSON exactly and as U+FFFD in the columns; refuses one in an id, and a fractional time', async () => {
+      // PostgreSQL's text and bigint refuse these with an error no retry cures: the event log
+      // would retry such a batch for ever. Cleaned or refused (AlarmRecordError), the same on both.
+      const db = await fresh();
+      await migrateToLatest(db);
+      const a = alarmOf('kitchen.CO-dose.1', {
+        site: 'flat\u00007',
+        ack: { actor: 'li\u0000', at: T0, note: '' },
+      });
+      const acked = record({ ...a, state: 'acknowledged' }, 1, 'acknowledged', T0, { actor: 'li\u0000' });
+      await appendAlarmEvents(db, [acked]);
+      expect(await listAlarmEvents(db)).toEqual([acked]);
+      expect(await getAlarm(db, a.id)).toMatchObject({ site: 'flat\u00007', ack: { actor: 'li\u0000' } });
+      const row = await db
+        .selectFrom('alarm_events')
+        .innerJoin('alarms', 'alarms.id', 'alarm_events.alarm_id')
+        .select(['alarms.site', 'alarm_events.actor'])
+        .executeTakeFirst();
+      expect(row).toEqual({ site: 'flat\uFFFD7', actor: 'li\uFFFD' });
+
+      const nulId = record(alarmOf('hall\u0000.CO-dose.1'), 1, 'raised', T0);
+      await expect(appendAlarmEvents(db, [nulId])).rejects.toThrow(
+        /alarm\.id: must be a non-empty text without NUL/,
+      );
+      const fraction = { ...record(alarmOf('hall.CO-dose.2'), 1, 'raised', T0), ts: T0 + 0.5 };
+      await expect(appendAlarmEvents(db, [fraction])).rejects.toThrow(AlarmRecordError);
+      const raisedAt = record(alarmOf('hall.CO-dose.3', { raisedAt: Number.NaN }), 1, 'raised', T0);
+      await expect(appendAlarmEvents(db, [raisedAt])).rejects.toThrow(/alarm\.raisedAt/);
+      expect(await listAlarmEvents(db)).toHaveLength(1);
+    });
+
     it('stores a batch appended twice at the same moment once', async () => {
       const db = await fresh();
       await migrateToLatest(db);

@@ -13,6 +13,17 @@ import type { AlarmEventsTable, AlarmsTable } from './schema.js';
  * engine writes here and rebuilds from here (sqlAlarmRecords).
  */
 
+/** Ms since epoch as a `bigint` column takes it: PostgreSQL refuses a fraction, NaN or Infinity. */
+const TimeSchema = z.number().int();
+
+/**
+ * A key column (an alarm's or an event's id): PostgreSQL's `text` refuses NUL, and cleaning it
+ * out (as `column` does) would make the row name another alarm than the JSON it carries.
+ */
+const KeySchema = z
+  .string()
+  .refine((s) => s !== '' && !s.includes('\u0000'), 'must be a non-empty text without NUL');
+
 /** What a row needs from a record's data; the data itself is kept whole, as JSON. */
 const RecordFieldsSchema = z.object({
   type: z.string().min(1),
@@ -27,10 +38,19 @@ const RecordFieldsSchema = z.object({
     rule: true,
     severity: true,
     state: true,
-    raisedAt: true,
-    clearedAt: true,
+  }).extend({
+    id: KeySchema,
+    raisedAt: TimeSchema,
+    clearedAt: TimeSchema.nullable(),
   }),
 });
+
+/**
+ * A text column's value: PostgreSQL's `text` refuses NUL (U+0000), so it becomes U+FFFD there
+ * (on SQLite too, so both answer the same). Only the columns, which lists filter on: the JSON
+ * keeps the exact text, escaped.
+ */
+const column = (s: string): string => s.replaceAll('\u0000', '\uFFFD');
 
 /** Rows per INSERT: far below SQLite's 32 766 and PostgreSQL's 65 535 bound parameters. */
 const CHUNK = 500;
@@ -45,6 +65,8 @@ function parseRecord(r: AlarmEventRecord): { fields: RecordFields } | { problem:
     };
   const { id } = parsed.data.alarm;
   if (id !== r.alarmId) return { problem: `it is of alarm ${r.alarmId} but carries alarm ${id}` };
+  if (!TimeSchema.safeParse(r.ts).success) return { problem: `ts: ${r.ts} is not a whole number of ms` };
+  if (!KeySchema.safeParse(r.id).success) return { problem: 'id: must be a non-empty text without NUL' };
   return { fields: parsed.data };
 }
 
@@ -62,11 +84,11 @@ function toRows(r: AlarmEventRecord): { alarm: AlarmsTable; event: AlarmEventsTa
   return {
     alarm: {
       id: a.id,
-      gw: a.gw,
-      dev: a.dev,
-      site: a.site,
-      key: a.key,
-      rule: a.rule,
+      gw: column(a.gw),
+      dev: column(a.dev),
+      site: a.site === null ? null : column(a.site),
+      key: column(a.key),
+      rule: column(a.rule),
       severity: a.severity,
       state: a.state,
       raised_at: a.raisedAt,
@@ -80,8 +102,8 @@ function toRows(r: AlarmEventRecord): { alarm: AlarmsTable; event: AlarmEventsTa
       alarm_id: r.alarmId,
       seq,
       ts: r.ts,
-      type,
-      actor: actor ?? null,
+      type: column(type),
+      actor: actor === undefined ? null : column(actor),
       data: JSON.stringify(r.data),
     },
   };
