@@ -1,11 +1,19 @@
+import { join } from 'node:path';
 import { waitFor } from '@gaswatch/shared/testing';
 import { sql } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Alarm, rebuildAlarms } from '../src/alarms/model.js';
 import { appendAlarmEvents, getAlarm, listAlarmEvents } from '../src/db/alarm-records.js';
 import { createDatabase, type DatabaseConfig, type Db, migrateToLatest } from '../src/db/database.js';
-import { AlarmRecordError, MigrationError } from '../src/db/errors.js';
+import { AlarmRecordError, LegacyImportError, MigrationError } from '../src/db/errors.js';
+import {
+  ALARM_EVENTS_SOURCE,
+  findLegacyImport,
+  importLegacyAlarmEvents,
+  markLegacyImport,
+} from '../src/db/legacy-import.js';
 import { MIGRATIONS } from '../src/db/migrations/index.js';
+import { createEmbeddedStore } from '../src/store/embedded.js';
 import type { AlarmEventRecord } from '../src/store/types.js';
 import { deviceState, publishState } from './e2e/browser.js';
 import { connectClient, getJson, publishReading, quietLogger, reading, startTestServer } from './helpers.js';
@@ -100,7 +108,7 @@ export function dbContract(name: string, target: () => DbTarget): void {
     it('migrations apply on an empty database and are a no-op the second time', async () => {
       const db = await fresh();
       expect(await migrateToLatest(db)).toEqual(Object.keys(MIGRATIONS));
-      expect((await tables(db)).sort()).toEqual(['alarm_events', 'alarms']);
+      expect((await tables(db)).sort()).toEqual(['alarm_events', 'alarms', 'legacy_imports']);
       await appendAlarmEvents(db, lifeOf('kitchen.CO-dose.1', T0));
       expect(await migrateToLatest(db)).toEqual([]);
       expect(await listAlarmEvents(db)).toHaveLength(3);
@@ -123,7 +131,7 @@ export function dbContract(name: string, target: () => DbTarget): void {
       expect((err as Error).message).toMatch(/migration 0002-broken failed.*no_such_table/);
       // 0001 ran in the same transaction: rolled back with it, not left half-migrated.
       expect(await tables(db)).toEqual([]);
-      expect(await migrateToLatest(db)).toEqual(['0001-alarms']);
+      expect(await migrateToLatest(db)).toEqual(Object.keys(MIGRATIONS));
     });
 
     it('lists alarm events in time order, by alarm and since (inclusive), idempotent by (alarm, seq)', async () => {
@@ -271,6 +279,106 @@ export function dbContract(name: string, target: () => DbTarget): void {
         .where('state', '=', 'cleared')
         .executeTakeFirstOrThrow();
       expect(count).toBe(40);
+    });
+
+    describe('import of the alarm events the time-series store kept before SQL', () => {
+      const stores: Array<{ stop(): Promise<void> }> = [];
+      afterEach(async () => {
+        for (const st of stores.splice(0)) await st.stop();
+      });
+      /** An embedded store in a fresh DATA_DIR, holding `records` as the engine of before wrote them. */
+      const legacyStore = async (records: AlarmEventRecord[]) => {
+        const { dataDir } = await target().fresh();
+        const store = createEmbeddedStore({ dir: join(dataDir, 'store'), logger: quietLogger() });
+        await store.start();
+        stores.push(store);
+        await store.appendAlarmEvents(records);
+        return store;
+      };
+      const importInto = (db: Db, store: Parameters<typeof importLegacyAlarmEvents>[0]['store']) =>
+        importLegacyAlarmEvents({ db, store, logger: quietLogger(), clock: () => T0 + 3_600_000 });
+
+      it('marks a source imported once: counts come back as numbers, a second marker keeps the first', async () => {
+        const db = await fresh();
+        await migrateToLatest(db);
+        expect(await findLegacyImport(db, ALARM_EVENTS_SOURCE)).toBeUndefined();
+        const first = { source: ALARM_EVENTS_SOURCE, importedAt: T0, events: 12, repaired: 1, skipped: 2 };
+        await markLegacyImport(db, first);
+        await markLegacyImport(db, { ...first, importedAt: T0 + 1, events: 99 });
+        expect(await findLegacyImport(db, ALARM_EVENTS_SOURCE)).toEqual(first);
+      });
+
+      it('copies every event, repairs a damaged alarm, skips what cannot be kept, and does it once', async () => {
+        const db = await fresh();
+        await migrateToLatest(db);
+        const kitchen = lifeOf('kitchen.CO-dose.1', T0);
+        // The newest event of another alarm: its severity lost, its value garbled (SQL refuses it).
+        const { severity: _lost, ...damaged } = alarmOf('hall.CO-dose.1', { raisedAt: T0 + 1_000 });
+        const repairable = record({ ...damaged, value: 'high' } as unknown as Alarm, 1, 'raised', T0 + 1_000);
+        const unreadable: AlarmEventRecord = {
+          id: 'junk#1',
+          alarmId: 'junk',
+          ts: T0 + 2_000,
+          data: { hi: 1 },
+        };
+        // Claims kitchen's raise id with another seq: SQL's primary key would refuse the whole batch.
+        const impostor = record(alarmOf('kitchen.CO-dose.1'), 7, 'cleared', T0 + 3_000);
+        impostor.id = 'kitchen.CO-dose.1#1';
+        // The same event a second time (a retried write stored under another time): one event.
+        const copy = { ...(kitchen[1] as AlarmEventRecord), ts: T0 + 400_000 };
+        const store = await legacyStore([...kitchen, repairable, unreadable, impostor, copy]);
+
+        const done = await importInto(db, store);
+        expect(done).toEqual({
+          source: ALARM_EVENTS_SOURCE,
+          importedAt: T0 + 3_600_000,
+          events: 4,
+          repaired: 1,
+          skipped: 2,
+        });
+        expect(await findLegacyImport(db, ALARM_EVENTS_SOURCE)).toEqual(done);
+        expect(await listAlarmEvents(db, { alarmId: 'kitchen.CO-dose.1' })).toEqual(kitchen);
+        // Repaired as the rebuild repairs it: loud (critical) and open, nothing else changed.
+        expect(await getAlarm(db, 'hall.CO-dose.1')).toEqual({
+          ...damaged,
+          severity: 'critical',
+          value: 0,
+          seq: 1,
+        });
+
+        // Done: a later start reads nothing from the time-series store (here: no longer open).
+        await store.stop();
+        expect(await importInto(db, store)).toEqual(done);
+      });
+
+      it('interrupted half way, imports the rest on the next start, each event once', async () => {
+        const db = await fresh();
+        await migrateToLatest(db);
+        const all = Array.from({ length: 30 }, (_, i) => lifeOf(`dev-${i}.CO-dose.1`, T0 + i * 1_000)).flat();
+        const store = await legacyStore(all);
+        // What a run killed between two batches leaves: some events stored, no marker.
+        await appendAlarmEvents(db, all.slice(0, 40));
+        const done = await importInto(db, store);
+        expect(done).toMatchObject({ events: 90, repaired: 0, skipped: 0 });
+        const listed = await listAlarmEvents(db);
+        expect(listed).toHaveLength(90);
+        expect(new Set(listed.map((e) => e.id)).size).toBe(90);
+      });
+
+      it('while the time-series store cannot be read, fails clearly and marks nothing', async () => {
+        const db = await fresh();
+        await migrateToLatest(db);
+        const store = await legacyStore(lifeOf('kitchen.CO-dose.1', T0));
+        await store.stop();
+        const err = await importInto(db, store).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(LegacyImportError);
+        expect((err as Error).message).toMatch(
+          /^cannot import the alarm events of the time-series store \(embedded\) into the database: /,
+        );
+        expect(await findLegacyImport(db, ALARM_EVENTS_SOURCE)).toBeUndefined();
+        await store.start();
+        expect(await importInto(db, store)).toMatchObject({ events: 3 });
+      });
     });
 
     describe('in the server', () => {

@@ -33,3 +33,13 @@ export class AlarmRecordError extends ServerError {
     this.recordId = recordId;
   }
 }
+
+/**
+ * The alarm events kept before SQL could not be imported (the time-series store unreachable at
+ * first start): the import is not marked done and is retried, and alarms are not served meanwhile.
+ */
+export class LegacyImportError extends ServerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('legacy_import_failed', message, options);
+  }
+}

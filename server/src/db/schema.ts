@@ -9,6 +9,7 @@ import type { AlarmLifecycleState } from '../alarms/model.js';
 export interface Database {
   alarms: AlarmsTable;
   alarm_events: AlarmEventsTable;
+  legacy_imports: LegacyImportsTable;
 }
 
 /** One row per alarm: its current state as columns (for lists and filters) plus the whole alarm. */
@@ -47,4 +48,18 @@ export interface AlarmEventsTable {
   actor: string | null;
   /** The record's whole `data` as JSON: the transition and the alarm right after it. */
   data: string;
+}
+
+/** A finished import of records kept before SQL (db/legacy-import.ts); absent: not yet imported. */
+export interface LegacyImportsTable {
+  /** What was imported, e.g. 'timeseries_alarm_events'. */
+  source: string;
+  /** Wall clock when the import finished, ms since epoch. */
+  imported_at: number;
+  /** Records stored, repaired ones included. */
+  events: number;
+  /** Records stored after their damaged alarm was repaired with defaults. */
+  repaired: number;
+  /** Records left out: damaged beyond repair, or a second copy of one already imported. */
+  skipped: number;
 }

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as alarms0001 from './0001-alarms.js';
+import * as legacyImport0003 from './0003-legacy-import.js';
 
 /**
  * Every migration, by name, in the order they apply (Kysely sorts the names). Listed here rather
@@ -8,6 +9,7 @@ import * as alarms0001 from './0001-alarms.js';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-alarms': alarms0001,
+  '0003-legacy-import': legacyImport0003,
 };
 
 export const migrationProvider = (
