@@ -1,42 +1,12 @@
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventLog } from '../../src/alarms/event-log.js';
 import { createAlarmMetrics } from '../../src/alarms/metrics.js';
 import { listAlarmEvents, sqlAlarmRecords } from '../../src/db/alarm-records.js';
 import { type Db, openDatabase } from '../../src/db/database.js';
-import type { AlarmEventRecord } from '../../src/store/types.js';
-import { quietLogger, tempDir } from '../helpers.js';
-import { T0 } from './helpers.js';
-
-/** A record as the alarm book writes it: the transition and the alarm right after it. */
-function raised(id: string, ts: number): AlarmEventRecord {
-  const alarm = {
-    id,
-    gw: 'gw-1',
-    dev: id.split('.')[0],
-    site: 'home',
-    key: 'CO:dose',
-    rule: 'co-dose',
-    profile: 'ul2034',
-    severity: 'critical',
-    state: 'active',
-    message: 'CO dose',
-    value: 150,
-    threshold: 45,
-    raisedAt: ts,
-    detectedAt: ts,
-    late: false,
-    clearedAt: null,
-    ack: null,
-    tier: 0,
-    lastNotifiedAt: null,
-    seq: 1,
-  };
-  return { id: `${id}#1`, alarmId: id, ts, data: { type: 'raised', seq: 1, state: 'active', alarm } };
-}
+import { alarmOf, record, T0 } from '../alarm-fixtures.js';
+import { capturingLogger, quietLogger, tempDir } from '../helpers.js';
 
 describe('alarm event log over SQL: a record the database refuses', () => {
   const tmp = tempDir('gw-alarms-refused-');
@@ -48,15 +18,7 @@ describe('alarm event log over SQL: a record the database refuses', () => {
 
   it('is logged in full, counted and dropped; the rest of its batch and the events after it are stored', async () => {
     ({ db } = await openDatabase({ kind: 'sqlite', file: join(tmp.dir, 'gaswatch.db') }, quietLogger()));
-    const lines: Record<string, unknown>[] = [];
-    const logger = pino(
-      new Writable({
-        write(chunk, _enc, done) {
-          lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-          done();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger();
     const registry = new Registry();
     const metrics = createAlarmMetrics(registry, () => []);
     let writeErrors = 0;
@@ -68,12 +30,9 @@ describe('alarm event log over SQL: a record the database refuses', () => {
       running: () => true,
     });
     // No seq: SQL has no (alarm, seq) to keep it under. One batch with a good record on each side.
-    const bad: AlarmEventRecord = {
-      id: 'co-2.CO-dose.x#1',
-      alarmId: 'co-2.CO-dose.x',
-      ts: T0 + 1,
-      data: { type: 'raised', note: '保留这条记录', alarm: raised('co-2.CO-dose.x', T0 + 1).data.alarm },
-    };
+    const raised = (id: string, ts: number) => record(alarmOf(id, { raisedAt: ts }), 1, 'raised', ts);
+    const bad = raised('co-2.CO-dose.x', T0 + 1);
+    bad.data = { type: 'raised', note: '保留这条记录', alarm: bad.data.alarm };
     log.append(raised('co-1.CO-dose.a', T0));
     log.append(bad);
     log.append(raised('co-3.CO-dose.b', T0 + 2));
