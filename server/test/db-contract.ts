@@ -3,9 +3,10 @@ import { waitFor } from '@gaswatch/shared/testing';
 import { sql } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Alarm, rebuildAlarms } from '../src/alarms/model.js';
+import { AlarmRecordError } from '../src/alarms/records.js';
 import { appendAlarmEvents, getAlarm, listAlarmEvents } from '../src/db/alarm-records.js';
 import { createDatabase, type DatabaseConfig, type Db, migrateToLatest } from '../src/db/database.js';
-import { AlarmRecordError, LegacyImportError, MigrationError } from '../src/db/errors.js';
+import { LegacyImportError, MigrationError } from '../src/db/errors.js';
 import {
   ALARM_EVENTS_SOURCE,
   findLegacyImport,

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
-import { AlarmRecordError } from '../db/errors.js';
 import type { AlarmEventRecord } from '../store/types.js';
 import { realTimers, sleep } from '../timers.js';
-import type { AlarmRecords } from './records.js';
+import { AlarmRecordError, type AlarmRecords } from './records.js';
 
 /**
  * The alarm events on their way to the database. Every transition is appended at once (the

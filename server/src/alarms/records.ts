@@ -1,3 +1,4 @@
+import { ServerError } from '../errors.js';
 import type { AlarmEventRecord } from '../store/types.js';
 
 /**
@@ -13,4 +14,18 @@ export interface AlarmRecords {
   appendAlarmEvents(events: readonly AlarmEventRecord[]): Promise<void>;
   /** Every stored event in time order: what the alarm state is rebuilt from at start. */
   listAlarmEvents(): Promise<AlarmEventRecord[]>;
+}
+
+/**
+ * An alarm event record that AlarmRecords will never accept (SQL: no seq, no alarm, an alarm of
+ * another id, …). Retrying cannot help: the event log drops that record (by `recordId`) and keeps
+ * the rest. Declared here, with the contract, so the engine does not depend on the database code.
+ */
+export class AlarmRecordError extends ServerError {
+  /** The refused record's id (`<alarm id>#<seq>` from the engine). */
+  readonly recordId: string;
+  constructor(recordId: string, message: string) {
+    super('alarm_record_invalid', message);
+    this.recordId = recordId;
+  }
 }

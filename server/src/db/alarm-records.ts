@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { type Alarm, AlarmSchema } from '../alarms/model.js';
-import type { AlarmRecords } from '../alarms/records.js';
+import { AlarmRecordError, type AlarmRecords } from '../alarms/records.js';
 import { type AlarmEventRecord, alarmEventData } from '../store/types.js';
 import type { Db } from './database.js';
-import { AlarmRecordError } from './errors.js';
 import type { AlarmEventsTable, AlarmsTable } from './schema.js';
 
 /**

@@ -22,19 +22,6 @@ export class MigrationError extends ServerError {
 }
 
 /**
- * An alarm event record the relational store cannot keep (no seq, no alarm, an alarm of another
- * id). Retrying cannot help: the writer drops that record (by `recordId`) and keeps the rest.
- */
-export class AlarmRecordError extends ServerError {
-  /** The refused record's id (`<alarm id>#<seq>` from the engine). */
-  readonly recordId: string;
-  constructor(recordId: string, message: string) {
-    super('alarm_record_invalid', message);
-    this.recordId = recordId;
-  }
-}
-
-/**
  * The alarm events kept before SQL could not be imported (the time-series store unreachable at
  * first start): the import is not marked done and is retried, and alarms are not served meanwhile.
  */
