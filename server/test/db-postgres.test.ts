@@ -1,11 +1,23 @@
-import { freePort, type Postgres, startPostgres, startTsNode } from '@gaswatch/shared/testing';
+import { freePort, type Postgres, startPostgres, startTsNode, waitFor } from '@gaswatch/shared/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAlarmEvents } from '../src/db/alarm-records.js';
 import { createDatabase, openDatabase } from '../src/db/database.js';
 import { DatabaseUnavailableError } from '../src/db/errors.js';
 import { accessContract } from './db-access-contract.js';
 import { type DbTarget, dbContract } from './db-contract.js';
-import { getJson, quietLogger, SERVER_MAIN, startTestServer, tempDir } from './helpers.js';
+import { deviceState, publishState } from './e2e/browser.js';
+import {
+  apiFetch,
+  connectClient,
+  getJson,
+  publishReading,
+  quietLogger,
+  reading,
+  SERVER_MAIN,
+  startTestServer,
+  tempDir,
+} from './helpers.js';
 
 let pg: Postgres;
 const dirs: Array<{ remove(): void }> = [];
@@ -64,6 +76,61 @@ describe('PostgreSQL unreachable', () => {
       `gaswatch-server: could not start: cannot open the database (PostgreSQL 127.0.0.1:${port}/gaswatch)`,
     );
     expect(proc.output()).not.toContain('s3cret-pw');
+  }, 60_000);
+
+  it('while alarms change: an acknowledgement is answered stored:false, kept, and stored once it is back', async () => {
+    const own = await startPostgres();
+    let server = await startTestServer({ DATABASE_URL: own.url });
+    const gw = await connectClient(server.mqttUrl, { clientId: 'gw-pg-down' });
+    try {
+      await publishState(gw, 'gw-pg-down', 'kitchen-co', deviceState({ site: 'flat-9', pollIntervalS: 10 }));
+      // 400 ppm CO over 3 minutes: the real engine raises an alarm and stores it in PostgreSQL.
+      const start = Date.now() - 180_000;
+      for (let i = 0; i <= 18; i++)
+        await publishReading(gw, 'gw-pg-down', 'kitchen-co', reading(i, start + i * 10_000, { CO: 400 }));
+      let alarmId = '';
+      await waitFor(async () => {
+        alarmId = server.app.alarms.list({ state: 'open' })[0]?.id ?? '';
+        return alarmId !== '';
+      }, 'alarm raised');
+      await server.app.alarms.idle();
+
+      await own.pause();
+      const res = await apiFetch(`${server.url}/api/alarms/${encodeURIComponent(alarmId)}/ack`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ note: '已开窗' }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ stored: false, alarm: { state: 'acknowledged' } });
+      const ready = await getJson<{ reasons: string[] }>(`${server.url}/readyz`);
+      expect(ready.body.reasons).toContainEqual(expect.stringMatching(/^database unreachable/));
+      expect((await getJson(`${server.url}/api/alarms/${encodeURIComponent(alarmId)}`)).status).toBe(200);
+
+      await own.start();
+      await waitFor(
+        async () =>
+          (await listAlarmEvents(server.app.db, { alarmId })).some(
+            (e) => e.data.type === 'acknowledged' && String(e.data.actor).startsWith('tok_'),
+          ),
+        'acknowledgement stored once PostgreSQL is back',
+        20_000,
+      );
+      await server.app.alarms.idle();
+      await gw.endAsync();
+      await server.close();
+
+      // A new DATA_DIR: everything it knows of the alarm comes from PostgreSQL.
+      server = await startTestServer({ DATABASE_URL: own.url });
+      expect(server.app.alarms.get(alarmId)).toMatchObject({
+        state: 'acknowledged',
+        ack: { actor: expect.stringMatching(/^tok_/), note: '已开窗' },
+      });
+    } finally {
+      await gw.endAsync();
+      await server.close();
+      await own.stop();
+    }
   }, 60_000);
 
   it('while running: /readyz answers 503 "database unreachable (…)"', async () => {

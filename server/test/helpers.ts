@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { encodePayload, type Reading, topics } from '@gaswatch/shared';
 import { type Proc, startTsNode, waitFor } from '@gaswatch/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Role } from '@gaswatch/shared';
 import { buildServer } from '../src/app.js';
@@ -16,6 +17,18 @@ import { insertToken } from '../src/db/tokens.js';
 export const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
 export const quietLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** A pino logger whose lines a test reads back, parsed, as they are written. */
+export function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino(sink), lines };
+}
 
 export function tempDir(prefix = 'gaswatch-server-test-'): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -66,11 +79,12 @@ export async function mintToken(db: Db, role: Role = 'admin', area: string | nul
 export async function startTestServer(
   env: Record<string, string> = {},
   dataDir?: string,
+  logger: Logger = quietLogger(),
 ): Promise<TestServer> {
   const tmp = dataDir ? null : tempDir();
   const dir = dataDir ?? tmp?.dir ?? '';
   const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dir, STORE_FLUSH_MS: '20', ...env });
-  const app = await buildServer({ config, logger: quietLogger() });
+  const app = await buildServer({ config, logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = addr && typeof addr === 'object' ? addr.port : 0;

@@ -1,11 +1,16 @@
 import { type Influxd, startInfluxd, waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alarm } from '../src/alarms/model.js';
+import { ALARM_EVENTS_SOURCE, findLegacyImport } from '../src/db/legacy-import.js';
+import { createInfluxStore } from '../src/store/influx.js';
 import type { ReadingRow } from '../src/store/types.js';
+import { lifeOf, T0 } from './alarm-fixtures.js';
 import {
   connectClient,
   getJson,
   publishReading,
+  quietLogger,
   reading,
   startTestServer,
   type TestServer,
@@ -72,16 +77,28 @@ describe('InfluxDB down for a while', () => {
 });
 
 describe('server started while InfluxDB is down', () => {
-  it('is not ready while its alarm state is not rebuilt (no alarm evaluated), then is', async () => {
+  it('is not ready, nor are its alarms, until the alarm events kept in InfluxDB are imported into SQL', async () => {
     const down = await startInfluxd();
+    // What the version before SQL left in InfluxDB: an alarm raised, acknowledged and cleared.
+    const legacy = createInfluxStore({ url: down.url, database: 'late', logger: quietLogger() });
+    await legacy.start();
+    await legacy.appendAlarmEvents(lifeOf('kitchen.CO-dose.1', T0));
+    await legacy.stop();
     await down.pause();
     const late = await startTestServer({ INFLUX_URL: down.url, INFLUX_DB: 'late' });
     try {
       const r = await getJson<{ reasons: string[] }>(`${late.url}/readyz`);
       expect(r.status).toBe(503);
       expect(r.body.reasons).toContain(
-        'alarm state not rebuilt from the store yet: readings are not evaluated for alarms',
+        'alarm state not rebuilt from the database yet: readings are not evaluated for alarms',
       );
+      // Not an empty list that would read as "no alarms".
+      expect(await getJson(`${late.url}/api/alarms`)).toMatchObject({
+        status: 503,
+        body: { error: 'alarms_loading' },
+      });
+      expect(await findLegacyImport(late.app.db, ALARM_EVENTS_SOURCE)).toBeUndefined();
+
       await down.start();
       await waitFor(
         async () => (await getJson(`${late.url}/readyz`)).status === 200,
@@ -89,6 +106,12 @@ describe('server started while InfluxDB is down', () => {
         30_000,
       );
       expect(late.app.alarms.ready()).toBe(true);
+      expect(await findLegacyImport(late.app.db, ALARM_EVENTS_SOURCE)).toMatchObject({ events: 3 });
+      const { body } = await getJson<{ alarm: Alarm; events: Array<{ type: string }> }>(
+        `${late.url}/api/alarms/kitchen.CO-dose.1`,
+      );
+      expect(body.alarm).toMatchObject({ state: 'cleared', ack: { actor: 'lin', note: 'window opened' } });
+      expect(body.events.map((e) => e.type)).toEqual(['raised', 'acknowledged', 'cleared']);
     } finally {
       await late.close();
       await down.stop();

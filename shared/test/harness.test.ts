@@ -32,7 +32,7 @@ describe('test harness', () => {
     expect(m.url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  it('starts a private PostgreSQL that answers queries and is gone after stop', async () => {
+  it('starts a private PostgreSQL that answers queries, pauses and starts again, and is gone after stop', async () => {
     const pg = await startPostgres();
     stops.push(() => pg.stop());
     const { stdout } = await promisify(execFile)(join(POSTGRES_BIN, 'psql'), [
@@ -41,6 +41,13 @@ describe('test harness', () => {
       'select current_user, version()',
     ]);
     expect(stdout).toMatch(/^gaswatch\|PostgreSQL 15\./);
+    // Paused for an outage and back, on the same port, with its data.
+    const psql = (sql: string) => promisify(execFile)(join(POSTGRES_BIN, 'psql'), [pg.url, '-tAc', sql]);
+    await psql('create table kept (x int); insert into kept values (7)');
+    await pg.pause();
+    expect(await portOpen(pg.port)).toBe(false);
+    await pg.start();
+    expect((await psql('select x from kept')).stdout.trim()).toBe('7');
     await pg.stop();
     expect(await portOpen(pg.port)).toBe(false);
   });

@@ -17,6 +17,7 @@ import { type Alarm, type AlarmHistoryEntry, isOpen, unacked } from './model.js'
 import { createOfflineSweep } from './offline-sweep.js';
 import { createReadingQueue } from './reading-queue.js';
 import { createReconciler } from './reconcile.js';
+import type { AlarmRecords } from './records.js';
 import { createRuleHistory, DEFAULT_HISTORY_MS } from './rule-history.js';
 import { checkRuleConfig } from './select.js';
 import { createSilence, type SilenceOutcome } from './silence.js';
@@ -28,7 +29,16 @@ export { currentTimeline, DEFAULT_HISTORY_MS } from './rule-history.js';
 export { SILENCE_ANSWER_MS } from './silence.js';
 
 export interface AlarmEngineDeps {
+  /** The time-series store: the stored readings each device's rule state is rebuilt from. */
   store: Store;
+  /** Where alarm events are stored and the alarm state is rebuilt from (SQL in the server). */
+  records: AlarmRecords;
+  /**
+   * Runs before each attempt to rebuild the alarm state, until one succeeds; a throw fails that
+   * attempt (retried with backoff, alarms answer 503 alarms_loading meanwhile). The server
+   * imports the alarm events of the time-series store into SQL here on first start.
+   */
+  beforeLoad?: () => Promise<void>;
   bus: ServerBus;
   sendCommand: SendCommand;
   config: GaswatchConfig;
@@ -56,7 +66,7 @@ export interface AckInput {
 
 export interface AckResult {
   alarm: Alarm;
-  /** The acknowledgement reached the store before the answer (otherwise it is queued and retried). */
+  /** The acknowledgement reached the database before the answer (otherwise it is queued and retried). */
   stored: boolean;
   /**
    * The sounder silence: the command id and whether it was handed to the broker; or, while other
@@ -72,9 +82,9 @@ export interface AlarmEngine {
   /** Alarms, newest raise first. `open` = every state but cleared. */
   list(filter?: AlarmFilter): Alarm[];
   get(id: string): Alarm | undefined;
-  /** The alarm's events in order (kept in memory; rebuilt from the store at start). */
+  /** The alarm's events in order (kept in memory; rebuilt from the stored events at start). */
   history(id: string): Promise<AlarmHistoryEntry[]>;
-  /** False until the alarm state has been rebuilt from the store (it retries while the store is down). */
+  /** False until the alarm state has been rebuilt from the stored events (retried until it is). */
   ready(): boolean;
   acknowledge(id: string, input: AckInput): Promise<AckResult>;
   /** Resolves when every reading handed over so far is processed and its events stored. */
@@ -85,19 +95,19 @@ export interface AlarmEngine {
  * The server's alarm engine (SPEC §6), and the one place its parts are put together (the table in
  * docs/alarm-engine.md says which file owns what). Rules run per device in event time on bus
  * 'reading' events, using the shared rule sets; offline detection uses the wall clock. Every
- * lifecycle transition is stored with store.appendAlarmEvents and announced on bus 'alarm'. At
+ * lifecycle transition is stored with records.appendAlarmEvents and announced on bus 'alarm'. At
  * start the alarms are rebuilt from the stored events; each device's rule state (dose, STEL/TWA
- * windows) is rebuilt from its stored readings of the last `historyMs` before its first reading
- * is evaluated. One alarm per (device, condition key) at a time; alarm ids derive from the
- * raise's event time, so a replayed episode finds the alarm it already raised.
+ * windows) is rebuilt from its readings in the time-series store of the last `historyMs` before
+ * its first reading is evaluated. One alarm per (device, condition key) at a time; alarm ids
+ * derive from the raise's event time, so a replayed episode finds the alarm it already raised.
  */
 export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
-  const { store, bus, config, clock } = deps;
+  const { store, records, bus, config, clock } = deps;
   const log = deps.logger.child({ part: 'alarms' });
   const timers = deps.timers ?? realTimers;
   let running = false;
   const isRunning = () => running;
-  /** Alarm state has been rebuilt from the store (until then readings wait in their queues). */
+  /** Alarm state has been rebuilt from the stored events (until then readings wait in their queues). */
   let loaded = false;
   let whenLoaded: Promise<void> = Promise.resolve();
 
@@ -105,9 +115,10 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   // the book): the book gets escalation through this forward reference, used only once running.
   const metrics = createAlarmMetrics(deps.metrics, () => book.all());
   const events = createEventLog({
-    store,
+    records,
     logger: log,
     onWriteError: () => metrics.storeErrors.inc(),
+    onRefused: () => metrics.eventsRefused.inc(),
     running: isRunning,
   });
   const book: AlarmBook = createAlarmBook({
@@ -252,14 +263,17 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       bus.on('deviceState', onDeviceState);
       bus.on('gatewayStatus', onGatewayStatus);
       bus.on('commandResult', onCommandResult);
-      // The store may be down at start (InfluxDB outage): the server still starts, readings wait
-      // in their device queues, and the rebuild is retried until it succeeds.
+      // What the rebuild reads may be unreachable at start (on first start, the time-series
+      // store the legacy events are imported from; the database, if it went away since it was
+      // opened): the server still starts, readings wait in their device queues, and the rebuild
+      // is retried until it succeeds.
       let first = true;
       let startedWaiting: (() => void) | undefined;
       whenLoaded = (async () => {
         for (let attempt = 0; running; attempt++) {
           try {
-            load(await store.listAlarmEvents());
+            await deps.beforeLoad?.();
+            load(await records.listAlarmEvents());
             return;
           } catch (err) {
             metrics.storeErrors.inc();
@@ -309,7 +323,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       if (!loaded)
         throw new AlarmError(
           'alarms_loading',
-          'alarm state is still being loaded from the store; try again',
+          'alarm state is still being loaded; try again shortly',
           503,
           id,
         );

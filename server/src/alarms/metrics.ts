@@ -123,7 +123,17 @@ export function createAlarmMetrics(registry: Registry = new Registry(), alarms: 
       () =>
         new Counter({
           name: 'gaswatch_alarm_store_errors_total',
-          help: 'Failed attempts to store alarm events (retried)',
+          help: 'Failed attempts to store or load alarm events (retried)',
+          registers,
+        }),
+    ),
+    eventsRefused: reuse(
+      registry,
+      'gaswatch_alarm_events_refused_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_alarm_events_refused_total',
+          help: 'Alarm events the database refused as invalid (alarm_record_invalid): logged in full and dropped, not retried; each one is a bug to report',
           registers,
         }),
     ),

@@ -138,7 +138,8 @@ export function alarmIdFor(dev: string, key: string, raisedAt: number): string {
   return `${dev}.${key.replace(/[^A-Za-z0-9_-]/g, '-')}.${raisedAt.toString(36)}`;
 }
 
-function isEventData(d: Record<string, unknown> | null): d is AlarmEventData {
+/** The record's data has what the rebuild folds: a type, a seq and an alarm with id, dev and key. */
+export function isEventData(d: Record<string, unknown> | null): d is AlarmEventData {
   if (typeof d !== 'object' || d === null) return false;
   const a = d.alarm as Partial<Alarm> | undefined;
   return (
@@ -182,7 +183,7 @@ function repairDefaults(a: Partial<Alarm>, at: number): Record<string, unknown> 
  * An alarm as the API and the engine need it (AlarmSchema): fields the record lacks or garbled
  * take repairDefaults; `repaired` says it happened; null when even that does not make it one.
  */
-function soundAlarm(a: Alarm, at: number): { alarm: Alarm; repaired: boolean } | null {
+export function soundAlarm(a: Alarm, at: number): { alarm: Alarm; repaired: boolean } | null {
   const first = AlarmSchema.safeParse(a);
   if (first.success) return { alarm: a, repaired: false };
   const defaults = repairDefaults(a, at);

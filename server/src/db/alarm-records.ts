@@ -1,16 +1,27 @@
 import { z } from 'zod';
 import { type Alarm, AlarmSchema } from '../alarms/model.js';
+import { AlarmRecordError, type AlarmRecords } from '../alarms/records.js';
 import { type AlarmEventRecord, alarmEventData } from '../store/types.js';
 import type { Db } from './database.js';
-import { AlarmRecordError } from './errors.js';
 import type { AlarmEventsTable, AlarmsTable } from './schema.js';
 
 /**
  * Alarms and their events in SQL, with the contract the time-series store's alarm-event methods
  * have (server/src/store/types.ts): append idempotently, list in time order. Each appended event
- * also upserts its alarm's row, so the current state of every alarm is one read away. Not yet
- * what the alarm engine writes to: the next step of issue 11 switches it over.
+ * also upserts its alarm's row, so the current state of every alarm is one read away. The alarm
+ * engine writes here and rebuilds from here (sqlAlarmRecords).
  */
+
+/** Ms since epoch as a `bigint` column takes it: PostgreSQL refuses a fraction, NaN or Infinity. */
+const TimeSchema = z.number().int();
+
+/**
+ * A key column (an alarm's or an event's id): PostgreSQL's `text` refuses NUL, and cleaning it
+ * out (as `column` does) would make the row name another alarm than the JSON it carries.
+ */
+const KeySchema = z
+  .string()
+  .refine((s) => s !== '' && !s.includes('\u0000'), 'must be a non-empty text without NUL');
 
 /** What a row needs from a record's data; the data itself is kept whole, as JSON. */
 const RecordFieldsSchema = z.object({
@@ -26,31 +37,57 @@ const RecordFieldsSchema = z.object({
     rule: true,
     severity: true,
     state: true,
-    raisedAt: true,
-    clearedAt: true,
+  }).extend({
+    id: KeySchema,
+    raisedAt: TimeSchema,
+    clearedAt: TimeSchema.nullable(),
   }),
 });
+
+/**
+ * A text column's value: PostgreSQL's `text` refuses NUL (U+0000), so it becomes U+FFFD there
+ * (on SQLite too, so both answer the same). Only the columns, which lists filter on: the JSON
+ * keeps the exact text, escaped.
+ */
+const column = (s: string): string => s.replaceAll('\u0000', '\uFFFD');
 
 /** Rows per INSERT: far below SQLite's 32 766 and PostgreSQL's 65 535 bound parameters. */
 const CHUNK = 500;
 
-function toRows(r: AlarmEventRecord): { alarm: AlarmsTable; event: AlarmEventsTable } {
+type RecordFields = z.infer<typeof RecordFieldsSchema>;
+
+function parseRecord(r: AlarmEventRecord): { fields: RecordFields } | { problem: string } {
   const parsed = RecordFieldsSchema.safeParse(r.data);
   if (!parsed.success)
-    throw new AlarmRecordError(
-      `alarm event ${r.id} cannot be stored: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ')}`,
-    );
-  const { type, seq, actor, alarm: a } = parsed.data;
-  if (a.id !== r.alarmId)
-    throw new AlarmRecordError(`alarm event ${r.id} is of alarm ${r.alarmId} but carries alarm ${a.id}`);
+    return {
+      problem: parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; '),
+    };
+  const { id } = parsed.data.alarm;
+  if (id !== r.alarmId) return { problem: `it is of alarm ${r.alarmId} but carries alarm ${id}` };
+  if (!TimeSchema.safeParse(r.ts).success) return { problem: `ts: ${r.ts} is not a whole number of ms` };
+  if (!KeySchema.safeParse(r.id).success) return { problem: 'id: must be a non-empty text without NUL' };
+  return { fields: parsed.data };
+}
+
+/** Why a record cannot be stored as a row (appendAlarmEvents would refuse it), or null when it can. */
+export function alarmRecordProblem(r: AlarmEventRecord): string | null {
+  const parsed = parseRecord(r);
+  return 'problem' in parsed ? parsed.problem : null;
+}
+
+function toRows(r: AlarmEventRecord): { alarm: AlarmsTable; event: AlarmEventsTable } {
+  const parsed = parseRecord(r);
+  if ('problem' in parsed)
+    throw new AlarmRecordError(r.id, `alarm event ${r.id} cannot be stored: ${parsed.problem}`);
+  const { type, seq, actor, alarm: a } = parsed.fields;
   return {
     alarm: {
       id: a.id,
-      gw: a.gw,
-      dev: a.dev,
-      site: a.site,
-      key: a.key,
-      rule: a.rule,
+      gw: column(a.gw),
+      dev: column(a.dev),
+      site: a.site === null ? null : column(a.site),
+      key: column(a.key),
+      rule: column(a.rule),
       severity: a.severity,
       state: a.state,
       raised_at: a.raisedAt,
@@ -64,8 +101,8 @@ function toRows(r: AlarmEventRecord): { alarm: AlarmsTable; event: AlarmEventsTa
       alarm_id: r.alarmId,
       seq,
       ts: r.ts,
-      type,
-      actor: actor ?? null,
+      type: column(type),
+      actor: actor === undefined ? null : column(actor),
       data: JSON.stringify(r.data),
     },
   };
@@ -148,4 +185,12 @@ export async function listAlarmEvents(
 export async function getAlarm(db: Db, id: string): Promise<Alarm | undefined> {
   const row = await db.selectFrom('alarms').select('alarm').where('id', '=', id).executeTakeFirst();
   return row === undefined ? undefined : (JSON.parse(row.alarm) as Alarm);
+}
+
+/** The alarm engine's records (AlarmRecords) in this database. */
+export function sqlAlarmRecords(db: Db): AlarmRecords {
+  return {
+    appendAlarmEvents: (records) => appendAlarmEvents(db, records),
+    listAlarmEvents: () => listAlarmEvents(db),
+  };
 }

@@ -21,9 +21,12 @@ export class MigrationError extends ServerError {
   }
 }
 
-/** An alarm event record the relational store cannot keep (no seq, no alarm, an alarm of another id). */
-export class AlarmRecordError extends ServerError {
-  constructor(message: string) {
-    super('alarm_record_invalid', message);
+/**
+ * The alarm events kept before SQL could not be imported (the time-series store unreachable at
+ * first start): the import is not marked done and is retried, and alarms are not served meanwhile.
+ */
+export class LegacyImportError extends ServerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('legacy_import_failed', message, options);
   }
 }

@@ -16,6 +16,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   gateways: GatewaysTable;
   audit_log: AuditLogTable;
+  legacy_imports: LegacyImportsTable;
 }
 
 /** One row per alarm: its current state as columns (for lists and filters) plus the whole alarm. */
@@ -137,4 +138,18 @@ export interface AuditLogTable {
   after: string | null;
   /** Client address of the request. */
   address: string | null;
+}
+
+/** A finished import of records kept before SQL (db/legacy-import.ts); absent: not yet imported. */
+export interface LegacyImportsTable {
+  /** What was imported, e.g. 'timeseries_alarm_events'. */
+  source: string;
+  /** Wall clock when the import finished, ms since epoch. */
+  imported_at: number;
+  /** Records stored, repaired ones included. */
+  events: number;
+  /** Records stored after their damaged alarm was repaired with defaults. */
+  repaired: number;
+  /** Records left out: damaged beyond repair, or a second copy of one already imported. */
+  skipped: number;
 }

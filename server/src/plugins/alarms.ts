@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { type AlarmEngine, createAlarmEngine } from '../alarms/engine.js';
+import { sqlAlarmRecords } from '../db/alarm-records.js';
+import { importLegacyAlarmEvents } from '../db/legacy-import.js';
 import type { NotificationChannel } from '../notify/channel.js';
 import type { Timers } from '../timers.js';
 
@@ -22,19 +24,26 @@ export interface AlarmsPluginOptions {
 }
 
 /**
- * The alarm engine (docs/alarm-engine.md): built from the other plugins' decorators, started at
- * registration (the store is open; the broker starts only once everything is ready), stopped in
- * preClose after the broker, while the store is still open.
+ * The alarm engine (docs/alarm-engine.md): built from the other plugins' decorators, its events
+ * in SQL (app.db), started at registration (store and database are open; the broker starts only
+ * once everything is ready), stopped in preClose after the broker, while both are still open.
  */
 async function alarmsPlugin(app: FastifyInstance, opts: AlarmsPluginOptions): Promise<void> {
+  // buildServer hands Fastify a pino logger (loggerInstance), so its children are pino loggers.
+  const logger = app.log.child({ plugin: 'alarms' }) as unknown as Logger;
   const engine = createAlarmEngine({
     store: app.store,
+    records: sqlAlarmRecords(app.db),
+    // Until this has run once, the events of before SQL are only in the time-series store: the
+    // engine is not ready (alarms_loading) while they cannot be read, never empty-handed.
+    beforeLoad: async () => {
+      await importLegacyAlarmEvents({ db: app.db, store: app.store, logger, clock: app.clock });
+    },
     bus: app.bus,
     sendCommand: app.sendCommand,
     config: app.config.gaswatch,
     clock: app.clock,
-    // buildServer hands Fastify a pino logger (loggerInstance), so its children are pino loggers.
-    logger: app.log.child({ plugin: 'alarms' }) as unknown as Logger,
+    logger,
     metrics: app.metrics,
     devices: app.devices,
     ...(opts.timers === undefined ? {} : { timers: opts.timers }),
@@ -51,5 +60,5 @@ async function alarmsPlugin(app: FastifyInstance, opts: AlarmsPluginOptions): Pr
 export default fp(alarmsPlugin, {
   name: 'alarms',
   fastify: '5.x',
-  dependencies: ['core', 'store', 'ingest', 'broker'],
+  dependencies: ['core', 'store', 'db', 'ingest', 'broker'],
 });

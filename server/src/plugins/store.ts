@@ -8,7 +8,7 @@ import type { Store } from '../store/types.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The time-series store: readings, alarm events, device events (InfluxDB or embedded). */
+    /** The time-series store: readings and device events (InfluxDB or embedded); alarm events are in app.db. */
     store: Store;
   }
 }

@@ -33,7 +33,7 @@ const AckBody = z
 
 const AckAnswerSchema = z.object({
   alarm: AlarmSchema,
-  stored: z.boolean().describe('The acknowledgement reached the store before the answer'),
+  stored: z.boolean().describe('The acknowledgement reached the database before the answer'),
   silence: z.object({
     id: z.string().nullable(),
     sent: z.boolean(),
@@ -62,12 +62,13 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     return alarm;
   }
 
-  // Until the alarm state is rebuilt from the store, an empty list would read as "no alarms".
+  // Until the alarm state is rebuilt from the stored events, an empty list would read as "no alarms".
   app.addHook('preHandler', async (_request, reply) => {
     if (engine.ready()) return;
     return reply.code(503).send({
       error: 'alarms_loading',
-      message: 'alarm state is still being loaded from the store (is it reachable?); try again shortly',
+      message:
+        'alarm state is still being loaded from the database (on first start, with the alarm events of the time-series store: is it reachable?); try again shortly',
     });
   });
 

@@ -49,7 +49,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       if (s.journalError !== null)
         reasons.push(`journal write failing, readings not acknowledged (${s.journalError})`);
       if (!app.alarms.ready())
-        reasons.push('alarm state not rebuilt from the store yet: readings are not evaluated for alarms');
+        reasons.push('alarm state not rebuilt from the database yet: readings are not evaluated for alarms');
       if (s.buffered >= app.config.ingest.bufferMax)
         reasons.push(`ingest buffer full (${s.buffered} readings)`);
       const body = { ready: reasons.length === 0, reasons, buffered: s.buffered, store: app.store.kind };

@@ -60,7 +60,7 @@ export interface AggregateRow {
   count: number;
 }
 
-/** One alarm lifecycle transition, append-only; alarm state is rebuilt from these on restart. */
+/** One alarm lifecycle transition, append-only; alarm state is rebuilt from these at start. */
 export interface AlarmEventRecord {
   /** Unique per event (alarmId + sequence within the alarm). */
   id: string;
@@ -138,8 +138,13 @@ export interface Store {
   queryReadings(q: ReadingQuery): Promise<ReadingRow[] | AggregateRow[]>;
   /** Rows stored for a device (for tests and reports). */
   countReadings(dev: string): Promise<number>;
+  /**
+   * Alarm events were kept here until they moved to SQL (issue 11); the server now only reads
+   * them, once, to import them (db/legacy-import.ts). Appending stays for tests and benchmarks
+   * that run the alarm engine over a store, and to build the DATA_DIR of an older version.
+   */
   appendAlarmEvents(events: readonly AlarmEventRecord[]): Promise<void>;
-  /** Every alarm event in time order (used to rebuild state at start). */
+  /** Every alarm event in time order. */
   listAlarmEvents(opts?: { alarmId?: string; since?: number }): Promise<AlarmEventRecord[]>;
   /** Appends gateway events and command results; a record with an id already stored is kept once. */
   appendDeviceEvents(events: readonly DeviceEventRecord[]): Promise<void>;

@@ -6,7 +6,10 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { type GaswatchConfig, GaswatchConfigSchema } from '../../src/alarms/config-schema.js';
 import { type AlarmEngine, type AlarmEngineDeps, createAlarmEngine } from '../../src/alarms/engine.js';
+import type { AlarmRecords } from '../../src/alarms/records.js';
 import { createBus, type ReadingAccepted, type ServerBus } from '../../src/bus.js';
+import { sqlAlarmRecords } from '../../src/db/alarm-records.js';
+import { type Db, openDatabase } from '../../src/db/database.js';
 import { createEmbeddedStore } from '../../src/store/embedded.js';
 import type { Store } from '../../src/store/types.js';
 import type { Timers } from '../../src/timers.js';
@@ -145,13 +148,18 @@ export function series(
 
 export interface Rig {
   dir: string;
+  /** The time-series store: readings (feed writes them here). */
   store: Store;
+  /** SQLite in `dir`: where the engine keeps its events, as in the server. */
+  db: Db;
+  /** The engine's records over `db`. */
+  records: AlarmRecords;
   bus: ServerBus;
   engine: AlarmEngine;
   commands: { gw: string; cmd: Command }[];
   registry: Registry;
   config: GaswatchConfig;
-  /** A new engine over the same store and bus (a restart). */
+  /** A new engine over the same store, database and bus (a restart). */
   restart(): Promise<void>;
   close(): Promise<void>;
 }
@@ -161,8 +169,10 @@ export async function makeRig(
   extra: Partial<AlarmEngineDeps> & { clock?: () => number } = {},
 ): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-alarms-'));
-  const store = createEmbeddedStore({ dir, logger: quiet });
+  const store = createEmbeddedStore({ dir: join(dir, 'store'), logger: quiet });
   await store.start();
+  const { db } = await openDatabase({ kind: 'sqlite', file: join(dir, 'gaswatch.db') }, quiet);
+  const records = sqlAlarmRecords(db);
   const bus = createBus();
   const config = GaswatchConfigSchema.parse(rawConfig);
   const commands: Rig['commands'] = [];
@@ -170,6 +180,7 @@ export async function makeRig(
     const registry = new Registry();
     const engine = createAlarmEngine({
       store,
+      records,
       bus,
       config,
       clock: extra.clock ?? (() => T0),
@@ -186,6 +197,7 @@ export async function makeRig(
   try {
     await first.engine.start();
   } catch (err) {
+    await db.destroy();
     await store.stop();
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -193,6 +205,8 @@ export async function makeRig(
   const rig: Rig = {
     dir,
     store,
+    db,
+    records,
     bus,
     engine: first.engine,
     registry: first.registry,
@@ -207,6 +221,7 @@ export async function makeRig(
     },
     async close() {
       await rig.engine.stop();
+      await db.destroy();
       await store.stop();
       rmSync(dir, { recursive: true, force: true });
     },

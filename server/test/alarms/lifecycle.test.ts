@@ -147,7 +147,7 @@ describe('alarm lifecycle (SPEC §6)', () => {
     for (const r of late) rig.bus.emit('reading', r);
     await rig.engine.idle();
     expect(rig.engine.list({ dev: 'co-4' })).toHaveLength(1);
-    const events = await rig.store.listAlarmEvents();
+    const events = await rig.records.listAlarmEvents();
     expect(events.filter((e) => e.data.type === 'raised')).toHaveLength(1);
     const metrics = await rig.registry.getSingleMetricAsString('gaswatch_alarm_readings_skipped_total');
     // Not evaluated again: the last 15 min are recognised as the same samples (duplicate_ts), the

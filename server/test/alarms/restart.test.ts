@@ -1,4 +1,3 @@
-import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmSchema } from '../../src/alarms/model.js';
 import { deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers.js';
@@ -6,7 +5,7 @@ import { deviceState, feed, MIN, makeRig, type Rig, series, T0 } from './helpers
 const UL = { sites: { home: { coStandard: 'ul2034' } } };
 const home = deviceState('household-co', 'home');
 
-describe('engine restarts over the same store', () => {
+describe('engine restarts over the same records (SQLite) and store', () => {
   let rig: Rig | undefined;
   afterEach(async () => {
     await rig?.close();
@@ -67,7 +66,7 @@ describe('engine restarts over the same store', () => {
     await rig.engine.idle();
     expect(rig.engine.list()).toHaveLength(1);
     expect(rig.engine.get(first?.id ?? '')?.state).toBe('cleared');
-    const raised = (await rig.store.listAlarmEvents()).filter((e) => e.data.type === 'raised');
+    const raised = (await rig.records.listAlarmEvents()).filter((e) => e.data.type === 'raised');
     expect(raised).toHaveLength(1);
   });
 
@@ -93,25 +92,41 @@ describe('engine restarts over the same store', () => {
     rig = await makeRig(UL);
     await feed(rig.store, rig.bus, series('gw-1', 'co-4', home, T0, T0 + 40 * MIN, 10, { CO: 150 }));
     await rig.engine.idle();
-    await rig.store.appendAlarmEvents([
-      { id: 'junk#1', alarmId: 'junk', ts: T0, data: { hello: 'world' } },
-      { id: 'junk#2', alarmId: 'junk', ts: T0, data: { type: 'raised', seq: 1, alarm: { id: 42 } } },
-    ]);
-    // What a damaged disk leaves in the embedded store: a record that is not JSON, one whose data
-    // is null. Before, either made every load fail: no alarm state, retried for ever.
-    await rig.store.stop();
-    const raw = new ClassicLevel<string, string>(rig.dir, { valueEncoding: 'utf8' });
-    const at = String(T0 + 1).padStart(15, '0');
-    await raw.batch([
-      { type: 'put', key: `a!${at}!torn#1`, value: '{"id":"torn#1","alarmId":"torn","ts":' },
-      {
-        type: 'put',
-        key: `a!${at}!null#1`,
-        value: JSON.stringify({ id: 'null#1', alarmId: 'null', ts: T0, data: null }),
-      },
-    ]);
-    await raw.close();
-    await rig.store.start();
+    // What a hand edit of the database can leave (appendAlarmEvents refuses all of these): an
+    // event whose JSON is torn, one that is null, one that is no alarm event at all.
+    const junk = ['{"type":"raised","seq":1,"alarm":', 'null', '{"hello":"world"}'];
+    await rig.db
+      .insertInto('alarms')
+      .values({
+        id: 'junk',
+        gw: 'gw-1',
+        dev: 'co-4',
+        site: null,
+        key: 'junk',
+        rule: 'junk',
+        severity: 'critical',
+        state: 'active',
+        raised_at: T0,
+        cleared_at: null,
+        seq: 3,
+        updated_at: T0,
+        alarm: '{}',
+      })
+      .execute();
+    await rig.db
+      .insertInto('alarm_events')
+      .values(
+        junk.map((data, i) => ({
+          id: `junk#${i + 1}`,
+          alarm_id: 'junk',
+          seq: i + 1,
+          ts: T0 + 1,
+          type: 'raised',
+          actor: null,
+          data,
+        })),
+      )
+      .execute();
     await rig.restart();
     expect(rig.engine.ready()).toBe(true);
     expect(rig.engine.list().map((a) => a.dev)).toEqual(['co-4']);
@@ -124,16 +139,19 @@ describe('engine restarts over the same store', () => {
     await feed(rig.store, rig.bus, series('gw-1', 'co-5', home, T0, T0 + 40 * MIN, 10, { CO: 150 }));
     await rig.engine.idle();
     const [good] = rig.engine.list();
-    // The newest event of a second alarm: its severity lost, its value garbled, its gas unknown.
-    const { severity: _lost, ...damaged } = { ...good!, id: 'co-5.damaged', key: 'CO:damaged' };
-    await rig.store.appendAlarmEvents([
-      {
-        id: 'co-5.damaged#1',
-        alarmId: 'co-5.damaged',
-        ts: T0 + 5 * MIN,
-        data: { type: 'raised', seq: 1, state: 'active', alarm: { ...damaged, value: 'high', gas: 'XO' } },
-      },
+    // A second alarm, then a hand edit of its stored event: its severity lost, its value
+    // garbled, its gas unknown (appendAlarmEvents would refuse the first).
+    const second = { ...good!, id: 'co-5.damaged', key: 'CO:damaged', seq: 1 };
+    const raised = { type: 'raised', seq: 1, state: 'active' };
+    await rig.records.appendAlarmEvents([
+      { id: 'co-5.damaged#1', alarmId: second.id, ts: T0 + 5 * MIN, data: { ...raised, alarm: second } },
     ]);
+    const { severity: _lost, ...damaged } = second;
+    await rig.db
+      .updateTable('alarm_events')
+      .set({ data: JSON.stringify({ ...raised, alarm: { ...damaged, value: 'high', gas: 'XO' } }) })
+      .where('id', '=', 'co-5.damaged#1')
+      .execute();
     await rig.restart();
     const restored = rig.engine.get('co-5.damaged');
     expect(restored).toMatchObject({ severity: 'critical', state: 'active', value: 0, dev: 'co-5' });

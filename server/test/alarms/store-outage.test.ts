@@ -21,6 +21,7 @@ describe('alarm engine while InfluxDB is down', () => {
   const make = () => {
     const e = createAlarmEngine({
       store: store as Store,
+      records: store as Store,
       bus,
       config,
       clock: Date.now,

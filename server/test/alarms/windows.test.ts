@@ -63,7 +63,7 @@ describe('household CO windows through the alarm engine (event time)', () => {
   });
 
   it('announced and stored one raised event per alarm', async () => {
-    const events = await rig.store.listAlarmEvents();
+    const events = await rig.records.listAlarmEvents();
     const raised = events.filter((e) => e.data.type === 'raised');
     expect(raised.length).toBe(rig.engine.list({ limit: 1000 }).length);
     expect(new Set(raised.map((e) => e.alarmId)).size).toBe(raised.length);

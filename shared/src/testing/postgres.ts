@@ -19,6 +19,10 @@ export interface Postgres {
   /** `postgres://gaswatch@127.0.0.1:PORT/postgres`: trust authentication, no password. */
   url: string;
   port: number;
+  /** Stops the server (fast shutdown), keeping its data (for outage tests); `start()` brings it back. */
+  pause(): Promise<void>;
+  /** Starts a paused server again, on the same port with the same data. */
+  start(): Promise<void>;
   /** Stops the server (fast shutdown) and removes its data; a second call does nothing. */
   stop(): Promise<void>;
 }
@@ -59,9 +63,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   const data = join(dir, 'db');
   const stopServer = () => exec(pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);
   // No fsync in either: a test cluster's data is thrown away, and syncing costs seconds.
-  try {
-    await exec(initdb, ['-D', data, '-A', 'trust', '-U', 'gaswatch', '--no-sync']);
-    await exec(pgCtl, [
+  const startServer = () =>
+    exec(pgCtl, [
       '-D',
       data,
       '-o',
@@ -71,6 +74,9 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
       '-w',
       'start',
     ]);
+  try {
+    await exec(initdb, ['-D', data, '-A', 'trust', '-U', 'gaswatch', '--no-sync']);
+    await startServer();
   } catch (err) {
     await stopServer().catch(() => {});
     // The server's own words (a port taken meanwhile, shared memory) are in its log, not pg_ctl's.
@@ -85,14 +91,23 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     throw new Error(`${(err as Error).message}\nserver log:\n${log}`, { cause: err });
   }
   let stopped = false;
+  let paused = false;
   return {
     url: `postgres://gaswatch@127.0.0.1:${port}/postgres`,
     port,
+    async pause() {
+      await stopServer();
+      paused = true;
+    },
+    async start() {
+      await startServer();
+      paused = false;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       try {
-        await stopServer();
+        if (!paused) await stopServer();
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
