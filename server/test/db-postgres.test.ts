@@ -2,6 +2,7 @@ import { freePort, type Postgres, startPostgres, startTsNode, waitFor } from '@g
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAlarmEvents } from '../src/db/alarm-records.js';
+import { listAudit } from '../src/db/audit.js';
 import { createDatabase, openDatabase } from '../src/db/database.js';
 import { DatabaseUnavailableError } from '../src/db/errors.js';
 import { accessContract } from './db-access-contract.js';
@@ -94,6 +95,8 @@ describe('PostgreSQL unreachable', () => {
         return alarmId !== '';
       }, 'alarm raised');
       await server.app.alarms.idle();
+      // The console has been showing the alarm: its login was checked while the database answered.
+      expect((await getJson(`${server.url}/api/alarms/${encodeURIComponent(alarmId)}`)).status).toBe(200);
 
       await own.pause();
       const res = await apiFetch(`${server.url}/api/alarms/${encodeURIComponent(alarmId)}/ack`, {
@@ -103,6 +106,14 @@ describe('PostgreSQL unreachable', () => {
       });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ stored: false, alarm: { state: 'acknowledged' } });
+      // A login never checked before cannot be checked now: a clear 503, not a 500.
+      const stranger = await fetch(`${server.url}/api/alarms`, {
+        headers: { authorization: 'Bearer gwt_tok_x_y' },
+      });
+      expect([stranger.status, ((await stranger.json()) as { error: string }).error]).toEqual([
+        503,
+        'database_unavailable',
+      ]);
       const ready = await getJson<{ reasons: string[] }>(`${server.url}/readyz`);
       expect(ready.body.reasons).toContainEqual(expect.stringMatching(/^database unreachable/));
       expect((await getJson(`${server.url}/api/alarms/${encodeURIComponent(alarmId)}`)).status).toBe(200);
@@ -114,6 +125,13 @@ describe('PostgreSQL unreachable', () => {
             (e) => e.data.type === 'acknowledged' && String(e.data.actor).startsWith('tok_'),
           ),
         'acknowledgement stored once PostgreSQL is back',
+        20_000,
+      );
+      // Its audit row waited for the database too, and was not lost.
+      await waitFor(
+        async () =>
+          (await listAudit(server.app.db, { limit: 10, targetKind: 'alarm', targetId: alarmId })).total === 1,
+        'the acknowledgement in the audit log',
         20_000,
       );
       await server.app.alarms.idle();

@@ -5,8 +5,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
 import { AreaTree } from '../auth/areas.js';
+import { type AuditQueue, createAuditQueue } from '../auth/audit-queue.js';
 import type { Principal } from '../auth/principal.js';
 import { LoginThrottle } from '../auth/throttle.js';
+import { errorText } from '../db/database.js';
+import { DatabaseUnavailableError } from '../db/errors.js';
 import { findLiveSession, type LiveSession, pruneSessions, touchSession } from '../db/sessions.js';
 import { findLiveToken, touchToken } from '../db/tokens.js';
 
@@ -17,6 +20,10 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 /** last_seen_at / last_used_at are written at most this often per session or token. */
 const TOUCH_EVERY_MS = 60_000;
+/** A login checked this recently is not checked again (see `cache` below). */
+const CACHE_MS = 30_000;
+/** Most logins cached, and most last-use times remembered (bounded memory under a flood). */
+const CACHE_MAX = 10_000;
 /** Ended sessions are deleted this long after they ended. */
 const SESSION_KEEP_MS = 30 * 86_400_000;
 /** Areas and gateways' areas changed through another server instance are seen within this. */
@@ -36,8 +43,11 @@ export interface Auth {
   /** Re-reads the area tree and the gateways' areas (after a change). */
   reload(): Promise<void>;
   sessionTtlMs: number;
-  /** Cookies get `Secure` when the request came over HTTPS (directly or per a trusted proxy). */
   failures: Counter<'reason'>;
+  /** Forgets every cached login check: call after a logout or a change to a user or token. */
+  forget(): void;
+  /** Audit rows written when the database answers (acknowledgements: see auth/audit-queue.ts). */
+  auditLater: AuditQueue;
 }
 
 /** What a scope check is about: a device (or, with dev null, a gateway's command result). */
@@ -117,6 +127,9 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
     registers: [app.metrics],
   });
 
+  const auditLater = createAuditQueue(db, app.log);
+  app.addHook('onClose', async () => auditLater.stop());
+
   const auth: Auth = {
     throttle: new LoginThrottle(),
     areas,
@@ -132,28 +145,36 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
     reload,
     sessionTtlMs: config.auth.sessionTtlMs,
     failures,
+    forget: () => cache.clear(),
+    auditLater,
   };
   app.decorate('auth', auth);
 
   const touched = new Map<string, number>();
-  function shouldTouch(id: string, now: number): boolean {
+  function touch(id: string, now: number, write: () => Promise<void>): void {
     const last = touched.get(id) ?? 0;
-    if (now - last < TOUCH_EVERY_MS) return false;
-    if (touched.size > 10_000) touched.clear();
+    if (now - last < TOUCH_EVERY_MS) return;
+    if (touched.size > CACHE_MAX) touched.clear();
     touched.set(id, now);
-    return true;
+    // Bookkeeping only: a request never waits for it nor fails with it.
+    write().catch((err: unknown) => app.log.warn({ err }, 'recording the last use of a login failed'));
   }
 
-  async function authenticate(
-    request: FastifyRequest,
-  ): Promise<{ principal: Principal; session: LiveSession | null } | null> {
-    const now = clock();
-    const header = request.headers.authorization;
-    if (header !== undefined) {
-      const m = /^Bearer\s+(\S+)$/i.exec(header);
-      const token = m?.[1] === undefined ? undefined : await findLiveToken(db, m[1], now);
+  type Who = { principal: Principal; session: LiveSession | null; expiresAt: number };
+  /**
+   * Logins checked lately, by their secret: a request within CACHE_MS of the last check does not
+   * ask the database, and while the database is unreachable a login checked before keeps working
+   * until it expires, so the duty room can still acknowledge. A change made here (logout, a user
+   * or token changed) empties it at once; one made through another instance or the CLI takes
+   * effect within CACHE_MS.
+   */
+  const cache = new Map<string, { who: Who | null; at: number }>();
+
+  async function lookUp(kind: 'bearer' | 'cookie', secret: string, now: number): Promise<Who | null> {
+    if (kind === 'bearer') {
+      const token = await findLiveToken(db, secret, now);
       if (token === undefined) return null;
-      if (shouldTouch(token.id, now)) await touchToken(db, token.id, now);
+      touch(token.id, now, () => touchToken(db, token.id, now));
       return {
         principal: {
           kind: 'token',
@@ -164,13 +185,12 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
           sessionId: null,
         },
         session: null,
+        expiresAt: token.expires_at ?? Number.POSITIVE_INFINITY,
       };
     }
-    const secret = request.cookies[SESSION_COOKIE];
-    if (secret === undefined) return null;
     const session = await findLiveSession(db, secret, now);
     if (session === undefined) return null;
-    if (shouldTouch(session.id, now)) await touchSession(db, session.id, now);
+    touch(session.id, now, () => touchSession(db, session.id, now));
     return {
       principal: {
         kind: 'user',
@@ -181,7 +201,40 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
         sessionId: session.id,
       },
       session,
+      expiresAt: session.expiresAt,
     };
+  }
+
+  async function authenticate(request: FastifyRequest): Promise<Who | null> {
+    const now = clock();
+    const header = request.headers.authorization;
+    let kind: 'bearer' | 'cookie';
+    let secret: string | undefined;
+    if (header !== undefined) {
+      kind = 'bearer';
+      secret = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    } else {
+      kind = 'cookie';
+      secret = request.cookies[SESSION_COOKIE];
+    }
+    if (secret === undefined) return null;
+    const key = `${kind}:${secret}`;
+    const hit = cache.get(key);
+    const valid = (w: Who | null) => w !== null && w.expiresAt > now;
+    if (hit !== undefined && now - hit.at < CACHE_MS && (hit.who === null || valid(hit.who))) return hit.who;
+    let who: Who | null;
+    try {
+      who = await lookUp(kind, secret, now);
+    } catch (err) {
+      if (hit !== undefined && valid(hit.who)) {
+        request.log.warn({ err }, 'database unreachable: the login is taken as last checked');
+        return hit.who;
+      }
+      throw new DatabaseUnavailableError(`cannot check the login: ${errorText(err)}`, { cause: err });
+    }
+    if (cache.size > CACHE_MAX) cache.clear();
+    cache.set(key, { who, at: now });
+    return who;
   }
 
   /** A browser's request from another site's page: its Origin names another host. */

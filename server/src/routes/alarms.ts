@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { AlarmError } from '../alarms/errors.js';
 import { type Alarm, AlarmHistoryEntrySchema, AlarmSchema, LIFECYCLE_STATES } from '../alarms/model.js';
 import { auditActor, principalOf } from '../auth/principal.js';
-import { appendAudit } from '../db/audit.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
@@ -134,7 +133,8 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
       const before = visibleAlarm(request, request.params.id);
       const by = auditActor(request);
       const answer = await engine.acknowledge(before.id, { actor: by.actor, note: request.body?.note ?? '' });
-      await appendAudit(app.db, {
+      // Queued, not awaited: the acknowledgement is answered while the database is down too.
+      auth.auditLater.append({
         ts: app.clock(),
         ...by,
         action: 'alarm.acknowledge',

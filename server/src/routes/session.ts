@@ -140,6 +140,7 @@ const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const p = principalOf(request);
       if (p.sessionId !== null) await revokeSession(db, p.sessionId, clock());
+      auth.forget();
       request.log.info({ username: p.id }, 'logged out');
       return reply.clearCookie(SESSION_COOKIE, { path: '/' }).code(204).send(null);
     },

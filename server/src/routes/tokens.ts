@@ -155,6 +155,7 @@ const tokenRoutes: FastifyPluginAsyncZod = async (app) => {
         });
         return r;
       });
+      app.auth.forget();
       return { token: toApiToken(row) };
     },
   );

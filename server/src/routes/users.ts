@@ -240,6 +240,7 @@ const userRoutes: FastifyPluginAsyncZod = async (app) => {
         });
         return r;
       });
+      app.auth.forget();
       return { user: toUser(row) };
     },
   );
