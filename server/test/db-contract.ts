@@ -8,7 +8,16 @@ import { AlarmRecordError, MigrationError } from '../src/db/errors.js';
 import { MIGRATIONS } from '../src/db/migrations/index.js';
 import type { AlarmEventRecord } from '../src/store/types.js';
 import { deviceState, publishState } from './e2e/browser.js';
-import { connectClient, getJson, publishReading, quietLogger, reading, startTestServer } from './helpers.js';
+import {
+  connectClient,
+  createUser,
+  getJson,
+  login,
+  publishReading,
+  quietLogger,
+  reading,
+  startTestServer,
+} from './helpers.js';
 
 /** A database for the suite to use; each `fresh()` is a new, empty one. */
 export interface DbTarget {
@@ -100,7 +109,16 @@ export function dbContract(name: string, target: () => DbTarget): void {
     it('migrations apply on an empty database and are a no-op the second time', async () => {
       const db = await fresh();
       expect(await migrateToLatest(db)).toEqual(Object.keys(MIGRATIONS));
-      expect((await tables(db)).sort()).toEqual(['alarm_events', 'alarms']);
+      expect((await tables(db)).sort()).toEqual([
+        'alarm_events',
+        'alarms',
+        'api_tokens',
+        'areas',
+        'audit_log',
+        'gateways',
+        'sessions',
+        'users',
+      ]);
       await appendAlarmEvents(db, lifeOf('kitchen.CO-dose.1', T0));
       expect(await migrateToLatest(db)).toEqual([]);
       expect(await listAlarmEvents(db)).toHaveLength(3);
@@ -108,9 +126,10 @@ export function dbContract(name: string, target: () => DbTarget): void {
 
     it('a migration that fails leaves the schema as it was, and says which one and why', async () => {
       const db = await fresh();
+      // After every real migration, so they all run in its transaction first.
       const broken = {
         ...MIGRATIONS,
-        '0002-broken': {
+        '9999-broken': {
           async up(d: typeof db) {
             await d.schema.createTable('half_done').addColumn('x', 'text').execute();
             await sql`select * from no_such_table`.execute(d);
@@ -119,11 +138,11 @@ export function dbContract(name: string, target: () => DbTarget): void {
       };
       const err = await migrateToLatest(db, broken).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(MigrationError);
-      expect((err as MigrationError).migration).toBe('0002-broken');
-      expect((err as Error).message).toMatch(/migration 0002-broken failed.*no_such_table/);
-      // 0001 ran in the same transaction: rolled back with it, not left half-migrated.
+      expect((err as MigrationError).migration).toBe('9999-broken');
+      expect((err as Error).message).toMatch(/migration 9999-broken failed.*no_such_table/);
+      // The others ran in the same transaction: rolled back with it, not left half-migrated.
       expect(await tables(db)).toEqual([]);
-      expect(await migrateToLatest(db)).toEqual(['0001-alarms']);
+      expect(await migrateToLatest(db)).toEqual(['0001-alarms', '0002-access']);
     });
 
     it('lists alarm events in time order, by alarm and since (inclusive), idempotent by (alarm, seq)', async () => {
@@ -270,10 +289,13 @@ export function dbContract(name: string, target: () => DbTarget): void {
           alarmId = r.body.alarms[0]?.id ?? '';
           return alarmId !== '';
         }, 'alarm raised');
-        const ack = await fetch(`${server.url}/api/alarms/${encodeURIComponent(alarmId)}/ack`, {
+        // A duty officer logged in to the console: the alarm records their username.
+        await createUser(server.app.db, { username: 'wang.xm', displayName: '王小明', role: 'operator' });
+        const duty = await login(server.url, 'wang.xm');
+        const ack = await duty.fetch(`${server.url}/api/alarms/${encodeURIComponent(alarmId)}/ack`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ actor: '王小明', note: '已开窗通风' }),
+          body: JSON.stringify({ note: '已开窗通风' }),
         });
         expect(ack.status).toBe(200);
 
@@ -289,7 +311,7 @@ export function dbContract(name: string, target: () => DbTarget): void {
         expect(rebuilt).toMatchObject({
           state: 'acknowledged',
           site: '幸福里-3-501',
-          ack: { actor: '王小明', note: '已开窗通风' },
+          ack: { actor: 'wang.xm', note: '已开窗通风' },
         });
         const [row] = await server.app.db
           .selectFrom('alarm_events')
@@ -297,7 +319,7 @@ export function dbContract(name: string, target: () => DbTarget): void {
           .where('alarm_id', '=', alarmId)
           .where('type', '=', 'acknowledged')
           .execute();
-        expect(row).toEqual({ type: 'acknowledged', actor: '王小明' });
+        expect(row).toEqual({ type: 'acknowledged', actor: 'wang.xm' });
       });
 
       it('migrates at start, answers /readyz, and keeps its records across a restart', async () => {
