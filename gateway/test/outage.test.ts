@@ -45,8 +45,33 @@ interface GatewayView {
   outboxDepth?: number;
 }
 
+/** The session cookie of the server's first admin (made with its CLI): its API needs a login. */
+let cookie = '';
+
+/**
+ * Makes the first admin with `gaswatch-server admin create` against the server's data, as an
+ * installer does, and answers the generated password it prints.
+ */
+async function createAdmin(env: Record<string, string>, name: string): Promise<string> {
+  const cli = startTsNode(SERVER_MAIN, ['admin', 'create', name], { env: { ...env, LOG_LEVEL: 'warn' } });
+  const code = await cli.exited;
+  const password = /^password: (\S+)$/m.exec(cli.output())?.[1];
+  if (code !== 0 || password === undefined) throw new Error(`admin create: exit ${code}: ${cli.output()}`);
+  return password;
+}
+
+async function logIn(serverUrl: string, username: string, password: string): Promise<string> {
+  const res = await fetch(`${serverUrl}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
+  return (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+}
+
 async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, { headers: { cookie }, signal: AbortSignal.timeout(10_000) });
   if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -75,17 +100,17 @@ describe('uplink outage with a kill -9 in the middle, verified in the server sto
       });
     }, 250);
 
-    const server = startTsNode(SERVER_MAIN, [], {
-      env: {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        MQTT_URL: broker.url,
-        MQTT_CLIENT_ID: 'gaswatch-server-outage',
-        DATA_DIR: join(tmp.dir, 'server-data'),
-        LOG_LEVEL: 'info',
-        STORE_FLUSH_MS: '20',
-      },
-    });
+    const serverEnv = {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MQTT_URL: broker.url,
+      MQTT_CLIENT_ID: 'gaswatch-server-outage',
+      DATA_DIR: join(tmp.dir, 'server-data'),
+      LOG_LEVEL: 'info',
+      STORE_FLUSH_MS: '20',
+    };
+    const password = await createAdmin(serverEnv, 'outage-admin');
+    const server = startTsNode(SERVER_MAIN, [], { env: serverEnv });
     procs.push(server);
     const m = await server.waitForOutput(/"url":"([^"]+)"[^\n]*"msg":"listening"/, 60_000);
     serverUrl = m[1] as string;
@@ -95,6 +120,7 @@ describe('uplink outage with a kill -9 in the middle, verified in the server sto
       30_000,
       200,
     );
+    cookie = await logIn(serverUrl, 'outage-admin', password);
 
     writeConfig(join(tmp.dir, 'gw.yaml'), {
       gatewayId: GW,
@@ -273,7 +299,7 @@ describe('uplink outage with a kill -9 in the middle, verified in the server sto
       ).toBe(true);
     }
 
-    const metrics = await (await fetch(`${serverUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${serverUrl}/metrics`, { headers: { cookie } })).text();
     const dup = Number(
       /^gaswatch_ingest_duplicates_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? Number.NaN,
     );

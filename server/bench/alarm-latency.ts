@@ -5,12 +5,14 @@ import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { sleep, table } from './common.js';
 import { startTsNode, tempDir } from './harness.js';
+import { benchToken } from './token.js';
 
 const SAMPLES = Number(process.env.BENCH_ALARMS ?? 200);
 const BACKGROUND_PER_S = Number(process.env.BENCH_BACKGROUND ?? 200);
 const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
 const data = tempDir();
+const token = await benchToken(data.dir);
 const proc = startTsNode(SERVER_MAIN, [], {
   env: { LOG_LEVEL: 'warn', PORT: '0', MQTT_PORT: '0', DATA_DIR: data.dir },
 });
@@ -18,7 +20,9 @@ const m = await proc.waitForOutput(/"url":"([^"]+)","mqtt":"([^"]+)"/, 30_000);
 const url = m[1] as string;
 const mqttUrl = m[2] as string;
 
-const ws = new WebSocket(`${url.replace('http', 'ws')}/api/live`);
+const ws = new WebSocket(`${url.replace('http', 'ws')}/api/live`, {
+  headers: { authorization: `Bearer ${token}` },
+});
 await new Promise((resolve, reject) => {
   ws.once('open', resolve);
   ws.once('error', reject);

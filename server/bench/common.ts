@@ -69,8 +69,11 @@ export async function publishAll(
   return { start, ackedAt };
 }
 
-export async function metricValue(baseUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+/** A /metrics sample; `token` is an API token of the server (token.ts: benchToken). */
+export async function metricValue(baseUrl: string, name: string, token: string): Promise<number> {
+  const res = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`GET /metrics: HTTP ${res.status} ${await res.text()}`);
+  const text = await res.text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.slice(name.length + 1)) : 0;
 }

@@ -3,6 +3,7 @@
 
 import { cpuMs, makeMessages, metricValue, publishAll, sleep, table } from './common.js';
 import { freePort, startInfluxd, startMosquitto, startProcess, startTsNode, tempDir } from './harness.js';
+import { benchToken } from './token.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 60_000);
 /** Extra mosquitto.conf lines for experiments, e.g. `autosave_interval 1800` (\n separates lines). */
@@ -73,6 +74,7 @@ async function throughServer(
   flags = SERVER_FLAGS,
 ) {
   const data = tempDir();
+  const token = await benchToken(data.dir);
   const proc = startProcess(process.execPath, [...flags, '--import', 'tsx', main], {
     env: { LOG_LEVEL: 'warn', PORT: '0', MQTT_PORT: '0', DATA_DIR: data.dir, ...env },
   });
@@ -85,15 +87,15 @@ async function throughServer(
     await publishAll(mqttUrl, warm, CLIENTS, WINDOW, `${runId}w`);
     await waitUntil(
       'warm-up readings stored',
-      async () => (await metricValue(url, 'gaswatch_store_readings_written_total')) >= DEVICES,
+      async () => (await metricValue(url, 'gaswatch_store_readings_written_total', token)) >= DEVICES,
     );
-    const before = await metricValue(url, 'gaswatch_store_readings_written_total');
+    const before = await metricValue(url, 'gaswatch_store_readings_written_total', token);
     const cpu0 = cpuMs(proc.pid);
     const { start, ackedAt } = await publishAll(mqttUrl, timed, CLIENTS, WINDOW, runId);
     const deadline = Date.now() + 120_000;
     let storedAt = 0;
     while (Date.now() < deadline) {
-      if ((await metricValue(url, 'gaswatch_store_readings_written_total')) - before >= TOTAL) {
+      if ((await metricValue(url, 'gaswatch_store_readings_written_total', token)) - before >= TOTAL) {
         storedAt = performance.now();
         break;
       }

@@ -5,6 +5,7 @@
 import { startProcess } from '@gaswatch/shared/testing';
 import { makeMessages, metricValue, publishAll, sleep } from './common.js';
 import { startInfluxd, startMosquitto, tempDir } from './harness.js';
+import { benchToken } from './token.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 60_000);
 /** Extra mosquitto.conf lines for experiments, e.g. `autosave_interval 1800` (\n separates lines). */
@@ -16,6 +17,7 @@ const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 const m = await startMosquitto({ extraConfig: MOSQUITTO_EXTRA });
 const influxd = useInflux ? await startInfluxd() : null;
 const data = tempDir();
+const token = await benchToken(data.dir);
 const proc = startProcess(
   process.execPath,
   [
@@ -45,13 +47,17 @@ try {
   await sleep(500);
   const all = makeMessages(32 + TOTAL, 32, 'p');
   await publishAll(m.url, all.slice(0, 32), 4, 100, 'pw'); // warm-up: each device's first reading
-  for (let i = 0; i < 600 && (await metricValue(url, 'gaswatch_store_readings_written_total')) < 32; i++)
+  for (
+    let i = 0;
+    i < 600 && (await metricValue(url, 'gaswatch_store_readings_written_total', token)) < 32;
+    i++
+  )
     await sleep(50);
-  const before = await metricValue(url, 'gaswatch_store_readings_written_total');
+  const before = await metricValue(url, 'gaswatch_store_readings_written_total', token);
   const t0 = performance.now();
   const { start, ackedAt } = await publishAll(m.url, all.slice(32), 4, 100, 'p');
   for (let i = 0; i < 1200; i++) {
-    if ((await metricValue(url, 'gaswatch_store_readings_written_total')) - before >= TOTAL) break;
+    if ((await metricValue(url, 'gaswatch_store_readings_written_total', token)) - before >= TOTAL) break;
     await sleep(20);
   }
   const t1 = performance.now();

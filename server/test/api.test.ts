@@ -2,7 +2,7 @@ import { offlineTimeoutMs } from '@gaswatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceView, profileFullScale } from '../src/ingest/device-view.js';
 import type { DeviceRecord } from '../src/ingest/devices.js';
-import { getJson, startTestServer, type TestServer } from './helpers.js';
+import { apiFetch, getJson, startTestServer, type TestServer } from './helpers.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -61,7 +61,7 @@ describe('HTTP API parameter errors', () => {
       status: 404,
       body: { error: 'not_found' },
     });
-    const res = await fetch(`${server.url}/api/alarms/x/ack`, {
+    const res = await apiFetch(`${server.url}/api/alarms/x/ack`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"note":',
@@ -69,7 +69,7 @@ describe('HTTP API parameter errors', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'bad_request', message: expect.any(String) });
     // Fastify's own refusals answer in the project's codes, not as FST_ERR_… names.
-    const xml = await fetch(`${server.url}/api/alarms/x/ack`, {
+    const xml = await apiFetch(`${server.url}/api/alarms/x/ack`, {
       method: 'POST',
       headers: { 'content-type': 'application/xml' },
       body: '<note/>',
@@ -78,7 +78,7 @@ describe('HTTP API parameter errors', () => {
       status: 415,
       body: { error: 'unsupported_media_type' },
     });
-    const huge = await fetch(`${server.url}/api/alarms/x/ack`, {
+    const huge = await apiFetch(`${server.url}/api/alarms/x/ack`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ note: 'x'.repeat(70 * 1024) }),
@@ -99,7 +99,7 @@ describe('ids longer than the router allows, and buckets longer than the range',
       expect(Object.keys(body).sort()).toEqual(['error', 'message']);
       expect(body.message).toMatch(/max param length/);
     }
-    const res = await fetch(`${server.url}/api/alarms/${long}/ack`, {
+    const res = await apiFetch(`${server.url}/api/alarms/${long}/ack`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
@@ -234,7 +234,13 @@ describe('served documents', () => {
       status: 200,
       body: { ready: true, reasons: [] },
     });
-    const res = await fetch(`${server.url}/metrics`);
+    // Prometheus scrapes with an API token; anyone else who can reach the port is refused.
+    const anonymous = await fetch(`${server.url}/metrics`);
+    expect({ status: anonymous.status, body: await anonymous.json() }).toEqual({
+      status: 401,
+      body: { error: 'unauthenticated', message: expect.any(String) },
+    });
+    const res = await apiFetch(`${server.url}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await res.text();
     expect(text).toContain('# TYPE gaswatch_store_write_seconds histogram');

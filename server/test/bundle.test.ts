@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Proc, startProcess, waitFor } from '@gaswatch/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, getJson, publishReading, reading, tempDir } from './helpers.js';
+import { connectClient, login, publishReading, reading, tempDir } from './helpers.js';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const root = join(pkg, '..');
@@ -54,10 +54,32 @@ describe('server production bundle', () => {
     expect(p.output()).not.toMatch(/ERR_MODULE_NOT_FOUND|Dynamic require/);
   });
 
-  it('ingests a reading and serves the API, the OpenAPI document and the console page', async () => {
-    const p = runBundle({ DATA_DIR: join(tmp.dir, 'data') });
+  it('creates the first admin, who logs in; ingests a reading and serves the API, the OpenAPI document and the console page', async () => {
+    const env = { DATA_DIR: join(tmp.dir, 'data') };
+    // `gaswatch-server admin create` of the bundle: argon2's native binding survived bundling.
+    const admin = startProcess(process.execPath, [main, 'admin', 'create', 'first-admin'], {
+      name: 'bundle-admin-create',
+      env: { ...env, LOG_LEVEL: 'warn' },
+    });
+    procs.push(admin);
+    expect(await admin.exited).toBe(0);
+    const password = /^password: (\S+)$/m.exec(admin.output())?.[1] ?? '';
+    expect(password).toMatch(/^[A-Za-z0-9]{21}$/);
+
+    const p = runBundle(env);
     const m = await p.waitForOutput(/"url":"([^"]+)","mqtt":"([^"]+)"[^\n]*"msg":"listening"/, 30_000);
     const [url, mqttUrl] = [m[1] as string, m[2] as string];
+    const session = await login(url, 'first-admin', password);
+    expect(session.user).toEqual({
+      username: 'first-admin',
+      displayName: 'first-admin',
+      role: 'admin',
+      area: null,
+    });
+    const getJson = async <T = unknown>(u: string) => {
+      const res = await session.fetch(u);
+      return { status: res.status, body: (await res.json()) as T };
+    };
     const gw = await connectClient(mqttUrl, { clientId: 'gw-bundle' });
     try {
       await publishReading(gw, 'gw-bundle', 'co-1', reading(1, Date.now(), { CO: 42 }));

@@ -148,6 +148,19 @@ describe('loadConfig', () => {
     expect(existsSync(dataDir) ? readdirSync(dataDir) : []).toEqual([]);
   }, 30_000);
 
+  it('a config that still lists users (acknowledgers before accounts) stops the server, saying where accounts live now', async () => {
+    const dir = join(tmp.dir, 'old-users');
+    mkdirSync(dir);
+    const file = join(dir, 'gaswatch.yaml');
+    writeFileSync(file, 'users:\n  - { id: wang-duty, name: Wang (duty officer), role: operator }\n');
+    const { code, stderr } = await runServer({ GASWATCH_CONFIG: file, DATA_DIR: join(dir, 'data') });
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `GASWATCH_CONFIG ${file} users: "users" is no longer read: accounts live in the database now, with a password and a role. Create the first admin with "gaswatch-server admin create NAME"`,
+    );
+    expect(stderr).not.toMatch(/Unhandled|at .*\.ts:\d+/);
+  }, 30_000);
+
   it('the server process exits non-zero on a bad config, listing every error', async () => {
     const proc = startTsNode(SERVER_MAIN, [], {
       env: { PORT: '-1', INFLUX_URL: 'ftp://x', DATA_DIR: tmp.dir },

@@ -2,17 +2,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { Role } from '@gaswatch/shared';
 import { encodePayload, type Reading, topics } from '@gaswatch/shared';
 import { type Proc, startTsNode, waitFor } from '@gaswatch/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import WebSocket from 'ws';
-import type { Role } from '@gaswatch/shared';
 import { buildServer } from '../src/app.js';
+import { hashPassword } from '../src/auth/passwords.js';
 import { loadConfig } from '../src/config.js';
 import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
 import { insertToken } from '../src/db/tokens.js';
+import { insertUser } from '../src/db/users.js';
 
 export const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
@@ -59,7 +61,15 @@ export function authHeaders(url: string): Record<string, string> {
 
 /** fetch as the test admin of the server at `url` (headers in `init` win). */
 export function apiFetch(url: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(url, { ...init, headers: { ...authHeaders(url), ...(init.headers as Record<string, string>) } });
+  return fetch(url, {
+    ...init,
+    headers: { ...authHeaders(url), ...(init.headers as Record<string, string>) },
+  });
+}
+
+/** Makes getJson, apiFetch, metric and openLive send `secret` to the server at `url` (one they did not start). */
+export function actAs(url: string, secret: string): void {
+  bearers.set(originOf(url), secret);
 }
 
 /** An API token with `role` over `area` (null: every area), straight into the database. */
@@ -73,6 +83,83 @@ export async function mintToken(db: Db, role: Role = 'admin', area: string | nul
     expiresAt: null,
   });
   return secret;
+}
+
+/** The id of the API token whose secret this is: what the server records as the token's actor. */
+export function tokenId(secret: string): string {
+  const id = /^gwt_(tok_[0-9a-f]+)_/.exec(secret)?.[1];
+  if (id === undefined) throw new Error('not an API token secret');
+  return id;
+}
+
+/** The password of the users the tests make (long enough for the server's rule). */
+export const TEST_PASSWORD = 'duty-room-2026';
+
+/** A user who logs in with `password` (TEST_PASSWORD), straight into the database. */
+export async function createUser(
+  db: Db,
+  u: { username: string; role: Role; displayName?: string; area?: string | null; password?: string },
+): Promise<void> {
+  await insertUser(db, {
+    username: u.username,
+    displayName: u.displayName ?? u.username,
+    role: u.role,
+    area: u.area ?? null,
+    passwordHash: await hashPassword(u.password ?? TEST_PASSWORD),
+    now: Date.now(),
+  });
+}
+
+/**
+ * The database a server started with `env` will open (DATA_DIR's SQLite or DATABASE_URL),
+ * migrated, for `fn`, before that server starts: users and tokens for a server run as its own
+ * process.
+ */
+export async function withDatabase<T>(env: Record<string, string>, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = createDatabase(loadConfig(env).database, quietLogger());
+  try {
+    await migrateToLatest(db);
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** A browser's login: the session cookie and the CSRF token a change made with it must carry. */
+export interface Login {
+  user: { username: string; displayName: string; role: Role; area: string | null };
+  cookie: string;
+  csrfToken: string;
+  /** fetch with the session cookie, and X-CSRF-Token on a change, as the console sends them. */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
+}
+
+/** Logs in at the server `baseUrl` (POST /api/session) as a browser would; throws unless it answers 200. */
+export async function login(baseUrl: string, username: string, password = TEST_PASSWORD): Promise<Login> {
+  const res = await fetch(`${baseUrl}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login as ${username}: HTTP ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { user: Login['user']; csrfToken: string };
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  return {
+    user: body.user,
+    cookie,
+    csrfToken: body.csrfToken,
+    fetch(url, init = {}) {
+      const change = (init.method ?? 'GET') !== 'GET';
+      return fetch(url, {
+        ...init,
+        headers: {
+          cookie,
+          ...(change ? { 'x-csrf-token': body.csrfToken } : {}),
+          ...(init.headers as Record<string, string>),
+        },
+      });
+    },
+  };
 }
 
 /** buildServer in-process on free ports (PORT=0, MQTT_PORT=0), embedded store unless influxUrl. */
@@ -107,14 +194,7 @@ export async function startServerProcess(
   env: Record<string, string>,
 ): Promise<{ proc: Proc; url: string; mqttUrl: string }> {
   // The token goes into the database the process will open, before it starts.
-  const db = createDatabase(loadConfig(env).database, quietLogger());
-  let secret: string;
-  try {
-    await migrateToLatest(db);
-    secret = await mintToken(db);
-  } finally {
-    await db.destroy();
-  }
+  const secret = await withDatabase(env, (db) => mintToken(db));
   const proc = startTsNode(SERVER_MAIN, [], {
     env: { LOG_LEVEL: 'info', PORT: '0', MQTT_PORT: '0', ...env },
   });

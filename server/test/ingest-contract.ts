@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ReadingRow } from '../src/store/types.js';
 import {
+  authHeaders,
   connectClient,
   getJson,
+  liveUrl,
   metric,
   publishReading,
   reading,
@@ -260,8 +262,15 @@ export function ingestContract(
       );
     });
 
-    it('forwards readings and device state on /api/live', async () => {
-      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`);
+    it('forwards readings and device state on /api/live, to a caller with a login or token only', async () => {
+      // Without one the upgrade is refused: no socket, nothing sent.
+      const anonymous = new WebSocket(liveUrl(server.url));
+      const refused = await new Promise<string>((resolve) => {
+        anonymous.once('open', () => resolve('opened'));
+        anonymous.once('error', (err) => resolve(err.message));
+      });
+      expect(refused).toBe('Unexpected server response: 401');
+      const ws = new WebSocket(liveUrl(server.url), { headers: authHeaders(server.url) });
       const got: { type: string; data: { dev: string } }[] = [];
       ws.on('message', (m) => got.push(JSON.parse(String(m))));
       await new Promise((resolve, reject) => {

@@ -9,14 +9,18 @@ import WebSocket from 'ws';
 import { stringify } from 'yaml';
 import type { Alarm } from '../../src/alarms/model.js';
 import {
+  authHeaders,
   connectClient,
   getJson,
+  liveUrl,
   metric,
+  mintToken,
   publishReading,
   reading,
   startTestServer,
   type TestServer,
   tempDir,
+  tokenId,
 } from '../helpers.js';
 import { type Received, startReceiver } from './helpers.js';
 
@@ -27,7 +31,8 @@ const DEV = 'kitchen-co';
 /**
  * The whole path through buildServer: a gateway publishes over MQTT to the embedded broker, the
  * alarm engine raises, nobody acknowledges, tier 2's webhook is called after ackTimeout (0.5 s
- * here), the duty officer acknowledges over HTTP and the gateway receives the silence command.
+ * here), the duty officer acknowledges over HTTP (an operator's API token) and the gateway
+ * receives the silence command.
  */
 describe('escalation end to end (buildServer, embedded broker and store, real webhook)', () => {
   let server: TestServer;
@@ -37,6 +42,17 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
   const commands: Command[] = [];
   let live: WebSocket;
   const liveAlarms: { alarmId: string; type: string; state: string }[] = [];
+  /** The duty officer's API token (role operator): the acknowledgement records its id. */
+  let dutyOfficer = '';
+  const ack = (id: string, body: unknown, secret = dutyOfficer) =>
+    fetch(`${server.url}/api/alarms/${encodeURIComponent(id)}/ack`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(secret === '' ? {} : { authorization: `Bearer ${secret}` }),
+      },
+      body: JSON.stringify(body),
+    });
 
   beforeAll(async () => {
     receiver = await startReceiver();
@@ -55,10 +71,10 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
             ],
           },
         },
-        users: [{ id: 'duty-officer', name: 'Duty officer' }],
       }),
     );
     server = await startTestServer({ GASWATCH_CONFIG: file, DATA_DIR: join(tmp.dir, 'data') });
+    dutyOfficer = await mintToken(server.app.db, 'operator');
     gateway = await connectClient(server.mqttUrl, { clientId: GW });
     gateway.on('message', (topic, payload) => {
       if (topic !== topics.cmd(GW)) return;
@@ -66,7 +82,7 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
       if (parsed.success) commands.push(parsed.data);
     });
     await gateway.subscribeAsync(topics.cmd(GW), { qos: 1 });
-    live = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`);
+    live = new WebSocket(liveUrl(server.url), { headers: authHeaders(server.url) });
     live.on('message', (m) => {
       const msg = JSON.parse(m.toString()) as {
         type: string;
@@ -146,24 +162,33 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
   });
 
   it('rejects bad acknowledgements with clear 4xx JSON', async () => {
-    const post = (id: string, body: unknown) =>
-      fetch(`${server.url}/api/alarms/${encodeURIComponent(id)}/ack`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    const notFound = await post('no-such-alarm', { note: 'x', actor: 'duty-officer' });
+    const notFound = await ack('no-such-alarm', { note: 'x' });
     expect(notFound.status).toBe(404);
     expect(await notFound.json()).toMatchObject({ error: 'alarm_not_found' });
-    const badNote = await post(alarm.id, { note: 42, actor: 'duty-officer' });
+    const badNote = await ack(alarm.id, { note: 42 });
     expect(badNote.status).toBe(400);
     expect(await badNote.json()).toMatchObject({
       error: 'bad_request',
       message: expect.stringMatching(/note/),
     });
-    const stranger = await post(alarm.id, { note: 'x', actor: 'mallory' });
-    expect(stranger.status).toBe(400);
-    expect(await stranger.json()).toMatchObject({ error: 'unknown_actor' });
+    // Who acknowledges is the caller, never a name in the body.
+    const named = await ack(alarm.id, { note: 'x', actor: 'duty-officer' });
+    expect(named.status).toBe(400);
+    expect(await named.json()).toMatchObject({
+      error: 'bad_request',
+      message: expect.stringMatching(/actor/),
+    });
+    // Nobody, or a caller whose role may only read, may not acknowledge.
+    const anonymous = await ack(alarm.id, { note: 'x' }, '');
+    expect({ status: anonymous.status, body: await anonymous.json() }).toMatchObject({
+      status: 401,
+      body: { error: 'unauthenticated' },
+    });
+    const viewer = await ack(alarm.id, { note: 'x' }, await mintToken(server.app.db, 'viewer'));
+    expect({ status: viewer.status, body: await viewer.json() }).toMatchObject({
+      status: 403,
+      body: { error: 'forbidden', message: expect.stringMatching(/operator/) },
+    });
     const badState = await getJson(`${server.url}/api/alarms?state=burning`);
     expect(badState.status).toBe(400);
     expect(badState.body).toMatchObject({ error: 'bad_request', message: expect.stringMatching(/state/) });
@@ -180,14 +205,10 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
   });
 
   it('acknowledged over HTTP: escalation stops and the gateway receives the silence command over MQTT', async () => {
-    const res = await fetch(`${server.url}/api/alarms/${encodeURIComponent(alarm.id)}/ack`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ note: 'resident reached, windows open', actor: 'duty-officer' }),
-    });
+    const res = await ack(alarm.id, { note: 'resident reached, windows open' });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { alarm: Alarm; silence: { id: string; sent: boolean } };
-    expect(body.alarm).toMatchObject({ state: 'acknowledged', ack: { actor: 'duty-officer' } });
+    expect(body.alarm).toMatchObject({ state: 'acknowledged', ack: { actor: tokenId(dutyOfficer) } });
     expect(body.silence.sent).toBe(true);
 
     await waitFor(() => commands.length >= 1, 'silence command at the gateway');
@@ -206,11 +227,7 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
       alarmId: alarm.id,
     });
 
-    const again = await fetch(`${server.url}/api/alarms/${encodeURIComponent(alarm.id)}/ack`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ note: 'me too', actor: 'duty-officer' }),
-    });
+    const again = await ack(alarm.id, { note: 'me too' });
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ error: 'alarm_already_acknowledged' });
 
@@ -225,7 +242,7 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
       'silence',
     ]);
     expect(detail.body.events[3]).toMatchObject({
-      actor: 'duty-officer',
+      actor: tokenId(dutyOfficer),
       note: 'resident reached, windows open',
     });
     expect(detail.body.alarm.silence).toMatchObject({ status: 'sent', command: body.silence.id });

@@ -7,8 +7,9 @@ import { encodePayload, topics } from '@gaswatch/shared';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, reading, startTestServer, type TestServer } from '../helpers.js';
+import { connectClient, createUser, reading, startTestServer, type TestServer } from '../helpers.js';
 import { deviceState, launchChromium, publish, publishEvent, publishState } from './browser.js';
+import { ConsolePage } from './console.js';
 
 const GW = 'gw-flat';
 
@@ -19,6 +20,7 @@ describe('gateway events and doubtful values on the console page', () => {
   beforeAll(async () => {
     [browser, server] = await Promise.all([launchChromium(), startTestServer()]);
     client = await connectClient(server.mqttUrl);
+    await createUser(server.app.db, { username: 'duty', role: 'viewer' });
   }, 60_000);
   afterAll(async () => {
     await client?.endAsync();
@@ -41,8 +43,7 @@ describe('gateway events and doubtful values on the console page', () => {
       quality: { O2: 'uncertain', H2S: 'bad' },
     });
 
-    const page = await browser.newPage();
-    await page.goto(`${server.url}/`);
+    const { page } = await ConsolePage.loggedIn(browser, server.url, 'duty');
     const values = (dev: string) => page.locator(`tr[data-device="${dev}"] td.values`);
     await expect
       .poll(() => values('kitchen').textContent(), { timeout: 15_000 })
@@ -53,12 +54,11 @@ describe('gateway events and doubtful values on the console page', () => {
       .poll(() => values('hall').textContent())
       .toBe('O2 0 %vol (uncertain), CO 4 ppm, H2S unreadable [fault] faults: sensor_eol');
     expect(await values('hall').locator('.q-uncertain').textContent()).toBe('O2 0 %vol (uncertain)');
-    await page.close();
+    await page.context().close();
   });
 
   it('shows interlock actions, bump test results and command results as they arrive', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${server.url}/`);
+    const { page } = await ConsolePage.loggedIn(browser, server.url, 'duty');
     await expect.poll(() => page.locator('#events tbody').textContent(), { timeout: 15_000 }).toMatch(/none/);
 
     const at = new Date(Date.UTC(2026, 10, 23, 18, 2, 0));
@@ -116,6 +116,6 @@ describe('gateway events and doubtful values on the console page', () => {
     );
     expect(await rows.nth(3).getAttribute('class')).toBe('critical');
     await page.screenshot({ path: `${server.dataDir}/events.png`, fullPage: true });
-    await page.close();
+    await page.context().close();
   });
 });

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { type RunningSystem, startSystem } from '@gaswatch/firmware-sim/system';
 import type { Browser, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, withDatabase } from '../helpers.js';
 import { launchChromium } from './browser.js';
+import { ConsolePage } from './console.js';
 
 const DEV = 'kitchen-lel';
 const SCREENSHOT = fileURLToPath(new URL('../../../docs/img/console-valve-closed.png', import.meta.url));
@@ -41,6 +43,10 @@ describe('a gas leak closes the kitchen valve', () => {
     startedAt = Date.now();
     dir = mkdtempSync(join(tmpdir(), 'gaswatch-interlock-'));
     writeFileSync(join(dir, 'scenario.yaml'), SCENARIO);
+    // The duty officer's account, in the server's database before it starts.
+    await withDatabase({ DATA_DIR: join(dir, 'system', 'server') }, (db) =>
+      createUser(db, { username: 'duty', role: 'operator' }),
+    );
     [system, browser] = await Promise.all([
       startSystem({ scenario: join(dir, 'scenario.yaml'), dataDir: join(dir, 'system'), pollIntervalS: 1 }),
       launchChromium(),
@@ -56,8 +62,7 @@ describe('a gas leak closes the kitchen valve', () => {
   it('says "gas valve closed — reset on site", pushed to a page that asks for nothing more', {
     timeout: 120_000,
   }, async () => {
-    const page = await browser.newPage();
-    await page.goto(`${system.url}/`);
+    const { page } = await ConsolePage.loggedIn(browser, system.url, 'duty');
     const values = page.locator(`tr[data-device="${DEV}"] td.values`);
     await expect.poll(() => values.textContent(), { timeout: 30_000 }).toMatch(/^LEL 0 %LEL, CO 0 ppm/);
     await expect.poll(() => page.locator('#alarms tbody').textContent()).toMatch(/no open alarms/);
@@ -89,6 +94,6 @@ describe('a gas leak closes the kitchen valve', () => {
     expect(asked).toEqual([]);
 
     await page.locator('#events').screenshot({ path: SCREENSHOT });
-    await page.close();
+    await page.context().close();
   });
 });

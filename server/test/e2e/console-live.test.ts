@@ -1,14 +1,16 @@
 /**
  * The console keeps itself current from /api/live: a pushed reading or alarm changes the page with
  * no request to /api/*, and after its socket drops the page reconnects and loads each list once,
- * so what happened while it was disconnected is on screen.
+ * so what happened while it was disconnected is on screen. The socket is opened with the session
+ * cookie of a login through the form, as in the duty room.
  */
 import { waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, reading, startTestServer, type TestServer } from '../helpers.js';
+import { connectClient, createUser, reading, startTestServer, type TestServer } from '../helpers.js';
 import { deviceState, launchChromium, publish, publishState } from './browser.js';
+import { ConsolePage } from './console.js';
 
 const GW = 'gw-live';
 const DEV = 'hall-co';
@@ -17,6 +19,7 @@ describe('the console page on /api/live', () => {
   let browser: Browser;
   let server: TestServer;
   let client: MqttClient;
+  let ui: ConsolePage;
   let page: Page;
   let seq = 0;
   const asked: string[] = [];
@@ -29,12 +32,15 @@ describe('the console page on /api/live', () => {
     client = await connectClient(server.mqttUrl);
     await publishState(client, GW, DEV, deviceState({ pollIntervalS: 3600 }));
     await publishCo(5);
-    page = await browser.newPage();
+    await createUser(server.app.db, { username: 'duty', role: 'operator' });
+    ui = await ConsolePage.create(browser);
+    page = ui.page;
     page.on('request', (r: Request) => {
       const path = new URL(r.url()).pathname;
       if (path.startsWith('/api/') && r.resourceType() !== 'websocket') asked.push(path);
     });
-    await page.goto(`${server.url}/`);
+    await ui.goto(server.url);
+    await ui.logIn('duty');
     await waitFor(async () => (await values()) === 'CO 5 ppm', 'the first reading on the page', 15_000, 50);
     await waitFor(
       async () => /no open alarms/.test((await page.locator('#alarms tbody').textContent()) ?? ''),
@@ -44,7 +50,7 @@ describe('the console page on /api/live', () => {
     );
   }, 60_000);
   afterAll(async () => {
-    await page?.close();
+    await ui?.close();
     await client?.endAsync();
     await browser?.close();
     await server?.close();

@@ -10,14 +10,18 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectClient,
+  createUser,
   getJson,
+  login,
   reading,
   startServerProcess,
   startTestServer,
   type TestServer,
   tempDir,
+  withDatabase,
 } from '../helpers.js';
 import { deviceState, launchChromium, publish, publishState } from './browser.js';
+import { ConsolePage } from './console.js';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -49,8 +53,9 @@ describe('the alarm list cannot be loaded', () => {
     server = await startTestServer({ INFLUX_URL: influxd.url, INFLUX_DB: 'console_outage' });
     expect((await getJson(`${server.url}/api/alarms`)).status).toBe(503);
 
-    const page = await browser.newPage();
-    await page.goto(`${server.url}/`);
+    // Logging in needs the SQL database only, not the time-series store.
+    await createUser(server.app.db, { username: 'duty', role: 'viewer' });
+    const { page } = await ConsolePage.loggedIn(browser, server.url, 'duty');
     await expect
       .poll(() => bannerText(page), { timeout: 15_000 })
       .toMatch(/alarm list unavailable: HTTP 503 alarms_loading: alarm state is still being loaded/);
@@ -63,7 +68,7 @@ describe('the alarm list cannot be loaded', () => {
     await expect.poll(() => bannerText(page), { timeout: 30_000 }).toBe('');
     await expect.poll(() => alarms.textContent()).toMatch(/^\s*no open alarms\s*$/);
     expect((await page.locator('#status').getAttribute('class')) ?? '').not.toMatch(/stale/);
-    await page.close();
+    await page.context().close();
   });
 });
 
@@ -82,15 +87,16 @@ describe('the server stops answering', () => {
   it('turns the page red and stale, stops claiming "online", and recovers when it answers again', {
     timeout: 90_000,
   }, async () => {
-    const s = await startServerProcess({ DATA_DIR: tmp.dir, STORE_FLUSH_MS: '20' });
+    const env = { DATA_DIR: tmp.dir, STORE_FLUSH_MS: '20' };
+    await withDatabase(env, (db) => createUser(db, { username: 'duty', role: 'viewer' }));
+    const s = await startServerProcess(env);
     proc = s.proc;
     client = await connectClient(s.mqttUrl);
     // A 30 s offline window (poll interval 1 s): the device stays online across the freeze.
     await publishState(client, 'gw-hang', 'hall-co', deviceState({ pollIntervalS: 1 }));
     await publish(client, 'gw-hang', 'hall-co', reading(0, Date.now(), { CO: 3 }));
 
-    const page = await browser.newPage();
-    await page.goto(`${s.url}/`);
+    const { page } = await ConsolePage.loggedIn(browser, s.url, 'duty');
     const online = page.locator('tr[data-device="hall-co"] td.online');
     await expect.poll(() => online.textContent(), { timeout: 15_000 }).toBe('yes');
     await expect.poll(() => page.locator('#status').textContent()).toMatch(/^updated /);
@@ -116,7 +122,7 @@ describe('the server stops answering', () => {
     await expect.poll(() => bannerText(page), { timeout: 20_000 }).toBe('');
     await expect.poll(() => page.locator('#status').getAttribute('class')).toBe('');
     await expect.poll(() => online.textContent()).toBe('yes');
-    await page.close();
+    await page.context().close();
   });
 });
 
@@ -126,6 +132,8 @@ describe('an active alarm followed by more than 100 closed ones', () => {
   beforeAll(async () => {
     server = await startTestServer();
     client = await connectClient(server.mqttUrl);
+    await createUser(server.app.db, { username: 'tester', role: 'operator' });
+    await createUser(server.app.db, { username: 'duty', role: 'viewer' });
   });
   afterAll(async () => {
     await client?.endAsync();
@@ -154,6 +162,7 @@ describe('an active alarm followed by more than 100 closed ones', () => {
     );
 
     await publishState(client, GW, 'flap-co', deviceState({ pollIntervalS: 3600 }));
+    const tester = await login(server.url, 'tester');
     for (let i = 0; i < 101; i++) {
       await publish(client, GW, 'flap-co', { ...reading(2 * i, next(), { CO: 0 }), alarm: true });
       let active: { id: string }[] = [];
@@ -166,10 +175,10 @@ describe('an active alarm followed by more than 100 closed ones', () => {
         10_000,
         10,
       );
-      const ack = await fetch(`${server.url}/api/alarms/${active[0]?.id}/ack`, {
+      const ack = await tester.fetch(`${server.url}/api/alarms/${active[0]?.id}/ack`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ actor: 'tester', note: `flap ${i}` }),
+        body: JSON.stringify({ note: `flap ${i}` }),
       });
       expect(ack.status).toBe(200);
       await publish(client, GW, 'flap-co', { ...reading(2 * i + 1, next(), { CO: 0 }), alarm: false });
@@ -180,8 +189,7 @@ describe('an active alarm followed by more than 100 closed ones', () => {
     expect(unfiltered).toHaveLength(100);
     expect(unfiltered.some((a) => a.dev === 'boiler-co')).toBe(false);
 
-    const page = await browser.newPage();
-    await page.goto(`${server.url}/`);
+    const { page } = await ConsolePage.loggedIn(browser, server.url, 'duty');
     const first = page.locator('#alarms tbody tr[data-alarm]').first();
     await expect.poll(() => first.textContent(), { timeout: 15_000 }).toMatch(/^\s*active\s*\S+\s*boiler-co/);
     expect(await page.locator('#alarms tbody tr[data-alarm]').count()).toBe(1);
@@ -190,6 +198,6 @@ describe('an active alarm followed by more than 100 closed ones', () => {
     await expect.poll(() => page.locator('#closed tbody tr[data-alarm]').count()).toBeGreaterThan(10);
     expect(await page.locator('#closed tbody').textContent()).toMatch(/cleared[\s\S]*flap-co[\s\S]*tester/);
     expect(await bannerText(page)).toBe('');
-    await page.close();
+    await page.context().close();
   });
 });

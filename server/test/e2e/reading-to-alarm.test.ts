@@ -1,8 +1,9 @@
 /**
  * Issue 2's end-to-end path with the real processes: a simulated household CO detector at 400 ppm
  * (firmware-sim, Modbus TCP) → gateway → MQTT → server → store → an active alarm in
- * GET /api/alarms → acknowledged with a note → the reading rows are in the store. Run against the
- * embedded store and InfluxDB, the embedded aedes broker and an external Mosquitto.
+ * GET /api/alarms → acknowledged with a note by a duty officer logged in (session cookie and CSRF
+ * token, as the console sends them) → the reading rows are in the store. Run against the embedded
+ * store and InfluxDB, the embedded aedes broker and an external Mosquitto.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import {
   waitFor,
 } from '@gaswatch/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { actAs, apiFetch, createUser, login, mintToken, withDatabase } from '../helpers.js';
 
 const DEV = 'flat-501-bathroom';
 
@@ -42,7 +44,7 @@ interface AlarmJson {
 }
 
 async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url);
+  const res = await apiFetch(url);
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -71,6 +73,12 @@ describe.each([
     writeFileSync(join(dir, 'gaswatch.yaml'), SITE_CONFIG);
     if (store === 'influx') influx = await startInfluxd();
     if (broker === 'mosquitto') mosquitto = await startMosquitto();
+    // The test's admin token and the duty officer, in the database before the server opens it.
+    const serverData = { DATA_DIR: join(dir, 'system', 'server') };
+    const admin = await withDatabase(serverData, async (db) => {
+      await createUser(db, { username: 'duty-officer-li', displayName: '李值班', role: 'operator' });
+      return mintToken(db);
+    });
     system = await startSystem({
       scenario: join(dir, 'scenario.yaml'),
       dataDir: join(dir, 'system'),
@@ -83,6 +91,7 @@ describe.each([
       },
     });
     const { url } = system;
+    actAs(url, admin);
 
     let alarm: AlarmJson | undefined;
     await waitFor(
@@ -98,10 +107,11 @@ describe.each([
     if (!alarm) throw new Error('unreachable');
 
     const note = 'windows open, residents outside, gas company called';
-    const ack = await fetch(`${url}/api/alarms/${encodeURIComponent(alarm.id)}/ack`, {
+    const duty = await login(url, 'duty-officer-li');
+    const ack = await duty.fetch(`${url}/api/alarms/${encodeURIComponent(alarm.id)}/ack`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ note, actor: 'duty-officer-li' }),
+      body: JSON.stringify({ note }),
     });
     expect(ack.status).toBe(200);
 
