@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { buildServer } from './app.js';
-import { loadConfig } from './config.js';
+import { loadConfig, withoutCredentials } from './config.js';
 import { ConfigError, ServerError } from './errors.js';
 
 // Entry point of `gaswatch-server`: config, logger, app, graceful shutdown, listen.
@@ -65,6 +65,11 @@ const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 // The launcher and e2e tests parse this line, so it is printed at any level but silent.
 const announce = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
 announce.info(
-  { url: `http://${host}:${port}`, mqtt: app.mqttUrl, store: app.store.kind, dataDir: config.dataDir },
+  {
+    url: `http://${host}:${port}`,
+    mqtt: withoutCredentials(app.mqttUrl),
+    store: app.store.kind,
+    dataDir: config.dataDir,
+  },
   'listening',
 );

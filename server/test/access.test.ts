@@ -234,6 +234,20 @@ describe('logging in', () => {
     expect((await call('GET', '/api/session', { cookie: ok.cookie })).status).toBe(401);
   });
 
+  it('an open /api/live socket is closed when its login ends', async () => {
+    const ok = await login('lin', 'correct horse battery');
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`, { headers: { cookie: ok.cookie } });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const out = await call('DELETE', '/api/session', {
+      cookie: ok.cookie,
+      'x-csrf-token': (ok.body as { csrfToken: string }).csrfToken,
+    });
+    expect(out.status).toBe(204);
+    expect(await closed).toBe(4401);
+  });
+
   it('a cookie-authenticated change needs the CSRF token and a same-site origin', async () => {
     const ok = await login('lin', 'correct horse battery');
     const csrf = (ok.body as { csrfToken: string }).csrfToken;
@@ -260,6 +274,14 @@ describe('logging in', () => {
     expect(wrongToken.status).toBe(403);
     // Nothing was acknowledged by any of them.
     expect((await call('GET', `/api/alarms/${id}`, admin())).body).toMatchObject({ alarm: { ack: null } });
+  });
+
+  it('guesses sent all at once are throttled as if sent one after another', async () => {
+    await userWithPassword('zhou', 'viewer', null, 'zhou password 1');
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => login('zhou', `guess ${i}`)));
+    const statuses = all.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s !== 401).every((s) => s === 429)).toBe(true);
   });
 
   it('20 wrong passwords in a row are throttled, and then even the right one waits', async () => {

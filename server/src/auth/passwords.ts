@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { ServerError } from '../errors.js';
 
 /**
  * Account passwords: argon2id with OWASP's minimum (Password Storage Cheat Sheet: m = 19 MiB,
@@ -14,17 +15,51 @@ export const ARGON2_OPTIONS = {
   parallelism: 1,
 } as const;
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_OPTIONS);
+/**
+ * At most this many argon2 computations at once, and this many waiting: each takes 19 MiB and a
+ * thread of libuv's pool, which the ingest journal's disk writes share. A flood of logins waits
+ * its turn or is turned away (PasswordCheckBusyError), and never starves the readings.
+ */
+const MAX_RUNNING = 2;
+const MAX_WAITING = 64;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+/** Too many logins at once: try again in a moment. */
+export class PasswordCheckBusyError extends ServerError {
+  constructor() {
+    const message = 'too many logins at once; try again in a few seconds';
+    super('login_busy', message, { statusCode: 503, publicMessage: message });
+  }
 }
 
-export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  if (running < MAX_RUNNING) running++;
+  else if (waiting.length >= MAX_WAITING) throw new PasswordCheckBusyError();
+  // Woken by a finishing one, which hands its slot over: `running` stays as it is.
+  else await new Promise<void>((resolve) => waiting.push(resolve));
   try {
-    return await verify(passwordHash, password);
-  } catch {
-    // A damaged hash in the table matches no password.
-    return false;
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next === undefined) running--;
+    else next();
   }
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return limited(() => hash(password, ARGON2_OPTIONS));
+}
+
+export function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  return limited(async () => {
+    try {
+      return await verify(passwordHash, password);
+    } catch {
+      // A damaged hash in the table matches no password.
+      return false;
+    }
+  });
 }
 
 /**

@@ -3,8 +3,11 @@
  *
  * An account that fails `accountFree` times in a row is locked for 1 s, then 2 s, 4 s … up to
  * `maxLockMs` after each further failure; an address is locked the same way after `addressFree`
- * failures (one address guessing many accounts). A success resets the account's count, not the
- * address's: one account of its own must not buy an attacker fresh guesses at others. While locked, a login is refused without looking at the password, so a guess
+ * failures (one address guessing many accounts). Each attempt counts as a failure from the moment
+ * it starts (`attempt`) until it proves right (`succeeded`), so guesses sent all at once cannot
+ * slip through before the first of them has failed. A success resets the account's count but
+ * takes only itself off the address's: one account of its own must not buy an attacker fresh
+ * guesses at others. While locked, a login is refused without looking at the password, so a guess
  * during the lock learns nothing. The account key is the name as typed: a name that does not
  * exist is throttled exactly like one that does, so the answers never tell them apart.
  *
@@ -70,6 +73,15 @@ class Counter {
   reset(key: string): void {
     this.entries.delete(key);
   }
+
+  /** Takes back one failure (an attempt that proved right), and the lock it may have set. */
+  undo(key: string): void {
+    const e = this.entries.get(key);
+    if (e === undefined) return;
+    e.failures -= 1;
+    if (e.failures < this.free) e.lockedUntil = 0;
+    if (e.failures <= 0) this.entries.delete(key);
+  }
 }
 
 export class LoginThrottle {
@@ -80,17 +92,21 @@ export class LoginThrottle {
     this.addresses = new Counter(opts.addressFree, opts);
   }
 
-  /** Ms until a login for this account from this address may be tried; 0: now. */
-  waitMs(username: string, address: string, now: number): number {
-    return Math.max(this.accounts.lockedFor(username, now), this.addresses.lockedFor(address, now));
-  }
-
-  failed(username: string, address: string, now: number): void {
+  /**
+   * Starts a login: the ms until one may be tried for this account from this address (refuse it),
+   * or 0 after counting the attempt as a failure until `succeeded` says otherwise.
+   */
+  attempt(username: string, address: string, now: number): number {
+    const wait = Math.max(this.accounts.lockedFor(username, now), this.addresses.lockedFor(address, now));
+    if (wait > 0) return wait;
     this.accounts.fail(username, now);
     this.addresses.fail(address, now);
+    return 0;
   }
 
-  succeeded(username: string): void {
+  /** The attempt was right: the account starts afresh; the address loses that one failure only. */
+  succeeded(username: string, address: string): void {
     this.accounts.reset(username);
+    this.addresses.undo(address);
   }
 }

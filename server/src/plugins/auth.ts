@@ -46,6 +46,13 @@ export interface Auth {
   failures: Counter<'reason'>;
   /** Forgets every cached login check: call after a logout or a change to a user or token. */
   forget(): void;
+  /** Called after each `forget` (the live sockets check their logins again). */
+  onForget(listener: () => void): void;
+  /**
+   * Checks the request's login again (for a WebSocket, which keeps its first check while open):
+   * the caller now, or null when the login ended (logout, expiry, revocation, a disabled user).
+   */
+  recheck(request: FastifyRequest): Promise<Principal | null>;
   /** Audit rows written when the database answers (acknowledgements: see auth/audit-queue.ts). */
   auditLater: AuditQueue;
 }
@@ -128,6 +135,7 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
   });
 
   const auditLater = createAuditQueue(db, app.log);
+  const forgetListeners: Array<() => void> = [];
   app.addHook('onClose', async () => auditLater.stop());
 
   const auth: Auth = {
@@ -145,7 +153,14 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
     reload,
     sessionTtlMs: config.auth.sessionTtlMs,
     failures,
-    forget: () => cache.clear(),
+    forget() {
+      cache.clear();
+      for (const listener of forgetListeners) listener();
+    },
+    onForget(listener) {
+      forgetListeners.push(listener);
+    },
+    recheck: async (request) => (await authenticate(request))?.principal ?? null,
     auditLater,
   };
   app.decorate('auth', auth);

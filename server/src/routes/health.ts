@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { withoutCredentials } from '../config.js';
 import { pingDatabase } from '../db/database.js';
 
 const ReadySchema = z.object({
@@ -38,7 +39,8 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     async (_request, reply) => {
       const s = app.ingest.status();
       const reasons: string[] = [];
-      if (!app.broker.connected()) reasons.push(`broker unreachable (${app.mqttUrl || 'not started'})`);
+      if (!app.broker.connected())
+        reasons.push(`broker unreachable (${app.mqttUrl ? withoutCredentials(app.mqttUrl) : 'not started'})`);
       const storeUp = s.storeHealthy && (await app.store.ping());
       if (!storeUp)
         reasons.push(

@@ -52,7 +52,7 @@ const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
       const { username, password } = request.body;
       const address = request.ip;
       const now = clock();
-      const wait = auth.throttle.waitMs(username, address, now);
+      const wait = auth.throttle.attempt(username, address, now);
       if (wait > 0) {
         auth.failures.inc({ reason: 'throttled' });
         request.log.warn({ username, address, waitMs: wait }, 'login refused: too many failed attempts');
@@ -68,12 +68,11 @@ const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
       // The same argon2 work whether or not the user exists: the answer time tells nothing.
       const ok = await verifyPassword(user?.password_hash ?? (await decoyHash()), password);
       if (user === undefined || !ok || user.disabled_at !== null) {
-        auth.throttle.failed(username, address, clock());
         auth.failures.inc({ reason: 'bad_credentials' });
         request.log.warn({ username, address }, 'login failed');
         return reply.code(401).send({ error: 'invalid_credentials', message: 'wrong username or password' });
       }
-      auth.throttle.succeeded(username);
+      auth.throttle.succeeded(username, address);
       const session = await createSession(db, {
         username: user.username,
         now,
@@ -134,12 +133,17 @@ const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['access'],
         summary: 'Log out: ends the session at the server and clears the cookie',
-        response: { 204: z.null(), 401: ErrorSchema, 403: ErrorSchema },
+        response: { 204: z.null(), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
       },
     },
     async (request, reply) => {
       const p = principalOf(request);
-      if (p.sessionId !== null) await revokeSession(db, p.sessionId, clock());
+      if (p.sessionId === null)
+        return reply.code(400).send({
+          error: 'no_session',
+          message: 'an API token has no session to end; an admin revokes it with DELETE /api/tokens/:id',
+        });
+      await revokeSession(db, p.sessionId, clock());
       auth.forget();
       request.log.info({ username: p.id }, 'logged out');
       return reply.clearCookie(SESSION_COOKIE, { path: '/' }).code(204).send(null);
