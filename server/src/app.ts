@@ -6,6 +6,7 @@ import broker from './plugins/broker.js';
 import core from './plugins/core.js';
 import db from './plugins/db.js';
 import deviceEvents from './plugins/device-events.js';
+import gateways from './plugins/gateways.js';
 import http, { frameworkErrors } from './plugins/http.js';
 import ingest from './plugins/ingest.js';
 import liveHub from './plugins/live-hub.js';
@@ -48,6 +49,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(http);
   await app.register(store, opts.store === undefined ? {} : { store: opts.store });
   await app.register(db);
+  await app.register(gateways);
   await app.register(ingest);
   await app.register(broker);
   await app.register(deviceEvents);
