@@ -55,10 +55,20 @@ describe('server production bundle', () => {
   });
 
   it('ingests a reading and serves the API, the OpenAPI document and the console page', async () => {
-    const p = runBundle({ DATA_DIR: join(tmp.dir, 'data') });
+    const env = { DATA_DIR: join(tmp.dir, 'data') };
+    // The gateway's login from the bundle's own CLI, as an installer makes it.
+    const create = spawnSync(process.execPath, [main, 'gateway', 'create', 'gw-bundle'], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      encoding: 'utf8',
+    });
+    expect(create.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND|Dynamic require/);
+    expect(create.status).toBe(0);
+    const password = create.stdout.match(/^password: (\S+)$/m)?.[1];
+    expect(password).toBeDefined();
+    const p = runBundle(env);
     const m = await p.waitForOutput(/"url":"([^"]+)","mqtt":"([^"]+)"[^\n]*"msg":"listening"/, 30_000);
     const [url, mqttUrl] = [m[1] as string, m[2] as string];
-    const gw = await connectClient(mqttUrl, { clientId: 'gw-bundle' });
+    const gw = await connectClient(mqttUrl, { clientId: 'gw-bundle', username: 'gw-bundle', password });
     try {
       await publishReading(gw, 'gw-bundle', 'co-1', reading(1, Date.now(), { CO: 42 }));
       await waitFor(
