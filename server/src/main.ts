@@ -65,6 +65,12 @@ const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 // The launcher and e2e tests parse this line, so it is printed at any level but silent.
 const announce = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
 announce.info(
-  { url: `http://${host}:${port}`, mqtt: app.mqttUrl, store: app.store.kind, dataDir: config.dataDir },
+  {
+    url: `http://${host}:${port}`,
+    mqtt: app.mqttUrl,
+    ...(app.mqttsUrl === null ? {} : { mqtts: app.mqttsUrl }),
+    store: app.store.kind,
+    dataDir: config.dataDir,
+  },
   'listening',
 );

@@ -8,7 +8,7 @@ import { AlarmRecordError, MigrationError } from '../src/db/errors.js';
 import { MIGRATIONS } from '../src/db/migrations/index.js';
 import type { AlarmEventRecord } from '../src/store/types.js';
 import { deviceState, publishState } from './e2e/browser.js';
-import { connectClient, getJson, publishReading, quietLogger, reading, startTestServer } from './helpers.js';
+import { connectGateway, getJson, publishReading, quietLogger, reading, startTestServer } from './helpers.js';
 
 /** A database for the suite to use; each `fresh()` is a new, empty one. */
 export interface DbTarget {
@@ -252,7 +252,7 @@ export function dbContract(name: string, target: () => DbTarget): void {
         const { env, dataDir } = await target().fresh();
         const server = await startTestServer(env, dataDir);
         stops.push(() => server.close());
-        const gw = await connectClient(server.mqttUrl, { clientId: 'gw-sql' });
+        const gw = await connectGateway(server, 'gw-sql', { clientId: 'gw-sql' });
         stops.push(() => gw.endAsync());
         await publishState(
           gw,

@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadingRow } from '../src/store/types.js';
 import {
-  connectClient,
+  connectGateway,
   getJson,
   publishReading,
   reading,
@@ -18,7 +18,7 @@ let gw: MqttClient;
 beforeAll(async () => {
   influxd = await startInfluxd();
   server = await startTestServer({ INFLUX_URL: influxd.url, INFLUX_DB: 'outage' });
-  gw = await connectClient(server.mqttUrl, { clientId: 'gw-outage' });
+  gw = await connectGateway(server, 'gw-1', { clientId: 'gw-outage' });
 });
 afterAll(async () => {
   await gw?.endAsync();

@@ -8,6 +8,8 @@ import type { Broker, OnMessage } from './types.js';
 export interface ExternalBrokerOptions {
   url: string;
   clientId: string;
+  /** MQTT_CA: the CA that issued the broker's certificate (mqtts://, wss://); null: the system's. */
+  ca: Buffer | null;
   logger: Logger;
   onMessage: OnMessage;
 }
@@ -137,10 +139,12 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
   return {
     kind: 'external',
     url: opts.url,
+    tlsUrl: null,
     async start() {
       stopping = false;
       const c = mqtt.connect(opts.url, {
         clientId: opts.clientId,
+        ...(opts.ca ? { ca: opts.ca } : {}),
         clean: false,
         protocolVersion: 4,
         reconnectPeriod: 1_000,
@@ -232,5 +236,6 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
       if (!client) throw new Error('broker client not started');
       await client.publishAsync(topic, payload, { qos: o.qos, retain: o.retain });
     },
+    disconnectGateway: () => 0,
   };
 }

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { stringify } from 'yaml';
 import type { Alarm } from '../../src/alarms/model.js';
 import {
-  connectClient,
+  connectGateway,
   getJson,
   metric,
   publishReading,
@@ -59,7 +59,7 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
       }),
     );
     server = await startTestServer({ GASWATCH_CONFIG: file, DATA_DIR: join(tmp.dir, 'data') });
-    gateway = await connectClient(server.mqttUrl, { clientId: GW });
+    gateway = await connectGateway(server, GW, { clientId: GW });
     gateway.on('message', (topic, payload) => {
       if (topic !== topics.cmd(GW)) return;
       const parsed = CommandSchema.safeParse(JSON.parse(payload.toString()));

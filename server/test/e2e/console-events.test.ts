@@ -7,7 +7,7 @@ import { encodePayload, topics } from '@gaswatch/shared';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, reading, startTestServer, type TestServer } from '../helpers.js';
+import { connectGateway, reading, startTestServer, type TestServer } from '../helpers.js';
 import { deviceState, launchChromium, publish, publishEvent, publishState } from './browser.js';
 
 const GW = 'gw-flat';
@@ -18,7 +18,7 @@ describe('gateway events and doubtful values on the console page', () => {
   let client: MqttClient;
   beforeAll(async () => {
     [browser, server] = await Promise.all([launchChromium(), startTestServer()]);
-    client = await connectClient(server.mqttUrl);
+    client = await connectGateway(server, GW);
   }, 60_000);
   afterAll(async () => {
     await client?.endAsync();

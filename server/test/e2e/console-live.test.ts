@@ -7,7 +7,7 @@ import { waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, reading, startTestServer, type TestServer } from '../helpers.js';
+import { connectGateway, reading, startTestServer, type TestServer } from '../helpers.js';
 import { deviceState, launchChromium, publish, publishState } from './browser.js';
 
 const GW = 'gw-live';
@@ -26,7 +26,7 @@ describe('the console page on /api/live', () => {
 
   beforeAll(async () => {
     [browser, server] = await Promise.all([launchChromium(), startTestServer()]);
-    client = await connectClient(server.mqttUrl);
+    client = await connectGateway(server, GW);
     await publishState(client, GW, DEV, deviceState({ pollIntervalS: 3600 }));
     await publishCo(5);
     page = await browser.newPage();
