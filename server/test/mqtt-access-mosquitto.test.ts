@@ -55,8 +55,10 @@ mqttAccessContract('Mosquitto from mqtt export', async () => {
   await exportFiles(exportEnv, auth);
 
   const tlsPort = await freePort();
+  const serverTlsPort = await freePort();
   // The Mosquitto recipe of docs/security.md: password_file and acl_file from the export; a TLS
-  // listener where a certificate from the site's CA is the login and its CN the username.
+  // listener where a certificate from the site's CA is the login and its CN the username; and
+  // one with passwords over TLS, where the server logs in trusting the site CA (MQTT_CA).
   const mosquitto = await startMosquitto({
     allowAnonymous: false,
     extraConfig: [
@@ -68,16 +70,21 @@ mqttAccessContract('Mosquitto from mqtt export', async () => {
       `keyfile ${brokerCert.key}`,
       'require_certificate true',
       'use_identity_as_username true',
+      `listener ${serverTlsPort} 127.0.0.1`,
+      `cafile ${ca.cert}`,
+      `certfile ${brokerCert.cert}`,
+      `keyfile ${brokerCert.key}`,
     ].join('\n'),
   });
   const server = await startTestServer(
     {
-      MQTT_URL: `mqtt://${login}@127.0.0.1:${mosquitto.port}`,
+      MQTT_URL: `mqtts://${login}@127.0.0.1:${serverTlsPort}`,
+      MQTT_CA: ca.cert,
       MQTT_CLIENT_ID: 'gaswatch-server-access',
     },
     dataDir,
   );
-  await waitFor(() => server.app.broker.connected(), 'the server logged in at Mosquitto');
+  await waitFor(() => server.app.broker.connected(), 'the server logged in at Mosquitto over TLS');
   const reexport = async () => {
     await exportFiles(exportEnv, auth);
     mosquitto.reload();
