@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createTestCa, freePort, startMosquitto, startTsNode, waitFor } from '@gaswatch/shared/testing';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gatewayLogin, SERVER_MAIN, startTestServer, TEST_ACTOR, tempDir } from './helpers.js';
+import { gatewayLogin, getJson, SERVER_MAIN, startTestServer, TEST_ACTOR, tempDir } from './helpers.js';
 import { mqttAccessContract } from './mqtt-access-contract.js';
 
 const tmp = tempDir('gaswatch-access-mosquitto-');
@@ -121,6 +121,27 @@ mqttAccessContract('Mosquitto from mqtt export', async () => {
       await mosquitto.stop();
     },
   };
+});
+
+describe("the server's own login at the broker", () => {
+  it('never shows its password: not in mqttUrl (what the listening line prints) nor in /readyz', async () => {
+    const mosquitto = await startMosquitto({ allowAnonymous: false });
+    const server = await startTestServer({
+      MQTT_URL: `mqtt://gaswatch-server:hunter2-secret@127.0.0.1:${mosquitto.port}`,
+    });
+    try {
+      expect(server.mqttUrl).toBe(`mqtt://127.0.0.1:${mosquitto.port}`);
+      const ready = await getJson<{ reasons: string[] }>(`${server.url}/readyz`);
+      expect(ready.status).toBe(503); // refused: no password_file knows it
+      expect(ready.body.reasons.join(' ')).toContain(
+        `broker unreachable (mqtt://127.0.0.1:${mosquitto.port})`,
+      );
+      expect(JSON.stringify(ready.body)).not.toContain('hunter2');
+    } finally {
+      await server.close();
+      await mosquitto.stop();
+    }
+  });
 });
 
 describe('gaswatch-server mqtt export', () => {

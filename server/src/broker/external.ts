@@ -23,8 +23,20 @@ export interface ExternalBrokerOptions {
  */
 const noop = () => {};
 
+/**
+ * MQTT_URL without its user and password: what logs, the `listening` line and /readyz show (the
+ * server's broker password must not reach a log or an unauthenticated HTTP answer).
+ */
+export function publicBrokerUrl(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
 export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
-  const log = opts.logger.child({ part: 'broker', broker: 'external', url: opts.url });
+  const shownUrl = publicBrokerUrl(opts.url);
+  const log = opts.logger.child({ part: 'broker', broker: 'external', url: shownUrl });
   let client: MqttClient | null = null;
   let stopping = false;
 
@@ -138,7 +150,7 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
 
   return {
     kind: 'external',
-    url: opts.url,
+    url: shownUrl,
     tlsUrl: null,
     async start() {
       stopping = false;

@@ -5,7 +5,7 @@
  */
 export interface Broker {
   readonly kind: 'embedded' | 'external';
-  /** URL gateways connect to (the real port when 0 was asked for). */
+  /** URL gateways connect to (the real port when 0 was asked for), never with a password in it. */
   readonly url: string;
   /** MQTTS URL of the embedded broker's TLS listener (MQTT_TLS_PORT); null without one. */
   readonly tlsUrl: string | null;
