@@ -4,7 +4,8 @@
  * process as in production. Prints the console URL; Ctrl-C stops everything in reverse order.
  *
  * Environment: PORT (8080) and MQTT_PORT (1883) of the server — a free port is taken when one is
- * busy — SCENARIO (demo), DATA_DIR (./data/one-box), SPEED (1).
+ * busy — SCENARIO (demo), DATA_DIR (./data/one-box), SPEED (1). The first start makes the console's
+ * admin and the gateway's MQTT login and keeps them in DATA_DIR (console-login.txt, mode 0600).
  */
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -74,6 +75,7 @@ async function main(): Promise<number> {
     [
       '',
       `  console:   ${system.url}/`,
+      `  login:     ${system.login.username} / ${system.login.password}   (kept in ${system.login.file})`,
       `  API:       ${system.url}/api/devices   OpenAPI: ${system.url}/docs`,
       `  MQTT:      ${system.mqttUrl}`,
       `  detectors: ${system.devices.map((d) => `${d.id} (${d.profile})`).join(', ')}`,

@@ -1,13 +1,15 @@
 /**
  * Starts the whole system as separate processes, as in production: the server, a firmware-sim
- * scenario and a gateway polling it over Modbus TCP. Used by `npm start` (one-box.ts) and the
- * end-to-end tests.
+ * scenario and a gateway polling it over Modbus TCP, the gateway logged in with its own MQTT
+ * password and the console with an admin, both made on the first start (one-box-logins.ts). Used
+ * by `npm start` (one-box.ts) and the end-to-end tests.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Proc, startTsNode } from '@gaswatch/shared/testing';
 import { stringify } from 'yaml';
+import { type ConsoleLogin, consoleLogin, gatewayPasswordFile } from './one-box-logins.js';
 import { type LoadedScenario, resolveScenario } from './scenario/load.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -57,6 +59,8 @@ export interface RunningSystem {
   scenario: LoadedScenario;
   /** The gateway config that was written. */
   gatewayConfigFile: string;
+  /** The console's admin login (made on the first start, kept in DATA_DIR). */
+  login: ConsoleLogin;
   procs: { server: Proc; sim: Proc; gateway: Proc };
   /** Detector ids with their profiles. */
   devices: Array<{ id: string; profile: string }>;
@@ -102,13 +106,18 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   };
 
   try {
-    const server = start('server', 'server/src/main.ts', [], {
+    const serverEnv = {
       PORT: '0',
       MQTT_PORT: '0',
       DATA_DIR: join(dataDir, 'server'),
       ...opts.serverEnv,
       GASWATCH_CONFIG: opts.serverEnv?.GASWATCH_CONFIG ?? writeDemoServerConfig(dataDir, opts.site),
-    });
+    };
+    // Before the server starts, so the commands and the server never migrate the database at once.
+    const gatewayId = opts.gatewayId ?? 'one-box';
+    const passwordFile = await gatewayPasswordFile(REPO_ROOT, dataDir, serverEnv, gatewayId);
+    const login = await consoleLogin(REPO_ROOT, dataDir, serverEnv);
+    const server = start('server', 'server/src/main.ts', [], serverEnv);
     await server.waitForOutput(/"msg":"listening"/, 60_000);
     const listening = logLines(server.output()).find((l) => l.msg === 'listening');
     const url = String(listening?.url);
@@ -161,8 +170,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     writeFileSync(
       gatewayConfigFile,
       `# Written for scenario ${scenario.scenario.name}.\n${stringify({
-        gatewayId: opts.gatewayId ?? 'one-box',
-        uplink: { url: mqttUrl },
+        gatewayId,
+        // The username is the gatewayId; the password stays in its own file.
+        uplink: { url: mqttUrl, passwordFile },
         outbox: { dir: join(dataDir, 'gateway-outbox') },
         // The gateway's local rules match the server's site: a home without a config of its own.
         alarms: { siteType: opts.serverEnv?.GASWATCH_CONFIG === undefined ? 'household' : 'workplace' },
@@ -177,6 +187,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       mqttUrl,
       scenario,
       gatewayConfigFile,
+      login,
       procs: { server, sim, gateway },
       devices: buses.flatMap((b) => b.devices.map((d) => ({ id: d.id, profile: d.profile }))),
       stop,

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import {
@@ -200,8 +201,23 @@ export const GatewayConfigSchema = z
           .string()
           .regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL')
           .describe('MQTT broker URL'),
-        username: z.string().optional().describe('MQTT user name'),
-        password: z.string().optional().describe('MQTT password'),
+        username: z
+          .string()
+          .optional()
+          .describe(
+            'MQTT user name: the gatewayId (the default when a password is given); a gaswatch broker lets a gateway publish only under its own id',
+          ),
+        password: z
+          .string()
+          .optional()
+          .describe('MQTT password (`gaswatch-server gateway create` prints it); better in passwordFile'),
+        passwordFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'File whose first line is the MQTT password, read at start (keeps the secret out of this YAML; mode 0600); relative to this file',
+          ),
         ca: z.string().optional().describe('TLS: CA certificate file (PEM)'),
         cert: z.string().optional().describe('TLS: client certificate file (PEM)'),
         key: z.string().optional().describe('TLS: client key file (PEM)'),
@@ -323,6 +339,20 @@ export const GatewayConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    const u = cfg.uplink;
+    if (u.password !== undefined && u.passwordFile !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['uplink', 'passwordFile'],
+        message: 'give password or passwordFile, not both',
+      });
+    // Under any other name the broker would refuse (aedes) or drop (Mosquitto) every message.
+    if (u.username !== undefined && u.username !== cfg.gatewayId)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['uplink', 'username'],
+        message: `must be the gatewayId "${cfg.gatewayId}": the broker lets a gateway publish only under its own id`,
+      });
     const devIds = new Map<string, string>();
     const busIds = new Set<string>();
     cfg.buses.forEach((bus, b) => {
@@ -364,6 +394,10 @@ export function parseConfig(doc: unknown, file = '(inline)', baseDir = process.c
   const cfg = parsed.data;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   cfg.outbox.dir = abs(cfg.outbox.dir);
+  if (cfg.uplink.passwordFile !== undefined) cfg.uplink.passwordFile = abs(cfg.uplink.passwordFile);
+  // SPEC §9: the MQTT username is the gateway id.
+  if (cfg.uplink.password !== undefined || cfg.uplink.passwordFile !== undefined)
+    cfg.uplink.username ??= cfg.gatewayId;
   cfg.profileDirs = cfg.profileDirs.map(abs);
   return cfg;
 }
@@ -391,8 +425,43 @@ export function loadConfig(file: string): GatewayConfig {
   }
   const cfg = parseConfig(doc, file, dirname(resolve(file)));
   checkProfiles(cfg, file);
+  checkCredentials(cfg, file);
   sources.set(cfg, resolve(file));
   return cfg;
+}
+
+/**
+ * The uplink's secrets are readable, and a client certificate names this gateway: caught at start
+ * rather than as a refused login, or as messages the broker drops (its CN is the MQTT identity).
+ */
+function checkCredentials(cfg: GatewayConfig, file: string): void {
+  const issues: string[] = [];
+  const u = cfg.uplink;
+  if (u.passwordFile !== undefined) {
+    try {
+      if (readPasswordFile(u.passwordFile) === '')
+        issues.push(`uplink.passwordFile: ${u.passwordFile} is empty`);
+    } catch (err) {
+      issues.push(`uplink.passwordFile: cannot read ${u.passwordFile}: ${(err as Error).message}`);
+    }
+  }
+  if (u.cert !== undefined) {
+    try {
+      const cn = /(?:^|\n)CN=([^\n]*)/.exec(new X509Certificate(readFileSync(u.cert)).subject)?.[1];
+      if (cn !== cfg.gatewayId)
+        issues.push(
+          `uplink.cert: its CN is "${cn ?? ''}", not the gatewayId "${cfg.gatewayId}" it logs in as`,
+        );
+    } catch (err) {
+      issues.push(`uplink.cert: ${u.cert} is not a readable PEM certificate: ${(err as Error).message}`);
+    }
+  }
+  if (issues.length) throw new ConfigError(file, issues);
+}
+
+/** The MQTT password in `passwordFile`: its first line, without the line break. */
+export function readPasswordFile(path: string): string {
+  return (readFileSync(path, 'utf8').split(/\r?\n/)[0] ?? '').trim();
 }
 
 /** Loads the built-in profiles and the config's profileDirs. Throws ConfigError on a bad profile file. */

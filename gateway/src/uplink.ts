@@ -21,7 +21,7 @@ import {
 import mqtt, { type IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
-import type { GatewayConfig } from './config.js';
+import { type GatewayConfig, readPasswordFile } from './config.js';
 import { GatewayError } from './errors.js';
 
 /** What the gateway publishes (commands come the other way). */
@@ -128,6 +128,7 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
     },
     ...(u.username !== undefined ? { username: u.username } : {}),
     ...(u.password !== undefined ? { password: u.password } : {}),
+    ...(u.passwordFile !== undefined ? { password: readPasswordFile(u.passwordFile) } : {}),
     ...(u.ca ? { ca: readFileSync(u.ca) } : {}),
     ...(u.cert ? { cert: readFileSync(u.cert) } : {}),
     ...(u.key ? { key: readFileSync(u.key) } : {}),

@@ -30,9 +30,15 @@ for (const brokerKind of ['embedded', 'mosquitto'] as const) {
     const gateways: Gateway[] = [];
 
     const startGateway = async (id: string, offsetMs: number, brokerUrl: string, port: number) => {
+      // The embedded broker lets in only provisioned gateways (SPEC §9); the test Mosquitto anyone.
+      const password = mosquitto
+        ? undefined
+        : (await server.gateways.provision({ id }, { actor: 'test', actorKind: 'system', address: null }))
+            .password;
       const config = makeConfig({
         gatewayId: id,
         url: brokerUrl,
+        ...(password === undefined ? {} : { password }),
         outboxDir: join(dir, `outbox-${id}`),
         buses: [oneTcpBus(port, { id: `${id}-co`, unit: 1, profile: 'gaswatch-co', pollIntervalS: 1 })],
       });

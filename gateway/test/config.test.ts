@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTsNode } from '@gaswatch/shared/testing';
+import { createTestCa, startTsNode } from '@gaswatch/shared/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, readPasswordFile } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -74,6 +74,49 @@ describe('gateway config', () => {
     const text = issuesOf(write('profiles.yaml', JSON.stringify(doc2))).join('\n');
     expect(text).toMatch(/buses\.0\.devices\.0\.profile: unknown profile "no-such-detector"/);
     expect(text).toMatch(/buses\.2\.devices\.0\.profile: profile "gaswatch-co" is a modbus profile/);
+  });
+
+  it('MQTT login: the username is the gatewayId, the password may come from a file; a wrong name or certificate is refused', () => {
+    const doc = parse(readFileSync(example, 'utf8'));
+    write('mqtt-password', 'Xk3pT9vWq2mZr7bN4cY8d\nignored second line\n');
+    doc.uplink = { url: 'mqtts://broker:8883', passwordFile: 'mqtt-password' };
+    const cfg = loadConfig(write('pwfile.yaml', JSON.stringify(doc)));
+    expect(cfg.uplink.username).toBe('liujiang-12-gw1');
+    expect(cfg.uplink.passwordFile).toBe(join(dir, 'mqtt-password'));
+    expect(readPasswordFile(cfg.uplink.passwordFile ?? '')).toBe('Xk3pT9vWq2mZr7bN4cY8d');
+    expect(cfg.uplink.password).toBeUndefined();
+    // Without a password the username stays unset (anonymous, or a client certificate).
+    doc.uplink = { url: 'mqtt://broker:1883' };
+    expect(loadConfig(write('anon.yaml', JSON.stringify(doc))).uplink.username).toBeUndefined();
+
+    doc.uplink = {
+      url: 'mqtt://broker:1883',
+      username: 'gw-other',
+      password: 'a',
+      passwordFile: 'mqtt-password',
+    };
+    expect(issuesOf(write('both.yaml', JSON.stringify(doc)))).toEqual([
+      'uplink.passwordFile: give password or passwordFile, not both',
+      'uplink.username: must be the gatewayId "liujiang-12-gw1": the broker lets a gateway publish only under its own id',
+    ]);
+    doc.uplink = { url: 'mqtt://broker:1883', passwordFile: 'no-such-file' };
+    expect(issuesOf(write('nofile.yaml', JSON.stringify(doc)))[0]).toMatch(
+      /^uplink\.passwordFile: cannot read .*no-such-file: ENOENT/,
+    );
+    write('empty-password', '\n');
+    doc.uplink = { url: 'mqtt://broker:1883', passwordFile: 'empty-password' };
+    expect(issuesOf(write('empty.yaml', JSON.stringify(doc)))[0]).toMatch(
+      /^uplink\.passwordFile: .* is empty$/,
+    );
+
+    const ca = createTestCa(join(dir, 'pki'), 'site');
+    const mine = ca.issue('liujiang-12-gw1');
+    doc.uplink = { url: 'mqtts://broker:8883', ca: ca.cert, ...mine };
+    expect(loadConfig(write('cert.yaml', JSON.stringify(doc))).uplink.cert).toBe(mine.cert);
+    doc.uplink = { url: 'mqtts://broker:8883', ca: ca.cert, ...ca.issue('gw-other') };
+    expect(issuesOf(write('other-cert.yaml', JSON.stringify(doc)))).toEqual([
+      'uplink.cert: its CN is "gw-other", not the gatewayId "liujiang-12-gw1" it logs in as',
+    ]);
   });
 
   it('reports YAML syntax errors and missing files', () => {

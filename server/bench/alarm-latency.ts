@@ -4,7 +4,7 @@ import { encodePayload, topics } from '@gaswatch/shared';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { sleep, table } from './common.js';
-import { startTsNode, tempDir } from './harness.js';
+import { provisionGateway, startTsNode, tempDir } from './harness.js';
 import { benchToken } from './token.js';
 
 const SAMPLES = Number(process.env.BENCH_ALARMS ?? 200);
@@ -13,6 +13,9 @@ const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
 const data = tempDir();
 const token = await benchToken(data.dir);
+// The embedded broker lets in only provisioned gateways: the alarm one and the background one.
+const gwLogin = await provisionGateway({ DATA_DIR: data.dir }, 'gw-lat');
+const bgLogin = await provisionGateway({ DATA_DIR: data.dir }, 'gw-bg');
 const proc = startTsNode(SERVER_MAIN, [], {
   env: { LOG_LEVEL: 'warn', PORT: '0', MQTT_PORT: '0', DATA_DIR: data.dir },
 });
@@ -35,8 +38,8 @@ ws.on('message', (raw) => {
   }
 });
 
-const gw = await mqtt.connectAsync(mqttUrl, { clientId: 'bench-alarm-gw' });
-const bg = await mqtt.connectAsync(mqttUrl, { clientId: 'bench-alarm-bg' });
+const gw = await mqtt.connectAsync(mqttUrl, { clientId: 'bench-alarm-gw', ...gwLogin });
+const bg = await mqtt.connectAsync(mqttUrl, { clientId: 'bench-alarm-bg', ...bgLogin });
 const now = () => new Date().toISOString();
 for (let i = 0; i < SAMPLES; i++) {
   const dev = `lel-${i}`;

@@ -29,17 +29,21 @@ export function makeMessages(
   return out;
 }
 
-/** Publishes all messages at QoS 1 from `clients` connections, each with at most `window` in flight. */
+/**
+ * Publishes all messages at QoS 1 from `clients` connections, each with at most `window` in
+ * flight, logged in as `login` (the gateway of the messages' topics) when the broker wants one.
+ */
 export async function publishAll(
   url: string,
   messages: readonly { topic: string; payload: Buffer }[],
   clients: number,
   window: number,
   runId: string,
+  login?: { username: string; password: string },
 ): Promise<{ start: number; ackedAt: number }> {
   const cs: MqttClient[] = [];
   for (let i = 0; i < clients; i++)
-    cs.push(await mqtt.connectAsync(url, { clientId: `pub-${runId}-${i}`, reconnectPeriod: 200 }));
+    cs.push(await mqtt.connectAsync(url, { clientId: `pub-${runId}-${i}`, reconnectPeriod: 200, ...login }));
   const start = performance.now();
   await Promise.all(
     cs.map(

@@ -2,7 +2,15 @@
 // relaying the same QoS 1 messages to a subscriber that does nothing (SPEC §8: ≥ 80 %).
 
 import { cpuMs, makeMessages, metricValue, publishAll, sleep, table } from './common.js';
-import { freePort, startInfluxd, startMosquitto, startProcess, startTsNode, tempDir } from './harness.js';
+import {
+  freePort,
+  provisionGateway,
+  startInfluxd,
+  startMosquitto,
+  startProcess,
+  startTsNode,
+  tempDir,
+} from './harness.js';
 import { benchToken } from './token.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 60_000);
@@ -75,6 +83,9 @@ async function throughServer(
 ) {
   const data = tempDir();
   const token = await benchToken(data.dir);
+  // The embedded broker lets the publishers in as the gateway of makeMessages' topics.
+  const login =
+    brokerUrl === null ? await provisionGateway({ DATA_DIR: data.dir, ...env }, `gw-${runId}`) : undefined;
   const proc = startProcess(process.execPath, [...flags, '--import', 'tsx', main], {
     env: { LOG_LEVEL: 'warn', PORT: '0', MQTT_PORT: '0', DATA_DIR: data.dir, ...env },
   });
@@ -84,14 +95,14 @@ async function throughServer(
     const mqttUrl = brokerUrl ?? (m[2] as string);
     await sleep(500);
     const { warm, timed } = split(runId);
-    await publishAll(mqttUrl, warm, CLIENTS, WINDOW, `${runId}w`);
+    await publishAll(mqttUrl, warm, CLIENTS, WINDOW, `${runId}w`, login);
     await waitUntil(
       'warm-up readings stored',
       async () => (await metricValue(url, 'gaswatch_store_readings_written_total', token)) >= DEVICES,
     );
     const before = await metricValue(url, 'gaswatch_store_readings_written_total', token);
     const cpu0 = cpuMs(proc.pid);
-    const { start, ackedAt } = await publishAll(mqttUrl, timed, CLIENTS, WINDOW, runId);
+    const { start, ackedAt } = await publishAll(mqttUrl, timed, CLIENTS, WINDOW, runId, login);
     const deadline = Date.now() + 120_000;
     let storedAt = 0;
     while (Date.now() < deadline) {

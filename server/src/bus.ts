@@ -67,6 +67,8 @@ export interface ServerEvents {
   deviceEvent: [{ gw: string; dev: string; event: DeviceEvent }];
   commandResult: [{ gw: string; result: CommandResult }];
   alarm: [AlarmTransition];
+  /** A gateway's password was rotated or the gateway revoked: its live MQTT connection must end. */
+  gatewayAccessChanged: [{ gw: string }];
 }
 
 export type ServerBus = EventEmitter<ServerEvents>;

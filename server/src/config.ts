@@ -3,8 +3,10 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type GaswatchConfig, GaswatchConfigSchema } from './alarms/config-schema.js';
+import type { EmbeddedTlsOptions } from './broker/embedded.js';
 import type { DatabaseConfig } from './db/database.js';
 import { ConfigError } from './errors.js';
+import { readMqttTls } from './tls-config.js';
 
 const Port = z.coerce.number().int().min(0).max(65_535);
 const PositiveInt = z.coerce.number().int().positive();
@@ -20,6 +22,22 @@ export const ServerEnvSchema = z.object({
   MQTT_PORT: Port.default(1883).describe(
     'Port of the embedded broker (when MQTT_URL is unset); 0 picks a free one',
   ),
+  MQTT_TLS_PORT: Port.optional().describe(
+    "Port of the embedded broker's MQTTS listener (needs TLS_CERT and TLS_KEY); unset: no TLS listener; 0 picks a free one",
+  ),
+  TLS_CERT: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('PEM file: certificate (chain) of the MQTTS listener; goes with TLS_KEY'),
+  TLS_KEY: z.string().min(1).optional().describe('PEM file: private key of TLS_CERT'),
+  MQTT_CA: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "PEM file of a CA. Embedded broker: its MQTTS listener asks for a client certificate, and one this CA issued logs in as the gateway named by its CN, without a password. External broker (mqtts:// or wss:// MQTT_URL): the CA the server trusts for the broker's certificate",
+    ),
   MQTT_CLIENT_ID: z
     .string()
     .min(1)
@@ -84,7 +102,9 @@ export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 export interface ServerConfig {
   port: number;
   host: string;
-  mqtt: { kind: 'embedded'; port: number } | { kind: 'external'; url: string; clientId: string };
+  mqtt:
+    | { kind: 'embedded'; port: number; tls: EmbeddedTlsOptions | null }
+    | { kind: 'external'; url: string; clientId: string; ca: Buffer | null };
   store: { kind: 'embedded' } | { kind: 'influx'; url: string; database: string };
   /** The relational store: records people create or act on (SPEC §9). */
   database: DatabaseConfig;
@@ -142,6 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     issues.push(
       `MQTT_PORT: the embedded broker and HTTP cannot share port ${e.PORT} (PORT is ${e.PORT} too)`,
     );
+  const tls = e ? readMqttTls(e) : { issues: [] };
+  issues.push(...tls.issues);
   let gaswatch: GaswatchConfig | undefined;
   const file = typeof clean.GASWATCH_CONFIG === 'string' ? clean.GASWATCH_CONFIG : undefined;
   if (file) {
@@ -156,8 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     port: e.PORT,
     host: e.HOST,
     mqtt: e.MQTT_URL
-      ? { kind: 'external', url: e.MQTT_URL, clientId: e.MQTT_CLIENT_ID }
-      : { kind: 'embedded', port: e.MQTT_PORT },
+      ? { kind: 'external', url: e.MQTT_URL, clientId: e.MQTT_CLIENT_ID, ca: tls.ca ?? null }
+      : { kind: 'embedded', port: e.MQTT_PORT, tls: tls.listener ?? null },
     store: e.INFLUX_URL ? { kind: 'influx', url: e.INFLUX_URL, database: e.INFLUX_DB } : { kind: 'embedded' },
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL }

@@ -68,6 +68,7 @@ announce.info(
   {
     url: `http://${host}:${port}`,
     mqtt: withoutCredentials(app.mqttUrl),
+    ...(app.mqttsUrl === null ? {} : { mqtts: app.mqttsUrl }),
     store: app.store.kind,
     dataDir: config.dataDir,
   },

@@ -237,7 +237,9 @@ describe('logging in', () => {
   it('an open /api/live socket is closed when its login ends', async () => {
     const ok = await login('lin', 'correct horse battery');
     const { default: WebSocket } = await import('ws');
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`, { headers: { cookie: ok.cookie } });
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`, {
+      headers: { cookie: ok.cookie },
+    });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     const out = await call('DELETE', '/api/session', {

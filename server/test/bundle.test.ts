@@ -66,6 +66,16 @@ describe('server production bundle', () => {
     const password = /^password: (\S+)$/m.exec(admin.output())?.[1] ?? '';
     expect(password).toMatch(/^[A-Za-z0-9]{21}$/);
 
+    // The gateway's login from the bundle's own CLI, as an installer makes it.
+    const create = spawnSync(process.execPath, [main, 'gateway', 'create', 'gw-bundle'], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      encoding: 'utf8',
+    });
+    expect(create.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND|Dynamic require/);
+    expect(create.status).toBe(0);
+    const gwPassword = create.stdout.match(/^password: (\S+)$/m)?.[1];
+    expect(gwPassword).toBeDefined();
+
     const p = runBundle(env);
     const m = await p.waitForOutput(/"url":"([^"]+)","mqtt":"([^"]+)"[^\n]*"msg":"listening"/, 30_000);
     const [url, mqttUrl] = [m[1] as string, m[2] as string];
@@ -80,7 +90,11 @@ describe('server production bundle', () => {
       const res = await session.fetch(u);
       return { status: res.status, body: (await res.json()) as T };
     };
-    const gw = await connectClient(mqttUrl, { clientId: 'gw-bundle' });
+    const gw = await connectClient(mqttUrl, {
+      clientId: 'gw-bundle',
+      username: 'gw-bundle',
+      password: gwPassword,
+    });
     try {
       await publishReading(gw, 'gw-bundle', 'co-1', reading(1, Date.now(), { CO: 42 }));
       await waitFor(

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTsNode } from '@gaswatch/shared/testing';
+import { createTestCa, startTsNode } from '@gaswatch/shared/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
@@ -53,7 +53,12 @@ describe('loadConfig', () => {
       INFLUX_URL: 'http://influx:8086',
       INFLUX_DB: 'gw',
     });
-    expect(c.mqtt).toEqual({ kind: 'external', url: 'mqtt://broker:1883', clientId: 'gaswatch-server' });
+    expect(c.mqtt).toEqual({
+      kind: 'external',
+      url: 'mqtt://broker:1883',
+      clientId: 'gaswatch-server',
+      ca: null,
+    });
     expect(c.store).toEqual({ kind: 'influx', url: 'http://influx:8086', database: 'gw' });
   });
 
@@ -100,6 +105,67 @@ describe('loadConfig', () => {
     // An external broker leaves MQTT_PORT unused; 0 picks two different free ports.
     expect(loadConfig({ PORT: '8080', MQTT_PORT: '8080', MQTT_URL: 'mqtt://broker:1883' }).port).toBe(8080);
     expect(loadConfig({ PORT: '0', MQTT_PORT: '0' }).port).toBe(0);
+  });
+
+  it('MQTTS: reads TLS_CERT, TLS_KEY and MQTT_CA, and says what is missing, unreadable or mismatched', () => {
+    const pki = createTestCa(join(tmp.dir, 'pki'), 'site');
+    const cert = pki.issue('gaswatch-server', 'server');
+    const other = pki.issue('other', 'server');
+    const tls = { MQTT_TLS_PORT: '8883', TLS_CERT: cert.cert, TLS_KEY: cert.key };
+    const c = loadConfig({ ...tls, MQTT_CA: pki.cert });
+    expect(c.mqtt).toMatchObject({ kind: 'embedded', port: 1883, tls: { port: 8883 } });
+    if (c.mqtt.kind !== 'embedded' || !c.mqtt.tls) throw new Error('no TLS listener');
+    expect(c.mqtt.tls.cert.toString()).toContain('BEGIN CERTIFICATE');
+    expect(c.mqtt.tls.ca?.toString()).toContain('BEGIN CERTIFICATE');
+    expect(loadConfig(tls).mqtt).toMatchObject({ tls: { ca: null } });
+    expect(loadConfig({}).mqtt).toMatchObject({ tls: null });
+    const external = loadConfig({ MQTT_URL: 'mqtts://broker:8883', MQTT_CA: pki.cert });
+    expect(external.mqtt).toMatchObject({ kind: 'external', ca: expect.any(Buffer) });
+
+    const issues = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).issues;
+      }
+    };
+    expect(issues({ TLS_CERT: cert.cert, MQTT_TLS_PORT: '8883' })).toEqual([
+      'TLS_CERT: set TLS_KEY too (its key)',
+      'MQTT_TLS_PORT: the MQTTS listener needs TLS_CERT and TLS_KEY',
+    ]);
+    expect(issues({ TLS_KEY: cert.key })).toEqual(['TLS_KEY: set TLS_CERT too (its certificate)']);
+    expect(issues({ TLS_CERT: cert.cert, TLS_KEY: cert.key })).toEqual([
+      "TLS_CERT: is for the embedded broker's MQTTS listener: set MQTT_TLS_PORT too",
+    ]);
+    expect(issues({ ...tls, MQTT_URL: 'mqtt://broker:1883' })[0]).toMatch(
+      /^MQTT_TLS_PORT: is the embedded broker's/,
+    );
+    expect(issues({ ...tls, MQTT_TLS_PORT: '1883' })).toEqual([
+      'MQTT_TLS_PORT: port 1883 is taken by PORT or MQTT_PORT',
+    ]);
+    expect(issues({ MQTT_CA: pki.cert })).toEqual([
+      'MQTT_CA: client certificates are asked for on the MQTTS listener: set MQTT_TLS_PORT too',
+    ]);
+    expect(issues({ MQTT_URL: 'mqtt://broker:1883', MQTT_CA: pki.cert })).toEqual([
+      'MQTT_CA: is trusted for a TLS connection to the broker: MQTT_URL must be mqtts:// or wss://',
+    ]);
+    const missing = join(tmp.dir, 'nope.pem');
+    expect(issues({ ...tls, TLS_KEY: missing })).toEqual([
+      expect.stringMatching(new RegExp(`^TLS_KEY: cannot read ${missing}: ENOENT`)),
+    ]);
+    expect(issues({ ...tls, TLS_KEY: cert.cert })).toEqual([
+      `TLS_KEY: ${cert.cert} is not a PEM private key (an encrypted key needs its passphrase removed)`,
+    ]);
+    expect(issues({ ...tls, TLS_CERT: cert.key })).toEqual([
+      `TLS_CERT: ${cert.key} is not a PEM certificate`,
+    ]);
+    expect(issues({ ...tls, TLS_KEY: other.key })).toEqual([
+      `TLS_KEY: ${other.key} is not the key of the certificate in TLS_CERT (${cert.cert})`,
+    ]);
+    expect(issues({ ...tls, MQTT_CA: cert.cert })).toEqual([
+      `MQTT_CA: ${cert.cert} is not a CA certificate (no basicConstraints CA:TRUE)`,
+    ]);
   });
 
   it('reads and validates the GASWATCH_CONFIG file (YAML), reporting its path and problem', () => {

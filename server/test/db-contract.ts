@@ -19,7 +19,7 @@ import type { AlarmEventRecord } from '../src/store/types.js';
 import { alarmOf, lifeOf, record, T0 } from './alarm-fixtures.js';
 import { deviceState, publishState } from './e2e/browser.js';
 import {
-  connectClient,
+  connectGateway,
   createUser,
   getJson,
   login,
@@ -353,7 +353,7 @@ export function dbContract(name: string, target: () => DbTarget): void {
         const { env, dataDir } = await target().fresh();
         const server = await startTestServer(env, dataDir);
         stops.push(() => server.close());
-        const gw = await connectClient(server.mqttUrl, { clientId: 'gw-sql' });
+        const gw = await connectGateway(server, 'gw-sql', { clientId: 'gw-sql' });
         stops.push(() => gw.endAsync());
         await publishState(
           gw,

@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { createEmbeddedStore } from '../src/store/embedded.js';
 import type { ReadingQuery, Store } from '../src/store/types.js';
 import {
-  connectClient,
+  connectGateway,
   getJson,
   metric,
   publishReading,
@@ -33,7 +33,7 @@ describe('de-duplication across a server restart', () => {
   it('does not announce again readings stored before the restart when a gateway replays them', async () => {
     const t0 = Date.now() - 600_000;
     server = await startTestServer({}, data.dir);
-    gw = await connectClient(server.mqttUrl, { clientId: 'gw-dedup-1' });
+    gw = await connectGateway(server, 'gw-d', { clientId: 'gw-dedup-1' });
     for (let i = 0; i < 20; i++) await publishReading(gw, 'gw-d', 'co-d', reading(i, t0 + i * 1_000));
     await waitForCount(
       () => server?.app.store.countReadings('co-d') ?? Promise.resolve(0),
@@ -54,7 +54,7 @@ describe('de-duplication across a server restart', () => {
     server.app.bus.on('reading', (e) => {
       if (e.dev === 'co-d') announced.push(e.reading.seq);
     });
-    gw = await connectClient(server.mqttUrl, { clientId: 'gw-dedup-2' });
+    gw = await connectGateway(server, 'gw-d', { clientId: 'gw-dedup-2' });
     // the outbox replays 10..19 (already stored) and continues with 20..24
     for (let i = 10; i < 25; i++) await publishReading(gw, 'gw-d', 'co-d', reading(i, t0 + i * 1_000));
     await waitForCount(
@@ -71,7 +71,7 @@ describe('de-duplication across a server restart', () => {
     const t0 = Date.now() - 300_000;
     const dir = tempDir();
     let s = await startTestServer({}, dir.dir);
-    let c = await connectClient(s.mqttUrl, { clientId: 'gw-late-1' });
+    let c = await connectGateway(s, 'gw-l', { clientId: 'gw-late-1' });
     try {
       // Seq 6 is still at the broker when the server dies (Mosquitto can hand over messages out
       // of order); 0..5 and 7..9 are stored.
@@ -82,7 +82,7 @@ describe('de-duplication across a server restart', () => {
       await s.close();
 
       s = await startTestServer({}, dir.dir);
-      c = await connectClient(s.mqttUrl, { clientId: 'gw-late-2' });
+      c = await connectGateway(s, 'gw-l', { clientId: 'gw-late-2' });
       // The first reading this server sees is 6, then 8 is redelivered (a duplicate), then 10.
       for (const i of [6, 8, 10]) await publishReading(c, 'gw-l', 'co-late', reading(i, t0 + i * 1_000));
       await waitForCount(() => s.app.store.countReadings('co-late'), 11, 'all 11 stored');
@@ -109,7 +109,7 @@ describe('de-duplication across a server restart', () => {
     // 150 ppm CO every 10 s from an hour ago (an outbox replay): 20 min before the restart, 40 after.
     const base = Date.now() - 60 * MIN;
     let first: TestServer | undefined = await startTestServer(env, dataDir);
-    let c = await connectClient(first.mqttUrl, { clientId: 'gw-once-1' });
+    let c = await connectGateway(first, 'gw-o', { clientId: 'gw-once-1' });
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     try {
       for (let i = 0; i < 120; i++)
@@ -146,7 +146,7 @@ describe('de-duplication across a server restart', () => {
       });
       app = await buildServer({ config, logger: quietLogger(), store: counting });
       await app.listen({ port: 0, host: '127.0.0.1' });
-      c = await connectClient(app.mqttUrl, { clientId: 'gw-once-2' });
+      c = await connectGateway({ app, mqttUrl: app.mqttUrl }, 'gw-o', { clientId: 'gw-once-2' });
       for (let i = 120; i < 360; i++)
         await publishReading(c, 'gw-o', 'co-once', reading(i, base + i * 10_000, { CO: 150 }));
       const s = app;

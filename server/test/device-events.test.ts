@@ -11,7 +11,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import {
-  connectClient,
+  connectGateway,
   getJson,
   liveUrl,
   metric,
@@ -47,7 +47,7 @@ describe('GET /api/events and /api/live (embedded store)', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    client = await connectClient(server.mqttUrl);
+    client = await connectGateway(server, GW);
     ({ ws, messages: live } = await openLive<{ type: string; data: EventView }>(liveUrl(server.url)));
   });
   afterAll(async () => {
@@ -176,7 +176,7 @@ describe('device events while InfluxDB is down', () => {
   it('keeps what MQTT acknowledged and stores it once InfluxDB is back', { timeout: 60_000 }, async () => {
     influxd = await startInfluxd();
     server = await startTestServer({ INFLUX_URL: influxd.url, INFLUX_DB: 'device_events' });
-    client = await connectClient(server.mqttUrl);
+    client = await connectGateway(server, GW);
     await influxd.pause();
     await publishEvent(client, 'boiler', {
       v: 1,
@@ -229,7 +229,7 @@ describe('device events across a restart while InfluxDB is down', () => {
     influxd = await startInfluxd();
     const env = { INFLUX_URL: influxd.url, INFLUX_DB: 'device_events_restart' };
     server = await startTestServer(env, dataDir);
-    client = await connectClient(server.mqttUrl);
+    client = await connectGateway(server, GW);
     await influxd.pause();
     await publishEvent(client, 'boiler', {
       v: 1,

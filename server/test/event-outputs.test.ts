@@ -9,7 +9,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { deviceState, publishState } from './e2e/browser.js';
-import { connectClient, getJson, liveUrl, openLive, startTestServer, type TestServer } from './helpers.js';
+import { connectGateway, getJson, liveUrl, openLive, startTestServer, type TestServer } from './helpers.js';
 
 const GW = 'gw-outputs';
 
@@ -26,7 +26,7 @@ describe('interlock outputs', () => {
   let live: { type: string; data: Row }[] = [];
   beforeAll(async () => {
     server = await startTestServer();
-    client = await connectClient(server.mqttUrl);
+    client = await connectGateway(server, GW);
     ({ ws, messages: live } = await openLive<{ type: string; data: Row }>(liveUrl(server.url)));
   });
   afterAll(async () => {

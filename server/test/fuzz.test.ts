@@ -3,7 +3,7 @@ import { prng, waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  connectClient,
+  connectGateway,
   getJson,
   metric,
   publishReading,
@@ -62,20 +62,21 @@ function generate(rand: () => number): { topic: string; payload: Buffer }[] {
       if (rand() < 0.2)
         text = text.replace(/"CO":[^,}]+/, pick(['"CO":NaN', '"CO":1e999', '"CO":-1e999', '"CO":0x10']));
     } else if (r < 0.8) {
-      // wrong topic shapes
+      // wrong topic shapes under the gateway's own prefix (anything else the broker refuses before
+      // ingest: mqtt-access-contract.ts)
       topic = pick([
         `gaswatch/v1/gw-fz/${dev}/readings`,
-        `gaswatch/v2/gw-fz/${dev}/reading`,
-        `gaswatch/v1/GW/${dev}/reading`,
+        `gaswatch/v1/gw-fz/GW/reading`,
         `gaswatch/v1/gw-fz/${dev}/reading/extra`,
         `gaswatch/v1/gw-fz/${'x'.repeat(70)}/reading`,
-        'gaswatch/v1',
-        `/gaswatch/v1/gw-fz/${dev}/reading`,
+        'gaswatch/v1/gw-fz/',
+        `gaswatch/v1/gw-fz//reading`,
+        `gaswatch/v1/gw-fz/${dev}`,
         'gaswatch/v1/gw-fz/status',
         `gaswatch/v1/gw-fz/${dev}/state`,
         `gaswatch/v1/gw-fz/${dev}/event`,
         'gaswatch/v1/gw-fz/cmd/result',
-        `$SYS/${dev}`,
+        `gaswatch/v1/gw-fz/$SYS/${dev}`,
       ]);
     } else if (r < 0.88) {
       // structural junk
@@ -111,7 +112,7 @@ let server: TestServer;
 let gw: MqttClient;
 beforeAll(async () => {
   server = await startTestServer();
-  gw = await connectClient(server.mqttUrl, { clientId: 'gw-fuzz' });
+  gw = await connectGateway(server, 'gw-fz', { clientId: 'gw-fuzz' });
 });
 afterAll(async () => {
   await gw?.endAsync();

@@ -12,9 +12,11 @@ import WebSocket from 'ws';
 import { buildServer } from '../src/app.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { loadConfig } from '../src/config.js';
-import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
+import { createDatabase, type Db, migrateToLatest, openDatabase } from '../src/db/database.js';
+import { GatewayExistsError } from '../src/db/gateways.js';
 import { insertToken } from '../src/db/tokens.js';
 import { insertUser } from '../src/db/users.js';
+import { type Actor, createGatewayService, type GatewayService } from '../src/gateways/service.js';
 
 export const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
@@ -206,6 +208,65 @@ export async function startServerProcess(
 
 export async function connectClient(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
   return mqtt.connectAsync(url, { reconnectPeriod: 200, connectTimeout: 5_000, ...opts });
+}
+
+/** The audit log's actor of what tests provision. */
+export const TEST_ACTOR: Actor = { actor: 'test', actorKind: 'system', address: null };
+
+/** A server in this process (its app), or one in its own process over SQLite in `dataDir`. */
+export type GatewayHost = { app: FastifyInstance } | { dataDir: string };
+
+const logins = new WeakMap<object, Map<string, string>>();
+const processLogins = new Map<string, Map<string, string>>();
+
+async function withService<T>(host: GatewayHost, use: (s: GatewayService) => Promise<T>): Promise<T> {
+  if ('app' in host) return use(host.app.gateways);
+  // A server process has the SQLite file open too: WAL lets both write.
+  const config = loadConfig({ DATA_DIR: host.dataDir });
+  const { db } = await openDatabase(config.database, quietLogger());
+  try {
+    return await use(createGatewayService({ db, clock: Date.now }));
+  } finally {
+    await db.destroy();
+  }
+}
+
+/**
+ * MQTT credentials of gateway `gw` on a test server, as a real gateway gets them (provisioned
+ * through the gateway service, SPEC §9): the embedded broker lets nobody else in. The same login
+ * is handed out again for the same server; a gateway provisioned by an earlier server over the
+ * same database gets a new password.
+ */
+export async function gatewayLogin(
+  host: GatewayHost,
+  gw: string,
+): Promise<{ username: string; password: string }> {
+  const known =
+    'app' in host
+      ? (logins.get(host.app) ?? logins.set(host.app, new Map()).get(host.app))
+      : (processLogins.get(host.dataDir) ?? processLogins.set(host.dataDir, new Map()).get(host.dataDir));
+  let password = known?.get(gw);
+  if (password === undefined) {
+    password = await withService(host, async (s) => {
+      try {
+        return (await s.provision({ id: gw }, TEST_ACTOR)).password;
+      } catch (err) {
+        if (!(err instanceof GatewayExistsError)) throw err;
+        return (await s.rotate(gw, TEST_ACTOR)).password;
+      }
+    });
+    known?.set(gw, password);
+  }
+  return { username: gw, password };
+}
+
+/** An MQTT client logged in as gateway `gw` (client id `gw-<gw>` unless `opts` names one). */
+export async function connectGateway(
+  host: GatewayHost & { mqttUrl: string },
+  gw: string,
+  opts: mqtt.IClientOptions = {},
+): Promise<MqttClient> {
+  return connectClient(host.mqttUrl, { clientId: `gw-${gw}`, ...(await gatewayLogin(host, gw)), ...opts });
 }
 
 export function reading(

@@ -7,7 +7,7 @@ import { createInfluxStore } from '../src/store/influx.js';
 import type { ReadingRow } from '../src/store/types.js';
 import { lifeOf, T0 } from './alarm-fixtures.js';
 import {
-  connectClient,
+  connectGateway,
   getJson,
   publishReading,
   quietLogger,
@@ -23,7 +23,7 @@ let gw: MqttClient;
 beforeAll(async () => {
   influxd = await startInfluxd();
   server = await startTestServer({ INFLUX_URL: influxd.url, INFLUX_DB: 'outage' });
-  gw = await connectClient(server.mqttUrl, { clientId: 'gw-outage' });
+  gw = await connectGateway(server, 'gw-1', { clientId: 'gw-outage' });
 });
 afterAll(async () => {
   await gw?.endAsync();

@@ -16,7 +16,7 @@ import { createDeviceRegistry } from '../src/ingest/devices.js';
 import { createLiveHub, type LiveHub, type LiveMessage } from '../src/live/hub.js';
 import { deviceState } from './e2e/browser.js';
 import {
-  connectClient,
+  connectGateway,
   liveUrl,
   openLive,
   publishReading,
@@ -48,7 +48,7 @@ describe('/api/live on the real server', () => {
     );
     sockets.push(...consoles.map((c) => c.ws));
 
-    client = await connectClient(server.mqttUrl);
+    client = await connectGateway(server, 'gw-hub');
     await publishReading(client, 'gw-hub', 'hall-co', reading(0, Date.now(), { CO: 7 }));
     const readingFrame = (frames: string[]) => frames.find((f) => f.startsWith('{"type":"reading"'));
     await waitFor(async () => consoles.every((c) => readingFrame(c.frames)), 'the reading on every socket');

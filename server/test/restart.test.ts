@@ -1,7 +1,15 @@
 import { freePort, type Mosquitto, type Proc, startMosquitto, waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connectClient, getJson, publishReading, reading, startServerProcess, tempDir } from './helpers.js';
+import {
+  connectClient,
+  connectGateway,
+  getJson,
+  publishReading,
+  reading,
+  startServerProcess,
+  tempDir,
+} from './helpers.js';
 
 /**
  * kill -9 of the server process while a gateway publishes at QoS 1. The gateway is an mqtt.js
@@ -87,7 +95,7 @@ describe('server restart (kill -9) loses nothing it acknowledged', () => {
     const env = { MQTT_PORT: String(await freePort()), DATA_DIR: data.dir };
     let server = await startServerProcess(env);
     procs.push(server.proc);
-    const gw = await connectClient(server.mqttUrl, {
+    const gw = await connectGateway({ dataDir: data.dir, mqttUrl: server.mqttUrl }, 'gw-r', {
       clientId: 'gw-restart-a',
       clean: false,
       reconnectPeriod: 100,

@@ -18,13 +18,21 @@ export function tempDir(prefix = 'gw-test-'): TestDir {
 export function configDoc(opts: {
   gatewayId?: string;
   url: string;
+  /** MQTT password of the gateway (the username is its id). */
+  password?: string;
   outboxDir: string;
   buses: unknown[];
   extra?: Record<string, unknown>;
 }) {
   return {
     gatewayId: opts.gatewayId ?? 'gw-test',
-    uplink: { url: opts.url, reconnectMs: 300, keepaliveS: 10, statusIntervalS: 1 },
+    uplink: {
+      url: opts.url,
+      reconnectMs: 300,
+      keepaliveS: 10,
+      statusIntervalS: 1,
+      ...(opts.password === undefined ? {} : { password: opts.password }),
+    },
     outbox: { dir: opts.outboxDir, replayRatePerS: 2000, maxInflight: 50 },
     buses: opts.buses,
     ...opts.extra,

@@ -1,6 +1,6 @@
 import type { Role } from '@gaswatch/shared';
 import type { FastifyRequest } from 'fastify';
-import type { AuditEntry } from '../db/audit.js';
+import type { Actor } from '../db/audit.js';
 
 /**
  * Who may call a route (SPEC §9): `public` (anyone, no login), or the weakest role that may.
@@ -41,7 +41,7 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /** Who made a change, for the audit log. */
-export function auditActor(request: FastifyRequest): Pick<AuditEntry, 'actor' | 'actorKind' | 'address'> {
+export function auditActor(request: FastifyRequest): Actor {
   const p = principalOf(request);
   return { actor: p.id, actorKind: p.kind, address: request.ip };
 }

@@ -8,6 +8,8 @@ import type { Broker, OnMessage } from './types.js';
 export interface ExternalBrokerOptions {
   url: string;
   clientId: string;
+  /** MQTT_CA: the CA that issued the broker's certificate (mqtts://, wss://); null: the system's. */
+  ca: Buffer | null;
   logger: Logger;
   onMessage: OnMessage;
 }
@@ -21,8 +23,20 @@ export interface ExternalBrokerOptions {
  */
 const noop = () => {};
 
+/**
+ * MQTT_URL without its user and password: what logs, the `listening` line and /readyz show (the
+ * server's broker password must not reach a log or an unauthenticated HTTP answer).
+ */
+export function publicBrokerUrl(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
 export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
-  const log = opts.logger.child({ part: 'broker', broker: 'external', url: opts.url });
+  const shownUrl = publicBrokerUrl(opts.url);
+  const log = opts.logger.child({ part: 'broker', broker: 'external', url: shownUrl });
   let client: MqttClient | null = null;
   let stopping = false;
 
@@ -136,11 +150,13 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
 
   return {
     kind: 'external',
-    url: opts.url,
+    url: shownUrl,
+    tlsUrl: null,
     async start() {
       stopping = false;
       const c = mqtt.connect(opts.url, {
         clientId: opts.clientId,
+        ...(opts.ca ? { ca: opts.ca } : {}),
         clean: false,
         protocolVersion: 4,
         reconnectPeriod: 1_000,
@@ -232,5 +248,6 @@ export function createExternalBroker(opts: ExternalBrokerOptions): Broker {
       if (!client) throw new Error('broker client not started');
       await client.publishAsync(topic, payload, { qos: o.qos, retain: o.retain });
     },
+    disconnectGateway: () => 0,
   };
 }

@@ -5,13 +5,20 @@
  */
 export interface Broker {
   readonly kind: 'embedded' | 'external';
-  /** URL gateways connect to (the real port when 0 was asked for). */
+  /** URL gateways connect to (the real port when 0 was asked for), never with a password in it. */
   readonly url: string;
+  /** MQTTS URL of the embedded broker's TLS listener (MQTT_TLS_PORT); null without one. */
+  readonly tlsUrl: string | null;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** True while the broker listens / the client is connected. */
   connected(): boolean;
   publish(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  /**
+   * Ends the gateway's live connections after a rotation or revocation; returns how many. An
+   * external broker learns of it from `mqtt export` and a reload, so its client closes none.
+   */
+  disconnectGateway(gw: string): number;
 }
 
 /**

@@ -2,11 +2,13 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { openDatabase } from '../db/database.js';
+import { ServerError } from '../errors.js';
 
 /**
  * `gaswatch-server <command> …`: the administrative commands (SPEC §9). Each runs with the same
  * environment as the server, opens (and migrates) the database it names, does one thing, prints
- * the result on stdout and exits: 0 done, 2 wrong usage, 1 failed.
+ * the result on stdout and exits: 0 done, 2 wrong usage, 1 failed (a refusal such as
+ * `gateway_exists` is one stderr line ending in its code in parentheses).
  */
 export interface CommandContext {
   config: ServerConfig;
@@ -30,6 +32,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'admin create': async () => (await import('./admin.js')).adminCreate,
   'admin password': async () => (await import('./admin.js')).adminPassword,
   'token create': async () => (await import('./token.js')).tokenCreate,
+  'gateway create': async () => (await import('./gateway.js')).gatewayCreate,
+  'gateway rotate': async () => (await import('./gateway.js')).gatewayRotate,
+  'gateway list': async () => (await import('./gateway.js')).gatewayList,
+  'mqtt export': async () => (await import('./mqtt.js')).mqttExport,
 };
 
 function usage(): string {
@@ -61,6 +67,11 @@ export async function runCommand(argv: string[], config: ServerConfig, logger: L
         `gaswatch-server ${name}: ${err.message}\nusage: gaswatch-server ${command.usage}\n`,
       );
       return 2;
+    }
+    // A refusal with a reason (the gateway exists, no such user): said in one line with its code.
+    if (err instanceof ServerError && err.statusCode !== undefined && err.statusCode < 500) {
+      process.stderr.write(`gaswatch-server ${name}: ${err.message} (${err.code})\n`);
+      return 1;
     }
     throw err;
   } finally {

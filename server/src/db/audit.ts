@@ -7,6 +7,15 @@ import type { AuditLogTable } from './schema.js';
  * target before and after. Routes and commands write it in the same transaction as the change
  * (`db` may be a transaction), so a change is never without its row nor a row without its change.
  */
+/** Who makes a change, as the audit log records it. */
+export interface Actor {
+  /** Username, token id, or `cli` / `system`. */
+  actor: string;
+  actorKind: AuditLogTable['actor_kind'];
+  /** Client address of the request; null outside HTTP. */
+  address: string | null;
+}
+
 export interface AuditEntry {
   ts: number;
   actor: string;

@@ -40,7 +40,7 @@ export const DeviceSchema = z
   })
   .describe('Device');
 
-/** /api/devices, /api/devices/:id and /api/gateways: the device registry as the console shows it. */
+/** /api/devices and /api/devices/:id: the device registry as the console shows it. */
 const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
   const { auth } = app;
   const seesDevice = (request: FastifyRequest) => {
@@ -66,34 +66,6 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
           .list()
           .filter(sees)
           .map((d) => deviceView(d, now)),
-      };
-    },
-  );
-
-  app.get(
-    '/api/gateways',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        description: 'Every gateway seen since start: its last status (online, version, outbox depth)',
-        tags: ['devices'],
-        response: {
-          200: z.object({ gateways: z.array(z.looseObject({ id: IdSchema, online: z.boolean() })) }),
-        },
-      },
-    },
-    async (request) => {
-      // A gateway is seen by whoever sees its own area or one of its devices.
-      const p = principalOf(request);
-      const sees = seesDevice(request);
-      const visible = (gw: string) =>
-        auth.canSee(p, auth.areaOf({ gw, dev: null })) ||
-        app.devices.list().some((d) => d.gw === gw && sees(d));
-      return {
-        gateways: [...app.devices.gateways()]
-          .filter(([id]) => visible(id))
-          .map(([id, status]) => ({ id, ...status }))
-          .sort((a, b) => a.id.localeCompare(b.id)),
       };
     },
   );

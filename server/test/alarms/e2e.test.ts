@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import type { Alarm } from '../../src/alarms/model.js';
 import {
   authHeaders,
-  connectClient,
+  connectGateway,
   getJson,
   liveUrl,
   metric,
@@ -75,7 +75,7 @@ describe('escalation end to end (buildServer, embedded broker and store, real we
     );
     server = await startTestServer({ GASWATCH_CONFIG: file, DATA_DIR: join(tmp.dir, 'data') });
     dutyOfficer = await mintToken(server.app.db, 'operator');
-    gateway = await connectClient(server.mqttUrl, { clientId: GW });
+    gateway = await connectGateway(server, GW, { clientId: GW });
     gateway.on('message', (topic, payload) => {
       if (topic !== topics.cmd(GW)) return;
       const parsed = CommandSchema.safeParse(JSON.parse(payload.toString()));

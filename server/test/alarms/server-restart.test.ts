@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alarm } from '../../src/alarms/model.js';
 import {
-  connectClient,
+  connectGateway,
   getJson,
   publishReading,
   reading,
@@ -57,7 +57,7 @@ describe('server restarts mid-exposure (buildServer over the same DATA_DIR)', ()
     const count = async () => (server ? server.app.store.countReadings(DEV) : 0);
 
     server = await startTestServer(env, dataDir);
-    gateway = await connectClient(server.mqttUrl, { clientId: GW });
+    gateway = await connectGateway(server, GW, { clientId: GW });
     await publishState(gateway);
     for (let i = 0; i < 120; i++)
       await publishReading(gateway, GW, DEV, reading(i, base + i * 10_000, { CO: 150 }));
@@ -67,7 +67,7 @@ describe('server restarts mid-exposure (buildServer over the same DATA_DIR)', ()
     await server.close();
 
     server = await startTestServer(env, dataDir);
-    gateway = await connectClient(server.mqttUrl, { clientId: GW });
+    gateway = await connectGateway(server, GW, { clientId: GW });
     await publishState(gateway);
     for (let i = 120; i < 360; i++)
       await publishReading(gateway, GW, DEV, reading(i, base + i * 10_000, { CO: 150 }));

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@gaswatch/firmware-sim/system';
-import { loadConfig as loadGatewayConfig } from '@gaswatch/gateway';
+import { checkProfiles, parseConfig as parseGatewayConfig } from '@gaswatch/gateway';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig as loadServerConfig } from '../../src/config.js';
@@ -19,10 +19,12 @@ interface Service {
   devices?: string[];
   command?: string[];
   depends_on?: string[];
+  secrets?: string[];
 }
 const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, Service>;
   volumes: Record<string, unknown>;
+  secrets?: Record<string, { file: string }>;
 };
 const svc = (name: string): Service => {
   const s = compose.services[name];
@@ -81,23 +83,44 @@ describe('docker-compose.yml (production shape)', () => {
     const s = svc('server');
     const configFile = mountFor(s, s.environment?.GASWATCH_CONFIG ?? '');
     expect(configFile).toBeDefined();
+    // Compose fills ${MQTT_SERVER_PASSWORD} in from the environment or .env.
+    const mqttUrl = s.environment?.MQTT_URL?.replace(/\$\{MQTT_SERVER_PASSWORD\}/, 'pw') ?? '';
     const config = loadServerConfig({
       ...s.environment,
+      MQTT_URL: mqttUrl,
       GASWATCH_CONFIG: join(REPO_ROOT, bindSource(configFile!)!),
     });
-    expect(config.mqtt).toMatchObject({ kind: 'external', url: 'mqtt://mosquitto:1883' });
+    expect(config.mqtt).toMatchObject({ kind: 'external', url: 'mqtt://gaswatch-server:pw@mosquitto:1883' });
     expect(config.store).toMatchObject({ kind: 'influx', url: 'http://influxdb:8086' });
     expect(config.host).toBe('0.0.0.0');
     expect(s.depends_on).toEqual(expect.arrayContaining(['mosquitto', 'influxdb']));
   });
 
-  it('gives the gateway its serial adapter, a valid config and a persistent outbox', () => {
+  it('makes Mosquitto take only the logins `mqtt export` writes, in a volume the server writes to', () => {
+    const conf = readFileSync(join(REPO_ROOT, 'docs/deploy/mosquitto.conf'), 'utf8');
+    expect(conf).toMatch(/^allow_anonymous false$/m);
+    const files = ['password_file', 'acl_file'].map((k) => conf.match(new RegExp(`^${k} (\\S+)$`, 'm'))?.[1]);
+    const brokerSide = mountFor(svc('mosquitto'), '/mosquitto/auth');
+    for (const f of files) expect(f).toMatch(/^\/mosquitto\/auth\/(password|acl)_file$/);
+    const serverSide = svc('server').volumes?.find((v) => v.split(':')[0] === brokerSide?.split(':')[0]);
+    expect(serverSide?.split(':')[1]).toBe('/var/lib/gaswatch-mosquitto');
+    expect(compose.volumes).toHaveProperty(brokerSide!.split(':')[0]!);
+  });
+
+  it('gives the gateway its serial adapter, a valid config, its password as a secret and a persistent outbox', () => {
     const g = svc('gateway');
     const configPath = g.command?.[g.command.indexOf('--config') + 1];
     const mount = mountFor(g, configPath ?? '');
     expect(mount).toBeDefined();
-    const config = loadGatewayConfig(join(REPO_ROOT, bindSource(mount!)!));
+    const file = join(REPO_ROOT, bindSource(mount!)!);
+    // The password file exists only on the site (a compose secret): schema and profiles checked here.
+    const config = parseGatewayConfig(parse(readFileSync(file, 'utf8')), file);
+    checkProfiles(config, file);
     expect(config.uplink.url).toBe('mqtt://mosquitto:1883');
+    expect(config.uplink.username).toBe(config.gatewayId);
+    const secret = config.uplink.passwordFile?.match(/^\/run\/secrets\/(.+)$/)?.[1];
+    expect(g.secrets).toContain(secret);
+    expect(compose.secrets?.[secret ?? '']?.file).toBe('./gateway-mqtt-password');
     const serialPaths = config.buses.flatMap((b) => (b.type === 'modbus-tcp' ? [] : [b.path]));
     for (const p of serialPaths) expect(g.devices?.map((d) => d.split(':')[1])).toContain(p);
     const outboxVolume = g.volumes?.find((v) => config.outbox.dir.startsWith(`${v.split(':')[1]}/`));

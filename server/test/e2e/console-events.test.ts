@@ -7,7 +7,7 @@ import { encodePayload, topics } from '@gaswatch/shared';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, createUser, reading, startTestServer, type TestServer } from '../helpers.js';
+import { connectGateway, createUser, reading, startTestServer, type TestServer } from '../helpers.js';
 import { deviceState, launchChromium, publish, publishEvent, publishState } from './browser.js';
 import { ConsolePage } from './console.js';
 
@@ -19,7 +19,7 @@ describe('gateway events and doubtful values on the console page', () => {
   let client: MqttClient;
   beforeAll(async () => {
     [browser, server] = await Promise.all([launchChromium(), startTestServer()]);
-    client = await connectClient(server.mqttUrl);
+    client = await connectGateway(server, GW);
     await createUser(server.app.db, { username: 'duty', role: 'viewer' });
   }, 60_000);
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, createUser, reading, startTestServer, type TestServer } from '../helpers.js';
+import { connectGateway, createUser, reading, startTestServer, type TestServer } from '../helpers.js';
 import { deviceState, launchChromium, publish, publishState } from './browser.js';
 import { ConsolePage } from './console.js';
 
@@ -29,7 +29,7 @@ describe('the console page on /api/live', () => {
 
   beforeAll(async () => {
     [browser, server] = await Promise.all([launchChromium(), startTestServer()]);
-    client = await connectClient(server.mqttUrl);
+    client = await connectGateway(server, GW);
     await publishState(client, GW, DEV, deviceState({ pollIntervalS: 3600 }));
     await publishCo(5);
     await createUser(server.app.db, { username: 'duty', role: 'operator' });

@@ -9,7 +9,7 @@ import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  connectClient,
+  connectGateway,
   createUser,
   getJson,
   login,
@@ -91,7 +91,7 @@ describe('the server stops answering', () => {
     await withDatabase(env, (db) => createUser(db, { username: 'duty', role: 'viewer' }));
     const s = await startServerProcess(env);
     proc = s.proc;
-    client = await connectClient(s.mqttUrl);
+    client = await connectGateway({ dataDir: tmp.dir, mqttUrl: s.mqttUrl }, 'gw-hang');
     // A 30 s offline window (poll interval 1 s): the device stays online across the freeze.
     await publishState(client, 'gw-hang', 'hall-co', deviceState({ pollIntervalS: 1 }));
     await publish(client, 'gw-hang', 'hall-co', reading(0, Date.now(), { CO: 3 }));
@@ -131,7 +131,7 @@ describe('an active alarm followed by more than 100 closed ones', () => {
   let client: MqttClient;
   beforeAll(async () => {
     server = await startTestServer();
-    client = await connectClient(server.mqttUrl);
+    client = await connectGateway(server, 'gw-many');
     await createUser(server.app.db, { username: 'tester', role: 'operator' });
     await createUser(server.app.db, { username: 'duty', role: 'viewer' });
   });

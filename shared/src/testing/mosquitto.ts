@@ -11,6 +11,8 @@ export interface Mosquitto {
   proc: Proc;
   /** Stops the broker, keeping its persistence file; `start()` restarts it on the same port. */
   pause(): Promise<void>;
+  /** SIGHUP: Mosquitto re-reads its password_file and acl_file. */
+  reload(): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -26,8 +28,14 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** Starts a private Mosquitto with persistence on a free loopback port (Debian package `mosquitto`). */
-export async function startMosquitto(opts: { extraConfig?: string } = {}): Promise<Mosquitto> {
+/**
+ * Starts a private Mosquitto with persistence on a free loopback port (Debian package `mosquitto`).
+ * `allowAnonymous: false` for tests of `password_file` / `acl_file` (named in `extraConfig`;
+ * started as root, Mosquitto reads them as user `mosquitto`).
+ */
+export async function startMosquitto(
+  opts: { extraConfig?: string; allowAnonymous?: boolean } = {},
+): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'gaswatch-mosquitto-'));
   // Started as root, mosquitto drops to user `mosquitto`, which must be able to write its
   // persistence file here; otherwise every save fails and a restart loses all sessions.
@@ -37,7 +45,7 @@ export async function startMosquitto(opts: { extraConfig?: string } = {}): Promi
   writeFileSync(
     conf,
     `listener ${port} 127.0.0.1
-allow_anonymous true
+allow_anonymous ${opts.allowAnonymous ?? true}
 persistence true
 persistence_location ${dir}/
 autosave_interval 1
@@ -56,6 +64,9 @@ ${opts.extraConfig ?? ''}
     },
     async pause() {
       await handle.proc.stop();
+    },
+    reload() {
+      handle.proc.child.kill('SIGHUP');
     },
     async stop() {
       await handle.proc.stop();

@@ -1,0 +1,33 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createGatewayAccess, type DeniedAction } from '../src/broker/gateway-access.js';
+
+describe('embedded broker access: the log of refusals', () => {
+  it('logs the first 20 refusals of a minute, then says how many more there were; counts them all', () => {
+    const lines: Array<{ msg: string; suppressed?: number; topic?: string }> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    let now = 0;
+    const counted: DeniedAction[] = [];
+    const access = createGatewayAccess({
+      check: { password: async () => false, certificate: async () => false },
+      logger,
+      onDenied: (action) => counted.push(action),
+      clock: () => now,
+    });
+    // A publish of a client that never logged in (aedes' will of an unknown session): refused.
+    for (let i = 0; i < 50; i++)
+      expect(access.mayPublish(null, `gaswatch/v1/gw-x/d/reading-${i}`)).toBe(false);
+    expect(counted).toHaveLength(50);
+    expect(lines).toHaveLength(20);
+    expect(lines[0]).toMatchObject({
+      msg: 'MQTT publish refused: not its own topic',
+      topic: 'gaswatch/v1/gw-x/d/reading-0',
+    });
+    now += 60_000;
+    access.mayPublish(null, 'gaswatch/v1/gw-x/d/reading');
+    expect(lines.slice(20).map((l) => [l.msg, l.suppressed])).toEqual([
+      ['more MQTT refusals in the last minute, not logged', 30],
+      ['MQTT publish refused: not its own topic', undefined],
+    ]);
+  });
+});
