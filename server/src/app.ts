@@ -45,13 +45,17 @@ export interface BuildServerOptions {
  * write, then the database, then the store.
  */
 export async function buildServer(opts: BuildServerOptions): Promise<FastifyInstance> {
+  const { https } = opts.config;
+  // With TLS_CERT and TLS_KEY the same server speaks HTTPS (a proxy in front is the other way:
+  // docs/security.md). Fastify types an HTTPS instance apart; the app uses nothing of that.
   const app = Fastify({
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors,
     trustProxy: opts.config.trustProxy,
-  });
+    ...(https === null ? {} : { https: { cert: https.cert, key: https.key } }),
+  }) as FastifyInstance;
 
   await app.register(core, { config: opts.config, clock: opts.clock ?? Date.now });
   await app.register(http);

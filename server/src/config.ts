@@ -6,7 +6,7 @@ import { type GaswatchConfig, GaswatchConfigSchema } from './alarms/config-schem
 import type { EmbeddedTlsOptions } from './broker/embedded.js';
 import type { DatabaseConfig } from './db/database.js';
 import { ConfigError } from './errors.js';
-import { readMqttTls } from './tls-config.js';
+import { readTls } from './tls-config.js';
 
 const Port = z.coerce.number().int().min(0).max(65_535);
 const PositiveInt = z.coerce.number().int().positive();
@@ -29,7 +29,9 @@ export const ServerEnvSchema = z.object({
     .string()
     .min(1)
     .optional()
-    .describe('PEM file: certificate (chain) of the MQTTS listener; goes with TLS_KEY'),
+    .describe(
+      'PEM file: certificate (chain) HTTP then serves HTTPS with, and the MQTTS listener too (MQTT_TLS_PORT); goes with TLS_KEY',
+    ),
   TLS_KEY: z.string().min(1).optional().describe('PEM file: private key of TLS_CERT'),
   MQTT_CA: z
     .string()
@@ -111,6 +113,8 @@ export interface ServerConfig {
   dataDir: string;
   logLevel: ServerEnv['LOG_LEVEL'];
   auth: { sessionTtlMs: number };
+  /** TLS_CERT and TLS_KEY: HTTP speaks HTTPS with them; null for plain HTTP. */
+  https: { cert: Buffer; key: Buffer } | null;
   /** Fastify's trustProxy: which proxies' X-Forwarded-* headers name the client. */
   trustProxy: string | false;
   ingest: { bufferMax: number; batchSize: number; flushMs: number; fsync: boolean };
@@ -162,7 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     issues.push(
       `MQTT_PORT: the embedded broker and HTTP cannot share port ${e.PORT} (PORT is ${e.PORT} too)`,
     );
-  const tls = e ? readMqttTls(e) : { issues: [] };
+  const tls = e ? readTls(e) : { issues: [] };
   issues.push(...tls.issues);
   let gaswatch: GaswatchConfig | undefined;
   const file = typeof clean.GASWATCH_CONFIG === 'string' ? clean.GASWATCH_CONFIG : undefined;
@@ -187,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     auth: { sessionTtlMs: e.SESSION_HOURS * 3_600_000 },
+    https: tls.https ?? null,
     trustProxy: e.TRUST_PROXY ?? false,
     ingest: {
       bufferMax: e.INGEST_BUFFER_MAX,

@@ -66,7 +66,7 @@ const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 const announce = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
 announce.info(
   {
-    url: `http://${host}:${port}`,
+    url: `${config.https === null ? 'http' : 'https'}://${host}:${port}`,
     mqtt: withoutCredentials(app.mqttUrl),
     ...(app.mqttsUrl === null ? {} : { mqtts: app.mqttsUrl }),
     store: app.store.kind,

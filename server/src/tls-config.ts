@@ -43,11 +43,17 @@ const privateKey = (file: string, issues: string[]) =>
   );
 
 /**
- * The MQTT TLS settings (part of loadConfig): the embedded broker's MQTTS listener and the CA of
- * MQTT_CA, read and checked at start so a wrong file is a config error, not a failure at listen or
- * at the first handshake.
+ * The TLS settings (part of loadConfig), read and checked at start so a wrong file is a config
+ * error, not a failure at listen or at the first handshake: TLS_CERT and TLS_KEY make HTTP speak
+ * HTTPS and, with MQTT_TLS_PORT, give the embedded broker its MQTTS listener; MQTT_CA is the CA of
+ * the gateways' client certificates there, or the one the server trusts at an external broker.
  */
-export function readMqttTls(e: TlsEnv): { listener?: EmbeddedTlsOptions; ca?: Buffer; issues: string[] } {
+export function readTls(e: TlsEnv): {
+  https?: { cert: Buffer; key: Buffer };
+  listener?: EmbeddedTlsOptions;
+  ca?: Buffer;
+  issues: string[];
+} {
   const issues: string[] = [];
   const external = e.MQTT_URL !== undefined;
   const certAndKey = e.TLS_CERT !== undefined && e.TLS_KEY !== undefined;
@@ -62,8 +68,6 @@ export function readMqttTls(e: TlsEnv): { listener?: EmbeddedTlsOptions; ca?: Bu
     else if (!certAndKey) issues.push('MQTT_TLS_PORT: the MQTTS listener needs TLS_CERT and TLS_KEY');
     else if (e.MQTT_TLS_PORT !== 0 && (e.MQTT_TLS_PORT === e.PORT || e.MQTT_TLS_PORT === e.MQTT_PORT))
       issues.push(`MQTT_TLS_PORT: port ${e.MQTT_TLS_PORT} is taken by PORT or MQTT_PORT`);
-  } else if (certAndKey) {
-    issues.push("TLS_CERT: is for the embedded broker's MQTTS listener: set MQTT_TLS_PORT too");
   }
   if (e.MQTT_CA !== undefined) {
     if (external && !/^(mqtts|wss|ssl):/.test(e.MQTT_URL ?? ''))
@@ -78,7 +82,7 @@ export function readMqttTls(e: TlsEnv): { listener?: EmbeddedTlsOptions; ca?: Bu
   const ca = e.MQTT_CA === undefined ? undefined : certificate('MQTT_CA', e.MQTT_CA, issues);
   if (ca !== undefined && !ca.parsed.ca)
     issues.push(`MQTT_CA: ${e.MQTT_CA} is not a CA certificate (no basicConstraints CA:TRUE)`);
-  if (e.MQTT_TLS_PORT === undefined || e.TLS_CERT === undefined || e.TLS_KEY === undefined)
+  if (e.TLS_CERT === undefined || e.TLS_KEY === undefined)
     return issues.length > 0 || ca === undefined ? { issues } : { ca: ca.pem, issues };
 
   const cert = certificate('TLS_CERT', e.TLS_CERT, issues);
@@ -87,7 +91,11 @@ export function readMqttTls(e: TlsEnv): { listener?: EmbeddedTlsOptions; ca?: Bu
     issues.push(`TLS_KEY: ${e.TLS_KEY} is not the key of the certificate in TLS_CERT (${e.TLS_CERT})`);
   if (issues.length > 0 || cert === undefined || key === undefined) return { issues };
   return {
-    listener: { port: e.MQTT_TLS_PORT, cert: cert.pem, key: key.pem, ca: ca?.pem ?? null },
+    https: { cert: cert.pem, key: key.pem },
+    ...(e.MQTT_TLS_PORT === undefined
+      ? {}
+      : { listener: { port: e.MQTT_TLS_PORT, cert: cert.pem, key: key.pem, ca: ca?.pem ?? null } }),
+    ...(ca === undefined ? {} : { ca: ca.pem }),
     issues,
   };
 }

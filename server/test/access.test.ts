@@ -11,6 +11,7 @@ import { insertUser } from '../src/db/users.js';
 import {
   authHeaders,
   connectClient,
+  connectGateway,
   metric,
   mintToken,
   publishReading,
@@ -106,7 +107,7 @@ beforeAll(async () => {
   viewerA = await mintToken(server.app.db, 'viewer', 'tw-a');
 
   // One home in each township with a CO alarm: 400 ppm for 3 min (EN 50291's fast tier).
-  gateway = await connectClient(server.mqttUrl, { clientId: 'gw-access' });
+  gateway = await connectGateway(server, 'gw-access', { clientId: 'gw-access' });
   const start = Date.now() - 180_000;
   for (const [dev, site] of [
     ['co-a', 'home-a'],
@@ -407,6 +408,39 @@ describe('areas', () => {
   });
 });
 
+describe('gateways through the API', () => {
+  it('an admin provisions a gateway (password once), which connects; revoked, it cannot', async () => {
+    const made = await call('POST', '/api/gateways', admin(), { id: 'gw-api', area: 'tw-a' });
+    expect(made.status).toBe(201);
+    const { password } = made.body as { password: string };
+    expect(password).toMatch(/^\S{16,}$/);
+    const login = { clientId: 'gw-api', username: 'gw-api', password, reconnectPeriod: 0 };
+    const gw = await connectClient(server.mqttUrl, login);
+    await gw.endAsync();
+    // Its area's operator sees it, with its login and never a password or hash.
+    const seen = (await call('GET', '/api/gateways', bearer(operatorA))).body as {
+      gateways: { id: string; login: unknown }[];
+    };
+    expect(seen.gateways.find((g) => g.id === 'gw-api')).toMatchObject({
+      login: { area: 'tw-a', revokedAt: null },
+    });
+    expect(JSON.stringify(seen)).not.toMatch(/\$7\$|password/);
+    // An admin of another township neither sees nor revokes it.
+    const adminB = await mintToken(server.app.db, 'admin', 'tw-b');
+    expect((await call('DELETE', '/api/gateways/gw-api', bearer(adminB))).status).toBe(404);
+    expect((await call('POST', '/api/gateways', bearer(adminB), { id: 'gw-x', area: 'tw-a' })).status).toBe(
+      400,
+    );
+
+    expect((await call('DELETE', '/api/gateways/gw-api', admin())).status).toBe(200);
+    await expect(connectClient(server.mqttUrl, login)).rejects.toThrow();
+    const audit = (await call('GET', '/api/audit?targetKind=gateway&targetId=gw-api', admin())).body as {
+      entries: { action: string }[];
+    };
+    expect(audit.entries.map((e) => e.action)).toEqual(['gateway.revoke', 'gateway.provision']);
+  });
+});
+
 describe('users, tokens and the audit log', () => {
   it('a token is shown once, works as its role, and stops at once when revoked', async () => {
     const made = await call('POST', '/api/tokens', admin(), { name: 'prometheus', role: 'viewer' });
@@ -484,6 +518,56 @@ describe('behind a reverse proxy that terminates TLS', () => {
       expect(String([res.headers['set-cookie']].flat()[0])).toMatch(/; Secure/);
     } finally {
       await proxied.close();
+    }
+  });
+});
+
+describe('HTTPS with TLS_CERT and TLS_KEY', () => {
+  it('serves the API over TLS, and the session cookie is Secure', async () => {
+    const { createTestCa } = await import('@gaswatch/shared/testing');
+    const { request } = await import('node:https');
+    const { readFileSync } = await import('node:fs');
+    const ca = createTestCa(join(tmp.dir, 'pki'), 'https');
+    const cert = ca.issue('127.0.0.1', 'server');
+    const secure = await startTestServer(
+      { TLS_CERT: cert.cert, TLS_KEY: cert.key },
+      join(tmp.dir, 'https-data'),
+    );
+    try {
+      await insertUser(secure.app.db, {
+        username: 'li',
+        displayName: 'Li',
+        role: 'viewer',
+        area: null,
+        passwordHash: await hashPassword('li password 12'),
+        now: Date.now(),
+      });
+      const port = new URL(secure.url).port;
+      const body = JSON.stringify({ username: 'li', password: 'li password 12' });
+      const answer = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/api/session',
+            method: 'POST',
+            ca: readFileSync(ca.cert),
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie']?.[0]) });
+          },
+        );
+        req.once('error', reject);
+        req.end(body);
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.cookie).toMatch(/; Secure/);
+      // Plain HTTP on the same port is not served.
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    } finally {
+      await secure.close();
     }
   });
 });

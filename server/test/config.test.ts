@@ -135,9 +135,9 @@ describe('loadConfig', () => {
       'MQTT_TLS_PORT: the MQTTS listener needs TLS_CERT and TLS_KEY',
     ]);
     expect(issues({ TLS_KEY: cert.key })).toEqual(['TLS_KEY: set TLS_CERT too (its certificate)']);
-    expect(issues({ TLS_CERT: cert.cert, TLS_KEY: cert.key })).toEqual([
-      "TLS_CERT: is for the embedded broker's MQTTS listener: set MQTT_TLS_PORT too",
-    ]);
+    // Alone they make HTTP speak HTTPS.
+    expect(issues({ TLS_CERT: cert.cert, TLS_KEY: cert.key })).toEqual([]);
+    expect(loadConfig({ TLS_CERT: cert.cert, TLS_KEY: cert.key }).https).not.toBeNull();
     expect(issues({ ...tls, MQTT_URL: 'mqtt://broker:1883' })[0]).toMatch(
       /^MQTT_TLS_PORT: is the embedded broker's/,
     );
