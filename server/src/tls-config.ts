@@ -1,12 +1,17 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EmbeddedTlsOptions } from './broker/embedded.js';
-import type { ServerEnv } from './config.js';
 
-type TlsEnv = Pick<
-  ServerEnv,
-  'PORT' | 'MQTT_URL' | 'MQTT_PORT' | 'MQTT_TLS_PORT' | 'TLS_CERT' | 'TLS_KEY' | 'MQTT_CA'
->;
+/** The variables read here (a structural slice of config.ts' ServerEnv, which imports this file). */
+interface TlsEnv {
+  PORT: number;
+  MQTT_URL?: string | undefined;
+  MQTT_PORT: number;
+  MQTT_TLS_PORT?: number | undefined;
+  TLS_CERT?: string | undefined;
+  TLS_KEY?: string | undefined;
+  MQTT_CA?: string | undefined;
+}
 
 /** A PEM file read and parsed by `parse`, or undefined with the reason in `issues`. */
 function readPem<T>(

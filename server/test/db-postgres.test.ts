@@ -10,7 +10,7 @@ import { type DbTarget, dbContract } from './db-contract.js';
 import { deviceState, publishState } from './e2e/browser.js';
 import {
   apiFetch,
-  connectClient,
+  connectGateway,
   getJson,
   publishReading,
   quietLogger,
@@ -82,7 +82,7 @@ describe('PostgreSQL unreachable', () => {
   it('while alarms change: an acknowledgement is answered stored:false, kept, and stored once it is back', async () => {
     const own = await startPostgres();
     let server = await startTestServer({ DATABASE_URL: own.url });
-    const gw = await connectClient(server.mqttUrl, { clientId: 'gw-pg-down' });
+    const gw = await connectGateway(server, 'gw-pg-down', { clientId: 'gw-pg-down' });
     try {
       await publishState(gw, 'gw-pg-down', 'kitchen-co', deviceState({ site: 'flat-9', pollIntervalS: 10 }));
       // 400 ppm CO over 3 minutes: the real engine raises an alarm and stores it in PostgreSQL.

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { type Postgres, startPostgres } from '@gaswatch/shared/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashMosquittoPassword, verifyMosquittoPassword } from '../src/auth/mosquitto-password.js';
 import { listAudit } from '../src/db/audit.js';
 import { createDatabase, type Db, openDatabase } from '../src/db/database.js';
 import { findGateway, isGatewayActive, verifyGateway } from '../src/db/gateways.js';
+import { hashMosquittoPassword, verifyMosquittoPassword } from '../src/db/mosquitto-password.js';
 import { type Actor, createGatewayService } from '../src/gateways/service.js';
 import { quietLogger, tempDir } from './helpers.js';
 

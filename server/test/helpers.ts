@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -61,11 +62,40 @@ export function authHeaders(url: string): Record<string, string> {
   return secret === undefined ? {} : { authorization: `Bearer ${secret}` };
 }
 
+/** CAs that sign the certificates of test servers speaking HTTPS (TLS_CERT), by origin. */
+const cas = new Map<string, Buffer>();
+
+/** Makes apiFetch (and getJson, metric) trust `ca` for the HTTPS server at `url`. */
+export function trustCa(url: string, ca: Buffer): void {
+  cas.set(originOf(url), ca);
+}
+
 /** fetch as the test admin of the server at `url` (headers in `init` win). */
 export function apiFetch(url: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(url, {
-    ...init,
-    headers: { ...authHeaders(url), ...(init.headers as Record<string, string>) },
+  const headers = { ...authHeaders(url), ...(init.headers as Record<string, string>) };
+  const ca = cas.get(originOf(url));
+  return ca === undefined ? fetch(url, { ...init, headers }) : httpsFetch(url, { ...init, headers }, ca);
+}
+
+/** fetch over HTTPS trusting `ca` (Node's fetch takes no CA without undici's Agent). */
+function httpsFetch(
+  url: string,
+  init: RequestInit & { headers: Record<string, string> },
+  ca: Buffer,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: init.method ?? 'GET', headers: init.headers, ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+        resolve(new Response(body, { status, headers: res.headers as Record<string, string> }));
+      });
+    });
+    req.on('error', reject);
+    req.end(typeof init.body === 'string' ? init.body : undefined);
   });
 }
 
@@ -177,7 +207,7 @@ export async function startTestServer(
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = addr && typeof addr === 'object' ? addr.port : 0;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${config.https === null ? 'http' : 'https'}://127.0.0.1:${port}`;
   bearers.set(url, await mintToken(app.db));
   return {
     app,

@@ -1,8 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestCa, waitFor } from '@gaswatch/shared/testing';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectGateway, gatewayLogin, metric, startTestServer, TEST_ACTOR, tempDir } from './helpers.js';
+import {
+  connectGateway,
+  gatewayLogin,
+  metric,
+  startTestServer,
+  TEST_ACTOR,
+  tempDir,
+  trustCa,
+} from './helpers.js';
 import { mqttAccessContract } from './mqtt-access-contract.js';
 
 const tmp = tempDir('gaswatch-access-aedes-');
@@ -18,6 +27,8 @@ mqttAccessContract('embedded aedes', async () => {
     TLS_KEY: serverCert.key,
     MQTT_CA: ca.cert,
   });
+  // TLS_CERT makes its HTTP speak HTTPS too, with the same certificate.
+  trustCa(server.url, readFileSync(ca.cert));
   return {
     server,
     url: server.mqttUrl,

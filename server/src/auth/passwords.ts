@@ -72,19 +72,5 @@ export function decoyHash(): Promise<string> {
   return decoy;
 }
 
-/** A generated password: 120 random bits, letters and digits only (no look-alikes to misread). */
-export function generatePassword(): string {
-  const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-  const bytes = randomBytes(32);
-  let out = '';
-  // 56 symbols: rejection sampling keeps each equally likely (bytes ≥ 224 are skipped).
-  for (const b of bytes) {
-    if (b >= 224) continue;
-    out += alphabet[b % 56];
-    if (out.length === 21) break;
-  }
-  return out.length === 21 ? out : generatePassword();
-}
-
 /** Shortest password a person may set (NIST SP 800-63B: at least 8). */
 export const MIN_PASSWORD_LENGTH = 10;

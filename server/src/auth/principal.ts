@@ -45,3 +45,10 @@ export function auditActor(request: FastifyRequest): Actor {
   const p = principalOf(request);
   return { actor: p.id, actorKind: p.kind, address: request.ip };
 }
+
+/** What a scope check is about: a device (or, with dev null, a gateway's command result). */
+export interface AreaSubject {
+  gw: string;
+  dev: string | null;
+  site?: string | null | undefined;
+}

@@ -1,7 +1,8 @@
-import { generatePassword, hashPassword } from '../auth/passwords.js';
+import { hashPassword } from '../auth/passwords.js';
 import { appendAudit } from '../db/audit.js';
+import { generatePassword } from '../db/secrets.js';
 import { findUser, insertUser, revokeSessionsOf, toUser, UsernameSchema, updateUser } from '../db/users.js';
-import { type Command, UsageError } from './index.js';
+import { type Command, UsageError } from './command.js';
 
 function usernameArg(args: string[]): string {
   if (args.length !== 1)

@@ -1,6 +1,6 @@
 import { type Gateway, GatewayIdSchema } from '../db/gateways.js';
 import { type Actor, createGatewayService } from '../gateways/service.js';
-import { type Command, type CommandContext, UsageError } from './index.js';
+import { type Command, type CommandContext, UsageError } from './command.js';
 
 /** The audit log's actor of a command run on the server's host. */
 const CLI: Actor = { actor: 'cli', actorKind: 'cli', address: null };

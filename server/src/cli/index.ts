@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
-import type { Db } from '../db/database.js';
 import { openDatabase } from '../db/database.js';
 import { ServerError } from '../errors.js';
+import { type Command, UsageError } from './command.js';
 
 /**
  * `gaswatch-server <command> …`: the administrative commands (SPEC §9). Each runs with the same
@@ -10,24 +10,6 @@ import { ServerError } from '../errors.js';
  * the result on stdout and exits: 0 done, 2 wrong usage, 1 failed (a refusal such as
  * `gateway_exists` is one stderr line ending in its code in parentheses).
  */
-export interface CommandContext {
-  config: ServerConfig;
-  db: Db;
-  logger: Logger;
-  out(line: string): void;
-}
-
-export interface Command {
-  /** e.g. `admin create NAME [--role ROLE] [--area AREA]`. */
-  usage: string;
-  summary: string;
-  /** Words after the command's own name. Throws UsageError for wrong usage. */
-  run(args: string[], ctx: CommandContext): Promise<void>;
-}
-
-/** Wrong usage: printed with the command's usage line, exit 2. */
-export class UsageError extends Error {}
-
 const COMMANDS: Record<string, () => Promise<Command>> = {
   'admin create': async () => (await import('./admin.js')).adminCreate,
   'admin password': async () => (await import('./admin.js')).adminPassword,

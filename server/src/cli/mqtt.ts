@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { mosquittoFiles, serverLoginOf, writeMosquittoFiles } from '../gateways/mosquitto-export.js';
-import { type Command, UsageError } from './index.js';
+import { type Command, UsageError } from './command.js';
 
 function ownerArg(value: string | undefined): { uid: number; gid: number } {
   const m = value === undefined ? null : /^(\d+)(?::(\d+))?$/.exec(value);

@@ -1,7 +1,7 @@
 import { RoleSchema } from '@gaswatch/shared';
 import { appendAudit } from '../db/audit.js';
 import { insertToken, toApiToken } from '../db/tokens.js';
-import { type Command, UsageError } from './index.js';
+import { type Command, UsageError } from './command.js';
 
 /** `--name value` pairs after the positional words; anything else is wrong usage. */
 function parseArgs(args: string[], flags: string[]): { words: string[]; opts: Record<string, string> } {

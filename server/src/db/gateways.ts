@@ -3,15 +3,15 @@ import {
   hashMosquittoPassword,
   MOSQUITTO_ITERATIONS,
   verifyMosquittoPassword,
-} from '../auth/mosquitto-password.js';
-import { generatePassword } from '../auth/passwords.js';
+} from './mosquitto-password.js';
 import { ServerError } from '../errors.js';
 import type { Db } from './database.js';
 import type { GatewaysTable } from './schema.js';
+import { generatePassword } from './secrets.js';
 
 /**
  * Gateways and their MQTT credentials (SPEC §9): username = gateway id, a generated password
- * stored only as its Mosquitto `$7$` hash (auth/mosquitto-password.ts). Plain functions over a
+ * stored only as its Mosquitto `$7$` hash (mosquitto-password.ts). Plain functions over a
  * database or a transaction; gateways/service.ts adds the audit log and the broker's reaction.
  * A revoked gateway keeps its row (the audit log and its alarms name it); provisioning the same id
  * again gives it new credentials, as for a replaced Raspberry Pi that keeps its topics.

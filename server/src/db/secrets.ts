@@ -9,3 +9,17 @@ export const newSecret = (): string => randomBytes(32).toString('base64url');
  * every request.
  */
 export const secretHash = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+
+/** A generated password: 120 random bits, letters and digits only (no look-alikes to misread). */
+export function generatePassword(): string {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  const bytes = randomBytes(32);
+  let out = '';
+  // 56 symbols: rejection sampling keeps each equally likely (bytes ≥ 224 are skipped).
+  for (const b of bytes) {
+    if (b >= 224) continue;
+    out += alphabet[b % 56];
+    if (out.length === 21) break;
+  }
+  return out.length === 21 ? out : generatePassword();
+}

@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { FILTERS, TOPIC_ROOT, topics } from '@gaswatch/shared';
-import { hashMosquittoPassword } from '../auth/mosquitto-password.js';
+import { hashMosquittoPassword } from '../db/mosquitto-password.js';
 import type { Db } from '../db/database.js';
 import { listActiveGateways } from '../db/gateways.js';
 import { ServerError } from '../errors.js';

@@ -18,10 +18,10 @@
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import type { AreaSubject } from '../auth/principal.js';
 import type { ServerBus, ServerEvents } from '../bus.js';
 import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord, DeviceRegistry } from '../ingest/devices.js';
-import type { AreaSubject } from '../plugins/auth.js';
 import { busEventRecord } from '../store/device-events.js';
 import { createEventOutputs } from './outputs.js';
 import { deviceEventView } from './views.js';
@@ -147,7 +147,14 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         data: { gw: e.gw, dev: e.dev, state: e.state, device: deviceView(e.device as DeviceRecord, clock()) },
       })),
     alarm: (e: ServerEvents['alarm'][0]) => {
-      const row = opts.alarmRow?.(e.alarmId) ?? null;
+      // Looked up before broadcast (its site is the event's area), so guarded here as it is there.
+      let row: unknown;
+      try {
+        row = opts.alarmRow?.(e.alarmId) ?? null;
+      } catch (err) {
+        opts.logger?.error({ err }, 'could not build a live message; not sent');
+        return;
+      }
       const site = (row as { site?: string | null } | null)?.site;
       broadcast({ gw: e.gw, dev: e.dev, site }, () => ({ type: 'alarm', data: { ...e, alarm: row } }));
     },

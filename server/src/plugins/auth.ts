@@ -6,7 +6,7 @@ import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
 import { AreaTree } from '../auth/areas.js';
 import { type AuditQueue, createAuditQueue } from '../auth/audit-queue.js';
-import type { Principal } from '../auth/principal.js';
+import type { AreaSubject, Principal } from '../auth/principal.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import { errorText } from '../db/database.js';
 import { DatabaseUnavailableError } from '../db/errors.js';
@@ -55,13 +55,6 @@ export interface Auth {
   recheck(request: FastifyRequest): Promise<Principal | null>;
   /** Audit rows written when the database answers (acknowledgements: see auth/audit-queue.ts). */
   auditLater: AuditQueue;
-}
-
-/** What a scope check is about: a device (or, with dev null, a gateway's command result). */
-export interface AreaSubject {
-  gw: string;
-  dev: string | null;
-  site?: string | null | undefined;
 }
 
 declare module 'fastify' {

@@ -1,12 +1,13 @@
 import { RoleSchema } from '@gaswatch/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { generatePassword, hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
+import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
 import { auditActor, principalOf } from '../auth/principal.js';
 import { checkAssignableArea, visibleAreas } from '../auth/scope.js';
 import { appendAudit } from '../db/audit.js';
 import type { Db } from '../db/database.js';
 import type { UsersTable } from '../db/schema.js';
+import { generatePassword } from '../db/secrets.js';
 import { findUser, insertUser, revokeSessionsOf, toUser, UsernameSchema, updateUser } from '../db/users.js';
 import { ServerError } from '../errors.js';
 import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';

@@ -1,0 +1,21 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config.js';
+import type { Db } from '../db/database.js';
+
+export interface CommandContext {
+  config: ServerConfig;
+  db: Db;
+  logger: Logger;
+  out(line: string): void;
+}
+
+export interface Command {
+  /** e.g. `admin create NAME [--role ROLE] [--area AREA]`. */
+  usage: string;
+  summary: string;
+  /** Words after the command's own name. Throws UsageError for wrong usage. */
+  run(args: string[], ctx: CommandContext): Promise<void>;
+}
+
+/** Wrong usage: printed with the command's usage line, exit 2. */
+export class UsageError extends Error {}
