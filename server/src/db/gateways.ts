@@ -1,11 +1,11 @@
 import { IdSchema, topics } from '@gaswatch/shared';
+import { ServerError } from '../errors.js';
+import type { Db } from './database.js';
 import {
   hashMosquittoPassword,
   MOSQUITTO_ITERATIONS,
   verifyMosquittoPassword,
 } from './mosquitto-password.js';
-import { ServerError } from '../errors.js';
-import type { Db } from './database.js';
 import type { GatewaysTable } from './schema.js';
 import { generatePassword } from './secrets.js';
 

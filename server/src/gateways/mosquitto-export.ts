@@ -11,9 +11,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { FILTERS, TOPIC_ROOT, topics } from '@gaswatch/shared';
-import { hashMosquittoPassword } from '../db/mosquitto-password.js';
 import type { Db } from '../db/database.js';
 import { listActiveGateways } from '../db/gateways.js';
+import { hashMosquittoPassword } from '../db/mosquitto-password.js';
 import { ServerError } from '../errors.js';
 
 /** The server's own login at the broker: MQTT_URL's user and password. */
