@@ -364,6 +364,15 @@ describe('areas', () => {
     expect(areas.areas.map((x) => x.id)).toEqual(['tw-a', 'v-a1']);
   });
 
+  it('lists page with a cursor and say their total', async () => {
+    type AreaPage = { areas: { id: string }[]; total: number; nextCursor: string | null };
+    const first = (await call('GET', '/api/areas?limit=3', admin())).body as AreaPage;
+    expect(first.areas.map((a) => a.id)).toEqual(['county', 'tw-a', 'tw-b']);
+    expect(first.total).toBe(4);
+    const rest = (await call('GET', `/api/areas?limit=3&cursor=${first.nextCursor}`, admin())).body as AreaPage;
+    expect([rest.areas.map((a) => a.id), rest.total, rest.nextCursor]).toEqual([['v-a1'], 4, null]);
+  });
+
   it('/api/live never sends township B’s events to township A', async () => {
     const { default: WebSocket } = await import('ws');
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`, { headers: bearer(viewerA) });

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { auditActor, principalOf } from '../auth/principal.js';
 import { AreaNotAssignableError, visibleAreas } from '../auth/scope.js';
 import { appendAudit } from '../db/audit.js';
-import type { AreasTable } from '../db/schema.js';
+import { pageByKey } from '../db/page.js';
+import type { AreasTable, Database } from '../db/schema.js';
 import { ServerError } from '../errors.js';
 import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';
 
@@ -67,25 +68,11 @@ const areaRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query;
       const areas = visibleAreas(app, principalOf(request));
       let base = db.selectFrom('areas');
       if (areas !== null) base = base.where('id', 'in', areas.length > 0 ? areas : ['']);
-      const { total } = await base
-        .select((eb) => eb.fn.countAll<number>().as('total'))
-        .executeTakeFirstOrThrow();
-      let page = base
-        .selectAll()
-        .orderBy('id')
-        .limit(limit + 1);
-      if (cursor !== undefined) page = page.where('id', '>', cursor);
-      const rows = await page.execute();
-      const shown = rows.slice(0, limit);
-      return {
-        areas: shown.map(toArea),
-        total: Number(total),
-        nextCursor: rows.length > limit ? (shown.at(-1)?.id ?? null) : null,
-      };
+      const page = await pageByKey<AreasTable, 'id', Database, 'areas'>(base, 'id', request.query);
+      return { areas: page.rows.map(toArea), total: page.total, nextCursor: page.nextCursor };
     },
   );
 

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { auditActor, principalOf } from '../auth/principal.js';
 import { checkAssignableArea, visibleAreas } from '../auth/scope.js';
 import { appendAudit } from '../db/audit.js';
+import { pageByKey } from '../db/page.js';
+import type { ApiTokensTable, Database } from '../db/schema.js';
 import { findToken, insertToken, revokeToken, TokenNotFoundError, toApiToken } from '../db/tokens.js';
 import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';
 
@@ -66,25 +68,11 @@ const tokenRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query;
       const areas = visibleAreas(app, principalOf(request));
       let base = db.selectFrom('api_tokens');
       if (areas !== null) base = base.where('area', 'in', areas.length > 0 ? areas : ['']);
-      const { total } = await base
-        .select((eb) => eb.fn.countAll<number>().as('total'))
-        .executeTakeFirstOrThrow();
-      let page = base
-        .selectAll()
-        .orderBy('id')
-        .limit(limit + 1);
-      if (cursor !== undefined) page = page.where('id', '>', cursor);
-      const rows = await page.execute();
-      const shown = rows.slice(0, limit);
-      return {
-        tokens: shown.map(toApiToken),
-        total: Number(total),
-        nextCursor: rows.length > limit ? (shown.at(-1)?.id ?? null) : null,
-      };
+      const page = await pageByKey<ApiTokensTable, 'id', Database, 'api_tokens'>(base, 'id', request.query);
+      return { tokens: page.rows.map(toApiToken), total: page.total, nextCursor: page.nextCursor };
     },
   );
 

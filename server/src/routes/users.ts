@@ -6,7 +6,8 @@ import { auditActor, principalOf } from '../auth/principal.js';
 import { checkAssignableArea, visibleAreas } from '../auth/scope.js';
 import { appendAudit } from '../db/audit.js';
 import type { Db } from '../db/database.js';
-import type { UsersTable } from '../db/schema.js';
+import { pageByKey } from '../db/page.js';
+import type { Database, UsersTable } from '../db/schema.js';
 import { generatePassword } from '../db/secrets.js';
 import { findUser, insertUser, revokeSessionsOf, toUser, UsernameSchema, updateUser } from '../db/users.js';
 import { ServerError } from '../errors.js';
@@ -116,25 +117,15 @@ const userRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query;
       const areas = visibleAreas(app, principalOf(request));
       let base = db.selectFrom('users');
       if (areas !== null) base = base.where('area', 'in', areas.length > 0 ? areas : ['']);
-      const { total } = await base
-        .select((eb) => eb.fn.countAll<number>().as('total'))
-        .executeTakeFirstOrThrow();
-      let page = base
-        .selectAll()
-        .orderBy('username')
-        .limit(limit + 1);
-      if (cursor !== undefined) page = page.where('username', '>', cursor);
-      const rows = await page.execute();
-      const shown = rows.slice(0, limit);
-      return {
-        users: shown.map(toUser),
-        total: Number(total),
-        nextCursor: rows.length > limit ? (shown.at(-1)?.username ?? null) : null,
-      };
+      const page = await pageByKey<UsersTable, 'username', Database, 'users'>(
+        base,
+        'username',
+        request.query,
+      );
+      return { users: page.rows.map(toUser), total: page.total, nextCursor: page.nextCursor };
     },
   );
 
