@@ -235,6 +235,25 @@ describe('logging in', () => {
     expect((await call('GET', '/api/session', { cookie: ok.cookie })).status).toBe(401);
   });
 
+  it('a WebSocket opened with the cookie from another site’s page is refused', async () => {
+    const ok = await login('lin', 'correct horse battery');
+    const { default: WebSocket } = await import('ws');
+    const url = `${server.url.replace('http', 'ws')}/api/live`;
+    const hijack = new WebSocket(url, { headers: { cookie: ok.cookie, origin: 'https://evil.example' } });
+    hijack.on('error', () => {}); // the refusal; its status is what the test reads
+    const status = await new Promise<number>((resolve) => {
+      hijack.once('unexpected-response', (req, res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      hijack.once('open', () => resolve(101));
+    });
+    expect(status).toBe(403);
+    const own = new WebSocket(url, { headers: { cookie: ok.cookie, origin: server.url } });
+    await new Promise((resolve, reject) => own.once('open', resolve).once('error', reject));
+    own.close();
+  });
+
   it('an open /api/live socket is closed when its login ends', async () => {
     const ok = await login('lin', 'correct horse battery');
     const { default: WebSocket } = await import('ws');
@@ -369,7 +388,8 @@ describe('areas', () => {
     const first = (await call('GET', '/api/areas?limit=3', admin())).body as AreaPage;
     expect(first.areas.map((a) => a.id)).toEqual(['county', 'tw-a', 'tw-b']);
     expect(first.total).toBe(4);
-    const rest = (await call('GET', `/api/areas?limit=3&cursor=${first.nextCursor}`, admin())).body as AreaPage;
+    const rest = (await call('GET', `/api/areas?limit=3&cursor=${first.nextCursor}`, admin()))
+      .body as AreaPage;
     expect([rest.areas.map((a) => a.id), rest.total, rest.nextCursor]).toEqual([['v-a1'], 4, null]);
   });
 
