@@ -1,8 +1,9 @@
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { buildServer } from './app.js';
-import { loadConfig, withoutCredentials } from './config.js';
+import { loadConfig } from './config.js';
 import { ConfigError, ServerError } from './errors.js';
+import { withoutCredentials } from './urls.js';
 
 // Entry point of `gaswatch-server`: config, logger, app, graceful shutdown, listen.
 let config: ReturnType<typeof loadConfig>;

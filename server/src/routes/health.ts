@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { withoutCredentials } from '../config.js';
 import { pingDatabase } from '../db/database.js';
+import { withoutCredentials } from '../urls.js';
 
 const ReadySchema = z.object({
   ready: z.boolean(),

@@ -4,6 +4,7 @@ import { GAS_IDS, type GasId } from '@gaswatch/shared';
 import { FieldType, InfluxDB, escape as influxEscape } from 'influx';
 import type { Logger } from 'pino';
 import { StoreError, StoreRejectedError } from '../errors.js';
+import { withoutCredentials } from '../urls.js';
 import { newestFirst } from './device-events.js';
 import {
   type AggregateRow,
@@ -172,7 +173,10 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
         await ensureDb();
       } catch (err) {
         // Not fatal: the journal holds readings until InfluxDB is reachable.
-        log.warn({ err: (err as Error).message, url: opts.url }, 'InfluxDB not reachable at start');
+        log.warn(
+          { err: (err as Error).message, url: withoutCredentials(opts.url) },
+          'InfluxDB not reachable at start',
+        );
       }
     },
     async stop() {
