@@ -393,6 +393,30 @@ describe('areas', () => {
     expect([rest.areas.map((a) => a.id), rest.total, rest.nextCursor]).toEqual([['v-a1'], 4, null]);
   });
 
+  it('alarms and devices page with a cursor too, and say their total', async () => {
+    type AlarmPage = { alarms: Alarm[]; total: number; nextCursor: string | null };
+    const first = (await call('GET', '/api/alarms?limit=1', admin())).body as AlarmPage;
+    expect([first.alarms.length, first.total]).toEqual([1, 2]);
+    const second = (await call('GET', `/api/alarms?limit=1&cursor=${first.nextCursor}`, admin()))
+      .body as AlarmPage;
+    expect([second.alarms.length, second.total, second.nextCursor]).toEqual([1, 2, null]);
+    expect(new Set([...first.alarms, ...second.alarms].map((a) => a.dev))).toEqual(new Set(['co-a', 'co-b']));
+    expect((await call('GET', '/api/alarms?cursor=nonsense', admin())).status).toBe(400);
+
+    type DevicePage = { devices: { id: string }[]; total: number; nextCursor: string | null };
+    const d1 = (await call('GET', '/api/devices?limit=1', admin())).body as DevicePage;
+    const d2 = (await call('GET', `/api/devices?limit=1&cursor=${d1.nextCursor}`, admin()))
+      .body as DevicePage;
+    expect([d1.devices.map((d) => d.id), d2.devices.map((d) => d.id), d2.total, d2.nextCursor]).toEqual([
+      ['co-a'],
+      ['co-b'],
+      2,
+      null,
+    ]);
+    // Scoped: township A's operator counts A's only.
+    expect(((await call('GET', '/api/alarms', bearer(operatorA))).body as AlarmPage).total).toBe(1);
+  });
+
   it('/api/live never sends township B’s events to township A', async () => {
     const { default: WebSocket } = await import('ws');
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`, { headers: bearer(viewerA) });

@@ -21,7 +21,17 @@ export interface AlarmFilter {
   dev?: string;
   /** Only alarms it accepts (the caller's area, SPEC §9); applied before `limit`. */
   visible?: (a: Alarm) => boolean;
+  /** Only alarms after this one in the order (the previous page's last). */
+  after?: AlarmPosition;
   limit?: number;
+}
+
+/** Where an alarm sorts: newest raise first, then by id. */
+export type AlarmPosition = Pick<Alarm, 'raisedAt' | 'id'>;
+
+/** Negative when `x` comes before `y` in lists (newest raise first, then by id). */
+function newestFirst(x: AlarmPosition, y: AlarmPosition): number {
+  return y.raisedAt - x.raisedAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
 }
 
 /** The device an alarm is raised for, as its rules see it. */
@@ -54,6 +64,8 @@ export interface AlarmBook {
   readonly size: number;
   /** Copies of the alarms matching the filter, newest raise first. */
   list(filter: AlarmFilter): Alarm[];
+  /** One page of them, how many match in all, and where the next page starts (null: the last). */
+  page(filter: AlarmFilter): { alarms: Alarm[]; total: number; next: AlarmPosition | null };
   /** Copies of the alarm's events in order. */
   history(id: string): AlarmHistoryEntry[];
   /** The open alarm of a device's condition, if any. */
@@ -180,6 +192,32 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
     return id === undefined ? undefined : alarms.get(id);
   }
 
+  function page(filter: AlarmFilter): ReturnType<AlarmBook['page']> {
+    const matching: Alarm[] = [];
+    for (const a of alarms.values()) {
+      if (filter.dev !== undefined && a.dev !== filter.dev) continue;
+      if (filter.visible !== undefined && !filter.visible(a)) continue;
+      if (filter.state === 'open' ? !isOpen(a) : filter.state !== undefined && a.state !== filter.state)
+        continue;
+      matching.push(a);
+    }
+    matching.sort(newestFirst);
+    const after = filter.after;
+    const from = after === undefined ? 0 : matching.findIndex((a) => newestFirst(a, after) > 0);
+    const limit = filter.limit ?? 100;
+    const shown = from < 0 ? [] : matching.slice(from, from + limit);
+    const last = shown.at(-1);
+    return {
+      // Copies of the page only: a list of 100 among a million alarms copies 100.
+      alarms: shown.map((a) => ({ ...a })),
+      total: matching.length,
+      next:
+        from >= 0 && from + limit < matching.length && last !== undefined
+          ? { raisedAt: last.raisedAt, id: last.id }
+          : null,
+    };
+  }
+
   return {
     get: (id) => alarms.get(id),
     has: (id) => alarms.has(id),
@@ -188,18 +226,8 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
       return alarms.size;
     },
 
-    list(filter) {
-      const out: Alarm[] = [];
-      for (const a of alarms.values()) {
-        if (filter.dev !== undefined && a.dev !== filter.dev) continue;
-        if (filter.visible !== undefined && !filter.visible(a)) continue;
-        if (filter.state === 'open' ? !isOpen(a) : filter.state !== undefined && a.state !== filter.state)
-          continue;
-        out.push({ ...a });
-      }
-      out.sort((x, y) => y.raisedAt - x.raisedAt || (x.id < y.id ? -1 : 1));
-      return out.slice(0, filter.limit ?? 100);
-    },
+    list: (filter) => page(filter).alarms,
+    page,
 
     history: (id) => (historyById.get(id) ?? []).map((e) => ({ ...e })),
 

@@ -81,6 +81,8 @@ export interface AlarmEngine {
   stop(): Promise<void>;
   /** Alarms, newest raise first. `open` = every state but cleared. */
   list(filter?: AlarmFilter): Alarm[];
+  /** One page of alarms (newest raise first), the total matching and the next page's start. */
+  page(filter: AlarmFilter): ReturnType<AlarmBook['page']>;
   get(id: string): Alarm | undefined;
   /** The alarm's events in order (kept in memory; rebuilt from the stored events at start). */
   history(id: string): Promise<AlarmHistoryEntry[]>;
@@ -309,6 +311,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     },
 
     list: (filter = {}) => book.list(filter),
+    page: (filter) => book.page(filter),
 
     get(id) {
       const a = book.get(id);

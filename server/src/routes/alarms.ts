@@ -15,6 +15,11 @@ const ListQuery = z
       .describe('active | acknowledged | cleared | cleared_unacked | open (every state but cleared)'),
     device: IdSchema.optional().describe('Only this device'),
     limit: limitSchema(1000, 100, 'alarms, newest first'),
+    cursor: z
+      .string()
+      .regex(/^\d{1,15}_.{1,200}$/, 'must be a nextCursor of this list')
+      .optional()
+      .describe('nextCursor of the previous page'),
   })
   .strict();
 
@@ -41,6 +46,12 @@ const AckAnswerSchema = z.object({
     heldBy: z.array(z.string()).optional(),
   }),
 });
+
+/** A nextCursor (`<raisedAt>_<id>`) back to the position it names. */
+function fromCursor(cursor: string): { raisedAt: number; id: string } {
+  const cut = cursor.indexOf('_');
+  return { raisedAt: Number(cursor.slice(0, cut)), id: cursor.slice(cut + 1) };
+}
 
 /** SPEC §5 alarm routes over the alarm engine (plugins/alarms.ts). */
 const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -79,13 +90,30 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['alarms'],
         summary: 'Alarms, newest first, optionally by lifecycle state and device',
         querystring: ListQuery,
-        response: { 200: z.object({ alarms: z.array(AlarmSchema) }), 400: ErrorSchema, 503: ErrorSchema },
+        response: {
+          200: z.object({
+            alarms: z.array(AlarmSchema),
+            total: z.number(),
+            nextCursor: z.string().nullable(),
+          }),
+          400: ErrorSchema,
+          503: ErrorSchema,
+        },
       },
     },
     async (request) => {
       const q = request.query;
+      const page = engine.page({
+        state: q.state,
+        dev: q.device,
+        visible: visibleTo(request),
+        limit: q.limit,
+        ...(q.cursor === undefined ? {} : { after: fromCursor(q.cursor) }),
+      });
       return {
-        alarms: engine.list({ state: q.state, dev: q.device, visible: visibleTo(request), limit: q.limit }),
+        alarms: page.alarms,
+        total: page.total,
+        nextCursor: page.next === null ? null : `${page.next.raisedAt}_${page.next.id}`,
       };
     },
   );

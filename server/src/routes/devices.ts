@@ -6,7 +6,7 @@ import { principalOf } from '../auth/principal.js';
 import type { DeviceInfo } from '../bus.js';
 import { HttpError } from '../errors.js';
 import { deviceView } from '../ingest/device-view.js';
-import { ErrorSchema } from './schemas.js';
+import { ErrorSchema, limitSchema } from './schemas.js';
 
 const GasValues = z.partialRecord(GasIdSchema, z.number());
 
@@ -40,6 +40,14 @@ export const DeviceSchema = z
   })
   .describe('Device');
 
+const ListQuery = z
+  .object({
+    gateway: IdSchema.optional().describe('Only the devices of this gateway'),
+    limit: limitSchema(10_000, 1_000, 'devices, by id'),
+    cursor: IdSchema.optional().describe('nextCursor of the previous page'),
+  })
+  .strict();
+
 /** /api/devices and /api/devices/:id: the device registry as the console shows it. */
 const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
   const { auth } = app;
@@ -53,19 +61,34 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       config: { access: 'viewer' },
       schema: {
-        description: 'Every device seen since start: state, last reading, seq gaps',
+        description: 'Devices seen since start in your area, by id: state, last reading, seq gaps',
         tags: ['devices'],
-        response: { 200: z.object({ devices: z.array(DeviceSchema) }) },
+        querystring: ListQuery,
+        response: {
+          200: z.object({
+            devices: z.array(DeviceSchema),
+            total: z.number(),
+            nextCursor: z.string().nullable(),
+          }),
+          400: ErrorSchema,
+        },
       },
     },
     async (request) => {
+      const q = request.query;
       const now = app.clock();
       const sees = seesDevice(request);
+      const all = app.devices
+        .list()
+        .filter((d) => sees(d) && (q.gateway === undefined || d.gw === q.gateway))
+        .sort((a, b) => (a.dev < b.dev ? -1 : a.dev > b.dev ? 1 : 0));
+      const from = q.cursor === undefined ? 0 : all.findIndex((d) => d.dev > (q.cursor as string));
+      const page = from < 0 ? [] : all.slice(from, from + q.limit);
+      const more = from >= 0 && from + q.limit < all.length;
       return {
-        devices: app.devices
-          .list()
-          .filter(sees)
-          .map((d) => deviceView(d, now)),
+        devices: page.map((d) => deviceView(d, now)),
+        total: all.length,
+        nextCursor: more ? (page.at(-1)?.dev ?? null) : null,
       };
     },
   );
