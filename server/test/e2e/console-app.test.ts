@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PATTERNS } from '../../console/src/composables/useAlarmSound.js';
+import { PATTERNS } from '../../console/src/sound-patterns.js';
 import {
   connectGateway,
   createUser,
@@ -34,7 +34,8 @@ const CASES = [
   { locale: 'zh-CN', width: 390, shot: 'console-app-zh-CN-phone.png' },
   { locale: 'en-US', width: 1400, shot: 'console-app-en-desktop.png' },
   { locale: 'en-US', width: 390, shot: 'console-app-en-phone.png' },
-] as const;
+] as const satisfies ReadonlyArray<{ locale: 'zh-CN' | 'en-US'; width: number; shot: string }>;
+type Case = { locale: 'zh-CN' | 'en-US'; width: number; shot: string };
 
 const WORDS = {
   'zh-CN': {
@@ -60,7 +61,7 @@ describe('the console app in Chromium', () => {
   let gateway: MqttClient;
   let seq = 0;
   const apps: ConsoleApp[] = [];
-  const open = async (c: (typeof CASES)[number]) => {
+  const open = async (c: Case) => {
     const app = await ConsoleApp.create(browser, c);
     apps.push(app);
     await app.goto(server.url);
@@ -88,7 +89,7 @@ describe('the console app in Chromium', () => {
     tmp.remove();
   });
 
-  it.each(CASES.map((c, i) => ({ ...c, dev: `room-${i}` })))(
+  it.each(CASES.map((c, i): Case & { dev: string } => ({ ...c, dev: `room-${i}` })))(
     '$locale at $width px: a CO alarm sounds and notifies until acknowledged; a viewer cannot acknowledge; a silent server shows the banner',
     { timeout: 90_000 },
     async ({ locale, width, shot, dev }) => {

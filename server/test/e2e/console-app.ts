@@ -19,36 +19,31 @@ export interface Note {
  * window (the real AudioContext still plays; Notification is replaced by a recorder that reports
  * the permission the browser context really grants).
  */
-const INSTRUMENT = () => {
-  const w = window as unknown as { __tones: Tone[]; __notes: Note[]; Notification: unknown };
-  w.__tones = [];
-  w.__notes = [];
+const INSTRUMENT = `(() => {
+  window.__tones = [];
+  window.__notes = [];
   const create = AudioContext.prototype.createOscillator;
-  AudioContext.prototype.createOscillator = function (this: AudioContext) {
+  AudioContext.prototype.createOscillator = function () {
     const osc = create.call(this);
     const start = osc.start.bind(osc);
-    osc.start = (when?: number) => {
-      w.__tones.push({ hz: osc.frequency.value, wave: osc.type, at: Date.now() });
+    osc.start = (when) => {
+      window.__tones.push({ hz: osc.frequency.value, wave: osc.type, at: Date.now() });
       start(when);
     };
     return osc;
   };
   const Real = window.Notification;
   class RecordingNotification {
-    static get permission() {
-      return Real.permission;
-    }
-    static requestPermission() {
-      return Real.requestPermission();
-    }
-    onclick: unknown = null;
-    constructor(title: string, opts: NotificationOptions = {}) {
-      w.__notes.push({ title, body: opts.body ?? '', tag: opts.tag ?? '' });
+    static get permission() { return Real.permission; }
+    static requestPermission() { return Real.requestPermission(); }
+    constructor(title, opts = {}) {
+      this.onclick = null;
+      window.__notes.push({ title, body: opts.body ?? '', tag: opts.tag ?? '' });
     }
     close() {}
   }
-  w.Notification = RecordingNotification;
-};
+  window.Notification = RecordingNotification;
+})();`;
 
 /**
  * The console app (server/console) at /console/ as a person uses it, at a given width and
@@ -76,7 +71,7 @@ export class ConsoleApp {
       deviceScaleFactor: 1,
     });
     await context.grantPermissions(['notifications']);
-    await context.addInitScript(INSTRUMENT);
+    await context.addInitScript({ content: INSTRUMENT });
     const app = new ConsoleApp(await context.newPage());
     // /api/live through the test: `freeze` stops what the server sends (a hung server).
     await app.page.routeWebSocket(/\/api\/live$/, (ws: WebSocketRoute) => {
@@ -150,10 +145,10 @@ export class ConsoleApp {
   }
 
   tones(): Promise<Tone[]> {
-    return this.page.evaluate(() => (window as unknown as { __tones: Tone[] }).__tones);
+    return this.page.evaluate('window.__tones') as Promise<Tone[]>;
   }
   notes(): Promise<Note[]> {
-    return this.page.evaluate(() => (window as unknown as { __notes: Note[] }).__notes);
+    return this.page.evaluate('window.__notes') as Promise<Note[]>;
   }
 
   /** Stops (true) or resumes passing on what the server sends over /api/live. */
