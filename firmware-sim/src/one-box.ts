@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole system on this machine (SPEC §1, "one box"): the server with its
  * embedded broker and store, a firmware-sim scenario and a gateway polling it, each its own
- * process as in production. Prints the console URL; Ctrl-C stops everything in reverse order.
+ * process as in production. Builds the console app if needed and prints its URL; Ctrl-C stops
+ * everything in reverse order.
  *
  * Environment: PORT (8080) and MQTT_PORT (1883) of the server — a free port is taken when one is
  * busy — SCENARIO (demo), DATA_DIR (./data/one-box), SPEED (1). The first start makes the console's
@@ -9,6 +10,7 @@
  */
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { REPO_ROOT, type RunningSystem, startSystem } from './system.js';
 
@@ -55,6 +57,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const env = parsed.data;
+  // The console app is served from its build: made now unless it is current (a few seconds).
+  const { ensureConsoleBuilt } = (await import(
+    pathToFileURL(join(REPO_ROOT, 'server', 'scripts', 'build-console.mjs')).href
+  )) as { ensureConsoleBuilt: (o?: { log?: (line: string) => void }) => Promise<{ built: boolean }> };
+  await ensureConsoleBuilt({ log: (line) => process.stdout.write(`${line}\n`) });
   process.stdout.write(`gaswatch one-box: starting server, scenario "${env.SCENARIO}" and gateway...\n`);
   let system: RunningSystem | undefined;
   system = await startSystem({
@@ -74,7 +81,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     [
       '',
-      `  console:   ${system.url}/`,
+      `  console:   ${system.url}/console/   (the new app; the old page: ${system.url}/)`,
       `  login:     ${system.login.username} / ${system.login.password}   (kept in ${system.login.file})`,
       `  API:       ${system.url}/api/devices   OpenAPI: ${system.url}/docs`,
       `  MQTT:      ${system.mqttUrl}`,

@@ -2,7 +2,8 @@
 // Production build of the server: `npm run build -w @gaswatch/server` → server/dist/ (the layout:
 // shared/scripts/bundle.mjs). bin/gaswatch-server.js, the Dockerfile and the systemd unit run
 // dist/src/main.js on plain node: no tsx, no TypeScript compile at start. The console page stays
-// in server/public (../../public from dist/src). Native addons (classic-level, better-sqlite3,
+// in server/public (../../public from dist/src), the console app in server/console/dist (built here
+// too, unless current). Native addons (classic-level, better-sqlite3,
 // @node-rs/argon2, which picks its prebuilt binary by platform at run time), pg
 // (it requires the optional pg-native and pg-cloudflare by name), pino (its transports run in
 // worker threads that load modules by name) and @fastify/swagger-ui (serves its static files from
@@ -11,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle } from '@gaswatch/shared/bundle';
+import { ensureConsoleBuilt } from './build-console.mjs';
 import { sourceDigest } from './source-digest.mjs';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,3 +35,5 @@ const main = await bundle({ pkgDir, out, external: EXTERNAL });
 // What the bin compares with the sources beside it (scripts/source-digest.mjs).
 writeFileSync(join(out, 'build.json'), `${JSON.stringify({ sources: sourceDigest() })}\n`);
 console.log(`built ${main}`);
+// The console app (server/console/dist), which the server serves at /console/.
+await ensureConsoleBuilt();

@@ -15,6 +15,7 @@ import store from './plugins/store.js';
 import alarmRoutes from './routes/alarms.js';
 import areaRoutes from './routes/areas.js';
 import auditRoutes from './routes/audit.js';
+import consoleRoutes from './routes/console.js';
 import devicesRoutes from './routes/devices.js';
 import eventsRoutes from './routes/events.js';
 import gatewayRoutes from './routes/gateways.js';
@@ -82,5 +83,6 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(alarmRoutes);
   await app.register(liveRoutes);
   await app.register(pageRoutes);
+  await app.register(consoleRoutes);
   return app;
 }

@@ -1,53 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { type DeviceEvent, DeviceEventSchema, GAS_IDS, GASES } from '@gaswatch/shared';
 import type { FastifyInstance } from 'fastify';
-import { type AlarmLifecycleState, LIFECYCLE_STATES } from '../alarms/model.js';
+import { consoleCatalogue } from '../catalogue.js';
 
 const PAGE = new URL('../../public/index.html', import.meta.url);
 /** Where index.html takes the catalogue (a JSON script element the page reads at start). */
 const SLOT = '{{CATALOGUE}}';
-
-/**
- * What the console says for each gateway event type. Keyed by shared's own list, so a type added
- * there does not type-check until it has words here.
- */
-const EVENT_TYPE_LABELS: Record<DeviceEvent['type'], string> = {
-  alarm_raised: 'local alarm raised',
-  alarm_cleared: 'local alarm cleared',
-  interlock: 'interlock',
-  fault: 'fault',
-  silenced: 'sounder silenced',
-  bump_test: 'bump test',
-};
-
-/** Where each alarm state sorts among open alarms (needing action first); cleared is closed. */
-const ALARM_STATE_ORDER: Record<AlarmLifecycleState, number> = {
-  active: 0,
-  cleared_unacked: 1,
-  acknowledged: 2,
-  cleared: 3,
-};
-
-/**
- * The console's copy of the gas catalogue, the alarm lifecycle states and the gateway event
- * types, built from the definitions themselves (shared/ and the alarm model) so the page keeps no
- * list of its own.
- */
-export function consoleCatalogue() {
-  return {
-    gases: Object.fromEntries(GAS_IDS.map((id) => [id, { name: GASES[id].name, unit: GASES[id].unit }])),
-    alarmStates: [...LIFECYCLE_STATES]
-      .sort((a, b) => ALARM_STATE_ORDER[a] - ALARM_STATE_ORDER[b])
-      .map((id) => ({
-        id,
-        open: id !== 'cleared',
-        needsAck: id === 'active' || id === 'cleared_unacked',
-      })),
-    eventTypes: Object.fromEntries(
-      DeviceEventSchema.shape.type.options.map((type) => [type, { label: EVENT_TYPE_LABELS[type] }]),
-    ),
-  };
-}
 
 /** The plain status page: devices, latest readings, alarms with an Acknowledge button. */
 export default async function pageRoutes(app: FastifyInstance): Promise<void> {

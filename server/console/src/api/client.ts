@@ -1,0 +1,53 @@
+import type { Alarm, ConsoleCatalogue, Who } from './types';
+
+/** Every request gives up after this long: no answer is shown as such, never as "nothing". */
+export const TIMEOUT_MS = 5000;
+
+/** An answer other than 2xx, or none at all (status 0). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    message: string,
+    /** Seconds the server asked to wait (429 Retry-After). */
+    readonly retryAfterS?: number,
+  ) {
+    super(message);
+  }
+}
+
+async function request<T>(path: string, init: RequestInit & { csrf?: string | null } = {}): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (init.csrf) headers['x-csrf-token'] = init.csrf;
+  let res: Response;
+  try {
+    res = await fetch(path, { ...init, headers, cache: 'no-store', signal: AbortSignal.timeout(TIMEOUT_MS) });
+  } catch (err) {
+    const timeout = err instanceof DOMException && err.name === 'TimeoutError';
+    throw new ApiError(0, timeout ? 'timeout' : 'network', timeout ? `no answer within 5 s` : String(err));
+  }
+  if (res.status === 204) return undefined as T;
+  const body = (await res.json().catch(() => null)) as { error?: string; message?: string } | null;
+  if (!res.ok) {
+    const wait = Number(res.headers.get('retry-after')) || undefined;
+    throw new ApiError(res.status, body?.error, body?.message ?? `HTTP ${res.status}`, wait);
+  }
+  return body as T;
+}
+
+/** The one typed client of the server's API: no page calls fetch itself. */
+export const api = {
+  session: () => request<Who>('/api/session'),
+  login: (username: string, password: string) =>
+    request<Who>('/api/session', { method: 'POST', body: JSON.stringify({ username, password }) }),
+  logout: (csrf: string | null) => request<void>('/api/session', { method: 'DELETE', csrf }),
+  catalogue: () => request<ConsoleCatalogue>('/api/console/catalogue'),
+  openAlarms: () => request<{ alarms: Alarm[] }>('/api/alarms?state=open&limit=1000').then((b) => b.alarms),
+  ack: (id: string, note: string, csrf: string | null) =>
+    request<{ alarm: Alarm }>(`/api/alarms/${encodeURIComponent(id)}/ack`, {
+      method: 'POST',
+      body: JSON.stringify({ note }),
+      csrf,
+    }).then((b) => b.alarm),
+};

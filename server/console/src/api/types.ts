@@ -1,0 +1,21 @@
+// The console's types come from the server and shared/ themselves (type-only: nothing of them is
+// bundled), so the app cannot drift from the API it reads.
+import type { Role } from '@gaswatch/shared';
+import type { Alarm } from '../../../src/alarms/model.js';
+import type { ConsoleCatalogue } from '../../../src/catalogue.js';
+
+export type { Alarm, ConsoleCatalogue, Role };
+
+/** What GET and POST /api/session answer. */
+export interface Who {
+  user: { username: string; displayName: string; role: Role; area: string | null };
+  via: 'session' | 'token';
+  csrfToken: string | null;
+  expiresAt: string | null;
+}
+
+/** One /api/live message. */
+export type LiveMessage =
+  | { type: 'alarm'; data: { alarmId: string; alarm: Alarm | null } }
+  | { type: 'heartbeat'; data: { now: string } }
+  | { type: 'reading' | 'deviceState' | 'deviceEvent' | 'commandResult'; data: unknown };

@@ -1,0 +1,37 @@
+import { useI18n } from 'vue-i18n';
+import type { Alarm } from '../api/types';
+import { fmtNum } from '../format';
+import { useCatalogue } from './useCatalogue';
+
+/** How an alarm reads to a person: its headline, reading and set point, in the page's language. */
+export function useAlarmText() {
+  const { t, te } = useI18n();
+  const { catalogue, unitOf } = useCatalogue();
+
+  const gasName = (gas: string) =>
+    te(`gases.${gas}`) ? t(`gases.${gas}`) : (catalogue.value?.gases[gas as 'CO']?.name ?? gas);
+  const headline = (a: Alarm) =>
+    a.key === 'offline'
+      ? t('alarms.offline')
+      : a.gas !== undefined
+        ? t('alarms.headline', { gas: gasName(a.gas) })
+        : t('alarms.detector');
+  const unit = (a: Alarm) => a.unit ?? unitOf(a.gas);
+  const value = (a: Alarm) => t('alarms.value', { value: fmtNum(a.peak ?? a.value), unit: unit(a) });
+  const threshold = (a: Alarm) => t('alarms.threshold', { value: fmtNum(a.threshold), unit: unit(a) });
+  const measured = (a: Alarm) => a.key !== 'offline' && a.gas !== undefined;
+
+  /** The browser notification's words. */
+  const notification = (a: Alarm) => ({
+    title: t('alarms.notify.title', { severity: t(`alarms.severity.${a.severity}`), headline: headline(a) }),
+    body: measured(a)
+      ? t('alarms.notify.body', {
+          device: a.dev,
+          site: a.site ?? a.gw,
+          value: value(a),
+          threshold: threshold(a),
+        })
+      : `${a.dev} (${a.site ?? a.gw})`,
+  });
+  return { headline, value, threshold, measured, notification };
+}

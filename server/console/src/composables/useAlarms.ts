@@ -1,0 +1,67 @@
+import { computed, ref } from 'vue';
+import { api } from '../api/client';
+import type { Alarm, LiveMessage } from '../api/types';
+import { useCatalogue } from './useCatalogue';
+import { useSession } from './useSession';
+
+const SEVERITY_ORDER: Record<Alarm['severity'], number> = { critical: 0, warning: 1 };
+
+/**
+ * The open alarms of this login: loaded on each (re)connect of the live socket, then patched by
+ * what it pushes (an alarm transition replaces its row) without asking again.
+ */
+export function useAlarms() {
+  const { needsAck, isOpen, stateOrder } = useCatalogue();
+  const { who } = useSession();
+  const byId = ref(new Map<string, Alarm>());
+  const loaded = ref(false);
+  const loadError = ref<unknown>(null);
+  let generation = 0;
+
+  async function load(): Promise<void> {
+    const mine = ++generation;
+    try {
+      const alarms = await api.openAlarms();
+      if (mine !== generation) return;
+      byId.value = new Map(alarms.map((a) => [a.id, a]));
+      loaded.value = true;
+      loadError.value = null;
+    } catch (err) {
+      if (mine === generation) loadError.value = err;
+    }
+  }
+
+  function put(a: Alarm): void {
+    const known = byId.value.get(a.id);
+    // A transition pushed before a newer one already shown is old news.
+    if (known !== undefined && known.seq > a.seq) return;
+    const next = new Map(byId.value);
+    if (isOpen(a.state)) next.set(a.id, a);
+    else next.delete(a.id);
+    byId.value = next;
+  }
+
+  function apply(m: LiveMessage): void {
+    if (m.type !== 'alarm') return;
+    if (m.data.alarm === null) void load();
+    else put(m.data.alarm);
+  }
+
+  /** Critical first; within a severity, those awaiting acknowledgement; then oldest first. */
+  const sorted = computed(() =>
+    [...byId.value.values()].sort(
+      (a, b) =>
+        SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+        Number(needsAck(b.state)) - Number(needsAck(a.state)) ||
+        (stateOrder.value.get(a.state) ?? 0) - (stateOrder.value.get(b.state) ?? 0) ||
+        a.raisedAt - b.raisedAt,
+    ),
+  );
+  const unacked = computed(() => sorted.value.filter((a) => needsAck(a.state)));
+
+  async function ack(id: string, note: string): Promise<void> {
+    put(await api.ack(id, note, who.value?.csrfToken ?? null));
+  }
+
+  return { sorted, unacked, loaded, loadError, load, apply, ack };
+}

@@ -1,0 +1,91 @@
+import type zh from './zh-CN';
+
+type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
+
+/** English: the same keys as zh-CN (the type says which are missing). */
+const en: Shape<typeof zh> = {
+  app: { name: 'gaswatch', subtitle: 'gas safety duty console' },
+  lang: { switchTo: '中文', label: 'Language' },
+  roles: { viewer: 'viewer', operator: 'operator', supervisor: 'supervisor', admin: 'administrator' },
+  header: {
+    who: '{name} ({role})',
+    logout: 'Log out',
+    logoutFailed: 'Logging out failed, you are still logged in: {why}',
+  },
+  login: {
+    title: 'Log in to the duty console',
+    username: 'Username',
+    password: 'Password',
+    submit: 'Log in',
+    submitting: 'Logging in…',
+    missing: 'Enter your username and password',
+    badCredentials: 'Wrong username or password',
+    tooMany: 'Too many failed logins: try again in {s} s',
+    failed: 'Login failed: {why}',
+    unreachable: 'The server cannot be reached; try again shortly ({why})',
+    ended: 'Your login has ended; log in again.',
+    loggedOut: 'Logged out.',
+  },
+  live: {
+    stale: 'STALE: nothing from the server for {s} s, the alarms below may be out of date. Reconnecting…',
+    loadFailed: 'Alarm list unavailable: {why}; trying again in 2 s',
+  },
+  gases: {
+    CO: 'Carbon monoxide',
+    H2S: 'Hydrogen sulfide',
+    O2: 'Oxygen',
+    CH4: 'Methane',
+    C3H8: 'Propane',
+    LEL: 'Combustible gas',
+    CO2: 'Carbon dioxide',
+  },
+  alarms: {
+    title: 'Open alarms',
+    count: '{n} open, {m} awaiting acknowledgement',
+    empty: 'No open alarms',
+    loading: 'Loading alarms…',
+    severity: { critical: 'Critical', warning: 'Warning' },
+    state: {
+      active: 'Active',
+      acknowledged: 'Acknowledged',
+      cleared_unacked: 'Cleared, unacknowledged',
+      cleared: 'Cleared',
+    },
+    headline: '{gas} alarm',
+    offline: 'Device offline',
+    detector: 'Detector alarm',
+    device: 'Device',
+    site: 'Site',
+    value: 'reading {value} {unit}',
+    threshold: 'set point {value} {unit}',
+    raisedAt: 'raised {time}',
+    ago: '{d} ago',
+    duration: { s: '{n} s', m: '{n} min', h: '{n} h', d: '{n} d' },
+    ackedBy: 'acknowledged by {name} at {time}',
+    ack: {
+      button: 'Acknowledge',
+      title: 'Acknowledge alarm',
+      who: 'Acknowledged by: {name}',
+      note: 'What was done or found',
+      placeholder: 'e.g. called the household, windows opened, everyone outside',
+      submit: 'Acknowledge',
+      cancel: 'Cancel',
+      done: 'Alarm acknowledged',
+      forbidden: 'Your role ({role}) may not acknowledge alarms: the alarm is still unacknowledged.',
+      ended: 'Your login has ended: the alarm is NOT acknowledged. Log in again, then acknowledge it.',
+      failed: 'Acknowledge failed ({why}): the alarm is still unacknowledged, try again.',
+    },
+    sound: {
+      muteWarnings: 'Mute warnings 10 min',
+      muted: 'Warnings muted until {time} (critical alarms still sound)',
+      unmute: 'Unmute warnings',
+      blocked: 'The browser is holding the alarm sound back: click anywhere on the page to allow it',
+      notifyBlocked: 'Browser notifications are off: new alarms show on this page only',
+    },
+    notify: {
+      title: '[{severity}] {headline}',
+      body: '{device} ({site}) {value}, {threshold}',
+    },
+  },
+};
+export default en;

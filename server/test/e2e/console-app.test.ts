@@ -1,0 +1,194 @@
+/**
+ * The console app (server/console, served at /console/) in real headless Chromium against the
+ * real server, in both languages at desk width (1400 px) and phone width (390 px): an operator
+ * logs in; a CO alarm published by a gateway appears on the board, sounds (the test counts the
+ * oscillators the page starts, critical's tones apart from a warning's) and raises a browser
+ * notification; acknowledged with a note, the sound stops. A viewer sees the alarm but no
+ * Acknowledge button. A server gone silent shows the stale banner. Nothing uncaught in the browser.
+ * The screenshots are docs/console.md's.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MqttClient } from 'mqtt';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PATTERNS } from '../../console/src/sound-patterns.js';
+import {
+  connectGateway,
+  createUser,
+  reading,
+  startTestServer,
+  type TestServer,
+  tempDir,
+} from '../helpers.js';
+import { deviceState, launchChromium, publish, publishState } from './browser.js';
+import { ConsoleApp } from './console-app.js';
+
+const GW = 'gw-app';
+const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
+const CRITICAL_HZ = new Set<number>(PATTERNS.critical.tones);
+
+const CASES = [
+  { locale: 'zh-CN', width: 1400, shot: 'console-app-zh-CN-desktop.png' },
+  { locale: 'zh-CN', width: 390, shot: 'console-app-zh-CN-phone.png' },
+  { locale: 'en-US', width: 1400, shot: 'console-app-en-desktop.png' },
+  { locale: 'en-US', width: 390, shot: 'console-app-en-phone.png' },
+] as const satisfies ReadonlyArray<{ locale: 'zh-CN' | 'en-US'; width: number; shot: string }>;
+type Case = { locale: 'zh-CN' | 'en-US'; width: number; shot: string };
+
+const WORDS = {
+  'zh-CN': {
+    who: '林建国（值班人员）',
+    viewer: '赵敏（查看人员）',
+    critical: '紧急',
+    headline: '一氧化碳报警',
+    stale: /^数据中断/,
+  },
+  'en-US': {
+    who: '林建国 (operator)',
+    viewer: '赵敏 (viewer)',
+    critical: 'Critical',
+    headline: 'Carbon monoxide alarm',
+    stale: /^STALE: nothing from the server/,
+  },
+} as const;
+
+describe('the console app in Chromium', () => {
+  const tmp = tempDir('gaswatch-app-');
+  let server: TestServer;
+  let browser: Browser;
+  let gateway: MqttClient;
+  let seq = 0;
+  const apps: ConsoleApp[] = [];
+  const open = async (c: Case) => {
+    const app = await ConsoleApp.create(browser, c);
+    apps.push(app);
+    await app.goto(server.url);
+    return app;
+  };
+
+  beforeAll(async () => {
+    // Every device on the confined-space profile: CO ≥ 200 ppm is critical at once (no dose curve).
+    const devices = CASES.map((_, i) => `  room-${i}: { profile: confined-space }`).join('\n');
+    writeFileSync(join(tmp.dir, 'gaswatch.yaml'), `devices:\n${devices}\n`);
+    [server, browser] = await Promise.all([
+      startTestServer({ GASWATCH_CONFIG: join(tmp.dir, 'gaswatch.yaml') }),
+      launchChromium(),
+    ]);
+    await createUser(server.app.db, { username: 'lin', displayName: '林建国', role: 'operator' });
+    await createUser(server.app.db, { username: 'zhao', displayName: '赵敏', role: 'viewer' });
+    gateway = await connectGateway(server, GW);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+    await browser?.close();
+    await gateway?.endAsync();
+    await server?.close();
+    tmp.remove();
+  });
+
+  it.each(CASES.map((c, i): Case & { dev: string } => ({ ...c, dev: `room-${i}` })))(
+    '$locale at $width px: a CO alarm sounds and notifies until acknowledged; a viewer cannot acknowledge; a silent server shows the banner',
+    { timeout: 90_000 },
+    async ({ locale, width, shot, dev }) => {
+      const words = WORDS[locale];
+      const lin = await open({ locale, width, shot });
+      await lin.logIn('lin');
+      expect(await lin.who()).toBe(words.who);
+      await expect
+        .poll(() => lin.page.getByTestId('alarm-count').isVisible(), { timeout: 10_000 })
+        .toBe(true);
+
+      await publishState(
+        gateway,
+        GW,
+        dev,
+        deviceState({ pollIntervalS: 1, site: 'flat-7', location: 'kitchen' }),
+      );
+      await publish(gateway, GW, dev, reading(seq++, Date.now(), { CO: 400 }));
+      const critical = lin.alarms(dev).and(lin.page.locator('[data-severity="critical"]'));
+      await critical.first().waitFor({ timeout: 15_000 });
+      expect(await critical.first().textContent()).toContain(words.critical);
+      expect(await critical.first().textContent()).toContain(words.headline);
+      // Critical first on the board.
+      expect(await lin.page.getByTestId('alarm').first().getAttribute('data-severity')).toBe('critical');
+
+      // It sounds (critical's pattern) and notifies.
+      await expect
+        .poll(async () => (await lin.tones()).filter((t) => CRITICAL_HZ.has(t.hz)).length, {
+          timeout: 10_000,
+        })
+        .toBeGreaterThanOrEqual(PATTERNS.critical.tones.length);
+      expect((await lin.tones()).find((t) => CRITICAL_HZ.has(t.hz))?.wave).toBe('square');
+      await expect
+        .poll(async () => (await lin.notes()).filter((n) => n.tag.startsWith(`${dev}.`)).length, {
+          timeout: 10_000,
+        })
+        .toBeGreaterThan(0);
+      const criticalId = await critical.first().getAttribute('data-alarm');
+      const note = (await lin.notes()).find((n) => n.tag === criticalId);
+      expect(note?.title).toContain(words.headline);
+      expect(note?.body).toContain(dev);
+      // ... and keeps sounding while unacknowledged.
+      const before = (await lin.tones()).length;
+      await expect.poll(async () => (await lin.tones()).length, { timeout: 5_000 }).toBeGreaterThan(before);
+
+      // The Acknowledge button is on screen, even at phone width.
+      const ack = critical.first().getByTestId('ack');
+      await ack.scrollIntoViewIfNeeded();
+      const box = await ack.boundingBox();
+      expect(box).not.toBeNull();
+      expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= width).toBe(true);
+      // The pointer left over the login button would hover whatever is there now.
+      await lin.page.mouse.move(0, 0);
+      await lin.page.screenshot({ path: IMG(shot) });
+
+      // A viewer sees the alarm, and no Acknowledge button.
+      const zhao = await open({ locale, width, shot });
+      await zhao.logIn('zhao');
+      expect(await zhao.who()).toBe(words.viewer);
+      await zhao.alarms(dev).first().waitFor({ timeout: 15_000 });
+      expect(await zhao.page.getByTestId('ack').count()).toBe(0);
+
+      // The operator acknowledges every alarm of the device (CO 400 also raised warnings): silence.
+      const pending = lin.alarms(dev).filter({ has: lin.page.getByTestId('ack') });
+      for (let i = 0; i < 6 && (await pending.count()) > 0; i++) {
+        const n = await pending.count();
+        await lin.acknowledge(pending.first(), '已电话联系住户，开窗通风，人员已撤离');
+        await expect.poll(() => pending.count(), { timeout: 10_000 }).toBeLessThan(n);
+      }
+      expect(await pending.count()).toBe(0);
+      await expect
+        .poll(() => critical.first().getByTestId('acked-by').textContent(), { timeout: 10_000 })
+        .toMatch(/林建国[\s\S]*已电话联系住户/);
+      // A pattern under way finishes; then nothing more (a critical repeats every 2 s).
+      await new Promise((r) => setTimeout(r, 1_000));
+      const after = (await lin.tones()).length;
+      await new Promise((r) => setTimeout(r, PATTERNS.critical.periodMs + 1_500));
+      expect((await lin.tones()).length).toBe(after);
+
+      // The server goes silent (no heartbeat): within 5 s the banner; it goes when the server is back.
+      lin.freeze(true);
+      await expect.poll(() => lin.staleBanner.isVisible(), { timeout: 10_000 }).toBe(true);
+      expect(await lin.staleBanner.textContent()).toMatch(words.stale);
+      if (width > 600) await lin.page.screenshot({ path: IMG(shot.replace('.png', '-stale.png')) });
+      lin.freeze(false);
+      await expect.poll(() => lin.staleBanner.isVisible(), { timeout: 15_000 }).toBe(false);
+
+      expect(lin.errors).toEqual([]);
+      expect(zhao.errors).toEqual([]);
+    },
+  );
+
+  it('says why a login is refused, in words', { timeout: 30_000 }, async () => {
+    const zh = await open(CASES[0]);
+    await zh.submitLogin('lin', 'not-the-password');
+    await expect.poll(() => zh.loginError(), { timeout: 10_000 }).toBe('用户名或密码错误');
+    const en = await open(CASES[2]);
+    await en.submitLogin('lin', 'not-the-password');
+    await expect.poll(() => en.loginError(), { timeout: 10_000 }).toBe('Wrong username or password');
+    expect([...zh.errors, ...en.errors]).toEqual([]);
+  });
+});
