@@ -5,11 +5,11 @@
 // tests' globalSetup call it; a fresh build costs ~10 s of one core, a check ~20 ms.
 //   node server/scripts/build-console.mjs           build if missing or stale
 //   node server/scripts/build-console.mjs --force   build anyway
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { digestOf } from './source-digest.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CONSOLE_DIR = join(repo, 'server', 'console');
@@ -21,25 +21,8 @@ const INPUTS = [
   'package-lock.json',
 ];
 
-function files(path) {
-  if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path)
-    .sort()
-    .flatMap((name) => files(join(path, name)));
-}
-
 /** Hex SHA-256 over every input file's path and content. */
-export function consoleDigest() {
-  const hash = createHash('sha256');
-  for (const input of INPUTS)
-    for (const file of files(join(repo, input))) {
-      hash.update(relative(repo, file));
-      hash.update('\0');
-      hash.update(readFileSync(file));
-      hash.update('\0');
-    }
-  return hash.digest('hex');
-}
+export const consoleDigest = () => digestOf(INPUTS);
 
 /** The digest the build in dist was made from, or null (none, or unreadable). */
 function builtDigest() {

@@ -9,20 +9,19 @@ import { fileURLToPath } from 'node:url';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DIRS = ['server/src', 'shared/src', 'shared/profiles'];
 
-function files(dir) {
-  return readdirSync(dir)
+/** The files under `path` (itself when it is a file), in a stable order. */
+function files(path) {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
     .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? files(path) : [path];
-    });
+    .flatMap((name) => files(join(path, name)));
 }
 
-/** Hex SHA-256 over every source file's path and content. */
-export function sourceDigest() {
+/** Hex SHA-256 over the path and content of every file under `paths` (relative to the repo). */
+export function digestOf(paths) {
   const hash = createHash('sha256');
-  for (const dir of DIRS)
-    for (const file of files(join(repo, dir))) {
+  for (const path of paths)
+    for (const file of files(join(repo, path))) {
       hash.update(relative(repo, file));
       hash.update('\0');
       hash.update(readFileSync(file));
@@ -30,3 +29,6 @@ export function sourceDigest() {
     }
   return hash.digest('hex');
 }
+
+/** Hex SHA-256 over every source file's path and content. */
+export const sourceDigest = () => digestOf(DIRS);
