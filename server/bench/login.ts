@@ -9,9 +9,8 @@
 import { buildServer } from '../src/app.js';
 import { hashPassword, verifyPassword } from '../src/auth/passwords.js';
 import { loadConfig } from '../src/config.js';
-import { insertToken } from '../src/db/tokens.js';
 import { insertUser } from '../src/db/users.js';
-import { quietLogger, tempDir } from '../test/helpers.js';
+import { mintToken, quietLogger, tempDir } from '../test/helpers.js';
 import { table } from './common.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
@@ -60,14 +59,7 @@ try {
       passwordHash,
       now: Date.now(),
     });
-  const { secret } = await insertToken(app.db, {
-    name: 'bench',
-    role: 'viewer',
-    area: null,
-    createdBy: 'bench',
-    now: Date.now(),
-    expiresAt: null,
-  });
+  const secret = await mintToken(app.db, 'viewer');
 
   const hash = await timeEach(ROUNDS, () => hashPassword(password));
   const verify = await timeEach(ROUNDS, () => verifyPassword(passwordHash, password));

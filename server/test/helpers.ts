@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 import { buildServer } from '../src/app.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { loadConfig } from '../src/config.js';
-import { createDatabase, type Db, migrateToLatest, openDatabase } from '../src/db/database.js';
+import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
 import { GatewayExistsError } from '../src/db/gateways.js';
 import { insertToken } from '../src/db/tokens.js';
 import { insertUser } from '../src/db/users.js';
@@ -252,13 +252,7 @@ const processLogins = new Map<string, Map<string, string>>();
 async function withService<T>(host: GatewayHost, use: (s: GatewayService) => Promise<T>): Promise<T> {
   if ('app' in host) return use(host.app.gateways);
   // A server process has the SQLite file open too: WAL lets both write.
-  const config = loadConfig({ DATA_DIR: host.dataDir });
-  const { db } = await openDatabase(config.database, quietLogger());
-  try {
-    return await use(createGatewayService({ db, clock: Date.now }));
-  } finally {
-    await db.destroy();
-  }
+  return withDatabase({ DATA_DIR: host.dataDir }, (db) => use(createGatewayService({ db, clock: Date.now })));
 }
 
 /**

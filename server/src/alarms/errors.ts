@@ -3,7 +3,7 @@ import { ServerError } from '../errors.js';
 /** Errors the alarm engine reports to callers; `statusCode` maps onto the HTTP answer. */
 export class AlarmError extends ServerError {
   declare readonly code: 'alarm_not_found' | 'alarm_already_acknowledged' | 'alarms_loading';
-  declare readonly statusCode: 400 | 404 | 409 | 503;
+  declare readonly statusCode: 404 | 409 | 503;
   constructor(
     code: AlarmError['code'],
     message: string,

@@ -2,7 +2,7 @@ import { hashPassword } from '../auth/passwords.js';
 import { appendAudit } from '../db/audit.js';
 import { generatePassword } from '../db/secrets.js';
 import { findUser, insertUser, revokeSessionsOf, toUser, UsernameSchema, updateUser } from '../db/users.js';
-import { type Command, UsageError } from './command.js';
+import { CLI_ACTOR, type Command, UsageError } from './command.js';
 
 function usernameArg(args: string[]): string {
   if (args.length !== 1)
@@ -37,8 +37,7 @@ export const adminCreate: Command = {
       });
       await appendAudit(tx, {
         ts: now,
-        actor: 'cli',
-        actorKind: 'cli',
+        ...CLI_ACTOR,
         action: 'user.create',
         target: { kind: 'user', id: username },
         after: toUser(row),
@@ -67,8 +66,7 @@ export const adminPassword: Command = {
       await revokeSessionsOf(tx, username, now);
       await appendAudit(tx, {
         ts: now,
-        actor: 'cli',
-        actorKind: 'cli',
+        ...CLI_ACTOR,
         action: 'user.password_reset',
         target: { kind: 'user', id: username },
       });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
+import type { Actor } from '../db/audit.js';
 import type { Db } from '../db/database.js';
 
 export interface CommandContext {
@@ -19,3 +20,6 @@ export interface Command {
 
 /** Wrong usage: printed with the command's usage line, exit 2. */
 export class UsageError extends Error {}
+
+/** Who a command's changes are by, in the audit log: the server's host, not a user. */
+export const CLI_ACTOR: Actor = { actor: 'cli', actorKind: 'cli', address: null };

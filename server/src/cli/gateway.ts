@@ -1,9 +1,8 @@
 import { type Gateway, GatewayIdSchema } from '../db/gateways.js';
-import { type Actor, createGatewayService } from '../gateways/service.js';
-import { type Command, type CommandContext, UsageError } from './command.js';
+import { createGatewayService } from '../gateways/service.js';
+import { CLI_ACTOR, type Command, type CommandContext, UsageError } from './command.js';
 
 /** The audit log's actor of a command run on the server's host. */
-const CLI: Actor = { actor: 'cli', actorKind: 'cli', address: null };
 
 function gatewayId(arg: string | undefined): string {
   if (arg === undefined) throw new UsageError('which gateway? give its ID');
@@ -38,7 +37,7 @@ export const gatewayCreate: Command = {
       area = value;
     }
     if (rest.length > 1) throw new UsageError(`one ID only, got: ${rest.join(' ')}`);
-    const { gateway, password } = await service(ctx).provision({ id: gatewayId(rest[0]), area }, CLI);
+    const { gateway, password } = await service(ctx).provision({ id: gatewayId(rest[0]), area }, CLI_ACTOR);
     printCredentials(ctx.out, gateway, password);
   },
 };
@@ -53,7 +52,7 @@ export const gatewayRotate: Command = {
   summary: "replaces a gateway's MQTT password with a generated one and prints it once",
   async run(args, ctx) {
     if (args.length > 1) throw new UsageError(`one ID only, got: ${args.join(' ')}`);
-    const { gateway, password } = await service(ctx).rotate(gatewayId(args[0]), CLI);
+    const { gateway, password } = await service(ctx).rotate(gatewayId(args[0]), CLI_ACTOR);
     printCredentials(ctx.out, gateway, password);
   },
 };

@@ -1,7 +1,7 @@
 import { RoleSchema } from '@gaswatch/shared';
 import { appendAudit } from '../db/audit.js';
 import { insertToken, toApiToken } from '../db/tokens.js';
-import { type Command, UsageError } from './command.js';
+import { CLI_ACTOR, type Command, UsageError } from './command.js';
 
 /** `--name value` pairs after the positional words; anything else is wrong usage. */
 function parseArgs(args: string[], flags: string[]): { words: string[]; opts: Record<string, string> } {
@@ -53,8 +53,7 @@ export const tokenCreate: Command = {
       });
       await appendAudit(tx, {
         ts: now,
-        actor: 'cli',
-        actorKind: 'cli',
+        ...CLI_ACTOR,
         action: 'token.create',
         target: { kind: 'token', id: made.row.id },
         after: toApiToken(made.row),

@@ -75,11 +75,14 @@ const gatewayRoutes: FastifyPluginAsyncZod = async (app) => {
       const statuses = app.devices.gateways();
       const ids = [...new Set([...logins.keys(), ...statuses.keys()])].sort();
       // Seen by whoever sees its area, or one of its devices.
-      const sees = (gw: string) =>
-        auth.canSee(p, auth.areaOf({ gw, dev: null })) ||
+      const withVisibleDevice = new Set(
         app.devices
           .list()
-          .some((d) => d.gw === gw && auth.canSee(p, auth.areaOf({ gw, dev: d.dev, site: d.state?.site })));
+          .filter((d) => auth.canSee(p, auth.areaOf({ gw: d.gw, dev: d.dev, site: d.state?.site })))
+          .map((d) => d.gw),
+      );
+      const sees = (gw: string) =>
+        withVisibleDevice.has(gw) || auth.canSee(p, auth.areaOf({ gw, dev: null }));
       return {
         gateways: ids.filter(sees).map((id) => {
           const g = logins.get(id);
