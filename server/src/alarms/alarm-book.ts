@@ -9,6 +9,8 @@ import {
   type AlarmEventType,
   type AlarmHistoryEntry,
   type AlarmLifecycleState,
+  type AlarmResolution,
+  type AlarmResponse,
   alarmIdFor,
   isOpen,
   OFFLINE_KEY,
@@ -79,6 +81,10 @@ export interface AlarmBook {
   clear(a: Alarm, ts: number): void;
   /** The acknowledgement itself (escalation and silence are the caller's). */
   acknowledge(a: Alarm, actor: string, note: string, now: number): void;
+  /** Records the outcome; the lifecycle state stays as it is (an alarm still on stays open). */
+  resolve(a: Alarm, resolution: AlarmResolution): void;
+  /** Records what a responder did: a call, "on my way", "on site". */
+  respond(a: Alarm, response: AlarmResponse): void;
   record: RecordTransition;
   /** Rebuilds the alarms and their histories from the stored events (once, at start). */
   load(records: readonly AlarmEventRecord[]): void;
@@ -139,6 +145,9 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
     if (typeof d.command === 'string') e.command = d.command;
     if (typeof d.message === 'string') e.message = d.message;
     if (Array.isArray(d.heldBy)) e.heldBy = d.heldBy;
+    if (typeof d.reason === 'string') e.reason = d.reason;
+    if (typeof d.contact === 'object' && d.contact !== null) e.contact = d.contact;
+    if (typeof d.outcome === 'string') e.outcome = d.outcome;
     let list = historyById.get(r.alarmId);
     if (list === undefined) {
       list = [];
@@ -337,6 +346,28 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
       if (a.state === 'cleared') deleteOpen(a);
       log.info({ alarmId: a.id, actor, state: a.state }, 'alarm acknowledged');
       record(a, 'acknowledged', now, { actor, note });
+    },
+
+    resolve(a, resolution) {
+      a.resolution = resolution;
+      log.info({ alarmId: a.id, actor: resolution.actor, reason: resolution.reason }, 'alarm resolved');
+      record(a, 'resolved', resolution.at, {
+        actor: resolution.actor,
+        note: resolution.note,
+        reason: resolution.reason,
+      });
+    },
+
+    respond(a, r) {
+      const stamp = { actor: r.actor, at: r.at };
+      if (r.kind === 'on_my_way') a.onMyWay ??= stamp;
+      else if (r.kind === 'on_site') a.onSite ??= stamp;
+      else a.calls = (a.calls ?? 0) + 1;
+      record(a, r.kind, r.at, {
+        actor: r.actor,
+        note: r.note,
+        ...(r.kind === 'call' ? { contact: r.contact, outcome: r.outcome } : {}),
+      });
     },
 
     record,

@@ -13,7 +13,14 @@ import { AlarmError } from './errors.js';
 import { createEscalation } from './escalation.js';
 import { createEventLog } from './event-log.js';
 import { createAlarmMetrics } from './metrics.js';
-import { type Alarm, type AlarmHistoryEntry, isOpen, unacked } from './model.js';
+import {
+  type Alarm,
+  type AlarmHistoryEntry,
+  type AlarmResponse,
+  isOpen,
+  type ResolutionReason,
+  unacked,
+} from './model.js';
 import { createOfflineSweep } from './offline-sweep.js';
 import { createReadingQueue } from './reading-queue.js';
 import { createReconciler } from './reconcile.js';
@@ -64,6 +71,14 @@ export interface AckInput {
   note: string;
 }
 
+export interface ResolveInput extends AckInput {
+  reason: ResolutionReason;
+}
+
+/** A call, "on my way" or "on site", without the stamp (the engine's clock gives the time). */
+export type RespondInput = DistributiveOmit<AlarmResponse, 'at'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 export interface AckResult {
   alarm: Alarm;
   /** The acknowledgement reached the database before the answer (otherwise it is queued and retried). */
@@ -75,6 +90,9 @@ export interface AckResult {
    */
   silence: SilenceOutcome;
 }
+
+/** What resolve and respond answer: `silence` is null when they made no acknowledgement. */
+export type ActionResult = Omit<AckResult, 'silence'> & { silence: SilenceOutcome | null };
 
 export interface AlarmEngine {
   start(): Promise<void>;
@@ -89,6 +107,17 @@ export interface AlarmEngine {
   /** False until the alarm state has been rebuilt from the stored events (retried until it is). */
   ready(): boolean;
   acknowledge(id: string, input: AckInput): Promise<AckResult>;
+  /**
+   * Records the outcome (SPEC §13). An alarm not yet acknowledged is acknowledged first with the
+   * same note, by the same person; one whose condition still holds stays open until it clears.
+   */
+  resolve(id: string, input: ResolveInput): Promise<ActionResult>;
+  /**
+   * Records a call, "on my way" or "on site". Going to the door (on my way, on site) acknowledges
+   * an alarm nobody has yet: someone is handling it, so escalation stops and the sounder is
+   * silenced. `silence` is null when there was no acknowledgement to make.
+   */
+  respond(id: string, input: RespondInput): Promise<ActionResult>;
   /** Resolves when every reading handed over so far is processed and its events stored. */
   idle(): Promise<void>;
 }
@@ -254,6 +283,31 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
 
   // ---------------------------------------------------------------- API
 
+  function loadedAlarm(id: string): Alarm {
+    if (!loaded)
+      throw new AlarmError('alarms_loading', 'alarm state is still being loaded; try again shortly', 503, id);
+    const a = book.get(id);
+    if (a === undefined) throw new AlarmError('alarm_not_found', `no alarm with id ${id}`, 404, id);
+    return a;
+  }
+
+  async function acknowledgeNow(a: Alarm, input: AckInput): Promise<SilenceOutcome> {
+    escalation.cancel(a.id);
+    book.acknowledge(a, input.actor, input.note, clock());
+    return silence.afterAck(a);
+  }
+
+  /** Whether what was just recorded reached the database within 5 s (else it stays queued). */
+  async function stored(a: Alarm, what: string): Promise<boolean> {
+    try {
+      await withTimeout(events.flush(), 5_000, `storing the ${what}`);
+      return true;
+    } catch (err) {
+      log.error({ err, alarmId: a.id }, `${what} not yet stored; it stays queued and is retried`);
+      return false;
+    }
+  }
+
   return {
     async start() {
       // loadConfig's schema already refused these; this guards engines built in code (tests,
@@ -323,15 +377,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     ready: () => loaded,
 
     async acknowledge(id, input) {
-      if (!loaded)
-        throw new AlarmError(
-          'alarms_loading',
-          'alarm state is still being loaded; try again shortly',
-          503,
-          id,
-        );
-      const a = book.get(id);
-      if (a === undefined) throw new AlarmError('alarm_not_found', `no alarm with id ${id}`, 404, id);
+      const a = loadedAlarm(id);
       if (!unacked(a))
         throw new AlarmError(
           'alarm_already_acknowledged',
@@ -339,17 +385,30 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
           409,
           id,
         );
-      escalation.cancel(a.id);
-      book.acknowledge(a, input.actor, input.note, clock());
-      const silenced = await silence.afterAck(a);
-      let stored = true;
-      try {
-        await withTimeout(events.flush(), 5_000, 'storing the acknowledgement');
-      } catch (err) {
-        stored = false;
-        log.error({ err, alarmId: a.id }, 'acknowledgement not yet stored; it stays queued and is retried');
-      }
-      return { alarm: { ...a }, stored, silence: silenced };
+      const silenced = await acknowledgeNow(a, input);
+      return { alarm: { ...a }, stored: await stored(a, 'acknowledgement'), silence: silenced };
+    },
+
+    async resolve(id, input) {
+      const a = loadedAlarm(id);
+      if (a.resolution !== undefined)
+        throw new AlarmError(
+          'alarm_already_resolved',
+          `alarm ${id} was already resolved by ${a.resolution.actor} (${a.resolution.reason})`,
+          409,
+          id,
+        );
+      const silenced = unacked(a) ? await acknowledgeNow(a, input) : null;
+      book.resolve(a, { actor: input.actor, at: clock(), reason: input.reason, note: input.note });
+      return { alarm: { ...a }, stored: await stored(a, 'resolution'), silence: silenced };
+    },
+
+    async respond(id, input) {
+      const a = loadedAlarm(id);
+      const goes = input.kind !== 'call';
+      const silenced = goes && unacked(a) ? await acknowledgeNow(a, input) : null;
+      book.respond(a, { ...input, at: clock() } as AlarmResponse);
+      return { alarm: { ...a }, stored: await stored(a, input.kind), silence: silenced };
     },
 
     async idle() {

@@ -20,6 +20,10 @@ export const ALARM_EVENT_TYPES = [
   'escalated',
   'silence',
   'silence_result',
+  'resolved',
+  'call',
+  'on_my_way',
+  'on_site',
 ] as const;
 export type AlarmEventType = (typeof ALARM_EVENT_TYPES)[number];
 
@@ -41,6 +45,46 @@ export const AlarmSilenceSchema = z
   })
   .describe('What became of silencing the sounder after acknowledgement');
 export type AlarmSilence = z.infer<typeof AlarmSilenceSchema>;
+
+/** SPEC §13: why an alarm was closed out, as the weekly ledger counts outcomes. */
+export const RESOLUTION_REASONS = [
+  'real_event',
+  'false_alarm',
+  'test',
+  'maintenance',
+  'device_fault',
+] as const;
+export type ResolutionReason = (typeof RESOLUTION_REASONS)[number];
+
+/** What came of one phone call to a contact. */
+export const CALL_OUTCOMES = ['reached', 'no_answer', 'wrong_number'] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/**
+ * What kind of alarm it is, for response procedures, history filters and the ledger: a gas
+ * reading over its set point, the detector's own alarm output, a device gone silent, a device
+ * fault (or a warm-up that never ends), a failed bump test.
+ */
+export const ALARM_KINDS = ['gas', 'detector', 'offline', 'fault', 'maintenance'] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];
+
+export function alarmKind(a: Pick<Alarm, 'key' | 'rule'>): AlarmKind {
+  if (a.key === OFFLINE_KEY) return 'offline';
+  if (a.rule === 'fault') return 'fault';
+  if (a.rule === 'maintenance') return 'maintenance';
+  if (a.key === 'detector') return 'detector';
+  return 'gas';
+}
+
+/** Who did something to an alarm, and when (wall clock, ms since epoch). */
+export const AlarmStampSchema = z.object({ actor: z.string(), at: z.number() });
+export type AlarmStamp = z.infer<typeof AlarmStampSchema>;
+
+export const AlarmResolutionSchema = AlarmStampSchema.extend({
+  reason: z.enum(RESOLUTION_REASONS),
+  note: z.string(),
+}).describe('How the alarm was closed out: the reason code and note of the operator who resolved it');
+export type AlarmResolution = z.infer<typeof AlarmResolutionSchema>;
 
 export const AlarmAckSchema = z.object({
   actor: z.string(),
@@ -94,6 +138,12 @@ export const AlarmSchema = z
     silence: AlarmSilenceSchema.optional().describe(
       'The sounder silence after acknowledgement, once there is one',
     ),
+    resolution: AlarmResolutionSchema.optional().describe(
+      'Set once the alarm is resolved. An alarm whose condition still holds stays open until it clears',
+    ),
+    onMyWay: AlarmStampSchema.optional().describe('The first "on my way" of someone going to the door'),
+    onSite: AlarmStampSchema.optional().describe('The first "on site"'),
+    calls: z.number().int().optional().describe('Phone calls logged (each is an event in the history)'),
   })
   .describe('Alarm');
 export type Alarm = z.infer<typeof AlarmSchema>;
@@ -111,8 +161,20 @@ export const AlarmEventFieldsSchema = z.object({
   command: z.string().optional().describe('Silence events: the command id'),
   message: z.string().optional().describe("Silence events: the gateway's or the engine's message"),
   heldBy: z.array(z.string()).optional().describe('Silence events: what held it back'),
+  reason: z.enum(RESOLUTION_REASONS).optional().describe('Resolved events: the reason code'),
+  contact: z
+    .object({ name: z.string(), phone: z.string().optional() })
+    .optional()
+    .describe('Call events: who was called'),
+  outcome: z.enum(CALL_OUTCOMES).optional().describe('Call events: what came of it'),
 });
 export type AlarmEventFields = z.infer<typeof AlarmEventFieldsSchema>;
+
+/** What a responder records on an alarm (SPEC §13): a phone call, "on my way", "on site". */
+export type AlarmResponse = AlarmStamp & { note: string } & (
+    | { kind: 'call'; contact: { name: string; phone?: string }; outcome: CallOutcome }
+    | { kind: 'on_my_way' | 'on_site' }
+  );
 
 /** One entry of an alarm's history as the API shows it. */
 export const AlarmHistoryEntrySchema = AlarmEventFieldsSchema.extend({
