@@ -55,12 +55,17 @@ export async function ensureConsoleBuilt({ force = false, log = console.log } = 
   const digest = consoleDigest();
   if (!force && existsSync(join(CONSOLE_DIST, 'index.html')) && builtDigest() === digest)
     return { built: false, dir: CONSOLE_DIST };
+  // Vite takes Vue's development build when NODE_ENV says so (vitest sets "test"): a console
+  // built from a test run must be the one production serves.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   const { build } = await import('vite');
   const tmp = `${CONSOLE_DIST}.tmp-${process.pid}`;
   const started = Date.now();
   try {
     await build({
       root: CONSOLE_DIR,
+      mode: 'production',
       configFile: join(CONSOLE_DIR, 'vite.config.ts'),
       logLevel: 'warn',
       build: { outDir: tmp, emptyOutDir: true },
@@ -75,6 +80,8 @@ export async function ensureConsoleBuilt({ force = false, log = console.log } = 
     );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
   }
   return { built: true, dir: CONSOLE_DIST };
 }

@@ -1,0 +1,44 @@
+import type { Shape } from '../shape';
+import type zh from '../zh-CN/common';
+
+/** English: the same keys as zh-CN (the type says which are missing). */
+const en: Shape<typeof zh> = {
+  app: { name: 'gaswatch', subtitle: 'gas safety duty console' },
+  lang: { switchTo: '中文', label: 'Language' },
+  roles: { viewer: 'viewer', operator: 'operator', supervisor: 'supervisor', admin: 'administrator' },
+  header: {
+    who: '{name} ({role})',
+    logout: 'Log out',
+    logoutFailed: 'Logging out failed, you are still logged in: {why}',
+  },
+  login: {
+    title: 'Log in to the duty console',
+    username: 'Username',
+    password: 'Password',
+    submit: 'Log in',
+    submitting: 'Logging in…',
+    missing: 'Enter your username and password',
+    badCredentials: 'Wrong username or password',
+    tooMany: 'Too many failed logins: try again in {s} s',
+    failed: 'Login failed: {why}',
+    unreachable: 'The server cannot be reached; try again shortly ({why})',
+    ended: 'Your login has ended; log in again.',
+    loggedOut: 'Logged out.',
+  },
+  live: {
+    stale: 'STALE: nothing from the server for {s} s, the alarms below may be out of date. Reconnecting…',
+    loadFailed: 'Alarm list unavailable: {why}; trying again in 2 s',
+  },
+  gases: {
+    CO: 'Carbon monoxide',
+    H2S: 'Hydrogen sulfide',
+    O2: 'Oxygen',
+    CH4: 'Methane',
+    C3H8: 'Propane',
+    LEL: 'Combustible gas',
+    CO2: 'Carbon dioxide',
+  },
+  nav: { alarms: 'Alarms', devices: 'Devices', map: 'Map', history: 'History', shifts: 'Handover' },
+};
+
+export default en;

@@ -1,0 +1,4 @@
+import alarms from './alarms';
+import common from './common';
+
+export default { ...common, alarms };

@@ -1,0 +1,38 @@
+export default {
+  app: { name: 'gaswatch', subtitle: '燃气安全值班台' },
+  lang: { switchTo: 'English', label: '切换语言' },
+  roles: { viewer: '查看人员', operator: '值班人员', supervisor: '主管', admin: '管理员' },
+  header: {
+    who: '{name}（{role}）',
+    logout: '退出登录',
+    logoutFailed: '退出登录失败，仍处于登录状态：{why}',
+  },
+  login: {
+    title: '登录值班台',
+    username: '用户名',
+    password: '密码',
+    submit: '登录',
+    submitting: '正在登录…',
+    missing: '请输入用户名和密码',
+    badCredentials: '用户名或密码错误',
+    tooMany: '登录尝试过多，请 {s} 秒后再试',
+    failed: '登录失败：{why}',
+    unreachable: '无法连接服务器，请稍后再试（{why}）',
+    ended: '登录已失效，请重新登录。',
+    loggedOut: '已退出登录。',
+  },
+  live: {
+    stale: '数据中断：已 {s} 秒未收到服务器消息，以下报警可能不是最新情况，正在重连…',
+    loadFailed: '报警列表加载失败：{why}，2 秒后重试',
+  },
+  gases: {
+    CO: '一氧化碳',
+    H2S: '硫化氢',
+    O2: '氧气',
+    CH4: '甲烷',
+    C3H8: '丙烷',
+    LEL: '可燃气体',
+    CO2: '二氧化碳',
+  },
+  nav: { alarms: '报警', devices: '设备', map: '地图', history: '报警记录', shifts: '交接班' },
+};

@@ -1,0 +1,5 @@
+// 值班台用语：按值班人员、安全员的说法写，不逐字翻译英文。每个功能一份文件。
+import alarms from './alarms';
+import common from './common';
+
+export default { ...common, alarms };

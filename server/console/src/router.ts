@@ -1,0 +1,22 @@
+import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
+import AlarmBoard from './pages/AlarmBoard.vue';
+
+/**
+ * The console's pages. Hash history (`/#/alarms/…`): the app is one file tree served as is, at
+ * whatever path a site's proxy puts it, and a link in an SMS opens the right page without the
+ * server knowing the app's routes. The board is in the first load; the others load when opened.
+ */
+export const routes: RouteRecordRaw[] = [
+  { path: '/', redirect: '/alarms' },
+  { path: '/alarms', name: 'alarms', component: AlarmBoard, meta: { nav: 'alarms' } },
+  {
+    path: '/alarms/:id',
+    name: 'alarm',
+    component: () => import('./pages/AlarmDetail.vue'),
+    props: true,
+    meta: { nav: 'alarms' },
+  },
+  { path: '/:rest(.*)*', redirect: '/alarms' },
+];
+
+export const router = createRouter({ history: createWebHashHistory(), routes });
