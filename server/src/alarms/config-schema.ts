@@ -1,6 +1,7 @@
 import { AreaIdSchema, GasIdSchema, IdSchema } from '@gaswatch/shared';
 import { z } from 'zod';
 import { ChannelConfigSchema } from '../notify/channel-config.js';
+import { ALARM_KINDS } from './model.js';
 import { ruleConfigIssues } from './select.js';
 
 /**
@@ -192,6 +193,30 @@ export const DeviceOverrideSchema = AlarmOverrideSchema.extend({
   site: z.string().max(128).optional().describe('Site to use when the device does not report one'),
 }).strict();
 
+/** The procedure's words in each language the console speaks. */
+const TextSchema = z
+  .object({
+    'zh-CN': z.string().min(1).max(4000),
+    en: z.string().min(1).max(4000),
+  })
+  .strict();
+
+/**
+ * What the duty room does for one kind of alarm (SPEC §13): shown on the response card. The
+ * fields it names must all match; among those that do, the one naming the most wins, and a
+ * configured one wins over a built-in one naming as many.
+ */
+export const ProcedureSchema = z
+  .object({
+    kind: z.enum(ALARM_KINDS).describe('gas | detector | offline | fault | maintenance'),
+    gases: z.array(GasIdSchema).min(1).optional().describe('Only alarms of these gases'),
+    severity: z.enum(['warning', 'critical']).optional(),
+    siteType: SiteTypeSchema.optional().describe("Only at sites of this type (the site's `type`)"),
+    text: TextSchema.describe('Numbered steps, one per line, in both languages'),
+  })
+  .strict();
+export type Procedure = z.infer<typeof ProcedureSchema>;
+
 export const GaswatchConfigSchema = z
   .object({
     defaults: z
@@ -228,6 +253,13 @@ export const GaswatchConfigSchema = z
       .record(z.string().min(1).max(64), ChannelConfigSchema)
       .default({})
       .describe('Notification channels by name; contacts refer to them'),
+    procedures: z
+      .array(ProcedureSchema)
+      .max(200)
+      .default([])
+      .describe(
+        'Response procedures shown on the alarm card, per alarm kind (and gas, severity, site type); they win over the built-in ones (server/src/alarms/procedures.ts)',
+      ),
     users: z
       .never({
         error:

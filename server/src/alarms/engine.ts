@@ -10,7 +10,7 @@ import { type AlarmBook, type AlarmFilter, createAlarmBook } from './alarm-book.
 import type { GaswatchConfig } from './config-schema.js';
 import { createDeviceRuleBook } from './device-rules.js';
 import { AlarmError } from './errors.js';
-import { createEscalation } from './escalation.js';
+import { createEscalation, type EscalationState } from './escalation.js';
 import { createEventLog } from './event-log.js';
 import { createAlarmMetrics } from './metrics.js';
 import {
@@ -22,6 +22,7 @@ import {
   unacked,
 } from './model.js';
 import { createOfflineSweep } from './offline-sweep.js';
+import { type Procedure, procedureFor } from './procedures.js';
 import { createReadingQueue } from './reading-queue.js';
 import { createReconciler } from './reconcile.js';
 import type { AlarmRecords } from './records.js';
@@ -104,6 +105,8 @@ export interface AlarmEngine {
   get(id: string): Alarm | undefined;
   /** The alarm's events in order (kept in memory; rebuilt from the stored events at start). */
   history(id: string): Promise<AlarmHistoryEntry[]>;
+  /** What the response card shows beside the alarm: its procedure and its escalation chain. */
+  responseInfo(a: Alarm): { procedure: Procedure | null; escalation: EscalationState };
   /** False until the alarm state has been rebuilt from the stored events (retried until it is). */
   ready(): boolean;
   acknowledge(id: string, input: AckInput): Promise<AckResult>;
@@ -375,6 +378,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     history: async (id) => book.history(id),
 
     ready: () => loaded,
+
+    responseInfo: (a) => ({ procedure: procedureFor(a, config), escalation: escalation.state(a) }),
 
     async acknowledge(id, input) {
       const a = loadedAlarm(id);

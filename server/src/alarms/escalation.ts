@@ -8,7 +8,16 @@ import type { AlarmMetrics } from './metrics.js';
 import { type Alarm, unacked } from './model.js';
 import { own } from './select.js';
 
+/** Where an alarm's chain stands: every tier of its site, and the next notification if one is due. */
+export interface EscalationState {
+  tiers: { tier: number; name?: string; contacts: { name: string; to?: string }[] }[];
+  /** The next tier and when it is notified; null when acknowledged or at the top of the chain. */
+  next: { tier: number; at: number } | null;
+}
+
 export interface Escalation extends Escalator {
+  /** Where the alarm's chain stands (for the response card). */
+  state(a: Alarm): EscalationState;
   /** Stops the chain of one alarm (it was acknowledged). */
   cancel(alarmId: string): void;
   /** Stops every chain (the engine is stopping). */
@@ -141,7 +150,24 @@ export function createEscalation(deps: EscalationDeps): Escalation {
     escalations.set(a.id, handle);
   }
 
+  function state(a: Alarm): EscalationState {
+    const tiers = tiersFor(a.site);
+    const timeout = ackTimeoutMs(a.site, a.severity);
+    const due = a.tier < tiers.length && unacked(a);
+    return {
+      tiers: tiers.map((t, i) => ({
+        tier: i + 1,
+        ...(t.name === undefined ? {} : { name: t.name }),
+        contacts: t.contacts.map((c) => ({ name: c.name, ...(c.to === undefined ? {} : { to: c.to }) })),
+      })),
+      next: due
+        ? { tier: a.tier + 1, at: (a.lastNotifiedAt ?? clock()) + (a.tier === 0 ? 0 : timeout) }
+        : null,
+    };
+  }
+
   return {
+    state,
     escalate,
     climbing: (id) => escalations.has(id),
     cancel,
