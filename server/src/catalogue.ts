@@ -1,5 +1,11 @@
 import { type DeviceEvent, DeviceEventSchema, GAS_IDS, GASES } from '@gaswatch/shared';
-import { type AlarmLifecycleState, LIFECYCLE_STATES } from './alarms/model.js';
+import {
+  ALARM_KINDS,
+  type AlarmLifecycleState,
+  CALL_OUTCOMES,
+  LIFECYCLE_STATES,
+  RESOLUTION_REASONS,
+} from './alarms/model.js';
 
 /**
  * What the console says for each gateway event type. Keyed by shared's own list, so a type added
@@ -37,6 +43,9 @@ export function consoleCatalogue() {
         open: id !== 'cleared',
         needsAck: id === 'active' || id === 'cleared_unacked',
       })),
+    resolutionReasons: [...RESOLUTION_REASONS],
+    callOutcomes: [...CALL_OUTCOMES],
+    alarmKinds: [...ALARM_KINDS],
     eventTypes: Object.fromEntries(
       DeviceEventSchema.shape.type.options.map((type) => [type, { label: EVENT_TYPE_LABELS[type] }]),
     ),

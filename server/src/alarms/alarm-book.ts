@@ -145,6 +145,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
     if (typeof d.command === 'string') e.command = d.command;
     if (typeof d.message === 'string') e.message = d.message;
     if (Array.isArray(d.heldBy)) e.heldBy = d.heldBy;
+    if (typeof d.silenceStatus === 'string') e.silenceStatus = d.silenceStatus;
     if (typeof d.reason === 'string') e.reason = d.reason;
     if (typeof d.contact === 'object' && d.contact !== null) e.contact = d.contact;
     if (typeof d.outcome === 'string') e.outcome = d.outcome;

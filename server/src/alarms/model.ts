@@ -161,6 +161,7 @@ export const AlarmEventFieldsSchema = z.object({
   command: z.string().optional().describe('Silence events: the command id'),
   message: z.string().optional().describe("Silence events: the gateway's or the engine's message"),
   heldBy: z.array(z.string()).optional().describe('Silence events: what held it back'),
+  silenceStatus: AlarmSilenceSchema.shape.status.optional().describe('Silence events: the status it led to'),
   reason: z.enum(RESOLUTION_REASONS).optional().describe('Resolved events: the reason code'),
   contact: z
     .object({ name: z.string(), phone: z.string().optional() })

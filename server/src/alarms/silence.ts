@@ -108,6 +108,7 @@ export function createSilence(deps: SilenceDeps): Silence {
         );
       alarms.record(a, 'silence_result', now, {
         ok: result.ok,
+        silenceStatus: a.silence.status,
         command: result.id,
         message,
         gatewayTs: result.ts,
@@ -130,7 +131,7 @@ export function createSilence(deps: SilenceDeps): Silence {
         a.silence = { status: 'held', command: null, at: now, message, heldBy };
         metrics.silence.inc({ result: 'held' });
         log.warn({ alarmId: a.id, dev: a.dev, heldBy }, message);
-        alarms.record(a, 'silence', now, { ok: false, message, heldBy });
+        alarms.record(a, 'silence', now, { ok: false, silenceStatus: 'held', message, heldBy });
         return { id: null, sent: false, held: true, heldBy };
       }
       const held: Alarm[] = [];
@@ -168,6 +169,7 @@ export function createSilence(deps: SilenceDeps): Silence {
           : { status: 'send_failed', command: cmd.id, at, message: out.error ?? 'not sent' };
         alarms.record(x, 'silence', at, {
           ok: out.sent,
+          silenceStatus: x.silence.status,
           command: cmd.id,
           ...(x === a ? {} : { message: `sent on the acknowledgement of ${a.id}` }),
           ...(out.error === undefined ? {} : { message: out.error }),
@@ -199,7 +201,12 @@ export function createSilence(deps: SilenceDeps): Silence {
           const message = `no answer from gateway ${a.gw} within ${SILENCE_ANSWER_MS / 1000} s: the sounder of ${a.dev} may still be sounding`;
           a.silence = { status: 'unanswered', command, at: now, message };
           log.error({ alarmId: a.id, gw: a.gw, command }, message);
-          alarms.record(a, 'silence_result', now, { ok: false, command, message });
+          alarms.record(a, 'silence_result', now, {
+            ok: false,
+            silenceStatus: 'unanswered',
+            command,
+            message,
+          });
         }
         // Marked once every alarm says so (a throw above leaves it for the next sweep).
         waiting.overdue = true;

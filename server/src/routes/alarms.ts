@@ -2,11 +2,10 @@ import { IdSchema } from '@gaswatch/shared';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ProcedureSchema } from '../alarms/config-schema.js';
+import { AlarmDetailSchema } from '../alarms/detail-schema.js';
 import { AlarmError } from '../alarms/errors.js';
 import {
   type Alarm,
-  AlarmHistoryEntrySchema,
   AlarmSchema,
   CALL_OUTCOMES,
   LIFECYCLE_STATES,
@@ -189,23 +188,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'One alarm and its whole event history',
         params: IdParams,
         response: {
-          200: z.object({
-            alarm: AlarmSchema,
-            events: z.array(AlarmHistoryEntrySchema),
-            procedure: ProcedureSchema.nullable().describe('What to do, in both languages'),
-            escalation: z
-              .object({
-                tiers: z.array(
-                  z.object({
-                    tier: z.number().int(),
-                    name: z.string().optional(),
-                    contacts: z.array(z.object({ name: z.string(), to: z.string().optional() })),
-                  }),
-                ),
-                next: z.object({ tier: z.number().int(), at: z.number() }).nullable(),
-              })
-              .describe("The site's contact tiers in call order, and the next notification when one is due"),
-          }),
+          200: AlarmDetailSchema,
           404: ErrorSchema,
           503: ErrorSchema,
         },

@@ -1,4 +1,4 @@
-import type { Alarm, ConsoleCatalogue, Who } from './types';
+import type { Alarm, AlarmDetail, AlarmResponseBody, ConsoleCatalogue, ResolutionReason, Who } from './types';
 
 /** Every request gives up after this long: no answer is shown as such, never as "nothing". */
 export const TIMEOUT_MS = 5000;
@@ -50,4 +50,22 @@ export const api = {
       body: JSON.stringify({ note }),
       csrf,
     }).then((b) => b.alarm),
+  alarm: (id: string) => request<AlarmDetail>(`/api/alarms/${encodeURIComponent(id)}`),
+  resolve: (id: string, reason: ResolutionReason, note: string, csrf: string | null) =>
+    request<{ alarm: Alarm }>(`/api/alarms/${encodeURIComponent(id)}/resolve`, {
+      method: 'POST',
+      body: JSON.stringify({ reason, note }),
+      csrf,
+    }).then((b) => b.alarm),
+  respond: (id: string, body: AlarmResponseBody, csrf: string | null) =>
+    request<{ alarm: Alarm }>(`/api/alarms/${encodeURIComponent(id)}/responses`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      csrf,
+    }).then((b) => b.alarm),
+  ackMany: (ids: string[], note: string, csrf: string | null) =>
+    request<{ acknowledged: Alarm[]; refused: { id: string; error: string; message: string }[] }>(
+      '/api/alarms/ack',
+      { method: 'POST', body: JSON.stringify({ ids, note }), csrf },
+    ),
 };

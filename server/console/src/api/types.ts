@@ -1,10 +1,18 @@
 // The console's types come from the server and shared/ themselves (type-only: nothing of them is
 // bundled), so the app cannot drift from the API it reads.
 import type { Role } from '@gaswatch/shared';
+import type { AlarmDetail } from '../../../src/alarms/detail-schema.js';
 import type { Alarm } from '../../../src/alarms/model.js';
 import type { ConsoleCatalogue } from '../../../src/catalogue.js';
 
-export type { Alarm, ConsoleCatalogue, Role };
+export type { Alarm, AlarmDetail, ConsoleCatalogue, Role };
+export type AlarmHistoryEntry = AlarmDetail['events'][number];
+export type ResolutionReason = NonNullable<Alarm['resolution']>['reason'];
+export type CallOutcome = NonNullable<AlarmHistoryEntry['outcome']>;
+/** What POST /api/alarms/:id/responses takes. */
+export type AlarmResponseBody =
+  | { kind: 'call'; contact: { name: string; phone?: string }; outcome: CallOutcome; note: string }
+  | { kind: 'on_my_way' | 'on_site'; note: string };
 
 /** What GET and POST /api/session answer. */
 export interface Who {

@@ -63,5 +63,5 @@ export function useAlarms() {
     put(await api.ack(id, note, who.value?.csrfToken ?? null));
   }
 
-  return { sorted, unacked, loaded, loadError, load, apply, ack };
+  return { sorted, unacked, loaded, loadError, load, apply, ack, put };
 }
