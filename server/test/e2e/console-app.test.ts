@@ -10,13 +10,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodePayload, topics } from '@gaswatch/shared';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATTERNS } from '../../console/src/sound-patterns.js';
+import type { Alarm } from '../../src/alarms/model.js';
 import {
   connectGateway,
   createUser,
+  login,
   reading,
   startTestServer,
   type TestServer,
@@ -181,6 +184,49 @@ describe('the console app in Chromium', () => {
       expect(zhao.errors).toEqual([]);
     },
   );
+
+  it('an offline storm is acknowledged in one go, with one note', { timeout: 60_000 }, async () => {
+    const storm = await connectGateway(server, 'gw-storm');
+    const devs = ['storm-a', 'storm-b', 'storm-c'];
+    for (const dev of devs) {
+      await publishState(storm, 'gw-storm', dev, deviceState({ pollIntervalS: 1, site: 'flat-9' }));
+      await publish(storm, 'gw-storm', dev, reading(seq++, Date.now(), { CO: 0 }));
+    }
+    const lin = await open(CASES[0]);
+    await lin.logIn('lin');
+    // The gateway's will: the broker says it is gone, and all its devices go offline at once.
+    await storm.publishAsync(topics.status('gw-storm'), encodePayload('status', { v: 1, online: false }), {
+      qos: 1,
+      retain: true,
+    });
+    // The earlier cases' detectors have gone quiet by now too: the storm is all of them.
+    const bar = lin.page.getByTestId('offline-storm');
+    const stormSize = async () =>
+      Number(/(\d+) 台设备离线未确认/.exec((await bar.textContent()) ?? '')?.[1] ?? 0);
+    await expect.poll(stormSize, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    const n = await stormSize();
+    await bar.getByTestId('ack-offline').click();
+    expect(await lin.page.getByTestId('ack-dialog').locator('.el-dialog__title').textContent()).toBe(
+      `确认 ${n} 条报警`,
+    );
+    await lin.page
+      .locator('textarea[data-testid="ack-note"], [data-testid="ack-note"] textarea')
+      .first()
+      .fill('村里停电，已联系供电所');
+    await lin.page.getByTestId('ack-submit').click();
+    await expect.poll(() => bar.count(), { timeout: 10_000 }).toBe(0);
+    const operator = await login(server.url, 'lin');
+    for (const dev of devs) {
+      const { alarms } = (await (await operator.fetch(`${server.url}/api/alarms?device=${dev}`)).json()) as {
+        alarms: Alarm[];
+      };
+      expect(alarms.map((a) => [a.key, a.ack?.actor, a.ack?.note])).toEqual([
+        ['offline', 'lin', '村里停电，已联系供电所'],
+      ]);
+    }
+    await storm.endAsync();
+    expect(lin.errors).toEqual([]);
+  });
 
   it('says why a login is refused, in words', { timeout: 30_000 }, async () => {
     const zh = await open(CASES[0]);

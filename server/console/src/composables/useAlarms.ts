@@ -63,5 +63,12 @@ export function useAlarms() {
     put(await api.ack(id, note, who.value?.csrfToken ?? null));
   }
 
-  return { sorted, unacked, loaded, loadError, load, apply, ack, put };
+  /** Acknowledges many with one note; answers those the server refused (and why). */
+  async function ackMany(ids: string[], note: string) {
+    const answer = await api.ackMany(ids, note, who.value?.csrfToken ?? null);
+    for (const a of answer.acknowledged) put(a);
+    return answer.refused;
+  }
+
+  return { sorted, unacked, loaded, loadError, load, apply, ack, ackMany, put };
 }

@@ -2,6 +2,14 @@ import type { Shape } from '../shape';
 import type zh from '../zh-CN/alarms';
 
 const en: Shape<typeof zh> = {
+  bulk: {
+    device: 'Device {dev}: {n} alarms',
+    ackAll: 'Acknowledge all {n}',
+    offline: '{n} devices offline and unacknowledged (a power cut or the network down?)',
+    ackOffline: 'Acknowledge {n} offline alarms',
+    title: 'Acknowledge {n} alarms',
+    someRefused: '{n} could not be acknowledged (acknowledged by someone else, or outside your area)',
+  },
   open: 'Respond',
   card: {
     back: 'Back to the alarms',

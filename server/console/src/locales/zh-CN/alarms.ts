@@ -1,4 +1,12 @@
 export default {
+  bulk: {
+    device: '设备 {dev} 共 {n} 条报警',
+    ackAll: '一并确认 {n} 条',
+    offline: '{n} 台设备离线未确认（可能是停电或网络中断）',
+    ackOffline: '批量确认 {n} 条离线报警',
+    title: '确认 {n} 条报警',
+    someRefused: '{n} 条未能确认（已被他人确认或不在管辖区域内）',
+  },
   open: '处置',
   card: {
     back: '返回报警列表',
