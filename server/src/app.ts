@@ -23,7 +23,9 @@ import healthRoutes from './routes/health.js';
 import liveRoutes from './routes/live.js';
 import pageRoutes from './routes/page.js';
 import readingsRoutes from './routes/readings.js';
+import reportRoutes from './routes/reports.js';
 import sessionRoutes from './routes/session.js';
+import shiftRoutes from './routes/shifts.js';
 import tokenRoutes from './routes/tokens.js';
 import userRoutes from './routes/users.js';
 import type { Store } from './store/types.js';
@@ -81,6 +83,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(eventsRoutes);
   await app.register(readingsRoutes);
   await app.register(alarmRoutes);
+  await app.register(shiftRoutes);
+  await app.register(reportRoutes);
   await app.register(liveRoutes);
   await app.register(pageRoutes);
   await app.register(consoleRoutes);

@@ -166,6 +166,10 @@ describe('every route is guarded', () => {
         'POST /api/tokens',
         'GET /api/audit',
         'GET /metrics',
+        'GET /api/shifts/current',
+        'POST /api/shifts/handover',
+        'POST /api/shifts/:id/confirm',
+        'GET /api/reports/response-times',
       ]),
     );
   });

@@ -2,8 +2,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { appendAudit, listAudit } from '../src/db/audit.js';
 import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
 import { createSession, findLiveSession, pruneSessions, revokeSession } from '../src/db/sessions.js';
+import {
+  confirmShift,
+  FIRST_SHIFT_MS,
+  findShift,
+  insertShift,
+  lastShift,
+  listShifts,
+  shiftStart,
+  shiftsOverlapping,
+  toShift,
+} from '../src/db/shifts.js';
 import { findLiveToken, insertToken, revokeToken, TokenNotFoundError } from '../src/db/tokens.js';
 import { findUser, insertUser, revokeSessionsOf, UserExistsError, updateUser } from '../src/db/users.js';
+import { shiftReport } from '../src/reports/shift-report.js';
+import { alarmOf } from './alarm-fixtures.js';
 import type { DbTarget } from './db-contract.js';
 import { quietLogger } from './helpers.js';
 
@@ -197,6 +210,100 @@ export function accessContract(name: string, target: () => DbTarget): void {
       expect((await listAudit(db, { limit: 10, targetKind: 'user', targetId: 'u2' })).entries).toHaveLength(
         1,
       );
+    });
+
+    it('keeps shift handovers per area: each starts at its area’s last, confirmed once, listed newest first', async () => {
+      const db = await fresh();
+      await db
+        .insertInto('areas')
+        .values({ id: 'v-a1', parent: 'tw-a', name: '东村', kind: 'village', created_at: T0 })
+        .execute();
+      // No handover yet: the first shift of an area began 12 h before now.
+      expect(shiftStart(await lastShift(db, 'tw-a'), T0)).toBe(T0 - FIRST_SHIFT_MS);
+      const alarm = alarmOf('kitchen.CO-dose.1', {
+        detectedAt: T0 - HOUR,
+        state: 'acknowledged',
+        ack: { actor: 'lin', at: T0 - HOUR + 90_000, note: '已开窗 "通风"\u0000' },
+      });
+      const report = shiftReport([alarm], T0 - 8 * HOUR, T0);
+      const day = await insertShift(db, {
+        area: 'tw-a',
+        startedAt: T0 - 8 * HOUR,
+        endedAt: T0,
+        handedOverBy: 'lin',
+        note: '3号楼王奶奶家明早回访',
+        report,
+      });
+      const everyArea = await insertShift(db, {
+        area: null,
+        startedAt: T0 - 12 * HOUR,
+        endedAt: T0 + HOUR,
+        handedOverBy: 'county-duty',
+        note: '',
+        report: shiftReport([], T0 - 12 * HOUR, T0 + HOUR),
+      });
+      const village = await insertShift(db, {
+        area: 'v-a1',
+        startedAt: T0,
+        endedAt: T0 + 2 * HOUR,
+        handedOverBy: 'zhao',
+        note: '',
+        report: shiftReport([], T0, T0 + 2 * HOUR),
+      });
+      // Each area's next shift starts at its own last handover, not at another area's.
+      expect((await lastShift(db, 'tw-a'))?.id).toBe(day.id);
+      expect((await lastShift(db, null))?.id).toBe(everyArea.id);
+      expect(shiftStart(await lastShift(db, 'tw-a'), T0 + 8 * HOUR)).toBe(T0);
+      // A handover stamped later than now (another instance's clock) does not start a shift in the future.
+      expect(shiftStart(await lastShift(db, 'v-a1'), T0 + HOUR)).toBe(T0 + HOUR);
+
+      // The report comes back as it was written, byte for byte.
+      const back = toShift((await findShift(db, day.id)) ?? village);
+      expect(back).toEqual({
+        id: day.id,
+        area: 'tw-a',
+        startedAt: new Date(T0 - 8 * HOUR).toISOString(),
+        endedAt: new Date(T0).toISOString(),
+        handedOverBy: 'lin',
+        note: '3号楼王奶奶家明早回访',
+        report,
+        confirmation: null,
+      });
+      expect(back.report.notes[0]?.text).toBe('已开窗 "通风"\u0000');
+      expect(back.report.responseTimes.overall.acknowledge).toEqual({ count: 1, p50: 90, p90: 90 });
+
+      const confirmed = await confirmShift(db, day.id, { by: 'wang', at: T0 + 60_000, note: '收到' });
+      expect(toShift(confirmed ?? day).confirmation).toEqual({
+        by: 'wang',
+        at: new Date(T0 + 60_000).toISOString(),
+        note: '收到',
+      });
+      // Once only: a second confirmation changes nothing.
+      expect(await confirmShift(db, day.id, { by: 'zhao', at: T0 + 120_000, note: '' })).toBeUndefined();
+      expect((await findShift(db, day.id))?.confirmed_by).toBe('wang');
+
+      // Newest handover first, page by page; a township sees its own and its villages', not every area's.
+      const first = await listShifts(db, { limit: 2, areas: null });
+      expect([first.rows.map((r) => r.id), first.total]).toEqual([[village.id, everyArea.id], 3]);
+      const rest = await listShifts(db, { limit: 2, areas: null, cursor: first.nextCursor ?? '' });
+      expect([rest.rows.map((r) => r.id), rest.nextCursor]).toEqual([[day.id], null]);
+      const township = await listShifts(db, { limit: 10, areas: ['tw-a', 'v-a1'] });
+      expect([township.rows.map((r) => r.id), township.total]).toEqual([[village.id, day.id], 2]);
+      expect((await listShifts(db, { limit: 10, areas: [] })).total).toBe(0);
+
+      // Overlapping [from, to): a shift covers (started, ended]. The day shift ended at T0 exactly.
+      const at = async (from: number, to: number, areas: string[] | null = null) =>
+        (await shiftsOverlapping(db, { from, to, areas, limit: 10 })).shifts.map((s) => s.id);
+      expect(await at(T0, T0 + 1)).toEqual([everyArea.id, day.id]);
+      expect(await at(T0 + 1, T0 + HOUR)).toEqual([village.id, everyArea.id]);
+      expect(await at(T0 - 20 * HOUR, T0 - 12 * HOUR + 1)).toEqual([]);
+      expect(await at(T0 - 20 * HOUR, T0 - 12 * HOUR + 2)).toEqual([everyArea.id]);
+      expect(await at(T0 - HOUR, T0 + 3 * HOUR, ['v-a1'])).toEqual([village.id]);
+      const capped = await shiftsOverlapping(db, { from: 0, to: T0 * 2, areas: null, limit: 1 });
+      expect([capped.shifts, capped.total]).toEqual([
+        [{ id: village.id, area: 'v-a1', started_at: T0, ended_at: T0 + 2 * HOUR, handed_over_by: 'zhao' }],
+        3,
+      ]);
     });
   });
 }

@@ -68,6 +68,7 @@ export function dbContract(name: string, target: () => DbTarget): void {
         'gateways',
         'legacy_imports',
         'sessions',
+        'shifts',
         'users',
       ]);
       await appendAlarmEvents(db, lifeOf('kitchen.CO-dose.1', T0));

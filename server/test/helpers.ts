@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import WebSocket from 'ws';
-import { buildServer } from '../src/app.js';
+import { type BuildServerOptions, buildServer } from '../src/app.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { loadConfig } from '../src/config.js';
 import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
@@ -194,16 +194,20 @@ export async function login(baseUrl: string, username: string, password = TEST_P
   };
 }
 
-/** buildServer in-process on free ports (PORT=0, MQTT_PORT=0), embedded store unless influxUrl. */
+/**
+ * buildServer in-process on free ports (PORT=0, MQTT_PORT=0), embedded store unless influxUrl;
+ * `options` for a test's own clock or alarm engine timings.
+ */
 export async function startTestServer(
   env: Record<string, string> = {},
   dataDir?: string,
   logger: Logger = quietLogger(),
+  options: Pick<BuildServerOptions, 'clock' | 'alarms'> = {},
 ): Promise<TestServer> {
   const tmp = dataDir ? null : tempDir();
   const dir = dataDir ?? tmp?.dir ?? '';
   const config = loadConfig({ PORT: '0', MQTT_PORT: '0', DATA_DIR: dir, STORE_FLUSH_MS: '20', ...env });
-  const app = await buildServer({ config, logger });
+  const app = await buildServer({ config, logger, ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = addr && typeof addr === 'object' ? addr.port : 0;

@@ -7,6 +7,7 @@ import { createInfluxStore } from '../src/store/influx.js';
 import type { ReadingRow } from '../src/store/types.js';
 import { lifeOf, T0 } from './alarm-fixtures.js';
 import {
+  apiFetch,
   connectGateway,
   getJson,
   publishReading,
@@ -92,11 +93,17 @@ describe('server started while InfluxDB is down', () => {
       expect(r.body.reasons).toContain(
         'alarm state not rebuilt from the database yet: readings are not evaluated for alarms',
       );
-      // Not an empty list that would read as "no alarms".
-      expect(await getJson(`${late.url}/api/alarms`)).toMatchObject({
-        status: 503,
-        body: { error: 'alarms_loading' },
-      });
+      // Not an empty list that would read as "no alarms", nor a shift report of none.
+      for (const path of ['/api/alarms', '/api/shifts/current', '/api/reports/response-times'])
+        expect(await getJson(`${late.url}${path}`), path).toMatchObject({
+          status: 503,
+          body: { error: 'alarms_loading' },
+        });
+      const handover = await apiFetch(`${late.url}/api/shifts/handover`, { method: 'POST' });
+      expect([handover.status, ((await handover.json()) as { error: string }).error]).toEqual([
+        503,
+        'alarms_loading',
+      ]);
       expect(await findLegacyImport(late.app.db, ALARM_EVENTS_SOURCE)).toBeUndefined();
 
       await down.start();

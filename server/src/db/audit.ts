@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Db } from './database.js';
+import { timeOrderedId } from './page.js';
 import type { AuditLogTable } from './schema.js';
 
 /**
@@ -40,21 +40,13 @@ export interface AuditRecord {
   address: string | null;
 }
 
-/**
- * Ids sort by time, then by a random tail: the time in ms as 11 base-36 digits (good to the year
- * 5188) and 8 random bytes. Two rows in one ms sort arbitrarily but stably.
- */
-export function auditId(ts: number): string {
-  return `${ts.toString(36).padStart(11, '0')}-${randomBytes(8).toString('hex')}`;
-}
-
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
 export async function appendAudit(db: Db, e: AuditEntry): Promise<void> {
   await db
     .insertInto('audit_log')
     .values({
-      id: auditId(e.ts),
+      id: timeOrderedId(e.ts),
       ts: e.ts,
       actor: e.actor,
       actor_kind: e.actorKind,

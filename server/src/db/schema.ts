@@ -17,6 +17,7 @@ export interface Database {
   gateways: GatewaysTable;
   audit_log: AuditLogTable;
   legacy_imports: LegacyImportsTable;
+  shifts: ShiftsTable;
 }
 
 /** One row per alarm: its current state as columns (for lists and filters) plus the whole alarm. */
@@ -152,4 +153,26 @@ export interface LegacyImportsTable {
   repaired: number;
   /** Records left out: damaged beyond repair, or a second copy of one already imported. */
   skipped: number;
+}
+
+/** One shift handover of a duty room (migrations/0004-shifts.ts, db/shifts.ts). */
+export interface ShiftsTable {
+  /** Sorts by handover time: the list's cursor. */
+  id: string;
+  /** The area of the operator who handed over (the duty room's); null for every area. */
+  area: string | null;
+  /** Where the shift began: the previous handover of the area, else 12 h before this one. */
+  started_at: number;
+  /** The handover. */
+  ended_at: number;
+  /** Username or token id of the outgoing operator. */
+  handed_over_by: string;
+  /** The outgoing operator's handover note. */
+  note: string;
+  /** The shift report at handover as JSON (reports/shift-report.ts ShiftReport). */
+  report: string;
+  /** The incoming operator who confirmed it; null until then. */
+  confirmed_by: string | null;
+  confirmed_at: number | null;
+  confirm_note: string | null;
 }

@@ -1,8 +1,9 @@
 import { IdSchema } from '@gaswatch/shared';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AlarmDetailSchema } from '../alarms/detail-schema.js';
+import type { AlarmEngine } from '../alarms/engine.js';
 import { AlarmError } from '../alarms/errors.js';
 import {
   type Alarm,
@@ -96,6 +97,21 @@ const AckAnswerSchema = z.object({
   silence: SilenceAnswerSchema,
 });
 
+/**
+ * A preHandler answering 503 `alarms_loading` until the alarm state is rebuilt from the stored
+ * events: meanwhile an empty list, or a report of no alarms, would read as "no alarms".
+ */
+export function alarmsReady(engine: AlarmEngine) {
+  return async (_request: FastifyRequest, reply: FastifyReply) => {
+    if (engine.ready()) return;
+    return reply.code(503).send({
+      error: 'alarms_loading',
+      message:
+        'alarm state is still being loaded from the database (on first start, with the alarm events of the time-series store: is it reachable?); try again shortly',
+    });
+  };
+}
+
 /** A nextCursor (`<raisedAt>_<id>`) back to the position it names. */
 function fromCursor(cursor: string): { raisedAt: number; id: string } {
   const cut = cursor.indexOf('_');
@@ -133,15 +149,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     });
   }
 
-  // Until the alarm state is rebuilt from the stored events, an empty list would read as "no alarms".
-  app.addHook('preHandler', async (_request, reply) => {
-    if (engine.ready()) return;
-    return reply.code(503).send({
-      error: 'alarms_loading',
-      message:
-        'alarm state is still being loaded from the database (on first start, with the alarm events of the time-series store: is it reachable?); try again shortly',
-    });
-  });
+  app.addHook('preHandler', alarmsReady(engine));
 
   app.get(
     '/api/alarms',

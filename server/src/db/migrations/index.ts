@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as alarms0001 from './0001-alarms.js';
 import * as access0002 from './0002-access.js';
 import * as legacyImport0003 from './0003-legacy-import.js';
+import * as shifts0004 from './0004-shifts.js';
 
 /**
  * Every migration, by name, in the order they apply (Kysely sorts the names). Listed here rather
@@ -12,6 +13,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-alarms': alarms0001,
   '0002-access': access0002,
   '0003-legacy-import': legacyImport0003,
+  '0004-shifts': shifts0004,
 };
 
 export const migrationProvider = (
