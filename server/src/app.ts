@@ -21,6 +21,7 @@ import eventsRoutes from './routes/events.js';
 import gatewayRoutes from './routes/gateways.js';
 import healthRoutes from './routes/health.js';
 import liveRoutes from './routes/live.js';
+import mapRoutes from './routes/map.js';
 import pageRoutes from './routes/page.js';
 import readingsRoutes from './routes/readings.js';
 import reportRoutes from './routes/reports.js';
@@ -86,6 +87,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(shiftRoutes);
   await app.register(reportRoutes);
   await app.register(liveRoutes);
+  await app.register(mapRoutes);
   await app.register(pageRoutes);
   await app.register(consoleRoutes);
   return app;

@@ -16,6 +16,7 @@ export const routes: RouteRecordRaw[] = [
     props: true,
     meta: { nav: 'alarms' },
   },
+  { path: '/map', name: 'map', component: () => import('./pages/MapPage.vue'), meta: { nav: 'map' } },
   { path: '/:rest(.*)*', redirect: '/alarms' },
 ];
 

@@ -155,6 +155,44 @@ export const TierSchema = z
   .strict();
 export type Tier = z.infer<typeof TierSchema>;
 
+export const LocationSchema = z
+  .object({
+    lat: z.number().min(-90).max(90).describe('Latitude, degrees north (WGS-84)'),
+    lon: z.number().min(-180).max(180).describe('Longitude, degrees east (WGS-84)'),
+  })
+  .strict();
+
+/**
+ * The console map's tiles: any XYZ server by URL template (AMap, Tianditu, OpenStreetMap, a site's
+ * own tile server). Without it the console draws the same markers on a plain plan.
+ */
+export const MapConfigSchema = z
+  .object({
+    tiles: z
+      .string()
+      .max(1024)
+      .regex(/^https?:\/\/.*\{z\}.*\{x\}.*\{y\}|^https?:\/\/.*\{z\}.*\{y\}.*\{x\}/, {
+        message:
+          'must be an http(s) URL template with {z}, {x} and {y}, e.g. https://tile.example/{z}/{x}/{y}.png',
+      })
+      .describe('XYZ tile URL template; {s} picks one of `subdomains`'),
+    subdomains: z
+      .array(z.string().min(1).max(16))
+      .max(16)
+      .optional()
+      .describe('Values of {s}, e.g. ["1","2","3","4"]'),
+    attribution: z.string().max(512).default('').describe('Shown in the corner, as the tile licence asks'),
+    maxZoom: z.number().int().min(1).max(22).default(18),
+    datum: z
+      .enum(['wgs84', 'gcj02'])
+      .default('wgs84')
+      .describe(
+        'Coordinates the tiles are drawn in: gcj02 for AMap and Tencent tiles (sites are kept in WGS-84 and shifted for display), wgs84 for Tianditu and OpenStreetMap',
+      ),
+  })
+  .strict();
+export type MapConfig = z.infer<typeof MapConfigSchema>;
+
 export const SiteSchema = z
   .object({
     name: z.string().max(256).optional().describe('Human name of the site'),
@@ -167,6 +205,10 @@ export const SiteSchema = z
     household: RemovedHousehold('"type: household" if the site is a home'),
     area: AreaIdSchema.optional().describe(
       'Area (village, community, township…) the site lies in: who may see its devices and alarms (SPEC §9)',
+    ),
+    address: z.string().max(512).optional().describe('Street address, as the duty room reads it out'),
+    location: LocationSchema.optional().describe(
+      'Where it is on the console map (WGS-84, as a GPS gives it)',
     ),
     ackTimeout: z
       .object({
@@ -253,6 +295,7 @@ export const GaswatchConfigSchema = z
       .record(z.string().min(1).max(64), ChannelConfigSchema)
       .default({})
       .describe('Notification channels by name; contacts refer to them'),
+    map: MapConfigSchema.optional().describe('Tiles of the console map (a plain plan without)'),
     procedures: z
       .array(ProcedureSchema)
       .max(200)

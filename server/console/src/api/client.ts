@@ -1,4 +1,12 @@
-import type { Alarm, AlarmDetail, AlarmResponseBody, ConsoleCatalogue, ResolutionReason, Who } from './types';
+import type {
+  Alarm,
+  AlarmDetail,
+  AlarmResponseBody,
+  ConsoleCatalogue,
+  MapAnswer,
+  ResolutionReason,
+  Who,
+} from './types';
 
 /** Every request gives up after this long: no answer is shown as such, never as "nothing". */
 export const TIMEOUT_MS = 5000;
@@ -50,6 +58,7 @@ export const api = {
       body: JSON.stringify({ note }),
       csrf,
     }).then((b) => b.alarm),
+  map: () => request<MapAnswer>('/api/map'),
   alarm: (id: string) => request<AlarmDetail>(`/api/alarms/${encodeURIComponent(id)}`),
   resolve: (id: string, reason: ResolutionReason, note: string, csrf: string | null) =>
     request<{ alarm: Alarm }>(`/api/alarms/${encodeURIComponent(id)}/resolve`, {

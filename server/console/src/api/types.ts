@@ -2,10 +2,11 @@
 // bundled), so the app cannot drift from the API it reads.
 import type { Role } from '@gaswatch/shared';
 import type { AlarmDetail } from '../../../src/alarms/detail-schema.js';
+import type { MapAnswer } from '../../../src/alarms/map-schema.js';
 import type { Alarm } from '../../../src/alarms/model.js';
 import type { ConsoleCatalogue } from '../../../src/catalogue.js';
 
-export type { Alarm, AlarmDetail, ConsoleCatalogue, Role };
+export type { Alarm, AlarmDetail, ConsoleCatalogue, MapAnswer, Role };
 export type AlarmHistoryEntry = AlarmDetail['events'][number];
 export type ResolutionReason = NonNullable<Alarm['resolution']>['reason'];
 export type CallOutcome = NonNullable<AlarmHistoryEntry['outcome']>;

@@ -1,0 +1,15 @@
+export default {
+  title: '地图',
+  loading: '正在加载地图…',
+  loadFailed: '地图加载失败：{why}',
+  noTiles: '未配置在线地图，按坐标示意各点位位置。',
+  none: '您的管辖区域内没有标注坐标的点位。',
+  unplaced: '另有 {n} 个点位未标注坐标：{ids}',
+  state: {
+    critical: '紧急报警',
+    warning: '预警',
+    offline: '离线',
+    handling: '处置中',
+    ok: '正常',
+  },
+};
