@@ -1,4 +1,4 @@
-import { onScopeDispose, type Ref, ref } from 'vue';
+import { onScopeDispose, type Ref, ref, watch } from 'vue';
 import type { Alarm } from '../api/types';
 import { PATTERNS } from '../sound-patterns';
 
@@ -100,6 +100,8 @@ export function useAlarmSound(
 
   if (typeof Notification !== 'undefined' && Notification.permission === 'default')
     void Notification.requestPermission().catch(() => undefined);
+  // A new alarm sounds the moment it is on the board, not at the next tick; the timer repeats.
+  watch(unacked, tick);
   const timer = setInterval(tick, 250);
   tick();
   onScopeDispose(() => {
