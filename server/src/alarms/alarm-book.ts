@@ -1,19 +1,23 @@
-import type { AlarmCondition } from '@gaswatch/shared';
+import type { AlarmCondition, GasId } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { ServerBus } from '../bus.js';
 import type { AlarmEventRecord } from '../store/types.js';
 import type { EventLog } from './event-log.js';
+import { FirstN } from './first-n.js';
 import {
   type Alarm,
   type AlarmEventData,
   type AlarmEventType,
   type AlarmHistoryEntry,
+  type AlarmKind,
   type AlarmLifecycleState,
   type AlarmResolution,
   type AlarmResponse,
   alarmIdFor,
+  alarmKind,
   isOpen,
   OFFLINE_KEY,
+  type ResolutionReason,
   rebuildAlarms,
 } from './model.js';
 
@@ -21,11 +25,45 @@ export interface AlarmFilter {
   /** `open` = every state but cleared. */
   state?: AlarmLifecycleState | 'open';
   dev?: string;
-  /** Only alarms it accepts (the caller's area, SPEC §9); applied before `limit`. */
+  site?: string;
+  kind?: AlarmKind;
+  gas?: GasId;
+  severity?: Alarm['severity'];
+  /** The resolution's reason, or `unresolved`: not resolved yet. */
+  outcome?: ResolutionReason | 'unresolved';
+  /** Raised at or after this time (ms since epoch; raisedAt, the event time). */
+  from?: number;
+  /** Raised before this time (exclusive). */
+  to?: number;
+  /**
+   * Only alarms it accepts (the caller's area, SPEC §9, and an area asked for); asked last, after
+   * the cheap tests above, since it may look up the alarm's area.
+   */
   visible?: (a: Alarm) => boolean;
   /** Only alarms after this one in the order (the previous page's last). */
   after?: AlarmPosition;
   limit?: number;
+}
+
+/** True when the alarm passes every test of the filter but the paging ones (after, limit). */
+export function matches(a: Alarm, f: AlarmFilter): boolean {
+  if (f.from !== undefined && a.raisedAt < f.from) return false;
+  if (f.to !== undefined && a.raisedAt >= f.to) return false;
+  if (f.dev !== undefined && a.dev !== f.dev) return false;
+  if (f.site !== undefined && a.site !== f.site) return false;
+  if (f.severity !== undefined && a.severity !== f.severity) return false;
+  if (f.gas !== undefined && a.gas !== f.gas) return false;
+  if (f.kind !== undefined && alarmKind(a) !== f.kind) return false;
+  if (f.state === 'open' ? !isOpen(a) : f.state !== undefined && a.state !== f.state) return false;
+  if (f.outcome !== undefined && (a.resolution?.reason ?? 'unresolved') !== f.outcome) return false;
+  return f.visible === undefined || f.visible(a);
+}
+
+/** One page of alarms, how many match in all, and where the next page starts (null: the last). */
+export interface AlarmSelection<A = Alarm> {
+  alarms: A[];
+  total: number;
+  next: AlarmPosition | null;
 }
 
 /** Where an alarm sorts: newest raise first, then by id. */
@@ -64,10 +102,15 @@ export interface AlarmBook {
   has(id: string): boolean;
   all(): IterableIterator<Alarm>;
   readonly size: number;
-  /** Copies of the alarms matching the filter, newest raise first. */
+  /** Copies of the alarms matching the filter, newest raise first (at most `limit`, 100 by default). */
   list(filter: AlarmFilter): Alarm[];
-  /** One page of them, how many match in all, and where the next page starts (null: the last). */
-  page(filter: AlarmFilter): { alarms: Alarm[]; total: number; next: AlarmPosition | null };
+  /** One page of them (copies), how many match in all, and where the next page starts (null: the last). */
+  page(filter: AlarmFilter): AlarmSelection;
+  /**
+   * The same page as the book's own alarms, not copies: for a caller that reads them at once
+   * (an export writing rows) and keeps none, since the engine goes on changing them.
+   */
+  select(filter: AlarmFilter): AlarmSelection<Readonly<Alarm>>;
   /** Copies of the alarm's events in order. */
   history(id: string): AlarmHistoryEntry[];
   /** The open alarm of a device's condition, if any. */
@@ -202,30 +245,36 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
     return id === undefined ? undefined : alarms.get(id);
   }
 
-  function page(filter: AlarmFilter): ReturnType<AlarmBook['page']> {
-    const matching: Alarm[] = [];
-    for (const a of alarms.values()) {
-      if (filter.dev !== undefined && a.dev !== filter.dev) continue;
-      if (filter.visible !== undefined && !filter.visible(a)) continue;
-      if (filter.state === 'open' ? !isOpen(a) : filter.state !== undefined && a.state !== filter.state)
-        continue;
-      matching.push(a);
-    }
-    matching.sort(newestFirst);
-    const after = filter.after;
-    const from = after === undefined ? 0 : matching.findIndex((a) => newestFirst(a, after) > 0);
+  /**
+   * One pass over every alarm: each that matches is counted, and the first `limit` after the
+   * cursor are kept in a heap of `limit` (first-n.ts); nothing else is copied or sorted.
+   */
+  function select(filter: AlarmFilter): AlarmSelection {
     const limit = filter.limit ?? 100;
-    const shown = from < 0 ? [] : matching.slice(from, from + limit);
+    const after = filter.after;
+    const first = new FirstN<Alarm>(limit, newestFirst);
+    let total = 0;
+    let afterCursor = 0;
+    for (const a of alarms.values()) {
+      if (!matches(a, filter)) continue;
+      total++;
+      if (after !== undefined && newestFirst(a, after) <= 0) continue;
+      afterCursor++;
+      first.push(a);
+    }
+    const shown = first.take();
     const last = shown.at(-1);
     return {
-      // Copies of the page only: a list of 100 among a million alarms copies 100.
-      alarms: shown.map((a) => ({ ...a })),
-      total: matching.length,
-      next:
-        from >= 0 && from + limit < matching.length && last !== undefined
-          ? { raisedAt: last.raisedAt, id: last.id }
-          : null,
+      alarms: shown,
+      total,
+      next: afterCursor > limit && last !== undefined ? { raisedAt: last.raisedAt, id: last.id } : null,
     };
+  }
+
+  function page(filter: AlarmFilter): AlarmSelection {
+    const selection = select(filter);
+    // Copies of the page only: a list of 100 among a million alarms copies 100.
+    return { ...selection, alarms: selection.alarms.map((a) => ({ ...a })) };
   }
 
   return {
@@ -238,6 +287,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
 
     list: (filter) => page(filter).alarms,
     page,
+    select,
 
     history: (id) => (historyById.get(id) ?? []).map((e) => ({ ...e })),
 

@@ -1,4 +1,3 @@
-import { IdSchema } from '@gaswatch/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,19 +8,15 @@ import {
   type Alarm,
   AlarmSchema,
   CALL_OUTCOMES,
-  LIFECYCLE_STATES,
   RESOLUTION_REASONS,
 } from '../alarms/model.js';
 import { auditActor, principalOf } from '../auth/principal.js';
+import { AlarmFilterFields, alarmFilterOf } from './alarm-query.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
   .object({
-    state: z
-      .enum([...LIFECYCLE_STATES, 'open'])
-      .optional()
-      .describe('active | acknowledged | cleared | cleared_unacked | open (every state but cleared)'),
-    device: IdSchema.optional().describe('Only this device'),
+    ...AlarmFilterFields,
     limit: limitSchema(1000, 100, 'alarms, newest first'),
     cursor: z
       .string()
@@ -157,7 +152,9 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { access: 'viewer' },
       schema: {
         tags: ['alarms'],
-        summary: 'Alarms, newest first, optionally by lifecycle state and device',
+        summary: 'Alarms, newest raise first, filtered (the history) and paged',
+        description:
+          'Every filter narrows; all must hold. Only alarms in your area are listed and counted in `total`.',
         querystring: ListQuery,
         response: {
           200: z.object({
@@ -165,7 +162,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
             total: z.number(),
             nextCursor: z.string().nullable(),
           }),
-          400: ErrorSchema,
+          400: ErrorSchema.describe('bad_request, bad_range (from after to), unknown_area'),
           503: ErrorSchema,
         },
       },
@@ -173,9 +170,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const q = request.query;
       const page = engine.page({
-        state: q.state,
-        dev: q.device,
-        visible: visibleTo(request),
+        ...alarmFilterOf(app, principalOf(request), q),
         limit: q.limit,
         ...(q.cursor === undefined ? {} : { after: fromCursor(q.cursor) }),
       });
