@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { ServerBus } from '../bus.js';
 import type { AlarmEventRecord } from '../store/types.js';
 import type { EventLog } from './event-log.js';
-import { FirstN } from './first-n.js';
 import {
   type Alarm,
   type AlarmEventData,
@@ -20,6 +19,7 @@ import {
   type ResolutionReason,
   rebuildAlarms,
 } from './model.js';
+import { RaiseOrder } from './raise-order.js';
 
 export interface AlarmFilter {
   /** `open` = every state but cleared. */
@@ -68,11 +68,6 @@ export interface AlarmSelection<A = Alarm> {
 
 /** Where an alarm sorts: newest raise first, then by id. */
 export type AlarmPosition = Pick<Alarm, 'raisedAt' | 'id'>;
-
-/** Negative when `x` comes before `y` in lists (newest raise first, then by id). */
-function newestFirst(x: AlarmPosition, y: AlarmPosition): number {
-  return y.raisedAt - x.raisedAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
-}
 
 /** The device an alarm is raised for, as its rules see it. */
 export interface AlarmSource {
@@ -152,6 +147,8 @@ export interface AlarmBookDeps {
 export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
   const { clock, bus, events, escalation, logger: log } = deps;
   const alarms = new Map<string, Alarm>();
+  /** The same alarms by raise time, for lists (raisedAt and id never change after the raise). */
+  const order = new RaiseOrder<Alarm>();
   /**
    * Open alarms: device → condition key → alarm id. Per device, because every reading looks up
    * its device's open alarms (a scan of all open alarms there grew with the whole estate).
@@ -246,28 +243,48 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
   }
 
   /**
-   * One pass over every alarm: each that matches is counted, and the first `limit` after the
-   * cursor are kept in a heap of `limit` (first-n.ts); nothing else is copied or sorted.
+   * The alarms of the filter's time range, newest first, in one pass (the raise order's binary
+   * searches bound the range): each that matches is counted, and the first `limit` after the
+   * cursor kept; nothing is copied or sorted. With no filter but time, the total is the range's
+   * length and only the page is read.
    */
-  function select(filter: AlarmFilter): AlarmSelection {
-    const limit = filter.limit ?? 100;
-    const after = filter.after;
-    const first = new FirstN<Alarm>(limit, newestFirst);
+  function select(f: AlarmFilter): AlarmSelection {
+    const limit = f.limit ?? 100;
+    const lo = f.from === undefined ? 0 : order.firstRaisedAt(f.from);
+    const hi = Math.max(lo, f.to === undefined ? order.length : order.firstRaisedAt(f.to));
+    // Positions below `cut` come after the cursor in the list.
+    const cut = f.after === undefined ? hi : Math.min(hi, order.lowerBound(f.after));
+    const shown: Alarm[] = [];
     let total = 0;
-    let afterCursor = 0;
-    for (const a of alarms.values()) {
-      if (!matches(a, filter)) continue;
-      total++;
-      if (after !== undefined && newestFirst(a, after) <= 0) continue;
-      afterCursor++;
-      first.push(a);
+    let more = false;
+    const onlyTime =
+      f.state === undefined &&
+      f.dev === undefined &&
+      f.site === undefined &&
+      f.kind === undefined &&
+      f.gas === undefined &&
+      f.severity === undefined &&
+      f.outcome === undefined &&
+      f.visible === undefined;
+    if (onlyTime) {
+      total = hi - lo;
+      for (let i = cut - 1; i >= lo && shown.length < limit; i--) shown.push(order.at(i));
+      more = cut - lo > limit;
+    } else {
+      for (let i = hi - 1; i >= lo; i--) {
+        const a = order.at(i);
+        if (!matches(a, f)) continue;
+        total++;
+        if (i >= cut) continue;
+        if (shown.length < limit) shown.push(a);
+        else more = true;
+      }
     }
-    const shown = first.take();
     const last = shown.at(-1);
     return {
       alarms: shown,
       total,
-      next: afterCursor > limit && last !== undefined ? { raisedAt: last.raisedAt, id: last.id } : null,
+      next: more && last !== undefined ? { raisedAt: last.raisedAt, id: last.id } : null,
     };
   }
 
@@ -349,6 +366,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
         episode: 1,
       };
       alarms.set(a.id, a);
+      order.add(a);
       setOpen(a);
       log.warn(
         { alarmId: a.id, dev: a.dev, key: a.key, severity: a.severity, value: a.value, late },
@@ -433,6 +451,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
         alarms.set(a.id, a);
         if (isOpen(a)) setOpen(a);
       }
+      order.reset(alarms.values());
     },
   };
 }
