@@ -98,6 +98,11 @@ export const ServerEnvSchema = z.object({
   STORE_FLUSH_MS: PositiveInt.max(10_000)
     .default(50)
     .describe('Longest time a reading waits in the journal before a store write'),
+  EXPORT_MAX_ROWS: PositiveInt.max(1_000_000)
+    .default(100_000)
+    .describe(
+      'Most alarms one history export (GET /api/alarms/export) holds; a filter matching more is refused (400 export_too_large)',
+    ),
 });
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 
@@ -118,6 +123,8 @@ export interface ServerConfig {
   /** Fastify's trustProxy: which proxies' X-Forwarded-* headers name the client. */
   trustProxy: string | false;
   ingest: { bufferMax: number; batchSize: number; flushMs: number; fsync: boolean };
+  /** Most rows of one alarm history export. */
+  exportMaxRows: number;
   /** Path of the GASWATCH_CONFIG file, if any. */
   configFile: string | null;
   /** The GASWATCH_CONFIG file, validated (`{}` parsed when absent). */
@@ -199,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       flushMs: e.STORE_FLUSH_MS,
       fsync: e.INGEST_FSYNC,
     },
+    exportMaxRows: e.EXPORT_MAX_ROWS,
     configFile: file ? resolve(file) : null,
     gaswatch,
   };

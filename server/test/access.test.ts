@@ -159,6 +159,7 @@ describe('every route is guarded', () => {
     expect(checked).toEqual(
       expect.arrayContaining([
         'GET /api/alarms',
+        'GET /api/alarms/export',
         'POST /api/alarms/:id/ack',
         'GET /api/devices',
         'GET /api/readings',

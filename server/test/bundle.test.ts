@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Proc, startProcess, waitFor } from '@gaswatch/shared/testing';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, login, publishReading, reading, tempDir } from './helpers.js';
 
@@ -108,6 +109,13 @@ describe('server production bundle', () => {
       const doc = await getJson<{ paths: Record<string, unknown> }>(`${url}/docs/json`);
       expect(Object.keys(doc.body.paths)).toContain('/api/alarms/{id}/ack');
       expect((await fetch(`${url}/docs/static/index.html`)).status).toBe(200);
+      // exceljs, loaded by the first export (its own chunk), survived bundling: a workbook comes back.
+      const xlsx = await session.fetch(`${url}/api/alarms/export?format=xlsx`);
+      const file = Buffer.from(await xlsx.arrayBuffer());
+      expect(xlsx.status, file.toString()).toBe(200);
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.load(file as unknown as ArrayBuffer);
+      expect(book.worksheets.map((w) => w.name)).toEqual(['报警记录', '导出说明']);
       const page = await fetch(`${url}/`);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
       expect(await page.text()).toContain('gaswatch');

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       configFile: null,
       ingest: { bufferMax: 1_000_000, batchSize: 5_000, flushMs: 50, fsync: false },
+      exportMaxRows: 100_000,
     });
     expect(loadConfig({ INGEST_FSYNC: 'true' }).ingest.fsync).toBe(true);
     expect(c.dataDir).toMatch(/data$/);

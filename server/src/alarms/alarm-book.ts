@@ -1,4 +1,4 @@
-import type { AlarmCondition } from '@gaswatch/shared';
+import type { AlarmCondition, GasId } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { ServerBus } from '../bus.js';
 import type { AlarmEventRecord } from '../store/types.js';
@@ -8,33 +8,66 @@ import {
   type AlarmEventData,
   type AlarmEventType,
   type AlarmHistoryEntry,
+  type AlarmKind,
   type AlarmLifecycleState,
   type AlarmResolution,
   type AlarmResponse,
   alarmIdFor,
+  alarmKind,
   isOpen,
   OFFLINE_KEY,
+  type ResolutionReason,
   rebuildAlarms,
 } from './model.js';
+import { RaiseOrder } from './raise-order.js';
 
 export interface AlarmFilter {
   /** `open` = every state but cleared. */
   state?: AlarmLifecycleState | 'open';
   dev?: string;
-  /** Only alarms it accepts (the caller's area, SPEC §9); applied before `limit`. */
+  site?: string;
+  kind?: AlarmKind;
+  gas?: GasId;
+  severity?: Alarm['severity'];
+  /** The resolution's reason, or `unresolved`: not resolved yet. */
+  outcome?: ResolutionReason | 'unresolved';
+  /** Raised at or after this time (ms since epoch; raisedAt, the event time). */
+  from?: number;
+  /** Raised before this time (exclusive). */
+  to?: number;
+  /**
+   * Only alarms it accepts (the caller's area, SPEC §9, and an area asked for); asked last, after
+   * the cheap tests above, since it may look up the alarm's area.
+   */
   visible?: (a: Alarm) => boolean;
   /** Only alarms after this one in the order (the previous page's last). */
   after?: AlarmPosition;
   limit?: number;
 }
 
+/** True when the alarm passes every test of the filter but the paging ones (after, limit). */
+export function matches(a: Alarm, f: AlarmFilter): boolean {
+  if (f.from !== undefined && a.raisedAt < f.from) return false;
+  if (f.to !== undefined && a.raisedAt >= f.to) return false;
+  if (f.dev !== undefined && a.dev !== f.dev) return false;
+  if (f.site !== undefined && a.site !== f.site) return false;
+  if (f.severity !== undefined && a.severity !== f.severity) return false;
+  if (f.gas !== undefined && a.gas !== f.gas) return false;
+  if (f.kind !== undefined && alarmKind(a) !== f.kind) return false;
+  if (f.state === 'open' ? !isOpen(a) : f.state !== undefined && a.state !== f.state) return false;
+  if (f.outcome !== undefined && (a.resolution?.reason ?? 'unresolved') !== f.outcome) return false;
+  return f.visible === undefined || f.visible(a);
+}
+
+/** One page of alarms, how many match in all, and where the next page starts (null: the last). */
+export interface AlarmSelection<A = Alarm> {
+  alarms: A[];
+  total: number;
+  next: AlarmPosition | null;
+}
+
 /** Where an alarm sorts: newest raise first, then by id. */
 export type AlarmPosition = Pick<Alarm, 'raisedAt' | 'id'>;
-
-/** Negative when `x` comes before `y` in lists (newest raise first, then by id). */
-function newestFirst(x: AlarmPosition, y: AlarmPosition): number {
-  return y.raisedAt - x.raisedAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
-}
 
 /** The device an alarm is raised for, as its rules see it. */
 export interface AlarmSource {
@@ -64,10 +97,15 @@ export interface AlarmBook {
   has(id: string): boolean;
   all(): IterableIterator<Alarm>;
   readonly size: number;
-  /** Copies of the alarms matching the filter, newest raise first. */
+  /** Copies of the alarms matching the filter, newest raise first (at most `limit`, 100 by default). */
   list(filter: AlarmFilter): Alarm[];
-  /** One page of them, how many match in all, and where the next page starts (null: the last). */
-  page(filter: AlarmFilter): { alarms: Alarm[]; total: number; next: AlarmPosition | null };
+  /** One page of them (copies), how many match in all, and where the next page starts (null: the last). */
+  page(filter: AlarmFilter): AlarmSelection;
+  /**
+   * The same page as the book's own alarms, not copies: for a caller that reads them at once
+   * (an export writing rows) and keeps none, since the engine goes on changing them.
+   */
+  select(filter: AlarmFilter): AlarmSelection<Readonly<Alarm>>;
   /** Copies of the alarm's events in order. */
   history(id: string): AlarmHistoryEntry[];
   /** The open alarm of a device's condition, if any. */
@@ -109,6 +147,8 @@ export interface AlarmBookDeps {
 export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
   const { clock, bus, events, escalation, logger: log } = deps;
   const alarms = new Map<string, Alarm>();
+  /** The same alarms by raise time, for lists (raisedAt and id never change after the raise). */
+  const order = new RaiseOrder<Alarm>();
   /**
    * Open alarms: device → condition key → alarm id. Per device, because every reading looks up
    * its device's open alarms (a scan of all open alarms there grew with the whole estate).
@@ -202,30 +242,56 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
     return id === undefined ? undefined : alarms.get(id);
   }
 
-  function page(filter: AlarmFilter): ReturnType<AlarmBook['page']> {
-    const matching: Alarm[] = [];
-    for (const a of alarms.values()) {
-      if (filter.dev !== undefined && a.dev !== filter.dev) continue;
-      if (filter.visible !== undefined && !filter.visible(a)) continue;
-      if (filter.state === 'open' ? !isOpen(a) : filter.state !== undefined && a.state !== filter.state)
-        continue;
-      matching.push(a);
+  /**
+   * The alarms of the filter's time range, newest first, in one pass (the raise order's binary
+   * searches bound the range): each that matches is counted, and the first `limit` after the
+   * cursor kept; nothing is copied or sorted. With no filter but time, the total is the range's
+   * length and only the page is read.
+   */
+  function select(f: AlarmFilter): AlarmSelection {
+    const limit = f.limit ?? 100;
+    const lo = f.from === undefined ? 0 : order.firstRaisedAt(f.from);
+    const hi = Math.max(lo, f.to === undefined ? order.length : order.firstRaisedAt(f.to));
+    // Positions below `cut` come after the cursor in the list.
+    const cut = f.after === undefined ? hi : Math.min(hi, order.lowerBound(f.after));
+    const shown: Alarm[] = [];
+    let total = 0;
+    let more = false;
+    const onlyTime =
+      f.state === undefined &&
+      f.dev === undefined &&
+      f.site === undefined &&
+      f.kind === undefined &&
+      f.gas === undefined &&
+      f.severity === undefined &&
+      f.outcome === undefined &&
+      f.visible === undefined;
+    if (onlyTime) {
+      total = hi - lo;
+      for (let i = cut - 1; i >= lo && shown.length < limit; i--) shown.push(order.at(i));
+      more = cut - lo > limit;
+    } else {
+      for (let i = hi - 1; i >= lo; i--) {
+        const a = order.at(i);
+        if (!matches(a, f)) continue;
+        total++;
+        if (i >= cut) continue;
+        if (shown.length < limit) shown.push(a);
+        else more = true;
+      }
     }
-    matching.sort(newestFirst);
-    const after = filter.after;
-    const from = after === undefined ? 0 : matching.findIndex((a) => newestFirst(a, after) > 0);
-    const limit = filter.limit ?? 100;
-    const shown = from < 0 ? [] : matching.slice(from, from + limit);
     const last = shown.at(-1);
     return {
-      // Copies of the page only: a list of 100 among a million alarms copies 100.
-      alarms: shown.map((a) => ({ ...a })),
-      total: matching.length,
-      next:
-        from >= 0 && from + limit < matching.length && last !== undefined
-          ? { raisedAt: last.raisedAt, id: last.id }
-          : null,
+      alarms: shown,
+      total,
+      next: more && last !== undefined ? { raisedAt: last.raisedAt, id: last.id } : null,
     };
+  }
+
+  function page(filter: AlarmFilter): AlarmSelection {
+    const selection = select(filter);
+    // Copies of the page only: a list of 100 among a million alarms copies 100.
+    return { ...selection, alarms: selection.alarms.map((a) => ({ ...a })) };
   }
 
   return {
@@ -238,6 +304,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
 
     list: (filter) => page(filter).alarms,
     page,
+    select,
 
     history: (id) => (historyById.get(id) ?? []).map((e) => ({ ...e })),
 
@@ -299,6 +366,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
         episode: 1,
       };
       alarms.set(a.id, a);
+      order.add(a);
       setOpen(a);
       log.warn(
         { alarmId: a.id, dev: a.dev, key: a.key, severity: a.severity, value: a.value, late },
@@ -383,6 +451,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
         alarms.set(a.id, a);
         if (isOpen(a)) setOpen(a);
       }
+      order.reset(alarms.values());
     },
   };
 }

@@ -102,6 +102,8 @@ export interface AlarmEngine {
   list(filter?: AlarmFilter): Alarm[];
   /** One page of alarms (newest raise first), the total matching and the next page's start. */
   page(filter: AlarmFilter): ReturnType<AlarmBook['page']>;
+  /** The same page as the engine's own alarms, not copies: read them at once and keep none. */
+  select(filter: AlarmFilter): ReturnType<AlarmBook['select']>;
   get(id: string): Alarm | undefined;
   /** The alarm's events in order (kept in memory; rebuilt from the stored events at start). */
   history(id: string): Promise<AlarmHistoryEntry[]>;
@@ -369,6 +371,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
 
     list: (filter = {}) => book.list(filter),
     page: (filter) => book.page(filter),
+    select: (filter) => book.select(filter),
 
     get(id) {
       const a = book.get(id);

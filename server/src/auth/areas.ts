@@ -7,16 +7,23 @@ import type { Db } from '../db/database.js';
  */
 export class AreaTree {
   private parents = new Map<string, string | null>();
+  private names = new Map<string, string>();
 
   constructor(private readonly db: Db) {}
 
   async reload(): Promise<void> {
-    const rows = await this.db.selectFrom('areas').select(['id', 'parent']).execute();
+    const rows = await this.db.selectFrom('areas').select(['id', 'parent', 'name']).execute();
     this.parents = new Map(rows.map((r) => [r.id, r.parent]));
+    this.names = new Map(rows.map((r) => [r.id, r.name]));
   }
 
   has(id: string): boolean {
     return this.parents.has(id);
+  }
+
+  /** The area's name as people write it (柳江村), or undefined for an unknown id. */
+  nameOf(id: string): string | undefined {
+    return this.names.get(id);
   }
 
   /**

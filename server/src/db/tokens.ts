@@ -107,3 +107,9 @@ export async function revokeToken(db: Db, id: string, now: number): Promise<ApiT
   if (row === undefined) throw new TokenNotFoundError(id);
   return row;
 }
+
+/** Token names by id (`tok_…`): an alarm's actor when a script acted with a token. */
+export async function tokenNames(db: Db): Promise<Map<string, string>> {
+  const rows = await db.selectFrom('api_tokens').select(['id', 'name']).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

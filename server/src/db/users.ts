@@ -99,3 +99,9 @@ export async function revokeSessionsOf(db: Db, username: string, now: number): P
     .where('revoked_at', 'is', null)
     .execute();
 }
+
+/** Display names by username: who an alarm's actor was, for a person reading an export. */
+export async function displayNames(db: Db): Promise<Map<string, string>> {
+  const rows = await db.selectFrom('users').select(['username', 'display_name']).execute();
+  return new Map(rows.map((r) => [r.username, r.display_name]));
+}

@@ -1,27 +1,24 @@
-import { IdSchema } from '@gaswatch/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { CONTENT_TYPES, EXPORT_FORMATS, exportFileName, exportStream } from '../alarm-export/export.js';
+import { EXPORT_LANGS } from '../alarm-export/labels.js';
+import { canonicalZone, DEFAULT_TZ, ZoneClock } from '../alarm-export/zone.js';
 import { AlarmDetailSchema } from '../alarms/detail-schema.js';
 import type { AlarmEngine } from '../alarms/engine.js';
 import { AlarmError } from '../alarms/errors.js';
-import {
-  type Alarm,
-  AlarmSchema,
-  CALL_OUTCOMES,
-  LIFECYCLE_STATES,
-  RESOLUTION_REASONS,
-} from '../alarms/model.js';
+import { type Alarm, AlarmSchema, CALL_OUTCOMES, RESOLUTION_REASONS } from '../alarms/model.js';
+import { own } from '../alarms/select.js';
 import { auditActor, principalOf } from '../auth/principal.js';
+import { tokenNames } from '../db/tokens.js';
+import { displayNames } from '../db/users.js';
+import { HttpError } from '../errors.js';
+import { AlarmFilterFields, alarmFilterOf, rangeOf } from './alarm-query.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
   .object({
-    state: z
-      .enum([...LIFECYCLE_STATES, 'open'])
-      .optional()
-      .describe('active | acknowledged | cleared | cleared_unacked | open (every state but cleared)'),
-    device: IdSchema.optional().describe('Only this device'),
+    ...AlarmFilterFields,
     limit: limitSchema(1000, 100, 'alarms, newest first'),
     cursor: z
       .string()
@@ -30,6 +27,28 @@ const ListQuery = z
       .describe('nextCursor of the previous page'),
   })
   .strict();
+
+const ExportQuery = z
+  .object({
+    ...AlarmFilterFields,
+    format: z.enum(EXPORT_FORMATS).default('xlsx').describe('xlsx (Excel) | csv (UTF-8 with BOM)'),
+    lang: z
+      .enum(EXPORT_LANGS)
+      .default('zh-CN')
+      .describe('Language of the headers and of kind, gas, severity, state and reason: zh-CN | en'),
+    tz: z
+      .string()
+      .min(1)
+      .max(64)
+      .default(DEFAULT_TZ)
+      .describe(
+        'IANA time zone the times are written in (XLSX: Excel dates of its wall clock; CSV: ISO 8601 with its offset)',
+      ),
+  })
+  .strict();
+
+/** Exports written at once: each is seconds of CPU at the row cap, on a machine that runs the alarms. */
+const EXPORTS_AT_ONCE = 2;
 
 const IdParams = z.object({ id: z.string().min(1).max(200).describe('Alarm id') }).strict();
 
@@ -157,7 +176,9 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { access: 'viewer' },
       schema: {
         tags: ['alarms'],
-        summary: 'Alarms, newest first, optionally by lifecycle state and device',
+        summary: 'Alarms, newest raise first, filtered (the history) and paged',
+        description:
+          'Every filter narrows; all must hold. Only alarms in your area are listed and counted in `total`.',
         querystring: ListQuery,
         response: {
           200: z.object({
@@ -165,7 +186,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
             total: z.number(),
             nextCursor: z.string().nullable(),
           }),
-          400: ErrorSchema,
+          400: ErrorSchema.describe('bad_request, bad_range (from after to), unknown_area'),
           503: ErrorSchema,
         },
       },
@@ -173,9 +194,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const q = request.query;
       const page = engine.page({
-        state: q.state,
-        dev: q.device,
-        visible: visibleTo(request),
+        ...alarmFilterOf(app, principalOf(request), q),
         limit: q.limit,
         ...(q.cursor === undefined ? {} : { after: fromCursor(q.cursor) }),
       });
@@ -186,6 +205,110 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
       };
     },
   );
+
+  let exporting = 0;
+  app.get(
+    '/api/alarms/export',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['alarms'],
+        summary: 'The alarm history as an XLSX or CSV file, filtered as the list is',
+        description:
+          'Every alarm the filters match in your area, oldest raise first, as an attachment. A filter matching more alarms than EXPORT_MAX_ROWS (100 000) is refused: narrow it.',
+        querystring: ExportQuery,
+        response: {
+          200: {
+            description:
+              'The file (Content-Disposition: attachment; filename="gaswatch-alarms-<from>-<to>.<format>")',
+            content: {
+              [CONTENT_TYPES.xlsx]: { schema: z.string().describe('XLSX workbook (binary)') },
+              [CONTENT_TYPES.csv]: { schema: z.string().describe('RFC 4180 CSV, UTF-8 with BOM') },
+            },
+          },
+          400: ErrorSchema.describe(
+            'bad_request, bad_range (from after to), unknown_area, unknown_time_zone, export_too_large',
+          ),
+          503: ErrorSchema.describe('alarms_loading, export_busy'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const caller = principalOf(request);
+      const tz = canonicalZone(q.tz);
+      if (tz === null)
+        throw new HttpError(
+          400,
+          'unknown_time_zone',
+          `no time zone ${q.tz} (an IANA name, e.g. Asia/Shanghai)`,
+        );
+      const filter = alarmFilterOf(app, caller, q);
+      const max = app.config.exportMaxRows;
+      const selection = engine.select({ ...filter, limit: max });
+      if (selection.total > max)
+        throw new HttpError(
+          400,
+          'export_too_large',
+          `${selection.total} alarms match; one export holds at most ${max}: narrow the filter (a shorter time range, an area, a kind, an outcome)`,
+        );
+      const names = await actorNames(request);
+      if (exporting >= EXPORTS_AT_ONCE)
+        return reply
+          .code(503)
+          .header('retry-after', '10')
+          .send({
+            error: 'export_busy',
+            message: `${exporting} exports are being written; try again in a few seconds`,
+          });
+      const zone = new ZoneClock(tz);
+      const now = app.clock();
+      const sites = app.config.gaswatch.sites;
+      const areaName = (id: string) => auth.areas.nameOf(id) ?? id;
+      const stream = exportStream(
+        {
+          format: q.format,
+          lang: q.lang,
+          zone,
+          // The book's order is newest first; a ledger reads down the week.
+          alarms: selection.alarms.reverse(),
+          names: {
+            area: (a) => {
+              const id = auth.areaOf(a);
+              return id === null ? '' : areaName(id);
+            },
+            areaName,
+            site: (id) => (id === null ? '' : (own(sites, id)?.name ?? id)),
+            actor: names,
+          },
+          exportedAt: now,
+          exportedBy: caller.name,
+          filter: q,
+        },
+        request.log,
+      );
+      exporting++;
+      stream.once('close', () => exporting--);
+      request.log.info({ rows: selection.total, format: q.format, lang: q.lang }, 'alarm history export');
+      const file = exportFileName(q.format, zone, rangeOf(q), now);
+      return reply
+        .type(CONTENT_TYPES[q.format])
+        .header('content-disposition', `attachment; filename="${file}"`)
+        .header('cache-control', 'no-store')
+        .send(stream as unknown as string); // a stream: Fastify pipes it, no serialiser runs
+    },
+  );
+
+  /** Display names of users and names of tokens, for an export's "acknowledged by"; ids if the database fails. */
+  async function actorNames(request: FastifyRequest): Promise<(id: string) => string> {
+    try {
+      const [users, tokens] = await Promise.all([displayNames(app.db), tokenNames(app.db)]);
+      return (id) => users.get(id) ?? tokens.get(id) ?? id;
+    } catch (err) {
+      request.log.warn({ err }, 'names of users unavailable: the export shows the recorded ids');
+      return (id) => id;
+    }
+  }
 
   app.get(
     '/api/alarms/:id',
