@@ -16,6 +16,19 @@ export const routes: RouteRecordRaw[] = [
     props: true,
     meta: { nav: 'alarms' },
   },
+  {
+    path: '/devices',
+    name: 'devices',
+    component: () => import('./pages/DeviceList.vue'),
+    meta: { nav: 'devices' },
+  },
+  {
+    path: '/devices/:id',
+    name: 'device',
+    component: () => import('./pages/DevicePage.vue'),
+    props: true,
+    meta: { nav: 'devices' },
+  },
   { path: '/:rest(.*)*', redirect: '/alarms' },
 ];
 

@@ -1,4 +1,5 @@
 import alarms from './alarms';
 import common from './common';
+import devices from './devices';
 
-export default { ...common, alarms };
+export default { ...common, alarms, devices };

@@ -1,5 +1,6 @@
 // 值班台用语：按值班人员、安全员的说法写，不逐字翻译英文。每个功能一份文件。
 import alarms from './alarms';
 import common from './common';
+import devices from './devices';
 
-export default { ...common, alarms };
+export default { ...common, alarms, devices };
