@@ -2,7 +2,6 @@
 // uses, and its locales. Components themselves are imported where used.
 import 'element-plus/es/components/alert/style/css';
 import 'element-plus/es/components/button/style/css';
-import 'element-plus/es/components/button-group/style/css';
 import 'element-plus/es/components/card/style/css';
 import 'element-plus/es/components/config-provider/style/css';
 import 'element-plus/es/components/dialog/style/css';
