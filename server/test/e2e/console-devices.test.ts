@@ -267,6 +267,7 @@ describe('the Devices pages in Chromium', () => {
       expect(await values.textContent()).toMatch(/\d ppm/);
       expect(devices.listRequests.length).toBe(asked);
 
+      expect(await devices.overflowX(), 'the list fits the width').toBe(0);
       await devices.screenshot(IMG(`console-devices-${c.name}.png`));
 
       // The area filter: a township, then a village of the other one, then every area again.
@@ -333,6 +334,7 @@ describe('the Devices pages in Chromium', () => {
 
       // Its alarm, and a link to the alarm's card.
       await expect.poll(() => devices.deviceAlarms().count(), { timeout: 15_000 }).toBeGreaterThan(0);
+      expect(await devices.overflowX(), 'the device page fits the width').toBe(0);
       await devices.screenshot(IMG(`console-device-${c.name}.png`));
       const first = devices.deviceAlarms().first();
       const id = (await first.getAttribute('data-alarm')) ?? '';
@@ -344,4 +346,47 @@ describe('the Devices pages in Chromium', () => {
       expect(app.errors).toEqual([]);
     },
   );
+
+  it('a 4-gas detector: a chart per gas in its order, its set points, words after a language switch; an unknown device', {
+    timeout: 60_000,
+  }, async () => {
+    const app = await ConsoleApp.create(browser, { locale: 'zh-CN', width: 1400 });
+    apps.push(app);
+    const devices = new DevicesPage(app);
+    await app.goto(server.url);
+    await app.logIn('lin');
+
+    await app.page.goto(`${server.url}/console/#/devices/nobody-here`);
+    await app.page.getByTestId('device-not-found').waitFor({ timeout: 10_000 });
+    expect(await app.page.getByTestId('device-not-found').textContent()).toContain('未找到设备 nobody-here');
+
+    await app.page.goto(`${server.url}/console/#/devices/cs-hexi-well`);
+    await devices.chart('H2S').waitFor({ timeout: 10_000 });
+    const gases = await app.page
+      .getByTestId('readings-chart')
+      .evaluateAll((cs) => cs.map((c) => c.getAttribute('data-gas')));
+    expect(gases).toEqual(['O2', 'LEL', 'CO', 'H2S']);
+    // The confined-space rules, each in the gas's unit: the GBZ 2.1 limits in mg/m³ as ppm.
+    const api = await server.app.inject({
+      url: '/api/devices/cs-hexi-well',
+      headers: authHeaders(server.url),
+    });
+    const setPoints = (api.json() as { setPoints: { gas: string; value: number }[] }).setPoints;
+    for (const gas of gases) {
+      const want = setPoints.filter((s) => s.gas === gas).map((s) => s.value);
+      expect(want.length, gas ?? '').toBeGreaterThan(0);
+      expect((await devices.chartInfo(gas ?? '')).thresholds, gas ?? '').toBe(want.join(','));
+    }
+    expect((await devices.chartInfo('O2')).thresholds).toBe('19.5,23.5');
+    // A language switch redraws the charts in the other words.
+    const legend = app.page.locator('[data-gas="CO"] .u-legend');
+    expect(await legend.textContent()).toContain('均值');
+    await app.page.getByTestId('lang-switch').click();
+    await expect.poll(() => legend.textContent()).toContain('mean');
+    expect(await app.page.getByTestId('trend').textContent()).toContain('Readings');
+    // The one error: Chromium logging the 404 of the unknown device, which the page said in words.
+    expect(app.errors).toEqual([
+      'console: Failed to load resource: the server responded with a status of 404 (Not Found)',
+    ]);
+  });
 });

@@ -112,6 +112,13 @@ export class DevicesPage {
     return this.page.getByTestId('device-event');
   }
 
+  /** How far the page is wider than the window (0: nothing to scroll sideways). */
+  async overflowX(): Promise<number> {
+    return (await this.page.evaluate(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    )) as number;
+  }
+
   /**
    * A screenshot of the whole page. The viewport is made as tall as the page first: a full-page
    * screenshot would leave the phone's fixed tab bar where the viewport ended, mid-page.

@@ -109,7 +109,7 @@ export function useDevicePage(id: Ref<string>) {
       if (err instanceof ApiError && err.status === 404) notFound.value = true;
       else error.value = failed(err);
     }
-    await loadChart();
+    if (!notFound.value) await loadChart();
   }
 
   async function moreAlarms(): Promise<void> {
