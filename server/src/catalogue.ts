@@ -1,4 +1,4 @@
-import { type DeviceEvent, DeviceEventSchema, GAS_IDS, GASES } from '@gaswatch/shared';
+import { type DeviceEvent, DeviceEventSchema, GAS_IDS, GASES, ReadingStatusSchema } from '@gaswatch/shared';
 import {
   ALARM_KINDS,
   type AlarmLifecycleState,
@@ -29,8 +29,8 @@ const ALARM_STATE_ORDER: Record<AlarmLifecycleState, number> = {
 };
 
 /**
- * The console's copy of the gas catalogue, the alarm lifecycle states and the gateway event
- * types, built from the definitions themselves (shared/ and the alarm model) so the page keeps no
+ * The console's copy of the gas catalogue, the alarm lifecycle states, the reading statuses and
+ * the gateway event types, built from the definitions themselves (shared/ and the alarm model) so the page keeps no
  * list of its own.
  */
 export function consoleCatalogue() {
@@ -46,6 +46,8 @@ export function consoleCatalogue() {
     resolutionReasons: [...RESOLUTION_REASONS],
     callOutcomes: [...CALL_OUTCOMES],
     alarmKinds: [...ALARM_KINDS],
+    /** What a detector says of itself in a reading (ok, warmup, fault, calibrating, bump_test). */
+    readingStatuses: [...ReadingStatusSchema.options],
     eventTypes: Object.fromEntries(
       DeviceEventSchema.shape.type.options.map((type) => [type, { label: EVENT_TYPE_LABELS[type] }]),
     ),

@@ -423,6 +423,44 @@ describe('areas', () => {
     expect(((await call('GET', '/api/alarms', bearer(operatorA))).body as AlarmPage).total).toBe(1);
   });
 
+  it('/api/devices?area= narrows to an area and those within it; each row names its area', async () => {
+    type DevicePage = { devices: { id: string; area: string | null }[]; total: number };
+    const ids = async (qs: string, who = admin()) => {
+      const r = await call('GET', `/api/devices${qs}`, who);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const page = r.body as DevicePage;
+      return [page.devices.map((d) => `${d.id}@${d.area}`), page.total];
+    };
+    expect(await ids('')).toEqual([['co-a@tw-a', 'co-b@tw-b'], 2]);
+    expect(await ids('?area=tw-b')).toEqual([['co-b@tw-b'], 1]);
+    expect(await ids('?area=county')).toEqual([['co-a@tw-a', 'co-b@tw-b'], 2]);
+    expect(await ids('?area=v-a1')).toEqual([[], 0]);
+    expect(await ids('?area=tw-a', bearer(operatorA))).toEqual([['co-a@tw-a'], 1]);
+    // An area the caller does not see is no area to it: the same answer as one that does not exist.
+    for (const [qs, who] of [
+      ['?area=tw-b', bearer(operatorA)],
+      ['?area=nowhere', admin()],
+    ] as const) {
+      const r = await call('GET', `/api/devices${qs}`, who);
+      expect([r.status, (r.body as { error: string }).error]).toEqual([400, 'unknown_area']);
+    }
+  });
+
+  it('/api/devices/:id gives the alarm profile it runs and its set points', async () => {
+    const r = await call('GET', '/api/devices/co-a', admin());
+    expect(r.status).toBe(200);
+    // A household CO detector on the default standard, EN 50291: the slow tier's dose, the fast tier.
+    expect(r.body).toMatchObject({
+      id: 'co-a',
+      area: 'tw-a',
+      alarmProfile: 'en50291',
+      setPoints: [
+        { key: 'CO:dose', gas: 'CO', severity: 'critical', kind: 'dose', op: '>=', value: 40, unit: 'ppm' },
+        { key: 'CO:fast', gas: 'CO', severity: 'critical', kind: 'level', op: '>=', value: 300, unit: 'ppm' },
+      ],
+    });
+  });
+
   it('/api/live never sends township B’s events to township A', async () => {
     const { default: WebSocket } = await import('ws');
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/live`, { headers: bearer(viewerA) });

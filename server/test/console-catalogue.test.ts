@@ -3,7 +3,7 @@
  * and the alarm model, served inside the page: a gas, state or event type added there reaches the
  * page without anyone editing it.
  */
-import { DeviceEventSchema, GAS_IDS, GASES } from '@gaswatch/shared';
+import { DeviceEventSchema, GAS_IDS, GASES, ReadingStatusSchema } from '@gaswatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIFECYCLE_STATES } from '../src/alarms/model.js';
 import { startTestServer, type TestServer } from './helpers.js';
@@ -14,6 +14,7 @@ describe('the console catalogue', () => {
     gases: Record<string, { name: string; unit: string }>;
     alarmStates: { id: string; open: boolean; needsAck: boolean }[];
     eventTypes: Record<string, { label: string }>;
+    readingStatuses: string[];
   };
   beforeAll(async () => {
     server = await startTestServer();
@@ -43,6 +44,10 @@ describe('the console catalogue', () => {
       'active',
       'cleared_unacked',
     ]);
+  });
+
+  it('has every reading status a detector can report', () => {
+    expect(catalogue.readingStatuses).toEqual(ReadingStatusSchema.options);
   });
 
   it('has words for every gateway event type', () => {

@@ -17,6 +17,19 @@ export const routes: RouteRecordRaw[] = [
     meta: { nav: 'alarms' },
   },
   { path: '/map', name: 'map', component: () => import('./pages/MapPage.vue'), meta: { nav: 'map' } },
+  {
+    path: '/devices',
+    name: 'devices',
+    component: () => import('./pages/DeviceList.vue'),
+    meta: { nav: 'devices' },
+  },
+  {
+    path: '/devices/:id',
+    name: 'device',
+    component: () => import('./pages/DevicePage.vue'),
+    props: true,
+    meta: { nav: 'devices' },
+  },
   { path: '/:rest(.*)*', redirect: '/alarms' },
 ];
 

@@ -122,6 +122,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     }
   }
 
+  /** A device's /api/devices row, its area included. */
+  const row = (d: DeviceRecord) => ({
+    ...deviceView(d, clock()),
+    area: opts.areaOf?.({ gw: d.gw, dev: d.dev, site: d.state?.site }) ?? null,
+  });
+
   const listeners = {
     reading: (e: ServerEvents['reading'][0]) =>
       broadcast({ gw: e.gw, dev: e.dev, site: e.device.state?.site }, () => ({
@@ -138,13 +144,13 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
           late: e.late,
           clockSuspect: e.clockSuspect,
           // The device's /api/devices row after this reading: the console replaces its row.
-          device: deviceView(e.device as DeviceRecord, clock()),
+          device: row(e.device as DeviceRecord),
         },
       })),
     deviceState: (e: ServerEvents['deviceState'][0]) =>
       broadcast({ gw: e.gw, dev: e.dev, site: e.state.site }, () => ({
         type: 'deviceState',
-        data: { gw: e.gw, dev: e.dev, state: e.state, device: deviceView(e.device as DeviceRecord, clock()) },
+        data: { gw: e.gw, dev: e.dev, state: e.state, device: row(e.device as DeviceRecord) },
       })),
     alarm: (e: ServerEvents['alarm'][0]) => {
       // Looked up before broadcast (its site is the event's area), so guarded here as it is there.

@@ -1,7 +1,8 @@
-import { GasIdSchema, IdSchema, ReadingStatusSchema } from '@gaswatch/shared';
+import { AreaIdSchema, GasIdSchema, IdSchema, ReadingStatusSchema } from '@gaswatch/shared';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { deviceSetPoints } from '../alarms/set-points.js';
 import { principalOf } from '../auth/principal.js';
 import type { DeviceInfo } from '../bus.js';
 import { HttpError } from '../errors.js';
@@ -37,12 +38,44 @@ export const DeviceSchema = z
       .describe('Seqs skipped and not filled by a late replay, since the server started'),
     seqResets: z.number().int(),
     clockSuspect: z.boolean(),
+    area: z
+      .string()
+      .nullable()
+      .describe("The device's area (its site's, else its gateway's); null when unplaced"),
   })
   .describe('Device');
+
+const SetPointSchema = z.object({
+  key: z.string().describe("The alarm condition's key, e.g. CO:high, CO:dose, CO:stel"),
+  gas: GasIdSchema,
+  severity: z.enum(['warning', 'critical']),
+  kind: z
+    .enum(['level', 'dose', 'mean'])
+    .describe('level: each reading against it; dose: a CO dose; mean: a window mean (STEL, TWA)'),
+  op: z.enum(['>=', '>', '<', '<=']).describe('Alarms when the value is `op` the set point'),
+  value: z.number().describe("The set point in the gas's canonical unit, to draw over its readings"),
+  unit: z.string(),
+  windowMs: z.number().optional().describe('Window of a mean, ms'),
+  limit: z
+    .object({ value: z.number(), unit: z.string() })
+    .optional()
+    .describe('The set point as the standard writes it, where that is another unit (mg/m³)'),
+});
+
+const DeviceDetailSchema = DeviceSchema.extend({
+  alarmProfile: z
+    .enum(['ul2034', 'en50291', 'combustible', 'confined-space'])
+    .nullable()
+    .describe('The alarm profile the server runs for it (null: nothing known of it yet)'),
+  setPoints: z
+    .array(SetPointSchema)
+    .describe("Gas set points of its alarm profile and the site's or its own overrides"),
+}).describe('Device, with the set points its readings are judged by');
 
 const ListQuery = z
   .object({
     gateway: IdSchema.optional().describe('Only the devices of this gateway'),
+    area: AreaIdSchema.optional().describe('Only the devices in this area or an area within it'),
     limit: limitSchema(10_000, 1_000, 'devices, by id'),
     cursor: IdSchema.optional().describe('nextCursor of the previous page'),
   })
@@ -51,9 +84,10 @@ const ListQuery = z
 /** /api/devices and /api/devices/:id: the device registry as the console shows it. */
 const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
   const { auth } = app;
+  const areaOf = (d: DeviceInfo) => auth.areaOf({ gw: d.gw, dev: d.dev, site: d.state?.site });
   const seesDevice = (request: FastifyRequest) => {
     const p = principalOf(request);
-    return (d: DeviceInfo) => auth.canSee(p, auth.areaOf({ gw: d.gw, dev: d.dev, site: d.state?.site }));
+    return (d: DeviceInfo) => auth.canSee(p, areaOf(d));
   };
 
   app.get(
@@ -61,7 +95,8 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       config: { access: 'viewer' },
       schema: {
-        description: 'Devices seen since start in your area, by id: state, last reading, seq gaps',
+        description:
+          'Devices seen since start in your area (or one area within it), by id: state, last reading, seq gaps',
         tags: ['devices'],
         querystring: ListQuery,
         response: {
@@ -78,15 +113,24 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
       const q = request.query;
       const now = app.clock();
       const sees = seesDevice(request);
+      const { area } = q;
+      // An area the caller does not see reads as one that does not exist (SPEC §9).
+      if (area !== undefined && !(auth.areas.has(area) && auth.canSee(principalOf(request), area)))
+        throw new HttpError(400, 'unknown_area', `no area ${area} (GET /api/areas lists yours)`);
       const all = app.devices
         .list()
-        .filter((d) => sees(d) && (q.gateway === undefined || d.gw === q.gateway))
+        .filter(
+          (d) =>
+            sees(d) &&
+            (q.gateway === undefined || d.gw === q.gateway) &&
+            (area === undefined || auth.areas.within(areaOf(d), area)),
+        )
         .sort((a, b) => (a.dev < b.dev ? -1 : a.dev > b.dev ? 1 : 0));
       const from = q.cursor === undefined ? 0 : all.findIndex((d) => d.dev > (q.cursor as string));
       const page = from < 0 ? [] : all.slice(from, from + q.limit);
       const more = from >= 0 && from + q.limit < all.length;
       return {
-        devices: page.map((d) => deviceView(d, now)),
+        devices: page.map((d) => ({ ...deviceView(d, now), area: areaOf(d) })),
         total: all.length,
         nextCursor: more ? (page.at(-1)?.dev ?? null) : null,
       };
@@ -98,10 +142,11 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       config: { access: 'viewer' },
       schema: {
-        description: 'One device: last reading, last seen, online, seq gaps counted',
+        description:
+          'One device: last reading, last seen, online, seq gaps counted, and the set points of its alarm rules',
         tags: ['devices'],
         params: z.object({ id: IdSchema }),
-        response: { 200: DeviceSchema, 400: ErrorSchema, 404: ErrorSchema },
+        response: { 200: DeviceDetailSchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (request) => {
@@ -109,7 +154,13 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
       const d = app.devices.get(id);
       // Outside the caller's area reads as absent (SPEC §9).
       if (!d || !seesDevice(request)(d)) throw new HttpError(404, 'not_found', `no device ${id}`);
-      return deviceView(d, app.clock());
+      const rules = deviceSetPoints(app.config.gaswatch, d.dev, d.state, d.lastReading?.values);
+      return {
+        ...deviceView(d, app.clock()),
+        area: areaOf(d),
+        alarmProfile: rules?.profile ?? null,
+        setPoints: rules?.setPoints ?? [],
+      };
     },
   );
 };

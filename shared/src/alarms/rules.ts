@@ -1,6 +1,13 @@
 import { GASES, type GasId } from '../gases.js';
 import type { DeviceKind, ReadingStatus } from '../schemas.js';
-import { buildDefs, conditionOf, DEFAULTS, type MeasureState, nonNegative } from './conditions.js';
+import {
+  buildDefs,
+  conditionOf,
+  DEFAULTS,
+  type Measure,
+  type MeasureState,
+  nonNegative,
+} from './conditions.js';
 import { doseStep, doseTimeToReach } from './dose.js';
 import { AlarmInputError } from './errors.js';
 import {
@@ -118,6 +125,12 @@ export type AlarmRuleSet = RuleSet<AlarmState> & {
     op: ThresholdSpec['op'];
     band: number;
     onDelayMs: number;
+    /** What is compared with the set point: a sample, a dose, a window mean, or a detector status. */
+    measure: Measure['kind'];
+    /** For a gas value or window mean: `unit` per canonical unit of the gas (mg/m³ per ppm). */
+    factor?: number;
+    /** For a window mean: the window's length, ms. */
+    windowMs?: number;
   }[];
 };
 
@@ -259,6 +272,9 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
       op: d.spec.op,
       band: d.spec.band,
       onDelayMs: d.spec.onDelayMs,
+      measure: d.measure.kind,
+      ...('factor' in d.measure ? { factor: d.measure.factor } : {}),
+      ...('windowMs' in d.measure ? { windowMs: d.measure.windowMs } : {}),
     })),
   };
 }

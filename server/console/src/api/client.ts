@@ -2,8 +2,14 @@ import type {
   Alarm,
   AlarmDetail,
   AlarmResponseBody,
+  Area,
   ConsoleCatalogue,
+  Device,
+  DeviceDetail,
+  DeviceEventRow,
   MapAnswer,
+  Page,
+  ReadingBuckets,
   ResolutionReason,
   Who,
 } from './types';
@@ -44,6 +50,14 @@ async function request<T>(path: string, init: RequestInit & { csrf?: string | nu
   return body as T;
 }
 
+/** A query string of the parameters that are set. */
+function qs(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
 /** The one typed client of the server's API: no page calls fetch itself. */
 export const api = {
   session: () => request<Who>('/api/session'),
@@ -77,4 +91,20 @@ export const api = {
       '/api/alarms/ack',
       { method: 'POST', body: JSON.stringify({ ids, note }), csrf },
     ),
+  /** A page of devices by id, in `area` (and the areas within it) when given. */
+  devices: (q: { area?: string; limit?: number; cursor?: string }) =>
+    request<Page & { devices: Device[] }>(`/api/devices${qs(q)}`),
+  /** One device, with its alarm profile and set points. */
+  device: (id: string) => request<DeviceDetail>(`/api/devices/${encodeURIComponent(id)}`),
+  /** A page of the areas this login sees. */
+  areas: (cursor?: string) => request<Page & { areas: Area[] }>(`/api/areas${qs({ limit: 1000, cursor })}`),
+  /** One device's readings in buckets of `every` (e.g. 1m), every gas, oldest first. */
+  readings: (q: { device: string; from: string; to: string; every: string; limit?: number }) =>
+    request<ReadingBuckets>(`/api/readings${qs(q)}`),
+  /** A device's alarms, newest first, in every state. */
+  deviceAlarms: (device: string, limit: number, cursor?: string) =>
+    request<Page & { alarms: Alarm[] }>(`/api/alarms${qs({ device, limit, cursor })}`),
+  /** A device's gateway events (interlock, fault, bump test…), newest first. */
+  deviceEvents: (device: string, limit: number) =>
+    request<{ events: DeviceEventRow[] }>(`/api/events${qs({ device, limit })}`).then((b) => b.events),
 };

@@ -1,12 +1,16 @@
 // The console's types come from the server and shared/ themselves (type-only: nothing of them is
 // bundled), so the app cannot drift from the API it reads.
-import type { Role } from '@gaswatch/shared';
+import type { AreaKind, ReadingStatus, Role } from '@gaswatch/shared';
 import type { AlarmDetail } from '../../../src/alarms/detail-schema.js';
 import type { MapAnswer } from '../../../src/alarms/map-schema.js';
 import type { Alarm } from '../../../src/alarms/model.js';
+import type { DeviceSetPoints, SetPoint } from '../../../src/alarms/set-points.js';
 import type { ConsoleCatalogue } from '../../../src/catalogue.js';
+import type { deviceView } from '../../../src/ingest/device-view.js';
+import type { deviceEventView } from '../../../src/live/views.js';
+import type { AggregateRow } from '../../../src/store/types.js';
 
-export type { Alarm, AlarmDetail, ConsoleCatalogue, MapAnswer, Role };
+export type { Alarm, AlarmDetail, ConsoleCatalogue, MapAnswer, ReadingStatus, Role, SetPoint };
 export type AlarmHistoryEntry = AlarmDetail['events'][number];
 export type ResolutionReason = NonNullable<Alarm['resolution']>['reason'];
 export type CallOutcome = NonNullable<AlarmHistoryEntry['outcome']>;
@@ -23,8 +27,61 @@ export interface Who {
   expiresAt: string | null;
 }
 
+/** One page of a list: every list of the API is paged with a cursor and says its total. */
+export interface Page {
+  total: number;
+  nextCursor: string | null;
+}
+
+/** A row of GET /api/devices (and the `device` of a live reading or device state). */
+export type Device = ReturnType<typeof deviceView> & { area: string | null };
+
+/** GET /api/devices/:id: the row, the alarm profile it runs and the set points of its gases. */
+export type DeviceDetail = Device & {
+  alarmProfile: DeviceSetPoints['profile'] | null;
+  setPoints: SetPoint[];
+};
+
+/** A row of GET /api/areas. */
+export interface Area {
+  id: string;
+  parent: string | null;
+  name: string;
+  kind: AreaKind;
+}
+
+/** A row of GET /api/events (a gateway event or a command result), as /api/live pushes it too. */
+export type DeviceEventRow = ReturnType<typeof deviceEventView>;
+
+/** An aggregated row of GET /api/readings?every=. */
+export type ReadingBucket = Omit<AggregateRow, 'ts'> & { ts: string };
+
+/** What GET /api/readings?every= answers. */
+export interface ReadingBuckets {
+  device: string;
+  from: string;
+  to: string;
+  everyMs: number | null;
+  rows: ReadingBucket[];
+}
+
+/** A live reading (routes/live.ts, live/hub.ts): the reading and its device's row after it. */
+export interface LiveReading {
+  gw: string;
+  dev: string;
+  ts: string;
+  seq: number;
+  values: NonNullable<Device['lastReading']>['values'];
+  status: ReadingStatus;
+  late: boolean;
+  device: Device;
+}
+
 /** One /api/live message. */
 export type LiveMessage =
   | { type: 'alarm'; data: { alarmId: string; alarm: Alarm | null } }
   | { type: 'heartbeat'; data: { now: string } }
-  | { type: 'reading' | 'deviceState' | 'deviceEvent' | 'commandResult'; data: unknown };
+  | { type: 'reading'; data: LiveReading }
+  | { type: 'deviceState'; data: { gw: string; dev: string; device: Device } }
+  | { type: 'deviceEvent'; data: DeviceEventRow }
+  | { type: 'commandResult'; data: DeviceEventRow };

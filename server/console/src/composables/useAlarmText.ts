@@ -33,5 +33,5 @@ export function useAlarmText() {
         })
       : `${a.dev} (${a.site ?? a.gw})`,
   });
-  return { headline, value, threshold, measured, notification };
+  return { headline, value, threshold, measured, notification, gasName };
 }

@@ -26,6 +26,11 @@ function createDutyRoom() {
   };
   watch(alarms.loadError, endedOn401);
 
+  /** Server clock minus this browser's, from the last heartbeat (device ages are server times). */
+  let skewMs = 0;
+  /** The server's time now, as far as the heartbeats tell. */
+  const serverNow = () => Date.now() + skewMs;
+
   /** Pages that want every live message (a device page's readings) subscribe here. */
   const listeners = new Set<(m: Parameters<typeof alarms.apply>[0]) => void>();
   const live = useLive({
@@ -33,6 +38,10 @@ function createDutyRoom() {
       loadCatalogue().then(alarms.load, endedOn401);
     },
     onMessage: (m) => {
+      if (m.type === 'heartbeat') {
+        const at = Date.parse(m.data.now);
+        if (Number.isFinite(at)) skewMs = at - Date.now();
+      }
       alarms.apply(m);
       for (const l of listeners) l(m);
     },
@@ -62,7 +71,7 @@ function createDutyRoom() {
     onScopeDispose(() => listeners.delete(l));
   }
 
-  return { alarms, live, sound, now, endedOn401, onLive };
+  return { alarms, live, sound, now, serverNow, endedOn401, onLive };
 }
 
 export type DutyRoom = ReturnType<typeof createDutyRoom>;

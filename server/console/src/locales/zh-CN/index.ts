@@ -1,6 +1,7 @@
 // 值班台用语：按值班人员、安全员的说法写，不逐字翻译英文。每个功能一份文件。
 import alarms from './alarms';
 import common from './common';
+import devices from './devices';
 import map from './map';
 
-export default { ...common, alarms, map };
+export default { ...common, alarms, devices, map };
