@@ -163,6 +163,11 @@ describe('the response card in Chromium', () => {
         .toMatch(words.notified);
       expect(await card.getByTestId('escalation-next').textContent()).toMatch(words.next);
       expect(receiver.received.some((r) => r.body.alarmId === id && r.body.tier === 1)).toBe(true);
+      // What the detector read around the alarm, with its set points (200 ppm critical, 35 warning).
+      const chart = card.getByTestId('card-readings').getByTestId('readings-chart');
+      await expect.poll(() => chart.getAttribute('data-points'), { timeout: 10_000 }).not.toBe('0');
+      expect(await chart.getAttribute('data-gas')).toBe('CO');
+      expect(await chart.getAttribute('data-thresholds')).toMatch(/200/);
 
       // A call that went unanswered: logged, the alarm still unacknowledged.
       await first.getByTestId('call-no_answer').click();

@@ -12,6 +12,8 @@ const en: Shape<typeof zh> = {
   },
   open: 'Respond',
   card: {
+    readings: 'Readings around the alarm',
+    devicePage: 'Device page (interlock state, all readings)',
     back: 'Back to the alarms',
     loading: 'Loading…',
     notFound: 'No such alarm, or it is outside your area.',

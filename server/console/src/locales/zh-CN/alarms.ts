@@ -9,6 +9,8 @@ export default {
   },
   open: '处置',
   card: {
+    readings: '报警前后读数',
+    devicePage: '查看设备详情（联动状态、全部读数）',
     back: '返回报警列表',
     loading: '正在加载…',
     notFound: '没有这条报警，或不在您的管辖区域内。',
