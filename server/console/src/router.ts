@@ -30,6 +30,12 @@ export const routes: RouteRecordRaw[] = [
     props: true,
     meta: { nav: 'devices' },
   },
+  {
+    path: '/history',
+    name: 'history',
+    component: () => import('./pages/HistoryPage.vue'),
+    meta: { nav: 'history' },
+  },
   { path: '/:rest(.*)*', redirect: '/alarms' },
 ];
 

@@ -101,6 +101,16 @@ export const api = {
   /** One device's readings in buckets of `every` (e.g. 1m), every gas, oldest first. */
   readings: (q: { device: string; from: string; to: string; every: string; limit?: number }) =>
     request<ReadingBuckets>(`/api/readings${qs(q)}`),
+  /** A page of the alarm history by the History page's filters, newest raise first. */
+  alarmHistory: (filters: Record<string, string | undefined>, cursor?: string) =>
+    request<Page & { alarms: Alarm[] }>(`/api/alarms${qs({ ...filters, limit: 100, cursor })}`),
+  /** Where the browser downloads the same history as XLSX or CSV (a plain GET with the cookie). */
+  alarmExportUrl: (
+    filters: Record<string, string | undefined>,
+    format: 'xlsx' | 'csv',
+    lang: string,
+    tz: string,
+  ) => `/api/alarms/export${qs({ ...filters, format, lang: lang === 'zh-CN' ? 'zh-CN' : 'en', tz })}`,
   /** A device's alarms, newest first, in every state. */
   deviceAlarms: (device: string, limit: number, cursor?: string) =>
     request<Page & { alarms: Alarm[] }>(`/api/alarms${qs({ device, limit, cursor })}`),

@@ -3,6 +3,7 @@ import type zh from '../zh-CN/history';
 
 const en: Shape<typeof zh> = {
   title: 'Alarm history',
+  filters: 'Filters',
   range: 'Raised',
   to: 'to',
   start: 'From',

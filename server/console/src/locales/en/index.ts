@@ -1,6 +1,7 @@
 import alarms from './alarms';
 import common from './common';
 import devices from './devices';
+import history from './history';
 import map from './map';
 
-export default { ...common, alarms, devices, map };
+export default { ...common, alarms, devices, history, map };

@@ -1,5 +1,6 @@
 export default {
   title: '报警记录',
+  filters: '筛选条件',
   range: '报警时间',
   to: '至',
   start: '开始日期',
