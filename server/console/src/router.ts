@@ -30,6 +30,19 @@ export const routes: RouteRecordRaw[] = [
     props: true,
     meta: { nav: 'devices' },
   },
+  {
+    path: '/shifts',
+    name: 'shifts',
+    component: () => import('./pages/ShiftsPage.vue'),
+    meta: { nav: 'shifts' },
+  },
+  {
+    path: '/shifts/:id',
+    name: 'shift',
+    component: () => import('./pages/ShiftDetail.vue'),
+    props: true,
+    meta: { nav: 'shifts' },
+  },
   { path: '/:rest(.*)*', redirect: '/alarms' },
 ];
 
