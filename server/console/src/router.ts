@@ -36,6 +36,19 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('./pages/HistoryPage.vue'),
     meta: { nav: 'history' },
   },
+  {
+    path: '/shifts',
+    name: 'shifts',
+    component: () => import('./pages/ShiftsPage.vue'),
+    meta: { nav: 'shifts' },
+  },
+  {
+    path: '/shifts/:id',
+    name: 'shift',
+    component: () => import('./pages/ShiftDetail.vue'),
+    props: true,
+    meta: { nav: 'shifts' },
+  },
   { path: '/:rest(.*)*', redirect: '/alarms' },
 ];
 

@@ -1,26 +1,12 @@
 import { ServerError } from '../errors.js';
 import type { ShiftReport } from '../reports/shift-report.js';
+import type { Shift } from '../reports/shift-schema.js';
 import type { Db } from './database.js';
 import { type Page, pageByKey, timeOrderedId } from './page.js';
 import type { Database, ShiftsTable } from './schema.js';
 
 /** A shift with no previous handover in its area starts this long before its own handover. */
 export const FIRST_SHIFT_MS = 12 * 3_600_000;
-
-/** A shift handover as the API shows it (times as ISO, as the other SQL records). */
-export interface Shift {
-  id: string;
-  /** The duty room's area (the outgoing operator's); null for every area. */
-  area: string | null;
-  startedAt: string;
-  endedAt: string;
-  handedOverBy: string;
-  note: string;
-  /** The report as it stood at the handover. */
-  report: ShiftReport;
-  /** The incoming operator's confirmation; null until then. */
-  confirmation: { by: string; at: string; note: string } | null;
-}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Alarm } from '../alarms/model.js';
+import { IsoTimeSchema } from '../routes/schemas.js';
 import { durationFigures } from './percentiles.js';
 
 /** A span of wall-clock time, ms since epoch: `from` inclusive, `to` exclusive. */
@@ -37,6 +38,23 @@ export const ResponseTimesSummarySchema = z.object({
   byOperator: z.array(OperatorResponseTimesSchema).describe('One entry per operator, by operator'),
 });
 export type ResponseTimesSummary = z.infer<typeof ResponseTimesSummarySchema>;
+
+export const ShiftResponseTimesSchema = ResponseTimesSchema.extend({
+  id: z.string(),
+  area: z.string().nullable(),
+  startedAt: IsoTimeSchema,
+  endedAt: IsoTimeSchema,
+  handedOverBy: z.string(),
+}).describe('The response times of one handed-over shift, the whole shift, its area only');
+
+/** What GET /api/reports/response-times answers. */
+export const ResponseTimesReportSchema = ResponseTimesSummarySchema.extend({
+  from: IsoTimeSchema,
+  to: IsoTimeSchema,
+  byShift: z.array(ShiftResponseTimesSchema),
+  shiftsTotal: z.number().int().describe('Handed-over shifts overlapping the range'),
+});
+export type ResponseTimesReport = z.infer<typeof ResponseTimesReportSchema>;
 
 /** The alarm was acknowledged or resolved in the window: it counts in its response times. */
 export const respondedIn = (a: Alarm, w: TimeWindow): boolean =>

@@ -4,12 +4,7 @@ import { principalOf } from '../auth/principal.js';
 import { visibleAreas } from '../auth/scope.js';
 import { shiftsOverlapping } from '../db/shifts.js';
 import { HttpError } from '../errors.js';
-import {
-  ResponseTimesSchema,
-  ResponseTimesSummarySchema,
-  respondedIn,
-  responseTimes,
-} from '../reports/response-times.js';
+import { ResponseTimesReportSchema, respondedIn, responseTimes } from '../reports/response-times.js';
 import { shiftWindow } from '../reports/shift-report.js';
 import { alarmsReady } from './alarms.js';
 import { ErrorSchema, IsoTimeSchema } from './schemas.js';
@@ -30,14 +25,6 @@ const Query = z
   })
   .strict();
 
-const ShiftTimesSchema = ResponseTimesSchema.extend({
-  id: z.string(),
-  area: z.string().nullable(),
-  startedAt: IsoTimeSchema,
-  endedAt: IsoTimeSchema,
-  handedOverBy: z.string(),
-}).describe('The response times of one handed-over shift, the whole shift, its area only');
-
 /** Reports over the alarm records (SPEC §10, §13). */
 const reportRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -51,12 +38,7 @@ const reportRoutes: FastifyPluginAsyncZod = async (app) => {
         description: `Of the alarms in your area acknowledged (resolved) in [from, to): ack.at (resolution.at) − detectedAt, in seconds, nearest-rank percentiles. byShift: the handed-over shifts overlapping the range, newest first (at most ${MAX_SHIFTS}), each over the whole shift. Ranges up to 93 days.`,
         querystring: Query,
         response: {
-          200: ResponseTimesSummarySchema.extend({
-            from: IsoTimeSchema,
-            to: IsoTimeSchema,
-            byShift: z.array(ShiftTimesSchema),
-            shiftsTotal: z.number().int().describe('Handed-over shifts overlapping the range'),
-          }),
+          200: ResponseTimesReportSchema,
           400: ErrorSchema,
           503: ErrorSchema,
         },

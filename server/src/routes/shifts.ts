@@ -11,35 +11,15 @@ import {
   insertShift,
   lastShift,
   listShifts,
-  type Shift,
   ShiftNotFoundError,
   shiftStart,
   toShift,
 } from '../db/shifts.js';
 import { ServerError } from '../errors.js';
-import { concernsShift, ShiftReportSchema, shiftReport, shiftWindow } from '../reports/shift-report.js';
+import { concernsShift, shiftReport, shiftWindow } from '../reports/shift-report.js';
+import { CurrentShiftSchema, type Shift, ShiftPageSchema, ShiftSchema } from '../reports/shift-schema.js';
 import { alarmsReady } from './alarms.js';
-import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';
-
-const ShiftSchema = z
-  .object({
-    id: z.string(),
-    area: z.string().nullable().describe("The duty room's area (the outgoing operator's); null: every area"),
-    startedAt: IsoTimeSchema.describe(
-      'The previous handover of the area (or 12 h before this one, for the first)',
-    ),
-    endedAt: IsoTimeSchema.describe('The handover'),
-    handedOverBy: z.string().describe('Username or token id of the outgoing operator'),
-    note: z.string().describe("The outgoing operator's handover note"),
-    report: ShiftReportSchema.describe('The report as it stood at the handover (never recomputed)'),
-    confirmation: z
-      .object({ by: z.string(), at: IsoTimeSchema, note: z.string() })
-      .nullable()
-      .describe('The incoming operator who took over; null until confirmed'),
-  })
-  .describe('Shift');
-
-const ShiftHeadSchema = ShiftSchema.omit({ report: true }).describe('ShiftHead');
+import { ErrorSchema, limitSchema } from './schemas.js';
 
 const NoteBody = (what: string) =>
   z
@@ -116,14 +96,7 @@ const shiftRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['shifts'],
         summary: 'The report of the shift in progress in your area, as of now',
         response: {
-          200: z.object({
-            area: z.string().nullable().describe('Your area: the duty room whose shift this is'),
-            startedAt: IsoTimeSchema,
-            previous: ShiftHeadSchema.nullable().describe(
-              'The handover that began this shift (to be confirmed by the incoming operator); null for none',
-            ),
-            report: ShiftReportSchema,
-          }),
+          200: CurrentShiftSchema,
           503: ErrorSchema,
         },
       },
@@ -262,11 +235,7 @@ const shiftRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Handovers in your area, newest first, each with its report',
         querystring: ListQuery,
         response: {
-          200: z.object({
-            shifts: z.array(ShiftSchema),
-            total: z.number(),
-            nextCursor: z.string().nullable(),
-          }),
+          200: ShiftPageSchema,
           400: ErrorSchema,
         },
       },

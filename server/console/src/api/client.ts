@@ -4,6 +4,7 @@ import type {
   AlarmResponseBody,
   Area,
   ConsoleCatalogue,
+  CurrentShift,
   Device,
   DeviceDetail,
   DeviceEventRow,
@@ -11,6 +12,9 @@ import type {
   Page,
   ReadingBuckets,
   ResolutionReason,
+  ResponseTimesReport,
+  Shift,
+  ShiftPage,
   Who,
 } from './types';
 
@@ -117,4 +121,25 @@ export const api = {
   /** A device's gateway events (interlock, fault, bump test…), newest first. */
   deviceEvents: (device: string, limit: number) =>
     request<{ events: DeviceEventRow[] }>(`/api/events${qs({ device, limit })}`).then((b) => b.events),
+  // Shift handover (docs/server.md, "Shift handover and response times").
+  currentShift: () => request<CurrentShift>('/api/shifts/current'),
+  handOver: (note: string, csrf: string | null) =>
+    request<{ shift: Shift }>('/api/shifts/handover', {
+      method: 'POST',
+      body: JSON.stringify({ note }),
+      csrf,
+    }).then((b) => b.shift),
+  confirmShift: (id: string, note: string, csrf: string | null) =>
+    request<{ shift: Shift }>(`/api/shifts/${encodeURIComponent(id)}/confirm`, {
+      method: 'POST',
+      body: JSON.stringify({ note }),
+      csrf,
+    }).then((b) => b.shift),
+  shifts: (limit: number, cursor?: string) => request<ShiftPage>(`/api/shifts${qs({ limit, cursor })}`),
+  shift: (id: string) =>
+    request<{ shift: Shift }>(`/api/shifts/${encodeURIComponent(id)}`).then((b) => b.shift),
+  responseTimes: (from: Date, to: Date) =>
+    request<ResponseTimesReport>(
+      `/api/reports/response-times${qs({ from: from.toISOString(), to: to.toISOString() })}`,
+    ),
 };

@@ -8,9 +8,29 @@ import type { DeviceSetPoints, SetPoint } from '../../../src/alarms/set-points.j
 import type { ConsoleCatalogue } from '../../../src/catalogue.js';
 import type { deviceView } from '../../../src/ingest/device-view.js';
 import type { deviceEventView } from '../../../src/live/views.js';
+import type { ResponseTimesReport } from '../../../src/reports/response-times.js';
+import type { ShiftReport } from '../../../src/reports/shift-report.js';
+import type { CurrentShift, Shift, ShiftHead, ShiftPage } from '../../../src/reports/shift-schema.js';
 import type { AggregateRow } from '../../../src/store/types.js';
 
-export type { Alarm, AlarmDetail, ConsoleCatalogue, MapAnswer, ReadingStatus, Role, SetPoint };
+export type {
+  Alarm,
+  AlarmDetail,
+  ConsoleCatalogue,
+  CurrentShift,
+  MapAnswer,
+  ReadingStatus,
+  ResponseTimesReport,
+  Role,
+  SetPoint,
+  Shift,
+  ShiftHead,
+  ShiftPage,
+  ShiftReport,
+};
+/** Response times of one span: to acknowledge and to resolve, p50/p90 in seconds. */
+export type ResponseTimes = ShiftReport['responseTimes']['overall'];
+export type ShiftNote = ShiftReport['notes'][number];
 export type AlarmHistoryEntry = AlarmDetail['events'][number];
 export type ResolutionReason = NonNullable<Alarm['resolution']>['reason'];
 export type CallOutcome = NonNullable<AlarmHistoryEntry['outcome']>;

@@ -10,7 +10,7 @@ export function useAlarmText() {
 
   const gasName = (gas: string) =>
     te(`gases.${gas}`) ? t(`gases.${gas}`) : (catalogue.value?.gases[gas as 'CO']?.name ?? gas);
-  const headline = (a: Alarm) =>
+  const headline = (a: Pick<Alarm, 'key' | 'gas'>) =>
     a.key === 'offline'
       ? t('alarms.offline')
       : a.gas !== undefined

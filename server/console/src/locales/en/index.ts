@@ -3,5 +3,6 @@ import common from './common';
 import devices from './devices';
 import history from './history';
 import map from './map';
+import shifts from './shifts';
 
-export default { ...common, alarms, devices, history, map };
+export default { ...common, alarms, devices, history, map, shifts };
