@@ -347,6 +347,29 @@ describe('the Devices pages in Chromium', () => {
     },
   );
 
+  it('a login limited to a township sees only its devices, and the header names the township', {
+    timeout: 60_000,
+  }, async () => {
+    await createUser(server.app.db, {
+      username: 'wu',
+      displayName: '吴海燕',
+      role: 'operator',
+      area: 'shapu',
+    });
+    const app = await ConsoleApp.create(browser, { locale: 'zh-CN', width: 1400 });
+    apps.push(app);
+    const devices = new DevicesPage(app);
+    await app.goto(server.url);
+    await app.logIn('wu');
+    await expect.poll(() => app.who(), { timeout: 10_000 }).toBe('吴海燕（值班人员 · 沙埔镇）');
+    await devices.open();
+    await expect.poll(() => devices.ids(), { timeout: 10_000 }).not.toEqual([]);
+    const ids = await devices.ids();
+    expect(ids.every((id) => !id.includes('liujiang'))).toBe(true);
+    expect(ids.some((id) => id.includes('hexi'))).toBe(true);
+    expect(app.errors).toEqual([]);
+  });
+
   it('a 4-gas detector: a chart per gas in its order, its set points, words after a language switch; an unknown device', {
     timeout: 60_000,
   }, async () => {

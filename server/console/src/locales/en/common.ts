@@ -7,6 +7,7 @@ const en: Shape<typeof zh> = {
   lang: { switchTo: '中文', label: 'Language' },
   roles: { viewer: 'viewer', operator: 'operator', supervisor: 'supervisor', admin: 'administrator' },
   header: {
+    whoInArea: '{name} ({role}, {area})',
     who: '{name} ({role})',
     logout: 'Log out',
     logoutFailed: 'Logging out failed, you are still logged in: {why}',

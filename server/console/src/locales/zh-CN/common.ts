@@ -3,6 +3,7 @@ export default {
   lang: { switchTo: 'English', label: '切换语言' },
   roles: { viewer: '查看人员', operator: '值班人员', supervisor: '主管', admin: '管理员' },
   header: {
+    whoInArea: '{name}（{role} · {area}）',
     who: '{name}（{role}）',
     logout: '退出登录',
     logoutFailed: '退出登录失败，仍处于登录状态：{why}',
