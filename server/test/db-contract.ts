@@ -66,6 +66,8 @@ export function dbContract(name: string, target: () => DbTarget): void {
         'areas',
         'audit_log',
         'gateways',
+        'household_detectors',
+        'households',
         'legacy_imports',
         'sessions',
         'shifts',

@@ -1,6 +1,7 @@
 export * from './access.js';
 export * from './alarms/index.js';
 export * from './gases.js';
+export * from './households.js';
 export * from './ids.js';
 export * from './profiles.js';
 export * from './registers.js';

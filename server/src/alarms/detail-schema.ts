@@ -1,10 +1,36 @@
+import { HouseholdSchema, OCCUPANT_FLAGS } from '@gaswatch/shared';
 import { z } from 'zod';
 import { ProcedureSchema } from './config-schema.js';
-import { AlarmHistoryEntrySchema, AlarmSchema } from './model.js';
+import { type Alarm, AlarmHistoryEntrySchema, AlarmSchema } from './model.js';
+
+/** What an alarm row carries of the household its detector is installed in (issue 13). */
+export const HouseholdSummarySchema = z
+  .object({
+    id: z.string(),
+    area: z.string(),
+    address: z.string(),
+    vulnerable: z.array(z.enum(OCCUPANT_FLAGS)).describe("Vulnerable occupants, in the board's order"),
+    location: z.string().describe('Where in the home the detector is'),
+  })
+  .describe("The household of the alarm's detector");
+
+/** An alarm as lists, answers and live messages carry it: the alarm and its household, if any. */
+export const AlarmRowSchema = AlarmSchema.extend({ household: HouseholdSummarySchema.optional() });
+export type AlarmRow = z.infer<typeof AlarmRowSchema>;
+
+/** The alarm with its household's summary (none when its detector is in no registered home). */
+export function alarmRow(
+  a: Alarm,
+  ofDevice: (dev: string) => z.infer<typeof HouseholdSummarySchema> | undefined,
+): AlarmRow {
+  const household = ofDevice(a.dev);
+  return household === undefined ? a : { ...a, household };
+}
 
 /** What GET /api/alarms/:id answers: the response card's data. */
 export const AlarmDetailSchema = z.object({
-  alarm: AlarmSchema,
+  alarm: AlarmRowSchema,
+  household: HouseholdSchema.nullable().describe("The whole household of the alarm's detector"),
   events: z.array(AlarmHistoryEntrySchema),
   procedure: ProcedureSchema.nullable().describe('What to do, in both languages'),
   escalation: z

@@ -18,6 +18,8 @@ export interface Database {
   audit_log: AuditLogTable;
   legacy_imports: LegacyImportsTable;
   shifts: ShiftsTable;
+  households: HouseholdsTable;
+  household_detectors: HouseholdDetectorsTable;
 }
 
 /** One row per alarm: its current state as columns (for lists and filters) plus the whole alarm. */
@@ -175,4 +177,37 @@ export interface ShiftsTable {
   confirmed_by: string | null;
   confirmed_at: number | null;
   confirm_note: string | null;
+}
+
+/** A household of the registry (SPEC §10). */
+export interface HouseholdsTable {
+  id: string;
+  area: string;
+  address: string;
+  lat: number | null;
+  lon: number | null;
+  dwelling: string | null;
+  occupant_count: number;
+  /** JSON array of OCCUPANT_FLAGS. */
+  occupant_flags: string;
+  /** 1 when a flag makes it vulnerable (VULNERABLE_FLAGS), else 0. */
+  vulnerable: number;
+  /** JSON array of HEATING_KINDS. */
+  heating: string;
+  /** JSON array of {name, relation, phone}, in call order. */
+  contacts: string;
+  notes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A detector installed in a household: one household per device. */
+export interface HouseholdDetectorsTable {
+  device: string;
+  household_id: string;
+  location: string;
+  /** YYYY-MM-DD. */
+  installed_on: string | null;
+  expires_on: string | null;
+  created_at: number;
 }

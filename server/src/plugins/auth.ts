@@ -135,6 +135,9 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
     throttle: new LoginThrottle(),
     areas,
     areaOf({ gw, dev, site }) {
+      // A detector installed in a registered home is in the home's area, wherever it reports from.
+      const home = dev === null ? undefined : app.households.ofDevice(dev);
+      if (home !== undefined) return home.area;
       const s = site || (dev === null ? null : siteOfDevice(dev));
       const sites = config.gaswatch.sites;
       const siteArea = s && Object.hasOwn(sites, s) ? sites[s]?.area : undefined;
@@ -301,4 +304,4 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
   });
 }
 
-export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['core', 'db'] });
+export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['core', 'db', 'households'] });

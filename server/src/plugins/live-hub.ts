@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
+import { alarmRow } from '../alarms/detail-schema.js';
 import { createLiveHub, type LiveHub, type LiveHubOptions } from '../live/hub.js';
 
 declare module 'fastify' {
@@ -22,7 +23,10 @@ async function liveHubPlugin(app: FastifyInstance, opts: LiveHubPluginOptions): 
     bus: app.bus,
     clock: app.clock,
     devices: app.devices,
-    alarmRow: (id) => app.alarms.get(id),
+    alarmRow: (id) => {
+      const a = app.alarms.get(id);
+      return a === undefined ? undefined : alarmRow(a, app.households.ofDevice);
+    },
     areaOf: (subject) => app.auth.areaOf(subject),
     // buildServer hands Fastify a pino logger (loggerInstance), so its children are pino loggers.
     logger: app.log.child({ plugin: 'live-hub' }) as unknown as Logger,

@@ -4,12 +4,13 @@ import { z } from 'zod';
 import { CONTENT_TYPES, EXPORT_FORMATS, exportFileName, exportStream } from '../alarm-export/export.js';
 import { EXPORT_LANGS } from '../alarm-export/labels.js';
 import { canonicalZone, DEFAULT_TZ, ZoneClock } from '../alarm-export/zone.js';
-import { AlarmDetailSchema } from '../alarms/detail-schema.js';
+import { AlarmDetailSchema, AlarmRowSchema, alarmRow } from '../alarms/detail-schema.js';
 import type { AlarmEngine } from '../alarms/engine.js';
 import { AlarmError } from '../alarms/errors.js';
-import { type Alarm, AlarmSchema, CALL_OUTCOMES, RESOLUTION_REASONS } from '../alarms/model.js';
+import { type Alarm, CALL_OUTCOMES, RESOLUTION_REASONS } from '../alarms/model.js';
 import { own } from '../alarms/select.js';
 import { auditActor, principalOf } from '../auth/principal.js';
+import { getHousehold } from '../db/households.js';
 import { tokenNames } from '../db/tokens.js';
 import { displayNames } from '../db/users.js';
 import { HttpError } from '../errors.js';
@@ -105,13 +106,13 @@ const SilenceAnswerSchema = z.object({
 });
 
 const ActionAnswerSchema = z.object({
-  alarm: AlarmSchema,
+  alarm: AlarmRowSchema,
   stored: z.boolean().describe('It reached the database before the answer'),
   silence: SilenceAnswerSchema.nullable().describe('The sounder silence, when this acknowledged the alarm'),
 });
 
 const AckAnswerSchema = z.object({
-  alarm: AlarmSchema,
+  alarm: AlarmRowSchema,
   stored: z.boolean().describe('The acknowledgement reached the database before the answer'),
   silence: SilenceAnswerSchema,
 });
@@ -156,6 +157,9 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     return alarm;
   }
 
+  /** An alarm as answered: with its household's summary. */
+  const row = (a: Alarm) => alarmRow(a, app.households.ofDevice);
+
   /** Queued, not awaited: an acknowledgement is answered while the database is down too. */
   function auditAck(by: ReturnType<typeof auditActor>, before: Alarm, after: Alarm): void {
     auth.auditLater.append({
@@ -182,7 +186,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         querystring: ListQuery,
         response: {
           200: z.object({
-            alarms: z.array(AlarmSchema),
+            alarms: z.array(AlarmRowSchema),
             total: z.number(),
             nextCursor: z.string().nullable(),
           }),
@@ -199,7 +203,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         ...(q.cursor === undefined ? {} : { after: fromCursor(q.cursor) }),
       });
       return {
-        alarms: page.alarms,
+        alarms: page.alarms.map(row),
         total: page.total,
         nextCursor: page.next === null ? null : `${page.next.raisedAt}_${page.next.id}`,
       };
@@ -327,7 +331,13 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const alarm = visibleAlarm(request, request.params.id);
-      return { alarm, events: await engine.history(alarm.id), ...engine.responseInfo(alarm) };
+      const home = app.households.ofDevice(alarm.dev);
+      return {
+        alarm: row(alarm),
+        events: await engine.history(alarm.id),
+        ...engine.responseInfo(alarm),
+        household: home === undefined ? null : ((await getHousehold(app.db, home.id)) ?? null),
+      };
     },
   );
 
@@ -354,7 +364,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
       const by = auditActor(request);
       const answer = await engine.acknowledge(before.id, { actor: by.actor, note: request.body?.note ?? '' });
       auditAck(by, before, answer.alarm);
-      return answer;
+      return { ...answer, alarm: row(answer.alarm) };
     },
   );
 
@@ -370,7 +380,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         body: BulkAckBody,
         response: {
           200: z.object({
-            acknowledged: z.array(AlarmSchema),
+            acknowledged: z.array(AlarmRowSchema),
             refused: z.array(ErrorSchema.extend({ id: z.string() })),
             stored: z.boolean(),
           }),
@@ -389,7 +399,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         try {
           const before = visibleAlarm(request, id);
           const answer = await engine.acknowledge(id, { actor: by.actor, note });
-          acknowledged.push(answer.alarm);
+          acknowledged.push(row(answer.alarm));
           stored &&= answer.stored;
           auditAck(by, before, answer.alarm);
         } catch (err) {
@@ -433,7 +443,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         before: { state: before.state },
         after: { state: answer.alarm.state, reason: request.body.reason, note: request.body.note },
       });
-      return answer;
+      return { ...answer, alarm: row(answer.alarm) };
     },
   );
 
@@ -468,7 +478,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         before: { state: before.state },
         after: { state: answer.alarm.state, ...request.body },
       });
-      return answer;
+      return { ...answer, alarm: row(answer.alarm) };
     },
   );
 };

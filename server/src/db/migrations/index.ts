@@ -3,6 +3,7 @@ import * as alarms0001 from './0001-alarms.js';
 import * as access0002 from './0002-access.js';
 import * as legacyImport0003 from './0003-legacy-import.js';
 import * as shifts0004 from './0004-shifts.js';
+import * as households0005 from './0005-households.js';
 
 /**
  * Every migration, by name, in the order they apply (Kysely sorts the names). Listed here rather
@@ -14,6 +15,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002-access': access0002,
   '0003-legacy-import': legacyImport0003,
   '0004-shifts': shifts0004,
+  '0005-households': households0005,
 };
 
 export const migrationProvider = (

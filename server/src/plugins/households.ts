@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createHouseholdIndex, type HouseholdIndex } from '../households/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Which household each installed detector is in (households/index.ts). */
+    households: HouseholdIndex;
+  }
+}
+
+/** Other instances' and the CLI's household changes reach this one within this long. */
+const RELOAD_MS = 60_000;
+
+/** The household registry's device index, read at start: the database must be up, as for accounts. */
+async function householdsPlugin(app: FastifyInstance): Promise<void> {
+  const index = createHouseholdIndex(app.db);
+  await index.load();
+  const timer = setInterval(() => {
+    index
+      .load()
+      .catch((err: unknown) => app.log.warn({ err }, 'reloading households failed; keeping the last'));
+  }, RELOAD_MS);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+  app.decorate('households', index);
+}
+
+export default fp(householdsPlugin, { name: 'households', fastify: '5.x', dependencies: ['core', 'db'] });
