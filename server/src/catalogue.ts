@@ -1,4 +1,15 @@
-import { type DeviceEvent, DeviceEventSchema, GAS_IDS, GASES, ReadingStatusSchema } from '@gaswatch/shared';
+import {
+  CONTACT_RELATIONS,
+  type DeviceEvent,
+  DeviceEventSchema,
+  DWELLINGS,
+  GAS_IDS,
+  GASES,
+  HEATING_KINDS,
+  OCCUPANT_FLAGS,
+  ReadingStatusSchema,
+  VULNERABLE_FLAGS,
+} from '@gaswatch/shared';
 import {
   ALARM_KINDS,
   type AlarmLifecycleState,
@@ -43,6 +54,14 @@ export function consoleCatalogue() {
         open: id !== 'cleared',
         needsAck: id === 'active' || id === 'cleared_unacked',
       })),
+    /** The household registry's lists (SPEC §10), in their order; VULNERABLE_FLAGS sort alarms first. */
+    households: {
+      occupantFlags: [...OCCUPANT_FLAGS],
+      vulnerableFlags: [...VULNERABLE_FLAGS],
+      heating: [...HEATING_KINDS],
+      relations: [...CONTACT_RELATIONS],
+      dwellings: [...DWELLINGS],
+    },
     resolutionReasons: [...RESOLUTION_REASONS],
     callOutcomes: [...CALL_OUTCOMES],
     alarmKinds: [...ALARM_KINDS],

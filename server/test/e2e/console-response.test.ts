@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startReceiver } from '../alarms/helpers.js';
 import {
+  apiFetch,
   connectGateway,
   createUser,
   login,
@@ -42,6 +43,8 @@ type Case = { locale: 'zh-CN' | 'en-US'; width: number; shot: string };
 const WORDS = {
   'zh-CN': {
     procedure: /开窗通风.*120/s,
+    household: /柳江村 7 组 \d 号\s*独居老人/,
+    householdCard: /柳江村 7 组 \d 号.*1 人.*独居老人.*炭火.*卧室.*耳背/s,
     noAnswer: '无人接听',
     notified: /已通知第 1 级：王秀英/,
     next: /若仍无人确认，.*通知第 2 级/,
@@ -54,6 +57,8 @@ const WORDS = {
   },
   'en-US': {
     procedure: /open the windows.*120/s,
+    household: /柳江村 7 组 \d 号\s*Elderly, alone/,
+    householdCard: /柳江村 7 组 \d 号.*Occupants\s*1.*Elderly, alone.*Charcoal.*卧室.*耳背/s,
     noAnswer: 'No answer',
     notified: /tier 1 notified: 王秀英/,
     next: /If still unacknowledged, tier 2 is notified at/,
@@ -100,13 +105,37 @@ describe('the response card in Chromium', () => {
           },
         },
         // CO ≥ 200 ppm is critical at once on this profile (no dose curve to wait for).
-        devices: Object.fromEntries(CASES.map((_, i) => [`home-${i}`, { profile: 'confined-space' }])),
+        devices: Object.fromEntries(
+          CASES.flatMap((_, i) => [`home-${i}`, `shop-${i}`]).map((d) => [d, { profile: 'confined-space' }]),
+        ),
       }),
     );
     [server, browser] = await Promise.all([
       startTestServer({ GASWATCH_CONFIG: join(tmp.dir, 'gaswatch.yaml') }),
       launchChromium(),
     ]);
+    // Each case's detector is in a registered home where an elderly woman lives alone.
+    const admin = (path: string, body: unknown) =>
+      apiFetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => expect(r.status, path).toBe(201));
+    await admin('/api/areas', { id: 'liujiang', name: '柳江村', kind: 'village', parent: null });
+    for (const [i] of CASES.entries())
+      await admin('/api/households', {
+        id: `liujiang-7-${i}`,
+        area: 'liujiang',
+        address: `柳江村 7 组 ${i + 1} 号`,
+        occupants: { count: 1, flags: ['elderly_alone'] },
+        heating: ['charcoal'],
+        contacts: [
+          { name: '王秀英', relation: 'occupant', phone: '138 0000 0001' },
+          { name: '王建军', relation: 'family', phone: '13900000009' },
+        ],
+        notes: '耳背，敲门要用力',
+        detectors: [{ device: `home-${i}`, location: '卧室' }],
+      });
     await createUser(server.app.db, { username: 'lin', displayName: '林建国', role: 'operator' });
     await createUser(server.app.db, { username: 'zhao', displayName: '赵敏', role: 'viewer' });
     gateway = await connectGateway(server, GW);
@@ -139,6 +168,16 @@ describe('the response card in Chromium', () => {
       const words = WORDS[locale];
       const lin = await open({ locale, width, shot });
       await lin.logIn('lin');
+      // A shop's detector (no household) raises first; the elderly woman's home after it.
+      const shop = dev.replace('home', 'shop');
+      await publishState(
+        gateway,
+        GW,
+        shop,
+        deviceState({ pollIntervalS: 1, site: 'flat-7', location: 'shop' }),
+      );
+      await publish(gateway, GW, shop, reading(seq++, Date.now(), { CO: 400 }));
+      await lin.alarms(shop).first().waitFor({ timeout: 15_000 });
       await publishState(
         gateway,
         GW,
@@ -148,6 +187,12 @@ describe('the response card in Chromium', () => {
       await publish(gateway, GW, dev, reading(seq++, Date.now(), { CO: 400 }));
       const critical = lin.alarms(dev).and(lin.page.locator('[data-severity="critical"]'));
       await critical.first().waitFor({ timeout: 15_000 });
+      // Critical first, and among criticals the vulnerable household before the older shop alarm.
+      const firstCard = lin.page.getByTestId('alarm').first();
+      expect(await firstCard.getAttribute('data-alarm')).toBe(
+        await critical.first().getAttribute('data-alarm'),
+      );
+      expect(await critical.first().getByTestId('alarm-household').textContent()).toMatch(words.household);
       const id = await critical.first().getAttribute('data-alarm');
 
       // From the board into the card.
@@ -155,6 +200,7 @@ describe('the response card in Chromium', () => {
       const card = lin.page.getByTestId('alarm-detail');
       await card.getByTestId('card-head').waitFor({ timeout: 10_000 });
       expect(await card.getByTestId('card-procedure').textContent()).toMatch(words.procedure);
+      expect(await card.getByTestId('card-household').textContent()).toMatch(words.householdCard);
       const first = card.getByTestId('contact').first();
       expect(await first.getAttribute('data-contact')).toBe('王秀英');
       expect(await first.locator('a[href^="tel:"]').getAttribute('href')).toBe('tel:13800000001');

@@ -1,9 +1,8 @@
 // The console's types come from the server and shared/ themselves (type-only: nothing of them is
 // bundled), so the app cannot drift from the API it reads.
-import type { AreaKind, ReadingStatus, Role } from '@gaswatch/shared';
-import type { AlarmDetail } from '../../../src/alarms/detail-schema.js';
+import type { AreaKind, Household, OccupantFlag, ReadingStatus, Role } from '@gaswatch/shared';
+import type { AlarmDetail, AlarmRow } from '../../../src/alarms/detail-schema.js';
 import type { MapAnswer } from '../../../src/alarms/map-schema.js';
-import type { Alarm } from '../../../src/alarms/model.js';
 import type { DeviceSetPoints, SetPoint } from '../../../src/alarms/set-points.js';
 import type { ConsoleCatalogue } from '../../../src/catalogue.js';
 import type { deviceView } from '../../../src/ingest/device-view.js';
@@ -13,12 +12,15 @@ import type { ShiftReport } from '../../../src/reports/shift-report.js';
 import type { CurrentShift, Shift, ShiftHead, ShiftPage } from '../../../src/reports/shift-schema.js';
 import type { AggregateRow } from '../../../src/store/types.js';
 
+/** An alarm as the API answers it: with its household's summary when its detector is in one. */
+export type Alarm = AlarmRow;
 export type {
-  Alarm,
   AlarmDetail,
   ConsoleCatalogue,
   CurrentShift,
+  Household,
   MapAnswer,
+  OccupantFlag,
   ReadingStatus,
   ResponseTimesReport,
   Role,

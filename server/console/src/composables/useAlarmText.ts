@@ -27,11 +27,11 @@ export function useAlarmText() {
     body: measured(a)
       ? t('alarms.notify.body', {
           device: a.dev,
-          site: a.site ?? a.gw,
+          site: a.household?.address ?? a.site ?? a.gw,
           value: value(a),
           threshold: threshold(a),
         })
-      : `${a.dev} (${a.site ?? a.gw})`,
+      : `${a.dev} (${a.household?.address ?? a.site ?? a.gw})`,
   });
   return { headline, value, threshold, measured, notification, gasName };
 }

@@ -5,6 +5,7 @@ import { useCatalogue } from './useCatalogue';
 import { useSession } from './useSession';
 
 const SEVERITY_ORDER: Record<Alarm['severity'], number> = { critical: 0, warning: 1 };
+const vulnerable = (a: Alarm) => (a.household?.vulnerable.length ?? 0) > 0;
 
 /**
  * The open alarms of this login: loaded on each (re)connect of the live socket, then patched by
@@ -47,11 +48,15 @@ export function useAlarms() {
     else put(m.data.alarm);
   }
 
-  /** Critical first; within a severity, those awaiting acknowledgement; then oldest first. */
+  /**
+   * Critical first; within a severity, a household with a vulnerable occupant (SPEC §13: an elderly
+   * person alone before a family); then those awaiting acknowledgement; then oldest first.
+   */
   const sorted = computed(() =>
     [...byId.value.values()].sort(
       (a, b) =>
         SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+        Number(vulnerable(b)) - Number(vulnerable(a)) ||
         Number(needsAck(b.state)) - Number(needsAck(a.state)) ||
         (stateOrder.value.get(a.state) ?? 0) - (stateOrder.value.get(b.state) ?? 0) ||
         a.raisedAt - b.raisedAt,

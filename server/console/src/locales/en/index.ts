@@ -2,7 +2,8 @@ import alarms from './alarms';
 import common from './common';
 import devices from './devices';
 import history from './history';
+import households from './households';
 import map from './map';
 import shifts from './shifts';
 
-export default { ...common, alarms, devices, history, map, shifts };
+export default { ...common, alarms, devices, history, households, map, shifts };
