@@ -49,6 +49,19 @@ export const routes: RouteRecordRaw[] = [
     props: true,
     meta: { nav: 'shifts' },
   },
+  {
+    path: '/households',
+    name: 'households',
+    component: () => import('./pages/HouseholdList.vue'),
+    meta: { nav: 'households' },
+  },
+  {
+    path: '/households/:id',
+    name: 'household',
+    component: () => import('./pages/HouseholdPage.vue'),
+    props: true,
+    meta: { nav: 'households' },
+  },
   { path: '/:rest(.*)*', redirect: '/alarms' },
 ];
 

@@ -8,6 +8,7 @@ import type {
   Device,
   DeviceDetail,
   DeviceEventRow,
+  Household,
   MapAnswer,
   Page,
   ReadingBuckets,
@@ -105,6 +106,11 @@ export const api = {
   /** One device's readings in buckets of `every` (e.g. 1m), every gas, oldest first. */
   readings: (q: { device: string; from: string; to: string; every: string; limit?: number }) =>
     request<ReadingBuckets>(`/api/readings${qs(q)}`),
+  /** A page of households of this login's area, by id: search, area, vulnerable occupants. */
+  households: (q: { q?: string; area?: string; vulnerable?: 'true'; cursor?: string }) =>
+    request<Page & { households: Household[] }>(`/api/households${qs({ ...q, limit: 50 })}`),
+  household: (id: string) =>
+    request<{ household: Household }>(`/api/households/${encodeURIComponent(id)}`).then((b) => b.household),
   /** A page of the alarm history by the History page's filters, newest raise first. */
   alarmHistory: (filters: Record<string, string | undefined>, cursor?: string) =>
     request<Page & { alarms: Alarm[] }>(`/api/alarms${qs({ ...filters, limit: 100, cursor })}`),

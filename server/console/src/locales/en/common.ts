@@ -39,7 +39,14 @@ const en: Shape<typeof zh> = {
     LEL: 'Combustible gas',
     CO2: 'Carbon dioxide',
   },
-  nav: { alarms: 'Alarms', devices: 'Devices', map: 'Map', history: 'History', shifts: 'Handover' },
+  nav: {
+    alarms: 'Alarms',
+    devices: 'Devices',
+    households: 'Homes',
+    map: 'Map',
+    history: 'History',
+    shifts: 'Handover',
+  },
 };
 
 export default en;

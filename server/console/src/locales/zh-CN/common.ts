@@ -35,5 +35,12 @@ export default {
     LEL: '可燃气体',
     CO2: '二氧化碳',
   },
-  nav: { alarms: '报警', devices: '设备', map: '地图', history: '报警记录', shifts: '交接班' },
+  nav: {
+    alarms: '报警',
+    devices: '设备',
+    households: '住户',
+    map: '地图',
+    history: '报警记录',
+    shifts: '交接班',
+  },
 };
