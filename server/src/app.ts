@@ -13,6 +13,7 @@ import http, { frameworkErrors } from './plugins/http.js';
 import ingest from './plugins/ingest.js';
 import liveHub from './plugins/live-hub.js';
 import store from './plugins/store.js';
+import advisoryRoutes from './routes/advisories.js';
 import alarmRoutes from './routes/alarms.js';
 import areaRoutes from './routes/areas.js';
 import auditRoutes from './routes/audit.js';
@@ -82,6 +83,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(tokenRoutes);
   await app.register(areaRoutes);
   await app.register(householdRoutes);
+  await app.register(advisoryRoutes);
   await app.register(auditRoutes);
   await app.register(devicesRoutes);
   await app.register(gatewayRoutes);

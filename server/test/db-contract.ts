@@ -60,6 +60,7 @@ export function dbContract(name: string, target: () => DbTarget): void {
       const db = await fresh();
       expect(await migrateToLatest(db)).toEqual(Object.keys(MIGRATIONS));
       expect((await tables(db)).sort()).toEqual([
+        'advisories',
         'alarm_events',
         'alarms',
         'api_tokens',

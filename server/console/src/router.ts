@@ -62,6 +62,12 @@ export const routes: RouteRecordRaw[] = [
     props: true,
     meta: { nav: 'households' },
   },
+  {
+    path: '/advisories',
+    name: 'advisories',
+    component: () => import('./pages/AdvisoriesPage.vue'),
+    meta: { nav: 'households' },
+  },
   { path: '/:rest(.*)*', redirect: '/alarms' },
 ];
 

@@ -296,6 +296,28 @@ export const GaswatchConfigSchema = z
       .default({})
       .describe('Notification channels by name; contacts refer to them'),
     map: MapConfigSchema.optional().describe('Tiles of the console map (a plain plan without)'),
+    advisories: z
+      .object({
+        grades: z
+          .number()
+          .int()
+          .min(2)
+          .max(9)
+          .default(4)
+          .describe("Grades of the meteorological service's CO-poisoning weather scale (GB/T 34295: 4 or 5)"),
+        bannerFrom: z
+          .number()
+          .int()
+          .min(1)
+          .max(9)
+          .default(3)
+          .describe('A grade at or above this puts a banner on every console of the area'),
+      })
+      .strict()
+      .default({ grades: 4, bannerFrom: 3 })
+      .describe(
+        'CO weather advisories as the meteorological service grades them; gaswatch computes no grade',
+      ),
     procedures: z
       .array(ProcedureSchema)
       .max(200)

@@ -20,6 +20,7 @@ export interface Database {
   shifts: ShiftsTable;
   households: HouseholdsTable;
   household_detectors: HouseholdDetectorsTable;
+  advisories: AdvisoriesTable;
 }
 
 /** One row per alarm: its current state as columns (for lists and filters) plus the whole alarm. */
@@ -209,5 +210,19 @@ export interface HouseholdDetectorsTable {
   /** YYYY-MM-DD. */
   installed_on: string | null;
   expires_on: string | null;
+  created_at: number;
+}
+
+/** A CO weather advisory as published for an area and a day (SPEC §10). */
+export interface AdvisoriesTable {
+  id: string;
+  area: string;
+  /** YYYY-MM-DD, the local day it is for. */
+  day: string;
+  grade: number;
+  text: string;
+  /** 'entered' by the duty room, or 'fetched' from a configured URL. */
+  source: string;
+  entered_by: string;
   created_at: number;
 }

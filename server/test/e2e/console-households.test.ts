@@ -110,6 +110,23 @@ describe('the household pages in Chromium', () => {
       apps.push(app);
       await app.goto(server.url);
       await app.logIn('lin');
+      // A grade-3 CO weather advisory for the township (the first case enters it): a banner on every
+      // page of every later login of the area.
+      if (c.width > 600 && c.locale === 'zh-CN') {
+        await app.page.goto(`${server.url}/console/#/advisories`);
+        await app.page.getByTestId('advisory-area').selectOption('dapu');
+        await app.page.getByTestId('advisory-grade').selectOption('3');
+        await app.page.getByTestId('advisory-text').fill('夜间静风逆温，谨防煤炉、炭火取暖一氧化碳中毒');
+        await app.page.getByTestId('advisory-submit').click();
+        await app.page.getByTestId('advisory-row').first().waitFor({ timeout: 10_000 });
+      }
+      await expect
+        .poll(() => app.page.getByTestId('advisory-banner').first().textContent(), { timeout: 10_000 })
+        .toMatch(
+          c.locale === 'zh-CN'
+            ? /一氧化碳中毒气象预警 3 级（大埔镇/
+            : /CO weather advisory, grade 3 \(大埔镇/,
+        );
       await app.page.getByTestId('nav-households').click();
       const rows = app.page.getByTestId('household-row');
       await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);

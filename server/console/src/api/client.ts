@@ -1,4 +1,5 @@
 import type {
+  Advisory,
   Alarm,
   AlarmDetail,
   AlarmResponseBody,
@@ -106,6 +107,15 @@ export const api = {
   /** One device's readings in buckets of `every` (e.g. 1m), every gas, oldest first. */
   readings: (q: { device: string; from: string; to: string; every: string; limit?: number }) =>
     request<ReadingBuckets>(`/api/readings${qs(q)}`),
+  /** The day's advisories at or above the banner grade that concern this login. */
+  currentAdvisories: (day: string) =>
+    request<{ grades: number; bannerFrom: number; advisories: Advisory[] }>(
+      `/api/advisories/current${qs({ day })}`,
+    ),
+  advisories: (cursor?: string) =>
+    request<Page & { advisories: Advisory[] }>(`/api/advisories${qs({ limit: 50, cursor })}`),
+  addAdvisory: (body: { area: string; day: string; grade: number; text: string }, csrf: string | null) =>
+    request<{ advisory: Advisory }>('/api/advisories', { method: 'POST', body: JSON.stringify(body), csrf }),
   /** A page of households of this login's area, by id: search, area, vulnerable occupants. */
   households: (q: { q?: string; area?: string; vulnerable?: 'true'; cursor?: string }) =>
     request<Page & { households: Household[] }>(`/api/households${qs({ ...q, limit: 50 })}`),

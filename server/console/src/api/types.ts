@@ -107,3 +107,16 @@ export type LiveMessage =
   | { type: 'deviceState'; data: { gw: string; dev: string; device: Device } }
   | { type: 'deviceEvent'; data: DeviceEventRow }
   | { type: 'commandResult'; data: DeviceEventRow };
+
+/** A CO weather advisory as the server answers it (routes/advisories.ts). */
+export interface Advisory {
+  id: string;
+  area: string;
+  areaName: string;
+  day: string;
+  grade: number;
+  text: string;
+  source: 'entered' | 'fetched';
+  enteredBy: string;
+  createdAt: string;
+}

@@ -4,6 +4,7 @@ import * as access0002 from './0002-access.js';
 import * as legacyImport0003 from './0003-legacy-import.js';
 import * as shifts0004 from './0004-shifts.js';
 import * as households0005 from './0005-households.js';
+import * as advisories0007 from './0007-advisories.js';
 
 /**
  * Every migration, by name, in the order they apply (Kysely sorts the names). Listed here rather
@@ -16,6 +17,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-legacy-import': legacyImport0003,
   '0004-shifts': shifts0004,
   '0005-households': households0005,
+  '0007-advisories': advisories0007,
 };
 
 export const migrationProvider = (

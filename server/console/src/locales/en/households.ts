@@ -2,6 +2,26 @@ import type { Shape } from '../shape';
 import type zh from '../zh-CN/households';
 
 const en: Shape<typeof zh> = {
+  advisory: {
+    banner: 'CO weather advisory, grade {grade} ({area}, {day}): {text}',
+    title: 'CO weather advisories',
+    intro:
+      'Enter the grade the meteorological service published ({grades} grades; from grade {from} every console of the area shows a banner). gaswatch computes no grade.',
+    area: 'Area',
+    day: 'Day',
+    grade: 'Grade',
+    gradeN: 'grade {n}',
+    text: 'Advisory',
+    placeholder:
+      "The service's words, e.g. still air and an inversion tonight: take care with coal stoves and charcoal",
+    submit: 'Publish',
+    done: 'Entered',
+    failed: 'Not entered: {why}',
+    list: 'Advisories entered',
+    none: 'No advisory yet',
+    by: 'entered by {name}',
+    open: 'Enter a CO weather advisory',
+  },
   title: 'Households',
   count: '{n} households',
   search: 'Search address or household no.',

@@ -1,4 +1,23 @@
 export default {
+  advisory: {
+    banner: '一氧化碳中毒气象预警 {grade} 级（{area}，{day}）：{text}',
+    title: '一氧化碳中毒气象预警',
+    intro:
+      '按气象部门发布的等级录入（共 {grades} 级，{from} 级及以上在各值班台显示提醒）。本系统不自行计算等级。',
+    area: '区域',
+    day: '日期',
+    grade: '等级',
+    gradeN: '{n} 级',
+    text: '预警内容',
+    placeholder: '照录气象部门发布的提示，如：夜间静风逆温，谨防煤炉、炭火取暖一氧化碳中毒',
+    submit: '发布',
+    done: '已录入',
+    failed: '未能录入：{why}',
+    list: '已录入的预警',
+    none: '暂无预警记录',
+    by: '{name} 录入',
+    open: '录入气象预警',
+  },
   title: '住户',
   count: '共 {n} 户',
   search: '搜索地址或户编号',
