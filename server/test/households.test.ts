@@ -177,6 +177,27 @@ describe('households', () => {
     expect(card.body.household).toMatchObject({ id: HOME.id, contacts: HOME.contacts, notes: HOME.notes });
   });
 
+  it('lists the detectors the next visit must see to, village by village', async () => {
+    const put = (device: string, body: object) =>
+      call('supervisorDapu', 'PUT', `/api/households/liujiang-3-15/detectors/${device}`, body);
+    expect((await put('co-never', { location: '厨房', expiresOn: '2026-12-20' })).status).toBe(200);
+    expect((await put('co-old', { location: '客厅', expiresOn: '2025-01-10' })).status).toBe(200);
+    const r = await call('operatorDapu', 'GET', '/api/households/attention?today=2026-12-07');
+    expect(r.status).toBe(200);
+    type Row = { device: string; issues: string[]; address: string };
+    const rows = r.body.detectors as Row[];
+    // co-w12 reported a moment ago and lives until 2031: nothing to do there.
+    expect(rows.map((x) => [x.device, x.issues])).toEqual([
+      ['co-never', ['never_reported', 'expires_soon']],
+      ['co-old', ['never_reported', 'expired']],
+    ]);
+    expect(rows[0]?.address).toBe('柳江村 3 组 15 号');
+    expect(
+      (await call('operatorShapu', 'GET', '/api/households/attention?today=2026-12-07')).body.total,
+    ).toBe(0);
+    expect((await call('operatorDapu', 'GET', '/api/households/attention')).status).toBe(400);
+  });
+
   it('removing the detector takes the household off its alarms at once', async () => {
     const r = await call('supervisorDapu', 'DELETE', `/api/households/${HOME.id}/detectors/co-w12`);
     expect(r.status).toBe(200);

@@ -56,6 +56,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { nav: 'households' },
   },
   {
+    path: '/households/attention',
+    name: 'attention',
+    component: () => import('./pages/AttentionPage.vue'),
+    meta: { nav: 'households' },
+  },
+  {
     path: '/households/:id',
     name: 'household',
     component: () => import('./pages/HouseholdPage.vue'),

@@ -213,3 +213,41 @@ export async function detectorHomes(db: Db, household?: string): Promise<Detecto
     location: r.location,
   }));
 }
+
+/** An installed detector with its home, for the lists of detectors that need a visit. */
+export interface InstalledDetector {
+  device: string;
+  household: string;
+  area: string;
+  address: string;
+  location: string;
+  installedOn: string | null;
+  expiresOn: string | null;
+}
+
+/** Every detector installed in a home of `areas` (null: every area), by device id. */
+export async function installedDetectors(db: Db, areas: string[] | null): Promise<InstalledDetector[]> {
+  let q = db
+    .selectFrom('household_detectors as d')
+    .innerJoin('households as h', 'h.id', 'd.household_id')
+    .select([
+      'd.device',
+      'd.household_id',
+      'd.location',
+      'd.installed_on',
+      'd.expires_on',
+      'h.area',
+      'h.address',
+    ])
+    .orderBy('d.device');
+  if (areas !== null) q = q.where('h.area', 'in', areas.length > 0 ? areas : ['']);
+  return (await q.execute()).map((r) => ({
+    device: r.device,
+    household: r.household_id,
+    area: r.area,
+    address: r.address,
+    location: r.location,
+    installedOn: r.installed_on,
+    expiresOn: r.expires_on,
+  }));
+}

@@ -1,5 +1,6 @@
 import {
   AreaIdSchema,
+  DaySchema,
   type Household,
   HouseholdDetectorSchema,
   HouseholdInputSchema,
@@ -16,12 +17,14 @@ import {
   getHousehold,
   HouseholdNotFoundError,
   insertHousehold,
+  installedDetectors,
   listHouseholds,
   putDetector,
   removeDetector,
   updateHousehold,
 } from '../db/households.js';
 import { ServerError } from '../errors.js';
+import { ATTENTION_ISSUES, attentionOf, EXPIRES_SOON_DAYS } from '../households/attention.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
@@ -38,6 +41,30 @@ const ListQuery = z
   .strict();
 
 const IdParams = z.object({ id: IdSchema }).strict();
+
+const AttentionQuery = z
+  .object({
+    area: AreaIdSchema.optional().describe('That area and the areas within it'),
+    today: DaySchema.describe("The console's local day, YYYY-MM-DD"),
+    limit: limitSchema(1000, 200, 'detectors'),
+    cursor: z
+      .string()
+      .regex(/^\d{1,7}$/, 'must be a nextCursor of this list')
+      .optional(),
+  })
+  .strict();
+
+const AttentionSchema = z.object({
+  device: z.string(),
+  household: z.string(),
+  area: z.string(),
+  areaName: z.string(),
+  address: z.string(),
+  location: z.string(),
+  installedOn: z.string().nullable(),
+  expiresOn: z.string().nullable(),
+  issues: z.array(z.enum(ATTENTION_ISSUES)),
+});
 const DetectorParams = z.object({ id: IdSchema, device: IdSchema }).strict();
 
 const CreateBody = HouseholdInputSchema.extend({
@@ -120,6 +147,56 @@ const householdRoutes: FastifyPluginAsyncZod = async (app) => {
         cursor: q.cursor,
       });
       return { households: page.rows, total: page.total, nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/households/attention',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['households'],
+        summary:
+          'Installed detectors that need the next visit: never reported, offline, faulty, expired or expiring',
+        description: `Ordered by area, then address. \`today\` is the console's local day (expiry is by day); an expiry within ${EXPIRES_SOON_DAYS} days counts as expiring.`,
+        querystring: AttentionQuery,
+        response: {
+          200: z.object({
+            detectors: z.array(AttentionSchema),
+            total: z.number(),
+            nextCursor: z.string().nullable(),
+          }),
+          400: ErrorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      let areas = visibleAreas(app, principalOf(request));
+      if (q.area !== undefined) {
+        checkArea(request, q.area);
+        areas = auth.areas.subtree(q.area);
+      }
+      const now = clock();
+      const all = [];
+      for (const d of await installedDetectors(db, areas)) {
+        const issues = attentionOf(d, app.devices.get(d.device), now, q.today);
+        if (issues.length > 0) all.push({ ...d, areaName: auth.areas.nameOf(d.area) ?? d.area, issues });
+      }
+      // For the visit: village by village, house by house; the cursor is the position in that order.
+      all.sort(
+        (a, b) =>
+          a.area.localeCompare(b.area) ||
+          a.address.localeCompare(b.address, 'zh-CN') ||
+          (a.device < b.device ? -1 : 1),
+      );
+      const from = q.cursor === undefined ? 0 : Number(q.cursor);
+      const shown = all.slice(from, from + q.limit);
+      return {
+        detectors: shown,
+        total: all.length,
+        nextCursor: from + q.limit < all.length ? String(from + q.limit) : null,
+      };
     },
   );
 

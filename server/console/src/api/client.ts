@@ -4,6 +4,7 @@ import type {
   AlarmDetail,
   AlarmResponseBody,
   Area,
+  AttentionRow,
   ConsoleCatalogue,
   CurrentShift,
   Device,
@@ -116,6 +117,11 @@ export const api = {
     request<Page & { advisories: Advisory[] }>(`/api/advisories${qs({ limit: 50, cursor })}`),
   addAdvisory: (body: { area: string; day: string; grade: number; text: string }, csrf: string | null) =>
     request<{ advisory: Advisory }>('/api/advisories', { method: 'POST', body: JSON.stringify(body), csrf }),
+  /** Installed detectors the next visit must see to, village by village. */
+  attention: (today: string, cursor?: string) =>
+    request<Page & { detectors: AttentionRow[] }>(
+      `/api/households/attention${qs({ today, limit: 200, cursor })}`,
+    ),
   /** A page of households of this login's area, by id: search, area, vulnerable occupants. */
   households: (q: { q?: string; area?: string; vulnerable?: 'true'; cursor?: string }) =>
     request<Page & { households: Household[] }>(`/api/households${qs({ ...q, limit: 50 })}`),

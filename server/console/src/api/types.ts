@@ -120,3 +120,16 @@ export interface Advisory {
   enteredBy: string;
   createdAt: string;
 }
+
+/** A household detector that needs a visit (GET /api/households/attention). */
+export interface AttentionRow {
+  device: string;
+  household: string;
+  area: string;
+  areaName: string;
+  address: string;
+  location: string;
+  installedOn: string | null;
+  expiresOn: string | null;
+  issues: ('never_reported' | 'offline' | 'fault' | 'expired' | 'expires_soon')[];
+}

@@ -2,6 +2,22 @@ import type { Shape } from '../shape';
 import type zh from '../zh-CN/households';
 
 const en: Shape<typeof zh> = {
+  attention: {
+    open: 'Detectors needing a visit',
+    title: 'Detectors needing a visit',
+    intro:
+      'Detectors that never reported, are offline or faulty, have expired or expire within 30 days, village by village, for the next home visit.',
+    none: 'No detector needs a visit.',
+    count: '{n} detectors',
+    more: 'Load more ({shown} of {total} shown)',
+    issues: {
+      never_reported: 'never reported',
+      offline: 'offline',
+      fault: 'fault',
+      expired: 'expired',
+      expires_soon: 'expires soon',
+    },
+  },
   advisory: {
     banner: 'CO weather advisory, grade {grade} ({area}, {day}): {text}',
     title: 'CO weather advisories',

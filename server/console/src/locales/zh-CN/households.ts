@@ -1,4 +1,19 @@
 export default {
+  attention: {
+    open: '需上门处理的探测器',
+    title: '需上门处理的探测器',
+    intro: '从未上报、离线、故障、已过期或 30 天内到期的探测器，按村（社区）排列，供下次入户时处理。',
+    none: '没有需要处理的探测器。',
+    count: '共 {n} 台',
+    more: '加载更多（已显示 {shown} / {total}）',
+    issues: {
+      never_reported: '从未上报',
+      offline: '离线',
+      fault: '故障',
+      expired: '已过期',
+      expires_soon: '即将到期',
+    },
+  },
   advisory: {
     banner: '一氧化碳中毒气象预警 {grade} 级（{area}，{day}）：{text}',
     title: '一氧化碳中毒气象预警',
