@@ -3,6 +3,7 @@ export * from './alarms/index.js';
 export * from './gases.js';
 export * from './households.js';
 export * from './ids.js';
+export * from './inspections.js';
 export * from './profiles.js';
 export * from './registers.js';
 export * from './schemas.js';
