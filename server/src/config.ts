@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { canonicalZone, DEFAULT_TZ } from './alarm-export/zone.js';
 import { type GaswatchConfig, GaswatchConfigSchema } from './alarms/config-schema.js';
 import type { EmbeddedTlsOptions } from './broker/embedded.js';
 import type { DatabaseConfig } from './db/database.js';
@@ -103,6 +104,13 @@ export const ServerEnvSchema = z.object({
     .describe(
       'Most alarms one history export (GET /api/alarms/export) holds; a filter matching more is refused (400 export_too_large)',
     ),
+  TIME_ZONE: z
+    .string()
+    .min(1)
+    .default(DEFAULT_TZ)
+    .describe(
+      "IANA time zone of the server's local day: when a rectification deadline has passed, which day a visit may not be after",
+    ),
 });
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 
@@ -125,6 +133,8 @@ export interface ServerConfig {
   ingest: { bufferMax: number; batchSize: number; flushMs: number; fsync: boolean };
   /** Most rows of one alarm history export. */
   exportMaxRows: number;
+  /** TIME_ZONE, canonical (`Asia/Shanghai`): the zone of the local day (inspection deadlines). */
+  timeZone: string;
   /** Path of the GASWATCH_CONFIG file, if any. */
   configFile: string | null;
   /** The GASWATCH_CONFIG file, validated (`{}` parsed when absent). */
@@ -173,6 +183,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     issues.push(
       `MQTT_PORT: the embedded broker and HTTP cannot share port ${e.PORT} (PORT is ${e.PORT} too)`,
     );
+  const timeZone = e ? canonicalZone(e.TIME_ZONE) : null;
+  if (e && timeZone === null)
+    issues.push(`TIME_ZONE: no time zone ${e.TIME_ZONE} (an IANA name, e.g. Asia/Shanghai)`);
   const tls = e ? readTls(e) : { issues: [] };
   issues.push(...tls.issues);
   let gaswatch: GaswatchConfig | undefined;
@@ -184,7 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   } else {
     gaswatch = GaswatchConfigSchema.parse({});
   }
-  if (!e || issues.length > 0 || !gaswatch) throw new ConfigError(issues);
+  if (!e || issues.length > 0 || !gaswatch || timeZone === null) throw new ConfigError(issues);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -207,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       fsync: e.INGEST_FSYNC,
     },
     exportMaxRows: e.EXPORT_MAX_ROWS,
+    timeZone,
     configFile: file ? resolve(file) : null,
     gaswatch,
   };

@@ -43,7 +43,10 @@ describe('loadConfig', () => {
       configFile: null,
       ingest: { bufferMax: 1_000_000, batchSize: 5_000, flushMs: 50, fsync: false },
       exportMaxRows: 100_000,
+      timeZone: 'Asia/Shanghai',
     });
+    expect(loadConfig({ TIME_ZONE: 'europe/berlin' }).timeZone).toBe('Europe/Berlin');
+    expect(() => loadConfig({ TIME_ZONE: 'Mars/Olympus' })).toThrow(/TIME_ZONE: no time zone Mars\/Olympus/);
     expect(loadConfig({ INGEST_FSYNC: 'true' }).ingest.fsync).toBe(true);
     expect(c.dataDir).toMatch(/data$/);
   });

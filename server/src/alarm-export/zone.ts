@@ -62,6 +62,11 @@ export class ZoneClock {
     );
   }
 
+  /** The zone's calendar day at `ts`, YYYY-MM-DD: what "today" means to an office there. */
+  day(ts: number): string {
+    return this.wall(ts).toISOString().slice(0, 10);
+  }
+
   /** A file name's stamp: `20261116` at local midnight, `20261116T0830` otherwise. */
   stamp(ts: number): string {
     const w = this.wall(ts);
