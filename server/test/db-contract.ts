@@ -69,6 +69,8 @@ export function dbContract(name: string, target: () => DbTarget): void {
         'gateways',
         'household_detectors',
         'households',
+        'inspection_photos',
+        'inspections',
         'legacy_imports',
         'sessions',
         'shifts',

@@ -7,6 +7,7 @@ import { createDatabase, openDatabase } from '../src/db/database.js';
 import { DatabaseUnavailableError } from '../src/db/errors.js';
 import { accessContract } from './db-access-contract.js';
 import { type DbTarget, dbContract } from './db-contract.js';
+import { inspectionsContract } from './db-inspections-contract.js';
 import { deviceState, publishState } from './e2e/browser.js';
 import {
   apiFetch,
@@ -56,6 +57,7 @@ const postgresTarget = (): DbTarget => ({
 });
 dbContract('PostgreSQL', postgresTarget);
 accessContract('PostgreSQL', postgresTarget);
+inspectionsContract('PostgreSQL', postgresTarget);
 
 describe('PostgreSQL unreachable', () => {
   it('at start is a clear error naming where, never the password', async () => {

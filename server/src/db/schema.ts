@@ -20,6 +20,8 @@ export interface Database {
   shifts: ShiftsTable;
   households: HouseholdsTable;
   household_detectors: HouseholdDetectorsTable;
+  inspections: InspectionsTable;
+  inspection_photos: InspectionPhotosTable;
   advisories: AdvisoriesTable;
 }
 
@@ -210,6 +212,48 @@ export interface HouseholdDetectorsTable {
   /** YYYY-MM-DD. */
   installed_on: string | null;
   expires_on: string | null;
+  created_at: number;
+}
+
+/** A home visit (migrations/0006-inspections.ts, db/inspections.ts). */
+export interface InspectionsTable {
+  /** Sorts by the time it was recorded. */
+  id: string;
+  household_id: string;
+  /** The household's area when the visit was recorded: the scope of lists. */
+  area: string;
+  /** YYYY-MM-DD. */
+  date: string;
+  /** JSON array of names. */
+  inspectors: string;
+  /** JSON array of {item, result, note}, in checklist order. */
+  items: string;
+  /** Items found. */
+  found_count: number;
+  /** YYYY-MM-DD; null (with the outcome) when nothing was found. */
+  rectify_deadline: string | null;
+  /** pending | rectified | not_rectified. */
+  rectify_outcome: string | null;
+  rectified_on: string | null;
+  rectify_note: string;
+  note: string;
+  /** Username or token id. */
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A photo of one checklist item of an inspection: the bytes themselves. */
+export interface InspectionPhotosTable {
+  /** Sorts by upload time. */
+  id: string;
+  inspection_id: string;
+  item: string;
+  /** image/jpeg, image/png or image/webp, from the bytes' signature. */
+  content_type: string;
+  size: number;
+  bytes: Buffer;
+  created_by: string;
   created_at: number;
 }
 

@@ -4,6 +4,7 @@ import * as access0002 from './0002-access.js';
 import * as legacyImport0003 from './0003-legacy-import.js';
 import * as shifts0004 from './0004-shifts.js';
 import * as households0005 from './0005-households.js';
+import * as inspections0006 from './0006-inspections.js';
 import * as advisories0007 from './0007-advisories.js';
 
 /**
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-legacy-import': legacyImport0003,
   '0004-shifts': shifts0004,
   '0005-households': households0005,
+  '0006-inspections': inspections0006,
   '0007-advisories': advisories0007,
 };
 
