@@ -23,6 +23,7 @@ import eventsRoutes from './routes/events.js';
 import gatewayRoutes from './routes/gateways.js';
 import healthRoutes from './routes/health.js';
 import householdRoutes from './routes/households.js';
+import inspectionRoutes from './routes/inspections.js';
 import liveRoutes from './routes/live.js';
 import mapRoutes from './routes/map.js';
 import pageRoutes from './routes/page.js';
@@ -83,6 +84,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(tokenRoutes);
   await app.register(areaRoutes);
   await app.register(householdRoutes);
+  await app.register(inspectionRoutes);
   await app.register(advisoryRoutes);
   await app.register(auditRoutes);
   await app.register(devicesRoutes);

@@ -3,10 +3,18 @@
  * and the alarm model, served inside the page: a gas, state or event type added there reaches the
  * page without anyone editing it.
  */
-import { DeviceEventSchema, GAS_IDS, GASES, ReadingStatusSchema } from '@gaswatch/shared';
+import {
+  DeviceEventSchema,
+  GAS_IDS,
+  GASES,
+  INSPECTION_CHECKLIST,
+  INSPECTION_RESULTS,
+  RECTIFICATION_OUTCOMES,
+  ReadingStatusSchema,
+} from '@gaswatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIFECYCLE_STATES } from '../src/alarms/model.js';
-import { startTestServer, type TestServer } from './helpers.js';
+import { apiFetch, startTestServer, type TestServer } from './helpers.js';
 
 describe('the console catalogue', () => {
   let server: TestServer;
@@ -53,5 +61,22 @@ describe('the console catalogue', () => {
   it('has words for every gateway event type', () => {
     expect(Object.keys(catalogue.eventTypes)).toEqual(DeviceEventSchema.shape.type.options);
     for (const t of Object.values(catalogue.eventTypes)) expect(t.label).toMatch(/\w/);
+  });
+
+  it('has the inspection checklist of shared, each item under a hazard it lists', async () => {
+    const { inspections } = (await (await apiFetch(`${server.url}/api/console/catalogue`)).json()) as {
+      inspections: {
+        hazards: string[];
+        items: { id: string; hazard: string }[];
+        results: string[];
+        outcomes: string[];
+      };
+    };
+    expect(inspections.items).toEqual(INSPECTION_CHECKLIST.map(({ id, hazard }) => ({ id, hazard })));
+    for (const i of inspections.items) expect(inspections.hazards).toContain(i.hazard);
+    expect([inspections.results, inspections.outcomes]).toEqual([
+      [...INSPECTION_RESULTS],
+      [...RECTIFICATION_OUTCOMES],
+    ]);
   });
 });
