@@ -171,6 +171,9 @@ describe('every route is guarded', () => {
         'POST /api/shifts/handover',
         'POST /api/shifts/:id/confirm',
         'GET /api/reports/response-times',
+        'POST /api/inspections',
+        'PATCH /api/inspections/:id',
+        'POST /api/inspections/:id/photos',
       ]),
     );
   });
