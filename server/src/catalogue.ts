@@ -14,8 +14,10 @@ import {
   ALARM_KINDS,
   type AlarmLifecycleState,
   CALL_OUTCOMES,
+  isOpen,
   LIFECYCLE_STATES,
   RESOLUTION_REASONS,
+  unacked,
 } from './alarms/model.js';
 
 /**
@@ -49,11 +51,7 @@ export function consoleCatalogue() {
     gases: Object.fromEntries(GAS_IDS.map((id) => [id, { name: GASES[id].name, unit: GASES[id].unit }])),
     alarmStates: [...LIFECYCLE_STATES]
       .sort((a, b) => ALARM_STATE_ORDER[a] - ALARM_STATE_ORDER[b])
-      .map((id) => ({
-        id,
-        open: id !== 'cleared',
-        needsAck: id === 'active' || id === 'cleared_unacked',
-      })),
+      .map((id) => ({ id, open: isOpen({ state: id }), needsAck: unacked({ state: id }) })),
     /** The household registry's lists (SPEC §10), in their order; VULNERABLE_FLAGS sort alarms first. */
     households: {
       occupantFlags: [...OCCUPANT_FLAGS],
