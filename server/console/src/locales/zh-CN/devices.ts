@@ -18,6 +18,7 @@ export default {
     overRange: '超量程',
     alarm: '报警中',
     clockSuspect: '网关时间不准',
+    unknown: '在线状态不明',
   },
   profile: {
     ul2034: 'UL 2034 家用一氧化碳',
@@ -30,6 +31,9 @@ export default {
   neverSeen: '尚未上报',
   justNow: '刚刚上报',
   values: '{gas} {value} {unit}',
+  doubtfulValue: '{text}（{quality}）',
+  quality: { bad: '读数无效', uncertain: '读数存疑' },
+  unreadable: '无法读取',
   overRangeValue: '≥{value}',
   page: {
     back: '返回设备列表',
@@ -67,9 +71,11 @@ export default {
     interlock: '联动状态',
     noInterlock: '暂无联动记录',
     interlockAt: '{time} 网关上报',
+    resetOnSite: '联动不会自动复位：险情排除后须到现场复位。',
   },
   outputs: { valve: '切断阀', fan: '排风扇', sounder: '声光报警器' },
   output: '{name}{position}',
+  outputUnknown: '{name}输出置为 {value}（该型号含义未知）',
   position: { closed: '已关闭', open: '已打开', on: '已开启', off: '已停止' },
   eventType: {
     alarm_raised: '现场报警',
