@@ -25,7 +25,6 @@ import healthRoutes from './routes/health.js';
 import householdRoutes from './routes/households.js';
 import liveRoutes from './routes/live.js';
 import mapRoutes from './routes/map.js';
-import pageRoutes from './routes/page.js';
 import readingsRoutes from './routes/readings.js';
 import reportRoutes from './routes/reports.js';
 import sessionRoutes from './routes/session.js';
@@ -94,7 +93,6 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(reportRoutes);
   await app.register(liveRoutes);
   await app.register(mapRoutes);
-  await app.register(pageRoutes);
   await app.register(consoleRoutes);
   return app;
 }
