@@ -1,7 +1,7 @@
 /**
  * The console's copy of the gas units, alarm states and gateway event types is the one in shared/
  * and the alarm model, served at /api/console/catalogue: a gas, state or event type added there
- * reaches the app without anyone editing a list in it.
+ * reaches the app without anyone editing a list in it (its words are in the app's locale files).
  */
 import { DeviceEventSchema, GAS_IDS, GASES, ReadingStatusSchema } from '@gaswatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,9 +46,8 @@ describe('the console catalogue', () => {
     expect(catalogue.readingStatuses).toEqual(ReadingStatusSchema.options);
   });
 
-  it('has words for every gateway event type', () => {
-    expect(Object.keys(catalogue.eventTypes)).toEqual(DeviceEventSchema.shape.type.options);
-    for (const t of Object.values(catalogue.eventTypes)) expect(t.label).toMatch(/\w/);
+  it('has every gateway event type, without words (the app has those)', () => {
+    expect(catalogue.eventTypes).toEqual(DeviceEventSchema.shape.type.options);
   });
 
   it('is for a login only', async () => {

@@ -1,3 +1,5 @@
+import type { DeviceEvent } from '@gaswatch/shared';
+
 export default {
   title: '设备列表',
   count: '共 {n} 台',
@@ -77,6 +79,8 @@ export default {
   output: '{name}{position}',
   outputUnknown: '{name}输出置为 {value}（该型号含义未知）',
   position: { closed: '已关闭', open: '已打开', on: '已开启', off: '已停止' },
+  // Words for every gateway event type of shared/ (the catalogue's list): a type added there does
+  // not compile until it has words here.
   eventType: {
     alarm_raised: '现场报警',
     alarm_cleared: '现场报警解除',
@@ -84,7 +88,7 @@ export default {
     fault: '设备故障',
     silenced: '已消音',
     bump_test: '冲击测试',
-  },
+  } satisfies Record<DeviceEvent['type'], string>,
   eventSeverity: { info: '提示', warning: '预警', critical: '紧急' },
   bumpResult: { started: '开始', pass: '通过', fail: '未通过' },
 };
