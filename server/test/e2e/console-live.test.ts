@@ -2,7 +2,7 @@
  * The console app keeps itself current from /api/live, in real headless Chromium against the real
  * server, with a gateway (a real MQTT login) publishing: a pushed reading, an alarm, doubtful
  * values (over range as ≥ full scale, bad and uncertain channels marked, a channel not read at
- * all), an interlock action (valve closed — reset on site), a bump test result and an output of a
+ * all, the detector's fault codes), an interlock action (valve closed — reset on site), a bump test result and an output of a
  * model whose wiring is unknown all change the device list or the device page with no request to
  * /api/*; after its socket drops, the app reconnects and loads each list once, so what happened
  * while it was disconnected is on screen.
@@ -136,6 +136,8 @@ describe('the console app on /api/live', () => {
       ]);
     expect(await last.locator('[data-gas="O2"]').textContent()).toMatch(/0\s*%vol\s*读数存疑/);
     expect(await last.locator('[data-gas="H2S"]').textContent()).toMatch(/无法读取/);
+    // The detector's own fault codes, as it reported them.
+    expect(await app.page.getByTestId('faults').textContent()).toContain('探测器报告故障：sensor_eol');
     await app.page.goto(`${server.url}/console/#/devices/pinned`);
     await expect
       .poll(() => app.page.getByTestId('last-reading').locator('[data-gas="CO"]').textContent())

@@ -55,6 +55,7 @@ const en: Shape<typeof zh> = {
     profile: 'Alarm rules',
     lastReading: 'Last reading',
     readingAt: 'read at {time}',
+    faults: 'The detector reports faults: {codes}',
     noReading: 'No reading yet',
     trend: 'Readings',
     range: { '1h': '1 h', '6h': '6 h', '24h': '24 h', '7d': '7 days', '30d': '30 days' },

@@ -50,6 +50,7 @@ export default {
     profile: '报警规则',
     lastReading: '最近读数',
     readingAt: '读数时间 {time}',
+    faults: '探测器报告故障：{codes}',
     noReading: '尚无读数',
     trend: '读数曲线',
     range: { '1h': '1 小时', '6h': '6 小时', '24h': '24 小时', '7d': '7 天', '30d': '30 天' },
