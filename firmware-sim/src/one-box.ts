@@ -81,7 +81,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     [
       '',
-      `  console:   ${system.url}/console/   (the new app; the old page: ${system.url}/)`,
+      `  console:   ${system.url}/console/`,
       `  login:     ${system.login.username} / ${system.login.password}   (kept in ${system.login.file})`,
       `  API:       ${system.url}/api/devices   OpenAPI: ${system.url}/docs`,
       `  MQTT:      ${system.mqttUrl}`,
