@@ -110,7 +110,9 @@ describe('the console app in Chromium', () => {
         gateway,
         GW,
         dev,
-        deviceState({ pollIntervalS: 1, site: 'flat-7', location: 'kitchen' }),
+        // A minute's poll: an earlier case's detector must not go offline (and sound a warning)
+        // while a later case counts the tones after its acknowledgement.
+        deviceState({ pollIntervalS: 60, site: 'flat-7', location: 'kitchen' }),
       );
       await publish(gateway, GW, dev, reading(seq++, Date.now(), { CO: 400 }));
       const critical = lin.alarms(dev).and(lin.page.locator('[data-severity="critical"]'));
