@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Alarm } from '../alarms/model.js';
-import type { AlarmFilterQuery } from '../routes/alarm-query.js';
+import type { AlarmFilterQuery } from '../alarms/query-schema.js';
 import { alarmRow, type Cell, COLUMNS, type RowNames } from './columns.js';
 import { csvChunks } from './csv.js';
 import { EXPORT_LABELS, type ExportLabels, type ExportLang, FILTER_KEYS } from './labels.js';

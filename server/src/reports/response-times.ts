@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Alarm } from '../alarms/model.js';
-import { IsoTimeSchema } from '../routes/schemas.js';
+import { IsoTimeSchema } from '../api-schemas.js';
 import { durationFigures } from './percentiles.js';
 
 /** A span of wall-clock time, ms since epoch: `from` inclusive, `to` exclusive. */

@@ -6,7 +6,7 @@ import {
   RESOLUTION_REASONS,
   type ResolutionReason,
 } from '../alarms/model.js';
-import { IsoTimeSchema } from '../routes/schemas.js';
+import { IsoTimeSchema } from '../api-schemas.js';
 import {
   inWindow,
   ResponseTimesSummarySchema,

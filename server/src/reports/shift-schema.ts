@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoTimeSchema } from '../routes/schemas.js';
+import { IsoTimeSchema } from '../api-schemas.js';
 import { ShiftReportSchema } from './shift-report.js';
 
 // The shapes the shift routes answer, apart from the routes (as alarms/detail-schema.ts): the
