@@ -76,6 +76,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { nav: 'households' },
   },
   {
+    path: '/inspections/overdue',
+    name: 'overdue-inspections',
+    component: () => import('./pages/OverdueInspections.vue'),
+    meta: { nav: 'households' },
+  },
+  {
     path: '/advisories',
     name: 'advisories',
     component: () => import('./pages/AdvisoriesPage.vue'),
