@@ -18,6 +18,9 @@ const INPUTS = [
   'server/console/index.html',
   'server/console/vite.config.ts',
   'server/console/src',
+  // The inspection form runs shared/'s own validation (@gaswatch/shared/inspections).
+  'shared/src',
+  'shared/package.json',
   'package-lock.json',
 ];
 

@@ -69,6 +69,19 @@ export const routes: RouteRecordRaw[] = [
     meta: { nav: 'households' },
   },
   {
+    path: '/households/:id/inspect',
+    name: 'inspect',
+    component: () => import('./pages/InspectionForm.vue'),
+    props: true,
+    meta: { nav: 'households' },
+  },
+  {
+    path: '/inspections/overdue',
+    name: 'overdue-inspections',
+    component: () => import('./pages/OverdueInspections.vue'),
+    meta: { nav: 'households' },
+  },
+  {
     path: '/advisories',
     name: 'advisories',
     component: () => import('./pages/AdvisoriesPage.vue'),

@@ -11,6 +11,11 @@ import type {
   DeviceDetail,
   DeviceEventRow,
   Household,
+  Inspection,
+  InspectionInput,
+  InspectionItemId,
+  InspectionPatch,
+  InspectionPhoto,
   MapAnswer,
   Page,
   ReadingBuckets,
@@ -55,6 +60,46 @@ async function request<T>(path: string, init: RequestInit & { csrf?: string | nu
     throw new ApiError(res.status, body?.error, body?.message ?? `HTTP ${res.status}`, wait);
   }
   return body as T;
+}
+
+/** A photo may take this long to go up: 2 MB over a village's weak mobile signal. */
+export const UPLOAD_TIMEOUT_MS = 120_000;
+
+/**
+ * POSTs `body` as it is (an image, no JSON) with XMLHttpRequest, which alone reports how much of
+ * a request has gone up (fetch does not): `onProgress` gets 0…1.
+ */
+function upload<T>(
+  path: string,
+  body: Blob,
+  csrf: string | null,
+  onProgress: (f: number) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.timeout = UPLOAD_TIMEOUT_MS;
+    xhr.setRequestHeader('content-type', body.type || 'application/octet-stream');
+    if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'network error'));
+    xhr.ontimeout = () =>
+      reject(new ApiError(0, 'timeout', `no answer within ${UPLOAD_TIMEOUT_MS / 1000} s`));
+    xhr.onload = () => {
+      type Answer = { error?: string; message?: string } | null;
+      let answer: Answer = null;
+      try {
+        answer = JSON.parse(xhr.responseText) as Answer;
+      } catch {
+        // A proxy's HTML page (413 from nginx): the status says enough.
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(answer as T);
+      else reject(new ApiError(xhr.status, answer?.error, answer?.message ?? `HTTP ${xhr.status}`));
+    };
+    xhr.send(body);
+  });
 }
 
 /** A query string of the parameters that are set. */
@@ -127,6 +172,44 @@ export const api = {
     request<Page & { households: Household[] }>(`/api/households${qs({ ...q, limit: 50 })}`),
   household: (id: string) =>
     request<{ household: Household }>(`/api/households/${encodeURIComponent(id)}`).then((b) => b.household),
+  // Home visits (docs/server.md, "Inspections").
+  /** A page of visits, newest first; with overdue 'true' the overdue rectifications, oldest deadline first. */
+  inspections: (q: {
+    household?: string;
+    area?: string;
+    overdue?: 'true';
+    limit?: number;
+    cursor?: string;
+  }) => request<Page & { inspections: Inspection[] }>(`/api/inspections${qs(q)}`),
+  addInspection: (body: InspectionInput, csrf: string | null) =>
+    request<{ inspection: Inspection }>('/api/inspections', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      csrf,
+    }).then((b) => b.inspection),
+  patchInspection: (id: string, body: InspectionPatch, csrf: string | null) =>
+    request<{ inspection: Inspection }>(`/api/inspections/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(body),
+      csrf,
+    }).then((b) => b.inspection),
+  /** Adds a photo of `item` to a visit: the image itself as the body. */
+  addInspectionPhoto: (
+    id: string,
+    item: InspectionItemId,
+    photo: Blob,
+    csrf: string | null,
+    onProgress: (fraction: number) => void = () => {},
+  ) =>
+    upload<{ photo: InspectionPhoto; inspection: Inspection }>(
+      `/api/inspections/${encodeURIComponent(id)}/photos${qs({ item })}`,
+      photo,
+      csrf,
+      onProgress,
+    ),
+  /** Where a visit's photo is (an <img> or a link; the session cookie goes with it). */
+  inspectionPhotoUrl: (id: string, photoId: string) =>
+    `/api/inspections/${encodeURIComponent(id)}/photos/${encodeURIComponent(photoId)}`,
   /** A page of the alarm history by the History page's filters, newest raise first. */
   alarmHistory: (filters: Record<string, string | undefined>, cursor?: string) =>
     request<Page & { alarms: Alarm[] }>(`/api/alarms${qs({ ...filters, limit: 100, cursor })}`),

@@ -1,6 +1,20 @@
 // The console's types come from the server and shared/ themselves (type-only: nothing of them is
 // bundled), so the app cannot drift from the API it reads.
-import type { AreaKind, Household, OccupantFlag, ReadingStatus, Role } from '@gaswatch/shared';
+import type {
+  AreaKind,
+  Household,
+  Inspection,
+  InspectionHazard,
+  InspectionInput,
+  InspectionItemId,
+  InspectionPatch,
+  InspectionPhoto,
+  InspectionResult,
+  OccupantFlag,
+  ReadingStatus,
+  RectificationOutcome,
+  Role,
+} from '@gaswatch/shared';
 import type { AlarmDetail, AlarmRow } from '../../../src/alarms/detail-schema.js';
 import type { MapAnswer } from '../../../src/alarms/map-schema.js';
 import type { DeviceSetPoints, SetPoint } from '../../../src/alarms/set-points.js';
@@ -19,9 +33,17 @@ export type {
   ConsoleCatalogue,
   CurrentShift,
   Household,
+  Inspection,
+  InspectionHazard,
+  InspectionInput,
+  InspectionItemId,
+  InspectionPatch,
+  InspectionPhoto,
+  InspectionResult,
   MapAnswer,
   OccupantFlag,
   ReadingStatus,
+  RectificationOutcome,
   ResponseTimesReport,
   Role,
   SetPoint,

@@ -3,7 +3,8 @@ import common from './common';
 import devices from './devices';
 import history from './history';
 import households from './households';
+import inspections from './inspections';
 import map from './map';
 import shifts from './shifts';
 
-export default { ...common, alarms, devices, history, households, map, shifts };
+export default { ...common, alarms, devices, history, households, inspections, map, shifts };
