@@ -5,6 +5,7 @@ import devices from './devices';
 import history from './history';
 import households from './households';
 import map from './map';
+import reports from './reports';
 import shifts from './shifts';
 
-export default { ...common, alarms, devices, history, households, map, shifts };
+export default { ...common, alarms, devices, history, households, map, reports, shifts };
