@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { seedDemoTownship } from './demo-township.js';
 import { REPO_ROOT, type RunningSystem, startSystem } from './system.js';
 
 const EnvSchema = z.object({
@@ -78,10 +79,20 @@ async function main(): Promise<number> {
       if (system) void system.stop().then(() => process.exit(1));
     },
   });
+  // The demo township: households with the detectors in them (a second start finds them).
+  const homes = await seedDemoTownship(
+    system.url,
+    system.login,
+    system.devices.map((d) => d.id),
+  ).catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 0;
+  });
   process.stdout.write(
     [
       '',
-      `  console:   ${system.url}/console/   (the new app; the old page: ${system.url}/)`,
+      `  console:   ${system.url}/console/`,
+      `  township:  大埔镇, ${homes > 0 ? `${homes} households registered` : 'households already registered'} (住户 in the console)`,
       `  login:     ${system.login.username} / ${system.login.password}   (kept in ${system.login.file})`,
       `  API:       ${system.url}/api/devices   OpenAPI: ${system.url}/docs`,
       `  MQTT:      ${system.mqttUrl}`,

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Production build of the server: `npm run build -w @gaswatch/server` → server/dist/ (the layout:
 // shared/scripts/bundle.mjs). bin/gaswatch-server.js, the Dockerfile and the systemd unit run
-// dist/src/main.js on plain node: no tsx, no TypeScript compile at start. The console page stays
-// in server/public (../../public from dist/src), the console app in server/console/dist (built here
-// too, unless current). Native addons (classic-level, better-sqlite3,
+// dist/src/main.js on plain node: no tsx, no TypeScript compile at start. The console app stays
+// in server/console/dist (../../console/dist from dist/src; built here too, unless current).
+// Native addons (classic-level, better-sqlite3,
 // @node-rs/argon2, which picks its prebuilt binary by platform at run time), pg
 // (it requires the optional pg-native and pg-cloudflare by name), pino (its transports run in
 // worker threads that load modules by name), @fastify/swagger-ui (serves its static files from

@@ -28,7 +28,6 @@ import inspectionRoutes from './routes/inspections.js';
 import ledgerRoutes from './routes/ledgers.js';
 import liveRoutes from './routes/live.js';
 import mapRoutes from './routes/map.js';
-import pageRoutes from './routes/page.js';
 import readingsRoutes from './routes/readings.js';
 import reportRoutes from './routes/reports.js';
 import sessionRoutes from './routes/session.js';
@@ -102,7 +101,6 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(ledgerRoutes);
   await app.register(liveRoutes);
   await app.register(mapRoutes);
-  await app.register(pageRoutes);
   await app.register(consoleRoutes);
   return app;
 }

@@ -7,6 +7,7 @@ import type {
   GatewayStatus,
   Reading,
 } from '@gaswatch/shared';
+import type { AlarmLifecycleState } from './alarms/model.js';
 import type { ReadingRow } from './store/types.js';
 
 /** What the server knows about a device, from its retained DeviceState and its readings. */
@@ -54,7 +55,7 @@ export interface AlarmTransition {
   dev: string;
   gw: string;
   /** The state the alarm is in after this transition. */
-  state: 'active' | 'acknowledged' | 'cleared' | 'cleared_unacked';
+  state: AlarmLifecycleState;
   ts: number;
   [key: string]: unknown;
 }

@@ -1,6 +1,5 @@
 import {
   CONTACT_RELATIONS,
-  type DeviceEvent,
   DeviceEventSchema,
   DWELLINGS,
   GAS_IDS,
@@ -22,22 +21,11 @@ import {
   ALARM_KINDS,
   type AlarmLifecycleState,
   CALL_OUTCOMES,
+  isOpen,
   LIFECYCLE_STATES,
   RESOLUTION_REASONS,
+  unacked,
 } from './alarms/model.js';
-
-/**
- * What the console says for each gateway event type. Keyed by shared's own list, so a type added
- * there does not type-check until it has words here.
- */
-const EVENT_TYPE_LABELS: Record<DeviceEvent['type'], string> = {
-  alarm_raised: 'local alarm raised',
-  alarm_cleared: 'local alarm cleared',
-  interlock: 'interlock',
-  fault: 'fault',
-  silenced: 'sounder silenced',
-  bump_test: 'bump test',
-};
 
 /** Where each alarm state sorts among open alarms (needing action first); cleared is closed. */
 const ALARM_STATE_ORDER: Record<AlarmLifecycleState, number> = {
@@ -49,19 +37,16 @@ const ALARM_STATE_ORDER: Record<AlarmLifecycleState, number> = {
 
 /**
  * The console's copy of the gas catalogue, the alarm lifecycle states, the reading statuses and
- * the gateway event types, built from the definitions themselves (shared/ and the alarm model) so the page keeps no
- * list of its own.
+ * the gateway event types, built from the definitions themselves (shared/ and the alarm model) so
+ * the app keeps no list of its own. The words a person reads are in the app's locale files (a
+ * gas's English name here is what it shows for a gas without words there).
  */
 export function consoleCatalogue() {
   return {
     gases: Object.fromEntries(GAS_IDS.map((id) => [id, { name: GASES[id].name, unit: GASES[id].unit }])),
     alarmStates: [...LIFECYCLE_STATES]
       .sort((a, b) => ALARM_STATE_ORDER[a] - ALARM_STATE_ORDER[b])
-      .map((id) => ({
-        id,
-        open: id !== 'cleared',
-        needsAck: id === 'active' || id === 'cleared_unacked',
-      })),
+      .map((id) => ({ id, open: isOpen({ state: id }), needsAck: unacked({ state: id }) })),
     /** The household registry's lists (SPEC §10), in their order; VULNERABLE_FLAGS sort alarms first. */
     households: {
       occupantFlags: [...OCCUPANT_FLAGS],
@@ -88,9 +73,8 @@ export function consoleCatalogue() {
     alarmKinds: [...ALARM_KINDS],
     /** What a detector says of itself in a reading (ok, warmup, fault, calibrating, bump_test). */
     readingStatuses: [...ReadingStatusSchema.options],
-    eventTypes: Object.fromEntries(
-      DeviceEventSchema.shape.type.options.map((type) => [type, { label: EVENT_TYPE_LABELS[type] }]),
-    ),
+    /** Gateway event types (interlock, bump_test…); their words are the console's locale files. */
+    eventTypes: [...DeviceEventSchema.shape.type.options],
   };
 }
 

@@ -181,10 +181,11 @@ describe('every route is guarded', () => {
     );
   });
 
-  it('only health, login, the console page and app and /docs are public', () => {
+  it('only health, login, the console app (and / leading to it) and /docs are public', () => {
     const open = [...server.app.routeAccess].filter(([, a]) => a === 'public').map(([r]) => r);
     for (const r of open)
       expect(r).toMatch(/^(GET|HEAD) \/(healthz|readyz|docs.*|console(\/\*)?)?$|^POST \/api\/session$/);
+    expect(open).toContain('GET /');
   });
 
   it('/api/live refuses a WebSocket without a login', async () => {

@@ -220,13 +220,10 @@ describe('served documents', () => {
     expect(await ui.text()).toContain('swagger');
   });
 
-  it('serves the status page at /', async () => {
-    const res = await fetch(`${server.url}/`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/text\/html/);
-    const html = await res.text();
-    expect(html).toContain('/api/devices');
-    expect(html).toContain('/ack');
+  it('sends / to the console app at /console/, without a login', async () => {
+    const res = await fetch(`${server.url}/`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/console/');
   });
 
   it('is ready with the embedded broker and store, and exposes Prometheus text', async () => {

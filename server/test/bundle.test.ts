@@ -55,7 +55,7 @@ describe('server production bundle', () => {
     expect(p.output()).not.toMatch(/ERR_MODULE_NOT_FOUND|Dynamic require/);
   });
 
-  it('creates the first admin, who logs in; ingests a reading and serves the API, the OpenAPI document and the console page', async () => {
+  it('creates the first admin, who logs in; ingests a reading and serves the API, the OpenAPI document and the console app', async () => {
     const env = { DATA_DIR: join(tmp.dir, 'data') };
     // `gaswatch-server admin create` of the bundle: argon2's native binding survived bundling.
     const admin = startProcess(process.execPath, [main, 'admin', 'create', 'first-admin'], {
@@ -133,9 +133,13 @@ describe('server production bundle', () => {
       const bytes = Buffer.from(await pdf.arrayBuffer());
       expect(pdf.status, bytes.toString()).toBe(200);
       expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
-      const page = await fetch(`${url}/`);
+      // The console: / leads to the app, which the bundle serves from server/console/dist.
+      const root = await fetch(`${url}/`, { redirect: 'manual' });
+      expect(root.headers.get('location')).toBe('/console/');
+      const page = await fetch(`${url}/console/`);
+      expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
-      expect(await page.text()).toContain('gaswatch');
+      expect(await page.text()).toMatch(/<div id="app">/);
     } finally {
       await gw.endAsync();
     }

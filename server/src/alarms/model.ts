@@ -191,10 +191,13 @@ export interface AlarmEventData extends AlarmEventFields {
   [key: string]: unknown;
 }
 
-export const isOpen = (a: Alarm): boolean => a.state !== 'cleared';
+/** Open: not yet closed out (every state but cleared). Takes a state alone too (the catalogue). */
+export const isOpen = (a: Pick<Alarm, 'state'>): boolean => a.state !== 'cleared';
 /** The condition still holds (not yet cleared). */
 export const conditionOn = (a: Alarm): boolean => a.state === 'active' || a.state === 'acknowledged';
-export const unacked = (a: Alarm): boolean => a.state === 'active' || a.state === 'cleared_unacked';
+/** Awaiting acknowledgement. Takes a state alone too (the catalogue). */
+export const unacked = (a: Pick<Alarm, 'state'>): boolean =>
+  a.state === 'active' || a.state === 'cleared_unacked';
 
 /** Deterministic: the same condition raised at the same event time is the same alarm. */
 export function alarmIdFor(dev: string, key: string, raisedAt: number): string {

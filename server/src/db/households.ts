@@ -251,3 +251,33 @@ export async function installedDetectors(db: Db, areas: string[] | null): Promis
     expiresOn: r.expires_on,
   }));
 }
+
+/** Households of `areas` (null: all) with a place, by id, at most `limit`, and how many there are. */
+export async function householdsOnMap(
+  db: Db,
+  areas: string[] | null,
+  limit: number,
+): Promise<{
+  households: { id: string; address: string; area: string; location: { lat: number; lon: number } }[];
+  householdsTotal: number;
+}> {
+  let base = db.selectFrom('households').where('lat', 'is not', null).where('lon', 'is not', null);
+  if (areas !== null) base = base.where('area', 'in', areas.length > 0 ? areas : ['']);
+  const { total } = await base
+    .select((eb) => eb.fn.countAll<number | string>().as('total'))
+    .executeTakeFirstOrThrow();
+  const rows = await base
+    .select(['id', 'address', 'area', 'lat', 'lon'])
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return {
+    households: rows.map((r) => ({
+      id: r.id,
+      address: r.address,
+      area: r.area,
+      location: { lat: r.lat ?? 0, lon: r.lon ?? 0 },
+    })),
+    householdsTotal: Number(total),
+  };
+}

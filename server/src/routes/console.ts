@@ -73,9 +73,11 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
     async () => consoleCatalogue(),
   );
 
-  app.get('/console', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
-    reply.redirect('/console/'),
-  );
+  // The console is the app: the server's root and /console both lead to it.
+  for (const path of ['/', '/console'])
+    app.get(path, { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+      reply.redirect('/console/'),
+    );
   app.get<{ Params: { '*': string } }>(
     '/console/*',
     { config: { access: 'public' }, schema: { hide: true } },

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { MapAnswerSchema } from '../alarms/map-schema.js';
+import { MAP_HOUSEHOLDS, MapAnswerSchema } from '../alarms/map-schema.js';
 import { principalOf } from '../auth/principal.js';
+import { visibleAreas } from '../auth/scope.js';
+import { householdsOnMap } from '../db/households.js';
 
 /**
  * What the console map draws (SPEC §13): the configured tiles, and the sites the caller may see
@@ -16,7 +18,7 @@ const mapRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['console'],
         summary: 'Map tiles and the sites placed on the map',
         description:
-          'Sites of the caller’s area with a `location` in the config; those without one are counted in `unplaced` so a map with none reads as such, not as an empty area.',
+          'Sites of the caller’s area with a `location` in the config (those without one are counted in `unplaced`, so a map with none reads as such, not as an empty area), and the registered households with a place.',
         response: { 200: MapAnswerSchema },
       },
     },
@@ -40,7 +42,8 @@ const mapRoutes: FastifyPluginAsyncZod = async (app) => {
           location: site.location,
         });
       }
-      return { tiles: map ?? null, sites: placed, unplaced };
+      const homes = await householdsOnMap(app.db, visibleAreas(app, p), MAP_HOUSEHOLDS);
+      return { tiles: map ?? null, sites: placed, unplaced, ...homes };
     },
   );
 };

@@ -2,7 +2,7 @@ import { type DeviceEvent, type DeviceState, encodePayload, type Reading, topics
 import type { MqttClient } from 'mqtt';
 import { type Browser, chromium } from 'playwright-core';
 
-/** Headless Chromium (Debian package `chromium`) for the console page tests. */
+/** Headless Chromium (Debian package `chromium`) for the console app tests. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',

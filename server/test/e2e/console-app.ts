@@ -115,6 +115,38 @@ export class ConsoleApp {
     return this.page.locator(`${tag}[data-testid="${id}"], [data-testid="${id}"] ${tag}`).first();
   }
 
+  /**
+   * Sends the login form and waits for the server's answer; then what the form says ('' when the
+   * login was accepted).
+   */
+  async loginAnswer(username: string, password = TEST_PASSWORD): Promise<string> {
+    const answered = this.page.waitForResponse(
+      (r) => new URL(r.url()).pathname === '/api/session' && r.request().method() === 'POST',
+      { timeout: 15_000 },
+    );
+    await this.submitLogin(username, password);
+    if ((await answered).ok()) return '';
+    for (const until = Date.now() + 5_000; Date.now() < until; await this.page.waitForTimeout(50)) {
+      const said = await this.loginError();
+      if (said !== '') return said;
+    }
+    return '';
+  }
+
+  /** Why the login form is shown (logged out, the login ended), '' when it does not say. */
+  async loginReason(): Promise<string> {
+    const box = this.page.getByTestId('login-reason');
+    return (await box.isVisible())
+      ? ((await box.locator('.el-alert__title').textContent()) ?? '').trim()
+      : '';
+  }
+
+  /** Logs out with the header's button and waits for the login form. */
+  async logOut(): Promise<void> {
+    await this.page.getByTestId('logout').click();
+    await this.loginForm.waitFor({ state: 'visible', timeout: 15_000 });
+  }
+
   /** The login form's error line, '' while none. */
   async loginError(): Promise<string> {
     const box = this.page.getByTestId('login-error');

@@ -110,6 +110,10 @@ describe('the household pages in Chromium', () => {
       apps.push(app);
       await app.goto(server.url);
       await app.logIn('lin');
+      // On the board, the home's alarms (CO 400 ppm: over both set points) sit together under its address.
+      const group = app.page.locator('[data-testid="alarm-group"][data-group="household:liujiang-3-12"]');
+      await expect.poll(() => group.getByTestId('alarm').count(), { timeout: 10_000 }).toBe(2);
+      expect(await group.textContent()).toContain('柳江村 3 组 12 号');
       // A grade-3 CO weather advisory for the township (the first case enters it): a banner on every
       // page of every later login of the area.
       if (c.width > 600 && c.locale === 'zh-CN') {

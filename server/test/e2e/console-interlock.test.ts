@@ -1,10 +1,10 @@
 /**
- * A real kitchen interlock on the console, with every real part: a firmware-sim gaswatch-lel
+ * A real kitchen interlock in the console app, with every real part: a firmware-sim gaswatch-lel
  * detector reaches 60 %LEL, the gateway's local alarm drives its relay coils (in this model a set
  * valve coil means the gas valve is CLOSED), the server stores and forwards the event, and the
- * page in Chromium says "gas valve closed" with the reset-on-site hint, never "opened". The page
- * was loaded before the leak: the reading, the alarm and the event all arrive over /api/live, and
- * the page asks no /api/* route again. The events table's screenshot is the one in docs/img/.
+ * device page in Chromium says 切断阀已关闭 and that it must be reset on site, never 已打开. The
+ * page was open before the leak: the reading, the alarm and the event all arrive over /api/live,
+ * and the page asks no /api/* route again. Its screenshot is docs/img/console-valve-closed.png.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,8 @@ import type { Browser, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, withDatabase } from '../helpers.js';
 import { launchChromium } from './browser.js';
-import { ConsolePage } from './console.js';
+import { ConsoleApp } from './console-app.js';
+import { DevicesPage } from './console-devices.js';
 
 const DEV = 'kitchen-lel';
 const SCREENSHOT = fileURLToPath(new URL('../../../docs/img/console-valve-closed.png', import.meta.url));
@@ -45,7 +46,7 @@ describe('a gas leak closes the kitchen valve', () => {
     writeFileSync(join(dir, 'scenario.yaml'), SCENARIO);
     // The duty officer's account, in the server's database before it starts.
     await withDatabase({ DATA_DIR: join(dir, 'system', 'server') }, (db) =>
-      createUser(db, { username: 'duty', role: 'operator' }),
+      createUser(db, { username: 'duty', displayName: '王海', role: 'operator' }),
     );
     [system, browser] = await Promise.all([
       startSystem({ scenario: join(dir, 'scenario.yaml'), dataDir: join(dir, 'system'), pollIntervalS: 1 }),
@@ -59,14 +60,19 @@ describe('a gas leak closes the kitchen valve', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('says "gas valve closed — reset on site", pushed to a page that asks for nothing more', {
+  it('says 切断阀已关闭 and to reset it on site, pushed to a page that asks for nothing more', {
     timeout: 120_000,
   }, async () => {
-    const { page } = await ConsolePage.loggedIn(browser, system.url, 'duty');
-    const values = page.locator(`tr[data-device="${DEV}"] td.values`);
-    await expect.poll(() => values.textContent(), { timeout: 30_000 }).toMatch(/^LEL 0 %LEL, CO 0 ppm/);
-    await expect.poll(() => page.locator('#alarms tbody').textContent()).toMatch(/no open alarms/);
-    await expect.poll(() => page.locator('#events tbody').textContent()).toMatch(/none/);
+    const app = await ConsoleApp.create(browser, { locale: 'zh-CN', width: 1400 });
+    const devices = new DevicesPage(app);
+    await app.goto(system.url);
+    await app.logIn('duty');
+    await app.page.goto(`${system.url}/console/#/devices/${DEV}`);
+    const page = app.page;
+    const lel = page.getByTestId('last-reading').locator('[data-gas="LEL"] .number');
+    await expect.poll(() => lel.textContent(), { timeout: 30_000 }).toBe('0');
+    await expect.poll(() => devices.interlock().textContent()).toContain('暂无联动记录');
+    await expect.poll(() => page.getByTestId('device-alarms').textContent()).toContain('无报警记录');
     expect(
       Date.now() - startedAt,
       `the page must be loaded before the leak at ${LEAK_AT_S} s, or nothing is pushed`,
@@ -79,21 +85,30 @@ describe('a gas leak closes the kitchen valve', () => {
       if (path.startsWith('/api/') && r.resourceType() !== 'websocket') asked.push(path);
     });
 
-    await expect.poll(() => values.textContent(), { timeout: 60_000 }).toMatch(/^LEL 60 %LEL/);
-    const alarm = page.locator('#alarms tr[data-alarm]').filter({ hasText: DEV }).first();
-    await alarm.waitFor({ timeout: 30_000 });
-    expect(await alarm.locator('td').first().textContent()).toBe('active');
+    await expect.poll(() => lel.textContent(), { timeout: 60_000 }).toBe('60');
+    await devices.deviceAlarms().first().waitFor({ timeout: 30_000 });
+    expect(await devices.deviceAlarms().first().getAttribute('data-state')).toBe('active');
+    await expect.poll(() => page.getByTestId('nav-unacked').textContent()).toMatch(/^[1-9]\d*$/);
+
+    // The gateway's local alarm switched the relays: sounder on, valve closed, fan on.
+    await expect
+      .poll(() => devices.outputs(), { timeout: 30_000 })
+      .toEqual({
+        sounder: ['on', '声光报警器已开启'],
+        valve: ['closed', '切断阀已关闭'],
+        fan: ['on', '排风扇已开启'],
+      });
+    expect(await page.getByTestId('reset-on-site').textContent()).toContain('须到现场复位');
+    expect(await devices.interlock().textContent()).not.toMatch(/已打开/);
+    const event = devices.events().filter({ hasText: '切断阀已关闭' }).first();
+    await event.waitFor({ timeout: 10_000 });
+    expect(await event.textContent()).toContain('联动动作');
+    expect(await event.locator('.el-tag--danger').count()).toBe(1);
     expect(asked).toEqual([]);
 
-    const interlock = page.locator('#events tbody tr[data-event]').filter({ hasText: 'gas valve' });
-    await interlock.first().waitFor({ timeout: 30_000 });
-    const text = (await interlock.first().locator('td').nth(2).textContent()) ?? '';
-    expect(text).toMatch(/^kitchen-lel: sounder on, gas valve closed, fan on at .* — reset on site$/);
-    expect(await page.locator('#events tbody').textContent()).not.toMatch(/opened/);
-    expect(await interlock.first().getAttribute('class')).toBe('critical');
-    expect(asked).toEqual([]);
-
-    await page.locator('#events').screenshot({ path: SCREENSHOT });
-    await page.context().close();
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: SCREENSHOT });
+    expect(app.errors).toEqual([]);
+    await app.close();
   });
 });

@@ -15,6 +15,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
+  apiFetch,
   connectGateway,
   createUser,
   reading,
@@ -109,6 +110,21 @@ describe('the console map in Chromium', () => {
     ]);
     for (const s of [plain, tiled]) {
       await createUser(s.app.db, { username: 'lin', displayName: '林建国', role: 'operator' });
+      // A registered household with a place: on the map too, by its address.
+      for (const [path, body] of [
+        ['/api/areas', { id: 'liujiang', name: '柳江村', kind: 'village', parent: null }],
+        [
+          '/api/households',
+          { id: 'liujiang-4-1', area: 'liujiang', address: '柳江村 4 组 1 号', lat: 24.329, lon: 109.416 },
+        ],
+      ] as const) {
+        const r = await apiFetch(`${s.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        expect(r.status).toBe(201);
+      }
       await raiseAlarms(s);
     }
   }, 60_000);
@@ -130,7 +146,12 @@ describe('the console map in Chromium', () => {
         .getByTestId('map-site')
         .evaluateAll((els) => els.map((e) => [e.getAttribute('data-site'), e.getAttribute('data-state')])),
     );
-  const EXPECTED = { 'liujiang-12': 'critical', 'liujiang-15': 'ok', 'liujiang-20': 'warning' };
+  const EXPECTED = {
+    'liujiang-12': 'critical',
+    'liujiang-15': 'ok',
+    'liujiang-20': 'warning',
+    'household:liujiang-4-1': 'ok',
+  };
 
   it.each(CASES)(
     '$locale at $width px: a plain plan without tiles, the same markers on tiles',

@@ -1,12 +1,13 @@
 /**
- * The console page in a real headless Chromium when things go wrong: the alarm list cannot be
- * loaded (store down at start → 503 alarms_loading), the server stops answering (SIGSTOP), and an
- * active alarm followed by more than 100 closed ones. The page must never say "no alarms" when it
- * could not load them, must turn visibly stale, and must never lose an open alarm.
+ * The console app in real headless Chromium when things go wrong: the alarm list cannot be loaded
+ * (store down at start → 503 alarms_loading), the server stops answering (SIGSTOP), and an active
+ * alarm followed by more than 100 closed ones. The app must never say "no alarms" when it could not
+ * load them, must say it is stale and stop claiming a device is online, and must never lose an
+ * open alarm.
  */
 import { type Influxd, type Proc, startInfluxd, waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectGateway,
@@ -21,7 +22,8 @@ import {
   withDatabase,
 } from '../helpers.js';
 import { deviceState, launchChromium, publish, publishState } from './browser.js';
-import { ConsolePage } from './console.js';
+import { ConsoleApp } from './console-app.js';
+import { DevicesPage } from './console-devices.js';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -31,11 +33,13 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** The banner's text while it is shown, '' while it is hidden. */
-const bannerText = async (page: Page): Promise<string> => {
-  const banner = page.locator('#banner');
-  return (await banner.isVisible()) ? ((await banner.textContent()) ?? '') : '';
-};
+/** The app at `url`, logged in as `username`, in English at desk width. */
+async function loggedIn(url: string, username: string): Promise<ConsoleApp> {
+  const app = await ConsoleApp.create(browser, { locale: 'en-US', width: 1400 });
+  await app.goto(url);
+  await app.logIn(username);
+  return app;
+}
 
 describe('the alarm list cannot be loaded', () => {
   let influxd: Influxd | undefined;
@@ -55,20 +59,22 @@ describe('the alarm list cannot be loaded', () => {
 
     // Logging in needs the SQL database only, not the time-series store.
     await createUser(server.app.db, { username: 'duty', role: 'viewer' });
-    const { page } = await ConsolePage.loggedIn(browser, server.url, 'duty');
-    await expect
-      .poll(() => bannerText(page), { timeout: 15_000 })
-      .toMatch(/alarm list unavailable: HTTP 503 alarms_loading: alarm state is still being loaded/);
-    const alarms = page.locator('#alarms tbody');
-    await expect.poll(() => alarms.textContent()).toMatch(/alarm list unavailable: HTTP 503 alarms_loading/);
-    expect(await alarms.textContent()).not.toMatch(/no (open )?alarms/);
-    expect(await page.locator('#alarms tbody tr.unavailable').count()).toBe(1);
+    const app = await loggedIn(server.url, 'duty');
+    const banner = app.page.getByTestId('load-error');
+    await banner.waitFor({ timeout: 15_000 });
+    // The server's own reason (503 alarms_loading), not "no alarms".
+    expect((await banner.textContent())?.trim()).toMatch(
+      /^Alarm list unavailable: alarm state is still being loaded .*; trying again in 2 s$/,
+    );
+    expect(await app.board.textContent()).toContain('Loading alarms…');
+    expect(await app.page.getByTestId('no-alarms').count()).toBe(0);
 
     await influxd.start();
-    await expect.poll(() => bannerText(page), { timeout: 30_000 }).toBe('');
-    await expect.poll(() => alarms.textContent()).toMatch(/^\s*no open alarms\s*$/);
-    expect((await page.locator('#status').getAttribute('class')) ?? '').not.toMatch(/stale/);
-    await page.context().close();
+    await banner.waitFor({ state: 'detached', timeout: 30_000 });
+    await app.page.getByTestId('no-alarms').waitFor({ timeout: 10_000 });
+    expect(await app.page.getByTestId('no-alarms').textContent()).toBe('No open alarms');
+    expect(await app.staleBanner.isVisible()).toBe(false);
+    await app.close();
   });
 });
 
@@ -84,7 +90,7 @@ describe('the server stops answering', () => {
     tmp.remove();
   });
 
-  it('turns the page red and stale, stops claiming "online", and recovers when it answers again', {
+  it('says so in red, stops claiming "online" on the list and the device page, and recovers', {
     timeout: 90_000,
   }, async () => {
     const env = { DATA_DIR: tmp.dir, STORE_FLUSH_MS: '20' };
@@ -96,33 +102,44 @@ describe('the server stops answering', () => {
     await publishState(client, 'gw-hang', 'hall-co', deviceState({ pollIntervalS: 1 }));
     await publish(client, 'gw-hang', 'hall-co', reading(0, Date.now(), { CO: 3 }));
 
-    const { page } = await ConsolePage.loggedIn(browser, s.url, 'duty');
-    const online = page.locator('tr[data-device="hall-co"] td.online');
-    await expect.poll(() => online.textContent(), { timeout: 15_000 }).toBe('yes');
-    await expect.poll(() => page.locator('#status').textContent()).toMatch(/^updated /);
+    const app = await loggedIn(s.url, 'duty');
+    const list = new DevicesPage(app);
+    await list.open();
+    await expect.poll(() => list.status('hall-co'), { timeout: 15_000 }).toContain('online');
+    // The device page, in a second tab of the same login.
+    const tab = await app.page.context().newPage();
+    await tab.goto(`${s.url}/console/#/devices/hall-co`);
+    const tabStatus = () =>
+      tab
+        .getByTestId('device-page')
+        .getByTestId('device-status')
+        .locator('[data-status]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+    await expect.poll(tabStatus, { timeout: 15_000 }).toContain('online');
 
     process.kill(proc.pid, 'SIGSTOP');
     stopped = true;
-    await expect.poll(() => page.locator('#status').getAttribute('class'), { timeout: 20_000 }).toBe('stale');
-    expect(await page.locator('#status').textContent()).toMatch(/^STALE — .*last good refresh .* s ago/);
-    expect(await page.title()).toMatch(/^STALE — /);
-    await expect.poll(() => online.textContent(), { timeout: 5_000 }).toBe('unknown (page stale)');
-    await expect
-      .poll(() => bannerText(page), { timeout: 10_000 })
-      .toMatch(/alarm list unavailable: no answer within 5 s/);
-    expect(await page.evaluate('getComputedStyle(document.getElementById("status")).backgroundColor')).toBe(
-      'rgb(187, 0, 0)',
+    await app.staleBanner.waitFor({ timeout: 20_000 });
+    expect(await app.staleBanner.textContent()).toMatch(/^STALE: nothing from the server for \d+ s/);
+    expect(await app.page.title()).toMatch(/^⚠ /);
+    await expect.poll(() => list.status('hall-co'), { timeout: 5_000 }).toContain('unknown');
+    expect(await list.status('hall-co')).not.toContain('online');
+    expect(await list.row('hall-co').getByTestId('device-status').textContent()).toContain(
+      'Online status unknown',
     );
+    await expect.poll(tabStatus, { timeout: 10_000 }).toContain('unknown');
+    expect(await tabStatus()).not.toContain('online');
 
     process.kill(proc.pid, 'SIGCONT');
     stopped = false;
     // A fresh reading: on a slow machine the first one may be older than the 30 s offline window
-    // by now, and then "no" would be the right answer.
+    // by now, and then "offline" would be the right answer.
     await publish(client, 'gw-hang', 'hall-co', reading(1, Date.now(), { CO: 3 }));
-    await expect.poll(() => bannerText(page), { timeout: 20_000 }).toBe('');
-    await expect.poll(() => page.locator('#status').getAttribute('class')).toBe('');
-    await expect.poll(() => online.textContent()).toBe('yes');
-    await page.context().close();
+    await app.staleBanner.waitFor({ state: 'detached', timeout: 20_000 });
+    await expect.poll(() => list.status('hall-co'), { timeout: 10_000 }).toContain('online');
+    await expect.poll(tabStatus, { timeout: 20_000 }).toContain('online');
+    expect(await app.page.title()).not.toMatch(/⚠/);
+    await app.close();
   });
 });
 
@@ -140,7 +157,7 @@ describe('an active alarm followed by more than 100 closed ones', () => {
     await server?.close();
   });
 
-  it('keeps the active alarm on the page, listed first; the closed ones are listed separately', {
+  it('keeps the active alarm on the board, alone and first; the closed ones are in the history', {
     timeout: 90_000,
   }, async () => {
     const GW = 'gw-many';
@@ -184,20 +201,29 @@ describe('an active alarm followed by more than 100 closed ones', () => {
       await publish(client, GW, 'flap-co', { ...reading(2 * i + 1, next(), { CO: 0 }), alarm: false });
       await waitFor(async () => (await openOf('flap-co')).length === 0, `flap alarm ${i} closed`, 10_000, 10);
     }
-    // What the old page fetched (newest 100 of any state) no longer has the active alarm.
+    // The newest 100 of any state no longer hold the active alarm.
     const unfiltered = (await getJson<{ alarms: { dev: string }[] }>(`${server.url}/api/alarms`)).body.alarms;
     expect(unfiltered).toHaveLength(100);
     expect(unfiltered.some((a) => a.dev === 'boiler-co')).toBe(false);
 
-    const { page } = await ConsolePage.loggedIn(browser, server.url, 'duty');
-    const first = page.locator('#alarms tbody tr[data-alarm]').first();
-    await expect.poll(() => first.textContent(), { timeout: 15_000 }).toMatch(/^\s*active\s*\S+\s*boiler-co/);
-    expect(await page.locator('#alarms tbody tr[data-alarm]').count()).toBe(1);
-    expect(await page.locator('#open-count').textContent()).toBe('(1)');
-    expect(await page.title()).toBe('(1) gaswatch');
-    await expect.poll(() => page.locator('#closed tbody tr[data-alarm]').count()).toBeGreaterThan(10);
-    expect(await page.locator('#closed tbody').textContent()).toMatch(/cleared[\s\S]*flap-co[\s\S]*tester/);
-    expect(await bannerText(page)).toBe('');
-    await page.context().close();
+    const app = await loggedIn(server.url, 'duty');
+    const cards = app.page.getByTestId('alarm');
+    await expect.poll(() => cards.count(), { timeout: 15_000 }).toBe(1);
+    expect(await cards.first().getAttribute('data-state')).toBe('active');
+    expect(await cards.first().textContent()).toContain('boiler-co');
+    expect(await app.page.getByTestId('nav-unacked').textContent()).toBe('1');
+    expect(await app.page.title()).toBe('(1) gaswatch');
+    expect(await app.page.getByTestId('load-error').count()).toBe(0);
+
+    // The closed ones, with who acknowledged them, are the history's.
+    await app.page.getByTestId('nav-history').click();
+    await expect
+      .poll(() => app.page.getByTestId('history-total').textContent(), { timeout: 15_000 })
+      .toBe('102 alarms');
+    const rows = app.page.getByTestId('history-row').filter({ hasText: 'flap-co' });
+    await expect.poll(() => rows.count()).toBeGreaterThan(10);
+    expect(await rows.first().textContent()).toMatch(/Cleared[\s\S]*tester/);
+    expect(app.errors).toEqual([]);
+    await app.close();
   });
 });

@@ -29,7 +29,8 @@ export function useCatalogue() {
     () => new Map(catalogue.value?.alarmStates.map((s, i) => [s.id, i] as const) ?? []),
   );
   const needsAck = (state: string) =>
-    catalogue.value?.alarmStates.find((s) => s.id === state)?.needsAck ?? state !== 'acknowledged';
+    // Before the catalogue is in, an alarm is taken as needing acknowledgement: loud, never silent.
+    catalogue.value?.alarmStates.find((s) => s.id === state)?.needsAck ?? true;
   const isOpen = (state: string) => catalogue.value?.alarmStates.find((s) => s.id === state)?.open ?? true;
   return { catalogue, load, unitOf, stateOrder, needsAck, isOpen };
 }

@@ -13,6 +13,20 @@ export interface StatusTag {
   dark: boolean;
 }
 
+/** One gas of a device's last reading, as a person reads it. */
+export interface Channel {
+  gas: string;
+  /** The gas's name in the page's language. */
+  name: string;
+  /** "12", "≥1000" at full scale; null when the detector could not read the channel at all. */
+  value: string | null;
+  unit: string;
+  /** At or above the detector's full scale: the true value is unknown, at least this. */
+  over: boolean;
+  /** What the gateway said of the channel's quality, when not good. */
+  quality: 'bad' | 'uncertain' | null;
+}
+
 /** A reading this recent is "just now" (the duty room's clock ticks every 2 s). */
 const JUST_NOW_MS = 3000;
 
@@ -27,15 +41,16 @@ const STATUS_TAG: Partial<Record<string, StatusTag['type']>> = {
 /**
  * A device's status at a glance, from its /api/devices row and the open alarms: in alarm,
  * online or offline (judged again on the duty room's clock, so a device that falls silent turns
- * offline without a message), the detector's own status (warm-up, fault, calibrating, bump test:
- * the catalogue's list), over range. Bump test or calibration due needs detector maintenance
- * (SPEC §11), which the API does not give yet: not shown.
+ * offline without a message; unknown while the server is silent), the detector's own status
+ * (warm-up, fault, calibrating, bump test: the catalogue's list), over range. Bump test or
+ * calibration due needs detector maintenance (SPEC §11), which the API does not give yet: not
+ * shown.
  */
 export function useDeviceStatus() {
   const { t, te } = useI18n();
   const { catalogue, unitOf } = useCatalogue();
   const { gasName } = useAlarmText();
-  const { alarms, now, serverNow } = useDutyRoom();
+  const { alarms, live, now, serverNow } = useDutyRoom();
 
   /** The row said online and its last reading is younger than its offline limit, now. */
   function isOnline(d: Device): boolean {
@@ -53,11 +68,15 @@ export function useDeviceStatus() {
       const critical = open.some((a) => a.severity === 'critical');
       out.push({ id: 'alarm', text: statusWord('alarm'), type: critical ? 'danger' : 'warning', dark: true });
     }
-    out.push(
-      isOnline(d)
-        ? { id: 'online', text: statusWord('online'), type: 'success', dark: false }
-        : { id: 'offline', text: statusWord('offline'), type: 'info', dark: true },
-    );
+    // Nothing from the server for a while: whether it is online now nobody here can say.
+    if (live.stale.value)
+      out.push({ id: 'unknown', text: statusWord('unknown'), type: 'warning', dark: false });
+    else
+      out.push(
+        isOnline(d)
+          ? { id: 'online', text: statusWord('online'), type: 'success', dark: false }
+          : { id: 'offline', text: statusWord('offline'), type: 'info', dark: true },
+      );
     const r = d.lastReading;
     const known = catalogue.value?.readingStatuses ?? [];
     if (r !== null && r.status !== 'ok' && (known.length === 0 || known.includes(r.status)))
@@ -77,22 +96,57 @@ export function useDeviceStatus() {
   }
 
   /**
-   * Each gas of the last reading in words, in the detector's own order (a 4-gas detector reads
-   * O2, LEL, CO, H2S): "一氧化碳 12 ppm".
+   * Each gas of the last reading in the detector's own order (a 4-gas detector reads O2, LEL, CO,
+   * H2S), then the channels it could not read at all (quality bad, no value).
    */
-  function values(d: Device): { gas: string; text: string; over: boolean }[] {
+  function channels(d: Device): Channel[] {
     const r = d.lastReading;
     if (r === null) return [];
-    return Object.keys(r.values).map((gas) => {
+    const quality = (gas: string) => {
+      const q = r.quality?.[gas as keyof typeof r.quality];
+      return q === 'bad' || q === 'uncertain' ? q : null;
+    };
+    const read = Object.keys(r.values).map((gas): Channel => {
       const fs = r.overRange?.[gas as keyof typeof r.overRange];
       const v = r.values[gas as keyof typeof r.values] ?? 0;
-      const value = fs === undefined ? fmtNum(v) : t('devices.overRangeValue', { value: fmtNum(fs) });
       return {
         gas,
-        text: t('devices.values', { gas: gasName(gas), value, unit: unitOf(gas) }),
+        name: gasName(gas),
+        value: fs === undefined ? fmtNum(v) : t('devices.overRangeValue', { value: fmtNum(fs) }),
+        unit: unitOf(gas),
         over: fs !== undefined,
+        quality: quality(gas),
       };
     });
+    const unread = Object.keys(r.quality ?? {})
+      .filter((gas) => quality(gas) === 'bad' && !(gas in r.values))
+      .map(
+        (gas): Channel => ({
+          gas,
+          name: gasName(gas),
+          value: null,
+          unit: unitOf(gas),
+          over: false,
+          quality: 'bad',
+        }),
+      );
+    return [...read, ...unread];
+  }
+
+  /** A channel in words: "一氧化碳 12 ppm", "一氧化碳 ≥1000 ppm", "氧气 0 %vol（读数存疑）", "硫化氢 无法读取". */
+  function channelText(c: Channel): string {
+    if (c.value === null)
+      return t('devices.values', { gas: c.name, value: t('devices.unreadable'), unit: '' }).trim();
+    const text = t('devices.values', { gas: c.name, value: c.value, unit: c.unit });
+    // Over range says more than a bad quality would (the gateway flags a pinned value bad).
+    return c.quality === null || c.over
+      ? text
+      : t('devices.doubtfulValue', { text, quality: t(`devices.quality.${c.quality}`) });
+  }
+
+  /** Each channel of the last reading in words, with what marks it. */
+  function values(d: Device): (Channel & { text: string })[] {
+    return channels(d).map((c) => ({ ...c, text: channelText(c) }));
   }
 
   /** "12 秒前上报" from the row's last-seen time; "刚刚上报" within the duty room's tick. */
@@ -108,5 +162,5 @@ export function useDeviceStatus() {
   /** The last reading's values are the detector's word for the gas only when it said "ok". */
   const doubtful = (d: Device) => d.lastReading !== null && d.lastReading.status !== 'ok';
 
-  return { isOnline, tags, values, lastSeen, statusWord, doubtful };
+  return { isOnline, tags, channels, values, lastSeen, statusWord, doubtful };
 }

@@ -20,6 +20,8 @@ export const SITE_COLOURS: Record<SiteState, string> = {
 export function siteStates(
   alarms: readonly Alarm[],
   needsAck: (state: string) => boolean,
+  /** Which place an alarm belongs to: its site (default), or its household. */
+  placeOf: (a: Alarm) => string | null | undefined = (a) => a.site,
 ): Map<string, { state: SiteState; worst: Alarm }> {
   const rank = (a: Alarm): SiteState =>
     !needsAck(a.state)
@@ -31,11 +33,12 @@ export function siteStates(
           : 'warning';
   const out = new Map<string, { state: SiteState; worst: Alarm }>();
   for (const a of alarms) {
-    if (a.site === null) continue;
+    const place = placeOf(a);
+    if (place === null || place === undefined) continue;
     const state = rank(a);
-    const known = out.get(a.site);
+    const known = out.get(place);
     if (known === undefined || SITE_STATES.indexOf(state) < SITE_STATES.indexOf(known.state))
-      out.set(a.site, { state, worst: a });
+      out.set(place, { state, worst: a });
   }
   return out;
 }

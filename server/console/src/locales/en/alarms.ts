@@ -3,7 +3,7 @@ import type zh from '../zh-CN/alarms';
 
 const en: Shape<typeof zh> = {
   bulk: {
-    device: 'Device {dev}: {n} alarms',
+    group: '{what}: {n} alarms',
     ackAll: 'Acknowledge all {n}',
     offline: '{n} devices offline and unacknowledged (a power cut or the network down?)',
     ackOffline: 'Acknowledge {n} offline alarms',

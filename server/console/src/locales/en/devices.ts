@@ -21,6 +21,7 @@ const en: Shape<typeof zh> = {
     overRange: 'Over range',
     alarm: 'In alarm',
     clockSuspect: 'Gateway clock wrong',
+    unknown: 'Online status unknown',
   },
   profile: {
     ul2034: 'UL 2034 household CO',
@@ -37,6 +38,9 @@ const en: Shape<typeof zh> = {
   neverSeen: 'never reported',
   justNow: 'reported just now',
   values: '{gas} {value} {unit}',
+  doubtfulValue: '{text} ({quality})',
+  quality: { bad: 'invalid', uncertain: 'uncertain' },
+  unreadable: 'unreadable',
   overRangeValue: '≥{value}',
   page: {
     back: 'Back to devices',
@@ -51,6 +55,7 @@ const en: Shape<typeof zh> = {
     profile: 'Alarm rules',
     lastReading: 'Last reading',
     readingAt: 'read at {time}',
+    faults: 'The detector reports faults: {codes}',
     noReading: 'No reading yet',
     trend: 'Readings',
     range: { '1h': '1 h', '6h': '6 h', '24h': '24 h', '7d': '7 days', '30d': '30 days' },
@@ -75,9 +80,11 @@ const en: Shape<typeof zh> = {
     interlock: 'Interlock',
     noInterlock: 'No interlock reported',
     interlockAt: 'reported by the gateway at {time}',
+    resetOnSite: 'The interlock does not reset by itself: reset it on site once the danger is over.',
   },
   outputs: { valve: 'Gas valve', fan: 'Exhaust fan', sounder: 'Sounder' },
   output: '{name} {position}',
+  outputUnknown: '{name} output set to {value} (meaning unknown for this model)',
   position: { closed: 'closed', open: 'open', on: 'on', off: 'off' },
   eventType: {
     alarm_raised: 'Local alarm',

@@ -8,6 +8,7 @@ const en: Shape<typeof zh> = {
   noTiles: 'No map tiles are configured: the sites are drawn on a plain plan by their coordinates.',
   none: 'No site of your area has a location.',
   unplaced: '{n} more site(s) without a location: {ids}',
+  moreHomes: 'Only {shown} of {total} households are drawn: see Homes, village by village.',
   state: {
     critical: 'Critical alarm',
     warning: 'Warning',

@@ -1,6 +1,6 @@
 export default {
   bulk: {
-    device: '设备 {dev} 共 {n} 条报警',
+    group: '{what}：共 {n} 条报警',
     ackAll: '一并确认 {n} 条',
     offline: '{n} 台设备离线未确认（可能是停电或网络中断）',
     ackOffline: '批量确认 {n} 条离线报警',

@@ -1,3 +1,5 @@
+import type { DeviceEvent } from '@gaswatch/shared';
+
 export default {
   title: '设备列表',
   count: '共 {n} 台',
@@ -18,6 +20,7 @@ export default {
     overRange: '超量程',
     alarm: '报警中',
     clockSuspect: '网关时间不准',
+    unknown: '在线状态不明',
   },
   profile: {
     ul2034: 'UL 2034 家用一氧化碳',
@@ -30,6 +33,9 @@ export default {
   neverSeen: '尚未上报',
   justNow: '刚刚上报',
   values: '{gas} {value} {unit}',
+  doubtfulValue: '{text}（{quality}）',
+  quality: { bad: '读数无效', uncertain: '读数存疑' },
+  unreadable: '无法读取',
   overRangeValue: '≥{value}',
   page: {
     back: '返回设备列表',
@@ -44,6 +50,7 @@ export default {
     profile: '报警规则',
     lastReading: '最近读数',
     readingAt: '读数时间 {time}',
+    faults: '探测器报告故障：{codes}',
     noReading: '尚无读数',
     trend: '读数曲线',
     range: { '1h': '1 小时', '6h': '6 小时', '24h': '24 小时', '7d': '7 天', '30d': '30 天' },
@@ -67,10 +74,14 @@ export default {
     interlock: '联动状态',
     noInterlock: '暂无联动记录',
     interlockAt: '{time} 网关上报',
+    resetOnSite: '联动不会自动复位：险情排除后须到现场复位。',
   },
   outputs: { valve: '切断阀', fan: '排风扇', sounder: '声光报警器' },
   output: '{name}{position}',
+  outputUnknown: '{name}输出置为 {value}（该型号含义未知）',
   position: { closed: '已关闭', open: '已打开', on: '已开启', off: '已停止' },
+  // Words for every gateway event type of shared/ (the catalogue's list): a type added there does
+  // not compile until it has words here.
   eventType: {
     alarm_raised: '现场报警',
     alarm_cleared: '现场报警解除',
@@ -78,7 +89,7 @@ export default {
     fault: '设备故障',
     silenced: '已消音',
     bump_test: '冲击测试',
-  },
+  } satisfies Record<DeviceEvent['type'], string>,
   eventSeverity: { info: '提示', warning: '预警', critical: '紧急' },
   bumpResult: { started: '开始', pass: '通过', fail: '未通过' },
 };
