@@ -6,8 +6,9 @@
 // Native addons (classic-level, better-sqlite3,
 // @node-rs/argon2, which picks its prebuilt binary by platform at run time), pg
 // (it requires the optional pg-native and pg-cloudflare by name), pino (its transports run in
-// worker threads that load modules by name) and @fastify/swagger-ui (serves its static files from
-// its package folder) stay external and come from node_modules.
+// worker threads that load modules by name), @fastify/swagger-ui (serves its static files from
+// its package folder) and pdfkit (reads its data files, an ICC profile and its fonts' metrics, from
+// beside its own module at load) stay external and come from node_modules.
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,7 @@ export const EXTERNAL = [
   'pino',
   'pino-pretty',
   '@fastify/swagger-ui',
+  'pdfkit',
   // ws' optional native speed-ups: absent is fine, bundling them is not.
   'bufferutil',
   'utf-8-validate',

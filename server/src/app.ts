@@ -11,6 +11,7 @@ import gateways from './plugins/gateways.js';
 import households from './plugins/households.js';
 import http, { frameworkErrors } from './plugins/http.js';
 import ingest from './plugins/ingest.js';
+import ledgers, { type LedgersPluginOptions } from './plugins/ledgers.js';
 import liveHub from './plugins/live-hub.js';
 import store from './plugins/store.js';
 import advisoryRoutes from './routes/advisories.js';
@@ -24,6 +25,7 @@ import gatewayRoutes from './routes/gateways.js';
 import healthRoutes from './routes/health.js';
 import householdRoutes from './routes/households.js';
 import inspectionRoutes from './routes/inspections.js';
+import ledgerRoutes from './routes/ledgers.js';
 import liveRoutes from './routes/live.js';
 import mapRoutes from './routes/map.js';
 import readingsRoutes from './routes/readings.js';
@@ -42,6 +44,8 @@ export interface BuildServerOptions {
   store?: Store;
   /** Timers, channels and sweep period of the alarm engine (tests). */
   alarms?: AlarmsPluginOptions;
+  /** How often the ledger schedule checks (tests). */
+  ledgers?: LedgersPluginOptions;
 }
 
 /**
@@ -76,6 +80,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(deviceEvents);
   await app.register(alarms, opts.alarms ?? {});
   await app.register(liveHub);
+  await app.register(ledgers, opts.ledgers ?? {});
 
   await app.register(healthRoutes);
   await app.register(sessionRoutes);
@@ -93,6 +98,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(alarmRoutes);
   await app.register(shiftRoutes);
   await app.register(reportRoutes);
+  await app.register(ledgerRoutes);
   await app.register(liveRoutes);
   await app.register(mapRoutes);
   await app.register(consoleRoutes);

@@ -109,7 +109,7 @@ export const ServerEnvSchema = z.object({
     .min(1)
     .default(DEFAULT_TZ)
     .describe(
-      "IANA time zone of the server's local day: when a rectification deadline has passed, which day a visit may not be after",
+      "IANA time zone of the server's local day: when a rectification deadline has passed, which day a visit may not be after, the weekly ledger's days and its scheduled run",
     ),
 });
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;

@@ -174,6 +174,9 @@ describe('every route is guarded', () => {
         'POST /api/inspections',
         'PATCH /api/inspections/:id',
         'POST /api/inspections/:id/photos',
+        'POST /api/reports/ledger',
+        'GET /api/reports/ledgers',
+        'GET /api/reports/ledgers/:id/file',
       ]),
     );
   });

@@ -116,6 +116,23 @@ describe('server production bundle', () => {
       const book = new ExcelJS.Workbook();
       await book.xlsx.load(file as unknown as ArrayBuffer);
       expect(book.worksheets.map((w) => w.name)).toEqual(['报警记录', '导出说明']);
+      // pdfkit (external) and its CJK font: the weekly ledger of a township as a PDF.
+      const change = (path: string, body: unknown) =>
+        session.fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect(
+        (await change('/api/areas', { id: 'tw', name: '大埔镇', kind: 'township', parent: null })).status,
+      ).toBe(201);
+      const made = await change('/api/reports/ledger', { area: 'tw' });
+      const { ledger } = (await made.json()) as { ledger: { id: string } };
+      expect(made.status).toBe(201);
+      const pdf = await session.fetch(`${url}/api/reports/ledgers/${ledger.id}/file?format=pdf`);
+      const bytes = Buffer.from(await pdf.arrayBuffer());
+      expect(pdf.status, bytes.toString()).toBe(200);
+      expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
       // The console: / leads to the app, which the bundle serves from server/console/dist.
       const root = await fetch(`${url}/`, { redirect: 'manual' });
       expect(root.headers.get('location')).toBe('/console/');

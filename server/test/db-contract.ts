@@ -71,6 +71,7 @@ export function dbContract(name: string, target: () => DbTarget): void {
         'households',
         'inspection_photos',
         'inspections',
+        'ledgers',
         'legacy_imports',
         'sessions',
         'shifts',

@@ -8,6 +8,7 @@ import { DatabaseUnavailableError } from '../src/db/errors.js';
 import { accessContract } from './db-access-contract.js';
 import { type DbTarget, dbContract } from './db-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
+import { ledgersContract } from './db-ledgers-contract.js';
 import { deviceState, publishState } from './e2e/browser.js';
 import {
   apiFetch,
@@ -58,6 +59,7 @@ const postgresTarget = (): DbTarget => ({
 dbContract('PostgreSQL', postgresTarget);
 accessContract('PostgreSQL', postgresTarget);
 inspectionsContract('PostgreSQL', postgresTarget);
+ledgersContract('PostgreSQL', postgresTarget);
 
 describe('PostgreSQL unreachable', () => {
   it('at start is a clear error naming where, never the password', async () => {

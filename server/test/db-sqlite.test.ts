@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { accessContract } from './db-access-contract.js';
 import { type DbTarget, dbContract } from './db-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
+import { ledgersContract } from './db-ledgers-contract.js';
 import { SERVER_MAIN, startTestServer, tempDir } from './helpers.js';
 
 const dirs: Array<{ remove(): void }> = [];
@@ -27,6 +28,7 @@ const sqliteTarget = (): DbTarget => ({
 dbContract('SQLite', sqliteTarget);
 accessContract('SQLite', sqliteTarget);
 inspectionsContract('SQLite', sqliteTarget);
+ledgersContract('SQLite', sqliteTarget);
 
 describe('SQLite file', () => {
   it('lives in DATA_DIR/gaswatch.db, in WAL mode with foreign keys enforced', async () => {

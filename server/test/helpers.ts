@@ -196,13 +196,13 @@ export async function login(baseUrl: string, username: string, password = TEST_P
 
 /**
  * buildServer in-process on free ports (PORT=0, MQTT_PORT=0), embedded store unless influxUrl;
- * `options` for a test's own clock or alarm engine timings.
+ * `options` for a test's own clock, alarm engine timings or ledger schedule check.
  */
 export async function startTestServer(
   env: Record<string, string> = {},
   dataDir?: string,
   logger: Logger = quietLogger(),
-  options: Pick<BuildServerOptions, 'clock' | 'alarms'> = {},
+  options: Pick<BuildServerOptions, 'clock' | 'alarms' | 'ledgers'> = {},
 ): Promise<TestServer> {
   const tmp = dataDir ? null : tempDir();
   const dir = dataDir ?? tmp?.dir ?? '';

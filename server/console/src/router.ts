@@ -87,6 +87,12 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('./pages/AdvisoriesPage.vue'),
     meta: { nav: 'households' },
   },
+  {
+    path: '/reports',
+    name: 'reports',
+    component: () => import('./pages/ReportsPage.vue'),
+    meta: { nav: 'reports' },
+  },
   { path: '/:rest(.*)*', redirect: '/alarms' },
 ];
 

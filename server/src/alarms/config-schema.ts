@@ -1,4 +1,4 @@
-import { AreaIdSchema, GasIdSchema, IdSchema } from '@gaswatch/shared';
+import { AreaIdSchema, DaySchema, GasIdSchema, IdSchema } from '@gaswatch/shared';
 import { z } from 'zod';
 import { ChannelConfigSchema } from '../notify/channel-config.js';
 import { ALARM_KINDS } from './model.js';
@@ -259,6 +259,34 @@ export const ProcedureSchema = z
   .strict();
 export type Procedure = z.infer<typeof ProcedureSchema>;
 
+/**
+ * When the weekly ledger (SPEC §10) is made and what "cumulative" counts from. A ledger week is
+ * the 7 local days (TIME_ZONE) starting on `weekday`; the run at `weekday` `time` makes the
+ * ledger of the week that ended at midnight before it (Friday 16:00: last Friday to Thursday).
+ */
+export const LedgerConfigSchema = z
+  .object({
+    weekday: z
+      .number()
+      .int()
+      .min(1)
+      .max(7)
+      .default(5)
+      .describe(
+        'Day of the scheduled run and first day of a ledger week, ISO: 1 Monday … 5 Friday … 7 Sunday',
+      ),
+    time: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM, e.g. 16:00')
+      .default('16:00')
+      .describe('Local time (TIME_ZONE) of the scheduled run, HH:MM'),
+    campaignStart: DaySchema.optional().describe(
+      'First day of the campaign: cumulative figures count from it (absent: from the first record)',
+    ),
+  })
+  .strict();
+export type LedgerConfig = z.infer<typeof LedgerConfigSchema>;
+
 export const GaswatchConfigSchema = z
   .object({
     defaults: z
@@ -318,6 +346,9 @@ export const GaswatchConfigSchema = z
       .describe(
         'CO weather advisories as the meteorological service grades them; gaswatch computes no grade',
       ),
+    ledger: LedgerConfigSchema.default({ weekday: 5, time: '16:00' }).describe(
+      'The weekly ledger of the CO-prevention campaign: when it is made, from when it counts',
+    ),
     procedures: z
       .array(ProcedureSchema)
       .max(200)

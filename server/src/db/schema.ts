@@ -23,6 +23,7 @@ export interface Database {
   inspections: InspectionsTable;
   inspection_photos: InspectionPhotosTable;
   advisories: AdvisoriesTable;
+  ledgers: LedgersTable;
 }
 
 /** One row per alarm: its current state as columns (for lists and filters) plus the whole alarm. */
@@ -269,4 +270,22 @@ export interface AdvisoriesTable {
   source: string;
   entered_by: string;
   created_at: number;
+}
+
+/** A weekly ledger as made (migrations/0008-ledgers.ts, db/ledgers.ts). */
+export interface LedgersTable {
+  /** Sorts by the time it was made. */
+  id: string;
+  /** The township (or other area) it is of. */
+  area: string;
+  /** First and last local day of its week, YYYY-MM-DD. */
+  week_start: string;
+  week_end: string;
+  generated_at: number;
+  /** 'schedule', or the username or token id who asked for it. */
+  generated_by: string;
+  /** `<area>/<week start>` for the scheduled run's ledger (unique: the run's lock); null otherwise. */
+  schedule_key: string | null;
+  /** The numbers as JSON (reports/ledger-schema.ts LedgerNumbers). */
+  numbers: string;
 }

@@ -32,6 +32,23 @@ describe('GASWATCH_CONFIG', () => {
     });
   });
 
+  it('the weekly ledger: Friday 16:00 unless set, the example at Friday noon, a bad time refused', () => {
+    expect(GaswatchConfigSchema.parse({}).ledger).toEqual({ weekday: 5, time: '16:00' });
+    expect(GaswatchConfigSchema.parse(example).ledger).toEqual({
+      weekday: 5,
+      time: '12:00',
+      campaignStart: '2026-11-01',
+    });
+    const bad = GaswatchConfigSchema.safeParse({
+      ledger: { weekday: 0, time: '24:00', campaignStart: '2026-02-30' },
+    });
+    expect(bad.success ? [] : bad.error.issues.map((i) => i.path.join('.'))).toEqual([
+      'ledger.weekday',
+      'ledger.time',
+      'ledger.campaignStart',
+    ]);
+  });
+
   it('the shipped example parses and every rule set it names builds', () => {
     const cfg = GaswatchConfigSchema.parse(example);
     expect(selectRules(cfg, 'x', 'household-co', 'liujiang-12-3-501').profile).toBe('ul2034');

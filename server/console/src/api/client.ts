@@ -16,6 +16,8 @@ import type {
   InspectionItemId,
   InspectionPatch,
   InspectionPhoto,
+  Ledger,
+  LedgerHead,
   MapAnswer,
   Page,
   ReadingBuckets,
@@ -220,6 +222,20 @@ export const api = {
     lang: string,
     tz: string,
   ) => `/api/alarms/export${qs({ ...filters, format, lang: lang === 'zh-CN' ? 'zh-CN' : 'en', tz })}`,
+  // The weekly ledger (docs/server.md, "Weekly ledger").
+  /** Ledgers of this login's area, newest made first, without their numbers. */
+  ledgers: (cursor?: string) =>
+    request<Page & { ledgers: LedgerHead[] }>(`/api/reports/ledgers${qs({ limit: 50, cursor })}`),
+  /** Makes an area's ledger now (supervisors): of the week `week` lies in, else the last week ended. */
+  makeLedger: (body: { area: string; week?: string }, csrf: string | null) =>
+    request<{ ledger: Ledger }>('/api/reports/ledger', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      csrf,
+    }).then((b) => b.ledger),
+  /** Where a ledger downloads as XLSX or PDF, in the console's language. */
+  ledgerFileUrl: (id: string, format: 'xlsx' | 'pdf', lang: string) =>
+    `/api/reports/ledgers/${encodeURIComponent(id)}/file${qs({ format, lang: lang === 'zh-CN' ? 'zh-CN' : 'en' })}`,
   /** A device's alarms, newest first, in every state. */
   deviceAlarms: (device: string, limit: number, cursor?: string) =>
     request<Page & { alarms: Alarm[] }>(`/api/alarms${qs({ device, limit, cursor })}`),

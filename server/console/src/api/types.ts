@@ -21,6 +21,7 @@ import type { DeviceSetPoints, SetPoint } from '../../../src/alarms/set-points.j
 import type { ConsoleCatalogue } from '../../../src/catalogue.js';
 import type { deviceView } from '../../../src/ingest/device-view.js';
 import type { deviceEventView } from '../../../src/live/views.js';
+import type { Ledger, LedgerHead } from '../../../src/reports/ledger-schema.js';
 import type { ResponseTimesReport } from '../../../src/reports/response-times.js';
 import type { ShiftReport } from '../../../src/reports/shift-report.js';
 import type { CurrentShift, Shift, ShiftHead, ShiftPage } from '../../../src/reports/shift-schema.js';
@@ -40,6 +41,8 @@ export type {
   InspectionPatch,
   InspectionPhoto,
   InspectionResult,
+  Ledger,
+  LedgerHead,
   MapAnswer,
   OccupantFlag,
   ReadingStatus,

@@ -46,6 +46,7 @@ const en: Shape<typeof zh> = {
     map: 'Map',
     history: 'History',
     shifts: 'Handover',
+    reports: 'Ledgers',
   },
 };
 

@@ -42,5 +42,6 @@ export default {
     map: '地图',
     history: '报警记录',
     shifts: '交接班',
+    reports: '周报',
   },
 };

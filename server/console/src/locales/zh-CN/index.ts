@@ -6,6 +6,7 @@ import history from './history';
 import households from './households';
 import inspections from './inspections';
 import map from './map';
+import reports from './reports';
 import shifts from './shifts';
 
-export default { ...common, alarms, devices, history, households, inspections, map, shifts };
+export default { ...common, alarms, devices, history, households, inspections, map, reports, shifts };

@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import type { ExportLang } from '../alarm-export/labels.js';
+import type { ZoneClock } from '../alarm-export/zone.js';
+import { ServerError } from '../errors.js';
+import { LEDGER_LABELS } from './ledger-labels.js';
+import type { LedgerNumbers } from './ledger-schema.js';
+import { groupSpans, type LedgerTable, ledgerSubtitle, ledgerTables } from './ledger-tables.js';
+import { type LedgerMade, localMinute } from './ledger-xlsx.js';
+
+/** A CJK font the PDF can be set in: a face of a TrueType collection and the Debian package that ships it. */
+export interface CjkFont {
+  file: string;
+  /** PostScript name of the face within the collection (a .ttc holds several). */
+  face: string;
+  package: string;
+}
+
+/**
+ * The fonts tried, in order. WenQuanYi Micro Hei is small (5 MB) and what CI installs; Noto Sans
+ * CJK (91 MB) is the alternative many hosts already have. A PDF reader without the font is fine:
+ * the glyphs used are embedded (a subset).
+ */
+export const CJK_FONTS: readonly CjkFont[] = [
+  {
+    file: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
+    face: 'WenQuanYiMicroHei',
+    package: 'fonts-wqy-microhei',
+  },
+  {
+    file: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc',
+    face: 'NotoSansCJKsc-Regular',
+    package: 'fonts-noto-cjk',
+  },
+];
+
+/** No CJK font on the host: a PDF of Chinese text cannot be made. */
+export class PdfFontMissingError extends ServerError {
+  constructor(fonts: readonly CjkFont[]) {
+    const message = `no CJK font for the PDF: install the Debian package ${fonts[0]?.package ?? 'fonts-wqy-microhei'} (apt-get install ${fonts[0]?.package ?? 'fonts-wqy-microhei'}; looked for ${fonts.map((f) => f.file).join(', ')}); the XLSX needs no font`;
+    super('pdf_font_missing', message, { statusCode: 503, publicMessage: message });
+  }
+}
+
+const fontCache = new Map<string, Buffer>();
+
+async function loadFont(fonts: readonly CjkFont[]): Promise<{ font: CjkFont; bytes: Buffer }> {
+  for (const font of fonts) {
+    const cached = fontCache.get(font.file);
+    if (cached !== undefined) return { font, bytes: cached };
+    try {
+      const bytes = await readFile(font.file);
+      fontCache.set(font.file, bytes);
+      return { font, bytes };
+    } catch {
+      // The next one, else the error naming the package.
+    }
+  }
+  throw new PdfFontMissingError(fonts);
+}
+
+const A4_LANDSCAPE = { width: 841.89, height: 595.28 };
+const MARGIN = 36;
+const ROW_HEIGHT = 15;
+const HEAD_FILL = '#e4e4e4';
+const TOTAL_FILL = '#f2f2f2';
+
+function cellText(v: number | null, seconds: boolean | undefined): string {
+  if (v === null) return '—';
+  return String(seconds ? Math.round(v) : v);
+}
+
+/** Draws one table: its title, the group and column header rows, a row per village, the total. */
+function drawTable(doc: PDFKit.PDFDocument, table: LedgerTable, groups: Record<string, string>): void {
+  const bottom = A4_LANDSCAPE.height - MARGIN;
+  const needed = 24 + (table.rows.length + 2) * ROW_HEIGHT;
+  // A table that fits on a page starts on one where it fits; a longer one flows.
+  if (doc.y + needed > bottom && needed < bottom - MARGIN) doc.addPage();
+  doc.fontSize(11).text(table.title, MARGIN, doc.y, { lineGap: 4 });
+  const heads = table.head.length;
+  const head = { backgroundColor: HEAD_FILL, align: 'center' as const };
+  const groupRow = [
+    ...table.head.map((text) => ({
+      text,
+      rowSpan: 2,
+      ...head,
+      align: { x: 'center' as const, y: 'center' as const },
+    })),
+    ...groupSpans(table.columns).map(([group, , span]) => ({
+      text: groups[group] ?? group,
+      colSpan: span,
+      ...head,
+    })),
+  ];
+  const labelRow = table.columns.map((c) => ({ text: c.label, ...head }));
+  const body = table.rows.map((r) => [
+    ...r.head.map((text) => ({ text, ...(r.total ? { backgroundColor: TOTAL_FILL } : {}) })),
+    ...r.cells.map((v, i) => ({
+      text: cellText(v, table.columns[i]?.seconds),
+      align: { x: 'right' as const },
+      ...(r.total ? { backgroundColor: TOTAL_FILL } : {}),
+    })),
+  ]);
+  const headWidths = table.id === 'hazardItems' ? [80, 190] : [110];
+  doc.fontSize(8).table({
+    position: { x: MARGIN },
+    columnStyles: [...headWidths.slice(0, heads), ...table.columns.map(() => '*')],
+    defaultStyle: { border: 0.5, padding: 3 } as PDFKit.Mixins.CellStyle,
+    data: [groupRow, labelRow, ...body],
+  });
+  doc.moveDown(1.2);
+}
+
+/**
+ * The ledger as a PDF in a CJK font, landscape A4: the title, the week, who made it, every table
+ * of the XLSX in turn, and what the numbers count. pdfkit is loaded when the first PDF is made.
+ */
+export async function ledgerPdf(
+  n: LedgerNumbers,
+  lang: ExportLang,
+  made: LedgerMade,
+  zone: ZoneClock,
+  fonts: readonly CjkFont[] = CJK_FONTS,
+): Promise<Buffer> {
+  const { font, bytes } = await loadFont(fonts);
+  const { default: PDFDocument } = await import('pdfkit');
+  const L = LEDGER_LABELS[lang];
+  const title = L.title(n.areaName);
+  // No default font: pdfkit's is Helvetica, read from its package folder, and Latin only.
+  const doc = new PDFDocument({
+    size: 'A4',
+    layout: 'landscape',
+    margin: MARGIN,
+    font: '',
+    lang,
+    displayTitle: true,
+    info: {
+      Title: `${title} ${n.week.start} — ${n.week.end}`,
+      Creator: 'gaswatch',
+      CreationDate: new Date(made.at),
+    },
+  });
+  const chunks: Buffer[] = [];
+  doc.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((resolve, reject) => {
+    doc.on('end', resolve);
+    doc.on('error', reject);
+  });
+  doc.registerFont('cjk', bytes, font.face);
+  doc.font('cjk');
+
+  doc.fontSize(16).text(title, { align: 'center' });
+  doc.moveDown(0.3);
+  for (const line of ledgerSubtitle(n, lang, { at: localMinute(zone, made.at), by: made.by }))
+    doc.fontSize(9).text(line, { align: 'center' });
+  doc.moveDown(1);
+  for (const table of ledgerTables(n, lang)) drawTable(doc, table, L.groups);
+
+  if (doc.y > A4_LANDSCAPE.height - MARGIN - 120) doc.addPage();
+  doc.fontSize(11).text(L.about.notes, MARGIN, doc.y, { lineGap: 4 });
+  doc.fontSize(8);
+  for (const line of L.about.lines) doc.text(line, { lineGap: 2 });
+  doc.text(`${L.about.timeZone}: ${n.timeZone}`);
+  doc.end();
+  await ended;
+  return Buffer.concat(chunks);
+}
