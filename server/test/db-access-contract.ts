@@ -11,11 +11,11 @@ import {
   listShifts,
   shiftStart,
   shiftsOverlapping,
-  toShift,
 } from '../src/db/shifts.js';
 import { findLiveToken, insertToken, revokeToken, TokenNotFoundError } from '../src/db/tokens.js';
 import { findUser, insertUser, revokeSessionsOf, UserExistsError, updateUser } from '../src/db/users.js';
 import { shiftReport } from '../src/reports/shift-report.js';
+import { toShift } from '../src/reports/shift-schema.js';
 import { alarmOf } from './alarm-fixtures.js';
 import type { DbTarget } from './db-contract.js';
 import { quietLogger } from './helpers.js';

@@ -2,15 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
 import { insertHousehold, putDetector } from '../src/db/households.js';
 import { insertInspection } from '../src/db/inspections.js';
-import {
-  allAreas,
-  getLedger,
-  insertLedger,
-  ledgerSources,
-  listLedgers,
-  scheduledLedgerExists,
-} from '../src/db/ledgers.js';
+import { allAreas, getLedger, insertLedger, listLedgers, scheduledLedgerExists } from '../src/db/ledgers.js';
 import type { LedgersTable } from '../src/db/schema.js';
+import { ledgerSources } from '../src/reports/ledger-sources.js';
 import type { DbTarget } from './db-contract.js';
 import { quietLogger } from './helpers.js';
 

@@ -47,3 +47,6 @@ export async function pageByKey<R extends Record<K, string>, K extends string, D
     nextCursor: rows.length > q.limit ? (shown.at(-1)?.[key] ?? null) : null,
   };
 }
+
+/** Values for a SQL `in`: never an empty list (which SQL refuses), one that matches nothing instead. */
+export const inList = (ids: readonly string[]): string[] => (ids.length > 0 ? [...ids] : ['']);

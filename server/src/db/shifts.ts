@@ -1,30 +1,10 @@
 import { ServerError } from '../errors.js';
-import type { ShiftReport } from '../reports/shift-report.js';
-import type { Shift } from '../reports/shift-schema.js';
 import type { Db } from './database.js';
 import { type Page, pageByKey, timeOrderedId } from './page.js';
 import type { Database, ShiftsTable } from './schema.js';
 
 /** A shift with no previous handover in its area starts this long before its own handover. */
 export const FIRST_SHIFT_MS = 12 * 3_600_000;
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-export function toShift(r: ShiftsTable): Shift {
-  return {
-    id: r.id,
-    area: r.area,
-    startedAt: iso(r.started_at),
-    endedAt: iso(r.ended_at),
-    handedOverBy: r.handed_over_by,
-    note: r.note,
-    report: JSON.parse(r.report) as ShiftReport,
-    confirmation:
-      r.confirmed_by === null || r.confirmed_at === null
-        ? null
-        : { by: r.confirmed_by, at: iso(r.confirmed_at), note: r.confirm_note ?? '' },
-  };
-}
 
 export class ShiftNotFoundError extends ServerError {
   constructor(id: string) {
@@ -59,7 +39,8 @@ export interface NewShift {
   endedAt: number;
   handedOverBy: string;
   note: string;
-  report: ShiftReport;
+  /** The shift's report, kept as JSON (reports/shift-report.ts ShiftReport). */
+  report: object;
 }
 
 export async function insertShift(db: Db, s: NewShift): Promise<ShiftsTable> {

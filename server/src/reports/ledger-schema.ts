@@ -1,7 +1,7 @@
 import { DaySchema, INSPECTION_ITEMS } from '@gaswatch/shared';
 import { z } from 'zod';
 import { ALARM_KINDS, RESOLUTION_REASONS } from '../alarms/model.js';
-import { IsoTimeSchema } from '../routes/schemas.js';
+import { IsoTimeSchema } from '../api-schemas.js';
 import { ResponseTimesSchema } from './response-times.js';
 
 // The weekly ledger's numbers (SPEC §10, issue 13) as stored and as the API answers them, apart

@@ -5,13 +5,14 @@ import type { Alarm } from '../alarms/model.js';
 import type { AreaSubject } from '../auth/principal.js';
 import { appendAudit } from '../db/audit.js';
 import type { Db } from '../db/database.js';
-import { allAreas, insertLedger, ledgerSources, scheduledLedgerExists } from '../db/ledgers.js';
+import { allAreas, insertLedger, scheduledLedgerExists } from '../db/ledgers.js';
 import { timeOrderedId } from '../db/page.js';
 import type { LedgersTable } from '../db/schema.js';
 import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord } from '../ingest/devices.js';
 import { computeLedger } from './ledger.js';
 import type { LedgerNumbers } from './ledger-schema.js';
+import { ledgerSources } from './ledger-sources.js';
 import { dueRun, type LedgerWeek, lastCompleteWeek, weekContaining } from './ledger-week.js';
 
 export interface LedgerServiceDeps {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IsoTimeSchema } from '../api-schemas.js';
-import { ShiftReportSchema } from './shift-report.js';
+import type { ShiftsTable } from '../db/schema.js';
+import { type ShiftReport, ShiftReportSchema } from './shift-report.js';
 
 // The shapes the shift routes answer, apart from the routes (as alarms/detail-schema.ts): the
 // console takes its types from here without type-checking a route body.
@@ -47,3 +48,22 @@ export const ShiftPageSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 export type ShiftPage = z.infer<typeof ShiftPageSchema>;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A shift as the API answers it, from its row. */
+export function toShift(r: ShiftsTable): Shift {
+  return {
+    id: r.id,
+    area: r.area,
+    startedAt: iso(r.started_at),
+    endedAt: iso(r.ended_at),
+    handedOverBy: r.handed_over_by,
+    note: r.note,
+    report: JSON.parse(r.report) as ShiftReport,
+    confirmation:
+      r.confirmed_by === null || r.confirmed_at === null
+        ? null
+        : { by: r.confirmed_by, at: iso(r.confirmed_at), note: r.confirm_note ?? '' },
+  };
+}

@@ -13,11 +13,16 @@ import {
   listShifts,
   ShiftNotFoundError,
   shiftStart,
-  toShift,
 } from '../db/shifts.js';
 import { ServerError } from '../errors.js';
 import { concernsShift, shiftReport, shiftWindow } from '../reports/shift-report.js';
-import { CurrentShiftSchema, type Shift, ShiftPageSchema, ShiftSchema } from '../reports/shift-schema.js';
+import {
+  CurrentShiftSchema,
+  type Shift,
+  ShiftPageSchema,
+  ShiftSchema,
+  toShift,
+} from '../reports/shift-schema.js';
 import { alarmsReady } from './alarms.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
