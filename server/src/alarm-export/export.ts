@@ -119,7 +119,7 @@ export function exportStream(x: AlarmExport, log: Pick<Logger, 'error'>): Readab
     header,
     rows,
     zone: x.zone,
-    sheets: labels.sheets,
+    sheets: { rows: labels.sheets.alarms, about: labels.sheets.about },
     about: [
       [labels.about.exportedAt, x.exportedAt, 'time'],
       [labels.about.exportedBy, x.exportedBy],
