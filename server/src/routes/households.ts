@@ -22,6 +22,7 @@ import {
   updateHousehold,
 } from '../db/households.js';
 import { ServerError } from '../errors.js';
+import householdSheetRoutes from './household-sheets.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
@@ -72,6 +73,8 @@ class DetectorNotHereError extends ServerError {
  */
 const householdRoutes: FastifyPluginAsyncZod = async (app) => {
   const { db, auth, clock } = app;
+  // Import, export and the template: in a context of their own (the upload's body parser).
+  await app.register(householdSheetRoutes);
 
   /** An area the caller may put a household in (it exists and lies within theirs). */
   function checkArea(request: FastifyRequest, area: string): void {
