@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { BOM } from '../alarm-export/csv.js';
 import { HttpError, ServerError } from '../errors.js';
 
@@ -25,7 +24,7 @@ export interface SheetRow {
 
 export interface SheetFile {
   format: 'xlsx' | 'csv';
-  /** The workbook's worksheets in the order of their files (a CSV is one); empty rows left out. */
+  /** The workbook's worksheets in order (a CSV is one); empty rows left out. */
   sheets: Array<{ name: string; rows: SheetRow[] }>;
 }
 
@@ -42,8 +41,21 @@ export class UnreadableSheetError extends ServerError {
  */
 export const MAX_UNZIPPED_BYTES = 200 * 1024 * 1024;
 
-/** Rows read of one sheet before the upload is refused (the import's own cap is checked on its rows). */
+/** Rows and columns of one sheet read before the upload is refused (the import checks its own cap on households). */
 export const MAX_SHEET_ROWS = 50_000;
+export const MAX_SHEET_COLUMNS = 200;
+/** Parts of a worksheet the import never reads, and exceljs would otherwise expand or keep. */
+const IGNORED_NODES = [
+  'dataValidations',
+  'conditionalFormatting',
+  'hyperlinks',
+  'drawing',
+  'picture',
+  'legacyDrawing',
+  'tableParts',
+  'autoFilter',
+  'rowBreaks',
+] as const;
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 /** An old binary .xls (OLE compound file). */
@@ -97,37 +109,42 @@ async function readXlsx(body: Buffer): Promise<SheetFile['sheets']> {
       `the workbook unpacks to ${Math.round(size / 1e6)} MB, more than an import reads (${MAX_UNZIPPED_BYTES / 1e6} MB): split it`,
     );
   const { default: ExcelJS } = await import('exceljs');
-  // The streaming reader reads cells and nothing else: a dropdown or a format over whole columns
-  // (common in offices' templates) costs exceljs' full reader millions of cells' work and memory.
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([body]), {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    styles: 'cache',
-    hyperlinks: 'ignore',
-    entries: 'ignore',
-  });
-  const sheets: SheetFile['sheets'] = [];
+  const book = new ExcelJS.Workbook();
   try {
-    for await (const ws of reader) {
-      const rows: SheetRow[] = [];
-      for await (const r of ws) {
-        // row.values is 1-based (index 0 empty), sparse where cells are empty.
-        const values = r.values as unknown[];
-        const cells: RawCell[] = [];
-        for (let c = 1; c < values.length; c++) cells.push(rawCell(values[c]));
-        if (cells.some((c) => c !== null)) rows.push({ row: r.number, cells });
-        if (rows.length > MAX_SHEET_ROWS)
-          throw new HttpError(413, 'too_many_rows', `a sheet has more than ${MAX_SHEET_ROWS} rows: split it`);
-      }
-      sheets.push({ name: `sheet${sheets.length + 1}`, rows });
-    }
+    await book.xlsx.load(
+      body as unknown as ArrayBuffer,
+      {
+        // Cells and merged cells only: a dropdown or a format over whole columns (common in
+        // offices' templates) would cost exceljs a million cells' work each.
+        ignoreNodes: [...IGNORED_NODES],
+        maxRows: MAX_SHEET_ROWS,
+        maxCols: MAX_SHEET_COLUMNS,
+      } as Parameters<typeof book.xlsx.load>[1],
+    );
   } catch (err) {
-    if (err instanceof ServerError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (/^Max (row|column) count/.test(message))
+      throw new HttpError(
+        413,
+        'too_many_rows',
+        `a sheet has more than ${MAX_SHEET_ROWS} rows or ${MAX_SHEET_COLUMNS} columns: split it`,
+      );
     throw new UnreadableSheetError(
-      `the .xlsx file cannot be read (${err instanceof Error ? err.message : String(err)}): open it in Excel and save it again`,
+      `the .xlsx file cannot be read (${message}): open it in Excel and save it again`,
     );
   }
-  return sheets;
+  return book.worksheets.map((ws) => {
+    const rows: SheetRow[] = [];
+    ws.eachRow({ includeEmpty: false }, (r, row) => {
+      // row.values is 1-based (index 0 empty), sparse where cells are empty; a merged cell's
+      // value is in each of its cells.
+      const values = r.values as unknown[];
+      const cells: RawCell[] = [];
+      for (let c = 1; c < values.length; c++) cells.push(rawCell(values[c]));
+      if (cells.some((c) => c !== null)) rows.push({ row, cells });
+    });
+    return { name: ws.name, rows };
+  });
 }
 
 /** An exceljs cell value as a plain one: rich text as its text, a formula as its result, a link as its text. */
