@@ -482,6 +482,24 @@ describe('household import and export (SQLite)', () => {
     expect([long.status, long.body.error]).toEqual([413, 'too_many_rows']);
   });
 
+  it('reads a merged village cell into each of its rows, and passes over a dropdown on a whole column', async () => {
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('住户');
+    sheet.addRow(['户编号', '所属村（社区）', '地址', '独居老人']);
+    sheet.addRow(['dp-0301', '河西村', '河西村 2 组 1 号', '是']);
+    sheet.addRow(['dp-0302', null, '河西村 2 组 2 号', '否']);
+    sheet.mergeCells('B2:B3');
+    // A township's template often puts its dropdown on the whole column: exceljs would expand it cell by cell.
+    (sheet as unknown as { dataValidations: { add(range: string, v: object): void } }).dataValidations.add(
+      'D2:D1048576',
+      { type: 'list', allowBlank: true, formulae: ['"是,否"'] },
+    );
+    const started = Date.now();
+    const r = await call.upload('supervisor', 'dry-run', Buffer.from(await book.xlsx.writeBuffer()));
+    expect(r.body).toMatchObject({ ok: true, rows: 2, create: 2 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('reads a CSV Excel saved in GB18030, and RFC 4180 quoting', () => {
     // 户编号,地址 in GB18030 (Excel on a Chinese Windows: "CSV (逗号分隔)").
     expect(decodeText(Buffer.from('bba7b1e0bac52cb5d8d6b7', 'hex'))).toBe('户编号,地址');
