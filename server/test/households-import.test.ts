@@ -465,6 +465,18 @@ describe('household import and export (SQLite)', () => {
       body: '{}',
     });
     expect(json.status).toBe(415);
+    // curl --data-binary sends a form's content type unless told otherwise.
+    const form = await call.upload(
+      'supervisor',
+      'dry-run',
+      Buffer.from('a,b'),
+      'application/x-www-form-urlencoded',
+    );
+    expect([form.status, form.body.error, form.body.message]).toEqual([
+      415,
+      'unsupported_media_type',
+      expect.stringContaining('text/csv'),
+    ]);
     const xls = await call.upload('supervisor', 'dry-run', Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0, 0]));
     expect([xls.status, xls.body.error]).toEqual([400, 'unreadable_file']);
     const big = await call.upload(

@@ -44,6 +44,12 @@ const UPLOAD_TYPES = [
   'application/octet-stream',
 ];
 
+/** A body that is no file (JSON, a form): what to send instead. */
+const notAFile = () => ({
+  error: 'unsupported_media_type',
+  message: `send the .xlsx or .csv file itself as the body, with Content-Type ${UPLOAD_TYPES[0]} or text/csv`,
+});
+
 const ImportQuery = z
   .object({
     mode: z
@@ -164,13 +170,15 @@ const householdSheetRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       config: { access: 'supervisor' },
       bodyLimit: IMPORT_MAX_BYTES,
-      errorHandler: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
-        err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? reply.code(413).send({
-              error: 'file_too_large',
-              message: `one import takes a file of at most ${IMPORT_MAX_BYTES / 1024 / 1024} MiB: split it (by township or village)`,
-            })
-          : errorHandler(err, request, reply),
+      errorHandler: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+        if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+          return reply.code(413).send({
+            error: 'file_too_large',
+            message: `one import takes a file of at most ${IMPORT_MAX_BYTES / 1024 / 1024} MiB: split it (by township or village)`,
+          });
+        if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send(notAFile());
+        return errorHandler(err, request, reply);
+      },
       schema: {
         tags: ['households'],
         summary: 'Import households from an XLSX or CSV file: a dry run, or all or nothing',
@@ -200,12 +208,7 @@ const householdSheetRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body as unknown;
-      if (!Buffer.isBuffer(body))
-        throw new HttpError(
-          415,
-          'unsupported_media_type',
-          `send the file itself as the body, as ${UPLOAD_TYPES.slice(0, 2).join(' or ')}`,
-        );
+      if (!Buffer.isBuffer(body)) return reply.code(415).send(notAFile());
       if (body.length === 0) throw new HttpError(400, 'empty_file', 'the file is empty');
       if (importing >= IMPORTS_AT_ONCE)
         return reply
