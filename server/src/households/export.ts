@@ -1,10 +1,8 @@
-import { PassThrough, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Household } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { Cell } from '../alarm-export/columns.js';
-import { csvChunks } from '../alarm-export/csv.js';
-import type { ExportFormat } from '../alarm-export/export.js';
-import { writeXlsx } from '../alarm-export/xlsx.js';
+import { type ExportFormat, sheetStream } from '../alarm-export/export.js';
 import type { ZoneClock } from '../alarm-export/zone.js';
 import { IMPORT_MAX_ROWS } from './import.js';
 import { CONTACT_GROUPS, headerOf, householdRow, listWords, type SheetLang, sheetColumns } from './sheet.js';
@@ -59,7 +57,7 @@ export interface HouseholdSheet {
  * holds on the second; or CSV (UTF-8 with a BOM, RFC 4180, the formula guard of the alarm export).
  */
 export function householdSheetStream(x: HouseholdSheet, log: Pick<Logger, 'error'>): Readable {
-  const most = Math.max(0, ...x.households.map((h) => h.contacts.length));
+  const most = x.households.reduce((n, h) => Math.max(n, h.contacts.length), 0);
   const columns = sheetColumns(Math.max(CONTACT_GROUPS, most));
   const header = columns.map((c) => headerOf(c, x.lang));
   const households = x.households;
@@ -68,16 +66,6 @@ export function householdSheetStream(x: HouseholdSheet, log: Pick<Logger, 'error
       for (const h of households) yield householdRow(h, columns, x.lang, x.areaName);
     },
   };
-  if (x.format === 'csv')
-    return Readable.from(
-      csvChunks(
-        header,
-        columns.map((c) => c.type),
-        rows,
-        x.zone,
-      ),
-      { objectMode: false },
-    );
   const labels = LABELS[x.lang];
   const about: Array<[string, Cell, 'time'?]> =
     x.exported === null
@@ -94,26 +82,26 @@ export function householdSheetStream(x: HouseholdSheet, log: Pick<Logger, 'error
     const hint = c.hint[x.lang];
     if (hint !== '') about.push([headerOf(c, x.lang), hint]);
   }
-  const out = new PassThrough();
-  writeXlsx(out, {
-    columns,
-    header,
-    rows,
-    zone: x.zone,
-    sheets: labels.sheets,
-    about,
-    // As many rows as one import takes.
-    lists: {
-      rows: IMPORT_MAX_ROWS,
-      columns: columns.flatMap((c, column) =>
-        c.list === undefined ? [] : [{ column, words: listWords(c.list, x.lang) }],
-      ),
+  return sheetStream(
+    x.format,
+    {
+      columns,
+      header,
+      rows,
+      zone: x.zone,
+      sheets: labels.sheets,
+      about,
+      // As many rows as one import takes.
+      lists: {
+        rows: IMPORT_MAX_ROWS,
+        columns: columns.flatMap((c, column) =>
+          c.list === undefined ? [] : [{ column, words: listWords(c.list, x.lang) }],
+        ),
+      },
     },
-  }).catch((err: unknown) => {
-    log.error({ err }, 'writing the household sheet failed; the download is cut short');
-    out.destroy(err instanceof Error ? err : new Error(String(err)));
-  });
-  return out;
+    log,
+    'the household sheet',
+  );
 }
 
 /** `gaswatch-households-20261120T0830.xlsx`, or the template's name. */
