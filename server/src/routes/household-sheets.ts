@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { AreaIdSchema, type Household } from '@gaswatch/shared';
+import type { Household } from '@gaswatch/shared';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat } from '../alarm-export/export.js';
 import { DEFAULT_TZ, ZoneClock } from '../alarm-export/zone.js';
 import { auditActor, principalOf } from '../auth/principal.js';
-import { visibleAreas } from '../auth/scope.js';
 import { appendAudit } from '../db/audit.js';
 import { listHouseholds } from '../db/households.js';
 import { HttpError } from '../errors.js';
@@ -21,6 +20,7 @@ import {
 } from '../households/import.js';
 import { EXAMPLE_HOUSEHOLD, fold, SHEET_LANGS } from '../households/sheet.js';
 import { errorHandler } from '../plugins/http.js';
+import { HouseholdFilterFields, householdFilterOf } from './household-query.js';
 import { ErrorSchema } from './schemas.js';
 
 /** Largest file an import takes: 20 000 households are some 3 MB of XLSX. */
@@ -100,12 +100,7 @@ const ExportQuery = z
   .object({
     format: z.enum(EXPORT_FORMATS).default('xlsx').describe('xlsx (Excel) | csv (UTF-8 with BOM)'),
     lang: z.enum(SHEET_LANGS).default('zh-CN').describe('Language of the headers and words: zh-CN | en'),
-    area: AreaIdSchema.optional().describe('That area and the areas within it'),
-    q: z.string().trim().max(64).optional().describe('Part of the address or of the household id'),
-    vulnerable: z
-      .enum(['true', 'false'])
-      .optional()
-      .describe('Only households with (without) a vulnerable occupant'),
+    ...HouseholdFilterFields,
   })
   .strict();
 
@@ -280,28 +275,12 @@ const householdSheetRoutes: FastifyPluginAsyncZod = async (app) => {
     request: FastifyRequest,
     q: z.infer<typeof ExportQuery>,
   ): Promise<Household[]> {
-    const caller = principalOf(request);
-    let areas = visibleAreas(app, caller);
-    if (q.area !== undefined) {
-      if (!auth.areas.has(q.area) || !auth.areas.within(q.area, caller.area))
-        throw new HttpError(
-          400,
-          'unknown_area',
-          `no area ${q.area} within your area (GET /api/areas lists them)`,
-        );
-      areas = auth.areas.subtree(q.area);
-    }
+    const filter = householdFilterOf(app, principalOf(request), q);
     const max = app.config.exportMaxRows;
     const out: Household[] = [];
     let cursor: string | undefined;
     do {
-      const page = await listHouseholds(db, {
-        areas,
-        q: q.q,
-        vulnerable: q.vulnerable === undefined ? undefined : q.vulnerable === 'true',
-        limit: PAGE,
-        cursor,
-      });
+      const page = await listHouseholds(db, { ...filter, limit: PAGE, cursor });
       if (page.total > max)
         throw new HttpError(
           400,

@@ -1,5 +1,4 @@
 import {
-  AreaIdSchema,
   type Household,
   HouseholdDetectorSchema,
   HouseholdInputSchema,
@@ -10,7 +9,6 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { auditActor, principalOf } from '../auth/principal.js';
-import { visibleAreas } from '../auth/scope.js';
 import { appendAudit } from '../db/audit.js';
 import {
   getHousehold,
@@ -22,17 +20,13 @@ import {
   updateHousehold,
 } from '../db/households.js';
 import { ServerError } from '../errors.js';
+import { AreaOutsideError, HouseholdFilterFields, householdFilterOf } from './household-query.js';
 import householdSheetRoutes from './household-sheets.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
   .object({
-    area: AreaIdSchema.optional().describe('That area and the areas within it'),
-    q: z.string().trim().max(64).optional().describe('Part of the address or of the household id'),
-    vulnerable: z
-      .enum(['true', 'false'])
-      .optional()
-      .describe('true: only households with a vulnerable occupant; false: only those without'),
+    ...HouseholdFilterFields,
     limit: limitSchema(500, 50, 'households'),
     cursor: z.string().max(64).optional().describe('nextCursor of the previous page'),
   })
@@ -49,14 +43,6 @@ const PatchBody = HouseholdInputSchema.omit({ id: true })
   .strict()
   .describe('The fields to change; the others stay');
 const DetectorBody = HouseholdDetectorSchema.omit({ device: true }).strict();
-
-class AreaOutsideError extends ServerError {
-  constructor(area: string) {
-    super('unknown_area', `no area ${area} within your area (GET /api/areas lists them)`, {
-      statusCode: 400,
-    });
-  }
-}
 
 class DetectorNotHereError extends ServerError {
   constructor(household: string, device: string) {
@@ -109,16 +95,8 @@ const householdRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const q = request.query;
-      const mine = visibleAreas(app, principalOf(request));
-      let areas = mine;
-      if (q.area !== undefined) {
-        checkArea(request, q.area);
-        areas = auth.areas.subtree(q.area);
-      }
       const page = await listHouseholds(db, {
-        areas,
-        q: q.q,
-        vulnerable: q.vulnerable === undefined ? undefined : q.vulnerable === 'true',
+        ...householdFilterOf(app, principalOf(request), q),
         limit: q.limit,
         cursor: q.cursor,
       });
