@@ -12,7 +12,17 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import zhWords from '../console/src/locales/zh-CN/households.js';
 import { listAudit } from '../src/db/audit.js';
-import { DWELLING_WORDS, FLAG_WORDS, HEATING_WORDS, RELATION_WORDS } from '../src/households/sheet.js';
+import {
+  DWELLING_WORDS,
+  FLAG_WORDS,
+  fold,
+  HEATING_WORDS,
+  MAX_CONTACTS,
+  RELATION_WORDS,
+  sheetColumns,
+  type Word,
+  YES_NO,
+} from '../src/households/sheet.js';
 import { csvRows, decodeText } from '../src/households/sheet-file.js';
 import {
   apiFetch,
@@ -519,6 +529,29 @@ describe('household import and export (SQLite)', () => {
       { row: 1, cells: ['a', 'b,"c"\r\nd'] },
       { row: 3, cells: [null, 'x'] },
     ]);
+  });
+
+  it('reads each header and each word as one thing only', () => {
+    const clashes = (names: Array<[string, string[]]>) => {
+      const seen = new Map<string, string>();
+      const out: string[] = [];
+      for (const [what, ns] of names)
+        for (const n of new Set(ns.map(fold))) {
+          const first = seen.get(n);
+          if (first !== undefined && first !== what) out.push(`${n}: ${first} and ${what}`);
+          seen.set(n, what);
+        }
+      return out;
+    };
+    expect(
+      clashes(sheetColumns(MAX_CONTACTS).map((c) => [c.key, [c.key, c.zh, c.en, ...(c.also ?? [])]])),
+    ).toEqual([]);
+    for (const words of [DWELLING_WORDS, HEATING_WORDS, RELATION_WORDS, YES_NO] as Array<
+      Record<string, Word>
+    >)
+      expect(
+        clashes(Object.entries(words).map(([id, w]) => [id, [id, w.zh, w.en, ...(w.also ?? [])]])),
+      ).toEqual([]);
   });
 
   it('writes the console’s words', () => {

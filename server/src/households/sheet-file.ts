@@ -127,7 +127,7 @@ async function readXlsx(body: Buffer): Promise<SheetFile['sheets']> {
       throw new HttpError(
         413,
         'too_many_rows',
-        `a sheet has more than ${MAX_SHEET_ROWS} rows or ${MAX_SHEET_COLUMNS} columns: split it`,
+        `a sheet has more than ${MAX_SHEET_ROWS} rows or ${MAX_SHEET_COLUMNS} columns (empty ones with borders or formats count too: delete them, or split the sheet)`,
       );
     throw new UnreadableSheetError(
       `the .xlsx file cannot be read (${message}): open it in Excel and save it again`,
