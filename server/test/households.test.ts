@@ -198,6 +198,22 @@ describe('households', () => {
     expect((await call('operatorDapu', 'GET', '/api/households/attention')).status).toBe(400);
   });
 
+  it('moving a household to another village takes its visits along', async () => {
+    const visit = await call('operatorDapu', 'POST', '/api/inspections', {
+      household: 'liujiang-3-15',
+      date: new Date().toISOString().slice(0, 10),
+      inspectors: ['李国强'],
+      items: [{ item: 'room_sealed', result: 'not_found' }],
+      rectification: null,
+    });
+    expect(visit.status).toBe(201);
+    const moved = await call('supervisorDapu', 'PATCH', '/api/households/liujiang-3-15', { area: 'dapu' });
+    expect(moved.status).toBe(200);
+    const listed = await call('operatorDapu', 'GET', '/api/inspections?area=dapu');
+    expect((listed.body.inspections as { area: string }[]).map((i) => i.area)).toEqual(['dapu']);
+    await call('supervisorDapu', 'PATCH', '/api/households/liujiang-3-15', { area: 'liujiang' });
+  });
+
   it('removing the detector takes the household off its alarms at once', async () => {
     const r = await call('supervisorDapu', 'DELETE', `/api/households/${HOME.id}/detectors/co-w12`);
     expect(r.status).toBe(200);

@@ -5,7 +5,7 @@ import type { AlarmFilterQuery } from '../alarms/query-schema.js';
 import { alarmRow, type Cell, COLUMNS, type RowNames } from './columns.js';
 import { csvChunks } from './csv.js';
 import { EXPORT_LABELS, type ExportLabels, type ExportLang, FILTER_KEYS } from './labels.js';
-import { writeXlsx } from './xlsx.js';
+import { writeXlsx, type XlsxExport } from './xlsx.js';
 import type { ZoneClock } from './zone.js';
 
 export const EXPORT_FORMATS = ['xlsx', 'csv'] as const;
@@ -103,33 +103,52 @@ export function exportStream(x: AlarmExport, log: Pick<Logger, 'error'>): Readab
       for (const a of alarms) yield alarmRow(a, labels, x.names);
     },
   };
-  if (x.format === 'csv')
+  return sheetStream(
+    x.format,
+    {
+      columns: COLUMNS,
+      header,
+      rows,
+      zone: x.zone,
+      sheets: { rows: labels.sheets.alarms, about: labels.sheets.about },
+      about: [
+        [labels.about.exportedAt, x.exportedAt, 'time'],
+        [labels.about.exportedBy, x.exportedBy],
+        [labels.about.timeZone, `${x.zone.tz} (${utcOffset(x.zone, x.exportedAt)})`],
+        [labels.about.rows, alarms.length],
+        [labels.about.filter, null],
+        ...filterLines(x, labels),
+      ],
+    },
+    log,
+    'the alarm export',
+  );
+}
+
+/**
+ * Rows as a download in `format`: a CSV (x's header, columns and rows) pulled chunk by chunk as
+ * the socket takes it, or the whole XLSX written by exceljs' streaming writer into a
+ * pass-through. A failure half-way destroys the stream, logged as `what`'s.
+ */
+export function sheetStream(
+  format: ExportFormat,
+  x: XlsxExport,
+  log: Pick<Logger, 'error'>,
+  what: string,
+): Readable {
+  if (format === 'csv')
     return Readable.from(
       csvChunks(
-        header,
-        COLUMNS.map((c) => c.type),
-        rows,
+        x.header,
+        x.columns.map((c) => c.type),
+        x.rows,
         x.zone,
       ),
       { objectMode: false },
     );
   const out = new PassThrough();
-  writeXlsx(out, {
-    columns: COLUMNS,
-    header,
-    rows,
-    zone: x.zone,
-    sheets: labels.sheets,
-    about: [
-      [labels.about.exportedAt, x.exportedAt, 'time'],
-      [labels.about.exportedBy, x.exportedBy],
-      [labels.about.timeZone, `${x.zone.tz} (${utcOffset(x.zone, x.exportedAt)})`],
-      [labels.about.rows, alarms.length],
-      [labels.about.filter, null],
-      ...filterLines(x, labels),
-    ],
-  }).catch((err: unknown) => {
-    log.error({ err }, 'writing the alarm export failed; the download is cut short');
+  writeXlsx(out, x).catch((err: unknown) => {
+    log.error({ err }, `writing ${what} failed; the download is cut short`);
     out.destroy(err instanceof Error ? err : new Error(String(err)));
   });
   return out;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Cell, Column } from './columns.js';
+import type { Cell, CellType } from './columns.js';
 import type { ZoneClock } from './zone.js';
 
 /** How Excel shows the time columns: the zone's wall clock (the About sheet names the zone). */
@@ -20,13 +20,20 @@ export function columnLetter(n: number): string {
 }
 
 export interface XlsxExport {
-  columns: readonly Column[];
+  columns: ReadonlyArray<{ key: string; type: CellType; width: number }>;
   header: readonly string[];
   rows: Iterable<Cell[]>;
   zone: ZoneClock;
-  sheets: { alarms: string; about: string };
+  /** The first sheet's name (the rows) and the second's (what the export holds). */
+  sheets: { rows: string; about: string };
   /** The second sheet's lines: a label and its value (a number in a time line is a time). */
   about: ReadonlyArray<readonly [string, Cell, 'time'?]>;
+  /**
+   * Dropdowns: the words a column's cells offer (Excel's list validation), by column index from
+   * 0, on `rows` rows below the header (not the whole column: exceljs' own reader expands a range
+   * cell by cell).
+   */
+  lists?: { rows: number; columns: ReadonlyArray<{ column: number; words: readonly string[] }> };
 }
 
 /** Waits while `out` holds more than it wants (a slow client): rows wait rather than pile up here. */
@@ -51,7 +58,7 @@ export async function writeXlsx(out: Writable, x: XlsxExport): Promise<void> {
   });
   book.creator = 'gaswatch';
   const last = columnLetter(x.columns.length);
-  const sheet = book.addWorksheet(x.sheets.alarms, { views: [{ state: 'frozen', ySplit: 1 }] });
+  const sheet = book.addWorksheet(x.sheets.rows, { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.autoFilter = `A1:${last}1`;
   sheet.columns = x.columns.map((c, i) => ({
     header: x.header[i] ?? c.key,
@@ -72,6 +79,20 @@ export async function writeXlsx(out: Writable, x: XlsxExport): Promise<void> {
       if (out.destroyed) return; // the client went away: stop making rows for nobody
       slice = performance.now();
     }
+  }
+  for (const { column, words } of x.lists?.columns ?? []) {
+    const letter = columnLetter(column + 1);
+    // exceljs' streaming sheet writes them at commit; its types leave them out.
+    (sheet as unknown as { dataValidations: { add(range: string, v: object): void } }).dataValidations.add(
+      `${letter}2:${letter}${1 + (x.lists?.rows ?? 0)}`,
+      {
+        type: 'list',
+        allowBlank: true,
+        formulae: [`"${words.join(',')}"`],
+        showErrorMessage: true,
+        errorStyle: 'warning',
+      },
+    );
   }
   sheet.commit();
 

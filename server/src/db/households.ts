@@ -147,6 +147,88 @@ export async function removeDetector(db: Db, household: string, device: string):
   return Number(r.numDeletedRows) > 0;
 }
 
+/** Rows per statement of the bulk reads and writes: well under either database's bound parameters. */
+const CHUNK = 500;
+
+function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** The households of these ids that exist, with their detectors (an import's look-up). */
+export async function householdsByIds(db: Db, ids: readonly string[]): Promise<Map<string, Household>> {
+  const found = new Map<string, Household>();
+  for (const part of chunks([...new Set(ids)])) {
+    const rows = await db.selectFrom('households').selectAll().where('id', 'in', part).execute();
+    if (rows.length === 0) continue;
+    const detectors = await db
+      .selectFrom('household_detectors')
+      .selectAll()
+      .where(
+        'household_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('device')
+      .execute();
+    for (const r of rows)
+      found.set(
+        r.id,
+        toHousehold(
+          r,
+          detectors.filter((d) => d.household_id === r.id),
+        ),
+      );
+  }
+  return found;
+}
+
+/** Where each of these devices is installed, for those that are. */
+export async function detectorHouseholds(db: Db, devices: readonly string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const part of chunks([...new Set(devices)])) {
+    const rows = await db
+      .selectFrom('household_detectors')
+      .select(['device', 'household_id'])
+      .where('device', 'in', part)
+      .execute();
+    for (const r of rows) found.set(r.device, r.household_id);
+  }
+  return found;
+}
+
+/** Creates households known not to exist (an import checked), many rows a statement. */
+export async function insertHouseholds(db: Db, hs: readonly HouseholdInput[], now: number): Promise<void> {
+  for (const part of chunks(hs, 200))
+    await db
+      .insertInto('households')
+      .values(part.map((h) => ({ id: h.id, ...rowOf(h), created_at: now, updated_at: now })))
+      .execute();
+}
+
+/** Installs detectors known to be in no home (an import checked), many rows a statement. */
+export async function insertDetectors(
+  db: Db,
+  ds: ReadonlyArray<{ household: string; detector: HouseholdDetector }>,
+  now: number,
+): Promise<void> {
+  for (const part of chunks(ds, 200))
+    await db
+      .insertInto('household_detectors')
+      .values(
+        part.map(({ household, detector: d }) => ({
+          device: d.device,
+          household_id: household,
+          location: d.location,
+          installed_on: d.installedOn ?? null,
+          expires_on: d.expiresOn ?? null,
+          created_at: now,
+        })),
+      )
+      .execute();
+}
+
 export interface HouseholdQuery {
   /** Area ids to list (a subtree); null: every area. */
   areas: string[] | null;

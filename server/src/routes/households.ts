@@ -23,18 +23,16 @@ import {
   removeDetector,
   updateHousehold,
 } from '../db/households.js';
+import { moveInspections } from '../db/inspections.js';
 import { ServerError } from '../errors.js';
 import { ATTENTION_ISSUES, attentionOf, EXPIRES_SOON_DAYS } from '../households/attention.js';
+import { AreaOutsideError, HouseholdFilterFields, householdFilterOf } from './household-query.js';
+import householdSheetRoutes from './household-sheets.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z
   .object({
-    area: AreaIdSchema.optional().describe('That area and the areas within it'),
-    q: z.string().trim().max(64).optional().describe('Part of the address or of the household id'),
-    vulnerable: z
-      .enum(['true', 'false'])
-      .optional()
-      .describe('true: only households with a vulnerable occupant; false: only those without'),
+    ...HouseholdFilterFields,
     limit: limitSchema(500, 50, 'households'),
     cursor: z.string().max(64).optional().describe('nextCursor of the previous page'),
   })
@@ -76,14 +74,6 @@ const PatchBody = HouseholdInputSchema.omit({ id: true })
   .describe('The fields to change; the others stay');
 const DetectorBody = HouseholdDetectorSchema.omit({ device: true }).strict();
 
-class AreaOutsideError extends ServerError {
-  constructor(area: string) {
-    super('unknown_area', `no area ${area} within your area (GET /api/areas lists them)`, {
-      statusCode: 400,
-    });
-  }
-}
-
 class DetectorNotHereError extends ServerError {
   constructor(household: string, device: string) {
     super('detector_not_found', `device ${device} is not installed in household ${household}`, {
@@ -99,6 +89,8 @@ class DetectorNotHereError extends ServerError {
  */
 const householdRoutes: FastifyPluginAsyncZod = async (app) => {
   const { db, auth, clock } = app;
+  // Import, export and the template: in a context of their own (the upload's body parser).
+  await app.register(householdSheetRoutes);
 
   /** An area the caller may put a household in (it exists and lies within theirs). */
   function checkArea(request: FastifyRequest, area: string): void {
@@ -133,16 +125,8 @@ const householdRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const q = request.query;
-      const mine = visibleAreas(app, principalOf(request));
-      let areas = mine;
-      if (q.area !== undefined) {
-        checkArea(request, q.area);
-        areas = auth.areas.subtree(q.area);
-      }
       const page = await listHouseholds(db, {
-        areas,
-        q: q.q,
-        vulnerable: q.vulnerable === undefined ? undefined : q.vulnerable === 'true',
+        ...householdFilterOf(app, principalOf(request), q),
         limit: q.limit,
         cursor: q.cursor,
       });
@@ -265,6 +249,8 @@ const householdRoutes: FastifyPluginAsyncZod = async (app) => {
       const now = clock();
       await db.transaction().execute(async (tx) => {
         await updateHousehold(tx, next, now);
+        // Its visits follow it: a township sees the visits of the homes it now has.
+        if (next.area !== current.area) await moveInspections(tx, before.id, next.area);
         await appendAudit(tx, {
           ts: now,
           ...auditActor(request),
