@@ -1,44 +1,10 @@
+import { INSPECTION_WORDS } from '@gaswatch/shared/inspection-words';
 import type { Shape } from '../shape';
 import type zh from '../zh-CN/inspections';
 
 const en: Shape<typeof zh> = {
-  hazards: {
-    water_heater: 'Gas water heater',
-    flue: 'Flue',
-    stove: 'Stove and chimney',
-    bedroom_burning: 'Heating in the bedroom',
-    ventilation: 'Ventilation',
-    gas_hose: 'Gas hose',
-    appliance_life: 'Age of gas appliances',
-    mixed_gas: 'Mixed gas supplies',
-    kitchen_sleeping: 'Sleeping in the kitchen',
-    co_alarm: 'CO alarm',
-  },
-  items: {
-    water_heater_in_bathroom: 'Gas water heater installed in the bathroom',
-    water_heater_flueless: 'Flueless (direct-vent) gas water heater',
-    flue_missing: 'No flue fitted',
-    flue_damaged: 'Flue broken or come apart',
-    flue_blocked: 'Flue blocked',
-    flue_not_outdoors: 'Flue not led outdoors',
-    stove_no_chimney: 'Stove without a chimney',
-    chimney_leaking: 'Chimney leaking (broken, loose joints)',
-    chimney_blocked: 'Chimney blocked',
-    no_vent_window: 'No vent window (风斗) or air inlet',
-    no_wind_cap: 'No wind cap on the chimney',
-    burning_in_bedroom: 'Charcoal or a stove burning in a bedroom',
-    room_sealed: 'Room sealed, no ventilation',
-    gas_hose_aged: 'Gas hose aged or cracked',
-    gas_hose_rubber: 'Plain rubber gas hose',
-    gas_hose_expired: 'Gas hose past its service life',
-    appliance_past_life: 'Gas appliance past its service life (8 years)',
-    pipeline_and_lpg_mixed: 'Pipeline gas and bottled LPG in one room',
-    sleeping_in_kitchen: 'Someone sleeps in the kitchen',
-    co_alarm_missing: 'No CO alarm',
-    co_alarm_unpowered: 'CO alarm unpowered or its battery flat',
-    co_alarm_expired: 'CO alarm past its expiry',
-    co_alarm_misplaced: 'CO alarm badly placed',
-  },
+  hazards: INSPECTION_WORDS['en'].hazards,
+  items: INSPECTION_WORDS['en'].items,
   results: {
     found: 'Hazard found',
     not_found: 'Not found',

@@ -1,0 +1,90 @@
+import type { InspectionHazard, InspectionItemId } from './inspections.js';
+
+/**
+ * The inspection checklist's words (SPEC §10), as a township inspector writes them and in
+ * English: the one copy the console's form and the ledger's XLSX and PDF both say. Kept apart
+ * from inspections.ts (zod) so the console's first load takes the words without the schemas.
+ */
+export const INSPECTION_WORDS: Record<
+  'zh-CN' | 'en',
+  { hazards: Record<InspectionHazard, string>; items: Record<InspectionItemId, string> }
+> = {
+  'zh-CN': {
+    hazards: {
+      water_heater: '燃气热水器',
+      flue: '烟道',
+      stove: '煤炉与烟囱',
+      bedroom_burning: '卧室取暖',
+      ventilation: '通风',
+      gas_hose: '燃气软管',
+      appliance_life: '燃气具年限',
+      mixed_gas: '混用气源',
+      kitchen_sleeping: '厨房住人',
+      co_alarm: '一氧化碳报警器',
+    },
+    items: {
+      water_heater_in_bathroom: '燃气热水器装在浴室内',
+      water_heater_flueless: '使用直排式（无烟道）燃气热水器',
+      flue_missing: '热水器未装烟道',
+      flue_damaged: '烟道破损、脱节',
+      flue_blocked: '烟道堵塞',
+      flue_not_outdoors: '烟道未伸出室外',
+      stove_no_chimney: '煤炉未装烟囱',
+      chimney_leaking: '烟囱漏烟（破损、接口不严）',
+      chimney_blocked: '烟囱堵塞',
+      no_vent_window: '未装风斗、未留通风口',
+      no_wind_cap: '烟囱出口未装防风帽',
+      burning_in_bedroom: '卧室内烧炭火或生炉子',
+      room_sealed: '门窗紧闭，室内不通风',
+      gas_hose_aged: '燃气软管老化、龟裂',
+      gas_hose_rubber: '使用普通橡胶软管',
+      gas_hose_expired: '燃气软管超期使用',
+      appliance_past_life: '燃气具超过使用年限（8 年）',
+      pipeline_and_lpg_mixed: '同一房间混用管道燃气和瓶装液化气',
+      sleeping_in_kitchen: '有人在厨房睡觉',
+      co_alarm_missing: '未装一氧化碳报警器',
+      co_alarm_unpowered: '报警器未通电或电池耗尽',
+      co_alarm_expired: '报警器超过使用期限',
+      co_alarm_misplaced: '报警器安装位置不当',
+    },
+  },
+  en: {
+    hazards: {
+      water_heater: 'Gas water heater',
+      flue: 'Flue',
+      stove: 'Stove and chimney',
+      bedroom_burning: 'Heating in the bedroom',
+      ventilation: 'Ventilation',
+      gas_hose: 'Gas hose',
+      appliance_life: 'Age of gas appliances',
+      mixed_gas: 'Mixed gas supplies',
+      kitchen_sleeping: 'Sleeping in the kitchen',
+      co_alarm: 'CO alarm',
+    },
+    items: {
+      water_heater_in_bathroom: 'Gas water heater installed in the bathroom',
+      water_heater_flueless: 'Flueless (direct-vent) gas water heater',
+      flue_missing: 'No flue fitted',
+      flue_damaged: 'Flue broken or come apart',
+      flue_blocked: 'Flue blocked',
+      flue_not_outdoors: 'Flue not led outdoors',
+      stove_no_chimney: 'Stove without a chimney',
+      chimney_leaking: 'Chimney leaking (broken, loose joints)',
+      chimney_blocked: 'Chimney blocked',
+      no_vent_window: 'No vent window (风斗) or air inlet',
+      no_wind_cap: 'No wind cap on the chimney',
+      burning_in_bedroom: 'Charcoal or a stove burning in a bedroom',
+      room_sealed: 'Room sealed, no ventilation',
+      gas_hose_aged: 'Gas hose aged or cracked',
+      gas_hose_rubber: 'Plain rubber gas hose',
+      gas_hose_expired: 'Gas hose past its service life',
+      appliance_past_life: 'Gas appliance past its service life (8 years)',
+      pipeline_and_lpg_mixed: 'Pipeline gas and bottled LPG in one room',
+      sleeping_in_kitchen: 'Someone sleeps in the kitchen',
+      co_alarm_missing: 'No CO alarm',
+      co_alarm_unpowered: 'CO alarm unpowered or its battery flat',
+      co_alarm_expired: 'CO alarm past its expiry',
+      co_alarm_misplaced: 'CO alarm badly placed',
+    },
+  },
+};
