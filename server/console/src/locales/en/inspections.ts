@@ -3,8 +3,8 @@ import type { Shape } from '../shape';
 import type zh from '../zh-CN/inspections';
 
 const en: Shape<typeof zh> = {
-  hazards: INSPECTION_WORDS['en'].hazards,
-  items: INSPECTION_WORDS['en'].items,
+  hazards: INSPECTION_WORDS.en.hazards,
+  items: INSPECTION_WORDS.en.items,
   results: {
     found: 'Hazard found',
     not_found: 'Not found',
