@@ -83,6 +83,8 @@ const en: Shape<typeof zh> = {
     gas_cooker: 'Gas cooker',
     other: 'Other',
   },
+  labelled: '{label}: {value}',
+  listSep: ', ',
   heatingLabel: 'Heating and gas',
   relations: {
     occupant: 'Occupant',

@@ -78,6 +78,8 @@ export default {
     gas_cooker: '燃气灶',
     other: '其他',
   },
+  labelled: '{label}：{value}',
+  listSep: '、',
   heatingLabel: '取暖/用气',
   relations: {
     occupant: '住户本人',
