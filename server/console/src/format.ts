@@ -51,3 +51,9 @@ export function dayStart(ms: number, days = 0): Date {
   d.setDate(d.getDate() + days);
   return d;
 }
+
+/** A time's local day as a date input and the API write it: YYYY-MM-DD. */
+export function localDay(ms: number = Date.now()): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}

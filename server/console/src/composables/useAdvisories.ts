@@ -1,12 +1,9 @@
 import { onScopeDispose, ref } from 'vue';
 import { api } from '../api/client';
 import type { Advisory } from '../api/types';
+import { localDay } from '../format';
 
-/** The local day, YYYY-MM-DD: advisories are published per day. */
-export function localDay(ms = Date.now()): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
+export { localDay };
 
 /** Today's advisories at or above the banner grade that concern this login (one list per page). */
 const current = ref<Advisory[]>([]);

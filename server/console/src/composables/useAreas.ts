@@ -3,6 +3,9 @@ import { api } from '../api/client';
 import type { Area } from '../api/types';
 import { useSession } from './useSession';
 
+/** An area's name in a native select, indented by its depth in the tree (no markup in an option). */
+export const indent = (depth: number): string => '\u00a0\u00a0\u00a0'.repeat(depth);
+
 /** Pages of /api/areas read at most: a county has hundreds of villages, not tens of thousands. */
 const MAX_PAGES = 10;
 
