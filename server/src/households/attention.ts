@@ -1,6 +1,7 @@
 import type { InstalledDetector } from '../db/households.js';
 import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord } from '../ingest/devices.js';
+import { addDays } from '../reports/ledger-week.js';
 
 /** Why a household's detector needs the next visit (issue 13). */
 export const ATTENTION_ISSUES = ['never_reported', 'offline', 'fault', 'expired', 'expires_soon'] as const;
@@ -8,11 +9,6 @@ export type AttentionIssue = (typeof ATTENTION_ISSUES)[number];
 
 /** A detector's life ending within this many days is listed ahead of the visit. */
 export const EXPIRES_SOON_DAYS = 30;
-
-const addDays = (day: string, n: number) => {
-  const [y, m, d] = day.split('-').map(Number);
-  return new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, (d ?? 1) + n)).toISOString().slice(0, 10);
-};
 
 /**
  * What is wrong with an installed detector as the server sees it now: it never reported, it is
