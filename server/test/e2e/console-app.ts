@@ -166,9 +166,12 @@ export class ConsoleApp {
     return this.page.getByTestId('alarm').filter({ hasText: dev });
   }
 
-  /** Acknowledges `card` with `note` through the button and the dialog. */
-  async acknowledge(card: Locator, note: string): Promise<void> {
-    await card.getByTestId('ack').click();
+  /**
+   * Acknowledges `card` with `note` through the button and the dialog; with `ack-group`, every
+   * alarm of a household's or a device's group at once.
+   */
+  async acknowledge(card: Locator, note: string, button: 'ack' | 'ack-group' = 'ack'): Promise<void> {
+    await card.getByTestId(button).click();
     const dialog = this.field('ack-note', 'textarea');
     await dialog.waitFor({ state: 'visible', timeout: 5_000 });
     await dialog.fill(note);
