@@ -1,15 +1,18 @@
 /**
  * gaswatch-sim: runs a scenario's detectors on Modbus TCP ports, RTU serial lines and Winsen UARTs.
  *   gaswatch-sim --scenario NAME|FILE [--speed N] [--seed N] [--tcp-port N] [--serial PATH]... [--status-every S]
+ *                [--control-port N]
  *   gaswatch-sim --list
  */
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
+import { type ControlServer, startControlServer } from './control.js';
 import { listBuiltinScenarios, resolveScenario, ScenarioError } from './scenario/load.js';
 import { createScenarioRunner } from './scenario/runner.js';
 
 const USAGE = `usage: gaswatch-sim --scenario NAME|FILE [--speed N] [--seed N] [--tcp-port N] [--serial PATH]...
+                    [--control-port N]
        gaswatch-sim --list
   --scenario  a built-in scenario name (see --list) or a scenario YAML file
   --speed     scenario seconds per wall second (default 1)
@@ -17,6 +20,8 @@ const USAGE = `usage: gaswatch-sim --scenario NAME|FILE [--speed N] [--seed N] [
   --tcp-port  port of the first Modbus TCP transport, the next ones +1, +2… (0: free ports)
   --serial    path for the serial transports, in file order (repeat for several)
   --status-every  log every device's reading and status each N wall seconds (default 0: off)
+  --control-port  serve the control port on 127.0.0.1:N (0: a free port; default: none): POST
+              /events applies a scenario event now (move a detector, open a hatch), GET /devices
   --log-level pino level (default info)`;
 
 function fail(lines: string[], code = 2): void {
@@ -45,6 +50,7 @@ async function main(): Promise<void> {
         serial: { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         'status-every': { type: 'string' },
+        'control-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -67,7 +73,11 @@ async function main(): Promise<void> {
   let seed: number | undefined;
   let tcpPort: number | undefined;
   let statusEvery: number | undefined;
+  let controlPort: number | undefined;
   try {
+    controlPort = number('control-port', v['control-port'], 0);
+    if (controlPort !== undefined && (!Number.isInteger(controlPort) || controlPort > 65535))
+      throw new ScenarioError('--control-port', [`must be an integer 0..65535, got "${v['control-port']}"`]);
     statusEvery = number('status-every', v['status-every'], 0);
     speed = number('speed', v.speed, 0);
     seed = number('seed', v.seed, 0);
@@ -97,14 +107,18 @@ async function main(): Promise<void> {
   });
   log.info({ scenario: loaded.scenario.name, file: loaded.file, speed: speed ?? 1 }, 'starting');
   let statusTimer: NodeJS.Timeout | null = null;
+  let control: ControlServer | null = null;
   const grace = closeWithGrace({ delay: 5000 }, async ({ err, signal }) => {
     if (err) log.error({ err }, 'stopping after an error');
     else log.info({ signal }, 'stopping');
     if (statusTimer) clearInterval(statusTimer);
+    await control?.stop();
     await runner.stop();
   });
   try {
     await runner.start();
+    if (controlPort !== undefined)
+      control = await startControlServer({ runner, port: controlPort, logger: log });
   } catch (err) {
     log.error({ err }, 'could not start the scenario');
     grace.uninstall();

@@ -62,6 +62,11 @@ export interface RunningSystem {
   /** The console's admin login (made on the first start, kept in DATA_DIR). */
   login: ConsoleLogin;
   procs: { server: Proc; sim: Proc; gateway: Proc };
+  /**
+   * The simulator's control port (control.ts): `simulate(event)` applies a scenario event now (a
+   * detector lowered into another zone, a hatch opened) and answers what was applied.
+   */
+  sim: { controlUrl: string; simulate(event: Record<string, unknown>): Promise<{ atS: number }> };
   /** Detector ids with their profiles. */
   devices: Array<{ id: string; profile: string }>;
   stop(): Promise<void>;
@@ -130,6 +135,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       '0',
       '--speed',
       String(opts.speed ?? 1),
+      '--control-port',
+      '0',
     ]);
     const wanted = scenario.scenario.transports.filter((t) => t.type === 'modbus-tcp').length;
     const listeners = () =>
@@ -142,6 +149,19 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       if (sim.child.exitCode !== null) throw new Error(`the simulator exited:\n${sim.output().slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+
+    await sim.waitForOutput(/"msg":"control listening"/, 30_000);
+    const controlUrl = String(logLines(sim.output()).find((l) => l.msg === 'control listening')?.url);
+    const simulate = async (event: Record<string, unknown>) => {
+      const res = await fetch(`${controlUrl}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(event),
+      });
+      const body = (await res.json()) as { atS: number; message?: string };
+      if (!res.ok) throw new Error(`the simulator refused ${JSON.stringify(event)}: ${body.message}`);
+      return body;
+    };
 
     const byId = new Map(scenario.scenario.devices.map((d) => [d.id, d]));
     const buses = listeners().map((l, i) => ({
@@ -189,6 +209,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       gatewayConfigFile,
       login,
       procs: { server, sim, gateway },
+      sim: { controlUrl, simulate },
       devices: buses.flatMap((b) => b.devices.map((d) => ({ id: d.id, profile: d.profile }))),
       stop,
     };

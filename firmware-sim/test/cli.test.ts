@@ -110,6 +110,40 @@ it('--tcp-port 0 and --serial override the scenario: one listening line per tran
   }
 });
 
+it('--control-port serves POST /events and GET /devices on loopback, with clear refusals', async () => {
+  const p = run(['--scenario', 'sewer-entry', '--tcp-port', '0', '--control-port', '0']);
+  await p.waitForOutput(/"msg":"control listening"/);
+  const line = p
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg: string; url?: string })
+    .find((o) => o.msg === 'control listening');
+  const url = String(line?.url);
+  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  const post = async (body: string) => {
+    const r = await fetch(`${url}/events`, { method: 'POST', body });
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  };
+  const moved = await post(JSON.stringify({ device: 'entry-4gas', zone: 'sewer-bottom' }));
+  expect(moved).toMatchObject({
+    status: 200,
+    body: { event: { device: 'entry-4gas', zone: 'sewer-bottom' } },
+  });
+  await p.waitForOutput(/"msg":"control event"/);
+  expect(await post('{"device":"entry-4gas","zone":"sewer-attic"}')).toMatchObject({
+    status: 400,
+    body: { error: 'bad_event', issues: ['zone: no zone "sewer-attic"'] },
+  });
+  expect(await post('lower it')).toMatchObject({ status: 400, body: { error: 'bad_json' } });
+  expect((await fetch(`${url}/events`)).status).toBe(405);
+  expect((await fetch(`${url}/nothing`)).status).toBe(404);
+  const devices = (await (await fetch(`${url}/devices`)).json()) as { devices: Array<{ id: string }> };
+  expect(devices.devices.map((d) => d.id)).toEqual(['entry-4gas']);
+  await p.stop('SIGTERM');
+  expect(await p.exited).toBe(0);
+});
+
 describe('bad input', () => {
   it('a bad scenario file lists every error with its path and reason, and exits non-zero', async () => {
     const file = join(dir, 'bad.yaml');

@@ -108,6 +108,30 @@ describe('sewer-entry: stratified layers and the bump test', () => {
   });
 });
 
+describe('events applied now (the control port)', () => {
+  it('lowers the 4-gas to the bottom when asked, not when the script says; refuses what the scenario lacks', async () => {
+    const { r, port } = await startScenario('sewer-entry');
+    r.advance(60_000);
+    r.apply({ device: 'entry-4gas', zone: 'sewer-bottom' });
+    r.advance(20_000); // 80 s: the script would still hold it at the top until 90 s
+    const regs = await readInput(port, 1, 0, 9);
+    expect(regs[3]! * 0.1).toBeCloseTo(42, 5); // H2S of the bottom layer
+    expect(regs[0]! * 0.1).toBeCloseTo(17.2, 5);
+    expect(() => r.apply({ device: 'entry-4gas', zone: 'sewer-basement' })).toThrow(
+      /zone: no zone "sewer-basement"/,
+    );
+    expect(() => r.apply({ device: 'no-such', set: { CO: 1 } })).toThrow(/device: no device "no-such"/);
+    expect(() => r.apply({ device: 'entry-4gas' })).toThrow(/event does nothing/);
+    expect(() => r.apply({ device: 'entry-4gas', zone: 'sewer-top', everyS: 5 })).toThrow(
+      /happens now, once/,
+    );
+    expect(() => r.apply('open the hatch')).toThrow(/JSON object/);
+    // Nothing refused moved the detector.
+    r.advance(1_000);
+    expect((await readInput(port, 1, 3, 1))[0]! * 0.1).toBeCloseTo(42, 5);
+  });
+});
+
 describe('bedroom-brazier', () => {
   it('the UL 2034 detector alarms during the night, and CO keeps climbing for hours', async () => {
     const { r, port } = await startScenario('bedroom-brazier');

@@ -14,7 +14,7 @@ import { profileGases } from '../sensor.js';
 import { createWinsenModule, type WinsenModule } from '../winsen/module.js';
 import type { LoadedScenario } from './load.js';
 import { OUTDOOR_AIR, roomStep, sourceTermPerHour } from './room.js';
-import type { Scenario, ScenarioEvent, Zone } from './schema.js';
+import { type Scenario, type ScenarioEvent, ScenarioSchema, type Zone } from './schema.js';
 
 export interface ScenarioRunnerOptions {
   loaded: LoadedScenario;
@@ -48,6 +48,12 @@ export interface ScenarioRunner {
   now(): number;
   /** Moves scenario time on (steps of at most one second, split at every event and source edge). */
   advance(ms: number): void;
+  /**
+   * Applies an event now, outside the script (the control port: a test or a demo lowers the
+   * detector, opens a hatch). Checked as a scripted event is, against this scenario's devices and
+   * zones; throws a ControlEventError listing what is wrong.
+   */
+  apply(event: unknown): ScenarioEvent;
   /** A zone's current concentration of a gas, canonical units. */
   zoneConcentration(zone: string, gas: GasId): number;
   /** Opens every transport, logs one "listening" line each, starts the ticker (unless speed is 0). */
@@ -252,6 +258,12 @@ export function createScenarioRunner(opts: ScenarioRunnerOptions): ScenarioRunne
     devices,
     now: () => now,
     advance,
+    apply(event) {
+      const e = checkControlEvent(scenario, event);
+      applyEvent(e);
+      feedDevices();
+      return e;
+    },
     zoneConcentration(zone, gas) {
       const z = zones.get(zone);
       if (!z) throw new RangeError(`no zone "${zone}"`);
@@ -313,6 +325,40 @@ export function createScenarioRunner(opts: ScenarioRunnerOptions): ScenarioRunne
               : b.module.stats(),
       })),
   };
+}
+
+/** A control event that is no event of this scenario: each issue as `path: message`. */
+export class ControlEventError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`not an event of this scenario: ${issues.join('; ')}`);
+    this.name = 'ControlEventError';
+  }
+}
+
+/**
+ * A control event checked as if it were scripted at the scenario's current time: the scenario
+ * parsed again with it appended, so every reference check of the schema applies. One-shot only.
+ */
+function checkControlEvent(scenario: Scenario, event: unknown): ScenarioEvent {
+  if (typeof event !== 'object' || event === null || Array.isArray(event))
+    throw new ControlEventError(['the event must be a JSON object, e.g. {"device":"d1","zone":"bottom"}']);
+  if ('atS' in event || 'everyS' in event)
+    throw new ControlEventError([
+      'atS, everyS: a control event happens now, once; script repeats in the scenario',
+    ]);
+  const at = scenario.events.length;
+  const parsed = ScenarioSchema.safeParse({
+    ...scenario,
+    events: [...scenario.events, { ...event, atS: 0 }],
+  });
+  if (!parsed.success)
+    throw new ControlEventError(
+      parsed.error.issues.map((i) => {
+        const path = i.path[0] === 'events' && i.path[1] === at ? i.path.slice(2) : i.path;
+        return `${path.join('.') || 'event'}: ${i.message}`;
+      }),
+    );
+  return parsed.data.events[at] as ScenarioEvent;
 }
 
 type Source = Zone['sources'][number];
