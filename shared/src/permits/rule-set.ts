@@ -9,8 +9,10 @@ import { GAS_CHECKS, PermitRuleSetIdSchema } from './model.js';
  */
 
 /**
- * Who set a number. `standard`: the jurisdiction's text; a site may only tighten it. `default`:
- * the text leaves it open and gaswatch chose it (the source says why); a site may set another.
+ * Who set a number. `standard`: the jurisdiction's text, or the standard SPEC §7 adopts where that
+ * text is silent (Order 13's combustible and toxic limits are GB 30871's and GBZ 2.1's); a site may
+ * only tighten it. `default`: the text leaves it open and gaswatch chose it (the source says why);
+ * a site may set another. `site`: the site's own setting (site-rules.ts).
  */
 export const CITED_BY = ['standard', 'default', 'site'] as const;
 export type CitedBy = (typeof CITED_BY)[number];

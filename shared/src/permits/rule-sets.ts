@@ -110,7 +110,7 @@ export const MEM13: PermitRuleSet = {
   name: MEM,
   testOrder: {
     value: ['oxygen', 'combustible', 'toxic'],
-    source: `${MEM} art. 14: ventilate, then test, then work; gases O2 → combustible → toxic as ${GB}'s rule set`,
+    source: `${MEM} art. 14: ventilate, then test, then work; the gases O2 → combustible → toxic`,
   },
   positionsSource: `${MEM}: representative points; ${GB} 6.3b's top, middle, bottom for large spaces, 5.3.1a, b for hot work`,
   oxygen: {
