@@ -13,7 +13,7 @@ const PACKAGES = ['shared', 'gateway', 'server', 'firmware-sim'];
  * `new HttpError(404, 'code', …)`, `super('code', …)` in a subclass, `readonly code = 'code'`.
  */
 const CODE_SITES = [
-  /\bnew (?:GatewayError|DriverError|ServerError|AlarmError|AlarmInputError|NotifyError)\(\s*'([^']*)'/g,
+  /\bnew (?:GatewayError|DriverError|ServerError|AlarmError|AlarmInputError|NotifyError|PermitRuleError)\(\s*'([^']*)'/g,
   /\bnew HttpError\(\s*\d+,\s*'([^']*)'/g,
   /\bsuper\(\s*'([^']*)'/g,
   /\breadonly code = '([^']*)'/g,

@@ -1,0 +1,308 @@
+import type { GasId } from './gases.js';
+import type { CombustibleCheck, GasCheck, ToxicCheck } from './permits/judge.js';
+import type {
+  GasCheckKind,
+  GasIdentity,
+  HotWorkApprover,
+  HotWorkLevel,
+  PermitKind,
+  PermitReason,
+  PermitRuleSetId,
+  TestPosition,
+} from './permits/model.js';
+import type { ToxicLimitKind } from './permits/rule-set.js';
+import type { PermitAction, PermitState } from './permits/states.js';
+
+/**
+ * The words of permits and gas tests (SPEC §7), as a safety officer at a Chinese plant writes them
+ * and in English: the one copy the console, the server's records and exports say. Kept apart from
+ * permits/ (zod) so the console's first load takes the words without the schemas (type imports
+ * only). Reasons are templates with `{name}` placeholders, usable as vue-i18n messages as they
+ * are; gasCheckText and permitTimingText fill them.
+ */
+
+export type PermitLocale = 'zh-CN' | 'en';
+
+export interface PermitWords {
+  ruleSets: Record<PermitRuleSetId, string>;
+  kinds: Record<PermitKind, string>;
+  levels: Record<HotWorkLevel, string>;
+  approvers: Record<HotWorkApprover, string>;
+  states: Record<PermitState, string>;
+  actions: Record<PermitAction, string>;
+  positions: Record<TestPosition, string>;
+  checks: Record<GasCheckKind, string>;
+  gases: Record<GasId, string>;
+  limitKinds: Record<ToxicLimitKind, string>;
+  reasons: Record<PermitReason, string>;
+}
+
+export const PERMIT_WORDS: Record<PermitLocale, PermitWords> = {
+  'zh-CN': {
+    ruleSets: {
+      gb30871: 'GB 30871-2022《危险化学品企业特殊作业安全规范》',
+      mem13: '《工贸企业有限空间作业安全规定》（应急管理部令第13号）',
+      osha1910: '美国 OSHA 29 CFR 1910.146（受限空间作业许可）',
+    },
+    kinds: { confined_space: '受限空间作业', hot_work: '动火作业' },
+    levels: { special: '特级动火', level1: '一级动火', level2: '二级动火' },
+    approvers: {
+      leader_in_charge: '主管领导',
+      safety_department: '安全管理部门',
+      operating_unit: '动火点所在基层单位',
+    },
+    states: {
+      draft: '草稿',
+      approved: '已审批',
+      testing: '气体检测中',
+      ready: '检测合格，待作业',
+      in_progress: '作业中',
+      suspended: '作业暂停',
+      closed: '已完工',
+      cancelled: '已取消',
+      expired: '已过期',
+    },
+    actions: {
+      approve: '审批',
+      start_test: '开始气体检测',
+      pass_test: '检测合格',
+      start: '开始作业',
+      suspend: '暂停作业',
+      resume: '恢复作业',
+      close: '完工关闭',
+      cancel: '取消作业票',
+      expire: '作业票过期',
+    },
+    positions: {
+      top: '上部',
+      middle: '中部',
+      bottom: '下部',
+      representative: '代表性检测点',
+      within_10m: '动火点周围 10 m 内',
+      inside_equipment: '设备内部',
+    },
+    checks: { oxygen: '氧含量', combustible: '可燃气体', toxic: '有毒气体' },
+    gases: {
+      CO: '一氧化碳',
+      H2S: '硫化氢',
+      O2: '氧气',
+      CH4: '甲烷',
+      C3H8: '丙烷',
+      LEL: '可燃气体',
+      CO2: '二氧化碳',
+    },
+    limitKinds: {
+      mac: '最高容许浓度',
+      pc_stel: '短时间接触容许浓度',
+      pc_twa: '时间加权平均容许浓度',
+      pel_ceiling: 'PEL 上限值',
+      pel_twa: 'PEL（8 h 时间加权平均）',
+      site: '本单位限值',
+    },
+    reasons: {
+      o2_low: '氧含量 {value}，低于 {limit}',
+      o2_high: '氧含量 {value}，高于 {limit}',
+      o2_high_enriched: '氧含量 {value}，高于富氧环境上限 {limit}',
+      combustible_high: '{gas}浓度 {value}，高于 {limit}',
+      combustible_not_below: '{gas}浓度 {value}，未低于 {limit}',
+      toxic_high: '{gas}浓度 {value}，高于{limitKind} {limit}',
+      no_limit: '{gas}没有判定限值，请在本单位作业规则中设定',
+      test_too_old: '气体分析合格已超过 {limit} 分钟，须重新检测',
+      start_before_test: '作业开始时间早于气体分析合格时间',
+      interruption_too_long: '作业中断超过 {limit} 分钟，须重新进行气体分析，合格后方可恢复作业',
+      interrupted: '作业中断后须重新进行气体分析，合格后方可恢复作业',
+      new_day: '每日动火前均应进行气体分析：上次分析在 {lastTestDay}，今天是 {startDay}',
+      permit_expired: '作业票已超过有效期，须重新办理',
+    },
+  },
+  en: {
+    ruleSets: {
+      gb30871: 'GB 30871-2022 (special work in hazardous-chemical enterprises)',
+      mem13: 'MEM Order No. 13 (confined spaces in industry and trade)',
+      osha1910: 'OSHA 29 CFR 1910.146 (permit-required confined spaces)',
+    },
+    kinds: { confined_space: 'Confined-space entry', hot_work: 'Hot work' },
+    levels: { special: 'Special-level hot work', level1: 'Level 1 hot work', level2: 'Level 2 hot work' },
+    approvers: {
+      leader_in_charge: 'Leader in charge',
+      safety_department: 'Safety department',
+      operating_unit: 'Operating unit where the work is done',
+    },
+    states: {
+      draft: 'Draft',
+      approved: 'Approved',
+      testing: 'Gas testing',
+      ready: 'Test passed, ready',
+      in_progress: 'In progress',
+      suspended: 'Suspended',
+      closed: 'Closed',
+      cancelled: 'Cancelled',
+      expired: 'Expired',
+    },
+    actions: {
+      approve: 'Approve',
+      start_test: 'Start gas test',
+      pass_test: 'Test passed',
+      start: 'Start work',
+      suspend: 'Suspend work',
+      resume: 'Resume work',
+      close: 'Close',
+      cancel: 'Cancel permit',
+      expire: 'Permit expired',
+    },
+    positions: {
+      top: 'Top',
+      middle: 'Middle',
+      bottom: 'Bottom',
+      representative: 'Representative point',
+      within_10m: 'Within 10 m of the hot-work point',
+      inside_equipment: 'Inside the equipment',
+    },
+    checks: { oxygen: 'Oxygen', combustible: 'Combustible gas', toxic: 'Toxic gas' },
+    gases: {
+      CO: 'CO',
+      H2S: 'H2S',
+      O2: 'Oxygen',
+      CH4: 'Methane',
+      C3H8: 'Propane',
+      LEL: 'Combustible gas',
+      CO2: 'CO2',
+    },
+    limitKinds: {
+      mac: 'MAC',
+      pc_stel: 'PC-STEL',
+      pc_twa: 'PC-TWA',
+      pel_ceiling: 'ceiling PEL',
+      pel_twa: 'PEL (8-h TWA)',
+      site: 'site limit',
+    },
+    reasons: {
+      o2_low: 'Oxygen {value}, below {limit}',
+      o2_high: 'Oxygen {value}, above {limit}',
+      o2_high_enriched: 'Oxygen {value}, above the {limit} allowed in an oxygen-enriched space',
+      combustible_high: '{gas} {value}, above {limit}',
+      combustible_not_below: '{gas} {value}, not below {limit}',
+      toxic_high: '{gas} {value}, above the {limitKind} of {limit}',
+      no_limit: "{gas}: no limit to judge it by; set one in the site's permit rules",
+      test_too_old: 'More than {limit} min since the gas test passed: test again',
+      start_before_test: 'Work cannot start before the gas test has passed',
+      interruption_too_long: 'Work stopped for more than {limit} min: test again before resuming',
+      interrupted: 'Work was interrupted: test again before resuming',
+      new_day: 'Hot work needs a gas test each day: last test on {lastTestDay}, today is {startDay}',
+      permit_expired: 'The permit has expired: issue a new one',
+    },
+  },
+};
+
+/** `{name}` placeholders filled from `params`; an unknown one is left as it is. */
+export function fillPermitTemplate(template: string, params: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+function digitsFor(n: number): number {
+  const a = Math.abs(n);
+  return a >= 100 ? 0 : a >= 10 ? 1 : 2;
+}
+
+function fmt(n: number, digits: number): string {
+  return String(Number(n.toFixed(digits)));
+}
+
+/**
+ * A value and its limit as people read them: 2 decimals below 10, 1 below 100, none above,
+ * trailing zeros dropped; more decimals when rounding would make two different numbers look
+ * alike (19.45 against 19.5 reads "19.45", not "19.5").
+ */
+export function formatPermitNumbers(value: number, limit: number): [string, string] {
+  let digits = Math.max(digitsFor(value), digitsFor(limit));
+  while (value !== limit && fmt(value, digits) === fmt(limit, digits) && digits < 6) digits++;
+  return [fmt(value, digits), fmt(limit, digits)];
+}
+
+/** %vol in each language: Chinese writes a plain %, English says which percent. */
+function pctVol(locale: PermitLocale, s: string): string {
+  return locale === 'zh-CN' ? `${s}%` : `${s} %vol`;
+}
+function pctLel(locale: PermitLocale, s: string): string {
+  return locale === 'zh-CN' ? `${s}%LEL` : `${s} %LEL`;
+}
+function alt(locale: PermitLocale, s: string): string {
+  return locale === 'zh-CN' ? `（${s}）` : ` (${s})`;
+}
+
+/** A gas's name in a language: the catalogue's words, or the permit's own name of a custom gas. */
+export function permitGasName(locale: PermitLocale, gas: GasIdentity): string {
+  return typeof gas === 'string' ? PERMIT_WORDS[locale].gases[gas] : gas.name;
+}
+
+function combustibleParams(locale: PermitLocale, c: CombustibleCheck) {
+  const [vVol, lVol] = formatPermitNumbers(c.valuePctVol, c.limitPctVol);
+  const [vLel, lLel] = formatPermitNumbers(c.valuePctLel, c.limitPctLel);
+  const vol = c.limitUnit === '%vol';
+  return {
+    value: vol
+      ? pctVol(locale, vVol) + alt(locale, pctLel(locale, vLel))
+      : pctLel(locale, vLel) + alt(locale, pctVol(locale, vVol)),
+    limit: vol
+      ? pctVol(locale, lVol) + alt(locale, pctLel(locale, lLel))
+      : pctLel(locale, lLel) + alt(locale, pctVol(locale, lVol)),
+  };
+}
+
+function toxicParams(locale: PermitLocale, c: ToxicCheck) {
+  if (c.limit === null) return { value: `${c.valuePpm} ppm`, limit: '', limitKind: '' };
+  const [vPpm, lPpm] = formatPermitNumbers(c.valuePpm, c.limit.ppm);
+  const [vMg, lMg] = formatPermitNumbers(c.valueMgM3 ?? 0, c.limit.mgM3);
+  const value = c.valueMgM3 === null ? `${vPpm} ppm` : `${vPpm} ppm${alt(locale, `${vMg} mg/m³`)}`;
+  const limit =
+    c.limit.unit === 'mg/m³'
+      ? `${lMg} mg/m³${alt(locale, `${lPpm} ppm`)}`
+      : `${lPpm} ppm${alt(locale, `${lMg} mg/m³`)}`;
+  return { value, limit, limitKind: PERMIT_WORDS[locale].limitKinds[c.limit.kind] };
+}
+
+/**
+ * Why a gas check failed, e.g. "氧含量 18.9%，低于 19.5%" / "Oxygen 18.9 %vol, below 19.5 %vol";
+ * null when it passed.
+ */
+export function gasCheckText(locale: PermitLocale, check: GasCheck): string | null {
+  if (check.reason === null) return null;
+  const template = PERMIT_WORDS[locale].reasons[check.reason];
+  const gas = permitGasName(locale, check.gas);
+  switch (check.check) {
+    case 'oxygen': {
+      const limit = check.reason === 'o2_low' ? check.minPctVol : check.maxPctVol;
+      const [v, l] = formatPermitNumbers(check.valuePctVol, limit);
+      return fillPermitTemplate(template, { value: pctVol(locale, v), limit: pctVol(locale, l) });
+    }
+    case 'combustible':
+      return fillPermitTemplate(template, { gas, ...combustibleParams(locale, check) });
+    case 'toxic':
+      return fillPermitTemplate(template, { gas, ...toxicParams(locale, check) });
+  }
+}
+
+/**
+ * What a timing verdict (testStillValid, interruptionNeedsRetest, dailyAnalysisNeeded,
+ * permitStillValid) means for the work, e.g. "气体分析合格已超过 30 分钟，须重新检测"; null when
+ * work may go on.
+ */
+export function permitTimingText(
+  locale: PermitLocale,
+  verdict: {
+    reason: PermitReason | null;
+    windowMin?: number;
+    limitMin?: number;
+    lastTestDay?: string;
+    startDay?: string;
+  },
+): string | null {
+  if (verdict.reason === null) return null;
+  return fillPermitTemplate(PERMIT_WORDS[locale].reasons[verdict.reason], {
+    limit: verdict.windowMin ?? verdict.limitMin ?? '',
+    lastTestDay: verdict.lastTestDay ?? '',
+    startDay: verdict.startDay ?? '',
+  });
+}
