@@ -1,4 +1,4 @@
-import type { CommandResult, DeviceState } from '@gaswatch/shared';
+import type { CommandResult, DeviceState, OccupantFlag } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DeviceInfo, ReadingAccepted, SendCommand, ServerBus } from '../bus.js';
@@ -55,6 +55,8 @@ export interface AlarmEngineDeps {
   logger: Logger;
   /** Notification channels by name; built from config.channels when absent. */
   channels?: Map<string, NotificationChannel>;
+  /** The vulnerable occupants of the registered home a device is in: their alarms escalate faster. */
+  vulnerableOf?: (dev: string) => readonly OccupantFlag[];
   /** prom-client registry for the engine's metrics (a private one when absent). */
   metrics?: Registry;
   /** Timers for escalation, offline sweeps and webhook backoff (real timers when absent). */
@@ -172,6 +174,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     logger: log,
     metrics,
     channels: deps.channels,
+    vulnerableOf: deps.vulnerableOf,
     alarms: book,
     running: isRunning,
   });

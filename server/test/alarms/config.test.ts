@@ -22,6 +22,12 @@ describe('GASWATCH_CONFIG', () => {
       coStandard: 'en50291',
       siteType: 'workplace',
       ackTimeout: { critical: 120, warning: 600 },
+      // Who cannot get out alone: their alarms climb twice as fast (issue 13).
+      vulnerableAckTimeout: {
+        elderly_alone: { critical: 60, warning: 300 },
+        bedridden: { critical: 60, warning: 300 },
+        disabled: { critical: 60, warning: 300 },
+      },
       tiers: [],
     });
     expect(selectRules(cfg, 'd', 'household-co', null).profile).toBe('en50291');
