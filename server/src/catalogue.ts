@@ -26,6 +26,7 @@ import {
   RESOLUTION_REASONS,
   unacked,
 } from './alarms/model.js';
+import { IMPORT_MAX_BYTES, IMPORT_MAX_ROWS } from './households/import-schema.js';
 
 /** Where each alarm state sorts among open alarms (needing action first); cleared is closed. */
 const ALARM_STATE_ORDER: Record<AlarmLifecycleState, number> = {
@@ -54,6 +55,8 @@ export function consoleCatalogue() {
       heating: [...HEATING_KINDS],
       relations: [...CONTACT_RELATIONS],
       dwellings: [...DWELLINGS],
+      /** What one import takes: the console refuses a larger file before sending it. */
+      import: { maxBytes: IMPORT_MAX_BYTES, maxRows: IMPORT_MAX_ROWS },
     },
     /** The inspection checklist (SPEC §10): items in the form's order, each under its hazard. */
     inspections: {

@@ -234,8 +234,19 @@ defaults:
   });
 
   it('removing the detector takes the household off its alarms at once', async () => {
+    // The device list tells installed detectors from free ones (the console's picks for a new home).
+    // The gateway has no area: installed, the detector is in the household's; removed, in none
+    // (an admin, whose area is all, sees it then).
+    const ids = async (installed: 'true' | 'false') => {
+      const r = await apiFetch(`${server.url}/api/devices?installed=${installed}`);
+      return ((await r.json()) as { devices: { id: string }[] }).devices.map((d) => d.id);
+    };
+    expect(await ids('true')).toContain('co-w12');
+    expect(await ids('false')).not.toContain('co-w12');
     const r = await call('supervisorDapu', 'DELETE', `/api/households/${HOME.id}/detectors/co-w12`);
     expect(r.status).toBe(200);
+    expect(await ids('true')).not.toContain('co-w12');
+    expect(await ids('false')).toContain('co-w12');
     expect(r.body.household).toMatchObject({ detectors: [] });
     const all = (await apiFetch(`${server.url}/api/alarms?device=co-w12`).then((x) => x.json())) as {
       alarms: { household?: unknown }[];

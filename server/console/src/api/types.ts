@@ -3,6 +3,9 @@
 import type {
   AreaKind,
   Household,
+  HouseholdContact,
+  HouseholdDetector,
+  HouseholdInput,
   Inspection,
   InspectionHazard,
   InspectionInput,
@@ -19,6 +22,7 @@ import type { AlarmDetail, AlarmRow } from '../../../src/alarms/detail-schema.js
 import type { MapAnswer } from '../../../src/alarms/map-schema.js';
 import type { DeviceSetPoints, SetPoint } from '../../../src/alarms/set-points.js';
 import type { ConsoleCatalogue } from '../../../src/catalogue.js';
+import type { ImportAnswer, ImportIssue, ImportIssueCode } from '../../../src/households/import-schema.js';
 import type { deviceView } from '../../../src/ingest/device-view.js';
 import type { deviceEventView } from '../../../src/live/views.js';
 import type { Ledger, LedgerHead } from '../../../src/reports/ledger-schema.js';
@@ -34,6 +38,11 @@ export type {
   ConsoleCatalogue,
   CurrentShift,
   Household,
+  HouseholdContact,
+  HouseholdInput,
+  ImportAnswer,
+  ImportIssue,
+  ImportIssueCode,
   Inspection,
   InspectionHazard,
   InspectionInput,
@@ -65,6 +74,9 @@ export type CallOutcome = NonNullable<AlarmHistoryEntry['outcome']>;
 export type AlarmResponseBody =
   | { kind: 'call'; contact: { name: string; phone?: string }; outcome: CallOutcome; note: string }
   | { kind: 'on_my_way' | 'on_site'; note: string };
+
+/** What PUT /api/households/:id/detectors/:device takes: where and when (the device is in the path). */
+export type HouseholdDetectorInput = Omit<HouseholdDetector, 'device'>;
 
 /** What GET and POST /api/session answer. */
 export interface Who {
