@@ -144,6 +144,8 @@ export const BumpTestInputSchema = z
   .strict()
   .superRefine(bumpProblems);
 export type BumpTestInput = z.infer<typeof BumpTestInputSchema>;
+/** What a client sends (defaults may be left out). */
+export type BumpTestBody = z.input<typeof BumpTestInputSchema>;
 
 /** What POST /api/devices/:id/maintenance/calibrations takes. */
 export const CalibrationInputSchema = z
@@ -175,6 +177,8 @@ export const CalibrationInputSchema = z
       });
   });
 export type CalibrationInput = z.infer<typeof CalibrationInputSchema>;
+/** What a client sends (defaults may be left out). */
+export type CalibrationBody = z.input<typeof CalibrationInputSchema>;
 
 /**
  * What PUT /api/devices/:id/maintenance/dates takes: the dates kept per device. A household

@@ -2,6 +2,12 @@
 // bundled), so the app cannot drift from the API it reads.
 import type {
   AreaKind,
+  BumpTest,
+  BumpTestBody,
+  BumpTestMethod,
+  Calibration,
+  CalibrationBody,
+  Fitness,
   Household,
   Inspection,
   InspectionHazard,
@@ -10,9 +16,12 @@ import type {
   InspectionPatch,
   InspectionPhoto,
   InspectionResult,
+  LockoutReason,
+  MaintenanceView,
   OccupantFlag,
   ReadingStatus,
   RectificationOutcome,
+  Reminder,
   Role,
 } from '@gaswatch/shared';
 import type { AlarmDetail, AlarmRow } from '../../../src/alarms/detail-schema.js';
@@ -31,8 +40,14 @@ import type { AggregateRow } from '../../../src/store/types.js';
 export type Alarm = AlarmRow;
 export type {
   AlarmDetail,
+  BumpTest,
+  BumpTestBody,
+  BumpTestMethod,
+  Calibration,
+  CalibrationBody,
   ConsoleCatalogue,
   CurrentShift,
+  Fitness,
   Household,
   Inspection,
   InspectionHazard,
@@ -43,10 +58,13 @@ export type {
   InspectionResult,
   Ledger,
   LedgerHead,
+  LockoutReason,
+  MaintenanceView,
   MapAnswer,
   OccupantFlag,
   ReadingStatus,
   RectificationOutcome,
+  Reminder,
   ResponseTimesReport,
   Role,
   SetPoint,
@@ -131,7 +149,15 @@ export type LiveMessage =
   | { type: 'reading'; data: LiveReading }
   | { type: 'deviceState'; data: { gw: string; dev: string; device: Device } }
   | { type: 'deviceEvent'; data: DeviceEventRow }
-  | { type: 'commandResult'; data: DeviceEventRow };
+  | { type: 'commandResult'; data: DeviceEventRow }
+  | { type: 'maintenance'; data: { dev: string; maintenance: MaintenanceView } };
+
+/** What POST /api/devices/:id/maintenance/bump-tests/start answers (202). */
+export interface BumpTestStart {
+  command: string;
+  started: true | null;
+  message: string;
+}
 
 /** A CO weather advisory as the server answers it (routes/advisories.ts). */
 export interface Advisory {
