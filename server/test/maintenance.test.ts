@@ -93,6 +93,7 @@ describe('detector maintenance', () => {
           'well-3': { type: 'workplace', area: 'hexi' },
           'plant-a': { type: 'workplace', area: 'liujiang' },
         },
+        maintenance: { remindDays: 10 },
       }),
     );
     server = await startTestServer({ GASWATCH_CONFIG: join(dir, 'gaswatch.yaml') }, undefined, undefined, {
@@ -414,6 +415,12 @@ describe('detector maintenance', () => {
 
   it('dates: the sensor end of life locks out once past; the due list names what falls due', async () => {
     const today = (await view(PLANT)).fitness.today;
+    // 12 days ahead: beyond this server's maintenance.remindDays (10), not reminded of yet.
+    const far = await call('supervisorDapu', 'PUT', `/api/devices/${PLANT}/maintenance/dates`, {
+      sensorEndOfLife: '2026-12-25',
+      lastSelfTest: null,
+    });
+    expect(far.body).toMatchObject({ sensorEndOfLife: '2026-12-25', fitness: { fit: true, reminders: [] } });
     const put = await call('supervisorDapu', 'PUT', `/api/devices/${PLANT}/maintenance/dates`, {
       sensorEndOfLife: '2026-12-20',
       lastSelfTest: today,
@@ -448,9 +455,13 @@ describe('detector maintenance', () => {
     await call('supervisorDapu', 'POST', `/api/devices/${PLANT}/maintenance/bump-tests`, bump());
     expect((await view(PLANT)).fitness.reasons).toEqual(['sensor_end_of_life']);
     const audit = await listAudit(server.app.db, { limit: 50, targetKind: 'device', targetId: PLANT });
-    expect(audit.entries.find((e) => e.action === 'maintenance.dates.set')).toMatchObject({
-      // The device had its row from its tests already, without dates.
-      before: { sensorEndOfLife: null, lastSelfTest: null },
+    // Both changes at one instant of the test's clock: told apart by what they set.
+    const sets = audit.entries.filter((e) => e.action === 'maintenance.dates.set');
+    expect(sets).toHaveLength(2);
+    expect(
+      sets.find((e) => (e.after as { sensorEndOfLife: string }).sensorEndOfLife === '2026-12-20'),
+    ).toMatchObject({
+      before: { sensorEndOfLife: '2026-12-25', lastSelfTest: null },
       after: { sensorEndOfLife: '2026-12-20', lastSelfTest: today },
     });
   });
