@@ -13,6 +13,7 @@ import http, { frameworkErrors } from './plugins/http.js';
 import ingest from './plugins/ingest.js';
 import ledgers, { type LedgersPluginOptions } from './plugins/ledgers.js';
 import liveHub from './plugins/live-hub.js';
+import maintenance from './plugins/maintenance.js';
 import store from './plugins/store.js';
 import advisoryRoutes from './routes/advisories.js';
 import alarmRoutes from './routes/alarms.js';
@@ -27,6 +28,7 @@ import householdRoutes from './routes/households.js';
 import inspectionRoutes from './routes/inspections.js';
 import ledgerRoutes from './routes/ledgers.js';
 import liveRoutes from './routes/live.js';
+import maintenanceRoutes from './routes/maintenance.js';
 import mapRoutes from './routes/map.js';
 import readingsRoutes from './routes/readings.js';
 import reportRoutes from './routes/reports.js';
@@ -79,6 +81,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(broker);
   await app.register(deviceEvents);
   await app.register(alarms, opts.alarms ?? {});
+  await app.register(maintenance);
   await app.register(liveHub);
   await app.register(ledgers, opts.ledgers ?? {});
 
@@ -92,6 +95,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(advisoryRoutes);
   await app.register(auditRoutes);
   await app.register(devicesRoutes);
+  await app.register(maintenanceRoutes);
   await app.register(gatewayRoutes);
   await app.register(eventsRoutes);
   await app.register(readingsRoutes);

@@ -8,13 +8,16 @@ import {
   INSPECTION_CHECKLIST,
   INSPECTION_HAZARDS,
   INSPECTION_RESULTS,
+  LOCKOUT_REASONS,
   OCCUPANT_FLAGS,
   PHOTO_MAX_BYTES,
   PHOTO_TYPES,
   PHOTOS_PER_INSPECTION,
   PHOTOS_PER_ITEM,
+  RECORDED_BUMP_TEST_METHODS,
   RECTIFICATION_OUTCOMES,
   ReadingStatusSchema,
+  TEST_RESULTS,
   VULNERABLE_FLAGS,
 } from '@gaswatch/shared';
 import {
@@ -70,6 +73,12 @@ export function consoleCatalogue() {
         perItem: PHOTOS_PER_ITEM,
         perInspection: PHOTOS_PER_INSPECTION,
       },
+    },
+    /** Detector maintenance (SPEC §11): how a bump test is recorded by hand, results, lockout reasons in order. */
+    maintenance: {
+      recordedMethods: [...RECORDED_BUMP_TEST_METHODS],
+      results: [...TEST_RESULTS],
+      lockoutReasons: [...LOCKOUT_REASONS],
     },
     resolutionReasons: [...RESOLUTION_REASONS],
     callOutcomes: [...CALL_OUTCOMES],

@@ -1,6 +1,7 @@
 import {
   AreaIdSchema,
   DaySchema,
+  DEFAULT_REMIND_DAYS,
   GasIdSchema,
   IdSchema,
   type OccupantFlag,
@@ -376,6 +377,21 @@ export const GaswatchConfigSchema = z
     ledger: LedgerConfigSchema.default({ weekday: 5, time: '16:00' }).describe(
       'The weekly ledger of the CO-prevention campaign: when it is made, from when it counts',
     ),
+    maintenance: z
+      .object({
+        remindDays: z
+          .number()
+          .int()
+          .min(0)
+          .max(365)
+          .default(DEFAULT_REMIND_DAYS)
+          .describe(
+            'Days before a calibration, a sensor end of life or a household alarm expiry falls due that it is listed as due (GET /api/maintenance/due, the device page)',
+          ),
+      })
+      .strict()
+      .default({ remindDays: DEFAULT_REMIND_DAYS })
+      .describe('Detector maintenance (SPEC §11): how far ahead dates are reminded of'),
     procedures: z
       .array(ProcedureSchema)
       .max(200)

@@ -28,7 +28,7 @@ import { deviceEventView } from './views.js';
 
 /** What a socket receives: `{type, data}`, one JSON text frame per message. */
 export interface LiveMessage {
-  type: 'reading' | 'deviceState' | 'alarm' | 'deviceEvent' | 'commandResult' | 'heartbeat';
+  type: 'reading' | 'deviceState' | 'alarm' | 'deviceEvent' | 'commandResult' | 'maintenance' | 'heartbeat';
   data: unknown;
 }
 
@@ -175,6 +175,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         type: 'commandResult',
         data: deviceEventView(busEventRecord(e, clock)),
       })),
+    // The device's GET /api/devices/:id/maintenance answer as it is after the change.
+    maintenance: (e: ServerEvents['maintenance'][0]) =>
+      broadcast({ gw: e.gw ?? '', dev: e.dev, site: e.site }, () => ({
+        type: 'maintenance',
+        data: { dev: e.dev, maintenance: e.view },
+      })),
   };
 
   /** The first socket: one listener per event kind, and the heartbeat. */
@@ -184,6 +190,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.on('alarm', listeners.alarm);
     bus.on('deviceEvent', listeners.deviceEvent);
     bus.on('commandResult', listeners.commandResult);
+    bus.on('maintenance', listeners.maintenance);
     heartbeat = setInterval(
       () => broadcast(null, () => ({ type: 'heartbeat', data: { now: new Date(clock()).toISOString() } })),
       heartbeatMs,
@@ -197,6 +204,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.off('alarm', listeners.alarm);
     bus.off('deviceEvent', listeners.deviceEvent);
     bus.off('commandResult', listeners.commandResult);
+    bus.off('maintenance', listeners.maintenance);
     if (heartbeat !== null) clearInterval(heartbeat);
     heartbeat = null;
   }

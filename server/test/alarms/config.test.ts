@@ -55,6 +55,18 @@ describe('GASWATCH_CONFIG', () => {
     ]);
   });
 
+  it('maintenance reminders: 30 days ahead unless set; a negative or fractional number refused', () => {
+    expect(GaswatchConfigSchema.parse({}).maintenance).toEqual({ remindDays: 30 });
+    expect(GaswatchConfigSchema.parse(example).maintenance).toEqual({ remindDays: 30 });
+    expect(GaswatchConfigSchema.parse({ maintenance: { remindDays: 7 } }).maintenance.remindDays).toBe(7);
+    const bad = GaswatchConfigSchema.safeParse({ maintenance: { remindDays: -1, days: 3 } });
+    expect(bad.success ? [] : bad.error.issues.map((i) => i.path.join('.'))).toEqual([
+      'maintenance.remindDays',
+      'maintenance',
+    ]);
+    expect(GaswatchConfigSchema.safeParse({ maintenance: { remindDays: 1.5 } }).success).toBe(false);
+  });
+
   it('the shipped example parses and every rule set it names builds', () => {
     const cfg = GaswatchConfigSchema.parse(example);
     expect(selectRules(cfg, 'x', 'household-co', 'liujiang-12-3-501').profile).toBe('ul2034');

@@ -5,6 +5,11 @@ import type {
   AlarmResponseBody,
   Area,
   AttentionRow,
+  BumpTest,
+  BumpTestBody,
+  BumpTestStart,
+  Calibration,
+  CalibrationBody,
   ConsoleCatalogue,
   CurrentShift,
   Device,
@@ -21,6 +26,7 @@ import type {
   InspectionPhoto,
   Ledger,
   LedgerHead,
+  MaintenanceView,
   MapAnswer,
   Page,
   ReadingBuckets,
@@ -295,6 +301,26 @@ export const api = {
   /** A device's gateway events (interlock, fault, bump test…), newest first. */
   deviceEvents: (device: string, limit: number) =>
     request<{ events: DeviceEventRow[] }>(`/api/events${qs({ device, limit })}`).then((b) => b.events),
+  // Detector maintenance (docs/server.md, "Detector maintenance").
+  /** A device's fitness for a gas test before work, its due dates and its last tests. */
+  maintenance: (device: string) =>
+    request<MaintenanceView>(`/api/devices/${encodeURIComponent(device)}/maintenance`),
+  addBumpTest: (device: string, body: BumpTestBody, csrf: string | null) =>
+    request<{ bumpTest: BumpTest; maintenance: MaintenanceView }>(
+      `/api/devices/${encodeURIComponent(device)}/maintenance/bump-tests`,
+      { method: 'POST', body: JSON.stringify(body), csrf },
+    ),
+  addCalibration: (device: string, body: CalibrationBody, csrf: string | null) =>
+    request<{ calibration: Calibration; maintenance: MaintenanceView }>(
+      `/api/devices/${encodeURIComponent(device)}/maintenance/calibrations`,
+      { method: 'POST', body: JSON.stringify(body), csrf },
+    ),
+  /** Sends the gateway's bump_test command; the result is recorded when the gateway reports it. */
+  startBumpTest: (device: string, csrf: string | null) =>
+    request<BumpTestStart>(`/api/devices/${encodeURIComponent(device)}/maintenance/bump-tests/start`, {
+      method: 'POST',
+      csrf,
+    }),
   // Shift handover (docs/server.md, "Shift handover and response times").
   currentShift: () => request<CurrentShift>('/api/shifts/current'),
   handOver: (note: string, csrf: string | null) =>

@@ -2,6 +2,12 @@
 // bundled), so the app cannot drift from the API it reads.
 import type {
   AreaKind,
+  BumpTest,
+  BumpTestBody,
+  BumpTestMethod,
+  Calibration,
+  CalibrationBody,
+  Fitness,
   Household,
   HouseholdContact,
   HouseholdDetector,
@@ -13,9 +19,12 @@ import type {
   InspectionPatch,
   InspectionPhoto,
   InspectionResult,
+  LockoutReason,
+  MaintenanceView,
   OccupantFlag,
   ReadingStatus,
   RectificationOutcome,
+  Reminder,
   Role,
 } from '@gaswatch/shared';
 import type { AlarmDetail, AlarmRow } from '../../../src/alarms/detail-schema.js';
@@ -35,8 +44,14 @@ import type { AggregateRow } from '../../../src/store/types.js';
 export type Alarm = AlarmRow;
 export type {
   AlarmDetail,
+  BumpTest,
+  BumpTestBody,
+  BumpTestMethod,
+  Calibration,
+  CalibrationBody,
   ConsoleCatalogue,
   CurrentShift,
+  Fitness,
   Household,
   HouseholdContact,
   HouseholdInput,
@@ -52,10 +67,13 @@ export type {
   InspectionResult,
   Ledger,
   LedgerHead,
+  LockoutReason,
+  MaintenanceView,
   MapAnswer,
   OccupantFlag,
   ReadingStatus,
   RectificationOutcome,
+  Reminder,
   ResponseTimesReport,
   Role,
   SetPoint,
@@ -143,7 +161,15 @@ export type LiveMessage =
   | { type: 'reading'; data: LiveReading }
   | { type: 'deviceState'; data: { gw: string; dev: string; device: Device } }
   | { type: 'deviceEvent'; data: DeviceEventRow }
-  | { type: 'commandResult'; data: DeviceEventRow };
+  | { type: 'commandResult'; data: DeviceEventRow }
+  | { type: 'maintenance'; data: { dev: string; maintenance: MaintenanceView } };
+
+/** What POST /api/devices/:id/maintenance/bump-tests/start answers (202). */
+export interface BumpTestStart {
+  command: string;
+  started: true | null;
+  message: string;
+}
 
 /** A CO weather advisory as the server answers it (routes/advisories.ts). */
 export interface Advisory {
