@@ -42,7 +42,9 @@ function program(): { entry: URL | string; eval: boolean } {
   if (!import.meta.url.endsWith('.ts'))
     return { entry: new URL('./worker-main.js', import.meta.url), eval: false };
   // require.resolve finds the package's CommonJS build; its ESM twin lies beside it.
-  const api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  const api = createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs');
   const tsx = pathToFileURL(api).href;
   const main = new URL('./worker-main.ts', import.meta.url).href;
   return {
