@@ -57,6 +57,9 @@ const en: Shape<typeof zh> = {
     missing: 'Choose a reason',
     done: 'Alarm resolved',
     already: 'This alarm was already resolved by {name}.',
+    others: 'Also resolve the other {n} alarm(s) of this home (this detector)',
+    doneMany: '{n} alarms resolved',
+    othersFailed: '{n} other alarm(s) could not be resolved ({why}): resolve them one by one.',
   },
   reasons: {
     real_event: 'Real gas event',

@@ -54,6 +54,9 @@ export default {
     missing: '请选择办结原因',
     done: '报警已办结',
     already: '这条报警已由 {name} 办结。',
+    others: '同时办结同一户（同一探测器）的其他 {n} 条报警',
+    doneMany: '已办结 {n} 条报警',
+    othersFailed: '另有 {n} 条报警未能办结（{why}），请逐条处理。',
   },
   reasons: {
     real_event: '真实警情',
