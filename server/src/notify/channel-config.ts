@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import { DingtalkChannelSchema } from './providers/dingtalk.js';
+import { FeishuChannelSchema } from './providers/feishu.js';
+import { SmtpChannelSchema } from './providers/smtp.js';
+import { TwilioSmsChannelSchema } from './providers/twilio-sms.js';
+import { TwilioVoiceChannelSchema } from './providers/twilio-voice.js';
+import { WecomChannelSchema } from './providers/wecom.js';
 
 /**
  * Notification channel settings (GASWATCH_CONFIG `channels.<name>`). They belong to notify/, which
@@ -29,5 +35,13 @@ export const WebhookChannelSchema = z
 export type WebhookChannelConfig = z.infer<typeof WebhookChannelSchema>;
 
 /** One union member per channel type; SMS and e-mail join here. */
-export const ChannelConfigSchema = z.discriminatedUnion('type', [WebhookChannelSchema]);
+export const ChannelConfigSchema = z.discriminatedUnion('type', [
+  WebhookChannelSchema,
+  TwilioSmsChannelSchema,
+  TwilioVoiceChannelSchema,
+  SmtpChannelSchema,
+  WecomChannelSchema,
+  DingtalkChannelSchema,
+  FeishuChannelSchema,
+]);
 export type ChannelConfig = z.infer<typeof ChannelConfigSchema>;

@@ -93,6 +93,13 @@ export class CallbackRefused extends Error {
   }
 }
 
+/** The HTTP answer to a callback, for providers that act on it. */
+export interface CallbackAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
 export interface ProviderAdapter {
   /** The configured channel's name (GASWATCH_CONFIG `channels.<name>`). */
   readonly name: string;
@@ -106,5 +113,11 @@ export interface ProviderAdapter {
    * with CallbackRefused. One request may carry several receipts.
    */
   callback?(request: CallbackRequest): Promise<ProviderCallback[]>;
+  /**
+   * What the server answers a callback it accepted with, for providers that act on the answer:
+   * Twilio runs the TwiML that answers a call's keypress (the person hears "acknowledged") or an
+   * incoming SMS. Absent: 204 with no body.
+   */
+  callbackAnswer?(request: CallbackRequest, callbacks: ProviderCallback[]): CallbackAnswer;
   stop?(): Promise<void>;
 }
