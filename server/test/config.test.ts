@@ -231,6 +231,29 @@ describe('loadConfig', () => {
     expect(stderr).not.toMatch(/Unhandled|at .*\.ts:\d+/);
   }, 30_000);
 
+  it('an SMS channel the escalation chain cannot send through yet stops the server, saying so', async () => {
+    const dir = join(tmp.dir, 'unwired-channel');
+    mkdirSync(dir);
+    const file = join(dir, 'gaswatch.yaml');
+    writeFileSync(
+      file,
+      [
+        'channels:',
+        '  duty-sms:',
+        '    type: twilio-sms',
+        `    accountSid: AC${'0'.repeat(32)}`,
+        `    authToken: ${'f'.repeat(32)}`,
+        "    from: '+15005550006'",
+        '',
+      ].join('\n'),
+    );
+    const { code, stderr } = await runServer({ GASWATCH_CONFIG: file, DATA_DIR: join(dir, 'data') });
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      'channels.duty-sms.type: twilio-sms is not connected to escalation yet (issue 15)',
+    );
+  });
+
   it('the server process exits non-zero on a bad config, listing every error', async () => {
     const proc = startTsNode(SERVER_MAIN, [], {
       env: { PORT: '-1', INFLUX_URL: 'ftp://x', DATA_DIR: tmp.dir },

@@ -34,7 +34,10 @@ export const WebhookChannelSchema = z
   .strict();
 export type WebhookChannelConfig = z.infer<typeof WebhookChannelSchema>;
 
-/** One union member per channel type; SMS and e-mail join here. */
+/**
+ * One union member per channel type. Only webhook is connected to escalation today; the others are
+ * checked here and refused at start by createChannels until issue 15's chain sends through them.
+ */
 export const ChannelConfigSchema = z.discriminatedUnion('type', [
   WebhookChannelSchema,
   TwilioSmsChannelSchema,

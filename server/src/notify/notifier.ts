@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ConfigError } from '../errors.js';
 import type { Timers } from '../timers.js';
 import type { Notification, NotificationChannel } from './channel.js';
 import type { ChannelConfig } from './channel-config.js';
@@ -30,6 +31,13 @@ export function createChannels(
           }),
         );
         break;
+      default:
+        // The provider adapters (providers/) exist and their settings are checked, but the chain
+        // that renders and records their messages does not yet: a channel that would send
+        // nothing must stop the server, not stay silent while an alarm waits on it.
+        throw new ConfigError([
+          `channels.${name}: type ${config.type} is not connected to escalation yet (issue 15): use a webhook channel for now`,
+        ]);
     }
   }
   return out;
