@@ -106,5 +106,11 @@ export interface ProviderAdapter {
    * with CallbackRefused. One request may carry several receipts.
    */
   callback?(request: CallbackRequest): Promise<ProviderCallback[]>;
+  /**
+   * The body the callback route answers (HTTP 200) once `callback` accepted a request. Some
+   * providers read it: Alibaba Cloud pushes again unless it gets `{"code":0,...}`, Tencent Cloud
+   * expects `{"result":0,"errmsg":"OK"}`. Absent: an empty 204 will do.
+   */
+  readonly callbackAnswer?: { contentType: string; body: string };
   stop?(): Promise<void>;
 }
