@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { AliyunSmsChannelSchema } from './providers/aliyun-sms.js';
+import { AliyunVoiceChannelSchema } from './providers/aliyun-voice.js';
+import { TencentSmsChannelSchema } from './providers/tencent-sms.js';
+import { TencentVoiceChannelSchema } from './providers/tencent-voice.js';
 
 /**
  * Notification channel settings (GASWATCH_CONFIG `channels.<name>`). They belong to notify/, which
@@ -29,5 +33,11 @@ export const WebhookChannelSchema = z
 export type WebhookChannelConfig = z.infer<typeof WebhookChannelSchema>;
 
 /** One union member per channel type; SMS and e-mail join here. */
-export const ChannelConfigSchema = z.discriminatedUnion('type', [WebhookChannelSchema]);
+export const ChannelConfigSchema = z.discriminatedUnion('type', [
+  WebhookChannelSchema,
+  AliyunSmsChannelSchema,
+  AliyunVoiceChannelSchema,
+  TencentSmsChannelSchema,
+  TencentVoiceChannelSchema,
+]);
 export type ChannelConfig = z.infer<typeof ChannelConfigSchema>;

@@ -5,7 +5,8 @@
  * secret in any log line or error.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@gaswatch/shared/testing';
+import { describe, expect, it } from 'vitest';
 import { ProviderError, type ProviderMessage } from '../../src/notify/provider.js';
 import { acsDate, canonicalQuery, percentEncode, signAcs3 } from '../../src/notify/providers/aliyun-rpc.js';
 import {
@@ -15,7 +16,7 @@ import {
 } from '../../src/notify/providers/aliyun-sms.js';
 import { capturingLogger } from '../helpers.js';
 import { ALIYUN_DOC_EXAMPLE, checkAcs3 } from './aliyun-verify.js';
-import { callbackRequest, deadPort, queryParams, type Stub, startStub } from './provider-stub.js';
+import { callbackRequest, deadPort, queryParams, type Stub, useStub } from './provider-stub.js';
 
 const KEY_ID = 'LTAI5tTestKeyId0000';
 const SECRET = 'sEcReT-aliyun-0123456789abcdef';
@@ -121,17 +122,7 @@ describe('Alibaba Cloud V3 signature (ACS3-HMAC-SHA256)', () => {
 });
 
 describe('aliyun-sms adapter', () => {
-  let stub: Stub;
-  beforeAll(async () => {
-    stub = await startStub(() => ({ body: OK }));
-  });
-  afterAll(async () => {
-    await stub.close();
-  });
-  afterEach(() => {
-    stub.requests.length = 0;
-    stub.answer(() => ({ body: OK }));
-  });
+  const stub = useStub({ body: OK });
 
   it('sends SendSms exactly as Alibaba documents it and returns the BizId', async () => {
     const adapter = createAliyunSmsAdapter(config(stub), { name: 'sms-main', clock });
@@ -275,6 +266,16 @@ describe('aliyun-sms adapter', () => {
       'alarm-42.t1.c0',
     ]);
     for (const r of stub.requests) expect(checkAcs3(r, SECRET).given).toBe(checkAcs3(r, SECRET).expected);
+  });
+
+  it('ends a pending retry at stop() instead of sleeping through the backoff', async () => {
+    stub.answer(() => ({ status: 503, body: 'busy' }));
+    const adapter = createAliyunSmsAdapter(config(stub, { retries: 5, backoffMs: 60_000 }), { clock });
+    const sending = adapter.send(message).catch((e: unknown) => e);
+    await waitFor(async () => stub.requests.length === 1, 'the first attempt');
+    await adapter.stop!();
+    expect(await sending).toMatchObject({ kind: 'retryable', message: 'channel stopped' });
+    expect(stub.requests).toHaveLength(1);
   });
 
   it('makes a stalled provider a retryable timeout', async () => {

@@ -4,7 +4,7 @@
  * classes, the VoiceReport push (status codes, a keypress passed on as a reply) with and without
  * its token, and no secret in any log line.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProviderMessage } from '../../src/notify/provider.js';
 import {
   type AliyunVoiceChannelConfig,
@@ -14,7 +14,7 @@ import {
 } from '../../src/notify/providers/aliyun-voice.js';
 import { capturingLogger } from '../helpers.js';
 import { checkAcs3 } from './aliyun-verify.js';
-import { callbackRequest, queryParams, type Stub, startStub } from './provider-stub.js';
+import { callbackRequest, queryParams, type Stub, useStub } from './provider-stub.js';
 
 const KEY_ID = 'LTAI5tVoiceKeyId000';
 const SECRET = 'voice-SECRET-9876543210fedcba';
@@ -52,17 +52,7 @@ function config(stub: Stub, over: Partial<AliyunVoiceChannelConfig> = {}): Aliyu
 }
 
 describe('aliyun-voice adapter', () => {
-  let stub: Stub;
-  beforeAll(async () => {
-    stub = await startStub(() => ({ body: OK }));
-  });
-  afterAll(async () => {
-    await stub.close();
-  });
-  afterEach(() => {
-    stub.requests.length = 0;
-    stub.answer(() => ({ body: OK }));
-  });
+  const stub = useStub({ body: OK });
 
   it('calls SingleCallByTts exactly as Alibaba documents it and returns the CallId', async () => {
     const adapter = createAliyunVoiceAdapter(

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { CallbackRequest } from '../../src/notify/provider.js';
 
 export interface Recorded {
@@ -72,6 +73,38 @@ export async function startStub(handler: StubHandler): Promise<Stub> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * A stub for the tests of one describe block: started before them, closed after, its record
+ * cleared and its answer reset to `ok` after each test.
+ */
+export function useStub(ok: StubAnswer): Stub {
+  let s: Stub | undefined;
+  const current = () => {
+    if (s === undefined) throw new Error('the stub starts in beforeAll');
+    return s;
+  };
+  beforeAll(async () => {
+    s = await startStub(() => ok);
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+  afterEach(() => {
+    current().requests.length = 0;
+    current().answer(() => ok);
+  });
+  return {
+    get url() {
+      return current().url;
+    },
+    get requests() {
+      return current().requests;
+    },
+    answer: (h) => current().answer(h),
+    close: () => current().close(),
   };
 }
 

@@ -8,7 +8,8 @@ import {
   ProviderError,
   type ProviderMessage,
 } from '../provider.js';
-import { callbackJson } from './callback-token.js';
+import { callbackJson, checkCallbackToken } from './callback-token.js';
+import { createRetrier } from './provider-http.js';
 
 /** What every adapter factory takes besides its config; all optional, so production passes few. */
 export interface ProviderDeps {
@@ -22,7 +23,7 @@ export interface ProviderDeps {
   timers?: Timers;
 }
 
-export const silentLogger = (): Logger => pino({ level: 'silent' });
+const silentLogger = (): Logger => pino({ level: 'silent' });
 
 /** Config fields every one of these adapters has: callback token, timeout and retries. */
 export const commonShape = {
@@ -45,6 +46,13 @@ export const commonShape = {
     .default(1_000)
     .describe('Delay before the first retry; doubles on each further retry'),
 };
+
+/** Names of message parameters, each a template variable; the order matters where the provider numbers them. */
+export const paramNames = (words: string) =>
+  z
+    .array(z.string().regex(/^[A-Za-z0-9_]{1,64}$/))
+    .max(20)
+    .describe(words);
 
 /** The template for the message's language; English falls back to the Chinese one. */
 export function templateFor<T>(
@@ -70,7 +78,7 @@ export function paramsByName(message: ProviderMessage, names: readonly string[])
 }
 
 /** Reads a callback body with `read`; whatever `read` cannot make sense of is refused as unreadable. */
-export function readCallback(
+function readCallback(
   request: CallbackRequest,
   now: number,
   read: (json: unknown, now: number) => ProviderCallback[],
@@ -81,4 +89,38 @@ export function readCallback(
   } catch (err) {
     throw new CallbackRefused('unreadable', (err as Error).message);
   }
+}
+
+/** What every adapter builds from its deps: name, clock, fetch, a child logger and the retry loop. */
+export function adapterContext(
+  type: string,
+  config: { retries: number; backoffMs: number },
+  deps: ProviderDeps,
+) {
+  const name = deps.name ?? type;
+  const log = (deps.logger ?? silentLogger()).child({ channel: name, type });
+  return {
+    name,
+    clock: deps.clock ?? Date.now,
+    fetch: deps.fetch ?? fetch,
+    log,
+    retrier: createRetrier({
+      retries: config.retries,
+      backoffMs: config.backoffMs,
+      timers: deps.timers,
+      log,
+    }),
+  };
+}
+
+/** A `callback` that checks the URL token, then reads the JSON body with `read`. */
+export function tokenCallback(
+  token: string | undefined,
+  clock: () => number,
+  read: (json: unknown, now: number) => ProviderCallback[],
+): (request: CallbackRequest) => Promise<ProviderCallback[]> {
+  return async (request) => {
+    checkCallbackToken(request, token);
+    return readCallback(request, clock(), read);
+  };
 }

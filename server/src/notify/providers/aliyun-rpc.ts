@@ -184,3 +184,23 @@ export const ALIYUN_PUSH_ANSWER = {
   contentType: 'application/json; charset=utf-8',
   body: JSON.stringify({ code: 0, msg: '接收成功' }),
 } as const;
+
+/** A channel's way to call one API: its key, endpoint and timeout bound, the clock read per call. */
+export function aliyunCaller(
+  config: { endpoint: string; accessKeyId: string; accessKeySecret: string; timeoutMs: number },
+  ctx: { fetch: typeof fetch; clock: () => number },
+  version: string,
+) {
+  return (action: string, params: Record<string, string>) =>
+    callAliyunRpc({
+      fetch: ctx.fetch,
+      endpoint: config.endpoint,
+      action,
+      version,
+      params,
+      accessKeyId: config.accessKeyId,
+      accessKeySecret: config.accessKeySecret,
+      timeoutMs: config.timeoutMs,
+      now: ctx.clock(),
+    });
+}

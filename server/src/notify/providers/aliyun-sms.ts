@@ -1,17 +1,17 @@
 import { z } from 'zod';
-import type { CallbackRequest, ProviderAdapter, ProviderCallback } from '../provider.js';
+import type { ProviderAdapter, ProviderCallback } from '../provider.js';
 import {
+  adapterContext,
   commonShape,
   type ProviderDeps,
+  paramNames,
   paramsByName,
-  readCallback,
-  silentLogger,
   templateFor,
+  tokenCallback,
 } from './adapter-kit.js';
-import { ALIYUN_PUSH_ANSWER, callAliyunRpc } from './aliyun-rpc.js';
-import { beijingTime, checkCallbackToken } from './callback-token.js';
+import { ALIYUN_PUSH_ANSWER, aliyunCaller } from './aliyun-rpc.js';
+import { beijingTime } from './callback-token.js';
 import { aliyunNumber, numberFrom } from './phone.js';
-import { createRetrier } from './provider-http.js';
 
 /**
  * Alibaba Cloud SMS (短信服务, dysmsapi 2017-05-25): SendSms with an approved sign name and
@@ -33,10 +33,9 @@ export const aliyunKeyShape = {
 const TemplateSchema = z
   .object({
     code: z.string().min(1).max(64).describe('Approved template code (模板CODE), e.g. SMS_123456789'),
-    params: z
-      .array(z.string().regex(/^[A-Za-z0-9_]{1,64}$/))
-      .max(20)
-      .describe("Names of the template's variables, filled from the message's parameters of the same name"),
+    params: paramNames(
+      "Names of the template's variables, filled from the message's parameters of those names",
+    ),
   })
   .strict();
 
@@ -112,14 +111,10 @@ export function createAliyunSmsAdapter(
   config: AliyunSmsChannelConfig,
   deps: ProviderDeps = {},
 ): ProviderAdapter {
-  const name = deps.name ?? 'aliyun-sms';
-  const clock = deps.clock ?? Date.now;
-  const fetchFn = deps.fetch ?? fetch;
-  const log = (deps.logger ?? silentLogger()).child({ channel: name, type: 'aliyun-sms' });
-  const retrier = createRetrier({ ...config, timers: deps.timers, log });
-
+  const ctx = adapterContext('aliyun-sms', config, deps);
+  const call = aliyunCaller(config, ctx, VERSION);
   return {
-    name,
+    name: ctx.name,
     type: 'aliyun-sms',
     medium: 'sms',
     callbackAnswer: ALIYUN_PUSH_ANSWER,
@@ -134,29 +129,14 @@ export function createAliyunSmsAdapter(
         OutId: message.id.slice(0, 256),
       };
       if (params.length > 0) query.TemplateParam = JSON.stringify(Object.fromEntries(params));
-      const answer = await retrier.run(message.id, () =>
-        callAliyunRpc({
-          fetch: fetchFn,
-          endpoint: config.endpoint,
-          action: 'SendSms',
-          version: VERSION,
-          params: query,
-          accessKeyId: config.accessKeyId,
-          accessKeySecret: config.accessKeySecret,
-          timeoutMs: config.timeoutMs,
-          now: clock(),
-        }),
-      );
+      const answer = await ctx.retrier.run(message.id, () => call('SendSms', query));
       const bizId = typeof answer.BizId === 'string' && answer.BizId !== '' ? answer.BizId : null;
-      log.info({ message: message.id, providerId: bizId }, 'SMS accepted by Alibaba Cloud');
+      ctx.log.info({ notification: message.id, providerId: bizId }, 'SMS accepted by Alibaba Cloud');
       return { providerId: bizId };
     },
-    async callback(request: CallbackRequest) {
-      checkCallbackToken(request, config.callbackToken);
-      return readCallback(request, clock(), readAliyunSmsPush);
-    },
+    callback: tokenCallback(config.callbackToken, ctx.clock, readAliyunSmsPush),
     async stop() {
-      retrier.stop();
+      ctx.retrier.stop();
     },
   };
 }

@@ -1,24 +1,19 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { type ProviderAdapter, type ProviderCallback, ProviderError } from '../provider.js';
 import {
-  type CallbackRequest,
-  type ProviderAdapter,
-  type ProviderCallback,
-  ProviderError,
-} from '../provider.js';
-import {
+  adapterContext,
   commonShape,
   type ProviderDeps,
+  paramNames,
   paramsByName,
-  readCallback,
-  silentLogger,
   templateFor,
+  tokenCallback,
 } from './adapter-kit.js';
-import { ALIYUN_PUSH_ANSWER, callAliyunRpc } from './aliyun-rpc.js';
+import { ALIYUN_PUSH_ANSWER, aliyunCaller } from './aliyun-rpc.js';
 import { aliyunKeyShape } from './aliyun-sms.js';
-import { beijingTime, checkCallbackToken } from './callback-token.js';
+import { beijingTime } from './callback-token.js';
 import { aliyunNumber, e164, isMainland, numberFrom } from './phone.js';
-import { createRetrier } from './provider-http.js';
 
 /**
  * Alibaba Cloud voice notification (语音服务, dyvmsapi 2017-05-25): SingleCallByTts reads an
@@ -43,10 +38,9 @@ const TemplateSchema = z
       .min(1)
       .max(64)
       .describe('Approved text-to-speech template ID (TtsCode), e.g. TTS_123456'),
-    params: z
-      .array(z.string().regex(/^[A-Za-z0-9_]{1,64}$/))
-      .max(20)
-      .describe("Names of the template's variables, filled from the message's parameters of the same name"),
+    params: paramNames(
+      "Names of the template's variables, filled from the message's parameters of those names",
+    ),
   })
   .strict();
 
@@ -148,14 +142,10 @@ export function createAliyunVoiceAdapter(
   config: AliyunVoiceChannelConfig,
   deps: ProviderDeps = {},
 ): ProviderAdapter {
-  const name = deps.name ?? 'aliyun-voice';
-  const clock = deps.clock ?? Date.now;
-  const fetchFn = deps.fetch ?? fetch;
-  const log = (deps.logger ?? silentLogger()).child({ channel: name, type: 'aliyun-voice' });
-  const retrier = createRetrier({ ...config, timers: deps.timers, log });
-
+  const ctx = adapterContext('aliyun-voice', config, deps);
+  const call = aliyunCaller(config, ctx, VERSION);
   return {
-    name,
+    name: ctx.name,
     type: 'aliyun-voice',
     medium: 'voice',
     callbackAnswer: ALIYUN_PUSH_ANSWER,
@@ -179,29 +169,14 @@ export function createAliyunVoiceAdapter(
       if (config.calledShowNumber !== undefined) query.CalledShowNumber = config.calledShowNumber;
       if (config.volume !== undefined) query.Volume = String(config.volume);
       if (config.speed !== undefined) query.Speed = String(config.speed);
-      const answer = await retrier.run(message.id, () =>
-        callAliyunRpc({
-          fetch: fetchFn,
-          endpoint: config.endpoint,
-          action: 'SingleCallByTts',
-          version: VERSION,
-          params: query,
-          accessKeyId: config.accessKeyId,
-          accessKeySecret: config.accessKeySecret,
-          timeoutMs: config.timeoutMs,
-          now: clock(),
-        }),
-      );
+      const answer = await ctx.retrier.run(message.id, () => call('SingleCallByTts', query));
       const callId = typeof answer.CallId === 'string' && answer.CallId !== '' ? answer.CallId : null;
-      log.info({ message: message.id, providerId: callId }, 'call accepted by Alibaba Cloud');
+      ctx.log.info({ notification: message.id, providerId: callId }, 'call accepted by Alibaba Cloud');
       return { providerId: callId };
     },
-    async callback(request: CallbackRequest) {
-      checkCallbackToken(request, config.callbackToken);
-      return readCallback(request, clock(), readAliyunVoicePush);
-    },
+    callback: tokenCallback(config.callbackToken, ctx.clock, readAliyunVoicePush),
     async stop() {
-      retrier.stop();
+      ctx.retrier.stop();
     },
   };
 }

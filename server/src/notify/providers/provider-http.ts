@@ -150,7 +150,7 @@ export function createRetrier(opts: RetryOptions) {
           // Object first, then words; the error carries the provider's code and scrubbed text only.
           opts.log.warn(
             {
-              message: messageId,
+              notification: messageId,
               attempt: i + 1,
               of: attempts,
               kind: e.kind,
