@@ -1,7 +1,11 @@
 import { z } from 'zod';
+import { AliyunSmsChannelSchema } from './providers/aliyun-sms.js';
+import { AliyunVoiceChannelSchema } from './providers/aliyun-voice.js';
 import { DingtalkChannelSchema } from './providers/dingtalk.js';
 import { FeishuChannelSchema } from './providers/feishu.js';
 import { SmtpChannelSchema } from './providers/smtp.js';
+import { TencentSmsChannelSchema } from './providers/tencent-sms.js';
+import { TencentVoiceChannelSchema } from './providers/tencent-voice.js';
 import { TwilioSmsChannelSchema } from './providers/twilio-sms.js';
 import { TwilioVoiceChannelSchema } from './providers/twilio-voice.js';
 import { WecomChannelSchema } from './providers/wecom.js';
@@ -46,5 +50,9 @@ export const ChannelConfigSchema = z.discriminatedUnion('type', [
   WecomChannelSchema,
   DingtalkChannelSchema,
   FeishuChannelSchema,
+  AliyunSmsChannelSchema,
+  AliyunVoiceChannelSchema,
+  TencentSmsChannelSchema,
+  TencentVoiceChannelSchema,
 ]);
 export type ChannelConfig = z.infer<typeof ChannelConfigSchema>;

@@ -116,7 +116,8 @@ export interface ProviderAdapter {
   /**
    * What the server answers a callback it accepted with, for providers that act on the answer:
    * Twilio runs the TwiML that answers a call's keypress (the person hears "acknowledged") or an
-   * incoming SMS. Absent: 204 with no body.
+   * incoming SMS; Alibaba Cloud pushes again unless it gets `{"code":0,...}`, Tencent Cloud expects
+   * `{"result":0,"errmsg":"OK"}`. Absent: 204 with no body.
    */
   callbackAnswer?(request: CallbackRequest, callbacks: ProviderCallback[]): CallbackAnswer;
   stop?(): Promise<void>;
