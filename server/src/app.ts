@@ -13,6 +13,7 @@ import http, { frameworkErrors } from './plugins/http.js';
 import ingest from './plugins/ingest.js';
 import ledgers, { type LedgersPluginOptions } from './plugins/ledgers.js';
 import liveHub from './plugins/live-hub.js';
+import permits, { type PermitsPluginOptions } from './plugins/permits.js';
 import store from './plugins/store.js';
 import advisoryRoutes from './routes/advisories.js';
 import alarmRoutes from './routes/alarms.js';
@@ -28,10 +29,12 @@ import inspectionRoutes from './routes/inspections.js';
 import ledgerRoutes from './routes/ledgers.js';
 import liveRoutes from './routes/live.js';
 import mapRoutes from './routes/map.js';
+import permitRoutes from './routes/permits.js';
 import readingsRoutes from './routes/readings.js';
 import reportRoutes from './routes/reports.js';
 import sessionRoutes from './routes/session.js';
 import shiftRoutes from './routes/shifts.js';
+import spaceRoutes from './routes/spaces.js';
 import tokenRoutes from './routes/tokens.js';
 import userRoutes from './routes/users.js';
 import type { Store } from './store/types.js';
@@ -46,6 +49,8 @@ export interface BuildServerOptions {
   alarms?: AlarmsPluginOptions;
   /** How often the ledger schedule checks (tests). */
   ledgers?: LedgersPluginOptions;
+  /** How often permits are swept (tests). */
+  permits?: PermitsPluginOptions;
 }
 
 /**
@@ -81,6 +86,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(alarms, opts.alarms ?? {});
   await app.register(liveHub);
   await app.register(ledgers, opts.ledgers ?? {});
+  await app.register(permits, opts.permits ?? {});
 
   await app.register(healthRoutes);
   await app.register(sessionRoutes);
@@ -99,6 +105,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(shiftRoutes);
   await app.register(reportRoutes);
   await app.register(ledgerRoutes);
+  await app.register(spaceRoutes);
+  await app.register(permitRoutes);
   await app.register(liveRoutes);
   await app.register(mapRoutes);
   await app.register(consoleRoutes);

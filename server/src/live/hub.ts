@@ -28,7 +28,7 @@ import { deviceEventView } from './views.js';
 
 /** What a socket receives: `{type, data}`, one JSON text frame per message. */
 export interface LiveMessage {
-  type: 'reading' | 'deviceState' | 'alarm' | 'deviceEvent' | 'commandResult' | 'heartbeat';
+  type: 'reading' | 'deviceState' | 'alarm' | 'deviceEvent' | 'commandResult' | 'permit' | 'heartbeat';
   data: unknown;
 }
 
@@ -88,8 +88,14 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     if (sockets.size === 0) quiet();
   }
 
-  /** Sends a message to every socket that sees `subject` (null: every socket). */
-  function broadcast(subject: AreaSubject | null, message: () => LiveMessage): void {
+  /**
+   * Sends a message to every socket that sees `subject` (a device, or a record's own area; null:
+   * every socket).
+   */
+  function broadcast(
+    subject: AreaSubject | { area: string | null } | null,
+    message: () => LiveMessage,
+  ): void {
     if (sockets.size === 0) return;
     // The hub listens on the same bus as the alarm engine: a throw here would keep the event
     // from the listeners after it, so nothing leaves this function.
@@ -104,7 +110,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     for (const [socket, sees] of sockets) {
       if (socket.readyState !== socket.OPEN) continue;
       if (subject !== null && sees !== undefined) {
-        if (area === undefined) area = opts.areaOf?.(subject) ?? null;
+        if (area === undefined) area = 'area' in subject ? subject.area : (opts.areaOf?.(subject) ?? null);
         if (!sees(area)) continue;
       }
       if (socket.bufferedAmount > maxBuffered) {
@@ -175,6 +181,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         type: 'commandResult',
         data: deviceEventView(busEventRecord(e, clock)),
       })),
+    // A permit's change or an evacuation alert, to those who see the permit's area.
+    permit: (e: ServerEvents['permit'][0]) =>
+      broadcast({ area: e.area }, () => ({ type: 'permit', data: e })),
   };
 
   /** The first socket: one listener per event kind, and the heartbeat. */
@@ -184,6 +193,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.on('alarm', listeners.alarm);
     bus.on('deviceEvent', listeners.deviceEvent);
     bus.on('commandResult', listeners.commandResult);
+    bus.on('permit', listeners.permit);
     heartbeat = setInterval(
       () => broadcast(null, () => ({ type: 'heartbeat', data: { now: new Date(clock()).toISOString() } })),
       heartbeatMs,
@@ -197,6 +207,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.off('alarm', listeners.alarm);
     bus.off('deviceEvent', listeners.deviceEvent);
     bus.off('commandResult', listeners.commandResult);
+    bus.off('permit', listeners.permit);
     if (heartbeat !== null) clearInterval(heartbeat);
     heartbeat = null;
   }
