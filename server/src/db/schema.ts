@@ -446,7 +446,7 @@ export interface PermitMonitoringTable {
   /** JSON [{gas, value, unit}]. */
   readings: string;
   pass: number;
-  /** JSON array of texts (English) of the checks that failed. */
+  /** JSON array of the GasChecks that failed (judgeReading's), worded when shown. */
   reasons: string;
   /** start | interval | failed | manual. */
   why: string;

@@ -6,7 +6,7 @@ import {
   PermitRuleError,
   type Reading,
 } from '@gaswatch/shared';
-import { type PermitSuspensionReason, permitRefusalText } from '@gaswatch/shared/permit-words';
+import { gasCheckText, type PermitSuspensionReason, permitRefusalText } from '@gaswatch/shared/permit-words';
 import type { AlarmTransition, ReadingAccepted, ServerEvents } from '../bus.js';
 import { appendAudit } from '../db/audit.js';
 import {
@@ -129,15 +129,21 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
       ...v,
       checks: judgeReading(rules, v.gas, { value: v.value, unit: v.unit }, space).checks,
     }));
-    const failed = judged.flatMap((j) => failureTexts(j.checks));
-    return { judged, failed };
+    const failedChecks = judged.flatMap((j) => j.checks.filter((c) => !c.pass));
+    return { judged, failedChecks, failed: failureTexts(failedChecks) };
   }
 
   /** Suspends work in progress by the server's own hand and raises the evacuation alert (inside the permit's queue). */
   async function suspendNow(
     p: PermitsTable,
     reason: PermitSuspensionReason,
-    detail: { message: string; alarmId?: string; record?: Parameters<typeof insertMonitoring>[1] },
+    detail: {
+      message: string;
+      alarmId?: string;
+      /** The checks that failed (a failed reading): the records say them in each language. */
+      checks?: GasCheck[];
+      record?: Parameters<typeof insertMonitoring>[1];
+    },
   ): Promise<void> {
     if (p.state !== 'in_progress') return;
     const note = `${permitRefusalText('en', { code: 'evacuated', params: { reason } })} (${detail.message})`;
@@ -153,6 +159,7 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
           device: p.monitor_device,
           message: detail.message,
           ...(detail.alarmId === undefined ? {} : { alarmId: detail.alarmId }),
+          ...(detail.checks === undefined ? {} : { checks: detail.checks }),
         },
         ...(detail.record === undefined
           ? {}
@@ -160,11 +167,14 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
       },
     );
     unbind(after);
-    const text = (locale: 'zh-CN' | 'en') =>
-      `${p.location}${locale === 'zh-CN' ? '：' : ': '}${permitRefusalText(locale, {
-        code: 'evacuated',
-        params: { reason },
-      })}${locale === 'zh-CN' ? `（${detail.message}）` : ` (${detail.message})`}`;
+    const text = (locale: 'zh-CN' | 'en') => {
+      const zh = locale === 'zh-CN';
+      const why =
+        detail.checks === undefined
+          ? detail.message
+          : detail.checks.flatMap((c) => gasCheckText(locale, c) ?? []).join(zh ? '；' : '; ');
+      return `${p.location}${zh ? '：' : ': '}${permitRefusalText(locale, { code: 'evacuated', params: { reason } })}${zh ? `（${why}）` : ` (${why})`}`;
+    };
     logger.warn(
       { permit: p.id, reason, device: p.monitor_device, message: detail.message },
       'work suspended: evacuate and test again',
@@ -207,7 +217,7 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
       return v === undefined ? [] : [{ gas: g.gas, value: v, unit: GASES[g.channel as GasId].unit }];
     });
     if (values.length === 0) return;
-    const { failed } = judge(p, values);
+    const { failed, failedChecks } = judge(p, values);
     const record = {
       permit_id: id,
       at: e.receivedAt,
@@ -215,13 +225,14 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
       instrument: null,
       readings: JSON.stringify(values),
       pass: failed.length === 0 ? 1 : 0,
-      reasons: JSON.stringify(failed),
+      reasons: JSON.stringify(failedChecks),
       recorded_by: 'system',
       note: '',
     };
     if (failed.length > 0) {
       await suspendNow(p, 'reading_failed', {
         message: failed.join('; '),
+        checks: failedChecks,
         record: { ...record, why: 'failed' },
       });
       return;
@@ -325,7 +336,7 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
           instrument: p.monitor_instrument,
           readings: JSON.stringify(input.values),
           pass: judged.failed.length === 0 ? 1 : 0,
-          reasons: JSON.stringify(judged.failed),
+          reasons: JSON.stringify(judged.failedChecks),
           why: 'manual',
           recorded_by: caller.principal.id,
           note: input.note,

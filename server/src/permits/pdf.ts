@@ -1,5 +1,11 @@
 import type { GasCheck, PermitDetail } from '@gaswatch/shared';
-import { PERMIT_WORDS, type PermitLocale, permitGasName } from '@gaswatch/shared/permit-words';
+import {
+  gasCheckText,
+  PERMIT_WORDS,
+  type PermitLocale,
+  permitGasName,
+  permitRefusalText,
+} from '@gaswatch/shared/permit-words';
 import type { ZoneClock } from '../alarm-export/zone.js';
 import { CJK_FONTS, type CjkFont, loadCjkFont } from '../reports/cjk-font.js';
 import { localMinute } from '../reports/ledger-xlsx.js';
@@ -163,6 +169,21 @@ function limitText(locale: PermitLocale, checks: readonly GasCheck[]): string {
     .join('; ');
 }
 
+/** The failed checks in the language, as the form's 说明. */
+function reasonsText(locale: PermitLocale, checks: readonly unknown[]): string {
+  return (checks as GasCheck[]).flatMap((c) => gasCheckText(locale, c) ?? []).join(locale === 'zh-CN' ? '；' : '; ');
+}
+
+/** What a record says: the signer's note, or for the server's own records why, in the language. */
+function eventNote(locale: PermitLocale, e: PermitDetail['events'][number]): string {
+  if (e.signed.role !== 'system') return e.note;
+  if (e.action === 'expire') return permitRefusalText(locale, { code: 'permit_expired', params: {} });
+  const reason = typeof e.data.reason === 'string' ? e.data.reason : 'alarm';
+  const why = Array.isArray(e.data.checks) ? reasonsText(locale, e.data.checks) : String(e.data.message ?? '');
+  const text = permitRefusalText(locale, { code: 'evacuated', params: { reason } });
+  return locale === 'zh-CN' ? `${text}（${why}）` : `${text} (${why})`;
+}
+
 /** The permit as a PDF in `lang`; times in `zone`. pdfkit is loaded when the first PDF is made. */
 export async function permitPdf(
   d: PermitDetail,
@@ -297,7 +318,7 @@ export async function permitPdf(
           m.device ?? m.instrument ?? '—',
           m.values.map((v) => `${permitGasName(lang, v.gas)} ${valueText(lang, v.value, v.unit)}`).join(', '),
           m.pass ? L.pass : L.fail,
-          m.reasons.join('; ') || m.note,
+          reasonsText(lang, m.checks) || m.note,
         ]),
       Object.values(L.monitoringCols),
     );
@@ -311,7 +332,7 @@ export async function permitPdf(
         t(e.signed.at),
         W.actions[e.action as keyof typeof W.actions] ?? e.action,
         `${e.signed.name} (${W.roles[e.signed.role]})`,
-        [as, e.note].filter((x) => x !== null && x !== '').join(' — '),
+        [as, eventNote(lang, e)].filter((x) => x !== null && x !== '').join(' — '),
         e.hash.slice(0, 8),
       ];
     }),

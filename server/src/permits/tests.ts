@@ -10,6 +10,7 @@ import {
   judgeReading,
   lelOf,
   missingChecks,
+  requiredChecks,
   PermitRuleError,
   readingSettled,
   type TestPosition,
@@ -157,15 +158,22 @@ export function createGasTests(core: PermitCore, monitor: PermitMonitor): GasTes
     return { gases: inst.gases.map((gas) => ({ channel: null, gas })), gw: null, label: inst.id };
   }
 
-  /** The space's expected gases a test's gases do not cover (a combustible is covered by any combustible channel). */
-  async function uncovered(p: PermitsTable, gases: readonly TestGas[]): Promise<GasIdentity[]> {
+  /**
+   * The space's expected gases a test's gases do not cover, among the checks the test must make
+   * and does: a combustible is covered by any combustible channel, an oxygen or toxic gas only by
+   * itself.
+   */
+  async function uncovered(
+    p: PermitsTable,
+    gases: readonly TestGas[],
+    checks: readonly string[],
+  ): Promise<GasIdentity[]> {
     if (p.space_id === null) return [];
     const s = await getSpace(db, p.space_id);
     const expected = s === undefined ? [] : (JSON.parse(s.gases) as GasIdentity[]);
     const keys = new Set(gases.map((g) => gasKey(g.gas)));
-    const anyCombustible = gases.some((g) => gasCheckOf(g.gas) === 'combustible');
     return expected.filter(
-      (g) => !(keys.has(gasKey(g)) || (gasCheckOf(g) === 'combustible' && anyCombustible)),
+      (g) => checks.includes(gasCheckOf(g)) && gasCheckOf(g) !== 'combustible' && !keys.has(gasKey(g)),
     );
   }
 
@@ -183,10 +191,9 @@ export function createGasTests(core: PermitCore, monitor: PermitMonitor): GasTes
         const space = spaceOf(p);
         const { gases, gw, label } = testGases(p, input, caller);
         const identities = gases.map((g) => g.gas);
-        const missing = [
-          ...missingChecks(type, space, identities),
-          ...(await uncovered(p, gases)).map(gasLabel),
-        ];
+        const lacking = missingChecks(type, space, identities);
+        const made = requiredChecks(type, space).filter((c) => !lacking.includes(c));
+        const missing = [...lacking, ...(await uncovered(p, gases, made)).map(gasLabel)];
         if (missing.length > 0)
           throw new PermitRefusedError([
             refusal('detector_cannot_test', { device: label, checks: missing.join(',') }),
@@ -278,6 +285,10 @@ export function createGasTests(core: PermitCore, monitor: PermitMonitor): GasTes
       return core.serial(id, async () => {
         const p = await core.load(id);
         const { t, steps, placements, done, next } = await openTest(p, testId);
+        if (t.device !== null && input.values !== undefined)
+          throw new HttpError(400, 'bad_request', `values: the readings of ${t.device} are taken from it, not typed`);
+        if (t.device === null && input.values === undefined)
+          throw new HttpError(400, 'bad_request', 'values: type the readings of the portable instrument');
         const position = input.position;
         if (position !== next) outOfOrder(steps, next, position);
         const placed = lastPlacement(placements, position);
@@ -328,9 +339,7 @@ export function createGasTests(core: PermitCore, monitor: PermitMonitor): GasTes
             return { step, value, unit: GASES[channel].unit };
           });
         } else {
-          if (input.values === undefined)
-            throw new HttpError(400, 'bad_request', 'values: type the readings of the portable instrument');
-          taken = input.values.map((v, i) => {
+          taken = (input.values ?? []).map((v, i) => {
             const step = todo[i];
             if (step === undefined || gasKey(step.gas) !== gasKey(v.gas))
               refuse(

@@ -143,6 +143,11 @@ export function lastPlacement(placements: readonly Placement[], position: TestPo
   return placements.filter((p) => p.position === position).at(-1) ?? null;
 }
 
+function stepIndex(steps: readonly TestStep[], r: PermitTestReadingsTable): number {
+  const key = stepKey(r.position, JSON.parse(r.gas) as GasIdentity);
+  return steps.findIndex((s) => stepKey(s.position, s.gas) === key);
+}
+
 export function toTest(t: PermitTestsTable, readings: readonly PermitTestReadingsTable[]): GasTest {
   const steps = JSON.parse(t.steps) as TestStep[];
   const placements = JSON.parse(t.placements) as Placement[];
@@ -167,7 +172,10 @@ export function toTest(t: PermitTestsTable, readings: readonly PermitTestReading
       settledAt: iso(p.at + hold),
       by: p.by,
     })),
-    readings: readings.map((r) => {
+    // In the test's order (position by position, O2 → combustible → toxic), however they were stored.
+    readings: [...readings]
+      .sort((a, b) => stepIndex(steps, a) - stepIndex(steps, b))
+      .map((r) => {
       const checks = JSON.parse(r.checks) as GasCheck[];
       return {
         position: r.position as TestPosition,
@@ -216,7 +224,8 @@ export function toMonitoring(m: PermitMonitoringTable): MonitoringRecord {
     instrument: m.instrument,
     values: JSON.parse(m.readings) as MonitoringRecord['values'],
     pass: m.pass === 1,
-    reasons: JSON.parse(m.reasons) as string[],
+    reasons: failureTexts(JSON.parse(m.reasons) as GasCheck[]),
+    checks: JSON.parse(m.reasons) as Record<string, unknown>[],
     why: m.why as MonitoringRecord['why'],
     recordedBy: m.recorded_by,
     note: m.note,

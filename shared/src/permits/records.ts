@@ -387,7 +387,8 @@ export const MonitoringRecordSchema = z.object({
     z.object({ gas: GasIdentitySchema, value: z.number(), unit: z.enum(PERMIT_READING_UNITS) }),
   ),
   pass: z.boolean(),
-  reasons: z.array(z.string()),
+  reasons: z.array(z.string()).describe('Why it failed, in English'),
+  checks: z.array(z.record(z.string(), z.unknown())).describe('The checks that failed, as judged'),
   why: z
     .enum(['start', 'interval', 'failed', 'manual'])
     .describe('start: the first after entry; interval: due; failed: it stopped the work; manual: typed'),
