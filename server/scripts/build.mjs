@@ -33,7 +33,8 @@ export const EXTERNAL = [
   'utf-8-validate',
 ];
 
-const main = await bundle({ pkgDir, out, external: EXTERNAL });
+// worker-main.ts: the worker thread's program (src/worker-task.ts finds it beside itself).
+const main = await bundle({ pkgDir, out, external: EXTERNAL, entries: ['worker-main.ts'] });
 // What the bin compares with the sources beside it (scripts/source-digest.mjs).
 writeFileSync(join(out, 'build.json'), `${JSON.stringify({ sources: sourceDigest() })}\n`);
 console.log(`built ${main}`);

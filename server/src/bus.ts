@@ -5,6 +5,7 @@ import type {
   DeviceEvent,
   DeviceState,
   GatewayStatus,
+  MaintenanceView,
   Reading,
 } from '@gaswatch/shared';
 import type { AlarmLifecycleState } from './alarms/model.js';
@@ -85,6 +86,8 @@ export interface ServerEvents {
   commandResult: [{ gw: string; result: CommandResult }];
   alarm: [AlarmTransition];
   permit: [PermitLiveEvent];
+  /** A bump test, calibration or date of a device was recorded: its maintenance as it is now. */
+  maintenance: [{ gw: string | null; dev: string; site: string | null; view: MaintenanceView }];
   /** A gateway's password was rotated or the gateway revoked: its live MQTT connection must end. */
   gatewayAccessChanged: [{ gw: string }];
 }

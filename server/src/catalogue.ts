@@ -8,13 +8,16 @@ import {
   INSPECTION_CHECKLIST,
   INSPECTION_HAZARDS,
   INSPECTION_RESULTS,
+  LOCKOUT_REASONS,
   OCCUPANT_FLAGS,
   PHOTO_MAX_BYTES,
   PHOTO_TYPES,
   PHOTOS_PER_INSPECTION,
   PHOTOS_PER_ITEM,
+  RECORDED_BUMP_TEST_METHODS,
   RECTIFICATION_OUTCOMES,
   ReadingStatusSchema,
+  TEST_RESULTS,
   VULNERABLE_FLAGS,
 } from '@gaswatch/shared';
 import {
@@ -26,6 +29,7 @@ import {
   RESOLUTION_REASONS,
   unacked,
 } from './alarms/model.js';
+import { IMPORT_MAX_BYTES, IMPORT_MAX_ROWS } from './households/import-schema.js';
 
 /** Where each alarm state sorts among open alarms (needing action first); cleared is closed. */
 const ALARM_STATE_ORDER: Record<AlarmLifecycleState, number> = {
@@ -54,6 +58,8 @@ export function consoleCatalogue() {
       heating: [...HEATING_KINDS],
       relations: [...CONTACT_RELATIONS],
       dwellings: [...DWELLINGS],
+      /** What one import takes: the console refuses a larger file before sending it. */
+      import: { maxBytes: IMPORT_MAX_BYTES, maxRows: IMPORT_MAX_ROWS },
     },
     /** The inspection checklist (SPEC §10): items in the form's order, each under its hazard. */
     inspections: {
@@ -67,6 +73,12 @@ export function consoleCatalogue() {
         perItem: PHOTOS_PER_ITEM,
         perInspection: PHOTOS_PER_INSPECTION,
       },
+    },
+    /** Detector maintenance (SPEC §11): how a bump test is recorded by hand, results, lockout reasons in order. */
+    maintenance: {
+      recordedMethods: [...RECORDED_BUMP_TEST_METHODS],
+      results: [...TEST_RESULTS],
+      lockoutReasons: [...LOCKOUT_REASONS],
     },
     resolutionReasons: [...RESOLUTION_REASONS],
     callOutcomes: [...CALL_OUTCOMES],

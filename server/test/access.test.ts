@@ -177,6 +177,10 @@ describe('every route is guarded', () => {
         'POST /api/reports/ledger',
         'GET /api/reports/ledgers',
         'GET /api/reports/ledgers/:id/file',
+        'GET /api/devices/:id/maintenance',
+        'POST /api/devices/:id/maintenance/bump-tests',
+        'POST /api/devices/:id/maintenance/bump-tests/start',
+        'GET /api/maintenance/due',
       ]),
     );
   });

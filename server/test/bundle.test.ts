@@ -133,6 +133,21 @@ describe('server production bundle', () => {
       const bytes = Buffer.from(await pdf.arrayBuffer());
       expect(pdf.status, bytes.toString()).toBe(200);
       expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+      // The import's worker thread (worker-main.js, the bundle's second program) reads a workbook:
+      // the template, whose example row the import refuses until it is replaced.
+      const template = await session.fetch(`${url}/api/households/template?format=xlsx`);
+      const checked = await session.fetch(`${url}/api/households/import?mode=dry-run`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+        body: Buffer.from(await template.arrayBuffer()),
+      });
+      const answer = (await checked.json()) as { ok: boolean; rows: number; format: string };
+      expect([checked.status, answer.ok, answer.rows, answer.format], JSON.stringify(answer)).toEqual([
+        200,
+        false,
+        1,
+        'xlsx',
+      ]);
       // The console: / leads to the app, which the bundle serves from server/console/dist.
       const root = await fetch(`${url}/`, { redirect: 'manual' });
       expect(root.headers.get('location')).toBe('/console/');

@@ -9,8 +9,11 @@ import {
   GASES,
   INSPECTION_CHECKLIST,
   INSPECTION_RESULTS,
+  LOCKOUT_REASONS,
+  RECORDED_BUMP_TEST_METHODS,
   RECTIFICATION_OUTCOMES,
   ReadingStatusSchema,
+  TEST_RESULTS,
 } from '@gaswatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIFECYCLE_STATES } from '../src/alarms/model.js';
@@ -77,5 +80,14 @@ describe('the console catalogue', () => {
       [...INSPECTION_RESULTS],
       [...RECTIFICATION_OUTCOMES],
     ]);
+  });
+
+  it('has the ways a bump test is recorded by hand, the results and the lockout reasons of shared', () => {
+    expect(catalogue.maintenance).toEqual({
+      recordedMethods: [...RECORDED_BUMP_TEST_METHODS],
+      results: [...TEST_RESULTS],
+      lockoutReasons: [...LOCKOUT_REASONS],
+    });
+    expect(catalogue.maintenance.recordedMethods).not.toContain('gateway');
   });
 });

@@ -9,6 +9,7 @@ import { accessContract } from './db-access-contract.js';
 import { type DbTarget, dbContract } from './db-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
 import { ledgersContract } from './db-ledgers-contract.js';
+import { maintenanceContract } from './db-maintenance-contract.js';
 import { deviceState, publishState } from './e2e/browser.js';
 import {
   apiFetch,
@@ -60,6 +61,7 @@ dbContract('PostgreSQL', postgresTarget);
 accessContract('PostgreSQL', postgresTarget);
 inspectionsContract('PostgreSQL', postgresTarget);
 ledgersContract('PostgreSQL', postgresTarget);
+maintenanceContract('PostgreSQL', postgresTarget);
 
 describe('PostgreSQL unreachable', () => {
   it('at start is a clear error naming where, never the password', async () => {

@@ -7,6 +7,7 @@ import { accessContract } from './db-access-contract.js';
 import { type DbTarget, dbContract } from './db-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
 import { ledgersContract } from './db-ledgers-contract.js';
+import { maintenanceContract } from './db-maintenance-contract.js';
 import { SERVER_MAIN, startTestServer, tempDir } from './helpers.js';
 
 const dirs: Array<{ remove(): void }> = [];
@@ -29,6 +30,7 @@ dbContract('SQLite', sqliteTarget);
 accessContract('SQLite', sqliteTarget);
 inspectionsContract('SQLite', sqliteTarget);
 ledgersContract('SQLite', sqliteTarget);
+maintenanceContract('SQLite', sqliteTarget);
 
 describe('SQLite file', () => {
   it('lives in DATA_DIR/gaswatch.db, in WAL mode with foreign keys enforced', async () => {

@@ -42,7 +42,14 @@ interface Answer {
   status: number;
   body: Record<string, unknown> & {
     ok?: boolean;
-    errors?: Array<{ row: number; column: string; value: string; code: string }>;
+    errors?: Array<{
+      row: number;
+      column: string;
+      field: string;
+      value: string;
+      code: string;
+      about?: { row?: number; household?: string; areas?: string[] };
+    }>;
   };
 }
 
@@ -105,7 +112,16 @@ async function doneWhen(server: TestServer, tokens: Record<string, string>): Pro
   expect(dry.status).toBe(200);
   expect(dry.body).toMatchObject({ ok: false, rows: 200, errorCount: 5, format: 'xlsx' });
   expect(dry.body.errors?.map(({ row, column, code }) => ({ row, column, code }))).toEqual(expected);
-  expect(dry.body.errors?.[0]).toMatchObject({ value: 'call me' });
+  expect(dry.body.errors?.[0]).toMatchObject({ value: 'call me', field: 'contact.1.phone' });
+  // What the console words each reason by: the column's key whatever its header, and what it refers to.
+  expect(dry.body.errors?.map((e) => e.field)).toEqual([
+    'contact.1.phone',
+    'flag.elderly_alone',
+    'area',
+    'id',
+    'expiresOn',
+  ]);
+  expect(dry.body.errors?.[3]?.about).toEqual({ row: 121 });
 
   const refused = await upload('supervisor', 'apply', file);
   expect(refused.status).toBe(400);
@@ -266,6 +282,8 @@ describe('household import and export (SQLite)', () => {
         column: '探测器编号',
         code: 'detector_elsewhere',
         value: 'co-h0001',
+        field: 'device',
+        about: { household: 'dp-0001' },
       }),
     ]);
     const noAddress = csvOf(

@@ -57,7 +57,19 @@ describe('households', () => {
 
   beforeAll(async () => {
     // CO 400 ppm raises at once on the confined-space profile (a household CO dose takes minutes).
-    writeFileSync(join(tmp.dir, 'gaswatch.yaml'), 'devices:\n  co-w12: { profile: confined-space }\n');
+    // Two contact tiers, so the card says when the next is due; the webhook goes nowhere (port 9).
+    writeFileSync(
+      join(tmp.dir, 'gaswatch.yaml'),
+      `devices:
+  co-w12: { profile: confined-space }
+channels:
+  duty: { type: webhook, url: 'http://127.0.0.1:9/hook', secret: a-long-shared-webhook-secret, retries: 0 }
+defaults:
+  tiers:
+    - { name: 村网格员, contacts: [{ name: 李国强, channel: duty }] }
+    - { name: 镇值班室, contacts: [{ name: 值班室, channel: duty }] }
+`,
+    );
     server = await startTestServer({ GASWATCH_CONFIG: join(tmp.dir, 'gaswatch.yaml') });
     for (const [id, kind, parent] of [
       ['liucheng', 'county', null],
@@ -175,6 +187,13 @@ describe('households', () => {
     ).toBe(0);
     const card = await call('operatorDapu', 'GET', `/api/alarms/${rows[0]?.id}`);
     expect(card.body.household).toMatchObject({ id: HOME.id, contacts: HOME.contacts, notes: HOME.notes });
+    // She lives alone: the next tier is called after 60 s unacknowledged, not the default 120 s.
+    const { alarm, escalation } = card.body as {
+      alarm: { lastNotifiedAt: number; severity: string };
+      escalation: { next: { tier: number; at: number } | null };
+    };
+    expect(alarm.severity).toBe('critical');
+    expect(escalation.next).toEqual({ tier: 2, at: alarm.lastNotifiedAt + 60_000 });
   });
 
   it('lists the detectors the next visit must see to, village by village', async () => {
@@ -215,8 +234,19 @@ describe('households', () => {
   });
 
   it('removing the detector takes the household off its alarms at once', async () => {
+    // The device list tells installed detectors from free ones (the console's picks for a new home).
+    // The gateway has no area: installed, the detector is in the household's; removed, in none
+    // (an admin, whose area is all, sees it then).
+    const ids = async (installed: 'true' | 'false') => {
+      const r = await apiFetch(`${server.url}/api/devices?installed=${installed}`);
+      return ((await r.json()) as { devices: { id: string }[] }).devices.map((d) => d.id);
+    };
+    expect(await ids('true')).toContain('co-w12');
+    expect(await ids('false')).not.toContain('co-w12');
     const r = await call('supervisorDapu', 'DELETE', `/api/households/${HOME.id}/detectors/co-w12`);
     expect(r.status).toBe(200);
+    expect(await ids('true')).not.toContain('co-w12');
+    expect(await ids('false')).toContain('co-w12');
     expect(r.body.household).toMatchObject({ detectors: [] });
     const all = (await apiFetch(`${server.url}/api/alarms?device=co-w12`).then((x) => x.json())) as {
       alarms: { household?: unknown }[];

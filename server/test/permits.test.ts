@@ -60,7 +60,14 @@ interface Action {
 }
 interface Detail {
   permit: Json & { id: string; state: string; validUntil: string; keepUntil: string | null };
-  events: { seq: number; action: string; signed: { by: string; name: string; role: string }; note: string; data: Json; hash: string }[];
+  events: {
+    seq: number;
+    action: string;
+    signed: { by: string; name: string; role: string };
+    note: string;
+    data: Json;
+    hash: string;
+  }[];
   tests: (Json & { id: string; status: string; readings: (Json & { pass: boolean; reasons: string[] })[] })[];
   monitoring: { records: (Json & { why: string; pass: boolean })[]; total: number; nextDue: string | null };
   actions: Action[];
@@ -97,7 +104,8 @@ async function call(who: string, method: string, path: string, body?: unknown) {
   const text = await r.text();
   return { status: r.status, body: (text === '' ? {} : JSON.parse(text)) as Json };
 }
-const detail = async (id: string) => (await call('li', 'GET', `/api/permits/${id}`)).body as unknown as Detail;
+const detail = async (id: string) =>
+  (await call('li', 'GET', `/api/permits/${id}`)).body as unknown as Detail;
 const action = (d: Detail, name: string) => d.actions.find((a) => a.action === name) as Action;
 
 /** The detector's next reading, sampled now, of the air where it is. */
@@ -115,8 +123,21 @@ async function pass(ms: number): Promise<void> {
 }
 
 async function state(dev: string, model: string, kind: string): Promise<void> {
-  const s = { v: 1, ts: iso(now), online: true, model, kind, site: 'plant-a', location: 'sewer', lastError: null, pollIntervalS: 600 };
-  await gateway.publishAsync(topics.state(GW, dev), encodePayload('state', s as never), { qos: 1, retain: true });
+  const s = {
+    v: 1,
+    ts: iso(now),
+    online: true,
+    model,
+    kind,
+    site: 'plant-a',
+    location: 'sewer',
+    lastError: null,
+    pollIntervalS: 600,
+  };
+  await gateway.publishAsync(topics.state(GW, dev), encodePayload('state', s as never), {
+    qos: 1,
+    retain: true,
+  });
 }
 
 /** A whole gas test with the 4-gas: at each position placed, held 30 s, read. */
@@ -128,13 +149,18 @@ async function gasTest(permit: string, airs: Reading['values'][], who = 'li') {
   let last = t;
   for (const [i, position] of positions.entries()) {
     air = airs[i] ?? (airs.at(-1) as Reading['values']);
-    expect((await call(who, 'POST', `/api/permits/${permit}/tests/${test.id}/placements`, { position })).status).toBe(200);
+    expect(
+      (await call(who, 'POST', `/api/permits/${permit}/tests/${test.id}/placements`, { position })).status,
+    ).toBe(200);
     now += 30 * S;
     await publish();
     last = await call(who, 'POST', `/api/permits/${permit}/tests/${test.id}/readings`, { position });
     expect(last.status, JSON.stringify(last.body)).toBe(200);
   }
-  return { id: test.id, body: last.body as Json & { test: Json & { status: string }; permit: Json & { state: string } } };
+  return {
+    id: test.id,
+    body: last.body as Json & { test: Json & { status: string }; permit: Json & { state: string } },
+  };
 }
 
 const SPACE = {
@@ -218,16 +244,32 @@ describe('the confined-space register', () => {
     expect((await call('li', 'POST', '/api/spaces', SPACE)).status).toBe(403);
     const r = await call('wang', 'POST', '/api/spaces', SPACE);
     expect(r.status, JSON.stringify(r.body)).toBe(201);
-    expect(r.body.space).toMatchObject({ id: 'ws-12', large: true, ruleSet: null, effectiveRuleSet: 'gb30871' });
+    expect(r.body.space).toMatchObject({
+      id: 'ws-12',
+      large: true,
+      ruleSet: null,
+      effectiveRuleSet: 'gb30871',
+    });
     expect((await call('wang', 'POST', '/api/spaces', SPACE)).body.error).toBe('space_exists');
     const list = await call('li', 'GET', '/api/spaces?q=污水');
     expect(list.body).toMatchObject({ total: 1, nextCursor: null });
     // Another township does not see it, nor may it put a space in dapu.
     expect((await call('chen', 'GET', '/api/spaces/ws-12')).status).toBe(404);
     expect((await call('chenViewer', 'GET', '/api/spaces')).body.total).toBe(0);
-    const mem = await call('wang', 'POST', '/api/spaces', { ...SPACE, id: 'tank-2', kind: 'tank', site: 'factory-b', large: false });
+    const mem = await call('wang', 'POST', '/api/spaces', {
+      ...SPACE,
+      id: 'tank-2',
+      kind: 'tank',
+      site: 'factory-b',
+      large: false,
+    });
     expect(mem.body.space).toMatchObject({ effectiveRuleSet: 'mem13' });
-    const bad = await call('wang', 'POST', '/api/spaces', { ...SPACE, id: 'x', kind: 'cave', area: 'nowhere' });
+    const bad = await call('wang', 'POST', '/api/spaces', {
+      ...SPACE,
+      id: 'x',
+      kind: 'cave',
+      area: 'nowhere',
+    });
     expect(bad).toMatchObject({ status: 400, body: { error: 'bad_request' } });
     expect(String(bad.body.message)).toMatch(/kind/);
     const audit = await listAudit(server.app.db, { limit: 10, targetKind: 'space' });
@@ -254,7 +296,10 @@ describe('a confined-space entry from draft to close-out', () => {
       });
     evacuations = [];
     otherTownship = [];
-    sockets = [await open(tokens.viewer as string, evacuations), await open(tokens.chenViewer as string, otherTownship)];
+    sockets = [
+      await open(tokens.viewer as string, evacuations),
+      await open(tokens.chenViewer as string, otherTownship),
+    ];
   });
   afterAll(() => {
     for (const ws of sockets) ws.close();
@@ -278,7 +323,14 @@ describe('a confined-space entry from draft to close-out', () => {
       area: 'liujiang',
       positions: ['top', 'middle', 'bottom'],
       validUntil: iso(now + 24 * HOUR),
-      rules: { testWindowMin: 30, interruptionMin: 60, continuous: true, recordEveryMin: 120, validityH: 24, keepYears: 1 },
+      rules: {
+        testWindowMin: 30,
+        interruptionMin: 60,
+        continuous: true,
+        recordEveryMin: 120,
+        validityH: 24,
+        keepYears: 1,
+      },
       createdBy: 'li',
     });
     expect(p.measures).toEqual([
@@ -292,16 +344,32 @@ describe('a confined-space entry from draft to close-out', () => {
     expect(action(d, 'approve').refusals.map((x) => x.code)).toEqual(['role_required']);
     expect((await call('li', 'POST', `/api/permits/${id}/actions/approve`, {})).status).toBe(403);
     const early = await call('wang', 'POST', `/api/permits/${id}/actions/approve`, {});
-    expect(early.body).toEqual({ error: 'measures_unconfirmed', message: '2 safety measures are not confirmed yet' });
-    for (const n of [1, 2]) expect((await call('zhao', 'POST', `/api/permits/${id}/measures/${n}/confirm`)).status).toBe(200);
-    expect((await call('zhao', 'POST', `/api/permits/${id}/measures/1/confirm`)).body.error).toBe('measure_confirmed');
+    expect(early.body).toEqual({
+      error: 'measures_unconfirmed',
+      message: '2 safety measures are not confirmed yet',
+    });
+    for (const n of [1, 2])
+      expect((await call('zhao', 'POST', `/api/permits/${id}/measures/${n}/confirm`)).status).toBe(200);
+    expect((await call('zhao', 'POST', `/api/permits/${id}/measures/1/confirm`)).body.error).toBe(
+      'measure_confirmed',
+    );
     const ok = await call('wang', 'POST', `/api/permits/${id}/actions/approve`, { note: '同意作业' });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     d = ok.body as unknown as Detail;
     expect(d.permit.state).toBe('approved');
-    expect(d.permit.measures).toMatchObject([{ confirmed: { by: 'zhao', name: '赵强', role: 'operator' } }, {}]);
+    expect(d.permit.measures).toMatchObject([
+      { confirmed: { by: 'zhao', name: '赵强', role: 'operator' } },
+      {},
+    ]);
     expect(d.events).toMatchObject([
-      { seq: 1, action: 'approve', from: 'draft', to: 'approved', signed: { by: 'wang', name: '王建国', role: 'supervisor' }, note: '同意作业' },
+      {
+        seq: 1,
+        action: 'approve',
+        from: 'draft',
+        to: 'approved',
+        signed: { by: 'wang', name: '王建国', role: 'supervisor' },
+        note: '同意作业',
+      },
     ]);
     // Work cannot start on an approval alone.
     expect(action(d, 'start').refusals[0]?.code).toBe('invalid_transition');
@@ -317,8 +385,33 @@ describe('a confined-space entry from draft to close-out', () => {
     expect(co.status).toBe(409);
     expect(co.body).toMatchObject({ error: 'detector_cannot_test' });
     expect(String(co.body.message)).toBe('Detector bedroom-co cannot test Oxygen, Combustible gas, H2S');
-    expect((await call('li', 'POST', `/api/permits/${id}/tests`, { device: 'ghost' })).body.error).toBe('device_not_found');
-    expect((await call('li', 'POST', `/api/permits/${id}/tests`, { device: DEV, instrument: { id: 'x', gases: ['O2'] } })).status).toBe(400);
+    expect((await call('li', 'POST', `/api/permits/${id}/tests`, { device: 'ghost' })).body.error).toBe(
+      'device_not_found',
+    );
+    // The 4-gas can test it, but is not fit to trust until bump-tested today and calibrated (SPEC §11).
+    const unfit = await call('li', 'POST', `/api/permits/${id}/tests`, { device: DEV });
+    expect(unfit.body).toEqual({
+      error: 'detector_unfit',
+      message:
+        'Detector entry-4gas may not be used for a gas test: no bump test recorded, no calibration recorded',
+    });
+    const m = `/api/devices/${DEV}/maintenance`;
+    const cal = await call('wang', 'POST', `${m}/calibrations`, {
+      result: 'pass',
+      nextDue: '2027-06-30',
+      certificate: 'JL-2026-3381',
+    });
+    expect(cal.status, JSON.stringify(cal.body)).toBe(201);
+    const bump = await call('wang', 'POST', `${m}/bump-tests`, { result: 'pass', method: 'docking_station' });
+    expect(bump.status, JSON.stringify(bump.body)).toBe(201);
+    expect(
+      (
+        await call('li', 'POST', `/api/permits/${id}/tests`, {
+          device: DEV,
+          instrument: { id: 'x', gases: ['O2'], bumpTestedAt: iso(now), calibrationDue: '2027-01-01' },
+        })
+      ).status,
+    ).toBe(400);
     expect((await detail(id)).permit.state).toBe('approved');
   });
 
@@ -332,7 +425,9 @@ describe('a confined-space entry from draft to close-out', () => {
     expect((t.body.permit as Json).state).toBe('testing');
     const base = `/api/permits/${id}/tests/${test.id}`;
     expect((await call('li', 'POST', `${base}/readings`, { position: 'top' })).body.error).toBe('not_placed');
-    expect((await call('li', 'POST', `${base}/placements`, { position: 'middle' })).body.error).toBe('out_of_order');
+    expect((await call('li', 'POST', `${base}/placements`, { position: 'middle' })).body.error).toBe(
+      'out_of_order',
+    );
     expect((await call('li', 'POST', `${base}/placements`, { position: 'top' })).status).toBe(200);
     now += 29 * S;
     await publish();
@@ -341,13 +436,22 @@ describe('a confined-space entry from draft to close-out', () => {
     expect(String(early.body.message)).toMatch(/^hold the detector at top 1 s more/);
     now += 1 * S;
     // Held 30 s, but the reading it has was sampled before: the next one counts.
-    expect((await call('li', 'POST', `${base}/readings`, { position: 'top' })).body.error).toBe('no_settled_reading');
+    expect((await call('li', 'POST', `${base}/readings`, { position: 'top' })).body.error).toBe(
+      'no_settled_reading',
+    );
     await publish();
     const top = await call('li', 'POST', `${base}/readings`, { position: 'top' });
     expect(top.status, JSON.stringify(top.body)).toBe(200);
     expect((top.body.test as Json).next).toMatchObject({ position: 'middle', placedAt: null });
     // Typed values are for portable instruments; this detector's readings are taken live.
-    expect((await call('li', 'POST', `${base}/readings`, { position: 'middle', values: [{ gas: 'O2', value: 20, unit: '%vol' }] })).status).toBe(400);
+    expect(
+      (
+        await call('li', 'POST', `${base}/readings`, {
+          position: 'middle',
+          values: [{ gas: 'O2', value: 20, unit: '%vol' }],
+        })
+      ).status,
+    ).toBe(400);
 
     for (const [position, values] of [
       ['middle', MIDDLE],
@@ -375,7 +479,9 @@ describe('a confined-space entry from draft to close-out', () => {
     ]);
     expect(d.permit.state).toBe('testing');
     expect(action(d, 'start').refusals[0]?.code).toBe('invalid_transition');
-    expect((await call('li', 'POST', `${base}/placements`, { position: 'top' })).body.error).toBe('test_complete');
+    expect((await call('li', 'POST', `${base}/placements`, { position: 'top' })).body.error).toBe(
+      'test_complete',
+    );
   });
 
   it('after ventilating, a new test passes and makes the permit ready, signed by the tester', async () => {
@@ -383,7 +489,11 @@ describe('a confined-space entry from draft to close-out', () => {
     expect(body.test.status).toBe('passed');
     expect(body.permit.state).toBe('ready');
     const d = await detail(id);
-    expect(d.events.at(-1)).toMatchObject({ action: 'pass_test', to: 'ready', signed: { by: 'li', name: '李明' } });
+    expect(d.events.at(-1)).toMatchObject({
+      action: 'pass_test',
+      to: 'ready',
+      signed: { by: 'li', name: '李明' },
+    });
     expect(d.tests.map((t) => t.status)).toEqual(['failed', 'passed']);
   });
 
@@ -391,7 +501,11 @@ describe('a confined-space entry from draft to close-out', () => {
     await pass(30 * MIN + 1 * S);
     const d = await detail(id);
     expect(action(d, 'start').refusals).toEqual([
-      { code: 'test_too_old', params: { limit: 30 }, message: 'More than 30 min since the gas test passed: test again' },
+      {
+        code: 'test_too_old',
+        params: { limit: 30 },
+        message: 'More than 30 min since the gas test passed: test again',
+      },
     ]);
     const r = await call('li', 'POST', `/api/permits/${id}/actions/start`, { note: '' });
     expect(r).toMatchObject({ status: 409, body: { error: 'test_too_old' } });
@@ -404,7 +518,11 @@ describe('a confined-space entry from draft to close-out', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     const d = r.body as unknown as Detail;
     expect(d.permit).toMatchObject({ state: 'in_progress', monitor: { device: DEV, gw: GW } });
-    expect(d.events.at(-1)).toMatchObject({ action: 'start', signed: { by: 'li' }, data: { monitor: { device: DEV } } });
+    expect(d.events.at(-1)).toMatchObject({
+      action: 'start',
+      signed: { by: 'li' },
+      data: { monitor: { device: DEV } },
+    });
   });
 
   it('keeps a monitoring record at entry and at least every 2 h (GB 30871-2022 6.5)', async () => {
@@ -427,12 +545,21 @@ describe('a confined-space entry from draft to close-out', () => {
     await server.app.permits.idle();
     const d = await detail(id);
     const suspension = d.events.at(-1);
-    expect(suspension).toMatchObject({ action: 'suspend', signed: { by: 'system', role: 'system' }, data: { retest: true, device: DEV } });
+    expect(suspension).toMatchObject({
+      action: 'suspend',
+      signed: { by: 'system', role: 'system' },
+      data: { retest: true, device: DEV },
+    });
     expect(['reading_failed', 'alarm']).toContain(suspension?.data.reason);
-    await waitFor(() => evacuations.some((e) => e.kind === 'evacuate' && e.permitId === id), 'the evacuation alert');
+    await waitFor(
+      () => evacuations.some((e) => e.kind === 'evacuate' && e.permitId === id),
+      'the evacuation alert',
+    );
     const alert = evacuations.find((e) => e.kind === 'evacuate') as Json & { text: Record<string, string> };
     expect(alert).toMatchObject({ permitId: id, area: 'liujiang', state: 'suspended', device: DEV });
-    expect(alert.text['zh-CN']).toMatch(/^3号污水检查井（柳江路与江滨路交叉口）：作业因(监测数据不合格|检测仪报警)中止：人员撤离后须重新进行气体分析/);
+    expect(alert.text['zh-CN']).toMatch(
+      /^3号污水检查井（柳江路与江滨路交叉口）：作业因(监测数据不合格|检测仪报警)中止：人员撤离后须重新进行气体分析/,
+    );
     expect(otherTownship.filter((e) => e.kind === 'evacuate')).toEqual([]);
     // Any alarm means evacuate and test again: no resuming, however short the break.
     const resume = await call('li', 'POST', `/api/permits/${id}/actions/resume`, { note: '' });
@@ -444,10 +571,14 @@ describe('a confined-space entry from draft to close-out', () => {
     await publish();
     await gasTest(id, [VENTILATED]);
     expect((await call('li', 'POST', `/api/permits/${id}/actions/start`, { note: '' })).status).toBe(200);
-    expect((await call('li', 'POST', `/api/permits/${id}/actions/suspend`, { note: '午休' })).status).toBe(200);
+    expect((await call('li', 'POST', `/api/permits/${id}/actions/suspend`, { note: '午休' })).status).toBe(
+      200,
+    );
     await pass(60 * MIN);
     expect((await call('zhao', 'POST', `/api/permits/${id}/actions/resume`, { note: '' })).status).toBe(200);
-    expect((await call('zhao', 'POST', `/api/permits/${id}/actions/suspend`, { note: '换班' })).status).toBe(200);
+    expect((await call('zhao', 'POST', `/api/permits/${id}/actions/suspend`, { note: '换班' })).status).toBe(
+      200,
+    );
     await pass(60 * MIN + 1 * S);
     const d = await detail(id);
     expect(action(d, 'resume').refusals.map((x) => [x.code, x.message])).toEqual([
@@ -460,7 +591,9 @@ describe('a confined-space entry from draft to close-out', () => {
 
   it('closes with the acceptance signature and is kept a year; nobody deletes it before', async () => {
     expect((await call('li', 'POST', `/api/permits/${id}/actions/close`, { note: '' })).status).toBe(400);
-    const r = await call('li', 'POST', `/api/permits/${id}/actions/close`, { note: '人员全部出井，现场已清理，井盖已恢复' });
+    const r = await call('li', 'POST', `/api/permits/${id}/actions/close`, {
+      note: '人员全部出井，现场已清理，井盖已恢复',
+    });
     expect(r.status).toBe(200);
     const d = r.body as unknown as Detail;
     expect(d.permit.state).toBe('closed');
@@ -473,8 +606,23 @@ describe('a confined-space entry from draft to close-out', () => {
     const events = await permitEvents(server.app.db, id);
     expect(brokenLink(events)).toBeNull();
     expect(events.map((e) => e.action)).toEqual([
-      'approve', 'start_test', 'pass_test', 'start_test', 'pass_test', 'start', 'suspend', 'start_test', 'pass_test',
-      'start', 'suspend', 'resume', 'suspend', 'start_test', 'pass_test', 'start', 'close',
+      'approve',
+      'start_test',
+      'pass_test',
+      'start_test',
+      'pass_test',
+      'start',
+      'suspend',
+      'start_test',
+      'pass_test',
+      'start',
+      'suspend',
+      'resume',
+      'suspend',
+      'start_test',
+      'pass_test',
+      'start',
+      'close',
     ]);
   });
 
@@ -485,7 +633,9 @@ describe('a confined-space entry from draft to close-out', () => {
       });
       expect(r.status).toBe(200);
       expect(r.headers.get('content-type')).toBe('application/pdf');
-      return execFileSync('pdftotext', ['-layout', '-', '-'], { input: Buffer.from(await r.arrayBuffer()) }).toString('utf8');
+      return execFileSync('pdftotext', ['-layout', '-', '-'], {
+        input: Buffer.from(await r.arrayBuffer()),
+      }).toString('utf8');
     };
     const zh = await text('zh-CN');
     expect(zh).toContain('受限空间安全作业票');
@@ -534,13 +684,36 @@ describe('the state machine and its refusals', () => {
   };
 
   it('refuses a bad form, listing every problem', async () => {
-    const r = await call('li', 'POST', '/api/permits', { ...FORM, space: undefined, level: 'special', plannedStart: iso(now), plannedEnd: iso(now - HOUR) });
+    const r = await call('li', 'POST', '/api/permits', {
+      ...FORM,
+      space: undefined,
+      level: 'special',
+      plannedStart: iso(now),
+      plannedEnd: iso(now - HOUR),
+    });
     expect(r.status).toBe(400);
     expect(r.body.message).toBe(
       'level: only hot work has a level; space: a confined-space entry names the registered space; area: hot work without a space names its area; location: hot work without a space says where the work is; plannedEnd: must be after plannedStart',
     );
-    expect((await call('li', 'POST', '/api/permits', { ...FORM, space: 'nope', plannedStart: iso(now), plannedEnd: iso(now + HOUR) })).body.error).toBe('space_not_found');
-    expect((await call('chen', 'POST', '/api/permits', { ...FORM, plannedStart: iso(now), plannedEnd: iso(now + HOUR) })).body.error).toBe('space_not_found');
+    expect(
+      (
+        await call('li', 'POST', '/api/permits', {
+          ...FORM,
+          space: 'nope',
+          plannedStart: iso(now),
+          plannedEnd: iso(now + HOUR),
+        })
+      ).body.error,
+    ).toBe('space_not_found');
+    expect(
+      (
+        await call('chen', 'POST', '/api/permits', {
+          ...FORM,
+          plannedStart: iso(now),
+          plannedEnd: iso(now + HOUR),
+        })
+      ).body.error,
+    ).toBe('space_not_found');
     expect((await call('viewer', 'POST', '/api/permits', {})).status).toBe(403);
   });
 
@@ -550,16 +723,29 @@ describe('the state machine and its refusals', () => {
       error: 'system_action',
       message: '“Permit expired” is taken by the server itself',
     });
-    expect((await call('li', 'POST', `/api/permits/${id}/actions/pass_test`, { note: '' })).body.error).toBe('system_action');
-    expect((await call('li', 'POST', `/api/permits/${id}/actions/start_test`, { note: '' })).body.error).toBe('use_tests_route');
-    expect((await call('li', 'POST', `/api/permits/${id}/actions/resume`, { note: '' })).body.error).toBe('invalid_transition');
+    expect((await call('li', 'POST', `/api/permits/${id}/actions/pass_test`, { note: '' })).body.error).toBe(
+      'system_action',
+    );
+    expect((await call('li', 'POST', `/api/permits/${id}/actions/start_test`, { note: '' })).body.error).toBe(
+      'use_tests_route',
+    );
+    expect((await call('li', 'POST', `/api/permits/${id}/actions/resume`, { note: '' })).body.error).toBe(
+      'invalid_transition',
+    );
     expect((await call('li', 'POST', `/api/permits/${id}/actions/fly`, { note: '' })).status).toBe(400);
     // A draft can be changed; changed measures are unconfirmed again.
     await call('zhao', 'POST', `/api/permits/${id}/measures/1/confirm`);
-    const p = await call('li', 'PATCH', `/api/permits/${id}`, { measures: [FORM.measures[0], { text: '井口配备正压式空气呼吸器' }] });
-    expect((p.body.permit as Json).measures).toMatchObject([{ confirmed: { by: 'zhao' } }, { confirmed: null }]);
+    const p = await call('li', 'PATCH', `/api/permits/${id}`, {
+      measures: [FORM.measures[0], { text: '井口配备正压式空气呼吸器' }],
+    });
+    expect((p.body.permit as Json).measures).toMatchObject([
+      { confirmed: { by: 'zhao' } },
+      { confirmed: null },
+    ]);
     expect((await call('li', 'POST', `/api/permits/${id}/actions/cancel`, { note: '' })).status).toBe(400);
-    expect((await call('li', 'POST', `/api/permits/${id}/actions/cancel`, { note: '改期' })).status).toBe(200);
+    expect((await call('li', 'POST', `/api/permits/${id}/actions/cancel`, { note: '改期' })).status).toBe(
+      200,
+    );
     const after = await call('li', 'POST', `/api/permits/${id}/actions/cancel`, { note: '再取消' });
     expect(after.body.error).toBe('invalid_transition');
     expect((await call('li', 'PATCH', `/api/permits/${id}`, { work: 'x' })).body.error).toBe('not_draft');
@@ -621,24 +807,49 @@ describe('hot work', () => {
     });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     const p = r.body.permit as Json & { id: string };
-    expect(p).toMatchObject({ level: 'level1', approver: 'safety_department', positions: ['within_10m'], validUntil: iso(now + 8 * HOUR) });
+    expect(p).toMatchObject({
+      level: 'level1',
+      approver: 'safety_department',
+      positions: ['within_10m'],
+      validUntil: iso(now + 8 * HOUR),
+    });
     const id = p.id;
     await call('zhao', 'POST', `/api/permits/${id}/measures/1/confirm`);
     const a = await call('wang', 'POST', `/api/permits/${id}/actions/approve`, {});
     expect((a.body as unknown as Detail).events.at(-1)).toMatchObject({ data: { as: 'safety_department' } });
 
-    const t = await call('li', 'POST', `/api/permits/${id}/tests`, { instrument: { id: 'BW-4471', gases: ['LEL'] } });
+    const instrument = {
+      id: 'BW-4471',
+      gases: ['LEL'],
+      bumpTestedAt: iso(now - 25 * HOUR),
+      calibrationDue: '2027-03-01',
+    };
+    const stale = await call('li', 'POST', `/api/permits/${id}/tests`, { instrument });
+    expect(stale.body).toMatchObject({
+      error: 'detector_unfit',
+      message: 'Detector BW-4471 may not be used for a gas test: not bump-tested today',
+    });
+    instrument.bumpTestedAt = iso(now - 30 * MIN);
+    const t = await call('li', 'POST', `/api/permits/${id}/tests`, { instrument });
     expect(t.status, JSON.stringify(t.body)).toBe(201);
     const test = t.body.test as { id: string; manual: boolean; responseTimeS: number };
     expect(test).toMatchObject({ manual: true, responseTimeS: 30 });
     const base = `/api/permits/${id}/tests/${test.id}`;
     await call('li', 'POST', `${base}/placements`, { position: 'within_10m' });
     now += 30 * S;
-    const wrong = await call('li', 'POST', `${base}/readings`, { position: 'within_10m', values: [{ gas: 'LEL', value: 0.1, unit: 'mg/m³' }] });
+    const wrong = await call('li', 'POST', `${base}/readings`, {
+      position: 'within_10m',
+      values: [{ gas: 'LEL', value: 0.1, unit: 'mg/m³' }],
+    });
     expect(wrong).toMatchObject({ status: 400, body: { error: 'bad_request' } });
-    const ok = await call('li', 'POST', `${base}/readings`, { position: 'within_10m', values: [{ gas: 'LEL', value: 3, unit: '%LEL' }] });
+    const ok = await call('li', 'POST', `${base}/readings`, {
+      position: 'within_10m',
+      values: [{ gas: 'LEL', value: 3, unit: '%LEL' }],
+    });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-    expect((ok.body.test as Json).readings).toMatchObject([{ source: 'manual', pass: true, value: 3, unit: '%LEL' }]);
+    expect((ok.body.test as Json).readings).toMatchObject([
+      { source: 'manual', pass: true, value: 3, unit: '%LEL' },
+    ]);
     expect((ok.body.permit as Json).state).toBe('ready');
     // Level 1 is not watched continuously: it starts without a detector.
     expect((await call('li', 'POST', `/api/permits/${id}/actions/start`, { note: '动火' })).status).toBe(200);
@@ -673,20 +884,36 @@ describe('hot work', () => {
     const id = p.id;
     await call('zhao', 'POST', `/api/permits/${id}/measures/1/confirm`);
     await call('wang', 'POST', `/api/permits/${id}/actions/approve`, {});
-    const t = await call('li', 'POST', `/api/permits/${id}/tests`, { instrument: { id: 'BW-4471', gases: ['LEL'] } });
+    const t = await call('li', 'POST', `/api/permits/${id}/tests`, {
+      instrument: {
+        id: 'BW-4471',
+        gases: ['LEL'],
+        bumpTestedAt: iso(now - 5 * MIN),
+        calibrationDue: '2027-03-01',
+      },
+    });
+    expect(t.status, JSON.stringify(t.body)).toBe(201);
     const test = t.body.test as { id: string };
     for (const position of ['within_10m', 'inside_equipment']) {
       await call('li', 'POST', `/api/permits/${id}/tests/${test.id}/placements`, { position });
       now += 30 * S;
-      await call('li', 'POST', `/api/permits/${id}/tests/${test.id}/readings`, { position, values: [{ gas: 'LEL', value: 2, unit: '%LEL' }] });
+      await call('li', 'POST', `/api/permits/${id}/tests/${test.id}/readings`, {
+        position,
+        values: [{ gas: 'LEL', value: 2, unit: '%LEL' }],
+      });
     }
     const d = await detail(id);
     expect(d.permit.state).toBe('ready');
     expect(action(d, 'start').refusals.map((x) => x.code)).toEqual(['no_monitor']);
-    const s = await call('li', 'POST', `/api/permits/${id}/actions/start`, { note: '', monitor: { instrument: 'BW-4471' } });
+    const s = await call('li', 'POST', `/api/permits/${id}/actions/start`, {
+      note: '',
+      monitor: { instrument: 'BW-4471' },
+    });
     expect(s.status, JSON.stringify(s.body)).toBe(200);
     // The attendant types the instrument's readings; a failing one stops the work.
-    const m = await call('li', 'POST', `/api/permits/${id}/monitoring`, { values: [{ gas: 'LEL', value: 12, unit: '%LEL' }] });
+    const m = await call('li', 'POST', `/api/permits/${id}/monitoring`, {
+      values: [{ gas: 'LEL', value: 12, unit: '%LEL' }],
+    });
     expect(m.status).toBe(200);
     await server.app.permits.idle();
     const after = await detail(id);

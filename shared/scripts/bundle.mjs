@@ -17,14 +17,17 @@ import { build } from 'esbuild';
 const sharedDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * @param {{ pkgDir: string, out: string, external: string[], plugins?: import('esbuild').Plugin[] }} opts
+ * @param {{ pkgDir: string, out: string, external: string[], plugins?: import('esbuild').Plugin[], entries?: string[] }} opts
+ *   entries: more programs beside main.ts, as paths under src/ (a worker thread's, found at run time
+ *   beside the module that starts it: src/x.ts becomes <out>/src/x.js)
  * @returns {Promise<string>} the path of main.js
  */
-export async function bundle({ pkgDir, out, external, plugins = [] }) {
+export async function bundle({ pkgDir, out, external, plugins = [], entries = [] }) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, 'src'), { recursive: true });
   await build({
-    entryPoints: [join(pkgDir, 'src', 'main.ts')],
+    entryPoints: [join(pkgDir, 'src', 'main.ts'), ...entries.map((e) => join(pkgDir, 'src', e))],
+    outbase: join(pkgDir, 'src'),
     bundle: true,
     platform: 'node',
     target: 'node20',

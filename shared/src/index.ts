@@ -4,6 +4,7 @@ export * from './gases.js';
 export * from './households.js';
 export * from './ids.js';
 export * from './inspections.js';
+export * from './maintenance.js';
 export * from './permits/index.js';
 export * from './profiles.js';
 export * from './registers.js';

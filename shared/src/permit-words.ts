@@ -1,4 +1,5 @@
 import type { GasId } from './gases.js';
+import type { LockoutReason } from './maintenance.js';
 import type { CombustibleCheck, GasCheck, ToxicCheck } from './permits/judge.js';
 import type {
   GasCheckKind,
@@ -45,6 +46,8 @@ export interface PermitWords {
   suspensions: Record<PermitSuspensionReason, string>;
   /** Why the server refuses an action, beyond the rule set's reasons: templates as `reasons`. */
   refusals: Record<PermitRefusalCode, string>;
+  /** Why a detector may not be used for a gas test (SPEC §11), as `detector_unfit` lists them. */
+  lockouts: Record<LockoutReason, string>;
 }
 
 /** Why the server suspended work by itself: any of these means stop, evacuate, test again. */
@@ -168,6 +171,16 @@ export const PERMIT_WORDS: Record<PermitLocale, PermitWords> = {
       detector_alarm: '检测仪 {device} 正在报警：{message}',
       detector_unfit: '检测仪 {device} 不能用于作业前检测：{reasons}',
       detector_cannot_test: '检测仪 {device} 不能检测{checks}',
+    },
+    lockouts: {
+      bump_test_failed: '最近一次冲击测试未通过',
+      no_bump_test: '没有冲击测试记录',
+      bump_test_not_today: '今天还没做冲击测试',
+      calibration_failed: '最近一次标定不合格',
+      no_calibration: '没有标定记录',
+      calibration_overdue: '已超过标定有效期',
+      sensor_end_of_life: '传感器已到使用寿命',
+      alarm_expired: '报警器已超过使用年限',
     },
   },
   en: {
@@ -293,6 +306,16 @@ export const PERMIT_WORDS: Record<PermitLocale, PermitWords> = {
       detector_alarm: 'Detector {device} is in alarm: {message}',
       detector_unfit: 'Detector {device} may not be used for a gas test: {reasons}',
       detector_cannot_test: 'Detector {device} cannot test {checks}',
+    },
+    lockouts: {
+      bump_test_failed: 'its last bump test failed',
+      no_bump_test: 'no bump test recorded',
+      bump_test_not_today: 'not bump-tested today',
+      calibration_failed: 'its last calibration failed',
+      no_calibration: 'no calibration recorded',
+      calibration_overdue: 'calibration overdue',
+      sensor_end_of_life: 'sensor past its end of life',
+      alarm_expired: 'alarm past its expiry',
     },
   },
 };
@@ -433,6 +456,11 @@ export function permitRefusalText(
   word('action', w.actions);
   word('role', w.roles);
   word('reason', w.suspensions);
+  if (typeof p.reasons === 'string')
+    p.reasons = p.reasons
+      .split(',')
+      .map((r) => (w.lockouts as Record<string, string>)[r] ?? r)
+      .join(locale === 'zh-CN' ? '、' : ', ');
   if (typeof p.checks === 'string')
     p.checks = p.checks
       .split(',')

@@ -57,3 +57,9 @@ export function localDay(ms: number = Date.now()): string {
   const d = new Date(ms);
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
+
+/** A time as a datetime-local input writes it, local and to the minute: YYYY-MM-DDTHH:MM. */
+export function localDateTime(ms: number = Date.now()): string {
+  const d = new Date(ms);
+  return `${localDay(ms)}T${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}

@@ -56,6 +56,18 @@ export const routes: RouteRecordRaw[] = [
     meta: { nav: 'households' },
   },
   {
+    path: '/households/new',
+    name: 'household-new',
+    component: () => import('./pages/HouseholdForm.vue'),
+    meta: { nav: 'households' },
+  },
+  {
+    path: '/households/import',
+    name: 'household-import',
+    component: () => import('./pages/HouseholdImport.vue'),
+    meta: { nav: 'households' },
+  },
+  {
     path: '/households/attention',
     name: 'attention',
     component: () => import('./pages/AttentionPage.vue'),
@@ -65,6 +77,13 @@ export const routes: RouteRecordRaw[] = [
     path: '/households/:id',
     name: 'household',
     component: () => import('./pages/HouseholdPage.vue'),
+    props: true,
+    meta: { nav: 'households' },
+  },
+  {
+    path: '/households/:id/edit',
+    name: 'household-edit',
+    component: () => import('./pages/HouseholdForm.vue'),
     props: true,
     meta: { nav: 'households' },
   },

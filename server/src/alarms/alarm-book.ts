@@ -15,6 +15,7 @@ import {
   alarmIdFor,
   alarmKind,
   isOpen,
+  MAINTENANCE_KEY,
   OFFLINE_KEY,
   type ResolutionReason,
   rebuildAlarms,
@@ -347,7 +348,12 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
         site: src.site,
         key: c.key,
         rule: c.rule,
-        profile: c.key === OFFLINE_KEY ? 'offline' : (src.profile ?? 'unknown'),
+        profile:
+          c.key === OFFLINE_KEY
+            ? 'offline'
+            : c.key === MAINTENANCE_KEY
+              ? 'maintenance'
+              : (src.profile ?? 'unknown'),
         ...(c.gas === undefined ? {} : { gas: c.gas }),
         severity: c.severity,
         state: 'active',

@@ -1,4 +1,13 @@
-import { AreaIdSchema, DaySchema, GasIdSchema, IdSchema, SitePermitRulesSchema } from '@gaswatch/shared';
+import {
+  AreaIdSchema,
+  DaySchema,
+  DEFAULT_REMIND_DAYS,
+  GasIdSchema,
+  IdSchema,
+  type OccupantFlag,
+  SitePermitRulesSchema,
+  VULNERABLE_FLAGS,
+} from '@gaswatch/shared';
 import { z } from 'zod';
 import { ChannelConfigSchema } from '../notify/channel-config.js';
 import { ALARM_KINDS } from './model.js';
@@ -57,6 +66,21 @@ export const AckTimeoutSchema = z
   .strict()
   .describe('Escalation delay per severity, seconds (SPEC §6: 120 s critical, 600 s warning)');
 export type AckTimeout = z.infer<typeof AckTimeoutSchema>;
+
+const PartialAckTimeoutSchema = z
+  .object({
+    critical: Seconds.optional().describe('Seconds before the next tier, critical alarms'),
+    warning: Seconds.optional().describe('Seconds before the next tier, warnings'),
+  })
+  .strict();
+
+/** Who cannot get out alone: their alarms climb the chain twice as fast as the default. */
+const DEFAULT_VULNERABLE_ACK_TIMEOUT: Partial<Record<OccupantFlag, { critical?: number; warning?: number }>> =
+  {
+    elderly_alone: { critical: 60, warning: 300 },
+    bedridden: { critical: 60, warning: 300 },
+    disabled: { critical: 60, warning: 300 },
+  };
 
 const KeyedNumbers = (what: string) =>
   z
@@ -210,14 +234,9 @@ export const SiteSchema = z
     location: LocationSchema.optional().describe(
       'Where it is on the console map (WGS-84, as a GPS gives it)',
     ),
-    ackTimeout: z
-      .object({
-        critical: Seconds.optional().describe('Seconds before the next tier, critical alarms'),
-        warning: Seconds.optional().describe('Seconds before the next tier, warnings'),
-      })
-      .strict()
-      .optional()
-      .describe('Per-site escalation delays; missing severities use defaults.ackTimeout'),
+    ackTimeout: PartialAckTimeoutSchema.optional().describe(
+      'Per-site escalation delays; missing severities use defaults.ackTimeout',
+    ),
     tiers: z
       .array(TierSchema)
       .max(16)
@@ -335,6 +354,15 @@ export const GaswatchConfigSchema = z
         siteType: SiteTypeSchema.default('workplace').describe('Type of a site that names none'),
         household: RemovedHousehold('"siteType: household" if most sites are homes'),
         ackTimeout: AckTimeoutSchema.default({ critical: 120, warning: 600 }),
+        vulnerableAckTimeout: z
+          .partialRecord(
+            z.enum(VULNERABLE_FLAGS as [OccupantFlag, ...OccupantFlag[]]),
+            PartialAckTimeoutSchema,
+          )
+          .default(DEFAULT_VULNERABLE_ACK_TIMEOUT)
+          .describe(
+            "Shorter escalation delays for an alarm in a registered home with this occupant (issue 13): the shortest of these, the site's and the default applies. Default: 60 s critical, 300 s warning for an elderly person living alone, a bedridden or a disabled occupant (nobody there to get out by themselves); {} turns it off",
+          ),
         tiers: z
           .array(TierSchema)
           .max(16)
@@ -349,6 +377,7 @@ export const GaswatchConfigSchema = z
         coStandard: 'en50291',
         siteType: 'workplace',
         ackTimeout: { critical: 120, warning: 600 },
+        vulnerableAckTimeout: DEFAULT_VULNERABLE_ACK_TIMEOUT,
         tiers: [],
         permits: { ruleSet: 'gb30871' },
       })
@@ -394,6 +423,21 @@ export const GaswatchConfigSchema = z
     permits: PermitServerConfigSchema.default({ responseTimeS: 30, recordEveryMin: 30, sweepS: 15 }).describe(
       'How the server runs permits where the rule sets leave it open',
     ),
+    maintenance: z
+      .object({
+        remindDays: z
+          .number()
+          .int()
+          .min(0)
+          .max(365)
+          .default(DEFAULT_REMIND_DAYS)
+          .describe(
+            'Days before a calibration, a sensor end of life or a household alarm expiry falls due that it is listed as due (GET /api/maintenance/due, the device page)',
+          ),
+      })
+      .strict()
+      .default({ remindDays: DEFAULT_REMIND_DAYS })
+      .describe('Detector maintenance (SPEC §11): how far ahead dates are reminded of'),
     procedures: z
       .array(ProcedureSchema)
       .max(200)

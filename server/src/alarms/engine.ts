@@ -1,4 +1,4 @@
-import type { CommandResult, DeviceState } from '@gaswatch/shared';
+import type { AlarmCondition, CommandResult, DeviceState, OccupantFlag } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DeviceInfo, ReadingAccepted, SendCommand, ServerBus } from '../bus.js';
@@ -17,7 +17,10 @@ import {
   type Alarm,
   type AlarmHistoryEntry,
   type AlarmResponse,
+  alarmIdFor,
+  conditionOn,
   isOpen,
+  MAINTENANCE_KEY,
   type ResolutionReason,
   unacked,
 } from './model.js';
@@ -31,7 +34,7 @@ import { checkRuleConfig } from './select.js';
 import { createSilence, type SilenceOutcome } from './silence.js';
 
 export type { AlarmHistoryEntry } from './model.js';
-export { OFFLINE_KEY } from './model.js';
+export { MAINTENANCE_KEY, OFFLINE_KEY } from './model.js';
 export { REPLAY_MAX_SAMPLES, REPLAY_WINDOW_MS } from './replay-buffer.js';
 export { currentTimeline, DEFAULT_HISTORY_MS } from './rule-history.js';
 export { SILENCE_ANSWER_MS } from './silence.js';
@@ -55,6 +58,8 @@ export interface AlarmEngineDeps {
   logger: Logger;
   /** Notification channels by name; built from config.channels when absent. */
   channels?: Map<string, NotificationChannel>;
+  /** The vulnerable occupants of the registered home a device is in: their alarms escalate faster. */
+  vulnerableOf?: (dev: string) => readonly OccupantFlag[];
   /** prom-client registry for the engine's metrics (a private one when absent). */
   metrics?: Registry;
   /** Timers for escalation, offline sweeps and webhook backoff (real timers when absent). */
@@ -92,6 +97,23 @@ export interface AckResult {
   silence: SilenceOutcome;
 }
 
+/**
+ * A device's maintenance condition (SPEC §11) after a bump test was recorded: whether its latest
+ * bump test (by when it was done) failed, and when that test was done.
+ */
+export interface MaintenanceCondition {
+  gw: string;
+  dev: string;
+  /** The device's site (its alarm escalates to the site's tiers); the rules' view of it when absent. */
+  site?: string | null;
+  /** The latest bump test failed: the maintenance alarm is raised (at `at`) or stays. */
+  failed: boolean;
+  /** When the latest bump test was done, ms: the raise's or the clear's event time. */
+  at: number;
+  /** What the alarm says, e.g. "bump test failed: CO peak 12 ppm, needs 40 ppm". */
+  message: string;
+}
+
 /** What resolve and respond answer: `silence` is null when they made no acknowledgement. */
 export type ActionResult = Omit<AckResult, 'silence'> & { silence: SilenceOutcome | null };
 
@@ -111,6 +133,8 @@ export interface AlarmEngine {
   responseInfo(a: Alarm): { procedure: Procedure | null; escalation: EscalationState };
   /** False until the alarm state has been rebuilt from the stored events (retried until it is). */
   ready(): boolean;
+  /** Resolves once the alarm state is rebuilt (or the engine stopped trying). */
+  whenReady(): Promise<void>;
   acknowledge(id: string, input: AckInput): Promise<AckResult>;
   /**
    * Records the outcome (SPEC §13). An alarm not yet acknowledged is acknowledged first with the
@@ -123,6 +147,12 @@ export interface AlarmEngine {
    * silenced. `silence` is null when there was no acknowledgement to make.
    */
   respond(id: string, input: RespondInput): Promise<ActionResult>;
+  /**
+   * Raises the device's maintenance alarm (warning, kind `maintenance`) when its latest bump test
+   * failed, or clears it when a later one passed; waits for the alarm state to be loaded. The
+   * alarm afterwards (undefined when there is none, or the engine is stopping).
+   */
+  maintenance(c: MaintenanceCondition): Promise<Alarm | undefined>;
   /** Resolves when every reading handed over so far is processed and its events stored. */
   idle(): Promise<void>;
 }
@@ -172,6 +202,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     logger: log,
     metrics,
     channels: deps.channels,
+    vulnerableOf: deps.vulnerableOf,
     alarms: book,
     running: isRunning,
   });
@@ -382,6 +413,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
 
     ready: () => loaded,
 
+    whenReady: () => whenLoaded.catch(() => undefined),
+
     responseInfo: (a) => ({ procedure: procedureFor(a, config), escalation: escalation.state(a) }),
 
     async acknowledge(id, input) {
@@ -417,6 +450,34 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       const silenced = goes && unacked(a) ? await acknowledgeNow(a, input) : null;
       book.respond(a, { ...input, at: clock() } as AlarmResponse);
       return { alarm: { ...a }, stored: await stored(a, input.kind), silence: silenced };
+    },
+
+    async maintenance(m) {
+      if (!running) return undefined;
+      await whenLoaded.catch(() => undefined);
+      if (!loaded || !running) return undefined;
+      const open = book.openAlarm(m.dev, MAINTENANCE_KEY);
+      if (!m.failed) {
+        if (open !== undefined && conditionOn(open)) book.clear(open, Math.max(m.at, open.raisedAt));
+        return open === undefined ? undefined : { ...open };
+      }
+      const c: AlarmCondition = {
+        key: MAINTENANCE_KEY,
+        rule: 'bump_test',
+        severity: 'warning',
+        value: 0,
+        threshold: 0,
+        message: m.message,
+      };
+      if (open !== undefined) {
+        if (open.state === 'cleared_unacked') book.reraise(open, m.at, c, false);
+        return { ...open };
+      }
+      // The same failed test seen again (its alarm closed since): no second alarm of it.
+      const same = book.get(alarmIdFor(m.dev, MAINTENANCE_KEY, m.at));
+      if (same !== undefined) return { ...same };
+      const site = m.site ?? rules.siteOf(m.dev);
+      return { ...book.raise({ gw: m.gw, dev: m.dev, site, profile: null }, c, m.at, false) };
     },
 
     async idle() {

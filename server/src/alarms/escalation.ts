@@ -1,3 +1,4 @@
+import type { OccupantFlag } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { Notification, NotificationChannel } from '../notify/channel.js';
 import { createChannels, createNotifier } from '../notify/notifier.js';
@@ -40,6 +41,8 @@ export interface EscalationDeps {
   /** The alarm as it is now (a timer fires long after it was set), and how to record a tier. */
   alarms: { get(id: string): Alarm | undefined; record: RecordTransition };
   running(): boolean;
+  /** The vulnerable occupants of the registered home a device is in (none when it is in none). */
+  vulnerableOf?: ((dev: string) => readonly OccupantFlag[]) | undefined;
 }
 
 /**
@@ -63,9 +66,19 @@ export function createEscalation(deps: EscalationDeps): Escalation {
     return s !== undefined && s.tiers.length > 0 ? s.tiers : config.defaults.tiers;
   }
 
-  function ackTimeoutMs(site: string | null, severity: Alarm['severity']): number {
-    const s = own(config.sites, site);
-    return (s?.ackTimeout?.[severity] ?? config.defaults.ackTimeout[severity]) * 1000;
+  /**
+   * The site's delay (else the default), shortened for a home with someone who cannot get out
+   * alone (defaults.vulnerableAckTimeout): the shortest that applies. Read when each timer is set,
+   * so a household registered or changed while an alarm climbs counts from its next tier.
+   */
+  function ackTimeoutMs(a: Alarm): number {
+    const s = own(config.sites, a.site);
+    let seconds = s?.ackTimeout?.[a.severity] ?? config.defaults.ackTimeout[a.severity];
+    for (const flag of deps.vulnerableOf?.(a.dev) ?? []) {
+      const faster = config.defaults.vulnerableAckTimeout[flag]?.[a.severity];
+      if (faster !== undefined) seconds = Math.min(seconds, faster);
+    }
+    return seconds * 1000;
   }
 
   function cancel(id: string): void {
@@ -123,7 +136,7 @@ export function createEscalation(deps: EscalationDeps): Escalation {
         log.warn({ alarmId: a.id, site: a.site }, 'no contact tiers configured: nobody is notified');
       return;
     }
-    const timeout = ackTimeoutMs(a.site, a.severity);
+    const timeout = ackTimeoutMs(a);
     if (a.tier === 0) {
       // A new alarm (never notified) goes to tier 1 at once; a re-raised one (tier reset to 0) at
       // most once per ackTimeout, so a flapping condition cannot flood the first tier.
@@ -152,7 +165,7 @@ export function createEscalation(deps: EscalationDeps): Escalation {
 
   function state(a: Alarm): EscalationState {
     const tiers = tiersFor(a.site);
-    const timeout = ackTimeoutMs(a.site, a.severity);
+    const timeout = ackTimeoutMs(a);
     const due = a.tier < tiers.length && unacked(a);
     return {
       tiers: tiers.map((t, i) => ({

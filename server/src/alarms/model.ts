@@ -11,6 +11,14 @@ export type AlarmLifecycleState = (typeof LIFECYCLE_STATES)[number];
 
 /** Condition key of the wall-clock offline alarm (the rule sets never use it). */
 export const OFFLINE_KEY = 'offline';
+/**
+ * Condition key of the maintenance alarm: the device's last bump test failed (SPEC §11). Raised
+ * and cleared by what is recorded of its bump tests (maintenance/service.ts), never by readings.
+ */
+export const MAINTENANCE_KEY = 'maintenance';
+
+/** Whether the device's readings decide this alarm's condition (offline and maintenance they do not). */
+export const ruledByReadings = (key: string): boolean => key !== OFFLINE_KEY && key !== MAINTENANCE_KEY;
 
 export const ALARM_EVENT_TYPES = [
   'raised',
@@ -71,7 +79,7 @@ export type AlarmKind = (typeof ALARM_KINDS)[number];
 export function alarmKind(a: Pick<Alarm, 'key' | 'rule'>): AlarmKind {
   if (a.key === OFFLINE_KEY) return 'offline';
   if (a.rule === 'fault') return 'fault';
-  if (a.rule === 'maintenance') return 'maintenance';
+  if (a.key === MAINTENANCE_KEY || a.rule === 'maintenance') return 'maintenance';
   if (a.key === 'detector') return 'detector';
   return 'gas';
 }

@@ -1,7 +1,7 @@
 import type { AlarmCondition } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { AlarmBook, AlarmSource } from './alarm-book.js';
-import { alarmIdFor, conditionOn, OFFLINE_KEY } from './model.js';
+import { alarmIdFor, conditionOn, ruledByReadings } from './model.js';
 import type { RuleStep } from './replay-buffer.js';
 
 /**
@@ -55,7 +55,7 @@ export function createReconciler(deps: {
       book.raise(src, c, raisedAt, true);
     }
     for (const a of book.openAlarmsOf(src.dev)) {
-      if (a.key === OFFLINE_KEY || !conditionOn(a) || activeKeys.has(a.key)) continue;
+      if (!ruledByReadings(a.key) || !conditionOn(a) || activeKeys.has(a.key)) continue;
       const at = clearedAt.get(a.key);
       // Only an end the replay saw after the alarm's raise ends it.
       if (at === undefined || at < a.raisedAt) continue;
@@ -81,7 +81,7 @@ export function createReconciler(deps: {
         book.raise(src, c, raisedAt, late);
       }
       for (const a of book.openAlarmsOf(src.dev)) {
-        if (a.key === OFFLINE_KEY || !conditionOn(a) || activeKeys.has(a.key)) continue;
+        if (!ruledByReadings(a.key) || !conditionOn(a) || activeKeys.has(a.key)) continue;
         book.clear(a, clearedAt.get(a.key) ?? ts);
       }
     },

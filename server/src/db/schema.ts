@@ -30,6 +30,9 @@ export interface Database {
   permit_tests: PermitTestsTable;
   permit_test_readings: PermitTestReadingsTable;
   permit_monitoring: PermitMonitoringTable;
+  bump_tests: BumpTestsTable;
+  calibrations: CalibrationsTable;
+  device_maintenance: DeviceMaintenanceTable;
 }
 
 /** One row per alarm: its current state as columns (for lists and filters) plus the whole alarm. */
@@ -452,4 +455,56 @@ export interface PermitMonitoringTable {
   why: string;
   recorded_by: string;
   note: string;
+}
+/** One bump test of a detector (migrations/0010-maintenance.ts, db/maintenance.ts). */
+export interface BumpTestsTable {
+  /** timeOrderedId of the recording; `gw-<at base 36>-<device>` for a gateway's test. */
+  id: string;
+  device: string;
+  /** When the test was done, ms since epoch. */
+  at: number;
+  /** pass | fail. */
+  result: string;
+  /** JSON array of {gas, result, peak}. */
+  gases: string;
+  /** gateway | docking_station | manual. */
+  method: string;
+  /** Who did the test (for a gateway test: who started it). */
+  done_by: string;
+  note: string;
+  /** Username or token id; `gateway:<id>` for a gateway's own record. */
+  recorded_by: string;
+  recorded_at: number;
+}
+
+/** One calibration of a detector. */
+export interface CalibrationsTable {
+  id: string;
+  device: string;
+  at: number;
+  /** pass | fail. */
+  result: string;
+  /** YYYY-MM-DD; null after a failed calibration. */
+  next_due: string | null;
+  done_by: string;
+  certificate: string;
+  note: string;
+  recorded_by: string;
+  recorded_at: number;
+}
+
+/** Per maintained device: its dates and its latest bump test and calibration (by when they were done). */
+export interface DeviceMaintenanceTable {
+  device: string;
+  /** YYYY-MM-DD. */
+  sensor_eol: string | null;
+  last_self_test: string | null;
+  bump_id: string | null;
+  bump_at: number | null;
+  bump_result: string | null;
+  cal_id: string | null;
+  cal_at: number | null;
+  cal_result: string | null;
+  cal_next_due: string | null;
+  updated_at: number;
 }

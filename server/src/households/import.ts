@@ -22,6 +22,12 @@ import {
 } from '../db/households.js';
 import { HttpError } from '../errors.js';
 import {
+  IMPORT_MAX_ROWS,
+  type ImportIssue,
+  type ImportIssueCode,
+  MAX_ERRORS_LISTED,
+} from './import-schema.js';
+import {
   type ColumnKey,
   type ContactField,
   DWELLING_WORDS,
@@ -37,6 +43,8 @@ import {
 } from './sheet.js';
 import { CellError, type RawCell, readSheetFile, type SheetRow } from './sheet-file.js';
 
+export type { ImportIssue };
+
 /**
  * Importing the household sheet (issue 13): every row checked (its cells, against the other rows,
  * against the registry and the caller's area) before anything is written, then all of it in one
@@ -45,29 +53,17 @@ import { CellError, type RawCell, readSheetFile, type SheetRow } from './sheet-f
  * household or a detector.
  */
 
-/** Most households one file may hold: a county's list is split by township. */
-export const IMPORT_MAX_ROWS = 20_000;
-/** Most errors an answer lists (errorCount says how many there are in all). */
-export const MAX_ERRORS_LISTED = 1_000;
+export { IMPORT_MAX_ROWS, MAX_ERRORS_LISTED };
+
 /** How far down a sheet its header row may be (offices put a title above it). */
 const HEADER_SEARCH_ROWS = 10;
-
-/** One bad cell: its row and column as the spreadsheet shows them, what it holds and why it is refused. */
-export interface ImportIssue {
-  row: number;
-  /** The header of its column as the file writes it. */
-  column: string;
-  /** The cell as read (at most 200 characters). */
-  value: string;
-  /** A stable code for the console's words: required, bad_id, unknown_area, bad_phone, … */
-  code: string;
-  message: string;
-}
 
 /** Where the caller may put households: an area's id, or a name unique among them. */
 export interface AreaScope {
   /** The area a cell names (by id, else by name), or why none. */
-  resolve(text: string): { id: string } | { code: 'unknown_area' | 'ambiguous_area'; message: string };
+  resolve(
+    text: string,
+  ): { id: string } | { code: 'unknown_area' | 'ambiguous_area'; message: string; areas?: string[] };
   /** Whether an existing household's area is within the caller's. */
   has(id: string): boolean;
 }
@@ -94,6 +90,7 @@ export function areaScope(
         return {
           code: 'ambiguous_area',
           message: `${named.length} areas in your area are named ${text} (${named.join(', ')}): write the id`,
+          areas: named,
         };
       return {
         code: 'unknown_area',
@@ -223,6 +220,7 @@ function readHeader(r: SheetRow): Header {
       issues.push({
         row: r.row,
         column: header,
+        field: column.key,
         value: header,
         code: 'duplicate_column',
         message: `the same column as ${first}: keep one`,
@@ -241,6 +239,7 @@ function readHeader(r: SheetRow): Header {
       issues.push({
         row: r.row,
         column: zh,
+        field: key,
         value: '',
         code: 'missing_column',
         message: `the sheet has no column ${zh} (${en}): every import needs it`,
@@ -277,15 +276,17 @@ function parseRow(r: SheetRow, header: Header, areas: AreaScope, issues: ImportI
     const raw = r.cells[index] ?? null;
     cells.set(column.key, { raw, text: textOf(raw), header: h });
   }
-  const fail = (key: ColumnKey, code: string, message: string) => {
+  const fail: Fail = (key, code, message, about) => {
     const c = cells.get(key);
     out.bad = true;
     issues.push({
       row: r.row,
       column: c?.header ?? key,
+      field: key,
       value: (c?.text ?? '').slice(0, 200),
       code,
       message,
+      ...(about === undefined ? {} : { about }),
     });
   };
   for (const [key, c] of cells)
@@ -313,7 +314,8 @@ function parseRow(r: SheetRow, header: Header, areas: AreaScope, issues: ImportI
   else if (area !== undefined) {
     const found = areas.resolve(area);
     if ('id' in found) out.fields.area = found.id;
-    else fail('area', found.code, found.message);
+    else
+      fail('area', found.code, found.message, found.areas === undefined ? undefined : { areas: found.areas });
   }
   const address = text('address');
   if (address === '') fail('address', 'required', 'every row needs its address');
@@ -390,7 +392,7 @@ function parseRow(r: SheetRow, header: Header, areas: AreaScope, issues: ImportI
 }
 
 type Text = (key: ColumnKey) => string | undefined;
-type Fail = (key: ColumnKey, code: string, message: string) => void;
+type Fail = (key: ColumnKey, code: ImportIssueCode, message: string, about?: ImportIssue['about']) => void;
 
 /** Contacts in call order, from the groups 联系人1 … the file has; an empty group is skipped. */
 function parseContacts(header: Header, text: Text, fail: Fail, out: ParsedRow): void {
@@ -410,7 +412,7 @@ function parseContacts(header: Header, text: Text, fail: Fail, out: ParsedRow): 
     const phone = text(key('phone')) ?? '';
     if (name === '' && relation === '' && phone === '') continue;
     let ok = true;
-    const bad = (f: ContactField, code: string, message: string) => {
+    const bad = (f: ContactField, code: ImportIssueCode, message: string) => {
       fail(key(f), code, message);
       ok = false;
     };
@@ -575,20 +577,38 @@ export async function planImport(db: Db, body: Buffer, areas: AreaScope): Promis
   const deviceColumn = header.columns.find((c) => c.column.key === 'device')?.header ?? '探测器编号';
   const rowOfId = new Map<string, number>();
   const rowOfDevice = new Map<string, number>();
-  const issue = (p: ParsedRow, column: string, value: string, code: string, message: string) => {
+  const issue = (
+    p: ParsedRow,
+    field: 'id' | 'device',
+    value: string,
+    code: ImportIssueCode,
+    message: string,
+    about?: ImportIssue['about'],
+  ) => {
     p.bad = true;
-    issues.push({ row: p.row, column, value, code, message });
+    const column = field === 'id' ? idColumn : deviceColumn;
+    issues.push({
+      row: p.row,
+      column,
+      field,
+      value,
+      code,
+      message,
+      ...(about === undefined ? {} : { about }),
+    });
   };
   for (const p of parsed) {
     if (p.id !== undefined) {
       const first = rowOfId.get(p.id);
       if (first === undefined) rowOfId.set(p.id, p.row);
-      else issue(p, idColumn, p.id, 'duplicate_id', `household ${p.id} is on row ${first} already`);
+      else
+        issue(p, 'id', p.id, 'duplicate_id', `household ${p.id} is on row ${first} already`, { row: first });
     }
     for (const d of new Set(p.detectors.map((x) => x.device))) {
       const first = rowOfDevice.get(d);
       if (first === undefined) rowOfDevice.set(d, p.row);
-      else issue(p, deviceColumn, d, 'duplicate_device', `detector ${d} is on row ${first} already`);
+      else
+        issue(p, 'device', d, 'duplicate_device', `detector ${d} is on row ${first} already`, { row: first });
     }
   }
 
@@ -604,7 +624,7 @@ export async function planImport(db: Db, body: Buffer, areas: AreaScope): Promis
     if (before !== undefined && !areas.has(before.area)) {
       issue(
         p,
-        idColumn,
+        'id',
         p.id,
         'household_outside',
         `household ${p.id} is registered in an area outside yours: choose another number`,
@@ -619,12 +639,13 @@ export async function planImport(db: Db, body: Buffer, areas: AreaScope): Promis
       );
       issue(
         p,
-        deviceColumn,
+        'device',
         d.device,
         'detector_elsewhere',
         seen
           ? `detector ${d.device} is installed in household ${home}: remove it there first`
           : `detector ${d.device} is installed in a household outside your area`,
+        seen ? { household: home } : undefined,
       );
     }
     if (p.bad) continue;
@@ -643,7 +664,7 @@ export async function planImport(db: Db, body: Buffer, areas: AreaScope): Promis
     const checked = HouseholdInputSchema.safeParse(after);
     if (!checked.success) {
       for (const i of checked.error.issues)
-        issue(p, idColumn, p.id, 'invalid', `${i.path.join('.')}: ${i.message}`);
+        issue(p, 'id', p.id, 'invalid', `${i.path.join('.')}: ${i.message}`);
       continue;
     }
     const changes: DetectorChange[] = [];

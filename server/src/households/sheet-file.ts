@@ -1,5 +1,6 @@
 import { BOM } from '../alarm-export/csv.js';
 import { HttpError, ServerError } from '../errors.js';
+import { runInWorker, WorkerTaskError } from '../worker-task.js';
 
 /**
  * An uploaded sheet read into rows of cells, whatever it came as: an XLSX workbook (by its zip
@@ -100,6 +101,11 @@ export function unzippedSize(zip: Buffer): number | null {
   return total;
 }
 
+/**
+ * An XLSX checked for what it unpacks to, then parsed in a worker thread (sheet-worker.ts): the
+ * parse of a workbook at the cap is seconds of CPU that would otherwise hold the event loop, and
+ * with it every reading and alarm, for a second at a time.
+ */
 async function readXlsx(body: Buffer): Promise<SheetFile['sheets']> {
   const size = unzippedSize(body);
   if (size === null)
@@ -108,6 +114,54 @@ async function readXlsx(body: Buffer): Promise<SheetFile['sheets']> {
     throw new UnreadableSheetError(
       `the workbook unpacks to ${Math.round(size / 1e6)} MB, more than an import reads (${MAX_UNZIPPED_BYTES / 1e6} MB): split it`,
     );
+  try {
+    return decodeSheets(await runInWorker<EncodedSheets>('parse-xlsx', body));
+  } catch (err) {
+    if (!(err instanceof WorkerTaskError)) throw err;
+    if (err.code === 'too_many_rows') throw new HttpError(413, err.code, err.message);
+    if (err.code === 'unreadable_file') throw new UnreadableSheetError(err.message);
+    if (err.code === 'worker_out_of_memory')
+      throw new HttpError(
+        413,
+        'too_many_rows',
+        'the workbook is too large to read at once: split it (by township or village)',
+      );
+    throw err;
+  }
+}
+
+/** Sheets as they cross between threads: an error cell as `{ cellError }` (a class does not). */
+export type EncodedSheets = Array<{ name: string; rows: Array<{ row: number; cells: unknown[] }> }>;
+
+export function encodeSheets(sheets: SheetFile['sheets']): EncodedSheets {
+  return sheets.map((s) => ({
+    name: s.name,
+    rows: s.rows.map((r) => ({
+      row: r.row,
+      cells: r.cells.map((c) => (c instanceof CellError ? { cellError: c.text } : c)),
+    })),
+  }));
+}
+
+function decodeSheets(sheets: EncodedSheets): SheetFile['sheets'] {
+  return sheets.map((s) => ({
+    name: s.name,
+    rows: s.rows.map((r) => ({
+      row: r.row,
+      cells: r.cells.map((c) =>
+        c !== null && typeof c === 'object' && 'cellError' in c
+          ? new CellError(String((c as { cellError: unknown }).cellError))
+          : (c as RawCell),
+      ),
+    })),
+  }));
+}
+
+/**
+ * Parses an XLSX into rows of plain cells, in the calling thread: the work of the worker thread
+ * (worker-main.ts). The caller has checked what it unpacks to.
+ */
+export async function parseXlsx(body: Buffer): Promise<SheetFile['sheets']> {
   const { default: ExcelJS } = await import('exceljs');
   const book = new ExcelJS.Workbook();
   try {

@@ -28,7 +28,15 @@ import { deviceEventView } from './views.js';
 
 /** What a socket receives: `{type, data}`, one JSON text frame per message. */
 export interface LiveMessage {
-  type: 'reading' | 'deviceState' | 'alarm' | 'deviceEvent' | 'commandResult' | 'permit' | 'heartbeat';
+  type:
+    | 'reading'
+    | 'deviceState'
+    | 'alarm'
+    | 'deviceEvent'
+    | 'commandResult'
+    | 'maintenance'
+    | 'permit'
+    | 'heartbeat';
   data: unknown;
 }
 
@@ -184,6 +192,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     // A permit's change or an evacuation alert, to those who see the permit's area.
     permit: (e: ServerEvents['permit'][0]) =>
       broadcast({ area: e.area }, () => ({ type: 'permit', data: e })),
+    // The device's GET /api/devices/:id/maintenance answer as it is after the change.
+    maintenance: (e: ServerEvents['maintenance'][0]) =>
+      broadcast({ gw: e.gw ?? '', dev: e.dev, site: e.site }, () => ({
+        type: 'maintenance',
+        data: { dev: e.dev, maintenance: e.view },
+      })),
   };
 
   /** The first socket: one listener per event kind, and the heartbeat. */
@@ -194,6 +208,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.on('deviceEvent', listeners.deviceEvent);
     bus.on('commandResult', listeners.commandResult);
     bus.on('permit', listeners.permit);
+    bus.on('maintenance', listeners.maintenance);
     heartbeat = setInterval(
       () => broadcast(null, () => ({ type: 'heartbeat', data: { now: new Date(clock()).toISOString() } })),
       heartbeatMs,
@@ -208,6 +223,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.off('deviceEvent', listeners.deviceEvent);
     bus.off('commandResult', listeners.commandResult);
     bus.off('permit', listeners.permit);
+    bus.off('maintenance', listeners.maintenance);
     if (heartbeat !== null) clearInterval(heartbeat);
     heartbeat = null;
   }

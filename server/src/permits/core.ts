@@ -1,4 +1,5 @@
 import {
+  type Fitness,
   type GasId,
   type GasIdentity,
   PERMIT_TRANSITIONS,
@@ -47,6 +48,11 @@ export interface PermitDeps {
   alarms: Pick<AlarmEngine, 'list'>;
   /** Who sees what (SPEC §9): a device's area, the caller's scope, the area tree. */
   auth: Pick<Auth, 'areaOf' | 'canSee' | 'areas'>;
+  /**
+   * Whether a detector may be used for a gas test now (SPEC §11: bump-tested today, calibration
+   * not overdue): detector maintenance's judgement (maintenance/service.ts).
+   */
+  fitness(device: string): Promise<Pick<Fitness, 'fit' | 'reasons'>>;
 }
 
 /** Who acts: a caller of the API (with the address the audit log records) or the server. */

@@ -171,7 +171,9 @@ function limitText(locale: PermitLocale, checks: readonly GasCheck[]): string {
 
 /** The failed checks in the language, as the form's 说明. */
 function reasonsText(locale: PermitLocale, checks: readonly unknown[]): string {
-  return (checks as GasCheck[]).flatMap((c) => gasCheckText(locale, c) ?? []).join(locale === 'zh-CN' ? '；' : '; ');
+  return (checks as GasCheck[])
+    .flatMap((c) => gasCheckText(locale, c) ?? [])
+    .join(locale === 'zh-CN' ? '；' : '; ');
 }
 
 /** What a record says: the signer's note, or for the server's own records why, in the language. */
@@ -179,7 +181,9 @@ function eventNote(locale: PermitLocale, e: PermitDetail['events'][number]): str
   if (e.signed.role !== 'system') return e.note;
   if (e.action === 'expire') return permitRefusalText(locale, { code: 'permit_expired', params: {} });
   const reason = typeof e.data.reason === 'string' ? e.data.reason : 'alarm';
-  const why = Array.isArray(e.data.checks) ? reasonsText(locale, e.data.checks) : String(e.data.message ?? '');
+  const why = Array.isArray(e.data.checks)
+    ? reasonsText(locale, e.data.checks)
+    : String(e.data.message ?? '');
   const text = permitRefusalText(locale, { code: 'evacuated', params: { reason } });
   return locale === 'zh-CN' ? `${text}（${why}）` : `${text} (${why})`;
 }

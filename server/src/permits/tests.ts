@@ -9,10 +9,11 @@ import {
   gasLabel,
   judgeReading,
   lelOf,
+  maintenanceFitness,
   missingChecks,
-  requiredChecks,
   PermitRuleError,
   readingSettled,
+  requiredChecks,
   type TestPosition,
   type TestReadingInput,
   testSequence,
@@ -89,7 +90,9 @@ function refuse(code: string, message: string): never {
 }
 
 export function createGasTests(core: PermitCore, monitor: PermitMonitor): GasTests {
-  const { db, clock, config, devices, auth } = core.deps;
+  const deps = core.deps;
+  const { db, clock, config, devices, auth } = deps;
+  const { timeZone } = deps;
 
   async function view(t: PermitTestsTable): Promise<GasTest> {
     return toTest(t, (await readingsOf(db, [t.id])).get(t.id) ?? []);
@@ -198,6 +201,27 @@ export function createGasTests(core: PermitCore, monitor: PermitMonitor): GasTes
           throw new PermitRefusedError([
             refusal('detector_cannot_test', { device: label, checks: missing.join(',') }),
           ]);
+        // A detector fit to trust (SPEC §7, §11): bump-tested today, calibration not overdue. A
+        // portable instrument is judged the same way from the dates the tester reads off it.
+        const inst = input.instrument;
+        if (inst !== undefined && Date.parse(inst.bumpTestedAt) > clock() + 5 * 60_000)
+          throw new HttpError(400, 'bad_request', 'instrument.bumpTestedAt: is in the future');
+        const fitness =
+          inst === undefined
+            ? await deps.fitness(label)
+            : maintenanceFitness(
+                {
+                  lastBumpTest: { at: Date.parse(inst.bumpTestedAt), result: 'pass' },
+                  lastCalibration: { at: 0, result: 'pass', nextDue: inst.calibrationDue },
+                  sensorEndOfLife: null,
+                  alarmExpiresOn: null,
+                },
+                { now: clock(), timeZone: timeZone },
+              );
+        if (!fitness.fit)
+          throw new PermitRefusedError([
+            refusal('detector_unfit', { device: label, reasons: fitness.reasons.join(',') }),
+          ]);
         const now = clock();
         const open = await db
           .selectFrom('permit_tests')
@@ -286,7 +310,11 @@ export function createGasTests(core: PermitCore, monitor: PermitMonitor): GasTes
         const p = await core.load(id);
         const { t, steps, placements, done, next } = await openTest(p, testId);
         if (t.device !== null && input.values !== undefined)
-          throw new HttpError(400, 'bad_request', `values: the readings of ${t.device} are taken from it, not typed`);
+          throw new HttpError(
+            400,
+            'bad_request',
+            `values: the readings of ${t.device} are taken from it, not typed`,
+          );
         if (t.device === null && input.values === undefined)
           throw new HttpError(400, 'bad_request', 'values: type the readings of the portable instrument');
         const position = input.position;

@@ -176,28 +176,28 @@ export function toTest(t: PermitTestsTable, readings: readonly PermitTestReading
     readings: [...readings]
       .sort((a, b) => stepIndex(steps, a) - stepIndex(steps, b))
       .map((r) => {
-      const checks = JSON.parse(r.checks) as GasCheck[];
-      return {
-        position: r.position as TestPosition,
-        gas: JSON.parse(r.gas) as GasIdentity,
-        check: r.check_kind as 'oxygen' | 'combustible' | 'toxic',
-        value: r.value,
-        unit: r.unit as GasTest['readings'][number]['unit'],
-        pass: r.pass === 1,
-        reasons: failureTexts(checks),
-        checks: checks as unknown as Record<string, unknown>[],
-        placedAt: iso(r.placed_at),
-        readAt: iso(r.read_at),
-        sampledAt: isoOrNull(r.sampled_at),
-        source: r.source as 'live' | 'manual',
-        recorded: {
-          by: r.recorded_by,
-          name: r.recorded_name,
-          role: r.recorded_role as Signature['role'],
-          at: iso(r.read_at),
-        },
-      };
-    }),
+        const checks = JSON.parse(r.checks) as GasCheck[];
+        return {
+          position: r.position as TestPosition,
+          gas: JSON.parse(r.gas) as GasIdentity,
+          check: r.check_kind as 'oxygen' | 'combustible' | 'toxic',
+          value: r.value,
+          unit: r.unit as GasTest['readings'][number]['unit'],
+          pass: r.pass === 1,
+          reasons: failureTexts(checks),
+          checks: checks as unknown as Record<string, unknown>[],
+          placedAt: iso(r.placed_at),
+          readAt: iso(r.read_at),
+          sampledAt: isoOrNull(r.sampled_at),
+          source: r.source as 'live' | 'manual',
+          recorded: {
+            by: r.recorded_by,
+            name: r.recorded_name,
+            role: r.recorded_role as Signature['role'],
+            at: iso(r.read_at),
+          },
+        };
+      }),
     next:
       next === null
         ? null

@@ -46,6 +46,7 @@ async function alarmsPlugin(app: FastifyInstance, opts: AlarmsPluginOptions): Pr
     logger,
     metrics: app.metrics,
     devices: app.devices,
+    vulnerableOf: (dev) => app.households.ofDevice(dev)?.vulnerable ?? [],
     ...(opts.timers === undefined ? {} : { timers: opts.timers }),
     ...(opts.channels === undefined ? {} : { channels: opts.channels }),
     ...(opts.offlineSweepMs === undefined ? {} : { offlineSweepMs: opts.offlineSweepMs }),
@@ -60,5 +61,5 @@ async function alarmsPlugin(app: FastifyInstance, opts: AlarmsPluginOptions): Pr
 export default fp(alarmsPlugin, {
   name: 'alarms',
   fastify: '5.x',
-  dependencies: ['core', 'store', 'db', 'ingest', 'broker'],
+  dependencies: ['core', 'store', 'db', 'households', 'ingest', 'broker'],
 });

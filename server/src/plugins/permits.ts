@@ -16,7 +16,8 @@ export interface PermitsPluginOptions {
 }
 
 /**
- * Permits (SPEC §7): the service over the database, the device registry and the alarm engine.
+ * Permits (SPEC §7): the service over the database, the device registry, the alarm engine and
+ * detector maintenance (a test's detector must be fit).
  * The watch over work in progress starts at registration, before the broker (so no reading of a
  * watched detector passes unseen), and stops before anything closes, finishing what it queued.
  */
@@ -32,6 +33,7 @@ async function permitsPlugin(app: FastifyInstance, opts: PermitsPluginOptions): 
     devices: app.devices,
     alarms: app.alarms,
     auth: app.auth,
+    fitness: (device) => app.maintenance.fitness(device),
     ...(opts.sweepMs === undefined ? {} : { sweepMs: opts.sweepMs }),
   });
   await service.start();
@@ -42,5 +44,5 @@ async function permitsPlugin(app: FastifyInstance, opts: PermitsPluginOptions): 
 export default fp(permitsPlugin, {
   name: 'permits',
   fastify: '5.x',
-  dependencies: ['core', 'db', 'auth', 'ingest', 'alarms'],
+  dependencies: ['core', 'db', 'auth', 'ingest', 'alarms', 'maintenance'],
 });

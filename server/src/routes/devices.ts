@@ -76,6 +76,10 @@ const ListQuery = z
   .object({
     gateway: IdSchema.optional().describe('Only the devices of this gateway'),
     area: AreaIdSchema.optional().describe('Only the devices in this area or an area within it'),
+    installed: z
+      .enum(['true', 'false'])
+      .optional()
+      .describe('true: only the devices installed in a registered household; false: only those in none'),
     limit: limitSchema(10_000, 1_000, 'devices, by id'),
     cursor: IdSchema.optional().describe('nextCursor of the previous page'),
   })
@@ -123,7 +127,10 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
           (d) =>
             sees(d) &&
             (q.gateway === undefined || d.gw === q.gateway) &&
-            (area === undefined || auth.areas.within(areaOf(d), area)),
+            (area === undefined || auth.areas.within(areaOf(d), area)) &&
+            // By the device → household index, which every change of a household here refreshes.
+            (q.installed === undefined ||
+              (app.households.ofDevice(d.dev) !== undefined) === (q.installed === 'true')),
         )
         .sort((a, b) => (a.dev < b.dev ? -1 : a.dev > b.dev ? 1 : 0));
       const from = q.cursor === undefined ? 0 : all.findIndex((d) => d.dev > (q.cursor as string));

@@ -10,21 +10,19 @@ import { appendAudit } from '../db/audit.js';
 import { listHouseholds } from '../db/households.js';
 import { HttpError } from '../errors.js';
 import { householdFileName, householdSheetStream } from '../households/export.js';
+import { applyImport, areaScope, type ImportPlan, planImport } from '../households/import.js';
 import {
-  applyImport,
-  areaScope,
+  IMPORT_MAX_BYTES,
   IMPORT_MAX_ROWS,
-  type ImportPlan,
+  ImportAnswerSchema,
+  ImportRefusedFields,
   MAX_ERRORS_LISTED,
-  planImport,
-} from '../households/import.js';
+} from '../households/import-schema.js';
 import { EXAMPLE_HOUSEHOLD, fold, SHEET_LANGS } from '../households/sheet.js';
 import { errorHandler } from '../plugins/http.js';
 import { HouseholdFilterFields, householdFilterOf } from './household-query.js';
 import { ErrorSchema } from './schemas.js';
 
-/** Largest file an import takes: 20 000 households are some 3 MB of XLSX. */
-export const IMPORT_MAX_BYTES = 5 * 1024 * 1024;
 /**
  * Imports checked at once: one at the row cap is seconds of CPU and some hundreds of MB while
  * exceljs holds the workbook, on a machine that runs the alarms. Offices import now and then.
@@ -58,43 +56,6 @@ const ImportQuery = z
       .describe('dry-run: check every row and say what an apply would do; apply: write it all, or nothing'),
   })
   .strict();
-
-const IssueSchema = z.object({
-  row: z.number().describe('The row as the spreadsheet numbers it (the header is usually 1)'),
-  column: z.string().describe('The header of the column as the file writes it'),
-  value: z.string().describe('What the cell holds'),
-  code: z
-    .string()
-    .describe(
-      'required, bad_id, bad_address, bad_number, unknown_word, unknown_area, ambiguous_area, bad_name, bad_phone, bad_date, too_long, cell_error, no_detector, detector_count, duplicate_id, duplicate_device, household_outside, detector_elsewhere, missing_column, duplicate_column',
-    ),
-  message: z.string(),
-});
-
-const common = {
-  mode: z.enum(['dry-run', 'apply']),
-  format: z.enum(['xlsx', 'csv']).describe('What the file was read as'),
-  rows: z.number().describe('Households in the file (header and empty rows not counted)'),
-  ignoredColumns: z
-    .array(z.string())
-    .describe('Headers not read (not a column of the sheet): check the spelling'),
-};
-const Refused = {
-  ok: z.literal(false),
-  ...common,
-  errors: z.array(IssueSchema).describe(`Every bad cell, by row (the first ${MAX_ERRORS_LISTED})`),
-  errorCount: z.number(),
-};
-const ImportAnswer = z.discriminatedUnion('ok', [
-  z.object({
-    ok: z.literal(true),
-    ...common,
-    create: z.number().describe('New households'),
-    update: z.number().describe('Households (or their detectors) changed'),
-    unchanged: z.number(),
-  }),
-  z.object(Refused),
-]);
 
 const ExportQuery = z
   .object({
@@ -180,8 +141,8 @@ const householdSheetRoutes: FastifyPluginAsyncZod = async (app) => {
         description: `The body is the file itself (Content-Type ${UPLOAD_TYPES.join(', ')}; the bytes decide between XLSX and CSV), at most ${IMPORT_MAX_BYTES / 1024 / 1024} MiB and ${IMPORT_MAX_ROWS} households. Columns: docs/server.md, "Households: import and export", or GET /api/households/template. A household whose 户编号 exists is updated; a column the file lacks leaves that field as it is. Nothing is ever removed.`,
         querystring: ImportQuery,
         response: {
-          200: ImportAnswer,
-          400: ErrorSchema.extend(Refused)
+          200: ImportAnswerSchema,
+          400: ErrorSchema.extend(ImportRefusedFields)
             .partial({
               ok: true,
               mode: true,

@@ -40,7 +40,7 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
       websocket: true,
       schema: {
         description:
-          'WebSocket: JSON messages {type: "reading"|"deviceState"|"alarm"|"deviceEvent"|"commandResult"|"heartbeat", data} as they happen',
+          'WebSocket: JSON messages {type: "reading"|"deviceState"|"alarm"|"deviceEvent"|"commandResult"|"maintenance"|"heartbeat", data} as they happen',
         tags: ['live'],
       },
     },

@@ -22,6 +22,12 @@ describe('GASWATCH_CONFIG', () => {
       coStandard: 'en50291',
       siteType: 'workplace',
       ackTimeout: { critical: 120, warning: 600 },
+      // Who cannot get out alone: their alarms climb twice as fast (issue 13).
+      vulnerableAckTimeout: {
+        elderly_alone: { critical: 60, warning: 300 },
+        bedridden: { critical: 60, warning: 300 },
+        disabled: { critical: 60, warning: 300 },
+      },
       tiers: [],
     });
     expect(selectRules(cfg, 'd', 'household-co', null).profile).toBe('en50291');
@@ -47,6 +53,18 @@ describe('GASWATCH_CONFIG', () => {
       'ledger.time',
       'ledger.campaignStart',
     ]);
+  });
+
+  it('maintenance reminders: 30 days ahead unless set; a negative or fractional number refused', () => {
+    expect(GaswatchConfigSchema.parse({}).maintenance).toEqual({ remindDays: 30 });
+    expect(GaswatchConfigSchema.parse(example).maintenance).toEqual({ remindDays: 30 });
+    expect(GaswatchConfigSchema.parse({ maintenance: { remindDays: 7 } }).maintenance.remindDays).toBe(7);
+    const bad = GaswatchConfigSchema.safeParse({ maintenance: { remindDays: -1, days: 3 } });
+    expect(bad.success ? [] : bad.error.issues.map((i) => i.path.join('.'))).toEqual([
+      'maintenance.remindDays',
+      'maintenance',
+    ]);
+    expect(GaswatchConfigSchema.safeParse({ maintenance: { remindDays: 1.5 } }).success).toBe(false);
   });
 
   it('the shipped example parses and every rule set it names builds', () => {

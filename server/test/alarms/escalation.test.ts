@@ -114,6 +114,49 @@ describe('escalation up the contact tiers', () => {
     expect(text).toMatch(/gaswatch_silence_commands_total\{result="sent"\} 1/);
   });
 
+  it.each([
+    { who: 'an elderly woman living alone', flags: ['elderly_alone'], config: {}, tier2: 60_000 },
+    {
+      who: 'a family with an infant (not shortened by default)',
+      flags: ['infant'],
+      config: {},
+      tier2: 120_000,
+    },
+    { who: 'an unregistered place', flags: [], config: {}, tier2: 120_000 },
+    {
+      who: 'a bedridden man, the site configured for infants too',
+      flags: ['infant', 'bedridden'],
+      config: { vulnerableAckTimeout: { infant: { critical: 90 }, bedridden: { critical: 45 } } },
+      tier2: 45_000,
+    },
+    {
+      who: 'her home, with the shortening turned off',
+      flags: ['elderly_alone'],
+      config: { vulnerableAckTimeout: {} },
+      tier2: 120_000,
+    },
+  ] as const)('tier 2 for the home of $who: after $tier2 ms', async ({ flags, config, tier2 }) => {
+    receiver = await startReceiver();
+    const time = manualTime(T0);
+    const raw = escalationConfig(receiver.url);
+    rig = await makeRig(
+      { ...raw, defaults: config },
+      { clock: time.clock, timers: time.timers, vulnerableOf: (dev) => (dev === 'co-1' ? flags : []) },
+    );
+    const state = deviceState('household-co', 'home', 3600);
+    await feed(rig.store, rig.bus, series('gw-1', 'co-1', state, T0 - 3 * MIN, T0, 10, { CO: 400 }));
+    await rig.engine.idle();
+    const [alarm] = rig.engine.list();
+    // The response card says so too.
+    expect(alarm && rig.engine.responseInfo(alarm).escalation.next).toEqual({ tier: 2, at: T0 + tier2 });
+    time.advance(tier2 - 1_000);
+    await rig.engine.idle();
+    expect(receiver.received.map((r) => r.body.tier)).toEqual([1]);
+    time.advance(1_000);
+    await rig.engine.idle();
+    expect(receiver.received.map((r) => r.body.tier)).toEqual([1, 2]);
+  });
+
   it('a restart resumes escalation from the last tier notified instead of starting over', async () => {
     receiver = await startReceiver();
     const time = manualTime(T0);

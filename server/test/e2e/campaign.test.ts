@@ -25,6 +25,7 @@ import { actAs, apiFetch, createUser, mintToken, tempDir, withDatabase } from '.
 import { ROWS, withFiveBadRows, xlsxOf } from '../household-sheet-fixtures.js';
 import { launchChromium } from './browser.js';
 import { ConsoleApp } from './console-app.js';
+import { HouseholdEditPages } from './console-household-edit.js';
 import { InspectionPages } from './console-inspections.js';
 import { ReportsPage } from './console-reports.js';
 
@@ -130,32 +131,29 @@ describe('a township’s CO-prevention week, end to end', () => {
 
   it('the office imports 200 households: five bad rows reported, nothing imported; fixed, all imported', async () => {
     const app = await open('zhou', 'zh-CN', 1400);
+    const hh = new HouseholdEditPages(app);
+    const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
     const { rows, expected } = withFiveBadRows(ROWS);
-    const bad = await xlsxOf(rows);
-    const upload = async (file: Buffer, mode: string) => {
-      const r = await apiFetch(`${url}/api/households/import?mode=${mode}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
-        body: file,
-      });
-      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
-    };
-    const dry = await upload(bad, 'dry-run');
-    expect(dry.body).toMatchObject({ ok: false, rows: 200, errorCount: 5 });
-    expect(
-      (dry.body.errors as Array<{ row: number; column: string; code: string }>).map(
-        ({ row, column, code }) => ({
-          row,
-          column,
-          code,
-        }),
-      ),
-    ).toEqual(expected);
-    expect((await upload(bad, 'apply')).status).toBe(400);
+    await app.page.goto(`${url}/console/#/households`);
+    await hh.importButton.click();
+    await hh.importPage.waitFor({ timeout: 10_000 });
+    await hh.pick({ name: '大埔镇重点户台账.xlsx', mimeType: XLSX, buffer: await xlsxOf(rows) });
+    await hh.check.click();
+    await hh.errors.first().waitFor({ timeout: 30_000 });
+    // All five, each where the office will find it: the row, the column, why.
+    const listed = await hh.listedIssues();
+    expect(listed.map(({ row, column, code }) => ({ row, column, code }))).toEqual(expected);
+    for (const issue of listed) expect(issue.reason).not.toBe('');
+    expect(await hh.apply.isDisabled()).toBe(true);
     expect((await api<{ total: number }>('GET', '/api/households?limit=1')).total).toBe(1);
 
-    const applied = await upload(await xlsxOf(ROWS), 'apply');
-    expect(applied.body).toMatchObject({ ok: true, create: 200 });
+    await hh.pick({ name: '大埔镇重点户台账（改）.xlsx', mimeType: XLSX, buffer: await xlsxOf(ROWS) });
+    await hh.check.click();
+    await hh.clean.waitFor({ timeout: 30_000 });
+    expect(await hh.clean.textContent()).toContain('将新增 200 户');
+    await expect.poll(() => hh.apply.isDisabled(), { timeout: 5_000 }).toBe(false);
+    await hh.apply.click();
+    await hh.result.waitFor({ timeout: 30_000 });
     await app.page.goto(`${url}/console/#/households`);
     await expect
       .poll(() => app.page.getByTestId('household-total').textContent(), { timeout: 10_000 })
@@ -205,7 +203,7 @@ describe('a township’s CO-prevention week, end to end', () => {
       await app.page.goto(`${url}/console/#/alarms/${encodeURIComponent(id)}`);
       const detail = app.page.getByTestId('alarm-detail');
       await detail.waitFor({ timeout: 10_000 });
-      expect(await detail.textContent()).toContain('王秀英');
+      await expect.poll(() => detail.textContent(), { timeout: 10_000 }).toContain('王秀英');
       await detail.getByTestId('card-resolve').click();
       await app.page.getByTestId('reason-real_event').click();
       await app.page

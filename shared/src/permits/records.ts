@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AreaIdSchema, ROLES } from '../access.js';
 import { GasIdSchema } from '../gases.js';
+import { DaySchema } from '../households.js';
 import { IdSchema } from '../ids.js';
 import {
   GasIdentitySchema,
@@ -267,6 +268,8 @@ export const GasTestInputSchema = z
       .object({
         id: Text(64).min(1).describe("The portable instrument's own number"),
         gases: z.array(GasIdentitySchema).min(1).max(16).superRefine(unique('a gas')),
+        bumpTestedAt: IsoTime.describe('When its last bump test passed, as its log or docking station shows'),
+        calibrationDue: DaySchema.describe('Day its calibration is due, as its label or certificate says'),
       })
       .strict()
       .optional()

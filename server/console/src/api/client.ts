@@ -5,12 +5,20 @@ import type {
   AlarmResponseBody,
   Area,
   AttentionRow,
+  BumpTest,
+  BumpTestBody,
+  BumpTestStart,
+  Calibration,
+  CalibrationBody,
   ConsoleCatalogue,
   CurrentShift,
   Device,
   DeviceDetail,
   DeviceEventRow,
   Household,
+  HouseholdDetectorInput,
+  HouseholdInput,
+  ImportAnswer,
   Inspection,
   InspectionInput,
   InspectionItemId,
@@ -18,6 +26,7 @@ import type {
   InspectionPhoto,
   Ledger,
   LedgerHead,
+  MaintenanceView,
   MapAnswer,
   Page,
   ReadingBuckets,
@@ -39,6 +48,8 @@ export class ApiError extends Error {
     message: string,
     /** Seconds the server asked to wait (429 Retry-After). */
     readonly retryAfterS?: number,
+    /** The whole answer, where it says more than `error` and `message` (an import's bad rows). */
+    readonly body?: unknown,
   ) {
     super(message);
   }
@@ -59,12 +70,12 @@ async function request<T>(path: string, init: RequestInit & { csrf?: string | nu
   const body = (await res.json().catch(() => null)) as { error?: string; message?: string } | null;
   if (!res.ok) {
     const wait = Number(res.headers.get('retry-after')) || undefined;
-    throw new ApiError(res.status, body?.error, body?.message ?? `HTTP ${res.status}`, wait);
+    throw new ApiError(res.status, body?.error, body?.message ?? `HTTP ${res.status}`, wait, body);
   }
   return body as T;
 }
 
-/** A photo may take this long to go up: 2 MB over a village's weak mobile signal. */
+/** A photo or a household sheet may take this long to go up: 2 MB over a village's weak mobile signal. */
 export const UPLOAD_TIMEOUT_MS = 120_000;
 
 /**
@@ -98,7 +109,12 @@ function upload<T>(
         // A proxy's HTML page (413 from nginx): the status says enough.
       }
       if (xhr.status >= 200 && xhr.status < 300) resolve(answer as T);
-      else reject(new ApiError(xhr.status, answer?.error, answer?.message ?? `HTTP ${xhr.status}`));
+      else {
+        const wait = Number(xhr.getResponseHeader('retry-after')) || undefined;
+        reject(
+          new ApiError(xhr.status, answer?.error, answer?.message ?? `HTTP ${xhr.status}`, wait, answer),
+        );
+      }
     };
     xhr.send(body);
   });
@@ -145,8 +161,8 @@ export const api = {
       '/api/alarms/ack',
       { method: 'POST', body: JSON.stringify({ ids, note }), csrf },
     ),
-  /** A page of devices by id, in `area` (and the areas within it) when given. */
-  devices: (q: { area?: string; limit?: number; cursor?: string }) =>
+  /** A page of devices by id, in `area` (and the areas within it) when given; `installed` 'false': in no household. */
+  devices: (q: { area?: string; installed?: 'true' | 'false'; limit?: number; cursor?: string }) =>
     request<Page & { devices: Device[] }>(`/api/devices${qs(q)}`),
   /** One device, with its alarm profile and set points. */
   device: (id: string) => request<DeviceDetail>(`/api/devices/${encodeURIComponent(id)}`),
@@ -174,6 +190,49 @@ export const api = {
     request<Page & { households: Household[] }>(`/api/households${qs({ ...q, limit: 50 })}`),
   household: (id: string) =>
     request<{ household: Household }>(`/api/households/${encodeURIComponent(id)}`).then((b) => b.household),
+  // Changing the registry (supervisors; docs/server.md "Households").
+  addHousehold: (body: HouseholdInput, csrf: string | null) =>
+    request<{ household: Household }>('/api/households', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      csrf,
+    }).then((b) => b.household),
+  patchHousehold: (id: string, body: Omit<HouseholdInput, 'id'>, csrf: string | null) =>
+    request<{ household: Household }>(`/api/households/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(body),
+      csrf,
+    }).then((b) => b.household),
+  /** Installs a detector in a household, or changes where and when it was. */
+  putDetector: (id: string, device: string, body: HouseholdDetectorInput, csrf: string | null) =>
+    request<{ household: Household }>(
+      `/api/households/${encodeURIComponent(id)}/detectors/${encodeURIComponent(device)}`,
+      { method: 'PUT', body: JSON.stringify(body), csrf },
+    ).then((b) => b.household),
+  removeDetector: (id: string, device: string, csrf: string | null) =>
+    request<{ household: Household }>(
+      `/api/households/${encodeURIComponent(id)}/detectors/${encodeURIComponent(device)}`,
+      { method: 'DELETE', csrf },
+    ).then((b) => b.household),
+  /**
+   * Checks (dry-run) or imports (apply, all or nothing) a household sheet: the file's bytes as
+   * they are. A refused apply is an ApiError whose `body` is the answer with every bad row.
+   */
+  importHouseholds: (
+    mode: 'dry-run' | 'apply',
+    file: Blob,
+    csrf: string | null,
+    onProgress: (fraction: number) => void = () => {},
+  ) => upload<ImportAnswer>(`/api/households/import${qs({ mode })}`, file, csrf, onProgress),
+  /** Where the browser downloads the blank household sheet, in the console's language. */
+  householdTemplateUrl: (format: 'xlsx' | 'csv', lang: string) =>
+    `/api/households/template${qs({ format, lang: lang === 'zh-CN' ? 'zh-CN' : 'en' })}`,
+  /** Where the browser downloads the registry (the list's filters) in the import's shape. */
+  householdExportUrl: (
+    filters: { q?: string; area?: string; vulnerable?: 'true' },
+    format: 'xlsx' | 'csv',
+    lang: string,
+  ) => `/api/households/export${qs({ ...filters, format, lang: lang === 'zh-CN' ? 'zh-CN' : 'en' })}`,
   // Home visits (docs/server.md, "Inspections").
   /** A page of visits, newest first; with overdue 'true' the overdue rectifications, oldest deadline first. */
   inspections: (q: {
@@ -242,6 +301,26 @@ export const api = {
   /** A device's gateway events (interlock, fault, bump test…), newest first. */
   deviceEvents: (device: string, limit: number) =>
     request<{ events: DeviceEventRow[] }>(`/api/events${qs({ device, limit })}`).then((b) => b.events),
+  // Detector maintenance (docs/server.md, "Detector maintenance").
+  /** A device's fitness for a gas test before work, its due dates and its last tests. */
+  maintenance: (device: string) =>
+    request<MaintenanceView>(`/api/devices/${encodeURIComponent(device)}/maintenance`),
+  addBumpTest: (device: string, body: BumpTestBody, csrf: string | null) =>
+    request<{ bumpTest: BumpTest; maintenance: MaintenanceView }>(
+      `/api/devices/${encodeURIComponent(device)}/maintenance/bump-tests`,
+      { method: 'POST', body: JSON.stringify(body), csrf },
+    ),
+  addCalibration: (device: string, body: CalibrationBody, csrf: string | null) =>
+    request<{ calibration: Calibration; maintenance: MaintenanceView }>(
+      `/api/devices/${encodeURIComponent(device)}/maintenance/calibrations`,
+      { method: 'POST', body: JSON.stringify(body), csrf },
+    ),
+  /** Sends the gateway's bump_test command; the result is recorded when the gateway reports it. */
+  startBumpTest: (device: string, csrf: string | null) =>
+    request<BumpTestStart>(`/api/devices/${encodeURIComponent(device)}/maintenance/bump-tests/start`, {
+      method: 'POST',
+      csrf,
+    }),
   // Shift handover (docs/server.md, "Shift handover and response times").
   currentShift: () => request<CurrentShift>('/api/shifts/current'),
   handOver: (note: string, csrf: string | null) =>

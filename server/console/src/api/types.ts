@@ -2,7 +2,16 @@
 // bundled), so the app cannot drift from the API it reads.
 import type {
   AreaKind,
+  BumpTest,
+  BumpTestBody,
+  BumpTestMethod,
+  Calibration,
+  CalibrationBody,
+  Fitness,
   Household,
+  HouseholdContact,
+  HouseholdDetector,
+  HouseholdInput,
   Inspection,
   InspectionHazard,
   InspectionInput,
@@ -10,15 +19,19 @@ import type {
   InspectionPatch,
   InspectionPhoto,
   InspectionResult,
+  LockoutReason,
+  MaintenanceView,
   OccupantFlag,
   ReadingStatus,
   RectificationOutcome,
+  Reminder,
   Role,
 } from '@gaswatch/shared';
 import type { AlarmDetail, AlarmRow } from '../../../src/alarms/detail-schema.js';
 import type { MapAnswer } from '../../../src/alarms/map-schema.js';
 import type { DeviceSetPoints, SetPoint } from '../../../src/alarms/set-points.js';
 import type { ConsoleCatalogue } from '../../../src/catalogue.js';
+import type { ImportAnswer, ImportIssue, ImportIssueCode } from '../../../src/households/import-schema.js';
 import type { deviceView } from '../../../src/ingest/device-view.js';
 import type { deviceEventView } from '../../../src/live/views.js';
 import type { Ledger, LedgerHead } from '../../../src/reports/ledger-schema.js';
@@ -31,9 +44,20 @@ import type { AggregateRow } from '../../../src/store/types.js';
 export type Alarm = AlarmRow;
 export type {
   AlarmDetail,
+  BumpTest,
+  BumpTestBody,
+  BumpTestMethod,
+  Calibration,
+  CalibrationBody,
   ConsoleCatalogue,
   CurrentShift,
+  Fitness,
   Household,
+  HouseholdContact,
+  HouseholdInput,
+  ImportAnswer,
+  ImportIssue,
+  ImportIssueCode,
   Inspection,
   InspectionHazard,
   InspectionInput,
@@ -43,10 +67,13 @@ export type {
   InspectionResult,
   Ledger,
   LedgerHead,
+  LockoutReason,
+  MaintenanceView,
   MapAnswer,
   OccupantFlag,
   ReadingStatus,
   RectificationOutcome,
+  Reminder,
   ResponseTimesReport,
   Role,
   SetPoint,
@@ -65,6 +92,9 @@ export type CallOutcome = NonNullable<AlarmHistoryEntry['outcome']>;
 export type AlarmResponseBody =
   | { kind: 'call'; contact: { name: string; phone?: string }; outcome: CallOutcome; note: string }
   | { kind: 'on_my_way' | 'on_site'; note: string };
+
+/** What PUT /api/households/:id/detectors/:device takes: where and when (the device is in the path). */
+export type HouseholdDetectorInput = Omit<HouseholdDetector, 'device'>;
 
 /** What GET and POST /api/session answer. */
 export interface Who {
@@ -131,7 +161,15 @@ export type LiveMessage =
   | { type: 'reading'; data: LiveReading }
   | { type: 'deviceState'; data: { gw: string; dev: string; device: Device } }
   | { type: 'deviceEvent'; data: DeviceEventRow }
-  | { type: 'commandResult'; data: DeviceEventRow };
+  | { type: 'commandResult'; data: DeviceEventRow }
+  | { type: 'maintenance'; data: { dev: string; maintenance: MaintenanceView } };
+
+/** What POST /api/devices/:id/maintenance/bump-tests/start answers (202). */
+export interface BumpTestStart {
+  command: string;
+  started: true | null;
+  message: string;
+}
 
 /** A CO weather advisory as the server answers it (routes/advisories.ts). */
 export interface Advisory {

@@ -13,9 +13,11 @@ export function useAlarmText() {
   const headline = (a: Pick<Alarm, 'key' | 'gas'>) =>
     a.key === 'offline'
       ? t('alarms.offline')
-      : a.gas !== undefined
-        ? t('alarms.headline', { gas: gasName(a.gas) })
-        : t('alarms.detector');
+      : a.key === 'maintenance'
+        ? t('alarms.bumpFailed')
+        : a.gas !== undefined
+          ? t('alarms.headline', { gas: gasName(a.gas) })
+          : t('alarms.detector');
   const unit = (a: Alarm) => a.unit ?? unitOf(a.gas);
   const value = (a: Alarm) => t('alarms.value', { value: fmtNum(a.peak ?? a.value), unit: unit(a) });
   const threshold = (a: Alarm) => t('alarms.threshold', { value: fmtNum(a.threshold), unit: unit(a) });

@@ -44,5 +44,9 @@ export function useSession() {
     reason.value = why;
   }
   const canAck = computed(() => who.value !== null && roleAtLeastIn(who.value.user.role, 'operator'));
-  return { who, known, reason, check, login, logout, ended, canAck };
+  /** May change the household registry: register, edit, import, install and remove detectors (SPEC §9). */
+  const canEditHouseholds = computed(
+    () => who.value !== null && roleAtLeastIn(who.value.user.role, 'supervisor'),
+  );
+  return { who, known, reason, check, login, logout, ended, canAck, canEditHouseholds };
 }

@@ -101,6 +101,7 @@ const en: Shape<typeof zh> = {
   headline: '{gas} alarm',
   offline: 'Device offline',
   detector: 'Detector alarm',
+  bumpFailed: 'Bump test failed',
   device: 'Device',
   site: 'Site',
   value: 'reading {value} {unit}',

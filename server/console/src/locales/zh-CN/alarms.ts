@@ -93,6 +93,7 @@ export default {
   headline: '{gas}报警',
   offline: '设备离线',
   detector: '探测器报警',
+  bumpFailed: '冲击测试未通过',
   device: '设备',
   site: '点位',
   value: '检测值 {value} {unit}',

@@ -5,8 +5,20 @@ import devices from './devices';
 import history from './history';
 import households from './households';
 import inspections from './inspections';
+import maintenance from './maintenance';
 import map from './map';
 import reports from './reports';
 import shifts from './shifts';
 
-export default { ...common, alarms, devices, history, households, inspections, map, reports, shifts };
+export default {
+  ...common,
+  alarms,
+  devices,
+  history,
+  households,
+  inspections,
+  maintenance,
+  map,
+  reports,
+  shifts,
+};
