@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import { ServerError } from '../errors.js';
 import type { Db } from './database.js';
 import { type Page, timeOrderedId } from './page.js';
@@ -226,8 +227,9 @@ export async function listPermits(db: Db, q: PermitQuery): Promise<Page<PermitsT
   if (q.from !== undefined) base = base.where('planned_end', '>=', q.from);
   if (q.to !== undefined) base = base.where('planned_start', '<', q.to);
   if (q.person !== undefined && q.person !== '') {
+    // The pattern characters escaped, with the escape said (SQLite has no default one).
     const like = `%${q.person.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    base = base.where('people', 'like', like);
+    base = base.where('people', 'like', sql<string>`${like} escape '\\'`);
   }
   const { total } = await base
     .select((eb) => eb.fn.countAll<number | string>().as('total'))

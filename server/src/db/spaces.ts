@@ -1,4 +1,5 @@
 import type { GasIdentity, Space, SpaceHazard, SpaceInput, SpaceKind } from '@gaswatch/shared';
+import { sql } from 'kysely';
 import { ServerError } from '../errors.js';
 import type { Db } from './database.js';
 import { type Page, pageByKey } from './page.js';
@@ -119,14 +120,10 @@ export async function listSpaces(db: Db, q: SpaceQuery): Promise<Page<SpacesTabl
   if (q.kind !== undefined) base = base.where('kind', '=', q.kind);
   if (q.site !== undefined) base = base.where('site', '=', q.site);
   if (q.q !== undefined && q.q !== '') {
-    // As the household search: the pattern characters escaped, so "50%" finds "50%".
-    const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // The pattern characters escaped, with the escape said (SQLite has no default one).
+    const like = sql<string>`${`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`;
     base = base.where((eb) =>
-      eb.or([
-        eb('id', 'like', eb.val(like)),
-        eb('name', 'like', eb.val(like)),
-        eb('location', 'like', eb.val(like)),
-      ]),
+      eb.or([eb('id', 'like', like), eb('name', 'like', like), eb('location', 'like', like)]),
     );
   }
   return pageByKey<SpacesTable, 'id', Database, 'spaces'>(base, 'id', q);
