@@ -78,6 +78,17 @@ export async function getSpace(db: Db, id: string): Promise<SpacesTable | undefi
   return db.selectFrom('spaces').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The spaces of these ids (a page of permits names them). */
+export async function spacesByIds(db: Db, ids: readonly string[]): Promise<Map<string, SpacesTable>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('spaces')
+    .selectAll()
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
 /** Writes every field of the space (the caller merged the change into what it read). */
 export async function updateSpace(db: Db, s: SpaceInput, now: number): Promise<SpacesTable> {
   const row = await db

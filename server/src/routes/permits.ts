@@ -153,7 +153,7 @@ const permitRoutes: FastifyPluginAsyncZod = async (app) => {
         cursor: q.cursor,
       });
       return {
-        permits: await Promise.all(page.rows.map((r) => permits.view(r))),
+        permits: await permits.views(page.rows),
         total: page.total,
         nextCursor: page.nextCursor,
       };
