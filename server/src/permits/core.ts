@@ -10,7 +10,8 @@ import {
 import type { Logger } from 'pino';
 import type { GaswatchConfig } from '../alarms/config-schema.js';
 import type { AlarmEngine } from '../alarms/engine.js';
-import type { Principal } from '../auth/principal.js';
+import type { AreaTree } from '../auth/areas.js';
+import type { AreaSubject, Principal } from '../auth/principal.js';
 import type { PermitLiveEvent, ServerBus } from '../bus.js';
 import { appendAudit } from '../db/audit.js';
 import type { Db } from '../db/database.js';
@@ -25,7 +26,6 @@ import {
 import type { PermitEventsTable, PermitsTable } from '../db/schema.js';
 import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord, DeviceRegistry } from '../ingest/devices.js';
-import type { Auth } from '../plugins/auth.js';
 import { builtinProfiles } from '../profiles.js';
 import type { DetectorNow, GateContext } from './gate.js';
 import { rulesOf, typeOf } from './rules.js';
@@ -46,8 +46,12 @@ export interface PermitDeps {
   timeZone: string;
   devices: DeviceRegistry;
   alarms: Pick<AlarmEngine, 'list'>;
-  /** Who sees what (SPEC §9): a device's area, the caller's scope, the area tree. */
-  auth: Pick<Auth, 'areaOf' | 'canSee' | 'areas'>;
+  /** Who sees what (SPEC §9): a device's area, the caller's scope, the area tree (app.auth). */
+  auth: {
+    areaOf(subject: AreaSubject): string | null;
+    canSee(principal: Principal | null, area: string | null): boolean;
+    areas: Pick<AreaTree, 'has' | 'within'>;
+  };
   /**
    * Whether a detector may be used for a gas test now (SPEC §11: bump-tested today, calibration
    * not overdue): detector maintenance's judgement (maintenance/service.ts).
