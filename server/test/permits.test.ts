@@ -768,6 +768,36 @@ describe('the state machine and its refusals', () => {
     expect(d.permit.keepUntil).not.toBeNull();
   });
 
+  it('stops work still going on when its permit expires, with the alert', async () => {
+    const alerts: Json[] = [];
+    const listen = (e: Json) => alerts.push(e);
+    server.app.bus.on('permit', listen);
+    try {
+      const id = await draft({ plannedEnd: iso(now + HOUR) });
+      for (const n of [1, 2]) await call('zhao', 'POST', `/api/permits/${id}/measures/${n}/confirm`);
+      await call('wang', 'POST', `/api/permits/${id}/actions/approve`, {});
+      air = VENTILATED;
+      await gasTest(id, [VENTILATED]);
+      expect((await call('li', 'POST', `/api/permits/${id}/actions/start`, { note: '' })).status).toBe(200);
+      await pass(HOUR);
+      now += 1;
+      await publish();
+      await server.app.permits.sweep();
+      await server.app.permits.idle();
+      expect((await detail(id)).permit.state).toBe('expired');
+      expect(alerts.filter((e) => e.kind === 'evacuate')).toMatchObject([
+        {
+          permitId: id,
+          reason: 'permit_expired',
+          state: 'expired',
+          text: { 'zh-CN': '3号污水检查井（柳江路与江滨路交叉口）：作业票已超过有效期，须重新办理' },
+        },
+      ]);
+    } finally {
+      server.app.bus.off('permit', listen);
+    }
+  });
+
   it('suspends work whose detector goes offline', async () => {
     const id = await draft();
     for (const n of [1, 2]) await call('zhao', 'POST', `/api/permits/${id}/measures/${n}/confirm`);

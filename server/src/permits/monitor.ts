@@ -385,6 +385,20 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
               },
             );
             unbind(after);
+            // Work still going on when the permit ran out must stop: the same alert as a suspension.
+            if (fresh.state === 'in_progress') {
+              const text = (locale: 'zh-CN' | 'en') =>
+                `${fresh.location}${locale === 'zh-CN' ? '：' : ': '}${permitRefusalText(locale, { code: 'permit_expired', params: {} })}`;
+              logger.warn({ permit: fresh.id }, 'permit expired while work went on: stop the work');
+              core.emit(after, {
+                kind: 'evacuate',
+                reason: 'permit_expired',
+                device: fresh.monitor_device,
+                location: fresh.location,
+                attendant: (JSON.parse(fresh.attendant) as { name: string }).name,
+                text: { 'zh-CN': text('zh-CN'), en: text('en') },
+              });
+            }
           })
           .catch((err: unknown) => logger.error({ err, permit: p.id }, 'could not expire the permit'));
       for (const [dev, ids] of [...bound]) {

@@ -302,19 +302,26 @@ export function createPermitService(deps: PermitDeps & { sweepMs?: number }): Pe
       if (action === 'suspend') Object.assign(data, { reason: 'manual', retest: false });
       if (action === 'start') {
         const m = ctx.monitor;
+        const last = (await testsOf(db, id)).filter((t) => t.status === 'passed').at(-1);
+        data.test = last?.id ?? null;
+        // What watches this stretch of work, and nothing left of an earlier one.
+        Object.assign(set, {
+          monitor_device: null,
+          monitor_gw: null,
+          monitor_gases: null,
+          monitor_instrument: null,
+        });
         if (m !== null && 'instrument' in m) {
-          Object.assign(set, { monitor_instrument: m.instrument });
+          set.monitor_instrument = m.instrument;
           data.monitor = { instrument: m.instrument };
         } else if (m !== null) {
           const d = deps.devices.get(m.device);
-          const last = (await testsOf(db, id)).filter((t) => t.status === 'passed').at(-1);
           // The gases as the test judged them (its combustibleAs), else the device's channels.
           const gases =
             last?.device === m.device ? last.gases : JSON.stringify(channelGases(d ? deviceChannels(d) : []));
           Object.assign(set, { monitor_device: m.device, monitor_gw: d?.gw ?? null, monitor_gases: gases });
           data.monitor = { device: m.device };
         }
-        data.test = (await testsOf(db, id)).filter((t) => t.status === 'passed').at(-1)?.id ?? null;
       }
       const { permit: after } = await core.transition(permit, action, caller, { note: body.note, data, set });
       monitor.changed(after);
