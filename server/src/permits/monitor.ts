@@ -3,6 +3,7 @@ import {
   type GasCheck,
   type GasId,
   judgeReading,
+  type MonitoringInput,
   PermitRuleError,
   type Reading,
 } from '@gaswatch/shared';
@@ -57,16 +58,10 @@ export interface PermitMonitor {
   unwatchTest(device: string): void;
   /** The latest on-time reading of a watched device since this server started. */
   latest(device: string): LatestReading | undefined;
+  /** A typed reading of the portable instrument watching the work; a failing one stops it. */
   recordManual(
     id: string,
-    input: {
-      values: {
-        gas: import('@gaswatch/shared').GasIdentity;
-        value: number;
-        unit: '%vol' | '%LEL' | 'ppm' | 'mg/m³';
-      }[];
-      note: string;
-    },
+    input: MonitoringInput,
     caller: Extract<Actor, { principal: unknown }>,
   ): Promise<PermitsTable>;
   /** When the next monitoring record of work in progress is due, ms. */

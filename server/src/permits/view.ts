@@ -2,6 +2,7 @@ import {
   type GasCheck,
   type GasIdentity,
   type GasTest,
+  HOT_WORK_APPROVERS,
   type MonitoringRecord,
   type Permit,
   type PermitEvent,
@@ -74,7 +75,7 @@ export function toPermit(
     applicant: JSON.parse(r.applicant),
     crew: JSON.parse(r.crew),
     attendant: JSON.parse(r.attendant),
-    approver: type.kind === 'hot_work' ? approverOf(type.level) : null,
+    approver: type.kind === 'hot_work' ? HOT_WORK_APPROVERS[type.level] : null,
     measures: (JSON.parse(r.measures) as StoredMeasure[]).map((m, i) => ({
       n: i + 1,
       text: m.text,
@@ -99,10 +100,6 @@ export function toPermit(
     closedAt: isoOrNull(r.closed_at),
     keepUntil: isoOrNull(r.keep_until),
   };
-}
-
-function approverOf(level: 'special' | 'level1' | 'level2'): string {
-  return { special: 'leader_in_charge', level1: 'safety_department', level2: 'operating_unit' }[level];
 }
 
 export function toEvent(e: PermitEventsTable): PermitEvent {

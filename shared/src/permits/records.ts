@@ -381,6 +381,7 @@ export const MonitoringInputSchema = z
   })
   .strict()
   .describe('A reading of the portable instrument watching the work, as shown');
+export type MonitoringInput = z.infer<typeof MonitoringInputSchema>;
 
 export const MonitoringRecordSchema = z.object({
   at: z.string(),
