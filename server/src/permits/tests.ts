@@ -126,7 +126,6 @@ export function createGasTests(core: PermitCore, monitor: PermitMonitor): GasTes
 
   /** The gases a test reads and judges (a detector's channels, or the instrument's list). */
   function testGases(
-    p: PermitsTable,
     input: GasTestInput,
     caller: Caller,
   ): { gases: TestGas[]; gw: string | null; label: string } {
@@ -157,7 +156,6 @@ export function createGasTests(core: PermitCore, monitor: PermitMonitor): GasTes
       return { gases: channelGases(channels, input.combustibleAs), gw: d.gw, label: input.device };
     }
     const inst = input.instrument as NonNullable<GasTestInput['instrument']>;
-    void p;
     return { gases: inst.gases.map((gas) => ({ channel: null, gas })), gw: null, label: inst.id };
   }
 
@@ -192,7 +190,7 @@ export function createGasTests(core: PermitCore, monitor: PermitMonitor): GasTes
         const rules = rulesOf(p);
         const type = typeOf(p);
         const space = spaceOf(p);
-        const { gases, gw, label } = testGases(p, input, caller);
+        const { gases, gw, label } = testGases(input, caller);
         const identities = gases.map((g) => g.gas);
         const lacking = missingChecks(type, space, identities);
         const made = requiredChecks(type, space).filter((c) => !lacking.includes(c));
