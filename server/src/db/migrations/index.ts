@@ -24,8 +24,8 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-inspections': inspections0006,
   '0007-advisories': advisories0007,
   '0008-ledgers': ledgers0008,
-  '0011-permits': permits0011,
   '0010-maintenance': maintenance0010,
+  '0011-permits': permits0011,
 };
 
 export const migrationProvider = (
