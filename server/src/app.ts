@@ -14,6 +14,7 @@ import ingest from './plugins/ingest.js';
 import ledgers, { type LedgersPluginOptions } from './plugins/ledgers.js';
 import liveHub from './plugins/live-hub.js';
 import maintenance from './plugins/maintenance.js';
+import permits, { type PermitsPluginOptions } from './plugins/permits.js';
 import store from './plugins/store.js';
 import advisoryRoutes from './routes/advisories.js';
 import alarmRoutes from './routes/alarms.js';
@@ -30,10 +31,12 @@ import ledgerRoutes from './routes/ledgers.js';
 import liveRoutes from './routes/live.js';
 import maintenanceRoutes from './routes/maintenance.js';
 import mapRoutes from './routes/map.js';
+import permitRoutes from './routes/permits.js';
 import readingsRoutes from './routes/readings.js';
 import reportRoutes from './routes/reports.js';
 import sessionRoutes from './routes/session.js';
 import shiftRoutes from './routes/shifts.js';
+import spaceRoutes from './routes/spaces.js';
 import tokenRoutes from './routes/tokens.js';
 import userRoutes from './routes/users.js';
 import type { Store } from './store/types.js';
@@ -48,6 +51,8 @@ export interface BuildServerOptions {
   alarms?: AlarmsPluginOptions;
   /** How often the ledger schedule checks (tests). */
   ledgers?: LedgersPluginOptions;
+  /** How often permits are swept (tests). */
+  permits?: PermitsPluginOptions;
 }
 
 /**
@@ -84,6 +89,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(maintenance);
   await app.register(liveHub);
   await app.register(ledgers, opts.ledgers ?? {});
+  await app.register(permits, opts.permits ?? {});
 
   await app.register(healthRoutes);
   await app.register(sessionRoutes);
@@ -103,6 +109,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(shiftRoutes);
   await app.register(reportRoutes);
   await app.register(ledgerRoutes);
+  await app.register(spaceRoutes);
+  await app.register(permitRoutes);
   await app.register(liveRoutes);
   await app.register(mapRoutes);
   await app.register(consoleRoutes);

@@ -61,6 +61,22 @@ export interface AlarmTransition {
   [key: string]: unknown;
 }
 
+/**
+ * Something happened to a permit (permits/service.ts), forwarded on /api/live to the callers who
+ * see its area. `evacuate`: the server stopped the work (an alarm, a failed reading, the detector
+ * offline): everyone out, test again. It is also the hook a notification channel subscribes to.
+ */
+export interface PermitLiveEvent {
+  kind: 'state' | 'evacuate' | 'test' | 'monitoring';
+  permitId: string;
+  area: string;
+  /** The permit's state after it. */
+  state: string;
+  /** Wall clock, ms. */
+  at: number;
+  [key: string]: unknown;
+}
+
 /** In-process events between server plugins (zigbee2mqtt eventBus style). */
 export interface ServerEvents {
   reading: [ReadingAccepted];
@@ -69,6 +85,7 @@ export interface ServerEvents {
   deviceEvent: [{ gw: string; dev: string; event: DeviceEvent }];
   commandResult: [{ gw: string; result: CommandResult }];
   alarm: [AlarmTransition];
+  permit: [PermitLiveEvent];
   /** A bump test, calibration or date of a device was recorded: its maintenance as it is now. */
   maintenance: [{ gw: string | null; dev: string; site: string | null; view: MaintenanceView }];
   /** A gateway's password was rotated or the gateway revoked: its live MQTT connection must end. */

@@ -76,8 +76,14 @@ export function dbContract(name: string, target: () => DbTarget): void {
         'inspections',
         'ledgers',
         'legacy_imports',
+        'permit_events',
+        'permit_monitoring',
+        'permit_test_readings',
+        'permit_tests',
+        'permits',
         'sessions',
         'shifts',
+        'spaces',
         'users',
       ]);
       await appendAlarmEvents(db, lifeOf('kitchen.CO-dose.1', T0));

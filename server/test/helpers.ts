@@ -202,7 +202,7 @@ export async function startTestServer(
   env: Record<string, string> = {},
   dataDir?: string,
   logger: Logger = quietLogger(),
-  options: Pick<BuildServerOptions, 'clock' | 'alarms' | 'ledgers'> = {},
+  options: Pick<BuildServerOptions, 'clock' | 'alarms' | 'ledgers' | 'permits'> = {},
 ): Promise<TestServer> {
   const tmp = dataDir ? null : tempDir();
   const dir = dataDir ?? tmp?.dir ?? '';

@@ -1,4 +1,5 @@
 import type { GasId } from './gases.js';
+import type { LockoutReason } from './maintenance.js';
 import type { CombustibleCheck, GasCheck, ToxicCheck } from './permits/judge.js';
 import type {
   GasCheckKind,
@@ -10,6 +11,7 @@ import type {
   PermitRuleSetId,
   TestPosition,
 } from './permits/model.js';
+import type { PermitRefusalCode, SpaceHazard, SpaceKind, TestStatus } from './permits/records.js';
 import type { ToxicLimitKind } from './permits/rule-set.js';
 import type { PermitAction, PermitState } from './permits/states.js';
 
@@ -35,7 +37,21 @@ export interface PermitWords {
   gases: Record<GasId, string>;
   limitKinds: Record<ToxicLimitKind, string>;
   reasons: Record<PermitReason, string>;
+  /** The confined-space register's words. */
+  spaceKinds: Record<SpaceKind, string>;
+  hazards: Record<SpaceHazard, string>;
+  testStatuses: Record<TestStatus, string>;
+  roles: Record<'viewer' | 'operator' | 'supervisor' | 'admin' | 'system', string>;
+  /** Why work stopped by itself (the server suspended it). */
+  suspensions: Record<PermitSuspensionReason, string>;
+  /** Why the server refuses an action, beyond the rule set's reasons: templates as `reasons`. */
+  refusals: Record<PermitRefusalCode, string>;
+  /** Why a detector may not be used for a gas test (SPEC §11), as `detector_unfit` lists them. */
+  lockouts: Record<LockoutReason, string>;
 }
+
+/** Why the server suspended work by itself: any of these means stop, evacuate, test again. */
+export type PermitSuspensionReason = 'alarm' | 'reading_failed' | 'offline' | 'detector_status';
 
 export const PERMIT_WORDS: Record<PermitLocale, PermitWords> = {
   'zh-CN': {
@@ -114,6 +130,58 @@ export const PERMIT_WORDS: Record<PermitLocale, PermitWords> = {
       new_day: '每日动火前均应进行气体分析：上次分析在 {lastTestDay}，今天是 {startDay}',
       permit_expired: '作业票已超过有效期，须重新办理',
     },
+    spaceKinds: {
+      sewer: '污水管道',
+      manhole: '检查井',
+      tank: '储罐',
+      pit: '地坑',
+      silo: '筒仓',
+      vessel: '容器（塔、釜、槽）',
+      other: '其他',
+    },
+    hazards: {
+      oxygen_deficiency: '缺氧窒息',
+      toxic_gas: '有毒气体中毒',
+      flammable_gas: '可燃气体燃爆',
+      engulfment: '淹埋',
+      drowning: '淹溺',
+      mechanical: '机械伤害',
+      electrical: '触电',
+      fall: '高处坠落',
+    },
+    testStatuses: { in_progress: '检测中', passed: '合格', failed: '不合格', abandoned: '已作废' },
+    roles: { viewer: '查看人员', operator: '值班人员', supervisor: '主管', admin: '管理员', system: '系统' },
+    suspensions: {
+      alarm: '检测仪报警',
+      reading_failed: '监测数据不合格',
+      offline: '检测仪离线',
+      detector_status: '检测仪停止检测',
+    },
+    refusals: {
+      invalid_transition: '作业票处于“{state}”状态，不能“{action}”',
+      role_required: '“{action}”须由{role}办理',
+      system_action: '“{action}”由系统自动完成',
+      own_permit: '作业票申请人不能审批自己的作业票',
+      measures_unconfirmed: '还有 {count} 项安全措施未确认',
+      no_passed_test: '尚无合格的气体分析',
+      before_window: '作业票自 {from} 起有效',
+      evacuated: '作业因{reason}中止：人员撤离后须重新进行气体分析，合格后方可作业',
+      no_monitor: '须连续监测：请指定监测用的检测仪或便携式仪器',
+      detector_offline: '检测仪 {device} 离线',
+      detector_alarm: '检测仪 {device} 正在报警：{message}',
+      detector_unfit: '检测仪 {device} 不能用于作业前检测：{reasons}',
+      detector_cannot_test: '检测仪 {device} 不能检测{checks}',
+    },
+    lockouts: {
+      bump_test_failed: '最近一次冲击测试未通过',
+      no_bump_test: '没有冲击测试记录',
+      bump_test_not_today: '今天还没做冲击测试',
+      calibration_failed: '最近一次标定不合格',
+      no_calibration: '没有标定记录',
+      calibration_overdue: '已超过标定有效期',
+      sensor_end_of_life: '传感器已到使用寿命',
+      alarm_expired: '报警器已超过使用年限',
+    },
   },
   en: {
     ruleSets: {
@@ -190,6 +258,64 @@ export const PERMIT_WORDS: Record<PermitLocale, PermitWords> = {
       interrupted: 'Work was interrupted: test again before resuming',
       new_day: 'Hot work needs a gas test each day: last test on {lastTestDay}, today is {startDay}',
       permit_expired: 'The permit has expired: issue a new one',
+    },
+    spaceKinds: {
+      sewer: 'Sewer',
+      manhole: 'Manhole',
+      tank: 'Tank',
+      pit: 'Pit',
+      silo: 'Silo',
+      vessel: 'Vessel (column, reactor, tank car)',
+      other: 'Other',
+    },
+    hazards: {
+      oxygen_deficiency: 'Oxygen deficiency',
+      toxic_gas: 'Toxic gas',
+      flammable_gas: 'Flammable gas',
+      engulfment: 'Engulfment',
+      drowning: 'Drowning',
+      mechanical: 'Moving machinery',
+      electrical: 'Electricity',
+      fall: 'Falls',
+    },
+    testStatuses: { in_progress: 'In progress', passed: 'Passed', failed: 'Failed', abandoned: 'Abandoned' },
+    roles: {
+      viewer: 'viewer',
+      operator: 'operator',
+      supervisor: 'supervisor',
+      admin: 'administrator',
+      system: 'system',
+    },
+    suspensions: {
+      alarm: 'the detector alarmed',
+      reading_failed: 'a monitoring reading failed',
+      offline: 'the detector went offline',
+      detector_status: 'the detector stopped measuring',
+    },
+    refusals: {
+      invalid_transition: '“{action}” is not possible while the permit is “{state}”',
+      role_required: '“{action}” needs the {role} role',
+      system_action: '“{action}” is taken by the server itself',
+      own_permit: 'Whoever drew up a permit cannot approve it',
+      measures_unconfirmed: '{count} safety measures are not confirmed yet',
+      no_passed_test: 'No gas test has passed',
+      before_window: 'The permit is valid from {from}',
+      evacuated: 'Work was stopped because {reason}: evacuate, test the air again, then work may go on',
+      no_monitor: 'Continuous monitoring: name the detector or portable instrument that watches the work',
+      detector_offline: 'Detector {device} is offline',
+      detector_alarm: 'Detector {device} is in alarm: {message}',
+      detector_unfit: 'Detector {device} may not be used for a gas test: {reasons}',
+      detector_cannot_test: 'Detector {device} cannot test {checks}',
+    },
+    lockouts: {
+      bump_test_failed: 'its last bump test failed',
+      no_bump_test: 'no bump test recorded',
+      bump_test_not_today: 'not bump-tested today',
+      calibration_failed: 'its last calibration failed',
+      no_calibration: 'no calibration recorded',
+      calibration_overdue: 'calibration overdue',
+      sensor_end_of_life: 'sensor past its end of life',
+      alarm_expired: 'alarm past its expiry',
     },
   },
 };
@@ -305,4 +431,40 @@ export function permitTimingText(
     lastTestDay: verdict.lastTestDay ?? '',
     startDay: verdict.startDay ?? '',
   });
+}
+
+/**
+ * A refusal of a permit action as a person reads it: the rule set's reasons (PERMIT_REASONS) and
+ * the server's (PERMIT_REFUSALS), with the ids among the params (state, action, role, reason,
+ * checks) said in the language. An unknown code comes back as it is.
+ */
+export function permitRefusalText(
+  locale: PermitLocale,
+  refusal: { code: string; params: Record<string, string | number> },
+): string {
+  const w = PERMIT_WORDS[locale];
+  const template =
+    (w.reasons as Record<string, string>)[refusal.code] ??
+    (w.refusals as Record<string, string>)[refusal.code] ??
+    refusal.code;
+  const p = { ...refusal.params };
+  const word = (key: string, table: Record<string, string>) => {
+    const v = p[key];
+    if (typeof v === 'string' && v in table) p[key] = table[v] as string;
+  };
+  word('state', w.states);
+  word('action', w.actions);
+  word('role', w.roles);
+  word('reason', w.suspensions);
+  if (typeof p.reasons === 'string')
+    p.reasons = p.reasons
+      .split(',')
+      .map((r) => (w.lockouts as Record<string, string>)[r] ?? r)
+      .join(locale === 'zh-CN' ? '、' : ', ');
+  if (typeof p.checks === 'string')
+    p.checks = p.checks
+      .split(',')
+      .map((c) => (w.checks as Record<string, string>)[c] ?? c)
+      .join(locale === 'zh-CN' ? '、' : ', ');
+  return fillPermitTemplate(template, p);
 }

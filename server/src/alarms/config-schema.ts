@@ -5,6 +5,7 @@ import {
   GasIdSchema,
   IdSchema,
   type OccupantFlag,
+  SitePermitRulesSchema,
   VULNERABLE_FLAGS,
 } from '@gaswatch/shared';
 import { z } from 'zod';
@@ -245,9 +246,47 @@ export const SiteSchema = z
       .partialRecord(z.enum(['household-co', 'multigas', 'combustible']), AlarmOverrideSchema)
       .default({})
       .describe('Alarm profile overrides per device kind for this site'),
+    permits: SitePermitRulesSchema.optional().describe(
+      'Permit rules of the site (SPEC §7, docs/permits.md): the rule set and the numbers it tightens; replaces defaults.permits as a whole',
+    ),
   })
   .strict();
 export type Site = z.infer<typeof SiteSchema>;
+
+/**
+ * How the server runs permits where the rule sets leave it open (docs/permits.md "Workflow"):
+ * how long a detector is held at a test position when the tester names no response time, and
+ * how often monitoring records are kept when the rule set sets no interval.
+ */
+export const PermitServerConfigSchema = z
+  .object({
+    responseTimeS: z
+      .number()
+      .positive()
+      .max(600)
+      .default(30)
+      .describe(
+        'T90 of a test detector with its sampling line when the test names none, s: a reading counts this long after the detector is placed',
+      ),
+    recordEveryMin: z
+      .number()
+      .positive()
+      .max(1440)
+      .default(30)
+      .describe(
+        'Longest gap between monitoring records where the rule set sets none (GB 30871 sets 120 min for confined spaces), min',
+      ),
+    sweepS: z
+      .number()
+      .positive()
+      .max(3600)
+      .default(15)
+      .describe(
+        'How often the server expires permits past their validity and checks monitoring detectors, s',
+      ),
+  })
+  .strict();
+export type PermitServerConfig = z.infer<typeof PermitServerConfigSchema>;
 
 export const DeviceOverrideSchema = AlarmOverrideSchema.extend({
   site: z.string().max(128).optional().describe('Site to use when the device does not report one'),
@@ -332,6 +371,9 @@ export const GaswatchConfigSchema = z
           .max(16)
           .default([])
           .describe('Contact tiers for devices whose site is not configured or has no tiers'),
+        permits: SitePermitRulesSchema.default({ ruleSet: 'gb30871' }).describe(
+          'Permit rules of spaces and hot work whose site names none (GB 30871-2022 unless set)',
+        ),
       })
       .strict()
       .default({
@@ -340,6 +382,7 @@ export const GaswatchConfigSchema = z
         ackTimeout: { critical: 120, warning: 600 },
         vulnerableAckTimeout: DEFAULT_VULNERABLE_ACK_TIMEOUT,
         tiers: [],
+        permits: { ruleSet: 'gb30871' },
       })
       .describe('Used where a site says nothing'),
     sites: z
@@ -379,6 +422,9 @@ export const GaswatchConfigSchema = z
       ),
     ledger: LedgerConfigSchema.default({ weekday: 5, time: '16:00' }).describe(
       'The weekly ledger of the CO-prevention campaign: when it is made, from when it counts',
+    ),
+    permits: PermitServerConfigSchema.default({ responseTimeS: 30, recordEveryMin: 30, sweepS: 15 }).describe(
+      'How the server runs permits where the rule sets leave it open',
     ),
     maintenance: z
       .object({

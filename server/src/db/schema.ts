@@ -24,6 +24,12 @@ export interface Database {
   inspection_photos: InspectionPhotosTable;
   advisories: AdvisoriesTable;
   ledgers: LedgersTable;
+  spaces: SpacesTable;
+  permits: PermitsTable;
+  permit_events: PermitEventsTable;
+  permit_tests: PermitTestsTable;
+  permit_test_readings: PermitTestReadingsTable;
+  permit_monitoring: PermitMonitoringTable;
   bump_tests: BumpTestsTable;
   calibrations: CalibrationsTable;
   device_maintenance: DeviceMaintenanceTable;
@@ -293,6 +299,163 @@ export interface LedgersTable {
   numbers: string;
 }
 
+/** A confined space of the register (migrations/0011-permits.ts, db/spaces.ts). */
+export interface SpacesTable {
+  id: string;
+  name: string;
+  area: string;
+  /** The site whose permit rules apply; null: the defaults'. */
+  site: string | null;
+  location: string;
+  /** SPACE_KINDS. */
+  kind: string;
+  /** JSON array of SPACE_HAZARDS. */
+  hazards: string;
+  /** JSON array of gas identities expected there. */
+  gases: string;
+  large: number;
+  oxygen_enriched: number;
+  /** PERMIT_RULE_SET_IDS; null: the site's. */
+  rule_set: string | null;
+  notes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A permit (migrations/0011-permits.ts, db/permits.ts): the form of annex A. */
+export interface PermitsTable {
+  /** Sorts by the time it was drawn up. */
+  id: string;
+  kind: string;
+  /** Hot work: special | level1 | level2; null for confined space. */
+  level: string | null;
+  state: string;
+  area: string;
+  site: string | null;
+  space_id: string | null;
+  location: string;
+  hot_work_site: string | null;
+  large: number;
+  oxygen_enriched: number;
+  rule_set: string;
+  /** The effective PermitRuleSet as JSON, as it was when the permit was drawn up. */
+  rules: string;
+  work: string;
+  /** JSON {name, certificate, unit}. */
+  applicant: string;
+  /** JSON [{name, certificate, role}]. */
+  crew: string;
+  attendant: string;
+  /** JSON [{text, confirmed: {by, name, role, at} | null}]. */
+  measures: string;
+  /** JSON array of permit ids. */
+  related: string;
+  notes: string;
+  /** Every person named and every signer, one per line, lower case. */
+  people: string;
+  planned_start: number;
+  planned_end: number;
+  valid_until: number;
+  monitor_device: string | null;
+  monitor_gw: string | null;
+  monitor_instrument: string | null;
+  /** JSON [{channel, gas}] of the monitoring device; null without one. */
+  monitor_gases: string | null;
+  /** The seq of its last event (0 before the first). */
+  seq: number;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  closed_at: number | null;
+  keep_until: number | null;
+}
+
+/** One state change of a permit, append-only: the signed record. */
+export interface PermitEventsTable {
+  permit_id: string;
+  seq: number;
+  at: number;
+  action: string;
+  from_state: string;
+  to_state: string;
+  /** Username, token id, or `system`. */
+  actor: string;
+  actor_kind: 'user' | 'token' | 'system';
+  actor_name: string;
+  /** The signer's role then, or `system`. */
+  actor_role: string;
+  note: string;
+  /** JSON: what the change rests on (test id, the reason and reading of a suspension). */
+  data: string;
+  /** SHA-256 (hex) of the previous record's hash and this record (db/permits.ts eventHash). */
+  hash: string;
+}
+
+/** A gas test of a permit. */
+export interface PermitTestsTable {
+  id: string;
+  permit_id: string;
+  /** in_progress | passed | failed | abandoned. */
+  status: string;
+  device: string | null;
+  gw: string | null;
+  instrument: string | null;
+  response_time_s: number;
+  /** JSON [{channel, gas}]. */
+  gases: string;
+  /** JSON [{position, gas, check}]. */
+  steps: string;
+  /** JSON [{position, at, by}]. */
+  placements: string;
+  note: string;
+  started_by: string;
+  started_name: string;
+  started_role: string;
+  started_at: number;
+  completed_at: number | null;
+}
+
+/** One gas reading of a test, at one position. */
+export interface PermitTestReadingsTable {
+  id: string;
+  test_id: string;
+  position: string;
+  /** JSON of the gas identity. */
+  gas: string;
+  check_kind: string;
+  value: number;
+  unit: string;
+  pass: number;
+  /** JSON of judgeReading's checks. */
+  checks: string;
+  placed_at: number;
+  read_at: number;
+  /** The detector's own time of the reading; null when typed in. */
+  sampled_at: number | null;
+  /** live | manual. */
+  source: string;
+  recorded_by: string;
+  recorded_name: string;
+  recorded_role: string;
+}
+
+/** A monitoring record kept during the work. */
+export interface PermitMonitoringTable {
+  id: string;
+  permit_id: string;
+  at: number;
+  device: string | null;
+  instrument: string | null;
+  /** JSON [{gas, value, unit}]. */
+  readings: string;
+  pass: number;
+  /** JSON array of the GasChecks that failed (judgeReading's), worded when shown. */
+  reasons: string;
+  /** start | interval | failed | manual. */
+  why: string;
+  recorded_by: string;
+  note: string;
+}
 /** One bump test of a detector (migrations/0010-maintenance.ts, db/maintenance.ts). */
 export interface BumpTestsTable {
   /** timeOrderedId of the recording; `gw-<at base 36>-<device>` for a gateway's test. */

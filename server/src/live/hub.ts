@@ -28,7 +28,15 @@ import { deviceEventView } from './views.js';
 
 /** What a socket receives: `{type, data}`, one JSON text frame per message. */
 export interface LiveMessage {
-  type: 'reading' | 'deviceState' | 'alarm' | 'deviceEvent' | 'commandResult' | 'maintenance' | 'heartbeat';
+  type:
+    | 'reading'
+    | 'deviceState'
+    | 'alarm'
+    | 'deviceEvent'
+    | 'commandResult'
+    | 'maintenance'
+    | 'permit'
+    | 'heartbeat';
   data: unknown;
 }
 
@@ -88,8 +96,14 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     if (sockets.size === 0) quiet();
   }
 
-  /** Sends a message to every socket that sees `subject` (null: every socket). */
-  function broadcast(subject: AreaSubject | null, message: () => LiveMessage): void {
+  /**
+   * Sends a message to every socket that sees `subject` (a device, or a record's own area; null:
+   * every socket).
+   */
+  function broadcast(
+    subject: AreaSubject | { area: string | null } | null,
+    message: () => LiveMessage,
+  ): void {
     if (sockets.size === 0) return;
     // The hub listens on the same bus as the alarm engine: a throw here would keep the event
     // from the listeners after it, so nothing leaves this function.
@@ -104,7 +118,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     for (const [socket, sees] of sockets) {
       if (socket.readyState !== socket.OPEN) continue;
       if (subject !== null && sees !== undefined) {
-        if (area === undefined) area = opts.areaOf?.(subject) ?? null;
+        if (area === undefined) area = 'area' in subject ? subject.area : (opts.areaOf?.(subject) ?? null);
         if (!sees(area)) continue;
       }
       if (socket.bufferedAmount > maxBuffered) {
@@ -175,6 +189,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         type: 'commandResult',
         data: deviceEventView(busEventRecord(e, clock)),
       })),
+    // A permit's change or an evacuation alert, to those who see the permit's area.
+    permit: (e: ServerEvents['permit'][0]) =>
+      broadcast({ area: e.area }, () => ({ type: 'permit', data: e })),
     // The device's GET /api/devices/:id/maintenance answer as it is after the change.
     maintenance: (e: ServerEvents['maintenance'][0]) =>
       broadcast({ gw: e.gw ?? '', dev: e.dev, site: e.site }, () => ({
@@ -190,6 +207,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.on('alarm', listeners.alarm);
     bus.on('deviceEvent', listeners.deviceEvent);
     bus.on('commandResult', listeners.commandResult);
+    bus.on('permit', listeners.permit);
     bus.on('maintenance', listeners.maintenance);
     heartbeat = setInterval(
       () => broadcast(null, () => ({ type: 'heartbeat', data: { now: new Date(clock()).toISOString() } })),
@@ -204,6 +222,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.off('alarm', listeners.alarm);
     bus.off('deviceEvent', listeners.deviceEvent);
     bus.off('commandResult', listeners.commandResult);
+    bus.off('permit', listeners.permit);
     bus.off('maintenance', listeners.maintenance);
     if (heartbeat !== null) clearInterval(heartbeat);
     heartbeat = null;

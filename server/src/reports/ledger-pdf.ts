@@ -1,62 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { ExportLang } from '../alarm-export/labels.js';
 import type { ZoneClock } from '../alarm-export/zone.js';
-import { ServerError } from '../errors.js';
+import { CJK_FONTS, type CjkFont, loadCjkFont } from './cjk-font.js';
 import { LEDGER_LABELS } from './ledger-labels.js';
 import type { LedgerNumbers } from './ledger-schema.js';
 import { groupSpans, type LedgerTable, ledgerSubtitle, ledgerTables } from './ledger-tables.js';
 import { type LedgerMade, localMinute } from './ledger-xlsx.js';
-
-/** A CJK font the PDF can be set in: a face of a TrueType collection and the Debian package that ships it. */
-export interface CjkFont {
-  file: string;
-  /** PostScript name of the face within the collection (a .ttc holds several). */
-  face: string;
-  package: string;
-}
-
-/**
- * The fonts tried, in order. WenQuanYi Micro Hei is small (5 MB) and what CI installs; Noto Sans
- * CJK (91 MB) is the alternative many hosts already have. A PDF reader without the font is fine:
- * the glyphs used are embedded (a subset).
- */
-export const CJK_FONTS: readonly CjkFont[] = [
-  {
-    file: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
-    face: 'WenQuanYiMicroHei',
-    package: 'fonts-wqy-microhei',
-  },
-  {
-    file: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc',
-    face: 'NotoSansCJKsc-Regular',
-    package: 'fonts-noto-cjk',
-  },
-];
-
-/** No CJK font on the host: a PDF of Chinese text cannot be made. */
-export class PdfFontMissingError extends ServerError {
-  constructor(fonts: readonly CjkFont[]) {
-    const message = `no CJK font for the PDF: install the Debian package ${fonts[0]?.package ?? 'fonts-wqy-microhei'} (apt-get install ${fonts[0]?.package ?? 'fonts-wqy-microhei'}; looked for ${fonts.map((f) => f.file).join(', ')}); the XLSX needs no font`;
-    super('pdf_font_missing', message, { statusCode: 503, publicMessage: message });
-  }
-}
-
-const fontCache = new Map<string, Buffer>();
-
-async function loadFont(fonts: readonly CjkFont[]): Promise<{ font: CjkFont; bytes: Buffer }> {
-  for (const font of fonts) {
-    const cached = fontCache.get(font.file);
-    if (cached !== undefined) return { font, bytes: cached };
-    try {
-      const bytes = await readFile(font.file);
-      fontCache.set(font.file, bytes);
-      return { font, bytes };
-    } catch {
-      // The next one, else the error naming the package.
-    }
-  }
-  throw new PdfFontMissingError(fonts);
-}
 
 const A4_LANDSCAPE = { width: 841.89, height: 595.28 };
 const MARGIN = 36;
@@ -121,7 +69,7 @@ export async function ledgerPdf(
   zone: ZoneClock,
   fonts: readonly CjkFont[] = CJK_FONTS,
 ): Promise<Buffer> {
-  const { font, bytes } = await loadFont(fonts);
+  const { font, bytes } = await loadCjkFont(fonts, 'the XLSX needs no font');
   const { default: PDFDocument } = await import('pdfkit');
   const L = LEDGER_LABELS[lang];
   const title = L.title(n.areaName);

@@ -29,6 +29,7 @@ describe('GASWATCH_CONFIG', () => {
         disabled: { critical: 60, warning: 300 },
       },
       tiers: [],
+      permits: { ruleSet: 'gb30871' },
     });
     expect(selectRules(cfg, 'd', 'household-co', null).profile).toBe('en50291');
     expect(selectRules(cfg, 'd', 'multigas', null).profile).toBe('confined-space');
@@ -36,6 +37,31 @@ describe('GASWATCH_CONFIG', () => {
       profile: 'combustible',
       options: { siteType: 'workplace' },
     });
+  });
+
+  it('permits: GB 30871-2022 unless a site says otherwise; a site may only tighten it', () => {
+    expect(GaswatchConfigSchema.parse({}).permits).toEqual({
+      responseTimeS: 30,
+      recordEveryMin: 30,
+      sweepS: 15,
+    });
+    const cfg = GaswatchConfigSchema.parse(example);
+    expect(cfg.sites['pump-station-3']?.permits).toMatchObject({
+      ruleSet: 'gb30871',
+      testWindowMin: { confined_space: 20 },
+    });
+    const loose = GaswatchConfigSchema.safeParse({
+      sites: {
+        plant: {
+          permits: { ruleSet: 'gb30871', testWindowMin: { confined_space: 45 }, oxygen: { minPctVol: 19 } },
+        },
+      },
+    });
+    expect(loose.success).toBe(false);
+    expect([...new Set(loose.error?.issues.map((i) => i.path.join('.')))]).toEqual([
+      'sites.plant.permits.oxygen.minPctVol',
+      'sites.plant.permits.testWindowMin.confined_space',
+    ]);
   });
 
   it('the weekly ledger: Friday 16:00 unless set, the example at Friday noon, a bad time refused', () => {

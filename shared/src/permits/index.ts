@@ -5,6 +5,7 @@ export * from './conversions.js';
 export * from './errors.js';
 export * from './judge.js';
 export * from './model.js';
+export * from './records.js';
 export * from './rule-set.js';
 export * from './rule-sets.js';
 export * from './sequence.js';

@@ -1,11 +1,13 @@
 // The words a tester and a safety officer read for each reason (SPEC §7), in Chinese as a plant's
 // safety officer writes them and in English.
 import { describe, expect, it } from 'vitest';
+import { LOCKOUT_REASONS } from '../../src/maintenance.js';
 import {
   fillPermitTemplate,
   formatPermitNumbers,
   gasCheckText,
   PERMIT_WORDS,
+  permitRefusalText,
   permitTimingText,
 } from '../../src/permit-words.js';
 import {
@@ -17,6 +19,7 @@ import {
   MEM13,
   OSHA1910,
   PERMIT_REASONS,
+  PERMIT_REFUSALS,
   type PermitReading,
   type PermitRuleSet,
   permitStillValid,
@@ -130,6 +133,46 @@ describe('the words tables', () => {
       }
     }
     expect(Object.keys(zh.reasons)).toEqual([...PERMIT_REASONS]);
+    expect(Object.keys(zh.refusals)).toEqual([...PERMIT_REFUSALS]);
+    expect(Object.keys(zh.lockouts)).toEqual([...LOCKOUT_REASONS]);
+  });
+
+  it("word the server's refusals with the ids among their params said too", () => {
+    const transition = { code: 'invalid_transition', params: { state: 'approved', action: 'start' } };
+    expect(permitRefusalText('zh-CN', transition)).toBe('作业票处于“已审批”状态，不能“开始作业”');
+    expect(permitRefusalText('en', transition)).toBe(
+      '“Start work” is not possible while the permit is “Approved”',
+    );
+    expect(
+      permitRefusalText('zh-CN', {
+        code: 'role_required',
+        params: { action: 'approve', role: 'supervisor' },
+      }),
+    ).toBe('“审批”须由主管办理');
+    const evacuated = { code: 'evacuated', params: { reason: 'reading_failed' } };
+    expect(permitRefusalText('zh-CN', evacuated)).toBe(
+      '作业因监测数据不合格中止：人员撤离后须重新进行气体分析，合格后方可作业',
+    );
+    const cannot = {
+      code: 'detector_cannot_test',
+      params: { device: 'co-1', checks: 'oxygen,combustible,H2S' },
+    };
+    expect(permitRefusalText('zh-CN', cannot)).toBe('检测仪 co-1 不能检测氧含量、可燃气体、H2S');
+    const unfit = {
+      code: 'detector_unfit',
+      params: { device: 'bw-1', reasons: 'bump_test_not_today,calibration_overdue' },
+    };
+    expect(permitRefusalText('zh-CN', unfit)).toBe(
+      '检测仪 bw-1 不能用于作业前检测：今天还没做冲击测试、已超过标定有效期',
+    );
+    expect(permitRefusalText('en', unfit)).toBe(
+      'Detector bw-1 may not be used for a gas test: not bump-tested today, calibration overdue',
+    );
+    // The rule set's own reasons come out as permitTimingText says them.
+    expect(permitRefusalText('zh-CN', { code: 'test_too_old', params: { limit: 30 } })).toBe(
+      '气体分析合格已超过 30 分钟，须重新检测',
+    );
+    expect(permitRefusalText('en', { code: 'unheard_of', params: {} })).toBe('unheard_of');
   });
 
   it('fill templates, leaving unknown holes as they are', () => {
