@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { accessContract } from './db-access-contract.js';
 import { type DbTarget, dbContract } from './db-contract.js';
+import { householdsContract } from './db-households-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
 import { ledgersContract } from './db-ledgers-contract.js';
 import { SERVER_MAIN, startTestServer, tempDir } from './helpers.js';
@@ -29,6 +30,7 @@ dbContract('SQLite', sqliteTarget);
 accessContract('SQLite', sqliteTarget);
 inspectionsContract('SQLite', sqliteTarget);
 ledgersContract('SQLite', sqliteTarget);
+householdsContract('SQLite', sqliteTarget);
 
 describe('SQLite file', () => {
   it('lives in DATA_DIR/gaswatch.db, in WAL mode with foreign keys enforced', async () => {

@@ -7,6 +7,7 @@ import * as households0005 from './0005-households.js';
 import * as inspections0006 from './0006-inspections.js';
 import * as advisories0007 from './0007-advisories.js';
 import * as ledgers0008 from './0008-ledgers.js';
+import * as householdIndexes0009 from './0009-household-indexes.js';
 
 /**
  * Every migration, by name, in the order they apply (Kysely sorts the names). Listed here rather
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-inspections': inspections0006,
   '0007-advisories': advisories0007,
   '0008-ledgers': ledgers0008,
+  '0009-household-indexes': householdIndexes0009,
 };
 
 export const migrationProvider = (
