@@ -253,7 +253,12 @@ function searchCondition(db: Db, text: string): Expression<SqlBool> {
   // The pattern characters escaped, so a search for "50%" finds "50%". PostgreSQL's LIKE escapes
   // with a backslash by itself (and the trigram index reads the pattern as it is); SQLite's is told.
   const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const match = isPostgres(db) ? sql`ilike ${pattern}` : sql`like ${pattern} escape '\\'`;
+  const cased = text.toLowerCase() !== text.toUpperCase();
+  const match = !isPostgres(db)
+    ? sql`like ${pattern} escape '\\'`
+    : // ILIKE only for a search with letters that have a case: it folds every character of every
+      // address it reads, 3 to 4 times the work of LIKE, for nothing when the search is 柳江 or 12.
+      sql`${sql.raw(cased ? 'ilike' : 'like')} ${pattern}`;
   return sql<SqlBool>`(${sql.ref('h.address')} ${match} or ${sql.ref('h.id')} ${match})`;
 }
 
