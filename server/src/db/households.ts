@@ -263,6 +263,18 @@ function searchCondition(db: Db, text: string): Expression<SqlBool> {
 }
 
 /**
+ * `column` is one of `areas`. On PostgreSQL as one array parameter: a county's thousand areas as
+ * a thousand parameters cost milliseconds to bind and plan on every list.
+ */
+function areaIn(db: Db, column: string, areas: readonly string[], byIndex = true): Expression<SqlBool> {
+  // `+area` keeps SQLite off the (area, id) index, which it would otherwise probe once per area
+  // for every home its search index found (a county's thousand areas: seconds).
+  if (!isPostgres(db))
+    return sql<SqlBool>`${byIndex ? sql.ref(column) : sql`+${sql.ref(column)}`} in (${sql.join(areas)})`;
+  return sql<SqlBool>`${sql.ref(column)} = any(${[...areas]}::text[])`;
+}
+
+/**
  * How many homes `areas` have (null: all), of the vulnerable flag given: a sum over the
  * counts migration 0009 keeps per area, not a count of the homes themselves.
  */
@@ -274,7 +286,7 @@ async function homesCounted(
   let q = db
     .selectFrom('household_counts')
     .select((eb) => eb.fn.sum<number | string | null>('households').as('n'));
-  if (areas !== null) q = q.where('area', 'in', areas);
+  if (areas !== null) q = q.where(areaIn(db, 'area', areas));
   if (vulnerable !== undefined) q = q.where('vulnerable', '=', vulnerable ? 1 : 0);
   return Number((await q.executeTakeFirst())?.n ?? 0);
 }
@@ -304,9 +316,7 @@ export async function listHouseholds(db: Db, q: HouseholdQuery): Promise<Page<Ho
   const indexedSearch = text !== null && [...text].length >= INDEXED_SEARCH_MIN;
   const filtered = <O>(query: HouseholdsQuery<O>, only = areas, byIndex = true) => {
     let f = query;
-    // `+area` (byIndex false) keeps SQLite off the (area, id) index, which it would otherwise probe
-    // once per area for every home the search index found (a county's thousand areas: seconds).
-    if (only !== null) f = f.where(byIndex ? sql.ref('h.area') : sql`+${sql.ref('h.area')}`, 'in', only);
+    if (only !== null) f = f.where(areaIn(db, 'h.area', only, byIndex));
     if (q.vulnerable !== undefined) f = f.where('h.vulnerable', '=', q.vulnerable ? 1 : 0);
     if (text !== null) f = f.where(searchCondition(db, text));
     return f;
