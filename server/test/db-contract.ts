@@ -5,7 +5,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Alarm, rebuildAlarms } from '../src/alarms/model.js';
 import { AlarmRecordError } from '../src/alarms/records.js';
 import { appendAlarmEvents, getAlarm, listAlarmEvents } from '../src/db/alarm-records.js';
-import { createDatabase, type DatabaseConfig, type Db, migrateToLatest } from '../src/db/database.js';
+import {
+  createDatabase,
+  type DatabaseConfig,
+  type Db,
+  isPostgres,
+  migrateToLatest,
+} from '../src/db/database.js';
 import { LegacyImportError, MigrationError } from '../src/db/errors.js';
 import {
   ALARM_EVENTS_SOURCE,
@@ -59,33 +65,48 @@ export function dbContract(name: string, target: () => DbTarget): void {
     it('migrations apply on an empty database and are a no-op the second time', async () => {
       const db = await fresh();
       expect(await migrateToLatest(db)).toEqual(Object.keys(MIGRATIONS));
-      expect((await tables(db)).sort()).toEqual([
-        'advisories',
-        'alarm_events',
-        'alarms',
-        'api_tokens',
-        'areas',
-        'audit_log',
-        'bump_tests',
-        'calibrations',
-        'device_maintenance',
-        'gateways',
-        'household_detectors',
-        'households',
-        'inspection_photos',
-        'inspections',
-        'ledgers',
-        'legacy_imports',
-        'permit_events',
-        'permit_monitoring',
-        'permit_test_readings',
-        'permit_tests',
-        'permits',
-        'sessions',
-        'shifts',
-        'spaces',
-        'users',
-      ]);
+      // SQLite's household search index is tables (FTS5 and its own); PostgreSQL's is indexes.
+      const search = isPostgres(db)
+        ? []
+        : [
+            'household_search',
+            'household_search_config',
+            'household_search_data',
+            'household_search_docsize',
+            'household_search_idx',
+            'household_search_keys',
+          ];
+      expect((await tables(db)).sort()).toEqual(
+        [
+          'advisories',
+          'alarm_events',
+          'alarms',
+          'api_tokens',
+          'areas',
+          'audit_log',
+          'gateways',
+          'household_counts',
+          'household_detectors',
+          'households',
+          'inspection_photos',
+          'inspections',
+          'ledgers',
+          'legacy_imports',
+          'sessions',
+          'shifts',
+          'users',
+          'bump_tests',
+          'calibrations',
+          'device_maintenance',
+          'permit_events',
+          'permit_monitoring',
+          'permit_test_readings',
+          'permit_tests',
+          'permits',
+          'spaces',
+          ...search,
+        ].sort(),
+      );
       await appendAlarmEvents(db, lifeOf('kitchen.CO-dose.1', T0));
       expect(await migrateToLatest(db)).toEqual([]);
       expect(await listAlarmEvents(db)).toHaveLength(3);

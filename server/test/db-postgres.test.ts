@@ -5,8 +5,10 @@ import { listAlarmEvents } from '../src/db/alarm-records.js';
 import { listAudit } from '../src/db/audit.js';
 import { createDatabase, openDatabase } from '../src/db/database.js';
 import { DatabaseUnavailableError } from '../src/db/errors.js';
+import { householdSearchIndexed } from '../src/db/households.js';
 import { accessContract } from './db-access-contract.js';
 import { type DbTarget, dbContract } from './db-contract.js';
+import { householdsContract } from './db-households-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
 import { ledgersContract } from './db-ledgers-contract.js';
 import { maintenanceContract } from './db-maintenance-contract.js';
@@ -14,6 +16,7 @@ import { permitsContract } from './db-permits-contract.js';
 import { deviceState, publishState } from './e2e/browser.js';
 import {
   apiFetch,
+  capturingLogger,
   connectGateway,
   getJson,
   publishReading,
@@ -64,6 +67,52 @@ inspectionsContract('PostgreSQL', postgresTarget);
 ledgersContract('PostgreSQL', postgresTarget);
 maintenanceContract('PostgreSQL', postgresTarget);
 permitsContract('PostgreSQL', postgresTarget);
+householdsContract('PostgreSQL', postgresTarget);
+
+describe('PostgreSQL without pg_trgm', () => {
+  it('migrates, answers a search by reading the homes, and says so at start', async () => {
+    // A database whose user may make tables but not extensions (no CREATE on the database).
+    const url = new URL(await freshDatabase());
+    const owner = createDatabase({ kind: 'postgres', url: url.toString() }, quietLogger());
+    try {
+      await sql`create role no_extensions login`.execute(owner);
+      await sql`grant create on schema public to no_extensions`.execute(owner);
+    } finally {
+      await owner.destroy();
+    }
+    url.username = 'no_extensions';
+    const d = tempDir('gaswatch-db-pg-');
+    dirs.push(d);
+    const { logger, lines } = capturingLogger();
+    const server = await startTestServer({ DATABASE_URL: url.toString() }, d.dir, logger);
+    try {
+      expect(await householdSearchIndexed(server.app.db)).toBe(false);
+      expect(lines).toContainEqual(
+        expect.objectContaining({ level: 40, msg: expect.stringMatching(/^household search has no index/) }),
+      );
+      const post = (path: string, body: unknown) =>
+        apiFetch(`${server.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect(
+        (await post('/api/areas', { id: 'dapu', name: '大埔镇', kind: 'township', parent: null })).status,
+      ).toBe(201);
+      for (const [id, address] of [
+        ['dp-1', '大埔镇柳江村 3 组 12 号'],
+        ['dp-2', '大埔镇河西村 1 组 2 号'],
+      ])
+        expect((await post('/api/households', { id, area: 'dapu', address })).status).toBe(201);
+      const found = await getJson<{ households: { id: string }[]; total: number }>(
+        `${server.url}/api/households?q=${encodeURIComponent('柳江村 3 组')}`,
+      );
+      expect([found.body.households.map((h) => h.id), found.body.total]).toEqual([['dp-1'], 1]);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});
 
 describe('PostgreSQL unreachable', () => {
   it('at start is a clear error naming where, never the password', async () => {

@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { accessContract } from './db-access-contract.js';
 import { type DbTarget, dbContract } from './db-contract.js';
+import { householdsContract } from './db-households-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
 import { ledgersContract } from './db-ledgers-contract.js';
 import { maintenanceContract } from './db-maintenance-contract.js';
@@ -31,6 +32,7 @@ dbContract('SQLite', sqliteTarget);
 accessContract('SQLite', sqliteTarget);
 inspectionsContract('SQLite', sqliteTarget);
 ledgersContract('SQLite', sqliteTarget);
+householdsContract('SQLite', sqliteTarget);
 maintenanceContract('SQLite', sqliteTarget);
 permitsContract('SQLite', sqliteTarget);
 

@@ -107,6 +107,13 @@ export interface AlarmBook {
    * (an export writing rows) and keeps none, since the engine goes on changing them.
    */
   select(filter: AlarmFilter): AlarmSelection<Readonly<Alarm>>;
+  /** Every alarm of a device (the book's own, in no promised order): read them at once. */
+  alarmsOf(dev: string): readonly Readonly<Alarm>[];
+  /**
+   * Every device that has had an alarm, in the order of its first: only ever appended to, so a
+   * caller that went through it once reads on from where it stopped.
+   */
+  devices(): readonly string[];
   /** Copies of the alarm's events in order. */
   history(id: string): AlarmHistoryEntry[];
   /** The open alarm of a device's condition, if any. */
@@ -157,6 +164,28 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
   const openIndex = new Map<string, Map<string, string>>();
   /** Each alarm's events, kept in memory so history does not depend on the store being up. */
   const historyById = new Map<string, AlarmHistoryEntry[]>();
+  /**
+   * Every alarm by device, and the devices in the order of their first alarm: what lies in one
+   * area is found from its devices (the weekly ledger) rather than by a pass over every alarm.
+   */
+  const byDevice = new Map<string, Alarm[]>();
+  const devices: string[] = [];
+  /** Keeps an alarm by id and by device, in place of one of the same id. */
+  const keep = (a: Alarm) => {
+    const before = alarms.get(a.id);
+    alarms.set(a.id, a);
+    if (before !== undefined) {
+      const theirs = byDevice.get(before.dev) ?? [];
+      const i = theirs.indexOf(before);
+      if (i >= 0) theirs.splice(i, 1);
+    }
+    const mine = byDevice.get(a.dev);
+    if (mine !== undefined) mine.push(a);
+    else {
+      byDevice.set(a.dev, [a]);
+      devices.push(a.dev);
+    }
+  };
 
   const setOpen = (a: Alarm) => {
     let byKey = openIndex.get(a.dev);
@@ -306,6 +335,8 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
     list: (filter) => page(filter).alarms,
     page,
     select,
+    alarmsOf: (dev) => byDevice.get(dev) ?? [],
+    devices: () => devices,
 
     history: (id) => (historyById.get(id) ?? []).map((e) => ({ ...e })),
 
@@ -371,7 +402,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
         seq: 0,
         episode: 1,
       };
-      alarms.set(a.id, a);
+      keep(a);
       order.add(a);
       setOpen(a);
       log.warn(
@@ -454,7 +485,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
         log.error({ repaired }, 'alarms with damaged fields restored with defaults: check them on site');
       for (const r of records) addHistory(r);
       for (const a of rebuilt.values()) {
-        alarms.set(a.id, a);
+        keep(a);
         if (isOpen(a)) setOpen(a);
       }
       order.reset(alarms.values());

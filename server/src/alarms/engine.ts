@@ -126,6 +126,10 @@ export interface AlarmEngine {
   page(filter: AlarmFilter): ReturnType<AlarmBook['page']>;
   /** The same page as the engine's own alarms, not copies: read them at once and keep none. */
   select(filter: AlarmFilter): ReturnType<AlarmBook['select']>;
+  /** A device's alarms, the engine's own: read them at once and keep none. */
+  alarmsOf(dev: string): ReturnType<AlarmBook['alarmsOf']>;
+  /** Every device that has had an alarm, in the order of its first (only ever appended to). */
+  devices(): readonly string[];
   get(id: string): Alarm | undefined;
   /** The alarm's events in order (kept in memory; rebuilt from the stored events at start). */
   history(id: string): Promise<AlarmHistoryEntry[]>;
@@ -403,6 +407,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     list: (filter = {}) => book.list(filter),
     page: (filter) => book.page(filter),
     select: (filter) => book.select(filter),
+    alarmsOf: (dev) => book.alarmsOf(dev),
+    devices: () => book.devices(),
 
     get(id) {
       const a = book.get(id);

@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, sql } from 'kysely';
+import {
+  Kysely,
+  type Migration,
+  Migrator,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { DatabaseUnavailableError, MigrationError } from './errors.js';
@@ -84,6 +93,10 @@ export function createDatabase(config: DatabaseConfig, logger: Logger): Db {
   pool.on('error', (err) => logger.warn({ err }, 'PostgreSQL connection lost'));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
+
+/** True on PostgreSQL: for the few queries each database answers best in its own way (household search). */
+export const isPostgres = (db: Kysely<unknown> | Db): boolean =>
+  db.getExecutor().adapter instanceof PostgresAdapter;
 
 /** Applies every pending migration in one transaction; returns the names applied (none: up to date). */
 export async function migrateToLatest(

@@ -6,9 +6,10 @@ import {
   type OccupantFlag,
   vulnerableFlags,
 } from '@gaswatch/shared';
+import { type Expression, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import { ServerError } from '../errors.js';
-import type { Db } from './database.js';
-import { type Page, pageByKey } from './page.js';
+import { type Db, isPostgres } from './database.js';
+import { inList, type Page } from './page.js';
 import type { Database, HouseholdDetectorsTable, HouseholdsTable } from './schema.js';
 
 export class HouseholdNotFoundError extends ServerError {
@@ -239,18 +240,156 @@ export interface HouseholdQuery {
   cursor?: string | undefined;
 }
 
-/** A page of households by id, with their detectors. */
+/**
+ * A list over at most this many areas (a township and its villages) is read area by area: each
+ * area's next rows from its index, merged. See listHouseholds.
+ */
+const PER_AREA_MAX = 64;
+/** The shortest search the trigram indexes answer (0009-household-indexes); shorter ones read every home in scope. */
+const INDEXED_SEARCH_MIN = 3;
+
+/** `text` anywhere in the address or the id: case-insensitive for latin letters on both databases. */
+function searchCondition(db: Db, text: string): Expression<SqlBool> {
+  // The pattern characters escaped, so a search for "50%" finds "50%". PostgreSQL's LIKE escapes
+  // with a backslash by itself (and the trigram index reads the pattern as it is); SQLite's is told.
+  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const cased = text.toLowerCase() !== text.toUpperCase();
+  const match = !isPostgres(db)
+    ? sql`like ${pattern} escape '\\'`
+    : // ILIKE only for a search with letters that have a case: it folds every character of every
+      // address it reads, 3 to 4 times the work of LIKE, for nothing when the search is 柳江 or 12.
+      sql`${sql.raw(cased ? 'ilike' : 'like')} ${pattern}`;
+  return sql<SqlBool>`(${sql.ref('h.address')} ${match} or ${sql.ref('h.id')} ${match})`;
+}
+
+/**
+ * `column` is one of `areas`. On PostgreSQL as one array parameter: a county's thousand areas as
+ * a thousand parameters cost milliseconds to bind and plan on every list.
+ */
+function areaIn(db: Db, column: string, areas: readonly string[], byIndex = true): Expression<SqlBool> {
+  // `+area` keeps SQLite off the (area, id) index, which it would otherwise probe once per area
+  // for every home its search index found (a county's thousand areas: seconds).
+  if (!isPostgres(db))
+    return sql<SqlBool>`${byIndex ? sql.ref(column) : sql`+${sql.ref(column)}`} in (${sql.join(areas)})`;
+  return sql<SqlBool>`${sql.ref(column)} = any(${[...areas]}::text[])`;
+}
+
+/**
+ * How many homes `areas` have (null: all), of the vulnerable flag given: a sum over the
+ * counts migration 0009 keeps per area, not a count of the homes themselves.
+ */
+async function homesCounted(
+  db: Db,
+  areas: string[] | null,
+  vulnerable: boolean | undefined,
+): Promise<number> {
+  let q = db
+    .selectFrom('household_counts')
+    .select((eb) => eb.fn.sum<number | string | null>('households').as('n'));
+  if (areas !== null) q = q.where(areaIn(db, 'area', areas));
+  if (vulnerable !== undefined) q = q.where('vulnerable', '=', vulnerable ? 1 : 0);
+  return Number((await q.executeTakeFirst())?.n ?? 0);
+}
+
+type HouseholdsQuery<O> = SelectQueryBuilder<Database & { h: HouseholdsTable }, 'h', O>;
+
+/**
+ * A page of households by id, with their detectors, and how many match in all.
+ *
+ * Read so that a township's list costs what its own homes cost, however many homes the rest of
+ * the registry holds (issue 13; server/bench/households.ts has the figures). The databases plan
+ * `ORDER BY id LIMIT n` over a filter by walking the registry in id order until n rows pass,
+ * expecting the matches spread evenly through it; a township's homes, or the homes whose id
+ * starts with a village's code, sit together, so that walk can cross most of the registry:
+ * - Over a few areas (a township's), each area's rows after the cursor come from the (area, id)
+ *   index, at most a page of each, and the pages are merged.
+ * - Over many areas (a county's), most homes are the caller's: the registry in id order, filtered.
+ *   A search of 3 characters or more first asks the trigram index (0009-household-indexes) which
+ *   homes hold the text, then sorts those: a search of the county reads the homes that match,
+ *   not every home. The same LIKE decides in every case, so the index changes no answer.
+ * - The total is a sum of the per-area counts (0009) when nothing is searched, else a count of
+ *   the matches (found through the index where there is one).
+ */
 export async function listHouseholds(db: Db, q: HouseholdQuery): Promise<Page<Household>> {
-  let base = db.selectFrom('households');
-  if (q.areas !== null) base = base.where('area', 'in', q.areas.length > 0 ? q.areas : ['']);
-  if (q.vulnerable !== undefined) base = base.where('vulnerable', '=', q.vulnerable ? 1 : 0);
-  if (q.q !== undefined && q.q !== '') {
-    // LIKE with the pattern characters escaped: a search for "50%" finds "50%".
-    const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    base = base.where((eb) => eb.or([eb('address', 'like', eb.val(like)), eb('id', 'like', eb.val(like))]));
-  }
-  const page = await pageByKey<HouseholdsTable, 'id', Database, 'households'>(base, 'id', q);
-  const ids = page.rows.map((r) => r.id);
+  const text = q.q === undefined || q.q === '' ? null : q.q;
+  const areas = q.areas === null ? null : inList(q.areas);
+  const indexedSearch = text !== null && [...text].length >= INDEXED_SEARCH_MIN;
+  const filtered = <O>(query: HouseholdsQuery<O>, only = areas, byIndex = true) => {
+    let f = query;
+    if (only !== null) f = f.where(areaIn(db, 'h.area', only, byIndex));
+    if (q.vulnerable !== undefined) f = f.where('h.vulnerable', '=', q.vulnerable ? 1 : 0);
+    if (text !== null) f = f.where(searchCondition(db, text));
+    return f;
+  };
+  const after = <O>(query: HouseholdsQuery<O>) =>
+    q.cursor === undefined ? query : query.where('h.id', '>', q.cursor);
+  const page = <O>(query: HouseholdsQuery<O>) =>
+    after(query)
+      .selectAll('h')
+      .orderBy('h.id')
+      .limit(q.limit + 1);
+  const households = db.selectFrom('households as h');
+  // SQLite's FTS5 index, joined so that SQLite starts from it: CROSS JOIN keeps that order.
+  const fts =
+    text !== null && indexedSearch && !isPostgres(db)
+      ? db
+          .selectFrom(
+            sql<{ id: string }>`(select k.household_id as id
+              from household_search cross join household_search_keys as k
+              where household_search match ${`"${text.replaceAll('"', '""')}"`} and k.n = household_search.rowid)`.as(
+              'm',
+            ),
+          )
+          .crossJoin('households as h')
+          .whereRef('h.id', '=', 'm.id')
+      : null;
+
+  let rows: HouseholdsTable[];
+  let counted: HouseholdsQuery<object> = filtered(households);
+  if (areas !== null && areas.length <= PER_AREA_MAX) {
+    const [first, ...others] = areas.map((area, i) =>
+      db.selectFrom(page(filtered(households.where('h.area', '=', area), null)).as(`a${i}`)).selectAll(),
+    );
+    let merged = first as NonNullable<typeof first>;
+    for (const o of others) merged = merged.unionAll(o);
+    rows = await merged
+      .orderBy('id')
+      .limit(q.limit + 1)
+      .execute();
+  } else if (fts !== null) {
+    counted = filtered(fts, areas, false);
+    rows = await page(counted).execute();
+  } else if (indexedSearch) {
+    // PostgreSQL: the matches first (MATERIALIZED: planned on their own, with the trigram
+    // index), then the page of them, then those rows.
+    rows = await db
+      .with(
+        (w) => w('m').materialized(),
+        () => filtered(households).select('h.id'),
+      )
+      .selectFrom('households as h')
+      .selectAll('h')
+      .where('h.id', 'in', (eb) => {
+        let ids = eb.selectFrom('m').select('m.id');
+        if (q.cursor !== undefined) ids = ids.where('m.id', '>', q.cursor);
+        return ids.orderBy('m.id').limit(q.limit + 1);
+      })
+      .orderBy('h.id')
+      .execute();
+  } else rows = await page(filtered(households)).execute();
+
+  const total =
+    text === null
+      ? await homesCounted(db, areas, q.vulnerable)
+      : Number(
+          (
+            await counted
+              .select((eb) => eb.fn.countAll<number | string>().as('total'))
+              .executeTakeFirstOrThrow()
+          ).total,
+        );
+  const shown = rows.slice(0, q.limit);
+  const ids = shown.map((r) => r.id);
   const detectors =
     ids.length === 0
       ? []
@@ -258,15 +397,28 @@ export async function listHouseholds(db: Db, q: HouseholdQuery): Promise<Page<Ho
   const byHousehold = new Map<string, HouseholdDetectorsTable[]>();
   for (const d of detectors) byHousehold.set(d.household_id, [...(byHousehold.get(d.household_id) ?? []), d]);
   return {
-    rows: page.rows.map((r) =>
+    rows: shown.map((r) =>
       toHousehold(
         r,
         (byHousehold.get(r.id) ?? []).sort((a, b) => (a.device < b.device ? -1 : 1)),
       ),
     ),
-    total: page.total,
-    nextCursor: page.nextCursor,
+    total,
+    nextCursor: rows.length > q.limit ? (shown.at(-1)?.id ?? null) : null,
   };
+}
+
+/**
+ * False on PostgreSQL when the household search's trigram indexes are missing (the migration
+ * could not create `pg_trgm`): searches then read every home in the caller's areas.
+ */
+export async function householdSearchIndexed(db: Db): Promise<boolean> {
+  if (!isPostgres(db)) return true;
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_indexes
+    where tablename = 'households' and indexname in ('households_address_trgm_idx', 'households_id_trgm_idx')`.execute(
+    db,
+  );
+  return rows[0]?.n === 2;
 }
 
 /** What the alarm side needs of a household, for every installed detector (loaded at start). */
@@ -307,31 +459,45 @@ export interface InstalledDetector {
   expiresOn: string | null;
 }
 
+/**
+ * The detectors installed in `households`, read by household a chunk at a time. Joined to
+ * `households` and filtered by area instead, PostgreSQL reads every detector of the registry
+ * (its estimate prefers one pass over a township's thousand index look-ups): a township's list
+ * would cost what the county's does.
+ */
+export async function detectorsOf(db: Db, households: readonly string[]): Promise<HouseholdDetectorsTable[]> {
+  const out: HouseholdDetectorsTable[] = [];
+  for (const part of chunks(households))
+    out.push(
+      ...(await db.selectFrom('household_detectors').selectAll().where('household_id', 'in', part).execute()),
+    );
+  return out;
+}
+
 /** Every detector installed in a home of `areas` (null: every area), by device id. */
 export async function installedDetectors(db: Db, areas: string[] | null): Promise<InstalledDetector[]> {
-  let q = db
-    .selectFrom('household_detectors as d')
-    .innerJoin('households as h', 'h.id', 'd.household_id')
-    .select([
-      'd.device',
-      'd.household_id',
-      'd.location',
-      'd.installed_on',
-      'd.expires_on',
-      'h.area',
-      'h.address',
-    ])
-    .orderBy('d.device');
-  if (areas !== null) q = q.where('h.area', 'in', areas.length > 0 ? areas : ['']);
-  return (await q.execute()).map((r) => ({
-    device: r.device,
-    household: r.household_id,
-    area: r.area,
-    address: r.address,
-    location: r.location,
-    installedOn: r.installed_on,
-    expiresOn: r.expires_on,
-  }));
+  let homes = db.selectFrom('households').select(['id', 'area', 'address']);
+  if (areas !== null) homes = homes.where('area', 'in', inList(areas));
+  const byId = new Map((await homes.execute()).map((h) => [h.id, h]));
+  const detectors =
+    areas === null
+      ? await db.selectFrom('household_detectors').selectAll().execute()
+      : await detectorsOf(db, [...byId.keys()]);
+  const out: InstalledDetector[] = [];
+  for (const d of detectors) {
+    const h = byId.get(d.household_id);
+    if (h === undefined) continue; // registered after the homes were read
+    out.push({
+      device: d.device,
+      household: d.household_id,
+      area: h.area,
+      address: h.address,
+      location: d.location,
+      installedOn: d.installed_on,
+      expiresOn: d.expires_on,
+    });
+  }
+  return out.sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
 }
 
 /** Households of `areas` (null: all) with a place, by id, at most `limit`, and how many there are. */

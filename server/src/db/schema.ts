@@ -20,6 +20,7 @@ export interface Database {
   shifts: ShiftsTable;
   households: HouseholdsTable;
   household_detectors: HouseholdDetectorsTable;
+  household_counts: HouseholdCountsTable;
   inspections: InspectionsTable;
   inspection_photos: InspectionPhotosTable;
   advisories: AdvisoriesTable;
@@ -223,6 +224,16 @@ export interface HouseholdDetectorsTable {
   installed_on: string | null;
   expires_on: string | null;
   created_at: number;
+}
+
+/**
+ * How many homes an area has, by vulnerable flag (0009-household-indexes): kept by triggers on
+ * `households`, read for a list's total. (SQLite's search index tables are read as SQL text.)
+ */
+export interface HouseholdCountsTable {
+  area: string;
+  vulnerable: number;
+  households: number;
 }
 
 /** A home visit (migrations/0006-inspections.ts, db/inspections.ts). */

@@ -16,6 +16,14 @@ export interface HouseholdSummary {
 export interface HouseholdIndex {
   /** The household a device is installed in. */
   ofDevice(device: string): HouseholdSummary | undefined;
+  /** The devices installed in homes of this area (not of the areas within it). */
+  devicesIn(area: string): Iterable<string>;
+  /**
+   * Changes at least whenever a device comes into the index or leaves it (installed, removed, or
+   * found so by a reload): what a caller worked out from which devices are in homes holds until
+   * it changes.
+   */
+  generation(): number;
   /** Reads every installed detector's household again (at start, and now and then). */
   load(): Promise<void>;
   /** Reads one household's detectors again, after it changed here. */
@@ -25,10 +33,13 @@ export interface HouseholdIndex {
 /**
  * Device → household, in memory: every alarm list and live message asks it, so it must not ask
  * the database. Kept current by the household routes on this instance; other instances' changes
- * (and the CLI's) arrive with the periodic reload.
+ * (and the CLI's) arrive with the periodic reload. Also area → devices, for what is counted by
+ * area (the weekly ledger's alarms).
  */
 export function createHouseholdIndex(db: Db): HouseholdIndex {
   let byDevice = new Map<string, HouseholdSummary>();
+  let byArea = new Map<string, Set<string>>();
+  let generation = 0;
   const summary = (h: Awaited<ReturnType<typeof detectorHomes>>[number]): HouseholdSummary => ({
     id: h.household,
     area: h.area,
@@ -36,17 +47,40 @@ export function createHouseholdIndex(db: Db): HouseholdIndex {
     vulnerable: vulnerableFlags(h.flags),
     location: h.location,
   });
+  const put = (areas: Map<string, Set<string>>, area: string, device: string) => {
+    const devices = areas.get(area);
+    if (devices === undefined) areas.set(area, new Set([device]));
+    else devices.add(device);
+  };
   return {
     ofDevice: (device) => byDevice.get(device),
+    devicesIn: (area) => byArea.get(area) ?? [],
+    generation: () => generation,
     async load() {
       const next = new Map<string, HouseholdSummary>();
-      for (const h of await detectorHomes(db)) next.set(h.device, summary(h));
+      const areas = new Map<string, Set<string>>();
+      for (const h of await detectorHomes(db)) {
+        next.set(h.device, summary(h));
+        put(areas, h.area, h.device);
+      }
+      let same = next.size === byDevice.size;
+      for (const device of next.keys()) if (same && !byDevice.has(device)) same = false;
       byDevice = next;
+      byArea = areas;
+      if (!same) generation++;
     },
     async refresh(household) {
       const homes = await detectorHomes(db, household);
-      for (const [device, s] of byDevice) if (s.id === household) byDevice.delete(device);
-      for (const h of homes) byDevice.set(h.device, summary(h));
+      for (const [device, s] of byDevice)
+        if (s.id === household) {
+          byDevice.delete(device);
+          byArea.get(s.area)?.delete(device);
+        }
+      for (const h of homes) {
+        byDevice.set(h.device, summary(h));
+        put(byArea, h.area, h.device);
+      }
+      generation++;
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { householdSearchIndexed } from '../db/households.js';
 import { createHouseholdIndex, type HouseholdIndex } from '../households/index.js';
 
 declare module 'fastify' {
@@ -16,6 +17,10 @@ const RELOAD_MS = 60_000;
 async function householdsPlugin(app: FastifyInstance): Promise<void> {
   const index = createHouseholdIndex(app.db);
   await index.load();
+  if (!(await householdSearchIndexed(app.db)))
+    app.log.warn(
+      "household search has no index (PostgreSQL extension pg_trgm could not be created): a search reads every home of the caller's areas. Create it as a superuser and add the indexes (docs/server.md, Households)",
+    );
   const timer = setInterval(() => {
     index
       .load()

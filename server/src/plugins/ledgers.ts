@@ -26,6 +26,7 @@ async function ledgersPlugin(app: FastifyInstance, opts: LedgersPluginOptions): 
     db: app.db,
     alarms: app.alarms,
     areaOf: (s) => app.auth.areaOf(s),
+    homes: app.households,
     devices: app.devices,
     config: app.config.gaswatch.ledger,
     timeZone: app.config.timeZone,
@@ -42,5 +43,5 @@ async function ledgersPlugin(app: FastifyInstance, opts: LedgersPluginOptions): 
 export default fp(ledgersPlugin, {
   name: 'ledgers',
   fastify: '5.x',
-  dependencies: ['core', 'db', 'auth', 'ingest', 'alarms'],
+  dependencies: ['core', 'db', 'auth', 'households', 'ingest', 'alarms'],
 });

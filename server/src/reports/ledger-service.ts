@@ -8,6 +8,7 @@ import type { Db } from '../db/database.js';
 import { allAreas, insertLedger, scheduledLedgerExists } from '../db/ledgers.js';
 import { timeOrderedId } from '../db/page.js';
 import type { LedgersTable } from '../db/schema.js';
+import type { HouseholdIndex } from '../households/index.js';
 import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord } from '../ingest/devices.js';
 import { computeLedger } from './ledger.js';
@@ -18,11 +19,14 @@ import { dueRun, type LedgerWeek, lastCompleteWeek, weekContaining } from './led
 export interface LedgerServiceDeps {
   db: Db;
   alarms: {
-    select(filter: { visible: (a: Alarm) => boolean; limit: number }): { alarms: readonly Readonly<Alarm>[] };
+    alarmsOf(dev: string): readonly Readonly<Alarm>[];
+    devices(): readonly string[];
     ready(): boolean;
   };
   /** The area of an alarm (auth.areaOf). */
   areaOf(subject: AreaSubject): string | null;
+  /** Which devices are installed in homes, and where (the household index areaOf reads). */
+  homes: Pick<HouseholdIndex, 'ofDevice' | 'devicesIn' | 'generation'>;
   devices: { get(dev: string): DeviceRecord | undefined };
   config: LedgerConfig;
   timeZone: string;
@@ -75,6 +79,36 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
   let running: Promise<unknown> | null = null;
   /** The scheduled run (its time) whose ledgers are all made; none yet at start. */
   let handled = Number.NEGATIVE_INFINITY;
+  /**
+   * The devices with alarms that are in no home, as of a generation of the household index, and
+   * how far into the alarm book's devices that was worked out: read on from there next time.
+   */
+  let outside = { generation: -1, read: 0, devices: [] as string[] };
+
+  /**
+   * The alarms whose area (areaOf) lies in `subtree`, found from their devices: those installed in
+   * homes of the subtree (a home's area is its detectors' alarms' area) and those in no home (whose
+   * area is their site's or gateway's). A pass over every alarm of the county instead, one area
+   * look-up each, made a township's ledger cost what the county's alarms do (issue 13).
+   */
+  function alarmsIn(subtree: ReadonlySet<string>): Array<{ alarm: Readonly<Alarm>; area: string }> {
+    const all = deps.alarms.devices();
+    if (outside.generation !== deps.homes.generation())
+      outside = { generation: deps.homes.generation(), read: 0, devices: [] };
+    for (; outside.read < all.length; outside.read++) {
+      const dev = all[outside.read] as string;
+      if (deps.homes.ofDevice(dev) === undefined) outside.devices.push(dev);
+    }
+    const devices = new Set<string>(outside.devices);
+    for (const area of subtree) for (const dev of deps.homes.devicesIn(area)) devices.add(dev);
+    const out: Array<{ alarm: Readonly<Alarm>; area: string }> = [];
+    for (const dev of devices)
+      for (const alarm of deps.alarms.alarmsOf(dev)) {
+        const area = deps.areaOf(alarm);
+        if (area !== null && subtree.has(area)) out.push({ alarm, area });
+      }
+    return out;
+  }
 
   function deviceStatus(dev: string, now: number): 'online' | 'offline' | 'never_reported' {
     const record = deps.devices.get(dev);
@@ -108,16 +142,7 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       to: week.end,
     });
     // The engine's own alarms, not copies: read at once by computeLedger (no await from here on).
-    const areaOfAlarm = new Map<Readonly<Alarm>, string>();
-    const { alarms } = deps.alarms.select({
-      visible: (a) => {
-        const at = deps.areaOf(a);
-        if (at === null || !subtree.has(at)) return false;
-        areaOfAlarm.set(a, at);
-        return true;
-      },
-      limit: Number.MAX_SAFE_INTEGER,
-    });
+    const alarms = alarmsIn(subtree);
     return computeLedger({
       area,
       areas,
@@ -126,7 +151,7 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       zone,
       sources: {
         ...sources,
-        alarms: alarms.map((alarm) => ({ alarm, area: areaOfAlarm.get(alarm) ?? area })),
+        alarms,
         deviceStatus: (dev) => deviceStatus(dev, now),
       },
     });

@@ -1,5 +1,6 @@
 import type { InspectionItemId, InspectionItemInput } from '@gaswatch/shared';
 import type { Db } from '../db/database.js';
+import { detectorsOf } from '../db/households.js';
 import { inList } from '../db/page.js';
 import type { LedgerSources } from './ledger.js';
 
@@ -19,12 +20,8 @@ export async function ledgerSources(
     .select(['id', 'area', 'created_at', 'vulnerable'])
     .where('area', 'in', inList(q.areas))
     .execute();
-  const detectors = await db
-    .selectFrom('household_detectors as d')
-    .innerJoin('households as h', 'h.id', 'd.household_id')
-    .select(['d.device', 'd.household_id', 'd.installed_on', 'd.expires_on', 'd.created_at', 'h.area'])
-    .where('h.area', 'in', inList(q.areas))
-    .execute();
+  const areaOf = new Map(households.map((h) => [h.id, h.area]));
+  const detectors = await detectorsOf(db, [...areaOf.keys()]);
   let visits = db
     .selectFrom('inspections')
     .select((eb) => [
@@ -56,7 +53,7 @@ export async function ledgerSources(
     detectors: detectors.map((d) => ({
       device: d.device,
       household: d.household_id,
-      area: d.area,
+      area: areaOf.get(d.household_id) ?? '',
       installedOn: d.installed_on,
       expiresOn: d.expires_on,
       createdAt: Number(d.created_at),

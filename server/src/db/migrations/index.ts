@@ -7,6 +7,7 @@ import * as households0005 from './0005-households.js';
 import * as inspections0006 from './0006-inspections.js';
 import * as advisories0007 from './0007-advisories.js';
 import * as ledgers0008 from './0008-ledgers.js';
+import * as householdIndexes0009 from './0009-household-indexes.js';
 import * as maintenance0010 from './0010-maintenance.js';
 import * as permits0011 from './0011-permits.js';
 
@@ -24,6 +25,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-inspections': inspections0006,
   '0007-advisories': advisories0007,
   '0008-ledgers': ledgers0008,
+  '0009-household-indexes': householdIndexes0009,
   '0010-maintenance': maintenance0010,
   '0011-permits': permits0011,
 };
