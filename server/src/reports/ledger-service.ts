@@ -8,7 +8,6 @@ import type { Db } from '../db/database.js';
 import { allAreas, insertLedger, scheduledLedgerExists } from '../db/ledgers.js';
 import { timeOrderedId } from '../db/page.js';
 import type { LedgersTable } from '../db/schema.js';
-import type { HouseholdIndex } from '../households/index.js';
 import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord } from '../ingest/devices.js';
 import { computeLedger } from './ledger.js';
@@ -26,7 +25,13 @@ export interface LedgerServiceDeps {
   /** The area of an alarm (auth.areaOf). */
   areaOf(subject: AreaSubject): string | null;
   /** Which devices are installed in homes, and where (the household index areaOf reads). */
-  homes: Pick<HouseholdIndex, 'ofDevice' | 'devicesIn' | 'generation'>;
+  homes: {
+    /** Whether a device is in a registered home (households/index.ts; reports/ does not import it). */
+    ofDevice(device: string): object | undefined;
+    devicesIn(area: string): Iterable<string>;
+    /** Changes whenever a device comes into the index or leaves it. */
+    generation(): number;
+  };
   devices: { get(dev: string): DeviceRecord | undefined };
   config: LedgerConfig;
   timeZone: string;
