@@ -4,7 +4,7 @@
  * neighbouring township; a grade off the scale and a viewer refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiFetch, mintToken, startTestServer, type TestServer } from './helpers.js';
+import { createAreas, mintToken, startTestServer, type TestServer } from './helpers.js';
 
 describe('CO weather advisories', () => {
   let server: TestServer;
@@ -24,18 +24,11 @@ describe('CO weather advisories', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    for (const [id, kind, parent] of [
-      ['dapu', 'township', null],
+    await createAreas(server.url, [
+      ['dapu', 'township', null, '大埔镇'],
       ['shapu', 'township', null],
       ['liujiang', 'village', 'dapu'],
-    ] as const) {
-      const r = await apiFetch(`${server.url}/api/areas`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id, name: id === 'dapu' ? '大埔镇' : id, kind, parent }),
-      });
-      expect(r.status).toBe(201);
-    }
+    ]);
     tokens.dapu = await mintToken(server.app.db, 'operator', 'dapu');
     tokens.village = await mintToken(server.app.db, 'viewer', 'liujiang');
     tokens.shapu = await mintToken(server.app.db, 'operator', 'shapu');

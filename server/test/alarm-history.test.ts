@@ -10,6 +10,7 @@ import type { Alarm } from '../src/alarms/model.js';
 import {
   apiFetch,
   connectGateway,
+  createAreas,
   createUser,
   getJson,
   type Login,
@@ -95,19 +96,12 @@ beforeAll(async () => {
     DATA_DIR: join(tmp.dir, 'data'),
     EXPORT_MAX_ROWS: String(MAX_ROWS),
   });
-  for (const [id, name, kind, parent] of [
-    ['county', '清河县', 'county', null],
-    ['tw-a', '柳江镇', 'township', 'county'],
-    ['tw-b', '石门镇', 'township', 'county'],
-    ['v-a1', '柳江村', 'village', 'tw-a'],
-  ] as const) {
-    const r = await apiFetch(`${server.url}/api/areas`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id, name, kind, parent }),
-    });
-    expect(r.status, await r.text()).toBe(201);
-  }
+  await createAreas(server.url, [
+    ['county', 'county', null, '清河县'],
+    ['tw-a', 'township', 'county', '柳江镇'],
+    ['tw-b', 'township', 'county', '石门镇'],
+    ['v-a1', 'village', 'tw-a', '柳江村'],
+  ]);
   viewerA = await mintToken(server.app.db, 'viewer', 'tw-a');
   await createUser(server.app.db, { username: 'lin', role: 'operator', displayName: '林晓' });
   lin = await login(server.url, 'lin');

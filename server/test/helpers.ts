@@ -99,6 +99,21 @@ function httpsFetch(
   });
 }
 
+/** An area as a test declares it: its id, kind, the area it lies within, and its name (its id if none). */
+export type AreaRow = readonly [id: string, kind: string, parent: string | null, name?: string];
+
+/** Builds an area tree through POST /api/areas as the test admin, in the order given (parents first). */
+export async function createAreas(url: string, areas: readonly AreaRow[]): Promise<void> {
+  for (const [id, kind, parent, name = id] of areas) {
+    const r = await apiFetch(`${url}/api/areas`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id, name, kind, parent }),
+    });
+    if (r.status !== 201) throw new Error(`POST /api/areas ${id}: ${r.status} ${await r.text()}`);
+  }
+}
+
 /** Makes getJson, apiFetch, metric and openLive send `secret` to the server at `url` (one they did not start). */
 export function actAs(url: string, secret: string): void {
   bearers.set(originOf(url), secret);

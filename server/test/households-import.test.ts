@@ -25,8 +25,8 @@ import {
 } from '../src/households/sheet.js';
 import { csvRows, decodeText } from '../src/households/sheet-file.js';
 import {
-  apiFetch,
   connectGateway,
+  createAreas,
   mintToken,
   publishReading,
   reading,
@@ -55,21 +55,14 @@ interface Answer {
 
 /** A township with two villages (and a second township with one), its supervisor, operator and viewer. */
 async function township(server: TestServer): Promise<Record<string, string>> {
-  for (const [id, name, kind, parent] of [
-    ['liucheng', '柳城县', 'county', null],
-    ['dapu', '大埔镇', 'township', 'liucheng'],
-    ['shapu', '沙埔镇', 'township', 'liucheng'],
-    ['liujiang', '柳江村', 'village', 'dapu'],
-    ['hexi', '河西村', 'village', 'dapu'],
-    ['xinzhuang', '新庄村', 'village', 'shapu'],
-  ] as const) {
-    const r = await apiFetch(`${server.url}/api/areas`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id, name, kind, parent }),
-    });
-    expect(r.status).toBe(201);
-  }
+  await createAreas(server.url, [
+    ['liucheng', 'county', null, '柳城县'],
+    ['dapu', 'township', 'liucheng', '大埔镇'],
+    ['shapu', 'township', 'liucheng', '沙埔镇'],
+    ['liujiang', 'village', 'dapu', '柳江村'],
+    ['hexi', 'village', 'dapu', '河西村'],
+    ['xinzhuang', 'village', 'shapu', '新庄村'],
+  ]);
   const db = server.app.db;
   return {
     supervisor: await mintToken(db, 'supervisor', 'dapu'),

@@ -12,6 +12,7 @@ import { listAudit } from '../src/db/audit.js';
 import {
   apiFetch,
   connectGateway,
+  createAreas,
   mintToken,
   publishReading,
   reading,
@@ -71,20 +72,13 @@ defaults:
 `,
     );
     server = await startTestServer({ GASWATCH_CONFIG: join(tmp.dir, 'gaswatch.yaml') });
-    for (const [id, kind, parent] of [
+    await createAreas(server.url, [
       ['liucheng', 'county', null],
       ['dapu', 'township', 'liucheng'],
       ['shapu', 'township', 'liucheng'],
       ['liujiang', 'village', 'dapu'],
       ['hexi', 'village', 'shapu'],
-    ] as const) {
-      const r = await apiFetch(`${server.url}/api/areas`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id, name: id, kind, parent }),
-      });
-      expect(r.status).toBe(201);
-    }
+    ]);
     tokens.supervisorDapu = await mintToken(server.app.db, 'supervisor', 'dapu');
     tokens.supervisorShapu = await mintToken(server.app.db, 'supervisor', 'shapu');
     tokens.operatorDapu = await mintToken(server.app.db, 'operator', 'dapu');

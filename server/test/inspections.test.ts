@@ -7,7 +7,7 @@
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../src/db/audit.js';
-import { apiFetch, mintToken, startTestServer, type TestServer, tokenId } from './helpers.js';
+import { createAreas, mintToken, startTestServer, type TestServer, tokenId } from './helpers.js';
 
 /** 2026-12-10 10:00 in Asia/Shanghai (02:00 UTC). */
 const T0 = Date.UTC(2026, 11, 10, 2, 0, 0);
@@ -113,21 +113,14 @@ describe('inspections', () => {
 
   beforeAll(async () => {
     server = await startTestServer({}, undefined, undefined, { clock: () => now });
-    for (const [id, kind, parent] of [
+    await createAreas(server.url, [
       ['liucheng', 'county', null],
       ['dapu', 'township', 'liucheng'],
       ['shapu', 'township', 'liucheng'],
       ['liujiang', 'village', 'dapu'],
       ['beishan', 'village', 'dapu'],
       ['hexi', 'village', 'shapu'],
-    ] as const) {
-      const r = await apiFetch(`${server.url}/api/areas`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id, name: id, kind, parent }),
-      });
-      expect(r.status).toBe(201);
-    }
+    ]);
     tokens.supervisorDapu = await mintToken(server.app.db, 'supervisor', 'dapu');
     tokens.operatorDapu = await mintToken(server.app.db, 'operator', 'dapu');
     tokens.viewerDapu = await mintToken(server.app.db, 'viewer', 'dapu');

@@ -27,6 +27,7 @@ import { deviceState, publishState } from './e2e/browser.js';
 import {
   apiFetch,
   connectGateway,
+  createAreas,
   liveUrl,
   mintToken,
   openLive,
@@ -99,20 +100,13 @@ describe('detector maintenance', () => {
     server = await startTestServer({ GASWATCH_CONFIG: join(dir, 'gaswatch.yaml') }, undefined, undefined, {
       clock: () => now,
     });
-    for (const [id, kind, parent] of [
+    await createAreas(server.url, [
       ['liucheng', 'county', null],
       ['dapu', 'township', 'liucheng'],
       ['shapu', 'township', 'liucheng'],
       ['liujiang', 'village', 'dapu'],
       ['hexi', 'village', 'shapu'],
-    ] as const) {
-      const r = await apiFetch(`${server.url}/api/areas`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id, name: id, kind, parent }),
-      });
-      expect(r.status).toBe(201);
-    }
+    ]);
     for (const [name, role, area] of [
       ['supervisorDapu', 'supervisor', 'dapu'],
       ['operatorDapu', 'operator', 'dapu'],

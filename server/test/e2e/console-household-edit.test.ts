@@ -12,7 +12,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { waitFor } from '@gaswatch/shared/testing';
 import ExcelJS from 'exceljs';
 import type { MqttClient } from 'mqtt';
@@ -22,18 +21,18 @@ import { stringify } from 'yaml';
 import {
   apiFetch,
   connectGateway,
+  createAreas,
   createUser,
   reading,
   startTestServer,
   type TestServer,
   tempDir,
 } from '../helpers.js';
-import { deviceState, launchChromium, publish, publishState } from './browser.js';
+import { deviceState, docImage, launchChromium, publish, publishState } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 import { HouseholdEditPages, type SheetFile } from './console-household-edit.js';
 
 const GW = 'gw-stock';
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
 type Case = { locale: 'zh-CN' | 'en-US'; width: number; prefix: string };
 const CASES = [
   { locale: 'zh-CN', width: 1400, prefix: 'zhd' },
@@ -172,18 +171,11 @@ describe('changing the household registry in Chromium', () => {
       startTestServer({ GASWATCH_CONFIG: join(tmp.dir, 'gaswatch.yaml') }),
       launchChromium(),
     ]);
-    for (const a of [
-      { id: 'dapu', name: '大埔镇', kind: 'township', parent: null },
-      { id: 'liujiang', name: '柳江村', kind: 'village', parent: 'dapu' },
-      { id: 'hexi', name: '河西村', kind: 'village', parent: 'dapu' },
-    ]) {
-      const r = await apiFetch(`${server.url}/api/areas`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(a),
-      });
-      expect(r.status, await r.clone().text()).toBe(201);
-    }
+    await createAreas(server.url, [
+      ['dapu', 'township', null, '大埔镇'],
+      ['liujiang', 'village', 'dapu', '柳江村'],
+      ['hexi', 'village', 'dapu', '河西村'],
+    ]);
     await createUser(server.app.db, {
       username: 'sun',
       displayName: '孙立平',
@@ -286,7 +278,7 @@ describe('changing the household registry in Chromium', () => {
         await app.page.mouse.move(0, 0);
         if (phone) await hh.importPage.getByTestId('import-refused').evaluate((e) => e.scrollIntoView());
         await app.page.screenshot({
-          path: IMG(`console-household-import-${w.lang}-${phone ? 'phone' : 'desktop'}.png`),
+          path: docImage(`console-household-import-${w.lang}-${phone ? 'phone' : 'desktop'}.png`),
           fullPage: !phone,
         });
       }
@@ -349,7 +341,7 @@ describe('changing the household registry in Chromium', () => {
       expect(await hh.fitsWidth()).toBe(true);
       if (phone) {
         await hh.contacts.first().evaluate((e) => e.scrollIntoView({ block: 'center' }));
-        await app.page.screenshot({ path: IMG(`console-household-form-${w.lang}-phone.png`) });
+        await app.page.screenshot({ path: docImage(`console-household-form-${w.lang}-phone.png`) });
       }
       await hh.contacts.first().getByTestId('hh-contact-phone').fill('13800000001');
       await hh.fieldError('contact:0:phone').waitFor({ state: 'detached', timeout: 5_000 });
@@ -360,7 +352,10 @@ describe('changing the household registry in Chromium', () => {
       expect(posts).toHaveLength(1);
       if (!phone && zh) {
         await app.page.mouse.move(0, 0);
-        await app.page.screenshot({ path: IMG('console-household-form-zh-CN-desktop.png'), fullPage: true });
+        await app.page.screenshot({
+          path: docImage('console-household-form-zh-CN-desktop.png'),
+          fullPage: true,
+        });
       }
       await hh.field('id').fill(`${p}-new`);
       // The family member is to be called first.
