@@ -11,7 +11,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodePayload, topics } from '@gaswatch/shared';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
@@ -27,20 +26,13 @@ import {
   type TestServer,
   tempDir,
 } from '../helpers.js';
-import { deviceState, launchChromium, publish, publishState } from './browser.js';
+import { deviceState, docImage, launchChromium, publish, publishState, type View, views } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 
 const GW = 'gw-app';
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
 const CRITICAL_HZ = new Set<number>(PATTERNS.critical.tones);
 
-const CASES = [
-  { locale: 'zh-CN', width: 1400, shot: 'console-app-zh-CN-desktop.png' },
-  { locale: 'zh-CN', width: 390, shot: 'console-app-zh-CN-phone.png' },
-  { locale: 'en-US', width: 1400, shot: 'console-app-en-desktop.png' },
-  { locale: 'en-US', width: 390, shot: 'console-app-en-phone.png' },
-] as const satisfies ReadonlyArray<{ locale: 'zh-CN' | 'en-US'; width: number; shot: string }>;
-type Case = { locale: 'zh-CN' | 'en-US'; width: number; shot: string };
+const CASES = views('console-app');
 
 const WORDS = {
   'zh-CN': {
@@ -66,7 +58,7 @@ describe('the console app in Chromium', () => {
   let gateway: MqttClient;
   let seq = 0;
   const apps: ConsoleApp[] = [];
-  const open = async (c: Case) => {
+  const open = async (c: View) => {
     const app = await ConsoleApp.create(browser, c);
     apps.push(app);
     await app.goto(server.url);
@@ -94,7 +86,7 @@ describe('the console app in Chromium', () => {
     tmp.remove();
   });
 
-  it.each(CASES.map((c, i): Case & { dev: string } => ({ ...c, dev: `room-${i}` })))(
+  it.each(CASES.map((c, i): View & { dev: string } => ({ ...c, dev: `room-${i}` })))(
     '$locale at $width px: a CO alarm sounds and notifies until acknowledged; a viewer cannot acknowledge; a silent server shows the banner',
     { timeout: 90_000 },
     async ({ locale, width, shot, dev }) => {
@@ -150,7 +142,7 @@ describe('the console app in Chromium', () => {
       expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= width).toBe(true);
       // The pointer left over the login button would hover whatever is there now.
       await lin.page.mouse.move(0, 0);
-      await lin.page.screenshot({ path: IMG(shot) });
+      await lin.page.screenshot({ path: docImage(shot) });
 
       // A viewer sees the alarm, and no Acknowledge button.
       const zhao = await open({ locale, width, shot });
@@ -180,7 +172,7 @@ describe('the console app in Chromium', () => {
       lin.freeze(true);
       await expect.poll(() => lin.staleBanner.isVisible(), { timeout: 10_000 }).toBe(true);
       expect(await lin.staleBanner.textContent()).toMatch(words.stale);
-      if (width > 600) await lin.page.screenshot({ path: IMG(shot.replace('.png', '-stale.png')) });
+      if (width > 600) await lin.page.screenshot({ path: docImage(shot.replace('.png', '-stale.png')) });
       lin.freeze(false);
       await expect.poll(() => lin.staleBanner.isVisible(), { timeout: 15_000 }).toBe(false);
 
@@ -266,7 +258,7 @@ describe('the console app in Chromium', () => {
     expect(await zh.who()).toBe('');
     expect(await zh.page.title()).toBe('登录值班台 — gaswatch');
     await zh.page.setViewportSize({ width: 800, height: 560 });
-    await zh.page.screenshot({ path: IMG('console-login.png') });
+    await zh.page.screenshot({ path: docImage('console-login.png') });
 
     expect(await zh.loginAnswer('lin', 'not-the-password')).toBe('用户名或密码错误');
     expect(await zh.board.isVisible()).toBe(false);

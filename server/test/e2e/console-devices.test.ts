@@ -12,7 +12,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { DeviceState, Reading } from '@gaswatch/shared';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
@@ -27,12 +26,11 @@ import {
   type TestServer,
   tempDir,
 } from '../helpers.js';
-import { deviceState, launchChromium, publish, publishEvent, publishState } from './browser.js';
+import { deviceState, docImage, launchChromium, publish, publishEvent, publishState } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 import { DevicesPage } from './console-devices.js';
 
 const GW = 'gw-dapu';
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
 const DAY = 86_400_000;
 
 /** The area tree: a county, two townships, a village in each. */
@@ -268,7 +266,7 @@ describe('the Devices pages in Chromium', () => {
       expect(devices.listRequests.length).toBe(asked);
 
       expect(await devices.overflowX(), 'the list fits the width').toBe(0);
-      await devices.screenshot(IMG(`console-devices-${c.name}.png`));
+      await devices.screenshot(docImage(`console-devices-${c.name}.png`));
 
       // The area filter: a township, then a village of the other one, then every area again.
       await devices.filterArea('dapu');
@@ -335,7 +333,7 @@ describe('the Devices pages in Chromium', () => {
       // Its alarm, and a link to the alarm's card.
       await expect.poll(() => devices.deviceAlarms().count(), { timeout: 15_000 }).toBeGreaterThan(0);
       expect(await devices.overflowX(), 'the device page fits the width').toBe(0);
-      await devices.screenshot(IMG(`console-device-${c.name}.png`));
+      await devices.screenshot(docImage(`console-device-${c.name}.png`));
       const first = devices.deviceAlarms().first();
       const id = (await first.getAttribute('data-alarm')) ?? '';
       expect(id).toMatch(new RegExp(`^${LEL}\\.`));

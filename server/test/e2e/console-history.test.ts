@@ -5,7 +5,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
@@ -20,18 +19,11 @@ import {
   type TestServer,
   tempDir,
 } from '../helpers.js';
-import { deviceState, launchChromium, publish, publishState } from './browser.js';
+import { deviceState, docImage, launchChromium, publish, publishState, views } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 
 const GW = 'gw-history';
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
-type Case = { locale: 'zh-CN' | 'en-US'; width: number; shot: string };
-const CASES = [
-  { locale: 'zh-CN', width: 1400, shot: 'console-history-zh-CN-desktop.png' },
-  { locale: 'zh-CN', width: 390, shot: 'console-history-zh-CN-phone.png' },
-  { locale: 'en-US', width: 1400, shot: 'console-history-en-desktop.png' },
-  { locale: 'en-US', width: 390, shot: 'console-history-en-phone.png' },
-] as const satisfies ReadonlyArray<Case>;
+const CASES = views('console-history');
 const WORDS = {
   'zh-CN': { header: '报警编号', reason: '误报', total: (n: number) => `共 ${n} 条` },
   'en-US': { header: 'Alarm id', reason: 'False alarm', total: (n: number) => `${n} alarms` },
@@ -106,7 +98,7 @@ describe('the History page in Chromium', () => {
       await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
       expect(await app.page.getByTestId('history-total').textContent()).toBe(words.total(3));
       await app.page.mouse.move(0, 0);
-      await app.page.screenshot({ path: IMG(c.shot) });
+      await app.page.screenshot({ path: docImage(c.shot) });
 
       // Narrowed to false alarms: the one resolved, with its reason; the search is in the address.
       // (On a phone the filters start folded under their summary.)

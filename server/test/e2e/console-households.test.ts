@@ -6,7 +6,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,18 +18,11 @@ import {
   type TestServer,
   tempDir,
 } from '../helpers.js';
-import { deviceState, launchChromium, publish, publishState } from './browser.js';
+import { deviceState, docImage, launchChromium, publish, publishState, views } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 
 const GW = 'gw-homes';
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
-type Case = { locale: 'zh-CN' | 'en-US'; width: number; shot: string };
-const CASES = [
-  { locale: 'zh-CN', width: 1400, shot: 'console-households-zh-CN-desktop.png' },
-  { locale: 'zh-CN', width: 390, shot: 'console-households-zh-CN-phone.png' },
-  { locale: 'en-US', width: 1400, shot: 'console-households-en-desktop.png' },
-  { locale: 'en-US', width: 390, shot: 'console-households-en-phone.png' },
-] as const satisfies ReadonlyArray<Case>;
+const CASES = views('console-households');
 const WORDS = {
   'zh-CN': { total: '共 3 户', alone: '独居老人', expired: '已过期', relation: '家属' },
   'en-US': { total: '3 households', alone: 'Elderly, alone', expired: 'expired', relation: 'Family' },
@@ -142,7 +134,7 @@ describe('the household pages in Chromium', () => {
         })
         .toBe(1);
       await app.page.mouse.move(0, 0);
-      await app.page.screenshot({ path: IMG(c.shot) });
+      await app.page.screenshot({ path: docImage(c.shot) });
 
       await app.page.getByTestId('household-search').fill('15 号');
       await app.page.getByTestId('household-search-button').click();
@@ -169,7 +161,7 @@ describe('the household pages in Chromium', () => {
       const alarmLinks = page.getByTestId('household-alarms').locator('a');
       await expect.poll(() => alarmLinks.count(), { timeout: 10_000 }).toBeGreaterThan(0);
       await app.page.mouse.move(0, 0);
-      await app.page.screenshot({ path: IMG(c.shot.replace('households', 'household')) });
+      await app.page.screenshot({ path: docImage(c.shot.replace('households', 'household')) });
       await alarmLinks.first().click();
       await app.page.getByTestId('card-household').waitFor({ timeout: 10_000 });
 
@@ -180,7 +172,8 @@ describe('the household pages in Chromium', () => {
       expect(
         await old.locator('[data-issue]').evaluateAll((els) => els.map((e) => e.getAttribute('data-issue'))),
       ).toEqual(['never_reported', 'expired']);
-      if (c.width > 600) await app.page.screenshot({ path: IMG(c.shot.replace('households', 'attention')) });
+      if (c.width > 600)
+        await app.page.screenshot({ path: docImage(c.shot.replace('households', 'attention')) });
 
       expect(app.errors).toEqual([]);
     },

@@ -9,16 +9,14 @@
  * past their deadline, village by village, each leading to its household.
  */
 
-import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFetch, createUser, startTestServer, type TestServer } from '../helpers.js';
-import { launchChromium } from './browser.js';
+import { docImage, launchChromium } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 import { InspectionPages } from './console-inspections.js';
 
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
 type Case = { locale: 'zh-CN' | 'en-US'; width: number };
 const CASES = [
   { locale: 'zh-CN', width: 1400 },
@@ -229,7 +227,7 @@ describe('home visits in Chromium', () => {
       if (phone) {
         await p.item('burning_in_bedroom').evaluate((e) => e.scrollIntoView({ block: 'start' }));
         await app.page.evaluate('window.scrollBy(0, -60)');
-        await app.page.screenshot({ path: IMG(`console-inspection-${words.lang}-phone.png`) });
+        await app.page.screenshot({ path: docImage(`console-inspection-${words.lang}-phone.png`) });
       }
 
       // No deadline: refused in words before anything is sent.
@@ -301,7 +299,7 @@ describe('home visits in Chromium', () => {
         await app.page.locator('.el-message').waitFor({ state: 'detached', timeout: 10_000 });
         await app.page.mouse.move(0, 0);
         await app.page.screenshot({
-          path: IMG(`console-inspection-${words.lang}-desktop.png`),
+          path: docImage(`console-inspection-${words.lang}-desktop.png`),
           fullPage: true,
         });
       }

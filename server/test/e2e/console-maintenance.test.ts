@@ -9,7 +9,6 @@
  * the panel, pushed over /api/live, says so without a reload. An operator sees the panel without
  * the supervisor's buttons, on a phone. The screenshots are docs/console.md's.
  */
-import { fileURLToPath } from 'node:url';
 import {
   addDays,
   type Command,
@@ -23,13 +22,12 @@ import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectGateway, createUser, startTestServer, type TestServer } from '../helpers.js';
-import { deviceState, launchChromium, publish, publishEvent, publishState } from './browser.js';
+import { deviceState, docImage, launchChromium, publish, publishEvent, publishState } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 import { DevicesPage } from './console-devices.js';
 import { MaintenancePanel } from './console-maintenance.js';
 
 const GW = 'gw-wells';
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
 
 const WORDS = {
   'zh-CN': {
@@ -186,7 +184,7 @@ describe('the maintenance panel in Chromium', () => {
       expect(await panel.verdict()).toBe(words.fit);
       expect(await panel.text('last-bump')).toContain(words.station);
       expect(await panel.text('last-bump')).toContain(words.pass);
-      await panel.screenshot(IMG(`console-maintenance-${c.name}.png`));
+      await panel.screenshot(docImage(`console-maintenance-${c.name}.png`));
 
       // Through the gateway: it answers at once; its failure comes minutes later, pushed live.
       await panel.startBumpTest();
@@ -225,7 +223,7 @@ describe('the maintenance panel in Chromium', () => {
     expect(await panel.buttons()).toBe(0);
     expect(await panel.panel.textContent()).toContain('登记和远程测试需主管及以上权限');
     expect(await devices.overflowX(), 'the device page fits the width').toBe(0);
-    await panel.screenshot(IMG('console-maintenance-zh-CN-phone.png'));
+    await panel.screenshot(docImage('console-maintenance-zh-CN-phone.png'));
     expect(app.errors).toEqual([]);
   });
 });

@@ -9,7 +9,6 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,24 +22,17 @@ import {
   type TestServer,
   tempDir,
 } from '../helpers.js';
-import { deviceState, launchChromium, publish, publishState } from './browser.js';
+import { deviceState, docImage, launchChromium, publish, publishState, type View, views } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 
 const GW = 'gw-map';
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
 /** A 1×1 PNG: what the tile server answers for every tile. */
 const TILE = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==',
   'base64',
 );
 
-const CASES = [
-  { locale: 'zh-CN', width: 1400, shot: 'console-map-zh-CN-desktop.png' },
-  { locale: 'zh-CN', width: 390, shot: 'console-map-zh-CN-phone.png' },
-  { locale: 'en-US', width: 1400, shot: 'console-map-en-desktop.png' },
-  { locale: 'en-US', width: 390, shot: 'console-map-en-phone.png' },
-] as const satisfies ReadonlyArray<Case>;
-type Case = { locale: 'zh-CN' | 'en-US'; width: number; shot: string };
+const CASES = views('console-map');
 
 const SITES = {
   'liujiang-12': { name: '柳江村 3 组 12 号', location: { lat: 24.331, lon: 109.412 } },
@@ -58,7 +50,7 @@ describe('the console map in Chromium', () => {
   const tileRequests: string[] = [];
   const gateways: MqttClient[] = [];
   const apps: ConsoleApp[] = [];
-  const open = async (c: Case, server: TestServer) => {
+  const open = async (c: View, server: TestServer) => {
     const app = await ConsoleApp.create(browser, c);
     apps.push(app);
     await app.goto(server.url);
@@ -170,7 +162,7 @@ describe('the console map in Chromium', () => {
       expect(await onPlan.page.getByTestId('map-unplaced').textContent()).toMatch(words.unplaced);
       expect(await onPlan.page.getByTestId('map-no-tiles').isVisible()).toBe(true);
       await onPlan.page.mouse.move(0, 0);
-      await onPlan.page.screenshot({ path: IMG(c.shot) });
+      await onPlan.page.screenshot({ path: docImage(c.shot) });
       // The alarming site opens its alarm's card.
       await onPlan.page.locator('[data-testid="map-site"][data-site="liujiang-12"]').click();
       await onPlan.page.getByTestId('card-head').waitFor({ timeout: 10_000 });
@@ -188,7 +180,7 @@ describe('the console map in Chromium', () => {
         '本地瓦片服务',
       );
       if (c.width > 600 && c.locale === 'zh-CN')
-        await onTiles.page.screenshot({ path: IMG('console-map-tiles.png') });
+        await onTiles.page.screenshot({ path: docImage('console-map-tiles.png') });
 
       expect(onPlan.errors).toEqual([]);
       expect(onTiles.errors).toEqual([]);

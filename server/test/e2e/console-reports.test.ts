@@ -6,16 +6,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFetch, createUser, startTestServer, type TestServer } from '../helpers.js';
-import { launchChromium } from './browser.js';
+import { docImage, launchChromium } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 import { ReportsPage } from './console-reports.js';
 
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
 const CASES = [
   { locale: 'zh-CN', width: 1400, shot: 'console-reports-zh-CN-desktop.png' },
   { locale: 'en-US', width: 1400, shot: 'console-reports-en-desktop.png' },
@@ -101,7 +99,7 @@ describe('the weekly-ledger page in Chromium', () => {
       const row = reports.rows.first();
       expect(await row.getByTestId('ledger-week-cell').textContent()).toBe(words.week);
       await app.page.mouse.move(0, 0);
-      await app.page.screenshot({ path: IMG(c.shot) });
+      await app.page.screenshot({ path: docImage(c.shot) });
 
       const xlsx = await reports.download(row, 'xlsx');
       // The name an office files it under (filename*), in the page's language.

@@ -9,7 +9,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Command, CommandSchema, encodePayload, topics } from '@gaswatch/shared';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
@@ -26,19 +25,12 @@ import {
   type TestServer,
   tempDir,
 } from '../helpers.js';
-import { deviceState, launchChromium, publish, publishState } from './browser.js';
+import { deviceState, docImage, launchChromium, publish, publishState, type View, views } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 
 const GW = 'gw-card';
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
 
-const CASES = [
-  { locale: 'zh-CN', width: 1400, shot: 'console-card-zh-CN-desktop.png' },
-  { locale: 'zh-CN', width: 390, shot: 'console-card-zh-CN-phone.png' },
-  { locale: 'en-US', width: 1400, shot: 'console-card-en-desktop.png' },
-  { locale: 'en-US', width: 390, shot: 'console-card-en-phone.png' },
-] as const satisfies ReadonlyArray<Case>;
-type Case = { locale: 'zh-CN' | 'en-US'; width: number; shot: string };
+const CASES = views('console-card');
 
 const WORDS = {
   'zh-CN': {
@@ -79,7 +71,7 @@ describe('the response card in Chromium', () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let seq = 0;
   const apps: ConsoleApp[] = [];
-  const open = async (c: Case) => {
+  const open = async (c: View) => {
     const app = await ConsoleApp.create(browser, c);
     apps.push(app);
     await app.goto(server.url);
@@ -268,7 +260,7 @@ describe('the response card in Chromium', () => {
       await lin.page.getByTestId('resolve-dialog').waitFor({ state: 'hidden', timeout: 5_000 });
       await expect.poll(() => lin.page.locator('.el-message').count(), { timeout: 10_000 }).toBe(0);
       // At desk width the whole card; a phone's tab bar is fixed, so its screen as the worker sees it.
-      await lin.page.screenshot({ path: IMG(shot), fullPage: width > 600 });
+      await lin.page.screenshot({ path: docImage(shot), fullPage: width > 600 });
 
       // A viewer reads the same card, with no actions; the API refuses the viewer's resolve anyway.
       const zhao = await open({ locale, width, shot });

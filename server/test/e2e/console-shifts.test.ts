@@ -11,7 +11,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,20 +26,13 @@ import {
   type TestServer,
   tempDir,
 } from '../helpers.js';
-import { deviceState, launchChromium, publish, publishState } from './browser.js';
+import { deviceState, docImage, launchChromium, publish, publishState, type View, views } from './browser.js';
 import { ConsoleApp } from './console-app.js';
 import { ShiftsPage } from './console-shifts.js';
 
 const GW = 'gw-shifts-app';
-const IMG = (name: string) => fileURLToPath(new URL(`../../../docs/img/${name}`, import.meta.url));
 
-type Case = { locale: 'zh-CN' | 'en-US'; width: number; shot: string };
-const CASES = [
-  { locale: 'zh-CN', width: 1400, shot: 'console-shifts-zh-CN-desktop.png' },
-  { locale: 'zh-CN', width: 390, shot: 'console-shifts-zh-CN-phone.png' },
-  { locale: 'en-US', width: 1400, shot: 'console-shifts-en-desktop.png' },
-  { locale: 'en-US', width: 390, shot: 'console-shifts-en-phone.png' },
-] as const satisfies ReadonlyArray<Case>;
+const CASES = views('console-shifts');
 
 const ACK_NOTE = '已电话联系住户，开窗通风，人员已撤离';
 const RESOLVE_NOTE = '卧室烧炭取暖，已熄灭炭火并开窗，老人无不适';
@@ -83,7 +75,7 @@ describe('the Shift handover page in Chromium', () => {
   let chen: Login;
   let seq = 0;
   const apps: ConsoleApp[] = [];
-  const open = async (c: Case) => {
+  const open = async (c: View) => {
     const app = await ConsoleApp.create(browser, c);
     apps.push(app);
     await app.goto(server.url);
@@ -126,7 +118,7 @@ describe('the Shift handover page in Chromium', () => {
     tmp.remove();
   });
 
-  it.each(CASES.map((c, i): Case & { dev: string } => ({ ...c, dev: `room-${i}` })))(
+  it.each(CASES.map((c, i): View & { dev: string } => ({ ...c, dev: `room-${i}` })))(
     '$locale at $width px: the report, a handover, the takeover; a viewer only reads',
     { timeout: 120_000 },
     async ({ locale, width, shot, dev }) => {
@@ -209,7 +201,7 @@ describe('the Shift handover page in Chromium', () => {
       await linApp.page.mouse.move(0, 0);
       await shifts.noMessages();
       await linApp.page.evaluate('window.scrollTo(0, 0)');
-      await linApp.page.screenshot({ path: IMG(shot), fullPage: width > 600 });
+      await linApp.page.screenshot({ path: docImage(shot), fullPage: width > 600 });
 
       // lin hands over (double-clicking): one handover, and no Confirm button on her own.
       const before = (await get<ShiftPage>(lin, '/api/shifts?limit=1')).total;
@@ -254,7 +246,10 @@ describe('the Shift handover page in Chromium', () => {
       expect(await wang.rangeShifts.first().getAttribute('data-ack-count')).toBe(String(n));
       if (width > 600) {
         await wangApp.page.mouse.move(0, 0);
-        await wangApp.page.screenshot({ path: IMG(shot.replace('.png', '-takeover.png')), fullPage: true });
+        await wangApp.page.screenshot({
+          path: docImage(shot.replace('.png', '-takeover.png')),
+          fullPage: true,
+        });
       }
       await wang.startConfirm(CONFIRM_NOTE);
       await wang.submitConfirm();
