@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendAudit, listAudit } from '../src/db/audit.js';
-import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
+import type { Db } from '../src/db/database.js';
 import { createSession, findLiveSession, pruneSessions, revokeSession } from '../src/db/sessions.js';
 import {
   confirmShift,
@@ -17,8 +17,7 @@ import { findUser, insertUser, revokeSessionsOf, UserExistsError, updateUser } f
 import { shiftReport } from '../src/reports/shift-report.js';
 import { toShift } from '../src/reports/shift-schema.js';
 import { alarmOf } from './alarm-fixtures.js';
-import type { DbTarget } from './db-contract.js';
-import { quietLogger } from './helpers.js';
+import { type DbTarget, migratedDatabases } from './db-contract.js';
 
 const T0 = Date.UTC(2026, 11, 1, 8, 0, 0);
 const HOUR = 3_600_000;
@@ -29,21 +28,15 @@ const HOUR = 3_600_000;
  */
 export function accessContract(name: string, target: () => DbTarget): void {
   describe(`access records contract: ${name}`, () => {
-    const open: Db[] = [];
+    const migrated = migratedDatabases(target);
     const fresh = async (): Promise<Db> => {
-      const { config } = await target().fresh();
-      const db = createDatabase(config, quietLogger());
-      open.push(db);
-      await migrateToLatest(db);
+      const db = await migrated();
       await db
         .insertInto('areas')
         .values({ id: 'tw-a', parent: null, name: '城关镇', kind: 'township', created_at: T0 })
         .execute();
       return db;
     };
-    afterEach(async () => {
-      for (const db of open.splice(0)) await db.destroy();
-    });
 
     const user = (username: string, over: Partial<Parameters<typeof insertUser>[1]> = {}) => ({
       username,

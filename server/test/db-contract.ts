@@ -46,6 +46,24 @@ export interface DbTarget {
   }>;
 }
 
+/**
+ * A contract suite's databases: each call opens a fresh, migrated database of `target`, closed
+ * after the test that opened it. Call it inside the suite's describe (it adds an afterEach there).
+ */
+export function migratedDatabases(target: () => DbTarget): () => Promise<Db> {
+  const open: Db[] = [];
+  afterEach(async () => {
+    for (const db of open.splice(0)) await db.destroy();
+  });
+  return async () => {
+    const { config } = await target().fresh();
+    const db = createDatabase(config, quietLogger());
+    open.push(db);
+    await migrateToLatest(db);
+    return db;
+  };
+}
+
 export function dbContract(name: string, target: () => DbTarget): void {
   describe(`relational store contract: ${name}`, () => {
     const open: Db[] = [];

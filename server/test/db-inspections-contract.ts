@@ -5,8 +5,8 @@ import {
   PHOTOS_PER_INSPECTION,
   PHOTOS_PER_ITEM,
 } from '@gaswatch/shared';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
+import { describe, expect, it } from 'vitest';
+import type { Db } from '../src/db/database.js';
 import { insertHousehold } from '../src/db/households.js';
 import {
   getInspection,
@@ -21,8 +21,7 @@ import {
   toInspection,
   updateInspection,
 } from '../src/db/inspections.js';
-import type { DbTarget } from './db-contract.js';
-import { quietLogger } from './helpers.js';
+import { type DbTarget, migratedDatabases } from './db-contract.js';
 
 const T0 = Date.UTC(2026, 11, 10, 2, 0, 0);
 
@@ -32,12 +31,9 @@ const T0 = Date.UTC(2026, 11, 10, 2, 0, 0);
  */
 export function inspectionsContract(name: string, target: () => DbTarget): void {
   describe(`inspection records contract: ${name}`, () => {
-    const open: Db[] = [];
+    const migrated = migratedDatabases(target);
     const fresh = async (): Promise<Db> => {
-      const { config } = await target().fresh();
-      const db = createDatabase(config, quietLogger());
-      open.push(db);
-      await migrateToLatest(db);
+      const db = await migrated();
       for (const [id, parent, kind] of [
         ['tw-a', null, 'township'],
         ['v-a1', 'tw-a', 'village'],
@@ -66,9 +62,6 @@ export function inspectionsContract(name: string, target: () => DbTarget): void 
         );
       return db;
     };
-    afterEach(async () => {
-      for (const db of open.splice(0)) await db.destroy();
-    });
 
     const visit = (over: Record<string, unknown>): InspectionInput =>
       InspectionInputSchema.parse({

@@ -1,12 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
+import { describe, expect, it } from 'vitest';
+import type { Db } from '../src/db/database.js';
 import { insertHousehold, putDetector } from '../src/db/households.js';
 import { insertInspection } from '../src/db/inspections.js';
 import { allAreas, getLedger, insertLedger, listLedgers, scheduledLedgerExists } from '../src/db/ledgers.js';
 import type { LedgersTable } from '../src/db/schema.js';
 import { ledgerSources } from '../src/reports/ledger-sources.js';
-import type { DbTarget } from './db-contract.js';
-import { quietLogger } from './helpers.js';
+import { type DbTarget, migratedDatabases } from './db-contract.js';
 
 const T0 = Date.UTC(2026, 11, 10, 2, 0, 0);
 
@@ -18,12 +17,9 @@ const T0 = Date.UTC(2026, 11, 10, 2, 0, 0);
  */
 export function ledgersContract(name: string, target: () => DbTarget): void {
   describe(`ledger records contract: ${name}`, () => {
-    const open: Db[] = [];
+    const migrated = migratedDatabases(target);
     const fresh = async (): Promise<Db> => {
-      const { config } = await target().fresh();
-      const db = createDatabase(config, quietLogger());
-      open.push(db);
-      await migrateToLatest(db);
+      const db = await migrated();
       for (const [id, parent, kind] of [
         ['county', null, 'county'],
         ['tw-a', 'county', 'township'],
@@ -94,9 +90,6 @@ export function ledgersContract(name: string, target: () => DbTarget): void {
           .execute();
       return db;
     };
-    afterEach(async () => {
-      for (const db of open.splice(0)) await db.destroy();
-    });
 
     it("reads a township's records with their types, the checklist only where something was found", async () => {
       const db = await fresh();

@@ -1,5 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
+import { describe, expect, it } from 'vitest';
 import { insertHousehold, putDetector } from '../src/db/households.js';
 import {
   factsOf,
@@ -16,8 +15,7 @@ import {
   toBumpTest,
 } from '../src/db/maintenance.js';
 import type { BumpTestsTable, CalibrationsTable } from '../src/db/schema.js';
-import type { DbTarget } from './db-contract.js';
-import { quietLogger } from './helpers.js';
+import { type DbTarget, migratedDatabases } from './db-contract.js';
 
 /** 2026-12-10 10:00 in Asia/Shanghai. */
 const T0 = Date.UTC(2026, 11, 10, 2, 0, 0);
@@ -56,17 +54,7 @@ const calibration = (
  */
 export function maintenanceContract(name: string, target: () => DbTarget): void {
   describe(`maintenance records contract: ${name}`, () => {
-    const open: Db[] = [];
-    const fresh = async (): Promise<Db> => {
-      const { config } = await target().fresh();
-      const db = createDatabase(config, quietLogger());
-      open.push(db);
-      await migrateToLatest(db);
-      return db;
-    };
-    afterEach(async () => {
-      for (const db of open.splice(0)) await db.destroy();
-    });
+    const fresh = migratedDatabases(target);
 
     it("keeps each device's latest bump test by when it was done, whatever the order they are recorded in", async () => {
       const db = await fresh();

@@ -1,6 +1,6 @@
 import { GB30871, SpaceInputSchema } from '@gaswatch/shared';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createDatabase, type Db, migrateToLatest } from '../src/db/database.js';
+import { describe, expect, it } from 'vitest';
+import type { Db } from '../src/db/database.js';
 import { timeOrderedId } from '../src/db/page.js';
 import {
   abandonOpenTests,
@@ -35,8 +35,7 @@ import {
   SpaceInUseError,
   updateSpace,
 } from '../src/db/spaces.js';
-import type { DbTarget } from './db-contract.js';
-import { quietLogger } from './helpers.js';
+import { type DbTarget, migratedDatabases } from './db-contract.js';
 
 const T0 = Date.UTC(2026, 11, 10, 1, 0, 0);
 const HOUR = 3_600_000;
@@ -48,12 +47,9 @@ const LI: Signer = { by: 'li', kind: 'user', name: '李明', role: 'operator' };
  */
 export function permitsContract(name: string, target: () => DbTarget): void {
   describe(`permit records contract: ${name}`, () => {
-    const open: Db[] = [];
+    const migrated = migratedDatabases(target);
     const fresh = async (): Promise<Db> => {
-      const { config } = await target().fresh();
-      const db = createDatabase(config, quietLogger());
-      open.push(db);
-      await migrateToLatest(db);
+      const db = await migrated();
       for (const [id, parent, kind] of [
         ['tw-a', null, 'township'],
         ['v-a1', 'tw-a', 'village'],
@@ -67,9 +63,6 @@ export function permitsContract(name: string, target: () => DbTarget): void {
       );
       return db;
     };
-    afterEach(async () => {
-      for (const db of open.splice(0)) await db.destroy();
-    });
 
     let n = 0;
     const permit = (over: Partial<PermitsTable> = {}): PermitsTable => ({
