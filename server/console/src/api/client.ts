@@ -374,10 +374,17 @@ export const api = {
       csrf,
     }).then((b) => b.permit),
   /** A state change signed by this login (approve, start, suspend, resume, close, cancel). */
-  permitAction: (id: string, action: PermitAction, note: string, csrf: string | null) =>
+  permitAction: (
+    id: string,
+    action: PermitAction,
+    note: string,
+    csrf: string | null,
+    /** start: what watches the work, when not the passed test's detector (its portable instrument). */
+    monitor?: { device: string } | { instrument: string },
+  ) =>
     request<PermitDetail>(`/api/permits/${encodeURIComponent(id)}/actions/${action}`, {
       method: 'POST',
-      body: JSON.stringify({ note }),
+      body: JSON.stringify(monitor === undefined ? { note } : { note, monitor }),
       csrf,
     }),
   startGasTest: (id: string, body: GasTestInput, csrf: string | null) =>

@@ -1,4 +1,4 @@
-import { type Ref, ref, watch } from 'vue';
+import { onScopeDispose, type Ref, ref, watch } from 'vue';
 import { ApiError, api } from '../api/client';
 import type { LiveReading, PermitDetail } from '../api/types';
 import { useDutyRoom } from './useDutyRoom';
@@ -10,7 +10,7 @@ import { useDutyRoom } from './useDutyRoom';
  * after a reconnect; and the latest reading of the detector that watches it or tests it, as pushed.
  */
 export function usePermit(id: Ref<string>) {
-  const { onLive, live, endedOn401 } = useDutyRoom();
+  const { onLive, live, endedOn401, serverNow } = useDutyRoom();
   const detail = ref<PermitDetail | null>(null);
   const missing = ref(false);
   const error = ref<string | null>(null);
@@ -48,6 +48,19 @@ export function usePermit(id: Ref<string>) {
       readings.value = next;
     }
   });
+  // What this login may do changes with the clock too (the test window closes, a break grows past
+  // its limit, the validity ends): asked again just after the next such moment.
+  let boundary: ReturnType<typeof setTimeout> | undefined;
+  watch(detail, (d) => {
+    clearTimeout(boundary);
+    const next = d === null ? undefined : nextBoundary(d, serverNow());
+    if (next !== undefined)
+      boundary = setTimeout(() => void load(), Math.min(next - serverNow() + 1000, 2 ** 31 - 1));
+  });
+  onScopeDispose(() => {
+    clearTimeout(boundary);
+    clearTimeout(again);
+  });
   watch(live.connected, (now, before) => {
     if (now && !before) void load();
   });
@@ -60,4 +73,23 @@ export function usePermit(id: Ref<string>) {
     { immediate: true },
   );
   return { detail, missing, error, readings, load, reload };
+}
+
+/**
+ * The next moment, server time (ms), after `now` when the permit's actions change by the clock
+ * alone: the planned start, the end of the test window, a break passing its limit, the validity's
+ * end. Undefined for a permit that is finished.
+ */
+export function nextBoundary(d: PermitDetail, now: number): number | undefined {
+  const p = d.permit;
+  if (p.closedAt !== null) return undefined;
+  const min = 60_000;
+  const passed = d.tests.filter((x) => x.status === 'passed' && x.completedAt !== null).at(-1);
+  const times = [
+    Date.parse(p.plannedStart),
+    Date.parse(p.validUntil),
+    passed?.completedAt ? Date.parse(passed.completedAt) + p.rules.testWindowMin * min : Number.NaN,
+    p.suspension !== null ? Date.parse(p.suspension.at) + p.rules.interruptionMin * min : Number.NaN,
+  ].filter((x) => Number.isFinite(x) && x >= now);
+  return times.length === 0 ? undefined : Math.min(...times);
 }

@@ -288,6 +288,8 @@ const en: Shape<typeof zh> = {
       },
       pass: 'passed',
       fail: 'failed',
+      record: 'Record the reading',
+      typeAll: 'Type a reading for every gas',
       waiting: 'Waiting for a reading…',
     },
     timeline: {
@@ -295,7 +297,7 @@ const en: Shape<typeof zh> = {
       change: '{from} → {to}',
       signed: '{name} ({role})',
       hash: 'check {hash}',
-      system: 'system',
+      system: 'the server (by itself)',
     },
   },
   test: {
@@ -340,12 +342,15 @@ const en: Shape<typeof zh> = {
     fail: 'failed',
     results: 'Results',
     passed: 'Passed. Work must start by {time} (within {n} min), else test again.',
+    toPermit: 'Back to the permit to start work',
+    again: 'Test again',
     failed: 'Failed:',
     failedGoOn:
       'This test has failed. Go on to the remaining points to know the whole picture, or ventilate and test again.',
     next: 'Do not enter. Ventilate (open the manholes up- and downstream, or blow air in), isolate the source, then test again.',
     continue: 'Go on to the next point',
     retest: 'Test again after ventilating',
+    restart: 'Start the test again',
     abandoned: 'The unfinished test will be void.',
     errors: {
       not_settled: 'Not held long enough: the reading has not settled',

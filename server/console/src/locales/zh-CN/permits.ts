@@ -285,6 +285,8 @@ export default {
       },
       pass: '合格',
       fail: '不合格',
+      record: '记录监测数据',
+      typeAll: '请填写每种气体的读数',
       waiting: '等待检测仪读数…',
     },
     timeline: {
@@ -292,7 +294,7 @@ export default {
       change: '{from} → {to}',
       signed: '{name}（{role}）',
       hash: '校验码 {hash}',
-      system: '系统',
+      system: '系统（自动）',
     },
   },
   test: {
@@ -336,11 +338,14 @@ export default {
     fail: '不合格',
     results: '检测结果',
     passed: '检测合格。须在 {time} 前开始作业（{n} 分钟内），超时须重新检测。',
+    toPermit: '返回作业票，开始作业',
+    again: '再次检测',
     failed: '检测不合格：',
     failedGoOn: '本次检测已判定不合格，可继续检测其余检测点以掌握全部情况，或通风后重新检测。',
     next: '严禁进入。请通风置换（打开上下游井盖或用风机强制通风）、隔离气源，再重新检测。',
     continue: '继续检测下一个检测点',
     retest: '通风后重新检测',
+    restart: '重新开始检测',
     abandoned: '未完成的检测将作废。',
     errors: {
       not_settled: '检测仪放置时间还不够，读数尚未稳定',
