@@ -244,6 +244,7 @@ const en: Shape<typeof zh> = {
       confirm: 'Confirm',
       cancel: 'Back',
       done: 'Done: {action}',
+      refusedNow: 'Things have changed: it cannot be done now; the reasons are below',
       failed: 'Not done: {why}',
     },
     measures: {

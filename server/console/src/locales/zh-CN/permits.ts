@@ -241,6 +241,7 @@ export default {
       confirm: '确定',
       cancel: '返回',
       done: '已办理：{action}',
+      refusedNow: '情况已有变化，现在不能办理，原因见下方',
       failed: '未能办理：{why}',
     },
     measures: {
