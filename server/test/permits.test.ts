@@ -272,6 +272,18 @@ describe('the confined-space register', () => {
     });
     expect(bad).toMatchObject({ status: 400, body: { error: 'bad_request' } });
     expect(String(bad.body.message)).toMatch(/kind/);
+    // What a permit drawn up there now would be judged by: the space's rule set over its site's.
+    const rules = async (q: string) =>
+      (await call('li', 'GET', `/api/permit-rules?${q}`)).body as { rules?: { id: string; validityH: Json } };
+    expect((await rules('space=ws-12')).rules?.validityH.confined_space).toMatchObject({
+      value: 24,
+      source: 'GB 30871-2022 6.10',
+    });
+    expect((await rules('space=tank-2')).rules?.id).toBe('mem13');
+    expect((await rules('site=factory-b')).rules?.id).toBe('mem13');
+    expect((await rules('')).rules?.id).toBe('gb30871');
+    expect((await call('chen', 'GET', '/api/permit-rules?space=ws-12')).status).toBe(404);
+    expect((await call('li', 'GET', '/api/permit-rules?space=ws-12&site=factory-b')).status).toBe(400);
     const audit = await listAudit(server.app.db, { limit: 10, targetKind: 'space' });
     expect(audit.entries.map((e) => [e.action, e.actor])).toContainEqual(['space.create', 'wang']);
   });
@@ -556,7 +568,24 @@ describe('a confined-space entry from draft to close-out', () => {
       'the evacuation alert',
     );
     const alert = evacuations.find((e) => e.kind === 'evacuate') as Json & { text: Record<string, string> };
-    expect(alert).toMatchObject({ permitId: id, area: 'liujiang', state: 'suspended', device: DEV });
+    expect(alert).toMatchObject({
+      permitId: id,
+      area: 'liujiang',
+      state: 'suspended',
+      device: DEV,
+      seq: suspension?.seq,
+    });
+    // The permit says which suspension it is in, in the list too: a console opened later finds it.
+    expect(d.permit.suspension).toMatchObject({
+      seq: suspension?.seq,
+      by: 'system',
+      reason: suspension?.data.reason,
+      retest: true,
+    });
+    const listed = await call('li', 'GET', '/api/permits?state=suspended');
+    expect((listed.body.permits as Detail['permit'][]).find((p) => p.id === id)?.suspension).toEqual(
+      d.permit.suspension,
+    );
     expect(alert.text['zh-CN']).toMatch(
       /^3号污水检查井（柳江路与江滨路交叉口）：作业因(监测数据不合格|检测仪报警)中止：人员撤离后须重新进行气体分析/,
     );
@@ -581,6 +610,7 @@ describe('a confined-space entry from draft to close-out', () => {
     );
     await pass(60 * MIN + 1 * S);
     const d = await detail(id);
+    expect(d.permit.suspension).toMatchObject({ by: 'zhao', reason: 'manual', retest: false, message: null });
     expect(action(d, 'resume').refusals.map((x) => [x.code, x.message])).toEqual([
       ['interruption_too_long', 'Work stopped for more than 60 min: test again before resuming'],
     ]);

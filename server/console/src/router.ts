@@ -107,6 +107,38 @@ export const routes: RouteRecordRaw[] = [
     meta: { nav: 'households' },
   },
   {
+    path: '/permits',
+    name: 'permits',
+    component: () => import('./pages/PermitList.vue'),
+    meta: { nav: 'permits' },
+  },
+  {
+    path: '/permits/new',
+    name: 'permit-new',
+    component: () => import('./pages/PermitForm.vue'),
+    meta: { nav: 'permits' },
+  },
+  {
+    path: '/permits/:id',
+    name: 'permit',
+    component: () => import('./pages/PermitPage.vue'),
+    props: true,
+    meta: { nav: 'permits' },
+  },
+  {
+    path: '/permits/:id/test',
+    name: 'gas-test',
+    component: () => import('./pages/GasTestPage.vue'),
+    props: true,
+    meta: { nav: 'permits' },
+  },
+  {
+    path: '/spaces',
+    name: 'spaces',
+    component: () => import('./pages/SpaceList.vue'),
+    meta: { nav: 'permits' },
+  },
+  {
     path: '/reports',
     name: 'reports',
     component: () => import('./pages/ReportsPage.vue'),

@@ -201,6 +201,30 @@ export async function permitEvents(db: Db, permitId: string): Promise<PermitEven
     .execute();
 }
 
+/**
+ * The suspension each suspended permit is in: its last record (a suspended permit's last record is
+ * always the suspend that stopped it), read for a page of permits in one query.
+ */
+export async function currentSuspensions(
+  db: Db,
+  permits: readonly Pick<PermitsTable, 'id' | 'state' | 'seq'>[],
+): Promise<Map<string, PermitEventsTable>> {
+  const suspended = permits.filter((p) => p.state === 'suspended');
+  if (suspended.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('permit_events')
+    .selectAll()
+    .where(
+      'permit_id',
+      'in',
+      suspended.map((p) => p.id),
+    )
+    .where('action', '=', 'suspend')
+    .execute();
+  const last = new Map(suspended.map((p) => [p.id, p.seq]));
+  return new Map(rows.filter((e) => last.get(e.permit_id) === e.seq).map((e) => [e.permit_id, e]));
+}
+
 export interface PermitQuery {
   /** Areas to list; null: every area. */
   areas: string[] | null;

@@ -176,6 +176,8 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
     );
     core.emit(after, {
       kind: 'evacuate',
+      // The suspension's record: what a console acknowledges (Permit.suspension.seq).
+      seq: after.seq,
       reason,
       device: p.monitor_device,
       message: detail.message,
@@ -387,6 +389,7 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
               logger.warn({ permit: fresh.id }, 'permit expired while work went on: stop the work');
               core.emit(after, {
                 kind: 'evacuate',
+                seq: after.seq,
                 reason: 'permit_expired',
                 device: fresh.monitor_device,
                 location: fresh.location,

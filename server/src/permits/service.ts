@@ -10,7 +10,15 @@ import {
 } from '@gaswatch/shared';
 import { appendAudit } from '../db/audit.js';
 import { timeOrderedId } from '../db/page.js';
-import { getPermit, insertPermit, monitoringOf, readingsOf, testsOf, updatePermit } from '../db/permits.js';
+import {
+  currentSuspensions,
+  getPermit,
+  insertPermit,
+  monitoringOf,
+  readingsOf,
+  testsOf,
+  updatePermit,
+} from '../db/permits.js';
 import type { PermitsTable } from '../db/schema.js';
 import { getSpace, SpaceNotFoundError, spacesByIds } from '../db/spaces.js';
 import { HttpError } from '../errors.js';
@@ -331,10 +339,12 @@ export function createPermitService(deps: PermitDeps & { sweepMs?: number }): Pe
 
   async function view(row: PermitsTable): Promise<Permit> {
     const s = row.space_id === null ? undefined : await getSpace(db, row.space_id);
+    const suspended = await currentSuspensions(db, [row]);
     return toPermit(
       row,
       s === undefined ? null : { id: s.id, name: s.name, kind: s.kind },
       fallbackRecordMin,
+      suspended.get(row.id) ?? null,
     );
   }
 
@@ -477,16 +487,20 @@ export function createPermitService(deps: PermitDeps & { sweepMs?: number }): Pe
     },
     view,
     async views(rows) {
-      const spaces = await spacesByIds(
-        db,
-        rows.flatMap((r) => (r.space_id === null ? [] : [r.space_id])),
-      );
+      const [spaces, suspended] = await Promise.all([
+        spacesByIds(
+          db,
+          rows.flatMap((r) => (r.space_id === null ? [] : [r.space_id])),
+        ),
+        currentSuspensions(db, rows),
+      ]);
       return rows.map((r) => {
         const s = r.space_id === null ? undefined : spaces.get(r.space_id);
         return toPermit(
           r,
           s === undefined ? null : { id: s.id, name: s.name, kind: s.kind },
           fallbackRecordMin,
+          suspended.get(r.id) ?? null,
         );
       });
     },

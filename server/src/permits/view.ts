@@ -51,10 +51,26 @@ export interface Placement {
 
 export const gasKey = (g: GasIdentity): string => (typeof g === 'string' ? g : `custom:${g.name}`);
 
+/** The suspension a suspended permit is in, from the record that suspended it. */
+function suspensionOf(r: PermitsTable, e: PermitEventsTable | null): Permit['suspension'] {
+  if (r.state !== 'suspended' || e === null || e.seq !== r.seq) return null;
+  const data = JSON.parse(e.data) as { reason?: unknown; retest?: unknown; message?: unknown };
+  return {
+    seq: e.seq,
+    at: iso(e.at),
+    by: e.actor,
+    reason: typeof data.reason === 'string' ? data.reason : 'manual',
+    retest: data.retest === true,
+    message: typeof data.message === 'string' ? data.message : null,
+  };
+}
+
 export function toPermit(
   r: PermitsTable,
   space: { id: string; name: string; kind: string } | null,
   fallbackRecordMin: number,
+  /** The permit's last record when it is suspended (db/permits.ts currentSuspensions). */
+  suspendedBy: PermitEventsTable | null = null,
 ): Permit {
   const rules = rulesOf(r);
   const type = typeOf(r);
@@ -92,6 +108,7 @@ export function toPermit(
         : r.monitor_instrument !== null
           ? { instrument: r.monitor_instrument }
           : null,
+    suspension: suspensionOf(r, suspendedBy),
     positions: requiredPositions(type, spaceOf(r)),
     rules: rulesSummary(rules, type, fallbackRecordMin),
     createdBy: r.created_by,

@@ -1,6 +1,7 @@
 import {
   AreaIdSchema,
   IdSchema,
+  PermitRuleSetSchema,
   SPACE_KINDS,
   type Space,
   SpaceInputSchema,
@@ -23,6 +24,7 @@ import {
   toSpace,
   updateSpace,
 } from '../db/spaces.js';
+import { HttpError } from '../errors.js';
 import { effectiveRules, siteSettings } from '../permits/rules.js';
 import { AreaOutsideError } from './household-query.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
@@ -38,6 +40,18 @@ const ListQuery = z
   })
   .strict();
 const IdParams = z.object({ id: IdSchema }).strict();
+const RulesQuery = z
+  .object({
+    space: IdSchema.optional().describe("A registered space: its site's rules, with its own rule set"),
+    site: z
+      .string()
+      .trim()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('Hot work without a space: the site whose rules apply (none: the defaults)'),
+  })
+  .strict();
 const SpaceAnswer = z.object({ space: SpaceSchema });
 
 /**
@@ -99,6 +113,40 @@ const spaceRoutes: FastifyPluginAsyncZod = async (app) => {
         cursor: q.cursor,
       });
       return { spaces: page.rows.map(answer), total: page.total, nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/permit-rules',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['permits'],
+        summary:
+          'The rule set a permit drawn up now for a space (or a site) is judged by, every number with its clause',
+        description:
+          "What the console's permit form shows before anything is sent: the longest validity of each kind and level, the test window, the interruption limit. A permit keeps the rules it was drawn up under.",
+        querystring: RulesQuery,
+        response: {
+          200: z.object({ rules: PermitRuleSetSchema }),
+          400: ErrorSchema,
+          404: ErrorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { space, site } = request.query;
+      if (space !== undefined && site !== undefined)
+        throw new HttpError(
+          400,
+          'bad_request',
+          "name a space or a site, not both: a space's site is its own",
+        );
+      if (space !== undefined) {
+        const s = await visible(request, space);
+        return { rules: effectiveRules(config.gaswatch, s.site, s.rule_set as Space['ruleSet']) };
+      }
+      return { rules: effectiveRules(config.gaswatch, site ?? null, null) };
     },
   );
 

@@ -217,11 +217,13 @@ describe('the console app on /api/live', () => {
     await publishCo(9);
     await expect.poll(() => values(HALL).textContent(), { timeout: 10_000 }).toBe('一氧化碳 9 ppm');
     await expect.poll(() => server.app.liveHub.size).toBe(1);
-    // The open alarms (the shell) and the devices shown: once each.
-    await expect.poll(() => [...asked].sort()).toEqual(['/api/alarms', '/api/devices']);
+    // The open alarms and the evacuations of stopped permits (the shell), and the devices shown:
+    // once each.
+    const once = ['/api/alarms', '/api/devices', '/api/permits'];
+    await expect.poll(() => [...asked].sort()).toEqual(once);
     // … and nothing more after (a retry would come within 2 s).
     await new Promise((r) => setTimeout(r, 2_500));
-    expect([...asked].sort()).toEqual(['/api/alarms', '/api/devices']);
+    expect([...asked].sort()).toEqual(once);
     expect(await app.staleBanner.isVisible()).toBe(false);
     expect(app.errors).toEqual([]);
   });

@@ -226,6 +226,24 @@ export const PermitSchema = z.object({
   related: z.array(z.string()),
   notes: z.string(),
   monitor: MonitorSchema.nullable().describe('What watches the work while it goes on'),
+  suspension: z
+    .object({
+      seq: z.number().int().describe('The signed record that suspended it'),
+      at: z.string(),
+      by: z.string().describe('Who: a username, a token id, or "system" when the server stopped the work'),
+      reason: z
+        .string()
+        .describe(
+          'manual (a break), or why the server stopped the work: alarm, reading_failed, offline, detector_status',
+        ),
+      retest: z.boolean().describe('Evacuate: work may go on only after a new gas test'),
+      message: z
+        .string()
+        .nullable()
+        .describe('What the server saw (the alarm, the failed values), in English'),
+    })
+    .nullable()
+    .describe('While suspended: the suspension it is in; null otherwise'),
   positions: z.array(TestPositionSchema).describe('Where a gas test samples, in order'),
   rules: z.object({
     testWindowMin: z.number(),

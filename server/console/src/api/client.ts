@@ -15,6 +15,8 @@ import type {
   Device,
   DeviceDetail,
   DeviceEventRow,
+  GasTest,
+  GasTestInput,
   Household,
   HouseholdDetectorInput,
   HouseholdInput,
@@ -28,12 +30,21 @@ import type {
   LedgerHead,
   MaintenanceView,
   MapAnswer,
+  MonitoringInput,
   Page,
+  Permit,
+  PermitAction,
+  PermitDetail,
+  PermitInput,
+  PermitRuleSet,
   ReadingBuckets,
   ResolutionReason,
   ResponseTimesReport,
   Shift,
   ShiftPage,
+  Space,
+  SpaceInput,
+  TestPosition,
   Who,
 } from './types';
 
@@ -321,6 +332,93 @@ export const api = {
       method: 'POST',
       csrf,
     }),
+  // Confined spaces and permits (docs/permits.md, "Workflow").
+  /** A page of the confined-space register, by id. */
+  spaces: (q: { q?: string; kind?: string; area?: string; limit?: number; cursor?: string }) =>
+    request<Page & { spaces: Space[] }>(`/api/spaces${qs({ limit: 100, ...q })}`),
+  space: (id: string) =>
+    request<{ space: Space }>(`/api/spaces/${encodeURIComponent(id)}`).then((b) => b.space),
+  addSpace: (body: SpaceInput, csrf: string | null) =>
+    request<{ space: Space }>('/api/spaces', { method: 'POST', body: JSON.stringify(body), csrf }).then(
+      (b) => b.space,
+    ),
+  patchSpace: (id: string, body: Partial<Omit<SpaceInput, 'id'>>, csrf: string | null) =>
+    request<{ space: Space }>(`/api/spaces/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(body),
+      csrf,
+    }).then((b) => b.space),
+  /** The rule set a permit drawn up now for a space, or a site (or neither: the defaults), follows. */
+  permitRules: (q: { space?: string; site?: string }) =>
+    request<{ rules: PermitRuleSet }>(`/api/permit-rules${qs(q)}`).then((b) => b.rules),
+  /** A page of permits, newest drawn up first, by space, state (or open), kind, window and person. */
+  permits: (q: {
+    space?: string;
+    state?: string;
+    kind?: string;
+    from?: string;
+    to?: string;
+    person?: string;
+    limit?: number;
+    cursor?: string;
+  }) => request<Page & { permits: Permit[] }>(`/api/permits${qs({ limit: 50, ...q })}`),
+  /** A permit with its records, tests, monitoring and what this login may do now. */
+  permit: (id: string) => request<PermitDetail>(`/api/permits/${encodeURIComponent(id)}`),
+  addPermit: (body: PermitInput, csrf: string | null) =>
+    request<{ permit: Permit }>('/api/permits', { method: 'POST', body: JSON.stringify(body), csrf }).then(
+      (b) => b.permit,
+    ),
+  confirmMeasure: (id: string, n: number, csrf: string | null) =>
+    request<{ permit: Permit }>(`/api/permits/${encodeURIComponent(id)}/measures/${n}/confirm`, {
+      method: 'POST',
+      csrf,
+    }).then((b) => b.permit),
+  /** A state change signed by this login (approve, start, suspend, resume, close, cancel). */
+  permitAction: (
+    id: string,
+    action: PermitAction,
+    note: string,
+    csrf: string | null,
+    /** start: what watches the work, when not the passed test's detector (its portable instrument). */
+    monitor?: { device: string } | { instrument: string },
+  ) =>
+    request<PermitDetail>(`/api/permits/${encodeURIComponent(id)}/actions/${action}`, {
+      method: 'POST',
+      body: JSON.stringify(monitor === undefined ? { note } : { note, monitor }),
+      csrf,
+    }),
+  startGasTest: (id: string, body: GasTestInput, csrf: string | null) =>
+    request<{ permit: Permit; test: GasTest }>(`/api/permits/${encodeURIComponent(id)}/tests`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      csrf,
+    }),
+  /** The detector (or probe) is at `position` now: its response time starts. */
+  placeGasTest: (id: string, test: string, position: TestPosition, csrf: string | null) =>
+    request<{ permit: Permit; test: GasTest }>(
+      `/api/permits/${encodeURIComponent(id)}/tests/${encodeURIComponent(test)}/placements`,
+      { method: 'POST', body: JSON.stringify({ position }), csrf },
+    ),
+  /** Records the position's readings: the detector's settled reading, or `values` typed from an instrument. */
+  recordGasTest: (
+    id: string,
+    test: string,
+    body: { position: TestPosition; values?: MonitoringInput['values'] },
+    csrf: string | null,
+  ) =>
+    request<{ permit: Permit; test: GasTest }>(
+      `/api/permits/${encodeURIComponent(id)}/tests/${encodeURIComponent(test)}/readings`,
+      { method: 'POST', body: JSON.stringify(body), csrf },
+    ),
+  addMonitoring: (id: string, body: MonitoringInput, csrf: string | null) =>
+    request<{ permit: Permit }>(`/api/permits/${encodeURIComponent(id)}/monitoring`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      csrf,
+    }).then((b) => b.permit),
+  /** Where the permit's form downloads as a PDF, in the console's language. */
+  permitPdfUrl: (id: string, lang: string) =>
+    `/api/permits/${encodeURIComponent(id)}/pdf${qs({ lang: lang === 'zh-CN' ? 'zh-CN' : 'en' })}`,
   // Shift handover (docs/server.md, "Shift handover and response times").
   currentShift: () => request<CurrentShift>('/api/shifts/current'),
   handOver: (note: string, csrf: string | null) =>

@@ -8,6 +8,10 @@ import type {
   Calibration,
   CalibrationBody,
   Fitness,
+  GasCheck,
+  GasIdentity,
+  GasTest,
+  GasTestInput,
   Household,
   HouseholdContact,
   HouseholdDetector,
@@ -21,11 +25,25 @@ import type {
   InspectionResult,
   LockoutReason,
   MaintenanceView,
+  MonitoringInput,
+  MonitoringRecord,
+  NextAction,
   OccupantFlag,
+  Permit,
+  PermitAction,
+  PermitDetail,
+  PermitEvent,
+  PermitInput,
+  PermitRuleSet,
+  PermitState,
   ReadingStatus,
   RectificationOutcome,
+  Refusal,
   Reminder,
   Role,
+  Space,
+  SpaceInput,
+  TestPosition,
 } from '@gaswatch/shared';
 import type { AlarmDetail, AlarmRow } from '../../../src/alarms/detail-schema.js';
 import type { MapAnswer } from '../../../src/alarms/map-schema.js';
@@ -52,6 +70,10 @@ export type {
   ConsoleCatalogue,
   CurrentShift,
   Fitness,
+  GasCheck,
+  GasIdentity,
+  GasTest,
+  GasTestInput,
   Household,
   HouseholdContact,
   HouseholdInput,
@@ -70,9 +92,20 @@ export type {
   LockoutReason,
   MaintenanceView,
   MapAnswer,
+  MonitoringInput,
+  MonitoringRecord,
+  NextAction,
   OccupantFlag,
+  Permit,
+  PermitAction,
+  PermitDetail,
+  PermitEvent,
+  PermitInput,
+  PermitRuleSet,
+  PermitState,
   ReadingStatus,
   RectificationOutcome,
+  Refusal,
   Reminder,
   ResponseTimesReport,
   Role,
@@ -81,6 +114,9 @@ export type {
   ShiftHead,
   ShiftPage,
   ShiftReport,
+  Space,
+  SpaceInput,
+  TestPosition,
 };
 /** Response times of one span: to acknowledge and to resolve, p50/p90 in seconds. */
 export type ResponseTimes = ShiftReport['responseTimes']['overall'];
@@ -162,7 +198,31 @@ export type LiveMessage =
   | { type: 'deviceState'; data: { gw: string; dev: string; device: Device } }
   | { type: 'deviceEvent'; data: DeviceEventRow }
   | { type: 'commandResult'; data: DeviceEventRow }
-  | { type: 'maintenance'; data: { dev: string; maintenance: MaintenanceView } };
+  | { type: 'maintenance'; data: { dev: string; maintenance: MaintenanceView } }
+  | { type: 'permit'; data: PermitLive };
+
+/**
+ * A permit's change pushed over /api/live (server/src/bus.ts PermitLiveEvent): `evacuate` is the
+ * server stopping the work (everyone out, test again); `state`, `test` and `monitoring` say
+ * something else changed.
+ */
+export interface PermitLive {
+  kind: 'state' | 'evacuate' | 'test' | 'monitoring';
+  permitId: string;
+  area: string;
+  /** The permit's state after it. */
+  state: PermitState;
+  /** Server wall clock, ms. */
+  at: number;
+  /** evacuate: the signed record of the suspension. */
+  seq?: number;
+  /** evacuate: why (alarm, reading_failed, offline, detector_status, permit_expired). */
+  reason?: string;
+  location?: string;
+  device?: string | null;
+  /** evacuate: the alert in each language. */
+  text?: { 'zh-CN': string; en: string };
+}
 
 /** What POST /api/devices/:id/maintenance/bump-tests/start answers (202). */
 export interface BumpTestStart {

@@ -11,13 +11,22 @@ export const WARNING_MUTE_MS = 10 * 60_000;
 
 type NotificationOptionsWithRenotify = NotificationOptions & { renotify?: boolean };
 
+/** Something else that sounds as a critical alarm until acknowledged: an evacuation alert. */
+export interface CriticalCall {
+  id: string;
+  title: string;
+  body: string;
+}
+
 /**
  * Sounds and notifies while any alarm awaits acknowledgement (critical over warning), until
- * someone acknowledges it. Warnings may be muted for WARNING_MUTE_MS; criticals never.
+ * someone acknowledges it. Warnings may be muted for WARNING_MUTE_MS; criticals never. `calls`
+ * (evacuation alerts) sound the critical pattern too, whatever the alarms.
  */
 export function useAlarmSound(
   unacked: Ref<Alarm[]>,
   describe: (a: Alarm) => { title: string; body: string },
+  calls: Ref<CriticalCall[]> = ref([]),
 ) {
   const mutedUntil = ref(0);
   /** The browser holds the sound back until a click on the page (autoplay rules). */
@@ -55,12 +64,16 @@ export function useAlarmSound(
     }
   }
 
-  function notify(a: Alarm, now: number): void {
+  function notify(
+    a: Pick<Alarm, 'id' | 'severity'>,
+    now: number,
+    words: () => CriticalCall | { title: string; body: string },
+  ): void {
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     const last = notified.get(a.id);
     if (last !== undefined && now - last < RENOTIFY_MS[a.severity]) return;
     notified.set(a.id, now);
-    const { title, body } = describe(a);
+    const { title, body } = words();
     const options: NotificationOptionsWithRenotify = {
       body,
       tag: a.id,
@@ -74,8 +87,11 @@ export function useAlarmSound(
   function tick(): void {
     const now = Date.now();
     const muted = now < mutedUntil.value;
-    const audible = unacked.value.filter((a) => a.severity === 'critical' || !muted);
-    const open = new Set(unacked.value.map((a) => a.id));
+    const audible = [
+      ...unacked.value.filter((a) => a.severity === 'critical' || !muted),
+      ...calls.value.map((c) => ({ ...c, severity: 'critical' as const })),
+    ];
+    const open = new Set([...unacked.value.map((a) => a.id), ...calls.value.map((c) => c.id)]);
     for (const id of notified.keys()) if (!open.has(id)) notified.delete(id);
     for (const id of heard) if (!open.has(id)) heard.delete(id);
     for (const a of audible) {
@@ -83,7 +99,7 @@ export function useAlarmSound(
         heard.add(a.id);
         next[a.severity] = 0;
       }
-      notify(a, now);
+      notify(a, now, () => ('title' in a ? a : describe(a)));
     }
     const severity = audible.some((a) => a.severity === 'critical')
       ? 'critical'
@@ -101,7 +117,7 @@ export function useAlarmSound(
   if (typeof Notification !== 'undefined' && Notification.permission === 'default')
     void Notification.requestPermission().catch(() => undefined);
   // A new alarm sounds the moment it is on the board, not at the next tick; the timer repeats.
-  watch(unacked, tick);
+  watch([unacked, calls], tick);
   const timer = setInterval(tick, 250);
   tick();
   onScopeDispose(() => {

@@ -5,6 +5,7 @@ import { useAlarmSound } from './useAlarmSound';
 import { useAlarms } from './useAlarms';
 import { useAlarmText } from './useAlarmText';
 import { useCatalogue } from './useCatalogue';
+import { useEvacuations } from './useEvacuations';
 import { useLive } from './useLive';
 import { useSession } from './useSession';
 
@@ -19,6 +20,8 @@ function createDutyRoom() {
   const { load: loadCatalogue } = useCatalogue();
   const alarms = useAlarms();
   const { notification } = useAlarmText();
+  /** Evacuation alerts of permits (issue 14): on every page, sounding until acknowledged. */
+  const evacuations = useEvacuations();
 
   /** A 401 anywhere ends the login: the login form says so. */
   const endedOn401 = (err: unknown) => {
@@ -36,6 +39,7 @@ function createDutyRoom() {
   const live = useLive({
     onOpen: () => {
       loadCatalogue().then(alarms.load, endedOn401);
+      evacuations.load().catch(endedOn401);
     },
     onMessage: (m) => {
       if (m.type === 'heartbeat') {
@@ -43,11 +47,12 @@ function createDutyRoom() {
         if (Number.isFinite(at)) skewMs = at - Date.now();
       }
       alarms.apply(m);
+      evacuations.apply(m);
       for (const l of listeners) l(m);
     },
     onLoginEnded: () => ended('login.ended'),
   });
-  const sound = useAlarmSound(alarms.unacked, notification);
+  const sound = useAlarmSound(alarms.unacked, notification, evacuations.forSound);
 
   /** Ticks every 2 s: ages on cards, and a failed alarm list tried again while the socket is up. */
   const now = ref(Date.now());
@@ -58,7 +63,7 @@ function createDutyRoom() {
   onScopeDispose(() => clearInterval(clock));
 
   watch(
-    [() => alarms.unacked.value.length, live.stale, locale],
+    [() => alarms.unacked.value.length + evacuations.alerts.value.length, live.stale, locale],
     ([n, stale]) => {
       const base = n > 0 ? `(${n}) gaswatch` : 'gaswatch';
       document.title = stale ? `⚠ ${base}` : base;
@@ -71,7 +76,7 @@ function createDutyRoom() {
     onScopeDispose(() => listeners.delete(l));
   }
 
-  return { alarms, live, sound, now, serverNow, endedOn401, onLive };
+  return { alarms, evacuations, live, sound, now, serverNow, endedOn401, onLive };
 }
 
 export type DutyRoom = ReturnType<typeof createDutyRoom>;
