@@ -11,6 +11,10 @@
  * then advances by what really elapsed: `clock.monotonic()` when the clock has it; otherwise the
  * step between consecutive sample times, with a backwards step counted as one poll interval.
  * Events keep the sample's wall time.
+ *
+ * An evacuation alert from the server (`evacuate`, a permit's work stopped) switches the sounder on
+ * as an alarm does and keeps it on, also across an alarm clearing, until a `silence`: a site that
+ * must be left keeps sounding until someone acts, never for a set time.
  */
 import {
   type AlarmCondition,
@@ -54,12 +58,19 @@ export function localRuleSet(kind: Profile['kind'], config: GatewayConfig) {
 
 export interface LocalAlarm {
   onSample(sample: Sample): Promise<void>;
-  /** Turns the sounder off until the next alarm is raised. Never touches the valve. */
+  /** Turns the sounder off until the next alarm is raised; ends an evacuation. Never touches the valve. */
   silence(ts: number): Promise<boolean>;
+  /**
+   * Switches the sounder on for an evacuation and holds it on until `silence`. True when every
+   * sounder coil took the write; a failed one is retried on every sample, like an alarm's.
+   */
+  evacuate(ts: number, reason: string): Promise<boolean>;
+  /** An evacuation alert holds the sounder on (until silenced). */
+  readonly evacuating: boolean;
   /** Gas conditions active now, for status and tests. */
   readonly active: readonly AlarmCondition[];
   readonly interlocked: boolean;
-  /** In alarm, or an output write (valve, fan, sounder) has not gone through yet. */
+  /** In alarm, sounding an evacuation, or an output write (valve, fan, sounder) has not gone through yet. */
   readonly busy: boolean;
 }
 
@@ -119,6 +130,7 @@ export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
   /** Outputs that still need to be written (a failed coil write is retried on the next sample). */
   let pendingOutputs = new Map<Output, boolean>();
   let silenced = false;
+  let evacuating = false;
   const outputs: Output[] =
     device.profile.transport === 'modbus' && device.config.outputs ? device.profile.outputs : [];
 
@@ -169,8 +181,11 @@ export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
     get interlocked() {
       return interlocked;
     },
+    get evacuating() {
+      return evacuating;
+    },
     get busy() {
-      return interlocked || active.length > 0 || pendingOutputs.size > 0;
+      return interlocked || evacuating || active.length > 0 || pendingOutputs.size > 0;
     },
     async onSample(sample) {
       // Rule time is monotonic: a wall clock stepped back (or forward) neither stops nor
@@ -211,12 +226,15 @@ export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
         interlocked = false;
         // Release the sounder only; valve and fan stay as they are until reset on site, and a
         // valve-close or fan-on write that has not gone through yet stays pending until it does.
-        for (const o of outputs) if (o.name === 'sounder') pendingOutputs.set(o, !o.onAlarm);
+        // An evacuation keeps the sounder on: people are still to leave, whatever the gas does now.
+        if (!evacuating) for (const o of outputs) if (o.name === 'sounder') pendingOutputs.set(o, !o.onAlarm);
       }
       if (pendingOutputs.size) {
         let reason: string;
         if (interlocked)
           reason = `local alarm: ${active.map((c) => c.message).join('; ') || 'detector alarm output'}`;
+        else if (evacuating && [...pendingOutputs.keys()].every((o) => o.name === 'sounder'))
+          reason = 'evacuation: sounder on until silenced';
         else {
           const kept = [...pendingOutputs.keys()].filter((o) => o.name !== 'sounder').map((o) => o.name);
           reason = kept.length
@@ -229,10 +247,19 @@ export function createLocalAlarm(deps: LocalAlarmDeps): LocalAlarm {
     async silence(ts) {
       const sounders = outputs.filter((o) => o.name === 'sounder');
       silenced = true;
+      evacuating = false;
       for (const o of sounders) pendingOutputs.set(o, !o.onAlarm);
       await applyOutputs(ts, 'sounder silenced by command');
       deps.emit({ ts: iso(ts), type: 'silenced', message: 'sounder silenced; valve and fan unchanged' });
       return sounders.length > 0 && !sounders.some((o) => pendingOutputs.has(o)) && silenced;
+    },
+    async evacuate(ts, reason) {
+      const sounders = outputs.filter((o) => o.name === 'sounder');
+      evacuating = true;
+      silenced = false;
+      for (const o of sounders) pendingOutputs.set(o, o.onAlarm);
+      await applyOutputs(ts, `evacuation: ${reason}`);
+      return sounders.length > 0 && !sounders.some((o) => pendingOutputs.has(o));
     },
   };
 }

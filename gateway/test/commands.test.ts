@@ -1,5 +1,5 @@
 /**
- * The reload_config and bump_test commands, sent over a real broker (aedes) to the gateway
+ * The reload_config, bump_test and evacuate commands, sent over a real broker (aedes) to the gateway
  * (in-process factory, loaded from a real config file) polling firmware-sim detectors over Modbus
  * TCP; results and events are read back as the server would (decodeMessage).
  */
@@ -33,7 +33,7 @@ interface Msg {
   payload: unknown;
 }
 
-describe('reload_config and bump_test commands', () => {
+describe('reload_config, bump_test and evacuate commands', () => {
   let broker: Awaited<ReturnType<typeof startAedes>>;
   let sim: ReturnType<typeof createModbusTcpServer>;
   let simPort = 0;
@@ -336,6 +336,78 @@ describe('reload_config and bump_test commands', () => {
     await waitFor(() => readings('co1').length >= n + 2, 'readings after the window', 10_000);
     expect(readings('co1').at(-1)!.status).toBe('ok');
     expect(invalid).toEqual([]);
+  });
+
+  it('evacuate sounds the sounder through an alarm that clears, until a silence; valve and fan untouched', async () => {
+    lel1.setConcentration('LEL', 0);
+    lel1.setConcentration('CO', 0);
+    await waitFor(() => gateway.devices.get('lel1')?.alarm?.busy === false, 'lel1 settled', 15_000);
+    await waitFor(() => lel1.coils().sounder === false, 'sounder off before', 10_000);
+    const before = { valve: lel1.coils().valve, fan: lel1.coils().fan };
+    const n = events('lel1').length;
+
+    const r = await command({ type: 'evacuate', device: 'lel1', reason: 'permit P-1 suspended: H2S 25 ppm' });
+    expect(r).toMatchObject({ ok: true });
+    expect(r.message).toMatch(/sounder of lel1 on .* until a silence command/);
+    expect(lel1.coils()).toMatchObject({ sounder: true, ...before });
+    await waitFor(
+      () =>
+        events('lel1')
+          .slice(n)
+          .some((e) => e.type === 'interlock' && e.outputs?.sounder === true),
+      'interlock event',
+    );
+    const switched = events('lel1')
+      .slice(n)
+      .find((e) => e.type === 'interlock');
+    expect(switched?.message).toBe('evacuation: permit P-1 suspended: H2S 25 ppm');
+
+    // A gas alarm that comes and goes releases an alarm's sounder, never an evacuation's.
+    lel1.setConcentration('LEL', 40);
+    await waitFor(
+      () =>
+        events('lel1')
+          .slice(n)
+          .some((e) => e.type === 'alarm_raised'),
+      'raised',
+      15_000,
+    );
+    lel1.setConcentration('LEL', 0);
+    await waitFor(
+      () =>
+        events('lel1')
+          .slice(n)
+          .some((e) => e.type === 'alarm_cleared'),
+      'cleared',
+      15_000,
+    );
+    const m = readings('lel1').length;
+    await waitFor(() => readings('lel1').length >= m + 3, 'readings after the alarm cleared', 10_000);
+    expect(lel1.coils().sounder).toBe(true);
+    expect(gateway.devices.get('lel1')?.alarm?.busy).toBe(true);
+
+    const off = await command({ type: 'silence', device: 'lel1' });
+    expect(off).toMatchObject({ ok: true, message: 'silenced lel1' });
+    expect(lel1.coils().sounder).toBe(false);
+    const k = readings('lel1').length;
+    await waitFor(() => readings('lel1').length >= k + 3, 'readings after the silence', 10_000);
+    expect(lel1.coils().sounder).toBe(false);
+    expect(gateway.devices.get('lel1')?.alarm?.busy).toBe(false);
+  });
+
+  it('evacuate is refused, never silently OK, where this gateway switches no sounder', async () => {
+    const co = await command({ type: 'evacuate', device: 'co1', reason: 'permit P-2 suspended' });
+    expect(co.ok).toBe(false);
+    expect(co.message).toMatch(
+      /^co1 has no sounder this gateway switches \(the profile has no sounder output, or local alarms are off\): nothing sounds at the site/,
+    );
+    const unknown = await command({ type: 'evacuate', device: 'nope', reason: 'permit P-3 suspended' });
+    expect(unknown).toMatchObject({ ok: false });
+    expect(unknown.message).toMatch(/no device "nope"/);
+    const bad = await command({ type: 'evacuate', device: 'lel1' });
+    expect(bad).toMatchObject({ ok: false });
+    expect(bad.message).toMatch(/^reason: /);
+    expect(lel1.coils().sounder).toBe(false);
   });
 
   it('a reload that would replace a device in local alarm is refused; once it has cleared it applies', async () => {

@@ -151,6 +151,24 @@ export const CommandSchema = z.discriminatedUnion('type', [
       device: z.string().max(64),
     })
     .strict(),
+  z
+    .object({
+      v: z.literal(1),
+      id: z.string().min(1).max(64).describe('Command id, echoed in the result'),
+      type: z.literal('evacuate'),
+      device: z.string().max(64).describe('The detector whose profile sounder outputs are switched on'),
+      reason: z
+        .string()
+        .min(1)
+        .max(256)
+        .describe(
+          'Why people must leave, for the gateway log and its interlock event (e.g. the permit and its suspension)',
+        ),
+    })
+    .strict()
+    .describe(
+      'Evacuation alert at the work site: the sounder stays on until a silence command for the device (no time limit: it sounds until someone acts)',
+    ),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 

@@ -13,6 +13,7 @@ import type { LiveConfig } from '../runtime.js';
 import type { Uplink } from '../uplink.js';
 import { cancelBumpTests, createBumpTestCommand } from './bump-test.js';
 import type { CommandHandler, CommandOutcome } from './command.js';
+import { createEvacuate } from './evacuate.js';
 import { createReloadConfig } from './reload-config.js';
 import { createSilence } from './silence.js';
 
@@ -53,6 +54,7 @@ export function createCommands(ctx: {
   const iso = () => new Date(clock.now()).toISOString();
   const silence = createSilence(ctx);
   const bumpTest = createBumpTestCommand(ctx);
+  const evacuate = createEvacuate(ctx);
   const reload = createReloadConfig(ctx);
   /** The last reload; never rejects (each reload plans against what the previous one applied). */
   let reloads: Promise<unknown> = Promise.resolve();
@@ -63,6 +65,8 @@ export function createCommands(ctx: {
         return execute(silence, cmd);
       case 'bump_test':
         return execute(bumpTest, cmd);
+      case 'evacuate':
+        return execute(evacuate, cmd);
       case 'reload_config': {
         const next = reloads.then(() => execute(reload, cmd));
         reloads = next.catch(() => undefined);

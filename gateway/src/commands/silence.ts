@@ -9,9 +9,10 @@ import type { Clock } from '../clock.js';
 import type { DeviceRuntime } from '../runtime.js';
 import type { CommandHandler, CommandOf } from './command.js';
 
-type WithAlarm = DeviceRuntime & { alarm: NonNullable<DeviceRuntime['alarm']> };
+export type WithAlarm = DeviceRuntime & { alarm: NonNullable<DeviceRuntime['alarm']> };
 
-const switchesSounder = (d: DeviceRuntime): d is WithAlarm =>
+/** Whether this gateway switches a sounder for the device: a profile sounder output, local alarms on. */
+export const switchesSounder = (d: DeviceRuntime): d is WithAlarm =>
   d.alarm !== undefined &&
   d.profile.transport === 'modbus' &&
   d.profile.outputs.some((o) => o.name === 'sounder');
