@@ -67,7 +67,7 @@ export interface AlarmTransition {
  * offline): everyone out, test again. It is also the hook a notification channel subscribes to.
  */
 export interface PermitLiveEvent {
-  kind: 'state' | 'evacuate' | 'test' | 'monitoring';
+  kind: 'state' | 'evacuate' | 'sounder' | 'test' | 'monitoring';
   permitId: string;
   area: string;
   /** The permit's state after it. */

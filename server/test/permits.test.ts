@@ -79,6 +79,8 @@ let server: TestServer;
 let gateway: MqttClient;
 let seq = 0;
 let air: Reading['values'] = TOP;
+/** The commands the server sent the gateway (its cmd topic), as received. */
+const commands: Json[] = [];
 /** Supervisor 王建国 and operators 李明, 赵强 of township dapu; operator 陈刚 of township shapu. */
 const users: Record<string, Login> = {};
 const tokens: Record<string, string> = {};
@@ -226,6 +228,10 @@ beforeAll(async () => {
   tokens.viewer = await mintToken(server.app.db, 'viewer', 'dapu');
   tokens.chenViewer = await mintToken(server.app.db, 'viewer', 'shapu');
   gateway = await connectGateway(server, GW);
+  gateway.on('message', (topic, payload) => {
+    if (topic === topics.cmd(GW)) commands.push(JSON.parse(payload.toString('utf8')) as Json);
+  });
+  await gateway.subscribeAsync(topics.cmd(GW), { qos: 1 });
   await state(DEV, 'gaswatch-4gas', 'multigas');
   await state('bedroom-co', 'gaswatch-co', 'household-co');
   await publish();
@@ -590,6 +596,51 @@ describe('a confined-space entry from draft to close-out', () => {
       /^3号污水检查井（柳江路与江滨路交叉口）：作业因(监测数据不合格|检测仪报警)中止：人员撤离后须重新进行气体分析/,
     );
     expect(otherTownship.filter((e) => e.kind === 'evacuate')).toEqual([]);
+
+    // The work site hears it: the gateway of the bound detector is told to sound its sounder.
+    await waitFor(() => commands.some((c) => c.type === 'evacuate'), 'the evacuate command');
+    const evacuate = commands.find((c) => c.type === 'evacuate') as Json & { id: string };
+    expect(evacuate).toEqual({
+      v: 1,
+      id: expect.stringMatching(/^evacuate-/),
+      type: 'evacuate',
+      device: DEV,
+      reason: expect.stringContaining(`permit ${id} (3号污水检查井`),
+    });
+    expect(commands.filter((c) => c.type === 'evacuate')).toHaveLength(1);
+    // What the gateway answered is kept with the permit and shown live.
+    await gateway.publishAsync(
+      topics.cmdResult(GW),
+      encodePayload('cmdResult', {
+        v: 1,
+        id: evacuate.id,
+        ok: true,
+        ts: iso(now),
+        message: `sounder of ${DEV} on for the evacuation; it sounds until a silence command`,
+      }),
+      { qos: 1 },
+    );
+    const sounderRows = async () =>
+      (await listAudit(server.app.db, { limit: 50, targetKind: 'permit' })).entries.filter(
+        (e) => e.action === 'permit.sounder' && e.target.id === id,
+      );
+    await waitFor(async () => (await sounderRows()).length === 2, 'the sounder records');
+    expect((await sounderRows()).map((e) => [e.actor, e.after]).reverse()).toEqual([
+      ['system', expect.objectContaining({ command: evacuate.id, gw: GW, device: DEV, status: 'sent' })],
+      [
+        'system',
+        expect.objectContaining({
+          command: evacuate.id,
+          status: 'sounding',
+          message: `sounder of ${DEV} on for the evacuation; it sounds until a silence command`,
+        }),
+      ],
+    ]);
+    await waitFor(
+      () => evacuations.some((e) => e.kind === 'sounder' && e.permitId === id && e.status === 'sounding'),
+      'the sounder live event',
+    );
+    expect(otherTownship.filter((e) => e.kind === 'sounder')).toEqual([]);
     // Any alarm means evacuate and test again: no resuming, however short the break.
     const resume = await call('li', 'POST', `/api/permits/${id}/actions/resume`, { note: '' });
     expect(resume.body.error).toBe('evacuated');

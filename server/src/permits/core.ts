@@ -12,7 +12,7 @@ import type { GaswatchConfig } from '../alarms/config-schema.js';
 import type { AlarmEngine } from '../alarms/engine.js';
 import type { AreaTree } from '../auth/areas.js';
 import type { AreaSubject, Principal } from '../auth/principal.js';
-import type { PermitLiveEvent, ServerBus } from '../bus.js';
+import type { PermitLiveEvent, SendCommand, ServerBus } from '../bus.js';
 import { appendAudit } from '../db/audit.js';
 import type { Db } from '../db/database.js';
 import {
@@ -57,6 +57,8 @@ export interface PermitDeps {
    * not overdue): detector maintenance's judgement (maintenance/service.ts).
    */
   fitness(device: string): Promise<Pick<Fitness, 'fit' | 'reasons'>>;
+  /** Sends a command to a gateway (app.sendCommand): the evacuation alert sounds the site's sounder. */
+  sendCommand: SendCommand;
 }
 
 /** Who acts: a caller of the API (with the address the audit log records) or the server. */

@@ -23,6 +23,7 @@ import { HttpError } from '../errors.js';
 import { deviceView } from '../ingest/device-view.js';
 import { type Actor, auditActorOf, type PermitCore } from './core.js';
 import { recordEveryMs, rulesOf, spaceOf, typeOf } from './rules.js';
+import { createEvacuationSounder } from './sounder.js';
 import { failureTexts, type TestGas } from './view.js';
 
 /**
@@ -35,8 +36,9 @@ import { failureTexts, type TestGas } from './view.js';
  * can subscribe to it). The same queue per permit as every other change, so an action a person
  * takes and a suspension never interleave.
  *
- * The gateway's sounder is not switched: the gateway takes `silence`, `reload_config` and
- * `bump_test` commands only (SPEC §2, §4); its local rules sound it on the detector's own alarm.
+ * The alert also sounds the work site: an `evacuate` command to the gateway of the bound detector
+ * (sounder.ts), sent after the suspension is recorded and outside the permit's queue, so a slow
+ * broker never holds up the next change of the permit.
  */
 
 /** A reading as the watch keeps it: the latest of a device that is being tested or watched. */
@@ -80,6 +82,7 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
   const latestReadings = new Map<string, LatestReading>();
   /** Permit → time of its last monitoring record since the work (re)started; null: none yet. */
   const lastRecord = new Map<string, number | null>();
+  const sounder = createEvacuationSounder(core);
 
   function bind(p: PermitsTable): void {
     if (p.monitor_device === null) return;
@@ -186,6 +189,10 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
       ...(detail.alarmId === undefined ? {} : { alarmId: detail.alarmId }),
       text: { 'zh-CN': text('zh-CN'), en: text('en') },
     });
+    void sounder.sound(
+      p,
+      `${permitRefusalText('en', { code: 'evacuated', params: { reason } })} (${detail.message})`,
+    );
   }
 
   function suspendLater(
@@ -286,8 +293,10 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
       bus.on('reading', listeners.reading);
       bus.on('alarm', listeners.alarm);
       bus.on('deviceState', listeners.deviceState);
+      sounder.start();
     },
     stop() {
+      sounder.stop();
       bus.off('reading', listeners.reading);
       bus.off('alarm', listeners.alarm);
       bus.off('deviceState', listeners.deviceState);
@@ -396,6 +405,7 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
                 attendant: (JSON.parse(fresh.attendant) as { name: string }).name,
                 text: { 'zh-CN': text('zh-CN'), en: text('en') },
               });
+              void sounder.sound(fresh, permitRefusalText('en', { code: 'permit_expired', params: {} }));
             }
           })
           .catch((err: unknown) => logger.error({ err, permit: p.id }, 'could not expire the permit'));

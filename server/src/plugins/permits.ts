@@ -34,6 +34,7 @@ async function permitsPlugin(app: FastifyInstance, opts: PermitsPluginOptions): 
     alarms: app.alarms,
     auth: app.auth,
     fitness: (device) => app.maintenance.fitness(device),
+    sendCommand: app.sendCommand,
     ...(opts.sweepMs === undefined ? {} : { sweepMs: opts.sweepMs }),
   });
   await service.start();
@@ -44,5 +45,5 @@ async function permitsPlugin(app: FastifyInstance, opts: PermitsPluginOptions): 
 export default fp(permitsPlugin, {
   name: 'permits',
   fastify: '5.x',
-  dependencies: ['core', 'db', 'auth', 'ingest', 'alarms', 'maintenance'],
+  dependencies: ['core', 'db', 'auth', 'ingest', 'broker', 'alarms', 'maintenance'],
 });

@@ -207,7 +207,7 @@ export type LiveMessage =
  * something else changed.
  */
 export interface PermitLive {
-  kind: 'state' | 'evacuate' | 'test' | 'monitoring';
+  kind: 'state' | 'evacuate' | 'sounder' | 'test' | 'monitoring';
   permitId: string;
   area: string;
   /** The permit's state after it. */
