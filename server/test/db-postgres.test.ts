@@ -10,6 +10,7 @@ import { type DbTarget, dbContract } from './db-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
 import { ledgersContract } from './db-ledgers-contract.js';
 import { maintenanceContract } from './db-maintenance-contract.js';
+import { notificationsContract } from './db-notifications-contract.js';
 import { deviceState, publishState } from './e2e/browser.js';
 import {
   apiFetch,
@@ -62,6 +63,7 @@ accessContract('PostgreSQL', postgresTarget);
 inspectionsContract('PostgreSQL', postgresTarget);
 ledgersContract('PostgreSQL', postgresTarget);
 maintenanceContract('PostgreSQL', postgresTarget);
+notificationsContract('PostgreSQL', postgresTarget);
 
 describe('PostgreSQL unreachable', () => {
   it('at start is a clear error naming where, never the password', async () => {

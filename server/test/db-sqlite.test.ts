@@ -8,6 +8,7 @@ import { type DbTarget, dbContract } from './db-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
 import { ledgersContract } from './db-ledgers-contract.js';
 import { maintenanceContract } from './db-maintenance-contract.js';
+import { notificationsContract } from './db-notifications-contract.js';
 import { SERVER_MAIN, startTestServer, tempDir } from './helpers.js';
 
 const dirs: Array<{ remove(): void }> = [];
@@ -31,6 +32,7 @@ accessContract('SQLite', sqliteTarget);
 inspectionsContract('SQLite', sqliteTarget);
 ledgersContract('SQLite', sqliteTarget);
 maintenanceContract('SQLite', sqliteTarget);
+notificationsContract('SQLite', sqliteTarget);
 
 describe('SQLite file', () => {
   it('lives in DATA_DIR/gaswatch.db, in WAL mode with foreign keys enforced', async () => {

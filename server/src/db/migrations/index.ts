@@ -8,6 +8,7 @@ import * as inspections0006 from './0006-inspections.js';
 import * as advisories0007 from './0007-advisories.js';
 import * as ledgers0008 from './0008-ledgers.js';
 import * as maintenance0010 from './0010-maintenance.js';
+import * as notifications0011 from './0011-notifications.js';
 
 /**
  * Every migration, by name, in the order they apply (Kysely sorts the names). Listed here rather
@@ -24,6 +25,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007-advisories': advisories0007,
   '0008-ledgers': ledgers0008,
   '0010-maintenance': maintenance0010,
+  '0011-notifications': notifications0011,
 };
 
 export const migrationProvider = (
