@@ -1,3 +1,4 @@
+import type { NotificationStore } from '../notify/dispatcher.js';
 import type { Db } from './database.js';
 import type { Page } from './page.js';
 import type { NotificationsTable } from './schema.js';
@@ -151,4 +152,14 @@ export async function latestNotificationsOfAlarm(
     .limit(limit)
     .execute();
   return { rows: rows.reverse(), total: Number(total) };
+}
+
+/** The chain's store of records over this database. */
+export function sqlNotificationStore(db: Db): NotificationStore {
+  return {
+    insert: (rows) => insertNotifications(db, rows),
+    update: (ids, patch) => updateNotifications(db, ids, patch),
+    byProvider: (channel, providerId) => notificationsByProvider(db, channel, providerId),
+    sentTo: (address, since) => notificationsTo(db, address, since),
+  };
 }
