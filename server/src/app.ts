@@ -30,6 +30,7 @@ import ledgerRoutes from './routes/ledgers.js';
 import liveRoutes from './routes/live.js';
 import maintenanceRoutes from './routes/maintenance.js';
 import mapRoutes from './routes/map.js';
+import notifyRoutes from './routes/notify.js';
 import readingsRoutes from './routes/readings.js';
 import reportRoutes from './routes/reports.js';
 import sessionRoutes from './routes/session.js';
@@ -105,6 +106,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(ledgerRoutes);
   await app.register(liveRoutes);
   await app.register(mapRoutes);
+  await app.register(notifyRoutes);
   await app.register(consoleRoutes);
   return app;
 }
