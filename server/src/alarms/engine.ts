@@ -233,6 +233,12 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       await stored(a, 'acknowledgement');
       return true;
     },
+    notificationsChanged: (ids) => {
+      for (const id of ids) {
+        const a = book.get(id);
+        if (a !== undefined) bus.emit('notification', { alarmId: a.id, gw: a.gw, dev: a.dev, site: a.site });
+      }
+    },
   });
   const silence = createSilence({ sendCommand: deps.sendCommand, clock, logger: log, metrics, alarms: book });
   const rules = createDeviceRuleBook({

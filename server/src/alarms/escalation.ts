@@ -58,6 +58,8 @@ export interface EscalationDeps {
   timeZone?: string | undefined;
   /** Acknowledges an alarm as a contact who replied "1" (the engine's acknowledge). */
   acknowledge(alarmId: string, actor: string, note: string): Promise<boolean>;
+  /** A notification record of these alarms changed. */
+  notificationsChanged?: ((alarmIds: readonly string[]) => void) | undefined;
 }
 
 /**
@@ -94,6 +96,7 @@ export function createEscalation(deps: EscalationDeps): Escalation {
     areaOf,
     areaName: (id) => deps.areas?.nameOf(id),
     acknowledge: deps.acknowledge,
+    ...(deps.notificationsChanged === undefined ? {} : { changed: deps.notificationsChanged }),
   });
 
   /**

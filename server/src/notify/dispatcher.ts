@@ -75,6 +75,8 @@ export interface DispatcherDeps {
   areaName(id: string): string | undefined;
   /** Acknowledges the alarm as `actor`; false when it was not awaiting acknowledgement. */
   acknowledge(alarmId: string, actor: string, note: string): Promise<boolean>;
+  /** A record of these alarms' notifications changed (the console's card reloads its log). */
+  changed?(alarmIds: readonly string[]): void;
 }
 
 /** A callback for a channel that is not configured, or takes none (robots, SMTP, webhooks). */
@@ -135,13 +137,23 @@ export function createDispatcher(deps: DispatcherDeps) {
 
   // ------------------------------------------------------------ records
 
-  async function write(what: string, op: () => Promise<void>): Promise<void> {
+  async function write(what: string, op: () => Promise<void>, alarmIds: readonly string[]): Promise<void> {
     if (store === undefined) return;
     try {
       await op();
     } catch (err) {
       // The message matters more than its record: it is sent (or failed over) all the same.
       log.error({ err }, `notification record not ${what}`);
+      return;
+    }
+    announce(alarmIds);
+  }
+
+  function announce(alarmIds: readonly string[]): void {
+    try {
+      deps.changed?.([...new Set(alarmIds)]);
+    } catch (err) {
+      log.error({ err }, 'a notification listener threw');
     }
   }
 
@@ -278,10 +290,13 @@ export function createDispatcher(deps: DispatcherDeps) {
     if (!reachable(ch.medium, first.contact.to)) {
       const detail =
         ch.medium === 'email' ? 'no e-mail address for this channel' : 'no phone number for this channel';
-      await write('stored', () =>
-        (store as NotificationStore).insert(
-          reqs.map((q) => newRow(q, ch, r, '', 'skipped', { detail, failed_at: clock() })),
-        ),
+      await write(
+        'stored',
+        () =>
+          (store as NotificationStore).insert(
+            reqs.map((q) => newRow(q, ch, r, '', 'skipped', { detail, failed_at: clock() })),
+          ),
+        reqs.map((q) => q.alarm.id),
       );
       metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'skipped' });
       return route(reqs, next, stormCheck);
@@ -312,13 +327,14 @@ export function createDispatcher(deps: DispatcherDeps) {
       }),
     );
     const ids = rows.map((row) => row.id);
+    const alarmIds = reqs.map((q) => q.alarm.id);
     const person = personOf(contact);
     if (capped(person, clock())) {
       for (const row of rows) {
         row.outcome = 'capped';
         row.detail = `${notify.maxPerContactHour} messages to ${contact.name} within the hour already`;
       }
-      await write('stored', () => (store as NotificationStore).insert(rows));
+      await write('stored', () => (store as NotificationStore).insert(rows), alarmIds);
       metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'capped' });
       log.warn(
         { channel: ch.name, contact: contact.name, alarmIds: reqs.map((q) => q.alarm.id) },
@@ -327,7 +343,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       return;
     }
     countSent(person, clock());
-    await write('stored', () => (store as NotificationStore).insert(rows));
+    await write('stored', () => (store as NotificationStore).insert(rows), alarmIds);
     if (cut.length > 0) log.info({ notification: ids[0], cut }, 'message shortened to fit the length rules');
     const message: ProviderMessage = {
       id: batch ?? (ids[0] as string),
@@ -352,12 +368,15 @@ export function createDispatcher(deps: DispatcherDeps) {
           ? 'notification failed: falling over to the next channel'
           : 'notification failed',
       );
-      await write('updated', () =>
-        (store as NotificationStore).update(ids, {
-          outcome: 'failed',
-          failed_at: clock(),
-          detail: why.slice(0, 500),
-        }),
+      await write(
+        'updated',
+        () =>
+          (store as NotificationStore).update(ids, {
+            outcome: 'failed',
+            failed_at: clock(),
+            detail: why.slice(0, 500),
+          }),
+        alarmIds,
       );
       await route(
         reqs.filter((q) => awaiting(q.alarm.id)),
@@ -391,7 +410,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       ...(accepted.delivered === true ? { delivered_at: at } : {}),
     };
     // A receipt may come back before this is stored: it waits for it (receipt()).
-    const stored = write('updated', () => (store as NotificationStore).update(ids, patch));
+    const stored = write('updated', () => (store as NotificationStore).update(ids, patch), alarmIds);
     const key = accepted.providerId === null ? null : `${ch.name}\n${accepted.providerId}`;
     if (key !== null) pendingSent.set(key, stored);
     await stored;
@@ -436,8 +455,10 @@ export function createDispatcher(deps: DispatcherDeps) {
       sentAt: new Date(clock()).toISOString(),
       text: subject.subject ?? subject.text,
     };
-    await write('stored', () =>
-      (store as NotificationStore).insert([newRow(q, ch, r, n.text ?? '', 'queued')]),
+    await write(
+      'stored',
+      () => (store as NotificationStore).insert([newRow(q, ch, r, n.text ?? '', 'queued')]),
+      [a.id],
     );
     try {
       await ch.webhook.send(n);
@@ -446,12 +467,15 @@ export function createDispatcher(deps: DispatcherDeps) {
       metrics.notificationsFailed.inc({ channel: ch.name });
       metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'failed' });
       log.error({ err, channel: ch.name, notification: id, alarmId: a.id }, 'notification failed');
-      await write('updated', () =>
-        (store as NotificationStore).update([id], {
-          outcome: 'failed',
-          failed_at: clock(),
-          detail: why.slice(0, 500),
-        }),
+      await write(
+        'updated',
+        () =>
+          (store as NotificationStore).update([id], {
+            outcome: 'failed',
+            failed_at: clock(),
+            detail: why.slice(0, 500),
+          }),
+        [a.id],
       );
       if (awaiting(a.id)) await route([q], next, false);
       return;
@@ -461,8 +485,11 @@ export function createDispatcher(deps: DispatcherDeps) {
     metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'delivered' });
     log.info({ channel: ch.name, notification: id, alarmId: a.id, tier: q.step }, 'notified');
     // The receiver answered 2xx: the other system has it.
-    await write('updated', () =>
-      (store as NotificationStore).update([id], { outcome: 'delivered', sent_at: at, delivered_at: at }),
+    await write(
+      'updated',
+      () =>
+        (store as NotificationStore).update([id], { outcome: 'delivered', sent_at: at, delivered_at: at }),
+      [a.id],
     );
   }
 
@@ -567,6 +594,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       rows.map((x) => x.id),
       patch,
     );
+    announce(rows.map((x) => x.alarm_id));
     if (!fellThrough) return;
     metrics.notificationOutcomes.inc({ channel, outcome: r.status });
     const fallback = JSON.parse(row.fallback) as string[];
@@ -654,6 +682,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       else if (progress(x.outcome) < progress('replied')) patch.outcome = 'replied';
       await store.update([x.id], patch);
     }
+    announce(rows.map((x) => x.alarm_id));
     metrics.replies.inc({ channel: ch.name, result: acked.size > 0 ? 'acknowledged' : 'replied' });
     log.info(
       { channel: ch.name, from: r.from, reply: text, acknowledged: [...acked] },
