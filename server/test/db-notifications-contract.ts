@@ -8,6 +8,7 @@ import {
   notificationsOfAlarm,
   notificationsOfBatch,
   notificationsTo,
+  saveNotifications,
   updateNotifications,
 } from '../src/db/notifications.js';
 import type { NotificationsTable } from '../src/db/schema.js';
@@ -95,6 +96,25 @@ export function notificationsContract(name: string, target: () => DbTarget): voi
         reply: '1',
         attempt: 1,
       });
+    });
+
+    it('the chain\u2019s write-behind saves rows as they are: queued first, then sent, many in one statement', async () => {
+      const db = await fresh();
+      const rows = Array.from({ length: 450 }, (_, i) => row({ id: `s${i}.t1.c0`, alarm_id: `s${i}` }));
+      await saveNotifications(db, rows);
+      for (const r of rows)
+        Object.assign(r, { sent_at: T0 + 500, provider_id: `biz-${r.alarm_id}`, outcome: 'sent' });
+      await saveNotifications(db, rows);
+      const stored = await getNotification(db, 's449.t1.c0');
+      expect(stored && toRecord(stored)).toMatchObject({
+        outcome: 'sent',
+        sentAt: T0 + 500,
+        providerId: 'biz-s449',
+        queuedAt: T0,
+      });
+      expect((await notificationsByProvider(db, 'sms-aliyun', 'biz-s0')).map((r) => r.id)).toEqual([
+        's0.t1.c0',
+      ]);
     });
 
     it("lists an alarm's notifications in the order they were queued, paged by cursor, with the total", async () => {

@@ -314,6 +314,15 @@ export const NotifyConfigSchema = z
       .describe(
         'Most messages one person (by address) receives an hour; more are recorded as capped and not sent (webhooks are not counted)',
       ),
+    maxInFlight: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .default(256)
+      .describe(
+        'Requests one channel has under way at once; more wait their turn. 256 sends a 1 000-alarm storm within a second to a provider answering in 50 ms; a provider that throttles answers retryable errors, retried',
+      ),
     household: z
       .object({
         steps: z
@@ -552,6 +561,7 @@ export const GaswatchConfigSchema = z
       lang: 'zh-CN',
       smsSign: { 'zh-CN': '燃气安全', en: 'Gas Safety' },
       maxPerContactHour: 20,
+      maxInFlight: 256,
       household: { steps: [] },
       duty: {},
       storm: { kinds: DEFAULT_STORM_KINDS, windowS: 30, minAlarms: 2 },

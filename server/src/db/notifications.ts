@@ -23,6 +23,31 @@ export async function insertNotifications(db: Db, rows: readonly NotificationsTa
       .execute();
 }
 
+/**
+ * Writes the rows as they are: new ones inserted, stored ones overwritten with what can change
+ * (the chain's own write-behind of the records it keeps in memory while it sends).
+ */
+export async function saveNotifications(db: Db, rows: readonly NotificationsTable[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200)
+    await db
+      .insertInto('notifications')
+      .values(rows.slice(i, i + 200))
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          text: eb.ref('excluded.text'),
+          sent_at: eb.ref('excluded.sent_at'),
+          delivered_at: eb.ref('excluded.delivered_at'),
+          answered_at: eb.ref('excluded.answered_at'),
+          failed_at: eb.ref('excluded.failed_at'),
+          provider_id: eb.ref('excluded.provider_id'),
+          outcome: eb.ref('excluded.outcome'),
+          detail: eb.ref('excluded.detail'),
+          reply: eb.ref('excluded.reply'),
+        })),
+      )
+      .execute();
+}
+
 /** What a notification's progress changes: its times, outcome, provider id, detail, reply. */
 export type NotificationPatch = Partial<
   Pick<
@@ -157,7 +182,7 @@ export async function latestNotificationsOfAlarm(
 /** The chain's store of records over this database. */
 export function sqlNotificationStore(db: Db): NotificationStore {
   return {
-    insert: (rows) => insertNotifications(db, rows),
+    save: (rows) => saveNotifications(db, rows),
     update: (ids, patch) => updateNotifications(db, ids, patch),
     byProvider: (channel, providerId) => notificationsByProvider(db, channel, providerId),
     sentTo: (address, since) => notificationsTo(db, address, since),

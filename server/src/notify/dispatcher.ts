@@ -50,7 +50,8 @@ export interface DeliveryRequest {
 
 /** Where the records are kept (SQL in the server; db/notifications.ts). */
 export interface NotificationStore {
-  insert(rows: readonly NotificationsTable[]): Promise<void>;
+  /** Writes the rows as they are: new ones inserted, known ones overwritten (the chain's own). */
+  save(rows: readonly NotificationsTable[]): Promise<void>;
   update(ids: readonly string[], patch: NotificationPatch): Promise<void>;
   byProvider(channel: string, providerId: string): Promise<NotificationsTable[]>;
   /** Newest first, queued at or after `since`. */
@@ -101,8 +102,6 @@ export interface ReceivedCallback {
   rawBody: Buffer;
 }
 
-/** Sends at once per channel: providers throttle; the rest wait their turn, in order. */
-export const CHANNEL_IN_FLIGHT = 32;
 /** How far back an SMS reply looks for the message it answers. */
 export const REPLY_WINDOW_MS = 24 * 3_600_000;
 const HOUR_MS = 3_600_000;
@@ -137,16 +136,44 @@ export function createDispatcher(deps: DispatcherDeps) {
 
   // ------------------------------------------------------------ records
 
-  async function write(what: string, op: () => Promise<void>, alarmIds: readonly string[]): Promise<void> {
-    if (store === undefined) return;
-    try {
-      await op();
-    } catch (err) {
-      // The message matters more than its record: it is sent (or failed over) all the same.
-      log.error({ err }, `notification record not ${what}`);
-      return;
+  /**
+   * The chain's own records, written behind: each change of a row marks it, and once per turn of
+   * the event loop every marked row goes to the database in one statement (an upsert of the rows
+   * as they are now). A storm's thousand messages are a few statements, not two thousand, and the
+   * database is never on the way from a raise to the provider. Resolves when the row is stored (or
+   * could not be: the message matters more than its record, it goes on all the same).
+   */
+  const dirty = new Map<string, NotificationsTable>();
+  let waiting: Array<() => void> = [];
+  let flushing = false;
+
+  function save(rows: readonly NotificationsTable[]): Promise<void> {
+    if (store === undefined || rows.length === 0) return Promise.resolve();
+    for (const row of rows) dirty.set(row.id, row);
+    const done = new Promise<void>((resolve) => waiting.push(resolve));
+    if (!flushing) {
+      flushing = true;
+      setImmediate(() => void flushRows());
     }
-    announce(alarmIds);
+    return done;
+  }
+
+  async function flushRows(): Promise<void> {
+    // Bounded: each round takes what is marked now; rows marked meanwhile go in the next.
+    for (let round = 0; round < 10_000 && dirty.size > 0; round++) {
+      const rows = [...dirty.values()];
+      const resolve = waiting;
+      dirty.clear();
+      waiting = [];
+      try {
+        await (store as NotificationStore).save(rows);
+        announce(rows.map((r) => r.alarm_id));
+      } catch (err) {
+        log.error({ err, notifications: rows.length }, 'notification records not stored');
+      }
+      for (const r of resolve) r();
+    }
+    flushing = false;
   }
 
   function announce(alarmIds: readonly string[]): void {
@@ -214,6 +241,7 @@ export function createDispatcher(deps: DispatcherDeps) {
   }
 
   // ------------------------------------------------------------ per-channel slots
+  // At most notify.maxInFlight requests per channel at once; the rest wait their turn, in order.
 
   const slots = new Map<string, { active: number; waiting: Array<() => void> }>();
 
@@ -224,7 +252,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       slots.set(channel, s);
     }
     const state = s;
-    if (state.active >= CHANNEL_IN_FLIGHT) await new Promise<void>((resolve) => state.waiting.push(resolve));
+    if (state.active >= notify.maxInFlight) await new Promise<void>((resolve) => state.waiting.push(resolve));
     state.active += 1;
     return () => {
       state.active -= 1;
@@ -290,14 +318,7 @@ export function createDispatcher(deps: DispatcherDeps) {
     if (!reachable(ch.medium, first.contact.to)) {
       const detail =
         ch.medium === 'email' ? 'no e-mail address for this channel' : 'no phone number for this channel';
-      await write(
-        'stored',
-        () =>
-          (store as NotificationStore).insert(
-            reqs.map((q) => newRow(q, ch, r, '', 'skipped', { detail, failed_at: clock() })),
-          ),
-        reqs.map((q) => q.alarm.id),
-      );
+      await save(reqs.map((q) => newRow(q, ch, r, '', 'skipped', { detail, failed_at: clock() })));
       metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'skipped' });
       return route(reqs, next, stormCheck);
     }
@@ -327,14 +348,13 @@ export function createDispatcher(deps: DispatcherDeps) {
       }),
     );
     const ids = rows.map((row) => row.id);
-    const alarmIds = reqs.map((q) => q.alarm.id);
     const person = personOf(contact);
     if (capped(person, clock())) {
       for (const row of rows) {
         row.outcome = 'capped';
         row.detail = `${notify.maxPerContactHour} messages to ${contact.name} within the hour already`;
       }
-      await write('stored', () => (store as NotificationStore).insert(rows), alarmIds);
+      await save(rows);
       metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'capped' });
       log.warn(
         { channel: ch.name, contact: contact.name, alarmIds: reqs.map((q) => q.alarm.id) },
@@ -343,7 +363,8 @@ export function createDispatcher(deps: DispatcherDeps) {
       return;
     }
     countSent(person, clock());
-    await write('stored', () => (store as NotificationStore).insert(rows), alarmIds);
+    // Stored while it is sent, not before: the database is not on the way from raise to provider.
+    const queued = save(rows);
     if (cut.length > 0) log.info({ notification: ids[0], cut }, 'message shortened to fit the length rules');
     const message: ProviderMessage = {
       id: batch ?? (ids[0] as string),
@@ -368,16 +389,9 @@ export function createDispatcher(deps: DispatcherDeps) {
           ? 'notification failed: falling over to the next channel'
           : 'notification failed',
       );
-      await write(
-        'updated',
-        () =>
-          (store as NotificationStore).update(ids, {
-            outcome: 'failed',
-            failed_at: clock(),
-            detail: why.slice(0, 500),
-          }),
-        alarmIds,
-      );
+      for (const row of rows)
+        Object.assign(row, { outcome: 'failed', failed_at: clock(), detail: why.slice(0, 500) });
+      await Promise.all([queued, save(rows)]);
       await route(
         reqs.filter((q) => awaiting(q.alarm.id)),
         next,
@@ -403,14 +417,15 @@ export function createDispatcher(deps: DispatcherDeps) {
       },
       'notified',
     );
-    const patch: NotificationPatch = {
-      sent_at: at,
-      provider_id: accepted.providerId,
-      outcome: accepted.delivered === true ? 'delivered' : 'sent',
-      ...(accepted.delivered === true ? { delivered_at: at } : {}),
-    };
+    for (const row of rows)
+      Object.assign(row, {
+        sent_at: at,
+        provider_id: accepted.providerId,
+        outcome: accepted.delivered === true ? 'delivered' : 'sent',
+        ...(accepted.delivered === true ? { delivered_at: at } : {}),
+      });
     // A receipt may come back before this is stored: it waits for it (receipt()).
-    const stored = write('updated', () => (store as NotificationStore).update(ids, patch), alarmIds);
+    const stored = Promise.all([queued, save(rows)]).then(() => undefined);
     const key = accepted.providerId === null ? null : `${ch.name}\n${accepted.providerId}`;
     if (key !== null) pendingSent.set(key, stored);
     await stored;
@@ -455,11 +470,8 @@ export function createDispatcher(deps: DispatcherDeps) {
       sentAt: new Date(clock()).toISOString(),
       text: subject.subject ?? subject.text,
     };
-    await write(
-      'stored',
-      () => (store as NotificationStore).insert([newRow(q, ch, r, n.text ?? '', 'queued')]),
-      [a.id],
-    );
+    const row = newRow(q, ch, r, n.text ?? '', 'queued');
+    const queued = save([row]);
     try {
       await ch.webhook.send(n);
     } catch (err) {
@@ -467,16 +479,8 @@ export function createDispatcher(deps: DispatcherDeps) {
       metrics.notificationsFailed.inc({ channel: ch.name });
       metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'failed' });
       log.error({ err, channel: ch.name, notification: id, alarmId: a.id }, 'notification failed');
-      await write(
-        'updated',
-        () =>
-          (store as NotificationStore).update([id], {
-            outcome: 'failed',
-            failed_at: clock(),
-            detail: why.slice(0, 500),
-          }),
-        [a.id],
-      );
+      Object.assign(row, { outcome: 'failed', failed_at: clock(), detail: why.slice(0, 500) });
+      await Promise.all([queued, save([row])]);
       if (awaiting(a.id)) await route([q], next, false);
       return;
     }
@@ -485,12 +489,8 @@ export function createDispatcher(deps: DispatcherDeps) {
     metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'delivered' });
     log.info({ channel: ch.name, notification: id, alarmId: a.id, tier: q.step }, 'notified');
     // The receiver answered 2xx: the other system has it.
-    await write(
-      'updated',
-      () =>
-        (store as NotificationStore).update([id], { outcome: 'delivered', sent_at: at, delivered_at: at }),
-      [a.id],
-    );
+    Object.assign(row, { outcome: 'delivered', sent_at: at, delivered_at: at });
+    await Promise.all([queued, save([row])]);
   }
 
   /** The alarm still waits for someone to acknowledge it (else its messages stop). */

@@ -117,13 +117,12 @@ export function formatValue(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
 
-const CJK = '\\u2e80-\\u9fff\\u3000-\\u303f\\uff00-\\uffef';
+/** A space before or after a Chinese character or full-width punctuation. */
+const CJK_SPACE =
+  /(?<=[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]) | (?=[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef])/g;
 /** Spaces next to a Chinese character dropped: "柳江村 3 组 12 号" → "柳江村3组12号". */
 export function compactCjk(text: string): string {
-  return text
-    .trim()
-    .replace(/\s+/g, ' ')
-    .replace(new RegExp(`(?<=[${CJK}]) | (?=[${CJK}])`, 'g'), '');
+  return text.trim().replace(/\s+/g, ' ').replace(CJK_SPACE, '');
 }
 
 /** At most `max` characters (code points), ending in "…" when cut. */
@@ -479,8 +478,16 @@ function smsFits(maxSegments: number) {
   };
 }
 
+/** One clock per zone: making one costs an Intl.DateTimeFormat, and a storm renders thousands. */
+const clocks = new Map<string, ZoneClock>();
+
 function timeOf(ts: number, timeZone: string): { short: string; full: string } {
-  const iso = new ZoneClock(timeZone).iso(ts);
+  let clock = clocks.get(timeZone);
+  if (clock === undefined) {
+    clock = new ZoneClock(timeZone);
+    if (clocks.size < 64) clocks.set(timeZone, clock);
+  }
+  const iso = clock.iso(ts);
   return { short: iso.slice(11, 16), full: `${iso.slice(0, 10)} ${iso.slice(11, 19)}` };
 }
 

@@ -36,6 +36,7 @@ describe('GASWATCH_CONFIG', () => {
       lang: 'zh-CN',
       smsSign: { 'zh-CN': '燃气安全', en: 'Gas Safety' },
       maxPerContactHour: 20,
+      maxInFlight: 256,
       household: { steps: [] },
       duty: {},
       storm: { kinds: ['offline', 'fault', 'maintenance'], windowS: 30, minAlarms: 2 },
