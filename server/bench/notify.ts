@@ -188,6 +188,7 @@ await feed(
 await app.alarms.idle();
 await sleep(1_000);
 const stormStart = now();
+const cpuBefore = process.cpuUsage();
 await feed(
   app.store,
   app.bus,
@@ -198,6 +199,8 @@ await until(() => storm().length === STORM, 'storm raised');
 await until(() => storm().every((id) => arrived.has(id)), 'storm SMS');
 const stormIds = storm();
 const stormEnd = Math.max(...stormIds.map((id) => arrived.get(id) ?? 0));
+const cpu = process.cpuUsage(cpuBefore);
+const cpuMs = (cpu.user + cpu.system) / 1000;
 const stormRaised = stormIds.map((id) => raised.get(id) ?? 0);
 await app.alarms.idle();
 const recorded = await app.db
@@ -231,6 +234,9 @@ console.log(
       ],
     ],
   ),
+);
+console.log(
+  `storm: server CPU ${Math.round(cpuMs)} ms for ${STORM} alarms, ${(cpuMs / STORM).toFixed(2)} ms an alarm raised and its SMS sent (one core's worth: ${Math.round((cpuMs / (stormEnd - stormStart)) * 100)} % of the wall time)`,
 );
 console.log(
   `records marked sent: ${Number(recorded.n)} of ${SINGLE * PER_DEVICE + STORM}; provider requests: ${requests}`,
