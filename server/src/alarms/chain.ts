@@ -45,7 +45,7 @@ export interface ChainDeps {
   config: GaswatchConfig;
   /** The household the device is installed in. */
   homeOf?: ((dev: string) => AlarmHome | undefined) | undefined;
-  /** The alarm's area (its household's, else its site's or gateway's). */
+  /** The alarm's area (its household's, else its site's or gateway's); its site's when absent. */
   areaOf?: ((a: Alarm) => string | null) | undefined;
   areas?: AreaLookup | undefined;
 }
@@ -123,7 +123,9 @@ export function createChainResolver(deps: ChainDeps) {
             lang: notify.lang,
           });
     if (step.duty !== undefined) {
-      const area = home?.area ?? deps.areaOf?.(a) ?? null;
+      const area =
+        home?.area ??
+        (deps.areaOf === undefined ? (own(config.sites, a.site)?.area ?? null) : deps.areaOf(a));
       for (const c of dutyOf(area, step.duty)) add(c);
     }
     return {
