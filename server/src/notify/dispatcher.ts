@@ -91,6 +91,22 @@ export class NoCallbacksError extends Error {
   }
 }
 
+/** An alarm a contact acknowledged by reply: for the audit log (the route writes it). */
+export interface AcknowledgedByReply {
+  alarmId: string;
+  actor: string;
+  note: string;
+  /** The alarm's state before and after. */
+  before: string;
+  after: string;
+}
+
+/** What a callback did: the provider's answer, and the alarms it acknowledged. */
+export interface CallbackOutcome {
+  answer: CallbackAnswer;
+  acknowledged: AcknowledgedByReply[];
+}
+
 /** A callback as the route received it. */
 export interface ReceivedCallback {
   method: string;
@@ -649,6 +665,7 @@ export function createDispatcher(deps: DispatcherDeps) {
   async function reply(
     ch: Extract<Channel, { kind: 'provider' }>,
     r: Extract<ProviderCallback, { type: 'reply' }>,
+    done: AcknowledgedByReply[],
   ) {
     if (store === undefined) return;
     const text = r.text.trim().slice(0, 200);
@@ -672,8 +689,12 @@ export function createDispatcher(deps: DispatcherDeps) {
             : medium === 'voice'
               ? '电话按1确认'
               : '短信回复“1”确认';
-        if (awaiting(id) && (await deps.acknowledge(id, `${medium}:${r.from} (${row.contact})`, note)))
+        const before = deps.alarmOf(id)?.state;
+        const actor = `${medium}:${r.from} (${row.contact})`;
+        if (before !== undefined && awaiting(id) && (await deps.acknowledge(id, actor, note))) {
           acked.add(id);
+          done.push({ alarmId: id, actor, note, before, after: deps.alarmOf(id)?.state ?? before });
+        }
       }
     for (const x of rows) {
       const patch: NotificationPatch = { reply: text };
@@ -713,7 +734,7 @@ export function createDispatcher(deps: DispatcherDeps) {
      * adapter (a refusal is counted and thrown), then each receipt and reply applied. Answers what
      * the provider expects back.
      */
-    async callback(channelName: string, req: ReceivedCallback): Promise<CallbackAnswer> {
+    async callback(channelName: string, req: ReceivedCallback): Promise<CallbackOutcome> {
       const ch = channels.get(channelName);
       if (ch === undefined) {
         metrics.callbacksRefused.inc({ channel: 'unknown', reason: 'unknown_channel' });
@@ -740,17 +761,19 @@ export function createDispatcher(deps: DispatcherDeps) {
           metrics.callbacksRefused.inc({ channel: ch.name, reason: err.reason });
         throw err;
       }
+      const acknowledged: AcknowledgedByReply[] = [];
       for (const c of callbacks) {
         if (c.type === 'receipt') await receipt(ch.name, c);
-        else await reply(ch, c);
+        else await reply(ch, c, acknowledged);
       }
-      return (
-        ch.adapter.callbackAnswer?.(request, callbacks) ?? {
+      return {
+        answer: ch.adapter.callbackAnswer?.(request, callbacks) ?? {
           status: 204,
           contentType: 'text/plain',
           body: '',
-        }
-      );
+        },
+        acknowledged,
+      };
     },
 
     /** Resolves when every delivery started so far has finished (held storm messages aside). */

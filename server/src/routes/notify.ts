@@ -64,13 +64,26 @@ const notifyRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { channel } = request.params;
       try {
-        const answer = await app.alarms.notify.callback(channel, {
+        const { answer, acknowledged } = await app.alarms.notify.callback(channel, {
           method: request.method,
           url: request.url,
           origin: `${request.protocol}://${request.host}`,
           headers: request.headers,
           rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
         });
+        // A contact's "1" changed an alarm as an operator's acknowledgement does: audited alike,
+        // the contact (by number and name) as the actor.
+        for (const a of acknowledged)
+          app.auth.auditLater.append({
+            ts: app.clock(),
+            actor: a.actor,
+            actorKind: 'system',
+            address: request.ip,
+            action: 'alarm.acknowledge',
+            target: { kind: 'alarm', id: a.alarmId },
+            before: { state: a.before },
+            after: { state: a.after, note: a.note },
+          });
         // The provider's own answer (TwiML, Alibaba's or Tencent's JSON), as the adapter wrote it:
         // sent as text, no schema of ours in between.
         const raw = reply as unknown as FastifyReply;

@@ -191,7 +191,7 @@ describe('the household chain', () => {
         ]),
       ),
     });
-    const answer = await r.engine.notify.callback('sms', report(false));
+    const { answer } = await r.engine.notify.callback('sms', report(false));
     expect(answer).toMatchObject({ status: 200, body: expect.stringContaining('"code":0') });
     await r.engine.idle();
     expect(p.sent.map((s) => `${s.channel} ${s.to}`).slice(2)).toEqual(['call +8613800000011']);

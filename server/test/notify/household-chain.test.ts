@@ -9,6 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@gaswatch/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { AlarmDetail } from '../../src/alarms/detail-schema.js';
@@ -207,6 +208,15 @@ describe('a vulnerable household, in simulated time', () => {
     expect(card.events.find((e) => e.type === 'acknowledged')).toMatchObject({
       actor: 'sms:+8613800000021 (韦小明)',
     });
+    // In the audit log, as an operator's acknowledgement is.
+    await waitFor(async () => {
+      const audit = await getJson<{ entries?: { actor: string; action: string }[] }>(
+        `${server.url}/api/audit?targetKind=alarm&targetId=${encodeURIComponent(id)}`,
+      );
+      return (audit.body.entries ?? []).some(
+        (e) => e.actor === 'sms:+8613800000021 (韦小明)' && e.action === 'alarm.acknowledge',
+      );
+    }, 'the reply in the audit log');
 
     // The same list, paged.
     const page = await getJson<{

@@ -108,7 +108,7 @@ describe('an offline storm', () => {
 
     // He replies "1": it answers the latest SMS he got, the grouped one (河西村's came 20 s before),
     // so the twelve are acknowledged as him; the others keep climbing their chains.
-    const answer = await r.engine.notify.callback('sms', {
+    const { answer, acknowledged } = await r.engine.notify.callback('sms', {
       method: 'POST',
       url: `/api/notify/callback/sms?token=${SMS_TOKEN}`,
       origin: 'https://gw.dapu.cn',
@@ -118,6 +118,7 @@ describe('an offline storm', () => {
       ),
     });
     expect(answer.status).toBe(200);
+    expect(acknowledged).toHaveLength(12);
     await r.engine.idle();
     const states = r.engine
       .list({ kind: 'offline' })
