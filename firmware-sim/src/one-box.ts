@@ -94,6 +94,8 @@ async function main(): Promise<number> {
       `  console:   ${system.url}/console/`,
       `  township:  大埔镇, ${homes > 0 ? `${homes} households registered` : 'households already registered'} (住户 in the console)`,
       `  login:     ${system.login.username} / ${system.login.password}   (kept in ${system.login.file})`,
+      "  notified:  each alarm's card shows its messages (通知记录): the household by SMS, then a call, then",
+      '             the grid worker, then the township duty room — through log channels, nothing is sent out',
       `  API:       ${system.url}/api/devices   OpenAPI: ${system.url}/docs`,
       `  MQTT:      ${system.mqttUrl}`,
       `  detectors: ${system.devices.map((d) => `${d.id} (${d.profile})`).join(', ')}`,

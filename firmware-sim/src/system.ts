@@ -18,9 +18,48 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export const DEMO_SITE = 'demo-home';
 
 /**
+ * The demo's escalation chain (issue 15) through `log` channels: nothing leaves the machine, every
+ * message is written to the server's log and shown on the alarm's card (通知记录), so a newcomer
+ * sees who would be told what, and when. The township chain of docs/notifications.md: the
+ * household's own contacts by SMS, then by phone, then the village grid worker, then the township
+ * duty room, again and again until someone acknowledges.
+ */
+export const DEMO_NOTIFY = {
+  channels: {
+    'demo-sms': { type: 'log', medium: 'sms' },
+    'demo-call': { type: 'log', medium: 'voice' },
+  },
+  notify: {
+    household: {
+      steps: [
+        {
+          name: '住户及家属（短信）',
+          household: ['occupant', 'family', 'neighbour'],
+          channels: ['demo-sms'],
+        },
+        {
+          name: '住户及家属（电话）',
+          household: ['occupant', 'family', 'neighbour'],
+          channels: ['demo-call'],
+        },
+        {
+          name: '村网格员、村干部',
+          household: ['grid_worker', 'village_cadre'],
+          duty: 'village',
+          channels: ['demo-sms', 'demo-call'],
+        },
+        { name: '镇应急值班室', duty: 'township', channels: ['demo-call', 'demo-sms'] },
+      ],
+    },
+    duty: { dapu: [{ name: '大埔镇应急值班室', to: '0772-2000000' }] },
+  },
+};
+
+/**
  * Writes the server's GASWATCH_CONFIG for a system started without one: its site is a home (the
  * one-box demo is a household pilot, SPEC §1), so combustible detectors first alarm at 10 %LEL
- * (GB 15322), not the workplace 25 %LEL. Returns the file.
+ * (GB 15322), not the workplace 25 %LEL; alarms in the demo township's households notify through
+ * the log channels of DEMO_NOTIFY. Returns the file.
  */
 export function writeDemoServerConfig(dir: string, site: string = DEMO_SITE): string {
   const file = join(dir, 'gaswatch.yaml');
@@ -28,6 +67,7 @@ export function writeDemoServerConfig(dir: string, site: string = DEMO_SITE): st
     file,
     `# Written for the demo; pass GASWATCH_CONFIG to the server to use your own.\n${stringify({
       sites: { [site]: { name: 'demo household', type: 'household' } },
+      ...DEMO_NOTIFY,
     })}`,
   );
   return file;

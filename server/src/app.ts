@@ -31,6 +31,7 @@ import ledgerRoutes from './routes/ledgers.js';
 import liveRoutes from './routes/live.js';
 import maintenanceRoutes from './routes/maintenance.js';
 import mapRoutes from './routes/map.js';
+import notifyRoutes from './routes/notify.js';
 import permitRoutes from './routes/permits.js';
 import readingsRoutes from './routes/readings.js';
 import reportRoutes from './routes/reports.js';
@@ -113,6 +114,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(permitRoutes);
   await app.register(liveRoutes);
   await app.register(mapRoutes);
+  await app.register(notifyRoutes);
   await app.register(consoleRoutes);
   return app;
 }

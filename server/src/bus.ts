@@ -86,6 +86,8 @@ export interface ServerEvents {
   commandResult: [{ gw: string; result: CommandResult }];
   alarm: [AlarmTransition];
   permit: [PermitLiveEvent];
+  /** A notification of this alarm was queued, sent, delivered, answered or failed (its card's log). */
+  notification: [{ alarmId: string; gw: string; dev: string; site: string | null }];
   /** A bump test, calibration or date of a device was recorded: its maintenance as it is now. */
   maintenance: [{ gw: string | null; dev: string; site: string | null; view: MaintenanceView }];
   /** A gateway's password was rotated or the gateway revoked: its live MQTT connection must end. */

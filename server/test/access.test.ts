@@ -193,10 +193,14 @@ describe('every route is guarded', () => {
     );
   });
 
-  it('only health, login, the console app (and / leading to it) and /docs are public', () => {
+  it('only health, login, the console app (and / leading to it), /docs and the providers\u2019 signed callbacks are public', () => {
     const open = [...server.app.routeAccess].filter(([, a]) => a === 'public').map(([r]) => r);
+    // Provider callbacks prove themselves with the provider's signature or the channel's token
+    // (routes/notify.ts, tested in notify/household-chain.test.ts), not with a login.
     for (const r of open)
-      expect(r).toMatch(/^(GET|HEAD) \/(healthz|readyz|docs.*|console(\/\*)?)?$|^POST \/api\/session$/);
+      expect(r).toMatch(
+        /^(GET|HEAD) \/(healthz|readyz|docs.*|console(\/\*)?)?$|^POST \/api\/session$|^POST \/api\/notify\/callback\/:channel$/,
+      );
     expect(open).toContain('GET /');
   });
 

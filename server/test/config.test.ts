@@ -231,8 +231,8 @@ describe('loadConfig', () => {
     expect(stderr).not.toMatch(/Unhandled|at .*\.ts:\d+/);
   }, 30_000);
 
-  it('an SMS channel the escalation chain cannot send through yet stops the server, saying so', async () => {
-    const dir = join(tmp.dir, 'unwired-channel');
+  it('an SMS channel is accepted now the chain sends through it; a step naming no known channel stops the server', async () => {
+    const dir = join(tmp.dir, 'sms-channel');
     mkdirSync(dir);
     const file = join(dir, 'gaswatch.yaml');
     writeFileSync(
@@ -244,14 +244,20 @@ describe('loadConfig', () => {
         `    accountSid: AC${'0'.repeat(32)}`,
         `    authToken: ${'f'.repeat(32)}`,
         "    from: '+15005550006'",
+        'notify:',
+        '  household:',
+        '    steps:',
+        '      - { household: [occupant, family], channels: [duty-sms] }',
+        '      - { household: [grid_worker], channels: [duty-call, duty-sms] }',
         '',
       ].join('\n'),
     );
     const { code, stderr } = await runServer({ GASWATCH_CONFIG: file, DATA_DIR: join(dir, 'data') });
     expect(code).toBe(2);
     expect(stderr).toContain(
-      'channels.duty-sms.type: twilio-sms is not connected to escalation yet (issue 15)',
+      'notify.household.steps.1.channels.0: unknown channel "duty-call" (known: duty-sms)',
     );
+    expect(stderr).not.toContain('duty-sms.type');
   });
 
   it('the server process exits non-zero on a bad config, listing every error', async () => {

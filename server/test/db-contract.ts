@@ -110,6 +110,7 @@ export function dbContract(name: string, target: () => DbTarget): void {
           'inspections',
           'ledgers',
           'legacy_imports',
+          'notifications',
           'sessions',
           'shifts',
           'users',

@@ -12,6 +12,7 @@ import { householdsContract } from './db-households-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
 import { ledgersContract } from './db-ledgers-contract.js';
 import { maintenanceContract } from './db-maintenance-contract.js';
+import { notificationsContract } from './db-notifications-contract.js';
 import { permitsContract } from './db-permits-contract.js';
 import { deviceState, publishState } from './e2e/browser.js';
 import {
@@ -113,6 +114,7 @@ describe('PostgreSQL without pg_trgm', () => {
     }
   }, 60_000);
 });
+notificationsContract('PostgreSQL', postgresTarget);
 
 describe('PostgreSQL unreachable', () => {
   it('at start is a clear error naming where, never the password', async () => {

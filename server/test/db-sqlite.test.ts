@@ -9,6 +9,7 @@ import { householdsContract } from './db-households-contract.js';
 import { inspectionsContract } from './db-inspections-contract.js';
 import { ledgersContract } from './db-ledgers-contract.js';
 import { maintenanceContract } from './db-maintenance-contract.js';
+import { notificationsContract } from './db-notifications-contract.js';
 import { permitsContract } from './db-permits-contract.js';
 import { SERVER_MAIN, startTestServer, tempDir } from './helpers.js';
 
@@ -35,6 +36,7 @@ ledgersContract('SQLite', sqliteTarget);
 householdsContract('SQLite', sqliteTarget);
 maintenanceContract('SQLite', sqliteTarget);
 permitsContract('SQLite', sqliteTarget);
+notificationsContract('SQLite', sqliteTarget);
 
 describe('SQLite file', () => {
   it('lives in DATA_DIR/gaswatch.db, in WAL mode with foreign keys enforced', async () => {

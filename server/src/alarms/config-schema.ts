@@ -1,5 +1,6 @@
 import {
   AreaIdSchema,
+  CONTACT_RELATIONS,
   DaySchema,
   DEFAULT_REMIND_DAYS,
   GasIdSchema,
@@ -154,30 +155,220 @@ export const AlarmOverrideSchema = z
   .strict();
 export type AlarmOverride = z.infer<typeof AlarmOverrideSchema>;
 
+/** A channel name under `channels`. */
+const ChannelName = z.string().min(1).max(64);
+
 export const ContactSchema = z
   .object({
     name: z.string().min(1).max(128).describe('Who this is, as shown in notifications and the audit trail'),
-    channel: z.string().min(1).max(64).describe('Key of a notification channel under `channels`'),
+    channel: ChannelName.optional().describe('Key of a notification channel under `channels`'),
+    channels: z
+      .array(ChannelName)
+      .min(1)
+      .max(8)
+      .optional()
+      .describe(
+        "Channels in failover order instead of one `channel`: a failed or undelivered message goes out at once on the next (default: the step's `channels`)",
+      ),
     to: z
       .string()
       .max(256)
       .optional()
-      .describe('Address on that channel (phone number, e-mail); a webhook channel may leave it out'),
+      .describe(
+        'Address on its channels: a phone number (E.164, or a mainland mobile 138…), an e-mail address; a webhook or chat robot may leave it out',
+      ),
+    lang: z.enum(['zh-CN', 'en']).optional().describe('Language of their messages (default notify.lang)'),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.channel === undefined || c.channels === undefined, {
+    message: 'give either channel or channels, not both',
+    path: ['channels'],
+  });
 export type Contact = z.infer<typeof ContactSchema>;
 
+/** Who a household step tells: the household's own contacts of these relations, in its call order. */
+const RelationsSchema = z
+  .array(z.enum(CONTACT_RELATIONS))
+  .min(1)
+  .max(CONTACT_RELATIONS.length)
+  .describe(
+    "The household's own contacts of these relations (occupant, family, neighbour, grid_worker, village_cadre), in its call order",
+  );
+
+/**
+ * One step of an escalation chain (SPEC §12): whom it tells, how, and how long it waits for an
+ * acknowledgement before the next. `tiers` configs of before issue 15 are steps with only
+ * `contacts`.
+ */
 export const TierSchema = z
   .object({
-    name: z.string().max(128).optional().describe('Label of this tier, e.g. "residents" or "duty officer"'),
+    name: z.string().max(128).optional().describe('Label of this step, e.g. "residents" or "duty officer"'),
     contacts: z
       .array(ContactSchema)
-      .min(1)
       .max(64)
-      .describe('Everyone notified when the alarm reaches this tier'),
+      .default([])
+      .describe('Everyone notified when the alarm reaches this step'),
+    household: RelationsSchema.optional(),
+    duty: z
+      .enum(['village', 'township', 'county'])
+      .optional()
+      .describe(
+        "The duty contacts (notify.duty) of the alarm's village or community, township or county: the nearest area of that kind above the alarm's",
+      ),
+    channels: z
+      .array(ChannelName)
+      .min(1)
+      .max(8)
+      .optional()
+      .describe(
+        'Channels, in failover order, for the contacts that name none (household and duty contacts among them)',
+      ),
+    waitS: Seconds.optional().describe(
+      'Seconds to wait for an acknowledgement before the next step (default: ackTimeout of the severity)',
+    ),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.contacts.length === 0 && t.household === undefined && t.duty === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['contacts'],
+        message: 'a step tells someone: give contacts, household relations or duty',
+      });
+    if ((t.household !== undefined || t.duty !== undefined) && t.channels === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['channels'],
+        message: 'a step with household or duty contacts needs channels (they name none of their own)',
+      });
+    for (const [i, c] of t.contacts.entries())
+      if (c.channel === undefined && c.channels === undefined && t.channels === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['contacts', i, 'channel'],
+          message: "name the contact's channel (or channels, or the step's channels)",
+        });
+  });
+export type Tier = z.infer<typeof TierSchema>;
+
+/**
+ * How often the top step is told again while nobody acknowledges: seconds, or false for never.
+ * Absent: `steps` repeat at the top step's wait; legacy `tiers` do not (as before issue 15).
+ */
+const RepeatSchema = z
+  .union([Seconds, z.literal(false)])
+  .optional()
+  .describe(
+    'Seconds between repeats of the top step until acknowledged (default for steps: its wait), or false',
+  );
+
+/** A duty contact of an area (the village grid worker, the township duty room). */
+export const DutyContactSchema = z
+  .object({
+    name: z.string().min(1).max(128).describe('Who, e.g. 柳江村网格员 韦小明 or 大埔镇应急值班室'),
+    to: z.string().min(1).max(256).describe('Phone number or e-mail address'),
+    channels: z
+      .array(ChannelName)
+      .min(1)
+      .max(8)
+      .optional()
+      .describe("Channels in failover order (default: the step's)"),
+    lang: z.enum(['zh-CN', 'en']).optional(),
   })
   .strict();
-export type Tier = z.infer<typeof TierSchema>;
+export type DutyContact = z.infer<typeof DutyContactSchema>;
+
+/** Alarm kinds whose notifications storm control groups by default: a power cut, a bad batch. */
+const DEFAULT_STORM_KINDS: AlarmKindConfig[] = ['offline', 'fault', 'maintenance'];
+type AlarmKindConfig = (typeof ALARM_KINDS)[number];
+
+/**
+ * Notifications (issue 15, SPEC §12) beyond the channels: the household chain, the duty
+ * contacts of areas, languages, the console's address, the hourly cap per contact and storm
+ * control. docs/notifications.md explains each.
+ */
+export const NotifyConfigSchema = z
+  .object({
+    consoleUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        "The console's public address (https://duty.example.org/console/): messages link the alarm's card; none without it",
+      ),
+    lang: z
+      .enum(['zh-CN', 'en'])
+      .default('zh-CN')
+      .describe('Language of messages to contacts that name none'),
+    smsSign: z
+      .object({ 'zh-CN': z.string().min(1).max(16), en: z.string().min(1).max(16) })
+      .strict()
+      .default({ 'zh-CN': '燃气安全', en: 'Gas Safety' })
+      .describe(
+        'Sign written before SMS texts of channels that add none of their own (twilio-sms, log); Alibaba and Tencent add their signName',
+      ),
+    maxPerContactHour: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(20)
+      .describe(
+        'Most messages one person (by address) receives an hour; more are recorded as capped and not sent (webhooks are not counted)',
+      ),
+    maxInFlight: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .default(256)
+      .describe(
+        'Requests one channel has under way at once; more wait their turn. 256 sends a 1 000-alarm storm within a second to a provider answering in 50 ms; a provider that throttles answers retryable errors, retried',
+      ),
+    household: z
+      .object({
+        steps: z
+          .array(TierSchema)
+          .max(16)
+          .default([])
+          .describe(
+            "The chain of an alarm whose detector is in a registered household, instead of its site's (none: the site's)",
+          ),
+        repeatS: RepeatSchema,
+      })
+      .strict()
+      .default({ steps: [] }),
+    duty: z
+      .record(AreaIdSchema, z.array(DutyContactSchema).max(16))
+      .default({})
+      .describe(
+        'Duty contacts by area id (a village, a township, a county): the steps with `duty` tell them',
+      ),
+    storm: z
+      .object({
+        kinds: z
+          .array(z.enum(ALARM_KINDS))
+          .default(DEFAULT_STORM_KINDS)
+          .describe('Alarm kinds whose notifications are grouped (default: offline, fault, maintenance)'),
+        windowS: z
+          .number()
+          .min(1)
+          .max(600)
+          .default(30)
+          .describe('Seconds a notification of those kinds waits for others of its kind and area'),
+        minAlarms: z
+          .number()
+          .int()
+          .min(2)
+          .max(10_000)
+          .default(2)
+          .describe('Alarms of one kind and area within the window that a contact is told of in one message'),
+      })
+      .strict()
+      .default({ kinds: DEFAULT_STORM_KINDS, windowS: 30, minAlarms: 2 })
+      .describe('Storm control: many alarms of one kind in one area at once → one message per contact'),
+  })
+  .strict();
+export type NotifyConfig = z.infer<typeof NotifyConfigSchema>;
 
 export const LocationSchema = z
   .object({
@@ -237,11 +428,19 @@ export const SiteSchema = z
     ackTimeout: PartialAckTimeoutSchema.optional().describe(
       'Per-site escalation delays; missing severities use defaults.ackTimeout',
     ),
+    steps: z
+      .array(TierSchema)
+      .max(16)
+      .default([])
+      .describe('Escalation chain: step 1 at once, the next after each wait, the top one repeated'),
     tiers: z
       .array(TierSchema)
       .max(16)
       .default([])
-      .describe('Contact tiers, notified in order: tier 1 at once, the next after each ackTimeout'),
+      .describe(
+        'The chain as configs before issue 15 wrote it: steps whose top one is not repeated (unless repeatS)',
+      ),
+    repeatS: RepeatSchema,
     alarms: z
       .partialRecord(z.enum(['household-co', 'multigas', 'combustible']), AlarmOverrideSchema)
       .default({})
@@ -344,9 +543,6 @@ export const LedgerConfigSchema = z
   .strict();
 export type LedgerConfig = z.infer<typeof LedgerConfigSchema>;
 
-/** Channel types escalation sends through today. */
-const CONNECTED_CHANNEL_TYPES: readonly string[] = ['webhook'];
-
 export const GaswatchConfigSchema = z
   .object({
     defaults: z
@@ -366,11 +562,17 @@ export const GaswatchConfigSchema = z
           .describe(
             "Shorter escalation delays for an alarm in a registered home with this occupant (issue 13): the shortest of these, the site's and the default applies. Default: 60 s critical, 300 s warning for an elderly person living alone, a bedridden or a disabled occupant (nobody there to get out by themselves); {} turns it off",
           ),
+        steps: z
+          .array(TierSchema)
+          .max(16)
+          .default([])
+          .describe('Escalation chain for devices whose site is not configured or has none'),
         tiers: z
           .array(TierSchema)
           .max(16)
           .default([])
-          .describe('Contact tiers for devices whose site is not configured or has no tiers'),
+          .describe('The default chain as configs before issue 15 wrote it (top step not repeated)'),
+        repeatS: RepeatSchema,
         permits: SitePermitRulesSchema.default({ ruleSet: 'gb30871' }).describe(
           'Permit rules of spaces and hot work whose site names none (GB 30871-2022 unless set)',
         ),
@@ -381,6 +583,7 @@ export const GaswatchConfigSchema = z
         siteType: 'workplace',
         ackTimeout: { critical: 120, warning: 600 },
         vulnerableAckTimeout: DEFAULT_VULNERABLE_ACK_TIMEOUT,
+        steps: [],
         tiers: [],
         permits: { ruleSet: 'gb30871' },
       })
@@ -397,6 +600,17 @@ export const GaswatchConfigSchema = z
       .record(z.string().min(1).max(64), ChannelConfigSchema)
       .default({})
       .describe('Notification channels by name; contacts refer to them'),
+    notify: NotifyConfigSchema.default({
+      lang: 'zh-CN',
+      smsSign: { 'zh-CN': '燃气安全', en: 'Gas Safety' },
+      maxPerContactHour: 20,
+      maxInFlight: 256,
+      household: { steps: [] },
+      duty: {},
+      storm: { kinds: DEFAULT_STORM_KINDS, windowS: 30, minAlarms: 2 },
+    }).describe(
+      'The household chain, duty contacts of areas, languages, console link, hourly cap, storm control',
+    ),
     map: MapConfigSchema.optional().describe('Tiles of the console map (a plain plan without)'),
     advisories: z
       .object({
@@ -457,27 +671,45 @@ export const GaswatchConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    const check = (tiers: Tier[], path: (string | number)[]) => {
-      for (const [i, t] of tiers.entries())
-        for (const [j, c] of t.contacts.entries())
-          if (!(c.channel in cfg.channels))
-            ctx.addIssue({
-              code: 'custom',
-              path: [...path, i, 'contacts', j, 'channel'],
-              message: `unknown channel "${c.channel}" (known: ${Object.keys(cfg.channels).join(', ') || 'none'})`,
-            });
-    };
-    check(cfg.defaults.tiers, ['defaults', 'tiers']);
-    for (const [id, site] of Object.entries(cfg.sites)) check(site.tiers, ['sites', id, 'tiers']);
-    // The SMS, voice, e-mail and chat adapters are checked but not yet sent through (issue 15):
-    // refused here, before anything opens, rather than silent while an alarm waits on them.
-    for (const [name, channel] of Object.entries(cfg.channels))
-      if (!CONNECTED_CHANNEL_TYPES.includes(channel.type))
+    const known = (name: string, path: (string | number)[]) => {
+      if (!(name in cfg.channels))
         ctx.addIssue({
           code: 'custom',
-          path: ['channels', name, 'type'],
-          message: `${channel.type} is not connected to escalation yet (issue 15): use a webhook channel for now`,
+          path,
+          message: `unknown channel "${name}" (known: ${Object.keys(cfg.channels).join(', ') || 'none'})`,
         });
+    };
+    const check = (steps: Tier[], path: (string | number)[]) => {
+      for (const [i, t] of steps.entries()) {
+        for (const [k, name] of (t.channels ?? []).entries()) known(name, [...path, i, 'channels', k]);
+        for (const [j, c] of t.contacts.entries()) {
+          if (c.channel !== undefined) known(c.channel, [...path, i, 'contacts', j, 'channel']);
+          for (const [k, name] of (c.channels ?? []).entries())
+            known(name, [...path, i, 'contacts', j, 'channels', k]);
+        }
+      }
+    };
+    const both = (o: { steps: Tier[]; tiers: Tier[] }, path: (string | number)[]) => {
+      if (o.steps.length > 0 && o.tiers.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'tiers'],
+          message: 'give steps or tiers (the older name), not both',
+        });
+    };
+    check(cfg.defaults.steps, ['defaults', 'steps']);
+    check(cfg.defaults.tiers, ['defaults', 'tiers']);
+    both(cfg.defaults, ['defaults']);
+    for (const [id, site] of Object.entries(cfg.sites)) {
+      check(site.steps, ['sites', id, 'steps']);
+      check(site.tiers, ['sites', id, 'tiers']);
+      both(site, ['sites', id]);
+    }
+    check(cfg.notify.household.steps, ['notify', 'household', 'steps']);
+    for (const [area, contacts] of Object.entries(cfg.notify.duty))
+      for (const [j, c] of contacts.entries())
+        for (const [k, name] of (c.channels ?? []).entries())
+          known(name, ['notify', 'duty', area, j, 'channels', k]);
     // Rule options the shared rule sets refuse: found here, at start, before anything opens. Options
     // the fields above already refused (hysteresis ≥ 1, say) are not reported a second time.
     const reported = ctx.issues.map((i) => (i.path ?? []).join('.'));

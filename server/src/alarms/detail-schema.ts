@@ -1,5 +1,6 @@
 import { HouseholdSchema, OCCUPANT_FLAGS } from '@gaswatch/shared';
 import { z } from 'zod';
+import { NotificationRecordSchema } from '../notify/record.js';
 import { ProcedureSchema } from './config-schema.js';
 import { type Alarm, AlarmHistoryEntrySchema, AlarmSchema } from './model.js';
 
@@ -44,6 +45,14 @@ export const AlarmDetailSchema = z.object({
       ),
       next: z.object({ tier: z.number().int(), at: z.number() }).nullable(),
     })
-    .describe("The site's contact tiers in call order, and the next notification when one is due"),
+    .describe(
+      "The alarm's chain: its steps' contacts in call order, and the next notification when one is due",
+    ),
+  notifications: z
+    .array(NotificationRecordSchema)
+    .describe(
+      'The latest 100 notifications of the alarm, oldest first (GET /api/alarms/:id/notifications pages all)',
+    ),
+  notificationsTotal: z.number().int().describe('How many notifications the alarm has in all'),
 });
 export type AlarmDetail = z.infer<typeof AlarmDetailSchema>;

@@ -3,10 +3,13 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DeviceInfo, ReadingAccepted, SendCommand, ServerBus } from '../bus.js';
 import { ConfigError } from '../errors.js';
-import type { NotificationChannel } from '../notify/channel.js';
+import type { Channel } from '../notify/channels.js';
+import type { Dispatcher, NotificationStore } from '../notify/dispatcher.js';
+import type { AlarmHome } from '../notify/facts.js';
 import type { AlarmEventRecord, Store } from '../store/types.js';
 import { realTimers, sleep, type Timers, withTimeout } from '../timers.js';
 import { type AlarmBook, type AlarmFilter, createAlarmBook } from './alarm-book.js';
+import type { AreaLookup } from './chain.js';
 import type { GaswatchConfig } from './config-schema.js';
 import { createDeviceRuleBook } from './device-rules.js';
 import { AlarmError } from './errors.js';
@@ -57,9 +60,19 @@ export interface AlarmEngineDeps {
   clock: () => number;
   logger: Logger;
   /** Notification channels by name; built from config.channels when absent. */
-  channels?: Map<string, NotificationChannel>;
+  channels?: Map<string, Channel>;
+  /** Where notifications are recorded (SQL in the server); none: not recorded. */
+  notifications?: NotificationStore;
   /** The vulnerable occupants of the registered home a device is in: their alarms escalate faster. */
   vulnerableOf?: (dev: string) => readonly OccupantFlag[];
+  /** The registered home a device is in: its chain starts with its own contacts. */
+  homeOf?: (dev: string) => AlarmHome | undefined;
+  /** The alarm's area (SPEC §9): duty contacts, storm control. Its site's area when absent. */
+  areaOf?: (a: Alarm) => string | null;
+  /** The area tree: which area above is the township, and names for grouped messages. */
+  areas?: AreaLookup & { nameOf(id: string): string | undefined };
+  /** TIME_ZONE: the zone of the times messages say (default Asia/Shanghai). */
+  timeZone?: string;
   /** prom-client registry for the engine's metrics (a private one when absent). */
   metrics?: Registry;
   /** Timers for escalation, offline sweeps and webhook backoff (real timers when absent). */
@@ -159,6 +172,8 @@ export interface AlarmEngine {
   maintenance(c: MaintenanceCondition): Promise<Alarm | undefined>;
   /** Resolves when every reading handed over so far is processed and its events stored. */
   idle(): Promise<void>;
+  /** Notification delivery: the providers' callbacks come in here (routes/notify.ts). */
+  readonly notify: Dispatcher;
 }
 
 /**
@@ -206,9 +221,28 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     logger: log,
     metrics,
     channels: deps.channels,
+    store: deps.notifications,
     vulnerableOf: deps.vulnerableOf,
+    homeOf: deps.homeOf,
+    areaOf: deps.areaOf,
+    areas: deps.areas,
+    timeZone: deps.timeZone,
     alarms: book,
     running: isRunning,
+    // A contact's reply "1": acknowledged as by the console, escalation stops, the sounder is silenced.
+    acknowledge: async (id, actor, note) => {
+      const a = book.get(id);
+      if (!loaded || !running || a === undefined || !unacked(a)) return false;
+      await acknowledgeNow(a, { actor, note });
+      await stored(a, 'acknowledgement');
+      return true;
+    },
+    notificationsChanged: (ids) => {
+      for (const id of ids) {
+        const a = book.get(id);
+        if (a !== undefined) bus.emit('notification', { alarmId: a.id, gw: a.gw, dev: a.dev, site: a.site });
+      }
+    },
   });
   const silence = createSilence({ sendCommand: deps.sendCommand, clock, logger: log, metrics, alarms: book });
   const rules = createDeviceRuleBook({
@@ -485,6 +519,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       const site = m.site ?? rules.siteOf(m.dev);
       return { ...book.raise({ gw: m.gw, dev: m.dev, site, profile: null }, c, m.at, false) };
     },
+
+    notify: escalation.notify,
 
     async idle() {
       for (let i = 0; i < 100; i++) {

@@ -46,7 +46,7 @@ export function createAlarmMetrics(registry: Registry = new Registry(), alarms: 
       () =>
         new Counter({
           name: 'gaswatch_alarm_escalations_total',
-          help: 'Contact tiers notified (tier 1 on raise, higher tiers after ackTimeout)',
+          help: 'Steps of the chain notified (1 on raise, higher ones after each wait, the top one again on each repeat)',
           labelNames: ['tier', 'severity'] as const,
           registers,
         }),
@@ -81,6 +81,39 @@ export function createAlarmMetrics(registry: Registry = new Registry(), alarms: 
           name: 'gaswatch_notification_retries_total',
           help: 'Failed notification attempts that were retried, by channel',
           labelNames: ['channel'] as const,
+          registers,
+        }),
+    ),
+    notificationOutcomes: reuse(
+      registry,
+      'gaswatch_notification_outcomes_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_notification_outcomes_total',
+          help: 'Notifications by channel and what became of them as the chain knows it at once (sent, delivered, failed, capped, skipped; grouped: sent in a storm message)',
+          labelNames: ['channel', 'outcome'] as const,
+          registers,
+        }),
+    ),
+    callbacksRefused: reuse(
+      registry,
+      'gaswatch_notify_callbacks_refused_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_notify_callbacks_refused_total',
+          help: 'Provider callbacks refused, by channel and reason (unsigned, bad_signature, stale, unreadable; unknown_channel with channel "unknown", no_callbacks)',
+          labelNames: ['channel', 'reason'] as const,
+          registers,
+        }),
+    ),
+    replies: reuse(
+      registry,
+      'gaswatch_notify_replies_total',
+      () =>
+        new Counter({
+          name: 'gaswatch_notify_replies_total',
+          help: 'SMS replies and keys pressed on calls, by channel and result (acknowledged: "1" acknowledged an alarm; replied: anything else, or the alarm was acknowledged already; unmatched: from a number nothing was sent to)',
+          labelNames: ['channel', 'result'] as const,
           registers,
         }),
     ),

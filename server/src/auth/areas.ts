@@ -1,3 +1,4 @@
+import type { AreaKind } from '@gaswatch/shared';
 import type { Db } from '../db/database.js';
 
 /**
@@ -8,13 +9,25 @@ import type { Db } from '../db/database.js';
 export class AreaTree {
   private parents = new Map<string, string | null>();
   private names = new Map<string, string>();
+  private kinds = new Map<string, AreaKind>();
 
   constructor(private readonly db: Db) {}
 
   async reload(): Promise<void> {
-    const rows = await this.db.selectFrom('areas').select(['id', 'parent', 'name']).execute();
+    const rows = await this.db.selectFrom('areas').select(['id', 'parent', 'name', 'kind']).execute();
     this.parents = new Map(rows.map((r) => [r.id, r.parent]));
     this.names = new Map(rows.map((r) => [r.id, r.name]));
+    this.kinds = new Map(rows.map((r) => [r.id, r.kind]));
+  }
+
+  /** The area above (null at the top), or undefined for an unknown id. */
+  parentOf(id: string): string | null | undefined {
+    return this.parents.get(id);
+  }
+
+  /** county, township, village or community; undefined for an unknown id. */
+  kindOf(id: string): AreaKind | undefined {
+    return this.kinds.get(id);
   }
 
   has(id: string): boolean {

@@ -429,13 +429,23 @@ export interface DetectorHome {
   address: string;
   flags: OccupantFlag[];
   location: string;
+  /** In call order: the escalation chain of its alarms starts with them. */
+  contacts: HouseholdContact[];
 }
 
 export async function detectorHomes(db: Db, household?: string): Promise<DetectorHome[]> {
   let q = db
     .selectFrom('household_detectors as d')
     .innerJoin('households as h', 'h.id', 'd.household_id')
-    .select(['d.device', 'd.household_id', 'd.location', 'h.area', 'h.address', 'h.occupant_flags']);
+    .select([
+      'd.device',
+      'd.household_id',
+      'd.location',
+      'h.area',
+      'h.address',
+      'h.occupant_flags',
+      'h.contacts',
+    ]);
   if (household !== undefined) q = q.where('h.id', '=', household);
   const rows = await q.execute();
   return rows.map((r) => ({
@@ -445,6 +455,7 @@ export async function detectorHomes(db: Db, household?: string): Promise<Detecto
     address: r.address,
     flags: JSON.parse(r.occupant_flags) as OccupantFlag[],
     location: r.location,
+    contacts: JSON.parse(r.contacts) as HouseholdContact[],
   }));
 }
 

@@ -34,6 +34,7 @@ export interface Database {
   bump_tests: BumpTestsTable;
   calibrations: CalibrationsTable;
   device_maintenance: DeviceMaintenanceTable;
+  notifications: NotificationsTable;
 }
 
 /** One row per alarm: its current state as columns (for lists and filters) plus the whole alarm. */
@@ -518,4 +519,48 @@ export interface DeviceMaintenanceTable {
   cal_result: string | null;
   cal_next_due: string | null;
   updated_at: number;
+}
+
+/**
+ * One message to one contact about one alarm (migrations/0012-notifications.ts, db/notifications.ts):
+ * a grouped message of storm control has one row per alarm, sharing `batch` and `provider_id`.
+ */
+export interface NotificationsTable {
+  /** `<alarm>[.e<episode>].t<step>.c<contact>`, `.r<time>` for a repeat, `.a<n>` for a failover. */
+  id: string;
+  alarm_id: string;
+  episode: number;
+  step: number;
+  /** The contact's name, relation (household contacts) and address (phone number, e-mail). */
+  contact: string;
+  relation: string | null;
+  address: string | null;
+  channel: string;
+  /** sms | voice | email | chat | webhook. */
+  medium: string;
+  lang: string;
+  /** 1, then +1 per failover to the contact's next channel. */
+  attempt: number;
+  /** The notification this one fell over from. */
+  failover_of: string | null;
+  /** JSON array: the contact's channels still to fall over to. */
+  fallback: string;
+  /** The grouped message this alarm went out in (storm control). */
+  batch: string | null;
+  /** What was sent (or read out). */
+  text: string;
+  queued_at: number;
+  sent_at: number | null;
+  delivered_at: number | null;
+  /** A call picked up, or a reply received. */
+  answered_at: number | null;
+  failed_at: number | null;
+  /** The provider's id of the message or call. */
+  provider_id: string | null;
+  /** NotificationOutcome (notify/record.ts). */
+  outcome: string;
+  /** Why it failed, what was cut, the provider's words. */
+  detail: string | null;
+  /** The reply or the key pressed. */
+  reply: string | null;
 }

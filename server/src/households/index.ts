@@ -1,6 +1,7 @@
 import { type OccupantFlag, vulnerableFlags } from '@gaswatch/shared';
 import type { Db } from '../db/database.js';
-import { detectorHomes } from '../db/households.js';
+import { type DetectorHome, detectorHomes } from '../db/households.js';
+import type { AlarmHome } from '../notify/facts.js';
 
 /** What an alarm carries of its household (SPEC §13): enough for the board and its order. */
 export interface HouseholdSummary {
@@ -16,6 +17,8 @@ export interface HouseholdSummary {
 export interface HouseholdIndex {
   /** The household a device is installed in. */
   ofDevice(device: string): HouseholdSummary | undefined;
+  /** The same with its contacts in call order: what the escalation chain of its alarms starts with. */
+  homeOf(device: string): AlarmHome | undefined;
   /** The devices installed in homes of this area (not of the areas within it). */
   devicesIn(area: string): Iterable<string>;
   /**
@@ -37,15 +40,25 @@ export interface HouseholdIndex {
  * area (the weekly ledger's alarms).
  */
 export function createHouseholdIndex(db: Db): HouseholdIndex {
-  let byDevice = new Map<string, HouseholdSummary>();
+  let byDevice = new Map<string, { summary: HouseholdSummary; home: AlarmHome }>();
   let byArea = new Map<string, Set<string>>();
   let generation = 0;
-  const summary = (h: Awaited<ReturnType<typeof detectorHomes>>[number]): HouseholdSummary => ({
-    id: h.household,
-    area: h.area,
-    address: h.address,
-    vulnerable: vulnerableFlags(h.flags),
-    location: h.location,
+  const entry = (h: DetectorHome) => ({
+    summary: {
+      id: h.household,
+      area: h.area,
+      address: h.address,
+      vulnerable: vulnerableFlags(h.flags),
+      location: h.location,
+    },
+    home: {
+      id: h.household,
+      area: h.area,
+      address: h.address,
+      flags: h.flags,
+      location: h.location,
+      contacts: h.contacts,
+    },
   });
   const put = (areas: Map<string, Set<string>>, area: string, device: string) => {
     const devices = areas.get(area);
@@ -53,14 +66,15 @@ export function createHouseholdIndex(db: Db): HouseholdIndex {
     else devices.add(device);
   };
   return {
-    ofDevice: (device) => byDevice.get(device),
+    ofDevice: (device) => byDevice.get(device)?.summary,
+    homeOf: (device) => byDevice.get(device)?.home,
     devicesIn: (area) => byArea.get(area) ?? [],
     generation: () => generation,
     async load() {
-      const next = new Map<string, HouseholdSummary>();
+      const next = new Map<string, ReturnType<typeof entry>>();
       const areas = new Map<string, Set<string>>();
       for (const h of await detectorHomes(db)) {
-        next.set(h.device, summary(h));
+        next.set(h.device, entry(h));
         put(areas, h.area, h.device);
       }
       let same = next.size === byDevice.size;
@@ -71,13 +85,13 @@ export function createHouseholdIndex(db: Db): HouseholdIndex {
     },
     async refresh(household) {
       const homes = await detectorHomes(db, household);
-      for (const [device, s] of byDevice)
-        if (s.id === household) {
+      for (const [device, e] of byDevice)
+        if (e.summary.id === household) {
           byDevice.delete(device);
-          byArea.get(s.area)?.delete(device);
+          byArea.get(e.summary.area)?.delete(device);
         }
       for (const h of homes) {
-        byDevice.set(h.device, summary(h));
+        byDevice.set(h.device, entry(h));
         put(byArea, h.area, h.device);
       }
       generation++;

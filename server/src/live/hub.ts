@@ -36,6 +36,7 @@ export interface LiveMessage {
     | 'commandResult'
     | 'maintenance'
     | 'permit'
+    | 'notification'
     | 'heartbeat';
   data: unknown;
 }
@@ -178,6 +179,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       const site = (row as { site?: string | null } | null)?.site;
       broadcast({ gw: e.gw, dev: e.dev, site }, () => ({ type: 'alarm', data: { ...e, alarm: row } }));
     },
+    // Only which alarm: a card showing it reloads its notification log.
+    notification: (e: ServerEvents['notification'][0]) =>
+      broadcast({ gw: e.gw, dev: e.dev, site: e.site }, () => ({
+        type: 'notification',
+        data: { alarmId: e.alarmId },
+      })),
     // Same shape as a row of /api/events.
     deviceEvent: (e: ServerEvents['deviceEvent'][0]) =>
       broadcast({ gw: e.gw, dev: e.dev }, () => {
@@ -205,6 +212,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.on('reading', listeners.reading);
     bus.on('deviceState', listeners.deviceState);
     bus.on('alarm', listeners.alarm);
+    bus.on('notification', listeners.notification);
     bus.on('deviceEvent', listeners.deviceEvent);
     bus.on('commandResult', listeners.commandResult);
     bus.on('permit', listeners.permit);
@@ -220,6 +228,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     bus.off('reading', listeners.reading);
     bus.off('deviceState', listeners.deviceState);
     bus.off('alarm', listeners.alarm);
+    bus.off('notification', listeners.notification);
     bus.off('deviceEvent', listeners.deviceEvent);
     bus.off('commandResult', listeners.commandResult);
     bus.off('permit', listeners.permit);

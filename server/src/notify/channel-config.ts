@@ -3,6 +3,7 @@ import { AliyunSmsChannelSchema } from './providers/aliyun-sms.js';
 import { AliyunVoiceChannelSchema } from './providers/aliyun-voice.js';
 import { DingtalkChannelSchema } from './providers/dingtalk.js';
 import { FeishuChannelSchema } from './providers/feishu.js';
+import { LogChannelSchema } from './providers/log.js';
 import { SmtpChannelSchema } from './providers/smtp.js';
 import { TencentSmsChannelSchema } from './providers/tencent-sms.js';
 import { TencentVoiceChannelSchema } from './providers/tencent-voice.js';
@@ -38,12 +39,10 @@ export const WebhookChannelSchema = z
   .strict();
 export type WebhookChannelConfig = z.infer<typeof WebhookChannelSchema>;
 
-/**
- * One union member per channel type. Only webhook is connected to escalation today; the others are
- * checked here and refused at start by createChannels until issue 15's chain sends through them.
- */
+/** One union member per channel type (docs/notifications.md describes each). */
 export const ChannelConfigSchema = z.discriminatedUnion('type', [
   WebhookChannelSchema,
+  LogChannelSchema,
   TwilioSmsChannelSchema,
   TwilioVoiceChannelSchema,
   SmtpChannelSchema,

@@ -1,7 +1,8 @@
 /**
- * One interface for every way of reaching a person: webhook today, SMS and e-mail next. A
- * channel delivers one notification or rejects with a NotifyError after its own retries; the
- * engine never waits on it (the notifier dispatches in the background).
+ * The signed webhook's notification: the alarm as JSON for another system. A channel delivers one
+ * or rejects with a NotifyError after its own retries; the chain never waits on it (notify/
+ * dispatcher.ts sends in the background). People are reached through provider adapters instead
+ * (provider.ts), with rendered messages.
  */
 
 export interface NotificationContact {
@@ -19,9 +20,10 @@ export interface Notification {
   id: string;
   /**
    * 'raised' for a new alarm; 'reraised' when a latched, unacknowledged alarm's condition came
-   * back (tier 1 again); 'escalated' when a later tier is reached.
+   * back (tier 1 again); 'escalated' when a later tier is reached; 'repeated' when the top step
+   * is told again because nobody acknowledged.
    */
-  reason: 'raised' | 'reraised' | 'escalated';
+  reason: 'raised' | 'reraised' | 'escalated' | 'repeated';
   alarmId: string;
   /** Episode of the alarm's condition: 1 at the raise, +1 per re-raise. */
   episode: number;
@@ -45,6 +47,8 @@ export interface Notification {
   late: boolean;
   /** Wall clock of this notification, ISO 8601. */
   sentAt: string;
+  /** The alarm in one line, as a person reads it (the e-mail subject: place, room, gas, value). */
+  text?: string;
 }
 
 export interface NotificationChannel {

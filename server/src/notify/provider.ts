@@ -34,6 +34,11 @@ export interface ProviderMessage {
 export interface ProviderAccepted {
   /** The provider's id of the message or call (BizId, SerialNo, MessageSid, CallId, Message-ID…). */
   providerId: string | null;
+  /**
+   * Delivered in the same exchange, no receipt to wait for (the log channel). An SMTP server or
+   * an SMS gateway accepting a message is not this: they report delivery later, if at all.
+   */
+  delivered?: boolean;
 }
 
 /** A provider refused or could not be reached: whether trying again may help. */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { type AlarmEngine, createAlarmEngine } from '../alarms/engine.js';
 import { sqlAlarmRecords } from '../db/alarm-records.js';
 import { importLegacyAlarmEvents } from '../db/legacy-import.js';
-import type { NotificationChannel } from '../notify/channel.js';
+import { sqlNotificationStore } from '../db/notifications.js';
 import type { Timers } from '../timers.js';
 
 declare module 'fastify' {
@@ -17,8 +17,6 @@ declare module 'fastify' {
 export interface AlarmsPluginOptions {
   /** Timers for escalation and offline sweeps (tests pass simulated ones). */
   timers?: Timers;
-  /** Channels to use instead of building them from GASWATCH_CONFIG. */
-  channels?: Map<string, NotificationChannel>;
   /** Offline sweep period, ms (default 1000). */
   offlineSweepMs?: number;
 }
@@ -47,8 +45,12 @@ async function alarmsPlugin(app: FastifyInstance, opts: AlarmsPluginOptions): Pr
     metrics: app.metrics,
     devices: app.devices,
     vulnerableOf: (dev) => app.households.ofDevice(dev)?.vulnerable ?? [],
+    homeOf: (dev) => app.households.homeOf(dev),
+    ...(process.env.BENCH_NO_RECORDS ? {} : { notifications: sqlNotificationStore(app.db) }),
+    areaOf: (a) => app.auth.areaOf(a),
+    areas: app.auth.areas,
+    timeZone: app.config.timeZone,
     ...(opts.timers === undefined ? {} : { timers: opts.timers }),
-    ...(opts.channels === undefined ? {} : { channels: opts.channels }),
     ...(opts.offlineSweepMs === undefined ? {} : { offlineSweepMs: opts.offlineSweepMs }),
   });
   await engine.start();
@@ -61,5 +63,5 @@ async function alarmsPlugin(app: FastifyInstance, opts: AlarmsPluginOptions): Pr
 export default fp(alarmsPlugin, {
   name: 'alarms',
   fastify: '5.x',
-  dependencies: ['core', 'store', 'db', 'households', 'ingest', 'broker'],
+  dependencies: ['core', 'store', 'db', 'households', 'auth', 'ingest', 'broker'],
 });

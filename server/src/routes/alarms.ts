@@ -11,9 +11,16 @@ import { type Alarm, CALL_OUTCOMES, RESOLUTION_REASONS } from '../alarms/model.j
 import { own } from '../alarms/select.js';
 import { auditActor, principalOf } from '../auth/principal.js';
 import { getHousehold } from '../db/households.js';
+import {
+  latestNotificationsOfAlarm,
+  NOTIFICATION_CURSOR,
+  notificationsOfAlarm,
+} from '../db/notifications.js';
 import { tokenNames } from '../db/tokens.js';
 import { displayNames } from '../db/users.js';
 import { HttpError } from '../errors.js';
+import { NotificationRecordSchema, toRecord } from '../notify/record.js';
+import { withTimeout } from '../timers.js';
 import { AlarmFilterFields, alarmFilterOf, rangeOf } from './alarm-query.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
@@ -52,6 +59,20 @@ const ExportQuery = z
 const EXPORTS_AT_ONCE = 2;
 
 const IdParams = z.object({ id: z.string().min(1).max(200).describe('Alarm id') }).strict();
+
+const NotificationsQuery = z
+  .object({
+    limit: limitSchema(500, 100, 'notifications, in the order they were queued'),
+    cursor: z
+      .string()
+      .regex(NOTIFICATION_CURSOR, 'must be a nextCursor of this list')
+      .optional()
+      .describe('nextCursor of the previous page'),
+  })
+  .strict();
+
+/** The response card's notifications panel shows this many, the latest. */
+const CARD_NOTIFICATIONS = 100;
 
 const AckBody = z
   .object({
@@ -332,12 +353,54 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const alarm = visibleAlarm(request, request.params.id);
       const home = app.households.ofDevice(alarm.dev);
+      // The card answers while the database is down (the alarm lives in memory): without its
+      // notifications then, rather than not at all.
+      const sent = await withTimeout(
+        latestNotificationsOfAlarm(app.db, alarm.id, CARD_NOTIFICATIONS),
+        2_000,
+        'reading the notifications',
+      ).catch((err: unknown) => {
+        request.log.warn({ err, alarmId: alarm.id }, 'notifications unavailable: the card shows none');
+        return { rows: [], total: 0 };
+      });
       return {
         alarm: row(alarm),
         events: await engine.history(alarm.id),
         ...engine.responseInfo(alarm),
         household: home === undefined ? null : ((await getHousehold(app.db, home.id)) ?? null),
+        notifications: sent.rows.map(toRecord),
+        notificationsTotal: sent.total,
       };
+    },
+  );
+
+  app.get(
+    '/api/alarms/:id/notifications',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['alarms'],
+        summary: 'Every notification of an alarm: who was told, how, and what became of it',
+        description:
+          'In the order they were queued. Each is one message to one contact: its step of the chain, channel, the text, when it was queued, sent, delivered, answered or failed, the provider id, and its outcome.',
+        params: IdParams,
+        querystring: NotificationsQuery,
+        response: {
+          200: z.object({
+            notifications: z.array(NotificationRecordSchema),
+            total: z.number(),
+            nextCursor: z.string().nullable(),
+          }),
+          400: ErrorSchema,
+          404: ErrorSchema,
+          503: ErrorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const alarm = visibleAlarm(request, request.params.id);
+      const page = await notificationsOfAlarm(app.db, alarm.id, request.query);
+      return { notifications: page.rows.map(toRecord), total: page.total, nextCursor: page.nextCursor };
     },
   );
 

@@ -28,8 +28,19 @@ describe('GASWATCH_CONFIG', () => {
         bedridden: { critical: 60, warning: 300 },
         disabled: { critical: 60, warning: 300 },
       },
+      steps: [],
       tiers: [],
       permits: { ruleSet: 'gb30871' },
+    });
+    // Nobody to tell until a chain is configured; the defaults of how it is told.
+    expect(cfg.notify).toEqual({
+      lang: 'zh-CN',
+      smsSign: { 'zh-CN': '燃气安全', en: 'Gas Safety' },
+      maxPerContactHour: 20,
+      maxInFlight: 256,
+      household: { steps: [] },
+      duty: {},
+      storm: { kinds: ['offline', 'fault', 'maintenance'], windowS: 30, minAlarms: 2 },
     });
     expect(selectRules(cfg, 'd', 'household-co', null).profile).toBe('en50291');
     expect(selectRules(cfg, 'd', 'multigas', null).profile).toBe('confined-space');

@@ -10,6 +10,7 @@ import type { AlarmRecords } from '../../src/alarms/records.js';
 import { createBus, type ReadingAccepted, type ServerBus } from '../../src/bus.js';
 import { sqlAlarmRecords } from '../../src/db/alarm-records.js';
 import { type Db, openDatabase } from '../../src/db/database.js';
+import { sqlNotificationStore } from '../../src/db/notifications.js';
 import { createEmbeddedStore } from '../../src/store/embedded.js';
 import type { Store } from '../../src/store/types.js';
 import type { Timers } from '../../src/timers.js';
@@ -189,6 +190,8 @@ export async function makeRig(
       sendCommand: async (gw, cmd) => {
         commands.push({ gw, cmd });
       },
+      // Notifications are recorded in the same database, as in the server.
+      notifications: sqlNotificationStore(db),
       ...extra,
     });
     return { engine, registry };

@@ -354,7 +354,7 @@ describe('aliyun-sms HTTP batch push (SmsReport, SmsUp)', () => {
     }),
     { clock },
   );
-  const url = `https://gaswatch.example.cn/api/notify/callbacks/sms-main?token=${TOKEN}`;
+  const url = `https://gaswatch.example.cn/api/notify/callback/sms-main?token=${TOKEN}`;
 
   it('reads delivery reports and replies, times in Beijing time', async () => {
     // The document's sample fields (https://help.aliyun.com/zh/sms/developer-reference/smsreport-2).
@@ -424,7 +424,7 @@ describe('aliyun-sms HTTP batch push (SmsReport, SmsUp)', () => {
   it('refuses a push without the token, with another token, or with none configured', async () => {
     const push = [{ phone_number: '13800000000', success: true, biz_id: '1' }];
     await expect(
-      adapter.callback!(callbackRequest('https://gaswatch.example.cn/api/notify/callbacks/sms-main', push)),
+      adapter.callback!(callbackRequest('https://gaswatch.example.cn/api/notify/callback/sms-main', push)),
     ).rejects.toMatchObject({ name: 'CallbackRefused', reason: 'unsigned' });
     await expect(adapter.callback!(callbackRequest(`${url.slice(0, -3)}xyz`, push))).rejects.toMatchObject({
       reason: 'bad_signature',

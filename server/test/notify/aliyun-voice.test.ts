@@ -142,7 +142,7 @@ describe('aliyun-voice VoiceReport push', () => {
     }),
     { clock },
   );
-  const url = `https://gaswatch.example.cn/api/notify/callbacks/call-main?token=${TOKEN}`;
+  const url = `https://gaswatch.example.cn/api/notify/callback/call-main?token=${TOKEN}`;
   // The fields of Alibaba's VoiceReport sample (https://help.aliyun.com/zh/vms/voicereport-6).
   const record = (over: Record<string, string>) => ({
     status_code: '200000',
@@ -198,7 +198,7 @@ describe('aliyun-voice VoiceReport push', () => {
   it('refuses a push without its token or with a wrong one, and one it cannot read', async () => {
     const push = [record({})];
     await expect(
-      adapter.callback!(callbackRequest('https://gaswatch.example.cn/api/notify/callbacks/call-main', push)),
+      adapter.callback!(callbackRequest('https://gaswatch.example.cn/api/notify/callback/call-main', push)),
     ).rejects.toMatchObject({ reason: 'unsigned' });
     await expect(adapter.callback!(callbackRequest(`${url}x`, push))).rejects.toMatchObject({
       reason: 'bad_signature',

@@ -259,7 +259,7 @@ describe('tencent-sms callbacks', () => {
     }),
     { clock },
   );
-  const url = `https://gaswatch.example.cn/api/notify/callbacks/sms-tc?token=${TOKEN}`;
+  const url = `https://gaswatch.example.cn/api/notify/callback/sms-tc?token=${TOKEN}`;
 
   it('reads delivery reports (短信下发状态通知), times in Beijing time', async () => {
     const body = [
@@ -321,7 +321,7 @@ describe('tencent-sms callbacks', () => {
   it('refuses a callback without its token, with a wrong one, and one it cannot read', async () => {
     const body = [{ sid: '1', report_status: 'SUCCESS' }];
     await expect(
-      adapter.callback!(callbackRequest('https://gaswatch.example.cn/api/notify/callbacks/sms-tc', body)),
+      adapter.callback!(callbackRequest('https://gaswatch.example.cn/api/notify/callback/sms-tc', body)),
     ).rejects.toMatchObject({ reason: 'unsigned' });
     await expect(
       adapter.callback!(callbackRequest(url.replace(TOKEN, TOKEN.toUpperCase()), body)),

@@ -172,7 +172,7 @@ describe('tencent-voice callbacks', () => {
     }),
     { clock },
   );
-  const url = `https://gaswatch.example.cn/api/notify/callbacks/call-tc?token=${TOKEN}`;
+  const url = `https://gaswatch.example.cn/api/notify/callback/call-tc?token=${TOKEN}`;
   const read = (body: unknown) => adapter.callback!(callbackRequest(url, body));
 
   it('reads the call status (语音通知状态通知)', async () => {
@@ -242,7 +242,7 @@ describe('tencent-voice callbacks', () => {
     };
     await expect(
       adapter.callback!(
-        callbackRequest('https://gaswatch.example.cn/api/notify/callbacks/call-tc?token=', body),
+        callbackRequest('https://gaswatch.example.cn/api/notify/callback/call-tc?token=', body),
       ),
     ).rejects.toMatchObject({ reason: 'unsigned' });
     await expect(adapter.callback!(callbackRequest(`${url}0`, body))).rejects.toMatchObject({

@@ -9,7 +9,7 @@ import { captureLogs, json, rejection, type Seen, type StandIn, startStandIn } f
 const hex = (n: number) => randomBytes(n).toString('hex');
 const ACCOUNT = `AC${hex(16)}`;
 const TOKEN = hex(16);
-const CALLBACK = 'https://duty.example.cn/api/notify/callbacks/sms-intl';
+const CALLBACK = 'https://duty.example.cn/api/notify/callback/sms-intl';
 
 const message = {
   id: 'a1.t1.c0',

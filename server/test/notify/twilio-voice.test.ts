@@ -11,7 +11,7 @@ import { captureLogs, json, rejection, type Seen, type StandIn, startStandIn } f
 const hex = (n: number) => randomBytes(n).toString('hex');
 const ACCOUNT = `AC${hex(16)}`;
 const TOKEN = hex(16);
-const CALLBACK = 'https://duty.example.cn/api/notify/callbacks/call-intl';
+const CALLBACK = 'https://duty.example.cn/api/notify/callback/call-intl';
 const NOW = Date.UTC(2026, 0, 5, 20, 0, 0);
 
 const message = {

@@ -193,6 +193,7 @@ export interface LiveReading {
 /** One /api/live message. */
 export type LiveMessage =
   | { type: 'alarm'; data: { alarmId: string; alarm: Alarm | null } }
+  | { type: 'notification'; data: { alarmId: string } }
   | { type: 'heartbeat'; data: { now: string } }
   | { type: 'reading'; data: LiveReading }
   | { type: 'deviceState'; data: { gw: string; dev: string; device: Device } }

@@ -10,6 +10,7 @@ import * as ledgers0008 from './0008-ledgers.js';
 import * as householdIndexes0009 from './0009-household-indexes.js';
 import * as maintenance0010 from './0010-maintenance.js';
 import * as permits0011 from './0011-permits.js';
+import * as notifications0012 from './0012-notifications.js';
 
 /**
  * Every migration, by name, in the order they apply (Kysely sorts the names). Listed here rather
@@ -28,6 +29,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0009-household-indexes': householdIndexes0009,
   '0010-maintenance': maintenance0010,
   '0011-permits': permits0011,
+  '0012-notifications': notifications0012,
 };
 
 export const migrationProvider = (

@@ -36,6 +36,15 @@ export const commonShape = {
     .describe(
       'Random token the callback URL carries (?token=…); callbacks without it are refused. Unset: all are',
     ),
+  paramMaxChars: z
+    .number()
+    .int()
+    .min(4)
+    .max(500)
+    .default(35)
+    .describe(
+      "Longest value of a template variable: each message parameter is cut to it, ending in …. Set it to what your templates' variable attributes allow (Alibaba's 其他: 35; Tencent's older accounts: 12)",
+    ),
   timeoutMs: z.number().int().min(100).max(60_000).default(5_000).describe('Per-attempt HTTP timeout'),
   retries: z.number().int().min(0).max(5).default(2).describe('Extra attempts after a retryable failure'),
   backoffMs: z

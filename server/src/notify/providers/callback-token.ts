@@ -5,7 +5,7 @@ import { CallbackRefused, type CallbackRequest } from '../provider.js';
  * Alibaba Cloud's HTTP batch push and Tencent Cloud's SMS and voice callbacks are not signed:
  * their documentation offers nothing but the URL you configure (and, for Tencent, a list of source
  * IPs to allow). So the URL itself carries the proof: a long random token of ours in its query,
- * `…/api/notify/callbacks/<channel>?token=<callbackToken>`, which only the provider's console and
+ * `…/api/notify/callback/<channel>?token=<callbackToken>`, which only the provider's console and
  * our configuration know. Anything without it, or with another, is refused. Use HTTPS, so the
  * token is not readable on the way.
  */

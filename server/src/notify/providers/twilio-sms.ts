@@ -48,7 +48,7 @@ export const TwilioSmsChannelSchema = z
       .url({ protocol: /^https?$/ })
       .optional()
       .describe(
-        'Public URL of POST /api/notify/callbacks/<channel>: delivery receipts; set it as the number\'s "A message comes in" webhook too, for replies',
+        'Public URL of POST /api/notify/callback/<channel>: delivery receipts; set it as the number\'s "A message comes in" webhook too, for replies',
       ),
   })
   .strict()

@@ -58,7 +58,7 @@ export const TwilioVoiceChannelSchema = z
     callbackUrl: z
       .url({ protocol: /^https?$/ })
       .describe(
-        'Public URL of POST /api/notify/callbacks/<channel>: call states and the key pressed (needed to acknowledge by phone)',
+        'Public URL of POST /api/notify/callback/<channel>: call states and the key pressed (needed to acknowledge by phone)',
       ),
     ringTimeoutS: z
       .number()
