@@ -49,7 +49,7 @@ export const HEATING_KINDS = [
 export const CONTACT_RELATIONS = ['occupant', 'family', 'neighbour', 'grid_worker', 'village_cadre'] as const;
 
 /** A phone number as people write it: digits, spaces, dashes, a leading +. */
-const PhoneSchema = z
+export const PhoneSchema = z
   .string()
   .trim()
   .regex(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AreaIdSchema, ROLES } from '../access.js';
 import { GasIdSchema } from '../gases.js';
-import { DaySchema } from '../households.js';
+import { DaySchema, PhoneSchema } from '../households.js';
 import { IdSchema } from '../ids.js';
 import {
   GasIdentitySchema,
@@ -126,7 +126,14 @@ export const CrewMemberSchema = z
   .strict();
 
 export const PersonSchema = z
-  .object({ name: Name, certificate: Text(64).default(''), unit: Text(128).default('') })
+  .object({
+    name: Name,
+    certificate: Text(64).default(''),
+    unit: Text(128).default(''),
+    phone: PhoneSchema.optional().describe(
+      'Mobile number: the evacuation alert is sent to it when the work is stopped (SMS or a call)',
+    ),
+  })
   .strict();
 
 export const MeasureInputSchema = z
