@@ -67,7 +67,7 @@ export interface AlarmTransition {
  * offline): everyone out, test again. It is also the hook a notification channel subscribes to.
  */
 export interface PermitLiveEvent {
-  kind: 'state' | 'evacuate' | 'sounder' | 'test' | 'monitoring';
+  kind: 'state' | 'evacuate' | 'sounder' | 'evacuation_ack' | 'test' | 'monitoring';
   permitId: string;
   area: string;
   /** The permit's state after it. */

@@ -31,6 +31,7 @@ import {
   type TestServer,
   tempDir,
 } from './helpers.js';
+import { channelsFor, type Providers, SMS_TOKEN, startProviders } from './notify/chain-rig.js';
 
 const GW = 'gw-permits';
 const DEV = 'entry-4gas';
@@ -77,6 +78,8 @@ let now = T0;
 const tmp = tempDir('gw-permits-');
 let server: TestServer;
 let gateway: MqttClient;
+/** Alibaba Cloud SMS and Tencent Cloud voice, stood in on loopback (the evacuation alert's way). */
+let providers: Providers;
 let seq = 0;
 let air: Reading['values'] = TOP;
 /** The commands the server sent the gateway (its cmd topic), as received. */
@@ -181,22 +184,30 @@ const FORM = {
   kind: 'confined_space',
   space: 'ws-12',
   work: '清理井底淤泥，更换闸门',
-  applicant: { name: '刘志远', unit: '柳江市政养护队' },
+  applicant: { name: '刘志远', unit: '柳江市政养护队', phone: '13800000101' },
   crew: [
     { name: '周强', certificate: 'YX-2026-0131', role: '作业人' },
     { name: '吴海', certificate: 'YX-2026-0132' },
   ],
-  attendant: { name: '郑伟', certificate: 'JH-0088' },
+  attendant: { name: '郑伟', certificate: 'JH-0088', phone: '138 0000 0102' },
   measures: [{ text: '打开上下游检查井井盖自然通风 30 min' }, { text: '设置围栏和警示标志' }],
 };
 
 beforeAll(async () => {
+  providers = await startProviders();
   const file = join(tmp.dir, 'gaswatch.yaml');
   writeFileSync(
     file,
     stringify({
+      channels: channelsFor(providers),
       sites: {
-        'plant-a': { area: 'liujiang', permits: { ruleSet: 'gb30871' } },
+        'plant-a': {
+          area: 'liujiang',
+          permits: { ruleSet: 'gb30871' },
+          steps: [
+            { name: '安全科', contacts: [{ name: '安全科值班', to: '13900000077' }], channels: ['sms'] },
+          ],
+        },
         'factory-b': { area: 'liujiang', permits: { ruleSet: 'mem13' } },
       },
     }),
@@ -242,6 +253,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.endAsync();
   await server?.close();
+  await providers?.close();
   tmp.remove();
 });
 
@@ -644,6 +656,66 @@ describe('a confined-space entry from draft to close-out', () => {
       'the sounder live event',
     );
     expect(otherTownship.filter((e) => e.kind === 'sounder')).toEqual([]);
+
+    // The attendant and the applicant are told by SMS wherever they are, and the site's safety
+    // office (the first step of its chain): one message each, kept under the permit.
+    const notices = () => providers.sent.filter((m) => m.id.startsWith(`permit:${id}.`));
+    await waitFor(() => notices().length === 3, 'the evacuation SMS');
+    expect(notices().map((m) => [m.to, m.id])).toEqual([
+      ['+8613800000102', `permit:${id}.s${suspension?.seq}.c0`],
+      ['+8613800000101', `permit:${id}.s${suspension?.seq}.c1`],
+      ['+8613900000077', `permit:${id}.s${suspension?.seq}.c2`],
+    ]);
+    expect(notices()[0]?.params).toEqual({
+      household: '3号污水检查井（柳江路与江滨路交叉口）',
+      event: expect.stringMatching(/^作业已停止：(监测数据不合格（硫化氢|检测仪报警（检测仪 entry-4gas）)/),
+    });
+    const told = async () =>
+      (await call('li', 'GET', `/api/permits/${id}/notifications`)).body as {
+        notifications: { contact: { name: string }; medium: string; outcome: string; text: string }[];
+        total: number;
+      };
+    await waitFor(async () => (await told()).total === 3, 'the records of the evacuation SMS');
+    expect((await told()).notifications.map((n) => [n.contact.name, n.medium, n.outcome])).toEqual([
+      ['郑伟', 'sms', 'sent'],
+      ['刘志远', 'sms', 'sent'],
+      ['安全科值班', 'sms', 'sent'],
+    ]);
+    expect((await call('chen', 'GET', `/api/permits/${id}/notifications`)).status).toBe(404);
+
+    // The attendant answers "1": the evacuation is acknowledged as him, on every console, and
+    // kept in the audit log.
+    const up = await fetch(`${server.url}/api/notify/callback/sms?token=${SMS_TOKEN}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        {
+          phone_number: '13800000102',
+          send_time: '2026-12-10 15:00:00',
+          content: '1 已撤出',
+          sign_name: '燃气安全',
+          dest_code: '1234',
+          sequence_id: 7,
+        },
+      ]),
+    });
+    expect(up.status).toBe(200);
+    await waitFor(
+      () => evacuations.some((e) => e.kind === 'evacuation_ack' && e.permitId === id),
+      'the acknowledgement, live',
+    );
+    expect(evacuations.find((e) => e.kind === 'evacuation_ack')).toMatchObject({
+      seq: suspension?.seq,
+      by: 'sms:+8613800000102 (郑伟)',
+    });
+    const acks = (await listAudit(server.app.db, { limit: 50, targetKind: 'permit' })).entries.filter(
+      (e) => e.action === 'permit.evacuation_ack' && e.target.id === id,
+    );
+    expect(acks.map((e) => [e.actor, e.after])).toEqual([
+      ['sms:+8613800000102 (郑伟)', { seq: suspension?.seq, note: '短信回复“1”确认' }],
+    ]);
+    expect((await told()).notifications[0]).toMatchObject({ outcome: 'acknowledged' });
+
     // Any alarm means evacuate and test again: no resuming, however short the break.
     const resume = await call('li', 'POST', `/api/permits/${id}/actions/resume`, { note: '' });
     expect(resume.body.error).toBe('evacuated');

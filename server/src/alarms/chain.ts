@@ -94,7 +94,8 @@ export function createChainResolver(deps: ChainDeps) {
     }));
   }
 
-  function resolve(step: Tier, a: Alarm, home: AlarmHome | undefined): ChainStep {
+  /** One step's contacts; `area` is asked for only when the step names area duty contacts. */
+  function resolve(step: Tier, area: () => string | null, home: AlarmHome | undefined): ChainStep {
     const out: ChainContact[] = [];
     const seen = new Set<string>();
     const add = (c: ChainContact) => {
@@ -122,12 +123,7 @@ export function createChainResolver(deps: ChainDeps) {
             channels: [],
             lang: notify.lang,
           });
-    if (step.duty !== undefined) {
-      const area =
-        home?.area ??
-        (deps.areaOf === undefined ? (own(config.sites, a.site)?.area ?? null) : deps.areaOf(a));
-      for (const c of dutyOf(area, step.duty)) add(c);
-    }
+    if (step.duty !== undefined) for (const c of dutyOf(home?.area ?? area(), step.duty)) add(c);
     return {
       ...(step.name === undefined ? {} : { name: step.name }),
       contacts: out,
@@ -135,14 +131,14 @@ export function createChainResolver(deps: ChainDeps) {
     };
   }
 
-  function configured(a: Alarm, home: AlarmHome | undefined) {
+  function configured(siteId: string | null, home: AlarmHome | undefined) {
     if (home !== undefined && notify.household.steps.length > 0)
       return {
         steps: notify.household.steps,
         repeat: notify.household.repeatS ?? 'wait',
         from: 'household',
       } as const;
-    const site = own(config.sites, a.site);
+    const site = own(config.sites, siteId);
     if (site !== undefined && site.steps.length > 0)
       return { steps: site.steps, repeat: site.repeatS ?? 'wait', from: 'site' } as const;
     if (site !== undefined && site.tiers.length > 0)
@@ -156,14 +152,29 @@ export function createChainResolver(deps: ChainDeps) {
   return {
     chainOf(a: Alarm): Chain {
       const home = deps.homeOf?.(a.dev);
-      const c = configured(a, home);
+      const c = configured(a.site, home);
+      const area = () =>
+        deps.areaOf === undefined ? (own(config.sites, a.site)?.area ?? null) : deps.areaOf(a);
       return {
-        steps: c.steps.map((s) => resolve(s, a, home)).filter((s) => s.contacts.length > 0),
+        steps: c.steps.map((s) => resolve(s, area, home)).filter((s) => s.contacts.length > 0),
         repeatS: c.repeat === false ? null : c.repeat,
         from: c.from,
       };
     },
     homeOf: (dev: string) => deps.homeOf?.(dev),
+    /**
+     * The first step that tells somebody of the chain a site's alarms take (its steps or tiers,
+     * else the defaults'), its duty contacts those of `area`: who is told of what happens at the
+     * site beyond one alarm (a stopped permit's evacuation alert).
+     */
+    firstStepOf(site: string | null, area: string | null): ChainStep | undefined {
+      const c = configured(site, undefined);
+      for (const s of c.steps) {
+        const step = resolve(s, () => area, undefined);
+        if (step.contacts.length > 0) return step;
+      }
+      return undefined;
+    },
   };
 }
 export type ChainResolver = ReturnType<typeof createChainResolver>;

@@ -366,6 +366,21 @@ export const NotifyConfigSchema = z
       .strict()
       .default({ kinds: DEFAULT_STORM_KINDS, windowS: 30, minAlarms: 2 })
       .describe('Storm control: many alarms of one kind in one area at once → one message per contact'),
+    evacuation: z
+      .object({
+        channels: z
+          .array(z.string().min(1).max(64))
+          .max(8)
+          .default([])
+          .describe(
+            "Channels, in failover order, that tell a stopped permit's attendant and applicant to evacuate (by their mobile numbers on the permit). Empty: the channels of the first step of the permit's site's chain",
+          ),
+      })
+      .strict()
+      .default({ channels: [] })
+      .describe(
+        "A stopped permit's evacuation alert (issue 14): to its attendant and applicant, and to the first step of its site's chain",
+      ),
   })
   .strict();
 export type NotifyConfig = z.infer<typeof NotifyConfigSchema>;
@@ -608,6 +623,7 @@ export const GaswatchConfigSchema = z
       household: { steps: [] },
       duty: {},
       storm: { kinds: DEFAULT_STORM_KINDS, windowS: 30, minAlarms: 2 },
+      evacuation: { channels: [] },
     }).describe(
       'The household chain, duty contacts of areas, languages, console link, hourly cap, storm control',
     ),
@@ -706,6 +722,8 @@ export const GaswatchConfigSchema = z
       both(site, ['sites', id]);
     }
     check(cfg.notify.household.steps, ['notify', 'household', 'steps']);
+    for (const [k, name] of cfg.notify.evacuation.channels.entries())
+      known(name, ['notify', 'evacuation', 'channels', k]);
     for (const [area, contacts] of Object.entries(cfg.notify.duty))
       for (const [j, c] of contacts.entries())
         for (const [k, name] of (c.channels ?? []).entries())

@@ -36,17 +36,42 @@ import {
  * receipts update the records, a reply "1" or key 1 acknowledges the alarm as that contact.
  */
 
-/** One contact to tell of one alarm at one step. */
-export interface DeliveryRequest {
+/**
+ * A message about something other than one alarm: a stopped permit's evacuation alert
+ * (permits/evacuation-notice.ts). It goes the way an alarm's does (the contact's channels in
+ * failover order, records, receipts, a reply "1"), but is never grouped, held or capped, and a
+ * webhook (which carries alarms) skips it.
+ */
+export interface Notice {
+  /** What its records are kept under (their `alarm_id`), e.g. `permit:<id>`. */
+  record: string;
+  render(opts: RenderOptions): RenderedMessage;
+  /** Still to be told: false once someone acknowledged it (no failover, no more messages). */
+  pending(): boolean;
+  /** A contact replied "1" or pressed 1: true when that acknowledged it. */
+  acknowledge(actor: string, note: string): Promise<boolean>;
+}
+
+interface DeliveryBase {
   /** `<alarm>[.e<episode>].t<step>.c<contact>[.r<time>]`: the record's id on the first channel. */
   id: string;
-  /** The alarm as it was when the step was reached. */
-  alarm: Alarm;
   reason: Notification['reason'];
   step: number;
   stepName?: string | undefined;
   contact: ChainContact;
 }
+
+/** One contact to tell of one alarm at one step (the alarm as it was when the step was reached). */
+export type AlarmDelivery = DeliveryBase & { alarm: Alarm; notice?: undefined };
+/** One contact to tell of a notice. */
+export type NoticeDelivery = DeliveryBase & { notice: Notice; alarm?: undefined };
+export type DeliveryRequest = AlarmDelivery | NoticeDelivery;
+
+/** What a request's records are kept under: its alarm's id, or the notice's record. */
+const recordOf = (q: DeliveryRequest): string => (q.notice === undefined ? q.alarm.id : q.notice.record);
+
+/** Notices whose receipts and replies are still followed, the oldest dropped beyond this. */
+const MAX_NOTICES = 1_000;
 
 /** Where the records are kept (SQL in the server; db/notifications.ts). */
 export interface NotificationStore {
@@ -210,8 +235,8 @@ export function createDispatcher(deps: DispatcherDeps) {
   ): NotificationsTable {
     return {
       id: rowId(q, r.attempt),
-      alarm_id: q.alarm.id,
-      episode: q.alarm.episode ?? 1,
+      alarm_id: recordOf(q),
+      episode: q.notice === undefined ? (q.alarm.episode ?? 1) : 1,
       step: q.step,
       contact: q.contact.name,
       relation: q.contact.relation ?? null,
@@ -298,6 +323,7 @@ export function createDispatcher(deps: DispatcherDeps) {
 
   function render(reqs: DeliveryRequest[], opts: RenderOptions): RenderedMessage {
     const first = reqs[0] as DeliveryRequest;
+    if (first.notice !== undefined) return first.notice.render(opts);
     if (reqs.length === 1) return renderAlarm(factsOf(first.alarm), opts);
     const area = deps.areaOf(first.alarm);
     return renderGroup(
@@ -306,7 +332,7 @@ export function createDispatcher(deps: DispatcherDeps) {
         count: reqs.length,
         place:
           (area === null ? undefined : deps.areaName(area)) ?? factsOf(first.alarm).place ?? first.alarm.dev,
-        since: Math.min(...reqs.map((q) => q.alarm.raisedAt)),
+        since: Math.min(...(reqs as AlarmDelivery[]).map((q) => q.alarm.raisedAt)),
         link: boardLink(notify.consoleUrl),
       },
       opts,
@@ -324,11 +350,16 @@ export function createDispatcher(deps: DispatcherDeps) {
     const next: Route = { channels: r.channels.slice(1), attempt: r.attempt + 1 };
     if (ch === undefined) {
       // The config's check makes this a bug: said loudly, and the next channel tried.
-      log.error({ channel: name, alarmId: first.alarm.id }, 'notification for an unknown channel');
+      log.error({ channel: name, alarmId: recordOf(first) }, 'notification for an unknown channel');
       return route(reqs, next, stormCheck);
     }
     if (ch.kind === 'webhook') {
-      await Promise.all(reqs.map((q) => sendWebhook(q, ch, r, next)));
+      if (first.notice !== undefined) {
+        const detail = 'a webhook carries alarms, not this notice';
+        await save(reqs.map((q) => newRow(q, ch, r, '', 'skipped', { detail, failed_at: clock() })));
+        return route(reqs, next, stormCheck);
+      }
+      await Promise.all((reqs as AlarmDelivery[]).map((q) => sendWebhook(q, ch, r, next)));
       return;
     }
     if (!reachable(ch.medium, first.contact.to)) {
@@ -338,7 +369,12 @@ export function createDispatcher(deps: DispatcherDeps) {
       metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'skipped' });
       return route(reqs, next, stormCheck);
     }
-    if (stormCheck && reqs.length === 1 && notify.storm.kinds.includes(alarmKind(first.alarm))) {
+    if (
+      stormCheck &&
+      reqs.length === 1 &&
+      first.notice === undefined &&
+      notify.storm.kinds.includes(alarmKind(first.alarm))
+    ) {
       hold(first, r, ch);
       return;
     }
@@ -365,7 +401,8 @@ export function createDispatcher(deps: DispatcherDeps) {
     );
     const ids = rows.map((row) => row.id);
     const person = personOf(contact);
-    if (capped(person, clock())) {
+    // A notice (an evacuation) is never held back by the cap: it is rare and it must arrive.
+    if (first.notice === undefined && capped(person, clock())) {
       for (const row of rows) {
         row.outcome = 'capped';
         row.detail = `${notify.maxPerContactHour} messages to ${contact.name} within the hour already`;
@@ -373,7 +410,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       await save(rows);
       metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'capped' });
       log.warn(
-        { channel: ch.name, contact: contact.name, alarmIds: reqs.map((q) => q.alarm.id) },
+        { channel: ch.name, contact: contact.name, alarmIds: reqs.map(recordOf) },
         'notification capped',
       );
       return;
@@ -400,7 +437,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       metrics.notificationsFailed.inc({ channel: ch.name });
       metrics.notificationOutcomes.inc({ channel: ch.name, outcome: 'failed' });
       log.error(
-        { channel: ch.name, notification: message.id, alarmIds: reqs.map((q) => q.alarm.id), reason: why },
+        { channel: ch.name, notification: message.id, alarmIds: reqs.map(recordOf), reason: why },
         next.channels.length > 0
           ? 'notification failed: falling over to the next channel'
           : 'notification failed',
@@ -408,11 +445,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       for (const row of rows)
         Object.assign(row, { outcome: 'failed', failed_at: clock(), detail: why.slice(0, 500) });
       await Promise.all([queued, save(rows)]);
-      await route(
-        reqs.filter((q) => awaiting(q.alarm.id)),
-        next,
-        false,
-      );
+      await route(reqs.filter(stillNeeded), next, false);
       return;
     }
     release();
@@ -427,7 +460,7 @@ export function createDispatcher(deps: DispatcherDeps) {
         channel: ch.name,
         notification: message.id,
         providerId: accepted.providerId,
-        alarmId: first.alarm.id,
+        alarmId: recordOf(first),
         step: first.step,
         ...(group ? { alarms: reqs.length } : {}),
       },
@@ -449,7 +482,7 @@ export function createDispatcher(deps: DispatcherDeps) {
   }
 
   async function sendWebhook(
-    q: DeliveryRequest,
+    q: AlarmDelivery,
     ch: Extract<Channel, { kind: 'webhook' }>,
     r: Route,
     next: Route,
@@ -515,10 +548,21 @@ export function createDispatcher(deps: DispatcherDeps) {
     return a !== undefined && unacked(a);
   }
 
+  /** Notices told, by record: their receipts may fall over, their replies acknowledge. */
+  const notices = new Map<string, Notice>();
+
+  /** Whether the records kept under `id` still wait for someone: an alarm's, or a notice's. */
+  function open(id: string): boolean {
+    return awaiting(id) || notices.get(id)?.pending() === true;
+  }
+
+  const stillNeeded = (q: DeliveryRequest): boolean =>
+    q.notice === undefined ? awaiting(q.alarm.id) : q.notice.pending();
+
   // ------------------------------------------------------------ storm control
 
   interface Bucket {
-    items: DeliveryRequest[];
+    items: AlarmDelivery[];
     route: Route;
     handle: unknown;
   }
@@ -529,7 +573,7 @@ export function createDispatcher(deps: DispatcherDeps) {
    * contact, channel, kind and area in that window joins it, and at its end they go out as one
    * message (or each alone, when fewer than minAlarms came).
    */
-  function hold(q: DeliveryRequest, r: Route, ch: Channel): void {
+  function hold(q: AlarmDelivery, r: Route, ch: Channel): void {
     const kind: AlarmKind = alarmKind(q.alarm);
     const area = deps.areaOf(q.alarm) ?? '';
     const key = [
@@ -616,7 +660,9 @@ export function createDispatcher(deps: DispatcherDeps) {
     const fallback = JSON.parse(row.fallback) as string[];
     const reqs = rows.flatMap((x) => {
       const a = deps.alarmOf(x.alarm_id);
-      return a !== undefined && unacked(a) ? [fromRow(x, a, fallback)] : [];
+      if (a !== undefined) return unacked(a) ? [fromRow(x, a, fallback)] : [];
+      const notice = notices.get(x.alarm_id);
+      return notice?.pending() === true ? [fromRow(x, notice, fallback)] : [];
     });
     if (reqs.length === 0 || fallback.length === 0) return;
     log.warn(
@@ -626,21 +672,28 @@ export function createDispatcher(deps: DispatcherDeps) {
     track(route(reqs, { channels: fallback, attempt: Number(row.attempt) + 1 }, false));
   }
 
-  function fromRow(x: NotificationsTable, a: Alarm, fallback: string[]): DeliveryRequest {
+  function fromRow(x: NotificationsTable, about: Alarm | Notice, fallback: string[]): DeliveryRequest {
     const step = Number(x.step);
-    return {
+    const base = {
       id: baseOf(x.id),
-      alarm: { ...a },
-      reason: step > 1 ? 'escalated' : (a.episode ?? 1) > 1 ? 'reraised' : 'raised',
+      reason:
+        'record' in about
+          ? ('raised' as const)
+          : step > 1
+            ? ('escalated' as const)
+            : (about.episode ?? 1) > 1
+              ? ('reraised' as const)
+              : ('raised' as const),
       step,
       contact: {
         name: x.contact,
         ...(x.address === null ? {} : { to: x.address }),
         ...(x.relation === null ? {} : { relation: x.relation }),
         channels: fallback,
-        lang: x.lang === 'en' ? 'en' : 'zh-CN',
+        lang: x.lang === 'en' ? ('en' as const) : ('zh-CN' as const),
       },
     };
+    return 'record' in about ? { ...base, notice: about } : { ...base, alarm: { ...about } };
   }
 
   /** The message a reply answers: the call it was pressed on, else the latest sent to that number. */
@@ -659,7 +712,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       messages.set(k, [...(messages.get(k) ?? []), x]);
     }
     const all = [...messages.values()];
-    return all.find((rows) => rows.some((x) => awaiting(x.alarm_id))) ?? all[0] ?? [];
+    return all.find((rows) => rows.some((x) => open(x.alarm_id))) ?? all[0] ?? [];
   }
 
   async function reply(
@@ -689,8 +742,13 @@ export function createDispatcher(deps: DispatcherDeps) {
             : medium === 'voice'
               ? '电话按1确认'
               : '短信回复“1”确认';
-        const before = deps.alarmOf(id)?.state;
         const actor = `${medium}:${r.from} (${row.contact})`;
+        const notice = notices.get(id);
+        if (notice !== undefined) {
+          if (notice.pending() && (await notice.acknowledge(actor, note))) acked.add(id);
+          continue;
+        }
+        const before = deps.alarmOf(id)?.state;
         if (before !== undefined && awaiting(id) && (await deps.acknowledge(id, actor, note))) {
           acked.add(id);
           done.push({ alarmId: id, actor, note, before, after: deps.alarmOf(id)?.state ?? before });
@@ -724,9 +782,30 @@ export function createDispatcher(deps: DispatcherDeps) {
 
   return {
     /** Starts delivering in the background; never throws, never blocks the chain. */
-    deliver(q: DeliveryRequest): void {
+    deliver(q: AlarmDelivery): void {
       if (stopped) return;
       track(route([q], { channels: q.contact.channels, attempt: 1 }));
+    },
+
+    /**
+     * Tells each contact of a notice, on its channels in failover order, in the background
+     * (never throws). `id` is the base of the records' ids: `<id>.c<contact index>`.
+     */
+    tell(notice: Notice, id: string, contacts: readonly ChainContact[]): void {
+      if (stopped) return;
+      notices.delete(notice.record);
+      notices.set(notice.record, notice);
+      if (notices.size > MAX_NOTICES) {
+        const oldest = notices.keys().next().value;
+        if (oldest !== undefined) notices.delete(oldest);
+      }
+      for (const [i, contact] of contacts.entries())
+        track(
+          route([{ id: `${id}.c${i}`, notice, reason: 'raised', step: 1, contact }], {
+            channels: contact.channels,
+            attempt: 1,
+          }),
+        );
     },
 
     /**

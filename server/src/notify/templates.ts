@@ -126,7 +126,7 @@ export function compactCjk(text: string): string {
 }
 
 /** At most `max` characters (code points), ending in "…" when cut. */
-function cutChars(text: string, max: number): string {
+export function cutChars(text: string, max: number): string {
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
@@ -433,7 +433,7 @@ const WORDS: Record<Lang, Words> = { 'zh-CN': zh, en };
 // ------------------------------------------------------------------------------ rendering
 
 /** A piece of an SMS; optional ones are left out, in `drop` order, when the text is too long. */
-interface Piece {
+export interface Piece {
   key: string;
   text: string;
   /** Left out from the lowest up; absent: always kept. */
@@ -444,7 +444,7 @@ interface Piece {
  * Joins the pieces, leaving out the optional ones (lowest `drop` first) until the text fits
  * `fits`; if it still does not, the piece named `shorten` is cut. Returns the text and what went.
  */
-function fit(
+export function fit(
   pieces: Piece[],
   fits: (text: string) => boolean,
   shorten: string,
@@ -471,7 +471,7 @@ function fit(
   return { text: join(), cut };
 }
 
-function smsFits(maxSegments: number) {
+export function smsFits(maxSegments: number) {
   return (text: string) => {
     const len = smsLength(text);
     return len.units <= smsCapacity(len.encoding, maxSegments);
@@ -481,7 +481,7 @@ function smsFits(maxSegments: number) {
 /** One clock per zone: making one costs an Intl.DateTimeFormat, and a storm renders thousands. */
 const clocks = new Map<string, ZoneClock>();
 
-function timeOf(ts: number, timeZone: string): { short: string; full: string } {
+export function timeOf(ts: number, timeZone: string): { short: string; full: string } {
   let clock = clocks.get(timeZone);
   if (clock === undefined) {
     clock = new ZoneClock(timeZone);
@@ -491,7 +491,7 @@ function timeOf(ts: number, timeZone: string): { short: string; full: string } {
   return { short: iso.slice(11, 16), full: `${iso.slice(0, 10)} ${iso.slice(11, 19)}` };
 }
 
-function paramsOf(values: Record<string, string>, max: number, cut: string[]): Record<string, string> {
+export function paramsOf(values: Record<string, string>, max: number, cut: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) {
     // A cut link leads nowhere: it goes whole (both Chinese clouds refuse links in variables anyway;

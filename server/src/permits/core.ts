@@ -26,6 +26,7 @@ import {
 import type { PermitEventsTable, PermitsTable } from '../db/schema.js';
 import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord, DeviceRegistry } from '../ingest/devices.js';
+import type { Dispatcher } from '../notify/dispatcher.js';
 import { builtinProfiles } from '../profiles.js';
 import type { DetectorNow, GateContext } from './gate.js';
 import { rulesOf, typeOf } from './rules.js';
@@ -50,7 +51,7 @@ export interface PermitDeps {
   auth: {
     areaOf(subject: AreaSubject): string | null;
     canSee(principal: Principal | null, area: string | null): boolean;
-    areas: Pick<AreaTree, 'has' | 'within'>;
+    areas: Pick<AreaTree, 'has' | 'within' | 'parentOf' | 'kindOf'>;
   };
   /**
    * Whether a detector may be used for a gas test now (SPEC §11: bump-tested today, calibration
@@ -59,6 +60,8 @@ export interface PermitDeps {
   fitness(device: string): Promise<Pick<Fitness, 'fit' | 'reasons'>>;
   /** Sends a command to a gateway (app.sendCommand): the evacuation alert sounds the site's sounder. */
   sendCommand: SendCommand;
+  /** Notification delivery (app.alarms.notify): the evacuation alert by SMS, call, e-mail, chat. */
+  notify: Pick<Dispatcher, 'tell'>;
 }
 
 /** Who acts: a caller of the API (with the address the audit log records) or the server. */

@@ -7,7 +7,13 @@ import {
   PermitRuleError,
   type Reading,
 } from '@gaswatch/shared';
-import { gasCheckText, type PermitSuspensionReason, permitRefusalText } from '@gaswatch/shared/permit-words';
+import {
+  gasCheckText,
+  PERMIT_WORDS,
+  type PermitSuspensionReason,
+  permitRefusalText,
+} from '@gaswatch/shared/permit-words';
+import { createChainResolver } from '../alarms/chain.js';
 import type { AlarmTransition, ReadingAccepted, ServerEvents } from '../bus.js';
 import { appendAudit } from '../db/audit.js';
 import {
@@ -22,6 +28,7 @@ import type { PermitsTable } from '../db/schema.js';
 import { HttpError } from '../errors.js';
 import { deviceView } from '../ingest/device-view.js';
 import { type Actor, auditActorOf, type PermitCore } from './core.js';
+import { createEvacuationNotice } from './evacuation-notice.js';
 import { recordEveryMs, rulesOf, spaceOf, typeOf } from './rules.js';
 import { createEvacuationSounder } from './sounder.js';
 import { failureTexts, type TestGas } from './view.js';
@@ -83,6 +90,10 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
   /** Permit → time of its last monitoring record since the work (re)started; null: none yet. */
   const lastRecord = new Map<string, number | null>();
   const sounder = createEvacuationSounder(core);
+  const notice = createEvacuationNotice(core, {
+    dispatcher: core.deps.notify,
+    chains: createChainResolver({ config, areas: core.deps.auth.areas }),
+  });
 
   function bind(p: PermitsTable): void {
     if (p.monitor_device === null) return;
@@ -193,6 +204,21 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
       p,
       `${permitRefusalText('en', { code: 'evacuated', params: { reason } })} (${detail.message})`,
     );
+    // The message says why in the reader's words: the failed checks, else the reason and the
+    // detector (the engine's own message is English, kept for English readers).
+    const why = (locale: 'zh-CN' | 'en') => {
+      const zh = locale === 'zh-CN';
+      const checks = detail.checks?.flatMap((c) => gasCheckText(locale, c) ?? []) ?? [];
+      const said = PERMIT_WORDS[locale].suspensions[reason];
+      const what =
+        checks.length > 0
+          ? checks.join(zh ? '；' : '; ')
+          : zh
+            ? `检测仪 ${p.monitor_device ?? ''}`.trim()
+            : detail.message;
+      return zh ? `${said}（${what}）` : `${said} (${what})`;
+    };
+    notice.send(after, after.seq, { 'zh-CN': why('zh-CN'), en: why('en') });
   }
 
   function suspendLater(
@@ -406,6 +432,10 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
                 text: { 'zh-CN': text('zh-CN'), en: text('en') },
               });
               void sounder.sound(fresh, permitRefusalText('en', { code: 'permit_expired', params: {} }));
+              notice.send(after, after.seq, {
+                'zh-CN': permitRefusalText('zh-CN', { code: 'permit_expired', params: {} }),
+                en: permitRefusalText('en', { code: 'permit_expired', params: {} }),
+              });
             }
           })
           .catch((err: unknown) => logger.error({ err, permit: p.id }, 'could not expire the permit'));

@@ -35,6 +35,7 @@ async function permitsPlugin(app: FastifyInstance, opts: PermitsPluginOptions): 
     auth: app.auth,
     fitness: (device) => app.maintenance.fitness(device),
     sendCommand: app.sendCommand,
+    notify: app.alarms.notify,
     ...(opts.sweepMs === undefined ? {} : { sweepMs: opts.sweepMs }),
   });
   await service.start();

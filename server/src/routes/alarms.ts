@@ -11,18 +11,14 @@ import { type Alarm, CALL_OUTCOMES, RESOLUTION_REASONS } from '../alarms/model.j
 import { own } from '../alarms/select.js';
 import { auditActor, principalOf } from '../auth/principal.js';
 import { getHousehold } from '../db/households.js';
-import {
-  latestNotificationsOfAlarm,
-  NOTIFICATION_CURSOR,
-  notificationsOfAlarm,
-} from '../db/notifications.js';
+import { latestNotificationsOfAlarm, notificationsOfAlarm } from '../db/notifications.js';
 import { tokenNames } from '../db/tokens.js';
 import { displayNames } from '../db/users.js';
 import { HttpError } from '../errors.js';
-import { NotificationRecordSchema, toRecord } from '../notify/record.js';
+import { toRecord } from '../notify/record.js';
 import { withTimeout } from '../timers.js';
 import { AlarmFilterFields, alarmFilterOf, rangeOf } from './alarm-query.js';
-import { ErrorSchema, limitSchema } from './schemas.js';
+import { ErrorSchema, limitSchema, NotificationsPageSchema, NotificationsQuery } from './schemas.js';
 
 const ListQuery = z
   .object({
@@ -59,17 +55,6 @@ const ExportQuery = z
 const EXPORTS_AT_ONCE = 2;
 
 const IdParams = z.object({ id: z.string().min(1).max(200).describe('Alarm id') }).strict();
-
-const NotificationsQuery = z
-  .object({
-    limit: limitSchema(500, 100, 'notifications, in the order they were queued'),
-    cursor: z
-      .string()
-      .regex(NOTIFICATION_CURSOR, 'must be a nextCursor of this list')
-      .optional()
-      .describe('nextCursor of the previous page'),
-  })
-  .strict();
 
 /** The response card's notifications panel shows this many, the latest. */
 const CARD_NOTIFICATIONS = 100;
@@ -386,11 +371,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         params: IdParams,
         querystring: NotificationsQuery,
         response: {
-          200: z.object({
-            notifications: z.array(NotificationRecordSchema),
-            total: z.number(),
-            nextCursor: z.string().nullable(),
-          }),
+          200: NotificationsPageSchema,
           400: ErrorSchema,
           404: ErrorSchema,
           503: ErrorSchema,

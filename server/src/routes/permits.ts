@@ -23,14 +23,23 @@ import { ZoneClock } from '../alarm-export/zone.js';
 import { principalOf } from '../auth/principal.js';
 import { visibleAreas } from '../auth/scope.js';
 import { appendAudit } from '../db/audit.js';
+import { notificationsOfAlarm } from '../db/notifications.js';
 import { deletePermit, getPermit, listPermits, PermitNotFoundError } from '../db/permits.js';
 import type { PermitsTable } from '../db/schema.js';
 import { getSpace, SpaceNotFoundError } from '../db/spaces.js';
 import { HttpError } from '../errors.js';
+import { toRecord } from '../notify/record.js';
+import { permitRecord } from '../permits/evacuation-notice.js';
 import { permitPdf } from '../permits/pdf.js';
 import type { Caller } from '../permits/service.js';
 import { AreaOutsideError } from './household-query.js';
-import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';
+import {
+  ErrorSchema,
+  IsoTimeSchema,
+  limitSchema,
+  NotificationsPageSchema,
+  NotificationsQuery,
+} from './schemas.js';
 
 const ListQuery = z
   .object({
@@ -172,6 +181,27 @@ const permitRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => permits.detail(await visible(request, request.params.id), caller(request)),
+  );
+
+  app.get(
+    '/api/permits/:id/notifications',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['permits'],
+        summary: "The permit's evacuation alerts by message: who was told, how, and what became of each",
+        description:
+          'In the order they were queued: each stop of the work told its attendant, applicant and the first step of its site\u2019s chain (notify.evacuation). Each is one message to one person, as an alarm\u2019s notifications are.',
+        params: IdParams,
+        querystring: NotificationsQuery,
+        response: { 200: NotificationsPageSchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const row = await visible(request, request.params.id);
+      const page = await notificationsOfAlarm(app.db, permitRecord(row.id), request.query);
+      return { notifications: page.rows.map(toRecord), total: page.total, nextCursor: page.nextCursor };
+    },
   );
 
   app.post(

@@ -41,6 +41,7 @@ describe('GASWATCH_CONFIG', () => {
       household: { steps: [] },
       duty: {},
       storm: { kinds: ['offline', 'fault', 'maintenance'], windowS: 30, minAlarms: 2 },
+      evacuation: { channels: [] },
     });
     expect(selectRules(cfg, 'd', 'household-co', null).profile).toBe('en50291');
     expect(selectRules(cfg, 'd', 'multigas', null).profile).toBe('confined-space');

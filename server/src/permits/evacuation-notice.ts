@@ -1,0 +1,162 @@
+/**
+ * The evacuation alert by message (issue 14): when the server stops work in progress, the people
+ * who must get the crew out are told wherever they are, not only the consoles and the sounder at
+ * the site: the permit's attendant (监护人) and applicant by their mobile numbers on the permit, on
+ * `notify.evacuation.channels` (else the channels of the site's first chain step), then the
+ * contacts of the first step of the site's chain (the safety office, the duty room). Through the
+ * notification dispatcher, so each message is a record (under `permit:<id>`, GET
+ * /api/permits/:id/notifications), falls over to the person's next channel when it fails, and a
+ * reply "1" (or key 1 on the call) acknowledges the evacuation as that person: an audit row
+ * `permit.evacuation_ack` and a live `permit` event of kind `evacuation_ack`, after which nobody
+ * is told again of that stop.
+ */
+
+import type { ChainContact, ChainResolver } from '../alarms/chain.js';
+import { appendAudit } from '../db/audit.js';
+import { getPermit } from '../db/permits.js';
+import type { PermitsTable } from '../db/schema.js';
+import { normalAddress, phoneE164 } from '../notify/address.js';
+import type { Dispatcher } from '../notify/dispatcher.js';
+import { renderEvacuation } from '../notify/evacuation-text.js';
+import type { Lang } from '../notify/templates.js';
+import type { PermitCore } from './core.js';
+
+/** The record key of a permit's messages (the notifications table's `alarm_id`). */
+export const permitRecord = (permitId: string): string => `permit:${permitId}`;
+
+export interface EvacuationNotice {
+  /**
+   * Tells whom the alert goes to of this stop (`seq`: the suspension's record), in the background;
+   * never throws. Who was told, or that nobody could be, is in the audit log
+   * (`permit.evacuation_notice`).
+   */
+  send(permit: PermitsTable, seq: number, why: Record<Lang, string>): void;
+  /** The stop `seq` of this permit was acknowledged (in a console, or by reply): no more messages of it. */
+  acknowledged(permitId: string, seq: number): void;
+}
+
+export interface EvacuationNoticeDeps {
+  dispatcher: Pick<Dispatcher, 'tell'>;
+  chains: Pick<ChainResolver, 'firstStepOf'>;
+}
+
+interface PersonOnPermit {
+  name: string;
+  phone?: string;
+}
+
+export function createEvacuationNotice(core: PermitCore, deps: EvacuationNoticeDeps): EvacuationNotice {
+  const { db, clock, logger, config } = core.deps;
+  const notify = config.notify;
+  /** The latest stop told of, per permit: whether it was acknowledged. */
+  const stops = new Map<string, { seq: number; acked: boolean }>();
+
+  function recipients(p: PermitsTable): { contacts: ChainContact[]; why: string[] } {
+    const step = deps.chains.firstStepOf(p.site, p.area);
+    const stepChannels = [...new Set(step?.contacts.flatMap((c) => c.channels) ?? [])];
+    const channels = notify.evacuation.channels.length > 0 ? notify.evacuation.channels : stepChannels;
+    const out: ChainContact[] = [];
+    const missing: string[] = [];
+    const seen = new Set<string>();
+    const add = (c: ChainContact) => {
+      const key = c.to ?? `name:${c.name}`;
+      if (seen.has(key) || c.channels.length === 0) return;
+      seen.add(key);
+      out.push(c);
+    };
+    for (const [relation, json] of [
+      ['attendant', p.attendant],
+      ['applicant', p.applicant],
+    ] as const) {
+      const person = JSON.parse(json) as PersonOnPermit;
+      if (person.phone === undefined || person.phone === '') {
+        missing.push(`${relation} ${person.name} has no mobile number on the permit`);
+        continue;
+      }
+      if (channels.length === 0) {
+        missing.push(`no channel to tell the ${relation} on (notify.evacuation.channels)`);
+        continue;
+      }
+      add({
+        name: person.name,
+        relation,
+        to: phoneE164(person.phone) ?? normalAddress(person.phone) ?? person.phone,
+        channels,
+        lang: notify.lang,
+      });
+    }
+    for (const c of step?.contacts ?? []) add(c);
+    if (step === undefined) missing.push(`site ${p.site ?? '(none)'} has no chain to tell`);
+    return { contacts: out, why: missing };
+  }
+
+  async function acknowledge(permitId: string, seq: number, actor: string, note: string): Promise<boolean> {
+    const stop = stops.get(permitId);
+    if (stop === undefined || stop.seq !== seq || stop.acked) return false;
+    stop.acked = true;
+    await appendAudit(db, {
+      ts: clock(),
+      actor,
+      actorKind: 'system',
+      address: null,
+      action: 'permit.evacuation_ack',
+      target: { kind: 'permit', id: permitId },
+      after: { seq, note },
+    });
+    const p = await getPermit(db, permitId);
+    if (p !== undefined) core.emit(p, { kind: 'evacuation_ack', seq, by: actor, note });
+    logger.warn({ permit: permitId, seq, by: actor }, 'evacuation acknowledged by reply');
+    return true;
+  }
+
+  return {
+    send(p, seq, why) {
+      stops.set(p.id, { seq, acked: false });
+      const { contacts, why: missing } = recipients(p);
+      if (missing.length > 0)
+        logger.warn({ permit: p.id, missing }, 'evacuation alert: not everyone could be told by message');
+      const record = permitRecord(p.id);
+      const link =
+        notify.consoleUrl === undefined
+          ? null
+          : `${notify.consoleUrl.replace(/\/?$/, '/')}#/permits/${encodeURIComponent(p.id)}`;
+      const at = clock();
+      deps.dispatcher.tell(
+        {
+          record,
+          render: (opts) => renderEvacuation({ permitId: p.id, place: p.location, why, at, link }, opts),
+          pending: () => {
+            const stop = stops.get(p.id);
+            return stop !== undefined && stop.seq === seq && !stop.acked;
+          },
+          acknowledge: (actor, note) => acknowledge(p.id, seq, actor, note),
+        },
+        `${record}.s${seq}`,
+        contacts,
+      );
+      appendAudit(db, {
+        ts: at,
+        actor: 'system',
+        actorKind: 'system',
+        address: null,
+        action: 'permit.evacuation_notice',
+        target: { kind: 'permit', id: p.id },
+        after: {
+          seq,
+          contacts: contacts.map((c) => ({
+            name: c.name,
+            relation: c.relation ?? null,
+            channels: c.channels,
+          })),
+          missing,
+        },
+      }).catch((err: unknown) =>
+        logger.error({ err, permit: p.id }, 'could not record the evacuation alert'),
+      );
+    },
+    acknowledged(permitId, seq) {
+      const stop = stops.get(permitId);
+      if (stop !== undefined && stop.seq === seq) stop.acked = true;
+    },
+  };
+}
