@@ -142,10 +142,10 @@ export function createChainResolver(deps: ChainDeps) {
     if (site !== undefined && site.steps.length > 0)
       return { steps: site.steps, repeat: site.repeatS ?? 'wait', from: 'site' } as const;
     if (site !== undefined && site.tiers.length > 0)
-      return { steps: site.tiers, repeat: site.repeatS ?? false, from: 'site' } as const;
+      return { steps: site.tiers, repeat: site.repeatS ?? 'wait', from: 'site' } as const;
     const d = config.defaults;
     if (d.steps.length > 0) return { steps: d.steps, repeat: d.repeatS ?? 'wait', from: 'defaults' } as const;
-    if (d.tiers.length > 0) return { steps: d.tiers, repeat: d.repeatS ?? false, from: 'defaults' } as const;
+    if (d.tiers.length > 0) return { steps: d.tiers, repeat: d.repeatS ?? 'wait', from: 'defaults' } as const;
     return { steps: [], repeat: false, from: 'none' } as const;
   }
 

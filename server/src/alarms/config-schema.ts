@@ -453,7 +453,7 @@ export const SiteSchema = z
       .max(16)
       .default([])
       .describe(
-        'The chain as configs before issue 15 wrote it: steps whose top one is not repeated (unless repeatS)',
+        'The chain as configs before issue 15 wrote it: the same steps; the top one repeats as with steps (repeatS: false tells it once)',
       ),
     repeatS: RepeatSchema,
     alarms: z
@@ -586,7 +586,9 @@ export const GaswatchConfigSchema = z
           .array(TierSchema)
           .max(16)
           .default([])
-          .describe('The default chain as configs before issue 15 wrote it (top step not repeated)'),
+          .describe(
+            'The default chain as configs before issue 15 wrote it (its top step repeats; repeatS: false tells it once)',
+          ),
         repeatS: RepeatSchema,
         permits: SitePermitRulesSchema.default({ ruleSet: 'gb30871' }).describe(
           'Permit rules of spaces and hot work whose site names none (GB 30871-2022 unless set)',

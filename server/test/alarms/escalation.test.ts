@@ -179,10 +179,19 @@ describe('escalation up the contact tiers', () => {
     time.advance(120_000);
     await rig.engine.idle();
     expect(receiver.received.map((r) => r.body.tier)).toEqual([1, 2, 3]);
-    // Top of the chain reached: no further notifications.
-    time.advance(3_600_000);
+    // Top of the chain reached: it is told again every 120 s until someone acknowledges (issue 15:
+    // the top step never goes silent), a chain written as `tiers` too.
+    time.advance(119_000);
     await rig.engine.idle();
     expect(receiver.received).toHaveLength(3);
+    time.advance(1_000);
+    await rig.engine.idle();
+    expect(receiver.received.map((r) => [r.body.tier, r.body.reason])).toEqual([
+      [1, 'raised'],
+      [2, 'escalated'],
+      [3, 'escalated'],
+      [3, 'repeated'],
+    ]);
   });
 
   it('a webhook that never answers does not hold up the engine; the failure is counted', async () => {
@@ -228,6 +237,8 @@ describe('a latched alarm whose condition comes back (new episode)', () => {
           { name: 'residents', contacts: [{ name: 'resident', channel: 'ops' }] },
           { name: 'duty', contacts: [{ name: 'duty officer', channel: 'ops' }] },
         ],
+        // Told once at the top: this test counts the episodes' messages, not the repeats.
+        repeatS: false,
       },
     };
     rig = await makeRig(config, { clock: time.clock, timers: time.timers });
