@@ -151,8 +151,7 @@ export function intervalFigures(ms: Iterable<ResponseMilestones>, w: TimeWindow)
   for (const m of ms)
     for (const i of INTERVALS) {
       const end = endOf(m, i);
-      const s = m.seconds[i];
-      if (end !== null && s !== null && inWindow(end, w)) durations[i].push(s * 1000);
+      if (end !== null && inWindow(end, w)) durations[i].push(Math.max(0, end - m.raisedAt));
     }
   return Object.fromEntries(INTERVALS.map((i) => [i, durationFigures(durations[i])])) as Record<
     Interval,
