@@ -13,9 +13,9 @@ import { auditActor, principalOf } from '../auth/principal.js';
 import { getHousehold } from '../db/households.js';
 import {
   latestNotificationsOfAlarm,
-  notifiedMilestones,
   NOTIFICATION_CURSOR,
   notificationsOfAlarm,
+  notifiedMilestones,
 } from '../db/notifications.js';
 import { tokenNames } from '../db/tokens.js';
 import { displayNames } from '../db/users.js';
