@@ -8,6 +8,7 @@ import {
   notificationsOfAlarm,
   notificationsOfBatch,
   notificationsTo,
+  notifiedMilestones,
   saveNotifications,
   updateNotifications,
 } from '../src/db/notifications.js';
@@ -96,6 +97,69 @@ export function notificationsContract(name: string, target: () => DbTarget): voi
         reply: '1',
         attempt: 1,
       });
+    });
+
+    it("gives each alarm's first sent and delivered times and the step whose answer acknowledged it, as numbers", async () => {
+      const db = await fresh();
+      const a = 'a';
+      await insertNotifications(db, [
+        // Step 1: SMS sent at +1 s, delivered at +9 s; a call sent at +0.5 s, never delivered.
+        row({
+          id: 'a.t1.c0',
+          alarm_id: a,
+          sent_at: T0 + 1_000,
+          delivered_at: T0 + 9_000,
+          outcome: 'delivered',
+        }),
+        row({ id: 'a.t1.c1', alarm_id: a, medium: 'voice', sent_at: T0 + 500, outcome: 'sent' }),
+        // Step 3: picked up at +7 s (before any receipt), answered "1" at +150 s.
+        row({
+          id: 'a.t3.c0',
+          alarm_id: a,
+          step: 3,
+          sent_at: T0 + 2_000,
+          answered_at: T0 + 7_000,
+          outcome: 'answered',
+        }),
+        row({
+          id: 'a.t3.c1',
+          alarm_id: a,
+          step: 3,
+          sent_at: T0 + 2_000,
+          answered_at: T0 + 150_000,
+          outcome: 'acknowledged',
+        }),
+        // A webhook is a message to a system: earlier, and not counted.
+        row({
+          id: 'a.t1.c2',
+          alarm_id: a,
+          medium: 'webhook',
+          sent_at: T0 + 100,
+          delivered_at: T0 + 200,
+          outcome: 'delivered',
+        }),
+        // Queued, never sent.
+        row({ id: 'b.t1.c0', alarm_id: 'b' }),
+        ...Array.from({ length: 600 }, (_, i) =>
+          row({ id: `m${i}.t2.c0`, alarm_id: `m${i}`, step: 2, sent_at: T0 + i, outcome: 'sent' }),
+        ),
+      ]);
+      const got = await notifiedMilestones(db, [
+        'a',
+        'b',
+        'none',
+        ...Array.from({ length: 600 }, (_, i) => `m${i}`),
+      ]);
+      expect(got.get('a')).toEqual({
+        firstSentAt: T0 + 500,
+        firstDeliveredAt: T0 + 7_000,
+        ackReply: { step: 3, at: T0 + 150_000 },
+      });
+      expect(got.get('b')).toEqual({ firstSentAt: null, firstDeliveredAt: null, ackReply: null });
+      expect(got.has('none')).toBe(false);
+      // More alarms than one query takes.
+      expect(got.get('m599')).toEqual({ firstSentAt: T0 + 599, firstDeliveredAt: null, ackReply: null });
+      expect(got.size).toBe(602);
     });
 
     it('the chain\u2019s write-behind saves rows as they are: queued first, then sent, many in one statement', async () => {

@@ -345,6 +345,12 @@ const outcomes = (o: Record<string, number>) => ({
   ...o,
 });
 const figures = (count: number, p50: number | null, p90: number | null) => ({ count, p50, p90 });
+/** No chain is configured and nobody goes on site: no alarm is sent, delivered or reached. */
+const unnotified = {
+  sent: figures(0, null, null),
+  delivered: figures(0, null, null),
+  onSite: figures(0, null, null),
+};
 
 /** Every number the week above must give, worked out by hand from what it put in. */
 const HEXI: LedgerRow = {
@@ -390,8 +396,8 @@ const HEXI: LedgerRow = {
     cumulative: { raised: 1, byKind: kinds({ detector: 1 }), byOutcome: outcomes({ false_alarm: 1 }) },
   },
   responseTimes: {
-    week: { acknowledge: figures(1, 120, 120), resolve: figures(1, 120, 120) },
-    cumulative: { acknowledge: figures(1, 120, 120), resolve: figures(1, 120, 120) },
+    week: { acknowledge: figures(1, 120, 120), resolve: figures(1, 120, 120), ...unnotified },
+    cumulative: { acknowledge: figures(1, 120, 120), resolve: figures(1, 120, 120), ...unnotified },
   },
   // dapu's (Dec 6, grade 3) and hexi's (Dec 7, grade 2); the county's (Nov 15) cumulative.
   advisories: { week: 2, highestGradeWeek: 3, cumulative: 3 },
@@ -450,8 +456,8 @@ const LIUJIANG: LedgerRow = {
     },
   },
   responseTimes: {
-    week: { acknowledge: figures(2, 30, 60), resolve: figures(1, 300, 300) },
-    cumulative: { acknowledge: figures(3, 60, 600), resolve: figures(2, 300, 600) },
+    week: { acknowledge: figures(2, 30, 60), resolve: figures(1, 300, 300), ...unnotified },
+    cumulative: { acknowledge: figures(3, 60, 600), resolve: figures(2, 300, 600), ...unnotified },
   },
   advisories: { week: 1, highestGradeWeek: 3, cumulative: 2 },
 };
@@ -506,8 +512,8 @@ const TOTAL: LedgerRow = {
   },
   // Acknowledged in the week: 30, 60, 120 s; resolved: 120, 300 s. Since Nov 1: 600 s more of each.
   responseTimes: {
-    week: { acknowledge: figures(3, 60, 120), resolve: figures(2, 120, 300) },
-    cumulative: { acknowledge: figures(4, 60, 600), resolve: figures(3, 300, 600) },
+    week: { acknowledge: figures(3, 60, 120), resolve: figures(2, 120, 300), ...unnotified },
+    cumulative: { acknowledge: figures(4, 60, 600), resolve: figures(3, 300, 600), ...unnotified },
   },
   // shapu's advisory and liujiang's of Dec 11 are not in it.
   advisories: { week: 2, highestGradeWeek: 3, cumulative: 3 },
@@ -683,7 +689,13 @@ describe('the XLSX', () => {
     expect(values(households, 8)).toEqual(['合计', 5, 2, 3, 4, 4, 6]);
 
     const times = book.getWorksheet('报警响应时间（秒）') as ExcelJS.Worksheet;
-    expect(values(times, 8)).toEqual(['合计', 3, 60, 120, 2, 120, 300, 4, 60, 600, 3, 300, 600]);
+    // First sent, delivered (p50, p90), acknowledged (count, p50, p90), on site, resolved; the
+    // week's, then cumulative: no chain here, so the times of notifications and on site are empty.
+    const _ = undefined;
+    expect(values(times, 9)).toEqual([
+      ...['合计', _, _, _, _, 3, 60, 120, _, _, 2, 120, 300],
+      ...[_, _, _, _, 4, 60, 600, _, _, 3, 300, 600],
+    ]);
     const items = book.getWorksheet('隐患分项统计') as ExcelJS.Worksheet;
     // Rows 6 on: the checklist in order; flue_blocked is the 5th item.
     expect(values(items, 10)).toEqual(['烟道', '烟道堵塞', 0, 1, 1, 1]);

@@ -1,6 +1,7 @@
 import { HouseholdSchema, OCCUPANT_FLAGS } from '@gaswatch/shared';
 import { z } from 'zod';
 import { NotificationRecordSchema } from '../notify/record.js';
+import { ResponseMilestonesSchema } from '../reports/milestones.js';
 import { ProcedureSchema } from './config-schema.js';
 import { type Alarm, AlarmHistoryEntrySchema, AlarmSchema } from './model.js';
 
@@ -54,5 +55,8 @@ export const AlarmDetailSchema = z.object({
       'The latest 100 notifications of the alarm, oldest first (GET /api/alarms/:id/notifications pages all)',
     ),
   notificationsTotal: z.number().int().describe('How many notifications the alarm has in all'),
+  response: ResponseMilestonesSchema.nullable().describe(
+    'Raise → first sent → delivered → acknowledged → on site → resolved; null while the notification records cannot be read',
+  ),
 });
 export type AlarmDetail = z.infer<typeof AlarmDetailSchema>;

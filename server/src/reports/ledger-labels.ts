@@ -1,6 +1,7 @@
 import type { InspectionHazard, InspectionItemId } from '@gaswatch/shared';
 import { INSPECTION_WORDS } from '@gaswatch/shared/inspection-words';
 import type { ExportLang } from '../alarm-export/labels.js';
+import type { Interval } from './milestones.js';
 
 /**
  * Everything a person reads in a ledger's XLSX and PDF, in one language. The Chinese is a
@@ -29,10 +30,14 @@ export interface LedgerLabels {
     >;
     alarmKinds: { title: string; raised: string };
     alarmOutcomes: { title: string; unresolved: string };
-    responseTimes: { title: string } & Record<
-      'ackCount' | 'ackP50' | 'ackP90' | 'resolveCount' | 'resolveP50' | 'resolveP90',
-      string
-    >;
+    /** Each interval's stage heading, over its count (acknowledged, resolved), p50 and p90. */
+    responseTimes: {
+      title: string;
+      stages: Record<Interval, string>;
+      count: string;
+      p50: string;
+      p90: string;
+    };
     advisories: { title: string; count: string; highest: string };
   };
   hazards: Record<InspectionHazard, string>;
@@ -96,12 +101,16 @@ const zhCN: LedgerLabels = {
     alarmOutcomes: { title: '报警处置结果', unresolved: '未办结' },
     responseTimes: {
       title: '报警响应时间（秒）',
-      ackCount: '确认数',
-      ackP50: '确认用时中位数',
-      ackP90: '确认用时90%分位',
-      resolveCount: '办结数',
-      resolveP50: '办结用时中位数',
-      resolveP90: '办结用时90%分位',
+      stages: {
+        sent: '通知发出',
+        delivered: '通知送达',
+        acknowledge: '确认',
+        onSite: '到场',
+        resolve: '办结',
+      },
+      count: '数量',
+      p50: '中位数',
+      p90: '90%分位',
     },
     advisories: { title: '一氧化碳中毒气象预警', count: '预警次数', highest: '最高等级' },
   },
@@ -122,7 +131,8 @@ const zhCN: LedgerLabels = {
       '走访户数按户计，同一户多次走访计一户；走访户次按次计。重点户指有独居老人、老人、卧床、残疾、婴幼儿或留守儿童的住户。',
       '隐患按检查项计，一次走访发现几项计几项；整改按走访登记的整改完成日期计。逾期未整改指整改期限已过而未整改。',
       '报警按平台产生报警的时间计；处置结果为周末前的办结原因，周末前未办结的计“未办结”。',
-      '响应时间为报警产生至确认（办结）的用时，按最近秩法取中位数和90%分位，单位秒。',
+      '响应时间均自平台产生报警起算，至首条通知发出（短信、电话、邮件、工作群消息，不含对接系统的Webhook）、首条通知送达（运营商回执、电话接通或收到回复）、确认、处置人员报告“已到场”、办结为止；按最近秩法取中位数和90%分位，单位秒。',
+      '各项用时计入该环节发生的统计周期，例如本周确认用时为本周内确认的报警。空白（PDF中为“—”）表示该周期内无报警到达此环节。',
     ],
   },
 };
@@ -173,12 +183,16 @@ const en: LedgerLabels = {
     alarmOutcomes: { title: 'Alarms by outcome', unresolved: 'Not resolved' },
     responseTimes: {
       title: 'Response times (seconds)',
-      ackCount: 'Acknowledged',
-      ackP50: 'p50 to acknowledge',
-      ackP90: 'p90 to acknowledge',
-      resolveCount: 'Resolved',
-      resolveP50: 'p50 to resolve',
-      resolveP90: 'p90 to resolve',
+      stages: {
+        sent: 'First sent',
+        delivered: 'Delivered',
+        acknowledge: 'Acknowledged',
+        onSite: 'On site',
+        resolve: 'Resolved',
+      },
+      count: 'count',
+      p50: 'p50',
+      p90: 'p90',
     },
     advisories: { title: 'CO weather advisories', count: 'Advisories', highest: 'Highest grade' },
   },
@@ -199,7 +213,8 @@ const en: LedgerLabels = {
       'Households visited count each household once however often visited; visits count each visit. A vulnerable household has an occupant who is elderly (alone or not), bedridden, disabled, an infant or a left-behind child.',
       'Hazards count checklist items found (a visit finding three counts three); rectified by the day the visit records them put right. Overdue: past the rectification deadline and not put right.',
       'Alarms count by when the server raised them; the outcome is the reason they were resolved with before the end of the week, else "not resolved".',
-      'Response times run from the raise to the acknowledgement (resolution): median (p50) and 90th percentile (p90), nearest rank, in seconds.',
+      'Response times run from the raise to the first notification sent (SMS, call, e-mail, work chat; not webhooks to other systems), to the first one delivered (a receipt, a call picked up or a reply), to the acknowledgement, to a responder reporting "on site", and to the resolution: median (p50) and 90th percentile (p90), nearest rank, in seconds.',
+      "Each time counts in the period its milestone fell in: this week's time to acknowledge is of the alarms acknowledged this week. An empty cell (— in the PDF): no alarm reached that milestone in the period.",
     ],
   },
 };

@@ -3,7 +3,14 @@ import type { ZoneClock } from '../alarm-export/zone.js';
 import { CJK_FONTS, type CjkFont, loadCjkFont } from './cjk-font.js';
 import { LEDGER_LABELS } from './ledger-labels.js';
 import type { LedgerNumbers } from './ledger-schema.js';
-import { groupSpans, type LedgerTable, ledgerSubtitle, ledgerTables } from './ledger-tables.js';
+import {
+  groupSpans,
+  type LedgerTable,
+  ledgerSubtitle,
+  ledgerTables,
+  staged,
+  stageSpans,
+} from './ledger-tables.js';
 import { type LedgerMade, localMinute } from './ledger-xlsx.js';
 
 const A4_LANDSCAPE = { width: 841.89, height: 595.28 };
@@ -20,16 +27,17 @@ function cellText(v: number | null, seconds: boolean | undefined): string {
 /** Draws one table: its title, the group and column header rows, a row per village, the total. */
 function drawTable(doc: PDFKit.PDFDocument, table: LedgerTable, groups: Record<string, string>): void {
   const bottom = A4_LANDSCAPE.height - MARGIN;
-  const needed = 24 + (table.rows.length + 2) * ROW_HEIGHT;
+  const needed = 24 + (table.rows.length + 3) * ROW_HEIGHT;
   // A table that fits on a page starts on one where it fits; a longer one flows.
   if (doc.y + needed > bottom && needed < bottom - MARGIN) doc.addPage();
   doc.fontSize(11).text(table.title, MARGIN, doc.y, { lineGap: 4 });
   const heads = table.head.length;
+  const withStages = staged(table);
   const head = { backgroundColor: HEAD_FILL, align: 'center' as const };
   const groupRow = [
     ...table.head.map((text) => ({
       text,
-      rowSpan: 2,
+      rowSpan: withStages ? 3 : 2,
       ...head,
       align: { x: 'center' as const, y: 'center' as const },
     })),
@@ -39,6 +47,7 @@ function drawTable(doc: PDFKit.PDFDocument, table: LedgerTable, groups: Record<s
       ...head,
     })),
   ];
+  const stageRow = stageSpans(table.columns).map(([text, , span]) => ({ text, colSpan: span, ...head }));
   const labelRow = table.columns.map((c) => ({ text: c.label, ...head }));
   const body = table.rows.map((r) => [
     ...r.head.map((text) => ({ text, ...(r.total ? { backgroundColor: TOTAL_FILL } : {}) })),
@@ -53,7 +62,7 @@ function drawTable(doc: PDFKit.PDFDocument, table: LedgerTable, groups: Record<s
     position: { x: MARGIN },
     columnStyles: [...headWidths.slice(0, heads), ...table.columns.map(() => '*')],
     defaultStyle: { border: 0.5, padding: 3 } as PDFKit.Mixins.CellStyle,
-    data: [groupRow, labelRow, ...body],
+    data: [groupRow, ...(withStages ? [stageRow] : []), labelRow, ...body],
   });
   doc.moveDown(1.2);
 }

@@ -2,7 +2,7 @@ import { DaySchema, INSPECTION_ITEMS } from '@gaswatch/shared';
 import { z } from 'zod';
 import { ALARM_KINDS, RESOLUTION_REASONS } from '../alarms/model.js';
 import { IsoTimeSchema } from '../api-schemas.js';
-import { ResponseTimesSchema } from './response-times.js';
+import { DurationFiguresSchema, ResponseTimesSchema } from './response-times.js';
 
 // The weekly ledger's numbers (SPEC §10, issue 13) as stored and as the API answers them, apart
 // from the routes (as shift-schema.ts) so the console takes its types from here. Each number's
@@ -41,6 +41,22 @@ export const AlarmCountsSchema = z.object({
     ),
 });
 export type AlarmCounts = z.infer<typeof AlarmCountsSchema>;
+
+/**
+ * The ledger's response times: to acknowledge and to resolve (since issue 13), and from issue 15
+ * the first notification sent and delivered and the arrival on site (reports/milestones.ts). The
+ * three later ones are absent from ledgers made before them, which stay readable as they were.
+ */
+export const LedgerResponseTimesSchema = ResponseTimesSchema.extend({
+  sent: DurationFiguresSchema.optional().describe(
+    'Raise → first notification to a person sent, of the alarms first notified in the period',
+  ),
+  delivered: DurationFiguresSchema.optional().describe(
+    'Raise → first notification delivered (receipt, call picked up or reply), of the alarms first reached in the period',
+  ),
+  onSite: DurationFiguresSchema.optional().describe('Raise → "on site", of the alarms reached in the period'),
+});
+export type LedgerResponseTimes = z.infer<typeof LedgerResponseTimesSchema>;
 
 /** One line of every table: a village (or community) of the township, or the township's total. */
 export const LedgerRowSchema = z.object({
@@ -93,10 +109,10 @@ export const LedgerRowSchema = z.object({
     cumulative: AlarmCountsSchema.describe('Alarms raised from the campaign start to the end of the week'),
   }),
   responseTimes: z.object({
-    week: ResponseTimesSchema.describe(
-      'p50/p90 seconds from raise to acknowledgement (to resolution) of the alarms acknowledged (resolved) in the week',
+    week: LedgerResponseTimesSchema.describe(
+      'p50/p90 seconds from the raise to each milestone (first sent, delivered, acknowledged, on site, resolved) of the alarms that reached it in the week',
     ),
-    cumulative: ResponseTimesSchema.describe('The same from the campaign start to the end of the week'),
+    cumulative: LedgerResponseTimesSchema.describe('The same from the campaign start to the end of the week'),
   }),
   advisories: z.object({
     week: count(

@@ -6,6 +6,7 @@ import type { AreaSubject } from '../auth/principal.js';
 import { appendAudit } from '../db/audit.js';
 import type { Db } from '../db/database.js';
 import { allAreas, insertLedger, scheduledLedgerExists } from '../db/ledgers.js';
+import { notifiedMilestones } from '../db/notifications.js';
 import { timeOrderedId } from '../db/page.js';
 import type { LedgersTable } from '../db/schema.js';
 import { deviceView } from '../ingest/device-view.js';
@@ -13,7 +14,7 @@ import type { DeviceRecord } from '../ingest/devices.js';
 import { computeLedger } from './ledger.js';
 import type { LedgerNumbers } from './ledger-schema.js';
 import { ledgerSources } from './ledger-sources.js';
-import { dueRun, type LedgerWeek, lastCompleteWeek, weekContaining } from './ledger-week.js';
+import { dueRun, type LedgerWeek, lastCompleteWeek, weekContaining, weekWindow } from './ledger-week.js';
 
 export interface LedgerServiceDeps {
   db: Db;
@@ -146,8 +147,17 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       from: config.campaignStart ?? null,
       to: week.end,
     });
-    // The engine's own alarms, not copies: read at once by computeLedger (no await from here on).
-    const alarms = alarmsIn(subtree);
+    // What the notification records say of the alarms raised by the end of the week; read first,
+    // since the engine's own alarms (not copies) are read at once by computeLedger (no await from
+    // there on). One raised meanwhile is after the week: it needs none.
+    const end = weekWindow(zone, week).to;
+    const notified = await notifiedMilestones(
+      db,
+      alarmsIn(subtree)
+        .filter((x) => x.alarm.detectedAt < end)
+        .map((x) => x.alarm.id),
+    );
+    const alarms = alarmsIn(subtree).map((x) => ({ ...x, notified: notified.get(x.alarm.id) }));
     return computeLedger({
       area,
       areas,

@@ -2,8 +2,9 @@ import { INSPECTION_CHECKLIST } from '@gaswatch/shared';
 import { EXPORT_LABELS, type ExportLang } from '../alarm-export/labels.js';
 import { ALARM_KINDS, RESOLUTION_REASONS } from '../alarms/model.js';
 import { LEDGER_LABELS } from './ledger-labels.js';
-import type { AlarmCounts, LedgerNumbers, LedgerRow } from './ledger-schema.js';
-import type { ResponseTimes } from './response-times.js';
+import type { AlarmCounts, LedgerNumbers, LedgerResponseTimes, LedgerRow } from './ledger-schema.js';
+import type { Interval } from './milestones.js';
+import type { DurationFigures } from './percentiles.js';
 
 /**
  * The ledger's tables as an office reads them, in one language: what the XLSX (a sheet each) and
@@ -30,6 +31,11 @@ export type LedgerGroup = 'end' | 'week' | 'cumulative' | 'now';
 
 export interface LedgerColumn {
   group: LedgerGroup;
+  /**
+   * A heading between the group and the label, over the columns of one measure (the response
+   * times: 确认 over 数量, 中位数, 90%分位). A table has it on every column or on none.
+   */
+  stage?: string;
   label: string;
   /** A duration in seconds (shown whole) rather than a count. */
   seconds?: boolean;
@@ -52,8 +58,8 @@ export interface LedgerTable {
   rows: LedgerBodyRow[];
 }
 
-/** A column of a table with a row per village: its group, label and the number it shows. */
-type Spec = [LedgerGroup, string, (r: LedgerRow) => number | null, boolean?];
+/** A column of a table with a row per village: its group, label, the number it shows, and whether seconds; its stage. */
+type Spec = [LedgerGroup, string, (r: LedgerRow) => number | null, boolean?, string?];
 
 /** Runs of equal groups, for the merged header cells: [group, first column, count]. */
 export function groupSpans(columns: readonly LedgerColumn[]): Array<[LedgerGroup, number, number]> {
@@ -66,6 +72,21 @@ export function groupSpans(columns: readonly LedgerColumn[]): Array<[LedgerGroup
   return spans;
 }
 
+/** Runs of equal stages within a group, for the middle header row: [stage, first column, count]. */
+export function stageSpans(columns: readonly LedgerColumn[]): Array<[string, number, number]> {
+  const spans: Array<[string, number, number]> = [];
+  columns.forEach((c, i) => {
+    const last = spans.at(-1);
+    const prev = columns[i - 1];
+    if (last !== undefined && prev?.group === c.group && prev.stage === c.stage) last[2]++;
+    else spans.push([c.stage ?? '', i, 1]);
+  });
+  return spans;
+}
+
+/** Whether the table has the stage header row. */
+export const staged = (t: LedgerTable): boolean => t.columns.some((c) => c.stage !== undefined);
+
 export function ledgerTables(n: LedgerNumbers, lang: ExportLang): LedgerTable[] {
   const L = LEDGER_LABELS[lang];
   const X = EXPORT_LABELS[lang];
@@ -74,7 +95,12 @@ export function ledgerTables(n: LedgerNumbers, lang: ExportLang): LedgerTable[] 
     id,
     title,
     head: [L.areaColumn],
-    columns: specs.map(([group, label, , seconds]) => ({ group, label, ...(seconds ? { seconds } : {}) })),
+    columns: specs.map(([group, label, , seconds, stage]) => ({
+      group,
+      label,
+      ...(seconds ? { seconds } : {}),
+      ...(stage === undefined ? {} : { stage }),
+    })),
     rows: [
       ...n.rows.map((r) => ({
         head: [r.area === n.area ? L.ownRow(r.name) : r.name],
@@ -91,15 +117,28 @@ export function ledgerTables(n: LedgerNumbers, lang: ExportLang): LedgerTable[] 
     ...RESOLUTION_REASONS.map((k): Spec => [group, X.reason[k], (r) => of(r).byOutcome[k]]),
     [group, T.alarmOutcomes.unresolved, (r) => of(r).byOutcome.unresolved],
   ];
-  const times = (group: LedgerGroup, of: (r: LedgerRow) => ResponseTimes): Spec[] => {
+  // Along the chain: sent, delivered, acknowledged, on site, resolved. Ledgers made before issue
+  // 15 have no sent, delivered or on-site figures: those cells stay empty.
+  // Along the chain: first sent, delivered, acknowledged, on site, resolved, each under its stage
+  // heading. Ledgers made before issue 15 have no sent, delivered or on-site figures: empty cells.
+  const times = (group: LedgerGroup, of: (r: LedgerRow) => LedgerResponseTimes): Spec[] => {
     const R = T.responseTimes;
+    const figures = (stage: Interval, count: boolean): Spec[] => {
+      const get = (r: LedgerRow): DurationFigures | undefined => of(r)[stage];
+      return [
+        ...(count
+          ? [[group, R.count, (r: LedgerRow) => get(r)?.count ?? null, false, R.stages[stage]] as Spec]
+          : []),
+        [group, R.p50, (r) => get(r)?.p50 ?? null, true, R.stages[stage]],
+        [group, R.p90, (r) => get(r)?.p90 ?? null, true, R.stages[stage]],
+      ];
+    };
     return [
-      [group, R.ackCount, (r) => of(r).acknowledge.count],
-      [group, R.ackP50, (r) => of(r).acknowledge.p50, true],
-      [group, R.ackP90, (r) => of(r).acknowledge.p90, true],
-      [group, R.resolveCount, (r) => of(r).resolve.count],
-      [group, R.resolveP50, (r) => of(r).resolve.p50, true],
-      [group, R.resolveP90, (r) => of(r).resolve.p90, true],
+      ...figures('sent', false),
+      ...figures('delivered', false),
+      ...figures('acknowledge', true),
+      ...figures('onSite', false),
+      ...figures('resolve', true),
     ];
   };
   const itemGroups: LedgerColumn[] = [

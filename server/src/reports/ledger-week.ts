@@ -84,3 +84,24 @@ export function dueRun(
   }
   return { at, week: { start: addDays(day, -7), end: addDays(day, -1) } };
 }
+
+/** An ISO 8601 week as written: `2026-W48`. */
+export const ISO_WEEK = /^(\d{4})-W(\d{2})$/;
+
+/** The ISO week a local day lies in (weeks start on Monday; week 1 holds the year's first Thursday). */
+export function isoWeekOf(day: string): string {
+  const thursday = addDays(day, 4 - isoWeekday(day));
+  const year = thursday.slice(0, 4);
+  const n = Math.floor((utcOf(thursday) - utcOf(`${year}-01-01`)) / DAY_MS / 7) + 1;
+  return `${year}-W${String(n).padStart(2, '0')}`;
+}
+
+/** The Monday of an ISO week, or null when there is no such week (W53 of a 52-week year, W00). */
+export function isoWeekStart(week: string): string | null {
+  const m = ISO_WEEK.exec(week);
+  if (m === null) return null;
+  const n = Number(m[2]);
+  // Week 1 is the week of 4 January.
+  const monday = addDays(weekdayOnOrBefore(`${m[1]}-01-04`, 1), (n - 1) * 7);
+  return n >= 1 && isoWeekOf(monday) === week ? monday : null;
+}

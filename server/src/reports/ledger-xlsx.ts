@@ -3,7 +3,7 @@ import { columnLetter } from '../alarm-export/xlsx.js';
 import type { ZoneClock } from '../alarm-export/zone.js';
 import { LEDGER_LABELS } from './ledger-labels.js';
 import type { LedgerNumbers } from './ledger-schema.js';
-import { groupSpans, ledgerSubtitle, ledgerTables } from './ledger-tables.js';
+import { groupSpans, ledgerSubtitle, ledgerTables, staged, stageSpans } from './ledger-tables.js';
 
 /** When and by whom a ledger was made, as its documents say. */
 export interface LedgerMade {
@@ -48,15 +48,17 @@ export async function ledgerXlsx(
     const heads = table.head.length;
     const width = heads + table.columns.length;
     const last = columnLetter(width);
+    // Group, (stage,) label: the header rows under the title lines.
+    const headRows = staged(table) ? 3 : 2;
     const sheet = book.addWorksheet(table.title, {
-      views: [{ state: 'frozen', xSplit: heads, ySplit: TOP + 2 }],
+      views: [{ state: 'frozen', xSplit: heads, ySplit: TOP + headRows }],
       pageSetup: {
         paperSize: 9,
         orientation: 'landscape',
         fitToPage: true,
         fitToWidth: 1,
         fitToHeight: 0,
-        printTitlesRow: `${TOP + 1}:${TOP + 2}`,
+        printTitlesRow: `${TOP + 1}:${TOP + headRows}`,
       },
     });
     sheet.columns = [
@@ -76,7 +78,8 @@ export async function ledgerXlsx(
     sheet.getRow(1).height = 24;
 
     const groupRow = TOP + 1;
-    const labelRow = TOP + 2;
+    const stageRow = TOP + 2;
+    const labelRow = TOP + headRows;
     table.head.forEach((label, i) => {
       const col = columnLetter(i + 1);
       sheet.mergeCells(`${col}${groupRow}:${col}${labelRow}`);
@@ -88,10 +91,17 @@ export async function ledgerXlsx(
       if (span > 1) sheet.mergeCells(`${from}${groupRow}:${to}${groupRow}`);
       sheet.getCell(`${from}${groupRow}`).value = L.groups[group];
     }
+    if (headRows === 3)
+      for (const [stage, first, span] of stageSpans(table.columns)) {
+        const from = columnLetter(heads + first + 1);
+        const to = columnLetter(heads + first + span);
+        if (span > 1) sheet.mergeCells(`${from}${stageRow}:${to}${stageRow}`);
+        sheet.getCell(`${from}${stageRow}`).value = stage;
+      }
     table.columns.forEach((c, i) => {
       sheet.getCell(labelRow, heads + i + 1).value = c.label;
     });
-    for (const r of [groupRow, labelRow]) {
+    for (let r = groupRow; r <= labelRow; r++) {
       const row = sheet.getRow(r);
       row.font = { bold: true };
       row.alignment = { horizontal: 'center', vertical: 'middle', wrapText: true };

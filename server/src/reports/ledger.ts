@@ -10,7 +10,13 @@ import {
   type LedgerRow,
 } from './ledger-schema.js';
 import { addDays, type LedgerWeek, localTime, weekWindow } from './ledger-week.js';
-import { inWindow, responseTimes, type TimeWindow } from './response-times.js';
+import {
+  intervalFigures,
+  type NotifiedMilestones,
+  type ResponseMilestones,
+  responseMilestones,
+} from './milestones.js';
+import { inWindow, type TimeWindow } from './response-times.js';
 
 /**
  * The weekly ledger (SPEC §10, issue 13) computed from the records: a pure function of what the
@@ -58,8 +64,11 @@ export interface LedgerSources {
   }>;
   /** Advisories for a day from the campaign start to the end of the week, of the subtree and the areas above it. */
   advisories: ReadonlyArray<{ area: string; day: string; grade: number }>;
-  /** The alarms whose area (auth.areaOf) lies in the subtree, with that area. */
-  alarms: ReadonlyArray<{ alarm: Readonly<Alarm>; area: string }>;
+  /**
+   * The alarms whose area (auth.areaOf) lies in the subtree, with that area and what their
+   * notification records say (db/notifications.ts notifiedMilestones; none: nobody was notified).
+   */
+  alarms: ReadonlyArray<{ alarm: Readonly<Alarm>; area: string; notified?: NotifiedMilestones | undefined }>;
   /** What the device registry says of a device now. */
   deviceStatus(device: string): 'online' | 'offline' | 'never_reported';
 }
@@ -92,7 +101,13 @@ const blankItem = (): HazardItemCounts => ({
 
 function blankRow(area: string | null, name: string): LedgerRow {
   const none = { count: 0, p50: null, p90: null };
-  const times = () => ({ acknowledge: { ...none }, resolve: { ...none } });
+  const times = () => ({
+    acknowledge: { ...none },
+    resolve: { ...none },
+    sent: { ...none },
+    delivered: { ...none },
+    onSite: { ...none },
+  });
   return {
     area,
     name,
@@ -139,7 +154,7 @@ interface Tally {
   visitedCumulative: Set<string>;
   vulnerableVisitedWeek: Set<string>;
   vulnerableVisitedCumulative: Set<string>;
-  alarms: Array<Readonly<Alarm>>;
+  alarms: ResponseMilestones[];
 }
 
 const tally = (row: LedgerRow): Tally => ({
@@ -287,9 +302,10 @@ export function computeLedger(input: LedgerInput): LedgerNumbers {
   // Alarms: raised in the period, by kind, and what they had come to by the end of the week.
   const outcome = (a: Readonly<Alarm>): AlarmOutcome =>
     a.resolution !== undefined && a.resolution.at < weekTime.to ? a.resolution.reason : 'unresolved';
-  for (const { alarm, area } of sources.alarms)
+  for (const { alarm, area, notified } of sources.alarms) {
+    const milestones = responseMilestones(alarm, notified);
     count(area, (t) => {
-      t.alarms.push(alarm);
+      t.alarms.push(milestones);
       const add = (c: AlarmCounts) => {
         c.raised++;
         c.byKind[alarmKind(alarm)]++;
@@ -298,6 +314,7 @@ export function computeLedger(input: LedgerInput): LedgerNumbers {
       if (inWindow(alarm.detectedAt, campaignTime)) add(t.row.alarms.cumulative);
       if (inWindow(alarm.detectedAt, weekTime)) add(t.row.alarms.week);
     });
+  }
 
   // Advisories: those of an area above the ledger area (or of it) are every row's.
   const above = new Set<string>();
@@ -328,8 +345,8 @@ export function computeLedger(input: LedgerInput): LedgerNumbers {
     row.vulnerable.visitedCumulative = t.vulnerableVisitedCumulative.size;
     row.vulnerable.uncovered = row.vulnerable.registered - row.vulnerable.covered;
     row.responseTimes = {
-      week: responseTimes(t.alarms, weekTime).overall,
-      cumulative: responseTimes(t.alarms, campaignTime).overall,
+      week: intervalFigures(t.alarms, weekTime),
+      cumulative: intervalFigures(t.alarms, campaignTime),
     };
     return row;
   };

@@ -11,11 +11,12 @@ import { type Alarm, CALL_OUTCOMES, RESOLUTION_REASONS } from '../alarms/model.j
 import { own } from '../alarms/select.js';
 import { auditActor, principalOf } from '../auth/principal.js';
 import { getHousehold } from '../db/households.js';
-import { latestNotificationsOfAlarm, notificationsOfAlarm } from '../db/notifications.js';
+import { latestNotificationsOfAlarm, notificationsOfAlarm, notifiedMilestones } from '../db/notifications.js';
 import { tokenNames } from '../db/tokens.js';
 import { displayNames } from '../db/users.js';
 import { HttpError } from '../errors.js';
 import { toRecord } from '../notify/record.js';
+import { responseMilestones } from '../reports/milestones.js';
 import { withTimeout } from '../timers.js';
 import { AlarmFilterFields, alarmFilterOf, rangeOf } from './alarm-query.js';
 import { ErrorSchema, limitSchema, NotificationsPageSchema, NotificationsQuery } from './schemas.js';
@@ -341,13 +342,21 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
       // The card answers while the database is down (the alarm lives in memory): without its
       // notifications then, rather than not at all.
       const sent = await withTimeout(
-        latestNotificationsOfAlarm(app.db, alarm.id, CARD_NOTIFICATIONS),
+        Promise.all([
+          latestNotificationsOfAlarm(app.db, alarm.id, CARD_NOTIFICATIONS),
+          notifiedMilestones(app.db, [alarm.id]),
+        ]),
         2_000,
         'reading the notifications',
-      ).catch((err: unknown) => {
-        request.log.warn({ err, alarmId: alarm.id }, 'notifications unavailable: the card shows none');
-        return { rows: [], total: 0 };
-      });
+      )
+        .then(([latest, milestones]) => ({
+          ...latest,
+          response: responseMilestones(alarm, milestones.get(alarm.id)),
+        }))
+        .catch((err: unknown) => {
+          request.log.warn({ err, alarmId: alarm.id }, 'notifications unavailable: the card shows none');
+          return { rows: [], total: 0, response: null };
+        });
       return {
         alarm: row(alarm),
         events: await engine.history(alarm.id),
@@ -355,6 +364,7 @@ const alarmRoutes: FastifyPluginAsyncZod = async (app) => {
         household: home === undefined ? null : ((await getHousehold(app.db, home.id)) ?? null),
         notifications: sent.rows.map(toRecord),
         notificationsTotal: sent.total,
+        response: sent.response,
       };
     },
   );

@@ -80,6 +80,10 @@ describe('the one-box chain, seen in the console', () => {
     expect(text).toMatch(
       /【燃气安全】柳江村3组12号（王秀英，独居老人）卧室一氧化碳 400ppm 报警（\d\d:\d\d），请立即开窗、撤离并回复1确认。/,
     );
+    // The card's response line: the log channel sends and delivers at once.
+    await expect
+      .poll(() => app?.page.getByTestId('card-response-times').textContent(), { timeout: 15_000 })
+      .toMatch(/^响应用时：通知发出 [\d.]+ 秒 · 送达 [\d.]+ 秒$/);
     await panel.scrollIntoViewIfNeeded();
     await panel.screenshot({ path: IMG('console-notifications-zh-CN-desktop.png') });
     expect(app.errors).toEqual([]);

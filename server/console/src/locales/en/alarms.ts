@@ -39,6 +39,17 @@ const en: Shape<typeof zh> = {
     onMyWay: '{name} on the way since {time}',
     onSite: '{name} on site since {time}',
     calls: '{n} call(s) logged',
+    response: {
+      line: 'Response: {parts}',
+      sent: 'first sent {time}',
+      delivered: 'delivered {time}',
+      acknowledge: 'acknowledged {time}',
+      byReply: ' (a reply to step {n})',
+      byOperator: ' (step {n} notified)',
+      beforeAny: ' (before any notification)',
+      onSite: 'on site {time}',
+      resolve: 'resolved {time}',
+    },
   },
   notifications: {
     title: 'Notifications',

@@ -36,6 +36,17 @@ export default {
     onMyWay: '{name} 于 {time} 出发前往',
     onSite: '{name} 于 {time} 到达现场',
     calls: '已拨打 {n} 次电话',
+    response: {
+      line: '响应用时：{parts}',
+      sent: '通知发出 {time}',
+      delivered: '送达 {time}',
+      acknowledge: '确认 {time}',
+      byReply: '（第 {n} 级通知对象回复确认）',
+      byOperator: '（已通知到第 {n} 级）',
+      beforeAny: '（尚未发出通知）',
+      onSite: '到场 {time}',
+      resolve: '办结 {time}',
+    },
   },
   notifications: {
     title: '通知记录',
