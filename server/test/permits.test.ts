@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodePayload, type Reading, topics } from '@gaswatch/shared';
+import { encodePayload, type Permit, type Reading, topics } from '@gaswatch/shared';
 import { waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,7 +59,10 @@ interface Action {
   refusals: Refusal[];
 }
 interface Detail {
-  permit: Json & { id: string; state: string; validUntil: string; keepUntil: string | null };
+  permit: Json & { id: string; state: string; validUntil: string; keepUntil: string | null } & Pick<
+      Permit,
+      'evacuation' | 'sounder'
+    >;
   events: {
     seq: number;
     action: string;
@@ -186,7 +189,7 @@ const FORM = {
     { name: '周强', certificate: 'YX-2026-0131', role: '作业人' },
     { name: '吴海', certificate: 'YX-2026-0132' },
   ],
-  attendant: { name: '郑伟', certificate: 'JH-0088' },
+  attendant: { name: '郑伟', certificate: 'JH-0088', phone: '138 0771 2045' },
   measures: [{ text: '打开上下游检查井井盖自然通风 30 min' }, { text: '设置围栏和警示标志' }],
 };
 
@@ -644,9 +647,73 @@ describe('a confined-space entry from draft to close-out', () => {
       'the sounder live event',
     );
     expect(otherTownship.filter((e) => e.kind === 'sounder')).toEqual([]);
+    // The permit keeps the sounder's last word: the gateway's answer, whichever row came last.
+    expect((await detail(id)).permit.sounder).toEqual({
+      status: 'sounding',
+      message: `sounder of ${DEV} on for the evacuation; it sounds until a silence command`,
+      at: iso(now),
+    });
     // Any alarm means evacuate and test again: no resuming, however short the break.
     const resume = await call('li', 'POST', `/api/permits/${id}/actions/resume`, { note: '' });
     expect(resume.body.error).toBe('evacuated');
+  });
+
+  it('keeps the acknowledgement of the evacuation on the server: one person answers for every console', async () => {
+    const seq = (await detail(id)).permit.evacuation?.seq as number;
+    expect((await detail(id)).permit.evacuation).toEqual({
+      seq,
+      at: expect.any(String),
+      reason: expect.stringMatching(/^(reading_failed|alarm)$/),
+      acknowledged: null,
+    });
+    const ack = (who: string, s: number) =>
+      call(who, 'POST', `/api/permits/${id}/evacuation/ack`, { seq: s });
+    // A viewer watches; an operator of another township does not see the permit at all.
+    expect(await ack('viewer', seq)).toEqual({
+      status: 403,
+      body: expect.objectContaining({
+        error: 'forbidden',
+        message: 'this needs the operator role or above; you have viewer',
+      }),
+    });
+    expect((await ack('chen', seq)).status).toBe(404);
+    // Of an evacuation it is not in now: said in words.
+    expect(await ack('li', seq - 1)).toEqual({
+      status: 409,
+      body: {
+        error: 'stale_evacuation',
+        message: `record ${seq - 1} is not the evacuation permit ${id} is in now (record ${seq}): read the permit again and acknowledge that one`,
+      },
+    });
+    const before = evacuations.length;
+    const r = await ack('zhao', seq);
+    expect(r.status).toBe(200);
+    const acknowledged = { by: 'zhao', name: '赵强', at: iso(now) };
+    expect((r.body.permit as Detail['permit']).evacuation?.acknowledged).toEqual(acknowledged);
+    // Every console of the area hears it at once; another township's hears nothing.
+    await waitFor(
+      () => evacuations.slice(before).some((e) => e.kind === 'evacuation_ack'),
+      'the acknowledgement pushed',
+    );
+    expect(evacuations.slice(before).find((e) => e.kind === 'evacuation_ack')).toMatchObject({
+      permitId: id,
+      seq,
+      by: 'zhao',
+      name: '赵强',
+      state: 'suspended',
+    });
+    expect(otherTownship.filter((e) => e.kind === 'evacuation_ack')).toEqual([]);
+    // A second answer changes nothing: the first stands, one audit row of who took it in.
+    expect((await ack('li', seq)).status).toBe(200);
+    const rows = (await listAudit(server.app.db, { limit: 50, targetId: id })).entries.filter(
+      (e) => e.action === 'permit.evacuation_ack',
+    );
+    expect(rows.map((e) => [e.actor, e.after])).toEqual([['zhao', expect.objectContaining({ seq })]]);
+    // A console opened later finds it acknowledged, in the list too.
+    const listed = await call('viewer', 'GET', '/api/permits?state=suspended');
+    expect(
+      (listed.body.permits as Detail['permit'][]).find((p) => p.id === id)?.evacuation?.acknowledged,
+    ).toEqual(acknowledged);
   });
 
   it('after a new test, a break of exactly 60 min resumes; one of 60:01 needs a new test (6.3f)', async () => {
@@ -657,6 +724,11 @@ describe('a confined-space entry from draft to close-out', () => {
     expect((await call('li', 'POST', `/api/permits/${id}/actions/suspend`, { note: '午休' })).status).toBe(
       200,
     );
+    // The evacuation is over with the new test: nothing left to acknowledge.
+    const over = await call('li', 'POST', `/api/permits/${id}/evacuation/ack`, { seq: 1 });
+    expect([over.status, over.body.error]).toEqual([409, 'stale_evacuation']);
+    expect(over.body.message).toMatch(/is suspended and in no evacuation now/);
+    expect((await detail(id)).permit.evacuation).toBe(null);
     await pass(60 * MIN);
     expect((await call('zhao', 'POST', `/api/permits/${id}/actions/resume`, { note: '' })).status).toBe(200);
     expect((await call('zhao', 'POST', `/api/permits/${id}/actions/suspend`, { note: '换班' })).status).toBe(
@@ -725,6 +797,8 @@ describe('a confined-space entry from draft to close-out', () => {
     expect(zh).toContain('受限空间安全作业票');
     expect(zh).toContain('3号污水检查井');
     expect(zh).toContain('周强 (YX-2026-0131)');
+    // Whom the evacuation alert goes to, beside the name.
+    expect(zh).toMatch(/郑伟 \(JH-0088\)\s+手机 138 0771 2045/);
     expect(zh).toMatch(/下部\s+硫化氢\s+42ppm\s+≤ 10 mg\/m³ \(7\.06 ppm\)\s+不合格\s+李明/);
     expect(zh).toMatch(/下部\s+氧气\s+17\.2%\s+19\.5–21%\s+不合格/);
     expect(zh.match(/第 \d+ 次分析/g)).toHaveLength(5);
@@ -735,6 +809,7 @@ describe('a confined-space entry from draft to close-out', () => {
     expect(en).toContain('Confined-space entry permit');
     expect(en).toMatch(/Bottom\s+H2S\s+42 ppm\s+≤ 10 mg\/m³ \(7\.06 ppm\)\s+Fail/);
     expect(en).toContain('Acceptance at close-out');
+    expect(en).toMatch(/郑伟 \(JH-0088\), mobile 138 0771 2045/);
   });
 
   it('is found by space, state, window and person, a page at a time, only within the area', async () => {
@@ -877,6 +952,11 @@ describe('the state machine and its refusals', () => {
           text: { 'zh-CN': '3号污水检查井（柳江路与江滨路交叉口）：作业票已超过有效期，须重新办理' },
         },
       ]);
+      // Expired with people inside: an evacuation like a suspension, acknowledged the same way.
+      const evacuation = (await detail(id)).permit.evacuation;
+      expect(evacuation).toMatchObject({ reason: 'permit_expired', acknowledged: null });
+      const r = await call('li', 'POST', `/api/permits/${id}/evacuation/ack`, { seq: evacuation?.seq });
+      expect((r.body.permit as Detail['permit']).evacuation?.acknowledged).toMatchObject({ by: 'li' });
     } finally {
       server.app.bus.off('permit', listen);
     }
