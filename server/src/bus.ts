@@ -65,6 +65,8 @@ export interface AlarmTransition {
  * Something happened to a permit (permits/service.ts), forwarded on /api/live to the callers who
  * see its area. `evacuate`: the server stopped the work (an alarm, a failed reading, the detector
  * offline): everyone out, test again. It is also the hook a notification channel subscribes to.
+ * `evacuation_ack`: someone at a console took that evacuation in (`seq`, `by`, `name`): every
+ * console stops its banner and sound for it.
  */
 export interface PermitLiveEvent {
   kind: 'state' | 'evacuate' | 'sounder' | 'evacuation_ack' | 'test' | 'monitoring';

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodePayload, type Reading, topics } from '@gaswatch/shared';
+import { encodePayload, type Permit, type Reading, topics } from '@gaswatch/shared';
 import { waitFor } from '@gaswatch/shared/testing';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,7 +60,10 @@ interface Action {
   refusals: Refusal[];
 }
 interface Detail {
-  permit: Json & { id: string; state: string; validUntil: string; keepUntil: string | null };
+  permit: Json & { id: string; state: string; validUntil: string; keepUntil: string | null } & Pick<
+      Permit,
+      'evacuation' | 'sounder'
+    >;
   events: {
     seq: number;
     action: string;
@@ -109,6 +112,28 @@ async function call(who: string, method: string, path: string, body?: unknown) {
   const text = await r.text();
   return { status: r.status, body: (text === '' ? {} : JSON.parse(text)) as Json };
 }
+/** An SMS reply as Alibaba Cloud pushes it to the callback route. */
+const smsReply = (from: string, content: string) =>
+  fetch(`${server.url}/api/notify/callback/sms?token=${SMS_TOKEN}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([
+      {
+        phone_number: from,
+        send_time: '2026-12-10 15:00:00',
+        content,
+        sign_name: '燃气安全',
+        dest_code: '1234',
+        sequence_id: 7,
+      },
+    ]),
+  });
+/** The evacuation alerts a permit sent by message, as its records list them. */
+const evacuationSms = async (id: string) =>
+  (await call('li', 'GET', `/api/permits/${id}/notifications`)).body as {
+    notifications: { contact: { name: string }; medium: string; outcome: string; text: string }[];
+    total: number;
+  };
 const detail = async (id: string) =>
   (await call('li', 'GET', `/api/permits/${id}`)).body as unknown as Detail;
 const action = (d: Detail, name: string) => d.actions.find((a) => a.action === name) as Action;
@@ -189,7 +214,7 @@ const FORM = {
     { name: '周强', certificate: 'YX-2026-0131', role: '作业人' },
     { name: '吴海', certificate: 'YX-2026-0132' },
   ],
-  attendant: { name: '郑伟', certificate: 'JH-0088', phone: '138 0000 0102' },
+  attendant: { name: '郑伟', certificate: 'JH-0088', phone: '138 0771 2045' },
   measures: [{ text: '打开上下游检查井井盖自然通风 30 min' }, { text: '设置围栏和警示标志' }],
 };
 
@@ -656,13 +681,18 @@ describe('a confined-space entry from draft to close-out', () => {
       'the sounder live event',
     );
     expect(otherTownship.filter((e) => e.kind === 'sounder')).toEqual([]);
-
+    // The permit keeps the sounder's last word: the gateway's answer, whichever row came last.
+    expect((await detail(id)).permit.sounder).toEqual({
+      status: 'sounding',
+      message: `sounder of ${DEV} on for the evacuation; it sounds until a silence command`,
+      at: iso(now),
+    });
     // The attendant and the applicant are told by SMS wherever they are, and the site's safety
     // office (the first step of its chain): one message each, kept under the permit.
     const notices = () => providers.sent.filter((m) => m.id.startsWith(`permit:${id}.`));
     await waitFor(() => notices().length === 3, 'the evacuation SMS');
     expect(notices().map((m) => [m.to, m.id])).toEqual([
-      ['+8613800000102', `permit:${id}.s${suspension?.seq}.c0`],
+      ['+8613807712045', `permit:${id}.s${suspension?.seq}.c0`],
       ['+8613800000101', `permit:${id}.s${suspension?.seq}.c1`],
       ['+8613900000077', `permit:${id}.s${suspension?.seq}.c2`],
     ]);
@@ -670,11 +700,7 @@ describe('a confined-space entry from draft to close-out', () => {
       household: '3号污水检查井（柳江路与江滨路交叉口）',
       event: expect.stringMatching(/^作业已停止：(监测数据不合格（硫化氢|检测仪报警（检测仪 entry-4gas）)/),
     });
-    const told = async () =>
-      (await call('li', 'GET', `/api/permits/${id}/notifications`)).body as {
-        notifications: { contact: { name: string }; medium: string; outcome: string; text: string }[];
-        total: number;
-      };
+    const told = () => evacuationSms(id);
     await waitFor(async () => (await told()).total === 3, 'the records of the evacuation SMS');
     expect((await told()).notifications.map((n) => [n.contact.name, n.medium, n.outcome])).toEqual([
       ['郑伟', 'sms', 'sent'],
@@ -683,42 +709,78 @@ describe('a confined-space entry from draft to close-out', () => {
     ]);
     expect((await call('chen', 'GET', `/api/permits/${id}/notifications`)).status).toBe(404);
 
-    // The attendant answers "1": the evacuation is acknowledged as him, on every console, and
-    // kept in the audit log.
-    const up = await fetch(`${server.url}/api/notify/callback/sms?token=${SMS_TOKEN}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([
-        {
-          phone_number: '13800000102',
-          send_time: '2026-12-10 15:00:00',
-          content: '1 已撤出',
-          sign_name: '燃气安全',
-          dest_code: '1234',
-          sequence_id: 7,
-        },
-      ]),
-    });
-    expect(up.status).toBe(200);
-    await waitFor(
-      () => evacuations.some((e) => e.kind === 'evacuation_ack' && e.permitId === id),
-      'the acknowledgement, live',
-    );
-    expect(evacuations.find((e) => e.kind === 'evacuation_ack')).toMatchObject({
-      seq: suspension?.seq,
-      by: 'sms:+8613800000102 (郑伟)',
-    });
-    const acks = (await listAudit(server.app.db, { limit: 50, targetKind: 'permit' })).entries.filter(
-      (e) => e.action === 'permit.evacuation_ack' && e.target.id === id,
-    );
-    expect(acks.map((e) => [e.actor, e.after])).toEqual([
-      ['sms:+8613800000102 (郑伟)', { seq: suspension?.seq, note: '短信回复“1”确认' }],
-    ]);
-    expect((await told()).notifications[0]).toMatchObject({ outcome: 'acknowledged' });
-
     // Any alarm means evacuate and test again: no resuming, however short the break.
     const resume = await call('li', 'POST', `/api/permits/${id}/actions/resume`, { note: '' });
     expect(resume.body.error).toBe('evacuated');
+  });
+
+  it('keeps the acknowledgement of the evacuation on the server: one person answers for every console', async () => {
+    const seq = (await detail(id)).permit.evacuation?.seq as number;
+    expect((await detail(id)).permit.evacuation).toEqual({
+      seq,
+      at: expect.any(String),
+      reason: expect.stringMatching(/^(reading_failed|alarm)$/),
+      acknowledged: null,
+    });
+    const ack = (who: string, s: number) =>
+      call(who, 'POST', `/api/permits/${id}/evacuation/ack`, { seq: s });
+    // A viewer watches; an operator of another township does not see the permit at all.
+    expect(await ack('viewer', seq)).toEqual({
+      status: 403,
+      body: expect.objectContaining({
+        error: 'forbidden',
+        message: 'this needs the operator role or above; you have viewer',
+      }),
+    });
+    expect((await ack('chen', seq)).status).toBe(404);
+    // Of an evacuation it is not in now: said in words.
+    expect(await ack('li', seq - 1)).toEqual({
+      status: 409,
+      body: {
+        error: 'stale_evacuation',
+        message: `record ${seq - 1} is not the evacuation permit ${id} is in now (record ${seq}): read the permit again and acknowledge that one`,
+      },
+    });
+    const before = evacuations.length;
+    const r = await ack('zhao', seq);
+    expect(r.status).toBe(200);
+    const acknowledged = { by: 'zhao', name: '赵强', at: iso(now) };
+    expect((r.body.permit as Detail['permit']).evacuation?.acknowledged).toEqual(acknowledged);
+    // Every console of the area hears it at once; another township's hears nothing.
+    await waitFor(
+      () => evacuations.slice(before).some((e) => e.kind === 'evacuation_ack'),
+      'the acknowledgement pushed',
+    );
+    expect(evacuations.slice(before).find((e) => e.kind === 'evacuation_ack')).toMatchObject({
+      permitId: id,
+      seq,
+      by: 'zhao',
+      name: '赵强',
+      state: 'suspended',
+    });
+    expect(otherTownship.filter((e) => e.kind === 'evacuation_ack')).toEqual([]);
+    // A second answer changes nothing: the first stands, one audit row of who took it in.
+    expect((await ack('li', seq)).status).toBe(200);
+    const rows = (await listAudit(server.app.db, { limit: 50, targetId: id })).entries.filter(
+      (e) => e.action === 'permit.evacuation_ack',
+    );
+    expect(rows.map((e) => [e.actor, e.after])).toEqual([['zhao', expect.objectContaining({ seq })]]);
+    // A console opened later finds it acknowledged, in the list too.
+    const listed = await call('viewer', 'GET', '/api/permits?state=suspended');
+    expect(
+      (listed.body.permits as Detail['permit'][]).find((p) => p.id === id)?.evacuation?.acknowledged,
+    ).toEqual(acknowledged);
+    // The attendant's "1" by SMS after that is kept on his message, and acknowledges nothing more.
+    expect((await smsReply('13807712045', '1')).status).toBe(200);
+    await waitFor(
+      async () => (await evacuationSms(id)).notifications[0]?.outcome === 'replied',
+      'the late reply on its record',
+    );
+    expect(
+      (await listAudit(server.app.db, { limit: 50, targetId: id })).entries.filter(
+        (e) => e.action === 'permit.evacuation_ack',
+      ),
+    ).toHaveLength(1);
   });
 
   it('after a new test, a break of exactly 60 min resumes; one of 60:01 needs a new test (6.3f)', async () => {
@@ -729,6 +791,11 @@ describe('a confined-space entry from draft to close-out', () => {
     expect((await call('li', 'POST', `/api/permits/${id}/actions/suspend`, { note: '午休' })).status).toBe(
       200,
     );
+    // The evacuation is over with the new test: nothing left to acknowledge.
+    const over = await call('li', 'POST', `/api/permits/${id}/evacuation/ack`, { seq: 1 });
+    expect([over.status, over.body.error]).toEqual([409, 'stale_evacuation']);
+    expect(over.body.message).toMatch(/is suspended and in no evacuation now/);
+    expect((await detail(id)).permit.evacuation).toBe(null);
     await pass(60 * MIN);
     expect((await call('zhao', 'POST', `/api/permits/${id}/actions/resume`, { note: '' })).status).toBe(200);
     expect((await call('zhao', 'POST', `/api/permits/${id}/actions/suspend`, { note: '换班' })).status).toBe(
@@ -797,6 +864,8 @@ describe('a confined-space entry from draft to close-out', () => {
     expect(zh).toContain('受限空间安全作业票');
     expect(zh).toContain('3号污水检查井');
     expect(zh).toContain('周强 (YX-2026-0131)');
+    // Whom the evacuation alert goes to, beside the name.
+    expect(zh).toMatch(/郑伟 \(JH-0088\)\s+手机 138 0771 2045/);
     expect(zh).toMatch(/下部\s+硫化氢\s+42ppm\s+≤ 10 mg\/m³ \(7\.06 ppm\)\s+不合格\s+李明/);
     expect(zh).toMatch(/下部\s+氧气\s+17\.2%\s+19\.5–21%\s+不合格/);
     expect(zh.match(/第 \d+ 次分析/g)).toHaveLength(5);
@@ -807,6 +876,7 @@ describe('a confined-space entry from draft to close-out', () => {
     expect(en).toContain('Confined-space entry permit');
     expect(en).toMatch(/Bottom\s+H2S\s+42 ppm\s+≤ 10 mg\/m³ \(7\.06 ppm\)\s+Fail/);
     expect(en).toContain('Acceptance at close-out');
+    expect(en).toMatch(/郑伟 \(JH-0088\), mobile 138 0771 2045/);
   });
 
   it('is found by space, state, window and person, a page at a time, only within the area', async () => {
@@ -949,6 +1019,11 @@ describe('the state machine and its refusals', () => {
           text: { 'zh-CN': '3号污水检查井（柳江路与江滨路交叉口）：作业票已超过有效期，须重新办理' },
         },
       ]);
+      // Expired with people inside: an evacuation like a suspension, acknowledged the same way.
+      const evacuation = (await detail(id)).permit.evacuation;
+      expect(evacuation).toMatchObject({ reason: 'permit_expired', acknowledged: null });
+      const r = await call('li', 'POST', `/api/permits/${id}/evacuation/ack`, { seq: evacuation?.seq });
+      expect((r.body.permit as Detail['permit']).evacuation?.acknowledged).toMatchObject({ by: 'li' });
     } finally {
       server.app.bus.off('permit', listen);
     }
@@ -966,6 +1041,27 @@ describe('the state machine and its refusals', () => {
     await waitFor(async () => (await detail(id)).permit.state === 'suspended', 'suspended while offline');
     const d = await detail(id);
     expect(d.events.at(-1)).toMatchObject({ action: 'suspend', data: { reason: 'offline', retest: true } });
+    // The applicant answers the evacuation SMS with "1": taken in as him, as at a console.
+    const seq = d.events.at(-1)?.seq;
+    await waitFor(async () => (await evacuationSms(id)).total === 3, 'the evacuation SMS');
+    expect((await smsReply('13800000101', '1 收到')).status).toBe(200);
+    const by = 'sms:+8613800000101 (刘志远)';
+    await waitFor(
+      async () => (await detail(id)).permit.evacuation?.acknowledged?.by === by,
+      'acknowledged by reply',
+    );
+    expect((await detail(id)).permit.evacuation?.acknowledged).toEqual({ by, name: '刘志远', at: iso(now) });
+    const rows = (await listAudit(server.app.db, { limit: 50, targetId: id })).entries.filter(
+      (e) => e.action === 'permit.evacuation_ack',
+    );
+    expect(rows.map((e) => [e.actor, e.after])).toEqual([
+      [by, { seq, reason: 'offline', name: '刘志远', note: '短信回复“1”确认' }],
+    ]);
+    expect((await evacuationSms(id)).notifications.map((n) => [n.contact.name, n.outcome])).toEqual([
+      ['郑伟', 'sent'],
+      ['刘志远', 'acknowledged'],
+      ['安全科值班', 'sent'],
+    ]);
     await publish();
     await call('li', 'POST', `/api/permits/${id}/actions/cancel`, { note: '检测仪故障，改日作业' });
   });

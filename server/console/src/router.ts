@@ -126,6 +126,13 @@ export const routes: RouteRecordRaw[] = [
     meta: { nav: 'permits' },
   },
   {
+    path: '/permits/:id/edit',
+    name: 'permit-edit',
+    component: () => import('./pages/PermitForm.vue'),
+    props: true,
+    meta: { nav: 'permits' },
+  },
+  {
     path: '/permits/:id/test',
     name: 'gas-test',
     component: () => import('./pages/GasTestPage.vue'),

@@ -103,3 +103,35 @@ export async function listAudit(
     nextCursor: more ? (shown.at(-1)?.id ?? null) : null,
   };
 }
+
+/**
+ * The rows of `actions` about the targets `ids` of one kind, oldest first, at most `limit`
+ * (a permit's sounder answers and evacuation acknowledgements, read for a page of permits at once).
+ */
+export async function auditOfTargets(
+  db: Db,
+  q: { targetKind: string; ids: readonly string[]; actions: readonly string[]; limit?: number },
+): Promise<AuditRecord[]> {
+  if (q.ids.length === 0 || q.actions.length === 0) return [];
+  const rows = await db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('target_kind', '=', q.targetKind)
+    .where('target_id', 'in', [...q.ids])
+    .where('action', 'in', [...q.actions])
+    .orderBy('ts', 'asc')
+    .orderBy('id', 'asc')
+    .limit(q.limit ?? 5_000)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    ts: new Date(r.ts).toISOString(),
+    actor: r.actor,
+    actorKind: r.actor_kind,
+    action: r.action,
+    target: { kind: r.target_kind, id: r.target_id },
+    before: r.before === null ? null : JSON.parse(r.before),
+    after: r.after === null ? null : JSON.parse(r.after),
+    address: r.address,
+  }));
+}

@@ -225,6 +225,38 @@ export async function currentSuspensions(
   return new Map(rows.filter((e) => last.get(e.permit_id) === e.seq).map((e) => [e.permit_id, e]));
 }
 
+/**
+ * The record each permit's evacuation rests on, for those in one now: its last record (`seq`) is
+ * the server's suspension with a re-test (`suspend` by `system`, `retest`), or its expiry while the
+ * work went on (`expire`, `wasInProgress`).
+ */
+export async function currentEvacuations(
+  db: Db,
+  permits: readonly Pick<PermitsTable, 'id' | 'state' | 'seq'>[],
+): Promise<Map<string, PermitEventsTable>> {
+  const candidates = permits.filter((p) => p.state === 'suspended' || p.state === 'expired');
+  if (candidates.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('permit_events')
+    .selectAll()
+    .where(
+      'permit_id',
+      'in',
+      candidates.map((p) => p.id),
+    )
+    .where('action', 'in', ['suspend', 'expire'])
+    .where('actor', '=', 'system')
+    .execute();
+  const last = new Map(candidates.map((p) => [p.id, p.seq]));
+  const evacuation = (e: PermitEventsTable) => {
+    const data = JSON.parse(e.data) as { retest?: unknown; wasInProgress?: unknown };
+    return e.action === 'suspend' ? data.retest === true : data.wasInProgress === true;
+  };
+  return new Map(
+    rows.filter((e) => last.get(e.permit_id) === e.seq && evacuation(e)).map((e) => [e.permit_id, e]),
+  );
+}
+
 export interface PermitQuery {
   /** Areas to list; null: every area. */
   areas: string[] | null;

@@ -48,8 +48,11 @@ export interface Notice {
   render(opts: RenderOptions): RenderedMessage;
   /** Still to be told: false once someone acknowledged it (no failover, no more messages). */
   pending(): boolean;
-  /** A contact replied "1" or pressed 1: true when that acknowledged it. */
-  acknowledge(actor: string, note: string): Promise<boolean>;
+  /**
+   * A contact replied "1" or pressed 1: true when that acknowledged it. `actor` names the number
+   * and the person (`sms:+8613800000102 (郑伟)`), `name` the person as the record has them.
+   */
+  acknowledge(reply: { actor: string; name: string; note: string }): Promise<boolean>;
 }
 
 interface DeliveryBase {
@@ -745,7 +748,8 @@ export function createDispatcher(deps: DispatcherDeps) {
         const actor = `${medium}:${r.from} (${row.contact})`;
         const notice = notices.get(id);
         if (notice !== undefined) {
-          if (notice.pending() && (await notice.acknowledge(actor, note))) acked.add(id);
+          if (notice.pending() && (await notice.acknowledge({ actor, name: row.contact, note })))
+            acked.add(id);
           continue;
         }
         const before = deps.alarmOf(id)?.state;

@@ -6,33 +6,36 @@
  * contacts of the first step of the site's chain (the safety office, the duty room). Through the
  * notification dispatcher, so each message is a record (under `permit:<id>`, GET
  * /api/permits/:id/notifications), falls over to the person's next channel when it fails, and a
- * reply "1" (or key 1 on the call) acknowledges the evacuation as that person: an audit row
- * `permit.evacuation_ack` and a live `permit` event of kind `evacuation_ack`, after which nobody
- * is told again of that stop.
+ * reply "1" (or key 1 on the call) acknowledges the evacuation as that person, as a console's
+ * acknowledgement does (evacuation-ack.ts: an audit row `permit.evacuation_ack`, a live `permit`
+ * event of kind `evacuation_ack`). Once it is acknowledged, either way, no message of that stop
+ * falls over to another channel.
  */
 
 import type { ChainContact, ChainResolver } from '../alarms/chain.js';
+import type { PermitLiveEvent } from '../bus.js';
 import { appendAudit } from '../db/audit.js';
-import { getPermit } from '../db/permits.js';
 import type { PermitsTable } from '../db/schema.js';
 import { normalAddress, phoneE164 } from '../notify/address.js';
 import type { Dispatcher } from '../notify/dispatcher.js';
 import { renderEvacuation } from '../notify/evacuation-text.js';
 import type { Lang } from '../notify/templates.js';
 import type { PermitCore } from './core.js';
+import { createEvacuationAcks } from './evacuation-ack.js';
 
 /** The record key of a permit's messages (the notifications table's `alarm_id`). */
 export const permitRecord = (permitId: string): string => `permit:${permitId}`;
 
 export interface EvacuationNotice {
+  /** Follows acknowledgements of evacuations (on the bus): a stop taken in needs no more messages. */
+  start(): void;
+  stop(): void;
   /**
    * Tells whom the alert goes to of this stop (`seq`: the suspension's record), in the background;
    * never throws. Who was told, or that nobody could be, is in the audit log
    * (`permit.evacuation_notice`).
    */
   send(permit: PermitsTable, seq: number, why: Record<Lang, string>): void;
-  /** The stop `seq` of this permit was acknowledged (in a console, or by reply): no more messages of it. */
-  acknowledged(permitId: string, seq: number): void;
 }
 
 export interface EvacuationNoticeDeps {
@@ -46,8 +49,9 @@ interface PersonOnPermit {
 }
 
 export function createEvacuationNotice(core: PermitCore, deps: EvacuationNoticeDeps): EvacuationNotice {
-  const { db, clock, logger, config } = core.deps;
+  const { db, bus, clock, logger, config } = core.deps;
   const notify = config.notify;
+  const acks = createEvacuationAcks(core);
   /** The latest stop told of, per permit: whether it was acknowledged. */
   const stops = new Map<string, { seq: number; acked: boolean }>();
 
@@ -90,24 +94,11 @@ export function createEvacuationNotice(core: PermitCore, deps: EvacuationNoticeD
     return { contacts: out, why: missing };
   }
 
-  async function acknowledge(permitId: string, seq: number, actor: string, note: string): Promise<boolean> {
-    const stop = stops.get(permitId);
-    if (stop === undefined || stop.seq !== seq || stop.acked) return false;
-    stop.acked = true;
-    await appendAudit(db, {
-      ts: clock(),
-      actor,
-      actorKind: 'system',
-      address: null,
-      action: 'permit.evacuation_ack',
-      target: { kind: 'permit', id: permitId },
-      after: { seq, note },
-    });
-    const p = await getPermit(db, permitId);
-    if (p !== undefined) core.emit(p, { kind: 'evacuation_ack', seq, by: actor, note });
-    logger.warn({ permit: permitId, seq, by: actor }, 'evacuation acknowledged by reply');
-    return true;
-  }
+  const onPermit = (e: PermitLiveEvent) => {
+    if (e.kind !== 'evacuation_ack') return;
+    const stop = stops.get(e.permitId);
+    if (stop !== undefined && stop.seq === e.seq) stop.acked = true;
+  };
 
   return {
     send(p, seq, why) {
@@ -129,7 +120,11 @@ export function createEvacuationNotice(core: PermitCore, deps: EvacuationNoticeD
             const stop = stops.get(p.id);
             return stop !== undefined && stop.seq === seq && !stop.acked;
           },
-          acknowledge: (actor, note) => acknowledge(p.id, seq, actor, note),
+          acknowledge: async (reply) => {
+            const ok = await acks.acknowledgeByReply(p.id, seq, reply);
+            if (ok) logger.warn({ permit: p.id, seq, by: reply.actor }, 'evacuation acknowledged by reply');
+            return ok;
+          },
         },
         `${record}.s${seq}`,
         contacts,
@@ -154,9 +149,11 @@ export function createEvacuationNotice(core: PermitCore, deps: EvacuationNoticeD
         logger.error({ err, permit: p.id }, 'could not record the evacuation alert'),
       );
     },
-    acknowledged(permitId, seq) {
-      const stop = stops.get(permitId);
-      if (stop !== undefined && stop.seq === seq) stop.acked = true;
+    start() {
+      bus.on('permit', onPermit);
+    },
+    stop() {
+      bus.off('permit', onPermit);
     },
   };
 }

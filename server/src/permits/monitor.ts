@@ -320,9 +320,11 @@ export function createPermitMonitor(core: PermitCore): PermitMonitor {
       bus.on('alarm', listeners.alarm);
       bus.on('deviceState', listeners.deviceState);
       sounder.start();
+      notice.start();
     },
     stop() {
       sounder.stop();
+      notice.stop();
       bus.off('reading', listeners.reading);
       bus.off('alarm', listeners.alarm);
       bus.off('deviceState', listeners.deviceState);

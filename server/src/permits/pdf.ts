@@ -32,6 +32,7 @@ const LABELS = {
     work: '作业内容',
     crew: { confined_space: '作业人及证书编号', hot_work: '动火人及证书编号' },
     attendant: '监护人',
+    mobile: (phone: string) => `  手机 ${phone}`,
     approver: '审批人（按级别）',
     window: '计划作业时间',
     validUntil: '有效期至',
@@ -83,6 +84,7 @@ const LABELS = {
     work: 'Work',
     crew: { confined_space: 'Entrants and certificates', hot_work: 'Hot-work crew and certificates' },
     attendant: 'Attendant',
+    mobile: (phone: string) => `, mobile ${phone}`,
     approver: 'Approver (by level)',
     window: 'Planned window',
     validUntil: 'Valid until',
@@ -246,8 +248,13 @@ export async function permitPdf(
   doc.moveDown(0.6);
 
   const crew = p.crew.map((c) => (c.certificate === '' ? c.name : `${c.name} (${c.certificate})`)).join(', ');
-  const attendant =
-    p.attendant.certificate === '' ? p.attendant.name : `${p.attendant.name} (${p.attendant.certificate})`;
+  // The mobile number beside the name: whom the evacuation alert goes to, as the form says it.
+  const withPhone = (who: { name: string; phone?: string | undefined }, text: string) =>
+    who.phone === undefined ? text : `${text}${L.mobile(who.phone)}`;
+  const attendant = withPhone(
+    p.attendant,
+    p.attendant.certificate === '' ? p.attendant.name : `${p.attendant.name} (${p.attendant.certificate})`,
+  );
   const kindText = p.kind === 'hot_work' && p.level !== null ? W.levels[p.level] : W.kinds[p.kind];
   const positions = p.positions.map((x) => W.positions[x]).join(lang === 'zh-CN' ? '、' : ', ');
   const lbl = (text: string) => ({ text, ...head });
@@ -256,7 +263,7 @@ export async function permitPdf(
     columnStyles: [90, '*', 90, '*'],
     defaultStyle: cellStyle,
     data: [
-      [lbl(L.unit), p.applicant.unit || '—', lbl(L.applicant), p.applicant.name],
+      [lbl(L.unit), p.applicant.unit || '—', lbl(L.applicant), withPhone(p.applicant, p.applicant.name)],
       [lbl(L.place[p.kind]), p.location, lbl(p.kind === 'hot_work' ? L.level : L.kind), kindText],
       [lbl(L.work), { text: p.work, colSpan: 3 }],
       [lbl(L.crew[p.kind]), { text: crew, colSpan: 3 }],

@@ -33,6 +33,7 @@ import {
   peopleText,
   signerOf,
 } from './core.js';
+import { createEvacuationAcks, type EvacuationAcks, permitAlerts } from './evacuation-ack.js';
 import { type GateContext, nextActions, PermitRefusedError, refusal, refusalsFor } from './gate.js';
 import { createPermitMonitor, type PermitMonitor } from './monitor.js';
 import { effectiveRules, typeOf } from './rules.js';
@@ -48,7 +49,7 @@ import { type StoredMeasure, toEvent, toMonitoring, toPermit, toTest } from './v
 /** A caller of the API: who, and from where (the audit log). */
 export type Caller = Extract<Actor, { principal: unknown }>;
 
-export interface PermitService extends GasTests {
+export interface PermitService extends GasTests, EvacuationAcks {
   /** Loads the watch over work in progress and starts the sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -125,6 +126,7 @@ export function createPermitService(deps: PermitDeps & { sweepMs?: number }): Pe
   const fallbackRecordMin = config.permits.recordEveryMin;
   const monitor = createPermitMonitor(core);
   const tests = createGasTests(core, monitor);
+  const acks = createEvacuationAcks(core);
   let sweeping: NodeJS.Timeout | null = null;
 
   /** The form checked and turned into a row (a draft's, or a new one's). */
@@ -339,17 +341,19 @@ export function createPermitService(deps: PermitDeps & { sweepMs?: number }): Pe
 
   async function view(row: PermitsTable): Promise<Permit> {
     const s = row.space_id === null ? undefined : await getSpace(db, row.space_id);
-    const suspended = await currentSuspensions(db, [row]);
+    const [suspended, alerts] = await Promise.all([currentSuspensions(db, [row]), permitAlerts(db, [row])]);
     return toPermit(
       row,
       s === undefined ? null : { id: s.id, name: s.name, kind: s.kind },
       fallbackRecordMin,
       suspended.get(row.id) ?? null,
+      alerts.get(row.id),
     );
   }
 
   const service: PermitService = {
     ...tests,
+    ...acks,
     async start() {
       await monitor.start();
       sweeping = setInterval(
@@ -487,12 +491,13 @@ export function createPermitService(deps: PermitDeps & { sweepMs?: number }): Pe
     },
     view,
     async views(rows) {
-      const [spaces, suspended] = await Promise.all([
+      const [spaces, suspended, alerts] = await Promise.all([
         spacesByIds(
           db,
           rows.flatMap((r) => (r.space_id === null ? [] : [r.space_id])),
         ),
         currentSuspensions(db, rows),
+        permitAlerts(db, rows),
       ]);
       return rows.map((r) => {
         const s = r.space_id === null ? undefined : spaces.get(r.space_id);
@@ -501,6 +506,7 @@ export function createPermitService(deps: PermitDeps & { sweepMs?: number }): Pe
           s === undefined ? null : { id: s.id, name: s.name, kind: s.kind },
           fallbackRecordMin,
           suspended.get(r.id) ?? null,
+          alerts.get(r.id),
         );
       });
     },

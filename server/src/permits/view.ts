@@ -18,6 +18,7 @@ import type {
   PermitTestReadingsTable,
   PermitTestsTable,
 } from '../db/schema.js';
+import type { PermitAlert } from './evacuation-ack.js';
 import { rulesOf, rulesSummary, spaceOf, typeOf } from './rules.js';
 
 /** How the records look in the API (shared/src/permits/records.ts): rows in, answers out. */
@@ -71,6 +72,8 @@ export function toPermit(
   fallbackRecordMin: number,
   /** The permit's last record when it is suspended (db/permits.ts currentSuspensions). */
   suspendedBy: PermitEventsTable | null = null,
+  /** Its evacuation alert and sounder (evacuation-ack.ts permitAlerts). */
+  alert: PermitAlert = { evacuation: null, sounder: null },
 ): Permit {
   const rules = rulesOf(r);
   const type = typeOf(r);
@@ -109,6 +112,8 @@ export function toPermit(
           ? { instrument: r.monitor_instrument }
           : null,
     suspension: suspensionOf(r, suspendedBy),
+    evacuation: alert.evacuation,
+    sounder: alert.sounder,
     positions: requiredPositions(type, spaceOf(r)),
     rules: rulesSummary(rules, type, fallbackRecordMin),
     createdBy: r.created_by,

@@ -1,5 +1,6 @@
 import {
   AreaIdSchema,
+  EvacuationAckInputSchema,
   GasTestInputSchema,
   GasTestSchema,
   IdSchema,
@@ -462,6 +463,27 @@ const permitRoutes: FastifyPluginAsyncZod = async (app) => {
         });
       });
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/permits/:id/evacuation/ack',
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['permits'],
+        summary: "Acknowledge the permit's evacuation alert: the banner and sound stop on every console",
+        description:
+          'Recorded as the audit row permit.evacuation_ack of the caller and pushed as a permit event of kind evacuation_ack; the sounder at the site stays on until a silence. Acknowledging it again changes nothing. 409 stale_evacuation when the permit is no longer in the evacuation of that record.',
+        params: IdParams,
+        body: EvacuationAckInputSchema,
+        response: { 200: PermitAnswer, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+      },
+    },
+    async (request) => {
+      await visible(request, request.params.id);
+      const row = await permits.acknowledge(request.params.id, request.body.seq, caller(request));
+      return { permit: await permits.view(row) };
     },
   );
 };

@@ -1,6 +1,12 @@
 import type { Locator, Page } from 'playwright-core';
 import type { ConsoleApp } from './console-app.js';
 
+/** Waits until an input or textarea holds something (a form filled after it was loaded). */
+async function expectFilled(l: Locator): Promise<void> {
+  for (let i = 0; i < 100 && (await l.inputValue()) === ''; i++) await l.page().waitForTimeout(100);
+  if ((await l.inputValue()) === '') throw new Error('the form was not filled');
+}
+
 /**
  * The permit pages (#/spaces, #/permits, #/permits/new, #/permits/:id, #/permits/:id/test) as a
  * person uses them, in a ConsoleApp already logged in. What the tests read comes from what the
@@ -102,6 +108,25 @@ export class PermitPages {
     for (const m of f.measures) await form.getByTestId(`pf-measure-${m}`).check();
     await form.getByTestId('pf-start').fill(await this.localTime(f.start));
     await form.getByTestId('pf-end').fill(await this.localTime(f.end));
+  }
+  /** Opens a draft's form from its page (编辑), once it is filled with the draft. */
+  async editPermit(): Promise<void> {
+    await this.page.getByTestId('permit-edit').click();
+    await this.page
+      .locator('[data-testid="permit-form"] form[data-editing="true"]')
+      .waitFor({ timeout: 10_000 });
+    await expectFilled(this.page.getByTestId('pf-work'));
+  }
+  /** Types the planned window (ms), as the form's datetime-local inputs take it. */
+  async setWindow(start: number, end: number): Promise<void> {
+    await this.page.getByTestId('pf-start').fill(await this.localTime(start));
+    await this.page.getByTestId('pf-end').fill(await this.localTime(end));
+  }
+  /** The words under a field of the form (`attendant-phone`, `plannedEnd`), once shown. */
+  async fieldError(field: string): Promise<string> {
+    const l = this.page.getByTestId(`pf-error-${field}`);
+    await l.waitFor({ state: 'visible', timeout: 10_000 });
+    return this.text(l);
   }
   /** Submits the form; the new permit's id once its page is shown. */
   async submitPermit(): Promise<string> {

@@ -205,6 +205,14 @@ export const MonitorSchema = z.union([
 ]);
 export type Monitor = z.infer<typeof MonitorSchema>;
 
+/**
+ * What became of the work site's sounder at an evacuation (server/src/permits/sounder.ts): the
+ * command handed to the broker (sent) or not (send_failed), and the gateway's answer (sounding,
+ * or refused: nothing sounds at the site, warn the people there another way).
+ */
+export const SOUNDER_STATUSES = ['sent', 'send_failed', 'sounding', 'refused'] as const;
+export type SounderStatus = (typeof SOUNDER_STATUSES)[number];
+
 export const PermitSchema = z.object({
   id: z.string(),
   kind: PermitKindSchema,
@@ -251,6 +259,43 @@ export const PermitSchema = z.object({
     })
     .nullable()
     .describe('While suspended: the suspension it is in; null otherwise'),
+  evacuation: z
+    .object({
+      seq: z
+        .number()
+        .int()
+        .describe('The signed record that stopped the work: what an acknowledgement is of'),
+      at: z.string(),
+      reason: z
+        .string()
+        .describe(
+          'alarm, reading_failed, offline, detector_status, or permit_expired (expired while work went on)',
+        ),
+      acknowledged: z
+        .object({
+          by: z.string().describe('Username or token id'),
+          name: z.string().describe('Display name at the time'),
+          at: z.string(),
+        })
+        .nullable()
+        .describe(
+          'Who at a console took the alert in (POST …/evacuation/ack); null: nobody yet, every console sounds',
+        ),
+    })
+    .nullable()
+    .describe(
+      'The evacuation the permit is in: suspended by the server (test again) or expired while the work went on; null otherwise',
+    ),
+  sounder: z
+    .object({
+      status: z.enum(SOUNDER_STATUSES),
+      message: z.string().describe("The gateway's words (refused) or why it was not sent, in English"),
+      at: z.string(),
+    })
+    .nullable()
+    .describe(
+      "The work site's sounder at the last evacuation: the latest permit.sounder audit row; null: never sounded",
+    ),
   positions: z.array(TestPositionSchema).describe('Where a gas test samples, in order'),
   rules: z.object({
     testWindowMin: z.number(),
@@ -268,6 +313,19 @@ export const PermitSchema = z.object({
   keepUntil: z.string().nullable().describe('It may not be deleted before this'),
 });
 export type Permit = z.infer<typeof PermitSchema>;
+
+/** What POST /api/permits/:id/evacuation/ack takes: the evacuation (its record) the console shows. */
+export const EvacuationAckInputSchema = z
+  .object({
+    seq: z
+      .number()
+      .int()
+      .min(1)
+      .describe(
+        "The suspension's record (Permit.evacuation.seq, the evacuate event's seq); another is stale: 409",
+      ),
+  })
+  .strict();
 
 /** One state change: the signed record of SPEC §7 (who, role, when, note). */
 export const PermitEventSchema = z.object({

@@ -36,6 +36,7 @@ import type {
   PermitAction,
   PermitDetail,
   PermitInput,
+  PermitPatch,
   PermitRuleSet,
   ReadingBuckets,
   ResolutionReason,
@@ -368,6 +369,20 @@ export const api = {
     request<{ permit: Permit }>('/api/permits', { method: 'POST', body: JSON.stringify(body), csrf }).then(
       (b) => b.permit,
     ),
+  /** Changes a draft (PATCH): the fields sent replace the form's; changed measures need confirming again. */
+  patchPermit: (id: string, body: PermitPatch, csrf: string | null) =>
+    request<{ permit: Permit }>(`/api/permits/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(body),
+      csrf,
+    }).then((b) => b.permit),
+  /** This login took in the evacuation of record `seq`: every console stops its banner and sound. */
+  ackEvacuation: (id: string, seq: number, csrf: string | null) =>
+    request<{ permit: Permit }>(`/api/permits/${encodeURIComponent(id)}/evacuation/ack`, {
+      method: 'POST',
+      body: JSON.stringify({ seq }),
+      csrf,
+    }).then((b) => b.permit),
   confirmMeasure: (id: string, n: number, csrf: string | null) =>
     request<{ permit: Permit }>(`/api/permits/${encodeURIComponent(id)}/measures/${n}/confirm`, {
       method: 'POST',

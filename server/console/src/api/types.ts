@@ -34,6 +34,7 @@ import type {
   PermitDetail,
   PermitEvent,
   PermitInput,
+  PermitPatch,
   PermitRuleSet,
   PermitState,
   ReadingStatus,
@@ -41,6 +42,7 @@ import type {
   Refusal,
   Reminder,
   Role,
+  SounderStatus,
   Space,
   SpaceInput,
   TestPosition,
@@ -101,6 +103,7 @@ export type {
   PermitDetail,
   PermitEvent,
   PermitInput,
+  PermitPatch,
   PermitRuleSet,
   PermitState,
   ReadingStatus,
@@ -114,6 +117,7 @@ export type {
   ShiftHead,
   ShiftPage,
   ShiftReport,
+  SounderStatus,
   Space,
   SpaceInput,
   TestPosition,
@@ -208,7 +212,7 @@ export type LiveMessage =
  * something else changed.
  */
 export interface PermitLive {
-  kind: 'state' | 'evacuate' | 'sounder' | 'test' | 'monitoring';
+  kind: 'state' | 'evacuate' | 'evacuation_ack' | 'sounder' | 'test' | 'monitoring';
   permitId: string;
   area: string;
   /** The permit's state after it. */
@@ -223,6 +227,13 @@ export interface PermitLive {
   device?: string | null;
   /** evacuate: the alert in each language. */
   text?: { 'zh-CN': string; en: string };
+  /** evacuation_ack: who took it in (username or token id) and their display name. */
+  by?: string;
+  name?: string;
+  /** sounder: the command's fate (sent, send_failed, sounding, refused) and the words with it. */
+  status?: SounderStatus;
+  message?: string;
+  command?: string;
 }
 
 /** What POST /api/devices/:id/maintenance/bump-tests/start answers (202). */

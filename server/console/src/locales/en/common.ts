@@ -47,6 +47,18 @@ const en: Shape<typeof zh> = {
     box: 'The server stopped this work: everyone out now. Find the cause; work goes on only after a new gas test passes.',
     ack: 'Acknowledged: evacuating',
     acked: 'Evacuation alert acknowledged',
+    ackedBy: '{name} acknowledged the evacuation alert at {time}; every console has stopped sounding',
+    waiting: 'Waiting for an operator to acknowledge the evacuation alert',
+    stale: 'That evacuation is over (tested again, or the permit closed): nothing to acknowledge',
+    ackFailed: 'Not acknowledged: {why}',
+    expired: 'Permit expired with work going on',
+    sounder: {
+      label: 'Site sounder: ',
+      sent: 'evacuate command sent to the gateway, waiting for its answer',
+      send_failed: 'not sent, nothing sounds at the site: warn the people there another way now ({message})',
+      sounding: 'sounding',
+      refused: 'the gateway refused: {message}; warn the people there another way',
+    },
   },
   nav: {
     alarms: 'Alarms',

@@ -79,6 +79,24 @@ const en: Shape<typeof zh> = {
   form: {
     title: 'New permit',
     intro: 'Draw up the permit (a draft); once every safety measure is confirmed, a supervisor approves it.',
+    titleEdit: 'Change permit {id}',
+    introEdit:
+      'A draft may be changed until it is approved. A safety measure whose words change must be confirmed again.',
+    notDraft: 'This permit is no longer a draft and cannot be changed; cancel it and draw up another.',
+    saveEdit: 'Save the changes',
+    updated: 'Changes saved',
+    updateFailed: 'Changes not saved: {why}',
+    phone: 'Mobile (optional)',
+    phonePlaceholder: 'e.g. 138 0771 2045',
+    phoneHint:
+      'When the server stops the work (an alarm, a failed reading), the evacuation alert goes to the applicant and the attendant by SMS or a call: give numbers that answer during the work.',
+    phoneOf: "{who}'s mobile",
+    server: {
+      windowOver: 'The planned end has passed: set the planned window again',
+      badPhone: 'A mobile number has digits, spaces and dashes only, optionally a leading +',
+      unknownArea: 'That area is outside yours: choose another',
+      unknownSpace: 'No such confined space in the register, or it is outside your area',
+    },
     kind: 'Kind of work',
     level: 'Hot-work level',
     approver: 'Approved by: {who}',
@@ -212,6 +230,9 @@ const en: Shape<typeof zh> = {
     notes: 'Notes',
     person: '{name}',
     personUnit: '{name} ({unit})',
+    withPhone: '{text} · mobile {phone}',
+    edit: 'Edit',
+    editHint: 'A draft may be changed until it is approved',
     cert: 'cert. {no}',
     rules: {
       title: 'Rules of this permit',

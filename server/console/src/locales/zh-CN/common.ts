@@ -43,6 +43,18 @@ export default {
     box: '作业已被系统中止，作业人员须立即撤离，查明原因、重新检测合格后方可再次作业。',
     ack: '已知悉，组织撤离',
     acked: '已确认撤离警报',
+    ackedBy: '{name} 已于 {time} 确认撤离警报，各值班台已停止报警',
+    waiting: '等待值班人员确认撤离警报',
+    stale: '这次撤离已经结束（已重新检测或作业票已关闭），无需再确认',
+    ackFailed: '未能确认：{why}',
+    expired: '作业票过期时作业仍在进行',
+    sounder: {
+      label: '现场警报器：',
+      sent: '撤离指令已发往网关，等待网关回复',
+      send_failed: '发送失败，现场警报器未响，请立即用其他方式通知现场人员撤离（{message}）',
+      sounding: '警报器已响',
+      refused: '网关拒绝：{message}，请用其他方式通知现场人员撤离',
+    },
   },
   nav: {
     alarms: '报警',

@@ -78,6 +78,23 @@ export default {
   form: {
     title: '办理作业票',
     intro: '填写作业票（草稿），安全措施逐项确认后，由主管审批。',
+    titleEdit: '修改作业票 {id}',
+    introEdit: '审批前可以修改草稿。改动过文字的安全措施须重新确认。',
+    notDraft: '这张作业票已不是草稿，不能再修改；如需变更，请取消后重新办理。',
+    saveEdit: '保存修改',
+    updated: '修改已保存',
+    updateFailed: '未能保存修改：{why}',
+    phone: '手机号码（选填）',
+    phonePlaceholder: '如：138 0771 2045',
+    phoneHint:
+      '作业因报警或检测不合格被系统中止时，撤离警报将以短信或电话发到申请人和监护人的手机上，请填写作业期间能接通的号码。',
+    phoneOf: '{who}手机号码',
+    server: {
+      windowOver: '计划结束时间已过，请重新填写计划作业时间',
+      badPhone: '手机号码只能由数字、空格和短横线组成，可以“+”开头',
+      unknownArea: '该区域不在您的管辖范围内，请重新选择',
+      unknownSpace: '台账中没有这处受限空间，或不在您的管辖范围内',
+    },
     kind: '作业类别',
     level: '动火级别',
     approver: '审批：{who}',
@@ -209,6 +226,9 @@ export default {
     notes: '备注',
     person: '{name}',
     personUnit: '{name}（{unit}）',
+    withPhone: '{text} · 手机 {phone}',
+    edit: '编辑',
+    editHint: '审批前可修改草稿',
     cert: '证书 {no}',
     rules: {
       title: '本票适用的规定',
