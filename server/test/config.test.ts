@@ -186,7 +186,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ GASWATCH_CONFIG: wrong })).toThrow(/GASWATCH_CONFIG .*wrong\.json sites/);
   });
 
-  it('fills ${NAME} in the GASWATCH_CONFIG file from the environment, and lists each one unset', () => {
+  it(`fills \${NAME} in the GASWATCH_CONFIG file from the environment, and lists each one unset`, () => {
     const file = join(tmp.dir, 'env-refs.yaml');
     writeFileSync(
       file,
@@ -194,9 +194,9 @@ describe('loadConfig', () => {
         'channels:',
         '  duty-room:',
         '    type: webhook',
-        '    url: ${HOOK_URL}',
-        '    secret: "${HOOK_SECRET}"',
-        '    headers: { X-Tenant: "site-${TENANT}" }',
+        `    url: \${HOOK_URL}`,
+        `    secret: "\${HOOK_SECRET}"`,
+        `    headers: { X-Tenant: "site-\${TENANT}" }`,
         '',
       ].join('\n'),
     );

@@ -209,7 +209,7 @@ describe('docker-compose.yml (production shape)', () => {
           '  MQTT_URL: mqtt://gaswatch-server:hunter2@mosquitto:1883',
           "ALTER ROLE r PASSWORD 'hunter2';",
           '# password: in a comment',
-          '  password: ${FROM_ENV}',
+          `  password: \${FROM_ENV}`,
           '  credentials_file: /run/secrets/metrics-token',
         ].join('\n'),
       ),
@@ -495,10 +495,10 @@ describe('the site files', () => {
       );
   });
 
-  it('interpolates like compose: ${VAR:?msg} stops on an unset or empty VAR, ${VAR:-x} falls back', () => {
-    expect(interpolate('a ${X:-def} b', {})).toBe('a def b');
-    expect(interpolate('${X:-def}', { X: 'set' })).toBe('set');
-    expect(() => interpolate('${X:?set X in .env}', { X: '' })).toThrow('set X in .env');
+  it(`interpolates like compose: \${VAR:?msg} stops on an unset or empty VAR, \${VAR:-x} falls back`, () => {
+    expect(interpolate(`a \${X:-def} b`, {})).toBe('a def b');
+    expect(interpolate(`\${X:-def}`, { X: 'set' })).toBe('set');
+    expect(() => interpolate(`\${X:?set X in .env}`, { X: '' })).toThrow('set X in .env');
     expect(interpolate('$$X', {})).toBe('$X');
   });
 });
