@@ -484,6 +484,41 @@ describe.skipIf(!promtool)('Prometheus rules and configuration (promtool)', () =
   });
 });
 
+describe('deploy/backup.sh and deploy/restore.sh (the compose shape; the engine-less round trip is backup.test.ts)', () => {
+  const scripts = ['deploy/backup.sh', 'deploy/restore.sh'].map((f) => ({ f, text: readRepo(f) }));
+
+  it('are valid bash that stops at the first failure', () => {
+    for (const { f, text } of scripts) {
+      execFileSync('bash', ['-n', join(REPO_ROOT, f)]);
+      expect(text, f).toMatch(/^set -euo pipefail$/m);
+      expect(statSync(join(REPO_ROOT, f)).mode & 0o111, `${f} is executable`).not.toBe(0);
+    }
+  });
+
+  it('name the services, logins, paths and ports the compose file gives them', () => {
+    const services = new Set(Object.keys(compose.services));
+    const influx = svc('influxdb').environment ?? {};
+    const server = svc('server').environment ?? {};
+    for (const { f, text } of scripts) {
+      const named = [...text.matchAll(/docker compose (?:exec -T|run [^\n]*?--entrypoint sh) (\S+)/g)];
+      // Each script reaches the three places a site's state lives.
+      expect([...new Set(named.map((m) => m[1]))].sort(), f).toEqual(['influxdb', 'postgres', 'server']);
+      for (const m of named) expect(services, `${f}: ${m[0]}`).toContain(m[1]);
+      for (const m of text.matchAll(/-host (\S+)/g)) expect(m[1], f).toBe(influx.INFLUXDB_BIND_ADDRESS);
+      for (const m of text.matchAll(/tar -C (\/var\/lib\/\S+)/g)) expect(m[1], f).toBe(server.DATA_DIR);
+      for (const m of text.matchAll(/-U (\w+) -d (\w+)/g))
+        expect([m[1], m[2]], f).toEqual([
+          svc('postgres').environment?.POSTGRES_USER,
+          svc('postgres').environment?.POSTGRES_DB,
+        ]);
+      expect(text, f).toMatch(/SHA256SUMS/);
+    }
+    // The restore logs in to InfluxDB as the admin whose password the container has.
+    expect(scripts[1]?.text).toMatch(/influx -username admin -password "\$INFLUXDB_ADMIN_PASSWORD"/);
+    expect(influx.INFLUXDB_ADMIN_USER).toBe('admin');
+  });
+});
+
 describe('the site files', () => {
   it('are all in deploy/ or at the root, and nothing in deploy/ is left unmounted', () => {
     const mounted = new Set(mountedFiles);
