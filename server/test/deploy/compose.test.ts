@@ -298,6 +298,8 @@ describe('docker-compose.yml (production shape)', () => {
     expect(svc('mqtt-auth').command?.slice(0, 2)).toEqual(['mqtt', 'export']);
     expect(mountFor(svc('mqtt-auth'), exportDir ?? '')?.split(':')[0]).toBe(authMount?.split(':')[0]);
     expect(svc('mqtt-auth').command).toEqual(expect.arrayContaining(['--owner', '1883:1883']));
+    // Only the export writes the broker's logins; the long-running server does not reach them.
+    expect(mountFor(svc('server'), exportDir ?? '')).toBeUndefined();
     // TLS on 8883 with the certificate from MQTT_TLS_DIR; only 8883 leaves the host.
     expect(conf).toMatch(/^listener 8883$/m);
     expect(setting('certfile')).toBe('/mosquitto/certs/server.pem');
