@@ -145,7 +145,40 @@ function formatIssues(prefix: (path: string) => string, error: z.ZodError): stri
   return error.issues.map((i) => `${prefix(i.path.join('.'))}: ${i.message}`);
 }
 
-function readGaswatchFile(file: string): { config?: GaswatchConfig; issues: string[] } {
+/** `${NAME}` in a string of the GASWATCH_CONFIG file: the environment variable NAME. */
+const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * Replaces every `${NAME}` in the file's strings with the environment's NAME, so a committed
+ * production file (deploy/gaswatch.yaml) names its secrets and the env file holds them. An unset
+ * or empty NAME is an issue with the value's path: a channel with an empty key would only fail at
+ * the first alarm.
+ */
+function substituteEnv(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  path: string[],
+  issues: string[],
+): unknown {
+  if (typeof value === 'string')
+    return value.replace(ENV_REFERENCE, (_, name: string) => {
+      const v = env[name];
+      if (v === undefined || v === '')
+        issues.push(`${path.join('.') || '(root)'}: \${${name}} is not set in the environment`);
+      return v ?? '';
+    });
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, String(i)], issues));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, [...path, k], issues)]),
+    );
+  return value;
+}
+
+function readGaswatchFile(
+  file: string,
+  env: Record<string, string | undefined>,
+): { config?: GaswatchConfig; issues: string[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -162,6 +195,9 @@ function readGaswatchFile(file: string): { config?: GaswatchConfig; issues: stri
       ],
     };
   }
+  const missing: string[] = [];
+  raw = substituteEnv(raw, env, [], missing);
+  if (missing.length > 0) return { issues: missing.map((m) => `GASWATCH_CONFIG ${file} ${m}`) };
   const parsed = GaswatchConfigSchema.safeParse(raw ?? {});
   if (!parsed.success)
     return { issues: formatIssues((p) => `GASWATCH_CONFIG ${file} ${p || '(root)'}`, parsed.error) };
@@ -191,7 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   let gaswatch: GaswatchConfig | undefined;
   const file = typeof clean.GASWATCH_CONFIG === 'string' ? clean.GASWATCH_CONFIG : undefined;
   if (file) {
-    const r = readGaswatchFile(file);
+    const r = readGaswatchFile(file, clean);
     issues.push(...r.issues);
     gaswatch = r.config;
   } else {

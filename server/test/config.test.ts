@@ -186,6 +186,46 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ GASWATCH_CONFIG: wrong })).toThrow(/GASWATCH_CONFIG .*wrong\.json sites/);
   });
 
+  it(`fills \${NAME} in the GASWATCH_CONFIG file from the environment, and lists each one unset`, () => {
+    const file = join(tmp.dir, 'env-refs.yaml');
+    writeFileSync(
+      file,
+      [
+        'channels:',
+        '  duty-room:',
+        '    type: webhook',
+        `    url: \${HOOK_URL}`,
+        `    secret: "\${HOOK_SECRET}"`,
+        `    headers: { X-Tenant: "site-\${TENANT}" }`,
+        '',
+      ].join('\n'),
+    );
+    const env = {
+      GASWATCH_CONFIG: file,
+      HOOK_URL: 'https://relay.internal/hook',
+      HOOK_SECRET: 'a-secret-of-32-characters-or-so!',
+      TENANT: 'liujiang',
+    };
+    expect(loadConfig(env).gaswatch.channels['duty-room']).toMatchObject({
+      url: 'https://relay.internal/hook',
+      secret: 'a-secret-of-32-characters-or-so!',
+      headers: { 'X-Tenant': 'site-liujiang' },
+    });
+    // Empty counts as unset, as for the server's own variables: a channel with an empty secret
+    // would only fail at the first alarm.
+    let error: unknown;
+    try {
+      loadConfig({ ...env, HOOK_SECRET: '', TENANT: undefined });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([
+      `GASWATCH_CONFIG ${file} channels.duty-room.secret: \${HOOK_SECRET} is not set in the environment`,
+      `GASWATCH_CONFIG ${file} channels.duty-room.headers.X-Tenant: \${TENANT} is not set in the environment`,
+    ]);
+  });
+
   it('a rule option the alarm rules refuse stops the server with exit 2, listed with its path, before anything opens', async () => {
     const dir = join(tmp.dir, 'bad-rule-option');
     mkdirSync(dir);

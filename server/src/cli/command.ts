@@ -18,6 +18,17 @@ export interface Command {
   run(args: string[], ctx: CommandContext): Promise<void>;
 }
 
+/**
+ * A command that works on DATA_DIR's files itself (backup, restore): the database is not opened
+ * (nor created and migrated) for it, since restoring needs an empty DATA_DIR.
+ */
+export interface FileCommand {
+  usage: string;
+  summary: string;
+  database: false;
+  run(args: string[], ctx: Omit<CommandContext, 'db'>): Promise<void>;
+}
+
 /** Wrong usage: printed with the command's usage line, exit 2. */
 export class UsageError extends Error {}
 

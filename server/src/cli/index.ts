@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { ServerError } from '../errors.js';
-import { type Command, UsageError } from './command.js';
+import { type Command, type FileCommand, UsageError } from './command.js';
 
 /**
  * `gaswatch-server <command> …`: the administrative commands (SPEC §9). Each runs with the same
@@ -10,7 +10,7 @@ import { type Command, UsageError } from './command.js';
  * the result on stdout and exits: 0 done, 2 wrong usage, 1 failed (a refusal such as
  * `gateway_exists` is one stderr line ending in its code in parentheses).
  */
-const COMMANDS: Record<string, () => Promise<Command>> = {
+const COMMANDS: Record<string, () => Promise<Command | FileCommand>> = {
   'admin create': async () => (await import('./admin.js')).adminCreate,
   'admin password': async () => (await import('./admin.js')).adminPassword,
   'token create': async () => (await import('./token.js')).tokenCreate,
@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'gateway rotate': async () => (await import('./gateway.js')).gatewayRotate,
   'gateway list': async () => (await import('./gateway.js')).gatewayList,
   'mqtt export': async () => (await import('./mqtt.js')).mqttExport,
+  backup: async () => (await import('./backup.js')).backup,
+  restore: async () => (await import('./backup.js')).restore,
 };
 
 function usage(): string {
@@ -39,9 +41,11 @@ export async function runCommand(argv: string[], config: ServerConfig, logger: L
   if (load === undefined) return 2;
   const command = await load();
   const args = argv.slice(name.split(' ').length);
-  const { db } = await openDatabase(config.database, logger);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const db = 'database' in command ? null : (await openDatabase(config.database, logger)).db;
   try {
-    await command.run(args, { config, db, logger, out: (line) => process.stdout.write(`${line}\n`) });
+    if ('database' in command) await command.run(args, { config, logger, out });
+    else if (db !== null) await command.run(args, { config, db, logger, out });
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
@@ -57,6 +61,6 @@ export async function runCommand(argv: string[], config: ServerConfig, logger: L
     }
     throw err;
   } finally {
-    await db.destroy();
+    await db?.destroy();
   }
 }
