@@ -5,7 +5,7 @@
  * checked as a scripted one is.
  *
  *   POST /events  {"device":"entry-4gas","zone":"sewer-bottom"}  → 200 {"atS":…,"event":{…}}
- *   GET  /devices                                               → 200 {"atS":…,"devices":[…]}
+ *   GET  /devices                                               → 200 {"atS":…,"devices":[…]} (values, status, relays)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -65,6 +65,8 @@ export interface DeviceSnapshot {
   fault: SimFault | null;
   /** What the sensor reports for each channel, canonical units. */
   values: Partial<Record<GasId, number>>;
+  /** Its relays by what they drive (sounder, valve, fan): on or off, as a person at the site sees them. */
+  coils: Record<string, boolean>;
 }
 
 export interface SimDevice {
@@ -319,6 +321,7 @@ export function createDevice(opts: DeviceOptions): SimDevice {
         faultCode: fw.model.faultCode(),
         fault: fw.fault,
         values,
+        coils: fw.coils(),
       };
     },
   };

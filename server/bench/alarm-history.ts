@@ -6,10 +6,10 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { COLUMNS } from '../src/alarm-export/columns.js';
 import { exportStream } from '../src/alarm-export/export.js';
-import { ZoneClock } from '../src/alarm-export/zone.js';
 import { type AlarmFilter, createAlarmBook } from '../src/alarms/alarm-book.js';
 import type { EventLog } from '../src/alarms/event-log.js';
 import { createBus } from '../src/bus.js';
+import { ZoneClock } from '../src/zone.js';
 import { table } from './common.js';
 
 const ALARMS = Number(process.env.BENCH_HISTORY_ALARMS ?? 1_000_000);

@@ -20,9 +20,9 @@ import { join } from 'node:path';
 import { type Postgres, startPostgres } from '@gaswatch/shared/testing';
 import { sql } from 'kysely';
 import { stringify } from 'yaml';
-import { ZoneClock } from '../src/alarm-export/zone.js';
 import { createDatabase } from '../src/db/database.js';
 import { addDays } from '../src/reports/ledger-week.js';
+import { ZoneClock } from '../src/zone.js';
 import {
   mintToken,
   quietLogger,

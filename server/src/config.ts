@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { canonicalZone, DEFAULT_TZ } from './alarm-export/zone.js';
 import { type GaswatchConfig, GaswatchConfigSchema } from './alarms/config-schema.js';
 import type { EmbeddedTlsOptions } from './broker/embedded.js';
 import type { DatabaseConfig } from './db/database.js';
 import { ConfigError } from './errors.js';
 import { readTls } from './tls-config.js';
+import { canonicalZone, DEFAULT_TZ } from './zone.js';
 
 const Port = z.coerce.number().int().min(0).max(65_535);
 const PositiveInt = z.coerce.number().int().positive();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { csvField } from '../src/alarm-export/csv.js';
 import { exportFileName } from '../src/alarm-export/export.js';
 import { columnLetter } from '../src/alarm-export/xlsx.js';
-import { canonicalZone, ZoneClock } from '../src/alarm-export/zone.js';
+import { canonicalZone, ZoneClock } from '../src/zone.js';
 
 /** The pure parts of the alarm export; alarm-history.test.ts runs it whole through the server. */
 describe('export times', () => {

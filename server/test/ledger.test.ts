@@ -15,12 +15,12 @@ import ExcelJS from 'exceljs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ZoneClock } from '../src/alarm-export/zone.js';
 import { type Alarm, type AlarmKind, alarmKind } from '../src/alarms/model.js';
 import { listAudit } from '../src/db/audit.js';
 import { PdfFontMissingError } from '../src/reports/cjk-font.js';
 import { ledgerPdf } from '../src/reports/ledger-pdf.js';
 import type { HazardItemCounts, Ledger, LedgerHead, LedgerRow } from '../src/reports/ledger-schema.js';
+import { ZoneClock } from '../src/zone.js';
 import {
   apiFetch,
   connectGateway,

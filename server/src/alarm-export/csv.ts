@@ -1,5 +1,5 @@
+import type { ZoneClock } from '../zone.js';
 import type { Cell, CellType } from './columns.js';
-import type { ZoneClock } from './zone.js';
 
 /** What makes Excel, LibreOffice and Google Sheets read a cell as a formula (OWASP CSV injection). */
 const FORMULA_START = /^[=+\-@\t\r]/;

@@ -2,11 +2,11 @@ import { PassThrough, Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Alarm } from '../alarms/model.js';
 import type { AlarmFilterQuery } from '../alarms/query-schema.js';
+import type { ZoneClock } from '../zone.js';
 import { alarmRow, type Cell, COLUMNS, type RowNames } from './columns.js';
 import { csvChunks } from './csv.js';
 import { EXPORT_LABELS, type ExportLabels, type ExportLang, FILTER_KEYS } from './labels.js';
 import { writeXlsx, type XlsxExport } from './xlsx.js';
-import type { ZoneClock } from './zone.js';
 
 export const EXPORT_FORMATS = ['xlsx', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

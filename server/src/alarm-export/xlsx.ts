@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { ZoneClock } from '../zone.js';
 import type { Cell, CellType } from './columns.js';
-import type { ZoneClock } from './zone.js';
 
 /** How Excel shows the time columns: the zone's wall clock (the About sheet names the zone). */
 const TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss';

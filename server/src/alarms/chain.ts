@@ -1,8 +1,8 @@
 import type { AreaKind } from '@gaswatch/shared';
 import { normalAddress, phoneE164 } from '../notify/address.js';
-import type { AlarmHome } from '../notify/facts.js';
 import type { Lang } from '../notify/templates.js';
 import type { GaswatchConfig, Tier } from './config-schema.js';
+import type { AlarmHome } from './facts.js';
 import type { Alarm } from './model.js';
 import { own } from './select.js';
 

@@ -1,9 +1,9 @@
 import { HouseholdSchema, OCCUPANT_FLAGS } from '@gaswatch/shared';
 import { z } from 'zod';
 import { NotificationRecordSchema } from '../notify/record.js';
-import { ResponseMilestonesSchema } from '../reports/milestones.js';
 import { ProcedureSchema } from './config-schema.js';
 import { type Alarm, AlarmHistoryEntrySchema, AlarmSchema } from './model.js';
+import { ResponseMilestonesSchema } from './response.js';
 
 /** What an alarm row carries of the household its detector is installed in (issue 13). */
 export const HouseholdSummarySchema = z

@@ -4,17 +4,17 @@ import type { Registry } from 'prom-client';
 import type { DeviceInfo, ReadingAccepted, SendCommand, ServerBus } from '../bus.js';
 import { ConfigError } from '../errors.js';
 import type { Channel } from '../notify/channels.js';
-import type { Dispatcher, NotificationStore } from '../notify/dispatcher.js';
-import type { AlarmHome } from '../notify/facts.js';
 import type { AlarmEventRecord, Store } from '../store/types.js';
 import { realTimers, sleep, type Timers, withTimeout } from '../timers.js';
 import { type AlarmBook, type AlarmFilter, createAlarmBook } from './alarm-book.js';
 import type { AreaLookup } from './chain.js';
 import type { GaswatchConfig } from './config-schema.js';
 import { createDeviceRuleBook } from './device-rules.js';
+import type { Dispatcher, NotificationStore } from './dispatcher.js';
 import { AlarmError } from './errors.js';
 import { createEscalation, type EscalationState } from './escalation.js';
 import { createEventLog } from './event-log.js';
+import type { AlarmHome } from './facts.js';
 import { createAlarmMetrics } from './metrics.js';
 import {
   type Alarm,

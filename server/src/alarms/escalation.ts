@@ -1,12 +1,12 @@
 import type { OccupantFlag } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import { type Channel, createChannels } from '../notify/channels.js';
-import { createDispatcher, type Dispatcher, type NotificationStore } from '../notify/dispatcher.js';
-import type { AlarmHome } from '../notify/facts.js';
 import type { Timers } from '../timers.js';
 import type { Escalator, RecordTransition } from './alarm-book.js';
 import { type AreaLookup, type Chain, createChainResolver } from './chain.js';
 import type { GaswatchConfig } from './config-schema.js';
+import { createDispatcher, type Dispatcher, type NotificationStore } from './dispatcher.js';
+import type { AlarmHome } from './facts.js';
 import type { AlarmMetrics } from './metrics.js';
 import { type Alarm, unacked } from './model.js';
 import { own } from './select.js';

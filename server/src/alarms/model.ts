@@ -1,4 +1,4 @@
-import { GasIdSchema } from '@gaswatch/shared';
+import { ALARM_KINDS, type AlarmKind, GasIdSchema } from '@gaswatch/shared';
 import { z } from 'zod';
 import type { AlarmEventRecord } from '../store/types.js';
 
@@ -68,13 +68,7 @@ export type ResolutionReason = (typeof RESOLUTION_REASONS)[number];
 export const CALL_OUTCOMES = ['reached', 'no_answer', 'wrong_number'] as const;
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
-/**
- * What kind of alarm it is, for response procedures, history filters and the ledger: a gas
- * reading over its set point, the detector's own alarm output, a device gone silent, a device
- * fault (or a warm-up that never ends), a failed bump test.
- */
-export const ALARM_KINDS = ['gas', 'detector', 'offline', 'fault', 'maintenance'] as const;
-export type AlarmKind = (typeof ALARM_KINDS)[number];
+export { ALARM_KINDS, type AlarmKind };
 
 export function alarmKind(a: Pick<Alarm, 'key' | 'rule'>): AlarmKind {
   if (a.key === OFFLINE_KEY) return 'offline';

@@ -1,5 +1,7 @@
-import type { NotificationStore } from '../notify/dispatcher.js';
-import type { NotifiedMilestones } from '../reports/milestones.js';
+import type { NotificationStore } from '../alarms/dispatcher.js';
+import type { NotifiedMilestones } from '../alarms/response.js';
+import type { NotificationPatch } from '../notify/record.js';
+
 import type { Db } from './database.js';
 import type { Page } from './page.js';
 import type { NotificationsTable } from './schema.js';
@@ -48,23 +50,6 @@ export async function saveNotifications(db: Db, rows: readonly NotificationsTabl
       )
       .execute();
 }
-
-/** What a notification's progress changes: its times, outcome, provider id, detail, reply. */
-export type NotificationPatch = Partial<
-  Pick<
-    NotificationsTable,
-    | 'sent_at'
-    | 'delivered_at'
-    | 'answered_at'
-    | 'failed_at'
-    | 'provider_id'
-    | 'outcome'
-    | 'detail'
-    | 'reply'
-    | 'text'
-    | 'channel'
-  >
->;
 
 export async function updateNotifications(
   db: Db,

@@ -1,5 +1,6 @@
 import type { AreaKind, Role } from '@gaswatch/shared';
 import type { AlarmLifecycleState } from '../alarms/model.js';
+import type { NotificationRow } from '../notify/record.js';
 
 /**
  * The relational store's tables as Kysely sees them: one interface, the only description of the
@@ -521,46 +522,5 @@ export interface DeviceMaintenanceTable {
   updated_at: number;
 }
 
-/**
- * One message to one contact about one alarm (migrations/0012-notifications.ts, db/notifications.ts):
- * a grouped message of storm control has one row per alarm, sharing `batch` and `provider_id`.
- */
-export interface NotificationsTable {
-  /** `<alarm>[.e<episode>].t<step>.c<contact>`, `.r<time>` for a repeat, `.a<n>` for a failover. */
-  id: string;
-  alarm_id: string;
-  episode: number;
-  step: number;
-  /** The contact's name, relation (household contacts) and address (phone number, e-mail). */
-  contact: string;
-  relation: string | null;
-  address: string | null;
-  channel: string;
-  /** sms | voice | email | chat | webhook. */
-  medium: string;
-  lang: string;
-  /** 1, then +1 per failover to the contact's next channel. */
-  attempt: number;
-  /** The notification this one fell over from. */
-  failover_of: string | null;
-  /** JSON array: the contact's channels still to fall over to. */
-  fallback: string;
-  /** The grouped message this alarm went out in (storm control). */
-  batch: string | null;
-  /** What was sent (or read out). */
-  text: string;
-  queued_at: number;
-  sent_at: number | null;
-  delivered_at: number | null;
-  /** A call picked up, or a reply received. */
-  answered_at: number | null;
-  failed_at: number | null;
-  /** The provider's id of the message or call. */
-  provider_id: string | null;
-  /** NotificationOutcome (notify/record.ts). */
-  outcome: string;
-  /** Why it failed, what was cut, the provider's words. */
-  detail: string | null;
-  /** The reply or the key pressed. */
-  reply: string | null;
-}
+/** One message to one contact (notify/record.ts NotificationRow: the dispatcher writes it). */
+export type NotificationsTable = NotificationRow;

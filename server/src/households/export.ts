@@ -3,7 +3,7 @@ import type { Household } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { Cell } from '../alarm-export/columns.js';
 import { type ExportFormat, sheetStream } from '../alarm-export/export.js';
-import type { ZoneClock } from '../alarm-export/zone.js';
+import type { ZoneClock } from '../zone.js';
 import { IMPORT_MAX_ROWS } from './import.js';
 import { CONTACT_GROUPS, headerOf, householdRow, listWords, type SheetLang, sheetColumns } from './sheet.js';
 

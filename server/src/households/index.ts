@@ -1,7 +1,7 @@
 import { type OccupantFlag, vulnerableFlags } from '@gaswatch/shared';
+import type { AlarmHome } from '../alarms/facts.js';
 import type { Db } from '../db/database.js';
 import { type DetectorHome, detectorHomes } from '../db/households.js';
-import type { AlarmHome } from '../notify/facts.js';
 
 /** What an alarm carries of its household (SPEC §13): enough for the board and its order. */
 export interface HouseholdSummary {

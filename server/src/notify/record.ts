@@ -1,5 +1,65 @@
 import { z } from 'zod';
-import type { NotificationsTable } from '../db/schema.js';
+
+/**
+ * One message to one contact about one alarm (migrations/0012-notifications.ts, db/notifications.ts):
+ * a grouped message of storm control has one row per alarm, sharing `batch` and `provider_id`.
+ */
+export interface NotificationRow {
+  /** `<alarm>[.e<episode>].t<step>.c<contact>`, `.r<time>` for a repeat, `.a<n>` for a failover. */
+  id: string;
+  alarm_id: string;
+  episode: number;
+  step: number;
+  /** The contact's name, relation (household contacts) and address (phone number, e-mail). */
+  contact: string;
+  relation: string | null;
+  address: string | null;
+  channel: string;
+  /** sms | voice | email | chat | webhook. */
+  medium: string;
+  lang: string;
+  /** 1, then +1 per failover to the contact's next channel. */
+  attempt: number;
+  /** The notification this one fell over from. */
+  failover_of: string | null;
+  /** JSON array: the contact's channels still to fall over to. */
+  fallback: string;
+  /** The grouped message this alarm went out in (storm control). */
+  batch: string | null;
+  /** What was sent (or read out). */
+  text: string;
+  queued_at: number;
+  sent_at: number | null;
+  delivered_at: number | null;
+  /** A call picked up, or a reply received. */
+  answered_at: number | null;
+  failed_at: number | null;
+  /** The provider's id of the message or call. */
+  provider_id: string | null;
+  /** NotificationOutcome (notify/record.ts). */
+  outcome: string;
+  /** Why it failed, what was cut, the provider's words. */
+  detail: string | null;
+  /** The reply or the key pressed. */
+  reply: string | null;
+}
+
+/** What a notification's progress changes: its times, outcome, provider id, detail, reply. */
+export type NotificationPatch = Partial<
+  Pick<
+    NotificationRow,
+    | 'sent_at'
+    | 'delivered_at'
+    | 'answered_at'
+    | 'failed_at'
+    | 'provider_id'
+    | 'outcome'
+    | 'detail'
+    | 'reply'
+    | 'text'
+    | 'channel'
+  >
+>;
 
 /**
  * What became of a notification, as the response card and the API say it:
@@ -75,7 +135,7 @@ export type NotificationRecord = z.infer<typeof NotificationRecordSchema>;
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
 /** A row as the API answers it (PostgreSQL gives bigint columns back as text). */
-export function toRecord(r: NotificationsTable): NotificationRecord {
+export function toRecord(r: NotificationRow): NotificationRecord {
   return {
     id: r.id,
     alarmId: r.alarm_id,

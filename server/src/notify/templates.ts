@@ -1,6 +1,5 @@
-import type { GasId, OccupantFlag } from '@gaswatch/shared';
-import { ZoneClock } from '../alarm-export/zone.js';
-import type { AlarmKind } from '../alarms/model.js';
+import type { AlarmKind, GasId, OccupantFlag } from '@gaswatch/shared';
+import { ZoneClock } from '../zone.js';
 import type { Medium } from './provider.js';
 import { smsCapacity, smsLength } from './sms-length.js';
 

@@ -9,6 +9,7 @@ import {
 } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { GaswatchConfig } from '../alarms/config-schema.js';
+import type { Dispatcher } from '../alarms/dispatcher.js';
 import type { AlarmEngine } from '../alarms/engine.js';
 import type { AreaTree } from '../auth/areas.js';
 import type { AreaSubject, Principal } from '../auth/principal.js';
@@ -26,7 +27,6 @@ import {
 import type { PermitEventsTable, PermitsTable } from '../db/schema.js';
 import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord, DeviceRegistry } from '../ingest/devices.js';
-import type { Dispatcher } from '../notify/dispatcher.js';
 import { builtinProfiles } from '../profiles.js';
 import type { DetectorNow, GateContext } from './gate.js';
 import { rulesOf, typeOf } from './rules.js';
@@ -66,6 +66,9 @@ export interface PermitDeps {
 
 /** Who acts: a caller of the API (with the address the audit log records) or the server. */
 export type Actor = { principal: Principal; address: string | null } | { system: true };
+
+/** A caller of the API: who, and from where (the audit log). */
+export type Caller = Extract<Actor, { principal: unknown }>;
 
 export function signerOf(actor: Actor): Signer {
   if ('system' in actor) return { by: 'system', kind: 'system', name: 'gaswatch', role: 'system' };

@@ -11,8 +11,7 @@ import { type AuditRecord, appendAudit, auditOfTargets } from '../db/audit.js';
 import { currentEvacuations } from '../db/permits.js';
 import type { PermitEventsTable, PermitsTable } from '../db/schema.js';
 import { HttpError } from '../errors.js';
-import { auditActorOf, type PermitCore } from './core.js';
-import type { Caller } from './service.js';
+import { auditActorOf, type Caller, type PermitCore } from './core.js';
 
 /** What a permit says of its evacuation alert (Permit.evacuation, Permit.sounder). */
 export interface PermitAlert {

@@ -13,11 +13,11 @@
  */
 
 import type { ChainContact, ChainResolver } from '../alarms/chain.js';
+import type { Dispatcher } from '../alarms/dispatcher.js';
 import type { PermitLiveEvent } from '../bus.js';
 import { appendAudit } from '../db/audit.js';
 import type { PermitsTable } from '../db/schema.js';
 import { normalAddress, phoneE164 } from '../notify/address.js';
-import type { Dispatcher } from '../notify/dispatcher.js';
 import { renderEvacuation } from '../notify/evacuation-text.js';
 import type { Lang } from '../notify/templates.js';
 import type { PermitCore } from './core.js';

@@ -6,9 +6,9 @@ import {
   permitGasName,
   permitRefusalText,
 } from '@gaswatch/shared/permit-words';
-import type { ZoneClock } from '../alarm-export/zone.js';
 import { CJK_FONTS, type CjkFont, loadCjkFont } from '../reports/cjk-font.js';
 import { localMinute } from '../reports/ledger-xlsx.js';
+import type { ZoneClock } from '../zone.js';
 
 /**
  * A permit as a PDF in the layout of GB 30871-2022 annex A's forms (受限空间安全作业票, 动火安全作业票):

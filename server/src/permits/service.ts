@@ -23,8 +23,8 @@ import type { PermitsTable } from '../db/schema.js';
 import { getSpace, SpaceNotFoundError, spacesByIds } from '../db/spaces.js';
 import { HttpError } from '../errors.js';
 import {
-  type Actor,
   auditActorOf,
+  type Caller,
   channelGases,
   createPermitCore,
   deviceChannels,
@@ -46,8 +46,7 @@ import { type StoredMeasure, toEvent, toMonitoring, toPermit, toTest } from './v
  * (monitor.ts). The routes check who sees what; this decides what may happen.
  */
 
-/** A caller of the API: who, and from where (the audit log). */
-export type Caller = Extract<Actor, { principal: unknown }>;
+export type { Caller };
 
 export interface PermitService extends GasTests, EvacuationAcks {
   /** Loads the watch over work in progress and starts the sweep. */

@@ -1,7 +1,7 @@
 import type { InspectionHazard, InspectionItemId } from '@gaswatch/shared';
 import { INSPECTION_WORDS } from '@gaswatch/shared/inspection-words';
 import type { ExportLang } from '../alarm-export/labels.js';
-import type { Interval } from './milestones.js';
+import type { Interval } from '../alarms/response.js';
 
 /**
  * Everything a person reads in a ledger's XLSX and PDF, in one language. The Chinese is a

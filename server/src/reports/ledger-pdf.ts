@@ -1,5 +1,5 @@
 import type { ExportLang } from '../alarm-export/labels.js';
-import type { ZoneClock } from '../alarm-export/zone.js';
+import type { ZoneClock } from '../zone.js';
 import { CJK_FONTS, type CjkFont, loadCjkFont } from './cjk-font.js';
 import { LEDGER_LABELS } from './ledger-labels.js';
 import type { LedgerNumbers } from './ledger-schema.js';

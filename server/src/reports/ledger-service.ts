@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { ZoneClock } from '../alarm-export/zone.js';
 import type { LedgerConfig } from '../alarms/config-schema.js';
 import type { Alarm } from '../alarms/model.js';
 import type { AreaSubject } from '../auth/principal.js';
@@ -11,6 +10,7 @@ import { timeOrderedId } from '../db/page.js';
 import type { LedgersTable } from '../db/schema.js';
 import { deviceView } from '../ingest/device-view.js';
 import type { DeviceRecord } from '../ingest/devices.js';
+import { ZoneClock } from '../zone.js';
 import { computeLedger } from './ledger.js';
 import type { LedgerNumbers } from './ledger-schema.js';
 import { ledgerSources } from './ledger-sources.js';

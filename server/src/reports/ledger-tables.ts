@@ -1,9 +1,9 @@
 import { INSPECTION_CHECKLIST } from '@gaswatch/shared';
 import { EXPORT_LABELS, type ExportLang } from '../alarm-export/labels.js';
 import { ALARM_KINDS, RESOLUTION_REASONS } from '../alarms/model.js';
+import type { Interval } from '../alarms/response.js';
 import { LEDGER_LABELS } from './ledger-labels.js';
 import type { AlarmCounts, LedgerNumbers, LedgerResponseTimes, LedgerRow } from './ledger-schema.js';
-import type { Interval } from './milestones.js';
 import type { DurationFigures } from './percentiles.js';
 
 /**

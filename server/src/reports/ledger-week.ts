@@ -1,4 +1,4 @@
-import type { ZoneClock } from '../alarm-export/zone.js';
+import type { ZoneClock } from '../zone.js';
 import type { TimeWindow } from './response-times.js';
 
 /**

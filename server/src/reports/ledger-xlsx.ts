@@ -1,6 +1,6 @@
 import type { ExportLang } from '../alarm-export/labels.js';
 import { columnLetter } from '../alarm-export/xlsx.js';
-import type { ZoneClock } from '../alarm-export/zone.js';
+import type { ZoneClock } from '../zone.js';
 import { LEDGER_LABELS } from './ledger-labels.js';
 import type { LedgerNumbers } from './ledger-schema.js';
 import { groupSpans, ledgerSubtitle, ledgerTables, staged, stageSpans } from './ledger-tables.js';

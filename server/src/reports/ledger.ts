@@ -1,6 +1,7 @@
 import { INSPECTION_ITEMS, type InspectionItemId } from '@gaswatch/shared';
-import type { ZoneClock } from '../alarm-export/zone.js';
 import { ALARM_KINDS, type Alarm, alarmKind } from '../alarms/model.js';
+import { type NotifiedMilestones, type ResponseMilestones, responseMilestones } from '../alarms/response.js';
+import type { ZoneClock } from '../zone.js';
 import {
   ALARM_OUTCOMES,
   type AlarmCounts,
@@ -10,12 +11,7 @@ import {
   type LedgerRow,
 } from './ledger-schema.js';
 import { addDays, type LedgerWeek, localTime, weekWindow } from './ledger-week.js';
-import {
-  intervalFigures,
-  type NotifiedMilestones,
-  type ResponseMilestones,
-  responseMilestones,
-} from './milestones.js';
+import { intervalFigures } from './milestones.js';
 import { inWindow, type TimeWindow } from './response-times.js';
 
 /**

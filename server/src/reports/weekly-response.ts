@@ -1,13 +1,8 @@
 import { DaySchema } from '@gaswatch/shared';
 import { z } from 'zod';
 import { type Alarm, isOpen } from '../alarms/model.js';
-import {
-  endOf,
-  INTERVALS,
-  IntervalFiguresSchema,
-  intervalFigures,
-  type ResponseMilestones,
-} from './milestones.js';
+import { endOf, INTERVALS, type ResponseMilestones } from '../alarms/response.js';
+import { IntervalFiguresSchema, intervalFigures } from './milestones.js';
 import type { TimeWindow } from './response-times.js';
 
 /**

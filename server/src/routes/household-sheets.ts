@@ -4,7 +4,6 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat } from '../alarm-export/export.js';
-import { DEFAULT_TZ, ZoneClock } from '../alarm-export/zone.js';
 import { auditActor, principalOf } from '../auth/principal.js';
 import { appendAudit } from '../db/audit.js';
 import { listHouseholds } from '../db/households.js';
@@ -20,6 +19,7 @@ import {
 } from '../households/import-schema.js';
 import { EXAMPLE_HOUSEHOLD, fold, SHEET_LANGS } from '../households/sheet.js';
 import { errorHandler } from '../plugins/http.js';
+import { DEFAULT_TZ, ZoneClock } from '../zone.js';
 import { HouseholdFilterFields, householdFilterOf } from './household-query.js';
 import { ErrorSchema } from './schemas.js';
 

@@ -17,7 +17,6 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ZoneClock } from '../alarm-export/zone.js';
 import { auditActor, principalOf } from '../auth/principal.js';
 import { visibleAreas } from '../auth/scope.js';
 import { appendAudit } from '../db/audit.js';
@@ -39,6 +38,7 @@ import {
 import type { InspectionsTable } from '../db/schema.js';
 import { HttpError, ServerError } from '../errors.js';
 import { photoType } from '../inspections/photo-type.js';
+import { ZoneClock } from '../zone.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const ListQuery = z

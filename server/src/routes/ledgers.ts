@@ -3,7 +3,6 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { EXPORT_LANGS } from '../alarm-export/labels.js';
-import { ZoneClock } from '../alarm-export/zone.js';
 import { principalOf } from '../auth/principal.js';
 import { visibleAreas } from '../auth/scope.js';
 import { getLedger, type LedgerHeadRow, LedgerNotFoundError, listLedgers } from '../db/ledgers.js';
@@ -17,6 +16,7 @@ import {
   LedgerSchema,
 } from '../reports/ledger-schema.js';
 import { ledgerXlsx } from '../reports/ledger-xlsx.js';
+import { ZoneClock } from '../zone.js';
 import { alarmsReady } from './alarms.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 

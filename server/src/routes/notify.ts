@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { NoCallbacksError } from '../notify/dispatcher.js';
+import { NoCallbacksError } from '../alarms/dispatcher.js';
 import { CallbackRefused } from '../notify/provider.js';
 import { MAX_CALLBACK_BYTES } from '../notify/providers/callback-token.js';
 import { ErrorSchema } from './schemas.js';

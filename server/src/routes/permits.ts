@@ -20,7 +20,6 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ZoneClock } from '../alarm-export/zone.js';
 import { principalOf } from '../auth/principal.js';
 import { visibleAreas } from '../auth/scope.js';
 import { appendAudit } from '../db/audit.js';
@@ -33,6 +32,7 @@ import { toRecord } from '../notify/record.js';
 import { permitRecord } from '../permits/evacuation-notice.js';
 import { permitPdf } from '../permits/pdf.js';
 import type { Caller } from '../permits/service.js';
+import { ZoneClock } from '../zone.js';
 import { AreaOutsideError } from './household-query.js';
 import {
   ErrorSchema,

@@ -1,14 +1,13 @@
 import { AreaIdSchema } from '@gaswatch/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ZoneClock } from '../alarm-export/zone.js';
+import { responseMilestones } from '../alarms/response.js';
 import { principalOf } from '../auth/principal.js';
 import { visibleAreas } from '../auth/scope.js';
 import { notifiedMilestones } from '../db/notifications.js';
 import { shiftsOverlapping } from '../db/shifts.js';
 import { HttpError } from '../errors.js';
 import { addDays, ISO_WEEK, isoWeekOf, isoWeekStart, localTime } from '../reports/ledger-week.js';
-import { responseMilestones } from '../reports/milestones.js';
 import { ResponseTimesReportSchema, respondedIn, responseTimes } from '../reports/response-times.js';
 import { shiftWindow } from '../reports/shift-report.js';
 import {
@@ -17,6 +16,7 @@ import {
   responseWeeks,
   WeeklyResponseTimesSchema,
 } from '../reports/weekly-response.js';
+import { ZoneClock } from '../zone.js';
 import { alarmsReady } from './alarms.js';
 import { ErrorSchema, IsoTimeSchema } from './schemas.js';
 import { alarmsSeenBy } from './shifts.js';

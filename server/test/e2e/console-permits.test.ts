@@ -384,22 +384,18 @@ describe('issue 14 in Chromium: a sewer entry from the register to the PDF', () 
     expect(resume[0]?.[1]).toMatch(
       /^作业因(监测数据不合格|检测仪报警)中止：人员撤离后须重新进行气体分析，合格后方可作业$/,
     );
-    // The site's sounder answered: this 4-gas has no sounder the gateway switches, so the page and
-    // every banner say to warn the people there another way.
+    // The site's sounder answered: the gateway switched on the 4-gas's sounder relay, and the page
+    // and every banner say so.
     await expect
       .poll(() => wang.page.getByTestId('permit-sounder').getAttribute('data-status'), { timeout: 15_000 })
-      .toBe('refused');
-    expect(await wang.text(wang.page.getByTestId('permit-sounder'))).toMatch(
-      /^现场警报器：网关拒绝：entry-4gas has no sounder this gateway switches .+，请用其他方式通知现场人员撤离 \S+/,
-    );
+      .toBe('sounding');
+    expect(await wang.text(wang.page.getByTestId('permit-sounder'))).toMatch(/^现场警报器：警报器已响 \S+/);
     await expect
       .poll(() => zhao.page.getByTestId('evacuation-sounder').getAttribute('data-status'), {
         timeout: 10_000,
       })
-      .toBe('refused');
-    expect(await zhao.text(zhao.page.getByTestId('evacuation-sounder'))).toMatch(
-      /^Site sounder: the gateway refused: entry-4gas has no sounder .+; warn the people there another way$/,
-    );
+      .toBe('sounding');
+    expect(await zhao.text(zhao.page.getByTestId('evacuation-sounder'))).toBe('Site sounder: sounding');
     await wang.calm();
     await wang.page.screenshot({ path: IMG('console-permit-evacuation-zh-CN-desktop.png'), fullPage: true });
 

@@ -217,6 +217,24 @@ describe('a sewer entry on a live 4-gas through gateway and simulator', () => {
     expect(detail.actions.find((a) => a.action === 'resume')?.refusals.map((r) => r.code)).toContain(
       'evacuated',
     );
+    // The sounder at the manhole: the gateway switched the 4-gas's relay on, and said so.
+    const sounder = async () => {
+      const r = (await (await fetch(`${system.sim.controlUrl}/devices`)).json()) as {
+        devices: { id: string; coils: Record<string, boolean> }[];
+      };
+      return r.devices.find((d) => d.id === DEV)?.coils.sounder;
+    };
+    await waitFor(async () => (await sounder()) === true, 'the sounder relay on', 10_000);
+    await waitFor(
+      async () =>
+        (
+          (await call('li', 'GET', `/api/permits/${id}`)).body.permit as {
+            sounder: { status: string } | null;
+          }
+        ).sounder?.status === 'sounding',
+      'the gateway’s answer kept with the permit',
+      10_000,
+    );
 
     expect(
       (await call('li', 'POST', `/api/permits/${id}/actions/close`, { note: '人员已撤出，作业终止' })).status,

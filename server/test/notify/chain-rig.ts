@@ -7,7 +7,7 @@
  */
 import type { AreaKind } from '@gaswatch/shared';
 import type { AreaLookup } from '../../src/alarms/chain.js';
-import type { AlarmHome } from '../../src/notify/facts.js';
+import type { AlarmHome } from '../../src/alarms/facts.js';
 import { checkAcs3 } from './aliyun-verify.js';
 import { type Stub, type StubHandler, startStub } from './provider-stub.js';
 import { checkTc3 } from './tencent-verify.js';

@@ -3,8 +3,8 @@
  * from the alarm's facts, within the SMS length rules, and the facts as template parameters.
  */
 import { describe, expect, it } from 'vitest';
+import { alarmFacts } from '../../src/alarms/facts.js';
 import type { Alarm } from '../../src/alarms/model.js';
-import { alarmFacts } from '../../src/notify/facts.js';
 import { smsLength } from '../../src/notify/sms-length.js';
 import { type AlarmFacts, renderAlarm, renderGroup } from '../../src/notify/templates.js';
 

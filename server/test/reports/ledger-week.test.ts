@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ZoneClock } from '../../src/alarm-export/zone.js';
 import {
   addDays,
   dueRun,
@@ -9,6 +8,7 @@ import {
   weekContaining,
   weekWindow,
 } from '../../src/reports/ledger-week.js';
+import { ZoneClock } from '../../src/zone.js';
 
 /** The ledger's calendar: local days, weeks from the configured weekday, the scheduled run. */
 const beijing = new ZoneClock('Asia/Shanghai');

@@ -125,3 +125,11 @@ export interface RuleOptions {
    */
   siteType?: SiteType;
 }
+
+/**
+ * What kind of alarm it is, for response procedures, history filters, messages and the ledger: a
+ * gas reading over its set point, the detector's own alarm output, a device gone silent, a device
+ * fault (or a warm-up that never ends), a failed bump test.
+ */
+export const ALARM_KINDS = ['gas', 'detector', 'offline', 'fault', 'maintenance'] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];

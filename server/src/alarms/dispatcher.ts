@@ -1,31 +1,35 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ChainContact } from '../alarms/chain.js';
-import type { GaswatchConfig } from '../alarms/config-schema.js';
-import type { AlarmMetrics } from '../alarms/metrics.js';
-import { type Alarm, type AlarmKind, alarmKind, unacked } from '../alarms/model.js';
-import { own } from '../alarms/select.js';
-import type { NotificationPatch } from '../db/notifications.js';
-import type { NotificationsTable } from '../db/schema.js';
-import type { Timers } from '../timers.js';
-import { reachable } from './address.js';
-import type { Notification } from './channel.js';
-import { type Channel, stopChannels } from './channels.js';
-import { type AlarmHome, alarmFacts, boardLink } from './facts.js';
+import { reachable } from '../notify/address.js';
+import type { Notification } from '../notify/channel.js';
+import { type Channel, stopChannels } from '../notify/channels.js';
 import {
   type CallbackAnswer,
   CallbackRefused,
   type ProviderCallback,
   type ProviderMessage,
-} from './provider.js';
-import { FAILED_OUTCOMES, type NotificationOutcome, PROGRESS } from './record.js';
+} from '../notify/provider.js';
+import {
+  FAILED_OUTCOMES,
+  type NotificationOutcome,
+  type NotificationPatch,
+  type NotificationRow,
+  PROGRESS,
+} from '../notify/record.js';
 import {
   type Lang,
   type RenderedMessage,
   type RenderOptions,
   renderAlarm,
   renderGroup,
-} from './templates.js';
+} from '../notify/templates.js';
+import type { Timers } from '../timers.js';
+import type { ChainContact } from './chain.js';
+import type { GaswatchConfig } from './config-schema.js';
+import { type AlarmHome, alarmFacts, boardLink } from './facts.js';
+import type { AlarmMetrics } from './metrics.js';
+import { type Alarm, type AlarmKind, alarmKind, unacked } from './model.js';
+import { own } from './select.js';
 
 /**
  * Delivery (issue 15): how one step's message reaches one contact. The chain (alarms/escalation.ts)
@@ -76,14 +80,14 @@ const recordOf = (q: DeliveryRequest): string => (q.notice === undefined ? q.ala
 /** Notices whose receipts and replies are still followed, the oldest dropped beyond this. */
 const MAX_NOTICES = 1_000;
 
-/** Where the records are kept (SQL in the server; db/notifications.ts). */
+/** Where the records are kept (SQL in the server: db/notifications.ts sqlNotificationStore). */
 export interface NotificationStore {
   /** Writes the rows as they are: new ones inserted, known ones overwritten (the chain's own). */
-  save(rows: readonly NotificationsTable[]): Promise<void>;
+  save(rows: readonly NotificationRow[]): Promise<void>;
   update(ids: readonly string[], patch: NotificationPatch): Promise<void>;
-  byProvider(channel: string, providerId: string): Promise<NotificationsTable[]>;
+  byProvider(channel: string, providerId: string): Promise<NotificationRow[]>;
   /** Newest first, queued at or after `since`. */
-  sentTo(address: string, since: number): Promise<NotificationsTable[]>;
+  sentTo(address: string, since: number): Promise<NotificationRow[]>;
 }
 
 export interface DispatcherDeps {
@@ -187,11 +191,11 @@ export function createDispatcher(deps: DispatcherDeps) {
    * database is never on the way from a raise to the provider. Resolves when the row is stored (or
    * could not be: the message matters more than its record, it goes on all the same).
    */
-  const dirty = new Map<string, NotificationsTable>();
+  const dirty = new Map<string, NotificationRow>();
   let waiting: Array<() => void> = [];
   let flushing = false;
 
-  function save(rows: readonly NotificationsTable[]): Promise<void> {
+  function save(rows: readonly NotificationRow[]): Promise<void> {
     if (store === undefined || rows.length === 0) return Promise.resolve();
     for (const row of rows) dirty.set(row.id, row);
     const done = new Promise<void>((resolve) => waiting.push(resolve));
@@ -234,8 +238,8 @@ export function createDispatcher(deps: DispatcherDeps) {
     r: Route,
     text: string,
     outcome: NotificationOutcome,
-    extra: Partial<NotificationsTable> = {},
-  ): NotificationsTable {
+    extra: Partial<NotificationRow> = {},
+  ): NotificationRow {
     return {
       id: rowId(q, r.attempt),
       alarm_id: recordOf(q),
@@ -628,7 +632,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       );
       return;
     }
-    const row = rows[0] as NotificationsTable;
+    const row = rows[0] as NotificationRow;
     const patch: NotificationPatch = {};
     let fellThrough = false;
     switch (r.status) {
@@ -675,7 +679,7 @@ export function createDispatcher(deps: DispatcherDeps) {
     track(route(reqs, { channels: fallback, attempt: Number(row.attempt) + 1 }, false));
   }
 
-  function fromRow(x: NotificationsTable, about: Alarm | Notice, fallback: string[]): DeliveryRequest {
+  function fromRow(x: NotificationRow, about: Alarm | Notice, fallback: string[]): DeliveryRequest {
     const step = Number(x.step);
     const base = {
       id: baseOf(x.id),
@@ -708,7 +712,7 @@ export function createDispatcher(deps: DispatcherDeps) {
     }
     const recent = await s.sentTo(r.from, clock() - REPLY_WINDOW_MS);
     // Newest message first; among those, the first that still has an alarm waiting for someone.
-    const messages = new Map<string, NotificationsTable[]>();
+    const messages = new Map<string, NotificationRow[]>();
     for (const x of recent) {
       if (x.sent_at === null) continue;
       const k = x.batch ?? x.id;
@@ -735,7 +739,7 @@ export function createDispatcher(deps: DispatcherDeps) {
     const acked = new Set<string>();
     if (ack)
       for (const id of new Set(rows.map((x) => x.alarm_id))) {
-        const row = rows.find((x) => x.alarm_id === id) as NotificationsTable;
+        const row = rows.find((x) => x.alarm_id === id) as NotificationRow;
         const medium = row.medium === 'voice' ? 'voice' : 'sms';
         const note =
           row.lang === 'en'

@@ -1,6 +1,6 @@
 import { type HouseholdContact, type OccupantFlag, vulnerableFlags } from '@gaswatch/shared';
-import { type Alarm, alarmKind } from '../alarms/model.js';
-import type { AlarmFacts } from './templates.js';
+import type { AlarmFacts } from '../notify/templates.js';
+import { type Alarm, alarmKind } from './model.js';
 
 /** What the chain knows of the household an alarm's detector is installed in. */
 export interface AlarmHome {
