@@ -2,7 +2,8 @@
  * What each poll of a device leads to. A sample: online again (state published), the local alarm
  * first (it needs neither disk nor network), then the reading, with the status a bump-test window
  * gives it, into the outbox. A failure: logged, and after `offlineAfter` in a row the device is
- * offline (state published, a fault event). Events (local alarms, bump tests, faults) go into the
+ * offline (state published, a fault event); at once when its bus's port is not open (the serial
+ * line logs that once itself). Events (local alarms, bump tests, faults) go into the
  * outbox too, where they are sent ahead of readings.
  */
 
@@ -97,10 +98,13 @@ export function createDeviceReports(opts: {
     const msg = `${code}: ${err.message}`;
     d.lastError = msg;
     emitter.emit('failure', d, err);
-    if (d.failures === 1 || d.failures === bus.offlineAfter)
+    if ((d.failures === 1 || d.failures === bus.offlineAfter) && code !== 'port_unavailable')
       d.log.warn({ code, err: err.message, failures: d.failures }, 'read failed');
     else d.log.debug({ code, err: err.message, failures: d.failures }, 'read failed');
-    if (d.failures >= bus.offlineAfter && d.online !== false) {
+    // A port that is not open (adapter unplugged or not yet plugged in) is no flaky answer to
+    // retry: the detector cannot be read until the adapter is back, so it is offline at once.
+    const portDown = code === 'port_unavailable';
+    if ((d.failures >= bus.offlineAfter || portDown) && d.online !== false) {
       d.online = false;
       d.log.error({ code, err: err.message, offlinePollS: bus.offlinePollS }, 'detector offline');
       states.publish(d);

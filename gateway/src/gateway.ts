@@ -1,7 +1,8 @@
 /**
  * The gateway, composed: the outbox, uplink and forwarder; the device reports (samples, failures
  * and events on their way to the outbox) and state publication; the buses with their drivers,
- * pollers and local alarms; the status heartbeat and clock check; the command dispatcher.
+ * pollers and local alarms; the status heartbeat and clock check; the command dispatcher; the
+ * health summary the systemd watchdog reads.
  * `createGateway` does no I/O; `start()` opens everything, `stop()` closes it in reverse.
  */
 import { EventEmitter } from 'node:events';
@@ -15,6 +16,7 @@ import { checkProfiles, configFileOf, type GatewayConfig } from './config.js';
 import { createDeviceReports } from './device-reports.js';
 import { createDeviceStates } from './device-state.js';
 import { createForwarder } from './forwarder.js';
+import { checkHealth, type GatewayHealth } from './health.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import type { DeviceRuntime, GatewayEvents, LiveConfig } from './runtime.js';
 import { createStatusHeartbeat, type OnlineStatus } from './status.js';
@@ -37,6 +39,8 @@ export interface Gateway extends EventEmitter<GatewayEvents> {
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): OnlineStatus;
+  /** Poll loops alive, buses waiting for their adapter, detectors answering (systemd watchdog and STATUS=). */
+  health(): GatewayHealth;
   readonly devices: ReadonlyMap<string, DeviceRuntime>;
   readonly outbox: Outbox;
   readonly uplink: Uplink;
@@ -82,6 +86,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     outbox,
     uplink,
     clockCheck,
+    buses: () => [...buses.slots.values()].map((s) => ({ id: s.bus.id, open: s.driver.open })),
     logger: log,
   });
   const commands = createCommands({
@@ -105,6 +110,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     outbox,
     uplink,
     status: heartbeat.current,
+    health: () =>
+      checkHealth({ slots: buses.slots.values(), devices: buses.devices.values(), uplink, outbox }),
     handleCommand: commands.run,
     async start() {
       await outbox.start();
