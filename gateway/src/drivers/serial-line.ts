@@ -46,8 +46,12 @@ export interface SerialLine {
   write(buf: Buffer): Promise<void>;
 }
 
-/** ENOENT: no such device node (the adapter is not there); anything else is a failing port. */
-const isAbsent = (err: unknown) => (err as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(err));
+/**
+ * No such device node: the adapter is not there (serialport says so in words, without a `code`);
+ * anything else is a failing port.
+ */
+const isAbsent = (err: unknown) =>
+  (err as { code?: string }).code === 'ENOENT' || /ENOENT|No such file or directory/.test(String(err));
 
 /** What a technician can do about an open error that is not a missing adapter. */
 function hintFor(err: unknown): string | undefined {
