@@ -349,6 +349,26 @@ export const GatewayConfigSchema = z
       .describe(
         'Bump-test window started by the bump_test command: readings carry status bump_test, pass when the alarm level is reached',
       ),
+    homeAssistant: z
+      .object({
+        discovery: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Publish Home Assistant MQTT discovery configs: each detector a device with its gases and alarm',
+          ),
+        prefix: z
+          .string()
+          .regex(
+            /^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/,
+            'must be a topic prefix without wildcards, e.g. homeassistant',
+          )
+          .default('homeassistant')
+          .describe("Home Assistant's discovery prefix (its MQTT integration setting)"),
+      })
+      .strict()
+      .default({ discovery: false, prefix: 'homeassistant' })
+      .describe('Home Assistant MQTT discovery (docs/integrations.md)'),
     buses: z.array(BusConfigSchema).min(1).describe('Serial lines and TCP connections with their detectors'),
   })
   .strict()
