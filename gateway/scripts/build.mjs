@@ -55,5 +55,11 @@ module.exports = { setInterval: no, clearInterval: no, setTimeout: no, clearTime
   },
 };
 
-const main = await bundle({ pkgDir, out, external: EXTERNAL, plugins: [slimPlugin] });
-console.log(`built ${main}`);
+/** Bundles the gateway into `outDir` (its dist layout); returns the path of main.js. */
+export const buildGateway = (outDir) =>
+  bundle({ pkgDir, out: outDir, external: EXTERNAL, plugins: [slimPlugin] });
+
+// Run as a script (not imported, as gateway/packaging/build-deb.mjs does for EXTERNAL).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  console.log(`built ${await buildGateway(out)}`);
+}

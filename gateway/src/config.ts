@@ -109,6 +109,18 @@ const BusCommon = {
     .describe('While offline, a detector is polled only this often, so it costs the others nothing'),
 };
 
+/**
+ * The longest pause between two attempts to open a serial port that is not there: a replugged
+ * adapter is polled again within this time; every attempt that fails is one cheap open(2).
+ */
+const ReopenMax = z
+  .number()
+  .int()
+  .positive()
+  .max(600_000)
+  .default(10_000)
+  .describe('Longest pause between attempts to open a missing serial adapter (back-off cap)');
+
 export const ModbusRtuBusSchema = z
   .object({
     ...BusCommon,
@@ -136,7 +148,8 @@ export const ModbusRtuBusSchema = z
       .positive()
       .max(600_000)
       .default(2000)
-      .describe('Retry interval when the port cannot be opened (unplugged adapter)'),
+      .describe('First retry after the port cannot be opened (unplugged adapter); doubles up to reopenMaxMs'),
+    reopenMaxMs: ReopenMax,
     devices: z.array(DeviceConfigSchema).min(1).describe('Detectors on this line'),
   })
   .strict();
@@ -174,7 +187,8 @@ export const WinsenBusSchema = z
       .positive()
       .max(600_000)
       .default(2000)
-      .describe('Retry interval when the port cannot be opened'),
+      .describe('First retry after the port cannot be opened; doubles up to reopenMaxMs'),
+    reopenMaxMs: ReopenMax,
     devices: z
       .array(DeviceConfigSchema)
       .length(1)
@@ -335,6 +349,26 @@ export const GatewayConfigSchema = z
       .describe(
         'Bump-test window started by the bump_test command: readings carry status bump_test, pass when the alarm level is reached',
       ),
+    homeAssistant: z
+      .object({
+        discovery: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Publish Home Assistant MQTT discovery configs: each detector a device with its gases and alarm',
+          ),
+        prefix: z
+          .string()
+          .regex(
+            /^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/,
+            'must be a topic prefix without wildcards, e.g. homeassistant',
+          )
+          .default('homeassistant')
+          .describe("Home Assistant's discovery prefix (its MQTT integration setting)"),
+      })
+      .strict()
+      .default({ discovery: false, prefix: 'homeassistant' })
+      .describe('Home Assistant MQTT discovery (docs/integrations.md)'),
     buses: z.array(BusConfigSchema).min(1).describe('Serial lines and TCP connections with their detectors'),
   })
   .strict()
@@ -387,9 +421,32 @@ function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
 }
 
+/** The placeholder of the packaged template (gateway/packaging/gateway.yaml) for what a site must set. */
+export const PLACEHOLDER = 'CHANGE-ME';
+
+/** Every value that still holds the template's placeholder, as `path: reason`. */
+function placeholders(doc: unknown, path: (string | number)[] = []): string[] {
+  if (typeof doc === 'string')
+    return doc.includes(PLACEHOLDER)
+      ? [`${path.join('.') || '(root)'}: still ${PLACEHOLDER} (the installed template's placeholder): set it`]
+      : [];
+  if (Array.isArray(doc)) return doc.flatMap((v, i) => placeholders(v, [...path, i]));
+  if (doc && typeof doc === 'object')
+    return Object.entries(doc).flatMap(([k, v]) => placeholders(v, [...path, k]));
+  return [];
+}
+
 /** Validates an already parsed config object; relative paths are resolved against `baseDir`. */
 export function parseConfig(doc: unknown, file = '(inline)', baseDir = process.cwd()): GatewayConfig {
+  const unset = placeholders(doc);
   const parsed = GatewayConfigSchema.safeParse(doc);
+  if (unset.length) {
+    // The schema's complaints about a placeholder (gatewayId: must match …) would only repeat it.
+    const other = parsed.success
+      ? []
+      : formatIssues(parsed.error).filter((i) => !unset.some((u) => u.split(':')[0] === i.split(':')[0]));
+    throw new ConfigError(file, [...unset, ...other]);
+  }
   if (!parsed.success) throw new ConfigError(file, formatIssues(parsed.error));
   const cfg = parsed.data;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));

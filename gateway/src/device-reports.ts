@@ -2,8 +2,8 @@
  * What each poll of a device leads to. A sample: online again (state published), the local alarm
  * first (it needs neither disk nor network), then the reading, with the status a bump-test window
  * gives it, into the outbox. A failure: logged, and after `offlineAfter` in a row the device is
- * offline (state published, a fault event). Events (local alarms, bump tests, faults) go into the
- * outbox too, where they are sent ahead of readings.
+ * offline (state published, a fault event); at once when its serial port is not open. Events
+ * (local alarms, bump tests, faults) go into the outbox too, where they are sent ahead of readings.
  */
 
 import type { EventEmitter } from 'node:events';
@@ -100,7 +100,11 @@ export function createDeviceReports(opts: {
     if (d.failures === 1 || d.failures === bus.offlineAfter)
       d.log.warn({ code, err: err.message, failures: d.failures }, 'read failed');
     else d.log.debug({ code, err: err.message, failures: d.failures }, 'read failed');
-    if (d.failures >= bus.offlineAfter && d.online !== false) {
+    // A serial port that is not open (adapter unplugged or not yet plugged in) is no flaky answer
+    // to count: the detector cannot be read until the adapter is back, so it is offline at once.
+    // Not so for TCP, where a peer that drops idle connections is back at the next reconnect.
+    const portDown = code === 'port_unavailable' && bus.type !== 'modbus-tcp';
+    if ((d.failures >= bus.offlineAfter || portDown) && d.online !== false) {
       d.online = false;
       d.log.error({ code, err: err.message, offlinePollS: bus.offlinePollS }, 'detector offline');
       states.publish(d);

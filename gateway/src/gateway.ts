@@ -1,7 +1,8 @@
 /**
  * The gateway, composed: the outbox, uplink and forwarder; the device reports (samples, failures
  * and events on their way to the outbox) and state publication; the buses with their drivers,
- * pollers and local alarms; the status heartbeat and clock check; the command dispatcher.
+ * pollers and local alarms; the status heartbeat and clock check; the command dispatcher; the
+ * health summary the systemd watchdog reads.
  * `createGateway` does no I/O; `start()` opens everything, `stop()` closes it in reverse.
  */
 import { EventEmitter } from 'node:events';
@@ -15,6 +16,8 @@ import { checkProfiles, configFileOf, type GatewayConfig } from './config.js';
 import { createDeviceReports } from './device-reports.js';
 import { createDeviceStates } from './device-state.js';
 import { createForwarder } from './forwarder.js';
+import { checkHealth, type GatewayHealth } from './health.js';
+import { discoveryMessages } from './home-assistant.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import type { DeviceRuntime, GatewayEvents, LiveConfig } from './runtime.js';
 import { createStatusHeartbeat, type OnlineStatus } from './status.js';
@@ -37,6 +40,8 @@ export interface Gateway extends EventEmitter<GatewayEvents> {
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): OnlineStatus;
+  /** Poll loops alive, buses waiting for their adapter, detectors answering (systemd watchdog and STATUS=). */
+  health(): GatewayHealth;
   readonly devices: ReadonlyMap<string, DeviceRuntime>;
   readonly outbox: Outbox;
   readonly uplink: Uplink;
@@ -82,6 +87,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     outbox,
     uplink,
     clockCheck,
+    buses: () => [...buses.slots.values()].map((s) => ({ id: s.bus.id, open: s.driver.open })),
     logger: log,
   });
   const commands = createCommands({
@@ -93,11 +99,43 @@ export function createGateway(opts: GatewayOptions): Gateway {
     logger: log,
     configFile: configFileOf(config),
     running: () => running,
+    onReloaded: () => publishDiscovery(),
   });
+
+  /** Home Assistant discovery topics this process has published (for removing what left the config). */
+  const discovered = new Set<string>();
+  /**
+   * On every connect and after every reload_config: the discovery configs of the devices as they
+   * are now, and an empty retained config (which deletes the entities in Home Assistant) for what
+   * this process published before and is no longer there (a detector removed, discovery turned off).
+   */
+  function publishDiscovery(): void {
+    if (!uplink.connected) return; // published on connect
+    const ha = live.config.homeAssistant;
+    const messages = ha.discovery
+      ? discoveryMessages({
+          gatewayId: config.gatewayId,
+          prefix: ha.prefix,
+          devices: [...buses.devices.values()],
+        })
+      : [];
+    const now = new Set(messages.map((m) => m.topic));
+    for (const topic of discovered) if (!now.has(topic)) messages.push({ topic, payload: '' });
+    for (const m of messages) {
+      if (m.payload) discovered.add(m.topic);
+      else discovered.delete(m.topic);
+      uplink
+        .publishForeign(m.topic, m.payload, { retain: true })
+        .catch((err: Error) =>
+          log.warn({ err: err.message, topic: m.topic }, 'Home Assistant discovery publish failed'),
+        );
+    }
+  }
 
   const onConnect = () => {
     heartbeat.publish();
     states.publishAll(buses.devices.values());
+    publishDiscovery();
   };
 
   const gateway = Object.assign(emitter, {
@@ -105,6 +143,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     outbox,
     uplink,
     status: heartbeat.current,
+    health: () =>
+      checkHealth({ slots: buses.slots.values(), devices: buses.devices.values(), uplink, outbox }),
     handleCommand: commands.run,
     async start() {
       await outbox.start();

@@ -5,8 +5,9 @@ import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { createGateway } from './gateway.js';
+import { createGateway, type Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
+import { createSdNotify } from './sd-notify.js';
 
 const USAGE = 'usage: gaswatch-gateway --config FILE';
 
@@ -52,6 +53,46 @@ function startHeapTrim(log: Logger): () => void {
   return () => clearInterval(timer);
 }
 
+/** How often STATUS= is refreshed under systemd when the unit has no watchdog. */
+const STATUS_EVERY_MS = 15_000;
+
+/**
+ * Under systemd (the .deb's unit is Type=notify with WatchdogSec=): READY=1 with the health
+ * summary once started, then every half WatchdogSec a WATCHDOG=1 while every poll loop is alive,
+ * and STATUS= whenever the summary changed (`systemctl status` shows it: a bus waiting for its
+ * adapter, detectors answering, uplink, outbox). A hung or crashed poll loop stops the pings, so
+ * systemd restarts the gateway; local alarms are the reason it must never quietly stop polling.
+ */
+function startSystemdNotify(gateway: Gateway, log: Logger): () => Promise<void> {
+  const notify = createSdNotify({ env: process.env, logger: log.child({ part: 'systemd' }) });
+  if (!notify.enabled) return async () => {};
+  let summary = gateway.health().summary;
+  let problem: string | undefined;
+  notify.send({ READY: '1', STATUS: summary });
+  log.info({ watchdogMs: notify.watchdogMs }, 'told systemd the gateway is ready');
+  const timer = setInterval(() => {
+    const h = gateway.health();
+    const fields: Record<string, string> = {};
+    if (h.summary !== summary) fields.STATUS = h.summary;
+    summary = h.summary;
+    if (h.ok) {
+      if (notify.watchdogMs !== undefined) fields.WATCHDOG = '1';
+      if (problem) log.info('healthy again; pinging the systemd watchdog');
+    } else if (h.problem !== problem)
+      log.error(
+        { problem: h.problem },
+        'unhealthy: no more watchdog pings, systemd will restart the gateway',
+      );
+    problem = h.problem;
+    if (Object.keys(fields).length) notify.send(fields);
+  }, notify.watchdogMs ?? STATUS_EVERY_MS);
+  return async () => {
+    clearInterval(timer);
+    notify.send({ STOPPING: '1', STATUS: 'stopping' });
+    await notify.flush();
+  };
+}
+
 async function main(): Promise<number> {
   let values: { config?: string | undefined; help?: boolean | undefined };
   try {
@@ -83,13 +124,15 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel);
   const stopHeapTrim = startHeapTrim(logger);
   const gateway = createGateway({ config, logger });
+  let stopNotify: () => Promise<void> = async () => {};
   closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
     stopHeapTrim();
-    await gateway.stop();
+    await Promise.all([stopNotify(), gateway.stop()]);
   });
   await gateway.start();
+  stopNotify = startSystemdNotify(gateway, logger);
   return 0;
 }
 

@@ -26,6 +26,11 @@ export interface Poller {
   stop(): Promise<void>;
   /** Polls every detector as soon as possible (after a reopened port). */
   pollAllNow(): void;
+  /**
+   * How long the poll under way has been running (ms, monotonic), 0 while the loop waits for the next
+   * due detector, Infinity once the loop has crashed: the systemd watchdog's view of this bus.
+   */
+  busyMs(): number;
 }
 
 export function createPoller(opts: {
@@ -42,6 +47,10 @@ export function createPoller(opts: {
   let timer: unknown;
   let wake: (() => void) | undefined;
   let loop: Promise<void> | undefined;
+  /** Monotonic time the poll under way started (a wall clock step must not look stuck); undefined while waiting. */
+  let busySince: number | undefined;
+  let crashed = false;
+  const elapsedBase = () => clock.monotonic?.() ?? clock.now();
 
   function sleepUntil(t: number): Promise<void> {
     return new Promise((resolve) => {
@@ -79,6 +88,7 @@ export function createPoller(opts: {
       }
       const dev = next;
       const scheduled = dev.due;
+      busySince = elapsedBase();
       let sample: Sample | undefined;
       let failure: Error | undefined;
       try {
@@ -94,6 +104,7 @@ export function createPoller(opts: {
       } catch (err) {
         dev.log.error({ err }, 'handling a poll result failed');
       }
+      busySince = undefined;
       const now = clock.now();
       if (opts.isOffline(dev)) dev.due = now + bus.offlinePollS * 1000;
       else {
@@ -108,7 +119,11 @@ export function createPoller(opts: {
   return {
     start() {
       running = true;
-      loop = run().catch((err) => opts.logger.fatal({ err }, 'poll loop crashed'));
+      crashed = false;
+      loop = run().catch((err) => {
+        crashed = true;
+        opts.logger.fatal({ err }, 'poll loop crashed');
+      });
     },
     async stop() {
       running = false;
@@ -119,6 +134,10 @@ export function createPoller(opts: {
       const now = clock.now();
       for (const d of devices) d.due = Math.min(d.due, now);
       wake?.();
+    },
+    busyMs() {
+      if (crashed) return Number.POSITIVE_INFINITY;
+      return busySince === undefined ? 0 : Math.max(0, elapsedBase() - busySince);
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The gateway's retained status heartbeat (`GatewayStatus`, online): version, uptime, outbox depth
- * and drops, clock skew. Published on connect, every `uplink.statusIntervalS` and when the clock
+ * and drops, clock skew, which buses have their port open. Published on connect, every `uplink.statusIntervalS` and when the clock
  * becomes suspect; only while connected, so mqtt.js queues nothing in memory through an outage.
  * A growing drop count is logged as a warning even while offline.
  */
@@ -29,6 +29,8 @@ export function createStatusHeartbeat(opts: {
   outbox: Outbox;
   uplink: Uplink;
   clockCheck: Pick<ClockCheck, 'skewS' | 'suspect'>;
+  /** Each bus and whether its port is open (a serial adapter unplugged shows as open: false). */
+  buses?: () => { id: string; open: boolean }[];
   logger: Logger;
 }): StatusHeartbeat {
   const { clock, outbox, uplink, clockCheck, logger: log } = opts;
@@ -51,6 +53,8 @@ export function createStatusHeartbeat(opts: {
       s.clockSkewS = Math.round(skew * 1000) / 1000;
       s.clockSuspect = clockCheck.suspect;
     }
+    const buses = opts.buses?.();
+    if (buses?.length) s.buses = buses;
     return s;
   }
 

@@ -72,6 +72,11 @@ export interface Uplink extends EventEmitter<UplinkEvents> {
   send(message: QueuedMessage): Promise<void>;
   subscribe(topic: string): void;
   waitConnected(timeoutMs: number): Promise<boolean>;
+  /**
+   * Publishes outside gaswatch's topic tree (Home Assistant discovery configs), QoS 1; no schema
+   * here: the caller owns that contract. Resolves on PUBACK.
+   */
+  publishForeign(topic: string, payload: string, opts: { retain: boolean }): Promise<void>;
 }
 
 /**
@@ -219,6 +224,14 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
     },
     send(message: QueuedMessage) {
       return deliver(message.kind, message.topic, message.payload);
+    },
+    publishForeign(topic: string, payload: string, opts: { retain: boolean }) {
+      return new Promise<void>((resolve, reject) => {
+        if (!client) return reject(new GatewayError('uplink_not_started', 'uplink not started'));
+        client.publish(topic, payload, { qos: 1, retain: opts.retain }, (err) =>
+          err ? reject(err) : resolve(),
+        );
+      });
     },
     subscribe(topic: string) {
       extraTopics.add(topic);

@@ -170,6 +170,7 @@ describe('gaswatch-server mqtt export', () => {
     expect(lines[2]).toMatch(/^srv:\$7\$101\$/);
     const acl = readFileSync(join(out, 'acl_file'), 'utf8');
     expect(acl).toMatch(/^pattern write gaswatch\/v1\/%u\/#$/m);
+    expect(acl).toMatch(/^pattern write homeassistant\/\+\/%u\/#$/m);
     expect(acl).toMatch(/^pattern read gaswatch\/v1\/%u\/cmd$/m);
     expect(acl).toMatch(/^pattern read gaswatch\/v1\/time$/m);
     expect(acl).toMatch(/^user srv\ntopic readwrite gaswatch\/v1\/#$/m);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GasIdSchema } from './gases.js';
+import { IdSchema } from './ids.js';
 
 /** Largest payload any gaswatch topic accepts (SPEC §2). */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -74,6 +75,22 @@ export const GatewayStatusSchema = z.union([
         .boolean()
         .optional()
         .describe('True when the gateway clock is far from the broker time'),
+      buses: z
+        .array(
+          z
+            .object({
+              id: IdSchema.describe('Bus id from the gateway config'),
+              open: z
+                .boolean()
+                .describe(
+                  'False while the port cannot be opened: a serial adapter unplugged, a TCP peer down',
+                ),
+            })
+            .strict(),
+        )
+        .max(256)
+        .optional()
+        .describe('Each bus of the gateway and whether its port or connection is open'),
     })
     .strict(),
   // The MQTT will message: the broker publishes it when the gateway vanishes.

@@ -49,6 +49,8 @@ export function createCommands(ctx: {
   logger: Logger;
   configFile: string | undefined;
   running(): boolean;
+  /** After a reload_config was applied (the gateway republishes its Home Assistant discovery). */
+  onReloaded?: () => void;
 }): Commands {
   const { uplink, clock, logger: log } = ctx;
   const iso = () => new Date(clock.now()).toISOString();
@@ -68,7 +70,11 @@ export function createCommands(ctx: {
       case 'evacuate':
         return execute(evacuate, cmd);
       case 'reload_config': {
-        const next = reloads.then(() => execute(reload, cmd));
+        const next = reloads.then(async () => {
+          const outcome = await execute(reload, cmd);
+          if (outcome.ok) ctx.onReloaded?.();
+          return outcome;
+        });
         reloads = next.catch(() => undefined);
         return next;
       }

@@ -66,6 +66,9 @@ export async function mosquittoFiles(db: Db, server: ServerLogin | null): Promis
     `pattern write ${TOPIC_ROOT}/%u/#`,
     `pattern read ${FILTERS.cmd('%u')}`,
     `pattern read ${topics.time()}`,
+    '# Home Assistant MQTT discovery (opt-in per gateway, homeAssistant.discovery): its config',
+    '# messages under the default prefix, node id the gateway id (docs/integrations.md).',
+    'pattern write homeassistant/+/%u/#',
     ...(server === null
       ? []
       : [

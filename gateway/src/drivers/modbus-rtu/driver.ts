@@ -64,6 +64,7 @@ export function createRtu(bus: ModbusRtuBusConfig, deps: DriverDeps): ModbusRtuD
     dataBits: bus.dataBits,
     stopBits: bus.stopBits,
     reopenMs: bus.reopenMs,
+    reopenMaxMs: bus.reopenMaxMs,
     logger: log,
     clock: deps.clock,
     onData(chunk) {

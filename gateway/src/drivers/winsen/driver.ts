@@ -31,6 +31,7 @@ export const createWinsenDriver: DriverFactory<WinsenBusConfig> = (bus, deps) =>
     dataBits: 8,
     stopBits: 1,
     reopenMs: bus.reopenMs,
+    reopenMaxMs: bus.reopenMaxMs,
     logger: log,
     clock: deps.clock,
     onData(chunk) {
