@@ -59,12 +59,57 @@ function sha256(file: string): Promise<string> {
   });
 }
 
-/** Every file under `dir`, as paths relative to it, sorted. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => statSync(join(dir, f)).isFile())
-    .sort();
+/** Every file under `dir` with its size and modification time: what a copy must see unchanged. */
+function listing(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    try {
+      const st = statSync(join(dir, f));
+      if (st.isFile()) out.set(f, `${st.size}:${st.mtimeMs}`);
+    } catch {
+      // Gone between the listing and the look (a compaction): not there.
+    }
+  }
+  return out;
+}
+
+const sameListing = (a: Map<string, string>, b: Map<string, string>) =>
+  a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+
+/** Copies before the files under DATA_DIR are taken as settled, at most. */
+const MAX_COPIES = 10;
+
+/**
+ * Copies the files under `from` (but `skip`) to `to` until a copy is taken while nothing changed:
+ * opening the embedded store (to hold its lock) lets LevelDB finish its log and compact, which
+ * deletes and writes table files for a while, so a copy made during it could miss a file or hold
+ * one the store no longer lists. The listing (names, sizes, times) before and after a copy must
+ * agree and every file must still be there; else it is copied again, a little later.
+ */
+async function copySettled(from: string, to: string, skip: (path: string) => boolean): Promise<string[]> {
+  for (let attempt = 1; attempt <= MAX_COPIES; attempt++) {
+    const before = listing(from);
+    const paths = [...before.keys()].filter((p) => !skip(p)).sort();
+    let complete = true;
+    for (const path of paths) {
+      mkdirSync(dirname(join(to, path)), { recursive: true, mode: 0o700 });
+      try {
+        await copyFile(join(from, path), join(to, path));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        complete = false;
+        break;
+      }
+    }
+    if (complete && sameListing(before, listing(from))) return paths;
+    for (const path of paths) await rm(join(to, path), { force: true });
+    await new Promise((r) => setTimeout(r, 200 * attempt));
+  }
+  throw new BackupError(
+    'data_dir_busy',
+    `the files under ${from} kept changing during ${MAX_COPIES} copies: is something else writing there? Try again`,
+  );
 }
 
 /** Refuses a target that holds anything: a backup or restore never mixes with other files. */
@@ -129,12 +174,8 @@ export async function backupDataDir(config: ServerConfig, target: string): Promi
       }
       await add(SQLITE_FILE);
     }
-    for (const path of filesUnder(dataDir)) {
-      if (path === SQLITE_FILE || SQLITE_SIDE_FILES.has(path)) continue;
-      mkdirSync(dirname(join(to, path)), { recursive: true, mode: 0o700 });
-      await copyFile(join(dataDir, path), join(to, path));
-      await add(path);
-    }
+    const skip = (path: string) => path === SQLITE_FILE || SQLITE_SIDE_FILES.has(path);
+    for (const path of await copySettled(dataDir, to, skip)) await add(path);
     const manifest: BackupManifest = {
       format: 1,
       createdAt: new Date().toISOString(),
