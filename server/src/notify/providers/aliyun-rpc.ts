@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import type { HttpClient } from '../http-client.js';
 import { type CallbackAnswer, ProviderError } from '../provider.js';
-import { exchange, parseJson, scrub } from './provider-http.js';
+import { callProvider, parseJson, scrub } from './provider-http.js';
 
 /**
  * Alibaba Cloud's OpenAPI (SMS `dysmsapi`, voice `dyvmsapi`: RPC-style APIs) called over plain
@@ -118,7 +119,7 @@ export function aliyunErrorKind(status: number, code: string | null): 'retryable
 }
 
 export interface AliyunCall {
-  fetch: typeof fetch;
+  http: HttpClient;
   endpoint: string;
   action: string;
   version: string;
@@ -155,19 +156,23 @@ export async function callAliyunRpc(call: AliyunCall): Promise<Record<string, un
     accessKeyId: call.accessKeyId,
     accessKeySecret: call.accessKeySecret,
   });
-  // fetch writes Host itself (the same url.host); a hand-set Host header is not allowed.
+  // The client writes Host itself from the URL (the same url.host that was signed).
   const { host: _host, ...headers } = signed.headers;
-  const answer = await exchange(
-    call.fetch,
-    `${url.origin}${path}?${canonicalQuery(call.params)}`,
-    { method: 'POST', headers },
-    call.timeoutMs,
-  );
+  const secrets = [call.accessKeySecret, call.accessKeyId];
+  const answer = await callProvider(call.http, {
+    provider: 'Alibaba Cloud',
+    request: {
+      method: 'POST',
+      url: `${url.origin}${path}?${canonicalQuery(call.params)}`,
+      headers,
+      timeoutMs: call.timeoutMs,
+    },
+    secrets,
+  });
   const json = parseJson(answer.text);
   const body = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : null;
   const code = typeof body?.Code === 'string' ? body.Code : null;
   if (answer.status === 200 && code === 'OK' && body !== null) return body;
-  const secrets = [call.accessKeySecret, call.accessKeyId];
   const words = typeof body?.Message === 'string' ? scrub(body.Message, secrets) : `HTTP ${answer.status}`;
   throw new ProviderError(
     aliyunErrorKind(answer.status, code),
@@ -189,12 +194,12 @@ export const ALIYUN_PUSH_ANSWER: CallbackAnswer = {
 /** A channel's way to call one API: its key, endpoint and timeout bound, the clock read per call. */
 export function aliyunCaller(
   config: { endpoint: string; accessKeyId: string; accessKeySecret: string; timeoutMs: number },
-  ctx: { fetch: typeof fetch; clock: () => number },
+  ctx: { http: HttpClient; clock: () => number },
   version: string,
 ) {
   return (action: string, params: Record<string, string>) =>
     callAliyunRpc({
-      fetch: ctx.fetch,
+      http: ctx.http,
       endpoint: config.endpoint,
       action,
       version,
