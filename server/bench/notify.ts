@@ -10,9 +10,13 @@
  *           1 000 SMS to 1 000 different people (nothing to group: each is the household's own).
  *
  *   node --import tsx server/bench/notify.ts
+ *
+ * BENCH_PROFILE=<dir>: a CPU profile of the storm alone (from the readings to the last SMS),
+ * written to <dir>/notify-storm.cpuprofile (open it in Chrome's DevTools); slower while it runs.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { insertHousehold, putDetector } from '../src/db/households.js';
@@ -23,6 +27,7 @@ import { sleep, table } from './common.js';
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 200);
 const STORM = Number(process.env.BENCH_STORM ?? 1000);
 const PROVIDER_MS = Number(process.env.BENCH_PROVIDER_MS ?? 50);
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -187,6 +192,12 @@ await feed(
 );
 await app.alarms.idle();
 await sleep(1_000);
+const profiler = PROFILE_DIR === undefined ? null : new Session();
+if (profiler !== null) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
 const stormStart = now();
 const cpuBefore = process.cpuUsage();
 await feed(
@@ -201,6 +212,11 @@ const stormIds = storm();
 const stormEnd = Math.max(...stormIds.map((id) => arrived.get(id) ?? 0));
 const cpu = process.cpuUsage(cpuBefore);
 const cpuMs = (cpu.user + cpu.system) / 1000;
+if (profiler !== null && PROFILE_DIR !== undefined) {
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(join(PROFILE_DIR, 'notify-storm.cpuprofile'), JSON.stringify(profile));
+  profiler.disconnect();
+}
 const stormRaised = stormIds.map((id) => raised.get(id) ?? 0);
 await app.alarms.idle();
 const recorded = await app.db

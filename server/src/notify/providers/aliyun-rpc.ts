@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { HttpClient } from '../http-client.js';
 import { type CallbackAnswer, ProviderError } from '../provider.js';
 import { callProvider, parseJson, scrub } from './provider-http.js';
@@ -54,6 +54,8 @@ export interface Acs3Input {
 export interface Acs3Signed {
   /** Every header to send, Authorization included. */
   headers: Record<string, string>;
+  /** The query as signed and as it is to be sent (canonical form). */
+  query: string;
   canonicalRequest: string;
   stringToSign: string;
   signature: string;
@@ -80,10 +82,11 @@ export function signAcs3(input: Acs3Input): Acs3Signed {
     .split('/')
     .map((seg) => percentEncode(decodeURIComponent(seg)))
     .join('/');
+  const query = canonicalQuery(input.query);
   const canonicalRequest = [
     input.method.toUpperCase(),
     canonicalURI === '' ? '/' : canonicalURI,
-    canonicalQuery(input.query),
+    query,
     canonicalHeaders,
     signedHeaders,
     hashedPayload,
@@ -91,7 +94,7 @@ export function signAcs3(input: Acs3Input): Acs3Signed {
   const stringToSign = `${ACS3}\n${sha256Hex(canonicalRequest)}`;
   const signature = createHmac('sha256', input.accessKeySecret).update(stringToSign, 'utf8').digest('hex');
   all.authorization = `${ACS3} Credential=${input.accessKeyId},SignedHeaders=${signedHeaders},Signature=${signature}`;
-  return { headers: all, canonicalRequest, stringToSign, signature };
+  return { headers: all, query, canonicalRequest, stringToSign, signature };
 }
 
 /** x-acs-date: UTC, ISO 8601 to the second. */
@@ -120,7 +123,7 @@ export function aliyunErrorKind(status: number, code: string | null): 'retryable
 
 export interface AliyunCall {
   http: HttpClient;
-  endpoint: string;
+  endpoint: URL;
   action: string;
   version: string;
   params: Record<string, string>;
@@ -129,7 +132,7 @@ export interface AliyunCall {
   timeoutMs: number;
   /** Wall clock (ms) for x-acs-date. */
   now: number;
-  /** x-acs-signature-nonce; random per request unless a test gives one. */
+  /** x-acs-signature-nonce (32 hex digits); random per request unless a test gives one. */
   nonce?: string;
 }
 
@@ -139,7 +142,7 @@ export interface AliyunCall {
  * answer when its Code is "OK"; otherwise rejects with a ProviderError carrying Alibaba's code.
  */
 export async function callAliyunRpc(call: AliyunCall): Promise<Record<string, unknown>> {
-  const url = new URL(call.endpoint);
+  const url = call.endpoint;
   const path = url.pathname === '' ? '/' : url.pathname;
   const signed = signAcs3({
     method: 'POST',
@@ -150,7 +153,8 @@ export async function callAliyunRpc(call: AliyunCall): Promise<Record<string, un
       'x-acs-action': call.action,
       'x-acs-version': call.version,
       'x-acs-date': acsDate(call.now),
-      'x-acs-signature-nonce': call.nonce ?? randomBytes(16).toString('hex'),
+      // randomUUID draws from a cached pool: randomBytes asked the system on every call.
+      'x-acs-signature-nonce': call.nonce ?? randomUUID().replaceAll('-', ''),
     },
     body: '',
     accessKeyId: call.accessKeyId,
@@ -163,7 +167,7 @@ export async function callAliyunRpc(call: AliyunCall): Promise<Record<string, un
     provider: 'Alibaba Cloud',
     request: {
       method: 'POST',
-      url: `${url.origin}${path}?${canonicalQuery(call.params)}`,
+      url: `${url.origin}${path}?${signed.query}`,
       headers,
       timeoutMs: call.timeoutMs,
     },
@@ -197,10 +201,11 @@ export function aliyunCaller(
   ctx: { http: HttpClient; clock: () => number },
   version: string,
 ) {
+  const endpoint = new URL(config.endpoint);
   return (action: string, params: Record<string, string>) =>
     callAliyunRpc({
       http: ctx.http,
-      endpoint: config.endpoint,
+      endpoint,
       action,
       version,
       params,
