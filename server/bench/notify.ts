@@ -10,9 +10,15 @@
  *           1 000 SMS to 1 000 different people (nothing to group: each is the household's own).
  *
  *   node --import tsx server/bench/notify.ts
+ *
+ * BENCH_PROFILE=<dir>: a CPU profile of the storm alone (from the readings to the last SMS),
+ * written to <dir>/notify-storm.cpuprofile (open it in Chrome's DevTools); slower while it runs.
  */
 import { spawn } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
+import type { ClientRequest } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { insertHousehold, putDetector } from '../src/db/households.js';
@@ -23,6 +29,9 @@ import { sleep, table } from './common.js';
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 200);
 const STORM = Number(process.env.BENCH_STORM ?? 1000);
 const PROVIDER_MS = Number(process.env.BENCH_PROVIDER_MS ?? 50);
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+/** notify.maxInFlight of the SMS channel: requests (and connections) under way at once. */
+const MAX_IN_FLIGHT = Number(process.env.BENCH_MAX_IN_FLIGHT ?? 256);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -52,12 +61,15 @@ const server = http.createServer((req, res) => {
     }, ${PROVIDER_MS});
   });
 });
+server.on('connection', () => process.stdout.write('connection\\n'));
 server.keepAliveTimeout = 60000;
 server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\\n'));
 `;
 /** When each message (by its OutId: `<alarm>.t1.c0`) reached the provider, epoch ms. */
 const arrived = new Map<string, number>();
 let requests = 0;
+/** Connections the stand-in accepted. */
+let connections = 0;
 const provider = spawn(process.execPath, ['-e', STAND_IN], { stdio: ['ignore', 'pipe', 'ignore'] });
 // Never outlives the bench, whatever ends it.
 process.on('exit', () => provider.kill());
@@ -70,6 +82,7 @@ const providerUrl = await new Promise<string>((resolve) => {
     for (const line of lines) {
       const [a, b] = line.split(' ');
       if (a === 'port') resolve(`http://127.0.0.1:${b}/`);
+      else if (a === 'connection') connections += 1;
       else {
         requests += 1;
         arrived.set((a ?? '').replace(/\.t1\.c0$/, ''), Number(b));
@@ -78,6 +91,13 @@ const providerUrl = await new Promise<string>((resolve) => {
   });
 });
 const now = () => performance.timeOrigin + performance.now();
+/** When the server made each provider request (node:http's diagnostics channel), epoch ms. */
+const created = new Map<string, number>();
+subscribe('http.client.request.start', (m) => {
+  const path = (m as { request: ClientRequest }).request.path;
+  const outId = /[?&]OutId=([^&]*)/.exec(path)?.[1];
+  if (outId !== undefined) created.set(decodeURIComponent(outId).replace(/\.t1\.c0$/, ''), now());
+});
 
 // ---------------------------------------------------------------- the server
 
@@ -99,7 +119,10 @@ writeFileSync(
         retries: 0,
       },
     },
-    notify: { household: { steps: [{ household: ['occupant'], channels: ['sms'] }] } },
+    notify: {
+      maxInFlight: MAX_IN_FLIGHT,
+      household: { steps: [{ household: ['occupant'], channels: ['sms'] }] },
+    },
   }),
 );
 const server = await startTestServer({
@@ -187,6 +210,13 @@ await feed(
 );
 await app.alarms.idle();
 await sleep(1_000);
+const connectionsBefore = connections;
+const profiler = PROFILE_DIR === undefined ? null : new Session();
+if (profiler !== null) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
 const stormStart = now();
 const cpuBefore = process.cpuUsage();
 await feed(
@@ -201,6 +231,12 @@ const stormIds = storm();
 const stormEnd = Math.max(...stormIds.map((id) => arrived.get(id) ?? 0));
 const cpu = process.cpuUsage(cpuBefore);
 const cpuMs = (cpu.user + cpu.system) / 1000;
+const stormConnections = connections - connectionsBefore;
+if (profiler !== null && PROFILE_DIR !== undefined) {
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(join(PROFILE_DIR, 'notify-storm.cpuprofile'), JSON.stringify(profile));
+  profiler.disconnect();
+}
 const stormRaised = stormIds.map((id) => raised.get(id) ?? 0);
 await app.alarms.idle();
 const recorded = await app.db
@@ -235,11 +271,16 @@ console.log(
     ],
   ),
 );
+const made = stormIds.map((id) => (created.get(id) ?? Number.NaN) - (raised.get(id) ?? Number.NaN));
+const wire = stormIds.map((id) => (arrived.get(id) ?? Number.NaN) - (created.get(id) ?? Number.NaN));
+console.log(
+  `storm: raised → request made p50 ${pct(made, 50).toFixed(0)} / p99 ${pct(made, 99).toFixed(0)} ms; made → at the provider p50 ${pct(wire, 50).toFixed(0)} / p99 ${pct(wire, 99).toFixed(0)} ms`,
+);
 console.log(
   `storm: server CPU ${Math.round(cpuMs)} ms for ${STORM} alarms, ${(cpuMs / STORM).toFixed(2)} ms an alarm raised and its SMS sent (one core's worth: ${Math.round((cpuMs / (stormEnd - stormStart)) * 100)} % of the wall time)`,
 );
 console.log(
-  `records marked sent: ${Number(recorded.n)} of ${SINGLE * PER_DEVICE + STORM}; provider requests: ${requests}`,
+  `records marked sent: ${Number(recorded.n)} of ${SINGLE * PER_DEVICE + STORM}; provider requests: ${requests}; connections opened in the storm: ${stormConnections} (maxInFlight ${MAX_IN_FLIGHT})`,
 );
 
 await server.close();

@@ -322,7 +322,7 @@ export const NotifyConfigSchema = z
       .max(4096)
       .default(256)
       .describe(
-        'Requests one channel has under way at once; more wait their turn. 256 sends a 1 000-alarm storm within a second to a provider answering in 50 ms; a provider that throttles answers retryable errors, retried',
+        'Requests one channel has under way at once, and connections it keeps to its provider; more wait their turn. 256 sends a 1 000-alarm storm within a second to a provider answering in 50 ms; a provider that throttles answers retryable errors, retried',
       ),
     household: z
       .object({

@@ -79,6 +79,7 @@ export function createEscalation(deps: EscalationDeps): Escalation {
       timers,
       clock,
       hooks: { retried: (c) => metrics.notificationRetries.inc({ channel: c }) },
+      maxSockets: config.notify.maxInFlight,
     });
   const areaOf = deps.areaOf ?? ((a: Alarm) => own(config.sites, a.site)?.area ?? null);
   const chains = createChainResolver({ config, homeOf: deps.homeOf, areaOf, areas: deps.areas });

@@ -46,10 +46,21 @@ export interface ChannelHooks {
 /** Builds every configured channel (GASWATCH_CONFIG `channels`); no I/O until one sends. */
 export function createChannels(
   configs: Record<string, ChannelConfig>,
-  deps: { logger: Logger; timers?: Timers | undefined; clock?: () => number; hooks?: ChannelHooks },
+  deps: {
+    logger: Logger;
+    timers?: Timers | undefined;
+    clock?: () => number;
+    hooks?: ChannelHooks;
+    /** Connections each channel keeps to its provider at most: notify.maxInFlight. */
+    maxSockets?: number;
+  },
 ): Map<string, Channel> {
   const out = new Map<string, Channel>();
-  const common = { logger: deps.logger, ...(deps.clock === undefined ? {} : { clock: deps.clock }) };
+  const common = {
+    logger: deps.logger,
+    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    ...(deps.maxSockets === undefined ? {} : { maxSockets: deps.maxSockets }),
+  };
   const withTimers = { ...common, ...(deps.timers === undefined ? {} : { timers: deps.timers }) };
   for (const [name, config] of Object.entries(configs)) {
     const provider = (
@@ -68,6 +79,7 @@ export function createChannels(
             logger: deps.logger,
             timers: deps.timers,
             onRetry: () => deps.hooks?.retried?.(name),
+            ...(deps.maxSockets === undefined ? {} : { maxSockets: deps.maxSockets }),
           }),
         });
         break;

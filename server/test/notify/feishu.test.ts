@@ -93,9 +93,14 @@ describe('feishu adapter', () => {
       FeishuChannelSchema.parse({ type: 'feishu', hookId: HOOK, secret: SECRET, region: 'lark' }),
       {
         // Records where the request would go instead of leaving this machine.
-        fetch: async (input) => {
-          urls.push(String(input));
-          return new Response(JSON.stringify({ code: 0, msg: 'success' }), { status: 200 });
+        http: async (request) => {
+          urls.push(String(request.url));
+          return {
+            status: 200,
+            headers: {},
+            text: JSON.stringify({ code: 0, msg: 'success' }),
+            broken: false,
+          };
         },
       },
     );

@@ -1,6 +1,7 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import type { HttpClient } from '../http-client.js';
 import { type CallbackAnswer, ProviderError } from '../provider.js';
-import { exchange, parseJson, scrub } from './provider-http.js';
+import { callProvider, parseJson, scrub } from './provider-http.js';
 
 /**
  * Alibaba Cloud's OpenAPI (SMS `dysmsapi`, voice `dyvmsapi`: RPC-style APIs) called over plain
@@ -53,6 +54,8 @@ export interface Acs3Input {
 export interface Acs3Signed {
   /** Every header to send, Authorization included. */
   headers: Record<string, string>;
+  /** The query as signed and as it is to be sent (canonical form). */
+  query: string;
   canonicalRequest: string;
   stringToSign: string;
   signature: string;
@@ -79,10 +82,11 @@ export function signAcs3(input: Acs3Input): Acs3Signed {
     .split('/')
     .map((seg) => percentEncode(decodeURIComponent(seg)))
     .join('/');
+  const query = canonicalQuery(input.query);
   const canonicalRequest = [
     input.method.toUpperCase(),
     canonicalURI === '' ? '/' : canonicalURI,
-    canonicalQuery(input.query),
+    query,
     canonicalHeaders,
     signedHeaders,
     hashedPayload,
@@ -90,7 +94,7 @@ export function signAcs3(input: Acs3Input): Acs3Signed {
   const stringToSign = `${ACS3}\n${sha256Hex(canonicalRequest)}`;
   const signature = createHmac('sha256', input.accessKeySecret).update(stringToSign, 'utf8').digest('hex');
   all.authorization = `${ACS3} Credential=${input.accessKeyId},SignedHeaders=${signedHeaders},Signature=${signature}`;
-  return { headers: all, canonicalRequest, stringToSign, signature };
+  return { headers: all, query, canonicalRequest, stringToSign, signature };
 }
 
 /** x-acs-date: UTC, ISO 8601 to the second. */
@@ -118,8 +122,8 @@ export function aliyunErrorKind(status: number, code: string | null): 'retryable
 }
 
 export interface AliyunCall {
-  fetch: typeof fetch;
-  endpoint: string;
+  http: HttpClient;
+  endpoint: URL;
   action: string;
   version: string;
   params: Record<string, string>;
@@ -128,7 +132,7 @@ export interface AliyunCall {
   timeoutMs: number;
   /** Wall clock (ms) for x-acs-date. */
   now: number;
-  /** x-acs-signature-nonce; random per request unless a test gives one. */
+  /** x-acs-signature-nonce (32 hex digits); random per request unless a test gives one. */
   nonce?: string;
 }
 
@@ -138,7 +142,7 @@ export interface AliyunCall {
  * answer when its Code is "OK"; otherwise rejects with a ProviderError carrying Alibaba's code.
  */
 export async function callAliyunRpc(call: AliyunCall): Promise<Record<string, unknown>> {
-  const url = new URL(call.endpoint);
+  const url = call.endpoint;
   const path = url.pathname === '' ? '/' : url.pathname;
   const signed = signAcs3({
     method: 'POST',
@@ -149,25 +153,30 @@ export async function callAliyunRpc(call: AliyunCall): Promise<Record<string, un
       'x-acs-action': call.action,
       'x-acs-version': call.version,
       'x-acs-date': acsDate(call.now),
-      'x-acs-signature-nonce': call.nonce ?? randomBytes(16).toString('hex'),
+      // randomUUID draws from a cached pool: randomBytes asked the system on every call.
+      'x-acs-signature-nonce': call.nonce ?? randomUUID().replaceAll('-', ''),
     },
     body: '',
     accessKeyId: call.accessKeyId,
     accessKeySecret: call.accessKeySecret,
   });
-  // fetch writes Host itself (the same url.host); a hand-set Host header is not allowed.
+  // The client writes Host itself from the URL (the same url.host that was signed).
   const { host: _host, ...headers } = signed.headers;
-  const answer = await exchange(
-    call.fetch,
-    `${url.origin}${path}?${canonicalQuery(call.params)}`,
-    { method: 'POST', headers },
-    call.timeoutMs,
-  );
+  const secrets = [call.accessKeySecret, call.accessKeyId];
+  const answer = await callProvider(call.http, {
+    provider: 'Alibaba Cloud',
+    request: {
+      method: 'POST',
+      url: `${url.origin}${path}?${signed.query}`,
+      headers,
+      timeoutMs: call.timeoutMs,
+    },
+    secrets,
+  });
   const json = parseJson(answer.text);
   const body = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : null;
   const code = typeof body?.Code === 'string' ? body.Code : null;
   if (answer.status === 200 && code === 'OK' && body !== null) return body;
-  const secrets = [call.accessKeySecret, call.accessKeyId];
   const words = typeof body?.Message === 'string' ? scrub(body.Message, secrets) : `HTTP ${answer.status}`;
   throw new ProviderError(
     aliyunErrorKind(answer.status, code),
@@ -189,13 +198,14 @@ export const ALIYUN_PUSH_ANSWER: CallbackAnswer = {
 /** A channel's way to call one API: its key, endpoint and timeout bound, the clock read per call. */
 export function aliyunCaller(
   config: { endpoint: string; accessKeyId: string; accessKeySecret: string; timeoutMs: number },
-  ctx: { fetch: typeof fetch; clock: () => number },
+  ctx: { http: HttpClient; clock: () => number },
   version: string,
 ) {
+  const endpoint = new URL(config.endpoint);
   return (action: string, params: Record<string, string>) =>
     callAliyunRpc({
-      fetch: ctx.fetch,
-      endpoint: config.endpoint,
+      http: ctx.http,
+      endpoint,
       action,
       version,
       params,

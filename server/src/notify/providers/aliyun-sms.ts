@@ -136,7 +136,7 @@ export function createAliyunSmsAdapter(
     },
     callback: tokenCallback(config.callbackToken, ctx.clock, readAliyunSmsPush),
     async stop() {
-      ctx.retrier.stop();
+      ctx.stop();
     },
   };
 }

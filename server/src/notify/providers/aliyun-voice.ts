@@ -176,7 +176,7 @@ export function createAliyunVoiceAdapter(
     },
     callback: tokenCallback(config.callbackToken, ctx.clock, readAliyunVoicePush),
     async stop() {
-      ctx.retrier.stop();
+      ctx.stop();
     },
   };
 }

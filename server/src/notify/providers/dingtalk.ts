@@ -2,13 +2,14 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { ProviderAdapter, ProviderMessage } from '../provider.js';
 import {
-  type AdapterDeps,
-  callProvider,
+  adapterHttp,
   checkRobotAnswer,
   cutUtf8,
   mentionMobile,
+  type ProviderDeps,
   silentLogger,
-} from './http-call.js';
+} from './adapter-kit.js';
+import { callProvider } from './provider-http.js';
 
 /**
  * DingTalk (钉钉) custom group robot with the 加签 security setting: each request carries
@@ -63,11 +64,11 @@ export type DingtalkChannelConfig = z.infer<typeof DingtalkChannelSchema>;
 
 export function createDingtalkAdapter(
   config: DingtalkChannelConfig,
-  deps: AdapterDeps = {},
+  deps: ProviderDeps = {},
 ): ProviderAdapter {
   const name = deps.name ?? 'dingtalk';
   const clock = deps.clock ?? Date.now;
-  const fetchImpl = deps.fetch ?? fetch;
+  const { http, close } = adapterHttp(deps);
   const log = (deps.logger ?? silentLogger).child({ channel: name, type: 'dingtalk' });
   const sep = config.endpoint.includes('?') ? '&' : '?';
 
@@ -95,16 +96,15 @@ export function createDingtalkAdapter(
       const url =
         `${config.endpoint}${sep}access_token=${encodeURIComponent(config.accessToken)}` +
         `&timestamp=${timestamp}&sign=${dingtalkSign(config.secret, timestamp)}`;
-      const answer = await callProvider({
-        fetch: fetchImpl,
+      const answer = await callProvider(http, {
         provider: 'DingTalk',
-        url,
-        init: {
+        request: {
           method: 'POST',
+          url,
           headers: { 'content-type': 'application/json; charset=utf-8' },
           body: JSON.stringify(body(message)),
+          timeoutMs: config.timeoutMs,
         },
-        timeoutMs: config.timeoutMs,
         secrets: [config.accessToken, config.secret],
       });
       try {
@@ -115,6 +115,9 @@ export function createDingtalkAdapter(
       }
       log.info({ notification: message.id }, 'DingTalk robot posted');
       return { providerId: null };
+    },
+    async stop() {
+      close();
     },
   };
 }

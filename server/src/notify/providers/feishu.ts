@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { ProviderAdapter, ProviderMessage } from '../provider.js';
-import { type AdapterDeps, callProvider, checkRobotAnswer, cutUtf8, silentLogger } from './http-call.js';
+import { adapterHttp, checkRobotAnswer, cutUtf8, type ProviderDeps, silentLogger } from './adapter-kit.js';
+import { callProvider } from './provider-http.js';
 
 /**
  * Feishu (飞书) / Lark custom bot with 签名校验: the JSON body carries `timestamp` (seconds) and
@@ -59,10 +60,10 @@ export const FeishuChannelSchema = z
   .strict();
 export type FeishuChannelConfig = z.infer<typeof FeishuChannelSchema>;
 
-export function createFeishuAdapter(config: FeishuChannelConfig, deps: AdapterDeps = {}): ProviderAdapter {
+export function createFeishuAdapter(config: FeishuChannelConfig, deps: ProviderDeps = {}): ProviderAdapter {
   const name = deps.name ?? 'feishu';
   const clock = deps.clock ?? Date.now;
-  const fetchImpl = deps.fetch ?? fetch;
+  const { http, close } = adapterHttp(deps);
   const log = (deps.logger ?? silentLogger).child({ channel: name, type: 'feishu' });
   const base = config.endpoint ?? (config.region === 'lark' ? LARK_HOOK : FEISHU_HOOK);
   const url = `${base.endsWith('/') ? base : `${base}/`}${encodeURIComponent(config.hookId)}`;
@@ -99,16 +100,15 @@ export function createFeishuAdapter(config: FeishuChannelConfig, deps: AdapterDe
         sign: feishuSign(config.secret, timestamp),
         ...content(message),
       };
-      const answer = await callProvider({
-        fetch: fetchImpl,
+      const answer = await callProvider(http, {
         provider: 'Feishu',
-        url,
-        init: {
+        request: {
           method: 'POST',
+          url,
           headers: { 'content-type': 'application/json; charset=utf-8' },
           body: JSON.stringify(payload),
+          timeoutMs: config.timeoutMs,
         },
-        timeoutMs: config.timeoutMs,
         secrets: [config.hookId, config.secret],
       });
       try {
@@ -119,6 +119,9 @@ export function createFeishuAdapter(config: FeishuChannelConfig, deps: AdapterDe
       }
       log.info({ notification: message.id }, 'Feishu bot posted');
       return { providerId: null };
+    },
+    async stop() {
+      close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ProviderAdapter, ProviderMessage } from '../provider.js';
-import { silentLogger } from './http-call.js';
+import { silentLogger } from './adapter-kit.js';
 
 /**
  * A channel that sends nothing out: each message is written to the server's log and recorded as

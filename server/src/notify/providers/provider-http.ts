@@ -1,108 +1,88 @@
 import type { Logger } from 'pino';
 import { realTimers, type Timers } from '../../timers.js';
+import { type HttpAnswer, type HttpClient, HttpFailure, type HttpRequest } from '../http-client.js';
 import { ProviderError } from '../provider.js';
 
 /**
- * The plumbing the Chinese cloud adapters share: one HTTP exchange with a timeout and a capped
- * answer, the retry loop around it, and the scrubbing that keeps a credential out of every
- * message. The wire format and the signature stay in each provider's own module.
+ * The plumbing every provider adapter shares: one call to a provider over the notifications'
+ * HTTP client, turned into a ProviderError when it fails, the retry loop around it, and the
+ * scrubbing that keeps a credential out of every message. The wire format and the signature stay
+ * in each provider's own module.
  */
-
-/** At most this much of a provider's answer is read; their JSON answers are a few hundred bytes. */
-export const MAX_ANSWER_BYTES = 64 * 1024;
-
-export interface HttpAnswer {
-  status: number;
-  text: string;
-}
-
-/** Reads the body as UTF-8 text, cut off after MAX_ANSWER_BYTES (a broken proxy may stream forever). */
-async function readCapped(res: Response): Promise<string> {
-  const reader = res.body?.getReader();
-  if (reader === undefined) return '';
-  const chunks: Uint8Array[] = [];
-  let read = 0;
-  for (let i = 0; i < 100_000; i++) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    read += value.byteLength;
-    if (read > MAX_ANSWER_BYTES) {
-      await reader.cancel().catch(() => {});
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_BYTES);
-}
 
 /**
- * One request. A network failure or a timeout is a retryable ProviderError: the provider may be
- * briefly unreachable. Redirects are never followed (a provider API does not redirect; a captive
- * portal or a misconfigured endpoint does, and its 200 would be taken for an accepted message).
+ * One HTTP request to a provider. A network failure, a timeout or an answer broken off is a
+ * retryable ProviderError whose words hold neither the URL nor a secret (the provider may be
+ * briefly unreachable); a 3xx is permanent (a provider API does not redirect: a captive portal or
+ * a misconfigured endpoint does, and its 200 would be taken for an accepted message). Every other
+ * status resolves, with `secrets` scrubbed from the text, for the caller to classify.
  */
-export async function exchange(
-  fetchFn: typeof fetch,
-  url: string,
-  init: { method: string; headers: Record<string, string>; body?: string },
-  timeoutMs: number,
+export async function callProvider(
+  http: HttpClient,
+  opts: {
+    /** Provider's name for messages ("Twilio", "Alibaba Cloud"). */
+    provider: string;
+    request: HttpRequest;
+    /** Values that must never appear in an error's words. */
+    secrets: readonly string[];
+  },
 ): Promise<HttpAnswer> {
-  let res: Response;
+  let answer: HttpAnswer;
   try {
-    res = await fetchFn(url, {
-      method: init.method,
-      headers: init.headers,
-      ...(init.body === undefined ? {} : { body: init.body }),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+    answer = await http(opts.request);
+  } catch (err) {
+    const words = err instanceof HttpFailure ? err.message : 'request failed';
+    throw new ProviderError('retryable', null, redact(`${opts.provider}: ${words}`, opts.secrets), {
+      cause: err,
     });
-  } catch (err) {
-    const timedOut = (err as Error).name === 'TimeoutError';
-    throw new ProviderError(
-      'retryable',
-      null,
-      timedOut ? `no answer within ${timeoutMs} ms` : `request failed: ${causeOf(err)}`,
-      { cause: err },
-    );
   }
-  let text: string;
-  try {
-    text = await readCapped(res);
-  } catch (err) {
-    throw new ProviderError('retryable', null, `answer broken off: ${causeOf(err)}`, { cause: err });
-  }
-  if (res.status >= 300 && res.status < 400) {
+  if (answer.status >= 300 && answer.status < 400) {
     throw new ProviderError(
       'permanent',
       null,
-      `HTTP ${res.status} redirect not followed (configure the provider's endpoint itself)`,
+      `${opts.provider}: HTTP ${answer.status} redirect not followed (configure the provider's endpoint itself)`,
     );
   }
-  return { status: res.status, text };
+  if (answer.broken) {
+    throw new ProviderError('retryable', null, `${opts.provider}: HTTP ${answer.status} answer broken off`);
+  }
+  return { ...answer, text: redact(answer.text, opts.secrets) };
 }
 
-/** The innermost reason of a fetch failure (undici wraps ECONNREFUSED in "fetch failed"). */
-function causeOf(err: unknown): string {
-  const e = err as { message?: string; cause?: { code?: string; message?: string } };
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
-}
-
-/** Parses a JSON answer; null when it is not JSON (an HTML error page of a proxy, say). */
+/** The answer's JSON, or undefined when it is not JSON (an HTML error page of a proxy, say). */
 export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    return null;
+    return undefined;
   }
 }
 
 /**
- * Replaces every occurrence of the given secrets in provider-supplied text (an error message may
- * echo a request, and with it a key) and cuts it to a readable length.
+ * Replaces every secret (and its URL-encoded form) in `text` with `***`. Provider answers and
+ * network errors are quoted in ProviderError messages and logs; a key that rides in the URL
+ * (WeCom, DingTalk, Feishu) must never come back out through them.
  */
-export function scrub(text: string, secrets: readonly string[], max = 300): string {
+export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
+  for (const s of secrets) {
+    if (s.length < 4) continue;
+    for (const form of new Set([s, encodeURIComponent(s)])) out = out.split(form).join('***');
+  }
+  return out;
+}
+
+/** Provider-supplied words with the secrets scrubbed and cut to a readable length. */
+export function scrub(text: string, secrets: readonly string[], max = 300): string {
+  const out = redact(text, secrets);
   return out.length > max ? `${out.slice(0, max)}…` : out;
+}
+
+/** A ProviderError for an HTTP status that carried no provider code: 5xx, 408 and 429 retryable. */
+export function statusError(provider: string, status: number, detail = ''): ProviderError {
+  const kind = status >= 500 || status === 429 || status === 408 ? 'retryable' : 'permanent';
+  const words = detail === '' ? '' : `: ${detail.slice(0, 200)}`;
+  return new ProviderError(kind, null, `${provider}: HTTP ${status}${words}`);
 }
 
 export interface RetryOptions {

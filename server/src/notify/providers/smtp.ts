@@ -1,7 +1,8 @@
 import nodemailer from 'nodemailer';
 import { z } from 'zod';
 import { type ProviderAdapter, ProviderError, type ProviderMessage } from '../provider.js';
-import { type AdapterDeps, redact, silentLogger } from './http-call.js';
+import { type ProviderDeps, silentLogger } from './adapter-kit.js';
+import { redact } from './provider-http.js';
 
 /**
  * E-mail over SMTP with nodemailer: STARTTLS (required, not opportunistic) or TLS from the first
@@ -108,7 +109,7 @@ export function alarmHtml(subject: string, text: string, lang: string): string {
   );
 }
 
-export function createSmtpAdapter(config: SmtpChannelConfig, deps: AdapterDeps = {}): ProviderAdapter {
+export function createSmtpAdapter(config: SmtpChannelConfig, deps: ProviderDeps = {}): ProviderAdapter {
   const name = deps.name ?? 'smtp';
   const log = (deps.logger ?? silentLogger).child({ channel: name, type: 'smtp' });
   const secrets = config.auth === undefined ? [] : [config.auth.pass];

@@ -1,7 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
+import type { HttpClient } from '../http-client.js';
 import { type CallbackAnswer, ProviderError } from '../provider.js';
-import { exchange, parseJson, scrub } from './provider-http.js';
+import { callProvider, parseJson, scrub } from './provider-http.js';
 
 /**
  * Tencent Cloud API 3.0 (SMS `sms`, voice messages `vms`) called over plain HTTPS: a JSON POST
@@ -101,7 +102,7 @@ export function tencentErrorKind(status: number, code: string | null): 'retryabl
 }
 
 export interface TencentCall {
-  fetch: typeof fetch;
+  http: HttpClient;
   endpoint: string;
   service: string;
   action: string;
@@ -131,11 +132,12 @@ export async function callTencentApi(call: TencentCall): Promise<Record<string, 
     headers: { 'content-type': JSON_CONTENT_TYPE, host: url.host, 'x-tc-action': call.action },
     body,
   });
-  const answer = await exchange(
-    call.fetch,
-    `${url.origin}/`,
-    {
+  const secrets = [call.secretKey, call.secretId];
+  const answer = await callProvider(call.http, {
+    provider: 'Tencent Cloud',
+    request: {
       method: 'POST',
+      url: `${url.origin}/`,
       headers: {
         authorization: signed.authorization,
         'content-type': JSON_CONTENT_TYPE,
@@ -145,18 +147,16 @@ export async function callTencentApi(call: TencentCall): Promise<Record<string, 
         'x-tc-region': call.region,
       },
       body,
+      timeoutMs: call.timeoutMs,
     },
-    call.timeoutMs,
-  );
-  const json = parseJson(answer.text) as { Response?: Record<string, unknown> } | null;
+    secrets,
+  });
+  const json = parseJson(answer.text) as { Response?: Record<string, unknown> } | undefined;
   const response = json !== null && typeof json === 'object' ? json.Response : undefined;
   const error = response?.Error as { Code?: unknown; Message?: unknown } | undefined;
   if (answer.status === 200 && response !== undefined && error === undefined) return response;
   const code = typeof error?.Code === 'string' ? error.Code : null;
-  const words =
-    typeof error?.Message === 'string'
-      ? scrub(error.Message, [call.secretKey, call.secretId])
-      : `HTTP ${answer.status}`;
+  const words = typeof error?.Message === 'string' ? scrub(error.Message, secrets) : `HTTP ${answer.status}`;
   throw new ProviderError(
     tencentErrorKind(answer.status, code),
     code,
@@ -174,13 +174,13 @@ export const TENCENT_CALLBACK_ANSWER: CallbackAnswer = {
 /** A channel's way to call one API: its key, endpoint, region and timeout bound. */
 export function tencentCaller(
   config: { endpoint: string; secretId: string; secretKey: string; region: string; timeoutMs: number },
-  ctx: { fetch: typeof fetch; clock: () => number },
+  ctx: { http: HttpClient; clock: () => number },
   service: string,
   version: string,
 ) {
   return (action: string, payload: unknown) =>
     callTencentApi({
-      fetch: ctx.fetch,
+      http: ctx.http,
       endpoint: config.endpoint,
       service,
       action,

@@ -160,7 +160,7 @@ export function createTencentSmsAdapter(
     },
     callback: tokenCallback(config.callbackToken, ctx.clock, readTencentSmsCallback),
     async stop() {
-      ctx.retrier.stop();
+      ctx.stop();
     },
   };
 }

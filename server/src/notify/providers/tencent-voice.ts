@@ -173,7 +173,7 @@ export function createTencentVoiceAdapter(
     },
     callback: tokenCallback(config.callbackToken, ctx.clock, readTencentVoiceCallback),
     async stop() {
-      ctx.retrier.stop();
+      ctx.stop();
     },
   };
 }

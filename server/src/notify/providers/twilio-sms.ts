@@ -7,7 +7,7 @@ import {
   ProviderError,
   type ProviderMessage,
 } from '../provider.js';
-import { type AdapterDeps, silentLogger } from './http-call.js';
+import { adapterHttp, type ProviderDeps, silentLogger } from './adapter-kit.js';
 import {
   apiKeyPair,
   E164,
@@ -82,11 +82,11 @@ const MESSAGE_STATUS: Record<string, 'sent' | 'delivered' | 'failed'> = {
 
 export function createTwilioSmsAdapter(
   config: TwilioSmsChannelConfig,
-  deps: AdapterDeps = {},
+  deps: ProviderDeps = {},
 ): ProviderAdapter {
   const name = deps.name ?? 'twilio-sms';
   const clock = deps.clock ?? Date.now;
-  const fetchImpl = deps.fetch ?? fetch;
+  const { http, close } = adapterHttp(deps);
   const log = (deps.logger ?? silentLogger).child({ channel: name, type: 'twilio-sms' });
 
   return {
@@ -116,7 +116,7 @@ export function createTwilioSmsAdapter(
       else if (config.from !== undefined) form.set('From', config.from);
       form.set('Body', body);
       if (config.callbackUrl !== undefined) form.set('StatusCallback', config.callbackUrl);
-      const sid = await twilioCreate(config, 'Messages', form, fetchImpl, log);
+      const sid = await twilioCreate(config, 'Messages', form, http, log);
       log.info({ notification: message.id, providerId: sid }, 'SMS accepted by Twilio');
       return { providerId: sid };
     },
@@ -157,6 +157,10 @@ export function createTwilioSmsAdapter(
     // not TwiML would be logged at Twilio as error 12300).
     callbackAnswer() {
       return { status: 200, contentType: TWIML_CONTENT_TYPE, body: `${XML_HEAD}<Response/>` };
+    },
+
+    async stop() {
+      close();
     },
   };
 }

@@ -7,7 +7,7 @@ import {
   ProviderError,
   type ProviderMessage,
 } from '../provider.js';
-import { type AdapterDeps, silentLogger } from './http-call.js';
+import { adapterHttp, type ProviderDeps, silentLogger } from './adapter-kit.js';
 import {
   apiKeyPair,
   E164,
@@ -127,11 +127,11 @@ const CALL_STATUS: Record<string, 'sent' | 'answered' | 'busy' | 'no_answer' | '
 
 export function createTwilioVoiceAdapter(
   config: TwilioVoiceChannelConfig,
-  deps: AdapterDeps = {},
+  deps: ProviderDeps = {},
 ): ProviderAdapter {
   const name = deps.name ?? 'twilio-voice';
   const clock = deps.clock ?? Date.now;
-  const fetchImpl = deps.fetch ?? fetch;
+  const { http, close } = adapterHttp(deps);
   const log = (deps.logger ?? silentLogger).child({ channel: name, type: 'twilio-voice' });
   const voices = { ...DEFAULT_VOICES, ...config.voices };
 
@@ -181,7 +181,7 @@ export function createTwilioVoiceAdapter(
       form.set('StatusCallbackMethod', 'POST');
       form.append('StatusCallbackEvent', 'answered');
       form.append('StatusCallbackEvent', 'completed');
-      const sid = await twilioCreate(config, 'Calls', form, fetchImpl, log);
+      const sid = await twilioCreate(config, 'Calls', form, http, log);
       log.info({ notification: message.id, providerId: sid, readings: times }, 'call placed with Twilio');
       return { providerId: sid };
     },
@@ -235,6 +235,10 @@ export function createTwilioVoiceAdapter(
           `${XML_HEAD}<Response><Say voice="${xmlEscape(v.voice)}" language="${xmlEscape(v.language)}">` +
           `${xmlEscape(words)}</Say><Hangup/></Response>`,
       };
+    },
+
+    async stop() {
+      close();
     },
   };
 }

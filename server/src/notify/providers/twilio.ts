@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { HttpClient } from '../http-client.js';
 import { CallbackRefused, type CallbackRequest, ProviderError } from '../provider.js';
-import { callProvider, headerValue, parseJson, sameSecret, statusError } from './http-call.js';
+import { headerValue, sameSecret } from './adapter-kit.js';
+import { callProvider, parseJson, statusError } from './provider-http.js';
 
 /**
  * What Twilio's SMS and voice adapters share: the account, the REST call (form-encoded POST,
@@ -141,27 +143,26 @@ export async function twilioCreate(
   account: TwilioAccount,
   resource: 'Messages' | 'Calls',
   form: URLSearchParams,
-  fetchImpl: typeof fetch,
+  http: HttpClient,
   log: Logger,
 ): Promise<string> {
   const user = account.apiKeySid ?? account.accountSid;
   const pass = account.apiKeySecret ?? account.authToken;
   const basic = Buffer.from(`${user}:${pass}`).toString('base64');
   const base = account.endpoint.replace(/\/+$/, '');
-  const answer = await callProvider({
-    fetch: fetchImpl,
+  const answer = await callProvider(http, {
     provider: 'Twilio',
-    url: `${base}/2010-04-01/Accounts/${account.accountSid}/${resource}.json`,
-    init: {
+    request: {
       method: 'POST',
+      url: `${base}/2010-04-01/Accounts/${account.accountSid}/${resource}.json`,
       headers: {
         authorization: `Basic ${basic}`,
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
       },
       body: form.toString(),
+      timeoutMs: account.timeoutMs,
     },
-    timeoutMs: account.timeoutMs,
     // The basic credential too: an answer echoing the request's headers must not leak it.
     secrets: [pass, account.authToken, basic],
   });

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { ProviderAdapter, ProviderMessage } from '../provider.js';
 import {
-  type AdapterDeps,
-  callProvider,
+  adapterHttp,
   checkRobotAnswer,
   cutUtf8,
   mentionMobile,
+  type ProviderDeps,
   silentLogger,
-} from './http-call.js';
+} from './adapter-kit.js';
+import { callProvider } from './provider-http.js';
 
 /**
  * WeCom (企业微信) group robot: a message to the group the robot was added to, POSTed as JSON to
@@ -46,9 +47,9 @@ export const WecomChannelSchema = z
   .strict();
 export type WecomChannelConfig = z.infer<typeof WecomChannelSchema>;
 
-export function createWecomAdapter(config: WecomChannelConfig, deps: AdapterDeps = {}): ProviderAdapter {
+export function createWecomAdapter(config: WecomChannelConfig, deps: ProviderDeps = {}): ProviderAdapter {
   const name = deps.name ?? 'wecom';
-  const fetchImpl = deps.fetch ?? fetch;
+  const { http, close } = adapterHttp(deps);
   const log = (deps.logger ?? silentLogger).child({ channel: name, type: 'wecom' });
   const sep = config.endpoint.includes('?') ? '&' : '?';
   const url = `${config.endpoint}${sep}key=${encodeURIComponent(config.key)}`;
@@ -76,16 +77,15 @@ export function createWecomAdapter(config: WecomChannelConfig, deps: AdapterDeps
     type: 'wecom',
     medium: 'chat',
     async send(message) {
-      const answer = await callProvider({
-        fetch: fetchImpl,
+      const answer = await callProvider(http, {
         provider: 'WeCom',
-        url,
-        init: {
+        request: {
           method: 'POST',
+          url,
           headers: { 'content-type': 'application/json; charset=utf-8' },
           body: JSON.stringify(body(message)),
+          timeoutMs: config.timeoutMs,
         },
-        timeoutMs: config.timeoutMs,
         secrets: [config.key],
       });
       try {
@@ -96,6 +96,9 @@ export function createWecomAdapter(config: WecomChannelConfig, deps: AdapterDeps
       }
       log.info({ notification: message.id }, 'WeCom robot posted');
       return { providerId: null };
+    },
+    async stop() {
+      close();
     },
   };
 }
