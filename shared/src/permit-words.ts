@@ -433,6 +433,29 @@ export function permitTimingText(
   });
 }
 
+/** What an alarm of a detector is, said in the language (the engine's message is English). */
+function alarmWords(locale: PermitLocale, p: Record<string, string | number>): string {
+  const zh = locale === 'zh-CN';
+  const kind = String(p.kind);
+  if (kind === 'gas' && typeof p.gas === 'string') {
+    const gas = (PERMIT_WORDS[locale].gases as Record<string, string>)[p.gas] ?? p.gas;
+    const unit = String(p.unit ?? '');
+    const [value, limit] = formatPermitNumbers(Number(p.value), Number(p.threshold));
+    const u = (v: string) => (unit === '' ? v : zh ? `${v} ${unit}` : `${v} ${unit}`);
+    return zh
+      ? `${gas}浓度 ${u(value)}（报警值 ${u(limit)}）`
+      : `${gas} ${u(value)} (alarm level ${u(limit)})`;
+  }
+  const words: Record<string, [string, string]> = {
+    detector: ['检测仪自身报警输出动作', "the detector's own alarm output is on"],
+    fault: ['检测仪故障', 'detector fault'],
+    offline: ['检测仪离线', 'the detector is offline'],
+    maintenance: ['最近一次冲击测试未通过', 'its last bump test failed'],
+  };
+  const w = words[kind];
+  return w === undefined ? String(p.message ?? kind) : w[zh ? 0 : 1];
+}
+
 /**
  * A refusal of a permit action as a person reads it: the rule set's reasons (PERMIT_REASONS) and
  * the server's (PERMIT_REFUSALS), with the ids among the params (state, action, role, reason,
@@ -461,6 +484,7 @@ export function permitRefusalText(
       .split(',')
       .map((r) => (w.lockouts as Record<string, string>)[r] ?? r)
       .join(locale === 'zh-CN' ? '、' : ', ');
+  if (refusal.code === 'detector_alarm' && typeof p.kind === 'string') p.message = alarmWords(locale, p);
   if (typeof p.checks === 'string')
     p.checks = p.checks
       .split(',')

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { GaswatchConfig } from '../alarms/config-schema.js';
 import type { Dispatcher } from '../alarms/dispatcher.js';
 import type { AlarmEngine } from '../alarms/engine.js';
+import { alarmKind } from '../alarms/model.js';
 import type { AreaTree } from '../auth/areas.js';
 import type { AreaSubject, Principal } from '../auth/principal.js';
 import type { PermitLiveEvent, SendCommand, ServerBus } from '../bus.js';
@@ -226,7 +227,19 @@ export function createPermitCore(deps: PermitDeps): PermitCore {
       const holding = deps.alarms
         .list({ dev: device, state: 'open', limit: 100 })
         .find((a) => a.state === 'active' || a.state === 'acknowledged');
-      return { device, online, alarm: holding?.message ?? null };
+      if (holding === undefined) return { device, online, alarm: null };
+      return {
+        device,
+        online,
+        alarm: holding.message,
+        alarmFacts: {
+          kind: alarmKind(holding),
+          ...(holding.gas === undefined ? {} : { gas: holding.gas }),
+          value: holding.value,
+          threshold: holding.threshold,
+          ...(holding.unit === undefined ? {} : { unit: holding.unit }),
+        },
+      };
     },
     async gateContext(permit, actor, monitor) {
       const [events, tests] = await Promise.all([permitEvents(db, permit.id), testsOf(db, permit.id)]);

@@ -70,6 +70,11 @@ export interface DetectorNow {
   online: boolean;
   /** The message of an alarm of it whose condition still holds; null for none. */
   alarm: string | null;
+  /**
+   * That alarm as facts, so each language can say it (the message is the engine's English): its
+   * kind, and for a gas alarm the gas, the value and the set point it reached.
+   */
+  alarmFacts?: { kind: string; gas?: string; value: number; threshold: number; unit?: string } | undefined;
 }
 
 export interface GateContext {
@@ -100,7 +105,23 @@ function monitorRefusals(c: GateContext): Refusal[] {
   if ('instrument' in m) return [];
   const out: Refusal[] = [];
   if (!m.online) out.push(refusal('detector_offline', { device: m.device }));
-  if (m.alarm !== null) out.push(refusal('detector_alarm', { device: m.device, message: m.alarm }));
+  if (m.alarm !== null) {
+    const f = m.alarmFacts;
+    out.push(
+      refusal('detector_alarm', {
+        device: m.device,
+        message: m.alarm,
+        ...(f === undefined
+          ? {}
+          : {
+              kind: f.kind,
+              ...(f.gas === undefined
+                ? {}
+                : { gas: f.gas, value: f.value, threshold: f.threshold, unit: f.unit ?? '' }),
+            }),
+      }),
+    );
+  }
   return out;
 }
 

@@ -153,6 +153,19 @@ describe('the words tables', () => {
     expect(permitRefusalText('zh-CN', evacuated)).toBe(
       '作业因监测数据不合格中止：人员撤离后须重新进行气体分析，合格后方可作业',
     );
+    // A detector in alarm: said from the alarm's facts, not the engine's English message.
+    const alarm = (params: Record<string, string | number>) => ({
+      code: 'detector_alarm',
+      params: { device: '4g-01', message: 'H2S 25 ppm ≥ 15 ppm (confined space high alarm)', ...params },
+    });
+    const h2s = alarm({ kind: 'gas', gas: 'H2S', value: 25, threshold: 15, unit: 'ppm' });
+    expect(permitRefusalText('zh-CN', h2s)).toBe('检测仪 4g-01 正在报警：硫化氢浓度 25 ppm（报警值 15 ppm）');
+    expect(permitRefusalText('en', h2s)).toBe('Detector 4g-01 is in alarm: H2S 25 ppm (alarm level 15 ppm)');
+    expect(permitRefusalText('zh-CN', alarm({ kind: 'fault' }))).toBe('检测仪 4g-01 正在报警：检测仪故障');
+    // An alarm recorded before the facts were kept: its message, as it was.
+    expect(permitRefusalText('zh-CN', alarm({}))).toBe(
+      '检测仪 4g-01 正在报警：H2S 25 ppm ≥ 15 ppm (confined space high alarm)',
+    );
     const cannot = {
       code: 'detector_cannot_test',
       params: { device: 'co-1', checks: 'oxygen,combustible,H2S' },
