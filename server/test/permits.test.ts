@@ -909,6 +909,35 @@ describe('the state machine and its refusals', () => {
     return (r.body.permit as { id: string }).id;
   };
 
+  it('is never approved by whoever drew it up or changed it as a draft', async () => {
+    const own = await call('wang', 'POST', '/api/permits', {
+      ...FORM,
+      plannedStart: iso(now),
+      plannedEnd: iso(now + 8 * HOUR),
+    });
+    const ownId = (own.body.permit as { id: string }).id;
+    for (const n of [1, 2]) await call('zhao', 'POST', `/api/permits/${ownId}/measures/${n}/confirm`);
+    expect((await call('wang', 'POST', `/api/permits/${ownId}/actions/approve`, {})).body).toEqual({
+      error: 'own_permit',
+      message: 'Whoever drew up or changed a permit cannot approve it',
+    });
+    // 李明 drew it up; 王建国 changed the work before approving: he wrote it too.
+    const id = await draft();
+    const patched = await call('wang', 'PATCH', `/api/permits/${id}`, {
+      work: '清理井底淤泥，更换闸门及密封圈',
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    for (const n of [1, 2]) await call('zhao', 'POST', `/api/permits/${id}/measures/${n}/confirm`);
+    const asWang = (await call('wang', 'GET', `/api/permits/${id}`)).body as unknown as Detail;
+    expect(action(asWang, 'approve').refusals.map((x) => x.code)).toEqual(['own_permit']);
+    const refused = await call('wang', 'POST', `/api/permits/${id}/actions/approve`, {});
+    expect(refused).toMatchObject({ status: 409, body: { error: 'own_permit' } });
+    // Someone who wrote none of it approves.
+    expect((await call('admin', 'POST', `/api/permits/${id}/actions/approve`, {})).status).toBe(200);
+    for (const p of [ownId, id])
+      await call('admin', 'POST', `/api/permits/${p}/actions/cancel`, { note: '测试' });
+  });
+
   it('refuses a bad form, listing every problem', async () => {
     const r = await call('li', 'POST', '/api/permits', {
       ...FORM,

@@ -15,7 +15,7 @@ import { alarmKind } from '../alarms/model.js';
 import type { AreaTree } from '../auth/areas.js';
 import type { AreaSubject, Principal } from '../auth/principal.js';
 import type { PermitLiveEvent, SendCommand, ServerBus } from '../bus.js';
-import { appendAudit } from '../db/audit.js';
+import { appendAudit, auditOfTargets } from '../db/audit.js';
 import type { Db } from '../db/database.js';
 import {
   getPermit,
@@ -242,7 +242,14 @@ export function createPermitCore(deps: PermitDeps): PermitCore {
       };
     },
     async gateContext(permit, actor, monitor) {
-      const [events, tests] = await Promise.all([permitEvents(db, permit.id), testsOf(db, permit.id)]);
+      const [events, tests, edits] = await Promise.all([
+        permitEvents(db, permit.id),
+        testsOf(db, permit.id),
+        // Only a draft is approved, and only a draft is changed: whoever changed it wrote it too.
+        permit.state === 'draft'
+          ? auditOfTargets(db, { targetKind: 'permit', ids: [permit.id], actions: ['permit.update'] })
+          : Promise.resolve([]),
+      ]);
       const passed = tests.filter((t) => t.status === 'passed' && t.completed_at !== null).at(-1);
       const suspension = events.filter((e) => e.action === 'suspend').at(-1);
       const sData = suspension === undefined ? {} : (JSON.parse(suspension.data) as Record<string, unknown>);
@@ -267,6 +274,7 @@ export function createPermitCore(deps: PermitDeps): PermitCore {
                 reason: typeof sData.reason === 'string' ? sData.reason : 'manual',
               },
         monitor,
+        authors: [...new Set([permit.created_by, ...edits.map((e) => e.actor)])],
         events,
       };
     },

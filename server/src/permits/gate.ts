@@ -90,6 +90,8 @@ export interface GateContext {
   lastSuspension: { at: number; retest: boolean; reason: string } | null;
   /** What would watch the work for start and resume; null: nothing named. */
   monitor: DetectorNow | { instrument: string } | null;
+  /** Who drew the permit up and who changed it as a draft: none of them may approve it. */
+  authors?: readonly string[];
 }
 
 const ISO = (ms: number) => new Date(ms).toISOString();
@@ -148,7 +150,9 @@ export function refusalsFor(action: PermitAction, c: GateContext): Refusal[] {
   const validity = () => (c.now > c.permit.valid_until ? [refusal('permit_expired')] : []);
   switch (action) {
     case 'approve': {
-      if (c.caller.id === c.permit.created_by) out.push(refusal('own_permit'));
+      // Four eyes: nobody approves what they wrote, drawn up or changed as a draft.
+      if (c.caller.id === c.permit.created_by || c.authors?.includes(c.caller.id))
+        out.push(refusal('own_permit'));
       const open = (JSON.parse(c.permit.measures) as { confirmed: unknown }[]).filter(
         (m) => m.confirmed === null,
       ).length;
