@@ -1,3 +1,4 @@
+import type { Selectable } from 'kysely';
 import type { Db } from './database.js';
 import { timeOrderedId } from './page.js';
 import type { AuditLogTable } from './schema.js';
@@ -69,6 +70,21 @@ export interface AuditQuery {
   actor?: string;
 }
 
+/** A row of the audit log as the API answers it. */
+function auditRecordOf(r: Selectable<AuditLogTable>): AuditRecord {
+  return {
+    id: r.id,
+    ts: new Date(r.ts).toISOString(),
+    actor: r.actor,
+    actorKind: r.actor_kind,
+    action: r.action,
+    target: { kind: r.target_kind, id: r.target_id },
+    before: r.before === null ? null : JSON.parse(r.before),
+    after: r.after === null ? null : JSON.parse(r.after),
+    address: r.address,
+  };
+}
+
 /** Newest first, `limit` rows, the total matching and the cursor of the next page (null at the end). */
 export async function listAudit(
   db: Db,
@@ -88,17 +104,7 @@ export async function listAudit(
   const more = rows.length > q.limit;
   const shown = more ? rows.slice(0, q.limit) : rows;
   return {
-    entries: shown.map((r) => ({
-      id: r.id,
-      ts: new Date(r.ts).toISOString(),
-      actor: r.actor,
-      actorKind: r.actor_kind,
-      action: r.action,
-      target: { kind: r.target_kind, id: r.target_id },
-      before: r.before === null ? null : JSON.parse(r.before),
-      after: r.after === null ? null : JSON.parse(r.after),
-      address: r.address,
-    })),
+    entries: shown.map(auditRecordOf),
     total: Number(total),
     nextCursor: more ? (shown.at(-1)?.id ?? null) : null,
   };
@@ -123,15 +129,5 @@ export async function auditOfTargets(
     .orderBy('id', 'asc')
     .limit(q.limit ?? 5_000)
     .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    ts: new Date(r.ts).toISOString(),
-    actor: r.actor,
-    actorKind: r.actor_kind,
-    action: r.action,
-    target: { kind: r.target_kind, id: r.target_id },
-    before: r.before === null ? null : JSON.parse(r.before),
-    after: r.after === null ? null : JSON.parse(r.after),
-    address: r.address,
-  }));
+  return rows.map(auditRecordOf);
 }
