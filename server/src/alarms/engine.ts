@@ -369,7 +369,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       if (d.lastSeen !== null) offline.seen(d.dev, d.lastSeen);
     }
     for (const a of book.all()) {
-      if (!isOpen(a)) continue;
+      // A folded alarm's dev is a gateway or an area, not a device to watch.
+      if (!isOpen(a) || a.fold !== undefined) continue;
       track(a.gw, a.dev, null);
       rules.adoptSite(a.dev, a.site);
     }

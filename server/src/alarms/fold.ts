@@ -32,6 +32,8 @@ interface Fold {
   alarm: Alarm;
   members: Map<string, string>; // dev → its gateway
   peak: number;
+  /** What made it (the alarm's message says it). */
+  why: string;
 }
 
 export interface FoldDeps {
@@ -80,20 +82,20 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
     return { scope: f.scope, area, gateways: [...gateways].sort(), count: f.members.size, devices, peak: f.peak };
   }
 
-  const message = (f: Fold, why: string) =>
+  const message = (f: Fold) =>
     f.scope === 'gateway'
-      ? `gateway ${f.of} offline (${why}): ${f.members.size} detector(s) behind it not heard from`
-      : `${f.members.size} detector(s) of area ${f.of} silent at once (${why}): a power cut or a network outage?`;
+      ? `gateway ${f.of} offline (${f.why}): ${f.members.size} detector(s) behind it not heard from`
+      : `${f.members.size} detector(s) of area ${f.of} silent at once (${f.why}): a power cut or a network outage?`;
 
   /** Raises the folded alarm, or raises its latched one again, with the members in `f`. */
-  function open(f: Fold, key: string, gw: string, area: string | null, now: number, why: string): void {
+  function open(f: Fold, key: string, gw: string, area: string | null, now: number): void {
     const c: AlarmCondition = {
       key,
       rule: 'offline',
       severity: 'warning',
       value: f.members.size,
       threshold: 0,
-      message: message(f, why),
+      message: message(f),
     };
     const latched = alarms.openAlarm(f.of, key);
     const fold = snapshot(f, area);
@@ -125,7 +127,14 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
   return {
     gatewayDown(gw, now, why, devices) {
       if (byGateway.has(gw)) return;
-      const f: Fold = { scope: 'gateway', of: gw, alarm: undefined as unknown as Alarm, members: new Map(), peak: 0 };
+      const f: Fold = {
+        scope: 'gateway',
+        of: gw,
+        alarm: undefined as unknown as Alarm,
+        members: new Map(),
+        peak: 0,
+        why,
+      };
       const areas = new Set<string | null>();
       for (const d of devices) {
         // A device already folded into its area's alarm moves to its gateway's: the cause is known.
@@ -141,7 +150,7 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
       const [only] = areas;
       const area = areas.size === 1 && only !== null && only !== undefined ? only : deps.gatewayArea(gw);
       byGateway.set(gw, f);
-      open(f, GATEWAY_OFFLINE_KEY, gw, area, now, why);
+      open(f, GATEWAY_OFFLINE_KEY, gw, area, now);
       log.warn({ gw, devices: f.members.size, why }, 'gateway offline: its devices fold into one alarm');
       for (const a of byArea.values()) if (a.members.size === 0) close(a, now);
     },
@@ -173,11 +182,18 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
     },
 
     areaDown(area, now, devices, windowS) {
-      const f: Fold = { scope: 'area', of: area, alarm: undefined as unknown as Alarm, members: new Map(), peak: 0 };
+      const f: Fold = {
+        scope: 'area',
+        of: area,
+        alarm: undefined as unknown as Alarm,
+        members: new Map(),
+        peak: 0,
+        why: `within ${windowS} s`,
+      };
       for (const d of devices) f.members.set(d.dev, d.gw);
       byArea.set(area, f);
       const [first] = devices;
-      open(f, AREA_OFFLINE_KEY, first?.gw ?? '', area, now, `within ${windowS} s`);
+      open(f, AREA_OFFLINE_KEY, first?.gw ?? '', area, now);
       log.warn({ area, devices: f.members.size }, 'many devices of one area silent: one area alarm');
     },
 
@@ -204,6 +220,7 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
         }
         f.alarm.fold = snapshot(f, f.alarm.fold?.area ?? null);
         f.alarm.value = f.members.size;
+        f.alarm.message = message(f);
         alarms.record(f.alarm, 'folded', now);
       }
       dirty.clear();
@@ -214,7 +231,9 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
         if (a.fold === undefined || !conditionOn(a)) continue;
         const scope = a.key === GATEWAY_OFFLINE_KEY ? 'gateway' : a.key === AREA_OFFLINE_KEY ? 'area' : null;
         if (scope === null) continue;
-        const f: Fold = { scope, of: a.dev, alarm: a, members: new Map(), peak: a.fold.peak };
+        // The message keeps what made it: "… offline (why): n detector(s) …".
+        const why = /\(([^)]*)\)/.exec(a.message)?.[1] ?? 'before the restart';
+        const f: Fold = { scope, of: a.dev, alarm: a, members: new Map(), peak: a.fold.peak, why };
         for (const dev of a.fold.devices) {
           f.members.set(dev, scope === 'gateway' ? a.dev : a.gw);
           foldOfDev.set(dev, f);

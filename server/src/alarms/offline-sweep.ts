@@ -209,11 +209,12 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
   return {
     track(gw, dev, state) {
       let d = devices.get(dev);
+      const moved = d === undefined || d.gw !== gw;
       if (d === undefined) {
         d = { gw, dev, pollIntervalS: undefined, lastSeenWall: clock(), watchFrom: 0, heldSince: null };
         devices.set(dev, d);
       }
-      if (d.gw !== gw || !onGateway.has(gw)) {
+      if (moved) {
         onGateway.get(d.gw)?.delete(dev);
         let set = onGateway.get(gw);
         if (set === undefined) {
