@@ -11,7 +11,11 @@ export function useAlarmText() {
   const gasName = (gas: string) =>
     te(`gases.${gas}`) ? t(`gases.${gas}`) : (catalogue.value?.gases[gas as 'CO']?.name ?? gas);
   const headline = (a: Pick<Alarm, 'key' | 'gas'>) =>
-    a.key === 'offline'
+    a.key === 'gateway-offline'
+      ? t('alarms.fold.gatewayHeadline')
+      : a.key === 'area-offline'
+        ? t('alarms.fold.areaHeadline')
+        : a.key === 'offline'
       ? t('alarms.offline')
       : a.key === 'maintenance'
         ? t('alarms.bumpFailed')
