@@ -690,7 +690,9 @@ export const GaswatchConfigSchema = z
           .min(0)
           .max(1_000_000)
           .default(10)
-          .describe('Silent devices of one area within the window that make one area alarm instead of one each; 0 turns area folding off'),
+          .describe(
+            'Silent devices of one area within the window that make one area alarm instead of one each; 0 turns area folding off',
+          ),
         gatewayTimeoutS: z
           .number()
           .int()
@@ -703,7 +705,9 @@ export const GaswatchConfigSchema = z
       })
       .strict()
       .default({ windowS: 30, minDevices: 10, gatewayTimeoutS: 90 })
-      .describe('Storms fold (issue 18): a gateway outage is one alarm, a power cut of one area is one alarm'),
+      .describe(
+        'Storms fold (issue 18): a gateway outage is one alarm, a power cut of one area is one alarm',
+      ),
     procedures: z
       .array(ProcedureSchema)
       .max(200)

@@ -15,6 +15,7 @@ import { AlarmError } from './errors.js';
 import { createEscalation, type EscalationState } from './escalation.js';
 import { createEventLog } from './event-log.js';
 import type { AlarmHome } from './facts.js';
+import type { OfflineWhy } from './fold.js';
 import { createAlarmMetrics } from './metrics.js';
 import {
   type Alarm,
@@ -27,7 +28,6 @@ import {
   type ResolutionReason,
   unacked,
 } from './model.js';
-import type { OfflineWhy } from './fold.js';
 import { createOfflineSweep } from './offline-sweep.js';
 import { type Procedure, procedureFor } from './procedures.js';
 import { createReadingQueue } from './reading-queue.js';

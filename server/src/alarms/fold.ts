@@ -2,9 +2,9 @@ import type { AlarmCondition } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { AlarmBook } from './alarm-book.js';
 import {
-  AREA_OFFLINE_KEY,
   type Alarm,
   type AlarmFold,
+  AREA_OFFLINE_KEY,
   conditionOn,
   FOLD_LIST_MAX,
   GATEWAY_OFFLINE_KEY,
@@ -45,14 +45,24 @@ export interface FoldDeps {
 
 export interface OfflineFold {
   /** The gateway is offline (will, status online:false, or missed status): one alarm for `devices`. */
-  gatewayDown(gw: string, now: number, why: string, devices: Iterable<{ dev: string; area: string | null }>): void;
+  gatewayDown(
+    gw: string,
+    now: number,
+    why: string,
+    devices: Iterable<{ dev: string; area: string | null }>,
+  ): void;
   /** The gateway is back: its alarm clears. Returns the devices that were folded into it. */
   gatewayUp(gw: string, now: number): string[];
   isGatewayDown(gw: string): boolean;
   /** Adds a silent device to its gateway's open alarm (true) or to its area's open one (true). */
   join(dev: string, gw: string, area: string | null): boolean;
   /** Many silent devices of one area at once: one area alarm for them. */
-  areaDown(area: string, now: number, devices: ReadonlyArray<{ dev: string; gw: string }>, windowS: number): void;
+  areaDown(
+    area: string,
+    now: number,
+    devices: ReadonlyArray<{ dev: string; gw: string }>,
+    windowS: number,
+  ): void;
   /** A device was heard from: it leaves the alarm it was folded into (the last one clears it). */
   heard(dev: string, now: number): void;
   /** The fold that stands for the device, if any. */
@@ -79,7 +89,14 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
     }
     if (f.scope === 'gateway') gateways.add(f.of);
     f.peak = Math.max(f.peak, f.members.size);
-    return { scope: f.scope, area, gateways: [...gateways].sort(), count: f.members.size, devices, peak: f.peak };
+    return {
+      scope: f.scope,
+      area,
+      gateways: [...gateways].sort(),
+      count: f.members.size,
+      devices,
+      peak: f.peak,
+    };
   }
 
   const message = (f: Fold) =>

@@ -95,11 +95,15 @@ export const FOLD_LIST_MAX = 2_000;
 /** What a folded alarm stands for: the devices whose own offline alarms it replaces. */
 export const AlarmFoldSchema = z
   .object({
-    scope: z.enum(['gateway', 'area']).describe('gateway: its devices behind it; area: silent devices of one area'),
-    area: z.string().nullable().describe('The area the alarm belongs to (null: its gateway\'s)'),
+    scope: z
+      .enum(['gateway', 'area'])
+      .describe('gateway: its devices behind it; area: silent devices of one area'),
+    area: z.string().nullable().describe("The area the alarm belongs to (null: its gateway's)"),
     gateways: z.array(z.string()).describe('The gateways the devices report through'),
     count: z.number().int().describe('Devices folded into the alarm now'),
-    devices: z.array(z.string()).describe(`The devices folded into it now, by id (the first ${FOLD_LIST_MAX})`),
+    devices: z
+      .array(z.string())
+      .describe(`The devices folded into it now, by id (the first ${FOLD_LIST_MAX})`),
     peak: z.number().int().describe('Most devices folded into it at once'),
   })
   .describe('A folded alarm: the devices it stands for');

@@ -48,9 +48,12 @@ export const DeviceSchema = z
         reason: z
           .enum(['silent', 'gateway_offline', 'area_outage'])
           .describe(
-            'silent: no reading within its limit; gateway_offline / area_outage: folded into its gateway\'s or its area\'s alarm',
+            "silent: no reading within its limit; gateway_offline / area_outage: folded into its gateway's or its area's alarm",
           ),
-        alarmId: z.string().nullable().describe('The alarm that stands for it (null while it waits the fold window)'),
+        alarmId: z
+          .string()
+          .nullable()
+          .describe('The alarm that stands for it (null while it waits the fold window)'),
       })
       .nullable()
       .describe('Why the alarm engine counts it offline (null: it does not)'),

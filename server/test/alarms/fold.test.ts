@@ -16,7 +16,14 @@ const CONFIG = {
 };
 const plant = deviceState('household-co', 'plant'); // 10 s poll → 30 s offline limit
 const estate = deviceState('household-co', 'estate');
-const ONLINE = { v: 1, online: true, ts: new Date(T0).toISOString(), version: '0.1.0', uptimeS: 1, outboxDepth: 0 } as const;
+const ONLINE = {
+  v: 1,
+  online: true,
+  ts: new Date(T0).toISOString(),
+  version: '0.1.0',
+  uptimeS: 1,
+  outboxDepth: 0,
+} as const;
 const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
 /** A registry stand-in for restarts: what core's device registry would hand the engine. */
@@ -88,9 +95,13 @@ describe('storms fold', () => {
     );
     await rig.engine.idle();
     time.advance(back + 29_000 - time.clock());
-    expect(rig.engine.list({ state: 'open', kind: 'offline', limit: 1000 }).map((a) => a.dev)).toEqual(['gw-big']);
+    expect(rig.engine.list({ state: 'open', kind: 'offline', limit: 1000 }).map((a) => a.dev)).toEqual([
+      'gw-big',
+    ]);
     time.advance(3_000);
-    const after = rig.engine.list({ state: 'open', kind: 'offline', limit: 1000 }).map((a) => `${a.dev}:${a.key}`);
+    const after = rig.engine
+      .list({ state: 'open', kind: 'offline', limit: 1000 })
+      .map((a) => `${a.dev}:${a.key}`);
     expect(after.sort()).toEqual(['co-499:offline', 'gw-big:gateway-offline']);
 
     const ack = await rig.engine.acknowledge(gwAlarm?.id ?? '', { actor: 'duty', note: 'router rebooted' });

@@ -211,7 +211,9 @@ describe('offline alarms on the wall clock', () => {
     const open = rig.engine.list({ state: 'open' });
     // Folded (issue 18, alarms/fold.test.ts): the gateway's alarm stands for its devices.
     expect(open.map((a) => `${a.dev}:${a.key}`)).toEqual(['gw-9:gateway-offline']);
-    expect(open[0]?.message).toMatch(/gateway gw-9 offline \(it said so: will or status online:false\): 2 detector/);
+    expect(open[0]?.message).toMatch(
+      /gateway gw-9 offline \(it said so: will or status online:false\): 2 detector/,
+    );
     expect(open[0]?.fold?.devices.sort()).toEqual(['co-7', 'co-8']);
     expect(rig.engine.offlineWhy('co-7')).toMatchObject({ reason: 'gateway_offline' });
     expect(rig.engine.offlineWhy('co-9')).toBeNull();

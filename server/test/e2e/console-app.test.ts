@@ -181,7 +181,9 @@ describe('the console app in Chromium', () => {
     },
   );
 
-  it('a gateway gone offline is one alarm listing its devices, acknowledged with one note', { timeout: 60_000 }, async () => {
+  it('a gateway gone offline is one alarm listing its devices, acknowledged with one note', {
+    timeout: 60_000,
+  }, async () => {
     const storm = await connectGateway(server, 'gw-storm');
     const devs = ['storm-a', 'storm-b', 'storm-c'];
     for (const dev of devs) {
@@ -198,8 +200,12 @@ describe('the console app in Chromium', () => {
     });
     const card = lin.page.locator('[data-alarm^="gw-storm.gateway-offline."]');
     await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
-    expect(await card.getByTestId('fold-count').textContent()).toBe('网关下 3 台探测器全部失联（已并为一条报警，不再逐台报）');
-    expect(await card.getByTestId('fold-devices').textContent()).toMatch(/失联设备：storm-a、storm-b、storm-c/);
+    expect(await card.getByTestId('fold-count').textContent()).toBe(
+      '网关下 3 台探测器全部失联（已并为一条报警，不再逐台报）',
+    );
+    expect(await card.getByTestId('fold-devices').textContent()).toMatch(
+      /失联设备：storm-a、storm-b、storm-c/,
+    );
     await card.screenshot({ path: docImage('console-gateway-offline.png') });
     await card.getByTestId('ack').click();
     await lin.page
@@ -209,7 +215,8 @@ describe('the console app in Chromium', () => {
     await lin.page.getByTestId('ack-submit').click();
     const operator = await login(server.url, 'lin');
     const alarmsOf = async (dev: string) =>
-      ((await (await operator.fetch(`${server.url}/api/alarms?device=${dev}`)).json()) as { alarms: Alarm[] }).alarms;
+      ((await (await operator.fetch(`${server.url}/api/alarms?device=${dev}`)).json()) as { alarms: Alarm[] })
+        .alarms;
     await expect
       .poll(async () => (await alarmsOf('gw-storm')).map((a) => [a.key, a.ack?.actor, a.ack?.note]), {
         timeout: 10_000,

@@ -16,12 +16,12 @@ export function useAlarmText() {
       : a.key === 'area-offline'
         ? t('alarms.fold.areaHeadline')
         : a.key === 'offline'
-      ? t('alarms.offline')
-      : a.key === 'maintenance'
-        ? t('alarms.bumpFailed')
-        : a.gas !== undefined
-          ? t('alarms.headline', { gas: gasName(a.gas) })
-          : t('alarms.detector');
+          ? t('alarms.offline')
+          : a.key === 'maintenance'
+            ? t('alarms.bumpFailed')
+            : a.gas !== undefined
+              ? t('alarms.headline', { gas: gasName(a.gas) })
+              : t('alarms.detector');
   const unit = (a: Alarm) => a.unit ?? unitOf(a.gas);
   const value = (a: Alarm) => t('alarms.value', { value: fmtNum(a.peak ?? a.value), unit: unit(a) });
   const threshold = (a: Alarm) => t('alarms.threshold', { value: fmtNum(a.threshold), unit: unit(a) });
