@@ -7,6 +7,7 @@ import {
   type Alarm,
   type AlarmEventData,
   type AlarmEventType,
+  type AlarmFold,
   type AlarmHistoryEntry,
   type AlarmKind,
   type AlarmLifecycleState,
@@ -14,6 +15,7 @@ import {
   type AlarmResponse,
   alarmIdFor,
   alarmKind,
+  isFoldKey,
   isOpen,
   MAINTENANCE_KEY,
   OFFLINE_KEY,
@@ -77,6 +79,8 @@ export interface AlarmSource {
   site: string | null;
   /** The alarm profile its rules run (null before any was selected). */
   profile: string | null;
+  /** A folded alarm: the devices it stands for. */
+  fold?: AlarmFold;
 }
 
 /** What the book needs from escalation: start (or resume) the chain, and whether it is climbing. */
@@ -380,7 +384,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
         key: c.key,
         rule: c.rule,
         profile:
-          c.key === OFFLINE_KEY
+          c.key === OFFLINE_KEY || isFoldKey(c.key)
             ? 'offline'
             : c.key === MAINTENANCE_KEY
               ? 'maintenance'
@@ -401,6 +405,7 @@ export function createAlarmBook(deps: AlarmBookDeps): AlarmBook {
         lastNotifiedAt: null,
         seq: 0,
         episode: 1,
+        ...(src.fold === undefined ? {} : { fold: src.fold }),
       };
       keep(a);
       order.add(a);

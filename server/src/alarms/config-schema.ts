@@ -673,6 +673,41 @@ export const GaswatchConfigSchema = z
       .strict()
       .default({ remindDays: DEFAULT_REMIND_DAYS })
       .describe('Detector maintenance (SPEC §11): how far ahead dates are reminded of'),
+    fold: z
+      .object({
+        windowS: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(30)
+          .describe(
+            'Seconds within which devices of one area that go silent count together (a power cut); a silent device with an area waits this long for others before its own offline alarm',
+          ),
+        minDevices: z
+          .number()
+          .int()
+          .min(0)
+          .max(1_000_000)
+          .default(10)
+          .describe(
+            'Silent devices of one area within the window that make one area alarm instead of one each; 0 turns area folding off',
+          ),
+        gatewayTimeoutS: z
+          .number()
+          .int()
+          .min(0)
+          .max(86_400)
+          .default(90)
+          .describe(
+            "Seconds without a status or a reading from a gateway that has sent a status before it counts as offline (3 × the gateway's default statusIntervalS); 0: only its will or status online:false",
+          ),
+      })
+      .strict()
+      .default({ windowS: 30, minDevices: 10, gatewayTimeoutS: 90 })
+      .describe(
+        'Storms fold (issue 18): a gateway outage is one alarm, a power cut of one area is one alarm',
+      ),
     procedures: z
       .array(ProcedureSchema)
       .max(200)

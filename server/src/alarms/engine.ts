@@ -15,6 +15,7 @@ import { AlarmError } from './errors.js';
 import { createEscalation, type EscalationState } from './escalation.js';
 import { createEventLog } from './event-log.js';
 import type { AlarmHome } from './facts.js';
+import type { OfflineWhy } from './fold.js';
 import { createAlarmMetrics } from './metrics.js';
 import {
   type Alarm,
@@ -36,6 +37,7 @@ import { createRuleHistory, DEFAULT_HISTORY_MS } from './rule-history.js';
 import { checkRuleConfig } from './select.js';
 import { createSilence, type SilenceOutcome } from './silence.js';
 
+export type { OfflineWhy } from './fold.js';
 export type { AlarmHistoryEntry } from './model.js';
 export { MAINTENANCE_KEY, OFFLINE_KEY } from './model.js';
 export { REPLAY_MAX_SAMPLES, REPLAY_WINDOW_MS } from './replay-buffer.js';
@@ -69,6 +71,13 @@ export interface AlarmEngineDeps {
   homeOf?: (dev: string) => AlarmHome | undefined;
   /** The alarm's area (SPEC §9): duty contacts, storm control. Its site's area when absent. */
   areaOf?: (a: Alarm) => string | null;
+  /**
+   * A device's area (its household's, else its site's, else its gateway's; auth.areaOf), for
+   * folding many silent devices of one area into one alarm. Its site's area when absent.
+   */
+  deviceArea?: (gw: string, dev: string, site: string | null) => string | null;
+  /** A gateway's own area (where its alarm belongs when its devices share none). */
+  gatewayArea?: (gw: string) => string | null;
   /** The area tree: which area above is the township, and names for grouped messages. */
   areas?: AreaLookup & { nameOf(id: string): string | undefined };
   /** TIME_ZONE: the zone of the times messages say (default Asia/Shanghai). */
@@ -174,6 +183,11 @@ export interface AlarmEngine {
   idle(): Promise<void>;
   /** Notification delivery: the providers' callbacks come in here (routes/notify.ts). */
   readonly notify: Dispatcher;
+  /**
+   * Why the device counts as offline now: silent past its limit (its own alarm, or waiting the
+   * fold window), or folded into its gateway's or its area's alarm; null when it does not.
+   */
+  offlineWhy(dev: string): OfflineWhy | null;
 }
 
 /**
@@ -259,6 +273,13 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     logger: log,
     alarms: book,
     siteOf: (dev) => rules.siteOf(dev),
+    areaOf: (gw, dev) => {
+      const site = rules.siteOf(dev);
+      if (deps.deviceArea !== undefined) return deps.deviceArea(gw, dev, site);
+      return site !== null && Object.hasOwn(config.sites, site) ? (config.sites[site]?.area ?? null) : null;
+    },
+    gatewayArea: (gw) => deps.gatewayArea?.(gw) ?? null,
+    fold: config.fold,
     eachSweep: (now) => {
       try {
         silence.checkAnswers(now);
@@ -311,6 +332,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     if (!running) return;
     track(r.gw, r.dev, r.device.state);
     offline.seen(r.dev, r.receivedAt);
+    // A reading through a gateway says it is connected: its offline alarm (if any) clears.
+    if (loaded) offline.gatewayHeard(r.gw, r.receivedAt, false);
     queue.push(r);
   });
 
@@ -329,12 +352,13 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   });
 
   const onGatewayStatus = guarded('gatewayStatus', (e: { gw: string; status: { online: boolean } }) => {
-    if (!running || e.status.online) return;
+    if (!running) return;
     if (!loaded) {
       void whenLoaded.then(() => onGatewayStatus(e));
       return;
     }
-    offline.gatewayOffline(e.gw);
+    if (e.status.online) offline.gatewayHeard(e.gw, clock(), true);
+    else offline.gatewayOffline(e.gw);
   });
 
   function load(records: AlarmEventRecord[]): void {
@@ -345,10 +369,13 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
       if (d.lastSeen !== null) offline.seen(d.dev, d.lastSeen);
     }
     for (const a of book.all()) {
-      if (!isOpen(a)) continue;
+      // A folded alarm's dev is a gateway or an area, not a device to watch.
+      if (!isOpen(a) || a.fold !== undefined) continue;
       track(a.gw, a.dev, null);
       rules.adoptSite(a.dev, a.site);
     }
+    // Folded alarms still on: their devices stay folded (no device alarm appears after a restart).
+    offline.adopt(book.all());
     loaded = true;
     for (const a of book.all()) if (unacked(a)) escalation.escalate(a);
     offline.start();
@@ -368,6 +395,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   async function acknowledgeNow(a: Alarm, input: AckInput): Promise<SilenceOutcome> {
     escalation.cancel(a.id);
     book.acknowledge(a, input.actor, input.note, clock());
+    // A gateway or area alarm has no sounder of its own to silence (its devices are silent).
+    if (a.fold !== undefined) return { id: null, sent: false };
     return silence.afterAck(a);
   }
 
@@ -521,6 +550,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     },
 
     notify: escalation.notify,
+
+    offlineWhy: (dev) => (loaded ? offline.why(dev) : null),
 
     async idle() {
       for (let i = 0; i < 100; i++) {

@@ -17,8 +17,18 @@ export const OFFLINE_KEY = 'offline';
  */
 export const MAINTENANCE_KEY = 'maintenance';
 
-/** Whether the device's readings decide this alarm's condition (offline and maintenance they do not). */
-export const ruledByReadings = (key: string): boolean => key !== OFFLINE_KEY && key !== MAINTENANCE_KEY;
+/**
+ * Condition keys of folded alarms (issue 18): one alarm for a gateway that went offline (`dev` is
+ * the gateway id) and one for many silent devices of an area (`dev` is the area id), instead of an
+ * offline alarm per device. Their `fold` says which devices they stand for.
+ */
+export const GATEWAY_OFFLINE_KEY = 'gateway-offline';
+export const AREA_OFFLINE_KEY = 'area-offline';
+export const isFoldKey = (key: string): boolean => key === GATEWAY_OFFLINE_KEY || key === AREA_OFFLINE_KEY;
+
+/** Whether the device's readings decide this alarm's condition (offline, folds and maintenance they do not). */
+export const ruledByReadings = (key: string): boolean =>
+  key !== OFFLINE_KEY && key !== MAINTENANCE_KEY && !isFoldKey(key);
 
 export const ALARM_EVENT_TYPES = [
   'raised',
@@ -32,6 +42,7 @@ export const ALARM_EVENT_TYPES = [
   'call',
   'on_my_way',
   'on_site',
+  'folded',
 ] as const;
 export type AlarmEventType = (typeof ALARM_EVENT_TYPES)[number];
 
@@ -71,12 +82,32 @@ export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 export { ALARM_KINDS, type AlarmKind };
 
 export function alarmKind(a: Pick<Alarm, 'key' | 'rule'>): AlarmKind {
-  if (a.key === OFFLINE_KEY) return 'offline';
+  if (a.key === OFFLINE_KEY || isFoldKey(a.key)) return 'offline';
   if (a.rule === 'fault') return 'fault';
   if (a.key === MAINTENANCE_KEY || a.rule === 'maintenance') return 'maintenance';
   if (a.key === 'detector') return 'detector';
   return 'gas';
 }
+
+/** At most this many device ids are kept in a folded alarm's list (its count goes on). */
+export const FOLD_LIST_MAX = 2_000;
+
+/** What a folded alarm stands for: the devices whose own offline alarms it replaces. */
+export const AlarmFoldSchema = z
+  .object({
+    scope: z
+      .enum(['gateway', 'area'])
+      .describe('gateway: its devices behind it; area: silent devices of one area'),
+    area: z.string().nullable().describe("The area the alarm belongs to (null: its gateway's)"),
+    gateways: z.array(z.string()).describe('The gateways the devices report through'),
+    count: z.number().int().describe('Devices folded into the alarm now'),
+    devices: z
+      .array(z.string())
+      .describe(`The devices folded into it now, by id (the first ${FOLD_LIST_MAX})`),
+    peak: z.number().int().describe('Most devices folded into it at once'),
+  })
+  .describe('A folded alarm: the devices it stands for');
+export type AlarmFold = z.infer<typeof AlarmFoldSchema>;
 
 /** Who did something to an alarm, and when (wall clock, ms since epoch). */
 export const AlarmStampSchema = z.object({ actor: z.string(), at: z.number() });
@@ -146,6 +177,9 @@ export const AlarmSchema = z
     onMyWay: AlarmStampSchema.optional().describe('The first "on my way" of someone going to the door'),
     onSite: AlarmStampSchema.optional().describe('The first "on site"'),
     calls: z.number().int().optional().describe('Phone calls logged (each is an event in the history)'),
+    fold: AlarmFoldSchema.optional().describe(
+      'A gateway or area alarm standing for many devices (key gateway-offline / area-offline)',
+    ),
   })
   .describe('Alarm');
 export type Alarm = z.infer<typeof AlarmSchema>;

@@ -51,4 +51,6 @@ export interface AreaSubject {
   gw: string;
   dev: string | null;
   site?: string | null | undefined;
+  /** A folded alarm (a gateway's or an area's) names its own area; it wins when it does. */
+  fold?: { area: string | null } | undefined;
 }

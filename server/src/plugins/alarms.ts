@@ -48,6 +48,8 @@ async function alarmsPlugin(app: FastifyInstance, opts: AlarmsPluginOptions): Pr
     homeOf: (dev) => app.households.homeOf(dev),
     ...(process.env.BENCH_NO_RECORDS ? {} : { notifications: sqlNotificationStore(app.db) }),
     areaOf: (a) => app.auth.areaOf(a),
+    deviceArea: (gw, dev, site) => app.auth.areaOf({ gw, dev, site }),
+    gatewayArea: (gw) => app.auth.areaOf({ gw, dev: null }),
     areas: app.auth.areas,
     timeZone: app.config.timeZone,
     ...(opts.timers === undefined ? {} : { timers: opts.timers }),

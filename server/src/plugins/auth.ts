@@ -134,7 +134,9 @@ async function authPlugin(app: FastifyInstance): Promise<void> {
   const auth: Auth = {
     throttle: new LoginThrottle(),
     areas,
-    areaOf({ gw, dev, site }) {
+    areaOf({ gw, dev, site, fold }) {
+      // A gateway's or an area's alarm: its dev is no device, its area is its own.
+      if (fold?.area) return fold.area;
       // A detector installed in a registered home is in the home's area, wherever it reports from.
       const home = dev === null ? undefined : app.households.ofDevice(dev);
       if (home !== undefined) return home.area;

@@ -7,6 +7,7 @@ import { principalOf } from '../auth/principal.js';
 import type { DeviceInfo } from '../bus.js';
 import { HttpError } from '../errors.js';
 import { deviceView } from '../ingest/device-view.js';
+import type { DeviceRecord } from '../ingest/devices.js';
 import { ErrorSchema, limitSchema } from './schemas.js';
 
 const GasValues = z.partialRecord(GasIdSchema, z.number());
@@ -42,6 +43,20 @@ export const DeviceSchema = z
       .string()
       .nullable()
       .describe("The device's area (its site's, else its gateway's); null when unplaced"),
+    offline: z
+      .object({
+        reason: z
+          .enum(['silent', 'gateway_offline', 'area_outage'])
+          .describe(
+            "silent: no reading within its limit; gateway_offline / area_outage: folded into its gateway's or its area's alarm",
+          ),
+        alarmId: z
+          .string()
+          .nullable()
+          .describe('The alarm that stands for it (null while it waits the fold window)'),
+      })
+      .nullable()
+      .describe('Why the alarm engine counts it offline (null: it does not)'),
   })
   .describe('Device');
 
@@ -89,6 +104,12 @@ const ListQuery = z
 const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
   const { auth } = app;
   const areaOf = (d: DeviceInfo) => auth.areaOf({ gw: d.gw, dev: d.dev, site: d.state?.site });
+  /** The registry's view with the engine's word on why it is offline (a gateway outage, say). */
+  const view = (d: DeviceRecord, now: number) => {
+    const v = deviceView(d, now);
+    const offline = app.alarms.offlineWhy(d.dev);
+    return { ...v, online: v.online && offline === null, offline, area: areaOf(d) };
+  };
   const seesDevice = (request: FastifyRequest) => {
     const p = principalOf(request);
     return (d: DeviceInfo) => auth.canSee(p, areaOf(d));
@@ -137,7 +158,7 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
       const page = from < 0 ? [] : all.slice(from, from + q.limit);
       const more = from >= 0 && from + q.limit < all.length;
       return {
-        devices: page.map((d) => ({ ...deviceView(d, now), area: areaOf(d) })),
+        devices: page.map((d) => view(d, now)),
         total: all.length,
         nextCursor: more ? (page.at(-1)?.dev ?? null) : null,
       };
@@ -163,8 +184,7 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!d || !seesDevice(request)(d)) throw new HttpError(404, 'not_found', `no device ${id}`);
       const rules = deviceSetPoints(app.config.gaswatch, d.dev, d.state, d.lastReading?.values);
       return {
-        ...deviceView(d, app.clock()),
-        area: areaOf(d),
+        ...view(d, app.clock()),
         alarmProfile: rules?.profile ?? null,
         setPoints: rules?.setPoints ?? [],
       };

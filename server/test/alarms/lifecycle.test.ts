@@ -197,7 +197,7 @@ describe('offline alarms on the wall clock', () => {
     expect(rig.engine.get(off?.id ?? '')?.state).toBe('cleared_unacked');
   });
 
-  it("the gateway's will (status online:false) raises offline for its devices at once", async () => {
+  it("the gateway's will (status online:false) raises one gateway alarm for its devices at once", async () => {
     const time = manualTime(T0);
     rig = await makeRig(UL, { clock: time.clock, timers: time.timers });
     await feed(rig.store, rig.bus, [
@@ -209,8 +209,14 @@ describe('offline alarms on the wall clock', () => {
     rig.bus.emit('gatewayStatus', { gw: 'gw-9', status: { v: 1, online: false } });
     await rig.engine.idle();
     const open = rig.engine.list({ state: 'open' });
-    expect(open.map((a) => `${a.dev}:${a.key}`).sort()).toEqual(['co-7:offline', 'co-8:offline']);
-    expect(open[0]?.message).toMatch(/gateway gw-9 went offline/);
+    // Folded (issue 18, alarms/fold.test.ts): the gateway's alarm stands for its devices.
+    expect(open.map((a) => `${a.dev}:${a.key}`)).toEqual(['gw-9:gateway-offline']);
+    expect(open[0]?.message).toMatch(
+      /gateway gw-9 offline \(it said so: will or status online:false\): 2 detector/,
+    );
+    expect(open[0]?.fold?.devices.sort()).toEqual(['co-7', 'co-8']);
+    expect(rig.engine.offlineWhy('co-7')).toMatchObject({ reason: 'gateway_offline' });
+    expect(rig.engine.offlineWhy('co-9')).toBeNull();
   });
 });
 

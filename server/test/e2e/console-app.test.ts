@@ -181,7 +181,9 @@ describe('the console app in Chromium', () => {
     },
   );
 
-  it('an offline storm is acknowledged in one go, with one note', { timeout: 60_000 }, async () => {
+  it('a gateway gone offline is one alarm listing its devices, acknowledged with one note', {
+    timeout: 60_000,
+  }, async () => {
     const storm = await connectGateway(server, 'gw-storm');
     const devs = ['storm-a', 'storm-b', 'storm-c'];
     for (const dev of devs) {
@@ -190,35 +192,43 @@ describe('the console app in Chromium', () => {
     }
     const lin = await open(CASES[0]);
     await lin.logIn('lin');
-    // The gateway's will: the broker says it is gone, and all its devices go offline at once.
+    // The gateway's will: the broker says it is gone. Its devices fold into one gateway alarm
+    // (issue 18): the card counts and lists them, none of them gets an alarm of its own.
     await storm.publishAsync(topics.status('gw-storm'), encodePayload('status', { v: 1, online: false }), {
       qos: 1,
       retain: true,
     });
-    // The earlier cases' detectors have gone quiet by now too: the storm is all of them.
-    const bar = lin.page.getByTestId('offline-storm');
-    const stormSize = async () =>
-      Number(/(\d+) 台设备离线未确认/.exec((await bar.textContent()) ?? '')?.[1] ?? 0);
-    await expect.poll(stormSize, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
-    const n = await stormSize();
-    await bar.getByTestId('ack-offline').click();
-    expect(await lin.page.getByTestId('ack-dialog').locator('.el-dialog__title').textContent()).toBe(
-      `确认 ${n} 条报警`,
+    const card = lin.page.locator('[data-alarm^="gw-storm.gateway-offline."]');
+    await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
+    expect(await card.getByTestId('fold-count').textContent()).toBe(
+      '网关下 3 台探测器全部失联（已并为一条报警，不再逐台报）',
     );
+    expect(await card.getByTestId('fold-devices').textContent()).toMatch(
+      /失联设备：storm-a、storm-b、storm-c/,
+    );
+    await card.screenshot({ path: docImage('console-gateway-offline.png') });
+    await card.getByTestId('ack').click();
     await lin.page
       .locator('textarea[data-testid="ack-note"], [data-testid="ack-note"] textarea')
       .first()
       .fill('村里停电，已联系供电所');
     await lin.page.getByTestId('ack-submit').click();
-    await expect.poll(() => bar.count(), { timeout: 10_000 }).toBe(0);
     const operator = await login(server.url, 'lin');
+    const alarmsOf = async (dev: string) =>
+      ((await (await operator.fetch(`${server.url}/api/alarms?device=${dev}`)).json()) as { alarms: Alarm[] })
+        .alarms;
+    await expect
+      .poll(async () => (await alarmsOf('gw-storm')).map((a) => [a.key, a.ack?.actor, a.ack?.note]), {
+        timeout: 10_000,
+      })
+      .toEqual([['gateway-offline', 'lin', '村里停电，已联系供电所']]);
     for (const dev of devs) {
-      const { alarms } = (await (await operator.fetch(`${server.url}/api/alarms?device=${dev}`)).json()) as {
-        alarms: Alarm[];
+      expect(await alarmsOf(dev)).toEqual([]);
+      const device = (await (await operator.fetch(`${server.url}/api/devices/${dev}`)).json()) as {
+        online: boolean;
+        offline: { reason: string } | null;
       };
-      expect(alarms.map((a) => [a.key, a.ack?.actor, a.ack?.note])).toEqual([
-        ['offline', 'lin', '村里停电，已联系供电所'],
-      ]);
+      expect(device).toMatchObject({ online: false, offline: { reason: 'gateway_offline' } });
     }
     await storm.endAsync();
     expect(lin.errors).toEqual([]);

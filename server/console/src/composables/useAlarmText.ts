@@ -11,13 +11,17 @@ export function useAlarmText() {
   const gasName = (gas: string) =>
     te(`gases.${gas}`) ? t(`gases.${gas}`) : (catalogue.value?.gases[gas as 'CO']?.name ?? gas);
   const headline = (a: Pick<Alarm, 'key' | 'gas'>) =>
-    a.key === 'offline'
-      ? t('alarms.offline')
-      : a.key === 'maintenance'
-        ? t('alarms.bumpFailed')
-        : a.gas !== undefined
-          ? t('alarms.headline', { gas: gasName(a.gas) })
-          : t('alarms.detector');
+    a.key === 'gateway-offline'
+      ? t('alarms.fold.gatewayHeadline')
+      : a.key === 'area-offline'
+        ? t('alarms.fold.areaHeadline')
+        : a.key === 'offline'
+          ? t('alarms.offline')
+          : a.key === 'maintenance'
+            ? t('alarms.bumpFailed')
+            : a.gas !== undefined
+              ? t('alarms.headline', { gas: gasName(a.gas) })
+              : t('alarms.detector');
   const unit = (a: Alarm) => a.unit ?? unitOf(a.gas);
   const value = (a: Alarm) => t('alarms.value', { value: fmtNum(a.peak ?? a.value), unit: unit(a) });
   const threshold = (a: Alarm) => t('alarms.threshold', { value: fmtNum(a.threshold), unit: unit(a) });

@@ -2,6 +2,16 @@ import type { Shape } from '../shape';
 import type zh from '../zh-CN/alarms';
 
 const en: Shape<typeof zh> = {
+  fold: {
+    gatewayHeadline: 'Gateway offline',
+    areaHeadline: 'Area outage',
+    gateway: 'All {n} detectors behind it silent (one alarm for all, none per detector)',
+    areaLine: '{n} detectors silent at once behind {g} gateway(s): a power cut or a network outage?',
+    area: 'Area',
+    list: 'Silent: {list}',
+    sep: ', ',
+    more: ' and {n} more',
+  },
   bulk: {
     group: '{what}: {n} alarms',
     ackAll: 'Acknowledge all {n}',
@@ -114,6 +124,7 @@ const en: Shape<typeof zh> = {
     call: 'Call',
     on_my_way: 'On the way',
     on_site: 'On site',
+    folded: 'Devices changed',
   },
   silence: {
     held: 'Held back: the device has other unacknowledged alarms',

@@ -1,4 +1,14 @@
 export default {
+  fold: {
+    gatewayHeadline: '网关离线',
+    areaHeadline: '片区大面积离线',
+    gateway: '网关下 {n} 台探测器全部失联（已并为一条报警，不再逐台报）',
+    areaLine: '{n} 台探测器同时失联，涉及 {g} 个网关：疑似停电或断网',
+    area: '片区',
+    list: '失联设备：{list}',
+    sep: '、',
+    more: ' 等，另有 {n} 台',
+  },
   bulk: {
     group: '{what}：共 {n} 条报警',
     ackAll: '一并确认 {n} 条',
@@ -111,6 +121,7 @@ export default {
     call: '电话',
     on_my_way: '出发前往',
     on_site: '到达现场',
+    folded: '失联设备数变化',
   },
   silence: {
     held: '暂缓：同一设备还有未确认的报警',
