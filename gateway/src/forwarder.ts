@@ -111,7 +111,10 @@ export function createForwarder(opts: {
       const p = uplink
         .send(entry)
         .then(
-          () => outbox.ack(entry),
+          () => {
+            // The delete is written with the next batch; the slot is free now.
+            outbox.ack(entry).catch((err: Error) => log.error({ err }, 'outbox update failed'));
+          },
           (err: Error) => {
             log.debug({ err: err.message, key: entry.key }, 'publish not acknowledged; will resend');
             if (!settled) outbox.release(entry);
