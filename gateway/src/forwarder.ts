@@ -1,6 +1,8 @@
 /**
  * Moves entries from the outbox to the broker: at most `maxInflight` awaiting PUBACK, paced at
- * `ratePerS` so a backlog replays without flooding the broker; events first.
+ * `ratePerS` so a backlog replays without flooding the broker; events first. The pacing is a token
+ * bucket of `maxInflight` tokens: the readings of one group commit go out together (one socket
+ * write for all of them) instead of one timer each, and a backlog still leaves at `ratePerS`.
  */
 import type { Logger } from 'pino';
 import type { Outbox, OutboxEntry } from './outbox.js';
@@ -26,10 +28,13 @@ export function createForwarder(opts: {
   const { outbox, uplink, logger: log } = opts;
   const ackTimeoutMs = opts.ackTimeoutMs ?? 60_000;
   const intervalMs = 1000 / opts.ratePerS;
+  const burst = opts.maxInflight;
   let inflight = 0;
   let running = false;
   let pumping = false;
-  let nextSendAt = 0;
+  /** Sends allowed now, and when that was computed. */
+  let tokens = burst;
+  let tokensAt = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const pending = new Set<Promise<void>>();
 
@@ -76,13 +81,15 @@ export function createForwarder(opts: {
   async function pumpOnce(): Promise<void> {
     while (running && uplink.connected && inflight < opts.maxInflight) {
       const now = performance.now();
-      if (now < nextSendAt) {
+      tokens = Math.min(burst, tokens + (now - tokensAt) / intervalMs);
+      tokensAt = now;
+      if (tokens < 1) {
         timer ??= setTimeout(
           () => {
             timer = undefined;
             void pump();
           },
-          Math.ceil(nextSendAt - now),
+          Math.ceil((1 - tokens) * intervalMs),
         );
         return;
       }
@@ -95,7 +102,7 @@ export function createForwarder(opts: {
         failures = 0;
       }
       if (!entry) return;
-      nextSendAt = Math.max(now, nextSendAt) + intervalMs;
+      tokens -= 1;
       inflight++;
       let settled = false;
       // A PUBACK that never comes (a lost packet id across reconnects) must not strand a reading:

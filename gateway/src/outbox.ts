@@ -477,7 +477,9 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     async take() {
       const ev = this.takeEvent();
       if (ev) return ev;
-      if (!retry.length && !buffer.length) await fill();
+      // Every reading written is in memory or taken, and none is being written: nothing to read.
+      const caughtUp = cursor === written && !writing.size;
+      if (!retry.length && !buffer.length && !caughtUp) await fill();
       const next = retry.shift() ?? buffer.shift();
       if (next) taken.add(next.key);
       return next;
