@@ -14,7 +14,7 @@
  *    charged to the code that called it), through the bundle's source map.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,8 @@ const own = dashes >= 0 ? argv.slice(0, dashes) : argv;
 const extraFlags = dashes >= 0 ? argv.slice(dashes + 1) : [];
 const seconds = Number(own.find((a) => /^\d+$/.test(a)) ?? 60);
 const bundleDir = own.includes('--bundle') ? own[own.indexOf('--bundle') + 1] : undefined;
+/** `--without=--lite-mode`: leave a shipped flag out (to try another flag set). */
+const without = own.filter((a) => a.startsWith('--without=')).map((a) => a.slice('--without='.length));
 const SETTLE_S = 10;
 
 /** The node flags and environment of the systemd unit (as bench/run.ts reads them). */
@@ -53,6 +55,10 @@ function ticks(statPath: string): { name: string; t: number } {
   const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return { name, t: Number(f[11]) + Number(f[12]) };
+}
+
+function rssOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1]) / 1024;
 }
 
 /** Ticks per thread name (libuv's pool threads and V8's workers summed by name). */
@@ -166,10 +172,13 @@ function slices(profile: Profile, buildUrl: string, skipUs: number) {
     if (t < skipUs) continue;
     const k = classify(profile.samples[i]!);
     us.set(k, (us.get(k) ?? 0) + dt);
-    const leaf = byId.get(profile.samples[i]!)!;
-    const src = (sourceOf(leaf) ?? '').replace(/^.*\/(node_modules|gaswatch|wt\/cpu)\//, '');
-    const fk = `${leaf.callFrame.functionName || '(anonymous)'} ${src}:${leaf.callFrame.lineNumber}`;
-    fns.set(fk, (fns.get(fk) ?? 0) + dt);
+    // Inclusive time per function (each function once per sample, however deep it recurs).
+    const onStack = new Set<string>();
+    for (let n: ProfileNode | undefined = byId.get(profile.samples[i]!); n; n = byId.get(parent.get(n.id) ?? -1)) {
+      const src = (sourceOf(n) ?? '').replace(/^.*\/(node_modules|gaswatch|wt\/cpu)\//, '');
+      onStack.add(`${n.callFrame.functionName || '(anonymous)'} ${src}:${n.callFrame.lineNumber}`);
+    }
+    for (const fk of onStack) fns.set(fk, (fns.get(fk) ?? 0) + dt);
   }
   return { us, fns };
 }
@@ -181,7 +190,7 @@ export interface CpuProfileResult {
   rssMb: number;
   threads: [string, number][];
   slices: [string, number][];
-  /** The functions with the most self time (ms per reading). */
+  /** The functions with the most inclusive time (ms per reading). */
   top: [string, number][];
 }
 
@@ -191,6 +200,8 @@ export async function profileGateway(opts: {
   extraFlags?: string[];
   /** No profiler: the process and thread figures only, as the gateway runs in production. */
   plain?: boolean;
+  /** Shipped flags to leave out. */
+  without?: string[];
 }): Promise<CpuProfileResult> {
   const work = mkdtempSync(join(tmpdir(), 'gw-cpu-'));
   // Inside the package, so the bundle's external modules resolve from node_modules.
@@ -215,7 +226,7 @@ export async function profileGateway(opts: {
   const gw = startProcess(
     process.execPath,
     [
-      ...flags,
+      ...flags.filter((f) => !opts.without?.includes(f)),
       ...(opts.extraFlags ?? []),
       ...(opts.plain ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir]),
       main,
@@ -235,13 +246,24 @@ export async function profileGateway(opts: {
     const c0 = ticks(`/proc/${gw.pid}/stat`).t;
     const th0 = threadTicks(gw.pid);
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, opts.seconds * 1000));
+    let maxRss = 0;
+    await waitFor(
+      () => {
+        maxRss = Math.max(maxRss, rssOf(gw.pid));
+        return performance.now() - t0 >= opts.seconds * 1000;
+      },
+      'the window',
+      opts.seconds * 1000 + 10_000,
+      200,
+    );
     const elapsed = (performance.now() - t0) / 1000;
     const n = readings - r0;
     const cpuMs = (ticks(`/proc/${gw.pid}/stat`).t - c0) * 10;
     const th1 = threadTicks(gw.pid);
-    const rssMb = Number(readFileSync(`/proc/${gw.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1]) / 1024;
+    const rssMb = maxRss;
     await gw.stop('SIGTERM', 15_000);
+    // GW_BENCH_OUTPUT=FILE keeps what the gateway printed (e.g. with `-- --trace-gc`).
+    if (process.env.GW_BENCH_OUTPUT) writeFileSync(process.env.GW_BENCH_OUTPUT, gw.output());
     const base = { readings: n, seconds: elapsed, cpuMsPerReading: cpuMs / n, rssMb };
     const threads = [...th1]
       .map(([k, v]) => [k, ((v - (th0.get(k) ?? 0)) * 10) / n] as [string, number])
@@ -266,7 +288,7 @@ export async function profileGateway(opts: {
         .filter(([k]) => !k.startsWith('(idle)'))
         .map(([k, v]) => [k, (v * scale) / 1000 / n] as [string, number])
         .sort((a, b) => b[1] - a[1])
-        .slice(0, 30),
+        .slice(0, 60),
     };
   } finally {
     await gw.stop('SIGKILL');
@@ -278,11 +300,11 @@ export async function profileGateway(opts: {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const r = await profileGateway({ seconds, bundleDir, extraFlags, plain: own.includes('--plain') });
+  const r = await profileGateway({ seconds, bundleDir, extraFlags, plain: own.includes('--plain'), without });
   const f = (x: number) => x.toFixed(3);
   const profiled = r.slices.reduce((a, [, v]) => a + v, 0);
   console.log(`
-### CPU per reading, ${r.readings} readings in ${r.seconds.toFixed(0)} s (${(r.readings / r.seconds).toFixed(1)}/s), RSS ${r.rssMb.toFixed(1)} MB (with the profiler on)
+### CPU per reading, ${r.readings} readings in ${r.seconds.toFixed(0)} s (${(r.readings / r.seconds).toFixed(1)}/s), max RSS ${r.rssMb.toFixed(1)} MB${r.slices.length ? ' (with the profiler on)' : ''}
 
 Process: **${f(r.cpuMsPerReading)} ms** per reading (utime + stime, all threads).
 

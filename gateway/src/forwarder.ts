@@ -36,7 +36,9 @@ export function createForwarder(opts: {
   let tokens = burst;
   let tokensAt = performance.now();
   let timer: NodeJS.Timeout | undefined;
-  const pending = new Set<Promise<void>>();
+  /** Sends whose PUBACK or error has not come yet (those the watchdog gave up on included). */
+  let outstanding = 0;
+  const idle: (() => void)[] = [];
 
   let again = false;
   /** The running pump, awaited by stop() so the outbox is not closed under a read. */
@@ -115,28 +117,27 @@ export function createForwarder(opts: {
         inflight--;
         void pump();
       }, ackTimeoutMs);
-      const p = uplink
-        .send(entry)
-        .then(
-          () => {
-            // The delete is written with the next batch; the slot is free now.
-            outbox.ack(entry).catch((err: Error) => log.error({ err }, 'outbox update failed'));
-          },
-          (err: Error) => {
+      outstanding++;
+      // A callback rather than a promise chain: this runs for every reading.
+      uplink.sendWith(entry, (err) => {
+        clearTimeout(watchdog);
+        outstanding--;
+        try {
+          // The delete is written with a later batch (which logs a failure); the slot is free now.
+          if (!err) void outbox.ack(entry);
+          else {
             log.debug({ err: err.message, key: entry.key }, 'publish not acknowledged; will resend');
             if (!settled) outbox.release(entry);
-          },
-        )
-        .catch((err: Error) => log.error({ err }, 'outbox update failed'))
-        .finally(() => {
-          clearTimeout(watchdog);
-          pending.delete(p);
-          if (settled) return;
-          settled = true;
-          inflight--;
-          void pump();
-        });
-      pending.add(p);
+          }
+        } catch (e) {
+          log.error({ err: e }, 'outbox update failed');
+        }
+        if (!outstanding) for (const f of idle.splice(0)) f();
+        if (settled) return;
+        settled = true;
+        inflight--;
+        void pump();
+      });
     }
   }
 
@@ -158,7 +159,14 @@ export function createForwarder(opts: {
       timer = retryTimer = undefined;
       await current;
       // Wait briefly for acks in flight so they are not resent after a clean restart.
-      await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 1000))]);
+      if (outstanding) {
+        let t: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          idle.push(resolve);
+          t = setTimeout(resolve, 1000);
+        });
+        clearTimeout(t);
+      }
     },
     kick() {
       void pump();

@@ -6,8 +6,8 @@
  * reading it has stored nor reuse a seq.
  *
  * Group commit (docs/gateway.md "Outbox"): readings that arrive within `commitMs` of each other
- * share one synced batch, and deletes of acknowledged readings ride along with the next batch (or
- * go alone, unsynced, after DELETE_DELAY_MS). A reading is published only once its batch is on
+ * share one synced batch, and the deletes of acknowledged readings share one unsynced batch
+ * DELETE_DELAY_MS later (or ride along with a batch of readings written before). A reading is published only once its batch is on
  * disk. Readings appended while the reader is caught up with the disk are kept in memory as well,
  * so the forwarder takes them without reading them back.
  */
@@ -77,8 +77,12 @@ const pad = (n: number) => n.toString().padStart(16, '0');
 /** The counter in a key (`r!0000000000000042` → 42); -1 for a key not of that form. */
 const keyNumber = (key: string) => (/^[er]!\d{16}$/.test(key) ? Number(key.slice(2)) : -1);
 const byKey = (a: OutboxEntry, b: OutboxEntry) => (a.key < b.key ? -1 : 1);
-/** Deletes of acknowledged readings wait this long for a batch of new readings to ride along. */
-const DELETE_DELAY_MS = 1000;
+/**
+ * Deletes of acknowledged readings wait this long for more to share their write. Short, so what
+ * they hold in memory dies young (a reading's PUBACK comes milliseconds after its batch; the next
+ * batch is a poll interval away).
+ */
+const DELETE_DELAY_MS = 100;
 /** Readings held in memory as they are written, while the reader is caught up (one disk read's worth). */
 const TAIL_MAX = 256;
 
@@ -121,7 +125,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   let queue: Pending[] = [];
   /** Acknowledged readings to delete with the next batch, and who waits for that. */
   let dels: string[] = [];
-  let delWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /** Settled when the deletes queued now are on disk (one promise for all of them). */
+  let delsLanded: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
   /** The batch being written (one at a time), and the timer of the next. */
   let flushing: Promise<void> | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
@@ -311,10 +316,10 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       const d = need();
       const items = queue;
       const delKeys = dels;
-      const waiters = delWaiters;
+      const landed = delsLanded;
       queue = [];
       dels = [];
-      delWaiters = [];
+      delsLanded = undefined;
       const ops: ({ type: 'put'; key: string; value: string } | { type: 'del'; key: string })[] = [];
       /** What each stored append becomes once the batch is on disk. */
       const done: (() => void)[] = [];
@@ -356,8 +361,12 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       } catch (err) {
         for (const e of readings) writing.delete(e.key);
         // Nothing of the batch is stored: every append fails (one whose build threw already did).
+        log.error(
+          { err, readings: readings.length, events: newEvents.length, deletes: delKeys.length },
+          'outbox write failed',
+        );
         for (const p of items) p.reject(err);
-        for (const w of waiters) w.reject(err); // still on disk: resent after a restart
+        landed?.reject(err); // still on disk: resent after a restart
         return;
       }
       counter = c;
@@ -384,7 +393,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       }
       if (depth > opts.maxReadings) await dropOldest(depth - opts.maxReadings);
       for (const f of done) f();
-      for (const w of waiters) w.resolve();
+      landed?.resolve();
     };
     flushing = run()
       .catch((err: Error) => log.error({ err }, 'outbox write failed'))
@@ -499,9 +508,19 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       delivered.add(entry.key);
       if (!db) return;
       dels.push(entry.key);
-      const landed = new Promise<void>((resolve, reject) => delWaiters.push({ resolve, reject }));
+      if (!delsLanded) {
+        let resolve!: () => void;
+        let reject!: (err: unknown) => void;
+        const promise = new Promise<void>((res, rej) => {
+          resolve = res;
+          reject = rej;
+        });
+        // The forwarder does not wait for deletes; a failed write is logged by flush().
+        promise.catch(() => {});
+        delsLanded = { promise, resolve, reject };
+      }
       schedule(DELETE_DELAY_MS);
-      return landed;
+      return delsLanded.promise;
     },
     release(entry) {
       if (!taken.delete(entry.key)) return;
