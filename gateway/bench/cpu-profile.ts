@@ -79,15 +79,30 @@ function threadTicks(pid: number): Map<string, number> {
 /** Which slice of the work a source file belongs to. */
 function sliceOf(source: string): string | undefined {
   const rules: [RegExp, string][] = [
-    [/gateway\/src\/drivers\/modbus-tcp\/|gateway\/src\/drivers\/serial-queue|modbus-rtu\/frame/, 'Modbus request/response (framing, transaction, timeout timer)'],
+    [
+      /gateway\/src\/drivers\/modbus-tcp\/|gateway\/src\/drivers\/serial-queue|modbus-rtu\/frame/,
+      'Modbus request/response (framing, transaction, timeout timer)',
+    ],
     [/gateway\/src\/modbus\/|shared\/src\/(registers|profiles?)/, 'decoding registers into a sample'],
-    [/gateway\/src\/local-alarms|shared\/src\/alarm|shared\/src\/rules|shared\/src\/dose|shared\/src\/stel/, 'local alarm step'],
+    [
+      /gateway\/src\/local-alarms|shared\/src\/alarm|shared\/src\/rules|shared\/src\/dose|shared\/src\/stel/,
+      'local alarm step',
+    ],
     [/node_modules\/zod\//, 'schema checks (zod)'],
-    [/gateway\/src\/outbox|node_modules\/(classic-level|abstract-level|module-error|maybe-combine-errors|napi-macros|node-gyp-build)\//, 'outbox (LevelDB put/batch/del, JSON of the record)'],
-    [/node_modules\/(mqtt|mqtt-packet|bl|readable-stream|debug|ms|number-allocator|rfdc|commist|help-me|lru-cache|split2|reinterval|js-sdsl|process-nextick-args|buffer|events|string_decoder|safe-buffer|inherits|util-deprecate)\//, 'MQTT publish and PUBACK (mqtt.js)'],
+    [
+      /gateway\/src\/outbox|node_modules\/(classic-level|abstract-level|module-error|maybe-combine-errors|napi-macros|node-gyp-build)\//,
+      'outbox (LevelDB put/batch/del, JSON of the record)',
+    ],
+    [
+      /node_modules\/(mqtt|mqtt-packet|bl|readable-stream|debug|ms|number-allocator|rfdc|commist|help-me|lru-cache|split2|reinterval|js-sdsl|process-nextick-args|buffer|events|string_decoder|safe-buffer|inherits|util-deprecate)\//,
+      'MQTT publish and PUBACK (mqtt.js)',
+    ],
     [/gateway\/src\/(forwarder|uplink)/, 'forwarder (take, watchdog timer, ack)'],
     [/gateway\/src\/poller/, 'poll scheduler'],
-    [/gateway\/src\/(device-reports|bump-test-window|device-state)|shared\/src\/topics/, 'device reports (payload building, encoding)'],
+    [
+      /gateway\/src\/(device-reports|bump-test-window|device-state)|shared\/src\/topics/,
+      'device reports (payload building, encoding)',
+    ],
     [/gateway\/src\/main|gateway\/src\/status|gateway\/src\/clock/, 'heartbeat, heap trim, clock check'],
     [/node_modules\/(pino|sonic-boom|thread-stream|on-exit-leak-free)\//, 'logging (pino)'],
     [/gateway\/src\/|shared\/src\//, 'other gateway code'],
@@ -165,6 +180,7 @@ function slices(profile: Profile, buildUrl: string, skipUs: number) {
   const us = new Map<string, number>();
   /** Self time by function and source, for the detail table. */
   const fns = new Map<string, number>();
+  const selfFns = new Map<string, number>();
   let t = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const dt = profile.timeDeltas[i]!;
@@ -174,13 +190,20 @@ function slices(profile: Profile, buildUrl: string, skipUs: number) {
     us.set(k, (us.get(k) ?? 0) + dt);
     // Inclusive time per function (each function once per sample, however deep it recurs).
     const onStack = new Set<string>();
-    for (let n: ProfileNode | undefined = byId.get(profile.samples[i]!); n; n = byId.get(parent.get(n.id) ?? -1)) {
+    for (
+      let n: ProfileNode | undefined = byId.get(profile.samples[i]!);
+      n;
+      n = byId.get(parent.get(n.id) ?? -1)
+    ) {
       const src = (sourceOf(n) ?? '').replace(/^.*\/(node_modules|gaswatch|wt\/cpu)\//, '');
       onStack.add(`${n.callFrame.functionName || '(anonymous)'} ${src}:${n.callFrame.lineNumber}`);
     }
     for (const fk of onStack) fns.set(fk, (fns.get(fk) ?? 0) + dt);
+    const leaf = byId.get(profile.samples[i]!)!;
+    const lk = `${leaf.callFrame.functionName || '(anonymous)'} ${(sourceOf(leaf) ?? '').replace(/^.*\/(node_modules|gaswatch|wt\/cpu)\//, '')}:${leaf.callFrame.lineNumber}`;
+    selfFns.set(lk, (selfFns.get(lk) ?? 0) + dt);
   }
-  return { us, fns };
+  return { us, fns, selfFns };
 }
 
 export interface CpuProfileResult {
@@ -192,6 +215,8 @@ export interface CpuProfileResult {
   slices: [string, number][];
   /** The functions with the most inclusive time (ms per reading). */
   top: [string, number][];
+  /** The functions with the most self time (ms per reading). */
+  topSelf: [string, number][];
 }
 
 export async function profileGateway(opts: {
@@ -269,12 +294,12 @@ export async function profileGateway(opts: {
       .map(([k, v]) => [k, ((v - (th0.get(k) ?? 0)) * 10) / n] as [string, number])
       .filter(([, v]) => v > 0)
       .sort((a, b) => b[1] - a[1]);
-    if (opts.plain) return { ...base, threads, slices: [], top: [] };
+    if (opts.plain) return { ...base, threads, slices: [], top: [], topSelf: [] };
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error(`no CPU profile written:\n${gw.output().slice(-2000)}`);
     const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as Profile;
     // The profile runs on until the exit: charge only the samples of the measured window.
-    const { us, fns } = slices(profile, `file://${join(dir, 'src')}/`, skipUs);
+    const { us, fns, selfFns } = slices(profile, `file://${join(dir, 'src')}/`, skipUs);
     // Samples after the window (shutdown) are few against `seconds` of polling; scale to the window.
     const scale = (elapsed * 1e6) / [...us.values()].reduce((a, b) => a + b, 0);
     return {
@@ -289,6 +314,11 @@ export async function profileGateway(opts: {
         .map(([k, v]) => [k, (v * scale) / 1000 / n] as [string, number])
         .sort((a, b) => b[1] - a[1])
         .slice(0, 60),
+      topSelf: [...selfFns]
+        .filter(([k]) => !k.startsWith('(idle)'))
+        .map(([k, v]) => [k, (v * scale) / 1000 / n] as [string, number])
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 40),
     };
   } finally {
     await gw.stop('SIGKILL');
@@ -319,5 +349,7 @@ Main thread by slice (CPU profile, ${f(profiled)} ms per reading sampled):
 ${r.slices.map(([k, v]) => `| ${k} | ${f(v)} | ${((100 * v) / profiled).toFixed(1)} % |`).join('\n')}
 `);
   if (own.includes('--top'))
-    console.log(r.top.map(([k, v]) => `${f(v)}  ${k}`).join('\n'));
+    console.log(
+      `inclusive:\n${r.top.map(([k, v]) => `${f(v)}  ${k}`).join('\n')}\n\nself:\n${r.topSelf.map(([k, v]) => `${f(v)}  ${k}`).join('\n')}`,
+    );
 }
