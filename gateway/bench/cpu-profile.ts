@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startProcess, waitFor } from '@gaswatch/shared/testing';
 import mqtt from 'mqtt';
@@ -230,7 +230,9 @@ export async function profileGateway(opts: {
 }): Promise<CpuProfileResult> {
   const work = mkdtempSync(join(tmpdir(), 'gw-cpu-'));
   // Inside the package, so the bundle's external modules resolve from node_modules.
-  const dir = opts.bundleDir ?? join(here, '..', '.bench-build', `cpu-${process.pid}`);
+  const dir = opts.bundleDir
+    ? resolve(opts.bundleDir)
+    : join(here, '..', '.bench-build', `cpu-${process.pid}`);
   if (!opts.bundleDir)
     execFileSync(process.execPath, [join(here, '..', 'scripts', 'build.mjs'), dir, '--sourcemap'], {
       stdio: 'ignore',
