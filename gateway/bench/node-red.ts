@@ -41,6 +41,13 @@ export interface RoundResult {
   readings: number;
   /** Readings the detectors were polled for in the window: 32 per second. */
   expected: number;
+  /**
+   * The gateway only: readings it sampled in the window, from each device's seq range (first to
+   * last seq received, inclusive). Equal to `readings` when none is missing.
+   */
+  sampled?: number;
+  /** The gateway only: distinct (device, seq) received in the window. */
+  distinct?: number;
   cpuMsPerReading: number;
   /** The kernel's part of it (system time: socket and disk syscalls). */
   sysMsPerReading: number;
@@ -97,10 +104,23 @@ async function measure(
 ): Promise<Omit<RoundResult, 'who' | 'round'>> {
   let readings = 0;
   const seen = new Set<string>();
+  /** Per topic, the first and last seq received in the window (gateway payloads carry one). */
+  let seqs: Map<string, [number, number]> | undefined;
+  /** The distinct (topic, seq) received in the window: a resent duplicate cannot hide a hole. */
+  const unique = new Set<string>();
   const sub = mqtt.connect(brokerUrl);
-  sub.on('message', (topic) => {
+  sub.on('message', (topic, payload) => {
     readings++;
     seen.add(topic);
+    if (!seqs) return;
+    const seq = /"seq":(\d+)/.exec(payload.toString())?.[1];
+    if (seq === undefined) return;
+    const r = seqs.get(topic);
+    if (r) {
+      r[0] = Math.min(r[0], Number(seq));
+      r[1] = Math.max(r[1], Number(seq));
+    } else seqs.set(topic, [Number(seq), Number(seq)]);
+    unique.add(`${topic} ${seq}`);
   });
   try {
     await sub.subscribeAsync(topics, { qos: 1 });
@@ -109,6 +129,7 @@ async function measure(
     });
     await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
     const r0 = readings;
+    seqs = new Map();
     const c0 = cpuS(proc.pid);
     const t0 = performance.now();
     let maxRss = 0;
@@ -125,7 +146,11 @@ async function measure(
     const cpu = c1[0] + c1[1] - c0[0] - c0[1];
     const elapsed = (performance.now() - t0) / 1000;
     const n = readings - r0;
+    const window = seqs;
+    seqs = undefined;
+    const sampled = [...window.values()].reduce((a, [lo, hi]) => a + hi - lo + 1, 0);
     return {
+      ...(window.size ? { sampled, distinct: unique.size } : {}),
       seconds: elapsed,
       readings: n,
       expected: Math.round(32 * elapsed),
@@ -208,10 +233,10 @@ export function nodeRedTable(results: RoundResult[], seconds: number): string {
   const rss = (who: RoundResult['who']) => median(of(who).map((r) => r.maxRssMb));
   const rows = results.map(
     (r) =>
-      `| ${r.round} | ${r.who === 'gateway' ? 'gaswatch gateway (bundle, as shipped)' : 'Node-RED 4 + node-red-contrib-modbus + mqtt out'} | **${f(r.cpuMsPerReading, 3)}** | ${f(r.sysMsPerReading, 3)} | ${f(r.cpuPct, 1)} % | **${f(r.maxRssMb, 1)}** | ${r.readings} / ${r.expected} (${f((100 * r.readings) / r.expected, 1)} %) |`,
+      `| ${r.round} | ${r.who === 'gateway' ? 'gaswatch gateway (bundle, as shipped)' : 'Node-RED 4 + node-red-contrib-modbus + mqtt out'} | **${f(r.cpuMsPerReading, 3)}** | ${f(r.sysMsPerReading, 3)} | ${f(r.cpuPct, 1)} % | **${f(r.maxRssMb, 1)}** | ${r.readings} / ${r.expected} (${f((100 * r.readings) / r.expected, 1)} %) | ${r.sampled === undefined ? '– (no seq)' : `${r.distinct} / ${r.sampled}${r.distinct === r.sampled ? ', no hole' : ''}`} |`,
   );
-  return `| round | process | CPU ms per reading | of it system | CPU % of a core | max RSS MB | readings delivered / polled in ${seconds} s |
-|---|---|---:|---:|---:|---:|---:|
+  return `| round | process | CPU ms per reading | of it system | CPU % of a core | max RSS MB | readings delivered / polled in ${seconds} s | distinct delivered / sampled (seq range) |
+|---|---|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
 Medians: gateway ${f(cpu('gateway'), 3)} ms per reading, ${f(rss('gateway'), 1)} MB; Node-RED ${f(cpu('node-red'), 3)} ms, ${f(rss('node-red'), 1)} MB. Gateway / Node-RED: CPU per reading **${f(cpu('gateway') / cpu('node-red'))}×**, RSS **${f(rss('gateway') / rss('node-red'))}×**.`;
