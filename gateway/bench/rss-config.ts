@@ -39,6 +39,8 @@ export function rssBenchConfig(opts: {
 /** What every RSS benchmark runs against: Mosquitto and the 32-detector simulator process. */
 export interface RssRig {
   broker: Mosquitto;
+  /** The simulator's Modbus TCP port (all 32 units behind it). */
+  simPort: number;
   /** Writes the 32-detector config for `gatewayId` into `dir` (its outbox inside); returns the file. */
   writeConfig(gatewayId: string, dir: string): string;
   stop(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startRssRig(): Promise<RssRig> {
   const simPort = Number((await sim.waitForOutput(/\{"ready":true,"port":(\d+)\}/))[1]);
   return {
     broker,
+    simPort,
     writeConfig(gatewayId, dir) {
       mkdirSync(dir, { recursive: true });
       const file = join(dir, 'gw.yaml');

@@ -3,6 +3,9 @@
  *  1. RSS of the gateway process polling 32 simulated detectors at 1 s (simulator in another process).
  *  2. Modbus RTU polls/s against a firmware-sim slave that enforces 9600-baud 8E1 wire timing, 8
  *     registers per poll, as a fraction of the wire limit computed from the frame sizes.
+ *  3. CPU per reading, RSS and readings delivered of the shipped gateway against Node-RED 4 on the
+ *     same detectors, alternating rounds (bench/node-red.ts; GW_BENCH_WINDOW_S, GW_BENCH_ROUNDS).
+ * `--rtu-only` runs 1; `--node-red-only` runs 3.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -15,6 +18,7 @@ import { systemClock } from '../src/clock.js';
 import { ModbusRtuBusSchema } from '../src/config.js';
 import { createRtu } from '../src/drivers/modbus-rtu/driver.js';
 import { bitsPerChar, interFrameGapMs } from '../src/drivers/modbus-rtu/frame.js';
+import { benchNodeRed, nodeRedTable } from './node-red.js';
 import { benchOutageRss } from './outage-rss.js';
 import { startRssRig } from './rss-config.js';
 
@@ -199,14 +203,38 @@ async function benchRtu(): Promise<{
   return { polls, seconds: elapsed, rate: polls / elapsed, limit: 1000 / perPollMs, errors };
 }
 
+const rtuOnly = process.argv.includes('--rtu-only');
+const bundle = rtuOnly ? '' : buildBundle();
+const flags = shippedFlags();
+const env = shippedEnv();
+// Node-RED against the gateway (issue 17): 120 s windows, 3 rounds unless the env says otherwise.
+const nrSeconds = Number(process.env.GW_BENCH_WINDOW_S ?? (quick ? 20 : 120));
+const nrRounds = Number(process.env.GW_BENCH_ROUNDS ?? (quick ? 1 : 3));
+const nodeRed = async () => {
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const results = await benchNodeRed({
+    gateway: { args: [...flags, bundle], env },
+    seconds: nrSeconds,
+    rounds: nrRounds,
+  });
+  const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return `### Gateway against Node-RED (32 detectors at 1 s over Modbus TCP, QoS 1 to a loopback Mosquitto)
+
+${nodeRedTable(results, nrSeconds)}
+
+Load average ${load} before, ${loadAfter} after (2 cores). Node ${process.version}.
+`;
+};
+if (process.argv.includes('--node-red-only')) {
+  console.log(await nodeRed());
+  rmSync(dirname(dirname(bundle)), { recursive: true, force: true });
+  process.exit(0);
+}
 const rtu = await benchRtu();
-if (process.argv.includes('--rtu-only')) {
+if (rtuOnly) {
   console.log(rtu);
   process.exit(0);
 }
-const bundle = buildBundle();
-const flags = shippedFlags();
-const env = shippedEnv();
 const envText = Object.entries(env)
   .map(([k, v]) => `${k}=${v} `)
   .join('');
@@ -233,6 +261,7 @@ const rssRuns = [
   ),
 ];
 const outage = await benchOutageRss([...flags, bundle], env, quick ? 20 : 60);
+const nodeRedText = await nodeRed();
 if (!process.argv.includes('--keep-build'))
   rmSync(dirname(dirname(bundle)), { recursive: true, force: true });
 const f = (n: number, d = 1) => n.toFixed(d);
@@ -248,4 +277,5 @@ ${rssRuns.map((r) => `| gateway RSS, 32 detectors at 1 s over Modbus TCP (sim in
 Wire limit per poll: request 8 bytes + 3.5-char gap + response 21 bytes + 3.5-char gap at 11 bits/char.
 RSS is VmRSS of the gateway process, sampled every 100 ms from its spawn. "start" is the maximum until every
 detector has delivered a reading plus ${SETTLE_S} s; the max and last figures are of the steady state after it.
-`);
+
+${nodeRedText}`);

@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { bundle } from '@gaswatch/shared/bundle';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = process.argv[2] ? resolve(process.argv[2]) : join(pkgDir, 'dist');
+const args = process.argv.slice(2);
+const dir = args.find((a) => !a.startsWith('--'));
+const out = dir ? resolve(dir) : join(pkgDir, 'dist');
+// --sourcemap: for bench/cpu-profile.ts, which maps profile positions back to source files.
+const sourcemap = args.includes('--sourcemap');
 
 // ws (mqtt.js' WebSocket transport) and socks (its SOCKS proxy client) stay external too: they are
 // loaded from node_modules only when a ws(s):// or TLS uplink needs them (src/uplink.ts connects
@@ -57,7 +61,7 @@ module.exports = { setInterval: no, clearInterval: no, setTimeout: no, clearTime
 
 /** Bundles the gateway into `outDir` (its dist layout); returns the path of main.js. */
 export const buildGateway = (outDir) =>
-  bundle({ pkgDir, out: outDir, external: EXTERNAL, plugins: [slimPlugin] });
+  bundle({ pkgDir, out: outDir, external: EXTERNAL, plugins: [slimPlugin], sourcemap });
 
 // Run as a script (not imported, as gateway/packaging/build-deb.mjs does for EXTERNAL).
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -287,6 +287,15 @@ export const GatewayConfigSchema = z
           .max(1000)
           .default(20)
           .describe('QoS 1 publishes awaiting PUBACK at once'),
+        commitMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(1000)
+          .default(100)
+          .describe(
+            'Group commit: a reading waits at most this long to share one synced outbox write with others (0: written at once)',
+          ),
       })
       .strict(),
     clock: z

@@ -1,6 +1,8 @@
 /**
  * Moves entries from the outbox to the broker: at most `maxInflight` awaiting PUBACK, paced at
- * `ratePerS` so a backlog replays without flooding the broker; events first.
+ * `ratePerS` so a backlog replays without flooding the broker; events first. The pacing is a token
+ * bucket of `maxInflight` tokens: the readings of one group commit go out together (one socket
+ * write for all of them) instead of one timer each, and a backlog still leaves at `ratePerS`.
  */
 import type { Logger } from 'pino';
 import type { Outbox, OutboxEntry } from './outbox.js';
@@ -26,12 +28,17 @@ export function createForwarder(opts: {
   const { outbox, uplink, logger: log } = opts;
   const ackTimeoutMs = opts.ackTimeoutMs ?? 60_000;
   const intervalMs = 1000 / opts.ratePerS;
+  const burst = opts.maxInflight;
   let inflight = 0;
   let running = false;
   let pumping = false;
-  let nextSendAt = 0;
+  /** Sends allowed now, and when that was computed. */
+  let tokens = burst;
+  let tokensAt = performance.now();
   let timer: NodeJS.Timeout | undefined;
-  const pending = new Set<Promise<void>>();
+  /** Sends whose PUBACK or error has not come yet (those the watchdog gave up on included). */
+  let outstanding = 0;
+  const idle: (() => void)[] = [];
 
   let again = false;
   /** The running pump, awaited by stop() so the outbox is not closed under a read. */
@@ -76,13 +83,15 @@ export function createForwarder(opts: {
   async function pumpOnce(): Promise<void> {
     while (running && uplink.connected && inflight < opts.maxInflight) {
       const now = performance.now();
-      if (now < nextSendAt) {
+      tokens = Math.min(burst, tokens + (now - tokensAt) / intervalMs);
+      tokensAt = now;
+      if (tokens < 1) {
         timer ??= setTimeout(
           () => {
             timer = undefined;
             void pump();
           },
-          Math.ceil(nextSendAt - now),
+          Math.ceil((1 - tokens) * intervalMs),
         );
         return;
       }
@@ -95,7 +104,7 @@ export function createForwarder(opts: {
         failures = 0;
       }
       if (!entry) return;
-      nextSendAt = Math.max(now, nextSendAt) + intervalMs;
+      tokens -= 1;
       inflight++;
       let settled = false;
       // A PUBACK that never comes (a lost packet id across reconnects) must not strand a reading:
@@ -108,25 +117,27 @@ export function createForwarder(opts: {
         inflight--;
         void pump();
       }, ackTimeoutMs);
-      const p = uplink
-        .send(entry)
-        .then(
-          () => outbox.ack(entry),
-          (err: Error) => {
+      outstanding++;
+      // A callback rather than a promise chain: this runs for every reading.
+      uplink.sendWith(entry, (err) => {
+        clearTimeout(watchdog);
+        outstanding--;
+        try {
+          // The delete is written with a later batch (which logs a failure); the slot is free now.
+          if (!err) void outbox.ack(entry);
+          else {
             log.debug({ err: err.message, key: entry.key }, 'publish not acknowledged; will resend');
             if (!settled) outbox.release(entry);
-          },
-        )
-        .catch((err: Error) => log.error({ err }, 'outbox update failed'))
-        .finally(() => {
-          clearTimeout(watchdog);
-          pending.delete(p);
-          if (settled) return;
-          settled = true;
-          inflight--;
-          void pump();
-        });
-      pending.add(p);
+          }
+        } catch (e) {
+          log.error({ err: e }, 'outbox update failed');
+        }
+        if (!outstanding) for (const f of idle.splice(0)) f();
+        if (settled) return;
+        settled = true;
+        inflight--;
+        void pump();
+      });
     }
   }
 
@@ -148,7 +159,14 @@ export function createForwarder(opts: {
       timer = retryTimer = undefined;
       await current;
       // Wait briefly for acks in flight so they are not resent after a clean restart.
-      await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 1000))]);
+      if (outstanding) {
+        let t: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          idle.push(resolve);
+          t = setTimeout(resolve, 1000);
+        });
+        clearTimeout(t);
+      }
     },
     kick() {
       void pump();

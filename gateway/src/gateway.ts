@@ -61,6 +61,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const outbox = createOutbox({
     dir: config.outbox.dir,
     maxReadings: config.outbox.maxReadings,
+    commitMs: config.outbox.commitMs,
+    keepWritten: true,
     logger: log.child({ part: 'outbox' }),
   });
   const uplink = createUplink({ config, logger: log.child({ part: 'uplink' }) });

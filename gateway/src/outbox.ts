@@ -3,7 +3,13 @@
  * it is published, and deleted only when the broker's PUBACK arrives. Readings keep their order;
  * events (local alarms) are always taken first. The per-device `seq` lives in the same store and is
  * written in the same atomic batch as the reading that uses it, so a crash can neither lose a
- * reading nor reuse a seq.
+ * reading it has stored nor reuse a seq.
+ *
+ * Group commit (docs/gateway.md "Outbox"): readings that arrive within `commitMs` of each other
+ * share one synced batch, and the deletes of acknowledged readings share one unsynced batch
+ * DELETE_DELAY_MS later (or ride along with a batch of readings written before). A reading is published only once its batch is on
+ * disk. Readings appended while the reader is caught up with the disk are kept in memory as well,
+ * so the forwarder takes them without reading them back.
  */
 import { mkdirSync } from 'node:fs';
 import { ClassicLevel } from 'classic-level';
@@ -21,6 +27,18 @@ export interface OutboxOptions {
   dir: string;
   maxReadings: number;
   logger: Logger;
+  /**
+   * How long a reading waits at most for others to share its synced write (default 0: written at
+   * once; while a write is under way, what arrives meanwhile still shares the next one). Events
+   * never wait.
+   */
+  commitMs?: number;
+  /**
+   * Readings written while the reader is caught up with the disk stay in memory as well (at most
+   * TAIL_MAX), so take() hands them out without reading back what was just written. Default off:
+   * everything is read from disk.
+   */
+  keepWritten?: boolean;
 }
 
 export interface Outbox {
@@ -59,6 +77,25 @@ const pad = (n: number) => n.toString().padStart(16, '0');
 /** The counter in a key (`r!0000000000000042` → 42); -1 for a key not of that form. */
 const keyNumber = (key: string) => (/^[er]!\d{16}$/.test(key) ? Number(key.slice(2)) : -1);
 const byKey = (a: OutboxEntry, b: OutboxEntry) => (a.key < b.key ? -1 : 1);
+/**
+ * Deletes of acknowledged readings wait this long for more to share their write. Short, so what
+ * they hold in memory dies young (a reading's PUBACK comes milliseconds after its batch; the next
+ * batch is a poll interval away).
+ */
+const DELETE_DELAY_MS = 100;
+/** Readings held in memory as they are written, while the reader is caught up (one disk read's worth). */
+const TAIL_MAX = 256;
+
+/** An append waiting for the next batch. */
+type Pending =
+  | {
+      kind: 'reading';
+      dev: string;
+      build: (seq: number) => { topic: string; payload: string };
+      resolve: (seq: number) => void;
+      reject: (err: unknown) => void;
+    }
+  | { kind: 'event'; topic: string; payload: string; resolve: () => void; reject: (err: unknown) => void };
 
 export function createOutbox(opts: OutboxOptions): Outbox {
   const log = opts.logger;
@@ -75,18 +112,29 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   /** Readings given back after a failed send; sent before `buffer`. */
   const retry: OutboxEntry[] = [];
   const taken = new Set<string>();
-  /** The reading whose write is under way (appends are chained: one at a time). */
-  let writing: { key: string; acked: boolean } | undefined;
+  /** Readings of the batch being written, and whether their PUBACK came before the write returned. */
+  const writing = new Map<string, { acked: boolean }>();
   /** Acknowledged by the broker, their delete not yet on disk. */
   const delivered = new Set<string>();
   /** Highest reading key loaded into memory. */
   let cursor = R;
+  /** Highest reading key written (the reader is caught up when `cursor` is this). */
+  let written = R;
+  const commitMs = opts.commitMs ?? 0;
+  /** Appends for the next batch, in order. */
+  let queue: Pending[] = [];
+  /** Acknowledged readings to delete with the next batch, and who waits for that. */
+  let dels: string[] = [];
+  /** Settled when the deletes queued now are on disk (one promise for all of them). */
+  let delsLanded: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
+  /** The batch being written (one at a time), and the timer of the next. */
+  let flushing: Promise<void> | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let flushAt = Number.POSITIVE_INFINITY;
   /** The delete of readings dropped because the outbox is full, while it is being written. */
   let dropping: Promise<void> = Promise.resolve();
   /** take()'s read of the disk, while it runs (dropOldest waits for it). */
   let loading: Promise<void> | undefined;
-  /** Appends are chained so seq assignment and counter are race-free. */
-  let chain: Promise<unknown> = Promise.resolve();
 
   const need = () => {
     if (!db) throw new Error('outbox not started');
@@ -237,6 +285,125 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     }
   }
 
+  /** Makes sure a batch is written within `ms` (sooner if one is already due sooner). */
+  function schedule(ms: number): void {
+    if (flushing) return; // the running batch schedules the next when it is done
+    const at = performance.now() + ms;
+    if (flushTimer && at >= flushAt) return;
+    if (flushTimer) clearTimeout(flushTimer);
+    flushAt = at;
+    flushTimer = setTimeout(() => void flush(), ms);
+  }
+
+  /** What is left to write: events at once, readings within commitMs, lone deletes later. */
+  function scheduleNext(): void {
+    if (queue.some((p) => p.kind === 'event')) schedule(0);
+    else if (queue.length) schedule(commitMs);
+    else if (dels.length) schedule(DELETE_DELAY_MS);
+  }
+
+  /**
+   * Writes everything queued as one atomic batch: new readings with their seq, events, the
+   * deletes of acknowledged readings. Synced when it stores anything new (a power cut then loses
+   * nothing it holds); deletes alone are not (at worst an acknowledged reading is sent again).
+   */
+  function flush(): Promise<void> {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    flushAt = Number.POSITIVE_INFINITY;
+    if (flushing) return flushing;
+    const run = async () => {
+      const d = need();
+      const items = queue;
+      const delKeys = dels;
+      const landed = delsLanded;
+      queue = [];
+      dels = [];
+      delsLanded = undefined;
+      const ops: ({ type: 'put'; key: string; value: string } | { type: 'del'; key: string })[] = [];
+      /** What each stored append becomes once the batch is on disk. */
+      const done: (() => void)[] = [];
+      const newSeqs = new Map<string, number>();
+      const readings: OutboxEntry[] = [];
+      const newEvents: OutboxEntry[] = [];
+      let c = counter;
+      for (const p of items) {
+        if (p.kind === 'event') {
+          const key = E + pad(c++);
+          ops.push({ type: 'put', key, value: JSON.stringify({ t: p.topic, p: p.payload }) });
+          newEvents.push({ key, topic: p.topic, payload: p.payload, kind: 'event' });
+          done.push(() => p.resolve());
+          continue;
+        }
+        const seq = (newSeqs.get(p.dev) ?? seqs.get(p.dev) ?? -1) + 1;
+        let built: { topic: string; payload: string };
+        try {
+          built = p.build(seq);
+        } catch (err) {
+          p.reject(err); // stores nothing and uses no seq
+          continue;
+        }
+        const key = R + pad(c++);
+        ops.push({ type: 'put', key, value: JSON.stringify({ t: built.topic, p: built.payload }) });
+        newSeqs.set(p.dev, seq);
+        readings.push({ key, topic: built.topic, payload: built.payload, kind: 'reading' });
+        done.push(() => p.resolve(seq));
+      }
+      for (const [dev, seq] of newSeqs) ops.push({ type: 'put', key: S + dev, value: String(seq) });
+      for (const key of delKeys) ops.push({ type: 'del', key });
+      if (!ops.length) return;
+      // A put is visible to take() (another LevelDB thread) before this batch's completion reaches
+      // JS, so its PUBACK can come first: ack() then marks it here and it is not counted.
+      for (const e of readings) writing.set(e.key, { acked: false });
+      const stores = ops.length > delKeys.length;
+      try {
+        await d.batch(ops, { sync: stores });
+      } catch (err) {
+        for (const e of readings) writing.delete(e.key);
+        // Nothing of the batch is stored: every append fails (one whose build threw already did).
+        log.error(
+          { err, readings: readings.length, events: newEvents.length, deletes: delKeys.length },
+          'outbox write failed',
+        );
+        for (const p of items) p.reject(err);
+        landed?.reject(err); // still on disk: resent after a restart
+        return;
+      }
+      counter = c;
+      for (const [dev, seq] of newSeqs) seqs.set(dev, seq);
+      for (const e of readings) {
+        if (!writing.get(e.key)?.acked) depth++;
+        writing.delete(e.key);
+      }
+      for (const key of delKeys) delivered.delete(key);
+      events.push(...newEvents);
+      if (readings.length) {
+        // Caught up with the disk (nothing written is still unread), no read under way, room in
+        // memory: keep them, so take() need not read back what was just written.
+        if (
+          opts.keepWritten &&
+          cursor === written &&
+          !loading &&
+          buffer.length + readings.length <= TAIL_MAX
+        ) {
+          buffer.push(...readings.filter((e) => !taken.has(e.key)));
+          cursor = readings.at(-1)!.key;
+        }
+        written = readings.at(-1)!.key;
+      }
+      if (depth > opts.maxReadings) await dropOldest(depth - opts.maxReadings);
+      for (const f of done) f();
+      landed?.resolve();
+    };
+    flushing = run()
+      .catch((err: Error) => log.error({ err }, 'outbox write failed'))
+      .finally(() => {
+        flushing = undefined;
+        if (db) scheduleNext();
+      });
+    return flushing;
+  }
+
   return {
     get depth() {
       return depth;
@@ -279,6 +446,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         last = key;
       }
       if (last) counter = Math.max(counter, keyNumber(last) + 1);
+      written = last || R;
       dropped = Number((await db.get(DROPPED)) ?? 0) || 0;
       for await (const _ of db.keys({ gt: X, lt: 'x"' })) quarantined++;
       if (bad.length) await quarantine(bad);
@@ -288,54 +456,27 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       );
     },
     async stop() {
-      await chain.catch(() => {});
+      // Whatever is queued is written now (a clean stop loses nothing).
+      while (flushing || queue.length || dels.length) await (flushing ?? flush());
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = undefined;
       const d = db;
       db = undefined;
       await d?.close();
     },
     appendReading(dev, build) {
-      const run = async () => {
-        const d = need();
-        const seq = (seqs.get(dev) ?? -1) + 1;
-        const { topic, payload } = build(seq);
-        const key = R + pad(counter);
-        // The put is visible to take() (another LevelDB thread) before this batch's completion
-        // reaches JS, so its PUBACK can come first: ack() then leaves the count alone, and the
-        // reading is not counted here.
-        const w = { key, acked: false };
-        writing = w;
-        try {
-          await d.batch(
-            [
-              { type: 'put', key, value: JSON.stringify({ t: topic, p: payload }) },
-              { type: 'put', key: S + dev, value: String(seq) },
-            ],
-            { sync: true },
-          );
-        } finally {
-          writing = undefined;
-        }
-        if (!w.acked) depth++;
-        counter++;
-        seqs.set(dev, seq);
-        if (depth > opts.maxReadings) await dropOldest(depth - opts.maxReadings);
-        return seq;
-      };
-      const p = chain.then(run, run);
-      chain = p.catch(() => {});
-      return p;
+      return new Promise<number>((resolve, reject) => {
+        need();
+        queue.push({ kind: 'reading', dev, build, resolve, reject });
+        schedule(commitMs);
+      });
     },
     appendEvent(topic, payload) {
-      const run = async () => {
-        const d = need();
-        const key = E + pad(counter);
-        await d.put(key, JSON.stringify({ t: topic, p: payload }), { sync: true });
-        counter++;
-        events.push({ key, topic, payload, kind: 'event' });
-      };
-      const p = chain.then(run, run);
-      chain = p.catch(() => {});
-      return p;
+      return new Promise<void>((resolve, reject) => {
+        need();
+        queue.push({ kind: 'event', topic, payload, resolve, reject });
+        schedule(0);
+      });
     },
     takeEvent() {
       const ev = events.find((e) => !taken.has(e.key));
@@ -345,7 +486,9 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     async take() {
       const ev = this.takeEvent();
       if (ev) return ev;
-      if (!retry.length && !buffer.length) await fill();
+      // Every reading written is in memory or taken, and none is being written: nothing to read.
+      const caughtUp = cursor === written && !writing.size;
+      if (!retry.length && !buffer.length && !caughtUp) await fill();
       const next = retry.shift() ?? buffer.shift();
       if (next) taken.add(next.key);
       return next;
@@ -355,12 +498,29 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       if (entry.kind === 'event') {
         const i = events.findIndex((e) => e.key === entry.key);
         if (i >= 0) events.splice(i, 1);
-      } else if (writing?.key === entry.key) writing.acked = true;
-      else depth--;
+      } else {
+        const w = writing.get(entry.key);
+        if (w) w.acked = true;
+        else depth--;
+      }
       // Until the delete lands the reading is still on disk; dropOldest must not count it again.
+      // It is kept in `delivered` when the delete fails: on disk, resent after a restart.
       delivered.add(entry.key);
-      await db?.del(entry.key);
-      delivered.delete(entry.key); // kept when the delete fails: on disk, resent after a restart
+      if (!db) return;
+      dels.push(entry.key);
+      if (!delsLanded) {
+        let resolve!: () => void;
+        let reject!: (err: unknown) => void;
+        const promise = new Promise<void>((res, rej) => {
+          resolve = res;
+          reject = rej;
+        });
+        // The forwarder does not wait for deletes; a failed write is logged by flush().
+        promise.catch(() => {});
+        delsLanded = { promise, resolve, reject };
+      }
+      schedule(DELETE_DELAY_MS);
+      return delsLanded.promise;
     },
     release(entry) {
       if (!taken.delete(entry.key)) return;

@@ -70,6 +70,8 @@ export interface Uplink extends EventEmitter<UplinkEvents> {
    * it was encoded for; resolves on PUBACK.
    */
   send(message: QueuedMessage): Promise<void>;
+  /** `send` with a callback, called once with the PUBACK or the error (no promise per message). */
+  sendWith(message: QueuedMessage, done: (err?: Error) => void): void;
   subscribe(topic: string): void;
   waitConnected(timeoutMs: number): Promise<boolean>;
   /**
@@ -105,6 +107,11 @@ function connectMqtt(url: string, options: IClientOptions): MqttClient {
   client.on('error', () => {}); // as mqtt.connect: errors are also reported through 'error' listeners below
   return client;
 }
+
+const QUEUED_OPTIONS = {
+  reading: { qos: TOPICS.reading.qos, retain: TOPICS.reading.retain },
+  event: { qos: TOPICS.event.qos, retain: TOPICS.event.retain },
+} as const;
 
 export function createUplink(opts: { config: GatewayConfig; logger: Logger }): Uplink {
   const { config, logger: log } = opts;
@@ -232,6 +239,11 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
           err ? reject(err) : resolve(),
         );
       });
+    },
+    sendWith(message: QueuedMessage, done: (err?: Error) => void) {
+      if (!client) return done(new GatewayError('uplink_not_started', 'uplink not started'));
+      // mqtt.js copies the options, so one object per kind serves every message.
+      client.publish(message.topic, message.payload, QUEUED_OPTIONS[message.kind], (err) => done(err));
     },
     subscribe(topic: string) {
       extraTopics.add(topic);

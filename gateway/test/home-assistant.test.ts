@@ -218,7 +218,12 @@ describe('Home Assistant discovery', () => {
       seen.set(topic, { payload: payload.toString(), retain: packet.retain }),
     );
     await sub.subscribeAsync(['homeassistant/#', 'gaswatch/v1/gw-ha/#'], { qos: 1 });
-    await waitFor(() => [...seen.keys()].some((t) => t.endsWith('/reading')), 'a reading', 10_000);
+    // A reading of each detector: they are published as the outbox commits them, not in a set order.
+    await waitFor(
+      () => ['co-bath', 'tank-4gas'].every((d) => seen.has(`gaswatch/v1/gw-ha/${d}/reading`)),
+      'a reading of each detector',
+      10_000,
+    );
   });
   afterAll(async () => {
     await sub?.endAsync();

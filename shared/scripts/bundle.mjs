@@ -17,12 +17,14 @@ import { build } from 'esbuild';
 const sharedDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * @param {{ pkgDir: string, out: string, external: string[], plugins?: import('esbuild').Plugin[], entries?: string[] }} opts
+ * @param {{ pkgDir: string, out: string, external: string[], plugins?: import('esbuild').Plugin[], entries?: string[], sourcemap?: boolean }} opts
  *   entries: more programs beside main.ts, as paths under src/ (a worker thread's, found at run time
  *   beside the module that starts it: src/x.ts becomes <out>/src/x.js)
+ *   sourcemap: also write <out>/src/main.js.map (the CPU profile of a bench maps the bundle's
+ *   positions back to source files with it; the shipped build has none)
  * @returns {Promise<string>} the path of main.js
  */
-export async function bundle({ pkgDir, out, external, plugins = [], entries = [] }) {
+export async function bundle({ pkgDir, out, external, plugins = [], entries = [], sourcemap = false }) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, 'src'), { recursive: true });
   await build({
@@ -47,6 +49,7 @@ export async function bundle({ pkgDir, out, external, plugins = [], entries = []
     legalComments: 'none',
     charset: 'ascii',
     logLevel: 'warning',
+    sourcemap,
   });
   cpSync(join(sharedDir, 'profiles'), join(out, 'profiles'), { recursive: true });
   const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
