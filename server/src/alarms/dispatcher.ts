@@ -38,6 +38,11 @@ import { own } from './select.js';
  * channel at once when a send or a receipt fails, holds messages of a storm to send one grouped
  * message per contact, keeps a person under the hourly cap, and reads the providers' callbacks:
  * receipts update the records, a reply "1" or key 1 acknowledges the alarm as that contact.
+ *
+ * One file of ~850 lines, on purpose: the records written behind, the per-person cap, the
+ * per-channel slots, storm buckets, failover and callbacks all act on the same in-flight state
+ * (a receipt may arrive before its record is stored; a failover must see the cap and the slots);
+ * split apart, each piece would need the others' internals. Its sections are marked below.
  */
 
 /**

@@ -9,6 +9,8 @@ import { smsCapacity, smsLength } from './sms-length.js';
  * parameters for the providers that send only approved templates (Alibaba Cloud, Tencent Cloud).
  * The Chinese is written as a township duty officer writes it:
  * 【燃气安全】柳江村3组12号（王秀英，独居老人）卧室一氧化碳 400ppm 报警，请立即开窗、撤离并回复1确认。
+ * Long (~630 lines) because it holds both languages' words side by side, which a translator
+ * reads together; the rendering itself is the last third.
  */
 
 export type Lang = 'zh-CN' | 'en';
