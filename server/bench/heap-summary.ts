@@ -130,7 +130,7 @@ export async function summariseHeapSnapshot(file: string): Promise<HeapRow[]> {
       phase = 'strings';
     }
     if (phase === 'strings') parseStrings(s);
-    if (phase === 'done') break;
+    if ((phase as string) === 'done') break; // set by parseStrings
   }
   const rows: HeapRow[] = [];
   for (const [key, a] of agg) {
