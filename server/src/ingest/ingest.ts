@@ -57,7 +57,6 @@ export function createIngest(opts: IngestOptions) {
   let pendingAcks: IngestDone[] = [];
   let pendingEvents: ReadingAccepted[] = [];
   let flushScheduled = false;
-  const gapsReported = new Map<string, number>();
   const messagesByKind = new Map<string, ReturnType<CoreMetrics['messages']['labels']>>();
   const counterFor = (kind: string) => {
     let counter = messagesByKind.get(kind);
@@ -223,7 +222,11 @@ export function createIngest(opts: IngestOptions) {
       done(new BufferFullError(journal.buffered));
       return;
     }
+    const gapsBefore = devices.get(dev)?.seqGaps ?? 0;
     const device = devices.observeReading(gw, dev, reading, ts, now);
+    // Gaps change rarely: the gateway's gauge moves by the difference, no per-device bookkeeping.
+    const gapsNow = (device ?? devices.get(dev))?.seqGaps ?? 0;
+    if (gapsNow !== gapsBefore) metrics.seqGaps.inc({ gw }, gapsNow - gapsBefore);
     if (!device) {
       metrics.duplicates.inc();
       // A resend of a reading whose group commit is still to come is a duplicate only once that
@@ -256,10 +259,6 @@ export function createIngest(opts: IngestOptions) {
       metrics.clockSuspect.inc();
       const ahead = `ts ${reading.ts} is ${Math.round((ts - now) / 1000)} s ahead of the server clock`;
       warnRateLimited('clock_suspect', `${gw}/${dev}`, ahead, 'reading flagged clockSuspect (stored)');
-    }
-    if (device.seqGaps !== gapsReported.get(dev)) {
-      gapsReported.set(dev, device.seqGaps);
-      metrics.seqGaps.set({ gw, dev }, device.seqGaps);
     }
     pendingAcks.push(done);
     const event: ReadingAccepted = { gw, dev, reading, ts, receivedAt: now, late, clockSuspect, device };
