@@ -256,7 +256,8 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
   function warnUnwatched(rt: DeviceRules, values: Partial<Record<GasId, number>>): void {
     for (const gas of Object.keys(values) as GasId[]) {
       if (rt.watched.has(gas) || rt.unwatchedWarned?.has(gas) || !ALARM_GASES.has(gas)) continue;
-      (rt.unwatchedWarned ??= new Set()).add(gas);
+      rt.unwatchedWarned ??= new Set();
+      rt.unwatchedWarned.add(gas);
       log.warn(
         { dev: rt.dev, gas, profile: rt.profile, kind: rt.kind },
         `${rt.dev} reports ${gas} but its alarm profile ${rt.profile} has no rule for it: ${gas} raises no alarm on the server (check the device kind or its profile override)`,

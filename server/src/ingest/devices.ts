@@ -172,10 +172,12 @@ export function createDeviceRegistry(): DeviceRegistry {
       const gap = seq - t.maxSeq - 1 - stored.length;
       if (gap <= MAX_TRACKED_GAP && (t.missing?.size ?? 0) + gap <= 10 * MAX_TRACKED_GAP) {
         let next = 0;
+        const missing = t.missing ?? new Set<number>();
         for (let s = t.maxSeq + 1; s < seq; s++) {
           if (stored[next] === s) next++;
-          else (t.missing ??= new Set()).add(s);
+          else missing.add(s);
         }
+        t.missing = missing.size > 0 ? missing : null;
       } else {
         t.untracked += gap;
       }
