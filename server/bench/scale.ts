@@ -61,9 +61,18 @@ interface Memory {
 }
 
 /** Full GC in the server, then its memory (memory-probe.mjs answers SIGWINCH with a JSON line). */
-let probes = 0;
+/** Probes and snapshots asked of each server process so far (its probe counts from 1). */
+const asked = new WeakMap<Proc, { probes: number; snapshots: number }>();
+const askedOf = (proc: Proc) => {
+  let a = asked.get(proc);
+  if (a === undefined) {
+    a = { probes: 0, snapshots: 0 };
+    asked.set(proc, a);
+  }
+  return a;
+};
 async function memoryOf(proc: Proc): Promise<Memory> {
-  const n = ++probes;
+  const n = ++askedOf(proc).probes;
   process.kill(proc.pid, 'SIGWINCH');
   const m = await proc.waitForOutput(
     new RegExp(`"benchMemory":\\{"n":${n},"rss":(\\d+),"heapUsed":(\\d+)`),
@@ -72,9 +81,8 @@ async function memoryOf(proc: Proc): Promise<Memory> {
   return { rss: Number(m[1]), heapUsed: Number(m[2]) };
 }
 
-let snapshots = 0;
 async function heapSnapshot(proc: Proc): Promise<string> {
-  const n = ++snapshots;
+  const n = ++askedOf(proc).snapshots;
   process.kill(proc.pid, 'SIGURG');
   const m = await proc.waitForOutput(new RegExp(`"benchHeapSnapshot":\\{"n":${n},"file":"([^"]+)"`), 600_000);
   return m[1] as string;
