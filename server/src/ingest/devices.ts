@@ -63,7 +63,12 @@ interface Tracking {
 
 export interface DeviceRegistry {
   get(dev: string): DeviceRecord | undefined;
+  /** Every device, by id (a sort of them all: for small registries and tests). */
   list(): DeviceRecord[];
+  /** Every device, in no particular order (no copy, no sort: a million devices at start-up). */
+  all(): IterableIterator<DeviceRecord>;
+  /** Devices known. */
+  size(): number;
   /** Records a reading; returns null for a duplicate (same device and ts seen before). */
   observeReading(gw: string, dev: string, reading: Reading, ts: number, now: number): DeviceRecord | null;
   observeState(gw: string, dev: string, state: DeviceState): DeviceRecord;
@@ -259,6 +264,8 @@ export function createDeviceRegistry(): DeviceRegistry {
     },
     get: (dev) => devices.get(dev),
     list: () => [...devices.values()].sort((a, b) => a.dev.localeCompare(b.dev)),
+    all: () => devices.values(),
+    size: () => devices.size,
     observeReading(gw, dev, reading, ts, now) {
       const [d, t] = ensure(gw, dev);
       if (wasSeen(t, ts)) {
