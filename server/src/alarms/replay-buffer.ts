@@ -30,6 +30,8 @@ export interface ReplayBuffer {
   reset(): void;
   /** The time of the rule state a replay starts from (samples at or before it cannot be replayed). */
   fromTs(): number;
+  /** Samples held, in the window and behind it (memory per device). */
+  held(): number;
   /** Keeps an in-order sample and the step it made; drops (folds into the base) what is too old. */
   remember(rules: RuleSet<unknown>, sample: AlarmSample, step: RuleStep): void;
   /**
@@ -80,8 +82,11 @@ class DeviceReplayBuffer implements ReplayBuffer {
   private baseRaisedAt: Map<string, number> | null = null;
   /** Kept samples in time order, each accepted by the rules. */
   private samples: AlarmSample[] = [];
-  /** Per kept sample: the events its step reported, and at checkpoints the rule state after it. */
-  private meta: Meta[] = [];
+  /**
+   * Per kept sample: the events its step reported, and at checkpoints the rule state after it;
+   * undefined for a step with neither (most of them: no object kept per sample).
+   */
+  private meta: (Meta | undefined)[] = [];
   /**
    * How many samples at the front of `samples` are already out of the replay window (kept only
    * until a checkpoint lets them be folded into the base without stepping).
@@ -99,6 +104,10 @@ class DeviceReplayBuffer implements ReplayBuffer {
     this.samples = [];
     this.meta = [];
     this.head = 0;
+  }
+
+  held(): number {
+    return this.samples.length;
   }
 
   fromTs(): number {
@@ -155,15 +164,22 @@ class DeviceReplayBuffer implements ReplayBuffer {
     let j = this.head - 1;
     while (j >= 0 && meta[j]?.state === undefined) j--;
     if (j >= 0) this.foldInto(j + 1, (meta[j] as { state: unknown }).state);
-    // Without a checkpoint (right after a replay): step them in, so the buffer stays bounded.
-    if (this.head > 2 * REPLAY_CHECKPOINT_EVERY) this.foldHead(rules);
+    // Without a checkpoint (right after a replay): step them in, so the buffer stays bounded. A
+    // device whose window holds fewer samples than a checkpoint spacing (one reading a minute: 15)
+    // would keep up to twice that spacing beyond its window waiting for one (~80 samples, 12 KB:
+    // issue 18): its samples are stepped in as they leave, one more rule step per (rare) reading.
+    if (
+      this.head > 2 * REPLAY_CHECKPOINT_EVERY ||
+      (this.head > 0 && samples.length - this.head < REPLAY_CHECKPOINT_EVERY)
+    )
+      this.foldHead(rules);
   }
 
   remember(rules: RuleSet<unknown>, sample: AlarmSample, step: RuleStep): void {
     this.samples.push(sample);
     const checkpoint = this.count++ % REPLAY_CHECKPOINT_EVERY === REPLAY_CHECKPOINT_EVERY - 1;
     const events = step.events.length > 0 ? step.events : NO_EVENTS;
-    this.meta.push(checkpoint ? { events, state: step.state } : { events });
+    this.meta.push(checkpoint ? { events, state: step.state } : events.length > 0 ? { events } : undefined);
     this.trim(rules, sample.ts);
   }
 
@@ -193,7 +209,9 @@ class DeviceReplayBuffer implements ReplayBuffer {
           nextMeta.push(
             k % REPLAY_CHECKPOINT_EVERY === 0
               ? { events: step.events, state: step.state }
-              : { events: step.events },
+              : step.events.length > 0
+                ? { events: step.events }
+                : undefined,
           );
         }
       }
