@@ -12,7 +12,7 @@ process.on('SIGWINCH', () => {
   const m = process.memoryUsage();
   n++;
   process.stdout.write(
-    `${JSON.stringify({ benchMemory: { n, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers } })}\n`,
+    `${JSON.stringify({ benchMemory: { n, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers } })}\n`,
   );
 });
 let s = 0;

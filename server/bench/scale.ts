@@ -6,10 +6,11 @@
  *  1. a warm-up round: each device's DeviceState (retained, as gateways publish it) and a first
  *     reading, as fast as the broker takes them (each device's first reading after a start costs a
  *     store lookup and a rule rebuild: a one-off, not the steady state);
- *  2. two steady rounds at one reading per device per "minute", the minute scaled to
+ *  2. steady rounds (BENCH_STEADY_ROUNDS, 2) at one reading per device per "minute", stamped a
+ *     minute apart in event time, the wall-clock minute scaled to
  *     max(MIN_PERIOD_S, N / BENCH_RATE) seconds so a round of a million devices fits in minutes
  *     (the devices' DeviceState announces that poll interval, so none of them goes offline);
- *     during the second, alarms are raised on 50 combustible detectors one at a time and their
+ *     during the last, alarms are raised on 50 combustible detectors one at a time and their
  *     latency measured, MQTT publish → /api/live 'alarm';
  *  3. the memory of the server at that steady state, after a full GC (a probe preloaded into the
  *     server: memory-probe.mjs): RSS and V8 heap, per device = (at N − idle) / N; with
@@ -46,6 +47,12 @@ const MIN_PERIOD_S = 20;
 const GATEWAYS = 4;
 const WINDOW = 256;
 const LAT_SAMPLES = 50;
+/**
+ * Steady rounds before memory is read (the last with the latency probes). 2 shows the cost of a
+ * device just after its start; 17 (17 minutes of event time) the long run, with the rules' 15-min
+ * replay window full.
+ */
+const STEADY_ROUNDS = Number(process.env.BENCH_STEADY_ROUNDS ?? 2);
 const RESTART_READINGS = 1_000;
 /** Readings of the as-fast-as-it-goes rounds, at least (several rounds at a small N). */
 const FAST_MIN = 50_000;
@@ -213,7 +220,14 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
     const lat = await mqtt.connectAsync(mqttUrl, { clientId: 'scale-lat', ...latLogin });
     const periodS = Math.max(MIN_PERIOD_S, n / RATE);
     const pollIntervalS = Math.max(60, Math.ceil(periodS));
-    const t0 = Date.now();
+    // Event time: a device's k-th reading is stamped k minutes after its first, as a device
+    // reporting once a minute stamps them (the rules' replay window and de-duplication hold a
+    // device's last 15 min and 128 readings, whatever the wall clock). The first is stamped far
+    // enough back that the last is not ahead of the server's clock.
+    const fastRounds = Math.ceil(FAST_MIN / n);
+    const rounds = 1 + STEADY_ROUNDS + fastRounds + 1;
+    const t0 = Date.now() - (rounds + 1) * 60_000;
+    const at = (k: number) => t0 + k * 60_000;
 
     // 1. Warm-up: state (retained) and a first reading per device.
     const w0 = performance.now();
@@ -270,9 +284,9 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
     await waitFor('warm-up stored', async () => (await stored()) >= n + LAT_SAMPLES, 1_800_000);
     const warmS = (performance.now() - w0) / 1000;
 
-    // 2. Two steady rounds, the second with alarm latency probes.
+    // 2. Steady rounds, the last with alarm latency probes.
     const rate = n / periodS;
-    await round(clients, n, (i) => reading(i, 1, t0 + periodS * 1000), rate);
+    for (let k = 1; k < STEADY_ROUNDS; k++) await round(clients, n, (i) => reading(i, k, at(k)), rate);
     const ws = new WebSocket(`${url.replace('http', 'ws')}/api/live`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -313,10 +327,17 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
         await sleep(Math.max(20, (periodS * 1000 * 0.6) / LAT_SAMPLES));
       }
     })();
-    await Promise.all([round(clients, n, (i) => reading(i, 2, t0 + 2 * periodS * 1000), rate), probing]);
+    await Promise.all([
+      round(clients, n, (i) => reading(i, STEADY_ROUNDS, at(STEADY_ROUNDS)), rate),
+      probing,
+    ]);
     ws.close();
     await lat.endAsync();
-    await waitFor('steady rounds stored', async () => (await stored()) >= 3 * n + 2 * LAT_SAMPLES, 600_000);
+    await waitFor(
+      'steady rounds stored',
+      async () => (await stored()) >= (1 + STEADY_ROUNDS) * n + 2 * LAT_SAMPLES,
+      600_000,
+    );
     await sleep(1_000);
     const steady = await memoryOf(proc);
     let heap: ScaleResult['heap'];
@@ -330,9 +351,9 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
     const before = await stored();
     const r0 = performance.now();
     // At least FAST_MIN readings, so the rate of a small N is not the time of one poll.
-    const fastRounds = Math.ceil(FAST_MIN / n);
-    for (let k = 0; k < fastRounds; k++)
-      await round(clients, n, (i) => reading(i, 3 + k, t0 + (3 + k) * periodS * 1000), null);
+    const first = STEADY_ROUNDS + 1;
+    for (let k = first; k < first + fastRounds; k++)
+      await round(clients, n, (i) => reading(i, k, at(k)), null);
     await waitFor('fast rounds stored', async () => (await stored()) >= before + fastRounds * n, 1_800_000);
     const ingestRate = (fastRounds * n) / ((performance.now() - r0) / 1000);
     await Promise.all(clients.splice(0).map((c) => c.endAsync()));
@@ -351,7 +372,7 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
       // Gateway 0's devices: i = 0, GATEWAYS, 2 × GATEWAYS, ...
       await Promise.all(
         Array.from({ length: m2 }, (_, k) => {
-          const r = reading(k * GATEWAYS, 3 + fastRounds, t0 + (3 + fastRounds) * periodS * 1000);
+          const r = reading(k * GATEWAYS, rounds - 1, at(rounds - 1));
           return c.publishAsync(r.topic, r.payload, { qos: 1 });
         }),
       );
@@ -421,7 +442,7 @@ const base = results.find((r) => r.n === 1_000) ?? results[0];
 const mb = (b: number) => (b / 2 ** 20).toFixed(1);
 process.stdout.write(
   `${table(
-    `Scale: N distinct devices at one reading per scaled minute, ${USE_INFLUX ? 'InfluxDB' : 'embedded'} store, embedded broker (\`node --import tsx server/bench/scale.ts\`)`,
+    `Scale: N distinct devices at one reading per scaled minute, ${STEADY_ROUNDS} steady rounds, ${USE_INFLUX ? 'InfluxDB' : 'embedded'} store, embedded broker (\`node --import tsx server/bench/scale.ts\`)`,
     [
       'devices',
       'scaled minute s',
