@@ -59,6 +59,8 @@ interface Tracking {
    */
   stored: Stored[] | null;
   storedSorted: boolean;
+  /** What the store already held for it was looked up (or given up on) since this server started. */
+  lookedUp: boolean;
 }
 
 export interface DeviceRegistry {
@@ -84,6 +86,13 @@ export interface DeviceRegistry {
    * acknowledged, so its resend must be taken, not dropped as a duplicate.
    */
   forget(dev: string, ts: number): void;
+  /**
+   * Whether what the store already holds for the device was looked up since this server started
+   * (a flag on the device, where a set of device ids beside the registry cost ~30 bytes a device).
+   */
+  lookedUp(dev: string): boolean;
+  /** The store lookup of a device is done (or given up on): its readings need not wait for one. */
+  markLookedUp(gw: string, dev: string): void;
   /** What survives a restart: each device's state, last reading and last-seen time, and gateway statuses. */
   snapshot(): RegistrySnapshot;
   restore(snapshot: RegistrySnapshot): void;
@@ -127,6 +136,7 @@ export function createDeviceRegistry(): DeviceRegistry {
         untracked: 0,
         stored: null,
         storedSorted: true,
+        lookedUp: false,
       };
       devices.set(dev, d);
       tracking.set(dev, t);
@@ -293,6 +303,10 @@ export function createDeviceRegistry(): DeviceRegistry {
         t.stored.push({ seq: r.seq, ts: r.ts });
         t.storedSorted = false;
       }
+    },
+    lookedUp: (dev) => tracking.get(dev)?.lookedUp === true,
+    markLookedUp(gw, dev) {
+      ensure(gw, dev)[1].lookedUp = true;
     },
     forget(dev, ts) {
       const seen = tracking.get(dev)?.seen;

@@ -137,7 +137,6 @@ export function createIngest(opts: IngestOptions) {
   // device's later readings queued behind it, so order holds) until the timestamps the store
   // already has for it are known. A store that does not answer in time only weakens the
   // de-duplication of bus events; storage stays idempotent either way.
-  const seeded = new Set<string>();
   const seeding = new Map<string, (() => void)[]>();
   /** Lookup results waiting to be handed on with the device's first accepted reading. */
   const lookups = new Map<string, StoredLookup>();
@@ -183,7 +182,7 @@ export function createIngest(opts: IngestOptions) {
       )
       .finally(() => {
         clearTimeout(timer);
-        seeded.add(dev);
+        devices.markLookedUp(gw, dev);
         const queued = seeding.get(dev) ?? [];
         seeding.delete(dev);
         for (const run of queued) {
@@ -200,7 +199,7 @@ export function createIngest(opts: IngestOptions) {
 
   /** Returns true when the reading waits for a store lookup (done comes later than this tick). */
   const onReading = (gw: string, dev: string, reading: PayloadOf<'reading'>, done: IngestDone): boolean => {
-    if (!seeded.has(dev)) {
+    if (!devices.lookedUp(dev)) {
       let queue = seeding.get(dev);
       if (!queue) {
         queue = [];
