@@ -186,8 +186,7 @@ export const api = {
     text?: string;
     limit?: number;
     cursor?: string;
-  }) =>
-    request<Page & { devices: Device[] }>(`/api/devices${qs(q)}`),
+  }) => request<Page & { devices: Device[] }>(`/api/devices${qs(q)}`),
   /** One device, with its alarm profile and set points. */
   device: (id: string) => request<DeviceDetail>(`/api/devices/${encodeURIComponent(id)}`),
   /** A page of the areas this login sees. */
