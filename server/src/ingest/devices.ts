@@ -108,13 +108,25 @@ export function createDeviceRegistry(): DeviceRegistry {
   const devices = new Map<string, DeviceRecord>();
   const tracking = new Map<string, Tracking>();
   const gateways = new Map<string, GatewayStatus>();
+  /**
+   * Each message's topic and payload are parsed into fresh strings: a device would keep its own
+   * copy of its gateway's id and of words every device shares (kind, model, location), ~150
+   * bytes a device. One copy of each is kept here (a few thousand at most; bounded all the same).
+   */
+  const words = new Map<string, string>();
+  const intern = (w: string): string => {
+    const known = words.get(w);
+    if (known !== undefined) return known;
+    if (words.size < 100_000) words.set(w, w);
+    return w;
+  };
 
   const ensure = (gw: string, dev: string): [DeviceRecord, Tracking] => {
     let d = devices.get(dev);
     let t = tracking.get(dev);
     if (!d || !t) {
       d = {
-        gw,
+        gw: intern(gw),
         dev,
         state: null,
         lastSeen: null,
@@ -141,7 +153,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       devices.set(dev, d);
       tracking.set(dev, t);
     }
-    d.gw = gw;
+    if (d.gw !== gw) d.gw = intern(gw);
     return [d, t];
   };
 
@@ -316,7 +328,12 @@ export function createDeviceRegistry(): DeviceRegistry {
     },
     observeState(gw, dev, state) {
       const [d] = ensure(gw, dev);
-      d.state = state;
+      d.state = {
+        ...state,
+        model: intern(state.model),
+        kind: intern(state.kind) as DeviceState['kind'],
+        location: intern(state.location),
+      };
       return d;
     },
     observeStatus(gw, status) {

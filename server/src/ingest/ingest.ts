@@ -260,7 +260,17 @@ export function createIngest(opts: IngestOptions) {
       warnRateLimited('clock_suspect', `${gw}/${dev}`, ahead, 'reading flagged clockSuspect (stored)');
     }
     pendingAcks.push(done);
-    const event: ReadingAccepted = { gw, dev, reading, ts, receivedAt: now, late, clockSuspect, device };
+    // The registry's copy of the ids (one per gateway, not one per message kept by every consumer).
+    const event: ReadingAccepted = {
+      gw: device.gw,
+      dev: device.dev,
+      reading,
+      ts,
+      receivedAt: now,
+      late,
+      clockSuspect,
+      device,
+    };
     const lookup = lookups.get(dev);
     if (lookup !== undefined) {
       lookups.delete(dev);
