@@ -30,6 +30,12 @@ const MAX_TRACKED_GAP = 10_000;
  * announced again: the store keeps it once all the same (SPEC §8), and the alarm rules skip it.
  */
 export const DEDUP_WINDOW = 128;
+/**
+ * ... and only those at most this much older than the device's newest (event time): the readings
+ * in flight when a link broke are its newest when it comes back, however long the outage (no newer
+ * one arrived meanwhile). A device reporting once a minute keeps 15, not 128 (issue 18).
+ */
+export const DEDUP_SPAN_MS = 15 * 60_000;
 
 /** A reading stored before this server started: its seq and sampling time. */
 type Stored = { seq: number; ts: number };
@@ -168,6 +174,8 @@ export function createDeviceRegistry(): DeviceRegistry {
       seen.splice(at, 0, ts);
     }
     if (seen.length > DEDUP_WINDOW) seen.shift();
+    const oldest = (seen[seen.length - 1] as number) - DEDUP_SPAN_MS;
+    if ((seen[0] as number) < oldest) seen.splice(0, lowerBound(seen, oldest));
   };
   const wasSeen = (t: Tracking, ts: number) => {
     const seen = t.seen;
