@@ -65,6 +65,10 @@ const devOf = (i: number) => `s${i}`;
 interface Memory {
   rss: number;
   heapUsed: number;
+  /** V8's heap as reserved from the system (used + free space in its pages). */
+  heapTotal: number;
+  /** Memory of Buffers and other objects outside V8's heap that V8 knows of. */
+  external: number;
 }
 
 /** Full GC in the server, then its memory (memory-probe.mjs answers SIGWINCH with a JSON line). */
@@ -82,10 +86,12 @@ async function memoryOf(proc: Proc): Promise<Memory> {
   const n = ++askedOf(proc).probes;
   process.kill(proc.pid, 'SIGWINCH');
   const m = await proc.waitForOutput(
-    new RegExp(`"benchMemory":\\{"n":${n},"rss":(\\d+),"heapUsed":(\\d+)`),
+    new RegExp(
+      `"benchMemory":\\{"n":${n},"rss":(\\d+),"heapUsed":(\\d+),"heapTotal":(\\d+),"external":(\\d+)`,
+    ),
     120_000,
   );
-  return { rss: Number(m[1]), heapUsed: Number(m[2]) };
+  return { rss: Number(m[1]), heapUsed: Number(m[2]), heapTotal: Number(m[3]), external: Number(m[4]) };
 }
 
 async function heapSnapshot(proc: Proc): Promise<string> {
@@ -425,7 +431,7 @@ try {
     results.push(r);
     const perDev = (r.steady.rss - r.idle.rss) / n;
     console.error(
-      `N=${n}: RSS ${(r.idle.rss / 2 ** 20).toFixed(1)} → ${(r.steady.rss / 2 ** 20).toFixed(1)} MB (${perDev.toFixed(0)} B/device), heap ${((r.steady.heapUsed - r.idle.heapUsed) / n).toFixed(0)} B/device, rate ${r.rate.toFixed(0)}/s, p99 ${r.p99.toFixed(1)} ms, restart ${r.restartMs.toFixed(0)} ms`,
+      `N=${n}: RSS ${(r.idle.rss / 2 ** 20).toFixed(1)} → ${(r.steady.rss / 2 ** 20).toFixed(1)} MB (${perDev.toFixed(0)} B/device), heap ${((r.steady.heapUsed - r.idle.heapUsed) / n).toFixed(0)} B/device (reserved ${((r.steady.heapTotal - r.idle.heapTotal) / n).toFixed(0)}, external ${((r.steady.external - r.idle.external) / n).toFixed(0)}), rate ${r.rate.toFixed(0)}/s, p99 ${r.p99.toFixed(1)} ms, restart ${r.restartMs.toFixed(0)} ms`,
     );
     if (r.heap) {
       console.error(`heap snapshot at N=${n}, by constructor (top 25, bytes per device):`);
