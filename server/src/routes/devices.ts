@@ -135,7 +135,7 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
       if (area !== undefined && !(auth.areas.has(area) && auth.canSee(principalOf(request), area)))
         throw new HttpError(400, 'unknown_area', `no area ${area} (GET /api/areas lists yours)`);
       const text = q.text?.toLowerCase();
-      const contains = (v: string | undefined) => v !== undefined && v.toLowerCase().includes(text as string);
+      const contains = (v: string | undefined) => v?.toLowerCase().includes(text as string) === true;
       // One pass over the registry, cheapest tests first; only the page is sorted and shown, so a
       // page of a million devices costs a scan, not a sort of them all (issue 18).
       let total = 0;
