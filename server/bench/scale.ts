@@ -58,6 +58,8 @@ const RESTART_READINGS = 1_000;
 const FAST_MIN = 50_000;
 const HEAP_AT = new Set((process.env.BENCH_HEAP_AT ?? '').split(',').filter(Boolean).map(Number));
 const USE_INFLUX = process.env.BENCH_STORE === 'influx';
+/** Node flags for the server, e.g. `--max-old-space-size=8192` for a million devices. */
+const SERVER_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 const gwOf = (i: number) => `gws-${i % GATEWAYS}`;
 const devOf = (i: number) => `s${i}`;
@@ -203,11 +205,15 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
     ...(influxUrl ? { INFLUX_URL: influxUrl, INFLUX_DB: `scale${n}` } : {}),
   };
   const start = () =>
-    startProcess(process.execPath, ['--expose-gc', '--import', PROBE, '--import', 'tsx', SERVER_MAIN], {
-      env,
-      echo: process.env.BENCH_ECHO === '1',
-      name: 'server',
-    });
+    startProcess(
+      process.execPath,
+      [...SERVER_FLAGS, '--expose-gc', '--import', PROBE, '--import', 'tsx', SERVER_MAIN],
+      {
+        env,
+        echo: process.env.BENCH_ECHO === '1',
+        name: 'server',
+      },
+    );
   let proc = start();
   const clients: MqttClient[] = [];
   try {
