@@ -67,10 +67,12 @@ export function createCoreMetrics(registry: Registry) {
       help: 'Readings in the on-disk journal not yet confirmed by the store',
       registers,
     }),
+    // Per gateway, not per device: a label per device is a time series (and server memory) per
+    // device, a million of them at city scale. /api/devices/:id has each device's own count.
     seqGaps: new Gauge({
-      name: 'gaswatch_device_seq_gaps',
-      help: 'Readings missing by seq per device since the server started (filled gaps are subtracted)',
-      labelNames: ['gw', 'dev'] as const,
+      name: 'gaswatch_gateway_seq_gaps',
+      help: "Readings missing by seq, summed over the gateway's devices, since the server started (filled gaps are subtracted)",
+      labelNames: ['gw'] as const,
       registers,
     }),
     outboxDepth: new Gauge({

@@ -28,6 +28,7 @@ describe('HTTP API parameter errors', () => {
     ['limit out of range', 'device=co-1&limit=100000', 'bad_request'],
     ['limit not a number', 'device=co-1&limit=ten', 'bad_request'],
     ['unknown parameter', 'device=co-1&dev=co-1', 'bad_request'],
+    ['cursor on aggregates', `device=co-1&to=${T}&every=1m&cursor=${T}`, 'bad_cursor'],
   ];
   for (const [what, qs, code] of cases) {
     it(`/api/readings: ${what} → 400 ${code}`, async () => {
@@ -47,6 +48,37 @@ describe('HTTP API parameter errors', () => {
     );
     expect(status).toBe(200);
     expect(body).toMatchObject({ rows: [], every: '1h' });
+  });
+
+  it('pages raw readings with a cursor: each reading once, in time order, until nextCursor is null', async () => {
+    const t0 = Date.parse('2026-11-23T17:00:00Z');
+    await server.app.store.writeReadings(
+      Array.from({ length: 25 }, (_, i) => ({
+        gw: 'gw-p',
+        dev: 'page-1',
+        ts: t0 + i * 1_000,
+        seq: i,
+        values: { CO: i },
+        status: 'ok' as const,
+        receivedAt: t0 + i * 1_000,
+        late: false,
+      })),
+    );
+    const seen: number[] = [];
+    const pages: number[] = [];
+    let cursor: string | null = null;
+    for (let k = 0; k < 10; k++) {
+      const q: string = `device=page-1&from=2026-11-23T16:00:00Z&to=${T}&limit=10${cursor ? `&cursor=${cursor}` : ''}`;
+      const page: { status: number; body: { rows: { seq: number }[]; nextCursor: string | null } } =
+        await getJson(`${server.url}/api/readings?${q}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.rows.map((r) => r.seq));
+      pages.push(page.body.rows.length);
+      cursor = page.body.nextCursor;
+      if (cursor === null) break;
+    }
+    expect(pages).toEqual([10, 10, 5]);
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i));
   });
 
   it('/api/devices/:id: bad id → 400, unknown → 404, both JSON', async () => {

@@ -111,6 +111,13 @@ describe('GET /api/events and /api/live (embedded store)', () => {
       at(2),
     ]);
     expect(await list('gateway=gw-other')).toEqual([]);
+    // Paged with a cursor, newest first: every event once, then no cursor.
+    type EventsPage = { events: EventView[]; nextCursor: string | null };
+    const p1 = (await getJson<EventsPage>(`${server.url}/api/events?limit=3`)).body;
+    expect(p1.events.map((e) => e.ts)).toEqual([at(4), at(3), at(2)]);
+    expect(p1.nextCursor).toBe(at(2));
+    const p2 = (await getJson<EventsPage>(`${server.url}/api/events?limit=3&cursor=${p1.nextCursor}`)).body;
+    expect(p2).toMatchObject({ events: [{ ts: at(1), dev: 'hall' }], nextCursor: null });
 
     // Live: the same rows, as they arrived (the duplicate is a second live message, not a second row).
     await waitFor(
@@ -154,6 +161,7 @@ describe('GET /api/events and /api/live (embedded store)', () => {
       `${server.url}/docs/json`,
     );
     expect(body.paths['/api/events']?.get?.parameters?.map((p) => p.name).sort()).toEqual([
+      'cursor',
       'device',
       'from',
       'gateway',

@@ -69,3 +69,24 @@ describe('seq gaps after a restart', () => {
     expect(r.gaps()).toBe(0);
   });
 });
+
+describe('de-duplication window (issue 18: bounded per device)', () => {
+  it('a device reporting once a minute still knows its resends from the last 15 minutes', () => {
+    const devices = createDeviceRegistry();
+    const t0 = NOW - 600 * 60_000;
+    const see = (seq: number) =>
+      devices.observeReading('gw', 'co', reading(seq, t0 + seq * 60_000), t0 + seq * 60_000, NOW);
+    for (let seq = 0; seq < 500; seq++) expect(see(seq)).not.toBeNull();
+    // The newest, and one from 10 minutes before it, come again (lost PUBACKs): duplicates.
+    expect(see(499)).toBeNull();
+    expect(see(489)).toBeNull();
+    expect(devices.get('co')?.readings).toBe(500);
+  });
+
+  it('a device reporting every second knows its last 128 resends, in any order', () => {
+    const devices = createDeviceRegistry();
+    const see = (seq: number) => devices.observeReading('gw', 'fast', reading(seq, at(seq)), at(seq), NOW);
+    for (let seq = 0; seq < 1_000; seq++) see(seq);
+    for (const seq of [999, 900, 950, 873]) expect(see(seq)).toBeNull();
+  });
+});

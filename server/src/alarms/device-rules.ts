@@ -37,9 +37,12 @@ interface DeviceRules extends AlarmSource {
   profile: AlarmProfileId | null;
   /** selectionKey of the profile and options `rules` were built from. */
   selection: string | null;
-  /** Gases the device's rules watch, and channels already reported as not watched (once each). */
-  watched: Set<GasId>;
-  unwatchedWarned: Set<GasId>;
+  /**
+   * Gases the device's rules watch (shared by every device of one selection), and channels
+   * already reported as not watched, once each (null until one is).
+   */
+  watched: ReadonlySet<GasId>;
+  unwatchedWarned: Set<GasId> | null;
   rules: RuleSet<unknown> | null;
   state: unknown;
   /** Event time of the last sample fed to the rules. */
@@ -92,6 +95,15 @@ export interface DeviceRuleBookDeps {
 export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
   const { config, metrics, history, reconciler, logger: log } = deps;
   const devices = new Map<string, DeviceRules>();
+  /**
+   * Rule sets are pure (state in, state out): one per selection (profile and options), shared by
+   * every device that runs it, instead of a set of closures per device (issue 18).
+   */
+  const ruleSets = new Map<
+    string,
+    { rules: RuleSet<unknown>; watched: ReadonlySet<GasId>; keys: ReadonlySet<string> }
+  >();
+  const NO_GASES: ReadonlySet<GasId> = new Set();
 
   function deviceFor(gw: string, dev: string): DeviceRules {
     let rt = devices.get(dev);
@@ -110,14 +122,12 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
         clockBehindMs: 0,
         warmed: false,
         raisedAt: new Map(),
-        watched: new Set(),
-        unwatchedWarned: new Set(),
-        replay: createReplayBuffer(() => ({
-          state: created.state,
-          ts: created.lastTs,
-          raisedAt: created.raisedAt,
-        })),
+        watched: NO_GASES,
+        unwatchedWarned: null,
+        // Set just below: the buffer reads the device's own state, lastTs and raisedAt.
+        replay: undefined as unknown as ReplayBuffer,
       };
+      created.replay = createReplayBuffer(created);
       rt = created;
       devices.set(dev, rt);
     }
@@ -151,29 +161,40 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     if (rt.rules !== null) return rt.rules;
     const kind = rt.kind ?? inferKind(values);
     const sel = selectRules(config, rt.dev, kind, rt.site);
-    let rules: ReturnType<typeof createRuleSet>;
-    try {
-      rules = createRuleSet(sel.profile, sel.options);
-    } catch (err) {
-      // Options checked at start build under every profile; should a combination still fail,
-      // the device runs its profile's defaults rather than no rules at all.
-      log.error(
-        { err, dev: rt.dev, kind, profile: sel.profile },
-        `alarm options of ${rt.dev} refused by profile ${sel.profile}: running its default set points`,
-      );
-      rules = createRuleSet(sel.profile);
+    const key = selectionKey(sel);
+    let shared = ruleSets.get(key);
+    if (shared === undefined) {
+      let built: ReturnType<typeof createRuleSet>;
+      try {
+        built = createRuleSet(sel.profile, sel.options);
+      } catch (err) {
+        // Options checked at start build under every profile; should a combination still fail,
+        // the device runs its profile's defaults rather than no rules at all.
+        log.error(
+          { err, dev: rt.dev, kind, profile: sel.profile },
+          `alarm options of ${rt.dev} refused by profile ${sel.profile}: running its default set points`,
+        );
+        built = createRuleSet(sel.profile);
+      }
+      shared = {
+        rules: built as RuleSet<unknown>,
+        watched: new Set(built.conditions.flatMap((c) => (c.gas === undefined ? [] : [c.gas]))),
+        keys: new Set(built.conditions.map((c) => c.key)),
+      };
+      ruleSets.set(key, shared);
     }
-    const unapplied = unappliedKeys(sel.options, new Set(rules.conditions.map((c) => c.key)));
+    const rules = shared.rules;
+    const unapplied = unappliedKeys(sel.options, shared.keys);
     if (unapplied.length > 0)
       log.warn(
         { dev: rt.dev, kind, profile: sel.profile, unapplied },
         `${rt.dev} runs alarm profile ${sel.profile} (kind ${kind}), which has no condition for ${unapplied.join(', ')}: not applied (give the device a profile in GASWATCH_CONFIG devices.${rt.dev}.profile, or check its kind)`,
       );
-    rt.rules = rules as RuleSet<unknown>;
+    rt.rules = rules;
     rt.profile = sel.profile;
-    rt.selection = selectionKey(sel);
-    rt.watched = new Set(rules.conditions.flatMap((c) => (c.gas === undefined ? [] : [c.gas])));
-    rt.unwatchedWarned.clear();
+    rt.selection = key;
+    rt.watched = shared.watched;
+    rt.unwatchedWarned = null;
     rt.state = rt.rules.initial();
     log.debug({ dev: rt.dev, kind, profile: sel.profile }, 'alarm rules selected');
     return rt.rules;
@@ -234,7 +255,8 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
    */
   function warnUnwatched(rt: DeviceRules, values: Partial<Record<GasId, number>>): void {
     for (const gas of Object.keys(values) as GasId[]) {
-      if (rt.watched.has(gas) || rt.unwatchedWarned.has(gas) || !ALARM_GASES.has(gas)) continue;
+      if (rt.watched.has(gas) || rt.unwatchedWarned?.has(gas) || !ALARM_GASES.has(gas)) continue;
+      rt.unwatchedWarned ??= new Set();
       rt.unwatchedWarned.add(gas);
       log.warn(
         { dev: rt.dev, gas, profile: rt.profile, kind: rt.kind },

@@ -87,7 +87,7 @@ export interface AlarmEngineDeps {
   /** Timers for escalation, offline sweeps and webhook backoff (real timers when absent). */
   timers?: Timers;
   /** Devices known at start (core's registry), so a device silent since a restart still goes offline. */
-  devices?: { list(): DeviceInfo[] };
+  devices?: { all(): Iterable<DeviceInfo> };
   /** Stored readings replayed into the rules on a device's first reading; default 8 h 15 min. */
   historyMs?: number;
   /** How often offline detection looks at every device; default 1 s. */
@@ -364,7 +364,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   function load(records: AlarmEventRecord[]): void {
     book.load(records);
     silence.restore(book.all());
-    for (const d of deps.devices?.list() ?? []) {
+    for (const d of deps.devices?.all() ?? []) {
       track(d.gw, d.dev, d.state);
       if (d.lastSeen !== null) offline.seen(d.dev, d.lastSeen);
     }

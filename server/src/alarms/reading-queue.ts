@@ -60,6 +60,9 @@ export function createReadingQueue(deps: ReadingQueueDeps): ReadingQueue {
       .finally(() => {
         q.queued--;
         inQueue--;
+        // A drained queue is dropped: every device takes this path once (its first reading after a
+        // start), and a chain kept per device for good is a promise per device (issue 18).
+        if (q.queued === 0 && queues.get(r.dev) === q) queues.delete(r.dev);
       });
   }
 

@@ -15,15 +15,6 @@ const REPLAY_CHECKPOINT_EVERY = 32;
 
 export type RuleStep = ReturnType<RuleSet<unknown>['step']>;
 
-/** A device's rule state at one point: the buffer starts afresh from it. */
-export interface RuleStatePoint {
-  state: unknown;
-  /** Event time of the last sample in that state. */
-  ts: number;
-  /** Event time each condition raised in that state was raised at. */
-  raisedAt: ReadonlyMap<string, number>;
-}
-
 export type ReplayOutcome =
   /** At or before the oldest state the buffer can start from: not evaluated. */
   | { kind: 'too_old' }
@@ -39,6 +30,8 @@ export interface ReplayBuffer {
   reset(): void;
   /** The time of the rule state a replay starts from (samples at or before it cannot be replayed). */
   fromTs(): number;
+  /** Samples held, in the window and behind it (memory per device). */
+  held(): number;
   /** Keeps an in-order sample and the step it made; drops (folds into the base) what is too old. */
   remember(rules: RuleSet<unknown>, sample: AlarmSample, step: RuleStep): void;
   /**
@@ -60,66 +53,97 @@ function noteRaised(raisedAt: Map<string, number>, events: RuleStep['events']): 
   }
 }
 
+/** Where a device's rule state stands now: the buffer restarts there after a rebuild. */
+export interface RuleStateSource {
+  readonly state: unknown;
+  /** Event time of the last sample fed to the rules. */
+  readonly lastTs: number;
+  readonly raisedAt: ReadonlyMap<string, number>;
+}
+
+/** A step's events where it had none: one shared array, not one kept per remembered sample. */
+const NO_EVENTS: RuleStep['events'] = Object.freeze([]) as unknown as RuleStep['events'];
+const NO_RAISED: ReadonlyMap<string, number> = new Map();
+
+type Meta = { events: RuleStep['events']; state?: unknown };
+
 /**
  * The samples of the last REPLAY_WINDOW_MS (at most REPLAY_MAX_SAMPLES) of one device and the rule
  * state before them, so a reading that arrives out of order is evaluated as if it had come in
- * order. `current` is the device's rule state now (where the buffer restarts after a rebuild).
+ * order. `source` is the device's rule state now (where the buffer restarts after a rebuild).
+ *
+ * A class, not a closure: a million devices each hold one, and methods on the prototype cost
+ * nothing per device where closures cost a context and a function each (issue 18).
  */
-export function createReplayBuffer(current: () => RuleStatePoint): ReplayBuffer {
+class DeviceReplayBuffer implements ReplayBuffer {
   /** The rule state before the oldest kept sample, its time, and the raise times at that point. */
-  let base: unknown;
-  let baseTs = Number.POSITIVE_INFINITY;
-  let baseRaisedAt = new Map<string, number>();
+  private base: unknown;
+  private baseTs = Number.POSITIVE_INFINITY;
+  private baseRaisedAt: Map<string, number> | null = null;
   /** Kept samples in time order, each accepted by the rules. */
-  let samples: AlarmSample[] = [];
-  /** Per kept sample: the events its step reported, and at checkpoints the rule state after it. */
-  let meta: { events: RuleStep['events']; state?: unknown }[] = [];
+  private samples: AlarmSample[] = [];
+  /**
+   * Per kept sample: the events its step reported, and at checkpoints the rule state after it;
+   * undefined for a step with neither (most of them: no object kept per sample).
+   */
+  private meta: (Meta | undefined)[] = [];
   /**
    * How many samples at the front of `samples` are already out of the replay window (kept only
    * until a checkpoint lets them be folded into the base without stepping).
    */
-  let head = 0;
+  private head = 0;
   /** Samples remembered so far (checkpoint spacing). */
-  let count = 0;
+  private count = 0;
 
-  function reset(): void {
-    const now = current();
-    base = now.state;
-    baseTs = now.ts;
-    baseRaisedAt = new Map(now.raisedAt);
-    samples = [];
-    meta = [];
-    head = 0;
+  constructor(private readonly source: RuleStateSource) {}
+
+  reset(): void {
+    this.base = this.source.state;
+    this.baseTs = this.source.lastTs;
+    this.baseRaisedAt = this.source.raisedAt.size > 0 ? new Map(this.source.raisedAt) : null;
+    this.samples = [];
+    this.meta = [];
+    this.head = 0;
   }
 
-  function fromTs(): number {
-    return head > 0 ? (samples[head - 1]?.ts ?? baseTs) : baseTs;
+  held(): number {
+    return this.samples.length;
+  }
+
+  fromTs(): number {
+    return this.head > 0 ? (this.samples[this.head - 1]?.ts ?? this.baseTs) : this.baseTs;
+  }
+
+  private noteBase(events: RuleStep['events']): void {
+    if (events.length === 0) return;
+    this.baseRaisedAt ??= new Map();
+    noteRaised(this.baseRaisedAt, events);
   }
 
   /** Drops the first `n` kept samples, whose state after them is `state`, into the base. */
-  function foldInto(n: number, state: unknown): void {
-    for (let i = 0; i < n; i++) noteRaised(baseRaisedAt, meta[i]?.events ?? []);
-    base = state;
-    baseTs = (samples[n - 1] as AlarmSample).ts;
-    samples.splice(0, n);
-    meta.splice(0, n);
-    head -= n;
+  private foldInto(n: number, state: unknown): void {
+    for (let i = 0; i < n; i++) this.noteBase(this.meta[i]?.events ?? NO_EVENTS);
+    this.base = state;
+    this.baseTs = (this.samples[n - 1] as AlarmSample).ts;
+    this.samples.splice(0, n);
+    this.meta.splice(0, n);
+    this.head -= n;
   }
 
   /** Folds every sample outside the window into the base (stepping those after the last checkpoint). */
-  function foldHead(rules: RuleSet<unknown>): void {
-    while (head > 0) {
-      const first = samples[0] as AlarmSample;
-      const m = meta[0];
+  private foldHead(rules: RuleSet<unknown>): void {
+    while (this.head > 0) {
+      const first = this.samples[0] as AlarmSample;
+      const m = this.meta[0];
       if (m?.state !== undefined) {
-        foldInto(1, m.state);
+        this.foldInto(1, m.state);
         continue;
       }
       try {
-        foldInto(1, rules.step(base, first).state);
+        this.foldInto(1, rules.step(this.base, first).state);
       } catch {
         // Cannot happen (the sample was accepted before); start the buffer afresh if it does.
-        reset();
+        this.reset();
         return;
       }
     }
@@ -130,63 +154,78 @@ export function createReplayBuffer(current: () => RuleStatePoint): ReplayBuffer 
    * into the base at the latest checkpoint among them (no rule steps); until one comes they stay
    * behind `head`, outside the window.
    */
-  function trim(rules: RuleSet<unknown>, newestTs: number): void {
-    for (let i = 0; i < 10_000 && head < samples.length; i++) {
-      const first = samples[head] as AlarmSample;
-      if (samples.length - head <= REPLAY_MAX_SAMPLES && first.ts >= newestTs - REPLAY_WINDOW_MS) break;
-      head++;
+  private trim(rules: RuleSet<unknown>, newestTs: number): void {
+    const { samples, meta } = this;
+    for (let i = 0; i < 10_000 && this.head < samples.length; i++) {
+      const first = samples[this.head] as AlarmSample;
+      if (samples.length - this.head <= REPLAY_MAX_SAMPLES && first.ts >= newestTs - REPLAY_WINDOW_MS) break;
+      this.head++;
     }
-    let j = head - 1;
+    let j = this.head - 1;
     while (j >= 0 && meta[j]?.state === undefined) j--;
-    if (j >= 0) foldInto(j + 1, (meta[j] as { state: unknown }).state);
-    // Without a checkpoint (right after a replay): step them in, so the buffer stays bounded.
-    if (head > 2 * REPLAY_CHECKPOINT_EVERY) foldHead(rules);
+    if (j >= 0) this.foldInto(j + 1, (meta[j] as { state: unknown }).state);
+    // Without a checkpoint (right after a replay): step them in, so the buffer stays bounded. A
+    // device whose window holds fewer samples than a checkpoint spacing (one reading a minute: 15)
+    // would keep up to twice that spacing beyond its window waiting for one (~80 samples, 12 KB:
+    // issue 18): its samples are stepped in as they leave, one more rule step per (rare) reading.
+    if (
+      this.head > 2 * REPLAY_CHECKPOINT_EVERY ||
+      (this.head > 0 && samples.length - this.head < REPLAY_CHECKPOINT_EVERY)
+    )
+      this.foldHead(rules);
   }
 
-  return {
-    reset,
-    fromTs,
+  remember(rules: RuleSet<unknown>, sample: AlarmSample, step: RuleStep): void {
+    this.samples.push(sample);
+    const checkpoint = this.count++ % REPLAY_CHECKPOINT_EVERY === REPLAY_CHECKPOINT_EVERY - 1;
+    const events = step.events.length > 0 ? step.events : NO_EVENTS;
+    this.meta.push(checkpoint ? { events, state: step.state } : events.length > 0 ? { events } : undefined);
+    this.trim(rules, sample.ts);
+  }
 
-    remember(rules, sample, step) {
-      samples.push(sample);
-      const checkpoint = count++ % REPLAY_CHECKPOINT_EVERY === REPLAY_CHECKPOINT_EVERY - 1;
-      meta.push(checkpoint ? { events: step.events, state: step.state } : { events: step.events });
-      trim(rules, sample.ts);
-    },
-
-    replay(rules, sample, commit) {
-      if (!(sample.ts > fromTs())) return { kind: 'too_old' };
-      foldHead(rules);
-      if (samples.some((x) => x.ts === sample.ts)) return { kind: 'duplicate' };
-      let at = samples.findIndex((x) => x.ts > sample.ts);
-      if (at < 0) at = samples.length;
-      const replayed = [...samples.slice(0, at), sample, ...samples.slice(at)];
-      let state = base;
-      const raisedAt = new Map(baseRaisedAt);
-      const steps: { ts: number; step: RuleStep }[] = [];
-      const nextMeta = meta.slice(0, at);
-      try {
-        for (const [k, x] of replayed.entries()) {
-          const step = rules.step(state, x);
-          state = step.state;
-          if (k < at) noteRaised(raisedAt, step.events);
-          else {
-            steps.push({ ts: x.ts, step });
-            nextMeta.push(
-              k % REPLAY_CHECKPOINT_EVERY === 0
-                ? { events: step.events, state: step.state }
-                : { events: step.events },
-            );
-          }
+  replay(
+    rules: RuleSet<unknown>,
+    sample: AlarmSample,
+    commit: (state: unknown, raisedAt: Map<string, number>) => void,
+  ): ReplayOutcome {
+    if (!(sample.ts > this.fromTs())) return { kind: 'too_old' };
+    this.foldHead(rules);
+    const { samples, meta } = this;
+    if (samples.some((x) => x.ts === sample.ts)) return { kind: 'duplicate' };
+    let at = samples.findIndex((x) => x.ts > sample.ts);
+    if (at < 0) at = samples.length;
+    const replayed = [...samples.slice(0, at), sample, ...samples.slice(at)];
+    let state = this.base;
+    const raisedAt = new Map(this.baseRaisedAt ?? NO_RAISED);
+    const steps: { ts: number; step: RuleStep }[] = [];
+    const nextMeta = meta.slice(0, at);
+    try {
+      for (const [k, x] of replayed.entries()) {
+        const step = rules.step(state, x);
+        state = step.state;
+        if (k < at) noteRaised(raisedAt, step.events);
+        else {
+          steps.push({ ts: x.ts, step });
+          nextMeta.push(
+            k % REPLAY_CHECKPOINT_EVERY === 0
+              ? { events: step.events, state: step.state }
+              : step.events.length > 0
+                ? { events: step.events }
+                : undefined,
+          );
         }
-      } catch (err) {
-        return { kind: 'rule_error', err };
       }
-      samples = replayed;
-      meta = nextMeta;
-      commit(state, raisedAt);
-      trim(rules, current().ts);
-      return { kind: 'replayed', steps };
-    },
-  };
+    } catch (err) {
+      return { kind: 'rule_error', err };
+    }
+    this.samples = replayed;
+    this.meta = nextMeta;
+    commit(state, raisedAt);
+    this.trim(rules, this.source.lastTs);
+    return { kind: 'replayed', steps };
+  }
+}
+
+export function createReplayBuffer(source: RuleStateSource): ReplayBuffer {
+  return new DeviceReplayBuffer(source);
 }

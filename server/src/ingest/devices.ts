@@ -20,16 +20,29 @@ export interface DeviceRecord extends DeviceInfo {
 
 /** Largest single gap whose seqs are tracked one by one (so a late replay can fill them). */
 const MAX_TRACKED_GAP = 10_000;
-/** Timestamps remembered per device for de-duplication of replays. */
-const DEDUP_WINDOW = 8_192;
+/**
+ * Timestamps remembered per device for de-duplication: the newest this many. A duplicate is a
+ * reading whose PUBACK was lost: a QoS 1 resend, or after an outage or a restart the gateway's
+ * outbox replaying what was in flight when the link broke. Those are the device's newest readings
+ * at that moment, a few per device; 128 covers a gateway's whole in-flight window on one device.
+ * (It was 8 192, in a Set and an array: ~300 KB per device that reports once a minute after six
+ * days, issue 18; now at most 128 unboxed doubles, 1 KB.) An older reading replayed again is
+ * announced again: the store keeps it once all the same (SPEC §8), and the alarm rules skip it.
+ */
+export const DEDUP_WINDOW = 128;
+/**
+ * ... and only those at most this much older than the device's newest (event time): the readings
+ * in flight when a link broke are its newest when it comes back, however long the outage (no newer
+ * one arrived meanwhile). A device reporting once a minute keeps 15, not 128 (issue 18).
+ */
+export const DEDUP_SPAN_MS = 15 * 60_000;
 
 /** A reading stored before this server started: its seq and sampling time. */
 type Stored = { seq: number; ts: number };
 
 interface Tracking {
-  seen: Set<number>;
-  order: number[];
-  orderHead: number;
+  /** Timestamps seen, ascending, the newest DEDUP_WINDOW (a double array: 8 bytes each). */
+  seen: number[];
   maxSeq: number | null;
   /** Sampling time of the reading that set maxSeq (not taken from a clock-suspect one). */
   maxSeqTs: number;
@@ -41,7 +54,8 @@ interface Tracking {
   /** The first reading this server saw of the device since it started: seq and sampling time. */
   firstSeq: number | null;
   firstTs: number;
-  missing: Set<number>;
+  /** Seqs of tracked gaps not yet filled; null (most devices, always) while there are none. */
+  missing: Set<number> | null;
   untracked: number;
   /**
    * Seqs already stored before this server started (from the journal and the store lookup), so a
@@ -51,11 +65,18 @@ interface Tracking {
    */
   stored: Stored[] | null;
   storedSorted: boolean;
+  /** What the store already held for it was looked up (or given up on) since this server started. */
+  lookedUp: boolean;
 }
 
 export interface DeviceRegistry {
   get(dev: string): DeviceRecord | undefined;
+  /** Every device, by id (a sort of them all: for small registries and tests). */
   list(): DeviceRecord[];
+  /** Every device, in no particular order (no copy, no sort: a million devices at start-up). */
+  all(): IterableIterator<DeviceRecord>;
+  /** Devices known. */
+  size(): number;
   /** Records a reading; returns null for a duplicate (same device and ts seen before). */
   observeReading(gw: string, dev: string, reading: Reading, ts: number, now: number): DeviceRecord | null;
   observeState(gw: string, dev: string, state: DeviceState): DeviceRecord;
@@ -71,6 +92,13 @@ export interface DeviceRegistry {
    * acknowledged, so its resend must be taken, not dropped as a duplicate.
    */
   forget(dev: string, ts: number): void;
+  /**
+   * Whether what the store already holds for the device was looked up since this server started
+   * (a flag on the device, where a set of device ids beside the registry cost ~30 bytes a device).
+   */
+  lookedUp(dev: string): boolean;
+  /** The store lookup of a device is done (or given up on): its readings need not wait for one. */
+  markLookedUp(gw: string, dev: string): void;
   /** What survives a restart: each device's state, last reading and last-seen time, and gateway statuses. */
   snapshot(): RegistrySnapshot;
   restore(snapshot: RegistrySnapshot): void;
@@ -86,13 +114,25 @@ export function createDeviceRegistry(): DeviceRegistry {
   const devices = new Map<string, DeviceRecord>();
   const tracking = new Map<string, Tracking>();
   const gateways = new Map<string, GatewayStatus>();
+  /**
+   * Each message's topic and payload are parsed into fresh strings: a device would keep its own
+   * copy of its gateway's id and of words every device shares (kind, model, location), ~150
+   * bytes a device. One copy of each is kept here (a few thousand at most; bounded all the same).
+   */
+  const words = new Map<string, string>();
+  const intern = (w: string): string => {
+    const known = words.get(w);
+    if (known !== undefined) return known;
+    if (words.size < 100_000) words.set(w, w);
+    return w;
+  };
 
   const ensure = (gw: string, dev: string): [DeviceRecord, Tracking] => {
     let d = devices.get(dev);
     let t = tracking.get(dev);
     if (!d || !t) {
       d = {
-        gw,
+        gw: intern(gw),
         dev,
         state: null,
         lastSeen: null,
@@ -104,38 +144,50 @@ export function createDeviceRegistry(): DeviceRegistry {
         clockSuspect: false,
       };
       t = {
-        seen: new Set(),
-        order: [],
-        orderHead: 0,
+        seen: [],
         maxSeq: null,
         maxSeqTs: Number.NEGATIVE_INFINITY,
         maxSeqRawTs: Number.NEGATIVE_INFINITY,
         firstSeq: null,
         firstTs: 0,
-        missing: new Set(),
+        missing: null,
         untracked: 0,
         stored: null,
         storedSorted: true,
+        lookedUp: false,
       };
       devices.set(dev, d);
       tracking.set(dev, t);
     }
-    d.gw = gw;
+    if (d.gw !== gw) d.gw = intern(gw);
     return [d, t];
   };
 
   const remember = (t: Tracking, ts: number) => {
-    if (t.seen.has(ts)) return;
-    t.seen.add(ts);
-    t.order.push(ts);
-    if (t.order.length - t.orderHead > DEDUP_WINDOW) {
-      t.seen.delete(t.order[t.orderHead] as number);
-      t.orderHead++;
-      if (t.orderHead > DEDUP_WINDOW) {
-        t.order = t.order.slice(t.orderHead);
-        t.orderHead = 0;
-      }
+    const seen = t.seen;
+    const n = seen.length;
+    // In order (nearly always): append. Else insert in place, unless already there.
+    if (n === 0 || ts > (seen[n - 1] as number)) seen.push(ts);
+    else {
+      const at = lowerBound(seen, ts);
+      if (seen[at] === ts) return;
+      seen.splice(at, 0, ts);
     }
+    if (seen.length > DEDUP_WINDOW) seen.shift();
+    const oldest = (seen[seen.length - 1] as number) - DEDUP_SPAN_MS;
+    if ((seen[0] as number) < oldest) seen.splice(0, lowerBound(seen, oldest));
+  };
+  const wasSeen = (t: Tracking, ts: number) => {
+    const seen = t.seen;
+    const n = seen.length;
+    if (n === 0 || ts > (seen[n - 1] as number)) return false;
+    return seen[lowerBound(seen, ts)] === ts;
+  };
+  const missingCount = (t: Tracking) => (t.missing?.size ?? 0) + t.untracked;
+  const fill = (t: Tracking, seq: number) => {
+    if (t.missing === null || !t.missing.delete(seq)) return false;
+    if (t.missing.size === 0) t.missing = null;
+    return true;
   };
 
   /** `ts` is the reading's sampling time, `now` the server's clock. */
@@ -153,19 +205,21 @@ export function createDeviceRegistry(): DeviceRegistry {
     } else if (seq > t.maxSeq + 1) {
       const stored = storedIn(t, t.maxSeq + 1, seq, t.maxSeqRawTs, ts);
       const gap = seq - t.maxSeq - 1 - stored.length;
-      if (gap <= MAX_TRACKED_GAP && t.missing.size + gap <= 10 * MAX_TRACKED_GAP) {
+      if (gap <= MAX_TRACKED_GAP && (t.missing?.size ?? 0) + gap <= 10 * MAX_TRACKED_GAP) {
         let next = 0;
+        const missing = t.missing ?? new Set<number>();
         for (let s = t.maxSeq + 1; s < seq; s++) {
           if (stored[next] === s) next++;
-          else t.missing.add(s);
+          else missing.add(s);
         }
+        t.missing = missing.size > 0 ? missing : null;
       } else {
         t.untracked += gap;
       }
       t.maxSeq = seq;
       t.maxSeqTs = maxTs;
       t.maxSeqRawTs = ts;
-    } else if (t.missing.delete(seq)) {
+    } else if (fill(t, seq)) {
       // a late replay filled a gap
     } else if (seq < t.maxSeq && ts > t.maxSeqTs && !(seq < t.firstSeq && ts < t.firstTs)) {
       // A newer sample whose seq went back to a value never seen: the gateway started counting
@@ -180,7 +234,7 @@ export function createDeviceRegistry(): DeviceRegistry {
     // into a gap too large to track, or what was sampled before this server started watching.
     // Not a reset: it must not open a phantom gap up to maxSeq.
     if (t.stored && t.maxSeq !== null && t.maxSeq >= (sorted(t).at(-1)?.seq ?? 0)) t.stored = null;
-    d.seqGaps = t.missing.size + t.untracked;
+    d.seqGaps = missingCount(t);
   };
 
   /** The stored readings, ascending by seq. */
@@ -240,11 +294,13 @@ export function createDeviceRegistry(): DeviceRegistry {
     },
     get: (dev) => devices.get(dev),
     list: () => [...devices.values()].sort((a, b) => a.dev.localeCompare(b.dev)),
+    all: () => devices.values(),
+    size: () => devices.size,
     observeReading(gw, dev, reading, ts, now) {
       const [d, t] = ensure(gw, dev);
-      if (t.seen.has(ts)) {
+      if (wasSeen(t, ts)) {
         // A duplicate still proves its seq is stored: a gap it sits in is filled.
-        if (t.missing.delete(reading.seq)) d.seqGaps = t.missing.size + t.untracked;
+        if (fill(t, reading.seq)) d.seqGaps = missingCount(t);
         return null;
       }
       remember(t, ts);
@@ -268,13 +324,24 @@ export function createDeviceRegistry(): DeviceRegistry {
         t.storedSorted = false;
       }
     },
+    lookedUp: (dev) => tracking.get(dev)?.lookedUp === true,
+    markLookedUp(gw, dev) {
+      ensure(gw, dev)[1].lookedUp = true;
+    },
     forget(dev, ts) {
-      // Its entry in `order` stays; when it reaches the end of the window it just ends early.
-      tracking.get(dev)?.seen.delete(ts);
+      const seen = tracking.get(dev)?.seen;
+      if (seen === undefined) return;
+      const at = lowerBound(seen, ts);
+      if (seen[at] === ts) seen.splice(at, 1);
     },
     observeState(gw, dev, state) {
       const [d] = ensure(gw, dev);
-      d.state = state;
+      d.state = {
+        ...state,
+        model: intern(state.model),
+        kind: intern(state.kind) as DeviceState['kind'],
+        location: intern(state.location),
+      };
       return d;
     },
     observeStatus(gw, status) {
@@ -282,4 +349,16 @@ export function createDeviceRegistry(): DeviceRegistry {
     },
     gateways: () => gateways,
   };
+}
+
+/** The first index of the ascending `xs` whose value is not below `x` (xs.length: none). */
+function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((xs[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -57,7 +57,6 @@ export function createIngest(opts: IngestOptions) {
   let pendingAcks: IngestDone[] = [];
   let pendingEvents: ReadingAccepted[] = [];
   let flushScheduled = false;
-  const gapsReported = new Map<string, number>();
   const messagesByKind = new Map<string, ReturnType<CoreMetrics['messages']['labels']>>();
   const counterFor = (kind: string) => {
     let counter = messagesByKind.get(kind);
@@ -138,7 +137,6 @@ export function createIngest(opts: IngestOptions) {
   // device's later readings queued behind it, so order holds) until the timestamps the store
   // already has for it are known. A store that does not answer in time only weakens the
   // de-duplication of bus events; storage stays idempotent either way.
-  const seeded = new Set<string>();
   const seeding = new Map<string, (() => void)[]>();
   /** Lookup results waiting to be handed on with the device's first accepted reading. */
   const lookups = new Map<string, StoredLookup>();
@@ -184,7 +182,7 @@ export function createIngest(opts: IngestOptions) {
       )
       .finally(() => {
         clearTimeout(timer);
-        seeded.add(dev);
+        devices.markLookedUp(gw, dev);
         const queued = seeding.get(dev) ?? [];
         seeding.delete(dev);
         for (const run of queued) {
@@ -201,7 +199,7 @@ export function createIngest(opts: IngestOptions) {
 
   /** Returns true when the reading waits for a store lookup (done comes later than this tick). */
   const onReading = (gw: string, dev: string, reading: PayloadOf<'reading'>, done: IngestDone): boolean => {
-    if (!seeded.has(dev)) {
+    if (!devices.lookedUp(dev)) {
       let queue = seeding.get(dev);
       if (!queue) {
         queue = [];
@@ -223,7 +221,11 @@ export function createIngest(opts: IngestOptions) {
       done(new BufferFullError(journal.buffered));
       return;
     }
+    const gapsBefore = devices.get(dev)?.seqGaps ?? 0;
     const device = devices.observeReading(gw, dev, reading, ts, now);
+    // Gaps change rarely: the gateway's gauge moves by the difference, no per-device bookkeeping.
+    const gapsNow = (device ?? devices.get(dev))?.seqGaps ?? 0;
+    if (gapsNow !== gapsBefore) metrics.seqGaps.inc({ gw }, gapsNow - gapsBefore);
     if (!device) {
       metrics.duplicates.inc();
       // A resend of a reading whose group commit is still to come is a duplicate only once that
@@ -257,12 +259,18 @@ export function createIngest(opts: IngestOptions) {
       const ahead = `ts ${reading.ts} is ${Math.round((ts - now) / 1000)} s ahead of the server clock`;
       warnRateLimited('clock_suspect', `${gw}/${dev}`, ahead, 'reading flagged clockSuspect (stored)');
     }
-    if (device.seqGaps !== gapsReported.get(dev)) {
-      gapsReported.set(dev, device.seqGaps);
-      metrics.seqGaps.set({ gw, dev }, device.seqGaps);
-    }
     pendingAcks.push(done);
-    const event: ReadingAccepted = { gw, dev, reading, ts, receivedAt: now, late, clockSuspect, device };
+    // The registry's copy of the ids (one per gateway, not one per message kept by every consumer).
+    const event: ReadingAccepted = {
+      gw: device.gw,
+      dev: device.dev,
+      reading,
+      ts,
+      receivedAt: now,
+      late,
+      clockSuspect,
+      device,
+    };
     const lookup = lookups.get(dev);
     if (lookup !== undefined) {
       lookups.delete(dev);

@@ -1,4 +1,4 @@
-import { AreaIdSchema, GasIdSchema, IdSchema, ReadingStatusSchema } from '@gaswatch/shared';
+import { AreaIdSchema, DeviceKindSchema, GasIdSchema, IdSchema, ReadingStatusSchema } from '@gaswatch/shared';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -95,6 +95,18 @@ const ListQuery = z
       .enum(['true', 'false'])
       .optional()
       .describe('true: only the devices installed in a registered household; false: only those in none'),
+    state: z
+      .enum(['online', 'offline'])
+      .optional()
+      .describe('online: reported online and heard from within offlineAfterMs; offline: the others'),
+    kind: DeviceKindSchema.optional().describe('Only devices whose DeviceState says this kind'),
+    site: z.string().min(1).max(128).optional().describe('Only the devices of this site'),
+    text: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Only devices whose id, site or location contains this (any case)'),
     limit: limitSchema(10_000, 1_000, 'devices, by id'),
     cursor: IdSchema.optional().describe('nextCursor of the previous page'),
   })
@@ -142,24 +154,42 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
       // An area the caller does not see reads as one that does not exist (SPEC §9).
       if (area !== undefined && !(auth.areas.has(area) && auth.canSee(principalOf(request), area)))
         throw new HttpError(400, 'unknown_area', `no area ${area} (GET /api/areas lists yours)`);
-      const all = app.devices
-        .list()
-        .filter(
-          (d) =>
-            sees(d) &&
-            (q.gateway === undefined || d.gw === q.gateway) &&
-            (area === undefined || auth.areas.within(areaOf(d), area)) &&
-            // By the device → household index, which every change of a household here refreshes.
-            (q.installed === undefined ||
-              (app.households.ofDevice(d.dev) !== undefined) === (q.installed === 'true')),
+      const text = q.text?.toLowerCase();
+      const contains = (v: string | undefined) => v?.toLowerCase().includes(text as string) === true;
+      // One pass over the registry, cheapest tests first; only the page is sorted and shown, so a
+      // page of a million devices costs a scan, not a sort of them all (issue 18).
+      let total = 0;
+      const after: DeviceRecord[] = [];
+      for (const d of app.devices.all()) {
+        if (q.gateway !== undefined && d.gw !== q.gateway) continue;
+        if (q.kind !== undefined && d.state?.kind !== q.kind) continue;
+        if (q.site !== undefined && d.state?.site !== q.site) continue;
+        if (
+          text !== undefined &&
+          !contains(d.dev) &&
+          !contains(d.state?.site) &&
+          !contains(d.state?.location)
         )
-        .sort((a, b) => (a.dev < b.dev ? -1 : a.dev > b.dev ? 1 : 0));
-      const from = q.cursor === undefined ? 0 : all.findIndex((d) => d.dev > (q.cursor as string));
-      const page = from < 0 ? [] : all.slice(from, from + q.limit);
-      const more = from >= 0 && from + q.limit < all.length;
+          continue;
+        // Online as the list shows it: a device folded into a gateway or area outage is offline.
+        if (q.state !== undefined && view(d, now).online !== (q.state === 'online')) continue;
+        if (!sees(d)) continue;
+        if (area !== undefined && !auth.areas.within(areaOf(d), area)) continue;
+        // By the device → household index, which every change of a household here refreshes.
+        if (
+          q.installed !== undefined &&
+          (app.households.ofDevice(d.dev) !== undefined) !== (q.installed === 'true')
+        )
+          continue;
+        total++;
+        if (q.cursor === undefined || d.dev > q.cursor) after.push(d);
+      }
+      const page = smallest(after, q.limit + 1);
+      const more = page.length > q.limit;
+      if (more) page.pop();
       return {
         devices: page.map((d) => view(d, now)),
-        total: all.length,
+        total,
         nextCursor: more ? (page.at(-1)?.dev ?? null) : null,
       };
     },
@@ -193,3 +223,26 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
 };
 
 export default devicesRoutes;
+
+const byId = (a: DeviceRecord, b: DeviceRecord) => (a.dev < b.dev ? -1 : a.dev > b.dev ? 1 : 0);
+
+/** The `n` devices of smallest id, ascending: a sort of the whole list only when it is short. */
+function smallest(xs: DeviceRecord[], n: number): DeviceRecord[] {
+  if (xs.length <= 4 * n) return xs.sort(byId).slice(0, n);
+  // Keep a sorted window of n: each device beyond it costs one comparison with its last.
+  const out = xs.slice(0, n).sort(byId);
+  for (let i = n; i < xs.length; i++) {
+    const d = xs[i] as DeviceRecord;
+    if (byId(d, out[n - 1] as DeviceRecord) >= 0) continue;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (byId(out[mid] as DeviceRecord, d) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.pop();
+    out.splice(lo, 0, d);
+  }
+  return out;
+}

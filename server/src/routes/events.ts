@@ -16,6 +16,7 @@ export const EventsQuerySchema = z
     from: IsoTimeSchema.optional().describe('Start, inclusive (event time)'),
     to: IsoTimeSchema.optional().describe('End, exclusive (event time)'),
     limit: limitSchema(MAX_EVENTS_LIMIT, 100, 'events, newest first'),
+    cursor: IsoTimeSchema.optional().describe('nextCursor of the previous page: the events before that time'),
   })
   .strict();
 
@@ -60,7 +61,13 @@ const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['devices'],
         querystring: EventsQuerySchema,
         response: {
-          200: z.object({ events: z.array(DeviceEventSchema) }),
+          200: z.object({
+            events: z.array(DeviceEventSchema),
+            nextCursor: z
+              .string()
+              .nullable()
+              .describe('Pass as `cursor` for the older events (null: none left in the range)'),
+          }),
           400: ErrorSchema,
           503: ErrorSchema,
         },
@@ -76,10 +83,24 @@ const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
       const sees = (r: { gw: string; dev: string | null }) => app.auth.canSee(p, app.auth.areaOf(r));
       // An area-scoped caller gets the newest `limit` of its own among the newest MAX_EVENTS_LIMIT:
       // a page can come short when other areas were far busier (the list says nothing of theirs).
-      const limit = p.area === null ? q.limit : MAX_EVENTS_LIMIT;
-      const records = await app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to, limit });
-      const shown = p.area === null ? records : records.filter(sees).slice(0, q.limit);
-      return { events: shown.map((r) => deviceEventView(r, outputsOf(r))) };
+      // One more than the page tells whether older events follow.
+      const limit = p.area === null ? q.limit + 1 : MAX_EVENTS_LIMIT;
+      const before =
+        q.cursor === undefined ? to : Math.min(to ?? Number.POSITIVE_INFINITY, Date.parse(q.cursor));
+      const records = await app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to: before, limit });
+      const mine = p.area === null ? records : records.filter(sees);
+      const shown = mine.slice(0, q.limit);
+      let nextCursor: string | null = null;
+      const last = shown.at(-1);
+      if (mine.length > q.limit && last !== undefined) {
+        // The next page is the events before a time (`to` is exclusive), so a page never ends
+        // inside one millisecond: events of the last one's ms go to the next page, unless the
+        // whole page is that one ms (then the rest of that ms is skipped, said in the docs).
+        const cut = shown.findIndex((r) => r.ts === last.ts);
+        if (cut > 0 && (mine[q.limit] as { ts: number }).ts === last.ts) shown.length = cut;
+        nextCursor = new Date((shown.at(-1) as { ts: number }).ts).toISOString();
+      }
+      return { events: shown.map((r) => deviceEventView(r, outputsOf(r))), nextCursor };
     },
   );
 };

@@ -27,6 +27,9 @@ export const ReadingsQuerySchema = z
       .optional()
       .describe('Aggregate into buckets of this length (mean, min, max, count); raw rows when absent'),
     limit: limitSchema(MAX_LIMIT, 1_000, 'rows'),
+    cursor: IsoTimeSchema.optional().describe(
+      'nextCursor of the previous page: raw rows after that sampling time (aggregates are not paged: narrow the range)',
+    ),
   })
   .strict();
 
@@ -45,6 +48,10 @@ const ReadingsAnswerSchema = z.object({
   rows: z
     .array(z.looseObject({ ts: z.string() }))
     .describe('Raw: {ts, seq, values, status, ...}; aggregated: {ts, gas, mean, min, max, count}'),
+  nextCursor: z
+    .string()
+    .nullable()
+    .describe('Raw rows: pass as `cursor` for the rows after this page (null: none left in the range)'),
 });
 
 /** /api/readings: one device's readings from the store, raw or aggregated. */
@@ -95,10 +102,18 @@ const readingsRoutes: FastifyPluginAsyncZod = async (app) => {
           'raw readings span at most 7 days; pass every= to aggregate',
         );
       }
+      if (q.cursor !== undefined && everyMs !== undefined)
+        throw new HttpError(
+          400,
+          'bad_cursor',
+          'cursor pages raw readings only; aggregates come in one answer',
+        );
       const rows = await app.store.queryReadings({
         dev: q.device,
         gas: q.gas,
-        from,
+        // Sampling times are unique per device (de-duplication is by device and ts): the page
+        // after a cursor starts 1 ms after it.
+        from: q.cursor === undefined ? from : Math.max(from, Date.parse(q.cursor) + 1),
         to,
         everyMs,
         limit: q.limit,
@@ -115,6 +130,8 @@ const readingsRoutes: FastifyPluginAsyncZod = async (app) => {
         rows: everyMs
           ? (rows as AggregateRow[]).map((r) => ({ ...r, ts: iso(r.ts) }))
           : (rows as ReadingRow[]).map((r) => ({ ...r, ts: iso(r.ts) })),
+        nextCursor:
+          everyMs === undefined && rows.length >= q.limit ? iso((rows.at(-1) as ReadingRow).ts) : null,
       };
     },
   );

@@ -157,7 +157,7 @@ describe('alarm engine: gateway clock errors', () => {
   });
 
   it('a server restart during the episode after a clock reset rebuilds the new timeline, not a mix of both: the alarm stays open', async () => {
-    const devices = { list: () => [{ gw: 'gw-c', dev: 'co-m', state: home, lastSeen: T0 }] };
+    const devices = { all: () => [{ gw: 'gw-c', dev: 'co-m', state: home, lastSeen: T0 }] };
     rig = await makeRig({}, { devices });
     const seen: AlarmTransition[] = [];
     let seq = 0;

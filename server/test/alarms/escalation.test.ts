@@ -162,7 +162,7 @@ describe('escalation up the contact tiers', () => {
     const time = manualTime(T0);
     const state = deviceState('household-co', 'home', 3600);
     // Core's device registry tells the restarted engine the poll interval (no false offline alarm).
-    const devices = { list: () => [{ gw: 'gw-1', dev: 'co-2', state, lastSeen: T0 }] };
+    const devices = { all: () => [{ gw: 'gw-1', dev: 'co-2', state, lastSeen: T0 }] };
     rig = await makeRig(escalationConfig(receiver.url), { clock: time.clock, timers: time.timers, devices });
     await feed(rig.store, rig.bus, series('gw-1', 'co-2', state, T0 - 3 * MIN, T0, 10, { CO: 400 }));
     await rig.engine.idle();

@@ -31,7 +31,7 @@ function registry() {
   const known = new Map<string, DeviceInfo>();
   return {
     known,
-    list: () => [...known.values()],
+    all: () => known.values(),
   };
 }
 

@@ -173,9 +173,20 @@ export const api = {
       '/api/alarms/ack',
       { method: 'POST', body: JSON.stringify({ ids, note }), csrf },
     ),
-  /** A page of devices by id, in `area` (and the areas within it) when given; `installed` 'false': in no household. */
-  devices: (q: { area?: string; installed?: 'true' | 'false'; limit?: number; cursor?: string }) =>
-    request<Page & { devices: Device[] }>(`/api/devices${qs(q)}`),
+  /**
+   * A page of devices by id, in `area` (and the areas within it) when given; `installed` 'false':
+   * in no household; `state`, `kind`, `site` and `text` (id, site or location) filter on the server.
+   */
+  devices: (q: {
+    area?: string;
+    installed?: 'true' | 'false';
+    state?: 'online' | 'offline';
+    kind?: 'household-co' | 'multigas' | 'combustible';
+    site?: string;
+    text?: string;
+    limit?: number;
+    cursor?: string;
+  }) => request<Page & { devices: Device[] }>(`/api/devices${qs(q)}`),
   /** One device, with its alarm profile and set points. */
   device: (id: string) => request<DeviceDetail>(`/api/devices/${encodeURIComponent(id)}`),
   /** A page of the areas this login sees. */
