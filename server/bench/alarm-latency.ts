@@ -3,7 +3,7 @@
 import { encodePayload, topics } from '@gaswatch/shared';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
-import { sleep, table } from './common.js';
+import { lelProbeState, sleep, table } from './common.js';
 import { provisionGateway, startTsNode, tempDir } from './harness.js';
 import { benchToken } from './token.js';
 
@@ -43,21 +43,7 @@ const bg = await mqtt.connectAsync(mqttUrl, { clientId: 'bench-alarm-bg', ...bgL
 const now = () => new Date().toISOString();
 for (let i = 0; i < SAMPLES; i++) {
   const dev = `lel-${i}`;
-  await gw.publishAsync(
-    topics.state('gw-lat', dev),
-    encodePayload('state', {
-      v: 1,
-      ts: now(),
-      online: true,
-      model: 'gaswatch-lel',
-      kind: 'combustible',
-      site: 'bench',
-      location: 'kitchen',
-      lastError: null,
-      pollIntervalS: 1,
-    }),
-    { qos: 1, retain: true },
-  );
+  await gw.publishAsync(topics.state('gw-lat', dev), lelProbeState(now(), 1), { qos: 1, retain: true });
   await gw.publishAsync(
     topics.reading('gw-lat', dev),
     encodePayload('reading', { v: 1, ts: now(), seq: 0, values: { LEL: 0 }, status: 'ok' }),

@@ -111,3 +111,18 @@ export function cpuMs(pid: number | undefined): number {
 }
 /** USER_HZ: 100 on Linux for every architecture Node runs on. */
 const CLOCK_TICKS = 100;
+
+/** The retained DeviceState of a combustible detector at site `bench`: the latency probes' device. */
+export function lelProbeState(ts: string, pollIntervalS: number): Buffer {
+  return encodePayload('state', {
+    v: 1,
+    ts,
+    online: true,
+    model: 'gaswatch-lel',
+    kind: 'combustible',
+    site: 'bench',
+    location: 'kitchen',
+    lastError: null,
+    pollIntervalS,
+  });
+}

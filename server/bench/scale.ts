@@ -28,7 +28,7 @@ import { encodePayload, topics } from '@gaswatch/shared';
 import type { Proc } from '@gaswatch/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import { metricValue, sleep, table } from './common.js';
+import { lelProbeState, metricValue, sleep, table } from './common.js';
 import { provisionGateway, startInfluxd, startProcess, tempDir } from './harness.js';
 import { summariseHeapSnapshot } from './heap-summary.js';
 import { benchToken } from './token.js';
@@ -266,21 +266,10 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
     await round(clients, n, (i) => reading(i, 0, t0), null);
     for (let k = 0; k < LAT_SAMPLES; k++) {
       const dev = `lat-${k}`;
-      await lat.publishAsync(
-        topics.state('gw-lat', dev),
-        encodePayload('state', {
-          v: 1,
-          ts: new Date(t0).toISOString(),
-          online: true,
-          model: 'gaswatch-lel',
-          kind: 'combustible',
-          site: 'bench',
-          location: 'kitchen',
-          lastError: null,
-          pollIntervalS: 3_600,
-        }),
-        { qos: 1, retain: true },
-      );
+      await lat.publishAsync(topics.state('gw-lat', dev), lelProbeState(new Date(t0).toISOString(), 3_600), {
+        qos: 1,
+        retain: true,
+      });
       await lat.publishAsync(
         topics.reading('gw-lat', dev),
         encodePayload('reading', {
