@@ -2,8 +2,7 @@
 // /api/live WebSocket (SPEC §8: p99 ≤ 50 ms at nominal load), with background readings flowing.
 import { encodePayload, topics } from '@gaswatch/shared';
 import mqtt from 'mqtt';
-import WebSocket from 'ws';
-import { lelProbeState, sleep, table } from './common.js';
+import { lelProbeState, openLive, sleep, table } from './common.js';
 import { provisionGateway, startTsNode, tempDir } from './harness.js';
 import { benchToken } from './token.js';
 
@@ -23,13 +22,7 @@ const m = await proc.waitForOutput(/"url":"([^"]+)","mqtt":"([^"]+)"/, 30_000);
 const url = m[1] as string;
 const mqttUrl = m[2] as string;
 
-const ws = new WebSocket(`${url.replace('http', 'ws')}/api/live`, {
-  headers: { authorization: `Bearer ${token}` },
-});
-await new Promise((resolve, reject) => {
-  ws.once('open', resolve);
-  ws.once('error', reject);
-});
+const ws = await openLive(url, token);
 const arrivals = new Map<string, number>();
 ws.on('message', (raw) => {
   const msg = JSON.parse(String(raw)) as { type: string; data: { dev: string; state: string } };

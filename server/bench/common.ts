@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { encodePayload, topics } from '@gaswatch/shared';
 import mqtt, { type MqttClient } from 'mqtt';
+import WebSocket from 'ws';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -125,4 +126,16 @@ export function lelProbeState(ts: string, pollIntervalS: number): Buffer {
     lastError: null,
     pollIntervalS,
   });
+}
+
+/** The server's live feed (/api/live) as a console opens it, once the socket is open. */
+export async function openLive(url: string, token: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/api/live`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return ws;
 }

@@ -27,8 +27,7 @@ import { rmSync } from 'node:fs';
 import { encodePayload, topics } from '@gaswatch/shared';
 import type { Proc } from '@gaswatch/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
-import WebSocket from 'ws';
-import { lelProbeState, metricValue, sleep, table } from './common.js';
+import { lelProbeState, metricValue, openLive, sleep, table } from './common.js';
 import { provisionGateway, startInfluxd, startProcess, tempDir } from './harness.js';
 import { summariseHeapSnapshot } from './heap-summary.js';
 import { benchToken } from './token.js';
@@ -288,13 +287,7 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
     // 2. Steady rounds, the last with alarm latency probes.
     const rate = n / periodS;
     for (let k = 1; k < STEADY_ROUNDS; k++) await round(clients, n, (i) => reading(i, k, at(k)), rate);
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/api/live`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
+    const ws = await openLive(url, token);
     const arrivals = new Map<string, number>();
     ws.on('message', (raw) => {
       const text = String(raw);
