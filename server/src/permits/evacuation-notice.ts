@@ -52,8 +52,8 @@ export function createEvacuationNotice(core: PermitCore, deps: EvacuationNoticeD
   const { db, bus, clock, logger, config } = core.deps;
   const notify = config.notify;
   const acks = createEvacuationAcks(core);
-  /** The latest stop told of, per permit: whether it was acknowledged. */
-  const stops = new Map<string, { seq: number; acked: boolean }>();
+  /** The seq of the latest stop told of and not yet acknowledged, per permit (dropped on ack). */
+  const stops = new Map<string, number>();
 
   function recipients(p: PermitsTable): { contacts: ChainContact[]; why: string[] } {
     const step = deps.chains.firstStepOf(p.site, p.area);
@@ -96,13 +96,12 @@ export function createEvacuationNotice(core: PermitCore, deps: EvacuationNoticeD
 
   const onPermit = (e: PermitLiveEvent) => {
     if (e.kind !== 'evacuation_ack') return;
-    const stop = stops.get(e.permitId);
-    if (stop !== undefined && stop.seq === e.seq) stop.acked = true;
+    if (stops.get(e.permitId) === e.seq) stops.delete(e.permitId);
   };
 
   return {
     send(p, seq, why) {
-      stops.set(p.id, { seq, acked: false });
+      stops.set(p.id, seq);
       const { contacts, why: missing } = recipients(p);
       if (missing.length > 0)
         logger.warn({ permit: p.id, missing }, 'evacuation alert: not everyone could be told by message');
@@ -116,10 +115,7 @@ export function createEvacuationNotice(core: PermitCore, deps: EvacuationNoticeD
         {
           record,
           render: (opts) => renderEvacuation({ permitId: p.id, place: p.location, why, at, link }, opts),
-          pending: () => {
-            const stop = stops.get(p.id);
-            return stop !== undefined && stop.seq === seq && !stop.acked;
-          },
+          pending: () => stops.get(p.id) === seq,
           acknowledge: async (reply) => {
             const ok = await acks.acknowledgeByReply(p.id, seq, reply);
             if (ok) logger.warn({ permit: p.id, seq, by: reply.actor }, 'evacuation acknowledged by reply');
