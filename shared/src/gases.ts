@@ -30,6 +30,20 @@ export const GASES: Readonly<Record<GasId, GasInfo>> = {
 };
 
 /**
+ * Each gas as a Chinese safety officer names it, the same in SMS, exports, permits and the console.
+ * (The English names differ by place: an SMS says "CO", a permit "Oxygen".)
+ */
+export const GAS_NAMES_ZH: Readonly<Record<GasId, string>> = {
+  CO: '一氧化碳',
+  H2S: '硫化氢',
+  O2: '氧气',
+  CH4: '甲烷',
+  C3H8: '丙烷',
+  LEL: '可燃气体',
+  CO2: '二氧化碳',
+};
+
+/**
  * Molar volume basis for ppm ↔ mg/m³: 24.45 L at 25 °C (OSHA/NIOSH) or 22.4 L at 0 °C (common in
  * Chinese practice). Which one a site uses is configuration.
  */

@@ -1,4 +1,4 @@
-import type { GasId } from './gases.js';
+import { GAS_NAMES_ZH, type GasId } from './gases.js';
 import type { LockoutReason } from './maintenance.js';
 import type { CombustibleCheck, GasCheck, ToxicCheck } from './permits/judge.js';
 import type {
@@ -98,15 +98,7 @@ export const PERMIT_WORDS: Record<PermitLocale, PermitWords> = {
       inside_equipment: '设备内部',
     },
     checks: { oxygen: '氧含量', combustible: '可燃气体', toxic: '有毒气体' },
-    gases: {
-      CO: '一氧化碳',
-      H2S: '硫化氢',
-      O2: '氧气',
-      CH4: '甲烷',
-      C3H8: '丙烷',
-      LEL: '可燃气体',
-      CO2: '二氧化碳',
-    },
+    gases: GAS_NAMES_ZH,
     limitKinds: {
       mac: '最高容许浓度',
       pc_stel: '短时间接触容许浓度',

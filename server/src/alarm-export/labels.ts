@@ -1,4 +1,4 @@
-import type { GasId } from '@gaswatch/shared';
+import { GAS_NAMES_ZH, type GasId } from '@gaswatch/shared';
 import type { Alarm, AlarmKind, AlarmLifecycleState, ResolutionReason } from '../alarms/model.js';
 
 /** The languages an export is written in. */
@@ -133,15 +133,7 @@ const zhCN: ExportLabels = {
     maintenance: '维护作业',
     device_fault: '设备故障',
   },
-  gas: {
-    CO: '一氧化碳',
-    H2S: '硫化氢',
-    O2: '氧气',
-    CH4: '甲烷',
-    C3H8: '丙烷',
-    LEL: '可燃气体',
-    CO2: '二氧化碳',
-  },
+  gas: GAS_NAMES_ZH,
   sheets: { alarms: '报警记录', about: '导出说明' },
   about: {
     exportedAt: '导出时间',

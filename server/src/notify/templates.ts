@@ -1,4 +1,4 @@
-import type { AlarmKind, GasId, OccupantFlag } from '@gaswatch/shared';
+import { type AlarmKind, GAS_NAMES_ZH, type GasId, type OccupantFlag } from '@gaswatch/shared';
 import { ZoneClock } from '../zone.js';
 import type { Medium } from './provider.js';
 import { smsCapacity, smsLength } from './sms-length.js';
@@ -174,15 +174,7 @@ const zh: Words = {
     elderly: '老人',
     migrant: '外来务工',
   },
-  gas: {
-    CO: '一氧化碳',
-    H2S: '硫化氢',
-    O2: '氧气',
-    CH4: '甲烷',
-    C3H8: '丙烷',
-    LEL: '可燃气体',
-    CO2: '二氧化碳',
-  },
+  gas: GAS_NAMES_ZH,
   sign: (name) => `【${name}】`,
   who: (place, occupants) => (occupants === '' ? place : `${place}（${occupants}）`),
   occupants: (name, flags) => [name, flags.join('、')].filter((s) => s !== null && s !== '').join('，'),

@@ -1,3 +1,5 @@
+import { GAS_NAMES_ZH } from '@gaswatch/shared/gases';
+
 export default {
   app: { name: 'gaswatch', subtitle: '燃气安全值班台' },
   lang: { switchTo: 'English', label: '切换语言' },
@@ -26,15 +28,7 @@ export default {
     stale: '数据中断：已 {s} 秒未收到服务器消息，以下报警可能不是最新情况，正在重连…',
     loadFailed: '报警列表加载失败：{why}，2 秒后重试',
   },
-  gases: {
-    CO: '一氧化碳',
-    H2S: '硫化氢',
-    O2: '氧气',
-    CH4: '甲烷',
-    C3H8: '丙烷',
-    LEL: '可燃气体',
-    CO2: '二氧化碳',
-  },
+  gases: GAS_NAMES_ZH,
   evacuation: {
     stopped: '{location}：作业已被系统中止，人员须立即撤离',
     title: '紧急撤离',
