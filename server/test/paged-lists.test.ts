@@ -49,7 +49,9 @@ describe('GET /api/readings: total', () => {
   it('says on every page how many raw rows the range holds with its filters', async () => {
     // 30 readings; every third carries no CO.
     await server.app.store.writeReadings(
-      Array.from({ length: 30 }, (_, i) => stored('total-1', i, i % 3 === 2 ? { O2: 20.9 } : { CO: i, O2: 20.9 })),
+      Array.from({ length: 30 }, (_, i) =>
+        stored('total-1', i, i % 3 === 2 ? { O2: 20.9 } : { CO: i, O2: 20.9 }),
+      ),
     );
     const range = `device=total-1&from=${iso(T0)}&to=${iso(T0 + 25_000)}`;
     const all = await pages<Raw>(`${server.url}/api/readings?${range}&limit=10`);
@@ -104,14 +106,25 @@ describe('GET /api/readings: total', () => {
 });
 
 describe('GET /api/events: total', () => {
-  type Events = { events: { dev: string | null }[]; total: number; totalCapped: boolean; nextCursor: string | null };
+  type Events = {
+    events: { dev: string | null }[];
+    total: number;
+    totalCapped: boolean;
+    nextCursor: string | null;
+  };
 
   it('says on every page how many events the range holds with its filters', async () => {
     const records = Array.from({ length: 23 }, (_, i) =>
       deviceEventRecord(
         i % 2 === 0 ? 'gw-ev-a' : 'gw-ev-b',
         `ev-${i % 4}`,
-        { v: 1, ts: iso(T0 + i * 1_000), type: 'interlock', outputs: { valve: false }, message: `closed ${i}` },
+        {
+          v: 1,
+          ts: iso(T0 + i * 1_000),
+          type: 'interlock',
+          outputs: { valve: false },
+          message: `closed ${i}`,
+        },
         T0 + i * 1_000 + 5,
       ),
     );
@@ -164,7 +177,13 @@ describe('GET /api/gateways: paged and filtered', () => {
 
   it('filters by state on the server', async () => {
     const off = await pages<Gateways>(`${server.url}/api/gateways?text=gwp&state=offline&limit=2`);
-    expect(off.flatMap((p) => p.gateways.map((g) => g.id))).toEqual(['gwp-00', 'gwp-05', 'gwp-10', 'gwp-15', 'gwp-20']);
+    expect(off.flatMap((p) => p.gateways.map((g) => g.id))).toEqual([
+      'gwp-00',
+      'gwp-05',
+      'gwp-10',
+      'gwp-15',
+      'gwp-20',
+    ]);
     expect(off[0]?.total).toBe(5);
     const on = await getJson<Gateways>(`${server.url}/api/gateways?text=gwp&state=online&limit=1`);
     expect(on.body.total).toBe(20);
@@ -173,7 +192,9 @@ describe('GET /api/gateways: paged and filtered', () => {
 
   it('refuses a bad cursor or limit with a clear 400', async () => {
     for (const q of ['cursor=not%20an%20id', 'limit=0', 'limit=many', 'state=asleep']) {
-      const { status, body } = await getJson<{ error: string; message: string }>(`${server.url}/api/gateways?${q}`);
+      const { status, body } = await getJson<{ error: string; message: string }>(
+        `${server.url}/api/gateways?${q}`,
+      );
       expect(status, q).toBe(400);
       expect(body.error).toBe('bad_request');
       expect(body.message).toMatch(new RegExp(`^${q.split('=')[0]}: `));

@@ -135,7 +135,7 @@ export function storeContract(
       expect(limited[1]?.values).toEqual({ O2: 20.8 });
     });
 
-    it('counts a device\'s rows in a range, by gas, stopping at a cap', async () => {
+    it("counts a device's rows in a range, by gas, stopping at a cap", async () => {
       await store.writeReadings([
         row('count-1', 0, { O2: 20.9, CO: 3 }),
         row('count-1', 1, { O2: 20.8 }),

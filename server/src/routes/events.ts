@@ -80,7 +80,9 @@ const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
               ),
             totalCapped: z
               .boolean()
-              .describe(`True when the range holds more than ${EVENTS_TOTAL_CAP} events: the total is of the newest ones`),
+              .describe(
+                `True when the range holds more than ${EVENTS_TOTAL_CAP} events: the total is of the newest ones`,
+              ),
           }),
           400: ErrorSchema,
           503: ErrorSchema,

@@ -97,7 +97,9 @@ const gatewayRoutes: FastifyPluginAsyncZod = async (app) => {
       const text = q.text?.toLowerCase();
       const ids = [...new Set([...logins.keys(), ...statuses.keys()])]
         .filter((id) => text === undefined || id.toLowerCase().includes(text))
-        .filter((id) => q.state === undefined || (statuses.get(id)?.online === true) === (q.state === 'online'))
+        .filter(
+          (id) => q.state === undefined || (statuses.get(id)?.online === true) === (q.state === 'online'),
+        )
         .sort();
       // Seen by whoever sees its area, or one of its devices. A login that sees everything needs
       // no walk over the devices (a million of them, in a city).
@@ -105,7 +107,10 @@ const gatewayRoutes: FastifyPluginAsyncZod = async (app) => {
       if (p.area !== null) {
         const withVisibleDevice = new Set<string>();
         for (const d of app.devices.all())
-          if (!withVisibleDevice.has(d.gw) && auth.canSee(p, auth.areaOf({ gw: d.gw, dev: d.dev, site: d.state?.site })))
+          if (
+            !withVisibleDevice.has(d.gw) &&
+            auth.canSee(p, auth.areaOf({ gw: d.gw, dev: d.dev, site: d.state?.site }))
+          )
             withVisibleDevice.add(d.gw);
         sees = (gw) => withVisibleDevice.has(gw) || auth.canSee(p, auth.areaOf({ gw, dev: null }));
       }

@@ -126,7 +126,13 @@ const readingsRoutes: FastifyPluginAsyncZod = async (app) => {
       if (everyMs !== undefined) {
         // The store computes every bucket of the range either way: asked for all, the answer
         // can count them and still hold only `limit`.
-        const all = (await app.store.queryReadings({ dev: q.device, gas: q.gas, from, to, everyMs })) as AggregateRow[];
+        const all = (await app.store.queryReadings({
+          dev: q.device,
+          gas: q.gas,
+          from,
+          to,
+          everyMs,
+        })) as AggregateRow[];
         return {
           device: q.device,
           gas: q.gas ?? null,
