@@ -11,7 +11,7 @@ export const MAX_EVENTS_LIMIT = 1_000;
 /**
  * Events counted for `total`, at most: the newest this many of the range are read (merged with
  * those not yet stored) and the caller's own among them counted; `totalCapped` says the range
- * holds more. Reading 10 000 events of the embedded store takes ~40 ms.
+ * holds more. Reading 10 000 events of the embedded store takes ~50 ms (BENCHMARKS.md).
  */
 export const EVENTS_TOTAL_CAP = 10_000;
 

@@ -16,7 +16,7 @@ export const MAX_BUCKETS = 10_000;
 export const MAX_LIMIT = 10_000;
 /**
  * Raw rows counted for `total`, at most. A week of one-second readings is 604 800 rows; counting
- * 100 000 of the embedded store takes ~40 ms (~60 ms for one gas), so the count stops there and
+ * 100 000 of the embedded store takes ~40 ms (~70 ms for one gas; BENCHMARKS.md), so the count stops there and
  * says so (`totalCapped`). Aggregated answers count their buckets (at most MAX_BUCKETS a gas).
  */
 export const READINGS_TOTAL_CAP = 100_000;
