@@ -52,9 +52,17 @@ const api = async <T>(path: string): Promise<T> => {
 const ws = await openLive(url, token);
 const live: { at: number; id: string; key: string; state: string }[] = [];
 ws.on('message', (raw) => {
-  const msg = JSON.parse(String(raw)) as { type: string; data: { alarm: { id: string; key: string; state: string } | null } };
+  const msg = JSON.parse(String(raw)) as {
+    type: string;
+    data: { alarm: { id: string; key: string; state: string } | null };
+  };
   if (msg.type === 'alarm' && msg.data.alarm !== null)
-    live.push({ at: performance.now(), id: msg.data.alarm.id, key: msg.data.alarm.key, state: msg.data.alarm.state });
+    live.push({
+      at: performance.now(),
+      id: msg.data.alarm.id,
+      key: msg.data.alarm.key,
+      state: msg.data.alarm.state,
+    });
 });
 
 const ONLINE = (ts: string) =>
@@ -116,14 +124,25 @@ async function notifications(ids: string[]): Promise<number> {
 const gw500 = await mqtt.connectAsync(mqttUrl, {
   clientId: 'gw-gw-500',
   ...logins.get('gw-500'),
-  will: { topic: topics.status('gw-500'), payload: encodePayload('status', { v: 1, online: false }), qos: 1, retain: true },
+  will: {
+    topic: topics.status('gw-500'),
+    payload: encodePayload('status', { v: 1, online: false }),
+    qos: 1,
+    retain: true,
+  },
 });
-await bringUp(gw500, 'gw-500', Array.from({ length: GW_DEVICES }, (_, i) => `co-g-${i}`), 'plant');
+await bringUp(
+  gw500,
+  'gw-500',
+  Array.from({ length: GW_DEVICES }, (_, i) => `co-g-${i}`),
+  'plant',
+);
 await sleep(2_000);
 const before = live.length;
 const t0 = performance.now();
 gw500.stream.destroy(); // the connection drops: the broker publishes the will
-for (let i = 0; i < 1_000 && !live.slice(before).some((e) => e.key === 'gateway-offline'); i++) await sleep(5);
+for (let i = 0; i < 1_000 && !live.slice(before).some((e) => e.key === 'gateway-offline'); i++)
+  await sleep(5);
 const gwAlarm = live.slice(before).find((e) => e.key === 'gateway-offline');
 if (gwAlarm === undefined) throw new Error('no gateway-offline alarm within 5 s');
 const gwMs = gwAlarm.at - t0;
@@ -134,7 +153,10 @@ const gwRow = [
   GW_DEVICES,
   gwMs.toFixed(0),
   gwOpen.length,
-  gwOpen.filter((a) => a.key === 'gateway-offline').map((a) => a.fold?.count ?? 0).join(', '),
+  gwOpen
+    .filter((a) => a.key === 'gateway-offline')
+    .map((a) => a.fold?.count ?? 0)
+    .join(', '),
   live.slice(before).length,
   await notifications(gwOpen.map((a) => a.id)),
 ];
@@ -148,7 +170,12 @@ for (const [g, gw] of cutGateways.entries()) {
   // keepalive 0: the connection stays up and silent (a dead switch or a dead grid behind it).
   const c = await mqtt.connectAsync(mqttUrl, { clientId: `gw-${gw}`, keepalive: 0, ...logins.get(gw) });
   cut.push(c);
-  await bringUp(c, gw, Array.from({ length: perGw }, (_, i) => `co-c-${g}-${i}`), 'estate-cut');
+  await bringUp(
+    c,
+    gw,
+    Array.from({ length: perGw }, (_, i) => `co-c-${g}-${i}`),
+    'estate-cut',
+  );
 }
 const upS = (performance.now() - putStart) / 1000;
 const fromCut = live.length;
@@ -187,11 +214,28 @@ data.remove();
 process.stdout.write(
   `${table(
     `Storms fold: a gateway of ${GW_DEVICES} detectors drops (its will), embedded broker and store (\`npm run bench -w @gaswatch/server\`)`,
-    ['detectors', 'will → alarm on /api/live, ms', 'open alarms after 40 s', 'folded', "/api/live 'alarm' messages", 'notifications'],
+    [
+      'detectors',
+      'will → alarm on /api/live, ms',
+      'open alarms after 40 s',
+      'folded',
+      "/api/live 'alarm' messages",
+      'notifications',
+    ],
     [gwRow],
   )}\n${table(
     `Storms fold: power cut of ${CUT_DEVICES} detectors behind ${CUT_GATEWAYS} gateways of one area (fold.windowS ${WINDOW_S}, gatewayTimeoutS ${GATEWAY_TIMEOUT_S}; set up in ${upS.toFixed(0)} s; area alarm ${areaMs === undefined ? 'never' : `${((areaMs - cutAt) / 1000).toFixed(1)} s`} after the cut)`,
-    ['when', 's after cut', 'alarms raised', 'area', 'gateway', 'device', 'open (latched included)', "/api/live 'alarm' messages", 'notifications'],
+    [
+      'when',
+      's after cut',
+      'alarms raised',
+      'area',
+      'gateway',
+      'device',
+      'open (latched included)',
+      "/api/live 'alarm' messages",
+      'notifications',
+    ],
     rows,
   )}\n`,
 );

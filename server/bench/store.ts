@@ -113,7 +113,13 @@ await embedded.appendDeviceEvents(
     deviceEventRecord(
       'gw-bench',
       `dev-${i % DEVICES}`,
-      { v: 1, ts: new Date(t0 + i * 1_000).toISOString(), type: 'interlock', outputs: { valve: true }, message: `closed ${i}` },
+      {
+        v: 1,
+        ts: new Date(t0 + i * 1_000).toISOString(),
+        type: 'interlock',
+        outputs: { valve: true },
+        message: `closed ${i}`,
+      },
       t0 + i * 1_000,
     ),
   ),
@@ -134,8 +140,16 @@ for (const [name, store] of [
   ['embedded', embedded],
   ['InfluxDB', influxStore],
 ] as const) {
-  counts.push([`${name}: raw rows`, await store.countReadings('dev-long', range), (await timed(() => store.countReadings('dev-long', range))).toFixed(1)]);
-  counts.push([`${name}: rows with CO`, await store.countReadings('dev-long', { ...range, gas: 'CO' }), (await timed(() => store.countReadings('dev-long', { ...range, gas: 'CO' }))).toFixed(1)]);
+  counts.push([
+    `${name}: raw rows`,
+    await store.countReadings('dev-long', range),
+    (await timed(() => store.countReadings('dev-long', range))).toFixed(1),
+  ]);
+  counts.push([
+    `${name}: rows with CO`,
+    await store.countReadings('dev-long', { ...range, gas: 'CO' }),
+    (await timed(() => store.countReadings('dev-long', { ...range, gas: 'CO' }))).toFixed(1),
+  ]);
 }
 const eventsQuery = { from: t0, limit: EVENTS_TOTAL_CAP + 1 };
 counts.push([
