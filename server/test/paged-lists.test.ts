@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READINGS_TOTAL_CAP } from '../src/routes/readings.js';
 import { deviceEventRecord } from '../src/store/device-events.js';
 import type { StoredReading } from '../src/store/types.js';
-import { getJson, startTestServer, type TestServer } from './helpers.js';
+import { apiFetch, createAreas, getJson, startTestServer, type TestServer } from './helpers.js';
 
 /**
  * Every list pages with a cursor and says its total (issue 18): the lists that lacked a total
@@ -188,6 +188,33 @@ describe('GET /api/gateways: paged and filtered', () => {
     const on = await getJson<Gateways>(`${server.url}/api/gateways?text=gwp&state=online&limit=1`);
     expect(on.body.total).toBe(20);
     expect(on.body.gateways.every((g) => g.online)).toBe(true);
+  });
+
+  it("filters by the gateway's own area, and refuses an area that does not exist", async () => {
+    await createAreas(server.url, [
+      ['cty', 'county', null],
+      ['tw-n', 'township', 'cty'],
+    ]);
+    for (const [id, area] of [
+      ['gwp-n1', 'tw-n'],
+      ['gwp-n2', 'tw-n'],
+      ['gwp-c', 'cty'],
+    ] as const) {
+      const r = await apiFetch(`${server.url}/api/gateways`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id, area }),
+      });
+      expect(r.status, await r.text()).toBe(201);
+    }
+    const township = await getJson<Gateways>(`${server.url}/api/gateways?area=tw-n`);
+    expect(township.body.gateways.map((g) => g.id)).toEqual(['gwp-n1', 'gwp-n2']);
+    expect(township.body.total).toBe(2);
+    const county = await getJson<Gateways>(`${server.url}/api/gateways?area=cty&limit=2`);
+    expect(county.body.total).toBe(3);
+    expect(county.body.nextCursor).toBe('gwp-n1');
+    const unknown = await getJson<{ error: string }>(`${server.url}/api/gateways?area=nowhere`);
+    expect(unknown).toMatchObject({ status: 400, body: { error: 'unknown_area' } });
   });
 
   it('refuses a bad cursor or limit with a clear 400', async () => {

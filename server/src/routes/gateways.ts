@@ -1,9 +1,10 @@
-import { IdSchema } from '@gaswatch/shared';
+import { AreaIdSchema, IdSchema } from '@gaswatch/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { auditActor, principalOf } from '../auth/principal.js';
 import { checkAssignableArea } from '../auth/scope.js';
 import { type Gateway, GatewayIdSchema, GatewayNotFoundError } from '../db/gateways.js';
+import { HttpError } from '../errors.js';
 import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';
 
 const LoginSchema = z
@@ -44,6 +45,7 @@ const ListQuery = z
       .optional()
       .describe('online: its last status said online; offline: the others (never heard of, or gone)'),
     text: z.string().min(1).max(64).optional().describe('Only gateways whose id contains this (any case)'),
+    area: AreaIdSchema.optional().describe('Only gateways whose own area is this one or lies within it'),
     limit: limitSchema(10_000, 1_000, 'gateways, by id'),
     cursor: IdSchema.optional().describe('nextCursor of the previous page'),
   })
@@ -92,6 +94,9 @@ const gatewayRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const q = request.query;
       const p = principalOf(request);
+      // An area the caller does not see reads as one that does not exist (SPEC §9).
+      if (q.area !== undefined && !(auth.areas.has(q.area) && auth.canSee(p, q.area)))
+        throw new HttpError(400, 'unknown_area', `no area ${q.area} (GET /api/areas lists yours)`);
       const logins = new Map((await app.gateways.list()).map((g) => [g.id, g]));
       const statuses = app.devices.gateways();
       const text = q.text?.toLowerCase();
@@ -114,7 +119,9 @@ const gatewayRoutes: FastifyPluginAsyncZod = async (app) => {
             withVisibleDevice.add(d.gw);
         sees = (gw) => withVisibleDevice.has(gw) || auth.canSee(p, auth.areaOf({ gw, dev: null }));
       }
-      const mine = ids.filter(sees);
+      const inArea = (gw: string) =>
+        q.area === undefined || auth.areas.within(auth.areaOf({ gw, dev: null }), q.area);
+      const mine = ids.filter((id) => inArea(id) && sees(id));
       const after = q.cursor === undefined ? mine : mine.filter((id) => id > (q.cursor as string));
       const page = after.slice(0, q.limit);
       return {
