@@ -3,6 +3,9 @@
 import { GAS_IDS } from '@gaswatch/shared';
 import { FieldType, InfluxDB, type IPoint } from 'influx';
 import pino from 'pino';
+import { EVENTS_TOTAL_CAP } from '../src/routes/events.js';
+import { READINGS_TOTAL_CAP } from '../src/routes/readings.js';
+import { deviceEventRecord } from '../src/store/device-events.js';
 import { createEmbeddedStore } from '../src/store/embedded.js';
 import { createInfluxStore } from '../src/store/influx.js';
 import type { Store, StoredReading } from '../src/store/types.js';
@@ -87,6 +90,74 @@ for (let round = 0; round < ROUNDS; round++) {
   }
   r.embedded.push(await timeStore(embedded, data));
 }
+
+// The `total` of GET /api/readings: one device's raw rows counted up to READINGS_TOTAL_CAP
+// (a week of one-second readings holds 604 800), with and without a gas; and the newest
+// EVENTS_TOTAL_CAP + 1 gateway events read for the total of GET /api/events.
+const COUNT_ROWS = 120_000;
+const t0 = Date.parse('2026-02-01T00:00:00Z');
+const long: StoredReading[] = Array.from({ length: COUNT_ROWS }, (_, i) => ({
+  gw: 'gw-bench',
+  dev: 'dev-long',
+  ts: t0 + i * 1_000,
+  seq: i,
+  values: i % 2 === 0 ? { CO: 1, O2: 20.9 } : { O2: 20.9 },
+  status: 'ok' as const,
+  receivedAt: t0 + i * 1_000,
+  late: false,
+}));
+await timeStore(embedded, long);
+await timeStore(influxStore, long);
+await embedded.appendDeviceEvents(
+  Array.from({ length: EVENTS_TOTAL_CAP + 2_000 }, (_, i) =>
+    deviceEventRecord(
+      'gw-bench',
+      `dev-${i % DEVICES}`,
+      {
+        v: 1,
+        ts: new Date(t0 + i * 1_000).toISOString(),
+        type: 'interlock',
+        outputs: { valve: true },
+        message: `closed ${i}`,
+      },
+      t0 + i * 1_000,
+    ),
+  ),
+);
+async function timed(f: () => Promise<unknown>): Promise<number> {
+  await f();
+  const ms: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const t = performance.now();
+    await f();
+    ms.push(performance.now() - t);
+  }
+  return median(ms);
+}
+const range = { from: t0, to: t0 + COUNT_ROWS * 1_000, cap: READINGS_TOTAL_CAP };
+const counts: (string | number)[][] = [];
+for (const [name, store] of [
+  ['embedded', embedded],
+  ['InfluxDB', influxStore],
+] as const) {
+  counts.push([
+    `${name}: raw rows`,
+    await store.countReadings('dev-long', range),
+    (await timed(() => store.countReadings('dev-long', range))).toFixed(1),
+  ]);
+  counts.push([
+    `${name}: rows with CO`,
+    await store.countReadings('dev-long', { ...range, gas: 'CO' }),
+    (await timed(() => store.countReadings('dev-long', { ...range, gas: 'CO' }))).toFixed(1),
+  ]);
+}
+const eventsQuery = { from: t0, limit: EVENTS_TOTAL_CAP + 1 };
+counts.push([
+  'embedded: newest gateway events read',
+  (await embedded.listDeviceEvents(eventsQuery)).length,
+  (await timed(() => embedded.listDeviceEvents(eventsQuery))).toFixed(1),
+]);
+
 await embedded.stop();
 await influxStore.stop();
 await influxd.stop();
@@ -110,5 +181,12 @@ process.stdout.write(
         `${((100 * median(r.embedded)) / d).toFixed(0)} %`,
       ],
     ],
+  )}\n`,
+);
+process.stdout.write(
+  `${table(
+    `List totals (issue 18): one device's ${COUNT_ROWS} readings counted up to ${READINGS_TOTAL_CAP}, half with CO; the newest ${EVENTS_TOTAL_CAP + 1} of ${EVENTS_TOTAL_CAP + 2_000} gateway events; median of 5`,
+    ['what', 'counted', 'ms'],
+    counts,
   )}\n`,
 );

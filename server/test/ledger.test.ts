@@ -155,6 +155,8 @@ beforeAll(async () => {
         ]),
       ),
       ledger: { weekday: 5, time: '16:00', campaignStart: '2026-11-01' },
+      // Fault alarms at once (no wait for a fault burst): the ledger counts them, it does not time them.
+      fold: { faultMinDevices: 0 },
     }),
   );
   server = await startTestServer({ GASWATCH_CONFIG: file, DATA_DIR: dataDir }, dataDir, undefined, {

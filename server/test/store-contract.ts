@@ -135,6 +135,24 @@ export function storeContract(
       expect(limited[1]?.values).toEqual({ O2: 20.8 });
     });
 
+    it("counts a device's rows in a range, by gas, stopping at a cap", async () => {
+      await store.writeReadings([
+        row('count-1', 0, { O2: 20.9, CO: 3 }),
+        row('count-1', 1, { O2: 20.8 }),
+        row('count-1', 2, { O2: 20.7, CO: 4 }),
+        row('count-1', 3, { CO: 5 }),
+        row('count-10', 1, { CO: 9 }),
+      ]);
+      const range = { from: T0, to: T0 + 3_000 };
+      expect(await store.countReadings('count-1', range)).toBe(3); // to is exclusive
+      expect(await store.countReadings('count-1', { ...range, gas: 'CO' })).toBe(2);
+      expect(await store.countReadings('count-1', { ...range, gas: 'CO2' })).toBe(0);
+      expect(await store.countReadings('count-1', { from: T0 + 1_000, to: T0 + 60_000 })).toBe(3);
+      expect(await store.countReadings('count-1', { from: T0, to: T0 + 60_000, cap: 2 })).toBe(2);
+      expect(await store.countReadings('count-1', { from: T0, to: T0 + 60_000, gas: 'CO', cap: 2 })).toBe(2);
+      expect(await store.countReadings('count-1')).toBe(4);
+    });
+
     it('aggregates into buckets with mean, min, max and count per gas', async () => {
       // 0..9 s: CO = i, CH4 only on even seconds
       await store.writeReadings(

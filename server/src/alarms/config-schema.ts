@@ -702,11 +702,29 @@ export const GaswatchConfigSchema = z
           .describe(
             "Seconds without a status or a reading from a gateway that has sent a status before it counts as offline (3 × the gateway's default statusIntervalS); 0: only its will or status online:false",
           ),
+        faultWindowS: z
+          .number()
+          .int()
+          .min(1)
+          .max(600)
+          .default(10)
+          .describe(
+            "Seconds a detector's fault waits for others of its gateway or area with the same fault code before its own fault alarm (raised at the time it reported the fault)",
+          ),
+        faultMinDevices: z
+          .number()
+          .int()
+          .min(0)
+          .max(1_000_000)
+          .default(10)
+          .describe(
+            'Detectors of one gateway (or one area) with the same fault within faultWindowS that make one fault-burst alarm instead of one each; 0 turns fault folding off (every fault alarm at once)',
+          ),
       })
       .strict()
-      .default({ windowS: 30, minDevices: 10, gatewayTimeoutS: 90 })
+      .default({ windowS: 30, minDevices: 10, gatewayTimeoutS: 90, faultWindowS: 10, faultMinDevices: 10 })
       .describe(
-        'Storms fold (issue 18): a gateway outage is one alarm, a power cut of one area is one alarm',
+        'Storms fold (issue 18): a gateway outage is one alarm, a power cut of one area is one alarm, a burst of one fault is one alarm',
       ),
     procedures: z
       .array(ProcedureSchema)

@@ -15,6 +15,7 @@ import { AlarmError } from './errors.js';
 import { createEscalation, type EscalationState } from './escalation.js';
 import { createEventLog } from './event-log.js';
 import type { AlarmHome } from './facts.js';
+import { createFaultBurst } from './fault-burst.js';
 import type { OfflineWhy } from './fold.js';
 import { createAlarmMetrics } from './metrics.js';
 import {
@@ -188,6 +189,8 @@ export interface AlarmEngine {
    * fold window), or folded into its gateway's or its area's alarm; null when it does not.
    */
   offlineWhy(dev: string): OfflineWhy | null;
+  /** The fault-burst alarm that stands for the device's fault now (fault-burst.ts), if any. */
+  faultFoldOf(dev: string): { scope: 'gateway' | 'area'; code: string; alarmId: string } | null;
 }
 
 /**
@@ -259,12 +262,26 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     },
   });
   const silence = createSilence({ sendCommand: deps.sendCommand, clock, logger: log, metrics, alarms: book });
+  /** Where a device is: its site's area (config or the household register), else none. */
+  const deviceArea = (gw: string, dev: string): string | null => {
+    const site = rules.siteOf(dev);
+    if (deps.deviceArea !== undefined) return deps.deviceArea(gw, dev, site);
+    return site !== null && Object.hasOwn(config.sites, site) ? (config.sites[site]?.area ?? null) : null;
+  };
+  const faults = createFaultBurst({
+    alarms: book,
+    clock,
+    logger: log,
+    fold: config.fold,
+    areaOf: deviceArea,
+    gatewayArea: (gw) => deps.gatewayArea?.(gw) ?? null,
+  });
   const rules = createDeviceRuleBook({
     config,
     logger: log,
     metrics,
     history: createRuleHistory({ store, historyMs: deps.historyMs ?? DEFAULT_HISTORY_MS, logger: log }),
-    reconciler: createReconciler({ alarms: book, logger: log }),
+    reconciler: createReconciler({ alarms: book, logger: log, faults }),
   });
   const offline = createOfflineSweep({
     clock,
@@ -273,14 +290,16 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     logger: log,
     alarms: book,
     siteOf: (dev) => rules.siteOf(dev),
-    areaOf: (gw, dev) => {
-      const site = rules.siteOf(dev);
-      if (deps.deviceArea !== undefined) return deps.deviceArea(gw, dev, site);
-      return site !== null && Object.hasOwn(config.sites, site) ? (config.sites[site]?.area ?? null) : null;
-    },
+    areaOf: deviceArea,
     gatewayArea: (gw) => deps.gatewayArea?.(gw) ?? null,
     fold: config.fold,
     eachSweep: (now) => {
+      try {
+        faults.sweep(now);
+        faults.flush(now);
+      } catch (err) {
+        log.error({ err }, 'fault burst sweep failed');
+      }
       try {
         silence.checkAnswers(now);
       } catch (err) {
@@ -332,6 +351,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     if (!running) return;
     track(r.gw, r.dev, r.device.state);
     offline.seen(r.dev, r.receivedAt);
+    faults.saw(r.dev, r.reading);
     // A reading through a gateway says it is connected: its offline alarm (if any) clears.
     if (loaded) offline.gatewayHeard(r.gw, r.receivedAt, false);
     queue.push(r);
@@ -376,6 +396,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     }
     // Folded alarms still on: their devices stay folded (no device alarm appears after a restart).
     offline.adopt(book.all());
+    faults.adopt(book.all());
     loaded = true;
     for (const a of book.all()) if (unacked(a)) escalation.escalate(a);
     offline.start();
@@ -552,6 +573,8 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     notify: escalation.notify,
 
     offlineWhy: (dev) => (loaded ? offline.why(dev) : null),
+
+    faultFoldOf: (dev) => faults.foldOf(dev) ?? null,
 
     async idle() {
       for (let i = 0; i < 100; i++) {

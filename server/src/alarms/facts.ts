@@ -57,5 +57,8 @@ export function alarmFacts(
     flags: home === undefined ? [] : vulnerableFlags([...home.flags]),
     location: location === '' ? null : location,
     link: cardLink(where.consoleUrl, a.id),
+    ...(a.fold === undefined
+      ? {}
+      : { fold: { scope: a.fold.scope, count: a.fold.count, fault: a.fold.fault } }),
   };
 }

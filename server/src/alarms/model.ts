@@ -26,9 +26,17 @@ export const GATEWAY_OFFLINE_KEY = 'gateway-offline';
 export const AREA_OFFLINE_KEY = 'area-offline';
 export const isFoldKey = (key: string): boolean => key === GATEWAY_OFFLINE_KEY || key === AREA_OFFLINE_KEY;
 
+/**
+ * Condition key prefix of a fault burst (issue 18): many detectors of one gateway or area report
+ * the same fault at once, one alarm for them (`dev` is the gateway or area id, the key ends with
+ * the fault code: `fault-burst:comm_error`). Its `fold` lists the detectors and names the fault.
+ */
+export const FAULT_BURST_KEY = 'fault-burst';
+export const isFaultBurstKey = (key: string): boolean => key.startsWith(`${FAULT_BURST_KEY}:`);
+
 /** Whether the device's readings decide this alarm's condition (offline, folds and maintenance they do not). */
 export const ruledByReadings = (key: string): boolean =>
-  key !== OFFLINE_KEY && key !== MAINTENANCE_KEY && !isFoldKey(key);
+  key !== OFFLINE_KEY && key !== MAINTENANCE_KEY && !isFoldKey(key) && !isFaultBurstKey(key);
 
 export const ALARM_EVENT_TYPES = [
   'raised',
@@ -97,7 +105,7 @@ export const AlarmFoldSchema = z
   .object({
     scope: z
       .enum(['gateway', 'area'])
-      .describe('gateway: its devices behind it; area: silent devices of one area'),
+      .describe('gateway: its devices behind it; area: devices of one area (silent, or with the same fault)'),
     area: z.string().nullable().describe("The area the alarm belongs to (null: its gateway's)"),
     gateways: z.array(z.string()).describe('The gateways the devices report through'),
     count: z.number().int().describe('Devices folded into the alarm now'),
@@ -105,6 +113,10 @@ export const AlarmFoldSchema = z
       .array(z.string())
       .describe(`The devices folded into it now, by id (the first ${FOLD_LIST_MAX})`),
     peak: z.number().int().describe('Most devices folded into it at once'),
+    fault: z
+      .string()
+      .optional()
+      .describe('A fault burst: the fault code every device reports (absent: an offline fold)'),
   })
   .describe('A folded alarm: the devices it stands for');
 export type AlarmFold = z.infer<typeof AlarmFoldSchema>;

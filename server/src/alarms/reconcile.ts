@@ -1,6 +1,7 @@
 import type { AlarmCondition } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { AlarmBook, AlarmSource } from './alarm-book.js';
+import type { FaultBurst } from './fault-burst.js';
 import { alarmIdFor, conditionOn, ruledByReadings } from './model.js';
 import type { RuleStep } from './replay-buffer.js';
 
@@ -37,8 +38,10 @@ export function createReconciler(deps: {
     'openAlarm' | 'openAlarmsOf' | 'has' | 'coveredEpisode' | 'raise' | 'reraise' | 'clear'
   >;
   logger: Logger;
+  /** Fault bursts (fault-burst.ts): a live fault without an alarm of its own may wait there. */
+  faults?: Pick<FaultBurst, 'hold' | 'ended'>;
 }): Reconciler {
-  const { alarms: book, logger: log } = deps;
+  const { alarms: book, logger: log, faults } = deps;
 
   function reconcileReplayed(
     src: AlarmSource,
@@ -78,8 +81,10 @@ export function createReconciler(deps: {
         const raisedAt = raisedAtNow.get(c.key) ?? ts;
         // The same episode was already raised (and closed): a replay, not a new alarm.
         if (book.has(alarmIdFor(src.dev, c.key, raisedAt))) continue;
+        if (!late && faults?.hold(src, c, raisedAt) === true) continue;
         book.raise(src, c, raisedAt, late);
       }
+      if (!activeKeys.has('fault')) faults?.ended(src.dev, ts);
       for (const a of book.openAlarmsOf(src.dev)) {
         if (!ruledByReadings(a.key) || !conditionOn(a) || activeKeys.has(a.key)) continue;
         book.clear(a, clearedAt.get(a.key) ?? ts);

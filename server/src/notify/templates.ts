@@ -39,6 +39,11 @@ export interface AlarmFacts {
   location: string | null;
   /** The alarm's response card in the console, when the console's public address is configured. */
   link: string | null;
+  /**
+   * A folded alarm (issue 18): the detectors it stands for, behind one gateway or in one area
+   * (`device` is then the gateway or area id), and for a fault burst the fault they share.
+   */
+  fold?: { scope: 'gateway' | 'area'; count: number; fault?: string | undefined } | undefined;
 }
 
 /** Many alarms of one kind in one area at once (storm control): one message for all of them. */
@@ -143,6 +148,8 @@ interface Words {
   occupants(name: string | null, flags: string[]): string;
   /** What happened, e.g. 卧室一氧化碳 400ppm 报警 (time: the raise's local time, when kept). */
   event(f: AlarmFacts, time: string | null): string;
+  /** Where a folded alarm is: 网关 gw-7, 片区 town-a (in place of a household's address). */
+  foldPlace(f: AlarmFacts & { fold: NonNullable<AlarmFacts['fold']> }): string;
   /** What to do, ending with how to acknowledge by reply. */
   action(f: AlarmFacts): string;
   /** What to do, for a medium nobody replies on (e-mail, chat). */
@@ -178,9 +185,17 @@ const zh: Words = {
   sign: (name) => `【${name}】`,
   who: (place, occupants) => (occupants === '' ? place : `${place}（${occupants}）`),
   occupants: (name, flags) => [name, flags.join('、')].filter((s) => s !== null && s !== '').join('，'),
+  foldPlace: (f) => `${f.fold.scope === 'gateway' ? '网关' : '片区'}${f.device}`,
   event(f, time) {
     const at = f.location ?? '';
     const when = time === null ? '' : `（${time}）`;
+    if (f.fold !== undefined) {
+      // After the place: 网关gw-7下200台报警器08:02起离线 / 片区town-a内300台报警器同一故障（comm_error）.
+      const n = `${f.fold.scope === 'gateway' ? '下' : '内'}${f.fold.count}台报警器`;
+      return f.fold.fault !== undefined
+        ? `${n}同一故障（${f.fold.fault}）${when}`
+        : `${n}${time === null ? '' : `${time}起`}${f.fold.scope === 'gateway' ? '' : '同时'}离线`;
+    }
     switch (f.kind) {
       case 'offline':
         return `${at}报警器${time === null ? '' : `${time}起`}离线`;
@@ -203,6 +218,8 @@ const zh: Words = {
     return `${zh.actionNoReply(f).replace(/。$/, '')}并回复1确认。`;
   },
   actionNoReply(f) {
+    if (f.fold !== undefined)
+      return f.fold.fault !== undefined ? '请查总线、供电或近期固件升级。' : '可能停电或断网，请核实。';
     switch (f.kind) {
       case 'offline':
         return '请联系住户或上门查看。';
@@ -236,6 +253,7 @@ const zh: Words = {
   subject: (f, who) => `【燃气报警】${who}${zh.event(f, null)}`,
   spoken(f, place, occupants) {
     const home = occupants === '' ? `${place}。` : `${place}，${occupants}。`;
+    if (f.fold !== undefined) return `燃气安全提醒。${place}${zh.event(f, null)}。${zh.actionNoReply(f)}`;
     let what: string;
     switch (f.kind) {
       case 'offline':
@@ -269,9 +287,10 @@ const zh: Words = {
       out.push(
         `检测值：${formatValue(f.value)} ${unitOf(f)}（报警值 ${formatValue(f.threshold)} ${unitOf(f)}）`,
       );
-    else if (f.kind === 'fault' || f.kind === 'maintenance') out.push(`情况：${f.message}`);
+    else if ((f.kind === 'fault' && f.fold === undefined) || f.kind === 'maintenance')
+      out.push(`情况：${f.message}`);
     out.push(`报警时间：${time}`);
-    out.push(`设备：${f.device}${f.location === null ? '' : ` · ${f.location}`}`);
+    if (f.fold === undefined) out.push(`设备：${f.device}${f.location === null ? '' : ` · ${f.location}`}`);
     out.push(`处置：${zh.actionNoReply(f)}`);
     if (link !== null) out.push(`处置页面：${link}`);
     out.push(replies ? '回复短信“1”或在平台上确认报警。' : '请在平台上确认报警。');
@@ -317,9 +336,17 @@ const en: Words = {
   sign: (name) => `[${name}] `,
   who: (place, occupants) => (occupants === '' ? place : `${place} (${occupants})`),
   occupants: (name, flags) => [name, flags.join(', ')].filter((s) => s !== null && s !== '').join(', '),
+  foldPlace: (f) => `${f.fold.scope === 'gateway' ? 'gateway' : 'area'} ${f.device}`,
   event(f, time) {
     const at = f.location === null ? '' : ` in ${f.location}`;
     const when = time === null ? '' : ` at ${time}`;
+    if (f.fold !== undefined) {
+      const n = `${f.fold.count} detectors${f.fold.scope === 'gateway' ? ' behind it' : ''}`;
+      const together = f.fold.scope === 'area' ? ' at once' : '';
+      return f.fold.fault !== undefined
+        ? `${n} with the same fault (${f.fold.fault})${together}${when}`
+        : `${n} offline${together}${time === null ? '' : ` since ${time}`}`;
+    }
     switch (f.kind) {
       case 'offline':
         return `detector${at} offline${time === null ? '' : ` since ${time}`}`;
@@ -340,6 +367,10 @@ const en: Words = {
     return `${en.actionNoReply(f)} Reply 1 to acknowledge.`;
   },
   actionNoReply(f) {
+    if (f.fold !== undefined)
+      return f.fold.fault !== undefined
+        ? 'Check its bus, power or firmware.'
+        : 'Power or network cut? Check.';
     switch (f.kind) {
       case 'offline':
         return 'Call the household or go and check.';
@@ -374,6 +405,8 @@ const en: Words = {
   subject: (f, who) => `[Gas alarm] ${who}: ${en.event(f, null)}`,
   spoken(f, place, occupants) {
     const home = occupants === '' ? `${place}.` : `${place}, ${occupants}.`;
+    if (f.fold !== undefined)
+      return `Gas safety notice. ${place}: ${en.event(f, null)}. ${en.actionNoReply(f)}`;
     const what =
       f.kind === 'gas'
         ? `${f.gas === undefined ? 'Gas' : en.gas[f.gas]} at ${formatValue(f.value)} ${f.unit === '%LEL' ? 'percent of the lower explosive limit' : unitOf(f)}${f.location === null ? '' : ` in the ${f.location}`}.`
@@ -387,9 +420,12 @@ const en: Words = {
       out.push(
         `Reading: ${formatValue(f.value)} ${unitOf(f)} (set point ${formatValue(f.threshold)} ${unitOf(f)})`,
       );
-    else if (f.kind === 'fault' || f.kind === 'maintenance') out.push(`What: ${f.message}`);
+    else if ((f.kind === 'fault' && f.fold === undefined) || f.kind === 'maintenance')
+      out.push(`What: ${f.message}`);
     out.push(`Raised at: ${time}`);
-    out.push(`Detector: ${f.device}${f.location === null ? '' : ` · ${f.location}`}`);
+    // A folded alarm's place (gateway gw-7, area town-a) is in the first line already.
+    if (f.fold === undefined)
+      out.push(`Detector: ${f.device}${f.location === null ? '' : ` · ${f.location}`}`);
     out.push(`What to do: ${en.actionNoReply(f)}`);
     if (link !== null) out.push(`Response card: ${link}`);
     out.push(replies ? 'Reply 1 by SMS or acknowledge in the console.' : 'Acknowledge in the console.');
@@ -499,7 +535,9 @@ export function paramsOf(values: Record<string, string>, max: number, cut: strin
 /** The message that tells a contact of one alarm, for this medium and language. */
 export function renderAlarm(f: AlarmFacts, opts: RenderOptions): RenderedMessage {
   const w = WORDS[opts.lang];
-  const place = opts.lang === 'zh-CN' ? compactCjk(f.place ?? f.device) : (f.place ?? f.device);
+  // A folded alarm is a gateway's or an area's, not a home's: that is its place.
+  const where = f.fold === undefined ? (f.place ?? f.device) : w.foldPlace({ ...f, fold: f.fold });
+  const place = opts.lang === 'zh-CN' ? compactCjk(where) : where;
   const occupants = w.occupants(
     f.occupant,
     f.flags.map((flag) => w.flags[flag]),
@@ -519,7 +557,7 @@ export function renderAlarm(f: AlarmFacts, opts: RenderOptions): RenderedMessage
       kind: w.kind(f),
       time: time.short,
       link: f.link ?? '',
-      count: '1',
+      count: String(f.fold?.count ?? 1),
       device: f.device,
     },
     opts.paramMaxChars ?? DEFAULT_PARAM_MAX_CHARS,

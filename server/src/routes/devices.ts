@@ -57,6 +57,16 @@ export const DeviceSchema = z
       })
       .nullable()
       .describe('Why the alarm engine counts it offline (null: it does not)'),
+    faultFold: z
+      .object({
+        scope: z.enum(['gateway', 'area']),
+        code: z.string().describe('The fault code it reports with the others'),
+        alarmId: z.string().describe('The fault-burst alarm that stands for its fault'),
+      })
+      .nullable()
+      .describe(
+        "Its fault folded into its gateway's or its area's fault-burst alarm (null: none; a lone fault has an alarm of its own)",
+      ),
   })
   .describe('Device');
 
@@ -120,7 +130,8 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
   const view = (d: DeviceRecord, now: number) => {
     const v = deviceView(d, now);
     const offline = app.alarms.offlineWhy(d.dev);
-    return { ...v, online: v.online && offline === null, offline, area: areaOf(d) };
+    const faultFold = app.alarms.faultFoldOf(d.dev);
+    return { ...v, online: v.online && offline === null, offline, faultFold, area: areaOf(d) };
   };
   const seesDevice = (request: FastifyRequest) => {
     const p = principalOf(request);

@@ -8,6 +8,12 @@ import { deviceEventView } from '../live/views.js';
 import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';
 
 export const MAX_EVENTS_LIMIT = 1_000;
+/**
+ * Events counted for `total`, at most: the newest this many of the range are read (merged with
+ * those not yet stored) and the caller's own among them counted; `totalCapped` says the range
+ * holds more. Reading 10 000 events of the embedded store takes ~50 ms (BENCHMARKS.md).
+ */
+export const EVENTS_TOTAL_CAP = 10_000;
 
 export const EventsQuerySchema = z
   .object({
@@ -67,6 +73,16 @@ const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
               .string()
               .nullable()
               .describe('Pass as `cursor` for the older events (null: none left in the range)'),
+            total: z
+              .number()
+              .describe(
+                `Events of the whole range with these filters that you see, whatever the cursor (among the newest ${EVENTS_TOTAL_CAP})`,
+              ),
+            totalCapped: z
+              .boolean()
+              .describe(
+                `True when the range holds more than ${EVENTS_TOTAL_CAP} events: the total is of the newest ones`,
+              ),
           }),
           400: ErrorSchema,
           503: ErrorSchema,
@@ -87,7 +103,13 @@ const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
       const limit = p.area === null ? q.limit + 1 : MAX_EVENTS_LIMIT;
       const before =
         q.cursor === undefined ? to : Math.min(to ?? Number.POSITIVE_INFINITY, Date.parse(q.cursor));
-      const records = await app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to: before, limit });
+      const [records, inRange] = await Promise.all([
+        app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to: before, limit }),
+        app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to, limit: EVENTS_TOTAL_CAP + 1 }),
+      ]);
+      const totalCapped = inRange.length > EVENTS_TOTAL_CAP;
+      if (totalCapped) inRange.length = EVENTS_TOTAL_CAP;
+      const total = p.area === null ? inRange.length : inRange.filter(sees).length;
       const mine = p.area === null ? records : records.filter(sees);
       const shown = mine.slice(0, q.limit);
       let nextCursor: string | null = null;
@@ -100,7 +122,7 @@ const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
         if (cut > 0 && (mine[q.limit] as { ts: number }).ts === last.ts) shown.length = cut;
         nextCursor = new Date((shown.at(-1) as { ts: number }).ts).toISOString();
       }
-      return { events: shown.map((r) => deviceEventView(r, outputsOf(r))), nextCursor };
+      return { events: shown.map((r) => deviceEventView(r, outputsOf(r))), nextCursor, total, totalCapped };
     },
   );
 };

@@ -1,10 +1,11 @@
-import { IdSchema } from '@gaswatch/shared';
+import { AreaIdSchema, IdSchema } from '@gaswatch/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { auditActor, principalOf } from '../auth/principal.js';
 import { checkAssignableArea } from '../auth/scope.js';
 import { type Gateway, GatewayIdSchema, GatewayNotFoundError } from '../db/gateways.js';
-import { ErrorSchema, IsoTimeSchema } from './schemas.js';
+import { HttpError } from '../errors.js';
+import { ErrorSchema, IsoTimeSchema, limitSchema } from './schemas.js';
 
 const LoginSchema = z
   .object({
@@ -37,6 +38,19 @@ const CreateBody = z
 
 const IdParams = z.object({ id: IdSchema }).strict();
 
+const ListQuery = z
+  .object({
+    state: z
+      .enum(['online', 'offline'])
+      .optional()
+      .describe('online: its last status said online; offline: the others (never heard of, or gone)'),
+    text: z.string().min(1).max(64).optional().describe('Only gateways whose id contains this (any case)'),
+    area: AreaIdSchema.optional().describe('Only gateways whose own area is this one or lies within it'),
+    limit: limitSchema(10_000, 1_000, 'gateways, by id'),
+    cursor: IdSchema.optional().describe('nextCursor of the previous page'),
+  })
+  .strict();
+
 const loginOf = (g: Gateway) => ({
   area: g.area,
   createdBy: g.createdBy,
@@ -66,28 +80,57 @@ const gatewayRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['devices'],
         summary: 'Gateways in your area: last status (online, version, outbox depth) and MQTT login',
-        response: { 200: z.object({ gateways: z.array(GatewaySchema) }) },
+        querystring: ListQuery,
+        response: {
+          200: z.object({
+            gateways: z.array(GatewaySchema),
+            total: z.number().describe('Gateways matching the filters, whatever the cursor'),
+            nextCursor: z.string().nullable(),
+          }),
+          400: ErrorSchema,
+        },
       },
     },
     async (request) => {
+      const q = request.query;
       const p = principalOf(request);
+      // An area the caller does not see reads as one that does not exist (SPEC §9).
+      if (q.area !== undefined && !(auth.areas.has(q.area) && auth.canSee(p, q.area)))
+        throw new HttpError(400, 'unknown_area', `no area ${q.area} (GET /api/areas lists yours)`);
       const logins = new Map((await app.gateways.list()).map((g) => [g.id, g]));
       const statuses = app.devices.gateways();
-      const ids = [...new Set([...logins.keys(), ...statuses.keys()])].sort();
-      // Seen by whoever sees its area, or one of its devices.
-      const withVisibleDevice = new Set(
-        app.devices
-          .list()
-          .filter((d) => auth.canSee(p, auth.areaOf({ gw: d.gw, dev: d.dev, site: d.state?.site })))
-          .map((d) => d.gw),
-      );
-      const sees = (gw: string) =>
-        withVisibleDevice.has(gw) || auth.canSee(p, auth.areaOf({ gw, dev: null }));
+      const text = q.text?.toLowerCase();
+      const ids = [...new Set([...logins.keys(), ...statuses.keys()])]
+        .filter((id) => text === undefined || id.toLowerCase().includes(text))
+        .filter(
+          (id) => q.state === undefined || (statuses.get(id)?.online === true) === (q.state === 'online'),
+        )
+        .sort();
+      // Seen by whoever sees its area, or one of its devices. A login that sees everything needs
+      // no walk over the devices (a million of them, in a city).
+      let sees = (_gw: string) => true;
+      if (p.area !== null) {
+        const withVisibleDevice = new Set<string>();
+        for (const d of app.devices.all())
+          if (
+            !withVisibleDevice.has(d.gw) &&
+            auth.canSee(p, auth.areaOf({ gw: d.gw, dev: d.dev, site: d.state?.site }))
+          )
+            withVisibleDevice.add(d.gw);
+        sees = (gw) => withVisibleDevice.has(gw) || auth.canSee(p, auth.areaOf({ gw, dev: null }));
+      }
+      const inArea = (gw: string) =>
+        q.area === undefined || auth.areas.within(auth.areaOf({ gw, dev: null }), q.area);
+      const mine = ids.filter((id) => inArea(id) && sees(id));
+      const after = q.cursor === undefined ? mine : mine.filter((id) => id > (q.cursor as string));
+      const page = after.slice(0, q.limit);
       return {
-        gateways: ids.filter(sees).map((id) => {
+        gateways: page.map((id) => {
           const g = logins.get(id);
           return { id, online: false, ...statuses.get(id), login: g === undefined ? null : loginOf(g) };
         }),
+        total: mine.length,
+        nextCursor: after.length > q.limit ? (page.at(-1) ?? null) : null,
       };
     },
   );

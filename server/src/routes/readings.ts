@@ -14,6 +14,12 @@ export const MAX_RAW_RANGE_MS = 7 * 86_400_000;
 /** Most buckets in one aggregated answer. */
 export const MAX_BUCKETS = 10_000;
 export const MAX_LIMIT = 10_000;
+/**
+ * Raw rows counted for `total`, at most. A week of one-second readings is 604 800 rows; counting
+ * 100 000 of the embedded store takes ~40 ms (~70 ms for one gas; BENCHMARKS.md), so the count stops there and
+ * says so (`totalCapped`). Aggregated answers count their buckets (at most MAX_BUCKETS a gas).
+ */
+export const READINGS_TOTAL_CAP = 100_000;
 
 export const ReadingsQuerySchema = z
   .object({
@@ -52,6 +58,14 @@ const ReadingsAnswerSchema = z.object({
     .string()
     .nullable()
     .describe('Raw rows: pass as `cursor` for the rows after this page (null: none left in the range)'),
+  total: z
+    .number()
+    .describe(
+      `Rows in the whole range with these filters, whatever the cursor (raw: counted up to ${READINGS_TOTAL_CAP}; aggregated: every bucket row, of which \`rows\` holds the first \`limit\`)`,
+    ),
+  totalCapped: z
+    .boolean()
+    .describe(`True when the count stopped at ${READINGS_TOTAL_CAP}: there are at least that many`),
 });
 
 /** /api/readings: one device's readings from the store, raw or aggregated. */
@@ -108,30 +122,53 @@ const readingsRoutes: FastifyPluginAsyncZod = async (app) => {
           'bad_cursor',
           'cursor pages raw readings only; aggregates come in one answer',
         );
-      const rows = await app.store.queryReadings({
-        dev: q.device,
-        gas: q.gas,
-        // Sampling times are unique per device (de-duplication is by device and ts): the page
-        // after a cursor starts 1 ms after it.
-        from: q.cursor === undefined ? from : Math.max(from, Date.parse(q.cursor) + 1),
-        to,
-        everyMs,
-        limit: q.limit,
-      });
       const iso = (ts: number) => new Date(ts).toISOString();
+      if (everyMs !== undefined) {
+        // The store computes every bucket of the range either way: asked for all, the answer
+        // can count them and still hold only `limit`.
+        const all = (await app.store.queryReadings({
+          dev: q.device,
+          gas: q.gas,
+          from,
+          to,
+          everyMs,
+        })) as AggregateRow[];
+        return {
+          device: q.device,
+          gas: q.gas ?? null,
+          from: iso(from),
+          to: iso(to),
+          every: q.every ?? null,
+          everyMs,
+          rows: all.slice(0, q.limit).map((r) => ({ ...r, ts: iso(r.ts) })),
+          nextCursor: null,
+          total: all.length,
+          totalCapped: false,
+        };
+      }
+      const [rows, counted] = await Promise.all([
+        app.store.queryReadings({
+          dev: q.device,
+          gas: q.gas,
+          // Sampling times are unique per device (de-duplication is by device and ts): the page
+          // after a cursor starts 1 ms after it.
+          from: q.cursor === undefined ? from : Math.max(from, Date.parse(q.cursor) + 1),
+          to,
+          limit: q.limit,
+        }) as Promise<ReadingRow[]>,
+        app.store.countReadings(q.device, { gas: q.gas, from, to, cap: READINGS_TOTAL_CAP }),
+      ]);
       return {
         device: q.device,
         gas: q.gas ?? null,
         from: iso(from),
         to: iso(to),
-        every: q.every ?? null,
-        /** The bucket length used, ms (every, capped at the range). */
-        everyMs: everyMs ?? null,
-        rows: everyMs
-          ? (rows as AggregateRow[]).map((r) => ({ ...r, ts: iso(r.ts) }))
-          : (rows as ReadingRow[]).map((r) => ({ ...r, ts: iso(r.ts) })),
-        nextCursor:
-          everyMs === undefined && rows.length >= q.limit ? iso((rows.at(-1) as ReadingRow).ts) : null,
+        every: null,
+        everyMs: null,
+        rows: rows.map((r) => ({ ...r, ts: iso(r.ts) })),
+        nextCursor: rows.length >= q.limit ? iso((rows.at(-1) as ReadingRow).ts) : null,
+        total: counted,
+        totalCapped: counted >= READINGS_TOTAL_CAP,
       };
     },
   );

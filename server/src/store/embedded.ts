@@ -27,6 +27,18 @@ import {
  */
 const pad = (n: number): string => Math.max(0, Math.trunc(n)).toString().padStart(15, '0');
 const readingKey = (dev: string, ts: number): string => `r!${dev}!${pad(ts)}`;
+/**
+ * Whether a stored reading (as JSON) has a value for `gas`, without parsing it: `values` is a
+ * flat object of gas ids written by writeReadings, so its text runs to the first `}`. Parsing
+ * every value of a week of readings to count them cost three times as long.
+ */
+function carries(json: string, gas: GasId): boolean {
+  const at = json.indexOf('"values":{');
+  if (at < 0) return false;
+  const end = json.indexOf('}', at);
+  return json.slice(at + 10, end).includes(`"${gas}":`);
+}
+
 /** Upper bound of a time key range when `to` is open. */
 const END = '~';
 
@@ -137,10 +149,29 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): Store {
       const agg = aggregate(rows, q.everyMs, q.from);
       return q.limit ? agg.slice(0, q.limit) : agg;
     },
-    async countReadings(dev) {
+    async countReadings(dev, range) {
+      const gte = range === undefined ? `r!${dev}!` : readingKey(dev, range.from);
+      const lt = range === undefined ? `r!${dev}!~` : readingKey(dev, range.to);
+      const cap = range?.cap ?? Number.POSITIVE_INFINITY;
+      const gas = range?.gas;
+      // Keys only unless a gas is asked for; in chunks, since one await per key costs more than
+      // reading the key (100 000 keys: ~130 ms one by one, ~40 ms in chunks of 1 000).
+      const it =
+        gas === undefined
+          ? open().keys({ gte, lt, limit: Number.isFinite(cap) ? cap : -1 })
+          : open().values({ gte, lt });
       let n = 0;
-      for await (const _ of open().keys({ gte: `r!${dev}!`, lt: `r!${dev}!~` })) n++;
-      return n;
+      try {
+        for (;;) {
+          const chunk = await it.nextv(1_000);
+          if (chunk.length === 0) return n;
+          if (gas === undefined) n += chunk.length;
+          else for (const value of chunk) if (carries(value, gas) && ++n >= cap) return n;
+          if (n >= cap) return cap;
+        }
+      } finally {
+        await it.close();
+      }
     },
     async appendAlarmEvents(events) {
       if (events.length === 0) return;

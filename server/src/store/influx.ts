@@ -267,13 +267,17 @@ export function createInfluxStore(opts: InfluxStoreOptions): Store {
         return out;
       });
     },
-    async countReadings(dev) {
+    async countReadings(dev, range) {
+      // InfluxDB counts inside its engine and sends one number; the cap is applied after, so
+      // both stores answer the same.
+      const field = range?.gas === undefined ? 'seq' : quoteIdent(range.gas);
+      const when = range === undefined ? '' : ` AND ${timeRange(range.from, range.to)}`;
       const rows = await wrap('count', () =>
         influx.query<{ count: number }>(
-          `SELECT COUNT(seq) AS count FROM ${READING} WHERE dev = ${influxEscape.stringLit(dev)}`,
+          `SELECT COUNT(${field}) AS count FROM ${READING} WHERE dev = ${influxEscape.stringLit(dev)}${when}`,
         ),
       );
-      return rows[0]?.count ?? 0;
+      return Math.min(rows[0]?.count ?? 0, range?.cap ?? Number.POSITIVE_INFINITY);
     },
     async appendAlarmEvents(events: readonly AlarmEventRecord[]) {
       if (events.length === 0) return;

@@ -41,6 +41,17 @@ export interface ReadingQuery {
   limit?: number;
 }
 
+/** What countReadings counts beyond the device: the filters of a raw ReadingQuery. */
+export interface ReadingCount {
+  gas?: GasId;
+  /** Inclusive, ms since epoch. */
+  from: number;
+  /** Exclusive, ms since epoch. */
+  to: number;
+  /** Stop counting at this many (a week of one-second readings is 604 800 rows to walk). */
+  cap?: number;
+}
+
 export interface ReadingRow {
   ts: number;
   seq?: number;
@@ -136,8 +147,11 @@ export interface Store {
    */
   writeReadings(batch: readonly StoredReading[]): Promise<void>;
   queryReadings(q: ReadingQuery): Promise<ReadingRow[] | AggregateRow[]>;
-  /** Rows stored for a device (for tests and reports). */
-  countReadings(dev: string): Promise<number>;
+  /**
+   * Rows stored for a device: all of them, or those in a range (with a gas: those carrying it), as
+   * /api/readings counts its `total`. With `cap`, counting stops there: the answer is at most `cap`.
+   */
+  countReadings(dev: string, range?: ReadingCount): Promise<number>;
   /**
    * Alarm events were kept here until they moved to SQL (issue 11); the server now only reads
    * them, once, to import them (db/legacy-import.ts). Appending stays for tests and benchmarks

@@ -159,14 +159,18 @@ describe('alarm lifecycle (SPEC §6)', () => {
   });
 
   it('a detector reporting status fault or sensor end of life raises a fault alarm', async () => {
-    rig = await makeRig(UL);
+    const time = manualTime(T0);
+    rig = await makeRig(UL, { clock: time.clock, timers: time.timers });
     await feed(rig.store, rig.bus, [
       accepted('gw-1', 'co-5', home, T0, 0, { CO: 0 }),
       accepted('gw-1', 'co-5', home, T0 + 10_000, 1, { CO: 0 }, { faults: ['sensor_eol'] }),
     ]);
     await rig.engine.idle();
+    // A fault waits fold.faultWindowS (10 s) for others with the same one (fault-burst.ts).
+    time.advance(11_000);
     const alarms = rig.engine.list({ dev: 'co-5' });
     expect(alarms.map((a) => a.key)).toEqual(['fault']);
+    expect(alarms[0]?.raisedAt).toBe(T0 + 10_000);
   });
 });
 

@@ -4,6 +4,8 @@ import type { AlarmTransition } from '../../src/bus.js';
 import { accepted, deviceState, feed, MIN, makeRig, manualTime, type Rig, series, T0 } from './helpers.js';
 
 const home = deviceState('household-co', 'home', 3600);
+/** Fault alarms at once (no wait for a fault burst): these tests are about the sounder. */
+const AT_ONCE = { fold: { faultMinDevices: 0 } };
 
 /**
  * 400 ppm CO for 3 min (EN 50291 fast tier: critical `CO:fast` after 2 min; the slow dose tier
@@ -79,7 +81,7 @@ describe('sounder silence on acknowledgement', () => {
   });
 
   it('acking a warning while a critical alarm of the device is unacknowledged sends no silence; acking the critical one does', async () => {
-    rig = await makeRig({});
+    rig = await makeRig(AT_ONCE);
     const { critical, warning } = await twoAlarms(rig);
 
     const first = await rig.engine.acknowledge(warning.id, { actor: 'duty', note: 'sensor ordered' });
@@ -110,7 +112,7 @@ describe('sounder silence on acknowledgement', () => {
   });
 
   it("the gateway's answer is recorded on the alarm (silence_result), announced, and survives a restart", async () => {
-    rig = await makeRig({});
+    rig = await makeRig(AT_ONCE);
     const seen: AlarmTransition[] = [];
     rig.bus.on('alarm', (t) => seen.push(t));
     const { alarm, ack } = await oneAcknowledgedAlarm(rig);
@@ -141,7 +143,7 @@ describe('sounder silence on acknowledgement', () => {
 
   it('a silence the gateway does not answer within 30 s says so (the sounder may still be sounding); a late answer still lands', async () => {
     const time = manualTime(T0);
-    rig = await makeRig({}, { clock: time.clock, timers: time.timers });
+    rig = await makeRig(AT_ONCE, { clock: time.clock, timers: time.timers });
     const seen: AlarmTransition[] = [];
     rig.bus.on('alarm', (t) => seen.push(t));
     const { alarm, ack } = await oneAcknowledgedAlarm(rig);
@@ -171,7 +173,7 @@ describe('sounder silence on acknowledgement', () => {
 
   it('a silence sent before a restart still gets its answer deadline after it', async () => {
     const time = manualTime(T0);
-    rig = await makeRig({}, { clock: time.clock, timers: time.timers });
+    rig = await makeRig(AT_ONCE, { clock: time.clock, timers: time.timers });
     const { alarm } = await oneAcknowledgedAlarm(rig);
     time.advance(10_000);
     await rig.restart();

@@ -55,6 +55,26 @@ export class DevicesPage {
   async filterArea(id: string | null): Promise<void> {
     await this.page.getByTestId('area-filter').selectOption(id ?? '');
   }
+  /** Types into the search box; the list asks the server once typing pauses. */
+  async search(text: string): Promise<void> {
+    await this.page.getByTestId('device-search').fill(text);
+  }
+  async filterState(state: 'online' | 'offline' | null): Promise<void> {
+    await this.page.getByTestId('state-filter').selectOption(state ?? '');
+  }
+  async filterKind(kind: string | null): Promise<void> {
+    await this.page.getByTestId('kind-filter').selectOption(kind ?? '');
+  }
+  async clearFilters(): Promise<void> {
+    await this.page.getByTestId('clear-filters').click();
+  }
+  /** "50 of 300 shown", as shown under the list. */
+  async shown(): Promise<string> {
+    return ((await this.page.getByTestId('device-shown').textContent()) ?? '').trim();
+  }
+  loadMore(): Locator {
+    return this.page.getByTestId('load-more');
+  }
   /** The area filter's choices, as shown. */
   async areaChoices(): Promise<string[]> {
     return this.page

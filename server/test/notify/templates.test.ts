@@ -216,3 +216,67 @@ describe('one message for many alarms (storm control)', () => {
     expect(en.subject).toBe('[Gas alarm] 12 detectors offline in Liujiang');
   });
 });
+
+describe('a folded alarm (issue 18): a gateway, an area, a fault burst', () => {
+  const folded = (over: Partial<Alarm>, fold: NonNullable<Alarm['fold']>): AlarmFacts =>
+    alarmFacts(
+      { ...alarm, site: null, gas: undefined, unit: undefined, severity: 'warning', ...over, fold },
+      { consoleUrl: 'https://duty.example.org/console/' },
+    );
+  const fold = { area: 'tw-a', gateways: ['gw-7'], devices: [], peak: 200 };
+  const burst = folded(
+    {
+      id: 'gw-7.fault-burst-comm_error.x',
+      dev: 'gw-7',
+      key: 'fault-burst:comm_error',
+      rule: 'fault',
+      value: 200,
+    },
+    { ...fold, scope: 'gateway', count: 200, fault: 'comm_error' },
+  );
+  const gateway = folded(
+    { id: 'gw-7.gateway-offline.x', dev: 'gw-7', key: 'gateway-offline', rule: 'offline', value: 200 },
+    { ...fold, scope: 'gateway', count: 200 },
+  );
+  const area = folded(
+    { id: 'tw-a.area-offline.x', dev: 'tw-a', key: 'area-offline', rule: 'offline', value: 300 },
+    { ...fold, scope: 'area', count: 300 },
+  );
+  const sms = { medium: 'sms' as const, lang: 'zh-CN' as const, timeZone: TZ, sign: '燃气安全' };
+
+  it('an SMS says the gateway or the area, how many detectors and what to check, never one detector', () => {
+    expect(renderAlarm({ ...burst, link: null }, sms).text).toBe(
+      '【燃气安全】网关gw-7下200台报警器同一故障（comm_error）（08:03），请查总线、供电或近期固件升级并回复1确认。',
+    );
+    expect(renderAlarm({ ...gateway, link: null }, sms).text).toBe(
+      '【燃气安全】网关gw-7下200台报警器08:03起离线，可能停电或断网，请核实并回复1确认。',
+    );
+    expect(renderAlarm({ ...area, link: null }, sms).text).toBe(
+      '【燃气安全】片区tw-a内300台报警器08:03起同时离线，可能停电或断网，请核实并回复1确认。',
+    );
+    const en = renderAlarm({ ...burst, link: null }, { ...sms, lang: 'en', sign: 'Gas Safety' });
+    expect(en.text).toBe(
+      '[Gas Safety] gateway gw-7: 200 detectors behind it with the same fault (comm_error) (08:03). Check its bus, power or firmware. Reply 1 to acknowledge.',
+    );
+    expect(en.segments).toBeLessThanOrEqual(2);
+    expect(renderAlarm(burst, sms).params).toMatchObject({ count: '200', device: 'gw-7' });
+  });
+
+  it('a call and an e-mail say it in the same words, without the engine\u2019s English', () => {
+    expect(renderAlarm(burst, { medium: 'voice', lang: 'zh-CN', timeZone: TZ }).text).toBe(
+      '燃气安全提醒。网关gw-7下200台报警器同一故障（comm_error）。请查总线、供电或近期固件升级。',
+    );
+    const mail = renderAlarm(area, { medium: 'email', lang: 'zh-CN', timeZone: TZ });
+    expect(mail.subject).toBe('【燃气报警】片区tw-a内300台报警器同时离线');
+    expect(mail.text.split('\n')).toEqual([
+      '片区tw-a内300台报警器同时离线。',
+      '报警时间：2026-11-23 08:03:00',
+      '处置：可能停电或断网，请核实。',
+      '处置页面：https://duty.example.org/console/#/alarms/tw-a.area-offline.x',
+      '请在平台上确认报警。',
+    ]);
+    expect(renderAlarm(burst, { medium: 'chat', lang: 'en', timeZone: 'UTC' }).text).not.toMatch(
+      /report the same fault/,
+    );
+  });
+});

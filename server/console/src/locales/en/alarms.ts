@@ -3,6 +3,12 @@ import type zh from '../zh-CN/alarms';
 
 const en: Shape<typeof zh> = {
   fold: {
+    faultHeadline: 'Same fault on many detectors',
+    faultGateway:
+      '{n} detectors behind it report the same fault ({code}): one alarm for them, none per detector',
+    faultArea:
+      '{n} detectors behind {g} gateway(s) report the same fault ({code}) at once: check the bus, the power or a recent firmware update',
+    faultList: 'Faulty: {list}',
     gatewayHeadline: 'Gateway offline',
     areaHeadline: 'Area outage',
     gateway: 'All {n} detectors behind it silent (one alarm for all, none per detector)',

@@ -182,7 +182,7 @@ const en: Shape<typeof zh> = {
     device: 'Detector id',
     devicePlaceholder: 'Type or pick from the list',
     deviceHint:
-      'The list has the devices online and installed in no household ({n}); for one not online yet, type the id its gateway will report.',
+      'The list has the devices online and installed in no household that match what you type ({n}, the first 50 listed); for one not online yet, type the id its gateway will report.',
     location: 'Where in the home',
     locationPlaceholder: 'e.g. Bedroom',
     places: {

@@ -1,5 +1,9 @@
 export default {
   fold: {
+    faultHeadline: '多台探测器同一故障',
+    faultGateway: '网关下 {n} 台探测器报同一故障（{code}），已并为一条报警，不再逐台报',
+    faultArea: '{n} 台探测器同时报同一故障（{code}），涉及 {g} 个网关：请查总线、供电或近期固件升级',
+    faultList: '故障设备：{list}',
     gatewayHeadline: '网关离线',
     areaHeadline: '片区大面积离线',
     gateway: '网关下 {n} 台探测器全部失联（已并为一条报警，不再逐台报）',

@@ -175,7 +175,8 @@ export default {
     remove: '拆除',
     device: '探测器编号',
     devicePlaceholder: '输入或从下拉中选择',
-    deviceHint: '下拉中是已上线、还没装到任何住户的设备（{n} 台）；设备还没上线的，照网关上报的编号填写。',
+    deviceHint:
+      '下拉中是已上线、还没装到任何住户、与所填内容相符的设备（共 {n} 台，列出前 50 台）；设备还没上线的，照网关上报的编号填写。',
     location: '安装位置',
     locationPlaceholder: '如：卧室',
     places: {
