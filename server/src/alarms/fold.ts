@@ -78,6 +78,12 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
   const byGateway = new Map<string, Fold>();
   const byArea = new Map<string, Fold>();
   const foldOfDev = new Map<string, Fold>();
+  /**
+   * Gateways that went offline while their area's alarm was open: one power cut behind several
+   * gateways stays the one area alarm (their devices join it) instead of becoming an alarm per
+   * gateway as each gateway's status times out.
+   */
+  const downInArea = new Map<string, Fold>();
   const dirty = new Set<Fold>();
 
   function snapshot(f: Fold, area: string | null): AlarmFold {
@@ -131,6 +137,7 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
   function close(f: Fold, now: number): void {
     (f.scope === 'gateway' ? byGateway : byArea).delete(f.of);
     dirty.delete(f);
+    for (const [gw, a] of downInArea) if (a === f) downInArea.delete(gw);
     for (const dev of f.members.keys()) if (foldOfDev.get(dev) === f) foldOfDev.delete(dev);
     if (conditionOn(f.alarm)) alarms.clear(f.alarm, Math.max(now, f.alarm.raisedAt));
   }
@@ -143,7 +150,29 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
 
   return {
     gatewayDown(gw, now, why, devices) {
-      if (byGateway.has(gw)) return;
+      if (byGateway.has(gw) || downInArea.has(gw)) return;
+      const list = [...devices];
+      const areas = new Set(list.map((d) => d.area));
+      // The alarm is in its devices' area when they share one, else in the gateway's.
+      const [only] = areas;
+      const area = areas.size === 1 && only !== null && only !== undefined ? only : deps.gatewayArea(gw);
+      const outage = area === null ? undefined : byArea.get(area);
+      if (outage !== undefined && conditionOn(outage.alarm)) {
+        downInArea.set(gw, outage);
+        for (const d of list) {
+          const before = foldOfDev.get(d.dev);
+          if (before !== undefined && before !== outage) {
+            before.members.delete(d.dev);
+            dirty.add(before);
+          }
+          add(outage, d.dev, gw);
+        }
+        log.warn(
+          { gw, area, devices: list.length, why },
+          "gateway offline during its area's outage: its devices join the area alarm",
+        );
+        return;
+      }
       const f: Fold = {
         scope: 'gateway',
         of: gw,
@@ -152,8 +181,7 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
         peak: 0,
         why,
       };
-      const areas = new Set<string | null>();
-      for (const d of devices) {
+      for (const d of list) {
         // A device already folded into its area's alarm moves to its gateway's: the cause is known.
         const before = foldOfDev.get(d.dev);
         if (before !== undefined && before.scope === 'area') {
@@ -161,11 +189,7 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
           dirty.add(before);
         }
         f.members.set(d.dev, gw);
-        areas.add(d.area);
       }
-      // The alarm is in its devices' area when they share one, else in the gateway's.
-      const [only] = areas;
-      const area = areas.size === 1 && only !== null && only !== undefined ? only : deps.gatewayArea(gw);
       byGateway.set(gw, f);
       open(f, GATEWAY_OFFLINE_KEY, gw, area, now);
       log.warn({ gw, devices: f.members.size, why }, 'gateway offline: its devices fold into one alarm');
@@ -173,6 +197,22 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
     },
 
     gatewayUp(gw, now) {
+      const outage = downInArea.get(gw);
+      if (outage !== undefined) {
+        // Its devices leave the area alarm (each gets its own limit again); the area alarm clears
+        // when the last of its devices is heard or its last gateway is back.
+        downInArea.delete(gw);
+        const devs: string[] = [];
+        for (const [dev, via] of outage.members)
+          if (via === gw) {
+            devs.push(dev);
+            outage.members.delete(dev);
+            if (foldOfDev.get(dev) === outage) foldOfDev.delete(dev);
+          }
+        dirty.add(outage);
+        log.info({ gw, devices: devs.length }, "gateway back online: its devices leave the area's alarm");
+        return devs;
+      }
       const f = byGateway.get(gw);
       if (f === undefined) return [];
       const devs = [...f.members.keys()];
@@ -181,11 +221,11 @@ export function createOfflineFold(deps: FoldDeps): OfflineFold {
       return devs;
     },
 
-    isGatewayDown: (gw) => byGateway.has(gw),
+    isGatewayDown: (gw) => byGateway.has(gw) || downInArea.has(gw),
 
     join(dev, gw, area) {
       if (foldOfDev.has(dev)) return true;
-      const g = byGateway.get(gw);
+      const g = byGateway.get(gw) ?? downInArea.get(gw);
       if (g !== undefined) {
         add(g, dev, gw);
         return true;

@@ -173,6 +173,60 @@ describe('storms fold', () => {
     expect(rig.engine.list({ state: 'open', limit: 1000 }).map((a) => a.id)).toEqual([id]);
   });
 
+  it('a power cut whose gateways then time out stays the one area alarm; a gateway back takes its devices out', async () => {
+    const time = manualTime(T0);
+    rig = await makeRig(
+      { ...CONFIG, fold: { gatewayTimeoutS: 120 } },
+      { clock: time.clock, timers: time.timers },
+    );
+    const devs = ids(300, 'home');
+    const gwOf = (i: number) => `gw-${i % 6}`;
+    for (let g = 0; g < 6; g++) rig.bus.emit('gatewayStatus', { gw: `gw-${g}`, status: ONLINE });
+    await feed(
+      rig.store,
+      rig.bus,
+      devs.map((d, i) => accepted(gwOf(i), d, estate, T0, 0, { CO: 0 })),
+    );
+    await rig.engine.idle();
+
+    // The devices fall silent first (30 s limit + 30 s window), the gateways' statuses later.
+    time.advance(5 * 60_000);
+    await rig.engine.idle();
+    const open = rig.engine.list({ state: 'open', limit: 1000 });
+    expect(open.map((a) => `${a.dev}:${a.key}`)).toEqual(['town-a:area-offline']);
+    const id = open[0]?.id ?? '';
+    expect(open[0]?.fold).toMatchObject({ scope: 'area', count: 300 });
+    expect(rig.engine.offlineWhy('home-4')).toEqual({ reason: 'area_outage', alarmId: id });
+    expect((await rig.engine.history(id)).filter((e) => e.type === 'escalated')).toHaveLength(1);
+
+    // gw-0 is back: its 50 devices leave the area alarm, and get their own limit from now.
+    rig.bus.emit('gatewayStatus', {
+      gw: 'gw-0',
+      status: { ...ONLINE, ts: new Date(time.clock()).toISOString() },
+    });
+    time.advance(1_000);
+    await rig.engine.idle();
+    expect(rig.engine.get(id)).toMatchObject({ state: 'active', fold: { count: 250 } });
+    expect(rig.engine.offlineWhy('home-0')).toBeNull();
+    expect(rig.engine.list({ state: 'open', limit: 1000 }).map((a) => a.id)).toEqual([id]);
+
+    // Everyone back: cleared, and no gateway or device alarm was ever raised.
+    for (let g = 1; g < 6; g++)
+      rig.bus.emit('gatewayStatus', {
+        gw: `gw-${g}`,
+        status: { ...ONLINE, ts: new Date(time.clock()).toISOString() },
+      });
+    await feed(
+      rig.store,
+      rig.bus,
+      devs.map((d, i) => accepted(gwOf(i), d, estate, time.clock(), 1, { CO: 0 })),
+    );
+    time.advance(1_000);
+    await rig.engine.idle();
+    expect(rig.engine.get(id)?.state).toBe('cleared_unacked');
+    expect(rig.engine.list({ limit: 1000 }).map((a) => a.id)).toEqual([id]);
+  });
+
   it('one silent device of an area is still its own alarm, after the fold window', async () => {
     const time = manualTime(T0);
     rig = await makeRig(CONFIG, { clock: time.clock, timers: time.timers });
