@@ -147,7 +147,8 @@ export const api = {
     request<Who>('/api/session', { method: 'POST', body: JSON.stringify({ username, password }) }),
   logout: (csrf: string | null) => request<void>('/api/session', { method: 'DELETE', csrf }),
   catalogue: () => request<ConsoleCatalogue>('/api/console/catalogue'),
-  openAlarms: () => request<{ alarms: Alarm[] }>('/api/alarms?state=open&limit=1000').then((b) => b.alarms),
+  /** The newest 1 000 open alarms of this login, and how many are open in all. */
+  openAlarms: () => request<{ alarms: Alarm[]; total: number }>('/api/alarms?state=open&limit=1000'),
   ack: (id: string, note: string, csrf: string | null) =>
     request<{ alarm: Alarm }>(`/api/alarms/${encodeURIComponent(id)}/ack`, {
       method: 'POST',

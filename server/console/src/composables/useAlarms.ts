@@ -17,14 +17,17 @@ export function useAlarms() {
   const byId = ref(new Map<string, Alarm>());
   const loaded = ref(false);
   const loadError = ref<unknown>(null);
+  /** Open alarms the last load left out (the board lists the newest 1 000); 0 when it has them all. */
+  const notListed = ref(0);
   let generation = 0;
 
   async function load(): Promise<void> {
     const mine = ++generation;
     try {
-      const alarms = await api.openAlarms();
+      const { alarms, total } = await api.openAlarms();
       if (mine !== generation) return;
       byId.value = new Map(alarms.map((a) => [a.id, a]));
+      notListed.value = Math.max(0, total - alarms.length);
       loaded.value = true;
       loadError.value = null;
     } catch (err) {
@@ -75,5 +78,5 @@ export function useAlarms() {
     return answer.refused;
   }
 
-  return { sorted, unacked, loaded, loadError, load, apply, ack, ackMany, put };
+  return { sorted, unacked, loaded, loadError, notListed, load, apply, ack, ackMany, put };
 }

@@ -29,6 +29,8 @@ const en: Shape<typeof zh> = {
   live: {
     stale: 'STALE: nothing from the server for {s} s, the alarms below may be out of date. Reconnecting…',
     loadFailed: 'Alarm list unavailable: {why}; trying again in 2 s',
+    notListed:
+      '{total} alarms are open and the board lists the newest; {n} more are not listed here: filter the alarm history by area or kind to see them.',
   },
   gases: {
     CO: 'Carbon monoxide',

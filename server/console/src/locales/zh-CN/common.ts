@@ -27,6 +27,8 @@ export default {
   live: {
     stale: '数据中断：已 {s} 秒未收到服务器消息，以下报警可能不是最新情况，正在重连…',
     loadFailed: '报警列表加载失败：{why}，2 秒后重试',
+    notListed:
+      '未结束报警共 {total} 条，看板只列出最新的报警，另有 {n} 条未列出：请到报警记录按区域、类型筛选查看。',
   },
   gases: GAS_NAMES_ZH,
   evacuation: {
