@@ -54,6 +54,12 @@ export interface Outbox {
   take(): Promise<OutboxEntry | undefined>;
   /** The next event not yet taken (they are held in memory: no disk read). */
   takeEvent(): OutboxEntry | undefined;
+  /**
+   * `take()` without a promise when the next entry is in memory (the usual case: readings written
+   * while the forwarder is caught up stay there); undefined when there is none in memory, then
+   * `take()` reads the disk if something written is not in memory.
+   */
+  takeInMemory(): OutboxEntry | undefined;
   /** The broker has it: forget it. */
   ack(entry: OutboxEntry): Promise<void>;
   /** Sending failed: it goes back to the front of its queue. */
@@ -342,7 +348,10 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       const readings: OutboxEntry[] = [];
       const newEvents: OutboxEntry[] = [];
       let c = counter;
-      for (const p of items) {
+      // Indexed loops and forEach: under --lite-mode a for-of allocates per element (and per Map
+      // entry), and this runs for every group commit.
+      for (let i = 0; i < items.length; i++) {
+        const p = items[i]!;
         if (p.kind === 'event') {
           const key = E + pad(c++);
           ops.push({ type: 'put', key, value: JSON.stringify({ t: p.topic, p: p.payload }) });
@@ -364,12 +373,14 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         readings.push({ key, topic: built.topic, payload: built.payload, kind: 'reading' });
         done.push(() => p.resolve(seq));
       }
-      for (const [dev, seq] of newSeqs) ops.push({ type: 'put', key: S + dev, value: String(seq) });
-      for (const key of delKeys) ops.push({ type: 'del', key });
+      newSeqs.forEach((seq, dev) => {
+        ops.push({ type: 'put', key: S + dev, value: String(seq) });
+      });
+      for (let i = 0; i < delKeys.length; i++) ops.push({ type: 'del', key: delKeys[i]! });
       if (!ops.length) return;
       // A put is visible to take() (another LevelDB thread) before this batch's completion reaches
       // JS, so its PUBACK can come first: ack() then marks it here and it is not counted.
-      for (const e of readings) writing.set(e.key, { acked: false });
+      for (let i = 0; i < readings.length; i++) writing.set(readings[i]!.key, { acked: false });
       const stores = ops.length > delKeys.length;
       try {
         await writeBatch(d, ops, stores);
@@ -385,12 +396,15 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         return;
       }
       counter = c;
-      for (const [dev, seq] of newSeqs) seqs.set(dev, seq);
-      for (const e of readings) {
-        if (!writing.get(e.key)?.acked) depth++;
-        writing.delete(e.key);
+      newSeqs.forEach((seq, dev) => {
+        seqs.set(dev, seq);
+      });
+      for (let i = 0; i < readings.length; i++) {
+        const key = readings[i]!.key;
+        if (!writing.get(key)?.acked) depth++;
+        writing.delete(key);
       }
-      for (const key of delKeys) delivered.delete(key);
+      for (let i = 0; i < delKeys.length; i++) delivered.delete(delKeys[i]!);
       events.push(...newEvents);
       if (readings.length) {
         // Caught up with the disk (nothing written is still unread), no read under way, room in
@@ -407,7 +421,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         written = readings.at(-1)!.key;
       }
       if (depth > opts.maxReadings) await dropOldest(depth - opts.maxReadings);
-      for (const f of done) f();
+      for (let i = 0; i < done.length; i++) done[i]!();
       landed?.resolve();
     };
     flushing = run()
@@ -497,6 +511,13 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       const ev = events.find((e) => !taken.has(e.key));
       if (ev) taken.add(ev.key);
       return ev;
+    },
+    takeInMemory() {
+      const ev = this.takeEvent();
+      if (ev) return ev;
+      const next = retry.shift() ?? buffer.shift();
+      if (next) taken.add(next.key);
+      return next;
     },
     async take() {
       const ev = this.takeEvent();
