@@ -3,11 +3,17 @@
  * socket can cut them, and the client against a real aedes broker and against a "broker" that
  * sends garbage.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
-import { freePort, waitFor } from '@gaswatch/shared/testing';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
+import { createTestCa, freePort, waitFor } from '@gaswatch/shared/testing';
+import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { GatewayConfig } from '../src/config.js';
 import { MqttClient } from '../src/mqtt/client.js';
 import {
   encodePuback,
@@ -19,6 +25,7 @@ import {
   PUBACK,
   PUBLISH,
 } from '../src/mqtt/packet.js';
+import { createUplink } from '../src/uplink.js';
 import { startAedes } from './helpers/broker.js';
 
 interface Parsed {
@@ -273,5 +280,60 @@ describe('MQTT client', () => {
     client.start();
     expect((await err).message).toBe('broker refused the connection: not authorized');
     expect(client.connected).toBe(false);
+  });
+
+  it('speaks mutual TLS through the uplink (mqtts://), and refuses a broker its CA did not sign', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-mqtt-tls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const ca = createTestCa(dir, 'site');
+    const other = createTestCa(dir, 'other');
+    const server = ca.issue('localhost', 'server');
+    const client = ca.issue('gw1');
+    const broker = await Aedes.createBroker();
+    const clientCns: string[] = [];
+    const tls = createTlsServer(
+      {
+        key: readFileSync(server.key),
+        cert: readFileSync(server.cert),
+        ca: readFileSync(ca.cert),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (s) => {
+        clientCns.push(String(s.getPeerCertificate().subject?.CN));
+        broker.handle(s);
+      },
+    );
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => broker.close(() => r())));
+    cleanups.push(() => new Promise<void>((r) => tls.close(() => r())));
+    const port = (tls.address() as { port: number }).port;
+    const configFor = (caFile: string) =>
+      ({
+        gatewayId: 'gw1',
+        uplink: {
+          url: `mqtts://localhost:${port}`,
+          ca: caFile,
+          cert: client.cert,
+          key: client.key,
+          keepaliveS: 10,
+          reconnectMs: 200,
+          statusIntervalS: 30,
+        },
+      }) as unknown as GatewayConfig;
+
+    const good = createUplink({ config: configFor(ca.cert), logger: pino({ level: 'silent' }) });
+    good.start();
+    cleanups.push(() => good.stop());
+    expect(await good.waitConnected(5000)).toBe(true);
+    await good.publishForeign('t/tls', 'over tls', { retain: false }); // resolves on PUBACK
+    expect(clientCns).toContain('gw1');
+
+    const { logger, lines } = logCapture();
+    const bad = createUplink({ config: configFor(other.cert), logger });
+    bad.start();
+    cleanups.push(() => bad.stop());
+    expect(await bad.waitConnected(1000)).toBe(false);
+    expect(lines.some((l) => l.msg === 'uplink error' && /certificate/i.test(String(l.err)))).toBe(true);
   });
 });
