@@ -259,6 +259,29 @@ describe('MQTT client', () => {
     expect(violation?.err).toBe('packet type 15 is not one a broker sends a client');
   });
 
+  it('a transport that cannot be created is reported and tried again, never thrown', async () => {
+    let attempts = 0;
+    const client = new MqttClient({
+      open: () => {
+        attempts++;
+        throw new Error('no PEM certificate found');
+      },
+      clientId: 'lean-5',
+      keepaliveS: 0,
+      clean: true,
+      reconnectMs: 20,
+      connectTimeoutMs: 5000,
+      logger: pino({ level: 'silent' }),
+    });
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(e.message));
+    cleanups.push(() => client.end(false));
+    client.start();
+    await waitFor(() => attempts >= 3, 'three attempts', 5000);
+    expect(errors[0]).toBe('no PEM certificate found');
+    expect(client.connected).toBe(false);
+  });
+
   it('names the reason when the broker refuses the login', async () => {
     const port = await freePort();
     const server = createServer((s) => s.once('data', () => s.write(Buffer.from([0x20, 2, 0, 5]))));

@@ -196,7 +196,16 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   }
 
   private open(): void {
-    const s = this.opts.open();
+    let s: Socket;
+    try {
+      s = this.opts.open();
+    } catch (err) {
+      // A transport that cannot even be created (bad TLS material): said, and tried again later,
+      // never thrown into a timer.
+      this.emitError(err as Error);
+      this.scheduleReconnect();
+      return;
+    }
     this.socket = s;
     s.setNoDelay(true);
     s.on('data', (chunk: Buffer) => {
@@ -360,6 +369,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       this.offlineSent = true;
       this.emit('offline');
     }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.running || this.reconnectTimer) return;
     const base = this.opts.reconnectMs;
     const capped = Math.min(base * 2 ** Math.min(this.failures, 3), Math.max(base, 30_000));
     this.failures++;
