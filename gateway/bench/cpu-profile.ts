@@ -94,8 +94,8 @@ function sliceOf(source: string): string | undefined {
       'outbox (LevelDB put/batch/del, JSON of the record)',
     ],
     [
-      /node_modules\/(mqtt|mqtt-packet|bl|readable-stream|debug|ms|number-allocator|rfdc|commist|help-me|lru-cache|split2|reinterval|js-sdsl|process-nextick-args|buffer|events|string_decoder|safe-buffer|inherits|util-deprecate)\//,
-      'MQTT publish and PUBACK (mqtt.js)',
+      /gateway\/src\/mqtt\/|node_modules\/(mqtt|mqtt-packet|bl|readable-stream|debug|ms|number-allocator|rfdc|commist|help-me|lru-cache|split2|reinterval|js-sdsl|process-nextick-args|buffer|events|string_decoder|safe-buffer|inherits|util-deprecate)\//,
+      'MQTT publish and PUBACK (src/mqtt, or mqtt.js before)',
     ],
     [/gateway\/src\/(forwarder|uplink)/, 'forwarder (take, watchdog timer, ack)'],
     [/gateway\/src\/poller/, 'poll scheduler'],

@@ -15,10 +15,10 @@ const out = dir ? resolve(dir) : join(pkgDir, 'dist');
 // --sourcemap: for bench/cpu-profile.ts, which maps profile positions back to source files.
 const sourcemap = args.includes('--sourcemap');
 
-// ws (mqtt.js' WebSocket transport) and socks (its SOCKS proxy client) stay external too: they are
-// loaded from node_modules only when a ws(s):// or TLS uplink needs them (src/uplink.ts connects
-// plain mqtt:// itself), so a plain-MQTT gateway never compiles them and their source text is not
-// kept in the heap.
+// ws (mqtt.js' WebSocket transport) and socks (its SOCKS proxy client) stay external too. mqtt.js
+// itself is bundled as a lazy chunk: src/uplink.ts imports it only for a ws(s):// uplink (its own
+// client in src/mqtt speaks mqtt:// and mqtts://), so a gateway on plain MQTT or TLS never compiles
+// any of it and its source text is not kept in the heap.
 export const EXTERNAL = [
   'classic-level',
   'serialport',

@@ -8,6 +8,13 @@ import type { Logger } from 'pino';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import type { Uplink } from './uplink.js';
 
+/** One send awaiting its PUBACK; `settled` once its slot is given back (answer or timeout). */
+interface Flight {
+  entry: OutboxEntry;
+  at: number;
+  settled: boolean;
+}
+
 export interface Forwarder {
   start(): void;
   stop(): Promise<void>;
@@ -38,6 +45,9 @@ export function createForwarder(opts: {
   let timer: NodeJS.Timeout | undefined;
   /** Sends whose PUBACK or error has not come yet (those the watchdog gave up on included). */
   let outstanding = 0;
+  /** Sends awaiting their PUBACK, for the sweep. */
+  const flights = new Set<Flight>();
+  let sweepTimer: NodeJS.Timeout | undefined;
   const idle: (() => void)[] = [];
 
   let again = false;
@@ -100,44 +110,55 @@ export function createForwarder(opts: {
       let entry: OutboxEntry | undefined;
       if (retryTimer) entry = outbox.takeEvent();
       else {
-        entry = await outbox.take();
+        // From memory without a promise when it can (every reading of a caught-up forwarder).
+        entry = outbox.takeInMemory() ?? (await outbox.take());
         failures = 0;
       }
       if (!entry) return;
       tokens -= 1;
       inflight++;
-      let settled = false;
-      // A PUBACK that never comes (a lost packet id across reconnects) must not strand a reading:
-      // after ackTimeoutMs the entry goes back to the queue and is sent again (a duplicate at worst).
-      const watchdog = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        log.warn({ key: entry.key, ackTimeoutMs }, 'no PUBACK in time; will resend');
-        outbox.release(entry);
-        inflight--;
-        void pump();
-      }, ackTimeoutMs);
+      const flight: Flight = { entry, at: now, settled: false };
+      flights.add(flight);
       outstanding++;
       // A callback rather than a promise chain: this runs for every reading.
       uplink.sendWith(entry, (err) => {
-        clearTimeout(watchdog);
+        flights.delete(flight);
         outstanding--;
         try {
           // The delete is written with a later batch (which logs a failure); the slot is free now.
           if (!err) void outbox.ack(entry);
           else {
             log.debug({ err: err.message, key: entry.key }, 'publish not acknowledged; will resend');
-            if (!settled) outbox.release(entry);
+            if (!flight.settled) outbox.release(entry);
           }
         } catch (e) {
           log.error({ err: e }, 'outbox update failed');
         }
         if (!outstanding) for (const f of idle.splice(0)) f();
-        if (settled) return;
-        settled = true;
+        if (flight.settled) return;
+        flight.settled = true;
         inflight--;
         void pump();
       });
+    }
+  }
+
+  /**
+   * A PUBACK that never comes (a lost packet id across reconnects) must not strand a reading:
+   * after ackTimeoutMs (checked every half of it, so at most 1.5 × late) the entry goes back to
+   * the queue and is sent again (a duplicate at worst). One sweep for all sends, not a timer each.
+   */
+  function sweep(): void {
+    const now = performance.now();
+    for (const f of flights) {
+      if (now - f.at < ackTimeoutMs) continue;
+      flights.delete(f);
+      if (f.settled) continue;
+      f.settled = true;
+      log.warn({ key: f.entry.key, ackTimeoutMs }, 'no PUBACK in time; will resend');
+      outbox.release(f.entry);
+      inflight--;
+      void pump();
     }
   }
 
@@ -149,6 +170,8 @@ export function createForwarder(opts: {
     start() {
       running = true;
       uplink.on('connect', onConnect);
+      sweepTimer = setInterval(sweep, ackTimeoutMs / 2);
+      sweepTimer.unref();
       void pump();
     },
     async stop() {
@@ -156,7 +179,8 @@ export function createForwarder(opts: {
       uplink.off('connect', onConnect);
       if (timer) clearTimeout(timer);
       if (retryTimer) clearTimeout(retryTimer);
-      timer = retryTimer = undefined;
+      clearInterval(sweepTimer);
+      timer = retryTimer = sweepTimer = undefined;
       await current;
       // Wait briefly for acks in flight so they are not resent after a clean restart.
       if (outstanding) {

@@ -54,6 +54,12 @@ export interface Outbox {
   take(): Promise<OutboxEntry | undefined>;
   /** The next event not yet taken (they are held in memory: no disk read). */
   takeEvent(): OutboxEntry | undefined;
+  /**
+   * `take()` without a promise when the next entry is in memory (the usual case: readings written
+   * while the forwarder is caught up stay there); undefined when there is none in memory, then
+   * `take()` reads the disk if something written is not in memory.
+   */
+  takeInMemory(): OutboxEntry | undefined;
   /** The broker has it: forget it. */
   ack(entry: OutboxEntry): Promise<void>;
   /** Sending failed: it goes back to the front of its queue. */
@@ -96,6 +102,21 @@ type Pending =
       reject: (err: unknown) => void;
     }
   | { kind: 'event'; topic: string; payload: string; resolve: () => void; reject: (err: unknown) => void };
+
+type BatchOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+/**
+ * One batch through classic-level's own write (`_batch`, abstract-level's documented interface for
+ * implementations). The public `batch()` clones every operation and runs its encodings and hooks:
+ * an eighth of everything the gateway allocated per reading, for string keys and values that the
+ * binding takes as they are. Only while the database is open: otherwise the public call, which
+ * refuses with the reason.
+ */
+function writeBatch(d: ClassicLevel<string, string>, ops: BatchOp[], sync: boolean): Promise<void> {
+  const own = (d as unknown as { _batch?: (ops: BatchOp[], o: { sync: boolean }) => Promise<void> })._batch;
+  if (d.status !== 'open' || typeof own !== 'function') return d.batch(ops, { sync });
+  return own.call(d, ops, { sync });
+}
 
 export function createOutbox(opts: OutboxOptions): Outbox {
   const log = opts.logger;
@@ -320,14 +341,17 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       queue = [];
       dels = [];
       delsLanded = undefined;
-      const ops: ({ type: 'put'; key: string; value: string } | { type: 'del'; key: string })[] = [];
+      const ops: BatchOp[] = [];
       /** What each stored append becomes once the batch is on disk. */
       const done: (() => void)[] = [];
       const newSeqs = new Map<string, number>();
       const readings: OutboxEntry[] = [];
       const newEvents: OutboxEntry[] = [];
       let c = counter;
-      for (const p of items) {
+      // Indexed loops and forEach: under --lite-mode a for-of allocates per element (and per Map
+      // entry), and this runs for every group commit.
+      for (let i = 0; i < items.length; i++) {
+        const p = items[i]!;
         if (p.kind === 'event') {
           const key = E + pad(c++);
           ops.push({ type: 'put', key, value: JSON.stringify({ t: p.topic, p: p.payload }) });
@@ -349,15 +373,17 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         readings.push({ key, topic: built.topic, payload: built.payload, kind: 'reading' });
         done.push(() => p.resolve(seq));
       }
-      for (const [dev, seq] of newSeqs) ops.push({ type: 'put', key: S + dev, value: String(seq) });
-      for (const key of delKeys) ops.push({ type: 'del', key });
+      newSeqs.forEach((seq, dev) => {
+        ops.push({ type: 'put', key: S + dev, value: String(seq) });
+      });
+      for (let i = 0; i < delKeys.length; i++) ops.push({ type: 'del', key: delKeys[i]! });
       if (!ops.length) return;
       // A put is visible to take() (another LevelDB thread) before this batch's completion reaches
       // JS, so its PUBACK can come first: ack() then marks it here and it is not counted.
-      for (const e of readings) writing.set(e.key, { acked: false });
+      for (let i = 0; i < readings.length; i++) writing.set(readings[i]!.key, { acked: false });
       const stores = ops.length > delKeys.length;
       try {
-        await d.batch(ops, { sync: stores });
+        await writeBatch(d, ops, stores);
       } catch (err) {
         for (const e of readings) writing.delete(e.key);
         // Nothing of the batch is stored: every append fails (one whose build threw already did).
@@ -370,12 +396,15 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         return;
       }
       counter = c;
-      for (const [dev, seq] of newSeqs) seqs.set(dev, seq);
-      for (const e of readings) {
-        if (!writing.get(e.key)?.acked) depth++;
-        writing.delete(e.key);
+      newSeqs.forEach((seq, dev) => {
+        seqs.set(dev, seq);
+      });
+      for (let i = 0; i < readings.length; i++) {
+        const key = readings[i]!.key;
+        if (!writing.get(key)?.acked) depth++;
+        writing.delete(key);
       }
-      for (const key of delKeys) delivered.delete(key);
+      for (let i = 0; i < delKeys.length; i++) delivered.delete(delKeys[i]!);
       events.push(...newEvents);
       if (readings.length) {
         // Caught up with the disk (nothing written is still unread), no read under way, room in
@@ -392,7 +421,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         written = readings.at(-1)!.key;
       }
       if (depth > opts.maxReadings) await dropOldest(depth - opts.maxReadings);
-      for (const f of done) f();
+      for (let i = 0; i < done.length; i++) done[i]!();
       landed?.resolve();
     };
     flushing = run()
@@ -482,6 +511,13 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       const ev = events.find((e) => !taken.has(e.key));
       if (ev) taken.add(ev.key);
       return ev;
+    },
+    takeInMemory() {
+      const ev = this.takeEvent();
+      if (ev) return ev;
+      const next = retry.shift() ?? buffer.shift();
+      if (next) taken.add(next.key);
+      return next;
     },
     async take() {
       const ev = this.takeEvent();

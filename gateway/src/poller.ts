@@ -74,13 +74,16 @@ export function createPoller(opts: {
     while (running) {
       // A clock stepped backwards leaves due times far in the future: polling (and local safety)
       // would stop for as long as the step. Nothing is ever due later than its longest wait.
+      // Indexed loops: under --lite-mode a for-of allocates an iterator result per element, and
+      // this runs for every poll (docs/gateway.md "CPU per reading").
       const nowMs = clock.now();
-      for (const d of devices) {
+      let next: PolledDevice | undefined;
+      for (let i = 0; i < devices.length; i++) {
+        const d = devices[i]!;
         const longest = Math.max(d.config.pollIntervalS, bus.offlinePollS) * 1000;
         if (d.due > nowMs + longest) d.due = nowMs + d.config.pollIntervalS * 1000;
+        if (!next || d.due < next.due) next = d;
       }
-      let next: PolledDevice | undefined;
-      for (const d of devices) if (!next || d.due < next.due) next = d;
       if (!next) return;
       if (next.due > clock.now()) {
         await sleepUntil(next.due);

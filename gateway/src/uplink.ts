@@ -1,5 +1,5 @@
 /**
- * The MQTT connection (mqtt.js 5): retained will `{"v":1,"online":false}`, typed publishing through
+ * The MQTT connection (src/mqtt, or mqtt.js for WebSocket URLs): retained will `{"v":1,"online":false}`, typed publishing through
  * the shared topic map, and the subscriptions (commands, the clock reference).
  *
  * Callers name a kind and a payload (and the device, for per-device kinds); the topic, QoS and
@@ -8,7 +8,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { isIP, connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
   encodePayload,
   type PayloadOf,
@@ -18,11 +19,11 @@ import {
   topicFor,
   topics,
 } from '@gaswatch/shared';
-import mqtt, { type IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { type GatewayConfig, readPasswordFile } from './config.js';
 import { GatewayError } from './errors.js';
+import { MqttClient, type MqttClientEvents } from './mqtt/client.js';
 
 /** What the gateway publishes (commands come the other way). */
 export type OutgoingKind = Exclude<TopicKind, 'cmd'>;
@@ -82,30 +83,132 @@ export interface Uplink extends EventEmitter<UplinkEvents> {
 }
 
 /**
- * mqtt.connect() loads the stream builders of every transport on the first connect: `tls`, and `ws`
- * with `http`, `https`, `zlib` and `crypto`, about 2 MB of RSS the gateway does not need with a plain
- * `mqtt://` broker (SPEC §8). For `mqtt://`/`tcp://` (and no client certificate, which mqtt.js
- * would turn into `mqtts`) the client gets a TCP stream builder here, doing what mqtt.js' own `tcp`
- * builder does (URL host and port, default 1883; user and password from the URL win, as in
- * mqtt.connect); every other URL goes through mqtt.connect unchanged.
+ * The connection under the uplink: the lean client of src/mqtt for `mqtt://`, `tcp://`,
+ * `mqtts://` and `ssl://`, mqtt.js (loaded only then) for `ws://` and `wss://`.
  */
-function connectMqtt(url: string, options: IClientOptions): MqttClient {
-  const parsed = new URL(url);
-  if ((parsed.protocol !== 'mqtt:' && parsed.protocol !== 'tcp:') || (options.cert && options.key))
-    return mqtt.connect(url, options);
+interface Transport extends EventEmitter<MqttClientEvents> {
+  readonly connected: boolean;
+  start(): void;
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    qos: 0 | 1,
+    retain: boolean,
+    done: (err?: Error) => void,
+  ): void;
+  subscribe(topics: string[], done: (err?: Error) => void): void;
+  end(graceful: boolean): Promise<void>;
+}
+
+interface TransportOptions {
+  url: string;
+  clientId: string;
+  keepaliveS: number;
+  reconnectMs: number;
+  username?: string;
+  password?: string;
+  will: { topic: string; payload: Buffer; qos: 0 | 1; retain: boolean };
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  logger: Logger;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+function createTransport(o: TransportOptions): Transport {
+  const parsed = new URL(o.url);
+  const tlsUrl = parsed.protocol === 'mqtts:' || parsed.protocol === 'ssl:';
+  if (!tlsUrl && parsed.protocol !== 'mqtt:' && parsed.protocol !== 'tcp:') return new WebSocketTransport(o);
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
-  const port = parsed.port ? Number(parsed.port) : 1883;
-  const client = new MqttClient(() => createConnection({ host, port }), {
-    ...options,
-    protocol: 'mqtt',
-    host,
-    hostname: host,
-    port,
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+  // A client certificate means TLS even on an mqtt:// URL (as mqtt.js did).
+  const useTls = tlsUrl || (o.cert !== undefined && o.key !== undefined);
+  const port = parsed.port ? Number(parsed.port) : useTls ? 8883 : 1883;
+  const open = useTls
+    ? () =>
+        tlsConnect({
+          host,
+          port,
+          ...(isIP(host) ? {} : { servername: host }),
+          ...(o.ca ? { ca: o.ca } : {}),
+          ...(o.cert ? { cert: o.cert } : {}),
+          ...(o.key ? { key: o.key } : {}),
+        })
+    : () => netConnect({ host, port });
+  // User and password in the URL win, as in mqtt.connect.
+  const username = parsed.username ? decodeURIComponent(parsed.username) : o.username;
+  const password = parsed.password ? decodeURIComponent(parsed.password) : o.password;
+  return new MqttClient({
+    open,
+    clientId: o.clientId,
+    keepaliveS: o.keepaliveS,
+    clean: true,
+    will: o.will,
+    reconnectMs: o.reconnectMs,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    logger: o.logger,
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
   });
-  client.on('error', () => {}); // as mqtt.connect: errors are also reported through 'error' listeners below
-  return client;
+}
+
+/**
+ * MQTT over WebSocket through mqtt.js, imported on start so a gateway on plain MQTT or TLS never
+ * loads it (its transports cost megabytes of RSS, SPEC §8). Callbacks and events as the lean client.
+ */
+class WebSocketTransport extends EventEmitter<MqttClientEvents> implements Transport {
+  private client: import('mqtt').MqttClient | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: TransportOptions) {
+    super();
+  }
+
+  get connected() {
+    return this.client?.connected === true;
+  }
+
+  start() {
+    void import('mqtt').then(({ default: mqtt }) => {
+      if (this.stopped) return;
+      const c = mqtt.connect(this.o.url, {
+        clientId: this.o.clientId,
+        clean: true,
+        keepalive: this.o.keepaliveS,
+        reconnectPeriod: this.o.reconnectMs,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        queueQoSZero: false,
+        writeCache: false,
+        will: this.o.will,
+        ...(this.o.username !== undefined ? { username: this.o.username } : {}),
+        ...(this.o.password !== undefined ? { password: this.o.password } : {}),
+        ...(this.o.ca ? { ca: this.o.ca } : {}),
+        ...(this.o.cert ? { cert: this.o.cert } : {}),
+        ...(this.o.key ? { key: this.o.key } : {}),
+      });
+      this.client = c;
+      c.on('connect', () => this.emit('connect'));
+      c.on('offline', () => this.emit('offline'));
+      c.on('error', (err) => this.emit('error', err));
+      c.on('message', (topic, payload) => this.emit('message', topic, payload));
+    });
+  }
+
+  publish(topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean, done: (err?: Error) => void) {
+    if (!this.client) return process.nextTick(done, new GatewayError('mqtt_offline', 'not connected'));
+    this.client.publish(topic, payload, { qos, retain }, (err) => done(err));
+  }
+
+  subscribe(topics: string[], done: (err?: Error) => void) {
+    if (!this.client) return process.nextTick(done, new GatewayError('mqtt_offline', 'not connected'));
+    this.client.subscribe(topics, { qos: 1 }, (err) => done(err ?? undefined));
+  }
+
+  async end(graceful: boolean) {
+    this.stopped = true;
+    const c = this.client;
+    if (c) await new Promise<void>((resolve) => c.end(!graceful, {}, () => resolve()));
+  }
 }
 
 const QUEUED_OPTIONS = {
@@ -119,25 +222,21 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
   const u = config.uplink;
   const emitter = new EventEmitter<UplinkEvents>();
   const extraTopics = new Set<string>();
-  let client: MqttClient | undefined;
+  let client: Transport | undefined;
   let wasConnected = false;
 
-  const options: IClientOptions = {
+  const transportOptions: TransportOptions = {
+    url: u.url,
     clientId: u.clientId ?? `gaswatch-gw-${gw}`,
-    clean: true,
-    keepalive: u.keepaliveS,
-    reconnectPeriod: u.reconnectMs,
-    // mqtt-packet's number cache pre-builds 65 536 two-byte Buffers on the first publish: 6.3 MB
-    // of V8 heap (a third of the gateway's) to save one 2-byte allocation per packet id.
-    writeCache: false,
-    connectTimeout: 10_000,
-    queueQoSZero: false,
+    keepaliveS: u.keepaliveS,
+    reconnectMs: u.reconnectMs,
     will: {
       topic: topics.status(gw),
       payload: encodePayload('status', { v: 1, online: false }),
       qos: TOPICS.status.qos,
       retain: TOPICS.status.retain,
     },
+    logger: log,
     ...(u.username !== undefined ? { username: u.username } : {}),
     ...(u.password !== undefined ? { password: u.password } : {}),
     ...(u.passwordFile !== undefined ? { password: readPasswordFile(u.passwordFile) } : {}),
@@ -158,7 +257,7 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
     const { qos, retain } = TOPICS[kind];
     return new Promise((resolve, reject) => {
       if (!client) return reject(new GatewayError('uplink_not_started', 'uplink not started'));
-      client.publish(topic, payload, { qos, retain }, (err) => (err ? reject(err) : resolve()));
+      client.publish(topic, payload, qos, retain, (err) => (err ? reject(err) : resolve()));
     });
   }
 
@@ -186,11 +285,11 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
   Object.defineProperty(emitter, 'connected', { get: () => client?.connected === true, enumerable: true });
   const uplink = Object.assign(emitter, {
     start() {
-      client = connectMqtt(u.url, options);
+      client = createTransport(transportOptions);
       client.on('connect', () => {
         log.info({ url: u.url, reconnect: wasConnected }, 'uplink connected');
         wasConnected = true;
-        client!.subscribe([topics.cmd(gw), ...extraTopics], { qos: 1 }, (err) => {
+        client!.subscribe([topics.cmd(gw), ...extraTopics], (err) => {
           if (err) log.error({ err }, 'subscribe failed');
         });
         emitter.emit('connect');
@@ -204,17 +303,30 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
         if (topic === topics.cmd(gw)) emitter.emit('command', payload);
         else emitter.emit('message', topic, payload);
       });
+      client.start();
     },
     async stop() {
       const c = client;
       if (!c) return;
+      // Graceful (DISCONNECT, the broker drops the will) only when the broker acknowledged the
+      // offline status; otherwise the will says it.
+      let saidOffline = false;
       if (c.connected) {
+        let t: NodeJS.Timeout | undefined;
         await Promise.race([
-          publish('status', { v: 1, online: false, ts: new Date().toISOString() }).catch(() => {}),
-          new Promise((r) => setTimeout(r, 2000)),
+          publish('status', { v: 1, online: false, ts: new Date().toISOString() }).then(
+            () => {
+              saidOffline = true;
+            },
+            () => {},
+          ),
+          new Promise((r) => {
+            t = setTimeout(r, 2000);
+          }),
         ]);
+        clearTimeout(t);
       }
-      await new Promise<void>((resolve) => c.end(true, {}, () => resolve()));
+      await c.end(saidOffline);
       client = undefined;
     },
     publish,
@@ -235,19 +347,20 @@ export function createUplink(opts: { config: GatewayConfig; logger: Logger }): U
     publishForeign(topic: string, payload: string, opts: { retain: boolean }) {
       return new Promise<void>((resolve, reject) => {
         if (!client) return reject(new GatewayError('uplink_not_started', 'uplink not started'));
-        client.publish(topic, payload, { qos: 1, retain: opts.retain }, (err) =>
-          err ? reject(err) : resolve(),
-        );
+        client.publish(topic, payload, 1, opts.retain, (err) => (err ? reject(err) : resolve()));
       });
     },
     sendWith(message: QueuedMessage, done: (err?: Error) => void) {
       if (!client) return done(new GatewayError('uplink_not_started', 'uplink not started'));
-      // mqtt.js copies the options, so one object per kind serves every message.
-      client.publish(message.topic, message.payload, QUEUED_OPTIONS[message.kind], (err) => done(err));
+      const o = QUEUED_OPTIONS[message.kind];
+      client.publish(message.topic, message.payload, o.qos, o.retain, done);
     },
     subscribe(topic: string) {
       extraTopics.add(topic);
-      if (client?.connected) client.subscribe(topic, { qos: 1 });
+      if (client?.connected)
+        client.subscribe([topic], (err) => {
+          if (err) log.error({ err, topic }, 'subscribe failed');
+        });
     },
     async waitConnected(timeoutMs: number) {
       if (client?.connected) return true;

@@ -24,8 +24,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * completion reaches JS. `after` delays the answer of an applied write; `before` delays the write.
  */
 export function slowWrites(method: 'batch' | 'del', when: 'before' | 'after', ms: number): () => void {
+  // A batch is patched where every batch passes: classic-level's own `_batch`, which the outbox's
+  // group commit calls directly (src/outbox.ts writeBatch) and abstract-level's batch() calls too.
   return patch(
-    method,
+    method === 'batch' ? '_batch' : method,
     (original) =>
       function (this: unknown, ...args: unknown[]) {
         if (method === 'batch' && !Array.isArray(args[0])) return original.apply(this, args); // chained form
@@ -80,7 +82,7 @@ export function slowReads(ms: number): () => void {
 /** Batches that `match` fail, as a write error of the medium does; the others are written. */
 export function failingBatches(match: (ops: { type: string; key: string }[]) => boolean): () => void {
   return patch(
-    'batch',
+    '_batch', // see slowWrites
     (original) =>
       function (this: unknown, ...args: unknown[]) {
         const ops = args[0];

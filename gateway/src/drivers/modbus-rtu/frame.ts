@@ -86,8 +86,12 @@ function crcErr(req: RtuRequest, frame: Buffer): CrcError {
 /** Registers of a function 3/4 answer PDU (fc, byteCount, data...). */
 export function registersOf(pdu: Buffer): number[] {
   const n = pdu[1]! / 2;
+  // Never a register read past the end as 0: an answer shorter than its byte count is no answer.
+  if (pdu.length < 2 + n * 2)
+    throw new FrameError(`answer of ${pdu.length} bytes for byte count ${pdu[1]}`, pdu);
   const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(pdu.readUInt16BE(2 + i * 2));
+  // Byte arithmetic, not readUInt16BE: the bounds checks of the latter allocate under --lite-mode.
+  for (let i = 0; i < n; i++) out.push((pdu[2 + i * 2]! << 8) | pdu[3 + i * 2]!);
   return out;
 }
 
