@@ -43,3 +43,47 @@ describe('replay buffer memory (issue 18)', () => {
     expect(out.kind).toBe('replayed');
   });
 });
+
+describe('replay buffer keeps what each sample said (issue 18: samples kept as times and shared bodies)', () => {
+  it('a late reading replayed before a kept fault report leaves the fault alarm raised', () => {
+    const { rules, buffer, device, t0 } = run(10, 60_000);
+    // The detector reports its sensor at end of life with the next reading: the fault is raised.
+    const eol: AlarmSample = {
+      ts: t0 + 10 * 60_000,
+      values: { CO: 5 },
+      status: 'ok',
+      faults: ['sensor_eol'],
+    };
+    const step = rules.step(device.state, eol);
+    device.state = step.state;
+    device.lastTs = eol.ts;
+    buffer.remember(rules, eol, step);
+    expect(step.active.map((c) => c.key)).toContain('fault');
+
+    // A resend of the reading before it arrives late: replayed in place, the kept fault report
+    // after it must still say "fault", or the replay would clear the alarm.
+    const late: AlarmSample = { ts: t0 + 9 * 60_000 + 30_000, values: { CO: 5 }, status: 'ok' };
+    const out = buffer.replay(rules, late, (state) => {
+      device.state = state;
+    });
+    expect(out.kind).toBe('replayed');
+    if (out.kind !== 'replayed') return;
+    expect(out.steps.map((s) => s.ts)).toEqual([late.ts, eol.ts]);
+    expect(out.steps.at(-1)?.step.active.map((c) => c.key)).toContain('fault');
+  });
+
+  it('samples that read the same in many devices replay with their own times and values', () => {
+    const a = run(20, 60_000);
+    const b = run(20, 60_000);
+    const late: AlarmSample = { ts: a.t0 + 19 * 60_000 - 1, values: { CO: 5 }, status: 'fault' };
+    const outA = a.buffer.replay(a.rules, late, () => {});
+    const outB = b.buffer.replay(b.rules, { ...late, status: 'ok' }, () => {});
+    expect(outA.kind).toBe('replayed');
+    expect(outB.kind).toBe('replayed');
+    if (outA.kind !== 'replayed' || outB.kind !== 'replayed') return;
+    // The late fault report raises the fault in A only; the kept sample after it (ok) clears it.
+    expect(outA.steps.map((s) => s.step.events.map((e) => e.type))).toEqual([['raised'], ['cleared']]);
+    expect(outB.steps.map((s) => s.step.events)).toEqual([[], []]);
+    expect(outA.steps.map((s) => s.ts)).toEqual([late.ts, a.t0 + 19 * 60_000]);
+  });
+});
