@@ -57,8 +57,19 @@ const RESTART_READINGS = 1_000;
 const FAST_MIN = 50_000;
 const HEAP_AT = new Set((process.env.BENCH_HEAP_AT ?? '').split(',').filter(Boolean).map(Number));
 const USE_INFLUX = process.env.BENCH_STORE === 'influx';
-/** Node flags for the server, e.g. `--max-old-space-size=8192` for a million devices. */
-const SERVER_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/**
+ * The node flags the server ships with (the systemd unit's ExecStart, which the Dockerfile and
+ * `npm start` repeat): the bench measures what runs in production.
+ */
+function shippedFlags(): string {
+  const unit = readFileSync(new URL('../../docs/deploy/gaswatch-server.service', import.meta.url), 'utf8');
+  return /^ExecStart=\S+ (.*?)\S+dist\/src\/main\.js/m.exec(unit)?.[1] ?? '';
+}
+/**
+ * Node flags for the server: the shipped ones unless set (empty: none, to compare), e.g.
+ * `--heap-growing-percent=20 --max-old-space-size=12288` for a million devices.
+ */
+const SERVER_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? shippedFlags()).split(' ').filter(Boolean);
 
 const gwOf = (i: number) => `gws-${i % GATEWAYS}`;
 const devOf = (i: number) => `s${i}`;
@@ -490,7 +501,7 @@ try {
 const base = results.find((r) => r.n === 1_000) ?? results[0];
 process.stdout.write(
   `${table(
-    `Scale: N distinct devices at one reading per scaled minute, ${STEADY_ROUNDS} steady rounds, ${USE_INFLUX ? 'InfluxDB' : 'embedded'} store, embedded broker (\`node --import tsx server/bench/scale.ts\`)`,
+    `Scale: N distinct devices at one reading per scaled minute, ${STEADY_ROUNDS} steady rounds, ${USE_INFLUX ? 'InfluxDB' : 'embedded'} store, embedded broker, server node flags \`${SERVER_FLAGS.join(' ') || '(none)'}\` (\`node --import tsx server/bench/scale.ts\`)`,
     [
       'devices',
       'scaled minute s',
