@@ -23,7 +23,8 @@
  *
  *   node --import tsx server/bench/scale.ts   (BENCH_SCALE=1000,10000 to choose; BENCH_STORE=influx)
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { encodePayload, topics } from '@gaswatch/shared';
 import type { Proc } from '@gaswatch/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -383,6 +384,8 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
     if (HEAP_AT.has(n)) {
       const file = await heapSnapshot(proc);
       heap = { file, rows: await summariseHeapSnapshot(file) };
+      // BENCH_HEAP_KEEP=DIR: keep the snapshot there (to follow retainers in DevTools).
+      if (process.env.BENCH_HEAP_KEEP) copyFileSync(file, join(process.env.BENCH_HEAP_KEEP, basename(file)));
       rmSync(file, { force: true });
     }
 
