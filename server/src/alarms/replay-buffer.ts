@@ -120,9 +120,11 @@ class DeviceReplayBuffer implements ReplayBuffer {
   private bodies: SampleBody[] = [];
   /**
    * Per kept sample: the events its step reported, and at checkpoints the rule state after it;
-   * undefined for a step with neither (most of them: no object kept per sample).
+   * undefined for a step with neither (most of them: no object kept per sample), and null for
+   * the whole buffer while every step had neither (a device that reports once a minute and
+   * raises nothing: no array at all, issue 18).
    */
-  private meta: (Meta | undefined)[] = [];
+  private meta: (Meta | undefined)[] | null = null;
   /**
    * How many samples at the front of `tss` are already out of the replay window (kept only
    * until a checkpoint lets them be folded into the base without stepping).
@@ -139,8 +141,24 @@ class DeviceReplayBuffer implements ReplayBuffer {
     this.baseRaisedAt = this.source.raisedAt.size > 0 ? new Map(this.source.raisedAt) : null;
     this.tss = [];
     this.bodies = [];
-    this.meta = [];
+    this.meta = null;
     this.head = 0;
+  }
+
+  /** Keeps the meta of the sample just pushed (tss already holds it). */
+  private pushMeta(m: Meta | undefined): void {
+    if (this.meta === null) {
+      if (m === undefined) return;
+      this.meta = new Array<Meta | undefined>(this.tss.length - 1).fill(undefined);
+    }
+    this.meta.push(m);
+  }
+
+  /** Drops the meta of the first `n` kept samples; none left: no array. */
+  private dropMeta(n: number): void {
+    if (this.meta === null) return;
+    this.meta.splice(0, n);
+    if (this.meta.every((m) => m === undefined)) this.meta = null;
   }
 
   held(): number {
@@ -159,12 +177,12 @@ class DeviceReplayBuffer implements ReplayBuffer {
 
   /** Drops the first `n` kept samples, whose state after them is `state`, into the base. */
   private foldInto(n: number, state: unknown): void {
-    for (let i = 0; i < n; i++) this.noteBase(this.meta[i]?.events ?? NO_EVENTS);
+    for (let i = 0; i < n; i++) this.noteBase(this.meta?.[i]?.events ?? NO_EVENTS);
     this.base = state;
     this.baseTs = this.tss[n - 1] as number;
     this.tss.splice(0, n);
     this.bodies.splice(0, n);
-    this.meta.splice(0, n);
+    this.dropMeta(n);
     this.head -= n;
   }
 
@@ -172,7 +190,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
   private foldHead(rules: RuleSet<unknown>): void {
     while (this.head > 0) {
       const first = sampleOf(this.tss[0] as number, this.bodies[0] as SampleBody);
-      const m = this.meta[0];
+      const m = this.meta?.[0];
       if (m?.state !== undefined) {
         this.foldInto(1, m.state);
         continue;
@@ -200,8 +218,8 @@ class DeviceReplayBuffer implements ReplayBuffer {
       this.head++;
     }
     let j = this.head - 1;
-    while (j >= 0 && meta[j]?.state === undefined) j--;
-    if (j >= 0) this.foldInto(j + 1, (meta[j] as { state: unknown }).state);
+    while (j >= 0 && meta?.[j]?.state === undefined) j--;
+    if (j >= 0) this.foldInto(j + 1, (meta?.[j] as { state: unknown }).state);
     // Without a checkpoint (right after a replay): step them in, so the buffer stays bounded. A
     // device whose window holds fewer samples than a checkpoint spacing (one reading a minute: 15)
     // would keep up to twice that spacing beyond its window waiting for one (~80 samples, 12 KB:
@@ -216,9 +234,13 @@ class DeviceReplayBuffer implements ReplayBuffer {
   remember(rules: RuleSet<unknown>, sample: AlarmSample, step: RuleStep): void {
     this.tss.push(sample.ts);
     this.bodies.push(bodyOf(sample));
-    const checkpoint = this.count++ % REPLAY_CHECKPOINT_EVERY === REPLAY_CHECKPOINT_EVERY - 1;
+    // A checkpoint saves stepping samples that leave the window a second time; a buffer holding
+    // fewer samples than the spacing steps them in as they leave anyway (trim), so it keeps none.
+    const checkpoint =
+      this.count++ % REPLAY_CHECKPOINT_EVERY === REPLAY_CHECKPOINT_EVERY - 1 &&
+      this.tss.length >= REPLAY_CHECKPOINT_EVERY;
     const events = step.events.length > 0 ? step.events : NO_EVENTS;
-    this.meta.push(checkpoint ? { events, state: step.state } : events.length > 0 ? { events } : undefined);
+    this.pushMeta(checkpoint ? { events, state: step.state } : events.length > 0 ? { events } : undefined);
     this.trim(rules, sample.ts);
   }
 
@@ -238,7 +260,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
     let state = this.base;
     const raisedAt = new Map(this.baseRaisedAt ?? NO_RAISED);
     const steps: { ts: number; step: RuleStep }[] = [];
-    const nextMeta = meta.slice(0, at);
+    const nextMeta = meta === null ? new Array<Meta | undefined>(at).fill(undefined) : meta.slice(0, at);
     try {
       for (const [k, x] of replayed.entries()) {
         const step = rules.step(state, x);
@@ -247,7 +269,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
         else {
           steps.push({ ts: x.ts, step });
           nextMeta.push(
-            k % REPLAY_CHECKPOINT_EVERY === 0
+            k % REPLAY_CHECKPOINT_EVERY === 0 && replayed.length >= REPLAY_CHECKPOINT_EVERY
               ? { events: step.events, state: step.state }
               : step.events.length > 0
                 ? { events: step.events }
@@ -260,7 +282,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
     }
     this.tss = replayed.map((x) => x.ts);
     this.bodies = replayed.map(bodyOf);
-    this.meta = nextMeta;
+    this.meta = nextMeta.every((m) => m === undefined) ? null : nextMeta;
     commit(state, raisedAt);
     this.trim(rules, this.source.lastTs);
     return { kind: 'replayed', steps };
