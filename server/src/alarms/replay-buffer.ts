@@ -219,7 +219,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
     }
     let j = this.head - 1;
     while (j >= 0 && meta?.[j]?.state === undefined) j--;
-    if (j >= 0) this.foldInto(j + 1, (meta?.[j] as { state: unknown }).state);
+    if (j >= 0 && meta !== null) this.foldInto(j + 1, (meta[j] as { state: unknown }).state);
     // Without a checkpoint (right after a replay): step them in, so the buffer stays bounded. A
     // device whose window holds fewer samples than a checkpoint spacing (one reading a minute: 15)
     // would keep up to twice that spacing beyond its window waiting for one (~80 samples, 12 KB:
