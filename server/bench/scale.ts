@@ -23,7 +23,8 @@
  *
  *   node --import tsx server/bench/scale.ts   (BENCH_SCALE=1000,10000 to choose; BENCH_STORE=influx)
  */
-import { rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { encodePayload, topics } from '@gaswatch/shared';
 import type { Proc } from '@gaswatch/shared/testing';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -57,8 +58,19 @@ const RESTART_READINGS = 1_000;
 const FAST_MIN = 50_000;
 const HEAP_AT = new Set((process.env.BENCH_HEAP_AT ?? '').split(',').filter(Boolean).map(Number));
 const USE_INFLUX = process.env.BENCH_STORE === 'influx';
-/** Node flags for the server, e.g. `--max-old-space-size=8192` for a million devices. */
-const SERVER_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/**
+ * The node flags the server ships with (the systemd unit's ExecStart, which the Dockerfile and
+ * `npm start` repeat): the bench measures what runs in production.
+ */
+function shippedFlags(): string {
+  const unit = readFileSync(new URL('../../docs/deploy/gaswatch-server.service', import.meta.url), 'utf8');
+  return /^ExecStart=\S+ (.*?)\S+dist\/src\/main\.js/m.exec(unit)?.[1] ?? '';
+}
+/**
+ * Node flags for the server: the shipped ones unless set (empty: none, to compare), e.g.
+ * `--heap-growing-percent=20 --max-old-space-size=12288` for a million devices.
+ */
+const SERVER_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? shippedFlags()).split(' ').filter(Boolean);
 
 const gwOf = (i: number) => `gws-${i % GATEWAYS}`;
 const devOf = (i: number) => `s${i}`;
@@ -70,6 +82,10 @@ interface Memory {
   heapTotal: number;
   /** Memory of Buffers and other objects outside V8's heap that V8 knows of. */
   external: number;
+  /** Resident bytes by kind of mapping (memory-probe.mjs): what RSS holds beyond V8's heap. */
+  smaps: Record<string, number> | null;
+  /** V8's heap by space: used and committed bytes. */
+  spaces: Record<string, { used: number; committed: number }>;
 }
 
 /** Full GC in the server, then its memory (memory-probe.mjs answers SIGWINCH with a JSON line). */
@@ -86,13 +102,8 @@ const askedOf = (proc: Proc) => {
 async function memoryOf(proc: Proc): Promise<Memory> {
   const n = ++askedOf(proc).probes;
   process.kill(proc.pid, 'SIGWINCH');
-  const m = await proc.waitForOutput(
-    new RegExp(
-      `"benchMemory":\\{"n":${n},"rss":(\\d+),"heapUsed":(\\d+),"heapTotal":(\\d+),"external":(\\d+)`,
-    ),
-    120_000,
-  );
-  return { rss: Number(m[1]), heapUsed: Number(m[2]), heapTotal: Number(m[3]), external: Number(m[4]) };
+  const m = await proc.waitForOutput(new RegExp(`(\\{"benchMemory":\\{"n":${n},.*\\}\\})\\n`), 120_000);
+  return (JSON.parse(m[1] as string) as { benchMemory: Memory }).benchMemory;
 }
 
 async function heapSnapshot(proc: Proc): Promise<string> {
@@ -100,6 +111,39 @@ async function heapSnapshot(proc: Proc): Promise<string> {
   process.kill(proc.pid, 'SIGURG');
   const m = await proc.waitForOutput(new RegExp(`"benchHeapSnapshot":\\{"n":${n},"file":"([^"]+)"`), 600_000);
   return m[1] as string;
+}
+
+/**
+ * The server's RSS as it runs, without a forced GC (the figure an operator sees): sampled from
+ * /proc every 250 ms while `during` runs; mean and max. The GC'd figure of memoryOf is the floor.
+ */
+async function rssWhile<T>(pid: number, during: Promise<T>): Promise<{ mean: number; max: number }> {
+  let done = false;
+  let sum = 0;
+  let count = 0;
+  let max = 0;
+  const sample = () => {
+    try {
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      if (kb === undefined) return;
+      const b = Number(kb) * 1024;
+      sum += b;
+      count++;
+      if (b > max) max = b;
+    } catch {
+      // not Linux, or the process is gone: no figure
+    }
+  };
+  void during.finally(() => {
+    done = true;
+  });
+  // Bounded: a steady round lasts minutes at most.
+  for (let k = 0; k < 100_000 && !done; k++) {
+    sample();
+    await sleep(250);
+  }
+  await during;
+  return { mean: count > 0 ? sum / count : Number.NaN, max };
 }
 
 /**
@@ -178,6 +222,8 @@ interface ScaleResult {
   p99: number;
   restartMs: number;
   restartAccepted: number;
+  /** RSS while the last steady round ran, no forced GC: mean and max. */
+  running: { mean: number; max: number };
   heap?: { file: string; rows: Awaited<ReturnType<typeof summariseHeapSnapshot>> };
 }
 
@@ -321,10 +367,10 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
         await sleep(Math.max(20, (periodS * 1000 * 0.6) / LAT_SAMPLES));
       }
     })();
-    await Promise.all([
-      round(clients, n, (i) => reading(i, STEADY_ROUNDS, at(STEADY_ROUNDS)), rate),
-      probing,
-    ]);
+    const running = await rssWhile(
+      proc.pid,
+      Promise.all([round(clients, n, (i) => reading(i, STEADY_ROUNDS, at(STEADY_ROUNDS)), rate), probing]),
+    );
     ws.close();
     await lat.endAsync();
     await waitFor(
@@ -338,6 +384,8 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
     if (HEAP_AT.has(n)) {
       const file = await heapSnapshot(proc);
       heap = { file, rows: await summariseHeapSnapshot(file) };
+      // BENCH_HEAP_KEEP=DIR: keep the snapshot there (to follow retainers in DevTools).
+      if (process.env.BENCH_HEAP_KEEP) copyFileSync(file, join(process.env.BENCH_HEAP_KEEP, basename(file)));
       rmSync(file, { force: true });
     }
 
@@ -402,6 +450,7 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
       p99: pct(99),
       restartMs,
       restartAccepted: restartAccepted / m2,
+      running,
       heap,
     };
   } finally {
@@ -411,6 +460,7 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
   }
 }
 
+const mb = (b: number) => (b / 2 ** 20).toFixed(1);
 const influxd = USE_INFLUX ? await startInfluxd() : null;
 const results: ScaleResult[] = [];
 try {
@@ -421,6 +471,25 @@ try {
     console.error(
       `N=${n}: RSS ${(r.idle.rss / 2 ** 20).toFixed(1)} → ${(r.steady.rss / 2 ** 20).toFixed(1)} MB (${perDev.toFixed(0)} B/device), heap ${((r.steady.heapUsed - r.idle.heapUsed) / n).toFixed(0)} B/device (reserved ${((r.steady.heapTotal - r.idle.heapTotal) / n).toFixed(0)}, external ${((r.steady.external - r.idle.external) / n).toFixed(0)}), rate ${r.rate.toFixed(0)}/s, p99 ${r.p99.toFixed(1)} ms, restart ${r.restartMs.toFixed(0)} ms`,
     );
+    console.error(
+      `  RSS while the last steady round ran (no forced GC): mean ${mb(r.running.mean)} MB (${((r.running.mean - r.idle.rss) / n).toFixed(0)} B/device), max ${mb(r.running.max)} MB (${((r.running.max - r.idle.rss) / n).toFixed(0)} B/device)`,
+    );
+    if (r.steady.smaps && r.idle.smaps) {
+      const by = Object.keys(r.steady.smaps)
+        .map((k) => `${k} ${(((r.steady.smaps?.[k] ?? 0) - (r.idle.smaps?.[k] ?? 0)) / n).toFixed(0)}`)
+        .join(', ');
+      console.error(`  RSS by mapping, B/device: ${by}`);
+    }
+    const spaces = Object.keys(r.steady.spaces)
+      .map((k) => {
+        const a = r.steady.spaces[k];
+        const b = r.idle.spaces[k];
+        if (!a || !b) return '';
+        return `${k} ${((a.used - b.used) / n).toFixed(0)}/${((a.committed - b.committed) / n).toFixed(0)}`;
+      })
+      .filter(Boolean)
+      .join(', ');
+    console.error(`  V8 spaces, used/committed B/device: ${spaces}`);
     if (r.heap) {
       console.error(`heap snapshot at N=${n}, by constructor (top 25, bytes per device):`);
       for (const row of r.heap.rows.slice(0, 25))
@@ -433,15 +502,15 @@ try {
   await influxd?.stop();
 }
 const base = results.find((r) => r.n === 1_000) ?? results[0];
-const mb = (b: number) => (b / 2 ** 20).toFixed(1);
 process.stdout.write(
   `${table(
-    `Scale: N distinct devices at one reading per scaled minute, ${STEADY_ROUNDS} steady rounds, ${USE_INFLUX ? 'InfluxDB' : 'embedded'} store, embedded broker (\`node --import tsx server/bench/scale.ts\`)`,
+    `Scale: N distinct devices at one reading per scaled minute, ${STEADY_ROUNDS} steady rounds, ${USE_INFLUX ? 'InfluxDB' : 'embedded'} store, embedded broker, server node flags \`${SERVER_FLAGS.join(' ') || '(none)'}\` (\`node --import tsx server/bench/scale.ts\`)`,
     [
       'devices',
       'scaled minute s',
       'RSS idle → steady MB',
-      'RSS per device B',
+      'RSS per device B (after GC)',
+      'RSS per device B (running, mean)',
       'heap per device B',
       'warm-up s',
       'ingest readings/s',
@@ -455,6 +524,7 @@ process.stdout.write(
       Math.round(r.periodS),
       `${mb(r.idle.rss)} → ${mb(r.steady.rss)}`,
       Math.round((r.steady.rss - r.idle.rss) / r.n),
+      Math.round((r.running.mean - r.idle.rss) / r.n),
       Math.round((r.steady.heapUsed - r.idle.heapUsed) / r.n),
       r.warmS,
       Math.round(r.rate),

@@ -30,6 +30,11 @@ const ALARM_GASES: ReadonlySet<GasId> = new Set(
 );
 
 const NONE_CLEARED: ReadonlyMap<string, number> = new Map();
+/**
+ * A device with no condition raised (nearly all of them) shares this one empty map: a Map of its
+ * own costs ~150 bytes a device (issue 18). Never written: ownRaised() gives a device its own.
+ */
+const NONE_RAISED: ReadonlyMap<string, number> = new Map();
 
 /** One device as its alarm rules see it: which rules it runs and where they stand. */
 interface DeviceRules extends AlarmSource {
@@ -56,8 +61,11 @@ interface DeviceRules extends AlarmSource {
   /** How far the gateway clock was behind when it was last found reset backwards (ms; 0: not). */
   clockBehindMs: number;
   warmed: boolean;
-  /** Event time each currently raised condition was raised at (alarm ids derive from it). */
-  raisedAt: Map<string, number>;
+  /**
+   * Event time each currently raised condition was raised at (alarm ids derive from it);
+   * NONE_RAISED while none is.
+   */
+  raisedAt: ReadonlyMap<string, number>;
   replay: ReplayBuffer;
 }
 
@@ -121,7 +129,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
         maxSeq: -1,
         clockBehindMs: 0,
         warmed: false,
-        raisedAt: new Map(),
+        raisedAt: NONE_RAISED,
         watched: NO_GASES,
         unwatchedWarned: null,
         // Set just below: the buffer reads the device's own state, lastTs and raisedAt.
@@ -147,7 +155,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
       rt.rules = null;
       rt.warmed = false;
       rt.lastTs = Number.NEGATIVE_INFINITY;
-      rt.raisedAt.clear();
+      rt.raisedAt = NONE_RAISED;
     }
   }
 
@@ -200,6 +208,12 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     return rt.rules;
   }
 
+  /** The device's own raise-time map, made when its first condition is raised. */
+  function ownRaised(rt: DeviceRules): Map<string, number> {
+    if (rt.raisedAt === NONE_RAISED) rt.raisedAt = new Map();
+    return rt.raisedAt as Map<string, number>;
+  }
+
   /** Notes raise/clear times; returns when each condition cleared (shared empty map: none did). */
   function noteEvents(
     rt: DeviceRules,
@@ -207,9 +221,13 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
   ): ReadonlyMap<string, number> {
     let cleared: Map<string, number> | undefined;
     for (const ev of events) {
-      if (ev.type === 'raised') rt.raisedAt.set(ev.condition.key, ev.ts);
+      if (ev.type === 'raised') ownRaised(rt).set(ev.condition.key, ev.ts);
       else {
-        rt.raisedAt.delete(ev.condition.key);
+        if (rt.raisedAt.has(ev.condition.key)) {
+          const own = ownRaised(rt);
+          own.delete(ev.condition.key);
+          if (own.size === 0) rt.raisedAt = NONE_RAISED;
+        }
         cleared ??= new Map();
         cleared.set(ev.condition.key, ev.ts);
       }
@@ -287,7 +305,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
   ): void {
     const out = rt.replay.replay(rules, sample, (state, raisedAt) => {
       rt.state = state;
-      rt.raisedAt = raisedAt;
+      rt.raisedAt = raisedAt.size > 0 ? raisedAt : NONE_RAISED;
     });
     switch (out.kind) {
       case 'replayed':
@@ -381,7 +399,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
       }
       rt.state = rules.initial();
       rt.lastTs = Number.NEGATIVE_INFINITY;
-      rt.raisedAt.clear();
+      rt.raisedAt = NONE_RAISED;
       await warm(rt, rules, r.ts);
       if (rt.rules !== rules) {
         if (attempt < 2) return process(r, attempt + 1);

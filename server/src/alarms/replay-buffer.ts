@@ -67,6 +67,37 @@ const NO_RAISED: ReadonlyMap<string, number> = new Map();
 
 type Meta = { events: RuleStep['events']; state?: unknown };
 
+/** A kept sample without its time: values, status and whatever else the detector said. */
+type SampleBody = Omit<AlarmSample, 'ts'>;
+
+/**
+ * Sample bodies shared by every device and sample that read the same: most detectors report the
+ * same few values most of the time (0 ppm, ok), and a kept sample as its own object with its own
+ * values object cost ~100 bytes, 15 of them per device that reports once a minute (issue 18).
+ * Only plain samples (values and status, nothing else) are shared; bodies are frozen, and the
+ * table is emptied when full (bodies already kept stay valid, they are only no longer shared).
+ */
+const BODIES_MAX = 4_096;
+const bodies = new Map<string, SampleBody>();
+
+function bodyOf(sample: AlarmSample): SampleBody {
+  if (sample.faults !== undefined || sample.quality !== undefined || sample.alarm !== undefined) {
+    const { ts: _ts, ...body } = sample;
+    return body;
+  }
+  let key: string = sample.status;
+  for (const gas in sample.values) key += `|${gas}=${sample.values[gas as keyof AlarmSample['values']]}`;
+  let body = bodies.get(key);
+  if (body === undefined) {
+    if (bodies.size >= BODIES_MAX) bodies.clear();
+    body = Object.freeze({ values: Object.freeze({ ...sample.values }), status: sample.status });
+    bodies.set(key, body);
+  }
+  return body;
+}
+
+const sampleOf = (ts: number, body: SampleBody): AlarmSample => ({ ts, ...body });
+
 /**
  * The samples of the last REPLAY_WINDOW_MS (at most REPLAY_MAX_SAMPLES) of one device and the rule
  * state before them, so a reading that arrives out of order is evaluated as if it had come in
@@ -80,15 +111,22 @@ class DeviceReplayBuffer implements ReplayBuffer {
   private base: unknown;
   private baseTs = Number.POSITIVE_INFINITY;
   private baseRaisedAt: Map<string, number> | null = null;
-  /** Kept samples in time order, each accepted by the rules. */
-  private samples: AlarmSample[] = [];
+  /**
+   * Kept samples in time order, each accepted by the rules: their times (an array of unboxed
+   * doubles, 8 bytes each) and their bodies (shared, see bodyOf), a sample object made again
+   * only when one is replayed.
+   */
+  private tss: number[] = [];
+  private bodies: SampleBody[] = [];
   /**
    * Per kept sample: the events its step reported, and at checkpoints the rule state after it;
-   * undefined for a step with neither (most of them: no object kept per sample).
+   * undefined for a step with neither (most of them: no object kept per sample), and null for
+   * the whole buffer while every step had neither (a device that reports once a minute and
+   * raises nothing: no array at all, issue 18).
    */
-  private meta: (Meta | undefined)[] = [];
+  private meta: (Meta | undefined)[] | null = null;
   /**
-   * How many samples at the front of `samples` are already out of the replay window (kept only
+   * How many samples at the front of `tss` are already out of the replay window (kept only
    * until a checkpoint lets them be folded into the base without stepping).
    */
   private head = 0;
@@ -101,17 +139,34 @@ class DeviceReplayBuffer implements ReplayBuffer {
     this.base = this.source.state;
     this.baseTs = this.source.lastTs;
     this.baseRaisedAt = this.source.raisedAt.size > 0 ? new Map(this.source.raisedAt) : null;
-    this.samples = [];
-    this.meta = [];
+    this.tss = [];
+    this.bodies = [];
+    this.meta = null;
     this.head = 0;
   }
 
+  /** Keeps the meta of the sample just pushed (tss already holds it). */
+  private pushMeta(m: Meta | undefined): void {
+    if (this.meta === null) {
+      if (m === undefined) return;
+      this.meta = new Array<Meta | undefined>(this.tss.length - 1).fill(undefined);
+    }
+    this.meta.push(m);
+  }
+
+  /** Drops the meta of the first `n` kept samples; none left: no array. */
+  private dropMeta(n: number): void {
+    if (this.meta === null) return;
+    this.meta.splice(0, n);
+    if (this.meta.every((m) => m === undefined)) this.meta = null;
+  }
+
   held(): number {
-    return this.samples.length;
+    return this.tss.length;
   }
 
   fromTs(): number {
-    return this.head > 0 ? (this.samples[this.head - 1]?.ts ?? this.baseTs) : this.baseTs;
+    return this.head > 0 ? (this.tss[this.head - 1] ?? this.baseTs) : this.baseTs;
   }
 
   private noteBase(events: RuleStep['events']): void {
@@ -122,19 +177,20 @@ class DeviceReplayBuffer implements ReplayBuffer {
 
   /** Drops the first `n` kept samples, whose state after them is `state`, into the base. */
   private foldInto(n: number, state: unknown): void {
-    for (let i = 0; i < n; i++) this.noteBase(this.meta[i]?.events ?? NO_EVENTS);
+    for (let i = 0; i < n; i++) this.noteBase(this.meta?.[i]?.events ?? NO_EVENTS);
     this.base = state;
-    this.baseTs = (this.samples[n - 1] as AlarmSample).ts;
-    this.samples.splice(0, n);
-    this.meta.splice(0, n);
+    this.baseTs = this.tss[n - 1] as number;
+    this.tss.splice(0, n);
+    this.bodies.splice(0, n);
+    this.dropMeta(n);
     this.head -= n;
   }
 
   /** Folds every sample outside the window into the base (stepping those after the last checkpoint). */
   private foldHead(rules: RuleSet<unknown>): void {
     while (this.head > 0) {
-      const first = this.samples[0] as AlarmSample;
-      const m = this.meta[0];
+      const first = sampleOf(this.tss[0] as number, this.bodies[0] as SampleBody);
+      const m = this.meta?.[0];
       if (m?.state !== undefined) {
         this.foldInto(1, m.state);
         continue;
@@ -155,31 +211,36 @@ class DeviceReplayBuffer implements ReplayBuffer {
    * behind `head`, outside the window.
    */
   private trim(rules: RuleSet<unknown>, newestTs: number): void {
-    const { samples, meta } = this;
-    for (let i = 0; i < 10_000 && this.head < samples.length; i++) {
-      const first = samples[this.head] as AlarmSample;
-      if (samples.length - this.head <= REPLAY_MAX_SAMPLES && first.ts >= newestTs - REPLAY_WINDOW_MS) break;
+    const { tss, meta } = this;
+    for (let i = 0; i < 10_000 && this.head < tss.length; i++) {
+      const first = tss[this.head] as number;
+      if (tss.length - this.head <= REPLAY_MAX_SAMPLES && first >= newestTs - REPLAY_WINDOW_MS) break;
       this.head++;
     }
     let j = this.head - 1;
-    while (j >= 0 && meta[j]?.state === undefined) j--;
-    if (j >= 0) this.foldInto(j + 1, (meta[j] as { state: unknown }).state);
+    while (j >= 0 && meta?.[j]?.state === undefined) j--;
+    if (j >= 0 && meta !== null) this.foldInto(j + 1, (meta[j] as { state: unknown }).state);
     // Without a checkpoint (right after a replay): step them in, so the buffer stays bounded. A
     // device whose window holds fewer samples than a checkpoint spacing (one reading a minute: 15)
     // would keep up to twice that spacing beyond its window waiting for one (~80 samples, 12 KB:
     // issue 18): its samples are stepped in as they leave, one more rule step per (rare) reading.
     if (
       this.head > 2 * REPLAY_CHECKPOINT_EVERY ||
-      (this.head > 0 && samples.length - this.head < REPLAY_CHECKPOINT_EVERY)
+      (this.head > 0 && tss.length - this.head < REPLAY_CHECKPOINT_EVERY)
     )
       this.foldHead(rules);
   }
 
   remember(rules: RuleSet<unknown>, sample: AlarmSample, step: RuleStep): void {
-    this.samples.push(sample);
-    const checkpoint = this.count++ % REPLAY_CHECKPOINT_EVERY === REPLAY_CHECKPOINT_EVERY - 1;
+    this.tss.push(sample.ts);
+    this.bodies.push(bodyOf(sample));
+    // A checkpoint saves stepping samples that leave the window a second time; a buffer holding
+    // fewer samples than the spacing steps them in as they leave anyway (trim), so it keeps none.
+    const checkpoint =
+      this.count++ % REPLAY_CHECKPOINT_EVERY === REPLAY_CHECKPOINT_EVERY - 1 &&
+      this.tss.length >= REPLAY_CHECKPOINT_EVERY;
     const events = step.events.length > 0 ? step.events : NO_EVENTS;
-    this.meta.push(checkpoint ? { events, state: step.state } : events.length > 0 ? { events } : undefined);
+    this.pushMeta(checkpoint ? { events, state: step.state } : events.length > 0 ? { events } : undefined);
     this.trim(rules, sample.ts);
   }
 
@@ -190,15 +251,16 @@ class DeviceReplayBuffer implements ReplayBuffer {
   ): ReplayOutcome {
     if (!(sample.ts > this.fromTs())) return { kind: 'too_old' };
     this.foldHead(rules);
-    const { samples, meta } = this;
-    if (samples.some((x) => x.ts === sample.ts)) return { kind: 'duplicate' };
-    let at = samples.findIndex((x) => x.ts > sample.ts);
-    if (at < 0) at = samples.length;
-    const replayed = [...samples.slice(0, at), sample, ...samples.slice(at)];
+    const { tss, meta } = this;
+    if (tss.includes(sample.ts)) return { kind: 'duplicate' };
+    let at = tss.findIndex((ts) => ts > sample.ts);
+    if (at < 0) at = tss.length;
+    const replayed = tss.map((ts, i) => sampleOf(ts, this.bodies[i] as SampleBody));
+    replayed.splice(at, 0, sample);
     let state = this.base;
     const raisedAt = new Map(this.baseRaisedAt ?? NO_RAISED);
     const steps: { ts: number; step: RuleStep }[] = [];
-    const nextMeta = meta.slice(0, at);
+    const nextMeta = meta === null ? new Array<Meta | undefined>(at).fill(undefined) : meta.slice(0, at);
     try {
       for (const [k, x] of replayed.entries()) {
         const step = rules.step(state, x);
@@ -207,7 +269,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
         else {
           steps.push({ ts: x.ts, step });
           nextMeta.push(
-            k % REPLAY_CHECKPOINT_EVERY === 0
+            k % REPLAY_CHECKPOINT_EVERY === 0 && replayed.length >= REPLAY_CHECKPOINT_EVERY
               ? { events: step.events, state: step.state }
               : step.events.length > 0
                 ? { events: step.events }
@@ -218,8 +280,9 @@ class DeviceReplayBuffer implements ReplayBuffer {
     } catch (err) {
       return { kind: 'rule_error', err };
     }
-    this.samples = replayed;
-    this.meta = nextMeta;
+    this.tss = replayed.map((x) => x.ts);
+    this.bodies = replayed.map(bodyOf);
+    this.meta = nextMeta.every((m) => m === undefined) ? null : nextMeta;
     commit(state, raisedAt);
     this.trim(rules, this.source.lastTs);
     return { kind: 'replayed', steps };

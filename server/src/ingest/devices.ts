@@ -101,6 +101,11 @@ export interface DeviceRegistry {
   markLookedUp(gw: string, dev: string): void;
   /** What survives a restart: each device's state, last reading and last-seen time, and gateway statuses. */
   snapshot(): RegistrySnapshot;
+  /**
+   * Counts changes to what snapshot() holds: unchanged, the snapshot is the same (so its file need
+   * not be written again, nor its last text kept to compare with).
+   */
+  changes(): number;
   restore(snapshot: RegistrySnapshot): void;
 }
 
@@ -114,6 +119,7 @@ export function createDeviceRegistry(): DeviceRegistry {
   const devices = new Map<string, DeviceRecord>();
   const tracking = new Map<string, Tracking>();
   const gateways = new Map<string, GatewayStatus>();
+  let changes = 0;
   /**
    * Each message's topic and payload are parsed into fresh strings: a device would keep its own
    * copy of its gateway's id and of words every device shares (kind, model, location), ~150
@@ -158,6 +164,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       };
       devices.set(dev, d);
       tracking.set(dev, t);
+      changes++;
     }
     if (d.gw !== gw) d.gw = intern(gw);
     return [d, t];
@@ -282,7 +289,9 @@ export function createDeviceRegistry(): DeviceRegistry {
       })),
       gateways: [...gateways],
     }),
+    changes: () => changes,
     restore(snap) {
+      changes++;
       for (const x of snap.devices) {
         const [d] = ensure(x.gw, x.dev);
         d.state = x.state;
@@ -305,6 +314,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       }
       remember(t, ts);
       trackSeq(d, t, reading.seq, ts, now);
+      changes++;
       d.readings++;
       d.lastSeen = now;
       if (d.lastTs === null || ts >= d.lastTs) {
@@ -336,6 +346,7 @@ export function createDeviceRegistry(): DeviceRegistry {
     },
     observeState(gw, dev, state) {
       const [d] = ensure(gw, dev);
+      changes++;
       d.state = {
         ...state,
         model: intern(state.model),
@@ -345,6 +356,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       return d;
     },
     observeStatus(gw, status) {
+      changes++;
       gateways.set(gw, status);
     },
     gateways: () => gateways,

@@ -50,6 +50,18 @@ export interface AlarmState {
 // ---------------------------------------------------------------------------------------------
 // The rule set
 
+/**
+ * The empty record a state shares where it has no entries (no threshold running, nothing active:
+ * most devices most of the time). A server keeps one state per device, and an empty object of its
+ * own costs ~56 bytes (issue 18). Frozen: step() always writes to a fresh copy.
+ */
+const NONE: Readonly<Record<string, never>> = Object.freeze({});
+
+function orNone<T extends object>(o: T): T {
+  for (const _ in o) return o;
+  return NONE as T;
+}
+
 const STATUSES: readonly ReadingStatus[] = ['ok', 'warmup', 'fault', 'calibrating', 'bump_test'];
 
 function validate(sample: AlarmSample, lastTs: number | null): void {
@@ -154,7 +166,14 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
   const faultCodes = options.faultCodes ?? ['sensor_eol'];
 
   function initial(): AlarmState {
-    return { lastTs: null, lastGasTs: {}, warmupSince: null, measures: {}, thresholds: {}, active: {} };
+    return {
+      lastTs: null,
+      lastGasTs: NONE,
+      warmupSince: null,
+      measures: NONE,
+      thresholds: NONE,
+      active: NONE,
+    };
   }
 
   function step(state: AlarmState, sample: AlarmSample): RuleStep<AlarmState> {
@@ -249,7 +268,14 @@ export function createRuleSet(profile: AlarmProfileId, options: RuleOptions = {}
         if (usable(sample, g) !== undefined || takenBad.has(g)) lastGasTs[g] = ts;
     }
 
-    const next: AlarmState = { lastTs: ts, lastGasTs, warmupSince, measures, thresholds, active };
+    const next: AlarmState = {
+      lastTs: ts,
+      lastGasTs: orNone(lastGasTs),
+      warmupSince,
+      measures: orNone(measures),
+      thresholds: orNone(thresholds),
+      active: orNone(active),
+    };
     const list: AlarmCondition[] = [];
     for (const def of defs) {
       const a = active[def.key];
