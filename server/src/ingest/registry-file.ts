@@ -1,12 +1,39 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { DeviceRegistry, RegistrySnapshot } from './devices.js';
+import type { DeviceRecord, DeviceRegistry, RegistrySnapshot } from './devices.js';
+
+/**
+ * Devices turned into JSON per slice of a save. A slice of 2 000 takes 2–5 ms here: the event loop
+ * runs readings and alarms between slices, where stringifying a million devices at once stalled
+ * it for seconds (issue 18: every 5 s, the alarm latency of a whole city).
+ */
+export const SAVE_SLICE = 2_000;
+/**
+ * A save may take this share of the time at most: the next one starts 10 × the last one's length
+ * after it (never sooner than `intervalMs`). A million devices take ~3 s to save, so they are saved
+ * every ~30 s; a thousand every 5 s as before. The file is advisory (the store has the readings).
+ */
+const SAVE_SHARE = 0.1;
+
+type Saved = RegistrySnapshot['devices'][number];
+const saved = ({ gw, dev, state, lastSeen, lastReading, lastTs }: DeviceRecord): Saved => ({
+  gw,
+  dev,
+  state,
+  lastSeen,
+  lastReading,
+  lastTs,
+});
 
 /**
  * Keeps the device registry (state, last reading, gateway status) in `DATA_DIR/devices.json`, so
  * the console knows every device's site and location right after a restart, before the devices
  * speak again (the embedded broker forgets retained messages). Written atomically every few
- * seconds when something changed, and at stop. Advisory only: readings live in the store.
+ * seconds when something changed (at a million devices, every half minute: SAVE_SHARE), in slices
+ * between which the server goes on working, and whole at stop. Advisory only: readings live in
+ * the store.
  */
 export function createRegistryFile(opts: {
   path: string;
@@ -15,16 +42,85 @@ export function createRegistryFile(opts: {
   intervalMs?: number;
 }) {
   const log = opts.logger.child({ part: 'registry-file' });
+  const intervalMs = opts.intervalMs ?? 5_000;
   let timer: NodeJS.Timeout | null = null;
-  let last = '';
+  let running = false;
+  /** Digest of what the file holds, slice by slice: unchanged devices are not written again. */
+  let last: string[] = [];
 
-  const save = () => {
-    const text = JSON.stringify(opts.devices.snapshot());
-    if (text === last) return;
+  /** The file's text in slices: the header, SAVE_SLICE devices each, the gateways and the end. */
+  function* pieces(): Generator<string> {
+    yield '{"v":1,"devices":[';
+    let batch: Saved[] = [];
+    let first = true;
+    for (const d of opts.devices.all()) {
+      batch.push(saved(d));
+      if (batch.length === SAVE_SLICE) {
+        yield (first ? '' : ',') + JSON.stringify(batch).slice(1, -1);
+        first = false;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield (first ? '' : ',') + JSON.stringify(batch).slice(1, -1);
+    yield `],"gateways":${JSON.stringify([...opts.devices.gateways()])}}`;
+  }
+  const digest = (text: string) => createHash('sha1').update(text).digest('base64');
+
+  /** One save in slices; resolves false when nothing changed (or the server stopped meanwhile). */
+  async function saveSliced(): Promise<boolean> {
+    const texts: string[] = [];
+    const digests: string[] = [];
+    for (const text of pieces()) {
+      texts.push(text);
+      digests.push(digest(text));
+      // Between slices the loop turns: readings go on while a large registry is saved.
+      await new Promise<void>((r) => setImmediate(r));
+      if (!running) return false;
+    }
+    if (digests.length === last.length && digests.every((d, i) => d === last[i])) return false;
+    const tmp = `${opts.path}.tmp`;
+    const file = await open(tmp, 'w');
     try {
-      writeFileSync(`${opts.path}.tmp`, text);
-      renameSync(`${opts.path}.tmp`, opts.path);
-      last = text;
+      for (const text of texts) await file.write(text);
+    } finally {
+      await file.close();
+    }
+    if (!running) {
+      // stop() wrote the file whole meanwhile: this older copy must not replace it.
+      await rm(tmp, { force: true });
+      return false;
+    }
+    await rename(tmp, opts.path);
+    last = digests;
+    return true;
+  }
+
+  function schedule(afterMs: number): void {
+    if (!running) return;
+    timer = setTimeout(() => {
+      timer = null;
+      const t0 = performance.now();
+      saveSliced().then(
+        () => schedule(Math.max(intervalMs, (performance.now() - t0) / SAVE_SHARE)),
+        (err: unknown) => {
+          log.warn({ err, path: opts.path }, 'could not save the device registry');
+          schedule(intervalMs);
+        },
+      );
+    }, afterMs);
+    timer.unref();
+  }
+
+  /** At stop: the whole registry at once (the server is shutting down; nothing waits on the loop). */
+  const saveNow = () => {
+    const texts = [...pieces()];
+    const digests = texts.map(digest);
+    if (digests.length === last.length && digests.every((d, i) => d === last[i])) return;
+    try {
+      // Its own temporary file: a sliced save still writing `.tmp` must not mix into it.
+      writeFileSync(`${opts.path}.stop.tmp`, texts.join(''));
+      renameSync(`${opts.path}.stop.tmp`, opts.path);
+      last = digests;
     } catch (err) {
       log.warn({ err, path: opts.path }, 'could not save the device registry');
     }
@@ -43,7 +139,6 @@ export function createRegistryFile(opts: {
         if (snap.v !== 1 || !Array.isArray(snap.devices) || !Array.isArray(snap.gateways))
           throw new Error('unknown format');
         opts.devices.restore(snap);
-        last = text;
         log.info({ devices: snap.devices.length }, 'device registry restored');
       } catch (err) {
         log.warn(
@@ -53,13 +148,14 @@ export function createRegistryFile(opts: {
       }
     },
     start() {
-      timer = setInterval(save, opts.intervalMs ?? 5_000);
-      timer.unref();
+      running = true;
+      schedule(intervalMs);
     },
     stop() {
-      if (timer) clearInterval(timer);
+      running = false;
+      if (timer) clearTimeout(timer);
       timer = null;
-      save();
+      saveNow();
     },
   };
 }

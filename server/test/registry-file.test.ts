@@ -1,0 +1,107 @@
+/**
+ * DATA_DIR/devices.json: what the console knows of every device right after a restart. Saved in
+ * slices (a large registry must not stall the server while it is written), whole at stop.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DeviceState, Reading } from '@gaswatch/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDeviceRegistry } from '../src/ingest/devices.js';
+import { createRegistryFile, SAVE_SLICE } from '../src/ingest/registry-file.js';
+import { quietLogger, tempDir } from './helpers.js';
+
+const NOW = Date.parse('2026-12-07T03:00:00Z');
+const state = (site: string): DeviceState => ({
+  v: 1,
+  ts: new Date(NOW).toISOString(),
+  online: true,
+  model: 'gaswatch-co',
+  kind: 'household-co',
+  site,
+  location: 'bedroom',
+  lastError: null,
+  pollIntervalS: 60,
+});
+const reading = (seq: number, co: number): Reading => ({
+  v: 1,
+  ts: new Date(NOW + seq * 60_000).toISOString(),
+  seq,
+  values: { CO: co },
+  status: 'ok',
+});
+
+/** Resolves once `ok()` holds (checked every 20 ms, at most 10 s). */
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(ok()).toBe(true);
+}
+
+describe('device registry file', () => {
+  const dirs: { remove(): void }[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) d.remove();
+  });
+
+  it('a registry of several slices is saved whole, saved again only when a device changed, and restored', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir.dir, 'devices.json');
+    const devices = createDeviceRegistry();
+    const n = 2 * SAVE_SLICE + 500; // three slices
+    for (let i = 0; i < n; i++) {
+      devices.observeState(`gw-${i % 4}`, `co-${i}`, state(`site-${i % 10}`));
+      devices.observeReading(`gw-${i % 4}`, `co-${i}`, reading(0, 1), NOW, NOW);
+    }
+    devices.observeStatus('gw-0', {
+      v: 1,
+      online: true,
+      ts: new Date(NOW).toISOString(),
+      version: '0.1.0',
+      uptimeS: 1,
+      outboxDepth: 0,
+    });
+    const file = createRegistryFile({ path, devices, logger: quietLogger(), intervalMs: 20 });
+    file.start();
+    try {
+      await until(() => {
+        try {
+          return statSync(path).size > 0;
+        } catch {
+          return false;
+        }
+      });
+      const first = JSON.parse(readFileSync(path, 'utf8'));
+      expect(first.devices).toHaveLength(n);
+      expect(first.gateways.map(([gw]: [string]) => gw)).toEqual(['gw-0']);
+      const written = statSync(path).mtimeMs;
+      const ino = statSync(path).ino;
+
+      // Nothing changed: several rounds later the file is the same one.
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(statSync(path).ino).toBe(ino);
+      expect(statSync(path).mtimeMs).toBe(written);
+
+      // A device in the last slice reads again: saved again, with its new reading.
+      devices.observeReading('gw-3', `co-${n - 1}`, reading(1, 7), NOW + 60_000, NOW + 60_000);
+      await until(() => statSync(path).ino !== ino);
+      const second = JSON.parse(readFileSync(path, 'utf8'));
+      expect(second.devices.find((d: { dev: string }) => d.dev === `co-${n - 1}`).lastReading.values).toEqual(
+        {
+          CO: 7,
+        },
+      );
+    } finally {
+      // A device first heard just before the stop is in the file the stop writes.
+      devices.observeState('gw-9', 'late-one', state('site-x'));
+      file.stop();
+    }
+
+    const restored = createDeviceRegistry();
+    createRegistryFile({ path, devices: restored, logger: quietLogger() }).load();
+    expect(restored.size()).toBe(n + 1);
+    expect(restored.get('co-17')).toMatchObject({ gw: 'gw-1', state: { site: 'site-7' }, lastTs: NOW });
+    expect(restored.get(`co-${n - 1}`)?.lastReading?.values).toEqual({ CO: 7 });
+    expect(restored.get('late-one')?.state?.site).toBe('site-x');
+    expect(restored.gateways().get('gw-0')?.online).toBe(true);
+  });
+});
