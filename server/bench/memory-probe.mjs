@@ -1,9 +1,10 @@
 // Preloaded into the server by bench/scale.ts (`node --expose-gc --import ./memory-probe.mjs`):
 // SIGWINCH collects garbage and prints the process's memory as one JSON line; SIGURG writes a heap
 // snapshot into BENCH_HEAP_DIR and prints its path; SIGPWR prints the event loop's delay since the
-// last SIGPWR (or start) and starts counting again. With BENCH_CPU_PROF=1, each SIGPWR also ends
-// the CPU profile begun by the one before (written into BENCH_HEAP_DIR) and begins the next.
-// Bench-only: the server never loads it.
+// last SIGPWR (or start) and starts counting again (not SIGUSR2: close-with-grace shuts the server
+// down on it). With BENCH_CPU_PROF=1, each SIGPWR also ends the CPU profile begun by the one
+// before (written into BENCH_CPU_PROF_DIR) and begins the next. Bench-only: the server never
+// loads it.
 
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';

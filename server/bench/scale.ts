@@ -6,20 +6,25 @@
  *  1. a warm-up round: each device's DeviceState (retained, as gateways publish it) and a first
  *     reading, as fast as the broker takes them (each device's first reading after a start costs a
  *     store lookup and a rule rebuild: a one-off, not the steady state);
- *  2. steady rounds (BENCH_STEADY_ROUNDS, 2) at one reading per device per "minute", stamped a
- *     minute apart in event time, the wall-clock minute scaled to
- *     max(MIN_PERIOD_S, N / BENCH_RATE) seconds so a round of a million devices fits in minutes
- *     (the devices' DeviceState announces that poll interval, so none of them goes offline);
- *     during the last, alarms are raised on 50 combustible detectors one at a time and their
- *     latency measured, MQTT publish → /api/live 'alarm';
+ *  2. steady rounds (BENCH_STEADY_ROUNDS, 2) of one reading per device, stamped a minute apart in
+ *     event time. All but the last run as fast as they go (they only bring each device to its
+ *     steady state); the last, once the store has caught up, runs at one reading per device per
+ *     "minute", the wall-clock minute scaled to max(MIN_PERIOD_S, N / BENCH_RATE) seconds (2 000
+ *     readings/s: a million devices' round in 500 s; the devices' DeviceState announces that poll
+ *     interval, so none of them goes offline). During it, alarms are raised on LAT_SAMPLES (200)
+ *     combustible detectors one at a time, spread over the round, and their latency measured,
+ *     MQTT publish → /api/live 'alarm'; and the server's event-loop delay over the round is
+ *     reported (memory-probe.mjs; BENCH_CPU_PROF=1 also writes a CPU profile of the round into
+ *     BENCH_CPU_PROF_DIR);
  *  3. the memory of the server at that steady state, after a full GC (a probe preloaded into the
  *     server: memory-probe.mjs): RSS and V8 heap, per device = (at N − idle) / N; with
  *     BENCH_HEAP_AT=10000,100000 a heap snapshot at those N, summarised by constructor;
  *  4. rounds as fast as they go (at least 50 000 readings): the ingest rate, publish → stored,
  *     at N known devices;
- *  5. a restart (SIGTERM, same DATA_DIR): spawn → /readyz 200, with a gateway publishing one
- *     reading for each of min(N, 1 000) devices from the moment the broker lets it in; every one
- *     of them must be accepted (none lost).
+ *  5. a restart (SIGTERM, same DATA_DIR) with an open gas alarm written into SQL for every 100th
+ *     device (and the offline alarms the server had open): spawn → /readyz 200, with a gateway
+ *     publishing one reading for each of min(N, 1 000) devices from the moment the broker lets it
+ *     in; every one of them must be accepted (none lost), and the open alarms are counted.
  *
  *   node --import tsx server/bench/scale.ts   (BENCH_SCALE=1000,10000 to choose; BENCH_STORE=influx)
  */
