@@ -1,8 +1,15 @@
 // Preloaded into the server by bench/scale.ts (`node --expose-gc --import ./memory-probe.mjs`):
 // SIGWINCH collects garbage and prints the process's memory as one JSON line; SIGURG writes a heap
-// snapshot into BENCH_HEAP_DIR and prints its path. Bench-only: the server never loads it.
+// snapshot into BENCH_HEAP_DIR and prints its path; SIGPWR prints the event loop's delay since the
+// last SIGPWR (or start) and starts counting again (not SIGUSR2: close-with-grace shuts the server
+// down on it). With BENCH_CPU_PROF=1, each SIGPWR also ends the CPU profile begun by the one
+// before (written into BENCH_CPU_PROF_DIR) and begins the next. Bench-only: the server never
+// loads it.
+
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 /**
@@ -50,6 +57,7 @@ function spaces() {
   return out;
 }
 
+const dir = process.env.BENCH_HEAP_DIR ?? '.';
 let n = 0;
 process.on('SIGWINCH', () => {
   // Twice: the first pass finds what finalizers and weak references let go of.
@@ -69,8 +77,46 @@ process.on('SIGWINCH', () => {
 });
 let s = 0;
 process.on('SIGURG', () => {
-  const file = writeHeapSnapshot(
-    join(process.env.BENCH_HEAP_DIR ?? '.', `scale-${process.pid}-${++s}.heapsnapshot`),
-  );
+  const file = writeHeapSnapshot(join(dir, `scale-${process.pid}-${++s}.heapsnapshot`));
   process.stdout.write(`${JSON.stringify({ benchHeapSnapshot: { n: s, file } })}\n`);
+});
+
+// 10 ms resolution: the sampling timer itself costs nothing measurable at that rate.
+const RESOLUTION_MS = 10;
+const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+loop.enable();
+const profiler = process.env.BENCH_CPU_PROF === '1' ? new Session() : null;
+if (profiler) {
+  profiler.connect();
+  profiler.post('Profiler.enable');
+  profiler.post('Profiler.setSamplingInterval', { interval: 1000 });
+}
+let l = 0;
+process.on('SIGPWR', () => {
+  // How late the 10-ms sampling timer fired: the histogram holds its whole period (p50 ≈ 10 ms).
+  const ms = (ns) => Math.max(0, Math.round((ns - RESOLUTION_MS * 1e6) / 1e4) / 100);
+  const report = {
+    n: ++l,
+    max: ms(loop.max),
+    p99: ms(loop.percentile(99)),
+    p50: ms(loop.percentile(50)),
+    mean: ms(loop.mean),
+  };
+  loop.reset();
+  const next = () => {
+    process.stdout.write(`${JSON.stringify({ benchLoop: report })}\n`);
+    profiler?.post('Profiler.start');
+  };
+  if (profiler && l > 1)
+    profiler.post('Profiler.stop', (err, res) => {
+      if (!err) {
+        report.cpuProfile = join(
+          process.env.BENCH_CPU_PROF_DIR ?? dir,
+          `scale-${process.pid}-${l - 1}.cpuprofile`,
+        );
+        writeFileSync(report.cpuProfile, JSON.stringify(res.profile));
+      }
+      next();
+    });
+  else next();
 });

@@ -1,23 +1,120 @@
 /**
- * The device registry file (DATA_DIR/devices.json): after a restart the console knows every
- * device's site, location and last reading before the devices speak again. It is written in
- * pieces, one device at a time (issue 18), and must read back as the registry was.
+ * DATA_DIR/devices.json: what the console knows of every device right after a restart, before the
+ * devices speak again. Saved a slice at a time (a large registry must not stall the server while
+ * it is written, issue 18), whole at stop, only when the registry changed; it must read back as
+ * the registry was.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceState, Reading } from '@gaswatch/shared';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createDeviceRegistry } from '../src/ingest/devices.js';
-import { createRegistryFile } from '../src/ingest/registry-file.js';
-import { tempDir } from './helpers.js';
+import { createRegistryFile, SAVE_SLICE } from '../src/ingest/registry-file.js';
+import { quietLogger, tempDir } from './helpers.js';
+
+const NOW = Date.parse('2026-12-07T03:00:00Z');
+const state = (site: string): DeviceState => ({
+  v: 1,
+  ts: new Date(NOW).toISOString(),
+  online: true,
+  model: 'gaswatch-co',
+  kind: 'household-co',
+  site,
+  location: 'bedroom',
+  lastError: null,
+  pollIntervalS: 60,
+});
+const reading = (seq: number, co: number): Reading => ({
+  v: 1,
+  ts: new Date(NOW + seq * 60_000).toISOString(),
+  seq,
+  values: { CO: co },
+  status: 'ok',
+});
+
+/** Resolves once `ok()` holds (checked every 20 ms, at most 10 s). */
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(ok()).toBe(true);
+}
+
+describe('device registry file', () => {
+  const dirs: { remove(): void }[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) d.remove();
+  });
+
+  it('a registry of several slices is saved whole, saved again only when a device changed, and restored', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir.dir, 'devices.json');
+    const devices = createDeviceRegistry();
+    const n = 2 * SAVE_SLICE + 500; // three slices
+    for (let i = 0; i < n; i++) {
+      devices.observeState(`gw-${i % 4}`, `co-${i}`, state(`site-${i % 10}`));
+      devices.observeReading(`gw-${i % 4}`, `co-${i}`, reading(0, 1), NOW, NOW);
+    }
+    devices.observeStatus('gw-0', {
+      v: 1,
+      online: true,
+      ts: new Date(NOW).toISOString(),
+      version: '0.1.0',
+      uptimeS: 1,
+      outboxDepth: 0,
+    });
+    const file = createRegistryFile({ path, devices, logger: quietLogger(), intervalMs: 20 });
+    file.start();
+    try {
+      await until(() => {
+        try {
+          return statSync(path).size > 0;
+        } catch {
+          return false;
+        }
+      });
+      const first = JSON.parse(readFileSync(path, 'utf8'));
+      expect(first.devices).toHaveLength(n);
+      expect(first.gateways.map(([gw]: [string]) => gw)).toEqual(['gw-0']);
+      const written = statSync(path).mtimeMs;
+      const ino = statSync(path).ino;
+
+      // Nothing changed: several rounds later the file is the same one.
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(statSync(path).ino).toBe(ino);
+      expect(statSync(path).mtimeMs).toBe(written);
+
+      // A device in the last slice reads again: saved again, with its new reading.
+      devices.observeReading('gw-3', `co-${n - 1}`, reading(1, 7), NOW + 60_000, NOW + 60_000);
+      await until(() => statSync(path).ino !== ino);
+      const second = JSON.parse(readFileSync(path, 'utf8'));
+      expect(second.devices.find((d: { dev: string }) => d.dev === `co-${n - 1}`).lastReading.values).toEqual(
+        {
+          CO: 7,
+        },
+      );
+    } finally {
+      // A device first heard just before the stop is in the file the stop writes.
+      devices.observeState('gw-9', 'late-one', state('site-x'));
+      file.stop();
+    }
+
+    const restored = createDeviceRegistry();
+    createRegistryFile({ path, devices: restored, logger: quietLogger() }).load();
+    expect(restored.size()).toBe(n + 1);
+    expect(restored.get('co-17')).toMatchObject({ gw: 'gw-1', state: { site: 'site-7' }, lastTs: NOW });
+    expect(restored.get(`co-${n - 1}`)?.lastReading?.values).toEqual({ CO: 7 });
+    expect(restored.get('late-one')?.state?.site).toBe('site-x');
+    expect(restored.gateways().get('gw-0')?.online).toBe(true);
+  });
+});
 
 const tmp = tempDir('gaswatch-registry-file-');
 afterAll(() => tmp.remove());
 const logger = pino({ level: 'silent' });
 const t0 = Date.parse('2026-12-07T08:00:00Z');
 
-const state = (i: number): DeviceState => ({
+const stateOf = (i: number): DeviceState => ({
   v: 1,
   ts: new Date(t0).toISOString(),
   online: true,
@@ -28,7 +125,7 @@ const state = (i: number): DeviceState => ({
   lastError: null,
   pollIntervalS: 60,
 });
-const reading = (i: number): Reading => ({
+const readingOf = (i: number): Reading => ({
   v: 1,
   ts: new Date(t0 + i).toISOString(),
   seq: i,
@@ -36,14 +133,14 @@ const reading = (i: number): Reading => ({
   status: 'ok',
 });
 
-describe('device registry file', () => {
+describe('device registry file, read back', () => {
   it('reads back every device as it was, across more than one written piece', () => {
     const path = join(tmp.dir, 'devices.json');
     const devices = createDeviceRegistry();
     // ~20 000 devices: several 1 MB pieces.
     for (let i = 0; i < 20_000; i++) {
-      devices.observeState(`gw-${i % 4}`, `d${i}`, state(i));
-      devices.observeReading(`gw-${i % 4}`, `d${i}`, reading(i), t0 + i, t0 + i + 50);
+      devices.observeState(`gw-${i % 4}`, `d${i}`, stateOf(i));
+      devices.observeReading(`gw-${i % 4}`, `d${i}`, readingOf(i), t0 + i, t0 + i + 50);
     }
     devices.observeStatus('gw-1', { v: 1, online: false, ts: new Date(t0).toISOString() });
     const file = createRegistryFile({ path, devices, logger });
@@ -65,14 +162,14 @@ describe('device registry file', () => {
   it('writes again only when the registry changed', () => {
     const path = join(tmp.dir, 'changes.json');
     const devices = createDeviceRegistry();
-    devices.observeState('gw-0', 'a', state(0));
+    devices.observeState('gw-0', 'a', stateOf(0));
     const file = createRegistryFile({ path, devices, logger });
     file.stop();
     const before = readFileSync(path, 'utf8');
     file.stop(); // nothing changed: the file stays as it is
     expect(readFileSync(path, 'utf8')).toBe(before);
 
-    devices.observeReading('gw-0', 'a', reading(7), t0 + 7, t0 + 60);
+    devices.observeReading('gw-0', 'a', readingOf(7), t0 + 7, t0 + 60);
     file.stop();
     const after = JSON.parse(readFileSync(path, 'utf8')) as { devices: { lastReading: Reading | null }[] };
     expect(after.devices[0]?.lastReading?.seq).toBe(7);

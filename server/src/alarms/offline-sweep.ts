@@ -61,6 +61,13 @@ interface Watched {
 }
 
 /**
+ * Devices looked at per slice of a sweep. A slice of 5 000 takes a millisecond or two; between
+ * slices the event loop runs readings and alarms. A million devices in one pass held it ~50 ms
+ * every second (issue 18). A registry of at most this many is swept in one go, as before.
+ */
+export const SWEEP_SLICE = 5_000;
+
+/**
  * Offline detection: no reading for offlineTimeoutMs(pollIntervalS) (max(3 × poll interval, 30 s)),
  * checked every `sweepMs`, or the gateway said it is offline (or missed its status). Owns when
  * each device was last heard from, which gateways are heard from, and the sweep timer; what folds
@@ -125,12 +132,13 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
     fold.gatewayDown(gw, now, why, list);
   }
 
+  /** One pass: the gateways, then the devices in slices (sweepSlice), then the held areas. */
   function sweep(): void {
     handle = null;
     if (!deps.running()) return;
     const now = clock();
     deps.eachSweep(now);
-    const { windowS, minDevices, gatewayTimeoutS } = deps.fold;
+    const { gatewayTimeoutS } = deps.fold;
     // Runs from a timer: a throw would be an uncaught exception. One device's failure is logged
     // and the others are still checked; the sweep always reschedules.
     if (gatewayTimeoutS > 0)
@@ -142,7 +150,26 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
             log.error({ err, gw }, 'gateway offline check failed');
           }
         }
-    for (const d of devices.values()) {
+    sweepSlice(devices.values());
+  }
+
+  /**
+   * Up to SWEEP_SLICE devices, then the rest later (the Map's iterator sees devices added
+   * meanwhile); after the last slice, the held areas and the folds, and the next pass.
+   */
+  function sweepSlice(rest: IterableIterator<Watched>): void {
+    handle = null;
+    if (!deps.running()) return;
+    const now = clock();
+    const { windowS, minDevices } = deps.fold;
+    for (let k = 0; ; k++) {
+      if (k === SWEEP_SLICE) {
+        handle = timers.setTimeout(() => sweepSlice(rest), 0);
+        return;
+      }
+      const next = rest.next();
+      if (next.done) break;
+      const d = next.value;
       try {
         const limit = offlineTimeoutMs(d.pollIntervalS);
         const silentMs = now - Math.max(d.lastSeenWall, d.watchFrom);

@@ -433,7 +433,14 @@ export interface DetectorHome {
   contacts: HouseholdContact[];
 }
 
-export async function detectorHomes(db: Db, household?: string): Promise<DetectorHome[]> {
+/**
+ * Installed detectors with their homes: one household's (`household`), or a page of all of them in
+ * device order (`after` the last device of the page before, at most `limit`).
+ */
+export async function detectorHomes(
+  db: Db,
+  which: { household: string } | { after: string | null; limit: number },
+): Promise<DetectorHome[]> {
   let q = db
     .selectFrom('household_detectors as d')
     .innerJoin('households as h', 'h.id', 'd.household_id')
@@ -446,7 +453,11 @@ export async function detectorHomes(db: Db, household?: string): Promise<Detecto
       'h.occupant_flags',
       'h.contacts',
     ]);
-  if (household !== undefined) q = q.where('h.id', '=', household);
+  if ('household' in which) q = q.where('h.id', '=', which.household);
+  else {
+    if (which.after !== null) q = q.where('d.device', '>', which.after);
+    q = q.orderBy('d.device').limit(which.limit);
+  }
   const rows = await q.execute();
   return rows.map((r) => ({
     device: r.device,

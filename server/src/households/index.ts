@@ -34,6 +34,12 @@ export interface HouseholdIndex {
 }
 
 /**
+ * Detectors read per page of a reload. SQLite answers in the event loop's thread: a million homes
+ * in one query held it for seconds every minute (issue 18); a page of 5 000 takes a few ms here.
+ */
+export const LOAD_PAGE = 5_000;
+
+/**
  * Device → household, in memory: every alarm list and live message asks it, so it must not ask
  * the database. Kept current by the household routes on this instance; other instances' changes
  * (and the CLI's) arrive with the periodic reload. Also area → devices, for what is counted by
@@ -43,6 +49,8 @@ export function createHouseholdIndex(db: Db): HouseholdIndex {
   let byDevice = new Map<string, { summary: HouseholdSummary; home: AlarmHome }>();
   let byArea = new Map<string, Set<string>>();
   let generation = 0;
+  /** Households refreshed while a reload reads its pages: applied again over what it read. */
+  let refreshedDuringLoad: Set<string> | null = null;
   const entry = (h: DetectorHome) => ({
     summary: {
       id: h.household,
@@ -65,6 +73,21 @@ export function createHouseholdIndex(db: Db): HouseholdIndex {
     if (devices === undefined) areas.set(area, new Set([device]));
     else devices.add(device);
   };
+  async function refresh(household: string): Promise<void> {
+    refreshedDuringLoad?.add(household);
+    const homes = await detectorHomes(db, { household });
+    for (const [device, e] of byDevice)
+      if (e.summary.id === household) {
+        byDevice.delete(device);
+        byArea.get(e.summary.area)?.delete(device);
+      }
+    for (const h of homes) {
+      byDevice.set(h.device, entry(h));
+      put(byArea, h.area, h.device);
+    }
+    generation++;
+  }
+
   return {
     ofDevice: (device) => byDevice.get(device)?.summary,
     homeOf: (device) => byDevice.get(device)?.home,
@@ -73,28 +96,32 @@ export function createHouseholdIndex(db: Db): HouseholdIndex {
     async load() {
       const next = new Map<string, ReturnType<typeof entry>>();
       const areas = new Map<string, Set<string>>();
-      for (const h of await detectorHomes(db)) {
-        next.set(h.device, entry(h));
-        put(areas, h.area, h.device);
+      const refreshed = new Set<string>();
+      refreshedDuringLoad = refreshed;
+      try {
+        let after: string | null = null;
+        for (;;) {
+          const page = await detectorHomes(db, { after, limit: LOAD_PAGE });
+          for (const h of page) {
+            next.set(h.device, entry(h));
+            put(areas, h.area, h.device);
+          }
+          if (page.length < LOAD_PAGE) break;
+          after = (page.at(-1) as DetectorHome).device;
+          // The loop turns between pages: readings and alarms go on during a large reload.
+          await new Promise<void>((r) => setImmediate(r));
+        }
+      } finally {
+        if (refreshedDuringLoad === refreshed) refreshedDuringLoad = null;
       }
       let same = next.size === byDevice.size;
       for (const device of next.keys()) if (same && !byDevice.has(device)) same = false;
       byDevice = next;
       byArea = areas;
       if (!same) generation++;
+      // A page read before a household changed here holds its old detectors: read it again.
+      for (const household of refreshed) await refresh(household);
     },
-    async refresh(household) {
-      const homes = await detectorHomes(db, household);
-      for (const [device, e] of byDevice)
-        if (e.summary.id === household) {
-          byDevice.delete(device);
-          byArea.get(e.summary.area)?.delete(device);
-        }
-      for (const h of homes) {
-        byDevice.set(h.device, entry(h));
-        put(byArea, h.area, h.device);
-      }
-      generation++;
-    },
+    refresh,
   };
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { SWEEP_SLICE } from '../../src/alarms/offline-sweep.js';
 import type { DeviceInfo } from '../../src/bus.js';
 import { accepted, deviceState, feed, makeRig, manualTime, type Rig, T0 } from './helpers.js';
 
@@ -225,6 +226,32 @@ describe('storms fold', () => {
     await rig.engine.idle();
     expect(rig.engine.get(id)?.state).toBe('cleared_unacked');
     expect(rig.engine.list({ limit: 1000 }).map((a) => a.id)).toEqual([id]);
+  });
+
+  it('12 000 devices of one area silent at once: the sweep takes them in slices and folds all into one area alarm', async () => {
+    const time = manualTime(T0);
+    rig = await makeRig(CONFIG, { clock: time.clock, timers: time.timers });
+    const n = 2 * SWEEP_SLICE + 2_000; // three slices
+    // Announced (retained states), never a reading: each is watched from now.
+    for (let i = 0; i < n; i++) {
+      const dev = `flat-${i}`;
+      const gw = `gw-${i % 8}`;
+      rig.bus.emit('deviceState', {
+        gw,
+        dev,
+        state: estate,
+        device: { gw, dev, state: estate, lastSeen: null },
+      });
+    }
+    // Past the 30-s limit and the 30-s window: the slices of each pass run in turn (timers of 0 ms).
+    time.advance(2 * 60_000);
+    await rig.engine.idle();
+    const open = rig.engine.list({ state: 'open', limit: 1000 });
+    expect(open.map((a) => a.key)).toEqual(['area-offline']);
+    expect(open[0]?.fold).toMatchObject({ scope: 'area', area: 'town-a', count: n });
+    // The first device of the first slice and the last of the last are in it alike.
+    expect(rig.engine.offlineWhy('flat-0')).toEqual({ reason: 'area_outage', alarmId: open[0]?.id });
+    expect(rig.engine.offlineWhy(`flat-${n - 1}`)).toEqual({ reason: 'area_outage', alarmId: open[0]?.id });
   });
 
   it('one silent device of an area is still its own alarm, after the fold window', async () => {

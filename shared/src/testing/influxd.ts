@@ -30,6 +30,10 @@ bind-address = "127.0.0.1:${rpcPort}"
   dir = "${dir}/data"
   wal-dir = "${dir}/wal"
   query-log-enabled = false
+  # No cap on devices: by default InfluxDB 1.x refuses new tag values past 100 000 per tag (the
+  # dev tag: the 100 001st device's readings) and new series past a million per database.
+  max-values-per-tag = 0
+  max-series-per-database = 0
 [monitor]
   store-enabled = false
 [http]
