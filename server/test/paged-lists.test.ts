@@ -141,6 +141,28 @@ describe('GET /api/events: total', () => {
     expect(ofDevice.body.total).toBe(6); // i = 0, 4, 8, 12, 16, 20
   });
 
+  it('pages past the events counted for the total, each event once', async () => {
+    const n = 10_050; // more than EVENTS_TOTAL_CAP: the last pages lie beyond what the count read
+    const t1 = T0 + 3_600_000;
+    const records = Array.from({ length: n }, (_, i) =>
+      deviceEventRecord(
+        'gw-ev-many',
+        'ev-many',
+        { v: 1, ts: iso(t1 + i), type: 'interlock', outputs: { valve: false }, message: `closed ${i}` },
+        t1 + i + 5,
+      ),
+    );
+    await server.app.store.appendDeviceEvents(records);
+    const range = `from=${iso(t1)}&to=${iso(t1 + n)}&gateway=gw-ev-many`;
+    const all = await pages<Events & { events: { ts: string }[] }>(
+      `${server.url}/api/events?${range}&limit=1000`,
+    );
+    const times = all.flatMap((p) => p.events.map((e) => e.ts));
+    expect(times).toHaveLength(n);
+    expect(new Set(times).size).toBe(n);
+    expect(all.every((p) => p.total === 10_000 && p.totalCapped)).toBe(true);
+  });
+
   it('refuses a limit beyond its largest page, saying which', async () => {
     const { status, body } = await getJson<{ error: string; message: string }>(
       `${server.url}/api/events?limit=5000`,

@@ -103,12 +103,22 @@ const deviceEventsRoutes: FastifyPluginAsyncZod = async (app) => {
       const limit = p.area === null ? q.limit + 1 : MAX_EVENTS_LIMIT;
       const before =
         q.cursor === undefined ? to : Math.min(to ?? Number.POSITIVE_INFINITY, Date.parse(q.cursor));
-      const [records, inRange] = await Promise.all([
-        app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to: before, limit }),
-        app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to, limit: EVENTS_TOTAL_CAP + 1 }),
-      ]);
+      const inRange = await app.deviceEvents.list({
+        dev: q.device,
+        gw: q.gateway,
+        from,
+        to,
+        limit: EVENTS_TOTAL_CAP + 1,
+      });
       const totalCapped = inRange.length > EVENTS_TOTAL_CAP;
       if (totalCapped) inRange.length = EVENTS_TOTAL_CAP;
+      // The page is the newest events before the cursor: a prefix of what was read for the total,
+      // unless that stopped (at the cap) before the page was full; only then is the store asked again.
+      const older = before === undefined ? inRange : inRange.filter((r) => r.ts < before);
+      const records =
+        !totalCapped || older.length >= limit
+          ? older.slice(0, limit)
+          : await app.deviceEvents.list({ dev: q.device, gw: q.gateway, from, to: before, limit });
       const total = p.area === null ? inRange.length : inRange.filter(sees).length;
       const mine = p.area === null ? records : records.filter(sees);
       const shown = mine.slice(0, q.limit);
