@@ -107,7 +107,7 @@ describe('GET /api/readings: total', () => {
 
 describe('GET /api/events: total', () => {
   type Events = {
-    events: { dev: string | null }[];
+    events: { dev: string | null; ts: string }[];
     total: number;
     totalCapped: boolean;
     nextCursor: string | null;
@@ -154,9 +154,7 @@ describe('GET /api/events: total', () => {
     );
     await server.app.store.appendDeviceEvents(records);
     const range = `from=${iso(t1)}&to=${iso(t1 + n)}&gateway=gw-ev-many`;
-    const all = await pages<Events & { events: { ts: string }[] }>(
-      `${server.url}/api/events?${range}&limit=1000`,
-    );
+    const all = await pages<Events>(`${server.url}/api/events?${range}&limit=1000`);
     const times = all.flatMap((p) => p.events.map((e) => e.ts));
     expect(times).toHaveLength(n);
     expect(new Set(times).size).toBe(n);
