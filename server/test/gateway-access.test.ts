@@ -1,6 +1,8 @@
+import { topics } from '@gaswatch/shared';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createGatewayAccess, type DeniedAction } from '../src/broker/gateway-access.js';
+import { retainedWhereDeliverable } from '../src/broker/retained.js';
 
 describe('embedded broker access: the log of refusals', () => {
   it('logs the first 20 refusals of a minute, then says how many more there were; counts them all', () => {
@@ -29,5 +31,34 @@ describe('embedded broker access: the log of refusals', () => {
       ['more MQTT refusals in the last minute, not logged', 30],
       ['MQTT publish refused: not its own topic', undefined],
     ]);
+  });
+});
+
+describe('embedded broker: retained messages', () => {
+  const access = createGatewayAccess({
+    check: { password: async () => false, certificate: async () => false },
+    logger: pino({ level: 'silent' }),
+    onDenied: () => {},
+  });
+  const retained = async (p: ReturnType<typeof retainedWhereDeliverable>, pattern: string) => {
+    const out: string[] = [];
+    for await (const packet of p.createRetainedStream(pattern)) out.push(packet.topic);
+    return out.sort();
+  };
+  const packet = (topic: string, payload: string) =>
+    ({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false }) as never;
+
+  it('keeps a retained message only where a gateway may be sent it: its commands, the time beacon', async () => {
+    const p = retainedWhereDeliverable(access.deliverable);
+    await p.storeRetained(packet(topics.state('gw-1', 'co-1'), '{"v":1}'));
+    await p.storeRetained(packet(topics.status('gw-1'), '{"v":1}'));
+    await p.storeRetained(packet(topics.reading('gw-1', 'co-1'), '{"v":1}'));
+    await p.storeRetained(packet(topics.cmd('gw-1'), '{"v":1}'));
+    await p.storeRetained(packet(topics.cmdResult('gw-1'), '{"v":1}'));
+    await p.storeRetained(packet(topics.time(), '"2026-12-07T12:00:00.000Z"'));
+    expect(await retained(p, '#')).toEqual([topics.cmd('gw-1'), topics.time()].sort());
+    // An empty retained message still clears one kept.
+    await p.storeRetained(packet(topics.cmd('gw-1'), ''));
+    expect(await retained(p, 'gaswatch/v1/+/cmd')).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import type { GatewayAccess } from './gateway-access.js';
+import { retainedWhereDeliverable } from './retained.js';
 import type { Broker, OnMessage } from './types.js';
 
 /** The embedded broker's MQTTS listener (MQTT_TLS_PORT); `ca` asks clients for a certificate. */
@@ -70,6 +71,7 @@ export function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Broker {
     },
     async start() {
       aedes = await Aedes.createBroker({
+        persistence: retainedWhereDeliverable(access.deliverable),
         authenticate: access.authenticate,
         authorizeSubscribe: access.authorizeSubscribe,
         authorizeForward: access.authorizeForward,

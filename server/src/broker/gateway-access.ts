@@ -1,5 +1,5 @@
 import { TLSSocket } from 'node:tls';
-import { TOPIC_ROOT, topics } from '@gaswatch/shared';
+import { parseTopic, TOPIC_ROOT, topics } from '@gaswatch/shared';
 import type { AedesPublishPacket, AuthenticateError, Client, Subscription } from 'aedes';
 import type { Logger } from 'pino';
 
@@ -173,6 +173,17 @@ export function createGatewayAccess(opts: GatewayAccessOptions) {
         'not its own topic',
       );
       return false;
+    },
+
+    /**
+     * Whether any client may ever be sent a message on `topic`: a gateway's command topic or the
+     * time beacon, what authorizeSubscribe and authorizeForward let through. The broker keeps
+     * retained messages only there (broker/retained.ts).
+     */
+    deliverable(topic: string): boolean {
+      if (topic === TIME_TOPIC) return true;
+      const address = parseTopic(topic);
+      return address?.kind === 'cmd' && topic === topics.cmd(address.gw);
     },
 
     authorizeSubscribe(
