@@ -330,6 +330,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       home: deps.homeOf(a.dev),
       site: own(config.sites, a.site),
       consoleUrl: notify.consoleUrl,
+      areaName: deps.areaName,
     });
   }
 

@@ -36,6 +36,8 @@ export function alarmFacts(
     home?: AlarmHome | undefined;
     site?: { name?: string | undefined; address?: string | undefined } | undefined;
     consoleUrl?: string | undefined;
+    /** An area's name by its id: a folded area alarm is told by it. */
+    areaName?: ((id: string) => string | undefined) | undefined;
   },
 ): AlarmFacts {
   const { home, site } = where;
@@ -59,6 +61,13 @@ export function alarmFacts(
     link: cardLink(where.consoleUrl, a.id),
     ...(a.fold === undefined
       ? {}
-      : { fold: { scope: a.fold.scope, count: a.fold.count, fault: a.fold.fault } }),
+      : {
+          fold: {
+            scope: a.fold.scope,
+            count: a.fold.count,
+            fault: a.fold.fault,
+            name: a.fold.scope === 'area' ? where.areaName?.(a.dev) : undefined,
+          },
+        }),
   };
 }

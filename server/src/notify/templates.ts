@@ -41,9 +41,12 @@ export interface AlarmFacts {
   link: string | null;
   /**
    * A folded alarm (issue 18): the detectors it stands for, behind one gateway or in one area
-   * (`device` is then the gateway or area id), and for a fault burst the fault they share.
+   * (`device` is then the gateway or area id; `name` the area's name where it has one), and for
+   * a fault burst the fault they share.
    */
-  fold?: { scope: 'gateway' | 'area'; count: number; fault?: string | undefined } | undefined;
+  fold?:
+    | { scope: 'gateway' | 'area'; count: number; fault?: string | undefined; name?: string | undefined }
+    | undefined;
 }
 
 /** Many alarms of one kind in one area at once (storm control): one message for all of them. */
@@ -185,7 +188,8 @@ const zh: Words = {
   sign: (name) => `【${name}】`,
   who: (place, occupants) => (occupants === '' ? place : `${place}（${occupants}）`),
   occupants: (name, flags) => [name, flags.join('、')].filter((s) => s !== null && s !== '').join('，'),
-  foldPlace: (f) => `${f.fold.scope === 'gateway' ? '网关' : '片区'}${f.device}`,
+  // An area by its name (柳江村内300台…); by its id only where it has none (片区tw-a内300台…).
+  foldPlace: (f) => f.fold.name ?? `${f.fold.scope === 'gateway' ? '网关' : '片区'}${f.device}`,
   event(f, time) {
     const at = f.location ?? '';
     const when = time === null ? '' : `（${time}）`;
@@ -336,7 +340,7 @@ const en: Words = {
   sign: (name) => `[${name}] `,
   who: (place, occupants) => (occupants === '' ? place : `${place} (${occupants})`),
   occupants: (name, flags) => [name, flags.join(', ')].filter((s) => s !== null && s !== '').join(', '),
-  foldPlace: (f) => `${f.fold.scope === 'gateway' ? 'gateway' : 'area'} ${f.device}`,
+  foldPlace: (f) => f.fold.name ?? `${f.fold.scope === 'gateway' ? 'gateway' : 'area'} ${f.device}`,
   event(f, time) {
     const at = f.location === null ? '' : ` in ${f.location}`;
     const when = time === null ? '' : ` at ${time}`;

@@ -254,6 +254,29 @@ describe('a folded alarm (issue 18): a gateway, an area, a fault burst', () => {
     expect(renderAlarm({ ...area, link: null }, sms).text).toBe(
       '【燃气安全】片区tw-a内300台报警器08:03起同时离线，可能停电或断网，请核实并回复1确认。',
     );
+    // An area with a name is told by it, not by its id.
+    const named = alarmFacts(
+      {
+        ...alarm,
+        id: 'tw-a.area-offline.x',
+        dev: 'tw-a',
+        key: 'area-offline',
+        rule: 'offline',
+        value: 300,
+        site: null,
+        gas: undefined,
+        unit: undefined,
+        severity: 'warning',
+        fold: { ...fold, scope: 'area', count: 300 },
+      },
+      { areaName: (id) => (id === 'tw-a' ? '柳江村' : undefined) },
+    );
+    expect(renderAlarm(named, sms).text).toBe(
+      '【燃气安全】柳江村内300台报警器08:03起同时离线，可能停电或断网，请核实并回复1确认。',
+    );
+    expect(renderAlarm(named, { ...sms, lang: 'en', sign: 'Gas Safety' }).text).toMatch(
+      /^\[Gas Safety\] 柳江村: 300 detectors offline at once since 08:03/,
+    );
     const en = renderAlarm({ ...burst, link: null }, { ...sms, lang: 'en', sign: 'Gas Safety' });
     expect(en.text).toBe(
       '[Gas Safety] gateway gw-7: 200 detectors behind it with the same fault (comm_error) (08:03). Check its bus, power or firmware. Reply 1 to acknowledge.',
