@@ -72,6 +72,56 @@ describe('household index', () => {
     expect(index.homeOf(last)?.contacts).toEqual([]);
   });
 
+  it('gives a home as it was written: Chinese names, flags in the board\u2019s order, each detector\u2019s place', async () => {
+    const db = await city(2, 1);
+    const contacts: HouseholdInput['contacts'] = [
+      { name: '王秀英', relation: 'occupant', phone: '138 0000 1234' },
+      { name: '王建国（儿子）', relation: 'family', phone: '+86 139-0000-5678' },
+      { name: '李网格员', relation: 'grid_worker', phone: '13700002222' },
+    ];
+    await insertHouseholds(
+      db,
+      [
+        {
+          ...home('h-wang', 'v-east'),
+          address: '柳江村三组 17 号',
+          occupants: { count: 2, flags: ['bedridden', 'elderly_alone'] },
+          contacts,
+        },
+      ],
+      T0,
+    );
+    await insertDetectors(
+      db,
+      [
+        { household: 'h-wang', detector: { device: 'wang-co1', location: '卧室' } },
+        { household: 'h-wang', detector: { device: 'wang-co2', location: '厨房' } },
+      ],
+      T0,
+    );
+    const index = createHouseholdIndex(db);
+    await index.load();
+    const flags = index.homeOf('wang-co1')?.flags;
+    expect(index.homeOf('wang-co2')).toEqual({
+      id: 'h-wang',
+      area: 'v-east',
+      address: '柳江村三组 17 号',
+      flags,
+      location: '厨房',
+      contacts,
+    });
+    expect([...(flags ?? [])].sort()).toEqual(['bedridden', 'elderly_alone']);
+    expect(index.ofDevice('wang-co1')).toEqual({
+      id: 'h-wang',
+      area: 'v-east',
+      address: '柳江村三组 17 号',
+      vulnerable: ['elderly_alone', 'bedridden'],
+      location: '卧室',
+    });
+    // Another home's detector in the same village keeps its own (empty) contacts.
+    expect(index.homeOf('h0-co0')?.contacts).toEqual([]);
+  });
+
   it('a household changed here while a reload reads its pages keeps its change', async () => {
     const db = await city(LOAD_PAGE, 2); // two pages
     const index = createHouseholdIndex(db);

@@ -429,8 +429,12 @@ export interface DetectorHome {
   address: string;
   flags: OccupantFlag[];
   location: string;
-  /** In call order: the escalation chain of its alarms starts with them. */
-  contacts: HouseholdContact[];
+  /**
+   * The contacts in call order (the escalation chain of its alarms starts with them), as stored:
+   * JSON of HouseholdContact[], parsed when an alarm needs them (the index keeps them for every
+   * detector of a county, issue 18).
+   */
+  contactsJson: string;
 }
 
 /**
@@ -466,7 +470,7 @@ export async function detectorHomes(
     address: r.address,
     flags: JSON.parse(r.occupant_flags) as OccupantFlag[],
     location: r.location,
-    contacts: JSON.parse(r.contacts) as HouseholdContact[],
+    contactsJson: r.contacts,
   }));
 }
 
