@@ -7,6 +7,7 @@ import {
   type DeviceKind,
   type DeviceState,
   type GasId,
+  packedRuleSet,
   type RuleSet,
 } from '@gaswatch/shared';
 import type { Logger } from 'pino';
@@ -185,7 +186,9 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
         built = createRuleSet(sel.profile);
       }
       shared = {
-        rules: built as RuleSet<unknown>,
+        // Packed states (one array of numbers per state, not ~7 objects): the engine keeps two
+        // per device, the current one and its replay buffer's base (issue 18).
+        rules: packedRuleSet(built) as RuleSet<unknown>,
         watched: new Set(built.conditions.flatMap((c) => (c.gas === undefined ? [] : [c.gas]))),
         keys: new Set(built.conditions.map((c) => c.key)),
       };
