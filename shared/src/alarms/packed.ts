@@ -7,17 +7,19 @@ import type { RuleSet } from './types.js';
 // A rule state packed for keeping: a server keeps two states per device (the current one and its
 // replay buffer's base), a million devices each, between readings a minute apart. As AlarmState
 // a quiet CO detector's state is ~7 objects (the state, its lastGasTs, measures and dose record,
-// boxed numbers: ~290 bytes); packed it is one array of unboxed doubles (~140 bytes, issue 18).
+// boxed numbers: ~290 bytes); packed it is one array of four unboxed doubles (80 bytes, issue 18).
 // The rule set knows its conditions, so the layout is fixed per rule set and holds no keys:
 //
-//   [lastTs, warmupSince, lastGasTs of each watched gas..., dose, c, t of each dose measure...,
-//    one number per condition's threshold...]
+//   [lastTs, lastGasTs of each watched gas..., dose and c of each dose measure..., warmupSince,
+//    one number per condition's threshold..., t of each dose measure...]
 //
-// NaN stands for null or absent; a threshold is NaN (no entry), -Infinity (idle), +Infinity
-// (raised) or the time its on-delay started. What does not fit the layout (raised conditions,
-// window measures, a gas no condition watches) is kept aside as it is, unchanged: rare for most
-// devices (nothing raised, no STEL/TWA window), so most devices keep the bare array.
-// unpack(pack(s)) equals s field by field; step() runs on the unpacked state as before.
+// NaN stands for null or absent, and NaN at the end is left off (most devices have no threshold
+// running and no warm-up: their array ends after the doses). A threshold is NaN (no entry),
+// -Infinity (idle), +Infinity (raised) or the time its on-delay started; a dose's t is NaN when it
+// is its gas's last time (it nearly always is). What does not fit the layout (raised conditions,
+// window measures, a gas no condition watches) is kept aside as it is: rare for most devices
+// (nothing raised, no STEL/TWA window), so most keep the bare array. unpack(pack(s)) equals s
+// field by field; step() runs on the unpacked state as before.
 
 /** What a packed state keeps aside of the layout: the state's own records, entries as they were. */
 export interface PackedRest {
@@ -27,8 +29,11 @@ export interface PackedRest {
   active?: AlarmState['active'];
 }
 
-/** A packed AlarmState: the layout's numbers, with what did not fit beside them when anything. */
-export type PackedState = number[] | { n: number[]; rest: PackedRest };
+/**
+ * A packed AlarmState: the layout's numbers, with what did not fit beside them when anything (or,
+ * for a state not made by a rule set, that state whole).
+ */
+export type PackedState = number[] | { n: number[]; rest: PackedRest } | { whole: AlarmState };
 
 /** Packs and unpacks the states of one rule set. */
 export interface StatePacker {
@@ -80,22 +85,32 @@ export function createStatePacker(conditions: AlarmRuleSet['conditions']): State
   const gases: GasId[] = [];
   for (const c of conditions)
     if (c.gas !== undefined && !gases.includes(c.gas) && c.measure !== 'fault') gases.push(c.gas);
-  const doses = conditions.filter((c) => c.measure === 'dose').map((c) => c.key);
+  const doses = conditions.filter((c) => c.measure === 'dose');
   const keys = conditions.map((c) => c.key);
-  const gasAt = new Map(gases.map((g, i) => [g, 2 + i]));
-  const doseAt = new Map(doses.map((k, i) => [k, 2 + gases.length + 3 * i]));
-  const thresholdAt = new Map(keys.map((k, i) => [k, 2 + gases.length + 3 * doses.length + i]));
-  const length = 2 + gases.length + 3 * doses.length + keys.length;
+  const gasAt = new Map(gases.map((g, i) => [g, 1 + i]));
+  const doseFrom = 1 + gases.length;
+  const warmupAt = doseFrom + 2 * doses.length;
+  const thresholdAt = new Map(keys.map((k, i) => [k, warmupAt + 1 + i]));
+  const tFrom = warmupAt + 1 + keys.length;
+  /** Per dose measure: its key, where its dose and c are, where its t is, where its gas's last time is. */
+  const doseAt = new Map(
+    doses.map((c, i) => [
+      c.key,
+      { at: doseFrom + 2 * i, tAt: tFrom + i, gasAt: gasAt.get(c.gas as GasId) as number },
+    ]),
+  );
+  const length = tFrom + doses.length;
+  /** Filled by pack() before the kept array is made at the length it needs (pack is synchronous). */
+  const scratch = new Float64Array(length);
 
   function pack(state: AlarmState): PackedState {
     const { lastTs, warmupSince } = state;
     if (!(lastTs === null || isNum(lastTs)) || !(warmupSince === null || isNum(warmupSince)))
-      return { n: [], rest: state };
-    // Preallocated to its length and filled with numbers only: unboxed doubles, no spare capacity.
-    const n = new Array<number>(length);
-    for (let i = 0; i < length; i++) n[i] = Number.NaN;
+      return { whole: state };
+    const n = scratch;
+    n.fill(Number.NaN);
     n[0] = nullable(lastTs);
-    n[1] = nullable(warmupSince);
+    n[warmupAt] = nullable(warmupSince);
     let gasRest: Partial<Record<GasId, number>> | undefined;
     let measureRest: Record<string, MeasureState> | undefined;
     let thresholdRest: Record<string, ThresholdState> | undefined;
@@ -110,16 +125,18 @@ export function createStatePacker(conditions: AlarmRuleSet['conditions']): State
     }
     for (const k in state.measures) {
       const m = state.measures[k] as MeasureState;
-      const at = doseAt.get(k);
-      if (at !== undefined && isDose(m)) {
-        n[at] = m.dose;
-        n[at + 1] = m.c;
-        n[at + 2] = m.t;
+      const d = doseAt.get(k);
+      if (d !== undefined && isDose(m)) {
+        n[d.at] = m.dose;
+        n[d.at + 1] = m.c;
+        n[d.tAt] = m.t;
       } else {
         measureRest ??= {};
         measureRest[k] = m;
       }
     }
+    // A dose's t is its gas's last time (both are the time of the last usable sample): not kept twice.
+    for (const d of doseAt.values()) if (n[d.tAt] === n[d.gasAt]) n[d.tAt] = Number.NaN;
     for (const k in state.thresholds) {
       const s = state.thresholds[k] as ThresholdState;
       const at = thresholdAt.get(k);
@@ -135,37 +152,45 @@ export function createStatePacker(conditions: AlarmRuleSet['conditions']): State
       active = true;
       break;
     }
+    // Made at its length and filled with numbers only: unboxed doubles, no spare capacity.
+    let used = length;
+    while (used > 0 && Number.isNaN(n[used - 1] as number)) used--;
+    const kept = new Array<number>(used);
+    for (let i = 0; i < used; i++) kept[i] = n[i] as number;
     if (gasRest === undefined && measureRest === undefined && thresholdRest === undefined && !active)
-      return n;
+      return kept;
     const rest: PackedRest = {};
     if (gasRest !== undefined) rest.lastGasTs = gasRest;
     if (measureRest !== undefined) rest.measures = measureRest;
     if (thresholdRest !== undefined) rest.thresholds = thresholdRest;
     if (active) rest.active = state.active;
-    return { n, rest };
+    return { n: kept, rest };
   }
 
   function unpack(packed: PackedState): AlarmState {
+    if ('whole' in packed) return packed.whole;
     const n = Array.isArray(packed) ? packed : packed.n;
     const rest = Array.isArray(packed) ? undefined : packed.rest;
-    if (n.length === 0) return rest as AlarmState;
+    /** The number at `i`: NaN past the end (left off). */
+    const at = (i: number): number => (i < n.length ? (n[i] as number) : Number.NaN);
     let lastGasTs: Partial<Record<GasId, number>> | undefined;
-    for (const [g, at] of gasAt) {
-      const v = n[at] as number;
+    for (const [g, i] of gasAt) {
+      const v = at(i);
       if (Number.isNaN(v)) continue;
       lastGasTs ??= {};
       lastGasTs[g] = v;
     }
     let measures: Record<string, MeasureState> | undefined;
-    for (const [k, at] of doseAt) {
-      const dose = n[at] as number;
+    for (const [k, d] of doseAt) {
+      const dose = at(d.at);
       if (Number.isNaN(dose)) continue;
+      const t = at(d.tAt);
       measures ??= {};
-      measures[k] = { dose, c: n[at + 1] as number, t: n[at + 2] as number };
+      measures[k] = { dose, c: at(d.at + 1), t: Number.isNaN(t) ? at(d.gasAt) : t };
     }
     let thresholds: Record<string, ThresholdState> | undefined;
-    for (const [k, at] of thresholdAt) {
-      const s = thresholdOf(n[at] as number);
+    for (const [k, i] of thresholdAt) {
+      const s = thresholdOf(at(i));
       if (s === undefined) continue;
       thresholds ??= {};
       thresholds[k] = s;
@@ -174,9 +199,9 @@ export function createStatePacker(conditions: AlarmRuleSet['conditions']): State
     if (rest?.measures) measures = { ...measures, ...rest.measures };
     if (rest?.thresholds) thresholds = { ...thresholds, ...rest.thresholds };
     return {
-      lastTs: orNull(n[0] as number),
+      lastTs: orNull(at(0)),
       lastGasTs: lastGasTs ?? EMPTY,
-      warmupSince: orNull(n[1] as number),
+      warmupSince: orNull(at(warmupAt)),
       measures: measures ?? EMPTY,
       thresholds: thresholds ?? EMPTY,
       active: rest?.active ?? EMPTY,
@@ -208,7 +233,7 @@ export function packedRuleSet(rules: AlarmRuleSet): PackedRuleSet {
 
 /** The time of the last sample a packed state took in (AlarmState.lastTs), without unpacking. */
 export function packedLastTs(packed: PackedState): number | null {
+  if ('whole' in packed) return packed.whole.lastTs;
   const n = Array.isArray(packed) ? packed : packed.n;
-  if (n.length === 0) return ((packed as { rest: PackedRest }).rest as AlarmState).lastTs;
-  return orNull(n[0] as number);
+  return n.length === 0 ? null : orNull(n[0] as number);
 }

@@ -146,8 +146,9 @@ describe('packed rule state', () => {
     for (let k = 0; k < 16; k++)
       p = rules.step(p, { ts: T0 + k * MIN, values: { CO: 3 }, status: 'ok' }).state;
     expect(Array.isArray(p)).toBe(true);
-    // lastTs, warmupSince, CO's last time, the dose (dose, c, t), five thresholds.
-    expect(p).toHaveLength(2 + 1 + 3 + 5);
+    // lastTs, CO's last time, the dose and its c; the dose's t is CO's last time, and what would
+    // follow is absent (no warm-up, no threshold running): left off.
+    expect(p).toEqual([T0 + 15 * MIN, T0 + 15 * MIN, expect.any(Number), 3]);
     for (const x of p as number[]) expect(typeof x).toBe('number');
     expect(rules.unpack(p).measures['CO:dose']).toMatchObject({ c: 3, t: T0 + 15 * MIN });
   });
@@ -184,5 +185,9 @@ describe('packed rule state', () => {
       active: {},
     } as AlarmState;
     expect(packer.unpack(packer.pack(odd))).toEqual(odd);
+    const doseBehind = { ...odd, measures: { 'CO:dose': { dose: 1, c: 2, t: T0 - 5 } } } as AlarmState;
+    expect(packer.unpack(packer.pack(doseBehind))).toEqual(doseBehind);
+    const notMadeByRules = { ...odd, lastTs: 'yesterday' } as unknown as AlarmState;
+    expect(packer.unpack(packer.pack(notMadeByRules))).toEqual(notMadeByRules);
   });
 });
