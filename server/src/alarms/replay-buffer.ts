@@ -98,6 +98,13 @@ function bodyOf(sample: AlarmSample): SampleBody {
 
 const sampleOf = (ts: number, body: SampleBody): AlarmSample => ({ ts, ...body });
 
+/** The one body every sample of `list` has, if they all have the same. */
+function sameBody(list: readonly SampleBody[]): SampleBody | undefined {
+  const first = list[0];
+  for (const b of list) if (b !== first) return undefined;
+  return first;
+}
+
 /**
  * The samples of the last REPLAY_WINDOW_MS (at most REPLAY_MAX_SAMPLES) of one device and the rule
  * state before them, so a reading that arrives out of order is evaluated as if it had come in
@@ -117,7 +124,12 @@ class DeviceReplayBuffer implements ReplayBuffer {
    * only when one is replayed.
    */
   private tss: number[] = [];
-  private bodies: SampleBody[] = [];
+  /**
+   * The kept samples' bodies: the one body when every kept sample has it (a detector reading the
+   * same most of the time keeps no array of them: ~150 bytes a device, issue 18), else one per
+   * sample; null while none is kept.
+   */
+  private bodies: SampleBody | SampleBody[] | null = null;
   /**
    * Per kept sample: the events its step reported, and at checkpoints the rule state after it;
    * undefined for a step with neither (most of them: no object kept per sample), and null for
@@ -140,9 +152,40 @@ class DeviceReplayBuffer implements ReplayBuffer {
     this.baseTs = this.source.lastTs;
     this.baseRaisedAt = this.source.raisedAt.size > 0 ? new Map(this.source.raisedAt) : null;
     this.tss = [];
-    this.bodies = [];
+    this.bodies = null;
     this.meta = null;
     this.head = 0;
+  }
+
+  private bodyAt(i: number): SampleBody {
+    const b = this.bodies;
+    return (Array.isArray(b) ? b[i] : b) as SampleBody;
+  }
+
+  /** Keeps the body of the sample just pushed (tss already holds it). */
+  private pushBody(body: SampleBody): void {
+    const b = this.bodies;
+    if (b === null) this.bodies = body;
+    else if (Array.isArray(b)) b.push(body);
+    else if (b !== body) {
+      const list = new Array<SampleBody>(this.tss.length - 1).fill(b);
+      list.push(body);
+      this.bodies = list;
+    }
+  }
+
+  /** Drops the bodies of the first `n` kept samples (tss already dropped them). */
+  private dropBodies(n: number): void {
+    const b = this.bodies;
+    if (this.tss.length === 0) this.bodies = null;
+    else if (Array.isArray(b)) {
+      b.splice(0, n);
+      this.bodies = sameBody(b) ?? b;
+    }
+  }
+
+  private setBodies(list: SampleBody[]): void {
+    this.bodies = list.length === 0 ? null : (sameBody(list) ?? list);
   }
 
   /** Keeps the meta of the sample just pushed (tss already holds it). */
@@ -181,7 +224,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
     this.base = state;
     this.baseTs = this.tss[n - 1] as number;
     this.tss.splice(0, n);
-    this.bodies.splice(0, n);
+    this.dropBodies(n);
     this.dropMeta(n);
     this.head -= n;
   }
@@ -189,7 +232,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
   /** Folds every sample outside the window into the base (stepping those after the last checkpoint). */
   private foldHead(rules: RuleSet<unknown>): void {
     while (this.head > 0) {
-      const first = sampleOf(this.tss[0] as number, this.bodies[0] as SampleBody);
+      const first = sampleOf(this.tss[0] as number, this.bodyAt(0));
       const m = this.meta?.[0];
       if (m?.state !== undefined) {
         this.foldInto(1, m.state);
@@ -233,7 +276,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
 
   remember(rules: RuleSet<unknown>, sample: AlarmSample, step: RuleStep): void {
     this.tss.push(sample.ts);
-    this.bodies.push(bodyOf(sample));
+    this.pushBody(bodyOf(sample));
     // A checkpoint saves stepping samples that leave the window a second time; a buffer holding
     // fewer samples than the spacing steps them in as they leave anyway (trim), so it keeps none.
     const checkpoint =
@@ -255,7 +298,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
     if (tss.includes(sample.ts)) return { kind: 'duplicate' };
     let at = tss.findIndex((ts) => ts > sample.ts);
     if (at < 0) at = tss.length;
-    const replayed = tss.map((ts, i) => sampleOf(ts, this.bodies[i] as SampleBody));
+    const replayed = tss.map((ts, i) => sampleOf(ts, this.bodyAt(i)));
     replayed.splice(at, 0, sample);
     let state = this.base;
     const raisedAt = new Map(this.baseRaisedAt ?? NO_RAISED);
@@ -281,7 +324,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
       return { kind: 'rule_error', err };
     }
     this.tss = replayed.map((x) => x.ts);
-    this.bodies = replayed.map(bodyOf);
+    this.setBodies(replayed.map(bodyOf));
     this.meta = nextMeta.every((m) => m === undefined) ? null : nextMeta;
     commit(state, raisedAt);
     this.trim(rules, this.source.lastTs);
