@@ -22,7 +22,7 @@ import type { GaswatchConfig } from './config-schema.js';
 import { clockJumped, clockReset } from './gateway-clock.js';
 import type { AlarmMetrics } from './metrics.js';
 import type { Reconciler } from './reconcile.js';
-import { createReplayBuffer, type ReplayBuffer, type RuleStateSource } from './replay-buffer.js';
+import { DeviceReplayBuffer } from './replay-buffer.js';
 import type { RuleHistory } from './rule-history.js';
 import { inferKind, own, selectionKey, selectRules, unappliedKeys } from './select.js';
 
@@ -62,11 +62,12 @@ const KINDS: ReadonlyMap<string, DeviceKind> = new Map(DeviceKindSchema.options.
 const NO_STATE: PackedState = [Number.NaN];
 
 /**
- * One device as its alarm rules see it: which rules it runs and where they stand. A class with
- * what is the same for every device of a selection behind one reference (`set`), and what can be
- * read off the rule state (`lastTs`) not kept twice: a city's devices each keep one (issue 18).
+ * One device as its alarm rules see it: which rules it runs and where they stand, and (the class
+ * it extends) its replay buffer: reset, remember, replay, fromTs. What is the same for every
+ * device of a selection is behind one reference (`set`), and what can be read off the rule state
+ * (`lastTs`) is not kept twice: a city's devices each keep one (issue 18).
  */
-class DeviceRules implements AlarmSource, RuleStateSource {
+class DeviceRules extends DeviceReplayBuffer implements AlarmSource {
   kind: DeviceKind | null = null;
   /** The rules selected for the device (null until its first reading, or after its kind or site changed). */
   set: SharedRules | null = null;
@@ -86,15 +87,13 @@ class DeviceRules implements AlarmSource, RuleStateSource {
    * NONE_RAISED while none is.
    */
   raisedAt: ReadonlyMap<string, number> = NONE_RAISED;
-  /** Reads the device's own state, lastTs and raisedAt. */
-  readonly replay: ReplayBuffer;
 
   constructor(
     public gw: string,
     readonly dev: string,
     public site: string | null,
   ) {
-    this.replay = createReplayBuffer(this);
+    super();
   }
 
   get rules(): PackedRuleSet | null {
@@ -108,7 +107,11 @@ class DeviceRules implements AlarmSource, RuleStateSource {
 
   /** Event time of the last sample fed to the rules: the rule state's own (-Infinity: none). */
   get lastTs(): number {
-    return packedLastTs(this.state) ?? Number.NEGATIVE_INFINITY;
+    return this.lastTsOf(this.state);
+  }
+
+  protected lastTsOf(state: unknown): number {
+    return packedLastTs(state as PackedState) ?? Number.NEGATIVE_INFINITY;
   }
 }
 
@@ -287,7 +290,8 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     }
     rt.state = state;
     rt.warmed = true;
-    rt.replay.reset();
+    // The replay buffer starts afresh at the rebuilt state.
+    rt.reset();
     if (rows.length > 0)
       log.info({ dev: rt.dev, readings: rows.length }, 'alarm rule state rebuilt from stored readings');
   }
@@ -333,7 +337,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     r: ReadingAccepted,
     sample: AlarmSample,
   ): void {
-    const out = rt.replay.replay(rules, sample, (state, raisedAt) => {
+    const out = rt.replay(rules, sample, (state, raisedAt) => {
       rt.state = state as PackedState;
       rt.raisedAt = raisedAt.size > 0 ? raisedAt : NONE_RAISED;
     });
@@ -352,7 +356,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
       case 'too_old':
         metrics.skipped.inc({ reason: 'out_of_order' });
         log.warn(
-          { dev: r.dev, ts: r.ts, lastTs: rt.lastTs, replayFrom: rt.replay.fromTs() },
+          { dev: r.dev, ts: r.ts, lastTs: rt.lastTs, replayFrom: rt.fromTs() },
           'reading older than the replay window of the rule state: stored, not evaluated',
         );
     }
@@ -380,7 +384,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     }
     // Its lastTs is now r.ts (rt.lastTs reads it off the state).
     rt.state = step.state;
-    rt.replay.remember(rules, sample, step);
+    rt.remember(rules, sample, step);
     const cleared = noteEvents(rt, step.events);
     reconciler.afterStep(rt, rt.raisedAt, step.active, cleared, r.ts, isLate(rt, r));
   }

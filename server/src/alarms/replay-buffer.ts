@@ -108,15 +108,26 @@ function sameBody(list: readonly SampleBody[]): SampleBody | undefined {
 /**
  * The samples of the last REPLAY_WINDOW_MS (at most REPLAY_MAX_SAMPLES) of one device and the rule
  * state before them, so a reading that arrives out of order is evaluated as if it had come in
- * order. `source` is the device's rule state now (where the buffer restarts after a rebuild).
+ * order. A subclass is the device: its `state`, `lastTs` and `raisedAt` are where its rules stand
+ * now (where the buffer restarts after a rebuild).
  *
  * A class, not a closure: a million devices each hold one, and methods on the prototype cost
- * nothing per device where closures cost a context and a function each (issue 18).
+ * nothing per device where closures cost a context and a function each; and a base class of the
+ * device's rule record, not an object of its own beside it, which cost ~60 bytes a device in its
+ * header, references both ways and the base's time kept apart from the base (issue 18).
  */
-class DeviceReplayBuffer implements ReplayBuffer {
-  /** The rule state before the oldest kept sample, its time, and the raise times at that point. */
+export abstract class DeviceReplayBuffer implements ReplayBuffer, RuleStateSource {
+  abstract readonly state: unknown;
+  abstract readonly lastTs: number;
+  abstract readonly raisedAt: ReadonlyMap<string, number>;
+  /** The time of the last sample a rule state took in (-Infinity: none). */
+  protected abstract lastTsOf(state: unknown): number;
+
+  /**
+   * The rule state before the oldest kept sample (undefined until the first reset), and the raise
+   * times at that point. Its time is the base's own (lastTsOf).
+   */
   private base: unknown;
-  private baseTs = Number.POSITIVE_INFINITY;
   private baseRaisedAt: Map<string, number> | null = null;
   /**
    * Kept samples in time order, each accepted by the rules: their times (an array of unboxed
@@ -145,12 +156,9 @@ class DeviceReplayBuffer implements ReplayBuffer {
   /** Samples remembered so far (checkpoint spacing). */
   private count = 0;
 
-  constructor(private readonly source: RuleStateSource) {}
-
   reset(): void {
-    this.base = this.source.state;
-    this.baseTs = this.source.lastTs;
-    this.baseRaisedAt = this.source.raisedAt.size > 0 ? new Map(this.source.raisedAt) : null;
+    this.base = this.state;
+    this.baseRaisedAt = this.raisedAt.size > 0 ? new Map(this.raisedAt) : null;
     this.tss = [];
     this.bodies = null;
     this.meta = null;
@@ -209,7 +217,8 @@ class DeviceReplayBuffer implements ReplayBuffer {
   }
 
   fromTs(): number {
-    return this.head > 0 ? (this.tss[this.head - 1] ?? this.baseTs) : this.baseTs;
+    if (this.head > 0) return this.tss[this.head - 1] as number;
+    return this.base === undefined ? Number.POSITIVE_INFINITY : this.lastTsOf(this.base);
   }
 
   private noteBase(events: RuleStep['events']): void {
@@ -221,8 +230,8 @@ class DeviceReplayBuffer implements ReplayBuffer {
   /** Drops the first `n` kept samples, whose state after them is `state`, into the base. */
   private foldInto(n: number, state: unknown): void {
     for (let i = 0; i < n; i++) this.noteBase(this.meta?.[i]?.events ?? NO_EVENTS);
+    // Its time is the last folded sample's (tss[n - 1]).
     this.base = state;
-    this.baseTs = this.tss[n - 1] as number;
     this.tss.splice(0, n);
     this.dropBodies(n);
     this.dropMeta(n);
@@ -327,11 +336,39 @@ class DeviceReplayBuffer implements ReplayBuffer {
     this.setBodies(replayed.map(bodyOf));
     this.meta = nextMeta.every((m) => m === undefined) ? null : nextMeta;
     commit(state, raisedAt);
-    this.trim(rules, this.source.lastTs);
+    this.trim(rules, this.lastTs);
     return { kind: 'replayed', steps };
   }
 }
 
-export function createReplayBuffer(source: RuleStateSource): ReplayBuffer {
-  return new DeviceReplayBuffer(source);
+/** A replay buffer beside a device's rule state (rules with AlarmState states, or `lastTsOf`). */
+class SourcedReplayBuffer extends DeviceReplayBuffer {
+  constructor(
+    private readonly source: RuleStateSource,
+    private readonly tsOf: (state: unknown) => number,
+  ) {
+    super();
+  }
+  get state(): unknown {
+    return this.source.state;
+  }
+  get lastTs(): number {
+    return this.source.lastTs;
+  }
+  get raisedAt(): ReadonlyMap<string, number> {
+    return this.source.raisedAt;
+  }
+  protected lastTsOf(state: unknown): number {
+    return this.tsOf(state);
+  }
+}
+
+const alarmStateTs = (state: unknown): number =>
+  (state as { lastTs: number | null }).lastTs ?? Number.NEGATIVE_INFINITY;
+
+export function createReplayBuffer(
+  source: RuleStateSource,
+  lastTsOf: (state: unknown) => number = alarmStateTs,
+): ReplayBuffer {
+  return new SourcedReplayBuffer(source, lastTsOf);
 }
