@@ -100,6 +100,8 @@ export function createStatePacker(conditions: AlarmRuleSet['conditions']): State
     ]),
   );
   const length = tFrom + doses.length;
+  const doseKeys = doses.map((c) => c.key);
+  const doseGasAt = doses.map((c) => gasAt.get(c.gas as GasId) as number);
   /** Filled by pack() before the kept array is made at the length it needs (pack is synchronous). */
   const scratch = new Float64Array(length);
 
@@ -136,7 +138,8 @@ export function createStatePacker(conditions: AlarmRuleSet['conditions']): State
       }
     }
     // A dose's t is its gas's last time (both are the time of the last usable sample): not kept twice.
-    for (const d of doseAt.values()) if (n[d.tAt] === n[d.gasAt]) n[d.tAt] = Number.NaN;
+    for (let i = 0; i < doseKeys.length; i++)
+      if (n[tFrom + i] === n[doseGasAt[i] as number]) n[tFrom + i] = Number.NaN;
     for (const k in state.thresholds) {
       const s = state.thresholds[k] as ThresholdState;
       const at = thresholdAt.get(k);
@@ -171,37 +174,41 @@ export function createStatePacker(conditions: AlarmRuleSet['conditions']): State
     if ('whole' in packed) return packed.whole;
     const n = Array.isArray(packed) ? packed : packed.n;
     const rest = Array.isArray(packed) ? undefined : packed.rest;
-    /** The number at `i`: NaN past the end (left off). */
-    const at = (i: number): number => (i < n.length ? (n[i] as number) : Number.NaN);
+    // Index loops over the layout, stopping where the array ends (NaN at the end was left off).
+    const len = n.length;
     let lastGasTs: Partial<Record<GasId, number>> | undefined;
-    for (const [g, i] of gasAt) {
-      const v = at(i);
+    for (let i = 0; i < gases.length && 1 + i < len; i++) {
+      const v = n[1 + i] as number;
       if (Number.isNaN(v)) continue;
       lastGasTs ??= {};
-      lastGasTs[g] = v;
+      lastGasTs[gases[i] as GasId] = v;
     }
     let measures: Record<string, MeasureState> | undefined;
-    for (const [k, d] of doseAt) {
-      const dose = at(d.at);
+    for (let i = 0; i < doseKeys.length && doseFrom + 2 * i < len; i++) {
+      const dose = n[doseFrom + 2 * i] as number;
       if (Number.isNaN(dose)) continue;
-      const t = at(d.tAt);
+      const t = tFrom + i < len ? (n[tFrom + i] as number) : Number.NaN;
       measures ??= {};
-      measures[k] = { dose, c: at(d.at + 1), t: Number.isNaN(t) ? at(d.gasAt) : t };
+      measures[doseKeys[i] as string] = {
+        dose,
+        c: n[doseFrom + 2 * i + 1] as number,
+        t: Number.isNaN(t) ? (n[doseGasAt[i] as number] as number) : t,
+      };
     }
     let thresholds: Record<string, ThresholdState> | undefined;
-    for (const [k, i] of thresholdAt) {
-      const s = thresholdOf(at(i));
+    for (let i = 0; i < keys.length && warmupAt + 1 + i < len; i++) {
+      const s = thresholdOf(n[warmupAt + 1 + i] as number);
       if (s === undefined) continue;
       thresholds ??= {};
-      thresholds[k] = s;
+      thresholds[keys[i] as string] = s;
     }
     if (rest?.lastGasTs) lastGasTs = { ...lastGasTs, ...rest.lastGasTs };
     if (rest?.measures) measures = { ...measures, ...rest.measures };
     if (rest?.thresholds) thresholds = { ...thresholds, ...rest.thresholds };
     return {
-      lastTs: orNull(at(0)),
+      lastTs: len > 0 ? orNull(n[0] as number) : null,
       lastGasTs: lastGasTs ?? EMPTY,
-      warmupSince: orNull(at(warmupAt)),
+      warmupSince: warmupAt < len ? orNull(n[warmupAt] as number) : null,
       measures: measures ?? EMPTY,
       thresholds: thresholds ?? EMPTY,
       active: rest?.active ?? EMPTY,
