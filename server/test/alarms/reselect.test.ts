@@ -51,11 +51,13 @@ describe('alarm engine: rules reselected while their state is rebuilt', () => {
     );
     // The device's first live reading; while the engine reads its history, a DeviceState says it
     // was moved to flat-b (another CO standard: other rules).
+    const atB = deviceState('household-co', 'flat-b');
     whileReading = () =>
       r.bus.emit('deviceState', {
         gw: 'gw',
         dev: 'boiler-room',
-        state: deviceState('household-co', 'flat-b'),
+        state: atB,
+        device: { gw: 'gw', dev: 'boiler-room', state: atB, lastSeen: null },
       });
     const live = accepted('gw', 'boiler-room', atA, T0 + 180 * MIN, 180, { CO: 100 });
     await r.store.writeReadings([
