@@ -5,9 +5,13 @@ import {
   type AlarmSample,
   createRuleSet,
   type DeviceKind,
+  DeviceKindSchema,
   type DeviceState,
   type GasId,
-  type RuleSet,
+  type PackedRuleSet,
+  type PackedState,
+  packedLastTs,
+  packedRuleSet,
 } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { ReadingAccepted, StoredLookup } from '../bus.js';
@@ -18,7 +22,7 @@ import type { GaswatchConfig } from './config-schema.js';
 import { clockJumped, clockReset } from './gateway-clock.js';
 import type { AlarmMetrics } from './metrics.js';
 import type { Reconciler } from './reconcile.js';
-import { createReplayBuffer, type ReplayBuffer, type RuleStep } from './replay-buffer.js';
+import { DeviceReplayBuffer } from './replay-buffer.js';
 import type { RuleHistory } from './rule-history.js';
 import { inferKind, own, selectionKey, selectRules, unappliedKeys } from './select.js';
 
@@ -36,37 +40,79 @@ const NONE_CLEARED: ReadonlyMap<string, number> = new Map();
  */
 const NONE_RAISED: ReadonlyMap<string, number> = new Map();
 
-/** One device as its alarm rules see it: which rules it runs and where they stand. */
-interface DeviceRules extends AlarmSource {
-  kind: DeviceKind | null;
-  profile: AlarmProfileId | null;
-  /** selectionKey of the profile and options `rules` were built from. */
-  selection: string | null;
-  /**
-   * Gases the device's rules watch (shared by every device of one selection), and channels
-   * already reported as not watched, once each (null until one is).
-   */
+/** What every device of one selection (profile and options) shares: its rule set and what it watches. */
+interface SharedRules {
+  /** selectionKey of the profile and options the rules were built from (one string for all). */
+  key: string;
+  profile: AlarmProfileId;
+  rules: PackedRuleSet;
+  /** Gases the rules watch (a channel of another gas is reported, once per device). */
   watched: ReadonlySet<GasId>;
-  unwatchedWarned: Set<GasId> | null;
-  rules: RuleSet<unknown> | null;
-  state: unknown;
-  /** Event time of the last sample fed to the rules. */
-  lastTs: number;
+  /** Condition keys of the rules. */
+  keys: ReadonlySet<string>;
+}
+
+/**
+ * Device kinds, one copy each: a kind parsed from a DeviceState is a string of its own, one per
+ * device kept for good (~32 bytes a device, issue 18).
+ */
+const KINDS: ReadonlyMap<string, DeviceKind> = new Map(DeviceKindSchema.options.map((k) => [k, k]));
+
+/** A state before any rules were selected: no sample taken in (lastTs -Infinity). */
+const NO_STATE: PackedState = [Number.NaN];
+
+/**
+ * One device as its alarm rules see it: which rules it runs and where they stand, and (the class
+ * it extends) its replay buffer: reset, remember, replay, fromTs. What is the same for every
+ * device of a selection is behind one reference (`set`), and what can be read off the rule state
+ * (`lastTs`) is not kept twice: a city's devices each keep one (issue 18).
+ */
+class DeviceRules extends DeviceReplayBuffer implements AlarmSource {
+  kind: DeviceKind | null = null;
+  /** The rules selected for the device (null until its first reading, or after its kind or site changed). */
+  set: SharedRules | null = null;
+  /** Where the rules stand, packed (NO_STATE while none are selected). */
+  state: PackedState = NO_STATE;
   /**
    * Highest reading seq the rules have seen (-1: none). The gateway's seq is per device and
    * persisted: a reading stamped before `lastTs` whose seq is beyond this one is not a resend
    * but a gateway clock that went back.
    */
-  maxSeq: number;
+  maxSeq = -1;
   /** How far the gateway clock was behind when it was last found reset backwards (ms; 0: not). */
-  clockBehindMs: number;
-  warmed: boolean;
+  clockBehindMs = 0;
+  warmed = false;
   /**
    * Event time each currently raised condition was raised at (alarm ids derive from it);
    * NONE_RAISED while none is.
    */
-  raisedAt: ReadonlyMap<string, number>;
-  replay: ReplayBuffer;
+  raisedAt: ReadonlyMap<string, number> = NONE_RAISED;
+
+  constructor(
+    public gw: string,
+    readonly dev: string,
+    public site: string | null,
+  ) {
+    super();
+  }
+
+  get rules(): PackedRuleSet | null {
+    return this.set?.rules ?? null;
+  }
+
+  /** The alarm profile the rules run (null before any was selected). */
+  get profile(): AlarmProfileId | null {
+    return this.set?.profile ?? null;
+  }
+
+  /** Event time of the last sample fed to the rules: the rule state's own (-Infinity: none). */
+  get lastTs(): number {
+    return this.lastTsOf(this.state);
+  }
+
+  protected lastTsOf(state: unknown): number {
+    return packedLastTs(state as PackedState) ?? Number.NEGATIVE_INFINITY;
+  }
 }
 
 /** The rules of every device the engine knows, selected, warmed and fed in event time. */
@@ -107,36 +153,14 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
    * Rule sets are pure (state in, state out): one per selection (profile and options), shared by
    * every device that runs it, instead of a set of closures per device (issue 18).
    */
-  const ruleSets = new Map<
-    string,
-    { rules: RuleSet<unknown>; watched: ReadonlySet<GasId>; keys: ReadonlySet<string> }
-  >();
-  const NO_GASES: ReadonlySet<GasId> = new Set();
+  const ruleSets = new Map<string, SharedRules>();
+  /** Channels already reported as not watched, by device: once each (a rare device has any). */
+  const unwatchedWarned = new Map<string, Set<GasId>>();
 
   function deviceFor(gw: string, dev: string): DeviceRules {
     let rt = devices.get(dev);
     if (rt === undefined) {
-      const created: DeviceRules = {
-        gw,
-        dev,
-        kind: null,
-        site: own(config.devices, dev)?.site ?? null,
-        profile: null,
-        selection: null,
-        rules: null,
-        state: undefined,
-        lastTs: Number.NEGATIVE_INFINITY,
-        maxSeq: -1,
-        clockBehindMs: 0,
-        warmed: false,
-        raisedAt: NONE_RAISED,
-        watched: NO_GASES,
-        unwatchedWarned: null,
-        // Set just below: the buffer reads the device's own state, lastTs and raisedAt.
-        replay: undefined as unknown as ReplayBuffer,
-      };
-      created.replay = createReplayBuffer(created);
-      rt = created;
+      rt = new DeviceRules(gw, dev, own(config.devices, dev)?.site ?? null);
       devices.set(dev, rt);
     }
     rt.gw = gw;
@@ -145,16 +169,17 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
 
   function applyState(rt: DeviceRules, s: DeviceState): void {
     const site = s.site || (own(config.devices, rt.dev)?.site ?? null);
-    if (rt.kind === s.kind && rt.site === site) return;
-    rt.kind = s.kind;
+    const kind = KINDS.get(s.kind) ?? s.kind;
+    if (rt.kind === kind && rt.site === site) return;
+    rt.kind = kind;
     rt.site = site;
-    if (rt.rules !== null && selectionKey(selectRules(config, rt.dev, s.kind, site)) !== rt.selection) {
+    if (rt.set !== null && selectionKey(selectRules(config, rt.dev, kind, site)) !== rt.set.key) {
       // Kind or site now implies another profile or other options (a household site's first
       // combustible alarm, say): rebuild its state from history on the next reading.
       log.info({ dev: rt.dev, kind: s.kind, site }, 'device kind or site changed: alarm rules reselected');
-      rt.rules = null;
+      rt.set = null;
       rt.warmed = false;
-      rt.lastTs = Number.NEGATIVE_INFINITY;
+      rt.state = NO_STATE;
       rt.raisedAt = NONE_RAISED;
     }
   }
@@ -165,8 +190,8 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     return rt;
   }
 
-  function ensureRules(rt: DeviceRules, values: Partial<Record<GasId, number>>): RuleSet<unknown> {
-    if (rt.rules !== null) return rt.rules;
+  function ensureRules(rt: DeviceRules, values: Partial<Record<GasId, number>>): PackedRuleSet {
+    if (rt.set !== null) return rt.set.rules;
     const kind = rt.kind ?? inferKind(values);
     const sel = selectRules(config, rt.dev, kind, rt.site);
     const key = selectionKey(sel);
@@ -185,27 +210,27 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
         built = createRuleSet(sel.profile);
       }
       shared = {
-        rules: built as RuleSet<unknown>,
+        key,
+        profile: sel.profile,
+        // Packed states (one array of numbers per state, not ~7 objects): the engine keeps two
+        // per device, the current one and its replay buffer's base (issue 18).
+        rules: packedRuleSet(built),
         watched: new Set(built.conditions.flatMap((c) => (c.gas === undefined ? [] : [c.gas]))),
         keys: new Set(built.conditions.map((c) => c.key)),
       };
       ruleSets.set(key, shared);
     }
-    const rules = shared.rules;
     const unapplied = unappliedKeys(sel.options, shared.keys);
     if (unapplied.length > 0)
       log.warn(
         { dev: rt.dev, kind, profile: sel.profile, unapplied },
         `${rt.dev} runs alarm profile ${sel.profile} (kind ${kind}), which has no condition for ${unapplied.join(', ')}: not applied (give the device a profile in GASWATCH_CONFIG devices.${rt.dev}.profile, or check its kind)`,
       );
-    rt.rules = rules;
-    rt.profile = sel.profile;
-    rt.selection = key;
-    rt.watched = shared.watched;
-    rt.unwatchedWarned = null;
-    rt.state = rt.rules.initial();
+    rt.set = shared;
+    unwatchedWarned.delete(rt.dev);
+    rt.state = shared.rules.initial();
     log.debug({ dev: rt.dev, kind, profile: sel.profile }, 'alarm rules selected');
-    return rt.rules;
+    return shared.rules;
   }
 
   /** The device's own raise-time map, made when its first condition is raised. */
@@ -241,20 +266,23 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
    */
   async function warm(
     rt: DeviceRules,
-    rules: RuleSet<unknown>,
+    rules: PackedRuleSet,
     beforeTs: number,
     lookup?: StoredLookup,
   ): Promise<void> {
     const rows = await history.before(rt.dev, beforeTs, lookup);
+    // Reselected meanwhile (a new DeviceState): process() warms again with the new rules.
+    if (rt.rules !== rules) return;
     let state = rules.initial();
+    let lastTs = Number.NEGATIVE_INFINITY;
     for (const row of rows) {
-      if (row.ts <= rt.lastTs) continue;
+      if (row.ts <= lastTs) continue;
       try {
         const sample: AlarmSample = { ts: row.ts, values: row.values, status: row.status ?? 'ok' };
         const step = rules.step(state, withReadingExtras(sample, row));
         state = step.state;
         noteEvents(rt, step.events);
-        rt.lastTs = row.ts;
+        lastTs = row.ts;
         if (row.seq !== undefined && row.seq > rt.maxSeq) rt.maxSeq = row.seq;
       } catch (err) {
         log.warn({ err, dev: rt.dev, ts: row.ts }, 'stored reading rejected by the rules during rebuild');
@@ -262,7 +290,8 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     }
     rt.state = state;
     rt.warmed = true;
-    rt.replay.reset();
+    // The replay buffer starts afresh at the rebuilt state.
+    rt.reset();
     if (rows.length > 0)
       log.info({ dev: rt.dev, readings: rows.length }, 'alarm rule state rebuilt from stored readings');
   }
@@ -273,9 +302,14 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
    */
   function warnUnwatched(rt: DeviceRules, values: Partial<Record<GasId, number>>): void {
     for (const gas of Object.keys(values) as GasId[]) {
-      if (rt.watched.has(gas) || rt.unwatchedWarned?.has(gas) || !ALARM_GASES.has(gas)) continue;
-      rt.unwatchedWarned ??= new Set();
-      rt.unwatchedWarned.add(gas);
+      if (rt.set?.watched.has(gas) || !ALARM_GASES.has(gas)) continue;
+      let warned = unwatchedWarned.get(rt.dev);
+      if (warned?.has(gas)) continue;
+      if (warned === undefined) {
+        warned = new Set();
+        unwatchedWarned.set(rt.dev, warned);
+      }
+      warned.add(gas);
       log.warn(
         { dev: rt.dev, gas, profile: rt.profile, kind: rt.kind },
         `${rt.dev} reports ${gas} but its alarm profile ${rt.profile} has no rule for it: ${gas} raises no alarm on the server (check the device kind or its profile override)`,
@@ -299,12 +333,12 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
   /** A reading older than the last one the rules saw: replayed in place, or skipped when too old. */
   function evaluateLate(
     rt: DeviceRules,
-    rules: RuleSet<unknown>,
+    rules: PackedRuleSet,
     r: ReadingAccepted,
     sample: AlarmSample,
   ): void {
-    const out = rt.replay.replay(rules, sample, (state, raisedAt) => {
-      rt.state = state;
+    const out = rt.replay(rules, sample, (state, raisedAt) => {
+      rt.state = state as PackedState;
       rt.raisedAt = raisedAt.size > 0 ? raisedAt : NONE_RAISED;
     });
     switch (out.kind) {
@@ -322,14 +356,14 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
       case 'too_old':
         metrics.skipped.inc({ reason: 'out_of_order' });
         log.warn(
-          { dev: r.dev, ts: r.ts, lastTs: rt.lastTs, replayFrom: rt.replay.fromTs() },
+          { dev: r.dev, ts: r.ts, lastTs: rt.lastTs, replayFrom: rt.fromTs() },
           'reading older than the replay window of the rule state: stored, not evaluated',
         );
     }
   }
 
   /** Feeds one reading to the device's (warmed, current) rules and reconciles its alarms. */
-  function evaluate(rt: DeviceRules, rules: RuleSet<unknown>, r: ReadingAccepted): void {
+  function evaluate(rt: DeviceRules, rules: PackedRuleSet, r: ReadingAccepted): void {
     warnUnwatched(rt, r.reading.values);
     const sample = withReadingExtras<AlarmSample>(
       { ts: r.ts, values: r.reading.values, status: r.reading.status },
@@ -340,7 +374,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
       evaluateLate(rt, rules, r, sample);
       return;
     }
-    let step: RuleStep;
+    let step: ReturnType<PackedRuleSet['step']>;
     try {
       step = rules.step(rt.state, sample);
     } catch (err) {
@@ -348,9 +382,9 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
       log.error({ err, dev: r.dev, ts: r.ts }, 'alarm rules rejected a reading');
       return;
     }
+    // Its lastTs is now r.ts (rt.lastTs reads it off the state).
     rt.state = step.state;
-    rt.lastTs = r.ts;
-    rt.replay.remember(rules, sample, step);
+    rt.remember(rules, sample, step);
     const cleared = noteEvents(rt, step.events);
     reconciler.afterStep(rt, rt.raisedAt, step.active, cleared, r.ts, isLate(rt, r));
   }
@@ -398,7 +432,6 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
         );
       }
       rt.state = rules.initial();
-      rt.lastTs = Number.NEGATIVE_INFINITY;
       rt.raisedAt = NONE_RAISED;
       await warm(rt, rules, r.ts);
       if (rt.rules !== rules) {

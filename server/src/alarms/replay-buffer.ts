@@ -98,18 +98,36 @@ function bodyOf(sample: AlarmSample): SampleBody {
 
 const sampleOf = (ts: number, body: SampleBody): AlarmSample => ({ ts, ...body });
 
+/** The one body every sample of `list` has, if they all have the same. */
+function sameBody(list: readonly SampleBody[]): SampleBody | undefined {
+  const first = list[0];
+  for (const b of list) if (b !== first) return undefined;
+  return first;
+}
+
 /**
  * The samples of the last REPLAY_WINDOW_MS (at most REPLAY_MAX_SAMPLES) of one device and the rule
  * state before them, so a reading that arrives out of order is evaluated as if it had come in
- * order. `source` is the device's rule state now (where the buffer restarts after a rebuild).
+ * order. A subclass is the device: its `state`, `lastTs` and `raisedAt` are where its rules stand
+ * now (where the buffer restarts after a rebuild).
  *
  * A class, not a closure: a million devices each hold one, and methods on the prototype cost
- * nothing per device where closures cost a context and a function each (issue 18).
+ * nothing per device where closures cost a context and a function each; and a base class of the
+ * device's rule record, not an object of its own beside it, which cost ~60 bytes a device in its
+ * header, references both ways and the base's time kept apart from the base (issue 18).
  */
-class DeviceReplayBuffer implements ReplayBuffer {
-  /** The rule state before the oldest kept sample, its time, and the raise times at that point. */
+export abstract class DeviceReplayBuffer implements ReplayBuffer, RuleStateSource {
+  abstract readonly state: unknown;
+  abstract readonly lastTs: number;
+  abstract readonly raisedAt: ReadonlyMap<string, number>;
+  /** The time of the last sample a rule state took in (-Infinity: none). */
+  protected abstract lastTsOf(state: unknown): number;
+
+  /**
+   * The rule state before the oldest kept sample (undefined until the first reset), and the raise
+   * times at that point. Its time is the base's own (lastTsOf).
+   */
   private base: unknown;
-  private baseTs = Number.POSITIVE_INFINITY;
   private baseRaisedAt: Map<string, number> | null = null;
   /**
    * Kept samples in time order, each accepted by the rules: their times (an array of unboxed
@@ -117,7 +135,12 @@ class DeviceReplayBuffer implements ReplayBuffer {
    * only when one is replayed.
    */
   private tss: number[] = [];
-  private bodies: SampleBody[] = [];
+  /**
+   * The kept samples' bodies: the one body when every kept sample has it (a detector reading the
+   * same most of the time keeps no array of them: ~150 bytes a device, issue 18), else one per
+   * sample; null while none is kept.
+   */
+  private bodies: SampleBody | SampleBody[] | null = null;
   /**
    * Per kept sample: the events its step reported, and at checkpoints the rule state after it;
    * undefined for a step with neither (most of them: no object kept per sample), and null for
@@ -133,16 +156,44 @@ class DeviceReplayBuffer implements ReplayBuffer {
   /** Samples remembered so far (checkpoint spacing). */
   private count = 0;
 
-  constructor(private readonly source: RuleStateSource) {}
-
   reset(): void {
-    this.base = this.source.state;
-    this.baseTs = this.source.lastTs;
-    this.baseRaisedAt = this.source.raisedAt.size > 0 ? new Map(this.source.raisedAt) : null;
+    this.base = this.state;
+    this.baseRaisedAt = this.raisedAt.size > 0 ? new Map(this.raisedAt) : null;
     this.tss = [];
-    this.bodies = [];
+    this.bodies = null;
     this.meta = null;
     this.head = 0;
+  }
+
+  private bodyAt(i: number): SampleBody {
+    const b = this.bodies;
+    return (Array.isArray(b) ? b[i] : b) as SampleBody;
+  }
+
+  /** Keeps the body of the sample just pushed (tss already holds it). */
+  private pushBody(body: SampleBody): void {
+    const b = this.bodies;
+    if (b === null) this.bodies = body;
+    else if (Array.isArray(b)) b.push(body);
+    else if (b !== body) {
+      const list = new Array<SampleBody>(this.tss.length - 1).fill(b);
+      list.push(body);
+      this.bodies = list;
+    }
+  }
+
+  /** Drops the bodies of the first `n` kept samples (tss already dropped them). */
+  private dropBodies(n: number): void {
+    const b = this.bodies;
+    if (this.tss.length === 0) this.bodies = null;
+    else if (Array.isArray(b)) {
+      b.splice(0, n);
+      this.bodies = sameBody(b) ?? b;
+    }
+  }
+
+  private setBodies(list: SampleBody[]): void {
+    this.bodies = list.length === 0 ? null : (sameBody(list) ?? list);
   }
 
   /** Keeps the meta of the sample just pushed (tss already holds it). */
@@ -166,7 +217,8 @@ class DeviceReplayBuffer implements ReplayBuffer {
   }
 
   fromTs(): number {
-    return this.head > 0 ? (this.tss[this.head - 1] ?? this.baseTs) : this.baseTs;
+    if (this.head > 0) return this.tss[this.head - 1] as number;
+    return this.base === undefined ? Number.POSITIVE_INFINITY : this.lastTsOf(this.base);
   }
 
   private noteBase(events: RuleStep['events']): void {
@@ -178,10 +230,10 @@ class DeviceReplayBuffer implements ReplayBuffer {
   /** Drops the first `n` kept samples, whose state after them is `state`, into the base. */
   private foldInto(n: number, state: unknown): void {
     for (let i = 0; i < n; i++) this.noteBase(this.meta?.[i]?.events ?? NO_EVENTS);
+    // Its time is the last folded sample's (tss[n - 1]).
     this.base = state;
-    this.baseTs = this.tss[n - 1] as number;
     this.tss.splice(0, n);
-    this.bodies.splice(0, n);
+    this.dropBodies(n);
     this.dropMeta(n);
     this.head -= n;
   }
@@ -189,7 +241,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
   /** Folds every sample outside the window into the base (stepping those after the last checkpoint). */
   private foldHead(rules: RuleSet<unknown>): void {
     while (this.head > 0) {
-      const first = sampleOf(this.tss[0] as number, this.bodies[0] as SampleBody);
+      const first = sampleOf(this.tss[0] as number, this.bodyAt(0));
       const m = this.meta?.[0];
       if (m?.state !== undefined) {
         this.foldInto(1, m.state);
@@ -233,7 +285,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
 
   remember(rules: RuleSet<unknown>, sample: AlarmSample, step: RuleStep): void {
     this.tss.push(sample.ts);
-    this.bodies.push(bodyOf(sample));
+    this.pushBody(bodyOf(sample));
     // A checkpoint saves stepping samples that leave the window a second time; a buffer holding
     // fewer samples than the spacing steps them in as they leave anyway (trim), so it keeps none.
     const checkpoint =
@@ -255,7 +307,7 @@ class DeviceReplayBuffer implements ReplayBuffer {
     if (tss.includes(sample.ts)) return { kind: 'duplicate' };
     let at = tss.findIndex((ts) => ts > sample.ts);
     if (at < 0) at = tss.length;
-    const replayed = tss.map((ts, i) => sampleOf(ts, this.bodies[i] as SampleBody));
+    const replayed = tss.map((ts, i) => sampleOf(ts, this.bodyAt(i)));
     replayed.splice(at, 0, sample);
     let state = this.base;
     const raisedAt = new Map(this.baseRaisedAt ?? NO_RAISED);
@@ -281,14 +333,42 @@ class DeviceReplayBuffer implements ReplayBuffer {
       return { kind: 'rule_error', err };
     }
     this.tss = replayed.map((x) => x.ts);
-    this.bodies = replayed.map(bodyOf);
+    this.setBodies(replayed.map(bodyOf));
     this.meta = nextMeta.every((m) => m === undefined) ? null : nextMeta;
     commit(state, raisedAt);
-    this.trim(rules, this.source.lastTs);
+    this.trim(rules, this.lastTs);
     return { kind: 'replayed', steps };
   }
 }
 
-export function createReplayBuffer(source: RuleStateSource): ReplayBuffer {
-  return new DeviceReplayBuffer(source);
+/** A replay buffer beside a device's rule state (rules with AlarmState states, or `lastTsOf`). */
+class SourcedReplayBuffer extends DeviceReplayBuffer {
+  constructor(
+    private readonly source: RuleStateSource,
+    private readonly tsOf: (state: unknown) => number,
+  ) {
+    super();
+  }
+  get state(): unknown {
+    return this.source.state;
+  }
+  get lastTs(): number {
+    return this.source.lastTs;
+  }
+  get raisedAt(): ReadonlyMap<string, number> {
+    return this.source.raisedAt;
+  }
+  protected lastTsOf(state: unknown): number {
+    return this.tsOf(state);
+  }
+}
+
+const alarmStateTs = (state: unknown): number =>
+  (state as { lastTs: number | null }).lastTs ?? Number.NEGATIVE_INFINITY;
+
+export function createReplayBuffer(
+  source: RuleStateSource,
+  lastTsOf: (state: unknown) => number = alarmStateTs,
+): ReplayBuffer {
+  return new SourcedReplayBuffer(source, lastTsOf);
 }

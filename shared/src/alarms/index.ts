@@ -1,5 +1,6 @@
 export * from './dose.js';
 export * from './errors.js';
+export * from './packed.js';
 export * from './rules.js';
 export * from './standards.js';
 export * from './threshold.js';
