@@ -3,9 +3,9 @@
  * store already hold are seeded, so a gap never opens over them, but only over the gateway's
  * current count.
  */
-import type { Reading } from '@gaswatch/shared';
+import type { DeviceState, Reading } from '@gaswatch/shared';
 import { describe, expect, it } from 'vitest';
-import { createDeviceRegistry } from '../src/ingest/devices.js';
+import { createDeviceRegistry, iso } from '../src/ingest/devices.js';
 
 const NOW = Date.parse('2026-11-24T03:00:00Z');
 const at = (s: number) => NOW - 3_600_000 + s * 1_000;
@@ -88,5 +88,51 @@ describe('de-duplication window (issue 18: bounded per device)', () => {
     const see = (seq: number) => devices.observeReading('gw', 'fast', reading(seq, at(seq)), at(seq), NOW);
     for (let seq = 0; seq < 1_000; seq++) see(seq);
     for (const seq of [999, 900, 950, 873]) expect(see(seq)).toBeNull();
+  });
+});
+
+describe('the record keeps the last reading and the state as numbers and parts (issue 18)', () => {
+  it('hands them back as they came: every field, and each time as it was written', () => {
+    const devices = createDeviceRegistry();
+    const state: DeviceState = {
+      v: 1,
+      ts: '2026-11-24T11:00:00+08:00', // an offset: kept as written
+      online: false,
+      model: 'gaswatch-co',
+      kind: 'household-co',
+      site: 'home-7',
+      location: '厨房',
+      lastError: 'no answer',
+    };
+    devices.observeState('gw', 'co', state);
+    expect(devices.get('co')?.state).toEqual(state);
+    const plain = reading(3, at(3));
+    devices.observeReading('gw', 'co', plain, at(3), NOW);
+    expect(devices.get('co')?.lastReading).toEqual(plain);
+    expect(devices.get('co')?.lastTs).toBe(at(3));
+    const said: Reading = {
+      v: 1,
+      ts: '2026-11-24T02:05:00Z', // no milliseconds: kept as written
+      seq: 4,
+      values: { CO: 300, O2: 20.9 },
+      status: 'fault',
+      faults: ['sensor_eol'],
+      quality: { CO: 'uncertain' },
+      alarm: true,
+    };
+    devices.observeReading('gw', 'co', said, Date.parse(said.ts), NOW);
+    expect(devices.get('co')?.lastReading).toEqual(said);
+    expect(devices.get('co')?.lastSeen).toBe(NOW);
+    // An older reading arriving late is counted, but the last reading stays the newest.
+    expect(devices.observeReading('gw', 'co', reading(2, at(2)), at(2), NOW)).not.toBeNull();
+    expect(devices.get('co')?.lastReading).toEqual(said);
+    expect(devices.get('co')?.readings).toBe(3);
+  });
+
+  it('writes a time as toISOString does, across days, years and the edges', () => {
+    const edges = [0, 1, 999, 86_399_999, 86_400_000, Date.parse('2026-12-31T23:59:59.999Z')];
+    for (let i = 0; i < 2_000; i++) edges.push(Math.floor((i / 2_000) * 4.1e12) + (i % 1_000));
+    for (const ms of [...edges, -1, -86_400_001, 253_402_300_799_999, 253_402_300_800_000])
+      expect(iso(ms)).toBe(new Date(ms).toISOString());
   });
 });

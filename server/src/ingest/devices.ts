@@ -40,22 +40,15 @@ export const DEDUP_SPAN_MS = 15 * 60_000;
 /** A reading stored before this server started: its seq and sampling time. */
 type Stored = { seq: number; ts: number };
 
-interface Tracking {
-  /** Timestamps seen, ascending, the newest DEDUP_WINDOW (a double array: 8 bytes each). */
-  seen: number[];
-  maxSeq: number | null;
-  /** Sampling time of the reading that set maxSeq (not taken from a clock-suspect one). */
-  maxSeqTs: number;
-  /**
-   * Sampling time of the reading that set maxSeq as stamped (even far ahead): the stored readings
-   * inside a gap are of the same gateway clock, so they are compared with this one.
-   */
-  maxSeqRawTs: number;
-  /** The first reading this server saw of the device since it started: seq and sampling time. */
-  firstSeq: number | null;
-  firstTs: number;
-  /** Seqs of tracked gaps not yet filled; null (most devices, always) while there are none. */
+/**
+ * The seq bookkeeping most devices never need (none of it, as long as no reading goes missing and
+ * nothing was stored before this server started): on the record only once needed, null again
+ * once it is empty.
+ */
+interface SeqRare {
+  /** Seqs of tracked gaps not yet filled. */
   missing: Set<number> | null;
+  /** Seqs skipped in gaps too large to track one by one. */
   untracked: number;
   /**
    * Seqs already stored before this server started (from the journal and the store lookup), so a
@@ -65,8 +58,67 @@ interface Tracking {
    */
   stored: Stored[] | null;
   storedSorted: boolean;
-  /** What the store already held for it was looked up (or given up on) since this server started. */
-  lookedUp: boolean;
+}
+
+/** What a DeviceState says besides its time (the time is the record's, a number). */
+type StateBody = Omit<DeviceState, 'v' | 'ts'> & {
+  /** The time as it was written, where that is not how toISOString writes it (an offset, no ms). */
+  tsText?: string;
+};
+
+/** What a reading said besides its time, seq, values and status: most readings say none of it. */
+type ReadingExtra = Pick<Reading, 'faults' | 'quality' | 'alarm'> & { tsText?: string };
+/** The two extras every reading of a detector with an alarm output says: one copy each. */
+const ALARM_OFF: ReadingExtra = Object.freeze({ alarm: false });
+const ALARM_ON: ReadingExtra = Object.freeze({ alarm: true });
+
+/**
+ * Times of a device, in the registry's table of times (a slot of TIMES doubles per device): a
+ * number in an object's field is a pointer to a 16-byte box (a millisecond time is no small
+ * integer), here it is 8 bytes. NaN: none.
+ */
+const T_LAST_SEEN = 0;
+/** Sampling time of the last reading, ms (the record's lastTs). */
+const T_LAST_TS = 1;
+/** Sampling time of the reading that set maxSeq (not taken from a clock-suspect one). */
+const T_MAX_SEQ_TS = 2;
+/**
+ * Sampling time of the reading that set maxSeq as stamped (even far ahead): the stored readings
+ * inside a gap are of the same gateway clock, so they are compared with this one.
+ */
+const T_MAX_SEQ_RAW_TS = 3;
+/** Sampling time of the first reading this server saw of the device. */
+const T_FIRST_TS = 4;
+/** Time of the DeviceState. */
+const T_STATE_TS = 5;
+const TIMES = 6;
+
+/** The day `isoDayText` is of (ms of its midnight / a day), and that day as toISOString begins it. */
+let isoDay = Number.NaN;
+let isoDayText = '';
+const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const three = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+/** The end of year 9999: toISOString writes six-digit years from there. */
+const YEAR_10000 = 253_402_300_800_000;
+/**
+ * `ms` as toISOString writes it (ISO 8601, milliseconds, UTC), in ~0.15 µs where toISOString takes
+ * ~0.7: the state and the last reading keep their times as numbers, so the API, the live feed and
+ * the alarm engine make the text on each read (a page of /api/devices reads every device's state).
+ */
+export function iso(ms: number): string {
+  if (!(ms >= 0 && ms < YEAR_10000)) return new Date(ms).toISOString();
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDayText = new Date(day * 86_400_000).toISOString().slice(0, 11); // 2026-12-07T
+  }
+  let rest = ms - day * 86_400_000;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1_000);
+  return `${isoDayText}${two(h)}:${two(m)}:${two(s)}.${three(rest - s * 1_000)}Z`;
 }
 
 export interface DeviceRegistry {
@@ -116,10 +168,11 @@ export interface RegistrySnapshot {
 }
 
 export function createDeviceRegistry(): DeviceRegistry {
-  const devices = new Map<string, DeviceRecord>();
-  const tracking = new Map<string, Tracking>();
+  const devices = new Map<string, Device>();
   const gateways = new Map<string, GatewayStatus>();
   let changes = 0;
+  /** Every device's times, TIMES doubles per slot; grown by doubling (devices are never removed). */
+  let times = new Float64Array(TIMES * 1024);
   /**
    * Each message's topic and payload are parsed into fresh strings: a device would keep its own
    * copy of its gateway's id and of words every device shares (kind, model, location), ~150
@@ -132,45 +185,168 @@ export function createDeviceRegistry(): DeviceRegistry {
     if (words.size < 100_000) words.set(w, w);
     return w;
   };
+  const time = (slot: number, which: number): number | null => {
+    const t = times[slot * TIMES + which] as number;
+    return Number.isNaN(t) ? null : t;
+  };
 
-  const ensure = (gw: string, dev: string): [DeviceRecord, Tracking] => {
+  /**
+   * One object per device (issue 18: the record and its seq tracking were two, each with a map
+   * entry; its last reading and DeviceState were the parsed payloads with their ISO times). The
+   * last reading and the state are kept as their parts and handed out as the payloads they were
+   * (a new object per read: the API, the registry file and the alarm engine's DeviceState read).
+   */
+  class Device implements DeviceRecord {
+    gw: string;
+    readonly dev: string;
+    /** Index of the device's times in `times`. */
+    readonly slot: number;
+    readings = 0;
+    seqGaps = 0;
+    seqResets = 0;
+    clockSuspect = false;
+    /** What the store already held for it was looked up (or given up on) since this server started. */
+    lookedUp = false;
+    /** Timestamps seen, ascending, the newest DEDUP_WINDOW (a double array: 8 bytes each). */
+    seen: number[] = [];
+    maxSeq: number | null = null;
+    /** The first reading's seq this server saw of the device since it started (its time: T_FIRST_TS). */
+    firstSeq: number | null = null;
+    rare: SeqRare | null = null;
+    /** The DeviceState without its time, or null: none arrived. */
+    body: StateBody | null = null;
+    /** The last reading's seq, values, status and the rest (null: none); its time is lastTs. */
+    rSeq = 0;
+    rValues: Reading['values'] | null = null;
+    rStatus: Reading['status'] = 'ok';
+    rExtra: ReadingExtra | null = null;
+
+    constructor(gw: string, dev: string) {
+      this.gw = gw;
+      this.dev = dev;
+      this.slot = devices.size;
+      const need = (this.slot + 1) * TIMES;
+      if (need > times.length) {
+        const grown = new Float64Array(times.length * 2);
+        grown.set(times);
+        times = grown;
+      }
+      const at = this.slot * TIMES;
+      times.fill(Number.NaN, at, at + TIMES);
+      times[at + T_MAX_SEQ_TS] = Number.NEGATIVE_INFINITY;
+      times[at + T_MAX_SEQ_RAW_TS] = Number.NEGATIVE_INFINITY;
+      times[at + T_FIRST_TS] = 0;
+    }
+
+    get lastSeen(): number | null {
+      return time(this.slot, T_LAST_SEEN);
+    }
+    set lastSeen(ms: number | null) {
+      times[this.slot * TIMES + T_LAST_SEEN] = ms ?? Number.NaN;
+    }
+    get lastTs(): number | null {
+      return time(this.slot, T_LAST_TS);
+    }
+    set lastTs(ms: number | null) {
+      times[this.slot * TIMES + T_LAST_TS] = ms ?? Number.NaN;
+    }
+    getTime(which: number): number {
+      return times[this.slot * TIMES + which] as number;
+    }
+    setTime(which: number, ms: number): void {
+      times[this.slot * TIMES + which] = ms;
+    }
+
+    get lastReading(): Reading | null {
+      const values = this.rValues;
+      if (values === null) return null;
+      const x = this.rExtra;
+      const r: Reading = {
+        v: 1,
+        ts: x?.tsText ?? iso(this.getTime(T_LAST_TS)),
+        seq: this.rSeq,
+        values,
+        status: this.rStatus,
+      };
+      if (x?.faults !== undefined) r.faults = x.faults;
+      if (x?.quality !== undefined) r.quality = x.quality;
+      if (x?.alarm !== undefined) r.alarm = x.alarm;
+      return r;
+    }
+    set lastReading(r: Reading | null) {
+      if (r === null) {
+        this.rValues = null;
+        this.rExtra = null;
+        return;
+      }
+      this.rSeq = r.seq;
+      this.rValues = r.values;
+      this.rStatus = r.status;
+      // Its time is lastTs (the same instant: ingest's ts is Date.parse of r.ts); its text is
+      // kept only where toISOString would write it otherwise.
+      const ts = Date.parse(r.ts);
+      this.setTime(T_LAST_TS, ts);
+      const tsText = iso(ts) === r.ts ? undefined : r.ts;
+      if (r.faults === undefined && r.quality === undefined && tsText === undefined)
+        this.rExtra = r.alarm === undefined ? null : r.alarm ? ALARM_ON : ALARM_OFF;
+      else
+        this.rExtra = {
+          ...(r.faults === undefined ? {} : { faults: r.faults }),
+          ...(r.quality === undefined ? {} : { quality: r.quality }),
+          ...(r.alarm === undefined ? {} : { alarm: r.alarm }),
+          ...(tsText === undefined ? {} : { tsText }),
+        };
+    }
+
+    get state(): DeviceState | null {
+      const b = this.body;
+      if (b === null) return null;
+      const s: DeviceState = {
+        v: 1,
+        ts: b.tsText ?? iso(this.getTime(T_STATE_TS)),
+        online: b.online,
+        model: b.model,
+        kind: b.kind,
+        site: b.site,
+        location: b.location,
+        lastError: b.lastError,
+      };
+      if (b.pollIntervalS !== undefined) s.pollIntervalS = b.pollIntervalS;
+      return s;
+    }
+    set state(s: DeviceState | null) {
+      if (s === null) {
+        this.body = null;
+        return;
+      }
+      const ts = Date.parse(s.ts);
+      this.setTime(T_STATE_TS, ts);
+      const b: StateBody = {
+        online: s.online,
+        model: intern(s.model),
+        kind: intern(s.kind) as DeviceState['kind'],
+        site: s.site,
+        location: intern(s.location),
+        lastError: s.lastError,
+      };
+      if (s.pollIntervalS !== undefined) b.pollIntervalS = s.pollIntervalS;
+      if (iso(ts) !== s.ts) b.tsText = s.ts;
+      this.body = b;
+    }
+  }
+
+  const ensure = (gw: string, dev: string): Device => {
     let d = devices.get(dev);
-    let t = tracking.get(dev);
-    if (!d || !t) {
-      d = {
-        gw: intern(gw),
-        dev,
-        state: null,
-        lastSeen: null,
-        lastReading: null,
-        lastTs: null,
-        readings: 0,
-        seqGaps: 0,
-        seqResets: 0,
-        clockSuspect: false,
-      };
-      t = {
-        seen: [],
-        maxSeq: null,
-        maxSeqTs: Number.NEGATIVE_INFINITY,
-        maxSeqRawTs: Number.NEGATIVE_INFINITY,
-        firstSeq: null,
-        firstTs: 0,
-        missing: null,
-        untracked: 0,
-        stored: null,
-        storedSorted: true,
-        lookedUp: false,
-      };
+    if (d === undefined) {
+      d = new Device(intern(gw), dev);
       devices.set(dev, d);
-      tracking.set(dev, t);
       changes++;
     }
     if (d.gw !== gw) d.gw = intern(gw);
-    return [d, t];
+    return d;
   };
 
-  const remember = (t: Tracking, ts: number) => {
+  const remember = (t: Device, ts: number) => {
     const seen = t.seen;
     const n = seen.length;
     // In order (nearly always): append. Else insert in place, unless already there.
@@ -184,74 +360,91 @@ export function createDeviceRegistry(): DeviceRegistry {
     const oldest = (seen[seen.length - 1] as number) - DEDUP_SPAN_MS;
     if ((seen[0] as number) < oldest) seen.splice(0, lowerBound(seen, oldest));
   };
-  const wasSeen = (t: Tracking, ts: number) => {
+  const wasSeen = (t: Device, ts: number) => {
     const seen = t.seen;
     const n = seen.length;
     if (n === 0 || ts > (seen[n - 1] as number)) return false;
     return seen[lowerBound(seen, ts)] === ts;
   };
-  const missingCount = (t: Tracking) => (t.missing?.size ?? 0) + t.untracked;
-  const fill = (t: Tracking, seq: number) => {
-    if (t.missing === null || !t.missing.delete(seq)) return false;
-    if (t.missing.size === 0) t.missing = null;
+  const rareOf = (d: Device): SeqRare => {
+    d.rare ??= { missing: null, untracked: 0, stored: null, storedSorted: true };
+    return d.rare;
+  };
+  /** Drops the rare part once it holds nothing. */
+  const tidy = (d: Device) => {
+    const r = d.rare;
+    if (r !== null && r.missing === null && r.untracked === 0 && r.stored === null) d.rare = null;
+  };
+  const missingCount = (d: Device) => (d.rare === null ? 0 : (d.rare.missing?.size ?? 0) + d.rare.untracked);
+  const fill = (d: Device, seq: number) => {
+    const r = d.rare;
+    if (r === null || r.missing === null || !r.missing.delete(seq)) return false;
+    if (r.missing.size === 0) r.missing = null;
     return true;
+  };
+  const setMax = (d: Device, seq: number, maxTs: number, ts: number) => {
+    d.maxSeq = seq;
+    d.setTime(T_MAX_SEQ_TS, maxTs);
+    d.setTime(T_MAX_SEQ_RAW_TS, ts);
   };
 
   /** `ts` is the reading's sampling time, `now` the server's clock. */
-  const trackSeq = (d: DeviceRecord, t: Tracking, seq: number, ts: number, now: number) => {
-    if (t.firstSeq === null) {
-      t.firstSeq = seq;
-      t.firstTs = ts;
+  const trackSeq = (d: Device, seq: number, ts: number, now: number) => {
+    if (d.firstSeq === null) {
+      d.firstSeq = seq;
+      d.setTime(T_FIRST_TS, ts);
     }
+    const maxSeqTs = d.getTime(T_MAX_SEQ_TS);
     // A reading stamped far ahead (a wrong gateway clock) must not make every later one look old.
-    const maxTs = ts - now <= CLOCK_SUSPECT_MS ? ts : t.maxSeqTs;
-    if (t.maxSeq === null || seq === t.maxSeq + 1) {
-      t.maxSeq = seq;
-      t.maxSeqTs = maxTs;
-      t.maxSeqRawTs = ts;
-    } else if (seq > t.maxSeq + 1) {
-      const stored = storedIn(t, t.maxSeq + 1, seq, t.maxSeqRawTs, ts);
-      const gap = seq - t.maxSeq - 1 - stored.length;
-      if (gap <= MAX_TRACKED_GAP && (t.missing?.size ?? 0) + gap <= 10 * MAX_TRACKED_GAP) {
+    const maxTs = ts - now <= CLOCK_SUSPECT_MS ? ts : maxSeqTs;
+    if (d.maxSeq === null || seq === d.maxSeq + 1) {
+      setMax(d, seq, maxTs, ts);
+    } else if (seq > d.maxSeq + 1) {
+      const stored = storedIn(d, d.maxSeq + 1, seq, d.getTime(T_MAX_SEQ_RAW_TS), ts);
+      const gap = seq - d.maxSeq - 1 - stored.length;
+      const r = rareOf(d);
+      if (gap <= MAX_TRACKED_GAP && (r.missing?.size ?? 0) + gap <= 10 * MAX_TRACKED_GAP) {
         let next = 0;
-        const missing = t.missing ?? new Set<number>();
-        for (let s = t.maxSeq + 1; s < seq; s++) {
+        const missing = r.missing ?? new Set<number>();
+        for (let s = d.maxSeq + 1; s < seq; s++) {
           if (stored[next] === s) next++;
           else missing.add(s);
         }
-        t.missing = missing.size > 0 ? missing : null;
+        r.missing = missing.size > 0 ? missing : null;
       } else {
-        t.untracked += gap;
+        r.untracked += gap;
       }
-      t.maxSeq = seq;
-      t.maxSeqTs = maxTs;
-      t.maxSeqRawTs = ts;
-    } else if (fill(t, seq)) {
+      setMax(d, seq, maxTs, ts);
+    } else if (fill(d, seq)) {
       // a late replay filled a gap
-    } else if (seq < t.maxSeq && ts > t.maxSeqTs && !(seq < t.firstSeq && ts < t.firstTs)) {
+    } else if (
+      seq < d.maxSeq &&
+      ts > maxSeqTs &&
+      !(seq < (d.firstSeq as number) && ts < d.getTime(T_FIRST_TS))
+    ) {
       // A newer sample whose seq went back to a value never seen: the gateway started counting
       // again (lost its seq file).
       d.seqResets++;
-      t.maxSeq = seq;
-      t.maxSeqTs = maxTs;
-      t.maxSeqRawTs = ts;
-      t.stored = null; // seqs of the old count
+      setMax(d, seq, maxTs, ts);
+      if (d.rare !== null) d.rare.stored = null; // seqs of the old count
     }
     // Else an older sample with a lower seq that fills no tracked gap: a resend, an outbox replay
     // into a gap too large to track, or what was sampled before this server started watching.
     // Not a reset: it must not open a phantom gap up to maxSeq.
-    if (t.stored && t.maxSeq !== null && t.maxSeq >= (sorted(t).at(-1)?.seq ?? 0)) t.stored = null;
-    d.seqGaps = missingCount(t);
+    const r = d.rare;
+    if (r?.stored && d.maxSeq !== null && d.maxSeq >= (sorted(r).at(-1)?.seq ?? 0)) r.stored = null;
+    tidy(d);
+    d.seqGaps = missingCount(d);
   };
 
   /** The stored readings, ascending by seq. */
-  const sorted = (t: Tracking): Stored[] => {
-    if (!t.stored) return [];
-    if (!t.storedSorted) {
-      t.stored.sort((a, b) => a.seq - b.seq);
-      t.storedSorted = true;
+  const sorted = (r: SeqRare): Stored[] => {
+    if (!r.stored) return [];
+    if (!r.storedSorted) {
+      r.stored.sort((a, b) => a.seq - b.seq);
+      r.storedSorted = true;
     }
-    return t.stored;
+    return r.stored;
   };
 
   /**
@@ -259,8 +452,9 @@ export function createDeviceRegistry(): DeviceRegistry {
    * readings on both sides of the gap): a stored reading outside that time is of another count
    * (before the gateway lost its seq file).
    */
-  const storedIn = (t: Tracking, from: number, to: number, afterTs: number, beforeTs: number): number[] => {
-    const all = sorted(t);
+  const storedIn = (d: Device, from: number, to: number, afterTs: number, beforeTs: number): number[] => {
+    if (d.rare === null) return [];
+    const all = sorted(d.rare);
     let lo = 0;
     let hi = all.length;
     while (lo < hi) {
@@ -293,11 +487,12 @@ export function createDeviceRegistry(): DeviceRegistry {
     restore(snap) {
       changes++;
       for (const x of snap.devices) {
-        const [d] = ensure(x.gw, x.dev);
+        const d = ensure(x.gw, x.dev);
         d.state = x.state;
         d.lastSeen = x.lastSeen;
+        // The reading sets lastTs with it (the time it says; the old file's lastTs is the same).
         d.lastReading = x.lastReading;
-        d.lastTs = x.lastTs;
+        if (x.lastReading === null) d.lastTs = x.lastTs;
       }
       for (const [gw, status] of snap.gateways) gateways.set(gw, status);
     },
@@ -306,53 +501,53 @@ export function createDeviceRegistry(): DeviceRegistry {
     all: () => devices.values(),
     size: () => devices.size,
     observeReading(gw, dev, reading, ts, now) {
-      const [d, t] = ensure(gw, dev);
-      if (wasSeen(t, ts)) {
+      const d = ensure(gw, dev);
+      if (wasSeen(d, ts)) {
         // A duplicate still proves its seq is stored: a gap it sits in is filled.
-        if (fill(t, reading.seq)) d.seqGaps = missingCount(t);
+        if (fill(d, reading.seq)) {
+          tidy(d);
+          d.seqGaps = missingCount(d);
+        }
         return null;
       }
-      remember(t, ts);
-      trackSeq(d, t, reading.seq, ts, now);
+      remember(d, ts);
+      trackSeq(d, reading.seq, ts, now);
       changes++;
       d.readings++;
       d.lastSeen = now;
-      if (d.lastTs === null || ts >= d.lastTs) {
+      const lastTs = d.lastTs;
+      if (lastTs === null || ts >= lastTs) {
         d.lastReading = reading;
-        d.lastTs = ts;
+        d.lastTs = ts; // the same as the reading's, unless a caller passed another
       }
       return d;
     },
     seed(gw, dev, stored) {
-      const [, t] = ensure(gw, dev);
+      const d = ensure(gw, dev);
       for (const r of stored) {
-        remember(t, r.ts);
+        remember(d, r.ts);
         // Only seqs above what this server already tracks can fall into a gap later.
-        if (r.seq === undefined || (t.maxSeq !== null && r.seq <= t.maxSeq)) continue;
-        t.stored ??= [];
-        t.stored.push({ seq: r.seq, ts: r.ts });
-        t.storedSorted = false;
+        if (r.seq === undefined || (d.maxSeq !== null && r.seq <= d.maxSeq)) continue;
+        const rare = rareOf(d);
+        rare.stored ??= [];
+        rare.stored.push({ seq: r.seq, ts: r.ts });
+        rare.storedSorted = false;
       }
     },
-    lookedUp: (dev) => tracking.get(dev)?.lookedUp === true,
+    lookedUp: (dev) => devices.get(dev)?.lookedUp === true,
     markLookedUp(gw, dev) {
-      ensure(gw, dev)[1].lookedUp = true;
+      ensure(gw, dev).lookedUp = true;
     },
     forget(dev, ts) {
-      const seen = tracking.get(dev)?.seen;
+      const seen = devices.get(dev)?.seen;
       if (seen === undefined) return;
       const at = lowerBound(seen, ts);
       if (seen[at] === ts) seen.splice(at, 1);
     },
     observeState(gw, dev, state) {
-      const [d] = ensure(gw, dev);
+      const d = ensure(gw, dev);
       changes++;
-      d.state = {
-        ...state,
-        model: intern(state.model),
-        kind: intern(state.kind) as DeviceState['kind'],
-        location: intern(state.location),
-      };
+      d.state = state;
       return d;
     },
     observeStatus(gw, status) {
