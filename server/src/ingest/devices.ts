@@ -1,6 +1,7 @@
 import type { DeviceState, GatewayStatus, Reading } from '@gaswatch/shared';
 import type { DeviceInfo } from '../bus.js';
 import { CLOCK_SUSPECT_MS } from './clock-limits.js';
+import { decodeWindow, encodeWindow, windowHas } from './dedup-window.js';
 
 /** Everything the server tracks per device (the registry behind /api/devices). */
 export interface DeviceRecord extends DeviceInfo {
@@ -26,8 +27,9 @@ const MAX_TRACKED_GAP = 10_000;
  * outbox replaying what was in flight when the link broke. Those are the device's newest readings
  * at that moment, a few per device; 128 covers a gateway's whole in-flight window on one device.
  * (It was 8 192, in a Set and an array: ~300 KB per device that reports once a minute after six
- * days, issue 18; now at most 128 unboxed doubles, 1 KB.) An older reading replayed again is
- * announced again: the store keeps it once all the same (SPEC §8), and the alarm rules skip it.
+ * days, issue 18; then at most 128 doubles, 1 KB; now ~2 bytes a time: dedup-window.ts.) An
+ * older reading replayed again is announced again: the store keeps it once all the same
+ * (SPEC §8), and the alarm rules skip it.
  */
 export const DEDUP_WINDOW = 128;
 /**
@@ -91,7 +93,9 @@ const T_MAX_SEQ_RAW_TS = 3;
 const T_FIRST_TS = 4;
 /** Time of the DeviceState. */
 const T_STATE_TS = 5;
-const TIMES = 6;
+/** The newest sampling time in the de-duplication window (the rest: the record's seenGaps). */
+const T_SEEN_NEWEST = 6;
+const TIMES = 7;
 
 /** The day `isoDayText` is of (ms of its midnight / a day), and that day as toISOString begins it. */
 let isoDay = Number.NaN;
@@ -207,8 +211,11 @@ export function createDeviceRegistry(): DeviceRegistry {
     clockSuspect = false;
     /** What the store already held for it was looked up (or given up on) since this server started. */
     lookedUp = false;
-    /** Timestamps seen, ascending, the newest DEDUP_WINDOW (a double array: 8 bytes each). */
-    seen: number[] = [];
+    /**
+     * The sampling times seen lately, the newest DEDUP_WINDOW within DEDUP_SPAN_MS: the newest is
+     * T_SEEN_NEWEST, the others the gaps before it, as text (dedup-window.ts: ~2 bytes a time).
+     */
+    seenGaps = '';
     maxSeq: number | null = null;
     /** The first reading's seq this server saw of the device since it started (its time: T_FIRST_TS). */
     firstSeq: number | null = null;
@@ -346,8 +353,16 @@ export function createDeviceRegistry(): DeviceRegistry {
     return d;
   };
 
-  const remember = (t: Device, ts: number) => {
-    const seen = t.seen;
+  const seenOf = (d: Device): number[] => decodeWindow(d.getTime(T_SEEN_NEWEST), d.seenGaps);
+  const setSeen = (d: Device, seen: number[]) => {
+    d.setTime(T_SEEN_NEWEST, seen.length === 0 ? Number.NaN : (seen[seen.length - 1] as number));
+    d.seenGaps = encodeWindow(seen);
+  };
+  const remember = (d: Device, ts: number) => {
+    // The window keeps whole milliseconds (Date.parse gives nothing else); any other time is not
+    // remembered: a resend of it would be taken again, never a new reading dropped.
+    if (!Number.isSafeInteger(ts)) return;
+    const seen = seenOf(d);
     const n = seen.length;
     // In order (nearly always): append. Else insert in place, unless already there.
     if (n === 0 || ts > (seen[n - 1] as number)) seen.push(ts);
@@ -359,13 +374,9 @@ export function createDeviceRegistry(): DeviceRegistry {
     if (seen.length > DEDUP_WINDOW) seen.shift();
     const oldest = (seen[seen.length - 1] as number) - DEDUP_SPAN_MS;
     if ((seen[0] as number) < oldest) seen.splice(0, lowerBound(seen, oldest));
+    setSeen(d, seen);
   };
-  const wasSeen = (t: Device, ts: number) => {
-    const seen = t.seen;
-    const n = seen.length;
-    if (n === 0 || ts > (seen[n - 1] as number)) return false;
-    return seen[lowerBound(seen, ts)] === ts;
-  };
+  const wasSeen = (d: Device, ts: number) => windowHas(d.getTime(T_SEEN_NEWEST), d.seenGaps, ts);
   const rareOf = (d: Device): SeqRare => {
     d.rare ??= { missing: null, untracked: 0, stored: null, storedSorted: true };
     return d.rare;
@@ -539,10 +550,11 @@ export function createDeviceRegistry(): DeviceRegistry {
       ensure(gw, dev).lookedUp = true;
     },
     forget(dev, ts) {
-      const seen = devices.get(dev)?.seen;
-      if (seen === undefined) return;
-      const at = lowerBound(seen, ts);
-      if (seen[at] === ts) seen.splice(at, 1);
+      const d = devices.get(dev);
+      if (d === undefined || !wasSeen(d, ts)) return;
+      const seen = seenOf(d);
+      seen.splice(lowerBound(seen, ts), 1);
+      setSeen(d, seen);
     },
     observeState(gw, dev, state) {
       const d = ensure(gw, dev);
