@@ -258,3 +258,38 @@ describe('de-duplication window, packed (issue 18: ~2 bytes a time)', () => {
     expect(decodeWindow(Number.NaN, '')).toEqual([]);
   });
 });
+
+describe('what devices say alike is kept once (issue 18)', () => {
+  it('shares the values and the state of devices that say the same, and hands each its own as it came', () => {
+    const devices = createDeviceRegistry();
+    const state = (site: string): DeviceState => ({
+      v: 1,
+      ts: new Date(NOW).toISOString(),
+      online: true,
+      model: 'gaswatch-co',
+      kind: 'household-co',
+      site,
+      location: 'kitchen',
+      lastError: null,
+      pollIntervalS: 60,
+    });
+    for (const dev of ['a', 'b', 'c']) {
+      devices.observeState('gw', dev, state(dev === 'c' ? 'other' : 'same'));
+      const r = { ...reading(1, at(1)), values: { CO: dev === 'c' ? 3 : 0 } };
+      devices.observeReading('gw', dev, r, at(1), NOW);
+      // The payload the reading came in stays the sender's: not frozen, not shared.
+      expect(Object.isFrozen(r.values)).toBe(false);
+    }
+    const [a, b, c] = ['a', 'b', 'c'].map((d) => devices.get(d));
+    expect(a?.lastReading?.values).toBe(b?.lastReading?.values);
+    expect(a?.lastReading?.values).toEqual({ CO: 0 });
+    expect(c?.lastReading?.values).toEqual({ CO: 3 });
+    expect(a?.state).toEqual(state('same'));
+    expect(c?.state).toEqual(state('other'));
+    // A shared copy cannot be changed behind another device's back.
+    expect(() => {
+      (a?.lastReading?.values as { CO: number }).CO = 5;
+    }).toThrow(TypeError);
+    expect(b?.lastReading?.values).toEqual({ CO: 0 });
+  });
+});

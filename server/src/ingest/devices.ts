@@ -1,4 +1,4 @@
-import type { DeviceState, GatewayStatus, Reading } from '@gaswatch/shared';
+import type { DeviceState, GasId, GatewayStatus, Reading } from '@gaswatch/shared';
 import type { DeviceInfo } from '../bus.js';
 import { CLOCK_SUSPECT_MS } from './clock-limits.js';
 import { decodeWindow, encodeWindow, windowHas } from './dedup-window.js';
@@ -97,6 +97,9 @@ const T_STATE_TS = 5;
 const T_SEEN_NEWEST = 6;
 const TIMES = 7;
 
+/** Shared copies of last readings' values, and of states' bodies, kept at most (each). */
+const SHARED_MAX = 10_000;
+
 /** The day `isoDayText` is of (ms of its midnight / a day), and that day as toISOString begins it. */
 let isoDay = Number.NaN;
 let isoDayText = '';
@@ -188,6 +191,24 @@ export function createDeviceRegistry(): DeviceRegistry {
     if (known !== undefined) return known;
     if (words.size < 100_000) words.set(w, w);
     return w;
+  };
+  /**
+   * The values of last readings and the states' bodies, shared: most detectors of a household
+   * programme read 0 ppm most of the time, and detectors of one site say the same model, site and
+   * location. One frozen copy of each (~32 and ~72 bytes), at most SHARED_MAX of each kind; past
+   * that a device keeps its own. Frozen: whoever reads a record gets the payload as it was, and a
+   * change to a shared one would change other devices' (it throws instead).
+   */
+  const sharedValues = new Map<string, Reading['values']>();
+  const sharedBodies = new Map<string, StateBody>();
+  const shared = <T extends object>(table: Map<string, T>, key: string, own: T): T => {
+    const known = table.get(key);
+    if (known !== undefined) return known;
+    if (table.size >= SHARED_MAX) return own;
+    // A copy: `own` may be a payload others hold (the reading goes on to the journal and the rules).
+    const frozen = Object.freeze({ ...own });
+    table.set(key, frozen);
+    return frozen;
   };
   const time = (slot: number, which: number): number | null => {
     const t = times[slot * TIMES + which] as number;
@@ -287,7 +308,9 @@ export function createDeviceRegistry(): DeviceRegistry {
         return;
       }
       this.rSeq = r.seq;
-      this.rValues = r.values;
+      let key = '';
+      for (const gas in r.values) key += `${gas}=${r.values[gas as GasId]};`;
+      this.rValues = shared(sharedValues, key, r.values);
       this.rStatus = r.status;
       // Its time is lastTs (the same instant: ingest's ts is Date.parse of r.ts); its text is
       // kept only where toISOString would write it otherwise.
@@ -338,7 +361,8 @@ export function createDeviceRegistry(): DeviceRegistry {
       };
       if (s.pollIntervalS !== undefined) b.pollIntervalS = s.pollIntervalS;
       if (iso(ts) !== s.ts) b.tsText = s.ts;
-      this.body = b;
+      // JSON of the body is its key: the strings in it may hold any character.
+      this.body = shared(sharedBodies, JSON.stringify(b), b);
     }
   }
 
