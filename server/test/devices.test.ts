@@ -293,3 +293,25 @@ describe('what devices say alike is kept once (issue 18)', () => {
     expect(b?.lastReading?.values).toEqual({ CO: 0 });
   });
 });
+
+describe('seq resets and gaps on the record', () => {
+  it('counts a gateway that started its count again, and keeps the count with no gap open', () => {
+    const devices = createDeviceRegistry();
+    const see = (seq: number, s: number) =>
+      devices.observeReading('gw', 'co', reading(seq, at(s)), at(s), NOW);
+    for (let s = 0; s < 10; s++) see(100 + s, s);
+    see(113, 10); // 110..112 lost
+    expect(devices.get('co')).toMatchObject({ seqGaps: 3, seqResets: 0 });
+    see(111, 11); // a late one fills one of them
+    expect(devices.get('co')).toMatchObject({ seqGaps: 2, seqResets: 0 });
+    see(0, 20); // the gateway lost its seq file: a newer reading with a seq never seen
+    see(1, 21);
+    expect(devices.get('co')).toMatchObject({ seqResets: 1, seqGaps: 2 });
+    const d = devices.get('co');
+    if (d === undefined) throw new Error('co unknown');
+    d.clockSuspect = true;
+    expect(devices.get('co')).toMatchObject({ clockSuspect: true, seqResets: 1 });
+    d.clockSuspect = false;
+    expect(devices.get('co')?.clockSuspect).toBe(false);
+  });
+});

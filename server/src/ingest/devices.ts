@@ -60,7 +60,14 @@ interface SeqRare {
    */
   stored: Stored[] | null;
   storedSorted: boolean;
+  /** Times the seq went backwards to a value never seen (the record's seqResets). */
+  resets: number;
 }
+
+/** Bits of a record's `flags`. */
+const CLOCK_SUSPECT = 1;
+/** What the store already held for it was looked up (or given up on) since this server started. */
+const LOOKED_UP = 2;
 
 /** What a DeviceState says besides its time (the time is the record's, a number). */
 type StateBody = Omit<DeviceState, 'v' | 'ts'> & {
@@ -227,11 +234,8 @@ export function createDeviceRegistry(): DeviceRegistry {
     /** Index of the device's times in `times`. */
     readonly slot: number;
     readings = 0;
-    seqGaps = 0;
-    seqResets = 0;
-    clockSuspect = false;
-    /** What the store already held for it was looked up (or given up on) since this server started. */
-    lookedUp = false;
+    /** CLOCK_SUSPECT, LOOKED_UP (two booleans were two fields, 16 bytes). */
+    flags = 0;
     /**
      * The sampling times seen lately, the newest DEDUP_WINDOW within DEDUP_SPAN_MS: the newest is
      * T_SEEN_NEWEST, the others the gaps before it, as text (dedup-window.ts: ~2 bytes a time).
@@ -264,6 +268,27 @@ export function createDeviceRegistry(): DeviceRegistry {
       times[at + T_MAX_SEQ_TS] = Number.NEGATIVE_INFINITY;
       times[at + T_MAX_SEQ_RAW_TS] = Number.NEGATIVE_INFINITY;
       times[at + T_FIRST_TS] = 0;
+    }
+
+    // Seq gaps and resets are the rare part's (0 without one), where two fields cost every device.
+    get seqGaps(): number {
+      const r = this.rare;
+      return r === null ? 0 : (r.missing?.size ?? 0) + r.untracked;
+    }
+    get seqResets(): number {
+      return this.rare?.resets ?? 0;
+    }
+    get clockSuspect(): boolean {
+      return (this.flags & CLOCK_SUSPECT) !== 0;
+    }
+    set clockSuspect(on: boolean) {
+      this.flags = on ? this.flags | CLOCK_SUSPECT : this.flags & ~CLOCK_SUSPECT;
+    }
+    get lookedUp(): boolean {
+      return (this.flags & LOOKED_UP) !== 0;
+    }
+    set lookedUp(on: boolean) {
+      this.flags = on ? this.flags | LOOKED_UP : this.flags & ~LOOKED_UP;
     }
 
     get lastSeen(): number | null {
@@ -402,15 +427,15 @@ export function createDeviceRegistry(): DeviceRegistry {
   };
   const wasSeen = (d: Device, ts: number) => windowHas(d.getTime(T_SEEN_NEWEST), d.seenGaps, ts);
   const rareOf = (d: Device): SeqRare => {
-    d.rare ??= { missing: null, untracked: 0, stored: null, storedSorted: true };
+    d.rare ??= { missing: null, untracked: 0, stored: null, storedSorted: true, resets: 0 };
     return d.rare;
   };
   /** Drops the rare part once it holds nothing. */
   const tidy = (d: Device) => {
     const r = d.rare;
-    if (r !== null && r.missing === null && r.untracked === 0 && r.stored === null) d.rare = null;
+    if (r !== null && r.missing === null && r.untracked === 0 && r.stored === null && r.resets === 0)
+      d.rare = null;
   };
-  const missingCount = (d: Device) => (d.rare === null ? 0 : (d.rare.missing?.size ?? 0) + d.rare.untracked);
   const fill = (d: Device, seq: number) => {
     const r = d.rare;
     if (r === null || r.missing === null || !r.missing.delete(seq)) return false;
@@ -459,7 +484,7 @@ export function createDeviceRegistry(): DeviceRegistry {
     ) {
       // A newer sample whose seq went back to a value never seen: the gateway started counting
       // again (lost its seq file).
-      d.seqResets++;
+      rareOf(d).resets++;
       setMax(d, seq, maxTs, ts);
       if (d.rare !== null) d.rare.stored = null; // seqs of the old count
     }
@@ -469,7 +494,6 @@ export function createDeviceRegistry(): DeviceRegistry {
     const r = d.rare;
     if (r?.stored && d.maxSeq !== null && d.maxSeq >= (sorted(r).at(-1)?.seq ?? 0)) r.stored = null;
     tidy(d);
-    d.seqGaps = missingCount(d);
   };
 
   /** The stored readings, ascending by seq. */
@@ -539,10 +563,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       const d = ensure(gw, dev);
       if (wasSeen(d, ts)) {
         // A duplicate still proves its seq is stored: a gap it sits in is filled.
-        if (fill(d, reading.seq)) {
-          tidy(d);
-          d.seqGaps = missingCount(d);
-        }
+        if (fill(d, reading.seq)) tidy(d);
         return null;
       }
       remember(d, ts);
