@@ -286,6 +286,11 @@ describe('what devices say alike is kept once (issue 18)', () => {
     expect(c?.lastReading?.values).toEqual({ CO: 3 });
     expect(a?.state).toEqual(state('same'));
     expect(c?.state).toEqual(state('other'));
+    // A new state is read at once, though the last one read was this device's.
+    expect(a?.state?.site).toBe('same');
+    devices.observeState('gw', 'a', { ...state('moved'), ts: new Date(NOW + 1_000).toISOString() });
+    expect(a?.state).toEqual({ ...state('moved'), ts: new Date(NOW + 1_000).toISOString() });
+    expect(b?.state).toEqual(state('same'));
     // A shared copy cannot be changed behind another device's back.
     expect(() => {
       (a?.lastReading?.values as { CO: number }).CO = 5;

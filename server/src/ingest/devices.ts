@@ -217,6 +217,9 @@ export function createDeviceRegistry(): DeviceRegistry {
     table.set(key, frozen);
     return frozen;
   };
+  /** The state last made by a record's `state` (stateOf's), until that record's state changes. */
+  let stateOf: Device | null = null;
+  let stateMade: DeviceState | null = null;
   const time = (slot: number, which: number): number | null => {
     const t = times[slot * TIMES + which] as number;
     return Number.isNaN(t) ? null : t;
@@ -330,16 +333,16 @@ export function createDeviceRegistry(): DeviceRegistry {
       if (r === null) {
         this.rValues = null;
         this.rExtra = null;
-        return;
-      }
+      } else this.setReading(r, Date.parse(r.ts));
+    }
+    /** `ts`: Date.parse(r.ts), as ingest has it already (it becomes lastTs). */
+    setReading(r: Reading, ts: number): void {
       this.rSeq = r.seq;
       let key = '';
       for (const gas in r.values) key += `${gas}=${r.values[gas as GasId]};`;
       this.rValues = shared(sharedValues, key, r.values);
       this.rStatus = r.status;
-      // Its time is lastTs (the same instant: ingest's ts is Date.parse of r.ts); its text is
-      // kept only where toISOString would write it otherwise.
-      const ts = Date.parse(r.ts);
+      // Its time is lastTs; its text is kept only where toISOString would write it otherwise.
       this.setTime(T_LAST_TS, ts);
       const tsText = iso(ts) === r.ts ? undefined : r.ts;
       if (r.faults === undefined && r.quality === undefined && tsText === undefined)
@@ -356,20 +359,42 @@ export function createDeviceRegistry(): DeviceRegistry {
     get state(): DeviceState | null {
       const b = this.body;
       if (b === null) return null;
-      const s: DeviceState = {
-        v: 1,
-        ts: b.tsText ?? iso(this.getTime(T_STATE_TS)),
-        online: b.online,
-        model: b.model,
-        kind: b.kind,
-        site: b.site,
-        location: b.location,
-        lastError: b.lastError,
-      };
-      if (b.pollIntervalS !== undefined) s.pollIntervalS = b.pollIntervalS;
-      return s;
+      // The engine and the live feed read the state of each reading's device in turn: the last
+      // one made is handed out again (one object to all, as when the record held the payload).
+      if (stateOf === this && stateMade !== null) return stateMade;
+      stateOf = this;
+      stateMade = this.makeState(b);
+      return stateMade;
+    }
+    private makeState(b: StateBody): DeviceState {
+      const ts = b.tsText ?? iso(this.getTime(T_STATE_TS));
+      // Two literals, not one and a property added: each a shape made once (the engine reads the
+      // state on every reading).
+      return b.pollIntervalS === undefined
+        ? {
+            v: 1,
+            ts,
+            online: b.online,
+            model: b.model,
+            kind: b.kind,
+            site: b.site,
+            location: b.location,
+            lastError: b.lastError,
+          }
+        : {
+            v: 1,
+            ts,
+            online: b.online,
+            model: b.model,
+            kind: b.kind,
+            site: b.site,
+            location: b.location,
+            lastError: b.lastError,
+            pollIntervalS: b.pollIntervalS,
+          };
     }
     set state(s: DeviceState | null) {
+      if (stateOf === this) stateOf = null;
       if (s === null) {
         this.body = null;
         return;
@@ -572,10 +597,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       d.readings++;
       d.lastSeen = now;
       const lastTs = d.lastTs;
-      if (lastTs === null || ts >= lastTs) {
-        d.lastReading = reading;
-        d.lastTs = ts; // the same as the reading's, unless a caller passed another
-      }
+      if (lastTs === null || ts >= lastTs) d.setReading(reading, ts);
       return d;
     },
     seed(gw, dev, stored) {
