@@ -7,6 +7,7 @@ import type { DeviceState, Reading } from '@gaswatch/shared';
 import { describe, expect, it } from 'vitest';
 import { decodeWindow, encodeWindow, windowHas } from '../src/ingest/dedup-window.js';
 import { createDeviceRegistry, DEDUP_SPAN_MS, iso } from '../src/ingest/devices.js';
+import { SlotTable } from '../src/ingest/slot-table.js';
 
 const NOW = Date.parse('2026-11-24T03:00:00Z');
 const at = (s: number) => NOW - 3_600_000 + s * 1_000;
@@ -318,5 +319,21 @@ describe('seq resets and gaps on the record', () => {
     expect(devices.get('co')).toMatchObject({ clockSuspect: true, seqResets: 1 });
     d.clockSuspect = false;
     expect(devices.get('co')?.clockSuspect).toBe(false);
+  });
+});
+
+describe('the table of times (slot-table.ts)', () => {
+  it('keeps every slot its own across pages, each new one at its initial values', () => {
+    const table = new SlotTable([Number.NaN, 0, -1]);
+    for (let slot = 0; slot < 10_000; slot++) {
+      expect(table.add()).toBe(slot);
+      table.set(slot, 1, slot * 1_000_000_007);
+    }
+    expect(table.size).toBe(10_000);
+    for (const slot of [0, 4_095, 4_096, 8_191, 8_192, 9_999]) {
+      expect(table.get(slot, 0)).toBeNaN();
+      expect(table.get(slot, 1)).toBe(slot * 1_000_000_007);
+      expect(table.get(slot, 2)).toBe(-1);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { type AlarmCondition, type DeviceState, offlineTimeoutMs } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { ReadingAccepted } from '../bus.js';
+import { SlotTable } from '../ingest/slot-table.js';
 import type { Timers } from '../timers.js';
 import type { AlarmBook } from './alarm-book.js';
 import { createOfflineFold, type OfflineWhy } from './fold.js';
@@ -52,56 +53,44 @@ export interface OfflineSweepDeps {
 /** No slot (the end of a gateway's list). */
 const NO_SLOT = -1;
 
+// A watched device's numbers, by field of its slot (NaN: none).
+/** The DeviceState's poll interval, s. */
+const POLL_S = 0;
+/** Wall time it was last heard from. */
+const SEEN = 1;
+/** Silence is counted from here at the earliest: its gateway came back then. */
+const WATCH_FROM = 2;
+/** Past its limit and waiting the fold window for others of its area since (wall ms). */
+const HELD_SINCE = 3;
+/** The next slot on its gateway (NO_SLOT: the end). */
+const NEXT_ON_GATEWAY = 4;
+
 /**
  * The devices watched, one slot each (issue 18): where an object per device, its map entry and its
- * gateway set's entry cost ~140 bytes (a boxed number for each time), a slot is two pointers, four
- * doubles and a link, 52 bytes, beside one map entry from id to slot. Devices are never removed.
+ * gateway set's entry cost ~140 bytes (a boxed number for each time), a slot is two pointers and
+ * five doubles, 56 bytes, beside one map entry from id to slot. Devices are never removed.
  */
 class Watched {
   /** Slot of each device id. */
   readonly slots = new Map<string, number>();
   readonly gw: string[] = [];
   readonly dev: string[] = [];
-  /** Each gateway's devices: its first slot here, the next in `nextOnGateway` (NO_SLOT: the end). */
+  /** The numbers of each slot (POLL_S…NEXT_ON_GATEWAY). */
+  readonly n = new SlotTable([Number.NaN, 0, 0, Number.NaN, NO_SLOT]);
+  /** Each gateway's devices: its first slot here, the next in NEXT_ON_GATEWAY. */
   readonly firstOnGateway = new Map<string, number>();
-  nextOnGateway = new Int32Array(1024);
-  /** The DeviceState's poll interval, s (NaN: none given). */
-  pollIntervalS = new Float64Array(1024);
-  /** Wall time it was last heard from. */
-  lastSeenWall = new Float64Array(1024);
-  /** Silence is counted from here at the earliest: its gateway came back then. */
-  watchFrom = new Float64Array(1024);
-  /** Past its limit and waiting the fold window for others of its area (wall ms), else NaN. */
-  heldSince = new Float64Array(1024);
 
   get size(): number {
     return this.dev.length;
   }
 
   add(gw: string, dev: string, now: number): number {
-    const slot = this.dev.length;
-    if (slot === this.lastSeenWall.length) {
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.pollIntervalS = grow(this.pollIntervalS);
-      this.lastSeenWall = grow(this.lastSeenWall);
-      this.watchFrom = grow(this.watchFrom);
-      this.heldSince = grow(this.heldSince);
-      const next = new Int32Array(this.nextOnGateway.length * 2);
-      next.set(this.nextOnGateway);
-      this.nextOnGateway = next;
-    }
+    const slot = this.n.add();
+    this.n.set(slot, SEEN, now);
     this.slots.set(dev, slot);
     this.gw.push(gw);
     this.dev.push(dev);
     this.link(slot, gw);
-    this.pollIntervalS[slot] = Number.NaN;
-    this.lastSeenWall[slot] = now;
-    this.watchFrom[slot] = 0;
-    this.heldSince[slot] = Number.NaN;
     return slot;
   }
 
@@ -110,15 +99,15 @@ class Watched {
     const was = this.gw[slot] as string;
     if (was === gw) return;
     // Unlinked from its old gateway's list: a walk of that list (a device moves rarely).
+    const next = this.n.get(slot, NEXT_ON_GATEWAY);
     let at = this.firstOnGateway.get(was) ?? NO_SLOT;
     if (at === slot) {
-      const next = this.nextOnGateway[slot] as number;
       if (next === NO_SLOT) this.firstOnGateway.delete(was);
       else this.firstOnGateway.set(was, next);
     } else
-      for (; at !== NO_SLOT; at = this.nextOnGateway[at] as number)
-        if (this.nextOnGateway[at] === slot) {
-          this.nextOnGateway[at] = this.nextOnGateway[slot] as number;
+      for (; at !== NO_SLOT; at = this.n.get(at, NEXT_ON_GATEWAY))
+        if (this.n.get(at, NEXT_ON_GATEWAY) === slot) {
+          this.n.set(at, NEXT_ON_GATEWAY, next);
           break;
         }
     this.gw[slot] = gw;
@@ -130,24 +119,24 @@ class Watched {
     for (
       let at = this.firstOnGateway.get(gw) ?? NO_SLOT;
       at !== NO_SLOT;
-      at = this.nextOnGateway[at] as number
+      at = this.n.get(at, NEXT_ON_GATEWAY)
     )
       yield at;
   }
 
   private link(slot: number, gw: string): void {
-    this.nextOnGateway[slot] = this.firstOnGateway.get(gw) ?? NO_SLOT;
+    this.n.set(slot, NEXT_ON_GATEWAY, this.firstOnGateway.get(gw) ?? NO_SLOT);
     this.firstOnGateway.set(gw, slot);
   }
 
   /** The offline limit of the device in `slot`, ms. */
   limitMs(slot: number): number {
-    const poll = this.pollIntervalS[slot] as number;
+    const poll = this.n.get(slot, POLL_S);
     return offlineTimeoutMs(Number.isNaN(poll) ? undefined : poll);
   }
 
   held(slot: number): boolean {
-    return !Number.isNaN(this.heldSince[slot] as number);
+    return !Number.isNaN(this.n.get(slot, HELD_SINCE));
   }
 }
 
@@ -201,7 +190,7 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
 
   function unhold(slot: number, area: string | null): void {
     if (!w.held(slot)) return;
-    w.heldSince[slot] = Number.NaN;
+    w.n.set(slot, HELD_SINCE, Number.NaN);
     if (area === null) return;
     const set = held.get(area);
     set?.delete(slot);
@@ -260,7 +249,7 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
       }
       const dev = w.dev[slot] as string;
       try {
-        const silentMs = now - Math.max(w.lastSeenWall[slot] as number, w.watchFrom[slot] as number);
+        const silentMs = now - Math.max(w.n.get(slot, SEEN), w.n.get(slot, WATCH_FROM));
         if (silentMs <= w.limitMs(slot) || w.held(slot)) continue;
         const open = alarms.openAlarm(dev, OFFLINE_KEY);
         if (open !== undefined && open.state !== 'cleared_unacked') continue;
@@ -269,7 +258,7 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
         if (fold.join(dev, gw, area)) continue;
         if (open === undefined && area !== null && minDevices > 0) {
           // Wait the window: if enough others of its area go silent too, one area alarm for all.
-          w.heldSince[slot] = now;
+          w.n.set(slot, HELD_SINCE, now);
           let set = held.get(area);
           if (set === undefined) {
             set = new Set();
@@ -287,13 +276,13 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
       try {
         if (set.size >= minDevices) {
           const list = [...set].map((slot) => ({ dev: w.dev[slot] as string, gw: w.gw[slot] as string }));
-          for (const slot of set) w.heldSince[slot] = Number.NaN;
+          for (const slot of set) w.n.set(slot, HELD_SINCE, Number.NaN);
           held.delete(area);
           fold.areaDown(area, now, list, windowS);
           continue;
         }
         for (const slot of set)
-          if (now - (w.heldSince[slot] as number) >= windowS * 1000) {
+          if (now - w.n.get(slot, HELD_SINCE) >= windowS * 1000) {
             unhold(slot, area);
             raiseOwn(slot, now);
           }
@@ -312,7 +301,7 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
   function raiseOwn(slot: number, now: number): void {
     const dev = w.dev[slot] as string;
     const limit = w.limitMs(slot);
-    const silentMs = now - (w.lastSeenWall[slot] as number);
+    const silentMs = now - w.n.get(slot, SEEN);
     raiseOffline(
       w.gw[slot] as string,
       dev,
@@ -327,11 +316,11 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
     track(gw, dev, state) {
       const slot = w.slots.get(dev) ?? w.add(gw, dev, clock());
       w.moveTo(slot, gw);
-      if (state !== null) w.pollIntervalS[slot] = state.pollIntervalS ?? Number.NaN;
+      if (state !== null) w.n.set(slot, POLL_S, state.pollIntervalS ?? Number.NaN);
     },
     seen(dev, wallMs) {
       const slot = w.slots.get(dev);
-      if (slot !== undefined) w.lastSeenWall[slot] = Math.max(w.lastSeenWall[slot] as number, wallMs);
+      if (slot !== undefined) w.n.set(slot, SEEN, Math.max(w.n.get(slot, SEEN), wallMs));
     },
     readingArrived(r) {
       const slot = w.slots.get(r.dev);
@@ -349,7 +338,7 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
       // Back: each device behind it gets its own limit from now before it counts as silent.
       for (const dev of fold.gatewayUp(gw, wallMs)) {
         const slot = w.slots.get(dev);
-        if (slot !== undefined) w.watchFrom[slot] = Math.max(w.watchFrom[slot] as number, wallMs);
+        if (slot !== undefined) w.n.set(slot, WATCH_FROM, Math.max(w.n.get(slot, WATCH_FROM), wallMs));
       }
     },
     adopt(all) {

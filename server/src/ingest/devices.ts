@@ -2,6 +2,7 @@ import type { DeviceState, GasId, GatewayStatus, Reading } from '@gaswatch/share
 import type { DeviceInfo } from '../bus.js';
 import { CLOCK_SUSPECT_MS } from './clock-limits.js';
 import { decodeWindow, encodeWindow, windowHas } from './dedup-window.js';
+import { SlotTable } from './slot-table.js';
 
 /** Everything the server tracks per device (the registry behind /api/devices). */
 export interface DeviceRecord extends DeviceInfo {
@@ -82,9 +83,8 @@ const ALARM_OFF: ReadingExtra = Object.freeze({ alarm: false });
 const ALARM_ON: ReadingExtra = Object.freeze({ alarm: true });
 
 /**
- * Times of a device, in the registry's table of times (a slot of TIMES doubles per device): a
- * number in an object's field is a pointer to a 16-byte box (a millisecond time is no small
- * integer), here it is 8 bytes. NaN: none.
+ * Times of a device, in the registry's table of times (slot-table.ts: a slot of doubles per
+ * device, 8 bytes each where a field of an object would point to a 16-byte box). NaN: none.
  */
 const T_LAST_SEEN = 0;
 /** Sampling time of the last reading, ms (the record's lastTs). */
@@ -102,7 +102,16 @@ const T_FIRST_TS = 4;
 const T_STATE_TS = 5;
 /** The newest sampling time in the de-duplication window (the rest: the record's seenGaps). */
 const T_SEEN_NEWEST = 6;
-const TIMES = 7;
+/** A new device's times, by field. */
+const NEW_TIMES = [
+  Number.NaN,
+  Number.NaN,
+  Number.NEGATIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  0,
+  Number.NaN,
+  Number.NaN,
+];
 
 /** Shared copies of last readings' values, and of states' bodies, kept at most (each). */
 const SHARED_MAX = 10_000;
@@ -185,8 +194,8 @@ export function createDeviceRegistry(): DeviceRegistry {
   const devices = new Map<string, Device>();
   const gateways = new Map<string, GatewayStatus>();
   let changes = 0;
-  /** Every device's times, TIMES doubles per slot; grown by doubling (devices are never removed). */
-  let times = new Float64Array(TIMES * 1024);
+  /** Every device's times, a slot each (devices are never removed). */
+  const times = new SlotTable(NEW_TIMES);
   /**
    * Each message's topic and payload are parsed into fresh strings: a device would keep its own
    * copy of its gateway's id and of words every device shares (kind, model, location), ~150
@@ -221,7 +230,7 @@ export function createDeviceRegistry(): DeviceRegistry {
   let stateOf: Device | null = null;
   let stateMade: DeviceState | null = null;
   const time = (slot: number, which: number): number | null => {
-    const t = times[slot * TIMES + which] as number;
+    const t = times.get(slot, which);
     return Number.isNaN(t) ? null : t;
   };
 
@@ -259,18 +268,7 @@ export function createDeviceRegistry(): DeviceRegistry {
     constructor(gw: string, dev: string) {
       this.gw = gw;
       this.dev = dev;
-      this.slot = devices.size;
-      const need = (this.slot + 1) * TIMES;
-      if (need > times.length) {
-        const grown = new Float64Array(times.length * 2);
-        grown.set(times);
-        times = grown;
-      }
-      const at = this.slot * TIMES;
-      times.fill(Number.NaN, at, at + TIMES);
-      times[at + T_MAX_SEQ_TS] = Number.NEGATIVE_INFINITY;
-      times[at + T_MAX_SEQ_RAW_TS] = Number.NEGATIVE_INFINITY;
-      times[at + T_FIRST_TS] = 0;
+      this.slot = times.add();
     }
 
     // Seq gaps and resets are the rare part's (0 without one), where two fields cost every device.
@@ -298,19 +296,19 @@ export function createDeviceRegistry(): DeviceRegistry {
       return time(this.slot, T_LAST_SEEN);
     }
     set lastSeen(ms: number | null) {
-      times[this.slot * TIMES + T_LAST_SEEN] = ms ?? Number.NaN;
+      times.set(this.slot, T_LAST_SEEN, ms ?? Number.NaN);
     }
     get lastTs(): number | null {
       return time(this.slot, T_LAST_TS);
     }
     set lastTs(ms: number | null) {
-      times[this.slot * TIMES + T_LAST_TS] = ms ?? Number.NaN;
+      times.set(this.slot, T_LAST_TS, ms ?? Number.NaN);
     }
     getTime(which: number): number {
-      return times[this.slot * TIMES + which] as number;
+      return times.get(this.slot, which);
     }
     setTime(which: number, ms: number): void {
-      times[this.slot * TIMES + which] = ms;
+      times.set(this.slot, which, ms);
     }
 
     get lastReading(): Reading | null {
