@@ -224,3 +224,29 @@ describe('device registry file, read back', () => {
     expect(JSON.parse(readFileSync(again, 'utf8'))).toEqual(old);
   });
 });
+
+describe('device registry file, edited by hand', () => {
+  it('a time that is none is handed back as it was written, not refused', () => {
+    const path = join(tmp.dir, 'hand.json');
+    const odd = {
+      v: 1,
+      devices: [
+        {
+          gw: 'gw-0',
+          dev: 'co-9',
+          state: { ...stateOf(9), ts: 'yesterday' },
+          lastSeen: t0,
+          lastReading: { ...readingOf(9), ts: 'yesterday' },
+          lastTs: t0 + 9,
+        },
+      ],
+      gateways: [],
+    };
+    writeFileSync(path, JSON.stringify(odd));
+    const devices = createDeviceRegistry();
+    createRegistryFile({ path, devices, logger }).load();
+    expect(devices.get('co-9')?.state?.ts).toBe('yesterday');
+    expect(devices.get('co-9')?.lastReading).toEqual({ ...readingOf(9), ts: 'yesterday' });
+    expect(devices.get('co-9')?.lastTs).toBe(t0 + 9);
+  });
+});

@@ -113,6 +113,12 @@ const NEW_TIMES = [
   Number.NaN,
 ];
 
+/**
+ * Whether `text` is how iso() writes `ms` (then the number alone is kept). Not a time at all (a
+ * registry file edited by hand): the text is kept as it is.
+ */
+const written = (ms: number, text: string): boolean => Number.isFinite(ms) && iso(ms) === text;
+
 /** Shared copies of last readings' values, and of states' bodies, kept at most (each). */
 const SHARED_MAX = 10_000;
 
@@ -342,7 +348,7 @@ export function createDeviceRegistry(): DeviceRegistry {
       this.rStatus = r.status;
       // Its time is lastTs; its text is kept only where toISOString would write it otherwise.
       this.setTime(T_LAST_TS, ts);
-      const tsText = iso(ts) === r.ts ? undefined : r.ts;
+      const tsText = written(ts, r.ts) ? undefined : r.ts;
       if (r.faults === undefined && r.quality === undefined && tsText === undefined)
         this.rExtra = r.alarm === undefined ? null : r.alarm ? ALARM_ON : ALARM_OFF;
       else
@@ -408,7 +414,7 @@ export function createDeviceRegistry(): DeviceRegistry {
         lastError: s.lastError,
       };
       if (s.pollIntervalS !== undefined) b.pollIntervalS = s.pollIntervalS;
-      if (iso(ts) !== s.ts) b.tsText = s.ts;
+      if (!written(ts, s.ts)) b.tsText = s.ts;
       // JSON of the body is its key: the strings in it may hold any character.
       this.body = shared(sharedBodies, JSON.stringify(b), b);
     }
@@ -572,9 +578,10 @@ export function createDeviceRegistry(): DeviceRegistry {
         const d = ensure(x.gw, x.dev);
         d.state = x.state;
         d.lastSeen = x.lastSeen;
-        // The reading sets lastTs with it (the time it says; the old file's lastTs is the same).
+        // The reading sets lastTs with it (the time it says; the old file's lastTs is the same),
+        // unless what it says is no time (a file edited by hand).
         d.lastReading = x.lastReading;
-        if (x.lastReading === null) d.lastTs = x.lastTs;
+        if (x.lastReading === null || d.lastTs === null) d.lastTs = x.lastTs;
       }
       for (const [gw, status] of snap.gateways) gateways.set(gw, status);
     },
