@@ -4,7 +4,7 @@
  * it is written, issue 18), whole at stop, only when the registry changed; it must read back as
  * the registry was.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceState, Reading } from '@gaswatch/shared';
 import pino from 'pino';
@@ -173,5 +173,80 @@ describe('device registry file, read back', () => {
     file.stop();
     const after = JSON.parse(readFileSync(path, 'utf8')) as { devices: { lastReading: Reading | null }[] };
     expect(after.devices[0]?.lastReading?.seq).toBe(7);
+  });
+
+  it('loads a file the registry wrote before it kept times as numbers, and writes it back the same', () => {
+    // As the code before issue 18's merged record wrote it (2026-12-07, 3395e10): the parsed
+    // payloads whole, an offset time and a detector's extras among them.
+    const old = {
+      v: 1,
+      devices: [
+        {
+          gw: 'gw-0',
+          dev: 'co-1',
+          state: { ...stateOf(1), ts: '2026-12-07T16:00:00+08:00' },
+          lastSeen: t0 + 5_000,
+          lastReading: {
+            v: 1,
+            ts: '2026-12-07T08:00:01Z',
+            seq: 41,
+            values: { CO: 12.5 },
+            status: 'fault',
+            faults: ['sensor_eol'],
+            quality: { CO: 'bad' },
+            alarm: false,
+          },
+          lastTs: t0 + 1_000,
+        },
+        {
+          gw: 'gw-0',
+          dev: 'co-2',
+          state: stateOf(2),
+          lastSeen: t0,
+          lastReading: readingOf(2),
+          lastTs: t0 + 2,
+        },
+        { gw: 'gw-1', dev: 'co-3', state: null, lastSeen: null, lastReading: null, lastTs: null },
+      ],
+      gateways: [['gw-0', { v: 1, online: false, ts: new Date(t0).toISOString() }]],
+    };
+    const path = join(tmp.dir, 'old.json');
+    writeFileSync(path, JSON.stringify(old));
+    const devices = createDeviceRegistry();
+    createRegistryFile({ path, devices, logger }).load();
+    // Every device reads as the file said, to the text of each time.
+    expect(JSON.parse(JSON.stringify(devices.snapshot()))).toEqual(old);
+    expect(devices.get('co-1')?.lastTs).toBe(t0 + 1_000);
+    expect(devices.get('co-3')).toMatchObject({ state: null, lastReading: null, lastSeen: null });
+
+    const again = join(tmp.dir, 'old-again.json');
+    createRegistryFile({ path: again, devices, logger }).stop();
+    expect(JSON.parse(readFileSync(again, 'utf8'))).toEqual(old);
+  });
+});
+
+describe('device registry file, edited by hand', () => {
+  it('a time that is none is handed back as it was written, not refused', () => {
+    const path = join(tmp.dir, 'hand.json');
+    const odd = {
+      v: 1,
+      devices: [
+        {
+          gw: 'gw-0',
+          dev: 'co-9',
+          state: { ...stateOf(9), ts: 'yesterday' },
+          lastSeen: t0,
+          lastReading: { ...readingOf(9), ts: 'yesterday' },
+          lastTs: t0 + 9,
+        },
+      ],
+      gateways: [],
+    };
+    writeFileSync(path, JSON.stringify(odd));
+    const devices = createDeviceRegistry();
+    createRegistryFile({ path, devices, logger }).load();
+    expect(devices.get('co-9')?.state?.ts).toBe('yesterday');
+    expect(devices.get('co-9')?.lastReading).toEqual({ ...readingOf(9), ts: 'yesterday' });
+    expect(devices.get('co-9')?.lastTs).toBe(t0 + 9);
   });
 });

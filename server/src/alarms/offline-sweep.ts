@@ -1,6 +1,7 @@
 import { type AlarmCondition, type DeviceState, offlineTimeoutMs } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { ReadingAccepted } from '../bus.js';
+import { SlotTable } from '../ingest/slot-table.js';
 import type { Timers } from '../timers.js';
 import type { AlarmBook } from './alarm-book.js';
 import { createOfflineFold, type OfflineWhy } from './fold.js';
@@ -49,15 +50,94 @@ export interface OfflineSweepDeps {
   running(): boolean;
 }
 
-interface Watched {
-  gw: string;
-  dev: string;
-  pollIntervalS: number | undefined;
-  lastSeenWall: number;
-  /** Silence is counted from here at the earliest: its gateway came back then. */
-  watchFrom: number;
-  /** Past its limit and waiting the fold window for others of its area (wall ms), else null. */
-  heldSince: number | null;
+/** No slot (the end of a gateway's list). */
+const NO_SLOT = -1;
+
+// A watched device's numbers, by field of its slot (NaN: none).
+/** The DeviceState's poll interval, s. */
+const POLL_S = 0;
+/** Wall time it was last heard from. */
+const SEEN = 1;
+/** Silence is counted from here at the earliest: its gateway came back then. */
+const WATCH_FROM = 2;
+/** Past its limit and waiting the fold window for others of its area since (wall ms). */
+const HELD_SINCE = 3;
+/** The next slot on its gateway (NO_SLOT: the end). */
+const NEXT_ON_GATEWAY = 4;
+
+/**
+ * The devices watched, one slot each (issue 18): where an object per device, its map entry and its
+ * gateway set's entry cost ~140 bytes (a boxed number for each time), a slot is two pointers and
+ * five doubles, 56 bytes, beside one map entry from id to slot. Devices are never removed.
+ */
+class Watched {
+  /** Slot of each device id. */
+  readonly slots = new Map<string, number>();
+  readonly gw: string[] = [];
+  readonly dev: string[] = [];
+  /** The numbers of each slot (POLL_S…NEXT_ON_GATEWAY). */
+  readonly n = new SlotTable([Number.NaN, 0, 0, Number.NaN, NO_SLOT]);
+  /** Each gateway's devices: its first slot here, the next in NEXT_ON_GATEWAY. */
+  readonly firstOnGateway = new Map<string, number>();
+
+  get size(): number {
+    return this.dev.length;
+  }
+
+  add(gw: string, dev: string, now: number): number {
+    const slot = this.n.add();
+    this.n.set(slot, SEEN, now);
+    this.slots.set(dev, slot);
+    this.gw.push(gw);
+    this.dev.push(dev);
+    this.link(slot, gw);
+    return slot;
+  }
+
+  /** The device in `slot` is on `gw` now (a gateway of its own when it moved). */
+  moveTo(slot: number, gw: string): void {
+    const was = this.gw[slot] as string;
+    if (was === gw) return;
+    // Unlinked from its old gateway's list: a walk of that list (a device moves rarely).
+    const next = this.n.get(slot, NEXT_ON_GATEWAY);
+    let at = this.firstOnGateway.get(was) ?? NO_SLOT;
+    if (at === slot) {
+      if (next === NO_SLOT) this.firstOnGateway.delete(was);
+      else this.firstOnGateway.set(was, next);
+    } else
+      for (; at !== NO_SLOT; at = this.n.get(at, NEXT_ON_GATEWAY))
+        if (this.n.get(at, NEXT_ON_GATEWAY) === slot) {
+          this.n.set(at, NEXT_ON_GATEWAY, next);
+          break;
+        }
+    this.gw[slot] = gw;
+    this.link(slot, gw);
+  }
+
+  /** The slots of the devices on `gw`. */
+  *onGateway(gw: string): Generator<number> {
+    for (
+      let at = this.firstOnGateway.get(gw) ?? NO_SLOT;
+      at !== NO_SLOT;
+      at = this.n.get(at, NEXT_ON_GATEWAY)
+    )
+      yield at;
+  }
+
+  private link(slot: number, gw: string): void {
+    this.n.set(slot, NEXT_ON_GATEWAY, this.firstOnGateway.get(gw) ?? NO_SLOT);
+    this.firstOnGateway.set(gw, slot);
+  }
+
+  /** The offline limit of the device in `slot`, ms. */
+  limitMs(slot: number): number {
+    const poll = this.n.get(slot, POLL_S);
+    return offlineTimeoutMs(Number.isNaN(poll) ? undefined : poll);
+  }
+
+  held(slot: number): boolean {
+    return !Number.isNaN(this.n.get(slot, HELD_SINCE));
+  }
 }
 
 /**
@@ -75,12 +155,11 @@ export const SWEEP_SLICE = 5_000;
  */
 export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
   const { clock, timers, alarms, logger: log } = deps;
-  const devices = new Map<string, Watched>();
-  const onGateway = new Map<string, Set<string>>();
+  const w = new Watched();
   /** Gateways that sent a status: when they were last heard from (status or reading). */
   const gateways = new Map<string, number>();
-  /** Devices past their limit waiting the window, by area. */
-  const held = new Map<string, Set<Watched>>();
+  /** Devices past their limit waiting the window (their slots), by area. */
+  const held = new Map<string, Set<number>>();
   const fold = createOfflineFold({ alarms, logger: log, gatewayArea: deps.gatewayArea });
   let handle: unknown = null;
 
@@ -109,24 +188,24 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
     alarms.raise({ gw, dev, site: deps.siteOf(dev), profile: null }, c, now, false);
   }
 
-  function unhold(d: Watched, area: string | null): void {
-    if (d.heldSince === null) return;
-    d.heldSince = null;
+  function unhold(slot: number, area: string | null): void {
+    if (!w.held(slot)) return;
+    w.n.set(slot, HELD_SINCE, Number.NaN);
     if (area === null) return;
     const set = held.get(area);
-    set?.delete(d);
+    set?.delete(slot);
     if (set?.size === 0) held.delete(area);
   }
 
   function goDown(gw: string, now: number, why: string): void {
     const list: { dev: string; area: string | null }[] = [];
-    for (const dev of onGateway.get(gw) ?? []) {
+    for (const slot of w.onGateway(gw)) {
+      const dev = w.dev[slot] as string;
       const own = alarms.openAlarm(dev, OFFLINE_KEY);
       // A device that already has its own offline alarm keeps it (raised before the gateway fell).
       if (own !== undefined && conditionOn(own)) continue;
-      const d = devices.get(dev);
       const area = deps.areaOf(gw, dev);
-      if (d !== undefined) unhold(d, area);
+      unhold(slot, area);
       list.push({ dev, area });
     }
     fold.gatewayDown(gw, now, why, list);
@@ -150,63 +229,62 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
             log.error({ err, gw }, 'gateway offline check failed');
           }
         }
-    sweepSlice(devices.values());
+    sweepSlice(0);
   }
 
   /**
-   * Up to SWEEP_SLICE devices, then the rest later (the Map's iterator sees devices added
-   * meanwhile); after the last slice, the held areas and the folds, and the next pass.
+   * Up to SWEEP_SLICE devices from slot `from`, then the rest later (devices added meanwhile are
+   * swept too); after the last slice, the held areas and the folds, and the next pass.
    */
-  function sweepSlice(rest: IterableIterator<Watched>): void {
+  function sweepSlice(from: number): void {
     handle = null;
     if (!deps.running()) return;
     const now = clock();
     const { windowS, minDevices } = deps.fold;
-    for (let k = 0; ; k++) {
-      if (k === SWEEP_SLICE) {
-        handle = timers.setTimeout(() => sweepSlice(rest), 0);
+    const to = from + SWEEP_SLICE;
+    for (let slot = from; slot < w.size; slot++) {
+      if (slot === to) {
+        handle = timers.setTimeout(() => sweepSlice(to), 0);
         return;
       }
-      const next = rest.next();
-      if (next.done) break;
-      const d = next.value;
+      const dev = w.dev[slot] as string;
       try {
-        const limit = offlineTimeoutMs(d.pollIntervalS);
-        const silentMs = now - Math.max(d.lastSeenWall, d.watchFrom);
-        if (silentMs <= limit || d.heldSince !== null) continue;
-        const open = alarms.openAlarm(d.dev, OFFLINE_KEY);
+        const silentMs = now - Math.max(w.n.get(slot, SEEN), w.n.get(slot, WATCH_FROM));
+        if (silentMs <= w.limitMs(slot) || w.held(slot)) continue;
+        const open = alarms.openAlarm(dev, OFFLINE_KEY);
         if (open !== undefined && open.state !== 'cleared_unacked') continue;
-        const area = deps.areaOf(d.gw, d.dev);
-        if (fold.join(d.dev, d.gw, area)) continue;
+        const gw = w.gw[slot] as string;
+        const area = deps.areaOf(gw, dev);
+        if (fold.join(dev, gw, area)) continue;
         if (open === undefined && area !== null && minDevices > 0) {
           // Wait the window: if enough others of its area go silent too, one area alarm for all.
-          d.heldSince = now;
+          w.n.set(slot, HELD_SINCE, now);
           let set = held.get(area);
           if (set === undefined) {
             set = new Set();
             held.set(area, set);
           }
-          set.add(d);
+          set.add(slot);
           continue;
         }
-        raiseOwn(d, now);
+        raiseOwn(slot, now);
       } catch (err) {
-        log.error({ err, dev: d.dev }, 'offline check failed for a device');
+        log.error({ err, dev }, 'offline check failed for a device');
       }
     }
     for (const [area, set] of held) {
       try {
         if (set.size >= minDevices) {
-          const list = [...set].map((d) => ({ dev: d.dev, gw: d.gw }));
-          for (const d of set) d.heldSince = null;
+          const list = [...set].map((slot) => ({ dev: w.dev[slot] as string, gw: w.gw[slot] as string }));
+          for (const slot of set) w.n.set(slot, HELD_SINCE, Number.NaN);
           held.delete(area);
           fold.areaDown(area, now, list, windowS);
           continue;
         }
-        for (const d of set)
-          if (now - (d.heldSince ?? now) >= windowS * 1000) {
-            unhold(d, area);
-            raiseOwn(d, now);
+        for (const slot of set)
+          if (now - w.n.get(slot, HELD_SINCE) >= windowS * 1000) {
+            unhold(slot, area);
+            raiseOwn(slot, now);
           }
       } catch (err) {
         log.error({ err, area }, 'area fold check failed');
@@ -220,14 +298,15 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
     handle = timers.setTimeout(sweep, deps.sweepMs);
   }
 
-  function raiseOwn(d: Watched, now: number): void {
-    const limit = offlineTimeoutMs(d.pollIntervalS);
-    const silentMs = now - d.lastSeenWall;
+  function raiseOwn(slot: number, now: number): void {
+    const dev = w.dev[slot] as string;
+    const limit = w.limitMs(slot);
+    const silentMs = now - w.n.get(slot, SEEN);
     raiseOffline(
-      d.gw,
-      d.dev,
+      w.gw[slot] as string,
+      dev,
       now,
-      `${d.dev}: no reading for ${Math.round(silentMs / 1000)} s (limit ${limit / 1000} s)`,
+      `${dev}: no reading for ${Math.round(silentMs / 1000)} s (limit ${limit / 1000} s)`,
       Math.round(silentMs / 1000),
       limit / 1000,
     );
@@ -235,31 +314,17 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
 
   return {
     track(gw, dev, state) {
-      let d = devices.get(dev);
-      const moved = d === undefined || d.gw !== gw;
-      if (d === undefined) {
-        d = { gw, dev, pollIntervalS: undefined, lastSeenWall: clock(), watchFrom: 0, heldSince: null };
-        devices.set(dev, d);
-      }
-      if (moved) {
-        onGateway.get(d.gw)?.delete(dev);
-        let set = onGateway.get(gw);
-        if (set === undefined) {
-          set = new Set();
-          onGateway.set(gw, set);
-        }
-        set.add(dev);
-      }
-      d.gw = gw;
-      if (state !== null) d.pollIntervalS = state.pollIntervalS;
+      const slot = w.slots.get(dev) ?? w.add(gw, dev, clock());
+      w.moveTo(slot, gw);
+      if (state !== null) w.n.set(slot, POLL_S, state.pollIntervalS ?? Number.NaN);
     },
     seen(dev, wallMs) {
-      const d = devices.get(dev);
-      if (d !== undefined) d.lastSeenWall = Math.max(d.lastSeenWall, wallMs);
+      const slot = w.slots.get(dev);
+      if (slot !== undefined) w.n.set(slot, SEEN, Math.max(w.n.get(slot, SEEN), wallMs));
     },
     readingArrived(r) {
-      const d = devices.get(r.dev);
-      if (d !== undefined) unhold(d, deps.areaOf(d.gw, d.dev));
+      const slot = w.slots.get(r.dev);
+      if (slot !== undefined && w.held(slot)) unhold(slot, deps.areaOf(w.gw[slot] as string, r.dev));
       fold.heard(r.dev, r.receivedAt);
       const off = alarms.openAlarm(r.dev, OFFLINE_KEY);
       if (off !== undefined && conditionOn(off)) alarms.clear(off, r.receivedAt);
@@ -272,8 +337,8 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
       if (!fold.isGatewayDown(gw)) return;
       // Back: each device behind it gets its own limit from now before it counts as silent.
       for (const dev of fold.gatewayUp(gw, wallMs)) {
-        const d = devices.get(dev);
-        if (d !== undefined) d.watchFrom = Math.max(d.watchFrom, wallMs);
+        const slot = w.slots.get(dev);
+        if (slot !== undefined) w.n.set(slot, WATCH_FROM, Math.max(w.n.get(slot, WATCH_FROM), wallMs));
       }
     },
     adopt(all) {
@@ -285,8 +350,8 @@ export function createOfflineSweep(deps: OfflineSweepDeps): OfflineSweep {
         return { reason: f.scope === 'gateway' ? 'gateway_offline' : 'area_outage', alarmId: f.alarmId };
       const own = alarms.openAlarm(dev, OFFLINE_KEY);
       if (own !== undefined && conditionOn(own)) return { reason: 'silent', alarmId: own.id };
-      const d = devices.get(dev);
-      return d?.heldSince != null ? { reason: 'silent', alarmId: null } : null;
+      const slot = w.slots.get(dev);
+      return slot !== undefined && w.held(slot) ? { reason: 'silent', alarmId: null } : null;
     },
     start() {
       handle = timers.setTimeout(sweep, deps.sweepMs);

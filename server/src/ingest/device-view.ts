@@ -56,17 +56,20 @@ function overRange(
 }
 
 export function deviceView(d: DeviceRecord, now: number) {
-  const windowMs = onlineWindowMs(d.state?.pollIntervalS);
-  const fresh = d.lastSeen !== null && now - d.lastSeen <= windowMs;
+  // The registry makes the state and the last reading afresh on each read: once each here.
+  const state = d.state;
+  const lastSeen = d.lastSeen;
+  const windowMs = onlineWindowMs(state?.pollIntervalS);
+  const fresh = lastSeen !== null && now - lastSeen <= windowMs;
   const r = d.lastReading;
-  const over = r ? overRange(r.values, profileFullScale(d.state?.model)) : undefined;
+  const over = r ? overRange(r.values, profileFullScale(state?.model)) : undefined;
   return {
     id: d.dev,
     gw: d.gw,
-    online: (d.state?.online ?? true) && fresh,
+    online: (state?.online ?? true) && fresh,
     /** The limit `online` was judged by, ms. */
     offlineAfterMs: windowMs,
-    lastSeen: d.lastSeen === null ? null : new Date(d.lastSeen).toISOString(),
+    lastSeen: lastSeen === null ? null : new Date(lastSeen).toISOString(),
     // Everything the detector said about its value: an over-range or clamped value is only right
     // together with its quality and fault codes.
     lastReading: r
@@ -83,7 +86,7 @@ export function deviceView(d: DeviceRecord, now: number) {
           clockSuspect: d.clockSuspect,
         }
       : null,
-    state: d.state,
+    state,
     readings: d.readings,
     seqGaps: d.seqGaps,
     seqResets: d.seqResets,

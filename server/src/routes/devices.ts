@@ -125,7 +125,8 @@ const ListQuery = z
 /** /api/devices and /api/devices/:id: the device registry as the console shows it. */
 const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
   const { auth } = app;
-  const areaOf = (d: DeviceInfo) => auth.areaOf({ gw: d.gw, dev: d.dev, site: d.state?.site });
+  /** `site`: the state's, where the caller has read it already (the registry makes the state per read). */
+  const areaOf = (d: DeviceInfo, site = d.state?.site) => auth.areaOf({ gw: d.gw, dev: d.dev, site });
   /** The registry's view with the engine's word on why it is offline (a gateway outage, say). */
   const view = (d: DeviceRecord, now: number) => {
     const v = deviceView(d, now);
@@ -160,10 +161,10 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const q = request.query;
       const now = app.clock();
-      const sees = seesDevice(request);
+      const p = principalOf(request);
       const { area } = q;
       // An area the caller does not see reads as one that does not exist (SPEC §9).
-      if (area !== undefined && !(auth.areas.has(area) && auth.canSee(principalOf(request), area)))
+      if (area !== undefined && !(auth.areas.has(area) && auth.canSee(p, area)))
         throw new HttpError(400, 'unknown_area', `no area ${area} (GET /api/areas lists yours)`);
       const text = q.text?.toLowerCase();
       const contains = (v: string | undefined) => v?.toLowerCase().includes(text as string) === true;
@@ -173,19 +174,16 @@ const devicesRoutes: FastifyPluginAsyncZod = async (app) => {
       const after: DeviceRecord[] = [];
       for (const d of app.devices.all()) {
         if (q.gateway !== undefined && d.gw !== q.gateway) continue;
-        if (q.kind !== undefined && d.state?.kind !== q.kind) continue;
-        if (q.site !== undefined && d.state?.site !== q.site) continue;
-        if (
-          text !== undefined &&
-          !contains(d.dev) &&
-          !contains(d.state?.site) &&
-          !contains(d.state?.location)
-        )
+        const state = d.state;
+        if (q.kind !== undefined && state?.kind !== q.kind) continue;
+        if (q.site !== undefined && state?.site !== q.site) continue;
+        if (text !== undefined && !contains(d.dev) && !contains(state?.site) && !contains(state?.location))
           continue;
         // Online as the list shows it: a device folded into a gateway or area outage is offline.
         if (q.state !== undefined && view(d, now).online !== (q.state === 'online')) continue;
-        if (!sees(d)) continue;
-        if (area !== undefined && !auth.areas.within(areaOf(d), area)) continue;
+        const deviceArea = areaOf(d, state?.site);
+        if (!auth.canSee(p, deviceArea)) continue;
+        if (area !== undefined && !auth.areas.within(deviceArea, area)) continue;
         // By the device → household index, which every change of a household here refreshes.
         if (
           q.installed !== undefined &&

@@ -315,4 +315,33 @@ describe('storms fold', () => {
     expect(open[0]?.message).toMatch(/no status for 2\d s/);
     expect(open[0]?.fold?.devices.sort()).toEqual(['co-a', 'co-b']);
   });
+
+  it("a device moved to another gateway folds into its new gateway's alarm, not its old one", async () => {
+    const time = manualTime(T0);
+    rig = await makeRig(CONFIG, { clock: time.clock, timers: time.timers });
+    // co-0..co-3 on gw-a, co-4 on gw-b; then co-2 (in the middle of gw-a's list) and co-3 (its
+    // newest) move to gw-b, and co-0 moves away and back.
+    const first = ids(5, 'co').map((d, i) => accepted(i < 4 ? 'gw-a' : 'gw-b', d, plant, T0, 0, { CO: 0 }));
+    await feed(rig.store, rig.bus, first);
+    await rig.engine.idle();
+    time.advance(1_000);
+    await feed(rig.store, rig.bus, [
+      accepted('gw-b', 'co-2', plant, time.clock(), 1, { CO: 0 }),
+      accepted('gw-b', 'co-3', plant, time.clock(), 1, { CO: 0 }),
+      accepted('gw-b', 'co-0', plant, time.clock(), 1, { CO: 0 }),
+    ]);
+    await rig.engine.idle();
+    time.advance(1_000);
+    await feed(rig.store, rig.bus, [accepted('gw-a', 'co-0', plant, time.clock(), 2, { CO: 0 })]);
+    await rig.engine.idle();
+
+    rig.bus.emit('gatewayStatus', { gw: 'gw-a', status: { v: 1, online: false } });
+    rig.bus.emit('gatewayStatus', { gw: 'gw-b', status: { v: 1, online: false } });
+    time.advance(60_000);
+    await rig.engine.idle();
+    const folds = Object.fromEntries(
+      rig.engine.list({ state: 'open', limit: 100 }).map((a) => [a.dev, a.fold?.devices.slice().sort()]),
+    );
+    expect(folds).toEqual({ 'gw-a': ['co-0', 'co-1'], 'gw-b': ['co-2', 'co-3', 'co-4'] });
+  });
 });
