@@ -355,10 +355,21 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
     BENCH_HEAP_DIR: data.dir,
     ...(influxUrl ? { INFLUX_URL: influxUrl, INFLUX_DB: `scale${n}` } : {}),
   };
-  const start = () =>
+  // BENCH_RESTART_PROF=DIR: a CPU profile of the restarted server into DIR (its start-up first).
+  const restartProf = process.env.BENCH_RESTART_PROF;
+  const start = (again = false) =>
     startProcess(
       process.execPath,
-      [...SERVER_FLAGS, '--expose-gc', '--import', PROBE, '--import', 'tsx', SERVER_MAIN],
+      [
+        ...SERVER_FLAGS,
+        ...(again && restartProf ? ['--cpu-prof', `--cpu-prof-dir=${restartProf}`] : []),
+        '--expose-gc',
+        '--import',
+        PROBE,
+        '--import',
+        'tsx',
+        SERVER_MAIN,
+      ],
       {
         env,
         echo: process.env.BENCH_ECHO === '1',
@@ -519,7 +530,7 @@ async function atScale(n: number, influxUrl: string | null): Promise<ScaleResult
     await proc.stop('SIGTERM', 120_000);
     const seeded = await seedOpenAlarms(data.dir, n, at(rounds - 2));
     const s0 = performance.now();
-    proc = start();
+    proc = start(true);
     const m2 = Math.min(RESTART_READINGS, n);
     const publishing = (async () => {
       // Retries every 20 ms until the restarted broker lets the gateway in (as a gateway's client does).
