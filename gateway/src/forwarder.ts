@@ -59,6 +59,10 @@ export function createForwarder(opts: {
   /** Never rejects: it runs from timers and events, where a throw would stop the gateway. */
   function pump(): Promise<void> {
     if (!running) return current;
+    // Every PUBACK and every stored reading pumps: when there is nothing to take (caught up,
+    // between two group commits) that would be an async drain, an async pumpOnce and an async
+    // take() for nothing, per reading.
+    if (!pumping && !outbox.hasWaiting()) return current;
     if (pumping) {
       again = true;
       return current;
