@@ -1,14 +1,16 @@
 /**
  * Where the gateway's CPU goes per reading: `node --import tsx bench/cpu-profile.ts [seconds]
- * [--bundle DIR] [-- node flags]`.
+ * [--plain] [--settle S] [--bundle DIR] [--without=FLAG] [--top] [-- node flags]`
+ * (`GW_BENCH_ENV='NAME=v …'` adds to the gateway's environment).
  *
  * Runs the bundle (built here with a source map, or the one in DIR, built by `scripts/build.mjs
  * DIR --sourcemap`) with the shipped flags of the systemd unit plus `--cpu-prof`, polling the 32
  * simulated Modbus TCP detectors of the RSS bench at 1 s, QoS 1 to a loopback Mosquitto. After the
  * start-up and SETTLE_S it measures `seconds`:
- *  - the process's CPU (utime + stime of /proc/PID/stat) per reading delivered to a subscriber, and
- *    the same split by thread (/proc/PID/task: the main thread, libuv's pool where LevelDB writes
- *    and fsyncs, V8's GC helpers);
+ *  - the process's CPU (utime + stime of /proc/PID/stat, and stime alone) per reading delivered to
+ *    a subscriber, and the same split by thread (/proc/PID/task: the main thread, libuv's pool
+ *    where LevelDB writes and fsyncs, V8's GC helpers; with the profiler on, its sampling thread
+ *    is counted with the pool, ~0.8 ms per reading);
  *  - the main thread's CPU profile of that window, each sample charged to a slice of the work by
  *    the source file of the innermost frame that has one (a builtin such as JSON.stringify is
  *    charged to the code that called it), through the bundle's source map.
