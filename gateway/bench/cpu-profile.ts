@@ -1,14 +1,16 @@
 /**
  * Where the gateway's CPU goes per reading: `node --import tsx bench/cpu-profile.ts [seconds]
- * [--bundle DIR] [-- node flags]`.
+ * [--plain] [--settle S] [--bundle DIR] [--without=FLAG] [--top] [-- node flags]`
+ * (`GW_BENCH_ENV='NAME=v …'` adds to the gateway's environment).
  *
  * Runs the bundle (built here with a source map, or the one in DIR, built by `scripts/build.mjs
  * DIR --sourcemap`) with the shipped flags of the systemd unit plus `--cpu-prof`, polling the 32
  * simulated Modbus TCP detectors of the RSS bench at 1 s, QoS 1 to a loopback Mosquitto. After the
  * start-up and SETTLE_S it measures `seconds`:
- *  - the process's CPU (utime + stime of /proc/PID/stat) per reading delivered to a subscriber, and
- *    the same split by thread (/proc/PID/task: the main thread, libuv's pool where LevelDB writes
- *    and fsyncs, V8's GC helpers);
+ *  - the process's CPU (utime + stime of /proc/PID/stat, and stime alone) per reading delivered to
+ *    a subscriber, and the same split by thread (/proc/PID/task: the main thread, libuv's pool
+ *    where LevelDB writes and fsyncs, V8's GC helpers; with the profiler on, its sampling thread
+ *    is counted with the pool, ~0.8 ms per reading);
  *  - the main thread's CPU profile of that window, each sample charged to a slice of the work by
  *    the source file of the innermost frame that has one (a builtin such as JSON.stringify is
  *    charged to the code that called it), through the bundle's source map.
@@ -32,6 +34,8 @@ const seconds = Number(own.find((a) => /^\d+$/.test(a)) ?? 60);
 const bundleDir = own.includes('--bundle') ? own[own.indexOf('--bundle') + 1] : undefined;
 /** `--without=--lite-mode`: leave a shipped flag out (to try another flag set). */
 const without = own.filter((a) => a.startsWith('--without=')).map((a) => a.slice('--without='.length));
+/** `--settle S`: seconds to wait after every detector has delivered, before the window (10). */
+const settle = own.includes('--settle') ? Number(own[own.indexOf('--settle') + 1]) : undefined;
 const SETTLE_S = 10;
 
 /** The node flags and environment of the systemd unit (as bench/run.ts reads them). */
@@ -49,30 +53,46 @@ export function shipped(): { flags: string[]; env: Record<string, string> } {
   };
 }
 
-/** CPU ticks (utime + stime, 1/100 s) of a process or of one of its threads. */
-function ticks(statPath: string): { name: string; t: number } {
+/** CPU ticks (utime + stime, 1/100 s) of a process or of one of its threads; `sys`: stime alone. */
+function ticks(statPath: string): { name: string; t: number; sys: number } {
   const s = readFileSync(statPath, 'utf8');
   const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return { name, t: Number(f[11]) + Number(f[12]) };
+  return { name, t: Number(f[11]) + Number(f[12]), sys: Number(f[12]) };
 }
 
 function rssOf(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1]) / 1024;
 }
 
-/** Ticks per thread name (libuv's pool threads and V8's workers summed by name). */
+/**
+ * Ticks per kind of thread. All of node's threads are called "node", so they are told apart by
+ * when they were started (their tids in order): node starts one helper thread and V8's platform
+ * workers (`--v8-pool-size`, 4; GC helpers and, without lite mode, the optimizing compilers) at
+ * start-up, before any JavaScript runs; libuv's pool (LevelDB writes and fsyncs) and LevelDB's
+ * compaction thread come later, at the outbox's first use.
+ */
 function threadTicks(pid: number): Map<string, number> {
   const m = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+  const tids = readdirSync(`/proc/${pid}/task`)
+    .map(Number)
+    .sort((a, b) => a - b);
+  tids.forEach((tid, i) => {
     try {
-      const { name, t } = ticks(`/proc/${pid}/task/${tid}/stat`);
-      const key = tid === String(pid) ? 'main thread (JS)' : name.replace(/\d+$/, '').trim();
+      const { t } = ticks(`/proc/${pid}/task/${tid}/stat`);
+      const key =
+        tid === pid
+          ? 'main thread (JS)'
+          : i >= 2 && i <= 5
+            ? 'V8 platform workers (GC helpers, compilers)'
+            : i > 5
+              ? 'libuv pool and LevelDB (writes, fsyncs, compaction)'
+              : 'node helper thread';
       m.set(key, (m.get(key) ?? 0) + t);
     } catch {
       // the thread ended meanwhile
     }
-  }
+  });
   return m;
 }
 
@@ -210,6 +230,8 @@ export interface CpuProfileResult {
   readings: number;
   seconds: number;
   cpuMsPerReading: number;
+  /** Of it, system time (the kernel, on behalf of any thread). */
+  sysMsPerReading: number;
   rssMb: number;
   threads: [string, number][];
   slices: [string, number][];
@@ -227,6 +249,10 @@ export async function profileGateway(opts: {
   plain?: boolean;
   /** Shipped flags to leave out. */
   without?: string[];
+  /** Seconds between the first reading of every detector and the window (SETTLE_S). */
+  settleS?: number | undefined;
+  /** Extra environment for the gateway (on top of the unit's). */
+  extraEnv?: Record<string, string>;
 }): Promise<CpuProfileResult> {
   const work = mkdtempSync(join(tmpdir(), 'gw-cpu-'));
   // Inside the package, so the bundle's external modules resolve from node_modules.
@@ -260,17 +286,18 @@ export async function profileGateway(opts: {
       '--config',
       cfg,
     ],
-    { env },
+    { env: { ...env, ...opts.extraEnv } },
   );
   try {
     const spawned = performance.now();
     await waitFor(() => seen.size >= 32, 'a reading of every detector', 60_000, 100).catch((err: Error) => {
       throw new Error(`${err.message}:\n${gw.output().slice(-3000)}`);
     });
-    await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
+    await new Promise((r) => setTimeout(r, (opts.settleS ?? SETTLE_S) * 1000));
     const skipUs = (performance.now() - spawned) * 1000;
     const r0 = readings;
-    const c0 = ticks(`/proc/${gw.pid}/stat`).t;
+    const p0 = ticks(`/proc/${gw.pid}/stat`);
+    const c0 = p0.t;
     const th0 = threadTicks(gw.pid);
     const t0 = performance.now();
     let maxRss = 0;
@@ -285,13 +312,21 @@ export async function profileGateway(opts: {
     );
     const elapsed = (performance.now() - t0) / 1000;
     const n = readings - r0;
-    const cpuMs = (ticks(`/proc/${gw.pid}/stat`).t - c0) * 10;
+    const p1 = ticks(`/proc/${gw.pid}/stat`);
+    const cpuMs = (p1.t - c0) * 10;
+    const sysMs = (p1.sys - p0.sys) * 10;
     const th1 = threadTicks(gw.pid);
     const rssMb = maxRss;
     await gw.stop('SIGTERM', 15_000);
     // GW_BENCH_OUTPUT=FILE keeps what the gateway printed (e.g. with `-- --trace-gc`).
     if (process.env.GW_BENCH_OUTPUT) writeFileSync(process.env.GW_BENCH_OUTPUT, gw.output());
-    const base = { readings: n, seconds: elapsed, cpuMsPerReading: cpuMs / n, rssMb };
+    const base = {
+      readings: n,
+      seconds: elapsed,
+      cpuMsPerReading: cpuMs / n,
+      sysMsPerReading: sysMs / n,
+      rssMb,
+    };
     const threads = [...th1]
       .map(([k, v]) => [k, ((v - (th0.get(k) ?? 0)) * 10) / n] as [string, number])
       .filter(([, v]) => v > 0)
@@ -332,13 +367,28 @@ export async function profileGateway(opts: {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const r = await profileGateway({ seconds, bundleDir, extraFlags, plain: own.includes('--plain'), without });
+  // GW_BENCH_ENV='A=1 B=2': extra environment for the gateway (e.g. malloc tunables).
+  const extraEnv = Object.fromEntries(
+    (process.env.GW_BENCH_ENV ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+  const r = await profileGateway({
+    seconds,
+    bundleDir,
+    extraFlags,
+    plain: own.includes('--plain'),
+    without,
+    settleS: settle,
+    extraEnv,
+  });
   const f = (x: number) => x.toFixed(3);
   const profiled = r.slices.reduce((a, [, v]) => a + v, 0);
   console.log(`
 ### CPU per reading, ${r.readings} readings in ${r.seconds.toFixed(0)} s (${(r.readings / r.seconds).toFixed(1)}/s), max RSS ${r.rssMb.toFixed(1)} MB${r.slices.length ? ' (with the profiler on)' : ''}
 
-Process: **${f(r.cpuMsPerReading)} ms** per reading (utime + stime, all threads).
+Process: **${f(r.cpuMsPerReading)} ms** per reading (utime + stime, all threads; of it system time ${f(r.sysMsPerReading)}).
 
 | thread | ms per reading |
 |---|---:|

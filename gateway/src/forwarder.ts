@@ -1,8 +1,9 @@
 /**
  * Moves entries from the outbox to the broker: at most `maxInflight` awaiting PUBACK, paced at
  * `ratePerS` so a backlog replays without flooding the broker; events first. The pacing is a token
- * bucket of `maxInflight` tokens: the readings of one group commit go out together (one socket
- * write for all of them) instead of one timer each, and a backlog still leaves at `ratePerS`.
+ * bucket of a quarter second's worth of `ratePerS` (at least `maxInflight`) tokens: the readings of
+ * one group commit go out together (one socket write for as many as may be in flight, the rest as
+ * soon as their PUBACKs come) instead of one timer each, and a backlog still leaves at `ratePerS`.
  */
 import type { Logger } from 'pino';
 import type { Outbox, OutboxEntry } from './outbox.js';
@@ -35,7 +36,9 @@ export function createForwarder(opts: {
   const { outbox, uplink, logger: log } = opts;
   const ackTimeoutMs = opts.ackTimeoutMs ?? 60_000;
   const intervalMs = 1000 / opts.ratePerS;
-  const burst = opts.maxInflight;
+  // With the bucket only maxInflight deep, a commit of more readings than that (32 detectors, 20
+  // in flight) sent the rest one per token, a timer and a socket write each, 5 ms apart.
+  const burst = Math.max(opts.maxInflight, Math.ceil(opts.ratePerS / 4));
   let inflight = 0;
   let running = false;
   let pumping = false;
@@ -59,6 +62,10 @@ export function createForwarder(opts: {
   /** Never rejects: it runs from timers and events, where a throw would stop the gateway. */
   function pump(): Promise<void> {
     if (!running) return current;
+    // Every PUBACK and every stored reading pumps: when there is nothing to take (caught up,
+    // between two group commits) that would be an async drain, an async pumpOnce and an async
+    // take() for nothing, per reading.
+    if (!pumping && !outbox.hasWaiting()) return current;
     if (pumping) {
       again = true;
       return current;

@@ -60,6 +60,12 @@ export interface Outbox {
    * `take()` reads the disk if something written is not in memory.
    */
   takeInMemory(): OutboxEntry | undefined;
+  /**
+   * Whether take() could hand something out now: an event or reading in memory, or readings
+   * written that are not in memory yet (take() reads those from disk). False when caught up and
+   * empty, the usual state between two group commits: the forwarder then skips its pump.
+   */
+  hasWaiting(): boolean;
   /** The broker has it: forget it. */
   ack(entry: OutboxEntry): Promise<void>;
   /** Sending failed: it goes back to the front of its queue. */
@@ -519,6 +525,11 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       if (next) taken.add(next.key);
       return next;
     },
+    hasWaiting() {
+      if (retry.length || buffer.length || cursor !== written || writing.size) return true;
+      for (let i = 0; i < events.length; i++) if (!taken.has(events[i]!.key)) return true;
+      return false;
+    },
     async take() {
       const ev = this.takeEvent();
       if (ev) return ev;
@@ -529,8 +540,9 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       if (next) taken.add(next.key);
       return next;
     },
-    async ack(entry) {
-      if (!taken.delete(entry.key)) return;
+    // Not async: it runs for every PUBACK, and the deletes queued together share one promise.
+    ack(entry) {
+      if (!taken.delete(entry.key)) return Promise.resolve();
       if (entry.kind === 'event') {
         const i = events.findIndex((e) => e.key === entry.key);
         if (i >= 0) events.splice(i, 1);
@@ -542,7 +554,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       // Until the delete lands the reading is still on disk; dropOldest must not count it again.
       // It is kept in `delivered` when the delete fails: on disk, resent after a restart.
       delivered.add(entry.key);
-      if (!db) return;
+      if (!db) return Promise.resolve();
       dels.push(entry.key);
       if (!delsLanded) {
         let resolve!: () => void;
