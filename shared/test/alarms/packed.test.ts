@@ -1,5 +1,7 @@
 // Packed rule states (issue 18: a server keeps two per device): stepping through pack/unpack must
 // give exactly what stepping the plain state gives, for any sequence of samples, in every profile.
+
+import { prng } from '@gaswatch/shared/testing';
 import { describe, expect, it } from 'vitest';
 import {
   ALARM_PROFILE_IDS,
@@ -15,18 +17,6 @@ import {
   type RuleOptions,
 } from '../../src/index.js';
 import { deepFreeze, MIN, T0 } from './helpers.js';
-
-/** mulberry32: a small seeded generator, so a failing sequence can be run again. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Ranges that cross every set point of the profiles (ppm, %LEL, %vol). */
 const RANGE: Partial<Record<GasId, [number, number]>> = {
@@ -58,7 +48,7 @@ const STATUSES: ReadingStatus[] = [
  * detector's own alarm, a gas no profile watches, and now and then a sample older than the last.
  */
 function* samples(seed: number, count: number): Generator<AlarmSample> {
-  const r = rng(seed);
+  const r = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   let ts = T0;
   let high = false;
