@@ -19,7 +19,19 @@ export interface DeviceInfo {
   state: DeviceState | null;
   /** Wall-clock ms of the last reading received. */
   lastSeen: number | null;
+  /**
+   * What the alarm engine reads of `state`, without making the state: the registry keeps a state
+   * as parts and makes the payload on each read (issue 18), and the engine reads these three on
+   * every reading and for every device at start. Absent: read `state` (stateInfoOf).
+   */
+  readonly stateInfo?: DeviceStateInfo | null;
 }
+
+/** What the alarm engine reads of a DeviceState: which rules, which site, how often it reports. */
+export type DeviceStateInfo = Pick<DeviceState, 'kind' | 'site' | 'pollIntervalS'>;
+
+export const stateInfoOf = (d: DeviceInfo): DeviceStateInfo | null =>
+  d.stateInfo === undefined ? d.state : d.stateInfo;
 
 /**
  * What ingest's store lookup found for a device when its first reading after a start came in

@@ -6,7 +6,6 @@ import {
   createRuleSet,
   type DeviceKind,
   DeviceKindSchema,
-  type DeviceState,
   type GasId,
   type PackedRuleSet,
   type PackedState,
@@ -14,7 +13,7 @@ import {
   packedRuleSet,
 } from '@gaswatch/shared';
 import type { Logger } from 'pino';
-import type { ReadingAccepted, StoredLookup } from '../bus.js';
+import { type DeviceStateInfo, type ReadingAccepted, type StoredLookup, stateInfoOf } from '../bus.js';
 import { LATE_AFTER_MS } from '../ingest/clock-limits.js';
 import { withReadingExtras } from '../store/reading-extras.js';
 import type { AlarmSource } from './alarm-book.js';
@@ -118,7 +117,7 @@ class DeviceRules extends DeviceReplayBuffer implements AlarmSource {
 /** The rules of every device the engine knows, selected, warmed and fed in event time. */
 export interface DeviceRuleBook {
   /** Knows the device (on its gateway); a DeviceState may change its kind or site and so its rules. */
-  track(gw: string, dev: string, state: DeviceState | null): void;
+  track(gw: string, dev: string, state: DeviceStateInfo | null): void;
   /** A site for a device that has none yet (from its open alarms, at start). */
   adoptSite(dev: string, site: string | null): void;
   siteOf(dev: string): string | null;
@@ -167,7 +166,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     return rt;
   }
 
-  function applyState(rt: DeviceRules, s: DeviceState): void {
+  function applyState(rt: DeviceRules, s: DeviceStateInfo): void {
     const site = s.site || (own(config.devices, rt.dev)?.site ?? null);
     const kind = KINDS.get(s.kind) ?? s.kind;
     if (rt.kind === kind && rt.site === site) return;
@@ -184,7 +183,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
     }
   }
 
-  function track(gw: string, dev: string, state: DeviceState | null): DeviceRules {
+  function track(gw: string, dev: string, state: DeviceStateInfo | null): DeviceRules {
     const rt = deviceFor(gw, dev);
     if (state !== null) applyState(rt, state);
     return rt;
@@ -390,7 +389,7 @@ export function createDeviceRuleBook(deps: DeviceRuleBookDeps): DeviceRuleBook {
   }
 
   async function process(r: ReadingAccepted, attempt = 0): Promise<void> {
-    const rt = track(r.gw, r.dev, r.device.state);
+    const rt = track(r.gw, r.dev, stateInfoOf(r.device));
     const rules = ensureRules(rt, r.reading.values);
     if (!rt.warmed) await warm(rt, rules, r.ts, r.stored);
     if (rt.rules !== rules) {

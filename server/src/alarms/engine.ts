@@ -1,7 +1,14 @@
 import type { AlarmCondition, CommandResult, DeviceState, OccupantFlag } from '@gaswatch/shared';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { DeviceInfo, ReadingAccepted, SendCommand, ServerBus } from '../bus.js';
+import {
+  type DeviceInfo,
+  type DeviceStateInfo,
+  type ReadingAccepted,
+  type SendCommand,
+  type ServerBus,
+  stateInfoOf,
+} from '../bus.js';
 import { ConfigError } from '../errors.js';
 import type { Channel } from '../notify/channels.js';
 import type { AlarmEventRecord, Store } from '../store/types.js';
@@ -325,7 +332,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
   });
 
   /** A device the engine knows: its rules and its offline watch. */
-  function track(gw: string, dev: string, state: DeviceState | null): void {
+  function track(gw: string, dev: string, state: DeviceStateInfo | null): void {
     rules.track(gw, dev, state);
     offline.track(gw, dev, state);
   }
@@ -349,7 +356,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
 
   const onReading = guarded('reading', (r: ReadingAccepted): void => {
     if (!running) return;
-    track(r.gw, r.dev, r.device.state);
+    track(r.gw, r.dev, stateInfoOf(r.device));
     offline.seen(r.dev, r.receivedAt);
     faults.saw(r.dev, r.reading);
     // A reading through a gateway says it is connected: its offline alarm (if any) clears.
@@ -385,7 +392,7 @@ export function createAlarmEngine(deps: AlarmEngineDeps): AlarmEngine {
     book.load(records);
     silence.restore(book.all());
     for (const d of deps.devices?.all() ?? []) {
-      track(d.gw, d.dev, d.state);
+      track(d.gw, d.dev, stateInfoOf(d));
       if (d.lastSeen !== null) offline.seen(d.dev, d.lastSeen);
     }
     for (const a of book.all()) {

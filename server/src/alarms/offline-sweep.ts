@@ -1,6 +1,6 @@
-import { type AlarmCondition, type DeviceState, offlineTimeoutMs } from '@gaswatch/shared';
+import { type AlarmCondition, offlineTimeoutMs } from '@gaswatch/shared';
 import type { Logger } from 'pino';
-import type { ReadingAccepted } from '../bus.js';
+import type { DeviceStateInfo, ReadingAccepted } from '../bus.js';
 import { SlotTable } from '../ingest/slot-table.js';
 import type { Timers } from '../timers.js';
 import type { AlarmBook } from './alarm-book.js';
@@ -9,7 +9,7 @@ import { type Alarm, conditionOn, OFFLINE_KEY } from './model.js';
 
 export interface OfflineSweep {
   /** Knows the device (on its gateway); its DeviceState gives the poll interval the timeout scales with. */
-  track(gw: string, dev: string, state: DeviceState | null): void;
+  track(gw: string, dev: string, state: DeviceStateInfo | null): void;
   /** The device was heard from at this wall time. */
   seen(dev: string, wallMs: number): void;
   /** A reading arrived: an offline alarm of its device ends; it leaves a folded alarm. */

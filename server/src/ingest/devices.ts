@@ -1,5 +1,5 @@
 import type { DeviceState, GasId, GatewayStatus, Reading } from '@gaswatch/shared';
-import type { DeviceInfo } from '../bus.js';
+import type { DeviceInfo, DeviceStateInfo } from '../bus.js';
 import { CLOCK_SUSPECT_MS } from './clock-limits.js';
 import { decodeWindow, encodeWindow, windowHas } from './dedup-window.js';
 import { SlotTable } from './slot-table.js';
@@ -360,6 +360,10 @@ export function createDeviceRegistry(): DeviceRegistry {
         };
     }
 
+    /** What the engine reads of the state (bus.ts), as kept: no state made. */
+    get stateInfo(): DeviceStateInfo | null {
+      return this.body;
+    }
     get state(): DeviceState | null {
       const b = this.body;
       if (b === null) return null;
