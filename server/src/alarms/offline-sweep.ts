@@ -114,14 +114,19 @@ class Watched {
     this.link(slot, gw);
   }
 
-  /** The slots of the devices on `gw`. */
-  *onGateway(gw: string): Generator<number> {
+  /**
+   * The slots of the devices on `gw`, in the order they came to it (a gateway's alarm lists its
+   * devices so: the list links the newest first).
+   */
+  onGateway(gw: string): number[] {
+    const out: number[] = [];
     for (
       let at = this.firstOnGateway.get(gw) ?? NO_SLOT;
       at !== NO_SLOT;
       at = this.n.get(at, NEXT_ON_GATEWAY)
     )
-      yield at;
+      out.push(at);
+    return out.reverse();
   }
 
   private link(slot: number, gw: string): void {
